@@ -1,0 +1,318 @@
+package scpi
+
+import (
+	"context"
+	"encoding/binary"
+	"io"
+
+	"github.com/scpikit/scpikit/transport"
+)
+
+// The Session methods lock, then run the exchange; the Tx methods run it
+// under the lock Do already holds.
+
+// Write sends a command that has no response.
+func (s *Session) Write(ctx context.Context, cmd string) error {
+	if err := s.acquire(ctx); err != nil {
+		return err
+	}
+	defer s.release()
+	return s.write(ctx, cmd, nil)
+}
+
+// Write sends a command that has no response.
+func (tx *Tx) Write(ctx context.Context, cmd string) error {
+	if err := tx.check("write", cmd); err != nil {
+		return err
+	}
+	return tx.s.write(ctx, cmd, nil)
+}
+
+// Query sends cmd and returns the response, without its terminator.
+func (s *Session) Query(ctx context.Context, cmd string) (string, error) {
+	if err := s.acquire(ctx); err != nil {
+		return "", err
+	}
+	defer s.release()
+	msg, err := s.query(ctx, cmd)
+	return string(msg), err
+}
+
+// Query sends cmd and returns the response, without its terminator.
+func (tx *Tx) Query(ctx context.Context, cmd string) (string, error) {
+	if err := tx.check("query", cmd); err != nil {
+		return "", err
+	}
+	msg, err := tx.s.query(ctx, cmd)
+	return string(msg), err
+}
+
+// WriteBlock sends cmd immediately followed by data as a definite-length
+// block, then the terminator: WriteBlock(ctx, "DATA:ARB ", b) sends
+// `DATA:ARB #41024<1024 bytes>`. Put any separator the instrument needs at
+// the end of cmd. Large payloads go out without being copied.
+func (s *Session) WriteBlock(ctx context.Context, cmd string, data []byte) error {
+	if err := s.acquire(ctx); err != nil {
+		return err
+	}
+	defer s.release()
+	return s.write(ctx, cmd, nonNil(data))
+}
+
+// WriteBlock is Session.WriteBlock inside Do.
+func (tx *Tx) WriteBlock(ctx context.Context, cmd string, data []byte) error {
+	if err := tx.check("write block", cmd); err != nil {
+		return err
+	}
+	return tx.s.write(ctx, cmd, nonNil(data))
+}
+
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// QueryBlock sends cmd and returns the payload of the block response.
+// A header announcing more than the block limit (WithMaxBlockSize) is
+// refused with ErrBlockTooLarge and the payload discarded.
+func (s *Session) QueryBlock(ctx context.Context, cmd string) ([]byte, error) {
+	if err := s.acquire(ctx); err != nil {
+		return nil, err
+	}
+	defer s.release()
+	_, data, err := s.queryBlock(ctx, cmd, blockSink{alloc: true})
+	return data, err
+}
+
+// QueryBlock is Session.QueryBlock inside Do.
+func (tx *Tx) QueryBlock(ctx context.Context, cmd string) ([]byte, error) {
+	if err := tx.check("query block", cmd); err != nil {
+		return nil, err
+	}
+	_, data, err := tx.s.queryBlock(ctx, cmd, blockSink{alloc: true})
+	return data, err
+}
+
+// QueryBlockInto sends cmd and reads the block payload into buf, straight
+// from the link, returning its length. When buf is too small the payload
+// is discarded and the error matches io.ErrShortBuffer; n is then the
+// length buf would need.
+func (s *Session) QueryBlockInto(ctx context.Context, cmd string, buf []byte) (n int, err error) {
+	if err := s.acquire(ctx); err != nil {
+		return 0, err
+	}
+	defer s.release()
+	got, _, err := s.queryBlock(ctx, cmd, blockSink{buf: buf})
+	return int(got), err
+}
+
+// QueryBlockInto is Session.QueryBlockInto inside Do.
+func (tx *Tx) QueryBlockInto(ctx context.Context, cmd string, buf []byte) (int, error) {
+	if err := tx.check("query block", cmd); err != nil {
+		return 0, err
+	}
+	got, _, err := tx.s.queryBlock(ctx, cmd, blockSink{buf: buf})
+	return int(got), err
+}
+
+// QueryBlockTo sends cmd and streams the block payload to w as it arrives,
+// whatever its size, returning the bytes written. If w fails, the rest of
+// the payload is discarded and the session stays in step.
+func (s *Session) QueryBlockTo(ctx context.Context, cmd string, w io.Writer) (int64, error) {
+	if err := s.acquire(ctx); err != nil {
+		return 0, err
+	}
+	defer s.release()
+	n, _, err := s.queryBlock(ctx, cmd, blockSink{w: w})
+	return n, err
+}
+
+// QueryBlockTo is Session.QueryBlockTo inside Do.
+func (tx *Tx) QueryBlockTo(ctx context.Context, cmd string, w io.Writer) (int64, error) {
+	if err := tx.check("query block", cmd); err != nil {
+		return 0, err
+	}
+	n, _, err := tx.s.queryBlock(ctx, cmd, blockSink{w: w})
+	return n, err
+}
+
+// BlockQuerier is what QueryValues needs: a Session or a Tx.
+type BlockQuerier interface {
+	QueryBlock(ctx context.Context, cmd string) ([]byte, error)
+}
+
+// QueryValues sends cmd and decodes the binary block response into values
+// of T in the given byte order, e.g. a scope trace as []int16 or a DMM's
+// readings as []float64 (FORM REAL,64).
+func QueryValues[T BlockValue](ctx context.Context, q BlockQuerier, cmd string, order binary.ByteOrder) ([]T, error) {
+	data, err := q.QueryBlock(ctx, cmd)
+	if err != nil {
+		return nil, err
+	}
+	v, err := DecodeBlock[T](data, order)
+	if err != nil {
+		return nil, &OpError{Op: "query block", Command: cmd, Err: err}
+	}
+	return v, nil
+}
+
+// Errors drains the instrument's error queue (the error query repeated
+// until it answers code 0, at most WithMaxErrors times) and returns its
+// entries, oldest first.
+func (s *Session) Errors(ctx context.Context) ([]DeviceError, error) {
+	if err := s.acquire(ctx); err != nil {
+		return nil, err
+	}
+	defer s.release()
+	return s.errors(ctx)
+}
+
+// Errors is Session.Errors inside Do.
+func (tx *Tx) Errors(ctx context.Context) ([]DeviceError, error) {
+	if err := tx.check("query", tx.s.cfg.errorQuery); err != nil {
+		return nil, err
+	}
+	return tx.s.errors(ctx)
+}
+
+func (s *Session) errors(ctx context.Context) ([]DeviceError, error) {
+	stop, err := s.arm(ctx, "query", s.cfg.errorQuery)
+	if err != nil {
+		return nil, err
+	}
+	defer s.disarm(stop)
+	if err := s.ready(ctx, "query", s.cfg.errorQuery); err != nil {
+		return nil, err
+	}
+	return s.errorsLocked(ctx)
+}
+
+// CheckErrors drains the error queue and returns nil when it was empty,
+// else the entries joined into one error: errors.As finds the first
+// *DeviceError; Errors gives them all as values.
+func (s *Session) CheckErrors(ctx context.Context) error {
+	if err := s.acquire(ctx); err != nil {
+		return err
+	}
+	defer s.release()
+	return s.checkErrorsCall(ctx)
+}
+
+// CheckErrors is Session.CheckErrors inside Do.
+func (tx *Tx) CheckErrors(ctx context.Context) error {
+	if err := tx.check("query", tx.s.cfg.errorQuery); err != nil {
+		return err
+	}
+	return tx.s.checkErrorsCall(ctx)
+}
+
+func (s *Session) checkErrorsCall(ctx context.Context) error {
+	stop, err := s.arm(ctx, "query", s.cfg.errorQuery)
+	if err != nil {
+		return err
+	}
+	defer s.disarm(stop)
+	if err := s.ready(ctx, "query", s.cfg.errorQuery); err != nil {
+		return err
+	}
+	return s.checkErrors(ctx)
+}
+
+// StatusByte reads the status byte: out of band where the link can
+// (transport.StatusByteReader), else with *STB?.
+func (s *Session) StatusByte(ctx context.Context) (byte, error) {
+	if err := s.acquire(ctx); err != nil {
+		return 0, err
+	}
+	defer s.release()
+	return s.statusByte(ctx)
+}
+
+// StatusByte is Session.StatusByte inside Do.
+func (tx *Tx) StatusByte(ctx context.Context) (byte, error) {
+	if err := tx.check("read status byte", ""); err != nil {
+		return 0, err
+	}
+	return tx.s.statusByte(ctx)
+}
+
+func (s *Session) statusByte(ctx context.Context) (byte, error) {
+	if r, ok := s.conn.(transport.StatusByteReader); ok {
+		b, err := r.ReadStatusByte(ctx)
+		if err != nil {
+			return 0, s.opErr("read status byte", "", err)
+		}
+		return b, nil
+	}
+	msg, err := s.query(ctx, "*STB?")
+	if err != nil {
+		return 0, err
+	}
+	v, err := ParseInt(string(msg))
+	if err != nil || v < 0 || v > 255 {
+		return 0, s.opErr("query", "*STB?", parseErr("status byte", string(msg), "want 0-255"))
+	}
+	return byte(v), nil
+}
+
+// DeviceClear clears the instrument's input and output buffers out of
+// band, where the link can (transport.Clearer); otherwise the error
+// matches ErrNotSupported. Replies owed to abandoned queries are dropped.
+func (s *Session) DeviceClear(ctx context.Context) error {
+	if err := s.acquire(ctx); err != nil {
+		return err
+	}
+	defer s.release()
+	return s.deviceClear(ctx)
+}
+
+// DeviceClear is Session.DeviceClear inside Do.
+func (tx *Tx) DeviceClear(ctx context.Context) error {
+	if err := tx.check("device clear", ""); err != nil {
+		return err
+	}
+	return tx.s.deviceClear(ctx)
+}
+
+func (s *Session) deviceClear(ctx context.Context) error {
+	c, ok := s.conn.(transport.Clearer)
+	if !ok {
+		return s.opErr("device clear", "", ErrNotSupported)
+	}
+	if err := c.Clear(ctx); err != nil {
+		return s.opErr("device clear", "", err)
+	}
+	s.rd.reset()
+	s.pending, s.partialWrite = 0, false
+	return nil
+}
+
+// Trigger triggers the instrument: out of band where the link can
+// (transport.Triggerer), else with *TRG.
+func (s *Session) Trigger(ctx context.Context) error {
+	if err := s.acquire(ctx); err != nil {
+		return err
+	}
+	defer s.release()
+	return s.trigger(ctx)
+}
+
+// Trigger is Session.Trigger inside Do.
+func (tx *Tx) Trigger(ctx context.Context) error {
+	if err := tx.check("trigger", ""); err != nil {
+		return err
+	}
+	return tx.s.trigger(ctx)
+}
+
+func (s *Session) trigger(ctx context.Context) error {
+	if t, ok := s.conn.(transport.Triggerer); ok {
+		if err := t.Trigger(ctx); err != nil {
+			return s.opErr("trigger", "", err)
+		}
+		return nil
+	}
+	return s.write(ctx, "*TRG", nil)
+}

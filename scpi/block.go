@@ -1,0 +1,207 @@
+package scpi
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"strconv"
+)
+
+type blockStatus int
+
+const (
+	blockNone       blockStatus = iota // not a block header (e.g. "#H1F")
+	blockIncomplete                    // could be one; more bytes needed
+	blockDefinite                      // #<d><len>: hdr and n are valid
+	blockIndefinite                    // #0: data runs to the terminator
+)
+
+// blockHeader inspects b, which starts with '#'. For a definite block it
+// returns the header length and the payload length.
+func blockHeader(b []byte) (hdr, n int, st blockStatus) {
+	if len(b) < 2 {
+		return 0, 0, blockIncomplete
+	}
+	d := b[1]
+	if d == '0' {
+		return 2, 0, blockIndefinite
+	}
+	if d < '1' || d > '9' {
+		return 0, 0, blockNone
+	}
+	digits := int(d - '0')
+	if len(b) < 2+digits {
+		for _, c := range b[2:] {
+			if c < '0' || c > '9' {
+				return 0, 0, blockNone
+			}
+		}
+		return 0, 0, blockIncomplete
+	}
+	for _, c := range b[2 : 2+digits] {
+		if c < '0' || c > '9' {
+			return 0, 0, blockNone
+		}
+		n = n*10 + int(c-'0')
+	}
+	return 2 + digits, n, blockDefinite
+}
+
+// ParseBlock parses an IEEE 488.2 arbitrary block at the start of b
+// (leading white space allowed): definite "#<d><len><data>" or indefinite
+// "#0<data>", whose data runs to the end of b less one trailing newline.
+// It returns the payload and what follows it. A header that announces more
+// bytes than b holds is an error, never a read past the end.
+func ParseBlock(b []byte) (data, rest []byte, err error) {
+	for len(b) > 0 && isSpace(b[0]) {
+		b = b[1:]
+	}
+	if len(b) == 0 || b[0] != '#' {
+		return nil, nil, parseErr("block", string(b[:min(len(b), 16)]), "does not start with #")
+	}
+	hdr, n, st := blockHeader(b)
+	switch st {
+	case blockIndefinite:
+		data = b[2:]
+		if len(data) > 0 && data[len(data)-1] == '\n' {
+			data = data[:len(data)-1]
+		}
+		return data, nil, nil
+	case blockDefinite:
+		if len(b)-hdr < n {
+			return nil, nil, parseErr("block", string(b[:hdr]), fmt.Sprintf("header announces %d bytes, only %d follow", n, len(b)-hdr))
+		}
+		return b[hdr : hdr+n], b[hdr+n:], nil
+	}
+	return nil, nil, parseErr("block", string(b[:min(len(b), 16)]), "bad header, want #<digits><length>")
+}
+
+// AppendBlockHeader appends the definite-length header for n payload bytes.
+func AppendBlockHeader(dst []byte, n int) []byte {
+	var num [20]byte
+	digits := strconv.AppendInt(num[:0], int64(n), 10)
+	dst = append(dst, '#', byte('0'+len(digits)))
+	return append(dst, digits...)
+}
+
+// AppendBlock appends data as a definite-length block.
+func AppendBlock(dst, data []byte) []byte {
+	return append(AppendBlockHeader(dst, len(data)), data...)
+}
+
+// BlockValue is an element type a block payload can be decoded into.
+type BlockValue interface {
+	int8 | uint8 | int16 | uint16 | int32 | uint32 | int64 | uint64 | float32 | float64
+}
+
+// DecodeBlock decodes a block payload into values of T in the given byte
+// order (instruments differ: check FORM:BORD or the manual). The payload
+// length must be a multiple of T's size.
+func DecodeBlock[T BlockValue](data []byte, order binary.ByteOrder) ([]T, error) {
+	var zero T
+	size := binary.Size(zero)
+	if len(data)%size != 0 {
+		return nil, parseErr("block of "+fmt.Sprintf("%T", zero), fmt.Sprintf("%d bytes", len(data)),
+			fmt.Sprintf("length is not a multiple of %d", size))
+	}
+	out := make([]T, len(data)/size)
+	switch v := any(out).(type) {
+	case []int8:
+		for i := range v {
+			v[i] = int8(data[i])
+		}
+	case []uint8:
+		copy(v, data)
+	case []int16:
+		for i := range v {
+			v[i] = int16(order.Uint16(data[2*i:]))
+		}
+	case []uint16:
+		for i := range v {
+			v[i] = order.Uint16(data[2*i:])
+		}
+	case []int32:
+		for i := range v {
+			v[i] = int32(order.Uint32(data[4*i:]))
+		}
+	case []uint32:
+		for i := range v {
+			v[i] = order.Uint32(data[4*i:])
+		}
+	case []int64:
+		for i := range v {
+			v[i] = int64(order.Uint64(data[8*i:]))
+		}
+	case []uint64:
+		for i := range v {
+			v[i] = order.Uint64(data[8*i:])
+		}
+	case []float32:
+		for i := range v {
+			v[i] = math.Float32frombits(order.Uint32(data[4*i:]))
+		}
+	case []float64:
+		for i := range v {
+			v[i] = math.Float64frombits(order.Uint64(data[8*i:]))
+		}
+	}
+	return out, nil
+}
+
+// EncodeBlock encodes values as a block payload in the given byte order;
+// pass the result to WriteBlock.
+func EncodeBlock[T BlockValue](values []T, order binary.ByteOrder) []byte {
+	out, err := binary.Append(nil, order, values)
+	if err != nil { // cannot happen: every BlockValue has a fixed size
+		panic("scpi: EncodeBlock: " + err.Error())
+	}
+	return out
+}
+
+// MessageEnd returns the index of the terminator that ends the first
+// message in b, or -1 when b does not hold a complete message yet. A
+// terminator inside a definite-length block does not end the message. Both sides of a
+// link use it: the session for responses, servers and recorders for
+// commands.
+func MessageEnd(b []byte, term byte) int {
+	elemStart, quote := true, byte(0)
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if quote != 0 {
+			if c == term {
+				return i
+			}
+			if c == quote {
+				quote = 0
+			}
+			continue
+		}
+		switch c {
+		case term:
+			return i
+		case ',', ';', ' ', '\t':
+			elemStart = true
+		case '"', '\'':
+			quote, elemStart = c, false
+		case '#':
+			if elemStart {
+				hdr, n, st := blockHeader(b[i:])
+				switch st {
+				case blockIncomplete:
+					return -1
+				case blockDefinite:
+					if i+hdr+n > len(b) {
+						return -1
+					}
+					i += hdr + n - 1
+					elemStart = false
+					continue
+				}
+			}
+			elemStart = false
+		default:
+			elemStart = false
+		}
+	}
+	return -1
+}

@@ -1,0 +1,147 @@
+package scpi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+)
+
+// blockSink is where a block payload goes: a fresh slice, the caller's
+// buffer, or a writer.
+type blockSink struct {
+	alloc bool
+	buf   []byte
+	w     io.Writer
+}
+
+// queryBlock sends cmd and reads a block response into sink. It returns the
+// payload length and, for alloc, the payload.
+func (s *Session) queryBlock(ctx context.Context, cmd string, sink blockSink) (int64, []byte, error) {
+	const op = "query block"
+	if err := s.checkCommand(op, cmd); err != nil {
+		return 0, nil, err
+	}
+	stop, err := s.arm(ctx, op, cmd)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer s.disarm(stop)
+	if err := s.ready(ctx, op, cmd); err != nil {
+		return 0, nil, err
+	}
+	if err := s.send(cmd, nil); err != nil {
+		return 0, nil, s.fail(ctx, op, cmd, err)
+	}
+	start := s.rd.r
+	n, err := s.rd.blockStart()
+	if err != nil {
+		s.pending++ // whatever came instead is discarded before the next call
+		var pe *ParseError
+		if errors.As(err, &pe) {
+			return 0, nil, s.opErr(op, cmd, err)
+		}
+		return 0, nil, s.fail(ctx, op, cmd, err)
+	}
+	if n < 0 { // indefinite block: the payload runs to the terminator
+		msg, err := s.receive(false)
+		if err != nil {
+			return 0, nil, s.fail(ctx, op, cmd, err)
+		}
+		return s.deliverIndefinite(op, cmd, msg, sink)
+	}
+	if s.tracing() {
+		s.trace("recv", s.rd.buf[start:s.rd.r], n, 0)
+	}
+	var got int64
+	var data []byte
+	switch {
+	case sink.w != nil:
+		got, err = s.rd.copyN(sink.w, int64(n))
+		if err != nil && s.rd.owed > 0 && got+s.rd.owed == int64(n) && !isLinkErr(err) {
+			// The writer failed: the payload's rest is owed, the session
+			// stays in step, and the writer's error is the caller's.
+			s.owedTerminator()
+			return got, nil, s.opErr(op, cmd, err)
+		}
+	case sink.alloc:
+		if n > s.cfg.maxBlock {
+			s.rd.owed = int64(n)
+			s.owedTerminator()
+			return 0, nil, s.opErr(op, cmd, fmt.Errorf("%w: header announces %d bytes, limit %d", ErrBlockTooLarge, n, s.cfg.maxBlock))
+		}
+		data, err = s.rd.readAlloc(n)
+		got = int64(len(data))
+	default:
+		if n > len(sink.buf) {
+			s.rd.owed = int64(n)
+			s.owedTerminator()
+			return int64(n), nil, s.opErr(op, cmd, fmt.Errorf("%w: block of %d bytes, buffer of %d", io.ErrShortBuffer, n, len(sink.buf)))
+		}
+		var m int
+		m, err = s.rd.readFull(sink.buf[:n])
+		got = int64(m)
+		if err != nil {
+			s.rd.owed = int64(n - m)
+		}
+	}
+	if err != nil {
+		s.owedTerminator()
+		return got, nil, s.fail(ctx, op, cmd, err)
+	}
+	if s.cfg.blockTerm {
+		// Whatever follows the payload, normally just the terminator.
+		if _, err := s.receive(true); err != nil {
+			return got, nil, s.fail(ctx, op, cmd, err)
+		}
+	}
+	return got, data, nil
+}
+
+// owedTerminator records that the terminator after an abandoned block is
+// still to come.
+func (s *Session) owedTerminator() {
+	if s.cfg.blockTerm {
+		s.pending++
+	}
+}
+
+func isLinkErr(err error) bool { return isTimeout(err) || errors.Is(err, io.EOF) || isNetError(err) }
+
+func (s *Session) deliverIndefinite(op, cmd string, msg []byte, sink blockSink) (int64, []byte, error) {
+	switch {
+	case sink.w != nil:
+		n, err := sink.w.Write(msg)
+		if err != nil {
+			return int64(n), nil, s.opErr(op, cmd, err)
+		}
+		return int64(n), nil, nil
+	case sink.alloc:
+		return int64(len(msg)), slices.Clone(msg), nil
+	default:
+		if len(msg) > len(sink.buf) {
+			return int64(len(msg)), nil, s.opErr(op, cmd, fmt.Errorf("%w: block of %d bytes, buffer of %d", io.ErrShortBuffer, len(msg), len(sink.buf)))
+		}
+		return int64(copy(sink.buf, msg)), nil, nil
+	}
+}
+
+// readAlloc reads an n-byte payload into a new slice that grows as the
+// data arrives, so a lying header costs only the memory the data fills.
+func (rd *reader) readAlloc(n int) ([]byte, error) {
+	const firstChunk = 4 << 20
+	data := make([]byte, 0, min(n, firstChunk))
+	for len(data) < n {
+		if len(data) == cap(data) {
+			data = slices.Grow(data, min(n-len(data), cap(data)))
+		}
+		m, err := rd.readFull(data[len(data):min(n, cap(data))])
+		data = data[:len(data)+m]
+		if err != nil {
+			rd.owed = int64(n - len(data))
+			return data, err
+		}
+	}
+	return data, nil
+}

@@ -1,0 +1,260 @@
+package scpi
+
+import (
+	"bytes"
+	"errors"
+	"io"
+)
+
+// reader frames response messages strictly: a message ends at the
+// terminator, except inside a definite-length block, whose length is taken
+// from its header. Nothing is ever guessed from a short read or a pause.
+type reader struct {
+	src  io.Reader
+	buf  []byte
+	r, w int
+	max  int  // largest text response kept in memory
+	term byte // response terminator
+	// owed counts payload bytes of an abandoned block still to come from
+	// the link; they are dropped before the next message is framed.
+	owed int64
+}
+
+const initialBufSize = 16 << 10
+
+func newReader(src io.Reader, term byte, max int) reader {
+	return reader{src: src, buf: make([]byte, initialBufSize), term: term, max: max}
+}
+
+func (rd *reader) reset() { rd.r, rd.w, rd.owed = 0, 0, 0 }
+
+func (rd *reader) buffered() int { return rd.w - rd.r }
+
+var errBufferFull = errors.New("buffer full")
+
+// fill reads at least one byte more, compacting the buffer first and then
+// growing it up to limit.
+func (rd *reader) fill(limit int) error {
+	if rd.w == len(rd.buf) && rd.r > 0 {
+		rd.w = copy(rd.buf, rd.buf[rd.r:rd.w])
+		rd.r = 0
+	}
+	if rd.w == len(rd.buf) {
+		if len(rd.buf) >= limit {
+			return errBufferFull
+		}
+		nb := make([]byte, min(2*len(rd.buf), limit))
+		rd.w = copy(nb, rd.buf[rd.r:rd.w])
+		rd.r, rd.buf = 0, nb
+	}
+	for range 100 {
+		n, err := rd.src.Read(rd.buf[rd.w:])
+		rd.w += n
+		if n > 0 {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return io.ErrNoProgress
+}
+
+// skipOwed drops the rest of an abandoned block.
+func (rd *reader) skipOwed() error {
+	for rd.owed > 0 {
+		if rd.buffered() == 0 {
+			rd.r, rd.w = 0, 0
+			if err := rd.fill(len(rd.buf)); err != nil {
+				return err
+			}
+		}
+		n := int(min(int64(rd.buffered()), rd.owed))
+		rd.r += n
+		rd.owed -= int64(n)
+	}
+	return nil
+}
+
+// take returns the message of length n at the read position and consumes
+// it with its terminator; a carriage return before the terminator (CR LF
+// instruments) is dropped.
+func (rd *reader) take(n int) []byte {
+	msg := rd.buf[rd.r : rd.r+n]
+	rd.r += n + 1
+	if len(msg) > 0 && msg[len(msg)-1] == '\r' {
+		msg = msg[:len(msg)-1]
+	}
+	return msg
+}
+
+// next returns the next complete response message, without its
+// terminator. The slice is valid until the next call. With discard set,
+// the message is passed over as it streams in, however large, and the
+// result is nil.
+func (rd *reader) next(discard bool) ([]byte, error) {
+	pos := 0 // scan position, relative to rd.r
+	elemStart, quote := true, byte(0)
+frame:
+	for first := true; ; first = false {
+		if rd.owed > 0 {
+			if err := rd.skipOwed(); err != nil {
+				return nil, err
+			}
+		}
+		b := rd.buf[rd.r:rd.w]
+		// Fast path: a plain reply already buffered in full.
+		if first && !discard {
+			if i := bytes.IndexByte(b, rd.term); i >= 0 && bytes.IndexByte(b[:i], '#') < 0 {
+				return rd.take(i), nil
+			}
+		}
+	scan:
+		for pos < len(b) {
+			c := b[pos]
+			if quote != 0 {
+				if c == rd.term {
+					return rd.result(pos, discard), nil
+				}
+				if c == quote {
+					quote = 0
+				}
+				pos++
+				continue
+			}
+			switch c {
+			case rd.term:
+				return rd.result(pos, discard), nil
+			case ',', ';':
+				elemStart = true
+			case '"', '\'':
+				quote, elemStart = c, false
+			case ' ', '\t', '\r':
+			case '#':
+				if elemStart {
+					hdr, n, st := blockHeader(b[pos:])
+					switch st {
+					case blockIncomplete:
+						break scan
+					case blockDefinite:
+						end := pos + hdr + n
+						if end <= len(b) {
+							pos, elemStart = end, false
+							continue
+						}
+						if discard {
+							rd.owed = int64(end - len(b))
+							rd.r, pos, elemStart = rd.w, 0, false
+							continue frame
+						}
+						if end >= rd.max {
+							return nil, ErrResponseTooLarge
+						}
+						break scan
+					}
+				}
+				elemStart = false
+			default:
+				elemStart = false
+			}
+			pos++
+		}
+		if discard {
+			rd.r += pos
+			pos = 0
+		}
+		if err := rd.fill(rd.max); err != nil {
+			if errors.Is(err, errBufferFull) {
+				return nil, ErrResponseTooLarge
+			}
+			return nil, err
+		}
+	}
+}
+
+func (rd *reader) result(pos int, discard bool) []byte {
+	msg := rd.take(pos)
+	if discard {
+		return nil
+	}
+	return msg
+}
+
+// blockStart reads up to and including a definite block header at the
+// start of the next message (white space before it allowed) and returns
+// the payload length. The header is consumed only when it parses.
+func (rd *reader) blockStart() (int, error) {
+	for {
+		b := rd.buf[rd.r:rd.w]
+		i := 0
+		for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
+			i++
+		}
+		if i < len(b) {
+			if b[i] != '#' {
+				return 0, rd.notBlock(b[i:])
+			}
+			hdr, n, st := blockHeader(b[i:])
+			switch st {
+			case blockDefinite:
+				rd.r += i + hdr
+				return n, nil
+			case blockIndefinite:
+				rd.r += i + hdr
+				return -1, nil
+			case blockNone:
+				return 0, rd.notBlock(b[i:])
+			}
+		}
+		if err := rd.fill(rd.max); err != nil {
+			return 0, err
+		}
+	}
+}
+
+func (rd *reader) notBlock(b []byte) error {
+	end := bytes.IndexByte(b, rd.term)
+	if end < 0 || end > 32 {
+		end = min(len(b), 32)
+	}
+	return parseErr("block", string(b[:end]), "does not start with #<digit>")
+}
+
+// readFull fills p with block payload: what is buffered first, then
+// straight from the link into p, with no copy through the buffer.
+func (rd *reader) readFull(p []byte) (int, error) {
+	n := copy(p, rd.buf[rd.r:rd.w])
+	rd.r += n
+	if n == len(p) {
+		return n, nil
+	}
+	m, err := io.ReadFull(rd.src, p[n:])
+	return n + m, err
+}
+
+// copyN streams n payload bytes to w through the buffer. When w fails, the
+// rest of the payload is left owed, so the session stays in step.
+func (rd *reader) copyN(w io.Writer, n int64) (int64, error) {
+	var written int64
+	for written < n {
+		if rd.buffered() == 0 {
+			rd.r, rd.w = 0, 0
+			if err := rd.fill(len(rd.buf)); err != nil {
+				rd.owed = n - written
+				return written, err
+			}
+		}
+		chunk := rd.buf[rd.r : rd.r+int(min(int64(rd.buffered()), n-written))]
+		rd.r += len(chunk)
+		m, err := w.Write(chunk)
+		written += int64(m)
+		if err == nil && m < len(chunk) {
+			err = io.ErrShortWrite
+		}
+		if err != nil {
+			rd.owed = n - int64(len(chunk)) - (written - int64(m))
+			return written, err
+		}
+	}
+	return written, nil
+}

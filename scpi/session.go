@@ -1,0 +1,593 @@
+package scpi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/scpikit/scpikit/transport"
+	_ "github.com/scpikit/scpikit/transport/socket" // the raw socket link, for Open
+)
+
+// Session is a SCPI conversation with one instrument over one link. It is
+// safe for any number of goroutines: each call holds the session's lock
+// from its write through the complete response, so no goroutine ever gets
+// another's reply; Do holds it across a sequence of calls.
+type Session struct {
+	commands // typed queries and common commands, promoted
+
+	cfg  config
+	lock chan struct{} // a one-slot semaphore: waiting for it honours a context
+	done chan struct{} // closed by Close
+
+	connMu sync.Mutex // guards conn against Close and the interrupt callback
+	conn   transport.Conn
+
+	// Guarded by lock.
+	rd           reader
+	wbuf         []byte
+	pending      int  // replies the instrument still owes for abandoned queries
+	partialWrite bool // a command went out only in part
+	broken       error
+	lastCmd      string
+
+	interrupt   func()        // context.AfterFunc callback: unblocks the link
+	interrupted chan struct{} // signalled once interrupt has run
+	closeOnce   sync.Once
+}
+
+// aLongTimeAgo is a deadline that has passed: setting it unblocks I/O.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// NewSession starts a session over an open link. The session owns conn:
+// Close closes it.
+func NewSession(conn transport.Conn, opts ...Option) *Session {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.timeout <= 0 {
+		cfg.timeout = defaultConfig().timeout
+	}
+	if cfg.resyncTimeout <= 0 {
+		cfg.resyncTimeout = cfg.timeout
+	}
+	if cfg.maxErrors <= 0 {
+		cfg.maxErrors = defaultConfig().maxErrors
+	}
+	if cfg.writeTerm == "" {
+		cfg.writeTerm = "\n"
+	}
+	s := &Session{
+		cfg:         cfg,
+		lock:        make(chan struct{}, 1),
+		done:        make(chan struct{}),
+		conn:        conn,
+		rd:          newReader(conn, cfg.readTerm, cfg.maxResponse),
+		interrupted: make(chan struct{}, 1),
+	}
+	s.commands.c = s
+	s.interrupt = func() {
+		s.connMu.Lock()
+		s.conn.SetDeadline(aLongTimeAgo)
+		s.connMu.Unlock()
+		s.interrupted <- struct{}{}
+	}
+	return s
+}
+
+// Open opens resource with transport.Open and starts a session on it. The
+// session reconnects to the same resource when its link fails (see
+// WithReconnect).
+func Open(ctx context.Context, resource string, opts ...Option) (*Session, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	conn, err := transport.Open(ctx, resource, cfg.transportOpts...)
+	if err != nil {
+		return nil, err
+	}
+	reopen := func(ctx context.Context) (transport.Conn, error) {
+		return transport.Open(ctx, resource, cfg.transportOpts...)
+	}
+	all := append([]Option{WithResource(resource), WithReconnect(reopen)}, opts...)
+	return NewSession(conn, all...), nil
+}
+
+// Resource returns the instrument's name as given to Open or WithResource.
+func (s *Session) Resource() string { return s.cfg.resource }
+
+// Close closes the link. Calls blocked on it return errors matching
+// ErrClosed; later calls fail the same way. Close is idempotent.
+func (s *Session) Close() error {
+	err := ErrClosed
+	s.closeOnce.Do(func() {
+		close(s.done)
+		s.connMu.Lock()
+		err = s.conn.Close()
+		s.connMu.Unlock()
+	})
+	if errors.Is(err, ErrClosed) {
+		return nil
+	}
+	return err
+}
+
+func (s *Session) closed() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// acquire takes the session lock, waiting no longer than ctx allows (the
+// default timeout when ctx has no deadline).
+func (s *Session) acquire(ctx context.Context) error {
+	if s.closed() {
+		return s.opErr("lock", "", ErrClosed)
+	}
+	select {
+	case s.lock <- struct{}{}:
+		return nil
+	default:
+	}
+	var timeout <-chan time.Time
+	if _, ok := ctx.Deadline(); !ok {
+		t := time.NewTimer(s.cfg.timeout)
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case s.lock <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return s.opErr("lock", "", ctxCause(ctx))
+	case <-timeout:
+		return s.opErr("lock", "", ErrTimeout)
+	case <-s.done:
+		return s.opErr("lock", "", ErrClosed)
+	}
+}
+
+func (s *Session) release() { <-s.lock }
+
+func ctxCause(ctx context.Context) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return ErrTimeout
+	}
+	return ctx.Err()
+}
+
+func (s *Session) opErr(op, cmd string, err error) error {
+	return &OpError{Op: op, Resource: s.cfg.resource, Command: cmd, Err: err}
+}
+
+// Do runs fn with the session locked, so that a sequence of calls (set,
+// then read back; select a channel, then measure) is atomic with respect
+// to every other goroutine. fn must use only the Tx it is given, not the
+// Session (that would wait for the lock fn holds). Waiting for the lock
+// honours ctx.
+func (s *Session) Do(ctx context.Context, fn func(tx *Tx) error) error {
+	if err := s.acquire(ctx); err != nil {
+		return err
+	}
+	defer s.release()
+	tx := &Tx{s: s}
+	tx.commands.c = tx
+	defer func() { tx.done = true }()
+	return fn(tx)
+}
+
+// Tx is the locked view of a session inside Do. It has the Session's
+// methods; each takes its own context.
+type Tx struct {
+	commands
+	s    *Session
+	done bool
+}
+
+func (tx *Tx) check(op, cmd string) error {
+	if tx.done {
+		return tx.s.opErr(op, cmd, ErrTxDone)
+	}
+	return nil
+}
+
+// ----- the call cycle: arm a deadline, resynchronise, exchange, disarm -----
+
+// arm bounds the link's I/O by ctx's deadline, or the default timeout, and
+// makes cancelling ctx interrupt blocked I/O. The returned stop must be
+// passed to disarm.
+func (s *Session) arm(ctx context.Context, op, cmd string) (func() bool, error) {
+	if s.closed() {
+		return nil, s.opErr(op, cmd, ErrClosed)
+	}
+	if ctx.Err() != nil {
+		return nil, s.opErr(op, cmd, ctxCause(ctx))
+	}
+	dl, ok := ctx.Deadline()
+	if !ok {
+		dl = time.Now().Add(s.cfg.timeout)
+	}
+	if err := s.conn.SetDeadline(dl); err != nil {
+		return nil, s.fail(ctx, op, cmd, err)
+	}
+	if ctx.Done() == nil {
+		return nil, nil
+	}
+	return context.AfterFunc(ctx, s.interrupt), nil
+}
+
+// disarm undoes arm. When the interrupt has already started, it waits for
+// it, so a late interrupt can never cut short the next call's I/O.
+func (s *Session) disarm(stop func() bool) {
+	if stop != nil && !stop() {
+		<-s.interrupted
+	}
+}
+
+// ready brings the link into a usable, synchronised state before a call
+// sends anything: it reconnects a failed link when it can, and discards
+// replies owed to abandoned queries.
+func (s *Session) ready(ctx context.Context, op, cmd string) error {
+	if s.broken != nil {
+		if s.cfg.reconnect == nil {
+			return s.opErr(op, cmd, s.broken)
+		}
+		if err := s.reconnect(ctx, "link failed"); err != nil {
+			return s.opErr(op, cmd, err)
+		}
+	}
+	if s.pending > 0 || s.partialWrite || s.rd.owed > 0 {
+		if err := s.resync(ctx); err != nil {
+			return s.fail(ctx, op, cmd, err)
+		}
+	}
+	return nil
+}
+
+// resync brings the session back in step after an abandoned exchange:
+// device clear where the link has it, else discard the owed replies as
+// they arrive, else reconnect. A late reply never reaches the next caller.
+func (s *Session) resync(ctx context.Context) error {
+	owed := s.pending
+	if c, ok := s.conn.(transport.Clearer); ok {
+		err := c.Clear(ctx)
+		if err == nil {
+			s.rd.reset()
+			s.pending, s.partialWrite = 0, false
+			s.warn().Str("method", "device clear").Int("owed_replies", owed).Msg("scpi: resynchronised")
+			return nil
+		}
+		s.warn().Err(err).Msg("scpi: device clear failed; discarding late replies instead")
+	}
+	if s.partialWrite {
+		// Finish the fragment so the instrument parses (and rejects) it
+		// rather than gluing it to the next command.
+		if _, err := s.conn.Write([]byte(s.cfg.writeTerm)); err != nil {
+			return err
+		}
+		s.partialWrite = false
+	}
+	ctxDeadline, hasDeadline := ctx.Deadline()
+	window := time.Now().Add(s.cfg.resyncTimeout)
+	if hasDeadline && window.After(ctxDeadline) {
+		window = ctxDeadline
+	}
+	s.conn.SetDeadline(window)
+	// Without a caller's deadline, the call's own default timeout starts
+	// after the resync, so time spent cleaning up is not charged to it.
+	defer func() {
+		if hasDeadline {
+			s.conn.SetDeadline(ctxDeadline)
+		} else {
+			s.conn.SetDeadline(time.Now().Add(s.cfg.timeout))
+		}
+	}()
+	var err error
+	discarded := 0
+	for s.pending > 0 || s.rd.owed > 0 {
+		if err = s.skipOwed(); err != nil {
+			break
+		}
+		if s.pending == 0 {
+			break
+		}
+		if _, err = s.rd.next(true); err != nil {
+			break
+		}
+		s.pending--
+		discarded++
+	}
+	if err == nil {
+		s.warn().Str("method", "discard").Int("discarded_replies", discarded).Msg("scpi: resynchronised after an abandoned exchange")
+		return nil
+	}
+	if ctx.Err() != nil {
+		return err // the caller gave up; stay owed, try again next call
+	}
+	if !isTimeout(err) {
+		return err
+	}
+	if s.cfg.reconnect != nil {
+		return s.reconnect(ctx, "late replies did not arrive")
+	}
+	// IEEE 488.2 (6.3.2.3) has an instrument discard an unread response
+	// when a new command arrives; with no way to clear or reconnect, rely
+	// on that rather than block every call from now on.
+	s.warn().Int("missing_replies", s.pending).Msg("scpi: late replies did not arrive within the resync window; assuming the instrument discarded them")
+	s.pending, s.rd.owed = 0, 0
+	s.rd.reset()
+	return nil
+}
+
+func (s *Session) skipOwed() error {
+	if s.rd.owed == 0 {
+		return nil
+	}
+	return s.rd.skipOwed()
+}
+
+func (s *Session) reconnect(ctx context.Context, why string) error {
+	conn, err := s.cfg.reconnect(ctx)
+	if err != nil {
+		return fmt.Errorf("reconnect: %w", errors.Join(ErrDisconnected, err))
+	}
+	s.connMu.Lock()
+	s.conn.Close()
+	s.conn = conn
+	s.connMu.Unlock()
+	s.rd.src = conn
+	s.rd.reset()
+	s.pending, s.partialWrite, s.broken = 0, false, nil
+	dl, ok := ctx.Deadline()
+	if !ok {
+		dl = time.Now().Add(s.cfg.timeout)
+	}
+	conn.SetDeadline(dl)
+	s.warn().Str("method", "reconnect").Str("reason", why).Msg("scpi: resynchronised")
+	return nil
+}
+
+func isTimeout(err error) bool {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// fail turns a link error into the session's error, and records what it
+// means for the next call.
+func (s *Session) fail(ctx context.Context, op, cmd string, err error) error {
+	switch {
+	case s.closed():
+		err = ErrClosed
+	case isTimeout(err):
+		if ctx.Err() != nil {
+			err = ctxCause(ctx)
+		} else {
+			err = ErrTimeout
+		}
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed),
+		errors.Is(err, io.ErrClosedPipe), isNetError(err):
+		err = fmt.Errorf("%w: %w", ErrDisconnected, err)
+		s.broken = err
+	}
+	return s.opErr(op, cmd, err)
+}
+
+func isNetError(err error) bool {
+	var ne net.Error
+	var oe *net.OpError
+	return errors.As(err, &oe) || (errors.As(err, &ne) && !ne.Timeout())
+}
+
+// ----- exchanges; the lock is held -----
+
+func (s *Session) checkCommand(op, cmd string) error {
+	// A newline would end the message early on most links, and the rest
+	// would be taken as a second command whose reply nobody reads.
+	if strings.IndexByte(cmd, '\n') >= 0 || strings.Contains(cmd, s.cfg.writeTerm) {
+		return s.opErr(op, cmd, fmt.Errorf("%w: the command contains the message terminator", ErrInvalidCommand))
+	}
+	return nil
+}
+
+// send writes cmd with its terminator, or the parts of a command followed
+// by a block payload.
+func (s *Session) send(cmd string, block []byte) error {
+	var start time.Time
+	tracing := s.tracing()
+	if tracing {
+		start = time.Now()
+	}
+	s.wbuf = append(s.wbuf[:0], cmd...)
+	if block != nil {
+		s.wbuf = AppendBlockHeader(s.wbuf, len(block))
+		if len(block) < 64<<10 {
+			s.wbuf = append(s.wbuf, block...)
+			block = nil
+		}
+	}
+	if block == nil {
+		s.wbuf = append(s.wbuf, s.cfg.writeTerm...)
+	}
+	n, err := s.conn.Write(s.wbuf)
+	if err == nil && block != nil {
+		// A large payload goes out from the caller's slice, uncopied.
+		var m int
+		m, err = s.conn.Write(block)
+		n += m
+		if err == nil {
+			var k int
+			k, err = s.conn.Write([]byte(s.cfg.writeTerm))
+			n += k
+		}
+	}
+	if err != nil && n > 0 {
+		s.partialWrite = true
+	}
+	if tracing {
+		s.trace("send", s.wbuf, len(block), time.Since(start))
+	}
+	s.lastCmd = cmd
+	return err
+}
+
+func (s *Session) receive(discard bool) ([]byte, error) {
+	var start time.Time
+	tracing := s.tracing()
+	if tracing {
+		start = time.Now()
+	}
+	msg, err := s.rd.next(discard)
+	if err != nil {
+		s.pending++ // the rest of this reply is still owed
+		return nil, err
+	}
+	if tracing {
+		s.trace("recv", msg, 0, time.Since(start))
+	}
+	return msg, nil
+}
+
+func (s *Session) write(ctx context.Context, cmd string, block []byte) error {
+	op := "write"
+	if block != nil {
+		op = "write block"
+	}
+	if err := s.checkCommand(op, cmd); err != nil {
+		return err
+	}
+	stop, err := s.arm(ctx, op, cmd)
+	if err != nil {
+		return err
+	}
+	defer s.disarm(stop)
+	if err := s.ready(ctx, op, cmd); err != nil {
+		return err
+	}
+	if err := s.send(cmd, block); err != nil {
+		return s.fail(ctx, op, cmd, err)
+	}
+	if s.cfg.check != CheckExplicit {
+		return s.checkErrors(ctx)
+	}
+	return nil
+}
+
+// query sends cmd and returns the response message; the slice is valid
+// until the next exchange.
+func (s *Session) query(ctx context.Context, cmd string) ([]byte, error) {
+	if err := s.checkCommand("query", cmd); err != nil {
+		return nil, err
+	}
+	stop, err := s.arm(ctx, "query", cmd)
+	if err != nil {
+		return nil, err
+	}
+	defer s.disarm(stop)
+	if err := s.ready(ctx, "query", cmd); err != nil {
+		return nil, err
+	}
+	msg, err := s.exchange(ctx, cmd)
+	if err != nil {
+		return nil, err
+	}
+	if s.cfg.check == CheckAfterEach {
+		if err := s.checkErrors(ctx); err != nil {
+			return msg, err
+		}
+	}
+	return msg, nil
+}
+
+// exchange is one write and its reply, in an armed, ready call.
+func (s *Session) exchange(ctx context.Context, cmd string) ([]byte, error) {
+	if err := s.send(cmd, nil); err != nil {
+		return nil, s.fail(ctx, "query", cmd, err)
+	}
+	msg, err := s.receive(false)
+	if err != nil {
+		if errors.Is(err, ErrResponseTooLarge) {
+			return nil, s.opErr("query", cmd, fmt.Errorf("%w (%d bytes)", err, s.cfg.maxResponse))
+		}
+		return nil, s.fail(ctx, "query", cmd, err)
+	}
+	return msg, nil
+}
+
+// errorsLocked drains the error queue, at most maxErrors entries.
+func (s *Session) errorsLocked(ctx context.Context) ([]DeviceError, error) {
+	var out []DeviceError
+	cause := s.lastCmd
+	for range s.cfg.maxErrors {
+		msg, err := s.exchange(ctx, s.cfg.errorQuery)
+		if err != nil {
+			return out, err
+		}
+		de, err := ParseDeviceError(string(msg))
+		if err != nil {
+			return out, s.opErr("query", s.cfg.errorQuery, err)
+		}
+		if de.Code == 0 {
+			return out, nil
+		}
+		de.Command = cause
+		out = append(out, de)
+	}
+	return out, s.opErr("query", s.cfg.errorQuery,
+		fmt.Errorf("%w: still reporting errors after %d reads", ErrErrorQueueNotDrained, s.cfg.maxErrors))
+}
+
+// checkErrors drains the queue and returns its entries as one error.
+func (s *Session) checkErrors(ctx context.Context) error {
+	des, err := s.errorsLocked(ctx)
+	if s.cfg.check == CheckExplicit {
+		// Which command caused an entry is only known when every command
+		// is checked.
+		for i := range des {
+			des[i].Command = ""
+		}
+	}
+	errs := make([]error, 0, len(des)+1)
+	for i := range des {
+		errs = append(errs, &des[i])
+	}
+	if err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// ----- tracing -----
+
+func (s *Session) tracing() bool {
+	return s.cfg.log.GetLevel() <= zerolog.DebugLevel && zerolog.GlobalLevel() <= zerolog.DebugLevel
+}
+
+func (s *Session) trace(dir string, b []byte, extra int, took time.Duration) {
+	n := len(b)
+	shown := b
+	if len(shown) > s.cfg.traceBytes {
+		shown = shown[:s.cfg.traceBytes]
+	}
+	s.cfg.log.Debug().Str("resource", s.cfg.resource).Str("dir", dir).
+		Bytes("data", shown).Int("bytes", n+extra).Bool("truncated", len(shown) < n || extra > 0).
+		Dur("took", took).Msg("scpi")
+}
+
+func (s *Session) warn() *zerolog.Event {
+	return s.cfg.log.Warn().Str("resource", s.cfg.resource)
+}

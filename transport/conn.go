@@ -1,0 +1,44 @@
+package transport
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// Conn is one open link to one instrument.
+//
+// Read and Write are those of a byte stream. SetDeadline bounds every
+// Read and Write that is under way or starts later, with the semantics of
+// net.Conn: the zero time means no deadline, and once it passes, blocked and
+// future calls fail with an error for which errors.Is(err,
+// os.ErrDeadlineExceeded) holds. SetDeadline may be called from another
+// goroutine while a Read is blocked; a time in the past must interrupt that
+// Read within milliseconds. That is how callers cancel I/O with a context.
+type Conn interface {
+	io.Reader
+	io.Writer
+	io.Closer
+	SetDeadline(t time.Time) error
+}
+
+// Clearer is a link that can send an IEEE 488.1 device clear out of band
+// (GPIB SDC, VXI-11 device_clear, HiSLIP DeviceClear, USBTMC
+// INITIATE_CLEAR): the instrument empties its input and output buffers, so a
+// session can resynchronise without guessing.
+type Clearer interface {
+	Clear(ctx context.Context) error
+}
+
+// StatusByteReader is a link that reads the status byte without using the
+// message channel (GPIB serial poll, VXI-11 device_readstb, HiSLIP
+// AsyncStatusQuery, USBTMC READ_STATUS_BYTE).
+type StatusByteReader interface {
+	ReadStatusByte(ctx context.Context) (byte, error)
+}
+
+// Triggerer is a link that sends a device trigger out of band (GPIB GET,
+// VXI-11 device_trigger, HiSLIP Trigger, USBTMC TRIGGER).
+type Triggerer interface {
+	Trigger(ctx context.Context) error
+}

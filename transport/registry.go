@@ -1,0 +1,125 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+)
+
+// OpenFunc opens a link to the instrument named by r.
+type OpenFunc func(ctx context.Context, r Resource, o Options) (Conn, error)
+
+// Options tune how a link is opened. Links read the fields that concern
+// them and ignore the others.
+type Options struct {
+	// DialTimeout bounds connection set-up when ctx has no earlier
+	// deadline. Zero means 10 s.
+	DialTimeout time.Duration
+	// KeepAlive is the TCP keep-alive period; zero means 15 s, negative
+	// disables keep-alive.
+	KeepAlive time.Duration
+	// Intercept, when set, sees every parsed resource first; when it returns
+	// a Conn (or an error) Open uses that instead of the registered link.
+	// Simulated benches use it to stand in for real instruments.
+	Intercept func(ctx context.Context, r Resource) (Conn, bool, error)
+}
+
+// Option sets a field of Options.
+type Option func(*Options)
+
+// WithDialTimeout bounds connection set-up; see Options.DialTimeout.
+func WithDialTimeout(d time.Duration) Option { return func(o *Options) { o.DialTimeout = d } }
+
+// WithKeepAlive sets the TCP keep-alive period; see Options.KeepAlive.
+func WithKeepAlive(d time.Duration) Option { return func(o *Options) { o.KeepAlive = d } }
+
+// WithIntercept installs a resource interceptor; see Options.Intercept.
+func WithIntercept(f func(ctx context.Context, r Resource) (Conn, bool, error)) Option {
+	return func(o *Options) { o.Intercept = f }
+}
+
+// NewOptions applies opts over the defaults.
+func NewOptions(opts ...Option) Options {
+	o := Options{DialTimeout: 10 * time.Second, KeepAlive: 15 * time.Second}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.DialTimeout <= 0 {
+		o.DialTimeout = 10 * time.Second
+	}
+	return o
+}
+
+// ErrNoLink is matched by the error Open returns for a well-formed resource
+// whose link is not registered (its package not imported or not built).
+var ErrNoLink = errors.New("no link registered")
+
+var registry = struct {
+	sync.RWMutex
+	links map[string]OpenFunc
+}{links: map[string]OpenFunc{}}
+
+// Register makes a link available to Open under name (one of the Link*
+// constants). Like sql.Register it is meant for init functions and panics
+// when name is registered twice or open is nil: both are programming
+// errors found at start-up.
+func Register(name string, open OpenFunc) {
+	registry.Lock()
+	defer registry.Unlock()
+	if open == nil {
+		panic("transport: Register " + name + " with nil OpenFunc")
+	}
+	if _, dup := registry.links[name]; dup {
+		panic("transport: Register called twice for link " + name)
+	}
+	registry.links[name] = open
+}
+
+// Links lists the registered link names, sorted.
+func Links() []string {
+	registry.RLock()
+	defer registry.RUnlock()
+	names := make([]string, 0, len(registry.links))
+	for n := range registry.links {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Open parses resource and opens it with the registered link. The error
+// for a malformed string matches ErrBadResource and says which part is
+// wrong; for a link that is not registered it matches ErrNoLink.
+func Open(ctx context.Context, resource string, opts ...Option) (Conn, error) {
+	r, err := ParseResource(resource)
+	if err != nil {
+		return nil, err
+	}
+	o := NewOptions(opts...)
+	if o.Intercept != nil {
+		c, ok, err := o.Intercept(ctx, r)
+		if err != nil {
+			return nil, fmt.Errorf("transport: open %s: %w", r, err)
+		}
+		if ok {
+			return c, nil
+		}
+	}
+	registry.RLock()
+	open := registry.links[r.Link()]
+	registry.RUnlock()
+	if open == nil {
+		return nil, fmt.Errorf("transport: %w for %s (resource %q)", ErrNoLink, linkTitles[r.Link()], resource)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("transport: open %s: %w", r, err)
+	}
+	c, err := open(ctx, r, o)
+	if err != nil {
+		return nil, fmt.Errorf("transport: open %s: %w", r, err)
+	}
+	return c, nil
+}
