@@ -62,7 +62,8 @@ func defaultConfig() config {
 type Option func(*config)
 
 // WithTimeout sets the default timeout, applied to each call whose context
-// has no deadline (5 s unless set).
+// has no deadline (5 s unless set). To keep calls cheap the session arms
+// it coarsely: such a call times out after between d and d+d/8.
 func WithTimeout(d time.Duration) Option { return func(c *config) { c.timeout = d } }
 
 // WithResyncTimeout bounds how long the session waits for late replies it

@@ -37,6 +37,7 @@ type Session struct {
 	partialWrite bool // a command went out only in part
 	broken       error
 	lastCmd      string
+	armed        time.Time // the deadline last set on conn
 
 	interrupt   func()        // context.AfterFunc callback: unblocks the link
 	interrupted chan struct{} // signalled once interrupt has run
@@ -215,11 +216,7 @@ func (s *Session) arm(ctx context.Context, op, cmd string) (func() bool, error) 
 	if ctx.Err() != nil {
 		return nil, s.opErr(op, cmd, ctxCause(ctx))
 	}
-	dl, ok := ctx.Deadline()
-	if !ok {
-		dl = time.Now().Add(s.cfg.timeout)
-	}
-	if err := s.conn.SetDeadline(dl); err != nil {
+	if err := s.armDeadline(ctx); err != nil {
 		return nil, s.fail(ctx, op, cmd, err)
 	}
 	if ctx.Done() == nil {
@@ -228,11 +225,39 @@ func (s *Session) arm(ctx context.Context, op, cmd string) (func() bool, error) 
 	return context.AfterFunc(ctx, s.interrupt), nil
 }
 
+// armDeadline sets the link's deadline for a call: the context's, or the
+// default timeout from now. Setting a deadline costs about as much as a
+// tenth of a loopback round trip, so the default is coalesced: a deadline
+// already armed between T and T+T/8 from now is kept, and a new one is set
+// T+T/16 ahead. A call without a context deadline thus times out after
+// between T and T+T/8, never sooner.
+func (s *Session) armDeadline(ctx context.Context) error {
+	if dl, ok := ctx.Deadline(); ok {
+		if dl.Equal(s.armed) {
+			return nil
+		}
+		return s.setDeadline(dl)
+	}
+	t := s.cfg.timeout
+	earliest := time.Now().Add(t)
+	if !s.armed.Before(earliest) && !s.armed.After(earliest.Add(t/8)) {
+		return nil
+	}
+	return s.setDeadline(earliest.Add(t / 16))
+}
+
+// setDeadline sets the link's deadline and remembers it.
+func (s *Session) setDeadline(t time.Time) error {
+	s.armed = t
+	return s.conn.SetDeadline(t)
+}
+
 // disarm undoes arm. When the interrupt has already started, it waits for
 // it, so a late interrupt can never cut short the next call's I/O.
 func (s *Session) disarm(stop func() bool) {
 	if stop != nil && !stop() {
 		<-s.interrupted
+		s.armed = aLongTimeAgo // what the interrupt set
 	}
 }
 
@@ -284,14 +309,14 @@ func (s *Session) resync(ctx context.Context) error {
 	if hasDeadline && window.After(ctxDeadline) {
 		window = ctxDeadline
 	}
-	s.conn.SetDeadline(window)
+	s.setDeadline(window)
 	// Without a caller's deadline, the call's own default timeout starts
 	// after the resync, so time spent cleaning up is not charged to it.
 	defer func() {
 		if hasDeadline {
-			s.conn.SetDeadline(ctxDeadline)
+			s.setDeadline(ctxDeadline)
 		} else {
-			s.conn.SetDeadline(time.Now().Add(s.cfg.timeout))
+			s.setDeadline(time.Now().Add(s.cfg.timeout))
 		}
 	}()
 	var err error
@@ -350,11 +375,8 @@ func (s *Session) reconnect(ctx context.Context, why string) error {
 	s.rd.src = conn
 	s.rd.reset()
 	s.pending, s.partialWrite, s.broken = 0, false, nil
-	dl, ok := ctx.Deadline()
-	if !ok {
-		dl = time.Now().Add(s.cfg.timeout)
-	}
-	conn.SetDeadline(dl)
+	s.armed = time.Time{}
+	s.armDeadline(ctx)
 	s.warn().Str("method", "reconnect").Str("reason", why).Msg("scpi: resynchronised")
 	return nil
 }
