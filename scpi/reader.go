@@ -125,11 +125,12 @@ frame:
 			switch c {
 			case rd.term:
 				return rd.result(pos, discard), nil
-			case ',', ';':
+			case ',', ';', ' ', '\t':
+				// A space counts too: with SYST:HEAD ON a reply reads
+				// ":CURV #15abcde".
 				elemStart = true
 			case '"', '\'':
 				quote, elemStart = c, false
-			case ' ', '\t', '\r':
 			case '#':
 				if elemStart {
 					hdr, n, st := blockHeader(b[pos:])

@@ -1,0 +1,19 @@
+// Command scpi talks to an instrument from the shell.
+//
+//	scpi query [flags] RESOURCE COMMAND...   send each command, print each reply
+//	scpi write [flags] RESOURCE COMMAND...   send each command, expect no reply
+//
+// RESOURCE is a VISA resource string, e.g. TCPIP0::192.0.2.5::5025::SOCKET.
+//
+// Flags:
+//
+//	--timeout D   time allowed for each command (default 5s)
+//	--trace       print the bytes sent and received on stderr
+//	--check       read the error queue afterwards; exit 5 if it held errors
+//	--block FILE  (query) the reply is a binary block: write its payload to
+//	              FILE ("-" for standard output) instead of printing it
+//
+// Exit status: 0 success, 1 other failure, 2 usage error, 3 the resource
+// could not be opened, 4 timeout, 5 the instrument reported errors.
+// Errors are printed on stderr; replies, one per line, on stdout.
+package main

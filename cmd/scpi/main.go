@@ -1,0 +1,197 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/scpikit/scpikit/scpi"
+)
+
+// Exit statuses, for scripts.
+const (
+	exitOK         = 0
+	exitFailure    = 1
+	exitUsage      = 2
+	exitOpen       = 3
+	exitTimeout    = 4
+	exitInstrument = 5
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+const usage = `usage:
+  scpi query [flags] RESOURCE COMMAND...   send each command, print each reply
+  scpi write [flags] RESOURCE COMMAND...   send each command, expect no reply
+
+flags:
+  --timeout D   time allowed for each command (default 5s)
+  --trace       print the bytes sent and received on stderr
+  --check       read the error queue afterwards; exit 5 if it held errors
+  --block FILE  (query) write the reply's binary block payload to FILE ("-": stdout)
+
+exit status: 0 ok, 1 failure, 2 usage, 3 cannot open, 4 timeout, 5 instrument errors
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stderr, usage)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	verb := args[0]
+	if verb != "query" && verb != "write" {
+		fmt.Fprintf(stderr, "scpi: unknown command %q\n\n%s", verb, usage)
+		return exitUsage
+	}
+	fs := flag.NewFlagSet("scpi "+verb, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	timeout := fs.Duration("timeout", 5*time.Second, "")
+	trace := fs.Bool("trace", false, "")
+	check := fs.Bool("check", false, "")
+	block := fs.String("block", "", "")
+	if err := fs.Parse(args[1:]); err != nil {
+		fmt.Fprintf(stderr, "scpi %s: %v\n\n%s", verb, err, usage)
+		return exitUsage
+	}
+	rest := fs.Args()
+	if len(rest) < 2 {
+		fmt.Fprintf(stderr, "scpi %s: need a resource and at least one command\n\n%s", verb, usage)
+		return exitUsage
+	}
+	if *block != "" && verb != "query" {
+		fmt.Fprintf(stderr, "scpi write: --block is for queries\n")
+		return exitUsage
+	}
+	if *timeout <= 0 {
+		fmt.Fprintf(stderr, "scpi %s: --timeout must be positive\n", verb)
+		return exitUsage
+	}
+	resource, commands := rest[0], rest[1:]
+
+	opts := []scpi.Option{scpi.WithTimeout(*timeout)}
+	if *trace {
+		opts = append(opts, scpi.WithLogger(zerolog.New(traceWriter{stderr}).Level(zerolog.DebugLevel)))
+	}
+	openCtx, cancel := context.WithTimeout(ctx, *timeout)
+	s, err := scpi.Open(openCtx, resource, opts...)
+	cancel()
+	if err != nil {
+		fmt.Fprintf(stderr, "scpi: %v\n", err)
+		return exitOpen
+	}
+	defer s.Close()
+
+	for _, cmd := range commands {
+		if code := exchange(ctx, s, verb, cmd, *block, stdout, stderr); code != exitOK {
+			return code
+		}
+	}
+	if *check {
+		if err := s.CheckErrors(ctx); err != nil {
+			fmt.Fprintf(stderr, "%v\n", err)
+			var de *scpi.DeviceError
+			if errors.As(err, &de) {
+				return exitInstrument
+			}
+			return codeFor(err)
+		}
+	}
+	return exitOK
+}
+
+func exchange(ctx context.Context, s *scpi.Session, verb, cmd, block string, stdout, stderr io.Writer) int {
+	var err error
+	switch {
+	case verb == "write":
+		err = s.Write(ctx, cmd)
+	case block != "":
+		err = queryBlock(ctx, s, cmd, block, stdout)
+	default:
+		var reply string
+		if reply, err = s.Query(ctx, cmd); err == nil {
+			fmt.Fprintln(stdout, reply)
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "%v\n", err)
+		return codeFor(err)
+	}
+	return exitOK
+}
+
+func queryBlock(ctx context.Context, s *scpi.Session, cmd, path string, stdout io.Writer) error {
+	w := stdout
+	var f *os.File
+	if path != "-" {
+		var err error
+		if f, err = os.Create(path); err != nil {
+			return err
+		}
+		w = f
+	}
+	_, err := s.QueryBlockTo(ctx, cmd, w)
+	if f != nil {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
+
+func codeFor(err error) int {
+	var de *scpi.DeviceError
+	switch {
+	case errors.Is(err, scpi.ErrTimeout):
+		return exitTimeout
+	case errors.As(err, &de):
+		return exitInstrument
+	}
+	return exitFailure
+}
+
+// traceWriter renders the session's zerolog trace events as one readable
+// line per message: "-> " for bytes sent, "<- " for bytes received.
+type traceWriter struct{ w io.Writer }
+
+func (t traceWriter) Write(p []byte) (int, error) {
+	var e struct {
+		Level     string  `json:"level"`
+		Message   string  `json:"message"`
+		Dir       string  `json:"dir"`
+		Data      string  `json:"data"`
+		Bytes     int     `json:"bytes"`
+		Truncated bool    `json:"truncated"`
+		Took      float64 `json:"took"`
+	}
+	if err := json.Unmarshal(p, &e); err != nil || e.Dir == "" {
+		t.w.Write(p) // not an exchange (a resync warning, say): as it is
+		return len(p), nil
+	}
+	arrow := "->"
+	if e.Dir == "recv" {
+		arrow = "<-"
+	}
+	more := ""
+	if e.Truncated {
+		more = fmt.Sprintf(" ... (%d bytes)", e.Bytes)
+	}
+	fmt.Fprintf(t.w, "%s %s%s  %.3fms\n", arrow, strconv.Quote(e.Data), more, e.Took)
+	return len(p), nil
+}
