@@ -160,48 +160,72 @@ func EncodeBlock[T BlockValue](values []T, order binary.ByteOrder) []byte {
 
 // MessageEnd returns the index of the terminator that ends the first
 // message in b, or -1 when b does not hold a complete message yet. A
-// terminator inside a definite-length block does not end the message. Both sides of a
-// link use it: the session for responses, servers and recorders for
-// commands.
+// terminator inside a definite-length block does not end the message. Both
+// sides of a link use it: the session for responses, servers and recorders
+// for commands.
 func MessageEnd(b []byte, term byte) int {
-	elemStart, quote := true, byte(0)
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if quote != 0 {
+	sc := newScanner()
+	if done, at := sc.scan(b, term); done {
+		return at
+	}
+	return -1
+}
+
+// msgScanner finds the end of a message incrementally, as its bytes
+// arrive: a message ends at the terminator, except inside a definite-length
+// block, which starts a data element (after a separator or a space) and
+// whose header gives its length.
+type msgScanner struct {
+	pos       int  // where scanning resumes; beyond the data while inside a block's payload
+	elemStart bool // the next byte starts a data element
+	quote     byte // the open quote character, or 0
+}
+
+func newScanner() msgScanner { return msgScanner{elemStart: true} }
+
+// scan advances over b from sc.pos. It reports whether the terminator was
+// found and where. When not, sc.pos says how far the message is known to
+// extend: everything before it may be dropped (shifting sc.pos), and when
+// sc.pos > len(b) the bytes up to it are block payload.
+func (sc *msgScanner) scan(b []byte, term byte) (done bool, at int) {
+	for sc.pos < len(b) {
+		c := b[sc.pos]
+		if sc.quote != 0 {
 			if c == term {
-				return i
+				return true, sc.pos
 			}
-			if c == quote {
-				quote = 0
+			if c == sc.quote {
+				sc.quote = 0
 			}
+			sc.pos++
 			continue
 		}
 		switch c {
 		case term:
-			return i
+			return true, sc.pos
 		case ',', ';', ' ', '\t':
-			elemStart = true
+			// A space counts: a block follows a header ("DATA #15abcde",
+			// or ":CURV #15abcde" from an instrument with SYST:HEAD ON).
+			sc.elemStart = true
 		case '"', '\'':
-			quote, elemStart = c, false
+			sc.quote, sc.elemStart = c, false
 		case '#':
-			if elemStart {
-				hdr, n, st := blockHeader(b[i:])
+			if sc.elemStart {
+				hdr, n, st := blockHeader(b[sc.pos:])
 				switch st {
 				case blockIncomplete:
-					return -1
+					return false, 0
 				case blockDefinite:
-					if i+hdr+n > len(b) {
-						return -1
-					}
-					i += hdr + n - 1
-					elemStart = false
+					sc.pos += hdr + n
+					sc.elemStart = false
 					continue
 				}
 			}
-			elemStart = false
+			sc.elemStart = false
 		default:
-			elemStart = false
+			sc.elemStart = false
 		}
+		sc.pos++
 	}
-	return -1
+	return false, 0
 }

@@ -93,9 +93,7 @@ func (rd *reader) take(n int) []byte {
 // the message is passed over as it streams in, however large, and the
 // result is nil.
 func (rd *reader) next(discard bool) ([]byte, error) {
-	pos := 0 // scan position, relative to rd.r
-	elemStart, quote := true, byte(0)
-frame:
+	sc := newScanner()
 	for first := true; ; first = false {
 		if rd.owed > 0 {
 			if err := rd.skipOwed(); err != nil {
@@ -109,60 +107,21 @@ frame:
 				return rd.take(i), nil
 			}
 		}
-	scan:
-		for pos < len(b) {
-			c := b[pos]
-			if quote != 0 {
-				if c == rd.term {
-					return rd.result(pos, discard), nil
-				}
-				if c == quote {
-					quote = 0
-				}
-				pos++
-				continue
-			}
-			switch c {
-			case rd.term:
-				return rd.result(pos, discard), nil
-			case ',', ';', ' ', '\t':
-				// A space counts too: with SYST:HEAD ON a reply reads
-				// ":CURV #15abcde".
-				elemStart = true
-			case '"', '\'':
-				quote, elemStart = c, false
-			case '#':
-				if elemStart {
-					hdr, n, st := blockHeader(b[pos:])
-					switch st {
-					case blockIncomplete:
-						break scan
-					case blockDefinite:
-						end := pos + hdr + n
-						if end <= len(b) {
-							pos, elemStart = end, false
-							continue
-						}
-						if discard {
-							rd.owed = int64(end - len(b))
-							rd.r, pos, elemStart = rd.w, 0, false
-							continue frame
-						}
-						if end >= rd.max {
-							return nil, ErrResponseTooLarge
-						}
-						break scan
-					}
-				}
-				elemStart = false
-			default:
-				elemStart = false
-			}
-			pos++
+		if done, at := sc.scan(b, rd.term); done {
+			return rd.result(at, discard), nil
 		}
-		if discard {
-			rd.r += pos
-			pos = 0
+		switch {
+		case discard && sc.pos > len(b):
+			// Inside a block's payload: drop what is here, owe the rest,
+			// and never buffer it.
+			rd.owed = int64(sc.pos - len(b))
+			rd.r, sc.pos = rd.w, 0
+			continue
+		case discard:
+			rd.r += sc.pos
+			sc.pos = 0
+		case sc.pos >= rd.max:
+			return nil, ErrResponseTooLarge
 		}
 		if err := rd.fill(rd.max); err != nil {
 			if errors.Is(err, errBufferFull) {
