@@ -14,15 +14,22 @@ type Queue struct {
 	buf    []byte
 	off    int
 	closed bool
-	wake   chan struct{} // closed and replaced whenever state changes
+	wake   chan struct{} // closed and replaced when state changes and a reader waits
+	waited bool          // a reader holds wake
 }
 
 // New returns an empty open queue.
 func New() *Queue { return &Queue{wake: make(chan struct{})} }
 
+// signalLocked wakes waiting readers. With none waiting it does nothing,
+// so a write that nobody is blocked on costs no allocation.
 func (q *Queue) signalLocked() {
+	if !q.waited {
+		return
+	}
 	close(q.wake)
 	q.wake = make(chan struct{})
+	q.waited = false
 }
 
 // Write appends p. It fails with io.ErrClosedPipe once the queue is closed.
@@ -87,6 +94,7 @@ func (q *Queue) Read(p []byte, d *Deadline) (int, error) {
 			return 0, io.EOF
 		}
 		wake := q.wake
+		q.waited = true
 		q.mu.Unlock()
 		if err := d.wait(wake); err != nil {
 			return 0, err

@@ -1,0 +1,399 @@
+package sim
+
+import (
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Call is one received command as its handler sees it: the parameters,
+// the header's numeric suffixes, and the response being built.
+type Call struct {
+	inst   *Instrument
+	path   []pathElem
+	params []param
+	query  bool
+	header []byte
+	out    *[]byte // the client's output queue
+	start  int     // where this unit's response begins in *out
+	used   int     // parameters read so far, to report extra ones
+}
+
+type pathElem struct {
+	n      *node
+	suffix int
+	given  bool
+}
+
+// Instrument returns the instrument executing the call.
+func (c *Call) Instrument() *Instrument { return c.inst }
+
+// Header returns the command header as received, e.g. "SOUR2:VOLT".
+func (c *Call) Header() string { return string(c.header) }
+
+// IsQuery reports whether the command ended in '?'.
+func (c *Call) IsQuery() bool { return c.query }
+
+// Suffix returns the numeric suffix received with the mnemonic named by
+// its short or long form (OUTP2 gives 2 for "OUTP"), or 1 when none was
+// given or the node was omitted, as SCPI prescribes.
+func (c *Call) Suffix(mnemonic string) int {
+	m := strings.ToUpper(mnemonic)
+	for _, p := range c.path {
+		if p.n.short == m || p.n.long == m {
+			if p.given {
+				return p.suffix
+			}
+			return 1
+		}
+	}
+	return 1
+}
+
+// SuffixIn is Suffix, refused with -114 unless it lies in [lo, hi].
+func (c *Call) SuffixIn(mnemonic string, lo, hi int) (int, error) {
+	s := c.Suffix(mnemonic)
+	if s < lo || s > hi {
+		return s, ErrHeaderSuffix
+	}
+	return s, nil
+}
+
+// NumParams returns how many parameters were received.
+func (c *Call) NumParams() int { return len(c.params) }
+
+// Kind returns the type of parameter i, or 0 when it is absent.
+func (c *Call) Kind(i int) ParamKind {
+	if i >= len(c.params) {
+		return 0
+	}
+	return c.params[i].kind
+}
+
+// Raw returns parameter i as received, or "" when absent.
+func (c *Call) Raw(i int) string {
+	if i >= len(c.params) {
+		return ""
+	}
+	c.mark(i)
+	return string(c.params[i].raw)
+}
+
+// Params checks the parameter count: -109 when fewer than min were
+// received, -108 when more than max.
+func (c *Call) Params(min, max int) error {
+	switch {
+	case len(c.params) < min:
+		return ErrMissingParameter
+	case len(c.params) > max:
+		return ErrParameterNotAllowed
+	}
+	c.used = max
+	return nil
+}
+
+func (c *Call) mark(i int) {
+	if i+1 > c.used {
+		c.used = i + 1
+	}
+}
+
+func (c *Call) get(i int) (*param, error) {
+	c.mark(i)
+	if i >= len(c.params) {
+		return nil, ErrMissingParameter
+	}
+	return &c.params[i], nil
+}
+
+// Number describes a numeric parameter: its unit (for suffixes such as mV
+// or kHz), its range, and the values of MIN, MAX and DEF.
+type Number struct {
+	Unit     string // "V", "A", "HZ", "OHM", "S", "W"... or "" for none
+	Min, Max float64
+	Default  float64
+}
+
+// Number reads parameter i as a number in spec's unit: decimal or #H/#Q/#B,
+// with an optional suffix (500 mV, 2k, 1.5 kHz), or MIN, MAX, DEF. Outside
+// [Min, Max] it is refused with -222.
+func (c *Call) Number(i int, spec Number) (float64, error) {
+	p, err := c.get(i)
+	if err != nil {
+		return 0, err
+	}
+	switch p.kind {
+	case ParamCharacter:
+		v, ok := spec.special(p.raw)
+		if !ok {
+			return 0, ErrIllegalParameterValue
+		}
+		return v, nil
+	case ParamNumber:
+		mult, ok := suffixMultiplier(p.suffix, spec.Unit)
+		if !ok {
+			return 0, ErrInvalidSuffix
+		}
+		v := p.num * mult
+		if v < spec.Min || v > spec.Max || math.IsNaN(v) {
+			return 0, ErrDataOutOfRange
+		}
+		return v, nil
+	}
+	return 0, ErrDataType
+}
+
+// special resolves MIN, MAX and DEF (short or long form).
+func (n Number) special(w []byte) (float64, bool) {
+	switch {
+	case equalFold(w, "MIN") || equalFold(w, "MINIMUM"):
+		return n.Min, true
+	case equalFold(w, "MAX") || equalFold(w, "MAXIMUM"):
+		return n.Max, true
+	case equalFold(w, "DEF") || equalFold(w, "DEFAULT"):
+		return n.Default, true
+	}
+	return 0, false
+}
+
+// Int reads parameter i as Number does and rounds it to an integer, as
+// IEEE 488.2 does for integer parameters.
+func (c *Call) Int(i int, spec Number) (int, error) {
+	v, err := c.Number(i, spec)
+	return int(math.Round(v)), err
+}
+
+// Bool reads parameter i as a boolean: ON, OFF, or a number (non-zero is
+// ON, after rounding).
+func (c *Call) Bool(i int) (bool, error) {
+	p, err := c.get(i)
+	if err != nil {
+		return false, err
+	}
+	switch p.kind {
+	case ParamCharacter:
+		switch {
+		case equalFold(p.raw, "ON"):
+			return true, nil
+		case equalFold(p.raw, "OFF"):
+			return false, nil
+		}
+		return false, ErrIllegalParameterValue
+	case ParamNumber:
+		if len(p.suffix) > 0 {
+			return false, ErrSuffixNotAllowed
+		}
+		return math.Round(p.num) != 0, nil
+	}
+	return false, ErrDataType
+}
+
+// Choice reads parameter i as character data that must be one of choices,
+// each written in manual notation ("NORMal", "SWAPped", "P6V"); the short
+// or long form is accepted in any case. It returns the index chosen.
+func (c *Call) Choice(i int, choices ...string) (int, error) {
+	p, err := c.get(i)
+	if err != nil {
+		return 0, err
+	}
+	if p.kind != ParamCharacter {
+		if p.kind == ParamString {
+			return 0, ErrStringNotAllowed
+		}
+		return 0, ErrDataType
+	}
+	for k, ch := range choices {
+		if matchChoice(p.raw, ch) {
+			return k, nil
+		}
+	}
+	return 0, ErrIllegalParameterValue
+}
+
+func matchChoice(w []byte, choice string) bool {
+	short := shortForm(choice)
+	return equalFold(w, short) || equalFold(w, strings.ToUpper(choice))
+}
+
+// shortForm is the upper-case part of a mnemonic in manual notation.
+func shortForm(m string) string {
+	i := 0
+	for i < len(m) && !(m[i] >= 'a' && m[i] <= 'z') {
+		i++
+	}
+	return m[:i]
+}
+
+// String reads parameter i as string data, quotes removed and doubled
+// quotes undone.
+func (c *Call) String(i int) (string, error) {
+	p, err := c.get(i)
+	if err != nil {
+		return "", err
+	}
+	if p.kind != ParamString {
+		return "", ErrDataType
+	}
+	q := p.raw[0]
+	inner := p.raw[1 : len(p.raw)-1]
+	var b strings.Builder
+	for k := 0; k < len(inner); k++ {
+		b.WriteByte(inner[k])
+		if inner[k] == q {
+			k++
+		}
+	}
+	return b.String(), nil
+}
+
+// Block reads parameter i as block data. The slice is valid only during
+// the call: copy what you keep.
+func (c *Call) Block(i int) ([]byte, error) {
+	p, err := c.get(i)
+	if err != nil {
+		return nil, err
+	}
+	if p.kind != ParamBlock {
+		return nil, ErrDataType
+	}
+	return p.raw, nil
+}
+
+// Channels reads parameter i as a channel list, (@1,3:5) giving
+// [1 3 4 5]. A descending range (@5:3) is expanded as written.
+func (c *Call) Channels(i int) ([]int, error) {
+	p, err := c.get(i)
+	if err != nil {
+		return nil, err
+	}
+	if p.kind != ParamExpression {
+		return nil, ErrDataType
+	}
+	return parseChannelList(p.raw)
+}
+
+func parseChannelList(raw []byte) ([]int, error) {
+	s := strings.TrimSpace(string(raw[1 : len(raw)-1]))
+	if !strings.HasPrefix(s, "@") {
+		return nil, ErrInvalidExpression
+	}
+	var out []int
+	for _, part := range strings.Split(s[1:], ",") {
+		lo, hi, isRange := strings.Cut(strings.TrimSpace(part), ":")
+		a, err := strconv.Atoi(strings.TrimSpace(lo))
+		if err != nil {
+			return nil, ErrInvalidExpression
+		}
+		b := a
+		if isRange {
+			if b, err = strconv.Atoi(strings.TrimSpace(hi)); err != nil {
+				return nil, ErrInvalidExpression
+			}
+		}
+		step := 1
+		if b < a {
+			step = -1
+		}
+		if (b-a)*step > 10000 {
+			return nil, ErrTooMuchData
+		}
+		for v := a; ; v += step {
+			out = append(out, v)
+			if v == b {
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// ----- responses -----
+
+// sep starts a new response data element: a comma after the previous one
+// of this unit.
+func (c *Call) sep() {
+	if len(*c.out) > c.start {
+		*c.out = append(*c.out, ',')
+	}
+}
+
+// Reply appends character response data (or any pre-formatted element).
+func (c *Call) Reply(s string) {
+	c.sep()
+	*c.out = append(*c.out, s...)
+}
+
+// ReplyFloat appends v in the shortest form that round-trips ("5",
+// "1.5E-07"); ±Inf and NaN as SCPI's 9.9E+37, -9.9E+37 and 9.91E+37.
+func (c *Call) ReplyFloat(v float64) {
+	c.sep()
+	*c.out = appendSCPIFloat(*c.out, v, 'G', -1)
+}
+
+// ReplyNR3 appends v as NR3 with the given digits after the point and a
+// sign, as Keysight instruments answer: "+5.00000000E+00".
+func (c *Call) ReplyNR3(v float64, digits int) {
+	c.sep()
+	if v >= 0 && !math.IsNaN(v) {
+		*c.out = append(*c.out, '+')
+	}
+	*c.out = appendSCPIFloat(*c.out, v, 'E', digits)
+}
+
+// ReplyFixed appends v with a fixed number of decimals, as Rigol and
+// Siglent instruments answer: "5.000".
+func (c *Call) ReplyFixed(v float64, decimals int) {
+	c.sep()
+	*c.out = appendSCPIFloat(*c.out, v, 'f', decimals)
+}
+
+func appendSCPIFloat(b []byte, v float64, format byte, prec int) []byte {
+	switch {
+	case math.IsNaN(v):
+		return append(b, "9.91E+37"...)
+	case math.IsInf(v, 1):
+		return append(b, "9.9E+37"...)
+	case math.IsInf(v, -1):
+		return append(b, "-9.9E+37"...)
+	}
+	return strconv.AppendFloat(b, v, format, prec, 64)
+}
+
+// ReplyInt appends an NR1 integer.
+func (c *Call) ReplyInt(v int64) {
+	c.sep()
+	*c.out = strconv.AppendInt(*c.out, v, 10)
+}
+
+// ReplyBool appends 1 or 0.
+func (c *Call) ReplyBool(b bool) {
+	c.sep()
+	if b {
+		*c.out = append(*c.out, '1')
+	} else {
+		*c.out = append(*c.out, '0')
+	}
+}
+
+// ReplyString appends s as quoted string response data.
+func (c *Call) ReplyString(s string) {
+	c.sep()
+	*c.out = append(*c.out, '"')
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' {
+			*c.out = append(*c.out, '"')
+		}
+		*c.out = append(*c.out, s[i])
+	}
+	*c.out = append(*c.out, '"')
+}
+
+// ReplyBlock appends data as a definite-length block.
+func (c *Call) ReplyBlock(data []byte) {
+	c.sep()
+	*c.out = append(*c.out, '#')
+	n := strconv.Itoa(len(data))
+	*c.out = append(*c.out, byte('0'+len(n)))
+	*c.out = append(*c.out, n...)
+	*c.out = append(*c.out, data...)
+}

@@ -1,0 +1,348 @@
+package sim
+
+import (
+	"bytes"
+	"errors"
+	"strconv"
+
+	"github.com/scpikit/scpikit/scpi"
+)
+
+// ErrLinkDropped is returned by a Client whose link a fault dropped (or
+// whose instrument was closed): servers close the connection, in-process
+// links read EOF.
+var ErrLinkDropped = errors.New("sim: link dropped")
+
+// Client is one connection to an instrument, with its own input buffer,
+// output queue and SCPI path, as IEEE 488.2 gives each message exchange
+// interface. Servers create one per connection.
+type Client struct {
+	in *Instrument
+
+	// Terminator ends each response message ("\n" unless set).
+	Terminator string
+	// MaxInput bounds a program message; longer ones are discarded with
+	// -363 Input buffer overrun (64 KiB unless set).
+	MaxInput int
+	// Buffered makes the client hold responses until read, as message-
+	// based links (GPIB, VXI-11, HiSLIP) do: a new message arriving
+	// before the previous response was read discards it with -410 Query
+	// INTERRUPTED, and ReadResponse with nothing to read reports -420
+	// Query UNTERMINATED. Stream links (sockets, serial) leave it off and
+	// send each response as soon as it is made.
+	Buffered bool
+
+	input    []byte
+	overrun  bool
+	out      []byte
+	path     []pathElem
+	u        unit
+	call     Call
+	messages int
+	epoch    int
+	dropped  bool
+}
+
+// NewClient opens a client connection to the instrument.
+func (in *Instrument) NewClient() *Client {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return &Client{in: in, Terminator: "\n", MaxInput: 64 << 10, epoch: in.faults.epoch}
+}
+
+// Write takes bytes from the controller. Each complete program message
+// (ended by a newline outside block data) is executed at once, in order.
+func (cl *Client) Write(p []byte) (int, error) {
+	if cl.dropped {
+		return 0, ErrLinkDropped
+	}
+	cl.input = append(cl.input, p...)
+	for {
+		end := scpi.MessageEnd(cl.input, '\n')
+		if end < 0 {
+			if len(cl.input) > cl.MaxInput {
+				// Too long: discard it, and the rest up to its terminator.
+				cl.input = cl.input[:0]
+				if !cl.overrun {
+					cl.overrun = true
+					cl.in.PushError(ErrInputBufferOverrun)
+				}
+			}
+			break
+		}
+		msg := cl.input[:end]
+		if cl.overrun {
+			cl.overrun = false
+		} else if err := cl.Execute(bytes.TrimSuffix(msg, []byte("\r"))); err != nil {
+			cl.input = cl.input[:0]
+			return len(p), err
+		}
+		cl.input = cl.input[end+1:]
+	}
+	if len(cl.input) == 0 {
+		cl.input = cl.input[:0:cap(cl.input)]
+	}
+	return len(p), nil
+}
+
+// Pending reports how many response bytes wait to be read.
+func (cl *Client) Pending() int { return len(cl.out) }
+
+// TakeOutput returns and clears the output queue. The slice is valid until
+// the next Write or Execute.
+func (cl *Client) TakeOutput() []byte {
+	out := cl.out
+	cl.out = cl.out[:0]
+	return out
+}
+
+// ReadResponse is TakeOutput for message-based links: with nothing to
+// read, it records -420 Query UNTERMINATED and returns nil.
+func (cl *Client) ReadResponse() []byte {
+	if len(cl.out) == 0 {
+		cl.in.PushError(ErrQueryUnterminated)
+		return nil
+	}
+	return cl.TakeOutput()
+}
+
+// Execute runs one program message (without its terminator) and queues
+// its response. It returns ErrLinkDropped when a fault drops the link.
+func (cl *Client) Execute(msg []byte) error {
+	in := cl.in
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.closed || cl.epoch != in.faults.epoch {
+		cl.dropped = true
+		return ErrLinkDropped
+	}
+	cl.messages++
+	if in.faults.hung {
+		return nil
+	}
+	if cl.Buffered && len(cl.out) > 0 {
+		cl.out = cl.out[:0]
+		in.st.push(ErrQueryInterrupted)
+	}
+	start := len(cl.out)
+	cl.path = cl.path[:0]
+	splitUnits(msg, func(u []byte) error { return cl.unit(u, start) })
+	if len(cl.out) > start {
+		cl.out = append(cl.out, cl.Terminator...)
+	}
+	if n := in.faults.cfg.DisconnectAfter; n > 0 && cl.messages >= n {
+		cl.dropped = true
+		return ErrLinkDropped
+	}
+	return nil
+}
+
+// errStop ends a program message after a command error: IEEE 488.2 has
+// the parser discard the rest of the message.
+var errStop = errors.New("stop")
+
+func (cl *Client) unit(b []byte, msgStart int) error {
+	in := cl.in
+	ok, err := parseUnit(b, &cl.u)
+	if !ok {
+		return nil
+	}
+	if err != nil {
+		in.st.push(asError(err))
+		return errStop
+	}
+	u := &cl.u
+	c := &cl.call
+	*c = Call{inst: in, path: c.path[:0], params: u.params, query: u.query, header: u.header, out: &cl.out}
+	if u.query && len(cl.out) > msgStart {
+		cl.out = append(cl.out, ';') // response message unit separator
+	}
+	c.start = len(cl.out)
+
+	var h int
+	if u.common {
+		h = -1
+		name := u.header[1:]
+		for _, n := range in.exec.commons() {
+			if equalFold(name, n.long) {
+				h = n.set
+				if u.query {
+					h = n.query
+				}
+			}
+		}
+		if h < 0 {
+			err = cl.common(name, c, msgStart > 0)
+			return cl.finish(err, c, msgStart)
+		}
+	} else {
+		leaf, err := cl.resolve(u, c)
+		if err != nil {
+			in.st.push(err.(Error))
+			cl.unwind(c, msgStart)
+			return errStop
+		}
+		h = leaf.set
+		if u.query {
+			h = leaf.query
+		}
+		if h < 0 {
+			in.st.push(ErrUndefinedHeader)
+			cl.unwind(c, msgStart)
+			return errStop
+		}
+		// The path for the next unit: this header less its last mnemonic.
+		cl.path = append(cl.path[:0], c.path[:len(c.path)-1]...)
+	}
+	return cl.finish(in.exec.run(h, c), c, msgStart)
+}
+
+// finish records a handler's outcome: its error queued, an unanswered
+// query's separator removed, unread parameters reported.
+func (cl *Client) finish(err error, c *Call, msgStart int) error {
+	if err == nil && c.used < len(c.params) {
+		err = ErrParameterNotAllowed
+	}
+	if err != nil {
+		e := asError(err)
+		cl.in.st.push(e)
+		cl.unwind(c, msgStart)
+		if e.Code <= -100 && e.Code > -200 {
+			return errStop
+		}
+		return nil
+	}
+	if c.query && len(cl.out) == c.start {
+		cl.unwind(c, msgStart) // a query that answered nothing
+	}
+	return nil
+}
+
+// unwind removes what a failed unit added to the response.
+func (cl *Client) unwind(c *Call, msgStart int) {
+	cut := c.start
+	if cut > msgStart && cl.out[cut-1] == ';' {
+		cut--
+	}
+	cl.out = cl.out[:cut]
+}
+
+func asError(err error) Error {
+	var e Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return ErrDeviceSpecific.WithInfo(err.Error())
+}
+
+// resolve walks the command tree for the unit's header, from the root or
+// from the current path (SCPI-99 6.2.4), filling c.path.
+func (cl *Client) resolve(u *unit, c *Call) (*node, error) {
+	n := cl.in.exec.tree()
+	if !u.absolute && len(cl.path) > 0 {
+		c.path = append(c.path, cl.path...)
+		n = cl.path[len(cl.path)-1].n
+	}
+	for _, m := range u.mnems {
+		var next *node
+		var el pathElem
+		for _, child := range n.children {
+			if suf, given, ok := child.matches(m); ok {
+				next, el = child, pathElem{n: child, suffix: suf, given: given}
+				break
+			}
+		}
+		if next == nil {
+			return nil, ErrUndefinedHeader
+		}
+		c.path = append(c.path, el)
+		n = next
+	}
+	return n, nil
+}
+
+// common executes the IEEE 488.2 common commands the model did not
+// override.
+// mav says whether responses to earlier messages are still unread.
+func (cl *Client) common(name []byte, c *Call, mav bool) error {
+	in, st := cl.in, &cl.in.st
+	q := c.query
+	switch {
+	case q && equalFold(name, "IDN"):
+		c.Reply(in.dev.Identity())
+	case !q && equalFold(name, "RST"):
+		in.dev.Reset()
+	case !q && equalFold(name, "CLS"):
+		st.clear()
+	case q && equalFold(name, "ESR"):
+		c.ReplyInt(int64(st.esr))
+		st.esr = 0
+	case q && equalFold(name, "ESE"):
+		c.ReplyInt(int64(st.ese))
+	case !q && equalFold(name, "ESE"):
+		v, err := c.Int(0, Number{Max: 255})
+		if err != nil {
+			return err
+		}
+		st.ese = byte(v)
+	case q && equalFold(name, "SRE"):
+		c.ReplyInt(int64(st.sre))
+	case !q && equalFold(name, "SRE"):
+		v, err := c.Int(0, Number{Max: 255})
+		if err != nil {
+			return err
+		}
+		st.sre = byte(v) &^ stbMSS // bit 6 cannot be enabled
+	case q && equalFold(name, "STB"):
+		c.ReplyInt(int64(st.stb(mav, in.dev)))
+	case !q && equalFold(name, "OPC"):
+		st.esr |= esrOPC // no overlapped commands: complete at once
+	case q && equalFold(name, "OPC"):
+		c.ReplyInt(1)
+	case !q && equalFold(name, "WAI"):
+	case q && equalFold(name, "TST"):
+		result := 0
+		if t, ok := in.dev.(SelfTester); ok {
+			result = t.SelfTest()
+		}
+		c.ReplyInt(int64(result))
+	case !q && equalFold(name, "TRG"):
+		t, ok := in.dev.(Triggerable)
+		if !ok {
+			return ErrUndefinedHeader
+		}
+		return t.Trigger()
+	default:
+		return ErrUndefinedHeader
+	}
+	return nil
+}
+
+// StatusByte reads the status byte out of band, as a serial poll does:
+// MAV is set while a response waits to be read.
+func (cl *Client) StatusByte() byte {
+	cl.in.mu.Lock()
+	defer cl.in.mu.Unlock()
+	return cl.in.st.stb(len(cl.out) > 0, cl.in.dev)
+}
+
+// Clear is a device clear: the client's input and output are discarded.
+func (cl *Client) Clear() {
+	cl.input, cl.out, cl.overrun = cl.input[:0], cl.out[:0], false
+}
+
+// ErrorQueryHandler answers SYST:ERR? from the instrument's error queue; a
+// model registers it under its own pattern:
+//
+//	cmds.Handle("SYSTem:ERRor[:NEXT]?", sim.ErrorQueryHandler[*MyDevice])
+func ErrorQueryHandler[D any](_ D, c *Call) error {
+	e := c.inst.st.pop()
+	c.Reply(strconv.Itoa(e.Code) + `,"` + e.Message + `"`)
+	return nil
+}
+
+// ErrorCountHandler answers SYST:ERR:COUNt?.
+func ErrorCountHandler[D any](_ D, c *Call) error {
+	c.ReplyInt(int64(len(c.inst.st.errs)))
+	return nil
+}
