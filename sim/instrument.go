@@ -28,7 +28,9 @@ type (
 	Triggerable interface{ Trigger() error }
 	// StatusSummarizer sets status byte bits 3 (questionable) and 7
 	// (operation) from the model's own status registers.
-	StatusSummarizer interface{ StatusSummary() (questionable, operation bool) }
+	StatusSummarizer interface {
+		StatusSummary() (questionable, operation bool)
+	}
 	// FaultInjector takes model-specific faults by name ("overcurrent",
 	// "overtemperature"), from Go, YAML or scpisim flags.
 	FaultInjector interface{ InjectFault(name string) error }
@@ -165,8 +167,8 @@ type Instrument struct {
 	st       status
 	faults   faultState
 	faultsOn atomic.Bool // any response-shaping fault set: the fast path checks it
-	timers []*time.Timer
-	closed bool
+	timers   []*time.Timer
+	closed   bool
 }
 
 func newInstrument(model string, d Device, ex executor) *Instrument {
