@@ -32,6 +32,7 @@ type Client struct {
 	// send each response as soon as it is made.
 	Buffered bool
 
+	inTerm   byte // ends a received message
 	input    []byte
 	overrun  bool
 	out      []byte
@@ -47,7 +48,11 @@ type Client struct {
 func (in *Instrument) NewClient() *Client {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	return &Client{in: in, Terminator: "\n", MaxInput: 64 << 10, epoch: in.faults.epoch}
+	cl := &Client{in: in, Terminator: "\n", MaxInput: 64 << 10, epoch: in.faults.epoch, inTerm: '\n'}
+	if md, ok := in.dev.(MessageDevice); ok {
+		cl.inTerm = md.InputTerminator()
+	}
+	return cl
 }
 
 // Write takes bytes from the controller. Each complete program message
@@ -58,7 +63,7 @@ func (cl *Client) Write(p []byte) (int, error) {
 	}
 	cl.input = append(cl.input, p...)
 	for {
-		end := scpi.MessageEnd(cl.input, '\n')
+		end := scpi.MessageEnd(cl.input, cl.inTerm)
 		if end < 0 {
 			if len(cl.input) > cl.MaxInput {
 				// Too long: discard it, and the rest up to its terminator.
@@ -124,11 +129,15 @@ func (cl *Client) Execute(msg []byte) error {
 		cl.out = cl.out[:0]
 		in.st.push(ErrQueryInterrupted)
 	}
-	start := len(cl.out)
-	cl.path = cl.path[:0]
-	splitUnits(msg, func(u []byte) error { return cl.unit(u, start) })
-	if len(cl.out) > start {
-		cl.out = append(cl.out, cl.Terminator...)
+	if md, ok := in.dev.(MessageDevice); ok {
+		cl.out = md.Respond(msg, cl.out) // it terminates its own responses
+	} else {
+		start := len(cl.out)
+		cl.path = cl.path[:0]
+		splitUnits(msg, func(u []byte) error { return cl.unit(u, start) })
+		if len(cl.out) > start {
+			cl.out = append(cl.out, cl.Terminator...)
+		}
 	}
 	if n := in.faults.cfg.DisconnectAfter; n > 0 && cl.messages >= n {
 		cl.dropped = true

@@ -32,10 +32,19 @@ type conn struct {
 
 	mu      sync.Mutex // serialises writes
 	cl      *Client
-	last    time.Time // when the latest delayed response is due: order is kept
-	timers  []*time.Timer
 	closed  atomic.Bool
 	dropped atomic.Bool
+
+	// Delayed responses, in order; one timer delivers them, so a later
+	// response can never overtake an earlier one.
+	qmu   sync.Mutex
+	queue []delayed
+	timer *time.Timer
+}
+
+type delayed struct {
+	at   time.Time
+	data []byte
 }
 
 func (c *conn) Write(p []byte) (int, error) {
@@ -63,26 +72,44 @@ func (c *conn) Write(p []byte) (int, error) {
 
 // deliver queues a response, shaped by the instrument's faults.
 func (c *conn) deliver(resp []byte) {
-	if !c.in.faultsOn.Load() {
-		c.out.Write(resp)
+	var delay time.Duration
+	if c.in.faultsOn.Load() {
+		var drop bool
+		if delay, drop = c.in.shape(resp); drop {
+			return
+		}
+	}
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	if delay == 0 && len(c.queue) == 0 {
+		c.out.Write(resp) // the fast path: no faults, nothing pending
 		return
 	}
-	delay, drop := c.in.shape(resp)
-	if drop {
-		return
+	at := time.Now().Add(delay)
+	if n := len(c.queue); n > 0 && at.Before(c.queue[n-1].at) {
+		at = c.queue[n-1].at
 	}
+	c.queue = append(c.queue, delayed{at: at, data: slices.Clone(resp)})
+	if len(c.queue) == 1 {
+		c.timer = time.AfterFunc(time.Until(at), c.flush)
+	}
+}
+
+// flush delivers the responses that are due, in order, and waits for the
+// next.
+func (c *conn) flush() {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
 	now := time.Now()
-	at := now.Add(delay)
-	if at.Before(c.last) {
-		at = c.last
+	i := 0
+	for i < len(c.queue) && !c.queue[i].at.After(now) {
+		c.out.Write(c.queue[i].data)
+		i++
 	}
-	if !at.After(now) {
-		c.out.Write(resp)
-		return
+	c.queue = c.queue[i:]
+	if len(c.queue) > 0 && !c.closed.Load() {
+		c.timer = time.AfterFunc(time.Until(c.queue[0].at), c.flush)
 	}
-	c.last = at
-	data := slices.Clone(resp)
-	c.timers = append(c.timers, time.AfterFunc(at.Sub(now), func() { c.out.Write(data) }))
 }
 
 func (c *conn) Read(p []byte) (int, error) {
@@ -115,12 +142,12 @@ func (c *conn) Close() error {
 	if c.closed.Swap(true) {
 		return net.ErrClosed
 	}
-	c.mu.Lock()
-	for _, t := range c.timers {
-		t.Stop()
+	c.qmu.Lock()
+	if c.timer != nil {
+		c.timer.Stop()
 	}
-	c.timers = nil
-	c.mu.Unlock()
+	c.queue = nil
+	c.qmu.Unlock()
 	c.out.Close()
 	return nil
 }

@@ -6,8 +6,8 @@ import "strconv"
 // message. Handlers return one to report a command's failure; the engine
 // queues it and sets the matching event status bit.
 type Error struct {
-	Code    int
-	Message string
+	Code    int    `yaml:"code"`
+	Message string `yaml:"message"`
 }
 
 func (e Error) Error() string { return strconv.Itoa(e.Code) + `,"` + e.Message + `"` }

@@ -24,7 +24,7 @@ type Options struct {
 	// Intercept, when set, sees every parsed resource first; when it returns
 	// a Conn (or an error) Open uses that instead of the registered link.
 	// Simulated benches use it to stand in for real instruments.
-	Intercept func(ctx context.Context, r Resource) (Conn, bool, error)
+	Intercept InterceptFunc
 }
 
 // Option sets a field of Options.
@@ -37,7 +37,7 @@ func WithDialTimeout(d time.Duration) Option { return func(o *Options) { o.DialT
 func WithKeepAlive(d time.Duration) Option { return func(o *Options) { o.KeepAlive = d } }
 
 // WithIntercept installs a resource interceptor; see Options.Intercept.
-func WithIntercept(f func(ctx context.Context, r Resource) (Conn, bool, error)) Option {
+func WithIntercept(f InterceptFunc) Option {
 	return func(o *Options) { o.Intercept = f }
 }
 
@@ -59,8 +59,45 @@ var ErrNoLink = errors.New("no link registered")
 
 var registry = struct {
 	sync.RWMutex
-	links map[string]OpenFunc
-}{links: map[string]OpenFunc{}}
+	links        map[string]OpenFunc
+	interceptors map[string]InterceptFunc
+}{links: map[string]OpenFunc{}, interceptors: map[string]InterceptFunc{}}
+
+// InterceptFunc may stand in for the registered link of a resource: it
+// returns a Conn and true to serve it, false to pass.
+type InterceptFunc func(ctx context.Context, r Resource) (Conn, bool, error)
+
+// RegisterInterceptor adds an interceptor that Open consults, in name
+// order, after the caller's WithIntercept and before the links. The
+// simulator registers one that serves the instruments of the bench file
+// named by SCPIKIT_SIM, so a program runs against simulated instruments by
+// configuration alone. Meant for init functions; panics on a duplicate.
+func RegisterInterceptor(name string, f InterceptFunc) {
+	registry.Lock()
+	defer registry.Unlock()
+	if f == nil {
+		panic("transport: RegisterInterceptor " + name + " with nil func")
+	}
+	if _, dup := registry.interceptors[name]; dup {
+		panic("transport: RegisterInterceptor called twice for " + name)
+	}
+	registry.interceptors[name] = f
+}
+
+func interceptors() []InterceptFunc {
+	registry.RLock()
+	defer registry.RUnlock()
+	names := make([]string, 0, len(registry.interceptors))
+	for n := range registry.interceptors {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	out := make([]InterceptFunc, len(names))
+	for i, n := range names {
+		out[i] = registry.interceptors[n]
+	}
+	return out
+}
 
 // Register makes a link available to Open under name (one of the Link*
 // constants). Like sql.Register it is meant for init functions and panics
@@ -99,8 +136,12 @@ func Open(ctx context.Context, resource string, opts ...Option) (Conn, error) {
 		return nil, err
 	}
 	o := NewOptions(opts...)
+	chain := interceptors()
 	if o.Intercept != nil {
-		c, ok, err := o.Intercept(ctx, r)
+		chain = append([]InterceptFunc{o.Intercept}, chain...)
+	}
+	for _, intercept := range chain {
+		c, ok, err := intercept(ctx, r)
 		if err != nil {
 			return nil, fmt.Errorf("transport: open %s: %w", r, err)
 		}

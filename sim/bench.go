@@ -1,0 +1,204 @@
+package sim
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/scpikit/scpikit/transport"
+	"go.yaml.in/yaml/v3"
+)
+
+// Bench is a set of simulated instruments, each standing in for a
+// resource string, so that a test program opens the strings it uses on
+// real hardware (TCPIP0::10.0.0.5::5025::SOCKET) and reaches simulated
+// instruments instead, in process, with no sockets:
+//
+//	bench := sim.NewBench()
+//	bench.Add("TCPIP0::10.0.0.5::5025::SOCKET", sim.MustNew("SAMPLE"))
+//	s, err := scpi.Open(ctx, "TCPIP0::10.0.0.5::5025::SOCKET",
+//		scpi.WithTransportOptions(bench.TransportOption()))
+//
+// Each bench has its own instruments, so tests do not share state.
+type Bench struct {
+	mu    sync.Mutex
+	byRes map[string]*Instrument // canonical resource string
+	names map[string]*Instrument // bench-file names
+	order []string
+}
+
+// NewBench returns an empty bench.
+func NewBench() *Bench {
+	return &Bench{byRes: map[string]*Instrument{}, names: map[string]*Instrument{}}
+}
+
+// MustNew starts an instrument of a registered model and panics if there
+// is none: for tests and examples with a literal model name.
+func MustNew(model string) *Instrument {
+	in, err := New(model)
+	if err != nil {
+		panic(err)
+	}
+	return in
+}
+
+// Add puts in at resource. The string is parsed and compared in its
+// canonical form, so "tcpip::host::5025::socket" and
+// "TCPIP0::host::5025::SOCKET" are the same place.
+func (b *Bench) Add(resource string, in *Instrument) error {
+	r, err := transport.ParseResource(resource)
+	if err != nil {
+		return err
+	}
+	key := r.String()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, dup := b.byRes[key]; dup {
+		return fmt.Errorf("sim: bench already has an instrument at %s", key)
+	}
+	b.byRes[key] = in
+	b.order = append(b.order, key)
+	return nil
+}
+
+// Instrument returns the instrument at resource.
+func (b *Bench) Instrument(resource string) (*Instrument, bool) {
+	r, err := transport.ParseResource(resource)
+	if err != nil {
+		return nil, false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	in, ok := b.byRes[r.String()]
+	return in, ok
+}
+
+// Named returns the instrument a bench file named.
+func (b *Bench) Named(name string) (*Instrument, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	in, ok := b.names[name]
+	return in, ok
+}
+
+// Resources lists the bench's resource strings in the order added.
+func (b *Bench) Resources() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.order)
+}
+
+// Intercept serves resources the bench has with an in-process Conn and
+// passes on the others; it is a transport.InterceptFunc.
+func (b *Bench) Intercept(ctx context.Context, r transport.Resource) (transport.Conn, bool, error) {
+	b.mu.Lock()
+	in, ok := b.byRes[r.String()]
+	b.mu.Unlock()
+	if !ok {
+		return nil, false, nil
+	}
+	return in.Conn(), true, nil
+}
+
+// TransportOption makes transport.Open (and scpi.Open, through
+// scpi.WithTransportOptions) serve the bench's resources.
+func (b *Bench) TransportOption() transport.Option { return transport.WithIntercept(b.Intercept) }
+
+// Close closes every instrument of the bench.
+func (b *Bench) Close() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, in := range b.byRes {
+		in.Close()
+	}
+}
+
+// benchFile is the scpikit bench format.
+type benchFile struct {
+	Instruments map[string]struct {
+		Resource  string   `yaml:"resource"`
+		Resources []string `yaml:"resources"`
+		Model     string   `yaml:"model"`
+		Faults    *Faults  `yaml:"faults"`
+	} `yaml:"instruments"`
+}
+
+// LoadBench reads a bench file: the scpikit format (instruments by name,
+// each with a model, the resource strings it answers and its faults) or a
+// pyvisa-sim definition file (devices, resources), recognised by its
+// keys.
+//
+//	instruments:
+//	  supply:
+//	    model: SAMPLE
+//	    resource: TCPIP0::10.0.0.5::5025::SOCKET
+//	    faults: {latency: 2ms, jitter: 1ms}
+func LoadBench(path string) (*Bench, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("sim: %w", err)
+	}
+	b, err := ParseBench(data, filepath.Dir(path))
+	if err != nil {
+		return nil, fmt.Errorf("sim: bench %s: %w", path, err)
+	}
+	return b, nil
+}
+
+// ParseBench reads a bench from YAML; dir resolves files it refers to.
+func ParseBench(data []byte, dir string) (*Bench, error) {
+	var probe map[string]any
+	if err := yaml.Unmarshal(data, &probe); err != nil {
+		return nil, err
+	}
+	if _, ok := probe["devices"]; ok {
+		return parsePyVISASim(data)
+	}
+	var f benchFile
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		return nil, err
+	}
+	if len(f.Instruments) == 0 {
+		return nil, errors.New("no instruments (want an instruments: map, or a pyvisa-sim file with devices:)")
+	}
+	b := NewBench()
+	names := make([]string, 0, len(f.Instruments))
+	for name := range f.Instruments {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		def := f.Instruments[name]
+		in, err := New(def.Model)
+		if err != nil {
+			return nil, fmt.Errorf("instrument %s: %w", name, err)
+		}
+		if def.Faults != nil {
+			if err := in.SetFaults(*def.Faults); err != nil {
+				return nil, fmt.Errorf("instrument %s: %w", name, err)
+			}
+		}
+		res := def.Resources
+		if def.Resource != "" {
+			res = append([]string{def.Resource}, res...)
+		}
+		if len(res) == 0 {
+			res = []string{"SIM::" + strings.ToUpper(name) + "::INSTR"}
+		}
+		for _, r := range res {
+			if err := b.Add(r, in); err != nil {
+				return nil, fmt.Errorf("instrument %s: %w", name, err)
+			}
+		}
+		b.names[name] = in
+	}
+	return b, nil
+}
