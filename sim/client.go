@@ -22,7 +22,8 @@ type Client struct {
 	// Terminator ends each response message ("\n" unless set).
 	Terminator string
 	// MaxInput bounds a program message; longer ones are discarded with
-	// -363 Input buffer overrun (64 KiB unless set).
+	// -363 Input buffer overrun (8 MiB unless set: room for waveform
+	// blocks).
 	MaxInput int
 	// Buffered makes the client hold responses until read, as message-
 	// based links (GPIB, VXI-11, HiSLIP) do: a new message arriving
@@ -48,7 +49,7 @@ type Client struct {
 func (in *Instrument) NewClient() *Client {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	cl := &Client{in: in, Terminator: "\n", MaxInput: 64 << 10, epoch: in.faults.epoch, inTerm: '\n'}
+	cl := &Client{in: in, Terminator: "\n", MaxInput: 8 << 20, epoch: in.faults.epoch, inTerm: '\n'}
 	if md, ok := in.dev.(MessageDevice); ok {
 		cl.inTerm = md.InputTerminator()
 	}
@@ -76,11 +77,16 @@ func (cl *Client) Write(p []byte) (int, error) {
 			break
 		}
 		msg := cl.input[:end]
-		if cl.overrun {
-			cl.overrun = false
-		} else if err := cl.Execute(bytes.TrimSuffix(msg, []byte("\r"))); err != nil {
-			cl.input = cl.input[:0]
-			return len(p), err
+		switch {
+		case cl.overrun:
+			cl.overrun = false // the tail of a message already refused
+		case end > cl.MaxInput:
+			cl.in.PushError(ErrInputBufferOverrun)
+		default:
+			if err := cl.Execute(bytes.TrimSuffix(msg, []byte("\r"))); err != nil {
+				cl.input = cl.input[:0]
+				return len(p), err
+			}
 		}
 		cl.input = cl.input[end+1:]
 	}

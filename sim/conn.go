@@ -21,7 +21,7 @@ import (
 // its own, with its own buffers.
 func (in *Instrument) Conn() transport.Conn {
 	c := &conn{cl: in.NewClient(), in: in, out: bytequeue.New()}
-	in.onDrop(c.drop)
+	c.unregister = in.onDrop(c.drop)
 	return c
 }
 
@@ -30,10 +30,11 @@ type conn struct {
 	out *bytequeue.Queue
 	dl  bytequeue.Deadline
 
-	mu      sync.Mutex // serialises writes
-	cl      *Client
-	closed  atomic.Bool
-	dropped atomic.Bool
+	mu         sync.Mutex // serialises writes
+	cl         *Client
+	closed     atomic.Bool
+	dropped    atomic.Bool
+	unregister func()
 
 	// Delayed responses, in order; one timer delivers them, so a later
 	// response can never overtake an earlier one.
@@ -142,6 +143,7 @@ func (c *conn) Close() error {
 	if c.closed.Swap(true) {
 		return net.ErrClosed
 	}
+	c.unregister()
 	c.qmu.Lock()
 	if c.timer != nil {
 		c.timer.Stop()

@@ -62,11 +62,12 @@ func (f TimedFault) validate(dev Device) error {
 
 // faultState is the instrument's live fault configuration.
 type faultState struct {
-	cfg   Faults
-	rng   *rand.Rand
-	hung  bool
-	epoch int // advanced by a disconnect: older clients drop
-	drops []func()
+	cfg    Faults
+	rng    *rand.Rand
+	hung   bool
+	epoch  int // advanced by a disconnect: older clients drop
+	drops  map[int]func()
+	nextID int
 }
 
 // SetFaults replaces the instrument's faults; the schedule starts now.
@@ -119,7 +120,10 @@ func (in *Instrument) Inject(f TimedFault) error {
 		in.faults.hung = false
 	case f.Disconnect:
 		in.faults.epoch++
-		drops, in.faults.drops = in.faults.drops, nil
+		for _, d := range in.faults.drops {
+			drops = append(drops, d)
+		}
+		clear(in.faults.drops)
 	case f.Fault != "":
 		err := in.dev.(FaultInjector).InjectFault(f.Fault)
 		in.mu.Unlock()
@@ -132,11 +136,22 @@ func (in *Instrument) Inject(f TimedFault) error {
 	return nil
 }
 
-// onDrop registers fn to run when a scheduled disconnect drops links.
-func (in *Instrument) onDrop(fn func()) {
+// onDrop registers fn to run when an injected disconnect drops links,
+// and returns the function that unregisters it.
+func (in *Instrument) onDrop(fn func()) (unregister func()) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	in.faults.drops = append(in.faults.drops, fn)
+	if in.faults.drops == nil {
+		in.faults.drops = map[int]func(){}
+	}
+	id := in.faults.nextID
+	in.faults.nextID++
+	in.faults.drops[id] = fn
+	return func() {
+		in.mu.Lock()
+		defer in.mu.Unlock()
+		delete(in.faults.drops, id)
+	}
 }
 
 // shape decides what happens to one response: its delay, whether it is

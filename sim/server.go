@@ -1,0 +1,216 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// ServerOptions are the limits and tracing of a server.
+type ServerOptions struct {
+	// MaxConns bounds simultaneous connections; more are accepted and
+	// closed at once, as instruments do (16 unless set).
+	MaxConns int
+	// MaxLine bounds one program message; longer ones are discarded with
+	// -363 Input buffer overrun (8 MiB unless set: room for waveform
+	// blocks).
+	MaxLine int
+	// IdleTimeout closes a connection that sends nothing for this long
+	// (0: never).
+	IdleTimeout time.Duration
+	// Logger receives connection events at info level and, at debug
+	// level, every message in and out (tracing).
+	Logger zerolog.Logger
+}
+
+func (o ServerOptions) withDefaults() ServerOptions {
+	if o.MaxConns <= 0 {
+		o.MaxConns = 16
+	}
+	if o.MaxLine <= 0 {
+		o.MaxLine = 8 << 20
+	}
+	return o
+}
+
+// Server serves one simulated instrument over a TCP raw socket, as LXI
+// instruments serve SCPI on port 5025: any number of clients (up to
+// MaxConns), each with its own input and output buffers, sharing the
+// instrument's state under its lock.
+type Server struct {
+	in   *Instrument
+	opts ServerOptions
+	ln   net.Listener
+	done chan struct{}
+	wg   sync.WaitGroup
+
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
+}
+
+// ServeTCP listens on addr ("127.0.0.1:5025"; "" means 127.0.0.1 on a free
+// port) and serves in until Close. Only a loopback address is the default:
+// serving a simulated instrument to the network is a deliberate choice.
+func ServeTCP(addr string, in *Instrument, opts ServerOptions) (*Server, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("sim: %w", err)
+	}
+	s := &Server{in: in, opts: opts.withDefaults(), ln: ln, done: make(chan struct{}), conns: map[net.Conn]struct{}{}}
+	s.wg.Add(1)
+	go s.accept()
+	return s, nil
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() *net.TCPAddr { return s.ln.Addr().(*net.TCPAddr) }
+
+// Resource is the VISA resource string that reaches the server.
+func (s *Server) Resource() string {
+	a := s.Addr()
+	host := a.IP.String()
+	if a.IP.To4() == nil {
+		host = "[" + host + "]"
+	}
+	return "TCPIP0::" + host + "::" + strconv.Itoa(a.Port) + "::SOCKET"
+}
+
+// Instrument is the instrument served.
+func (s *Server) Instrument() *Instrument { return s.in }
+
+// Close stops accepting, closes every connection and waits for the
+// server's goroutines.
+func (s *Server) Close() error {
+	select {
+	case <-s.done:
+		return nil
+	default:
+	}
+	close(s.done)
+	err := s.ln.Close()
+	s.mu.Lock()
+	for c := range s.conns {
+		c.Close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	return err
+}
+
+func (s *Server) accept() {
+	defer s.wg.Done()
+	for {
+		c, err := s.ln.Accept()
+		if err != nil {
+			select {
+			case <-s.done:
+				return
+			default:
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			s.opts.Logger.Error().Err(err).Msg("sim: accept failed")
+			return
+		}
+		s.mu.Lock()
+		if len(s.conns) >= s.opts.MaxConns {
+			s.mu.Unlock()
+			s.opts.Logger.Warn().Str("remote", c.RemoteAddr().String()).Int("max_conns", s.opts.MaxConns).Msg("sim: connection refused: too many")
+			c.Close()
+			continue
+		}
+		s.conns[c] = struct{}{}
+		s.mu.Unlock()
+		if tc, ok := c.(*net.TCPConn); ok {
+			tc.SetNoDelay(true)
+		}
+		s.wg.Add(1)
+		go s.serve(c)
+	}
+}
+
+func (s *Server) serve(c net.Conn) {
+	defer s.wg.Done()
+	defer func() {
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+		c.Close()
+	}()
+	remote := c.RemoteAddr().String()
+	s.opts.Logger.Info().Str("remote", remote).Str("model", s.in.model).Msg("sim: client connected")
+	defer s.opts.Logger.Info().Str("remote", remote).Msg("sim: client disconnected")
+	unregister := s.in.onDrop(func() { c.Close() })
+	defer unregister()
+	serveStream(c, s.in, s.opts, s.done, remote)
+}
+
+// serveStream runs one client over a byte stream (a TCP connection, a
+// pseudo-terminal) until it ends, the instrument drops it or done closes.
+func serveStream(rw io.ReadWriter, in *Instrument, opts ServerOptions, done <-chan struct{}, who string) {
+	cl := in.NewClient()
+	cl.MaxInput = opts.MaxLine
+	dl, canDeadline := rw.(interface{ SetReadDeadline(time.Time) error })
+	tracing := opts.Logger.GetLevel() <= zerolog.DebugLevel
+	buf := make([]byte, 32<<10)
+	for {
+		if canDeadline && opts.IdleTimeout > 0 {
+			dl.SetReadDeadline(time.Now().Add(opts.IdleTimeout))
+		}
+		n, err := rw.Read(buf)
+		if n > 0 {
+			if tracing {
+				opts.Logger.Debug().Str("client", who).Bytes("data", buf[:min(n, 256)]).Int("bytes", n).Msg("sim: recv")
+			}
+			_, werr := cl.Write(buf[:n])
+			if out := cl.TakeOutput(); len(out) > 0 {
+				if !sendShaped(rw, in, out, done) {
+					return
+				}
+				if tracing {
+					opts.Logger.Debug().Str("client", who).Bytes("data", out[:min(len(out), 256)]).Int("bytes", len(out)).Msg("sim: send")
+				}
+			}
+			if werr != nil {
+				opts.Logger.Info().Str("client", who).Err(werr).Msg("sim: dropping the link")
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// sendShaped writes a response under the instrument's faults: delayed,
+// dropped or garbled. It reports false when the link is gone.
+func sendShaped(w io.Writer, in *Instrument, out []byte, done <-chan struct{}) bool {
+	if in.faultsOn.Load() {
+		delay, drop := in.shape(out)
+		if delay > 0 {
+			t := time.NewTimer(delay)
+			select {
+			case <-t.C:
+			case <-done:
+				t.Stop()
+				return false
+			}
+		}
+		if drop {
+			return true
+		}
+	}
+	_, err := w.Write(out)
+	return err == nil
+}
