@@ -87,6 +87,39 @@ func (b *Bench) Named(name string) (*Instrument, bool) {
 	return in, ok
 }
 
+// BenchEntry is one instrument of a bench: its name in the bench file (or
+// its first resource string) and the resource strings it answers.
+type BenchEntry struct {
+	Name       string
+	Resources  []string
+	Instrument *Instrument
+}
+
+// Entries lists the bench's instruments, in the order first added.
+func (b *Bench) Entries() []BenchEntry {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []BenchEntry
+	index := map[*Instrument]int{}
+	for _, res := range b.order {
+		in := b.byRes[res]
+		i, ok := index[in]
+		if !ok {
+			name := res
+			for n, named := range b.names {
+				if named == in {
+					name = n
+				}
+			}
+			i = len(out)
+			index[in] = i
+			out = append(out, BenchEntry{Name: name, Instrument: in})
+		}
+		out[i].Resources = append(out[i].Resources, res)
+	}
+	return out
+}
+
 // Resources lists the bench's resource strings in the order added.
 func (b *Bench) Resources() []string {
 	b.mu.Lock()

@@ -1,0 +1,30 @@
+// Command scpisim serves simulated instruments, so that any VISA client
+// (PyVISA, lxi-tools, this project's scpi command) can talk to them.
+//
+//	scpisim serve [flags] MODEL        one instrument of a registered model
+//	scpisim serve [flags] BENCH.yaml   every instrument of a bench file
+//	scpisim models                     list the models
+//
+// Each instrument is served on a TCP raw socket (and with --pty on a
+// pseudo-terminal); scpisim prints one line per instrument with the
+// resource string to open, then serves until SIGINT or SIGTERM.
+//
+// Flags:
+//
+//	--listen ADDR            address of the first instrument (127.0.0.1:5025);
+//	                         more instruments take the following ports; port 0
+//	                         picks free ports
+//	--pty                    also serve each instrument on a pseudo-terminal
+//	--trace                  log every message in and out
+//	--max-conns N            connections per instrument (16)
+//	--max-line BYTES         longest program message (8 MiB)
+//	--idle D                 close connections idle this long (never)
+//	--latency D, --jitter D  delay every response
+//	--drop P, --garble P     drop or garble responses with probability P
+//	--disconnect-after N     drop each connection after N messages
+//	--seed N                 seed for the random faults
+//	--at D:EVENT             at time D: error=CODE,MESSAGE | hang | recover |
+//	                         disconnect | fault=NAME (repeatable)
+//
+// Faults given as flags apply to every instrument served.
+package main

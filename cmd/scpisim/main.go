@@ -1,0 +1,221 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/scpikit/scpikit/sim"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+const usage = `usage:
+  scpisim serve [flags] MODEL|BENCH.yaml   serve simulated instruments
+  scpisim models                           list the models
+
+serve flags:
+  --listen ADDR          first instrument's address (127.0.0.1:5025; port 0: free ports)
+  --pty                  also serve on a pseudo-terminal
+  --trace                log every message
+  --max-conns N          connections per instrument (16)
+  --max-line BYTES       longest program message (8 MiB)
+  --idle D               close idle connections after D
+  --latency D --jitter D --drop P --garble P --disconnect-after N --seed N
+  --at D:EVENT           error=CODE,MESSAGE | hang | recover | disconnect | fault=NAME
+`
+
+type atFlags []sim.TimedFault
+
+func (a *atFlags) String() string { return fmt.Sprint(len(*a)) }
+
+// Set parses "30s:error=-300,Device failure", "1m:hang", "2m:fault=overcurrent".
+func (a *atFlags) Set(v string) error {
+	when, event, ok := strings.Cut(v, ":")
+	if !ok {
+		return errors.New("want D:EVENT, e.g. 30s:hang")
+	}
+	d, err := time.ParseDuration(when)
+	if err != nil {
+		return err
+	}
+	f := sim.TimedFault{After: d}
+	name, arg, _ := strings.Cut(event, "=")
+	switch name {
+	case "error":
+		codeText, msg, _ := strings.Cut(arg, ",")
+		code, err := strconv.Atoi(strings.TrimSpace(codeText))
+		if err != nil {
+			return fmt.Errorf("error=CODE,MESSAGE: %q is not a code", codeText)
+		}
+		f.Error = &sim.Error{Code: code, Message: strings.Trim(strings.TrimSpace(msg), `"`)}
+	case "hang":
+		f.Hang = true
+	case "recover":
+		f.Recover = true
+	case "disconnect":
+		f.Disconnect = true
+	case "fault":
+		if arg == "" {
+			return errors.New("fault=NAME needs a name")
+		}
+		f.Fault = arg
+	default:
+		return fmt.Errorf("unknown event %q (error, hang, recover, disconnect, fault)", name)
+	}
+	*a = append(*a, f)
+	return nil
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "models":
+		for _, m := range sim.Models() {
+			fmt.Fprintf(stdout, "%-12s %s\n", m.Name, m.Description)
+		}
+		return 0
+	case "serve":
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "scpisim: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	fs := flag.NewFlagSet("scpisim serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	listen := fs.String("listen", "127.0.0.1:5025", "")
+	pty := fs.Bool("pty", false, "")
+	trace := fs.Bool("trace", false, "")
+	maxConns := fs.Int("max-conns", 0, "")
+	maxLine := fs.Int("max-line", 0, "")
+	idle := fs.Duration("idle", 0, "")
+	var f sim.Faults
+	fs.DurationVar(&f.Latency, "latency", 0, "")
+	fs.DurationVar(&f.Jitter, "jitter", 0, "")
+	fs.Float64Var(&f.DropRate, "drop", 0, "")
+	fs.Float64Var(&f.GarbleRate, "garble", 0, "")
+	fs.IntVar(&f.DisconnectAfter, "disconnect-after", 0, "")
+	fs.Uint64Var(&f.Seed, "seed", 0, "")
+	var at atFlags
+	fs.Var(&at, "at", "")
+	if err := fs.Parse(args[1:]); err != nil {
+		fmt.Fprintf(stderr, "scpisim serve: %v\n\n%s", err, usage)
+		return 2
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintf(stderr, "scpisim serve: want one MODEL or BENCH.yaml\n\n%s", usage)
+		return 2
+	}
+	f.Schedule = at
+	faultsSet := f.Latency > 0 || f.Jitter > 0 || f.DropRate > 0 || f.GarbleRate > 0 || f.DisconnectAfter > 0 || len(at) > 0
+
+	level := zerolog.InfoLevel
+	if *trace {
+		level = zerolog.DebugLevel
+	}
+	logger := zerolog.New(zerolog.ConsoleWriter{Out: stderr, TimeFormat: time.TimeOnly}).Level(level).With().Timestamp().Logger()
+
+	entries, err := instruments(fs.Arg(0))
+	if err != nil {
+		fmt.Fprintf(stderr, "scpisim: %v\n", err)
+		return 1
+	}
+	host, portText, err := net.SplitHostPort(*listen)
+	if err != nil {
+		fmt.Fprintf(stderr, "scpisim: --listen %q: %v\n", *listen, err)
+		return 2
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil {
+		fmt.Fprintf(stderr, "scpisim: --listen %q: bad port\n", *listen)
+		return 2
+	}
+	opts := sim.ServerOptions{MaxConns: *maxConns, MaxLine: *maxLine, IdleTimeout: *idle, Logger: logger}
+	var closers []io.Closer
+	defer func() {
+		for _, c := range closers {
+			c.Close()
+		}
+	}()
+	for i, e := range entries {
+		if faultsSet {
+			if err := e.Instrument.SetFaults(f); err != nil {
+				fmt.Fprintf(stderr, "scpisim: %s: %v\n", e.Name, err)
+				return 2
+			}
+		}
+		p := port
+		if port != 0 {
+			p = port + i
+		}
+		srv, err := sim.ServeTCP(net.JoinHostPort(host, strconv.Itoa(p)), e.Instrument, opts)
+		if err != nil {
+			fmt.Fprintf(stderr, "scpisim: %s: %v\n", e.Name, err)
+			return 1
+		}
+		closers = append(closers, srv)
+		line := fmt.Sprintf("%s %s %s", e.Name, e.Instrument.Model(), srv.Resource())
+		if *pty {
+			p, err := sim.ServePTY(e.Instrument, opts)
+			if err != nil {
+				fmt.Fprintf(stderr, "scpisim: %s: %v\n", e.Name, err)
+				return 1
+			}
+			closers = append(closers, p)
+			line += " " + p.Resource()
+		}
+		if len(e.Resources) > 0 {
+			line += " (bench: " + strings.Join(e.Resources, ", ") + ")"
+		}
+		fmt.Fprintln(stdout, line)
+	}
+	fmt.Fprintln(stdout, "ready")
+	if f, ok := stdout.(*os.File); ok {
+		f.Sync()
+	}
+	<-ctx.Done()
+	logger.Info().Msg("scpisim: shutting down")
+	for _, c := range closers {
+		c.Close()
+	}
+	closers = nil
+	fmt.Fprintln(stdout, "stopped")
+	return 0
+}
+
+// instruments makes the instruments to serve: a model by name, or a
+// bench file's.
+func instruments(arg string) ([]sim.BenchEntry, error) {
+	if strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml") {
+		b, err := sim.LoadBench(arg)
+		if err != nil {
+			return nil, err
+		}
+		return b.Entries(), nil
+	}
+	in, err := sim.New(arg)
+	if err != nil {
+		return nil, err
+	}
+	return []sim.BenchEntry{{Name: in.Model(), Instrument: in}}, nil
+}
