@@ -168,9 +168,11 @@ func ParseString(s string) (string, error) {
 	return b.String(), nil
 }
 
-// SplitList splits a comma-separated response into its elements, trimmed
-// of white space. Commas inside quoted strings and definite-length blocks
-// do not split. An empty response has no elements.
+// SplitList splits a response into its elements, trimmed of white space:
+// data elements are separated by commas, response message units (the
+// answers of a compound query) by semicolons. Separators inside quoted
+// strings and definite-length blocks do not split. An empty response has
+// no elements.
 func SplitList(s string) []string {
 	if trimSpace(s) == "" {
 		return nil
@@ -190,7 +192,7 @@ func SplitList(s string) []string {
 				}
 			}
 			elemStart = false
-		case ',':
+		case ',', ';':
 			out = append(out, trimSpace(s[start:i]))
 			start, elemStart = i+1, true
 		case ' ', '\t':
@@ -201,25 +203,42 @@ func SplitList(s string) []string {
 	return append(out, trimSpace(s[start:]))
 }
 
-// ParseFloats parses a comma-separated list of numbers, as ParseFloat
-// parses each. It is written for long replies (a trace of a million
-// points): one allocation for the result, none per element.
+// ParseFloats parses a list of numbers, as ParseFloat parses each:
+// data elements separated by commas and response message units by
+// semicolons, so "MEAS:VOLT?;CURR?" answered "+5.0E+00;+1.2E-01" gives
+// both. It is written for long replies (a trace of a million points): one
+// allocation for the result, none per element.
 func ParseFloats(s string) ([]float64, error) {
+	return parseList(s, "list of numbers", ParseFloat)
+}
+
+// ParseInts parses a list of integers, separated as ParseFloats reads
+// them, as ParseInt parses each.
+func ParseInts(s string) ([]int64, error) {
+	return parseList(s, "list of integers", ParseInt)
+}
+
+func parseList[T any](s, what string, parse func(string) (T, error)) ([]T, error) {
 	if trimSpace(s) == "" {
 		return nil, nil
 	}
-	out := make([]float64, 0, strings.Count(s, ",")+1)
+	semicolons := strings.Count(s, ";")
+	next := listSeparator
+	if semicolons == 0 {
+		next = func(s string) int { return strings.IndexByte(s, ',') } // vectorised
+	}
+	out := make([]T, 0, strings.Count(s, ",")+semicolons+1)
 	for len(s) > 0 {
 		elem := s
-		if i := strings.IndexByte(s, ','); i >= 0 {
+		if i := next(s); i >= 0 {
 			elem, s = s[:i], s[i+1:]
 			if s == "" {
-				return nil, parseErr("list of numbers", elem+",", "trailing comma")
+				return nil, parseErr(what, elem+",", "trailing separator")
 			}
 		} else {
 			s = ""
 		}
-		v, err := ParseFloat(elem)
+		v, err := parse(elem)
 		if err != nil {
 			return nil, err
 		}
@@ -228,21 +247,14 @@ func ParseFloats(s string) ([]float64, error) {
 	return out, nil
 }
 
-// ParseInts parses a comma-separated list of integers, as ParseInt parses
-// each.
-func ParseInts(s string) ([]int64, error) {
-	if trimSpace(s) == "" {
-		return nil, nil
-	}
-	out := make([]int64, 0, strings.Count(s, ",")+1)
-	for _, elem := range strings.Split(s, ",") {
-		v, err := ParseInt(elem)
-		if err != nil {
-			return nil, err
+// listSeparator returns the index of the first ',' or ';' in s, or -1.
+func listSeparator(s string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == ',' || s[i] == ';' {
+			return i
 		}
-		out = append(out, v)
 	}
-	return out, nil
+	return -1
 }
 
 // IDN is the identification an instrument gives in answer to *IDN?

@@ -103,6 +103,7 @@ func TestSplitList(t *testing.T) {
 		{"#15a,b,c,7", []string{"#15a,b,c", "7"}},
 		{"1,,2", []string{"1", "", "2"}},
 		{"#H1F,#B1", []string{"#H1F", "#B1"}},
+		{`1;"a;b",2`, []string{"1", `"a;b"`, "2"}},
 	}
 	for _, tt := range tests {
 		if got := SplitList(tt.in); !cmp.Equal(got, tt.want) {
@@ -119,12 +120,15 @@ func TestParseLists(t *testing.T) {
 	if f, err := ParseFloats(" "); err != nil || f != nil {
 		t.Errorf("empty list: %v, %v", f, err)
 	}
-	for _, bad := range []string{"1,", "1,,2", "1,x"} {
+	for _, bad := range []string{"1,", "1,,2", "1,x", "1;", "1;;2"} {
 		if _, err := ParseFloats(bad); !errors.Is(err, ErrMalformed) {
 			t.Errorf("ParseFloats(%q) err = %v", bad, err)
 		}
 	}
-	i, err := ParseInts("1,#H10,+3")
+	if f, err := ParseFloats("+5.0E+00;+1.2E-01"); err != nil || !cmp.Equal(f, []float64{5, 0.12}) {
+		t.Errorf("compound query reply: %v, %v", f, err)
+	}
+	i, err := ParseInts("1,#H10;+3")
 	if diff := cmp.Diff([]int64{1, 16, 3}, i); err != nil || diff != "" {
 		t.Errorf("ParseInts: %v %s", err, diff)
 	}

@@ -1,0 +1,152 @@
+package sim_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/scpikit/scpikit/internal/testserver"
+	"github.com/scpikit/scpikit/scpi"
+	"github.com/scpikit/scpikit/sim"
+)
+
+// BenchmarkInProcessQuery is a query of the sample instrument over the
+// in-process link, through scpi.Session: what a simulated test run pays
+// per exchange.
+func BenchmarkInProcessQuery(b *testing.B) {
+	for _, cmd := range []string{"*IDN?", "MEAS:VOLT? (@1)", "SOUR2:VOLT 2.5;VOLT?"} {
+		b.Run(cmd, func(b *testing.B) {
+			s := scpi.NewSession(sim.MustNew("SAMPLE").Conn())
+			defer s.Close()
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := s.Query(ctx, cmd); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// echoServer is the minimal Go server the simulator is measured against:
+// it answers each line with a fixed reply.
+func echoServer(b *testing.B) string {
+	reply := []byte("+1.234560E+00\n")
+	srv := testserver.Start(b, func(c net.Conn) {
+		r := bufio.NewReaderSize(c, 4096)
+		for {
+			if _, err := r.ReadSlice('\n'); err != nil {
+				return
+			}
+			if _, err := c.Write(reply); err != nil {
+				return
+			}
+		}
+	})
+	return fmt.Sprintf("TCPIP0::127.0.0.1::%d::SOCKET", srv.Port())
+}
+
+// BenchmarkTCPServer runs N concurrent clients, each with its own
+// connection, against the simulator's TCP server and against the minimal
+// echo server, in alternating rounds so machine drift hits both alike. It
+// reports both rates and their ratio.
+func BenchmarkTCPServer(b *testing.B) {
+	for _, clients := range []int{1, 16, 256} {
+		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
+			simSrv, err := sim.ServeTCP("", sim.MustNew("SAMPLE"), sim.ServerOptions{MaxConns: 512})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer simSrv.Close()
+			echo := echoServer(b)
+			dial := func(res string) []*scpi.Session {
+				ss := make([]*scpi.Session, clients)
+				for i := range ss {
+					if ss[i], err = scpi.Open(context.Background(), res, scpi.WithTimeout(time.Minute)); err != nil {
+						b.Fatal(err)
+					}
+				}
+				return ss
+			}
+			simSessions, echoSessions := dial(simSrv.Resource()), dial(echo)
+			defer func() {
+				for i := range simSessions {
+					simSessions[i].Close()
+					echoSessions[i].Close()
+				}
+			}()
+			round := func(ss []*scpi.Session, queries int) time.Duration {
+				var wg sync.WaitGroup
+				per := max(queries/len(ss), 1)
+				start := time.Now()
+				for _, s := range ss {
+					wg.Go(func() {
+						for range per {
+							if _, err := s.Query(context.Background(), "MEAS:VOLT?"); err != nil {
+								b.Error(err)
+								return
+							}
+						}
+					})
+				}
+				wg.Wait()
+				return time.Since(start)
+			}
+			// One op is one round: 4096 queries spread over the clients, on
+			// each server.
+			const perRound = 4096
+			var simTime, echoTime time.Duration
+			queries := 0
+			for b.Loop() {
+				echoTime += round(echoSessions, perRound)
+				simTime += round(simSessions, perRound)
+				queries += max(perRound/clients, 1) * clients
+			}
+			b.ReportMetric(float64(queries)/echoTime.Seconds(), "echo-queries/s")
+			b.ReportMetric(float64(queries)/simTime.Seconds(), "sim-queries/s")
+			b.ReportMetric(echoTime.Seconds()/simTime.Seconds(), "sim/echo")
+		})
+	}
+}
+
+// BenchmarkIdleInstrumentMemory reports the heap an idle simulated
+// instrument holds, alone and with an open in-process link.
+func BenchmarkIdleInstrumentMemory(b *testing.B) {
+	for _, withLink := range []bool{false, true} {
+		b.Run(fmt.Sprintf("link=%v", withLink), func(b *testing.B) {
+			b.ReportMetric(idleBytes(1000, withLink), "bytes/instrument")
+		})
+	}
+}
+
+func idleBytes(n int, withLink bool) float64 {
+	keep := make([]any, 0, 2*n)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for range n {
+		in := sim.MustNew("SAMPLE")
+		keep = append(keep, in)
+		if withLink {
+			keep = append(keep, in.Conn())
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(keep)
+	return float64(after.HeapAlloc-before.HeapAlloc) / float64(n)
+}
+
+// TestIdleInstrumentMemory holds the memory target: under 64 KiB for an
+// idle instrument with a link open. Heap accounting is exact, not timed.
+func TestIdleInstrumentMemory(t *testing.T) {
+	if got := idleBytes(500, true); got > 64<<10 {
+		t.Fatalf("an idle instrument holds %.0f bytes", got)
+	}
+}

@@ -1,0 +1,35 @@
+// Package sim is the instrument side: simulated SCPI instruments that
+// behave like the real ones, so test programs run in CI with no hardware.
+//
+// A model's commands are written as its programming manual writes them,
+// with typed handlers over the model's own device type:
+//
+//	cmds := sim.NewCommands[*Supply]()
+//	cmds.Number("[SOURce#:]VOLTage[:LEVel][:IMMediate][:AMPLitude]", spec, get, set, nil)
+//	cmds.Bool("OUTPut#[:STATe]", getOutput, setOutput)
+//	cmds.Handle("MEASure[:SCALar]:CURRent[:DC]?", measureCurrent)
+//	sim.MustRegister("PS-2", "a two-channel supply", cmds, newSupply)
+//
+// The engine does the rest of SCPI-99 and IEEE 488.2: long and short
+// mnemonics in any case, optional nodes, numeric suffixes, compound
+// messages under the path rules, parameters with units and multipliers
+// (500 mV, 2k), MIN/MAX/DEF, booleans, strings, blocks and channel lists,
+// the common commands, the status byte and event status register, and the
+// bounded error queue with the standard codes and messages.
+//
+// A running model is an Instrument. Reach it in process (Instrument.Conn,
+// no sockets, well under a microsecond a query), through a Bench that
+// stands in for the resource strings a program already uses (from Go, a
+// bench file, or SCPIKIT_SIM=bench.yaml with no code change), as
+// SIM::<model>::INSTR, or over real links: ServeTCP (a raw socket, as LXI
+// instruments offer on port 5025) and ServePTY (a pseudo-terminal for
+// serial clients), which cmd/scpisim wraps for any VISA client.
+//
+// Faults are injected per instrument (SetFaults, Inject, bench files,
+// scpisim flags): latency and jitter, dropped and garbled replies,
+// disconnects after N messages, and errors, hangs, disconnects and
+// model-specific faults at given times.
+//
+// LoadBench also reads pyvisa-sim definition files, so existing
+// simulations answer the same here.
+package sim
