@@ -47,6 +47,17 @@ func blockHeader(b []byte) (hdr, n int, st blockStatus) {
 	return 2 + digits, n, blockDefinite
 }
 
+// DefiniteBlockHeader parses a definite-length block header "#<d><len>"
+// at the start of b: the header's length and the payload's. ok is false
+// when b does not start with a complete header.
+func DefiniteBlockHeader(b []byte) (hdr, n int, ok bool) {
+	if len(b) == 0 || b[0] != '#' {
+		return 0, 0, false
+	}
+	hdr, n, st := blockHeader(b)
+	return hdr, n, st == blockDefinite
+}
+
 // ParseBlock parses an IEEE 488.2 arbitrary block at the start of b
 // (leading white space allowed): definite "#<d><len><data>" or indefinite
 // "#0<data>", whose data runs to the end of b less one trailing newline.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -203,12 +204,7 @@ func ParseBench(data []byte, dir string) (*Bench, error) {
 		return nil, errors.New("no instruments (want an instruments: map, or a pyvisa-sim file with devices:)")
 	}
 	b := NewBench()
-	names := make([]string, 0, len(f.Instruments))
-	for name := range f.Instruments {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(f.Instruments)) {
 		def := f.Instruments[name]
 		in, err := New(def.Model)
 		if err != nil {

@@ -136,7 +136,7 @@ func Models() []Model {
 }
 
 func modelNamesLocked() []string {
-	names := make([]string, 0, len(models.byName))
+	var names []string
 	for _, m := range models.byName {
 		names = append(names, m.Name)
 	}

@@ -3,6 +3,8 @@ package sim
 import (
 	"math"
 	"strconv"
+
+	"github.com/scpikit/scpikit/scpi"
 )
 
 // ParamKind is the IEEE 488.2 type of a received parameter.
@@ -75,7 +77,7 @@ func splitUnits(msg []byte, fn func(u []byte) error) error {
 				i = len(msg) - 1 // an indefinite block runs to the end
 				continue
 			}
-			if hdr, n, ok := definiteBlock(msg[i:]); ok && i+hdr+n <= len(msg) {
+			if hdr, n, ok := scpi.DefiniteBlockHeader(msg[i:]); ok && i+hdr+n <= len(msg) {
 				i += hdr + n - 1
 			}
 		case ';':
@@ -86,24 +88,6 @@ func splitUnits(msg []byte, fn func(u []byte) error) error {
 		}
 	}
 	return fn(msg[start:])
-}
-
-// definiteBlock parses a definite block header at the start of b.
-func definiteBlock(b []byte) (hdr, n int, ok bool) {
-	if len(b) < 2 || b[0] != '#' || b[1] < '1' || b[1] > '9' {
-		return 0, 0, false
-	}
-	d := int(b[1] - '0')
-	if len(b) < 2+d {
-		return 0, 0, false
-	}
-	for _, c := range b[2 : 2+d] {
-		if c < '0' || c > '9' {
-			return 0, 0, false
-		}
-		n = n*10 + int(c-'0')
-	}
-	return 2 + d, n, true
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
@@ -255,7 +239,7 @@ func parseParam(b []byte, i int) (param, int, error) {
 		if b[i+1] == '0' {
 			return param{kind: ParamBlock, raw: b[i+2:]}, len(b), nil
 		}
-		hdr, n, ok := definiteBlock(b[i:])
+		hdr, n, ok := scpi.DefiniteBlockHeader(b[i:])
 		if !ok || i+hdr+n > len(b) {
 			return param{}, i, ErrInvalidBlockData
 		}

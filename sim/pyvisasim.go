@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -92,12 +93,7 @@ func parsePyVISASim(data []byte) (*Bench, error) {
 		return nil, fmt.Errorf("pyvisa-sim file: spec %s is newer than the 1.1 this reader knows", f.Spec)
 	}
 	b := NewBench()
-	names := make([]string, 0, len(f.Resources))
-	for r := range f.Resources {
-		names = append(names, r)
-	}
-	slices.Sort(names)
-	for _, resName := range names {
+	for _, resName := range slices.Sorted(maps.Keys(f.Resources)) {
 		rd := f.Resources[resName]
 		if rd.Filename != "" || rd.Bundled == "true" || rd.Bundled == "True" {
 			return nil, fmt.Errorf("resource %s: devices from other files are not supported; put the device in this file", resName)
@@ -290,12 +286,7 @@ func newPVSDevice(name string, def pvsDevDef, r transport.Resource, channelIDs m
 	if err := d.pvsComponent.load(def.Dialogues, def.Properties, nil); err != nil {
 		return nil, err
 	}
-	chNames := make([]string, 0, len(def.Channels))
-	for n := range def.Channels {
-		chNames = append(chNames, n)
-	}
-	slices.Sort(chNames)
-	for _, n := range chNames {
+	for _, n := range slices.Sorted(maps.Keys(def.Channels)) {
 		cd := def.Channels[n]
 		ids := cd.IDs
 		if len(channelIDs[n]) > 0 {
@@ -315,12 +306,7 @@ func (c *pvsComponent) load(dialogues []pvsPair, props map[string]pvsPropDef, ch
 	for _, dl := range dialogues {
 		c.dialogues[unescape(strings.Trim(dl.Q, " "))] = pairResponse(dl)
 	}
-	names := make([]string, 0, len(props))
-	for n := range props {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(props)) {
 		pd := props[n]
 		p := &pvsProperty{name: n, def: pd.Default}
 		if pd.Specs != nil {

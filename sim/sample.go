@@ -75,6 +75,20 @@ func (d *sampleDevice) measure(ch int, voltage bool) float64 {
 	return i
 }
 
+// relays reads the relay channel list of a ROUTe command: 1 to 16.
+func relays(c *Call) ([]int, error) {
+	chans, err := c.Channels(0)
+	if err != nil {
+		return nil, err
+	}
+	for _, ch := range chans {
+		if ch < 1 || ch > len(sampleDevice{}.closed) {
+			return nil, ErrDataOutOfRange.WithInfo("channels 1 to 16")
+		}
+	}
+	return chans, nil
+}
+
 func sampleChannel(c *Call) (int, error) {
 	ch, err := c.SuffixIn("SOUR", 1, 2)
 	if err != nil {
@@ -245,14 +259,9 @@ func sampleCommands() *Commands[*sampleDevice] {
 	})
 	route := func(closeIt bool) func(*sampleDevice, *Call) error {
 		return func(d *sampleDevice, c *Call) error {
-			chans, err := c.Channels(0)
+			chans, err := relays(c)
 			if err != nil {
 				return err
-			}
-			for _, ch := range chans {
-				if ch < 1 || ch > len(d.closed) {
-					return ErrDataOutOfRange.WithInfo("channels 1 to 16")
-				}
 			}
 			for _, ch := range chans {
 				d.closed[ch-1] = closeIt
@@ -263,14 +272,11 @@ func sampleCommands() *Commands[*sampleDevice] {
 	cmds.Handle("ROUTe:CLOSe", route(true))
 	cmds.Handle("ROUTe:OPEN", route(false))
 	cmds.Handle("ROUTe:CLOSe?", func(d *sampleDevice, c *Call) error {
-		chans, err := c.Channels(0)
+		chans, err := relays(c)
 		if err != nil {
 			return err
 		}
 		for _, ch := range chans {
-			if ch < 1 || ch > len(d.closed) {
-				return ErrDataOutOfRange.WithInfo("channels 1 to 16")
-			}
 			c.ReplyBool(d.closed[ch-1])
 		}
 		return nil
