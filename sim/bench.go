@@ -153,6 +153,36 @@ func (b *Bench) Close() {
 	}
 }
 
+// Wire connects output channel (from 1) of a supply on the bench to a
+// load: another instrument whose model is Powered (a DUT), or a Load such
+// as a Resistor.
+func (b *Bench) Wire(supply *Instrument, channel int, load any) error {
+	var out *Output
+	supply.Do(func(d Device) {
+		if s, ok := d.(Supply); ok {
+			out, _ = s.Output(channel)
+		}
+	})
+	if out == nil {
+		return fmt.Errorf("sim: %s has no output %d to wire", supply.Model(), channel)
+	}
+	switch l := load.(type) {
+	case *Instrument:
+		var p Powered
+		l.Do(func(d Device) { p, _ = d.(Powered) })
+		if p == nil {
+			return fmt.Errorf("sim: a %s cannot be powered from a supply", l.Model())
+		}
+		p.PoweredBy(out)
+		out.Connect(p)
+	case Load:
+		out.Connect(l)
+	default:
+		return fmt.Errorf("sim: cannot wire a %T to a supply", load)
+	}
+	return nil
+}
+
 // benchFile is the scpikit bench format.
 type benchFile struct {
 	Instruments map[string]struct {
@@ -161,6 +191,12 @@ type benchFile struct {
 		Model     string   `yaml:"model"`
 		Faults    *Faults  `yaml:"faults"`
 	} `yaml:"instruments"`
+	Wiring []struct {
+		Supply   string  `yaml:"supply"`
+		Channel  int     `yaml:"channel"`
+		Load     string  `yaml:"load"`
+		Resistor float64 `yaml:"resistor"`
+	} `yaml:"wiring"`
 }
 
 // LoadBench reads a bench file: the scpikit format (instruments by name,
@@ -170,9 +206,15 @@ type benchFile struct {
 //
 //	instruments:
 //	  supply:
-//	    model: SAMPLE
+//	    model: E36312A
 //	    resource: TCPIP0::10.0.0.5::5025::SOCKET
 //	    faults: {latency: 2ms, jitter: 1ms}
+//	  board:
+//	    model: DUT
+//	    resource: ASRL/dev/ttyUSB0::INSTR
+//	wiring:
+//	  - {supply: supply, channel: 1, load: board}
+//	  - {supply: supply, channel: 2, resistor: 10}
 func LoadBench(path string) (*Bench, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -228,6 +270,28 @@ func ParseBench(data []byte, dir string) (*Bench, error) {
 			}
 		}
 		b.names[name] = in
+	}
+	for i, w := range f.Wiring {
+		supply, ok := b.names[w.Supply]
+		if !ok {
+			return nil, fmt.Errorf("wiring %d: no instrument %q", i+1, w.Supply)
+		}
+		var load any
+		switch {
+		case w.Load != "" && w.Resistor != 0:
+			return nil, fmt.Errorf("wiring %d: a load or a resistor, not both", i+1)
+		case w.Load != "":
+			if load, ok = b.names[w.Load]; !ok {
+				return nil, fmt.Errorf("wiring %d: no instrument %q", i+1, w.Load)
+			}
+		case w.Resistor > 0:
+			load = Resistor(w.Resistor)
+		default:
+			return nil, fmt.Errorf("wiring %d: needs a load or a positive resistor", i+1)
+		}
+		if err := b.Wire(supply, w.Channel, load); err != nil {
+			return nil, fmt.Errorf("wiring %d: %w", i+1, err)
+		}
 	}
 	return b, nil
 }

@@ -131,6 +131,9 @@ func (cl *Client) Execute(msg []byte) error {
 	if in.faults.hung {
 		return nil
 	}
+	if s, ok := in.dev.(Sleeper); ok && !s.Awake() {
+		return nil
+	}
 	if cl.Buffered && len(cl.out) > 0 {
 		cl.out = cl.out[:0]
 		in.st.push(ErrQueryInterrupted)

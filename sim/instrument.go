@@ -34,6 +34,9 @@ type (
 	// FaultInjector takes model-specific faults by name ("overcurrent",
 	// "overtemperature"), from Go, YAML or scpisim flags.
 	FaultInjector interface{ InjectFault(name string) error }
+	// Sleeper is a device whose console can be silent (unpowered, hung):
+	// while Awake is false, messages are consumed and never answered.
+	Sleeper interface{ Awake() bool }
 )
 
 // Model is a registered kind of simulated instrument.

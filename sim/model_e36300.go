@@ -1,0 +1,348 @@
+package sim
+
+import (
+	"fmt"
+	"time"
+)
+
+// Keysight E36300 series triple-output supplies (E36311A, E36312A,
+// E36313A), from the E36300 Series Programming Guide: commands take an
+// optional channel list (@1:3) and otherwise act on the channel selected
+// with INSTrument; numbers come back as NR3 with eight decimals.
+type e36300 struct {
+	model, serial string
+	outs          []*Output
+	selected      int // 0-based
+	tracking      bool
+	remoteSense   []bool
+}
+
+// E36300 channel ranges, programmable 3% beyond the rating as the data
+// sheet allows.
+var e36300Ranges = map[string][]OutputRange{
+	"E36311A": {{"CH1", 0, 6.18, 5.15}, {"CH2", 0, 25.75, 1.03}, {"CH3", -25.75, 0, 1.03}},
+	"E36312A": {{"CH1", 0, 6.18, 5.15}, {"CH2", 0, 25.75, 1.03}, {"CH3", 0, 25.75, 1.03}},
+	"E36313A": {{"CH1", 0, 6.18, 10.3}, {"CH2", 0, 25.75, 2.06}, {"CH3", 0, 25.75, 2.06}},
+}
+
+func newE36300(model string) func() *e36300 {
+	return func() *e36300 {
+		d := &e36300{model: model, serial: "MY59000001"}
+		for _, r := range e36300Ranges[model] {
+			d.outs = append(d.outs, NewOutput(r))
+		}
+		d.remoteSense = make([]bool, len(d.outs))
+		return d
+	}
+}
+
+func (d *e36300) Identity() string {
+	return "Keysight Technologies," + d.model + "," + d.serial + ",2.1.0-1.0.4-1.12"
+}
+
+func (d *e36300) Reset() {
+	for _, o := range d.outs {
+		o.Reset()
+	}
+	d.selected, d.tracking = 0, false
+	clear(d.remoteSense)
+}
+
+func (d *e36300) Output(ch int) (*Output, bool) {
+	if ch < 1 || ch > len(d.outs) {
+		return nil, false
+	}
+	return d.outs[ch-1], true
+}
+
+func (d *e36300) StatusSummary() (questionable, operation bool) {
+	for _, o := range d.outs {
+		if _, _, tripped := o.OVP(); tripped {
+			questionable = true
+		}
+		if _, tripped := o.OCP(); tripped {
+			questionable = true
+		}
+	}
+	return questionable, false
+}
+
+// channels reads the optional channel list at parameter i: the listed
+// channels (0-based), or the selected one.
+func (d *e36300) channels(c *Call, i int) ([]int, error) {
+	if c.Kind(i) != ParamExpression {
+		return []int{d.selected}, nil
+	}
+	list, err := c.Channels(i)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int, len(list))
+	for k, ch := range list {
+		if ch < 1 || ch > len(d.outs) {
+			return nil, ErrDataOutOfRange.WithInfo(fmt.Sprintf("no channel %d", ch))
+		}
+		out[k] = ch - 1
+	}
+	return out, nil
+}
+
+// level handles VOLTage and CURRent: a value (or MIN/MAX/DEF) then an
+// optional channel list, each channel range-checked.
+func (d *e36300) level(c *Call, voltage bool) error {
+	if err := c.Params(1, 2); err != nil {
+		return err
+	}
+	chans, err := d.channels(c, 1)
+	if err != nil {
+		return err
+	}
+	// Check every channel's range before changing any.
+	values := make([]float64, len(chans))
+	for k, ch := range chans {
+		r := d.outs[ch].Range()
+		spec := Number{Unit: "A", Min: 0, Max: r.MaxI}
+		if voltage {
+			spec = Number{Unit: "V", Min: r.MinV, Max: r.MaxV}
+		}
+		if values[k], err = c.Number(0, spec); err != nil {
+			return err
+		}
+	}
+	for k, ch := range chans {
+		if !voltage {
+			d.outs[ch].SetCurrentLimit(values[k])
+			continue
+		}
+		d.outs[ch].SetVoltage(values[k])
+		if d.tracking && ch > 0 {
+			d.outs[3-ch].SetVoltage(values[k]) // CH2 and CH3 track each other
+		}
+	}
+	return nil
+}
+
+func (d *e36300) levelQuery(c *Call, voltage bool) error {
+	i := 0
+	limit := ""
+	if c.Kind(0) == ParamCharacter {
+		k, err := c.Choice(0, "MINimum", "MAXimum")
+		if err != nil {
+			return err
+		}
+		limit = []string{"MIN", "MAX"}[k]
+		i = 1
+	}
+	chans, err := d.channels(c, i)
+	if err != nil {
+		return err
+	}
+	for _, ch := range chans {
+		r := d.outs[ch].Range()
+		v, cur := d.outs[ch].Settings()
+		val := cur
+		if voltage {
+			val = v
+		}
+		switch {
+		case limit == "MIN" && voltage:
+			val = r.MinV
+		case limit == "MAX" && voltage:
+			val = r.MaxV
+		case limit == "MIN":
+			val = 0
+		case limit == "MAX":
+			val = r.MaxI
+		}
+		c.ReplyNR3(val, 8)
+	}
+	return nil
+}
+
+func e36300Commands() *Commands[*e36300] {
+	cmds := NewCommands[*e36300]()
+	cmds.Handle("[SOURce:]VOLTage[:LEVel][:IMMediate][:AMPLitude]", func(d *e36300, c *Call) error { return d.level(c, true) })
+	cmds.Handle("[SOURce:]VOLTage[:LEVel][:IMMediate][:AMPLitude]?", func(d *e36300, c *Call) error { return d.levelQuery(c, true) })
+	cmds.Handle("[SOURce:]CURRent[:LEVel][:IMMediate][:AMPLitude]", func(d *e36300, c *Call) error { return d.level(c, false) })
+	cmds.Handle("[SOURce:]CURRent[:LEVel][:IMMediate][:AMPLitude]?", func(d *e36300, c *Call) error { return d.levelQuery(c, false) })
+	cmds.Handle("OUTPut[:STATe]", func(d *e36300, c *Call) error {
+		if err := c.Params(1, 2); err != nil {
+			return err
+		}
+		on, err := c.Bool(0)
+		if err != nil {
+			return err
+		}
+		chans, err := d.channels(c, 1)
+		if err != nil {
+			return err
+		}
+		for _, ch := range chans {
+			d.outs[ch].SetOn(on)
+		}
+		return nil
+	})
+	cmds.Handle("OUTPut[:STATe]?", func(d *e36300, c *Call) error {
+		chans, err := d.channels(c, 0)
+		for _, ch := range chans {
+			c.ReplyBool(d.outs[ch].On())
+		}
+		return err
+	})
+	measure := func(voltage bool) func(*e36300, *Call) error {
+		return func(d *e36300, c *Call) error {
+			chans, err := d.channels(c, 0)
+			for _, ch := range chans {
+				v, i, _ := d.outs[ch].Measure(time.Now())
+				if voltage {
+					c.ReplyNR3(v, 8)
+				} else {
+					c.ReplyNR3(i, 8)
+				}
+			}
+			return err
+		}
+	}
+	cmds.Handle("MEASure[:SCALar]:VOLTage[:DC]?", measure(true))
+	cmds.Handle("MEASure[:SCALar]:CURRent[:DC]?", measure(false))
+	cmds.Handle("[SOURce:]VOLTage:PROTection[:LEVel]", func(d *e36300, c *Call) error {
+		if err := c.Params(1, 2); err != nil {
+			return err
+		}
+		chans, err := d.channels(c, 1)
+		if err != nil {
+			return err
+		}
+		for _, ch := range chans {
+			r := d.outs[ch].Range()
+			v, err := c.Number(0, Number{Unit: "V", Min: 0, Max: 1.1 * max(r.MaxV, -r.MinV)})
+			if err != nil {
+				return err
+			}
+			_, on, _ := d.outs[ch].OVP()
+			d.outs[ch].SetOVP(v, on)
+		}
+		return nil
+	})
+	cmds.Handle("[SOURce:]VOLTage:PROTection[:LEVel]?", func(d *e36300, c *Call) error {
+		chans, err := d.channels(c, 0)
+		for _, ch := range chans {
+			level, _, _ := d.outs[ch].OVP()
+			c.ReplyNR3(level, 8)
+		}
+		return err
+	})
+	cmds.Handle("[SOURce:]VOLTage:PROTection:TRIPped?", func(d *e36300, c *Call) error {
+		chans, err := d.channels(c, 0)
+		for _, ch := range chans {
+			_, _, tripped := d.outs[ch].OVP()
+			c.ReplyBool(tripped)
+		}
+		return err
+	})
+	cmds.Handle("[SOURce:]CURRent:PROTection:STATe", func(d *e36300, c *Call) error {
+		if err := c.Params(1, 2); err != nil {
+			return err
+		}
+		on, err := c.Bool(0)
+		if err != nil {
+			return err
+		}
+		chans, err := d.channels(c, 1)
+		for _, ch := range chans {
+			d.outs[ch].SetOCP(on)
+		}
+		return err
+	})
+	cmds.Handle("[SOURce:]CURRent:PROTection:STATe?", func(d *e36300, c *Call) error {
+		chans, err := d.channels(c, 0)
+		for _, ch := range chans {
+			on, _ := d.outs[ch].OCP()
+			c.ReplyBool(on)
+		}
+		return err
+	})
+	cmds.Handle("[SOURce:]CURRent:PROTection:TRIPped?", func(d *e36300, c *Call) error {
+		chans, err := d.channels(c, 0)
+		for _, ch := range chans {
+			_, tripped := d.outs[ch].OCP()
+			c.ReplyBool(tripped)
+		}
+		return err
+	})
+	clearProt := func(d *e36300, c *Call) error {
+		chans, err := d.channels(c, 0)
+		for _, ch := range chans {
+			d.outs[ch].ClearProtection()
+		}
+		return err
+	}
+	cmds.Handle("[SOURce:]VOLTage:PROTection:CLEar", clearProt)
+	cmds.Handle("[SOURce:]CURRent:PROTection:CLEar", clearProt)
+	cmds.Handle("OUTPut:PROTection:CLEar", clearProt)
+	names := make([]string, 0, 3)
+	for _, r := range e36300Ranges["E36312A"] {
+		names = append(names, r.Name)
+	}
+	cmds.Choice("INSTrument[:SELect]", names,
+		func(d *e36300, _ *Call) int { return d.selected },
+		func(d *e36300, _ *Call, i int) error { d.selected = i; return nil })
+	cmds.Number("INSTrument:NSELect", func(d *e36300, _ *Call) (Number, error) {
+		return Number{Min: 1, Max: float64(len(d.outs)), Default: 1}, nil
+	}, func(d *e36300, _ *Call) float64 { return float64(d.selected + 1) },
+		func(d *e36300, _ *Call, v float64) error { d.selected = int(v) - 1; return nil },
+		func(c *Call, v float64) { c.ReplyInt(int64(v)) })
+	cmds.Handle("STATus:QUEStionable:INSTrument:ISUMmary#:CONDition?", func(d *e36300, c *Call) error {
+		ch, err := c.SuffixIn("ISUM", 1, len(d.outs))
+		if err != nil {
+			return err
+		}
+		_, _, mode := d.outs[ch-1].Measure(time.Now())
+		c.ReplyInt(map[RegulationMode]int64{ModeOff: 0, ModeCC: 1, ModeCV: 2, ModeUnregulated: 3}[mode])
+		return nil
+	})
+	cmds.Bool("OUTPut:TRACk[:STATe]", func(d *e36300, _ *Call) (bool, error) { return d.tracking, nil },
+		func(d *e36300, _ *Call, on bool) error {
+			if d.model == "E36311A" {
+				return ErrUndefinedHeader // no tracking pair on the E36311A
+			}
+			d.tracking = on
+			if on {
+				v, _ := d.outs[1].Settings()
+				d.outs[2].SetVoltage(v)
+			}
+			return nil
+		})
+	cmds.Handle("[SOURce:]VOLTage:SENSe[:SOURce]", func(d *e36300, c *Call) error {
+		if err := c.Params(1, 2); err != nil {
+			return err
+		}
+		k, err := c.Choice(0, "INTernal", "EXTernal")
+		if err != nil {
+			return err
+		}
+		chans, err := d.channels(c, 1)
+		for _, ch := range chans {
+			d.remoteSense[ch] = k == 1
+		}
+		return err
+	})
+	cmds.Handle("[SOURce:]VOLTage:SENSe[:SOURce]?", func(d *e36300, c *Call) error {
+		chans, err := d.channels(c, 0)
+		for _, ch := range chans {
+			c.Reply(map[bool]string{false: "INT", true: "EXT"}[d.remoteSense[ch]])
+		}
+		return err
+	})
+	cmds.Handle("SYSTem:ERRor[:NEXT]?", ErrorQueryHandler[*e36300])
+	cmds.Handle("SYSTem:ERRor:COUNt?", ErrorCountHandler[*e36300])
+	cmds.Handle("SYSTem:VERSion?", func(_ *e36300, c *Call) error { c.Reply("1999.0"); return nil })
+	return cmds
+}
+
+func init() {
+	cmds := e36300Commands()
+	for _, m := range []string{"E36311A", "E36312A", "E36313A"} {
+		MustRegister(m, "Keysight "+m+" triple-output DC power supply", cmds, newE36300(m))
+	}
+}

@@ -1,0 +1,301 @@
+package sim
+
+import (
+	"math"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// Load is what a supply output drives: the current it would draw at a
+// terminal voltage, at a time. Current must rise with voltage and must not
+// change the load's state: the supply calls it at trial voltages while it
+// looks for its operating point.
+type Load interface {
+	Current(v float64, now time.Time) float64
+}
+
+// Settler is a load with state (a board that boots, browns out): once the
+// supply has found its operating point, it tells the load the voltage it
+// really gets.
+type Settler interface {
+	Settle(v float64, now time.Time)
+}
+
+// Resistor is a resistive load, in ohms.
+type Resistor float64
+
+// Current is Ohm's law.
+func (r Resistor) Current(v float64, _ time.Time) float64 {
+	if r <= 0 {
+		return math.Inf(1)
+	}
+	return v / float64(r)
+}
+
+// RegulationMode is how a supply output is operating.
+type RegulationMode int
+
+const (
+	ModeOff         RegulationMode = iota // output off
+	ModeCV                                // constant voltage: the load draws less than the limit
+	ModeCC                                // constant current: the limit holds the current, the voltage sags
+	ModeUnregulated                       // neither (an open circuit on a negative rail, a fault)
+)
+
+func (m RegulationMode) String() string {
+	return [...]string{"OFF", "CV", "CC", "UR"}[m]
+}
+
+// OutputRange is what one supply output can do.
+type OutputRange struct {
+	Name       string  // as the manual names it: "CH1", "P6V", "OUT1"
+	MinV, MaxV float64 // MinV < 0 for a negative output
+	MaxI       float64
+}
+
+// Output is one output stage of a simulated supply: its settings, its
+// protection circuits and the load wired to it. It has its own lock, so a
+// supply's handlers and the device it powers (another instrument, on
+// another lock) can both work out the operating point: always instrument
+// lock first, then Output, then the load's own.
+type Output struct {
+	mu       sync.Mutex
+	rng      OutputRange
+	setV     float64
+	setI     float64
+	on       bool
+	ovpLevel float64
+	ovpOn    bool
+	ovpTrip  bool
+	ocpOn    bool
+	ocpTrip  bool
+	ocpLevel float64 // 0: trip on entering constant current (Keysight); else trip above it (Rigol)
+	load     Load
+	noise    float64 // relative measurement noise (standard deviation)
+	random   *rand.Rand
+}
+
+// NewOutput returns an output in its reset state: 0 V, full current
+// limit, off, OVP at 110% of the range and on, OCP off.
+func NewOutput(r OutputRange) *Output {
+	o := &Output{rng: r}
+	o.Reset()
+	return o
+}
+
+// Range returns the output's capabilities.
+func (o *Output) Range() OutputRange { return o.rng }
+
+// Reset returns the output to its *RST state; the load stays wired.
+func (o *Output) Reset() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.setV, o.setI, o.on = 0, o.rng.MaxI, false
+	o.ovpLevel, o.ovpOn, o.ovpTrip = 1.1*math.Max(math.Abs(o.rng.MaxV), math.Abs(o.rng.MinV)), true, false
+	o.ocpOn, o.ocpTrip, o.ocpLevel = false, false, 0
+}
+
+// Connect wires a load to the output (nil: open circuit).
+func (o *Output) Connect(l Load) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.load = l
+}
+
+// SetNoise sets the relative standard deviation of measurement noise,
+// from a seeded generator so runs repeat.
+func (o *Output) SetNoise(relative float64, seed uint64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.noise = relative
+	o.random = rand.New(rand.NewPCG(seed, seed+1))
+}
+
+// Settings returns the programmed voltage and current limit.
+func (o *Output) Settings() (v, i float64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.setV, o.setI
+}
+
+// SetVoltage programs the voltage; an OVP level below it trips the
+// protection when the output is on.
+func (o *Output) SetVoltage(v float64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.setV = v
+	o.protectLocked(time.Now())
+}
+
+// SetCurrentLimit programs the current limit.
+func (o *Output) SetCurrentLimit(i float64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.setI = i
+	o.protectLocked(time.Now())
+}
+
+// SetOn switches the output. A tripped protection keeps it off until
+// cleared; turning on re-evaluates the protections at once.
+func (o *Output) SetOn(on bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.on = on && !o.ovpTrip && !o.ocpTrip
+	o.protectLocked(time.Now())
+}
+
+// On reports whether the output is on.
+func (o *Output) On() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.on
+}
+
+// SetOVP sets the overvoltage protection level and state.
+func (o *Output) SetOVP(level float64, on bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.ovpLevel, o.ovpOn = level, on
+	o.protectLocked(time.Now())
+}
+
+// OVP returns the overvoltage protection level, state and trip.
+func (o *Output) OVP() (level float64, on, tripped bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.ovpLevel, o.ovpOn, o.ovpTrip
+}
+
+// SetOCP enables overcurrent protection: the output trips off when it
+// enters constant-current mode.
+func (o *Output) SetOCP(on bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.ocpOn = on
+	o.protectLocked(time.Now())
+}
+
+// SetOCPLevel sets the current above which OCP trips; 0 means on
+// entering constant-current mode.
+func (o *Output) SetOCPLevel(level float64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.ocpLevel = level
+	o.protectLocked(time.Now())
+}
+
+// OCPLevel returns the OCP trip current (0: on entering CC).
+func (o *Output) OCPLevel() float64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.ocpLevel
+}
+
+// OCP returns the overcurrent protection state and trip.
+func (o *Output) OCP() (on, tripped bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.ocpOn, o.ocpTrip
+}
+
+// ClearProtection clears the trips; the output stays off until switched
+// on again.
+func (o *Output) ClearProtection() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.ovpTrip, o.ocpTrip = false, false
+}
+
+// Measure returns the output's voltage, current and mode now, with noise,
+// tripping a protection if the operating point calls for it.
+func (o *Output) Measure(now time.Time) (v, i float64, mode RegulationMode) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.protectLocked(now)
+	v, i, mode = o.operateLocked(now)
+	if o.noise > 0 && o.random != nil && mode != ModeOff {
+		v *= 1 + o.noise*o.random.NormFloat64()
+		i *= 1 + o.noise*o.random.NormFloat64()
+	}
+	return v, i, mode
+}
+
+// operateLocked finds the operating point: constant voltage while the
+// load draws less than the limit, else constant current at the voltage
+// where the load draws exactly the limit.
+func (o *Output) operateLocked(now time.Time) (v, i float64, mode RegulationMode) {
+	v, i, mode = o.solveLocked(now)
+	if s, ok := o.load.(Settler); ok {
+		s.Settle(math.Abs(v), now)
+	}
+	return v, i, mode
+}
+
+func (o *Output) solveLocked(now time.Time) (v, i float64, mode RegulationMode) {
+	if !o.on {
+		return 0, 0, ModeOff
+	}
+	sign := 1.0
+	setV := o.setV
+	if setV < 0 {
+		sign, setV = -1, -setV
+	}
+	if o.load == nil {
+		return sign * setV, 0, ModeCV
+	}
+	demand := o.load.Current(setV, now)
+	if demand <= o.setI {
+		return sign * setV, sign * demand, ModeCV
+	}
+	// Bisect for the voltage where the load draws the limit.
+	lo, hi := 0.0, setV
+	for range 50 {
+		mid := (lo + hi) / 2
+		if o.load.Current(mid, now) > o.setI {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return sign * lo, sign * o.setI, ModeCC
+}
+
+// protectLocked trips OVP when the programmed voltage exceeds its level
+// and OCP when the output current-limits.
+func (o *Output) protectLocked(now time.Time) {
+	if !o.on {
+		return
+	}
+	if o.ovpOn && math.Abs(o.setV) > o.ovpLevel {
+		o.on, o.ovpTrip = false, true
+		o.operateLocked(now)
+		return
+	}
+	if o.ocpOn {
+		_, i, mode := o.solveLocked(now)
+		over := mode == ModeCC
+		if o.ocpLevel > 0 {
+			over = math.Abs(i) > o.ocpLevel
+		}
+		if over {
+			o.on, o.ocpTrip = false, true
+			o.operateLocked(now)
+		}
+	}
+}
+
+// Supply is a simulated supply whose outputs can be wired to loads on a
+// bench. Channels count from 1.
+type Supply interface {
+	Output(channel int) (*Output, bool)
+}
+
+// Powered is a device that takes its power from a supply output (a DUT):
+// the bench tells it which output it hangs on, so it can read its own
+// supply voltage.
+type Powered interface {
+	Load
+	Settler
+	PoweredBy(o *Output)
+}
