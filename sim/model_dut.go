@@ -31,16 +31,16 @@ type dutDevice struct {
 // output it hangs on calls Current under the output's lock, so it has a
 // lock of its own, always taken last.
 type dutElectrical struct {
-	mu        sync.Mutex
-	nominal   float64 // volts
-	power     float64 // watts at nominal input
+	mu          sync.Mutex
+	nominal     float64 // volts
+	power       float64 // watts at nominal input
 	supply      *Output
 	energizedAt time.Time // when the input rose from zero: the inrush decays from here
 	poweredAt   time.Time // when the input crossed the power-on threshold; zero below it
 	lastV       float64
-	fault     int
-	forced    int // a fault injected and held
-	hung      bool
+	fault       int
+	forced      int // a fault injected and held
+	hung        bool
 }
 
 const (
