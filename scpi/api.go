@@ -47,6 +47,28 @@ func (tx *Tx) Query(ctx context.Context, cmd string) (string, error) {
 	return string(msg), err
 }
 
+// Read reads the next response message without sending anything: the
+// reply to a query sent with Write, as PyVISA's read does. When nothing
+// comes before the deadline the error matches ErrTimeout and nothing is
+// recorded as owed.
+func (s *Session) Read(ctx context.Context) (string, error) {
+	if err := s.acquire(ctx); err != nil {
+		return "", err
+	}
+	defer s.release()
+	msg, err := s.read(ctx)
+	return string(msg), err
+}
+
+// Read is Session.Read inside Do.
+func (tx *Tx) Read(ctx context.Context) (string, error) {
+	if err := tx.check("read", ""); err != nil {
+		return "", err
+	}
+	msg, err := tx.s.read(ctx)
+	return string(msg), err
+}
+
 // WriteBlock sends cmd immediately followed by data as a definite-length
 // block, then the terminator: WriteBlock(ctx, "DATA:ARB ", b) sends
 // `DATA:ARB #41024<1024 bytes>`. Put any separator the instrument needs at

@@ -535,6 +535,30 @@ func (s *Session) query(ctx context.Context, cmd string) ([]byte, error) {
 	return msg, nil
 }
 
+// read returns the next response message without writing.
+func (s *Session) read(ctx context.Context) ([]byte, error) {
+	stop, err := s.arm(ctx, "read", "")
+	if err != nil {
+		return nil, err
+	}
+	defer s.disarm(stop)
+	if err := s.ready(ctx, "read", ""); err != nil {
+		return nil, err
+	}
+	msg, err := s.rd.next(false)
+	if err != nil {
+		if errors.Is(err, ErrResponseTooLarge) {
+			s.pending++
+			return nil, s.opErr("read", "", err)
+		}
+		return nil, s.fail(ctx, "read", "", err)
+	}
+	if s.tracing() {
+		s.trace("recv", msg, 0, 0)
+	}
+	return msg, nil
+}
+
 // exchange is one write and its reply, in an armed, ready call.
 func (s *Session) exchange(ctx context.Context, cmd string) ([]byte, error) {
 	if err := s.send(cmd, nil); err != nil {

@@ -22,6 +22,7 @@ import (
 //	DISPlay[:WINDow]:TEXT[:DATA] "<text>"      DATA:ARBitrary <block>
 //	ROUTe:CLOSe (@<list>)  ROUTe:OPEN (@<list>)  ROUTe:CLOSe? (@<list>)
 //	INITiate[:IMMediate]  *TRG  FETCh?         SYSTem:ERRor[:NEXT]?  SYSTem:ERRor:COUNt?  SYSTem:VERSion?
+//	STATus:QUEStionable:INSTrument:ISUMmary<n>:CONDition?   2 CV, 1 CC, 0 off
 type sampleDevice struct {
 	volt, curr [2]float64
 	output     [2]bool
@@ -292,6 +293,23 @@ func sampleCommands() *Commands[*sampleDevice] {
 			return ErrDataCorruptOrStale.WithInfo("no measurement taken")
 		}
 		c.ReplyNR3(d.fetched, 6)
+		return nil
+	})
+	// SCPI-99's questionable instrument summary: bit 0 voltage unregulated
+	// (CC), bit 1 current unregulated (CV), both clear when off.
+	cmds.Handle("STATus:QUEStionable:INSTrument:ISUMmary#:CONDition?", func(d *sampleDevice, c *Call) error {
+		ch, err := c.SuffixIn("ISUM", 1, 2)
+		if err != nil {
+			return err
+		}
+		switch {
+		case !d.output[ch-1]:
+			c.ReplyInt(0)
+		case d.volt[ch-1]/sampleLoad > d.curr[ch-1]:
+			c.ReplyInt(1)
+		default:
+			c.ReplyInt(2)
+		}
 		return nil
 	})
 	cmds.Handle("SYSTem:ERRor[:NEXT]?", ErrorQueryHandler[*sampleDevice])

@@ -1,0 +1,99 @@
+package instruments
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/scpikit/scpikit/scpi"
+	"github.com/scpikit/scpikit/units"
+)
+
+// base is what every driver shares: the session and the identity.
+type base struct {
+	s  *scpi.Session
+	id scpi.IDN
+}
+
+func (b *base) Identity() scpi.IDN     { return b.id }
+func (b *base) Session() *scpi.Session { return b.s }
+func (b *base) Close() error           { return b.s.Close() }
+
+// supply is what every supply driver shares: its channels and the checks
+// that refuse a value before anything is sent.
+type supply struct {
+	base
+	channels []Channel
+}
+
+func (p *supply) Channels() []Channel { return append([]Channel(nil), p.channels...) }
+
+func (p *supply) channel(ch int) (Channel, error) {
+	if ch < 1 || ch > len(p.channels) {
+		return Channel{}, fmt.Errorf("instruments: %s: %w %d (it has %d)", p.id.Model, ErrNoChannel, ch, len(p.channels))
+	}
+	return p.channels[ch-1], nil
+}
+
+func (p *supply) checkVoltage(ch int, v units.Voltage) error {
+	c, err := p.channel(ch)
+	if err != nil {
+		return err
+	}
+	if v < c.MinVoltage || v > c.MaxVoltage {
+		return &RangeError{Model: p.id.Model, Channel: ch, Quantity: "voltage", Value: v, Min: c.MinVoltage, Max: c.MaxVoltage}
+	}
+	return nil
+}
+
+func (p *supply) checkCurrent(ch int, i units.Current) error {
+	c, err := p.channel(ch)
+	if err != nil {
+		return err
+	}
+	if i < 0 || i > c.MaxCurrent {
+		return &RangeError{Model: p.id.Model, Channel: ch, Quantity: "current limit", Value: i, Min: units.Current(0), Max: c.MaxCurrent}
+	}
+	return nil
+}
+
+// checkOVP allows an OVP level up to 110% of the output's span.
+func (p *supply) checkOVP(ch int, v units.Voltage) error {
+	c, err := p.channel(ch)
+	if err != nil {
+		return err
+	}
+	span := max(c.MaxVoltage, -c.MinVoltage)
+	if v <= 0 || v > 1.1*span {
+		return &RangeError{Model: p.id.Model, Channel: ch, Quantity: "OVP level", Value: v, Min: units.Voltage(0), Max: 1.1 * span}
+	}
+	return nil
+}
+
+// verifyOff reads every output back; any still on is ErrUnsafe.
+func (p *supply) verifyOff(ctx context.Context, output func(context.Context, int) (bool, error)) error {
+	var errs []error
+	for _, c := range p.channels {
+		on, err := output(ctx, c.Number)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("channel %d: %w", c.Number, err))
+		case on:
+			errs = append(errs, fmt.Errorf("channel %d still on", c.Number))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("instruments: %s safe state: %w: %w", p.id.Model, ErrUnsafe, errors.Join(errs...))
+	}
+	return nil
+}
+
+func onOff(on bool) string {
+	if on {
+		return "ON"
+	}
+	return "OFF"
+}
+
+func volts(v units.Voltage) float64 { return float64(v) }
+func amps(i units.Current) float64  { return float64(i) }

@@ -1,0 +1,247 @@
+package instruments_test
+
+import (
+	"errors"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/scpikit/scpikit/instruments"
+	"github.com/scpikit/scpikit/scpi"
+	"github.com/scpikit/scpikit/sim"
+	"github.com/scpikit/scpikit/units"
+)
+
+// simulated opens the driver Open detects for a simulated model, with a
+// resistor of the given ohms on every output.
+func simulated(t *testing.T, model string, ohms float64) (instruments.Instrument, *sim.Instrument) {
+	t.Helper()
+	bench := sim.NewBench()
+	t.Cleanup(bench.Close)
+	in := sim.MustNew(model)
+	res := "TCPIP0::10.1.1.1::5025::SOCKET"
+	must(t, bench.Add(res, in))
+	for ch := 1; ; ch++ {
+		if err := bench.Wire(in, ch, sim.Resistor(ohms)); err != nil {
+			break
+		}
+	}
+	inst, err := instruments.Open(bg, res, instruments.WithSessionOptions(scpi.WithTransportOptions(bench.TransportOption())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { inst.Close() })
+	return inst, in
+}
+
+var supplyModels = []string{"E36311A", "E36312A", "E36313A", "DP832", "DP831", "DP821", "DP811", "SAMPLE"}
+
+func TestSupplyBehaviour(t *testing.T) {
+	for _, model := range supplyModels {
+		t.Run(model, func(t *testing.T) {
+			inst, _ := simulated(t, model, 100)
+			p, ok := inst.(instruments.PowerSupply)
+			if !ok {
+				t.Fatalf("%T is not a PowerSupply", inst)
+			}
+			for _, c := range p.Channels() {
+				// Half the range, a generous limit: constant voltage.
+				v := (c.MaxVoltage + c.MinVoltage) / 2
+				if c.MaxVoltage <= 0 {
+					v = c.MinVoltage / 2
+				}
+				must(t, p.SetVoltage(bg, c.Number, v))
+				must(t, p.SetCurrentLimit(bg, c.Number, c.MaxCurrent))
+				if got, err := p.Voltage(bg, c.Number); err != nil || !near(float64(got), float64(v)) {
+					t.Fatalf("channel %d: Voltage = %v, %v; want %v", c.Number, got, err, v)
+				}
+				if got, err := p.CurrentLimit(bg, c.Number); err != nil || !near(float64(got), float64(c.MaxCurrent)) {
+					t.Fatalf("channel %d: CurrentLimit = %v, %v", c.Number, got, err)
+				}
+				if m, _ := p.Mode(bg, c.Number); m != instruments.ModeOff {
+					t.Fatalf("channel %d: mode %v before switching on", c.Number, m)
+				}
+				must(t, p.SetOutput(bg, c.Number, true))
+				if on, err := p.Output(bg, c.Number); err != nil || !on {
+					t.Fatalf("channel %d: Output = %v, %v", c.Number, on, err)
+				}
+				mv, _ := p.MeasureVoltage(bg, c.Number)
+				mi, _ := p.MeasureCurrent(bg, c.Number)
+				wantI := float64(v) / 100
+				if model == "SAMPLE" {
+					wantI = float64(v) / 10 // the sample model's own fixed 10 ohm loads
+				}
+				if !near(float64(mv), float64(v)) || !near(math.Abs(float64(mi)), math.Abs(wantI)) {
+					t.Fatalf("channel %d: measured %v, %v; want %v, %.4g A", c.Number, mv, mi, v, wantI)
+				}
+				if m, _ := p.Mode(bg, c.Number); m != instruments.ModeCV && !(model == "SAMPLE" && m == instruments.ModeCC) {
+					t.Fatalf("channel %d: mode %v, want CV", c.Number, m)
+				}
+			}
+			must(t, p.SafeState(bg))
+			for _, c := range p.Channels() {
+				if on, _ := p.Output(bg, c.Number); on {
+					t.Fatalf("channel %d on after SafeState", c.Number)
+				}
+			}
+			must(t, p.SetAllOutputs(bg, true))
+			for _, c := range p.Channels() {
+				if on, _ := p.Output(bg, c.Number); !on {
+					t.Fatalf("channel %d off after SetAllOutputs(true)", c.Number)
+				}
+			}
+			must(t, p.SafeState(bg))
+			// Out-of-range values never reach the model.
+			if err := p.SetVoltage(bg, 1, p.Channels()[0].MaxVoltage+1); !errors.Is(err, instruments.ErrOutOfRange) {
+				t.Fatalf("over-range voltage: %v", err)
+			}
+			if err := p.SetOutput(bg, len(p.Channels())+1, true); !errors.Is(err, instruments.ErrNoChannel) {
+				t.Fatalf("missing channel: %v", err)
+			}
+			if err := p.Session().CheckErrors(bg); err != nil {
+				t.Fatalf("the model logged errors: %v", err)
+			}
+		})
+	}
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) <= 1e-6+1e-6*math.Abs(b) }
+
+// The constant-current crossover: a limit below what the load draws.
+func TestSupplyCrossoverAndProtection(t *testing.T) {
+	for _, model := range []string{"E36312A", "DP832"} {
+		t.Run(model, func(t *testing.T) {
+			inst, _ := simulated(t, model, 10)
+			p := inst.(instruments.PowerSupply)
+			must(t, p.SetVoltage(bg, 2, 10*units.Volt)) // wants 1 A into 10 ohms
+			must(t, p.SetCurrentLimit(bg, 2, 200*units.Milliamp))
+			must(t, p.SetOutput(bg, 2, true))
+			if m, _ := p.Mode(bg, 2); m != instruments.ModeCC {
+				t.Fatalf("mode %v, want CC", m)
+			}
+			if v, _ := p.MeasureVoltage(bg, 2); !near(float64(v), 2) {
+				t.Fatalf("CC voltage %v, want 2 V", v)
+			}
+			// OCP trips the output off; clearing it lets it back on.
+			ocp := inst.(instruments.OverCurrentProtector)
+			must(t, ocp.SetOCP(bg, 2, true))
+			if model == "DP832" {
+				// The DP800's OCP trips above its own level, not at the limit.
+				must(t, p.Session().Write(bg, ":OUTP:OCP:VAL CH2,0.1"))
+			}
+			if tripped, _ := ocp.OCPTripped(bg, 2); !tripped {
+				t.Fatal("OCP did not trip")
+			}
+			if on, _ := p.Output(bg, 2); on {
+				t.Fatal("output on after an OCP trip")
+			}
+			must(t, ocp.SetOCP(bg, 2, false))
+			must(t, ocp.ClearOCP(bg, 2))
+			if tripped, _ := ocp.OCPTripped(bg, 2); tripped {
+				t.Fatal("OCP still tripped after clearing")
+			}
+			// OVP: a level below the setting trips the output.
+			ovp := inst.(instruments.OverVoltageProtector)
+			must(t, p.SetCurrentLimit(bg, 2, p.Channels()[1].MaxCurrent))
+			must(t, p.SetOutput(bg, 2, true))
+			must(t, ovp.SetOVPLevel(bg, 2, 8*units.Volt))
+			if level, _ := ovp.OVPLevel(bg, 2); !near(float64(level), 8) {
+				t.Fatalf("OVP level %v", level)
+			}
+			if tripped, _ := ovp.OVPTripped(bg, 2); !tripped {
+				t.Fatal("OVP did not trip with the setting above the level")
+			}
+			must(t, p.SetVoltage(bg, 2, 5*units.Volt))
+			must(t, ovp.ClearOVP(bg, 2))
+			must(t, p.SetOutput(bg, 2, true))
+			if on, _ := p.Output(bg, 2); !on {
+				t.Fatal("output would not come back on after clearing OVP")
+			}
+			must(t, p.SafeState(bg))
+		})
+	}
+}
+
+func TestRemoteSenseAndTracking(t *testing.T) {
+	inst, in := simulated(t, "E36312A", 100)
+	must(t, inst.(instruments.RemoteSenser).SetRemoteSense(bg, 1, true))
+	must(t, inst.(instruments.Tracker).SetTracking(bg, true))
+	p := inst.(instruments.PowerSupply)
+	must(t, p.SetVoltage(bg, 2, 7*units.Volt))
+	if v, _ := p.Voltage(bg, 3); !near(float64(v), 7) {
+		t.Fatalf("tracking: channel 3 at %v", v)
+	}
+	s := scpi.NewSession(in.Conn())
+	defer s.Close()
+	if src, _ := s.Query(bg, "VOLT:SENS:SOUR? (@1)"); src != "EXT" {
+		t.Fatalf("sense source %q", src)
+	}
+}
+
+func TestDUTBehaviour(t *testing.T) {
+	bench, err := sim.LoadBench("../sim/testdata/dut-bench.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bench.Close()
+	opt := instruments.WithSessionOptions(scpi.WithTransportOptions(bench.TransportOption()), scpi.WithTimeout(100*time.Millisecond))
+	psuInst, err := instruments.Open(bg, "TCPIP0::10.0.0.20::5025::SOCKET", opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer psuInst.Close()
+	psu := psuInst.(instruments.PowerSupply)
+	// The board is silent until powered, so power it before opening it.
+	must(t, psu.SetVoltage(bg, 2, 12*units.Volt))
+	must(t, psu.SetCurrentLimit(bg, 2, 1*units.Amp))
+	must(t, psu.SetOutput(bg, 2, true))
+	var inst instruments.Instrument
+	deadline := time.Now().Add(10 * time.Second)
+	for inst == nil {
+		inst, err = instruments.Open(bg, "ASRL/dev/ttyUSB0::INSTR", opt)
+		if err != nil && time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+	}
+	defer inst.Close()
+	dut, ok := inst.(instruments.DUT)
+	if !ok {
+		t.Fatalf("%T is not a DUT", inst)
+	}
+	for time.Now().Before(deadline) {
+		if dut.SelfTest(bg) == nil {
+			break
+		}
+	}
+	must(t, dut.SelfTest(bg))
+	if f, err := dut.FaultStatus(bg); err != nil || f.Code != 0 {
+		t.Fatalf("%v %v", f, err)
+	}
+	board, _ := bench.Named("board")
+	must(t, board.Inject(sim.TimedFault{Fault: "overtemperature"}))
+	if f, _ := dut.FaultStatus(bg); f != (instruments.Fault{Code: 2, Name: "OVERTEMPERATURE"}) {
+		t.Fatalf("fault %+v", f)
+	}
+	var ste *instruments.SelfTestError
+	if err := dut.SelfTest(bg); !errors.As(err, &ste) {
+		t.Fatalf("self-test under a fault: %v", err)
+	}
+	must(t, psu.SafeState(bg))
+	if _, err := dut.Identify(bg); !errors.Is(err, scpi.ErrTimeout) {
+		t.Fatalf("an unpowered board answered: %v", err)
+	}
+}
+
+func TestDetection(t *testing.T) {
+	for model, want := range map[string]string{
+		"E36311A": "*instruments.E36300", "E36312A": "*instruments.E36300Tracking", "DP821": "*instruments.DP800",
+		"SAMPLE": "*instruments.GenericSupply",
+	} {
+		inst, _ := simulated(t, model, 100)
+		if got := typeName(inst); got != want {
+			t.Errorf("%s: driver %s, want %s", model, got, want)
+		}
+	}
+}
+
+func typeName(v any) string { return fmtType(v) }

@@ -1,0 +1,175 @@
+package instruments
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/scpikit/scpikit/scpi"
+	"github.com/scpikit/scpikit/units"
+)
+
+// GenericSupply drives any supply that follows the SCPI-99 DC power
+// supply instrument class: SOURce<n>:VOLTage, SOURce<n>:CURRent,
+// OUTPut<n>[:STATe], MEASure:VOLTage? (@<n>), and the questionable
+// instrument summary registers for CV/CC. Open uses it for instruments no
+// other driver matches.
+type GenericSupply struct{ supply }
+
+// NewGenericSupply finds the supply's channels and their ranges by asking
+// SOURce<n>:VOLTage? MAX for n = 1, 2, ... until one is refused. Each
+// probe is followed by *IDN? as a sentinel, so a refused probe (which
+// gets no answer) costs no timeout: whichever reply comes first tells.
+func NewGenericSupply(ctx context.Context, s *scpi.Session, id scpi.IDN) (*GenericSupply, error) {
+	p := &GenericSupply{supply{base: base{s, id}}}
+	for n := 1; n <= 8; n++ {
+		c, ok, err := p.probe(ctx, n)
+		if err != nil {
+			return nil, fmt.Errorf("instruments: probing %s %s: %w", id.Manufacturer, id.Model, err)
+		}
+		if !ok {
+			break
+		}
+		p.channels = append(p.channels, c)
+	}
+	if len(p.channels) == 0 {
+		return nil, fmt.Errorf("instruments: %s %s answers no SCPI-99 supply commands (SOUR1:VOLT? MAX)", id.Manufacturer, id.Model)
+	}
+	if _, err := s.Errors(ctx); err != nil { // the refused probe queued an error
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *GenericSupply) probe(ctx context.Context, n int) (c Channel, ok bool, err error) {
+	err = p.s.Do(ctx, func(tx *scpi.Tx) error {
+		if err := tx.Writef(ctx, "SOUR%d:VOLT? MAX", n); err != nil {
+			return err
+		}
+		first, err := tx.Query(ctx, "*IDN?")
+		if err != nil {
+			return err
+		}
+		if id, err := scpi.ParseIDN(first); err == nil && id == p.id {
+			return nil // no answer to the probe: no such channel
+		}
+		maxV, err := scpi.ParseFloat(first)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Read(ctx); err != nil { // the sentinel's reply
+			return err
+		}
+		minV, err := tx.QueryFloat(ctx, fmt.Sprintf("SOUR%d:VOLT? MIN", n))
+		if err != nil {
+			return err
+		}
+		maxI, err := tx.QueryFloat(ctx, fmt.Sprintf("SOUR%d:CURR? MAX", n))
+		if err != nil {
+			return err
+		}
+		c = Channel{Number: n, Name: fmt.Sprintf("SOURce%d", n), MinVoltage: units.Voltage(minV),
+			MaxVoltage: units.Voltage(maxV), MaxCurrent: units.Current(maxI)}
+		ok = true
+		return nil
+	})
+	return c, ok, err
+}
+
+func (p *GenericSupply) SetVoltage(ctx context.Context, ch int, v units.Voltage) error {
+	if err := p.checkVoltage(ch, v); err != nil {
+		return err
+	}
+	return p.s.Writef(ctx, "SOUR%d:VOLT %v", ch, volts(v))
+}
+
+func (p *GenericSupply) Voltage(ctx context.Context, ch int) (units.Voltage, error) {
+	if _, err := p.channel(ch); err != nil {
+		return 0, err
+	}
+	v, err := p.s.QueryFloat(ctx, fmt.Sprintf("SOUR%d:VOLT?", ch))
+	return units.Voltage(v), err
+}
+
+func (p *GenericSupply) SetCurrentLimit(ctx context.Context, ch int, i units.Current) error {
+	if err := p.checkCurrent(ch, i); err != nil {
+		return err
+	}
+	return p.s.Writef(ctx, "SOUR%d:CURR %v", ch, amps(i))
+}
+
+func (p *GenericSupply) CurrentLimit(ctx context.Context, ch int) (units.Current, error) {
+	if _, err := p.channel(ch); err != nil {
+		return 0, err
+	}
+	i, err := p.s.QueryFloat(ctx, fmt.Sprintf("SOUR%d:CURR?", ch))
+	return units.Current(i), err
+}
+
+func (p *GenericSupply) SetOutput(ctx context.Context, ch int, on bool) error {
+	if _, err := p.channel(ch); err != nil {
+		return err
+	}
+	return p.s.Writef(ctx, "OUTP%d %s", ch, onOff(on))
+}
+
+func (p *GenericSupply) Output(ctx context.Context, ch int) (bool, error) {
+	if _, err := p.channel(ch); err != nil {
+		return false, err
+	}
+	return p.s.QueryBool(ctx, fmt.Sprintf("OUTP%d?", ch))
+}
+
+func (p *GenericSupply) SetAllOutputs(ctx context.Context, on bool) error {
+	return p.s.Do(ctx, func(tx *scpi.Tx) error {
+		for _, c := range p.channels {
+			if err := tx.Writef(ctx, "OUTP%d %s", c.Number, onOff(on)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (p *GenericSupply) MeasureVoltage(ctx context.Context, ch int) (units.Voltage, error) {
+	if _, err := p.channel(ch); err != nil {
+		return 0, err
+	}
+	v, err := p.s.QueryFloat(ctx, fmt.Sprintf("MEAS:VOLT? (@%d)", ch))
+	return units.Voltage(v), err
+}
+
+func (p *GenericSupply) MeasureCurrent(ctx context.Context, ch int) (units.Current, error) {
+	if _, err := p.channel(ch); err != nil {
+		return 0, err
+	}
+	i, err := p.s.QueryFloat(ctx, fmt.Sprintf("MEAS:CURR? (@%d)", ch))
+	return units.Current(i), err
+}
+
+// Mode reads the SCPI-99 questionable instrument summary condition: bit 0
+// voltage unregulated (CC), bit 1 current unregulated (CV).
+func (p *GenericSupply) Mode(ctx context.Context, ch int) (Mode, error) {
+	if _, err := p.channel(ch); err != nil {
+		return 0, err
+	}
+	cond, err := p.s.QueryInt(ctx, fmt.Sprintf("STAT:QUES:INST:ISUM%d:COND?", ch))
+	if err != nil {
+		return 0, err
+	}
+	switch cond & 3 {
+	case 0:
+		return ModeOff, nil
+	case 1:
+		return ModeCC, nil
+	case 2:
+		return ModeCV, nil
+	}
+	return ModeUnregulated, nil
+}
+
+func (p *GenericSupply) SafeState(ctx context.Context) error {
+	if err := p.SetAllOutputs(ctx, false); err != nil {
+		return err
+	}
+	return p.verifyOff(ctx, p.Output)
+}
