@@ -62,7 +62,9 @@ func (d *GenericDUT) Identify(ctx context.Context) (string, error) {
 // SelfTestError is a failed self-test and its result code.
 type SelfTestError struct{ Code int64 }
 
-func (e *SelfTestError) Error() string { return fmt.Sprintf("instruments: DUT self-test failed with code %d", e.Code) }
+func (e *SelfTestError) Error() string {
+	return fmt.Sprintf("instruments: DUT self-test failed with code %d", e.Code)
+}
 
 func (d *GenericDUT) SelfTest(ctx context.Context) error {
 	code, err := d.s.QueryInt(ctx, d.cmds.SelfTest)

@@ -56,8 +56,12 @@ func supplyCalls() []call {
 }
 
 func protectionCalls() []call {
-	ovp := func(p instruments.PowerSupply) instruments.OverVoltageProtector { return p.(instruments.OverVoltageProtector) }
-	ocp := func(p instruments.PowerSupply) instruments.OverCurrentProtector { return p.(instruments.OverCurrentProtector) }
+	ovp := func(p instruments.PowerSupply) instruments.OverVoltageProtector {
+		return p.(instruments.OverVoltageProtector)
+	}
+	ocp := func(p instruments.PowerSupply) instruments.OverCurrentProtector {
+		return p.(instruments.OverCurrentProtector)
+	}
 	return []call{
 		{"SetOVPLevel(2, 13 V)", func(p instruments.PowerSupply) (any, error) { return nil, ovp(p).SetOVPLevel(bg, 2, 13*units.Volt) }},
 		{"OVPLevel(2)", func(p instruments.PowerSupply) (any, error) { return ovp(p).OVPLevel(bg, 2) }},
