@@ -3,6 +3,7 @@ package instruments_test
 import (
 	"errors"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,7 +35,7 @@ func simulated(t *testing.T, model string, ohms float64) (instruments.Instrument
 	return inst, in
 }
 
-var supplyModels = []string{"E36311A", "E36312A", "E36313A", "DP832", "DP831", "DP821", "DP811", "SAMPLE"}
+var supplyModels = []string{"E36311A", "E36312A", "E36313A", "DP832", "DP831", "DP821", "DP811", "SPD3303X", "SPD3303X-E", "SAMPLE"}
 
 func TestSupplyBehaviour(t *testing.T) {
 	for _, model := range supplyModels {
@@ -97,6 +98,11 @@ func TestSupplyBehaviour(t *testing.T) {
 			}
 			if err := p.SetOutput(bg, len(p.Channels())+1, true); !errors.Is(err, instruments.ErrNoChannel) {
 				t.Fatalf("missing channel: %v", err)
+			}
+			if strings.HasPrefix(model, "SPD") {
+				// Straight to the session, past the driver's pacing: wait
+				// as the driver would, or the SPD3303X drops the query.
+				time.Sleep(instruments.SPD3303XCommandGap)
 			}
 			if err := p.Session().CheckErrors(bg); err != nil {
 				t.Fatalf("the model logged errors: %v", err)
@@ -245,3 +251,28 @@ func TestDetection(t *testing.T) {
 }
 
 func typeName(v any) string { return fmtType(v) }
+
+// The SPD3303X drops commands that arrive back to back; the driver paces
+// its own, so a burst of driver calls all land.
+func TestSPD3303XPacing(t *testing.T) {
+	inst, in := simulated(t, "SPD3303X", 100)
+	p := inst.(instruments.PowerSupply)
+	for _, v := range []units.Voltage{1, 2, 3, 4, 5} {
+		must(t, p.SetVoltage(bg, 1, v))
+	}
+	if v, _ := p.Voltage(bg, 1); v != 5 {
+		t.Fatalf("after five paced writes: %v", v)
+	}
+	// Unpaced, straight to the instrument: the second command is lost.
+	c := in.Conn()
+	defer c.Close()
+	time.Sleep(instruments.SPD3303XCommandGap) // after the driver's last command
+	c.Write([]byte("CH1:VOLT 7\nCH1:VOLT 8\n"))
+	time.Sleep(instruments.SPD3303XCommandGap)
+	if v, _ := p.Voltage(bg, 1); v != 7 {
+		t.Fatalf("unpaced burst: CH1 at %v, want the first command only (7)", v)
+	}
+	if _, ok := inst.(instruments.OverVoltageProtector); ok {
+		t.Fatal("the SPD3303X driver claims OVP")
+	}
+}

@@ -175,6 +175,33 @@ func TestDP800Script(t *testing.T) {
 	}
 }
 
+// From the SPD3303X programming guide: CHn: prefixes, OUTP CHn,ON, the
+// SYSTem:STATus? word for states and CV/CC.
+func TestSPD3303XScript(t *testing.T) {
+	inst := scripted(t, "Siglent Technologies,SPD3303X,SPD3XIDX2R0001,1.01.01.02.05,V3.0",
+		scpitest.Write("CH2:VOLT 12"),
+		scpitest.Query("CH2:VOLT?", "12.000"),
+		scpitest.Write("CH2:CURR 0.5"),
+		scpitest.Query("CH2:CURR?", "0.500"),
+		scpitest.Write("OUTP CH2,ON"),
+		scpitest.Query("SYST:STAT?", "0x0024"), // bit 5: CH2 on
+		scpitest.Query("MEAS:VOLT? CH2", "11.999"),
+		scpitest.Query("MEAS:CURR? CH2", "0.421"),
+		scpitest.Query("SYST:STAT?", "0x0026"), // bit 1: CH2 in CC
+		scpitest.Write("OUTP CH1,ON"),
+		scpitest.Write("OUTP CH2,ON"),
+		scpitest.Write("OUTP CH3,ON"),
+		scpitest.Write("OUTP CH1,OFF"),
+		scpitest.Write("OUTP CH2,OFF"),
+		scpitest.Write("OUTP CH3,OFF"),
+		scpitest.Query("SYST:STAT?", "0x0004"),
+		scpitest.Query("SYST:STAT?", "0x0004"),
+	)
+	p := inst.(instruments.PowerSupply)
+	runScript(t, p, supplyCalls(), []any{nil, units.Voltage(12), nil, units.Current(0.5), nil, true,
+		units.Voltage(11.999), units.Current(0.421), instruments.ModeCC, nil, nil})
+}
+
 func TestDP800OffOutputIsModeOff(t *testing.T) {
 	inst := scripted(t, "RIGOL TECHNOLOGIES,DP832,DP8C1234,00.01.16", scpitest.Query(":OUTP? CH1", "OFF"))
 	if m, err := inst.(instruments.PowerSupply).Mode(bg, 1); err != nil || m != instruments.ModeOff {
