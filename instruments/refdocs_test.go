@@ -51,14 +51,30 @@ func optionalDocCalls() []docCall {
 		{"SetOVPLevel(ctx, 1, 5.5*units.Volt)", func(i instruments.Instrument) (any, error) {
 			return nil, i.(instruments.OverVoltageProtector).SetOVPLevel(bg, 1, 5.5*units.Volt)
 		}},
-		{"OVPLevel(ctx, 1)", func(i instruments.Instrument) (any, error) { return i.(instruments.OverVoltageProtector).OVPLevel(bg, 1) }},
-		{"OVPTripped(ctx, 1)", func(i instruments.Instrument) (any, error) { return i.(instruments.OverVoltageProtector).OVPTripped(bg, 1) }},
-		{"ClearOVP(ctx, 1)", func(i instruments.Instrument) (any, error) { return nil, i.(instruments.OverVoltageProtector).ClearOVP(bg, 1) }},
-		{"SetOCP(ctx, 1, true)", func(i instruments.Instrument) (any, error) { return nil, i.(instruments.OverCurrentProtector).SetOCP(bg, 1, true) }},
-		{"OCPEnabled(ctx, 1)", func(i instruments.Instrument) (any, error) { return i.(instruments.OverCurrentProtector).OCPEnabled(bg, 1) }},
-		{"OCPTripped(ctx, 1)", func(i instruments.Instrument) (any, error) { return i.(instruments.OverCurrentProtector).OCPTripped(bg, 1) }},
-		{"ClearOCP(ctx, 1)", func(i instruments.Instrument) (any, error) { return nil, i.(instruments.OverCurrentProtector).ClearOCP(bg, 1) }},
-		{"SetRemoteSense(ctx, 1, true)", func(i instruments.Instrument) (any, error) { return nil, i.(instruments.RemoteSenser).SetRemoteSense(bg, 1, true) }},
+		{"OVPLevel(ctx, 1)", func(i instruments.Instrument) (any, error) {
+			return i.(instruments.OverVoltageProtector).OVPLevel(bg, 1)
+		}},
+		{"OVPTripped(ctx, 1)", func(i instruments.Instrument) (any, error) {
+			return i.(instruments.OverVoltageProtector).OVPTripped(bg, 1)
+		}},
+		{"ClearOVP(ctx, 1)", func(i instruments.Instrument) (any, error) {
+			return nil, i.(instruments.OverVoltageProtector).ClearOVP(bg, 1)
+		}},
+		{"SetOCP(ctx, 1, true)", func(i instruments.Instrument) (any, error) {
+			return nil, i.(instruments.OverCurrentProtector).SetOCP(bg, 1, true)
+		}},
+		{"OCPEnabled(ctx, 1)", func(i instruments.Instrument) (any, error) {
+			return i.(instruments.OverCurrentProtector).OCPEnabled(bg, 1)
+		}},
+		{"OCPTripped(ctx, 1)", func(i instruments.Instrument) (any, error) {
+			return i.(instruments.OverCurrentProtector).OCPTripped(bg, 1)
+		}},
+		{"ClearOCP(ctx, 1)", func(i instruments.Instrument) (any, error) {
+			return nil, i.(instruments.OverCurrentProtector).ClearOCP(bg, 1)
+		}},
+		{"SetRemoteSense(ctx, 1, true)", func(i instruments.Instrument) (any, error) {
+			return nil, i.(instruments.RemoteSenser).SetRemoteSense(bg, 1, true)
+		}},
 		{"SetTracking(ctx, true)", func(i instruments.Instrument) (any, error) { return nil, i.(instruments.Tracker).SetTracking(bg, true) }},
 	}
 }
