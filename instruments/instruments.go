@@ -122,6 +122,11 @@ var ErrOutOfRange = errors.New("out of range")
 // ErrNoChannel is matched by errors for channels the instrument lacks.
 var ErrNoChannel = errors.New("no such channel")
 
+// ErrNotSupported is matched when a model cannot do what was asked the way
+// it was asked (switching one output of a supply whose outputs share one
+// switch).
+var ErrNotSupported = errors.New("not supported by this model")
+
 // ErrUnsafe is matched when SafeState could not verify every output off.
 var ErrUnsafe = errors.New("outputs not verified off")
 

@@ -202,6 +202,52 @@ func TestSPD3303XScript(t *testing.T) {
 		units.Voltage(11.999), units.Current(0.421), instruments.ModeCC, nil, nil})
 }
 
+// From the E3631A user's guide: INSTrument selects, MEASure names the
+// output, one OUTPut switch.
+func TestE3631AScript(t *testing.T) {
+	inst := scripted(t, "Agilent Technologies,E3631A,0,2.1-5.0-1.0",
+		scpitest.Write("INST:SEL P25V"),
+		scpitest.Write("VOLT 12"),
+		scpitest.Write("INST:SEL P25V"),
+		scpitest.Query("VOLT?", "+1.20000000E+01"),
+		scpitest.Write("INST:SEL P25V"),
+		scpitest.Write("CURR 0.5"),
+		scpitest.Write("INST:SEL P25V"),
+		scpitest.Query("CURR?", "+5.00000000E-01"),
+		scpitest.Query("OUTP?", "1"),
+		scpitest.Query("MEAS:VOLT? P25V", "+1.19998000E+01"),
+		scpitest.Query("MEAS:CURR? P25V", "+4.21000000E-01"),
+		scpitest.Query("STAT:QUES:INST:ISUM2:COND?", "1"),
+		scpitest.Write("OUTP ON"),
+		scpitest.Write("OUTP OFF"),
+		scpitest.Query("OUTP?", "0"),
+		scpitest.Write("INST:SEL N25V"),
+		scpitest.Write("VOLT -5"),
+		scpitest.Write("OUTP:TRAC ON"),
+	)
+	p := inst.(instruments.PowerSupply)
+	calls := supplyCalls()
+	for i, c := range calls {
+		if c.name == "SetOutput(2, on)" {
+			if _, err := c.do(p); !errors.Is(err, instruments.ErrNotSupported) {
+				t.Fatalf("SetOutput on the E3631A: %v", err)
+			}
+			calls = append(calls[:i:i], calls[i+1:]...)
+			break
+		}
+	}
+	runScript(t, p, calls, []any{nil, units.Voltage(12), nil, units.Current(0.5), true,
+		units.Voltage(11.9998), units.Current(0.421), instruments.ModeCC, nil, nil})
+	must(t, p.SetVoltage(bg, 3, -5*units.Volt))
+	must(t, p.(instruments.Tracker).SetTracking(bg, true))
+	if inst.Identity().Serial != "0" {
+		t.Fatalf("serial %q", inst.Identity().Serial)
+	}
+	if _, ok := inst.(instruments.OverVoltageProtector); ok {
+		t.Fatal("the E3631A driver claims OVP")
+	}
+}
+
 func TestDP800OffOutputIsModeOff(t *testing.T) {
 	inst := scripted(t, "RIGOL TECHNOLOGIES,DP832,DP8C1234,00.01.16", scpitest.Query(":OUTP? CH1", "OFF"))
 	if m, err := inst.(instruments.PowerSupply).Mode(bg, 1); err != nil || m != instruments.ModeOff {
