@@ -35,7 +35,8 @@ func simulated(t *testing.T, model string, ohms float64) (instruments.Instrument
 	return inst, in
 }
 
-var supplyModels = []string{"E36311A", "E36312A", "E36313A", "E3631A", "DP832", "DP831", "DP821", "DP811", "SPD3303X", "SPD3303X-E", "SAMPLE"}
+var supplyModels = []string{"E36311A", "E36312A", "E36313A", "E3631A", "DP832", "DP831", "DP821", "DP811",
+	"HMC8041", "HMC8042", "HMC8043", "SPD3303X", "SPD3303X-E", "SAMPLE"}
 
 func TestSupplyBehaviour(t *testing.T) {
 	for _, model := range supplyModels {
@@ -121,7 +122,7 @@ func near(a, b float64) bool { return math.Abs(a-b) <= 1e-6+1e-6*math.Abs(b) }
 
 // The constant-current crossover: a limit below what the load draws.
 func TestSupplyCrossoverAndProtection(t *testing.T) {
-	for _, model := range []string{"E36312A", "DP832"} {
+	for _, model := range []string{"E36312A", "DP832", "HMC8043"} {
 		t.Run(model, func(t *testing.T) {
 			inst, _ := simulated(t, model, 10)
 			p := inst.(instruments.PowerSupply)
@@ -280,5 +281,35 @@ func TestSPD3303XPacing(t *testing.T) {
 	}
 	if _, ok := inst.(instruments.OverVoltageProtector); ok {
 		t.Fatal("the SPD3303X driver claims OVP")
+	}
+}
+
+// An HMC804x output is live only with its channel and the master on.
+func TestHMC804xMasterSwitch(t *testing.T) {
+	inst, _ := simulated(t, "HMC8042", 100)
+	p := inst.(instruments.PowerSupply)
+	ms := inst.(instruments.MasterSwitch)
+	must(t, p.SetVoltage(bg, 1, 5*units.Volt))
+	must(t, p.SetOutput(bg, 1, true)) // channel and master
+	if on, _ := p.Output(bg, 1); !on {
+		t.Fatal("output 1 not live")
+	}
+	must(t, ms.SetMasterOutput(bg, false))
+	if on, _ := p.Output(bg, 1); on {
+		t.Fatal("output 1 live with the master off")
+	}
+	if v, _ := p.MeasureVoltage(bg, 1); v != 0 {
+		t.Fatalf("%v at the terminals with the master off", v)
+	}
+	must(t, ms.SetMasterOutput(bg, true))
+	if on, _ := ms.MasterOutput(bg); !on {
+		t.Fatal("master off")
+	}
+	if on, _ := p.Output(bg, 1); !on {
+		t.Fatal("output 1 not live again with the master on")
+	}
+	must(t, p.SafeState(bg))
+	if on, _ := ms.MasterOutput(bg); on {
+		t.Fatal("SafeState left the master on")
 	}
 }

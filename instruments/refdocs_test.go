@@ -76,6 +76,10 @@ func optionalDocCalls() []docCall {
 			return nil, i.(instruments.RemoteSenser).SetRemoteSense(bg, 1, true)
 		}},
 		{"SetTracking(ctx, true)", func(i instruments.Instrument) (any, error) { return nil, i.(instruments.Tracker).SetTracking(bg, true) }},
+		{"SetMasterOutput(ctx, false)", func(i instruments.Instrument) (any, error) {
+			return nil, i.(instruments.MasterSwitch).SetMasterOutput(bg, false)
+		}},
+		{"MasterOutput(ctx)", func(i instruments.Instrument) (any, error) { return i.(instruments.MasterSwitch).MasterOutput(bg) }},
 	}
 }
 
@@ -100,6 +104,7 @@ var optionalInterfaces = []struct {
 	{"OverCurrentProtector", reflect.TypeFor[instruments.OverCurrentProtector](), 4, 4},
 	{"RemoteSenser", reflect.TypeFor[instruments.RemoteSenser](), 8, 1},
 	{"Tracker", reflect.TypeFor[instruments.Tracker](), 9, 1},
+	{"MasterSwitch", reflect.TypeFor[instruments.MasterSwitch](), 10, 2},
 }
 
 type docPage struct {
@@ -116,7 +121,7 @@ func docPages() []docPage {
 			model = "DUT" // the simulator's name for the board that answers DUT-1
 		}
 		pages = append(pages, docPage{
-			file:   strings.ToLower(strings.ReplaceAll(d.Name, " ", "-")) + ".md",
+			file:   slug(d.Name) + ".md",
 			title:  d.Name,
 			models: d.Models,
 			model:  model,
@@ -212,6 +217,25 @@ func record(t *testing.T, page docPage) string {
 			result = fmt.Sprintf("`%v`", got)
 		}
 		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", c.name, strings.Join(sent, "<br>"), orDash(replies), result)
+	}
+	return b.String()
+}
+
+// slug makes a file name of a driver name: "Rohde & Schwarz HMC804x" is
+// "rohde-schwarz-hmc804x".
+func slug(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(name) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			b.WriteRune(r)
+			dash = false
+		} else {
+			dash = true
+		}
 	}
 	return b.String()
 }

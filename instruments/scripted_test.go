@@ -248,6 +248,47 @@ func TestE3631AScript(t *testing.T) {
 	}
 }
 
+// From the HMC804x SCPI manual: INST:NSEL, then the command; channel and
+// master switches.
+func TestHMC804xScript(t *testing.T) {
+	inst := scripted(t, "Rohde&Schwarz,HMC8043,100001,HW50020001/SW2.51",
+		scpitest.Write("INST:NSEL 2"), scpitest.Write("VOLT 12"),
+		scpitest.Write("INST:NSEL 2"), scpitest.Query("VOLT?", "+1.2000E+01"),
+		scpitest.Write("INST:NSEL 2"), scpitest.Write("CURR 0.5"),
+		scpitest.Write("INST:NSEL 2"), scpitest.Query("CURR?", "+5.0000E-01"),
+		scpitest.Write("INST:NSEL 2"), scpitest.Write("OUTP:CHAN ON"), scpitest.Write("OUTP:MAST ON"),
+		scpitest.Write("INST:NSEL 2"), scpitest.Query("OUTP:CHAN?", "1"), scpitest.Query("OUTP:MAST?", "1"),
+		scpitest.Write("INST:NSEL 2"), scpitest.Query("MEAS:VOLT?", "+1.1999E+01"),
+		scpitest.Write("INST:NSEL 2"), scpitest.Query("MEAS:CURR?", "+4.2100E-01"),
+		scpitest.Query("STAT:QUES:INST:ISUM2:COND?", "2"),
+		scpitest.Write("INST:NSEL 1"), scpitest.Write("OUTP:CHAN ON"),
+		scpitest.Write("INST:NSEL 2"), scpitest.Write("OUTP:CHAN ON"),
+		scpitest.Write("INST:NSEL 3"), scpitest.Write("OUTP:CHAN ON"),
+		scpitest.Write("OUTP:MAST ON"),
+		scpitest.Write("OUTP:MAST OFF"),
+		scpitest.Write("INST:NSEL 1"), scpitest.Write("OUTP:CHAN OFF"),
+		scpitest.Write("INST:NSEL 2"), scpitest.Write("OUTP:CHAN OFF"),
+		scpitest.Write("INST:NSEL 3"), scpitest.Write("OUTP:CHAN OFF"),
+		scpitest.Write("INST:NSEL 1"), scpitest.Query("OUTP:CHAN?", "0"),
+		scpitest.Write("INST:NSEL 2"), scpitest.Query("OUTP:CHAN?", "0"),
+		scpitest.Write("INST:NSEL 3"), scpitest.Query("OUTP:CHAN?", "0"),
+		scpitest.Write("INST:NSEL 2"), scpitest.Write("VOLT:PROT 13"),
+		scpitest.Write("INST:NSEL 2"), scpitest.Query("VOLT:PROT?", "+1.3000E+01"),
+		scpitest.Write("INST:NSEL 2"), scpitest.Query("VOLT:PROT:TRIP?", "0"),
+		scpitest.Write("INST:NSEL 2"), scpitest.Write("VOLT:PROT:CLE"),
+		scpitest.Write("INST:NSEL 2"), scpitest.Write("FUSE ON"),
+		scpitest.Write("INST:NSEL 2"), scpitest.Query("FUSE?", "1"),
+		scpitest.Write("INST:NSEL 2"), scpitest.Query("FUSE:TRIP?", "1"),
+		scpitest.Write("INST:NSEL 2"), scpitest.Write("OUTP:CHAN OFF"),
+		scpitest.Write("OUTP:MAST OFF"),
+	)
+	p := inst.(instruments.PowerSupply)
+	runScript(t, p, supplyCalls(), []any{nil, units.Voltage(12), nil, units.Current(0.5), nil, true,
+		units.Voltage(11.999), units.Current(0.421), instruments.ModeCV, nil, nil})
+	runScript(t, p, protectionCalls(), []any{nil, units.Voltage(13), false, nil, nil, true, true, nil})
+	must(t, inst.(instruments.MasterSwitch).SetMasterOutput(bg, false))
+}
+
 func TestDP800OffOutputIsModeOff(t *testing.T) {
 	inst := scripted(t, "RIGOL TECHNOLOGIES,DP832,DP8C1234,00.01.16", scpitest.Query(":OUTP? CH1", "OFF"))
 	if m, err := inst.(instruments.PowerSupply).Mode(bg, 1); err != nil || m != instruments.ModeOff {
