@@ -91,6 +91,41 @@ type Tracker interface {
 	SetTracking(ctx context.Context, on bool) error
 }
 
+// Function is what a DMM measures.
+type Function int
+
+const (
+	DCVoltage Function = iota
+	ACVoltage
+	DCCurrent
+	ACCurrent
+	Resistance
+	FourWireResistance
+)
+
+func (f Function) String() string {
+	return [...]string{"DC voltage", "AC voltage", "DC current", "AC current", "resistance", "4-wire resistance"}[f]
+}
+
+// DMM is a digital multimeter. Readings are in the function's SI unit;
+// an overload reads as +Inf (SCPI's 9.9E37).
+type DMM interface {
+	Instrument
+	// Configure selects the function and range; a range of 0 selects
+	// autoranging.
+	Configure(ctx context.Context, f Function, rangeValue float64) error
+	// Read takes one reading.
+	Read(ctx context.Context) (float64, error)
+	// ReadMany takes n readings and returns them all.
+	ReadMany(ctx context.Context, n int) ([]float64, error)
+}
+
+// BinaryReader is a DMM that transfers readings as binary blocks, faster
+// than ASCII for many readings.
+type BinaryReader interface {
+	ReadManyBinary(ctx context.Context, n int) ([]float64, error)
+}
+
 // DUT is a device under test with a console.
 type DUT interface {
 	Instrument

@@ -80,7 +80,25 @@ func optionalDocCalls() []docCall {
 			return nil, i.(instruments.MasterSwitch).SetMasterOutput(bg, false)
 		}},
 		{"MasterOutput(ctx)", func(i instruments.Instrument) (any, error) { return i.(instruments.MasterSwitch).MasterOutput(bg) }},
+		{"ReadManyBinary(ctx, 3)", func(i instruments.Instrument) (any, error) {
+			return i.(instruments.BinaryReader).ReadManyBinary(bg, 3)
+		}},
 	}
+}
+
+func dmmDocCalls() []docCall {
+	m := func(i instruments.Instrument) instruments.DMM { return i.(instruments.DMM) }
+	calls := []docCall{
+		{"Configure(ctx, instruments.DCVoltage, 10)", func(i instruments.Instrument) (any, error) {
+			return nil, m(i).Configure(bg, instruments.DCVoltage, 10)
+		}},
+		{"Configure(ctx, instruments.DCCurrent, 0)", func(i instruments.Instrument) (any, error) {
+			return nil, m(i).Configure(bg, instruments.DCCurrent, 0)
+		}},
+		{"Read(ctx)", func(i instruments.Instrument) (any, error) { return m(i).Read(bg) }},
+		{"ReadMany(ctx, 3)", func(i instruments.Instrument) (any, error) { return m(i).ReadMany(bg, 3) }},
+	}
+	return calls
 }
 
 func dutDocCalls() []docCall {
@@ -105,6 +123,7 @@ var optionalInterfaces = []struct {
 	{"RemoteSenser", reflect.TypeFor[instruments.RemoteSenser](), 8, 1},
 	{"Tracker", reflect.TypeFor[instruments.Tracker](), 9, 1},
 	{"MasterSwitch", reflect.TypeFor[instruments.MasterSwitch](), 10, 2},
+	{"BinaryReader", reflect.TypeFor[instruments.BinaryReader](), 12, 1},
 }
 
 type docPage struct {
@@ -145,6 +164,14 @@ func record(t *testing.T, page docPage) string {
 		must(t, bench.Wire(psu, 2, target))
 		ps := scpi.NewSession(psu.Conn())
 		must(t, ps.Write(bg, "VOLT 12,(@2);:OUTP ON,(@2)"))
+		ps.Close()
+	} else if strings.HasPrefix(page.model, "344") {
+		// A DMM measures a supply output: 5 V into 100 ohms.
+		psu := sim.MustNew("E36312A")
+		must(t, bench.Wire(psu, 1, sim.Resistor(100)))
+		must(t, bench.Probe(in, psu, 1))
+		ps := scpi.NewSession(psu.Conn())
+		must(t, ps.Write(bg, "VOLT 5,(@1);:OUTP ON,(@1)"))
 		ps.Close()
 	} else {
 		for ch := 1; bench.Wire(in, ch, sim.Resistor(100)) == nil; ch++ {
@@ -193,6 +220,9 @@ func record(t *testing.T, page docPage) string {
 	if _, ok := inst.(instruments.DUT); ok {
 		calls = dutDocCalls()
 	}
+	if _, ok := inst.(instruments.DMM); ok {
+		calls = dmmDocCalls()
+	}
 	for _, oi := range optionalInterfaces {
 		if reflect.TypeOf(inst).Implements(oi.typ) {
 			calls = append(calls, optionalDocCalls()[oi.first:oi.first+oi.n]...)
@@ -206,7 +236,7 @@ func record(t *testing.T, page docPage) string {
 		for _, x := range xs {
 			sent = append(sent, "`"+x.Command+"`")
 			if x.HasReply {
-				replies = append(replies, "`"+x.Reply+"`")
+				replies = append(replies, displayReply(x.Reply))
 			}
 		}
 		result := "—"
@@ -238,6 +268,21 @@ func slug(name string) string {
 		}
 	}
 	return b.String()
+}
+
+// displayReply shows a reply as sent, or a binary block as its header
+// and length.
+func displayReply(r string) string {
+	for _, c := range []byte(r) {
+		if c < ' ' || c > '~' {
+			if data, _, err := scpi.ParseBlock([]byte(r)); err == nil {
+				hdr := r[:len(r)-len(data)]
+				return fmt.Sprintf("`%s` + %d bytes of binary data", hdr, len(data))
+			}
+			return fmt.Sprintf("%d bytes of binary data", len(r))
+		}
+	}
+	return "`" + r + "`"
 }
 
 func orDash(s []string) string {

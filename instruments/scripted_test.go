@@ -2,6 +2,7 @@ package instruments_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"testing"
@@ -417,3 +418,5 @@ func must(t *testing.T, err error) {
 }
 
 func fmtType(v any) string { return fmt.Sprintf("%T", v) }
+
+var littleEndian = binary.LittleEndian

@@ -183,6 +183,30 @@ func (b *Bench) Wire(supply *Instrument, channel int, load any) error {
 	return nil
 }
 
+// Probe wires a meter (a DMM model) across output channel of a supply.
+func (b *Bench) Probe(meter, supply *Instrument, channel int) error {
+	var out *Output
+	supply.Do(func(d Device) {
+		if s, ok := d.(Supply); ok {
+			out, _ = s.Output(channel)
+		}
+	})
+	if out == nil {
+		return fmt.Errorf("sim: %s has no output %d to probe", supply.Model(), channel)
+	}
+	ok := false
+	meter.Do(func(d Device) {
+		var p Prober
+		if p, ok = d.(Prober); ok {
+			p.ProbeOutput(out)
+		}
+	})
+	if !ok {
+		return fmt.Errorf("sim: a %s does not measure", meter.Model())
+	}
+	return nil
+}
+
 // benchFile is the scpikit bench format.
 type benchFile struct {
 	Instruments map[string]struct {
@@ -196,6 +220,7 @@ type benchFile struct {
 		Channel  int     `yaml:"channel"`
 		Load     string  `yaml:"load"`
 		Resistor float64 `yaml:"resistor"`
+		Meter    string  `yaml:"meter"` // a DMM measuring the output
 	} `yaml:"wiring"`
 }
 
@@ -214,7 +239,7 @@ type benchFile struct {
 //	    resource: ASRL/dev/ttyUSB0::INSTR
 //	wiring:
 //	  - {supply: supply, channel: 1, load: board}
-//	  - {supply: supply, channel: 2, resistor: 10}
+//	  - {supply: supply, channel: 2, resistor: 10, meter: dmm}
 func LoadBench(path string) (*Bench, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -275,6 +300,18 @@ func ParseBench(data []byte, dir string) (*Bench, error) {
 		supply, ok := b.names[w.Supply]
 		if !ok {
 			return nil, fmt.Errorf("wiring %d: no instrument %q", i+1, w.Supply)
+		}
+		if w.Meter != "" {
+			meter, ok := b.names[w.Meter]
+			if !ok {
+				return nil, fmt.Errorf("wiring %d: no instrument %q", i+1, w.Meter)
+			}
+			if err := b.Probe(meter, supply, w.Channel); err != nil {
+				return nil, fmt.Errorf("wiring %d: %w", i+1, err)
+			}
+			if w.Load == "" && w.Resistor == 0 {
+				continue
+			}
 		}
 		var load any
 		switch {

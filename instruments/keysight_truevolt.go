@@ -1,0 +1,114 @@
+package instruments
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+
+	"github.com/scpikit/scpikit/scpi"
+)
+
+// Truevolt drives the Keysight Truevolt DMMs (34460A, 34461A, 34465A,
+// 34470A), after their operating and service guide: CONFigure, READ?,
+// SAMPle:COUNt, INITiate and FETCh?. The 34465A and 34470A also transfer
+// readings as REAL,64 blocks (TruevoltBinary).
+type Truevolt struct{ base }
+
+// TruevoltBinary is a 34465A or 34470A: a Truevolt with binary transfer.
+type TruevoltBinary struct{ Truevolt }
+
+var truevoltConfigure = []struct {
+	cmd      string
+	maxRange float64
+}{
+	DCVoltage:          {"CONF:VOLT:DC", 1000},
+	ACVoltage:          {"CONF:VOLT:AC", 750},
+	DCCurrent:          {"CONF:CURR:DC", 3},
+	ACCurrent:          {"CONF:CURR:AC", 3},
+	Resistance:         {"CONF:RES", 1e8},
+	FourWireResistance: {"CONF:FRES", 1e8},
+}
+
+func init() {
+	Register(Driver{
+		Name:   "Keysight Truevolt DMM",
+		Models: []string{"34460A", "34461A", "34465A", "34470A"},
+		Match:  func(id scpi.IDN) bool { return isModel(id, "34460A", "34461A", "34465A", "34470A") },
+		New: func(s *scpi.Session, id scpi.IDN) (Instrument, error) {
+			t := Truevolt{base{s, id}}
+			if isModel(id, "34465A", "34470A") {
+				return &TruevoltBinary{t}, nil
+			}
+			return &t, nil
+		},
+	})
+}
+
+func (m *Truevolt) Configure(ctx context.Context, f Function, rangeValue float64) error {
+	if f < DCVoltage || f > FourWireResistance {
+		return fmt.Errorf("instruments: %s: %w: function %d", m.id.Model, ErrNotSupported, f)
+	}
+	c := truevoltConfigure[f]
+	if rangeValue == 0 {
+		return m.s.Writef(ctx, "%s AUTO", c.cmd)
+	}
+	if rangeValue < 0 || rangeValue > c.maxRange {
+		return &RangeError{Model: m.id.Model, Quantity: f.String() + " range", Value: rangeValue, Min: 0, Max: c.maxRange}
+	}
+	return m.s.Writef(ctx, "%s %v", c.cmd, rangeValue)
+}
+
+func (m *Truevolt) Read(ctx context.Context) (v float64, err error) {
+	err = m.s.Do(ctx, func(tx *scpi.Tx) error {
+		if err := tx.Write(ctx, "SAMP:COUN 1"); err != nil {
+			return err
+		}
+		v, err = tx.QueryFloat(ctx, "READ?")
+		return err
+	})
+	return v, err
+}
+
+func (m *Truevolt) checkCount(n int) error {
+	if n < 1 || n > 1_000_000 {
+		return &RangeError{Model: m.id.Model, Quantity: "sample count", Value: n, Min: 1, Max: 1_000_000}
+	}
+	return nil
+}
+
+func (m *Truevolt) ReadMany(ctx context.Context, n int) (vs []float64, err error) {
+	if err := m.checkCount(n); err != nil {
+		return nil, err
+	}
+	err = m.s.Do(ctx, func(tx *scpi.Tx) error {
+		for _, cmd := range []string{fmt.Sprintf("SAMP:COUN %d", n), "INIT"} {
+			if err := tx.Write(ctx, cmd); err != nil {
+				return err
+			}
+		}
+		vs, err = tx.QueryFloats(ctx, "FETC?")
+		return err
+	})
+	return vs, err
+}
+
+// ReadManyBinary takes n readings and reads them as a little-endian
+// REAL,64 block with R?, then sets ASCII format back.
+func (m *TruevoltBinary) ReadManyBinary(ctx context.Context, n int) (vs []float64, err error) {
+	if err := m.checkCount(n); err != nil {
+		return nil, err
+	}
+	err = m.s.Do(ctx, func(tx *scpi.Tx) error {
+		for _, cmd := range []string{"FORM REAL,64", "FORM:BORD SWAP", fmt.Sprintf("SAMP:COUN %d", n), "INIT"} {
+			if err := tx.Write(ctx, cmd); err != nil {
+				return err
+			}
+		}
+		vs, err = scpi.QueryValues[float64](ctx, tx, "R?", binary.LittleEndian)
+		if err != nil {
+			return err
+		}
+		return tx.Write(ctx, "FORM ASC")
+	})
+	return vs, err
+}
