@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/scpikit/scpikit/instruments"
 	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/sim"
@@ -311,5 +312,29 @@ func TestHMC804xMasterSwitch(t *testing.T) {
 	must(t, p.SafeState(bg))
 	if on, _ := ms.MasterOutput(bg); on {
 		t.Fatal("SafeState left the master on")
+	}
+}
+
+// An unknown model gets the generic driver, and the log says so.
+func TestUnknownModelWarns(t *testing.T) {
+	bench := sim.NewBench()
+	defer bench.Close()
+	must(t, bench.Add("TCPIP0::10.1.1.9::5025::SOCKET", sim.MustNew("SAMPLE")))
+	var logs strings.Builder
+	inst, err := instruments.Open(bg, "TCPIP0::10.1.1.9::5025::SOCKET",
+		instruments.WithSessionOptions(scpi.WithTransportOptions(bench.TransportOption())),
+		instruments.WithLogger(zerolog.New(&logs).Level(zerolog.WarnLevel)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close()
+	if _, ok := inst.(*instruments.GenericSupply); !ok {
+		t.Fatalf("driver %T", inst)
+	}
+	if !strings.Contains(logs.String(), "generic SCPI-99 supply driver") || !strings.Contains(logs.String(), "SAMPLE") {
+		t.Fatalf("log: %s", logs.String())
+	}
+	if got := len(inst.(instruments.PowerSupply).Channels()); got != 2 {
+		t.Fatalf("%d channels found", got)
 	}
 }

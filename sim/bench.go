@@ -183,6 +183,31 @@ func (b *Bench) Wire(supply *Instrument, channel int, load any) error {
 	return nil
 }
 
+// SetNoise gives every output of a supply model a relative measurement
+// noise (a standard deviation, e.g. 0.001 for 0.1%), from a seeded
+// generator so runs repeat.
+func (in *Instrument) SetNoise(relative float64, seed uint64) error {
+	if relative < 0 || relative > 0.5 {
+		return fmt.Errorf("sim: noise %v: want a relative standard deviation from 0 to 0.5", relative)
+	}
+	var err error
+	in.Do(func(d Device) {
+		s, ok := d.(Supply)
+		if !ok {
+			err = fmt.Errorf("sim: a %s has no outputs to add noise to", in.Model())
+			return
+		}
+		for ch := 1; ; ch++ {
+			o, ok := s.Output(ch)
+			if !ok {
+				return
+			}
+			o.SetNoise(relative, seed+uint64(ch))
+		}
+	})
+	return err
+}
+
 // Probe wires a meter (a DMM model) across output channel of a supply.
 func (b *Bench) Probe(meter, supply *Instrument, channel int) error {
 	var out *Output
@@ -214,6 +239,8 @@ type benchFile struct {
 		Resources []string `yaml:"resources"`
 		Model     string   `yaml:"model"`
 		Faults    *Faults  `yaml:"faults"`
+		Noise     float64  `yaml:"noise"` // relative measurement noise of a supply's outputs
+		Seed      uint64   `yaml:"seed"`
 	} `yaml:"instruments"`
 	Wiring []struct {
 		Supply   string  `yaml:"supply"`
@@ -279,6 +306,11 @@ func ParseBench(data []byte, dir string) (*Bench, error) {
 		}
 		if def.Faults != nil {
 			if err := in.SetFaults(*def.Faults); err != nil {
+				return nil, fmt.Errorf("instrument %s: %w", name, err)
+			}
+		}
+		if def.Noise != 0 {
+			if err := in.SetNoise(def.Noise, def.Seed); err != nil {
 				return nil, fmt.Errorf("instrument %s: %w", name, err)
 			}
 		}

@@ -2,7 +2,9 @@ package sim_test
 
 import (
 	"errors"
+	"fmt"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -164,5 +166,48 @@ func TestWiringErrors(t *testing.T) {
 		if _, err := sim.ParseBench([]byte(y), "."); err == nil {
 			t.Errorf("accepted: %s", y)
 		}
+	}
+}
+
+func TestSeededNoise(t *testing.T) {
+	measure := func(seed uint64) []float64 {
+		bench, err := sim.ParseBench([]byte(fmt.Sprintf("instruments: {p: {model: DP832, noise: 0.01, seed: %d}}\nwiring: [{supply: p, channel: 1, resistor: 10}]", seed)), ".")
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, _ := bench.Named("p")
+		s := scpi.NewSession(in.Conn())
+		defer s.Close()
+		must(t, s.Write(bg, ":SOUR1:VOLT 5;:OUTP CH1,ON"))
+		var vs []float64
+		for range 20 {
+			v, err := s.QueryFloat(bg, ":MEAS:VOLT? CH1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			vs = append(vs, v)
+		}
+		return vs
+	}
+	a, b, c := measure(1), measure(1), measure(2)
+	if !slices.Equal(a, b) {
+		t.Fatal("the same seed gave different readings")
+	}
+	if slices.Equal(a, c) {
+		t.Fatal("different seeds gave the same readings")
+	}
+	var sum, sq float64
+	for _, v := range a {
+		sum += v
+		sq += (v - 5) * (v - 5)
+	}
+	if mean := sum / 20; math.Abs(mean-5) > 0.05 {
+		t.Fatalf("mean %v", mean)
+	}
+	if sd := math.Sqrt(sq / 20); sd < 0.01 || sd > 0.1 {
+		t.Fatalf("standard deviation %v for 1%% noise at 5 V", sd)
+	}
+	if _, err := sim.ParseBench([]byte("instruments: {d: {model: SAMPLE, noise: 0.01}}"), "."); err == nil {
+		t.Fatal("noise on a model without outputs was accepted")
 	}
 }
