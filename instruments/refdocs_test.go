@@ -127,7 +127,7 @@ var optionalInterfaces = []struct {
 }
 
 type docPage struct {
-	file, title, summary string
+	file, title string
 	models               []string
 	model                string // the simulated model the page is recorded from
 }
