@@ -128,8 +128,8 @@ var optionalInterfaces = []struct {
 
 type docPage struct {
 	file, title string
-	models               []string
-	model                string // the simulated model the page is recorded from
+	models      []string
+	model       string // the simulated model the page is recorded from
 }
 
 func docPages() []docPage {
