@@ -240,6 +240,12 @@ func TestDUTBehaviour(t *testing.T) {
 	if err := dut.SelfTest(bg); !errors.As(err, &ste) {
 		t.Fatalf("self-test under a fault: %v", err)
 	}
+	// Reset clears the workload back to its default (6 W: 0.5 A at 12 V).
+	must(t, dut.Session().Write(bg, "LOAD 12"))
+	must(t, dut.Reset(bg))
+	if w, _ := dut.Session().QueryFloat(bg, "LOAD?"); w != 6 {
+		t.Fatalf("LOAD after Reset = %v", w)
+	}
 	must(t, psu.SafeState(bg))
 	if _, err := dut.Identify(bg); !errors.Is(err, scpi.ErrTimeout) {
 		t.Fatalf("an unpowered board answered: %v", err)
@@ -336,5 +342,20 @@ func TestUnknownModelWarns(t *testing.T) {
 	}
 	if got := len(inst.(instruments.PowerSupply).Channels()); got != 2 {
 		t.Fatalf("%d channels found", got)
+	}
+}
+
+func TestE3631ATracking(t *testing.T) {
+	inst, _ := simulated(t, "E3631A", 100)
+	p := inst.(instruments.PowerSupply)
+	must(t, inst.(instruments.Tracker).SetTracking(bg, true))
+	must(t, p.SetVoltage(bg, 2, 10*units.Volt))
+	if v, _ := p.Voltage(bg, 3); v != -10 {
+		t.Fatalf("N25V at %v while tracking +10 V", v)
+	}
+	must(t, inst.(instruments.Tracker).SetTracking(bg, false))
+	must(t, p.SetVoltage(bg, 2, 5*units.Volt))
+	if v, _ := p.Voltage(bg, 3); v != -10 {
+		t.Fatalf("N25V moved to %v after tracking was switched off", v)
 	}
 }

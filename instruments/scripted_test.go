@@ -325,6 +325,44 @@ func TestGenericSupplyScript(t *testing.T) {
 	must(t, p.SafeState(bg))
 }
 
+// Every method of the generic driver, exact bytes, on a two-channel
+// supply.
+func TestGenericSupplyFullScript(t *testing.T) {
+	probe := func(n int, maxV, maxI string) []scpitest.Exchange {
+		return []scpitest.Exchange{
+			scpitest.Query(fmt.Sprintf("SOUR%d:VOLT? MAX", n), maxV),
+			scpitest.Query("*IDN?", "Acme,PS-2,7,1.0"),
+			scpitest.Query(fmt.Sprintf("SOUR%d:VOLT? MIN", n), "0"),
+			scpitest.Query(fmt.Sprintf("SOUR%d:CURR? MAX", n), maxI),
+		}
+	}
+	script := append(probe(1, "20", "2"), probe(2, "20", "2")...)
+	script = append(script,
+		scpitest.Silent("SOUR3:VOLT? MAX"),
+		scpitest.Query("*IDN?", "Acme,PS-2,7,1.0"),
+		scpitest.Query("SYST:ERR?", `-114,"Header suffix out of range"`),
+		scpitest.Query("SYST:ERR?", `0,"No error"`),
+		scpitest.Write("SOUR2:VOLT 12"),
+		scpitest.Query("SOUR2:VOLT?", "12"),
+		scpitest.Write("SOUR2:CURR 0.5"),
+		scpitest.Query("SOUR2:CURR?", "0.5"),
+		scpitest.Write("OUTP2 ON"),
+		scpitest.Query("OUTP2?", "1"),
+		scpitest.Query("MEAS:VOLT? (@2)", "11.999"),
+		scpitest.Query("MEAS:CURR? (@2)", "0.421"),
+		scpitest.Query("STAT:QUES:INST:ISUM2:COND?", "1"),
+		scpitest.Write("OUTP1 ON"),
+		scpitest.Write("OUTP2 ON"),
+		scpitest.Write("OUTP1 OFF"),
+		scpitest.Write("OUTP2 OFF"),
+		scpitest.Query("OUTP1?", "0"),
+		scpitest.Query("OUTP2?", "0"),
+	)
+	p := scripted(t, "Acme,PS-2,7,1.0", script...).(instruments.PowerSupply)
+	runScript(t, p, supplyCalls(), []any{nil, units.Voltage(12), nil, units.Current(0.5), nil, true,
+		units.Voltage(11.999), units.Current(0.421), instruments.ModeCC, nil, nil})
+}
+
 func TestDUTScript(t *testing.T) {
 	inst := scripted(t, "scpikit,DUT-1,DUT0001,1.0",
 		scpitest.Query("*IDN?", "scpikit,DUT-1,DUT0001,1.0"),
