@@ -1,0 +1,191 @@
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// DUTRun is one DUT's part of a run: its own context (cancelled when the
+// DUT is isolated or the run stops), its phases and measurements.
+type DUTRun struct {
+	t        *Test
+	name     string
+	ctx      context.Context
+	cancel   context.CancelCauseFunc
+	isolated chan struct{}
+	phase    string // the phase running; guarded by t.recMu
+}
+
+// DUT starts fn for one DUT on a goroutine the run owns. An error or a
+// panic in fn ends that DUT (its safe state runs at once) and the others
+// go on.
+func (t *Test) DUT(name string, fn func(d *DUTRun) error) {
+	ctx, cancel := context.WithCancelCause(t.ctx)
+	d := &DUTRun{t: t, name: name, ctx: ctx, cancel: cancel, isolated: make(chan struct{})}
+	t.dutsMu.Lock()
+	t.duts[name] = d
+	t.dutsMu.Unlock()
+	t.recMu.Lock()
+	t.rec.dut(name)
+	t.recMu.Unlock()
+	t.goWith(ctx, "DUT "+name, name, func(ctx context.Context) error { return fn(d) }, func(err error) {
+		f := &Fault{Source: "DUT " + name, DUT: name, Message: err.Error(), Err: err}
+		var already *Fault
+		if errors.As(err, &already) {
+			f = already // a panic already recorded as a fault
+		} else {
+			t.recordFault(f)
+		}
+		t.isolate(f)
+	})
+}
+
+// Name is the DUT's name.
+func (d *DUTRun) Name() string { return d.name }
+
+// Test is the run the DUT belongs to.
+func (d *DUTRun) Test() *Test { return d.t }
+
+// Context is cancelled, with the cause, when the DUT is isolated or the
+// run stops immediately.
+func (d *DUTRun) Context() context.Context { return d.ctx }
+
+// Stopping reports whether the DUT should end at its next step: the run
+// is stopping (gracefully or not) or the DUT was isolated.
+func (d *DUTRun) Stopping() bool {
+	select {
+	case <-d.t.stopping:
+		return true
+	case <-d.isolated:
+		return true
+	default:
+		return d.ctx.Err() != nil
+	}
+}
+
+// OnSafeState registers a safe-state action for this DUT: it runs when
+// the DUT is isolated, or at the end of the run.
+func (d *DUTRun) OnSafeState(name string, fn func(ctx context.Context) error) {
+	d.t.OnSafeState(SafeState{Name: name, DUT: d.name, Run: fn})
+}
+
+// Go runs a helper goroutine for this DUT; an error or panic isolates it.
+func (d *DUTRun) Go(name string, fn func(ctx context.Context) error) {
+	d.t.goWith(d.ctx, name, d.name, fn, func(err error) {
+		d.t.Fault(&Fault{Source: name, DUT: d.name, Message: err.Error(), Err: err}, IsolateDUT)
+	})
+}
+
+// isolate ends one DUT: its context is cancelled with the fault, its
+// safe-state actions run now, the others go on.
+func (t *Test) isolate(f *Fault) {
+	t.dutsMu.Lock()
+	d := t.duts[f.DUT]
+	t.dutsMu.Unlock()
+	if d == nil {
+		t.Stop(f)
+		return
+	}
+	select {
+	case <-d.isolated:
+		return // already isolated
+	default:
+		close(d.isolated)
+	}
+	t.log.Warn().Str("dut", f.DUT).Str("fault", f.Message).Msg("harness: isolating DUT")
+	d.cancel(f)
+	t.recMu.Lock()
+	r := t.rec.dut(f.DUT)
+	r.Outcome = OutcomeError
+	r.StopCause = f.Error()
+	t.recMu.Unlock()
+	t.runSafe(t.safe.take(f.DUT, false))
+}
+
+// PhaseOption configures a phase.
+type PhaseOption func(*phaseOptions)
+
+type phaseOptions struct {
+	retries int
+	timeout time.Duration
+}
+
+// Retries runs a failing phase again, up to n more times.
+func Retries(n int) PhaseOption { return func(o *phaseOptions) { o.retries = n } }
+
+// Timeout bounds each attempt of a phase.
+func Timeout(d time.Duration) PhaseOption { return func(o *phaseOptions) { o.timeout = d } }
+
+// Phase runs fn as a named phase of the DUT: its measurements are
+// recorded under it, its outcome is pass, fail (a measurement out of its
+// limits) or error (fn failed), and with Retries a failed attempt runs
+// again. It returns fn's error, or a *LimitError when a limit asked to
+// stop.
+func (d *DUTRun) Phase(name string, fn func(ctx context.Context) error, opts ...PhaseOption) error {
+	var o phaseOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := d.ctx, context.CancelFunc(func() {})
+		if o.timeout > 0 {
+			ctx, cancel = context.WithTimeout(d.ctx, o.timeout)
+		}
+		d.t.recMu.Lock()
+		p := d.t.rec.dut(d.name).startPhase(name, attempt)
+		d.phase = name
+		d.t.recMu.Unlock()
+		err := d.t.protectCtx(ctx, "phase "+name, d.name, fn)
+		cancel()
+		d.t.recMu.Lock()
+		p = d.t.rec.dut(d.name).endPhase(p, err)
+		d.phase = ""
+		outcome := p.Outcome
+		d.t.recMu.Unlock()
+		var le *LimitError
+		stopped := errors.As(err, &le) || d.Stopping()
+		if outcome == OutcomePass || outcome == OutcomeMarginal || attempt > o.retries || stopped {
+			return err
+		}
+		d.t.log.Info().Str("dut", d.name).Str("phase", name).Int("attempt", attempt).Msg("harness: retrying phase")
+	}
+}
+
+// LimitError is a measurement out of limits whose action stops the DUT or
+// the run.
+type LimitError struct{ Measurement Measurement }
+
+func (e *LimitError) Error() string {
+	m := e.Measurement
+	return fmt.Sprintf("harness: %s %s = %s outside %s", m.DUT, m.Name, formatValue(m.Value, m.Unit), m.Limit)
+}
+
+// Measure records a measurement of the DUT in the current phase, checks
+// it against limit, and applies the limit's action: RecordOnly keeps it, Fail
+// fails the phase, StopDUT and StopRun also return a *LimitError (and
+// StopRun stops the run).
+func (d *DUTRun) Measure(name string, value float64, unit string, limit Limit) error {
+	m := Measurement{DUT: d.name, Name: name, Value: value, Unit: unit, Time: time.Now(), Limit: limit.String()}
+	m.Outcome = limit.check(value)
+	d.t.recMu.Lock()
+	m.Phase = d.phase
+	d.t.rec.dut(d.name).addMeasurement(m, limit.Action)
+	d.t.rec.sample(d.name, name, unit, m.Time, value)
+	d.t.recMu.Unlock()
+	if m.Outcome != OutcomeFail {
+		return nil
+	}
+	d.t.log.Warn().Str("dut", d.name).Str("measurement", name).Float64("value", value).Str("unit", unit).
+		Str("limit", m.Limit).Msg("harness: measurement out of limits")
+	switch limit.Action {
+	case StopDUT:
+		return &LimitError{Measurement: m}
+	case StopRun:
+		err := &LimitError{Measurement: m}
+		d.t.Fault(&Fault{Source: "limit " + name, DUT: d.name, Message: err.Error(), Err: err}, StopAll)
+		return err
+	}
+	return nil
+}
