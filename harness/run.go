@@ -101,6 +101,7 @@ type Test struct {
 	cancel   context.CancelCauseFunc
 	stopping chan struct{} // closed on any stop: loops end at their next step
 	stopOnce sync.Once
+	first    error // the first stop's cause; set under stopOnce
 	wg       sync.WaitGroup
 	safe     safeStack
 	rec      *Record
@@ -145,9 +146,8 @@ func Run(ctx context.Context, name string, body func(t *Test) error, opts ...Opt
 	if stopSignals != nil {
 		stopSignals()
 	}
-	cause := context.Cause(runCtx)
 	cancel(nil)
-	return t.finish(cause, bodyErr, safeErr)
+	return t.finish(t.first, bodyErr, safeErr)
 }
 
 // finish closes the record and decides Run's error.
@@ -224,6 +224,7 @@ func (t *Test) stop(cause error, graceful bool) {
 	first := false
 	t.stopOnce.Do(func() {
 		first = true
+		t.first = cause
 		close(t.stopping)
 		if graceful {
 			t.log.Warn().Err(cause).Dur("grace", t.opts.GracePeriod).Msg("harness: stopping gracefully")

@@ -1,0 +1,424 @@
+package harness_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/scpikit/scpikit/harness"
+	"github.com/scpikit/scpikit/instruments"
+	"github.com/scpikit/scpikit/units"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestRunJoinsEveryGoroutine(t *testing.T) {
+	var ended atomic.Int32
+	rec, err := harness.Run(bg, "join", func(tt *harness.Test) error {
+		for range 5 {
+			tt.Go("worker", func(ctx context.Context) error {
+				defer ended.Add(1)
+				<-tt.Stopping()
+				return nil
+			})
+		}
+		tt.Go("stopper", func(ctx context.Context) error {
+			tt.StopGracefully(errors.New("enough"))
+			return nil
+		})
+		return nil
+	}, harness.WithoutSignals())
+	if ended.Load() != 5 {
+		t.Fatalf("Run returned with %d of 5 workers ended", ended.Load())
+	}
+	if err == nil || rec.StopCause != "enough" {
+		t.Fatalf("err %v, cause %q", err, rec.StopCause)
+	}
+}
+
+func TestPanicBecomesAFaultNotACrash(t *testing.T) {
+	var safe atomic.Int32
+	rec, err := harness.Run(bg, "panic", func(tt *harness.Test) error {
+		tt.OnSafeState(harness.SafeState{Name: "off", Run: func(context.Context) error { safe.Add(1); return nil }})
+		tt.Go("buggy", func(ctx context.Context) error {
+			var m map[string]int
+			m["x"] = 1 // a nil map: panics
+			return nil
+		})
+		return nil
+	}, harness.WithoutSignals())
+	var f *harness.Fault
+	if !errors.As(err, &f) || !strings.Contains(f.Message, "panic") || f.Source != "buggy" {
+		t.Fatalf("err = %v", err)
+	}
+	if safe.Load() != 1 || len(rec.Faults) != 1 || rec.Outcome != harness.OutcomeError {
+		t.Fatalf("safe %d, faults %v, outcome %v", safe.Load(), rec.Faults, rec.Outcome)
+	}
+}
+
+func TestSafeStateOnceReverseFreshContextPastFailures(t *testing.T) {
+	var order []string
+	var mu sync.Mutex
+	action := func(name string, fail bool) harness.SafeState {
+		return harness.SafeState{Name: name, Run: func(ctx context.Context) error {
+			mu.Lock()
+			order = append(order, name)
+			mu.Unlock()
+			if ctx.Err() != nil {
+				return errors.New("ran with a cancelled context")
+			}
+			if _, ok := ctx.Deadline(); !ok {
+				return errors.New("no bounded context")
+			}
+			if fail {
+				return errors.New("relay welded")
+			}
+			return nil
+		}}
+	}
+	ctx, cancel := context.WithCancel(bg)
+	rec, err := harness.Run(ctx, "safe", func(tt *harness.Test) error {
+		tt.OnSafeState(action("first", false))
+		tt.OnSafeState(action("second", true))
+		tt.OnSafeState(action("third", false))
+		cancel() // the run's own context is gone when the safe state runs
+		<-tt.Context().Done()
+		return nil
+	}, harness.WithoutSignals())
+	if diffStrings(order, []string{"third", "second", "first"}) {
+		t.Fatalf("order %v", order)
+	}
+	if !errors.Is(err, harness.ErrUnsafe) || !errors.Is(err, context.Canceled) && !strings.Contains(err.Error(), "relay welded") {
+		t.Fatalf("err = %v", err)
+	}
+	if len(rec.SafeState) != 3 || rec.SafeState[1].Verified || !rec.SafeState[0].Verified {
+		t.Fatalf("safe state record %+v", rec.SafeState)
+	}
+}
+
+func diffStrings(a, b []string) bool { return strings.Join(a, ",") != strings.Join(b, ",") }
+
+// The seed's scenario: DUTs powered, a do_something loop, a fault monitor;
+// one DUT faults; it is isolated (its output off at once), the others go
+// on; at the end every output is off and verified.
+func TestBurnInIsolatesTheFaultedDUT(t *testing.T) {
+	st := newStation(t, 3)
+	var measured [3]atomic.Int32
+	bIsolated := make(chan struct{})
+	var afterIsolation [3]atomic.Int32
+	rec, err := harness.Run(bg, "burn-in", func(tt *harness.Test) error {
+		for _, psu := range st.psus {
+			tt.SupplySafeState(psu)
+		}
+		for i, s := range st.slots {
+			name := []string{"dut-a", "dut-b", "dut-c"}[i]
+			tt.DUT(name, func(d *harness.DUTRun) error {
+				if i == 1 {
+					defer close(bIsolated)
+				}
+				if err := d.PowerOn(d.Context(), s.psu, s.channel, 12*units.Volt, 1*units.Amp); err != nil {
+					return err
+				}
+				dut, err := st.openDUT(d.Context(), i)
+				if err != nil {
+					return err
+				}
+				defer dut.Close()
+				tt.Monitor(harness.Monitor{Name: "fault status", DUT: name, Interval: 5 * time.Millisecond, Policy: harness.IsolateDUT,
+					Check: func(ctx context.Context) error {
+						f, err := dut.FaultStatus(ctx)
+						if err == nil && f.Code != 0 {
+							return errors.New(f.String())
+						}
+						return err
+					}})
+				for !d.Stopping() {
+					err := d.Phase("measure", func(ctx context.Context) error {
+						cur, err := s.psu.MeasureCurrent(ctx, s.channel)
+						if err != nil {
+							return err
+						}
+						measured[i].Add(1)
+						return d.Measure("current", float64(cur), "A", harness.Between(0.3, 0.7).Then(harness.RecordOnly))
+					})
+					if err != nil && !d.Stopping() {
+						return err
+					}
+					switch {
+					case i == 1 && measured[1].Load() == 20:
+						s.board.Inject(simFault("overtemperature")) // dut-b faults part-way
+					case i != 1:
+						select {
+						case <-bIsolated: // the others go on after dut-b is isolated...
+							if afterIsolation[i].Add(1) == 20 {
+								tt.StopGracefully(nil) // ...then the run ends normally
+							}
+						default:
+						}
+					}
+				}
+				return nil
+			})
+		}
+		return nil
+	}, harness.WithoutSignals())
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if on := st.outputsOn(); len(on) > 0 {
+		t.Fatalf("outputs left on: %v", on)
+	}
+	var faulted []string
+	for _, f := range rec.Faults {
+		faulted = append(faulted, f.DUT)
+	}
+	if diffStrings(faulted, []string{"dut-b"}) || !strings.Contains(rec.Faults[0].Message, "OVERTEMPERATURE") {
+		t.Fatalf("faults %+v", rec.Faults)
+	}
+	for _, d := range rec.DUTs {
+		want := harness.OutcomePass
+		if d.Name == "dut-b" {
+			want = harness.OutcomeError
+		}
+		if d.Outcome != want {
+			t.Errorf("%s: outcome %v, want %v", d.Name, d.Outcome, want)
+		}
+	}
+	if afterIsolation[0].Load() < 20 && afterIsolation[2].Load() < 20 {
+		t.Fatal("the other DUTs did not go on after the isolation")
+	}
+	total := int32(0)
+	for i := range measured {
+		total += measured[i].Load()
+	}
+	if got := len(rec.Measurements()); int32(got) != total {
+		t.Fatalf("%d measurements taken, %d recorded", total, got)
+	}
+	for _, s := range rec.SafeState {
+		if !s.Verified {
+			t.Errorf("safe state %s not verified: %s", s.Name, s.Error)
+		}
+	}
+	if len(rec.SafeState) != 5 { // 3 DUT outputs + 2 supplies
+		t.Fatalf("%d safe-state actions", len(rec.SafeState))
+	}
+	if rec.SafeState[0].DUT != "dut-b" { // isolated first, at once
+		t.Fatalf("first safe-state action %+v", rec.SafeState[0])
+	}
+}
+
+func TestStopAllOnMonitorFaultAndContextTimeout(t *testing.T) {
+	st := newStation(t, 2)
+	ctx, cancel := context.WithTimeout(bg, 150*time.Millisecond)
+	defer cancel()
+	rec, err := harness.Run(ctx, "timeout", func(tt *harness.Test) error {
+		for i, s := range st.slots {
+			name := []string{"one", "two"}[i]
+			tt.DUT(name, func(d *harness.DUTRun) error {
+				if err := d.PowerOn(d.Context(), s.psu, s.channel, 12*units.Volt, 1*units.Amp); err != nil {
+					return err
+				}
+				<-d.Context().Done()
+				return nil
+			})
+		}
+		return nil
+	}, harness.WithoutSignals())
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v", err)
+	}
+	if on := st.outputsOn(); len(on) > 0 {
+		t.Fatalf("outputs left on after a timeout: %v", on)
+	}
+	if len(rec.SafeState) != 2 {
+		t.Fatalf("safe state %+v", rec.SafeState)
+	}
+
+	// A current monitor outside its band stops everything.
+	st = newStation(t, 1)
+	rec, err = harness.Run(bg, "overcurrent", func(tt *harness.Test) error {
+		s := st.slots[0]
+		tt.DUT("board", func(d *harness.DUTRun) error {
+			if err := d.PowerOn(d.Context(), s.psu, s.channel, 12*units.Volt, 2*units.Amp); err != nil {
+				return err
+			}
+			tt.Monitor(harness.Monitor{Name: "current", DUT: "board", Interval: 2 * time.Millisecond,
+				Check: tt.WatchCurrent("board", s.psu, s.channel, harness.Between(0, 1))})
+			if _, err := st.openDUT(d.Context(), 0); err != nil {
+				return err
+			}
+			s.board.Inject(simFault("overcurrent")) // draws 1.5 A
+			<-d.Context().Done()
+			return nil
+		})
+		return nil
+	}, harness.WithoutSignals())
+	var f *harness.Fault
+	if !errors.As(err, &f) || f.DUT != "board" || !strings.Contains(f.Message, "supply current") {
+		t.Fatalf("err = %v", err)
+	}
+	if on := st.outputsOn(); len(on) > 0 {
+		t.Fatalf("outputs left on: %v", on)
+	}
+	if len(rec.Series) != 1 || len(rec.Series[0].Values) == 0 || rec.Series[0].High == nil {
+		t.Fatalf("series %+v", rec.Series)
+	}
+}
+
+func TestUnverifiedSafeStateFailsTheRun(t *testing.T) {
+	// A supply whose output will not read back off.
+	st := newStation(t, 1)
+	stuck := stuckSupply{st.slots[0].psu}
+	_, err := harness.Run(bg, "stuck", func(tt *harness.Test) error {
+		tt.DUT("board", func(d *harness.DUTRun) error {
+			return d.PowerOn(d.Context(), stuck, st.slots[0].channel, 12*units.Volt, 1*units.Amp)
+		})
+		return nil
+	}, harness.WithoutSignals())
+	if !errors.Is(err, harness.ErrUnsafe) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+type stuckSupply struct{ instruments.PowerSupply }
+
+func (stuckSupply) Output(context.Context, int) (bool, error) { return true, nil }
+
+func TestMeasurementsLimitsAndRetries(t *testing.T) {
+	attempts := 0
+	rec, err := harness.Run(bg, "limits", func(tt *harness.Test) error {
+		tt.DUT("d", func(d *harness.DUTRun) error {
+			d.Phase("limits", func(ctx context.Context) error {
+				d.Measure("in", 5, "V", harness.Between(4.5, 5.5))
+				d.Measure("edge", 5.45, "V", harness.Between(4.5, 5.5).WithMarginal(0.1))
+				d.Measure("noted", 99, "V", harness.AtMost(10).Then(harness.RecordOnly))
+				d.Measure("exact", 3.3, "V", harness.Equals(3.3, 0.01))
+				d.Measure("custom", 7, "", harness.Custom("odd", func(v float64) error {
+					if int(v)%2 == 1 {
+						return nil
+					}
+					return errors.New("even")
+				}))
+				return nil
+			})
+			d.Phase("flaky", func(ctx context.Context) error {
+				attempts++
+				return d.Measure("settled", float64(attempts), "V", harness.AtLeast(3))
+			}, harness.Retries(4))
+			err := d.Phase("fatal", func(ctx context.Context) error {
+				return d.Measure("short", 0, "Ω", harness.AtLeast(1).Then(harness.StopDUT))
+			})
+			var le *harness.LimitError
+			if !errors.As(err, &le) {
+				return errors.New("StopDUT did not return a LimitError")
+			}
+			return nil
+		})
+		return nil
+	}, harness.WithoutSignals())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if attempts != 3 {
+		t.Fatalf("flaky phase ran %d times, want 3 (passing on the third)", attempts)
+	}
+	d := rec.DUTs[0]
+	outcomes := map[string]harness.Outcome{}
+	for _, m := range rec.Measurements() {
+		outcomes[m.Name] = m.Outcome
+	}
+	want := map[string]harness.Outcome{"in": harness.OutcomePass, "edge": harness.OutcomeMarginal, "noted": harness.OutcomeFail,
+		"exact": harness.OutcomePass, "custom": harness.OutcomePass, "settled": harness.OutcomePass, "short": harness.OutcomeFail}
+	for k, v := range want {
+		if outcomes[k] != v {
+			t.Errorf("%s: %v, want %v", k, outcomes[k], v)
+		}
+	}
+	if d.Phases[0].Outcome != harness.OutcomeMarginal { // "noted" only records
+		t.Errorf("limits phase %v", d.Phases[0].Outcome)
+	}
+	if d.Outcome != harness.OutcomeFail || rec.Outcome != harness.OutcomeFail {
+		t.Errorf("DUT %v, run %v", d.Outcome, rec.Outcome)
+	}
+}
+
+func TestSharedResources(t *testing.T) {
+	// Semaphore: at most 2 at once.
+	sem := harness.NewSemaphore(2)
+	var inside, most atomic.Int32
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if err := sem.Acquire(bg); err != nil {
+				t.Error(err)
+				return
+			}
+			n := inside.Add(1)
+			for {
+				m := most.Load()
+				if n <= m || most.CompareAndSwap(m, n) {
+					break
+				}
+			}
+			time.Sleep(time.Millisecond) // hold the slot a moment
+			inside.Add(-1)
+			sem.Release()
+		})
+	}
+	wg.Wait()
+	if most.Load() > 2 || most.Load() == 0 {
+		t.Fatalf("%d holders at once", most.Load())
+	}
+	// Locks: opposite orders do not deadlock; waiting honours the context.
+	locks := harness.NewLocks()
+	for range 50 {
+		wg.Go(func() {
+			unlock, err := locks.Lock(bg, "dmm", "mux")
+			if err == nil {
+				unlock()
+			}
+		})
+		wg.Go(func() {
+			unlock, err := locks.Lock(bg, "mux", "dmm")
+			if err == nil {
+				unlock()
+			}
+		})
+	}
+	wg.Wait()
+	unlock, _ := locks.Lock(bg, "dmm")
+	ctx, cancel := context.WithTimeout(bg, 5*time.Millisecond)
+	if _, err := locks.Lock(ctx, "mux", "dmm"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("lock wait: %v", err)
+	}
+	cancel()
+	unlock()
+	if u, err := locks.Lock(bg, "mux", "dmm"); err != nil { // "mux" was released on the failed attempt
+		t.Fatal(err)
+	} else {
+		u()
+	}
+	// Condition: wait until every DUT is powered.
+	cond := harness.NewCondition()
+	var powered atomic.Int32
+	done := make(chan error)
+	go func() { done <- cond.Wait(bg, func() bool { return powered.Load() == 3 }) }()
+	for range 3 {
+		powered.Add(1)
+		cond.Broadcast()
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// Gate: an operator's go-ahead.
+	gate := harness.NewGate()
+	go gate.Open()
+	if err := gate.Wait(bg); err != nil {
+		t.Fatal(err)
+	}
+}
