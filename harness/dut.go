@@ -173,6 +173,7 @@ func (d *DUTRun) Measure(name string, value float64, unit string, limit Limit) e
 	m.Phase = d.phase
 	d.t.rec.dut(d.name).addMeasurement(m, limit.Action)
 	d.t.rec.sample(d.name, name, unit, m.Time, value)
+	d.t.rec.setBand(d.name, name, limit)
 	d.t.recMu.Unlock()
 	if m.Outcome != OutcomeFail {
 		return nil

@@ -140,7 +140,9 @@ func Run(ctx context.Context, name string, body func(t *Test) error, opts ...Opt
 		t.stop(bodyErr, false)
 	}
 	t.wg.Wait() // every goroutine has ended: the join of the notes
-	t.stop(nil, false)
+	// The caller's context may have ended the run before its watcher ran:
+	// its cause comes first.
+	t.stop(context.Cause(runCtx), false)
 	safeErr := t.safe.runAll(t)
 	progressDone()
 	if stopSignals != nil {
