@@ -30,7 +30,13 @@ func (t *Test) DUT(name string, fn func(d *DUTRun) error) {
 	t.recMu.Lock()
 	t.rec.dut(name)
 	t.recMu.Unlock()
-	t.goWith(ctx, "DUT "+name, name, func(ctx context.Context) error { return fn(d) }, func(err error) {
+	t.goWith(ctx, "DUT "+name, name, func(ctx context.Context) error {
+		err := fn(d)
+		if err == nil {
+			cancel(errDUTDone) // its monitors and helpers end with it
+		}
+		return err
+	}, func(err error) {
 		f := &Fault{Source: "DUT " + name, DUT: name, Message: err.Error(), Err: err}
 		var already *Fault
 		if errors.As(err, &already) {
@@ -41,6 +47,9 @@ func (t *Test) DUT(name string, fn func(d *DUTRun) error) {
 		t.isolate(f)
 	})
 }
+
+// errDUTDone is the quiet cause of a DUT context whose function returned.
+var errDUTDone = errors.New("harness: DUT done")
 
 // Name is the DUT's name.
 func (d *DUTRun) Name() string { return d.name }

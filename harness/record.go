@@ -169,6 +169,9 @@ func (r *Record) close() {
 		for _, p := range last {
 			d.Outcome = worse(d.Outcome, p.Outcome)
 		}
+		if d.StopCause != "" {
+			d.Outcome = worse(d.Outcome, OutcomeError)
+		}
 		r.Outcome = worse(r.Outcome, d.Outcome)
 	}
 	if len(r.Faults) > 0 {

@@ -108,6 +108,8 @@ type Test struct {
 	recMu    sync.Mutex
 	duts     map[string]*DUTRun
 	dutsMu   sync.Mutex
+	cleanMu  sync.Mutex
+	cleanups []func()
 }
 
 // Run runs body as a test named name and returns its record. It returns
@@ -144,6 +146,7 @@ func Run(ctx context.Context, name string, body func(t *Test) error, opts ...Opt
 	// its cause comes first.
 	t.stop(context.Cause(runCtx), false)
 	safeErr := t.safe.runAll(t)
+	t.runCleanups()
 	progressDone()
 	if stopSignals != nil {
 		stopSignals()
@@ -296,6 +299,16 @@ func (t *Test) Fault(f *Fault, policy Policy) {
 		f.Time = time.Now()
 	}
 	t.recordFault(f)
+	if f.DUT != "" {
+		// Whatever the policy, the DUT the fault names did not pass.
+		t.recMu.Lock()
+		r := t.rec.dut(f.DUT)
+		r.Outcome = OutcomeError
+		if r.StopCause == "" {
+			r.StopCause = f.Error()
+		}
+		t.recMu.Unlock()
+	}
 	t.log.Error().Str("source", f.Source).Str("dut", f.DUT).Str("fault", f.Message).Msg("harness: fault")
 	switch {
 	case policy == IsolateDUT && f.DUT != "":
@@ -307,7 +320,29 @@ func (t *Test) Fault(f *Fault, policy Policy) {
 	}
 }
 
+// Cleanup registers fn to run at the end of the run, after the safe
+// state, newest first: closing sessions and files, nothing that makes
+// the bench safe (that is OnSafeState's).
+func (t *Test) Cleanup(fn func()) {
+	t.cleanMu.Lock()
+	defer t.cleanMu.Unlock()
+	t.cleanups = append(t.cleanups, fn)
+}
+
+func (t *Test) runCleanups() {
+	t.cleanMu.Lock()
+	fns := t.cleanups
+	t.cleanups = nil
+	t.cleanMu.Unlock()
+	for i := len(fns) - 1; i >= 0; i-- {
+		t.protect("cleanup", "", func(context.Context) error { fns[i](); return nil })
+	}
+}
+
 func (t *Test) recordFault(f *Fault) {
+	if f.Time.IsZero() {
+		f.Time = time.Now()
+	}
 	t.recMu.Lock()
 	defer t.recMu.Unlock()
 	t.rec.Faults = append(t.rec.Faults, *f)

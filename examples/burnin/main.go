@@ -1,0 +1,330 @@
+// Command burnin is the threading notes' scenario, end to end: several
+// DUTs powered from two supplies (a Rigol DP832 and a Keysight E36312A),
+// a do_something loop of measurements on each, a fault monitor, one DUT
+// that faults part-way and is isolated while the others go on, every
+// supply output switched off and read back at the end, and the reports
+// written.
+//
+//	go run ./examples/burnin                       # on the embedded simulated bench
+//	go run ./examples/burnin -station station.yaml -sim=false   # on real instruments
+//
+// Ctrl-C stops the run; the outputs still go off (a second Ctrl-C does not
+// skip that).
+package main
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/scpikit/scpikit/harness"
+	"github.com/scpikit/scpikit/instruments"
+	"github.com/scpikit/scpikit/scpi"
+	"github.com/scpikit/scpikit/sim"
+	"github.com/scpikit/scpikit/units"
+	"go.yaml.in/yaml/v3"
+)
+
+//go:embed bench.yaml
+var defaultBench []byte
+
+//go:embed station.yaml
+var defaultStation []byte
+
+// Station is the wiring of the bench as the test sees it.
+type Station struct {
+	Supplies     map[string]string `yaml:"supplies"`
+	DUTs         []StationDUT      `yaml:"duts"`
+	Voltage      float64           `yaml:"voltage"`
+	CurrentLimit float64           `yaml:"current_limit"`
+	CurrentBand  [2]float64        `yaml:"current_band"`
+}
+
+// StationDUT is one DUT: its console and the supply output it hangs on.
+type StationDUT struct {
+	Name    string `yaml:"name"`
+	Console string `yaml:"console"`
+	Supply  string `yaml:"supply"`
+	Channel int    `yaml:"channel"`
+}
+
+type config struct {
+	station    Station
+	bench      *sim.Bench // nil on real instruments
+	duration   time.Duration
+	faultDUT   string
+	faultAt    time.Duration
+	policy     harness.Policy
+	reportsDir string
+	strict     bool
+}
+
+func main() {
+	os.Exit(run())
+}
+
+func run() int {
+	stationFile := flag.String("station", "", "station file (default: the embedded one)")
+	benchFile := flag.String("bench", "", "simulated bench file (default: the embedded one)")
+	simulate := flag.Bool("sim", true, "simulate the instruments in process")
+	duration := flag.Duration("duration", 4*time.Second, "how long the burn-in runs")
+	fault := flag.String("fault", "dut-2@1.5s", "simulation: inject an overtemperature fault into DUT@time (empty: none)")
+	policy := flag.String("policy", "isolate", "on a fault: isolate (the other DUTs go on) or stop (everything stops)")
+	reports := flag.String("reports", "reports", "directory for the JSON, JUnit and HTML reports")
+	strict := flag.Bool("strict", false, "exit 1 unless every DUT passed")
+	verbose := flag.Bool("v", false, "log at debug level")
+	flag.Parse()
+
+	cfg := config{duration: *duration, reportsDir: *reports, strict: *strict}
+	switch *policy {
+	case "isolate":
+		cfg.policy = harness.IsolateDUT
+	case "stop":
+		cfg.policy = harness.StopAll
+	default:
+		fmt.Fprintf(os.Stderr, "burnin: -policy %q: want isolate or stop\n", *policy)
+		return 2
+	}
+	stationYAML := defaultStation
+	if *stationFile != "" {
+		b, err := os.ReadFile(*stationFile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "burnin:", err)
+			return 2
+		}
+		stationYAML = b
+	}
+	if err := yaml.Unmarshal(stationYAML, &cfg.station); err != nil || len(cfg.station.DUTs) == 0 {
+		fmt.Fprintf(os.Stderr, "burnin: station: %v (want supplies: and duts:)\n", err)
+		return 2
+	}
+	if *simulate {
+		var err error
+		if *benchFile != "" {
+			cfg.bench, err = sim.LoadBench(*benchFile)
+		} else {
+			cfg.bench, err = sim.ParseBench(defaultBench, ".")
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "burnin: bench:", err)
+			return 2
+		}
+		defer cfg.bench.Close()
+		if *fault != "" {
+			name, at, ok := strings.Cut(*fault, "@")
+			d, err := time.ParseDuration(at)
+			if !ok || err != nil {
+				fmt.Fprintf(os.Stderr, "burnin: -fault %q: want DUT@duration\n", *fault)
+				return 2
+			}
+			cfg.faultDUT, cfg.faultAt = name, d
+		}
+	}
+	level := zerolog.InfoLevel
+	if *verbose {
+		level = zerolog.DebugLevel
+	}
+	logger := zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: "15:04:05.000"}).With().Timestamp().Logger().Level(level)
+	return burnIn(context.Background(), cfg, logger, os.Stdout)
+}
+
+func burnIn(ctx context.Context, cfg config, log zerolog.Logger, out *os.File) int {
+	var sessionOpts []scpi.Option
+	if cfg.bench != nil {
+		sessionOpts = append(sessionOpts, scpi.WithTransportOptions(cfg.bench.TransportOption()))
+	}
+	open := func(ctx context.Context, res string) (instruments.Instrument, error) {
+		return instruments.Open(ctx, res, instruments.WithSessionOptions(sessionOpts...), instruments.WithLogger(log))
+	}
+	st := cfg.station
+	band := harness.Between(st.CurrentBand[0], st.CurrentBand[1])
+
+	rec, err := harness.Run(ctx, "burn-in", func(t *harness.Test) error {
+		supplies := map[string]instruments.PowerSupply{}
+		for name, res := range st.Supplies {
+			inst, err := open(t.Context(), res)
+			if err != nil {
+				return fmt.Errorf("supply %s: %w", name, err)
+			}
+			psu, ok := inst.(instruments.PowerSupply)
+			if !ok {
+				return fmt.Errorf("supply %s at %s is a %s, not a supply", name, res, inst.Identity().Model)
+			}
+			supplies[name] = psu
+			t.Cleanup(func() { psu.Close() })
+			t.SupplySafeState(psu) // registered before any output goes on
+		}
+		deadline := time.Now().Add(cfg.duration)
+		for _, sd := range st.DUTs {
+			psu := supplies[sd.Supply]
+			if psu == nil {
+				return fmt.Errorf("%s: no supply %q", sd.Name, sd.Supply)
+			}
+			t.DUT(sd.Name, func(d *harness.DUTRun) error {
+				return burnInDUT(d, cfg, sd, psu, open, band, deadline)
+			})
+		}
+		if cfg.faultDUT != "" && cfg.bench != nil {
+			t.Go("fault injector", func(ctx context.Context) error {
+				board, ok := cfg.bench.Named(cfg.faultDUT)
+				if !ok {
+					return fmt.Errorf("-fault: no DUT %q on the bench", cfg.faultDUT)
+				}
+				timer := time.NewTimer(cfg.faultAt)
+				defer timer.Stop()
+				select {
+				case <-timer.C:
+					log.Warn().Str("dut", cfg.faultDUT).Msg("simulation: injecting an overtemperature fault")
+					return board.Inject(sim.TimedFault{Fault: "overtemperature"})
+				case <-t.Stopping():
+					return nil
+				}
+			})
+		}
+		return nil
+	}, harness.WithLogger(log), harness.WithProgress(os.Stderr), harness.WithSafeStateTimeout(5*time.Second))
+
+	return report(rec, err, cfg, out)
+}
+
+// burnInDUT powers one DUT and runs its do_something loop until the
+// burn-in time is up or the run (or this DUT) is stopped.
+func burnInDUT(d *harness.DUTRun, cfg config, sd StationDUT, psu instruments.PowerSupply,
+	open func(context.Context, string) (instruments.Instrument, error), band harness.Limit, deadline time.Time) error {
+	ctx := d.Context()
+	t := d.Test()
+	if err := d.PowerOn(ctx, psu, sd.Channel, units.Voltage(cfg.station.Voltage), units.Current(cfg.station.CurrentLimit)); err != nil {
+		return err
+	}
+	// The board boots: its console answers once it is powered, and its
+	// self-test passes once it has finished booting.
+	var dut instruments.DUT
+	err := d.Phase("boot", func(ctx context.Context) error {
+		for {
+			var err error
+			if dut == nil {
+				// A board still below its power-on threshold is silent:
+				// each probe of it gets a short deadline of its own.
+				probe, cancel := context.WithTimeout(ctx, 250*time.Millisecond)
+				var inst instruments.Instrument
+				inst, err = open(probe, sd.Console)
+				cancel()
+				if err == nil {
+					dut = inst.(instruments.DUT)
+					t.Cleanup(func() { dut.Close() })
+				}
+			}
+			if dut != nil {
+				if err = dut.SelfTest(ctx); err == nil {
+					return nil
+				}
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("%s did not boot: %w", sd.Name, err)
+			case <-time.After(20 * time.Millisecond): // poll the booting board
+			}
+		}
+	}, harness.Timeout(5*time.Second))
+	if err != nil {
+		return err
+	}
+	// check_faults, but one that can stop the test: poll the board's fault
+	// status, and watch its supply current against its band.
+	t.Monitor(harness.Monitor{Name: "check_faults", DUT: sd.Name, Interval: 100 * time.Millisecond, Policy: cfg.policy,
+		Check: func(ctx context.Context) error {
+			f, err := dut.FaultStatus(ctx)
+			if err == nil && f.Code != 0 {
+				return errors.New("DUT reports " + f.String())
+			}
+			return err
+		}})
+	t.Monitor(harness.Monitor{Name: "supply current", DUT: sd.Name, Interval: 50 * time.Millisecond, Policy: cfg.policy,
+		Check: t.WatchCurrent(sd.Name, psu, sd.Channel, band)})
+
+	// while not stop_test.is_set(): do_something()
+	for !d.Stopping() && time.Now().Before(deadline) {
+		err := d.Phase("do_something", func(ctx context.Context) error {
+			v, err := psu.MeasureVoltage(ctx, sd.Channel)
+			if err != nil {
+				return err
+			}
+			if err := d.Measure("supply voltage", float64(v), "V", harness.Equals(cfg.station.Voltage, 0.05*cfg.station.Voltage)); err != nil {
+				return err
+			}
+			temp, err := dut.Session().QueryFloat(ctx, "MEAS:TEMP?")
+			if err != nil {
+				return err
+			}
+			return d.Measure("board temperature", temp, "°C", harness.AtMost(85).WithMarginal(0.1))
+		})
+		if err != nil && !d.Stopping() {
+			return err
+		}
+		select { // the loop's own pace: one step every 100 ms
+		case <-time.After(100 * time.Millisecond):
+		case <-ctx.Done():
+		}
+	}
+	return nil
+}
+
+func report(rec *harness.Record, err error, cfg config, out *os.File) int {
+	fmt.Fprintf(out, "\nburn-in: %s", rec.Outcome)
+	if rec.StopCause != "" {
+		fmt.Fprintf(out, " (stopped: %s)", rec.StopCause)
+	}
+	fmt.Fprintln(out)
+	for _, d := range rec.DUTs {
+		line := fmt.Sprintf("  %-6s %-8s", d.Name, d.Outcome)
+		if d.StopCause != "" {
+			line += " " + d.StopCause
+		}
+		fmt.Fprintln(out, line)
+	}
+	for _, f := range rec.Faults {
+		fmt.Fprintf(out, "  fault at %.2fs on %s from %s: %s\n", f.Time.Sub(rec.Started).Seconds(), f.DUT, f.Source, f.Message)
+	}
+	verified := 0
+	for _, s := range rec.SafeState {
+		if s.Verified {
+			verified++
+		} else {
+			fmt.Fprintf(out, "  SAFE STATE NOT VERIFIED: %s: %s\n", s.Name, s.Error)
+		}
+	}
+	fmt.Fprintf(out, "  safe state: %d of %d actions verified\n", verified, len(rec.SafeState))
+	paths, serr := rec.Save(cfg.reportsDir)
+	if serr != nil {
+		fmt.Fprintln(os.Stderr, "burnin: writing reports:", serr)
+	}
+	fmt.Fprintln(out, "reports:")
+	for _, p := range paths {
+		fmt.Fprintln(out, "  "+p)
+	}
+	switch {
+	case errors.Is(err, harness.ErrUnsafe):
+		return 3
+	case err != nil && strings.Contains(err.Error(), "received"):
+		return 130 // stopped by a signal, safe state verified
+	case err != nil && !isDUTFault(err):
+		fmt.Fprintln(os.Stderr, "burnin:", err)
+		return 1
+	case cfg.strict && rec.Outcome != harness.OutcomePass:
+		return 1
+	}
+	return 0
+}
+
+// isDUTFault reports whether the run stopped on a DUT's fault, which the
+// burn-in exists to find.
+func isDUTFault(err error) bool {
+	var f *harness.Fault
+	return errors.As(err, &f) && f.DUT != ""
+}

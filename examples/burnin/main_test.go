@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/scpikit/scpikit/harness"
+	"github.com/scpikit/scpikit/scpi"
+	"github.com/scpikit/scpikit/sim"
+	"go.yaml.in/yaml/v3"
+)
+
+// The README's main command, in process: a DUT faults, is isolated, the
+// others pass, every output ends off and verified, the reports are written.
+func TestBurnInSimulated(t *testing.T) {
+	bench, err := sim.ParseBench(defaultBench, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bench.Close()
+	var cfg config
+	if err := yaml.Unmarshal(defaultStation, &cfg.station); err != nil {
+		t.Fatal(err)
+	}
+	cfg.bench, cfg.duration, cfg.faultDUT, cfg.faultAt, cfg.reportsDir = bench, 1500*time.Millisecond, "dut-2", 500*time.Millisecond, t.TempDir()
+	cfg.policy = harness.IsolateDUT // the program's default
+	out, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	if code := burnIn(context.Background(), cfg, zerolog.Nop(), out); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	b, _ := os.ReadFile(out.Name())
+	text := string(b)
+	for _, want := range []string{"dut-1  pass", "dut-2  error", "OVERTEMPERATURE", "6 of 6 actions verified", ".html"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q:\n%s", want, text)
+		}
+	}
+	for _, name := range []string{"rigol", "keysight"} {
+		in, _ := bench.Named(name)
+		in.Do(func(d sim.Device) {
+			for ch := 1; ; ch++ {
+				o, ok := d.(sim.Supply).Output(ch)
+				if !ok {
+					return
+				}
+				if o.On() {
+					t.Errorf("%s CH%d on after the run", name, ch)
+				}
+			}
+		})
+	}
+}
+
+// SIGINT (twice) to a running burn-in on instruments served by scpisim in
+// another process: the program exits 130 and every output is off, read
+// back from the simulator.
+func TestSIGINTLeavesOutputsOff(t *testing.T) {
+	dir := t.TempDir()
+	build := func(pkg, name string) string {
+		bin := filepath.Join(dir, name)
+		if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
+			t.Fatalf("build %s: %v\n%s", pkg, err, out)
+		}
+		return bin
+	}
+	scpisim, burnin := build("../../cmd/scpisim", "scpisim"), build(".", "burnin")
+
+	srv := exec.Command(scpisim, "serve", "--listen", "127.0.0.1:0", "bench.yaml")
+	srvOut, _ := srv.StdoutPipe()
+	srv.Stderr = io.Discard
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { srv.Process.Kill(); srv.Wait() }()
+	served := map[string]string{} // bench resource -> served resource
+	sc := bufio.NewScanner(srvOut)
+	for sc.Scan() && sc.Text() != "ready" {
+		f := strings.Fields(sc.Text()) // name model resource (bench: original)
+		served[strings.TrimSuffix(f[len(f)-1], ")")] = f[2]
+	}
+	// The station, pointed at the served resources.
+	station := strings.NewReplacer(
+		"TCPIP0::dp832.bench.example::5555::SOCKET", served["TCPIP0::dp832.bench.example::5555::SOCKET"],
+		"TCPIP0::e36312a.bench.example::5025::SOCKET", served["TCPIP0::e36312a.bench.example::5025::SOCKET"],
+		"ASRL/dev/ttyUSB0::INSTR", served["ASRL/dev/ttyUSB0::INSTR"], "ASRL/dev/ttyUSB1::INSTR", served["ASRL/dev/ttyUSB1::INSTR"],
+		"ASRL/dev/ttyUSB2::INSTR", served["ASRL/dev/ttyUSB2::INSTR"], "ASRL/dev/ttyUSB3::INSTR", served["ASRL/dev/ttyUSB3::INSTR"],
+	).Replace(string(defaultStation))
+	stationFile := filepath.Join(dir, "station.yaml")
+	os.WriteFile(stationFile, []byte(station), 0o644)
+
+	run := exec.Command(burnin, "-sim=false", "-station", stationFile, "-duration", "10m", "-reports", dir)
+	run.Stdout, run.Stderr = io.Discard, io.Discard
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	supplies := []string{served["TCPIP0::dp832.bench.example::5555::SOCKET"], served["TCPIP0::e36312a.bench.example::5025::SOCKET"]}
+	outputs := func() string {
+		var states []string
+		for i, res := range supplies {
+			s, err := scpi.Open(context.Background(), res)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := []string{":OUTP? CH1;:OUTP? CH2", "OUTP? (@2,3)"}[i]
+			r, err := s.Query(context.Background(), q)
+			s.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			states = append(states, r)
+		}
+		return strings.Join(states, " ")
+	}
+	// Wait until all four DUTs are powered.
+	for deadline := time.Now().Add(30 * time.Second); outputs() != "ON;ON 1,1"; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the DUTs were never all powered: %s", outputs())
+		}
+		time.Sleep(20 * time.Millisecond) // polling another process
+	}
+	run.Process.Signal(syscall.SIGINT)
+	run.Process.Signal(syscall.SIGINT) // a second Ctrl-C must not skip the safe state
+	err := run.Wait()
+	var ee *exec.ExitError
+	if err == nil || !errorsAs(err, &ee) || ee.ExitCode() != 130 {
+		t.Fatalf("burnin exit: %v", err)
+	}
+	if got := outputs(); got != "OFF;OFF 0,0" {
+		t.Fatalf("outputs after SIGINT: %s", got)
+	}
+	reports, _ := filepath.Glob(filepath.Join(dir, "burn-in-*.html"))
+	if len(reports) != 1 {
+		t.Fatalf("reports: %v", reports)
+	}
+}
+
+func errorsAs(err error, target **exec.ExitError) bool {
+	e, ok := err.(*exec.ExitError)
+	*target = e
+	return ok
+}
