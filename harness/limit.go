@@ -28,10 +28,10 @@ func worse(a, b Outcome) Outcome { return max(a, b) }
 type LimitAction int
 
 const (
-	Fail    LimitAction = iota // the phase (and DUT, run) fail; the run goes on
-	RecordOnly                 // recorded and shown, but the outcome stays pass
-	StopDUT                    // fail, and end this DUT
-	StopRun                    // fail, and stop the whole run
+	Fail       LimitAction = iota // the phase (and DUT, run) fail; the run goes on
+	RecordOnly                    // recorded and shown, but the outcome stays pass
+	StopDUT                       // fail, and end this DUT
+	StopRun                       // fail, and stop the whole run
 )
 
 // Limit is what a measurement must satisfy.
@@ -49,7 +49,9 @@ type Limit struct {
 }
 
 // Between is Low <= v <= High.
-func Between(low, high float64) Limit { return Limit{Low: low, High: high, HasLow: true, HasHigh: true} }
+func Between(low, high float64) Limit {
+	return Limit{Low: low, High: high, HasLow: true, HasHigh: true}
+}
 
 // AtLeast is v >= low.
 func AtLeast(low float64) Limit { return Limit{Low: low, HasLow: true} }
