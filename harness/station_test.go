@@ -84,7 +84,11 @@ func (st *station) openDUT(ctx context.Context, i int) (instruments.DUT, error) 
 // instruments themselves.
 func (st *station) outputsOn() []string {
 	var on []string
-	for _, s := range []*sim.Instrument{st.slots[0].simPSU, st.slots[len(st.slots)-1].simPSU} {
+	supplies := []*sim.Instrument{st.slots[0].simPSU}
+	if last := st.slots[len(st.slots)-1].simPSU; last != supplies[0] {
+		supplies = append(supplies, last)
+	}
+	for _, s := range supplies {
 		s.Do(func(d sim.Device) {
 			for ch := 1; ; ch++ {
 				o, ok := d.(sim.Supply).Output(ch)

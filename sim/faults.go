@@ -114,6 +114,7 @@ func (in *Instrument) Inject(f TimedFault) error {
 	switch {
 	case f.Error != nil:
 		in.st.push(*f.Error)
+		in.publishLocked(Event{Error: f.Error})
 	case f.Hang:
 		in.faults.hung = true
 	case f.Recover:
@@ -126,6 +127,9 @@ func (in *Instrument) Inject(f TimedFault) error {
 		clear(in.faults.drops)
 	case f.Fault != "":
 		err := in.dev.(FaultInjector).InjectFault(f.Fault)
+		if err == nil {
+			in.publishLocked(Event{Fault: f.Fault})
+		}
 		in.mu.Unlock()
 		return err
 	}

@@ -172,6 +172,51 @@ type Instrument struct {
 	faultsOn atomic.Bool // any response-shaping fault set: the fast path checks it
 	timers   []*time.Timer
 	closed   bool
+	subs     map[chan<- Event]struct{}
+}
+
+// Event is something an instrument reports on its own, as a real one
+// raises a service request: an error it queued, a fault injected into it.
+type Event struct {
+	Time  time.Time
+	Model string
+	Error *Error // an error the instrument queued
+	Fault string // a model fault (overcurrent, overtemperature...)
+}
+
+func (e Event) String() string {
+	if e.Error != nil {
+		return e.Model + " reported " + e.Error.Error()
+	}
+	return e.Model + " fault: " + e.Fault
+}
+
+// Subscribe delivers the instrument's events to ch until the returned
+// function is called. A subscriber that does not keep up misses events
+// rather than stall the instrument.
+func (in *Instrument) Subscribe(ch chan<- Event) (unsubscribe func()) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.subs == nil {
+		in.subs = map[chan<- Event]struct{}{}
+	}
+	in.subs[ch] = struct{}{}
+	return func() {
+		in.mu.Lock()
+		defer in.mu.Unlock()
+		delete(in.subs, ch)
+	}
+}
+
+// publishLocked sends e to every subscriber that has room.
+func (in *Instrument) publishLocked(e Event) {
+	e.Time, e.Model = time.Now(), in.model
+	for ch := range in.subs {
+		select {
+		case ch <- e:
+		default:
+		}
+	}
 }
 
 func newInstrument(model string, d Device, ex executor) *Instrument {
@@ -197,6 +242,7 @@ func (in *Instrument) PushError(e Error) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	in.st.push(e)
+	in.publishLocked(Event{Error: &e})
 }
 
 // Errors returns the queued errors without removing them.
