@@ -3,6 +3,7 @@ package harness_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -46,9 +47,8 @@ func TestPanicBecomesAFaultNotACrash(t *testing.T) {
 	rec, err := harness.Run(bg, "panic", func(tt *harness.Test) error {
 		tt.OnSafeState(harness.SafeState{Name: "off", Run: func(context.Context) error { safe.Add(1); return nil }})
 		tt.Go("buggy", func(ctx context.Context) error {
-			var m map[string]int
-			m["x"] = 1 // a nil map: panics
-			return nil
+			var readings []float64
+			return fmt.Errorf("%v", readings[len(readings)-1]) // index out of range: panics
 		})
 		return nil
 	}, harness.WithoutSignals())

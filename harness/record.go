@@ -64,14 +64,13 @@ type SafeStateRecord struct {
 // Series is a quantity over time, for charts: every measurement and
 // monitor sample of one name on one DUT, with the limit lines to draw.
 type Series struct {
-	DUT     string    `json:"dut"`
-	Name    string    `json:"name"`
-	Unit    string    `json:"unit"`
-	Times   []float64 `json:"t"` // seconds since the run started
-	Values  []float64 `json:"v"`
-	Low     *float64  `json:"low,omitempty"`
-	High    *float64  `json:"high,omitempty"`
-	started time.Time
+	DUT    string    `json:"dut"`
+	Name   string    `json:"name"`
+	Unit   string    `json:"unit"`
+	Times  []float64 `json:"t"` // seconds since the run started
+	Values []float64 `json:"v"`
+	Low    *float64  `json:"low,omitempty"`
+	High   *float64  `json:"high,omitempty"`
 }
 
 func newRecord(name string) *Record {
@@ -193,6 +192,37 @@ func compare(a, b string) int {
 		return 1
 	}
 	return 0
+}
+
+// Summary is one measurement name of one DUT, summed up.
+type Summary struct {
+	Name, Unit, Limit string
+	Count             int
+	Min, Mean, Max    float64
+	Worst             Outcome
+}
+
+// Summaries sums up a DUT's measurements by name, in order of first
+// appearance.
+func (d *DUTRecord) Summaries() []Summary {
+	var out []Summary
+	index := map[string]int{}
+	for _, p := range d.Phases {
+		for _, m := range p.Measurements {
+			i, ok := index[m.Name]
+			if !ok {
+				i = len(out)
+				index[m.Name] = i
+				out = append(out, Summary{Name: m.Name, Unit: m.Unit, Limit: m.Limit, Min: m.Value, Max: m.Value})
+			}
+			s := &out[i]
+			s.Count++
+			s.Mean += (m.Value - s.Mean) / float64(s.Count)
+			s.Min, s.Max = min(s.Min, m.Value), max(s.Max, m.Value)
+			s.Worst = worse(s.Worst, m.Outcome)
+		}
+	}
+	return out
 }
 
 // Measurements lists every measurement of the run, in order.

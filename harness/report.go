@@ -248,8 +248,11 @@ th{background:#f4f4f4}.num{text-align:right;font-variant-numeric:tabular-nums}.b
 {{range .DUTs}}{{$dut := .}}<h2>{{.Name}} <span class="o {{.Outcome}}">{{.Outcome}}</span></h2>
 {{if .StopCause}}<p class="bad">{{.StopCause}}</p>{{end}}
 {{range $.Series}}{{if eq .DUT $dut.Name}}<h3>{{.Name}} ({{.Unit}})</h3>{{chart .}}{{end}}{{end}}
+{{with .Summaries}}<table><tr><th>measurement</th><th class="num">count</th><th class="num">min</th><th class="num">mean</th><th class="num">max</th><th>limit</th><th>worst</th></tr>
+{{range .}}<tr><td>{{.Name}}</td><td class="num">{{.Count}}</td><td class="num">{{value .Min .Unit}}</td><td class="num">{{value .Mean .Unit}}</td><td class="num">{{value .Max .Unit}}</td><td>{{.Limit}}</td><td><span class="o {{.Worst}}">{{.Worst}}</span></td></tr>{{end}}</table>{{end}}
+<details><summary>every phase and measurement</summary>
 <table><tr><th>phase</th><th>attempt</th><th>outcome</th><th>measurement</th><th class="num">value</th><th>limit</th><th>result</th></tr>
 {{range .Phases}}{{$p := .}}{{range .Measurements}}<tr><td>{{$p.Name}}</td><td>{{$p.Attempt}}</td><td>{{$p.Outcome}}</td><td>{{.Name}}</td><td class="num">{{value .Value .Unit}}</td><td>{{.Limit}}</td><td><span class="o {{.Outcome}}">{{.Outcome}}</span></td></tr>{{else}}<tr><td>{{$p.Name}}</td><td>{{$p.Attempt}}</td><td>{{$p.Outcome}}</td><td colspan="4">{{$p.Error}}</td></tr>{{end}}{{end}}
-</table>{{end}}
+</table></details>{{end}}
 </body></html>
 `))
