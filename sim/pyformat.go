@@ -46,6 +46,10 @@ func pyFormat(tmpl string, value any) (string, error) {
 	return out.String(), nil
 }
 
+// maxFormatWidth bounds a field's width: a definition file cannot make a
+// reply allocate without limit.
+const maxFormatWidth = 4096
+
 var specRE = regexp.MustCompile(`^(?:(.)?([<>=^]))?([+\- ])?(#)?(0)?(\d+)?([,_])?(?:\.(\d+))?([bcdeEfFgGnosxX%])?$`)
 
 func pyFormatValue(v any, spec string) (string, error) {
@@ -56,6 +60,9 @@ func pyFormatValue(v any, spec string) (string, error) {
 	fill, align, sign, zero, width, group, prec, typ := m[1], m[2], m[3], m[5], m[6], m[7], m[8], m[9]
 	precision := -1
 	if prec != "" {
+		if len(prec) > 3 {
+			return "", fmt.Errorf("precision %s is beyond what this reader allows", prec)
+		}
 		precision, _ = strconv.Atoi(prec)
 	}
 	var body string
@@ -149,6 +156,9 @@ func pyFormatValue(v any, spec string) (string, error) {
 		}
 	}
 	w, _ := strconv.Atoi(width)
+	if w > maxFormatWidth || len(width) > 5 {
+		return "", fmt.Errorf("width %s is beyond the %d this reader allows", width, maxFormatWidth)
+	}
 	if zero != "" && align == "" {
 		fill, align = "0", "="
 	}
