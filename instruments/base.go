@@ -88,6 +88,21 @@ func (p *supply) verifyOff(ctx context.Context, output func(context.Context, int
 	return nil
 }
 
+// isumMode reads the channel's questionable instrument summary condition
+// register, as SCPI-99 and Keysight, Agilent and R&S supplies define it:
+// bit 0 set is CC (voltage unregulated), bit 1 set is CV (current
+// unregulated), neither is off, both is unregulated.
+func (p *supply) isumMode(ctx context.Context, ch int) (Mode, error) {
+	if _, err := p.channel(ch); err != nil {
+		return 0, err
+	}
+	cond, err := p.s.QueryInt(ctx, fmt.Sprintf("STAT:QUES:INST:ISUM%d:COND?", ch))
+	if err != nil {
+		return 0, err
+	}
+	return [...]Mode{ModeOff, ModeCC, ModeCV, ModeUnregulated}[cond&3], nil
+}
+
 func onOff(on bool) string {
 	if on {
 		return "ON"

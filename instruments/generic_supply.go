@@ -148,24 +148,7 @@ func (p *GenericSupply) MeasureCurrent(ctx context.Context, ch int) (units.Curre
 
 // Mode reads the SCPI-99 questionable instrument summary condition: bit 0
 // voltage unregulated (CC), bit 1 current unregulated (CV).
-func (p *GenericSupply) Mode(ctx context.Context, ch int) (Mode, error) {
-	if _, err := p.channel(ch); err != nil {
-		return 0, err
-	}
-	cond, err := p.s.QueryInt(ctx, fmt.Sprintf("STAT:QUES:INST:ISUM%d:COND?", ch))
-	if err != nil {
-		return 0, err
-	}
-	switch cond & 3 {
-	case 0:
-		return ModeOff, nil
-	case 1:
-		return ModeCC, nil
-	case 2:
-		return ModeCV, nil
-	}
-	return ModeUnregulated, nil
-}
+func (p *GenericSupply) Mode(ctx context.Context, ch int) (Mode, error) { return p.isumMode(ctx, ch) }
 
 func (p *GenericSupply) SafeState(ctx context.Context) error {
 	if err := p.SetAllOutputs(ctx, false); err != nil {

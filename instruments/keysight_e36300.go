@@ -109,24 +109,7 @@ func (p *E36300) MeasureCurrent(ctx context.Context, ch int) (units.Current, err
 
 // Mode reads the questionable instrument summary condition register of
 // the channel: 2 is CV, 1 CC, 0 off, 3 neither.
-func (p *E36300) Mode(ctx context.Context, ch int) (Mode, error) {
-	if _, err := p.channel(ch); err != nil {
-		return 0, err
-	}
-	cond, err := p.s.QueryInt(ctx, fmt.Sprintf("STAT:QUES:INST:ISUM%d:COND?", ch))
-	if err != nil {
-		return 0, err
-	}
-	switch cond {
-	case 0:
-		return ModeOff, nil
-	case 1:
-		return ModeCC, nil
-	case 2:
-		return ModeCV, nil
-	}
-	return ModeUnregulated, nil
-}
+func (p *E36300) Mode(ctx context.Context, ch int) (Mode, error) { return p.isumMode(ctx, ch) }
 
 // SafeState switches all outputs off in one command and reads each back.
 func (p *E36300) SafeState(ctx context.Context) error {

@@ -113,13 +113,7 @@ func (p *E3631A) MeasureCurrent(ctx context.Context, ch int) (units.Current, err
 
 // Mode reads the output's questionable instrument summary condition: 2
 // CV, 1 CC, 0 off.
-func (p *E3631A) Mode(ctx context.Context, ch int) (Mode, error) {
-	if _, err := p.channel(ch); err != nil {
-		return 0, err
-	}
-	cond, err := p.s.QueryInt(ctx, fmt.Sprintf("STAT:QUES:INST:ISUM%d:COND?", ch))
-	return [...]Mode{ModeOff, ModeCC, ModeCV, ModeUnregulated}[cond&3], err
-}
+func (p *E3631A) Mode(ctx context.Context, ch int) (Mode, error) { return p.isumMode(ctx, ch) }
 
 // SafeState switches the outputs off and reads the switch back.
 func (p *E3631A) SafeState(ctx context.Context) error {

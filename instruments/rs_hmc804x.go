@@ -156,13 +156,7 @@ func (p *HMC804x) MeasureCurrent(ctx context.Context, ch int) (units.Current, er
 
 // Mode reads the channel's questionable instrument summary condition: 2
 // CV, 1 CC, 0 off.
-func (p *HMC804x) Mode(ctx context.Context, ch int) (Mode, error) {
-	if _, err := p.channel(ch); err != nil {
-		return 0, err
-	}
-	cond, err := p.s.QueryInt(ctx, fmt.Sprintf("STAT:QUES:INST:ISUM%d:COND?", ch))
-	return [...]Mode{ModeOff, ModeCC, ModeCV, ModeUnregulated}[cond&3], err
-}
+func (p *HMC804x) Mode(ctx context.Context, ch int) (Mode, error) { return p.isumMode(ctx, ch) }
 
 // SafeState switches the master and every channel off and reads each
 // output back.

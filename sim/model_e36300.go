@@ -292,15 +292,8 @@ func e36300Commands() *Commands[*e36300] {
 	}, func(d *e36300, _ *Call) float64 { return float64(d.selected + 1) },
 		func(d *e36300, _ *Call, v float64) error { d.selected = int(v) - 1; return nil },
 		func(c *Call, v float64) { c.ReplyInt(int64(v)) })
-	cmds.Handle("STATus:QUEStionable:INSTrument:ISUMmary#:CONDition?", func(d *e36300, c *Call) error {
-		ch, err := c.SuffixIn("ISUM", 1, len(d.outs))
-		if err != nil {
-			return err
-		}
-		_, _, mode := d.outs[ch-1].Measure(time.Now())
-		c.ReplyInt(map[RegulationMode]int64{ModeOff: 0, ModeCC: 1, ModeCV: 2, ModeUnregulated: 3}[mode])
-		return nil
-	})
+	cmds.Handle("STATus:QUEStionable:INSTrument:ISUMmary#:CONDition?", isumCondition[*e36300])
+
 	cmds.Bool("OUTPut:TRACk[:STATe]", func(d *e36300, _ *Call) (bool, error) { return d.tracking, nil },
 		func(d *e36300, _ *Call, on bool) error {
 			if d.model == "E36311A" {

@@ -185,15 +185,8 @@ func e3631aCommands() *Commands[*e3631a] {
 			}
 			return nil
 		})
-	cmds.Handle("STATus:QUEStionable:INSTrument:ISUMmary#:CONDition?", func(d *e3631a, c *Call) error {
-		ch, err := c.SuffixIn("ISUM", 1, 3)
-		if err != nil {
-			return err
-		}
-		_, _, mode := d.outs[ch-1].Measure(time.Now())
-		c.ReplyInt(map[RegulationMode]int64{ModeOff: 0, ModeCC: 1, ModeCV: 2, ModeUnregulated: 3}[mode])
-		return nil
-	})
+	cmds.Handle("STATus:QUEStionable:INSTrument:ISUMmary#:CONDition?", isumCondition[*e3631a])
+
 	cmds.Handle("SYSTem:ERRor?", ErrorQueryHandler[*e3631a])
 	cmds.Handle("SYSTem:VERSion?", func(_ *e3631a, c *Call) error { c.Reply("1995.0"); return nil })
 	return cmds

@@ -154,15 +154,8 @@ func hmcCommands() *Commands[*hmc804x] {
 		c.ReplyBool(t)
 		return nil
 	})
-	cmds.Handle("STATus:QUEStionable:INSTrument:ISUMmary#:CONDition?", func(d *hmc804x, c *Call) error {
-		ch, err := c.SuffixIn("ISUM", 1, len(d.outs))
-		if err != nil {
-			return err
-		}
-		_, _, mode := d.outs[ch-1].Measure(time.Now())
-		c.ReplyInt(map[RegulationMode]int64{ModeOff: 0, ModeCC: 1, ModeCV: 2, ModeUnregulated: 3}[mode])
-		return nil
-	})
+	cmds.Handle("STATus:QUEStionable:INSTrument:ISUMmary#:CONDition?", isumCondition[*hmc804x])
+
 	cmds.Handle("SYSTem:ERRor[:NEXT]?", ErrorQueryHandler[*hmc804x])
 	cmds.Handle("SYSTem:VERSion?", func(_ *hmc804x, c *Call) error { c.Reply("1999.0"); return nil })
 	return cmds

@@ -299,3 +299,23 @@ type Powered interface {
 	Settler
 	PoweredBy(o *Output)
 }
+
+// isumCondition answers STATus:QUEStionable:INSTrument:ISUMmary<n>:CONDition?
+// for the supply's output n: 2 in CV, 1 in CC, 0 off, 3 neither, as
+// Keysight, Agilent and R&S supplies answer.
+func isumCondition[D Supply](d D, c *Call) error {
+	n := 0
+	for ; ; n++ {
+		if _, ok := d.Output(n + 1); !ok {
+			break
+		}
+	}
+	ch, err := c.SuffixIn("ISUM", 1, n)
+	if err != nil {
+		return err
+	}
+	o, _ := d.Output(ch)
+	_, _, mode := o.Measure(time.Now())
+	c.ReplyInt(map[RegulationMode]int64{ModeOff: 0, ModeCC: 1, ModeCV: 2, ModeUnregulated: 3}[mode])
+	return nil
+}
