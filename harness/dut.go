@@ -184,6 +184,9 @@ func (d *DUTRun) Measure(name string, value float64, unit string, limit Limit) e
 	d.t.rec.sample(d.name, name, unit, m.Time, value)
 	d.t.rec.setBand(d.name, name, limit)
 	d.t.recMu.Unlock()
+	if hook := d.t.opts.OnMeasurement; hook != nil {
+		hook(m, limit.Action)
+	}
 	if m.Outcome != OutcomeFail {
 		return nil
 	}

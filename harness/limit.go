@@ -16,10 +16,28 @@ const (
 	OutcomeError            // could not be completed: an error, a fault, a stop
 )
 
-func (o Outcome) String() string { return [...]string{"pass", "marginal", "fail", "error"}[o] }
+var outcomeNames = [...]string{"pass", "marginal", "fail", "error"}
+
+func (o Outcome) String() string {
+	if o < 0 || int(o) >= len(outcomeNames) {
+		return fmt.Sprintf("Outcome(%d)", int(o))
+	}
+	return outcomeNames[o]
+}
 
 // MarshalText writes the outcome as its name in JSON.
 func (o Outcome) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
+
+// UnmarshalText reads an outcome's name, so a saved record loads back.
+func (o *Outcome) UnmarshalText(b []byte) error {
+	for i, name := range outcomeNames {
+		if string(b) == name {
+			*o = Outcome(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("harness: unknown outcome %q", b)
+}
 
 // worse returns the worse of two outcomes.
 func worse(a, b Outcome) Outcome { return max(a, b) }

@@ -70,6 +70,12 @@ type Options struct {
 	Progress *os.File
 	// ProgressInterval is how often the progress line is redrawn (1 s).
 	ProgressInterval time.Duration
+	// OnMeasurement, when set, is called with each measurement once it is
+	// recorded, on the goroutine that took it: a bridge to another test
+	// framework's log (hwtest passes them to testing.T).
+	// The action is the limit's: a RecordOnly value out of limits does not
+	// fail anything.
+	OnMeasurement func(m Measurement, action LimitAction)
 }
 
 // Option sets an Option.
@@ -84,6 +90,11 @@ func WithoutSignals() Option { return func(o *Options) { o.Signals = false } }
 
 // WithSafeStateTimeout bounds each safe-state action.
 func WithSafeStateTimeout(d time.Duration) Option { return func(o *Options) { o.SafeStateTimeout = d } }
+
+// WithMeasurementHook calls f with each measurement as it is recorded.
+func WithMeasurementHook(f func(m Measurement, action LimitAction)) Option {
+	return func(o *Options) { o.OnMeasurement = f }
+}
 
 // WithGracePeriod sets how long a graceful stop may take.
 func WithGracePeriod(d time.Duration) Option { return func(o *Options) { o.GracePeriod = d } }
@@ -348,6 +359,11 @@ func (t *Test) recordFault(f *Fault) {
 	t.rec.Faults = append(t.rec.Faults, *f)
 }
 
+// SignalError is the stop cause of a run that SIGINT or SIGTERM ended.
+type SignalError struct{ Signal os.Signal }
+
+func (e *SignalError) Error() string { return fmt.Sprintf("harness: %v received", e.Signal) }
+
 // watchSignals turns SIGINT and SIGTERM into an immediate stop, and keeps
 // catching them (logged, ignored) until the safe state is done.
 func (t *Test) watchSignals() (stop func()) {
@@ -364,7 +380,7 @@ func (t *Test) watchSignals() (stop func()) {
 			case sig := <-ch:
 				n++
 				if n == 1 {
-					t.Stop(fmt.Errorf("harness: %v received", sig))
+					t.Stop(&SignalError{Signal: sig})
 				} else {
 					t.log.Warn().Str("signal", sig.String()).Msg("harness: safe state in progress; signal ignored")
 				}
