@@ -1,0 +1,404 @@
+package hwtest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/scpikit/scpikit/harness"
+	"github.com/scpikit/scpikit/instruments"
+	"github.com/scpikit/scpikit/scpi"
+	"github.com/scpikit/scpikit/sim"
+)
+
+// The environment variables that choose the station and ask for reports.
+const (
+	EnvHardware = "SCPIKIT_HARDWARE" // "1": open real instruments
+	EnvReports  = "SCPIKIT_REPORTS"  // a directory: write the package's reports there
+)
+
+// Station is where a test's instruments come from: a simulated bench, or
+// the real instruments the resource strings name.
+type Station struct {
+	bench *sim.Bench
+}
+
+// NewStation chooses the station for t from the environment: the real
+// instruments when SCPIKIT_HARDWARE=1, the bench file SCPIKIT_SIM names
+// when it is set, and otherwise simBench (sim bench YAML) simulated in
+// process, fresh for this test and closed when it ends.
+func NewStation(t testing.TB, simBench []byte) *Station {
+	t.Helper()
+	if Hardware() || os.Getenv(sim.EnvBench) != "" {
+		return &Station{} // transport.Open (and SCPIKIT_SIM's interceptor) decide
+	}
+	if len(simBench) == 0 {
+		t.Fatalf("hwtest: no simulated bench given; set %s=bench.yaml or %s=1", sim.EnvBench, EnvHardware)
+	}
+	b, err := sim.ParseBench(simBench, ".")
+	if err != nil {
+		t.Fatalf("hwtest: simulated bench: %v", err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return &Station{bench: b}
+}
+
+// Hardware reports whether SCPIKIT_HARDWARE asks for real instruments.
+func Hardware() bool {
+	on, _ := strconv.ParseBool(os.Getenv(EnvHardware))
+	return on
+}
+
+// Bench is the in-process simulated bench (to inject faults into its
+// instruments), or nil when the station is not this test's own simulation.
+func (s *Station) Bench() *sim.Bench { return s.bench }
+
+// Open opens the instrument at resource on the station and detects its
+// driver.
+func (s *Station) Open(ctx context.Context, resource string, opts ...instruments.Option) (instruments.Instrument, error) {
+	if s.bench != nil {
+		opts = append([]instruments.Option{instruments.WithSessionOptions(
+			scpi.WithTransportOptions(s.bench.TransportOption()))}, opts...)
+	}
+	return instruments.Open(ctx, resource, opts...)
+}
+
+// interrupted is set once SIGINT or SIGTERM has stopped a run: the tests
+// after it in the same binary fail at once instead of powering DUTs again.
+var interrupted atomic.Bool
+
+// R is one run of the harness inside a Go test: the station, the
+// harness.Test (monitors, goroutines, locks, safe state) and the DUTs that
+// become subtests.
+type R struct {
+	t       *testing.T
+	ht      *harness.Test
+	station *Station
+	decls   []dutDecl
+
+	mu     sync.Mutex
+	active map[string]*DUT // DUT subtests running, for the measurement hook
+}
+
+type dutDecl struct {
+	name string
+	fn   func(t *testing.T, d *DUT)
+}
+
+// Test is the harness run: Monitor, Go, OnSafeState, Stop and the rest.
+func (r *R) Test() *harness.Test { return r.ht }
+
+// Context is the run's context: pass it to every blocking call of setup.
+func (r *R) Context() context.Context { return r.ht.Context() }
+
+// Station is the station the run's instruments come from.
+func (r *R) Station() *Station { return r.station }
+
+// T is the test the run belongs to.
+func (r *R) T() *testing.T { return r.t }
+
+// Supply opens a power supply, registers its safe state (every output off,
+// read back) before anything can switch one on, and closes it at the end.
+func (r *R) Supply(resource string, opts ...instruments.Option) (instruments.PowerSupply, error) {
+	inst, err := r.station.Open(r.Context(), resource, opts...)
+	if err != nil {
+		return nil, err
+	}
+	psu, ok := inst.(instruments.PowerSupply)
+	if !ok {
+		inst.Close()
+		return nil, fmt.Errorf("hwtest: %s is a %s, not a power supply", resource, inst.Identity().Model)
+	}
+	r.ht.SupplySafeState(psu)
+	r.ht.Cleanup(func() { psu.Close() })
+	return psu, nil
+}
+
+// Open opens any instrument on the station and closes it at the end of the
+// run.
+func (r *R) Open(resource string, opts ...instruments.Option) (instruments.Instrument, error) {
+	inst, err := r.station.Open(r.Context(), resource, opts...)
+	if err != nil {
+		return nil, err
+	}
+	r.ht.Cleanup(func() { inst.Close() })
+	return inst, nil
+}
+
+// DUT declares a DUT: once setup has returned it runs as the parallel
+// subtest t.Run(name), with fn on the subtest's goroutine (so t.Fatal
+// works). An error, a panic or a t.Fatal in fn ends that DUT: its safe
+// state runs at once and the others go on.
+func (r *R) DUT(name string, fn func(t *testing.T, d *DUT)) {
+	r.decls = append(r.decls, dutDecl{name: name, fn: fn})
+}
+
+// timeoutError is the stop cause when the go test -timeout draws near.
+type timeoutError struct{ deadline time.Time }
+
+func (e *timeoutError) Error() string {
+	return fmt.Sprintf("hwtest: stopped at the go test -timeout margin (the test binary is killed at %s): %v",
+		e.deadline.Format("15:04:05.000"), context.DeadlineExceeded)
+}
+
+func (e *timeoutError) Unwrap() error { return context.DeadlineExceeded }
+
+// runContext is the run's context, ending early enough before the go test
+// -timeout kills the binary for the safe state to run. Not t.Context: that
+// is cancelled before the cleanups run, and the run must outlive its DUT
+// subtests, which end just before them.
+func runContext(t *testing.T) (context.Context, context.CancelFunc) {
+	deadline, ok := t.Deadline()
+	if !ok {
+		return context.WithCancel(context.Background())
+	}
+	margin := min(10*time.Second, time.Until(deadline)/4)
+	return context.WithDeadlineCause(context.Background(), deadline.Add(-margin), &timeoutError{deadline: deadline})
+}
+
+// Run runs a harness run as the test t. setup opens the instruments,
+// registers the safe state and monitors, and declares the DUTs; it runs on
+// the harness's goroutine, so it returns errors rather than calling
+// t.Fatal. Each DUT then runs as a parallel subtest. The run ends when
+// the test function and every DUT subtest have returned; the safe state
+// runs then (from t.Cleanup) and is verified, and a failure to verify it
+// fails t. Stops, faults and unverified safe states fail t with their
+// cause.
+//
+// Because the DUTs are parallel subtests, they start when the test
+// function returns: call Run last.
+func Run(t *testing.T, st *Station, setup func(r *R) error, opts ...harness.Option) {
+	t.Helper()
+	if interrupted.Load() {
+		t.Fatal("hwtest: not started: an earlier test of this binary was interrupted by a signal")
+	}
+	ctx, cancel := runContext(t)
+	r := &R{t: t, station: st, active: map[string]*DUT{}}
+	setupDone := make(chan struct{})
+	release := make(chan struct{}) // closed once every DUT subtest has ended
+	done := make(chan struct{})
+	var (
+		rec    *harness.Record
+		runErr error
+	)
+	logger := zerolog.New(zerolog.ConsoleWriter{Out: t.Output(), NoColor: true, TimeFormat: "15:04:05.000"}).
+		With().Timestamp().Logger().Level(zerolog.WarnLevel)
+	all := append([]harness.Option{harness.WithLogger(logger), harness.WithSafeStateTimeout(5 * time.Second)}, opts...)
+	all = append(all, harness.WithMeasurementHook(r.measured))
+	go func() {
+		defer close(done)
+		defer cancel()
+		rec, runErr = harness.Run(ctx, t.Name(), func(ht *harness.Test) error {
+			r.ht = ht
+			if err := setup(r); err != nil {
+				return err
+			}
+			close(setupDone)
+			// Not Stopping: a DUT subtest may still be about to start,
+			// and the run must outlive every one of them.
+			<-release
+			return nil
+		}, all...)
+	}()
+	var once sync.Once
+	t.Cleanup(func() {
+		once.Do(func() { close(release) })
+		<-done
+		r.finish(rec, runErr)
+	})
+	select {
+	case <-setupDone:
+	case <-done:
+		t.FailNow() // setup failed; the cleanup reports why
+	}
+	for _, decl := range r.decls {
+		t.Run(decl.name, func(st *testing.T) { r.runDUT(st, decl) })
+	}
+}
+
+// finish reports the run's end on t and keeps its record for Main.
+func (r *R) finish(rec *harness.Record, err error) {
+	t := r.t
+	if rec != nil {
+		keep(rec)
+		for _, s := range rec.SafeState {
+			if !s.Verified {
+				t.Errorf("hwtest: safe state %q not verified: %s", s.Name, s.Error)
+			}
+		}
+		for _, f := range rec.Faults {
+			t.Logf("hwtest: fault from %s: %s", f.Source, f.Message)
+		}
+	}
+	var sig *harness.SignalError
+	if errors.As(err, &sig) {
+		interrupted.Store(true)
+	}
+	if err != nil {
+		t.Errorf("hwtest: %v", err)
+	}
+}
+
+// failFast reports whether go test -failfast was given.
+func failFast() bool {
+	f := flag.Lookup("test.failfast")
+	return f != nil && f.Value.String() == "true"
+}
+
+// errFailed ends a DUT whose subtest failed.
+var errFailed = errors.New("hwtest: the DUT's test failed")
+
+// runDUT is the body of one DUT subtest.
+func (r *R) runDUT(st *testing.T, decl dutDecl) {
+	st.Parallel()
+	if cause := r.ht.Cause(); cause != nil {
+		st.Fatalf("hwtest: %s not started, the run stopped: %v", decl.name, cause)
+	}
+	handoff := make(chan *harness.DUTRun, 1)
+	result := make(chan error, 1)
+	r.ht.DUT(decl.name, func(hd *harness.DUTRun) error {
+		handoff <- hd
+		return <-result
+	})
+	d := &DUT{DUTRun: <-handoff, t: st, cur: st}
+	r.mu.Lock()
+	r.active[decl.name] = d
+	r.mu.Unlock()
+	defer func() {
+		var err error
+		if p := recover(); p != nil {
+			st.Errorf("hwtest: panic in DUT %s: %v\n%s", decl.name, p, debug.Stack())
+			err = fmt.Errorf("hwtest: panic: %v", p)
+		} else if st.Failed() && !d.limitFailed.Load() {
+			err = errFailed
+		}
+		if cause := context.Cause(d.Context()); cause != nil {
+			st.Errorf("hwtest: DUT %s stopped: %v", decl.name, cause)
+		}
+		r.mu.Lock()
+		delete(r.active, decl.name)
+		r.mu.Unlock()
+		result <- err
+		if st.Failed() && failFast() {
+			r.ht.Stop(fmt.Errorf("hwtest: -failfast: %s failed", st.Name()))
+		}
+	}()
+	decl.fn(st, d)
+}
+
+// measured passes each measurement to the test that took it: as a test
+// attribute (go test -json carries it as an "attr" event), and as a failure
+// naming the DUT, the value, the unit and the limits when it is out of them.
+func (r *R) measured(m harness.Measurement, action harness.LimitAction) {
+	r.mu.Lock()
+	d := r.active[m.DUT]
+	r.mu.Unlock()
+	t := r.t
+	if d != nil {
+		t = d.current()
+	}
+	if b, err := json.Marshal(m); err == nil {
+		t.Attr("measurement", string(b))
+	}
+	msg := fmt.Sprintf("%s: %s = %s %s", m.DUT, m.Name, strconv.FormatFloat(m.Value, 'g', 6, 64), m.Unit)
+	if m.Phase != "" {
+		msg = fmt.Sprintf("%s: %s/%s = %s %s", m.DUT, m.Phase, m.Name, strconv.FormatFloat(m.Value, 'g', 6, 64), m.Unit)
+	}
+	switch {
+	case m.Outcome == harness.OutcomeFail && action != harness.RecordOnly:
+		msg += " outside its limits " + m.Limit
+		if d != nil && d.inPhase() {
+			d.pend(msg) // reported when the phase ends, unless a retry passes
+			return
+		}
+		if d != nil {
+			d.limitFailed.Store(true)
+		}
+		t.Error(msg)
+	case m.Outcome == harness.OutcomeFail:
+		t.Log(msg + " outside its limits " + m.Limit + " (recorded only)")
+	case m.Outcome == harness.OutcomeMarginal:
+		t.Log(msg + " marginal within " + m.Limit)
+	}
+}
+
+// DUT is one DUT's subtest: the harness's DUTRun (context, PowerOn,
+// Measure, OnSafeState) with phases that are subtests of their own.
+type DUT struct {
+	*harness.DUTRun
+	t           *testing.T
+	limitFailed atomic.Bool
+
+	mu      sync.Mutex
+	cur     *testing.T // the innermost running subtest: the DUT's or a phase's
+	phase   bool
+	pending []string
+}
+
+// T is the DUT's subtest.
+func (d *DUT) T() *testing.T { return d.t }
+
+func (d *DUT) current() *testing.T {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.cur
+}
+
+func (d *DUT) inPhase() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.phase
+}
+
+func (d *DUT) pend(msg string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.pending = append(d.pending, msg)
+}
+
+// Phase runs fn as a phase of the harness (recorded, with its retries and
+// timeout) and as the subtest t.Run(name), so go test -run can select it:
+// TestBurnIn/dut-1/measure. A measurement out of its limits fails the
+// phase's subtest (the last attempt's, when the phase has Retries). It
+// returns the phase's error; a phase -run leaves out returns nil without
+// running, so keep steps that later phases need (booting the DUT) in
+// DUTRun.Phase, which records a phase without being a subtest.
+func (d *DUT) Phase(name string, fn func(ctx context.Context) error, opts ...harness.PhaseOption) error {
+	var err error
+	d.t.Run(name, func(pt *testing.T) {
+		d.mu.Lock()
+		prev := d.cur
+		d.cur, d.phase = pt, true
+		d.mu.Unlock()
+		err = d.DUTRun.Phase(name, func(ctx context.Context) error {
+			d.mu.Lock()
+			d.pending = nil // a retry starts afresh
+			d.mu.Unlock()
+			return fn(ctx)
+		}, opts...)
+		d.mu.Lock()
+		d.cur, d.phase = prev, false
+		failures := d.pending
+		d.pending = nil
+		d.mu.Unlock()
+		for _, msg := range failures {
+			d.limitFailed.Store(true)
+			pt.Error(msg)
+		}
+		var limit *harness.LimitError
+		if err != nil && !errors.As(err, &limit) {
+			pt.Errorf("hwtest: phase %s: %v", name, err)
+		}
+	})
+	return err
+}

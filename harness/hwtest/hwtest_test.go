@@ -1,0 +1,320 @@
+package hwtest_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/scpikit/scpikit/harness"
+	"github.com/scpikit/scpikit/scpi"
+	"github.com/scpikit/scpikit/sim"
+	"go.uber.org/goleak"
+)
+
+// The supply the inner tests drive: 24 Ω on each output, 0.5 A at 12 V.
+const benchYAML = `
+instruments:
+  psu: {model: DP832, resource: "TCPIP0::psu.example::5555::SOCKET"}
+wiring:
+  - {supply: psu, channel: 1, resistor: 24}
+  - {supply: psu, channel: 2, resistor: 24}
+`
+
+var (
+	buildOnce sync.Once
+	innerBin  string
+	buildErr  error
+)
+
+// innerTest builds the inner test binary once for the package's tests.
+func innerTest(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "hwtest-inner")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		innerBin = filepath.Join(dir, "inner.test")
+		out, err := exec.Command("go", "test", "-c", "-o", innerBin, "./testdata/inner").CombinedOutput()
+		if err != nil {
+			buildErr = errors.New(err.Error() + "\n" + string(out))
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("building the inner test: %v", buildErr)
+	}
+	return innerBin
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if innerBin != "" {
+		os.RemoveAll(filepath.Dir(innerBin))
+	}
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// station is a simulated supply served over TCP, as real hardware would
+// be, so it outlives the inner test's process.
+type station struct {
+	bench    *sim.Bench
+	resource string
+}
+
+func newStation(t *testing.T) *station {
+	t.Helper()
+	b, err := sim.ParseBench([]byte(benchYAML), ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	in, _ := b.Named("psu")
+	srv, err := sim.ServeTCP("", in, sim.ServerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return &station{bench: b, resource: srv.Resource()}
+}
+
+// outputs reads both outputs back from the simulated supply.
+func (s *station) outputs(t *testing.T) string {
+	t.Helper()
+	ctx := context.Background()
+	sess, err := scpi.Open(ctx, "TCPIP0::psu.example::5555::SOCKET", scpi.WithTransportOptions(s.bench.TransportOption()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	r, err := sess.Query(ctx, ":OUTP? CH1;:OUTP? CH2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func (s *station) command(t *testing.T, scenario string, args ...string) *exec.Cmd {
+	cmd := exec.Command(innerTest(t), append([]string{"-test.v"}, args...)...)
+	cmd.Env = append(os.Environ(), "HWTEST_SUPPLY="+s.resource, "HWTEST_SCENARIO="+scenario,
+		hwtestEnvHardware+"=1", sim.EnvBench+"=")
+	return cmd
+}
+
+const hwtestEnvHardware = "SCPIKIT_HARDWARE"
+
+// run runs the inner test to its end and returns its output and exit code.
+func (s *station) run(t *testing.T, scenario string, args ...string) (string, int) {
+	t.Helper()
+	out, err := s.command(t, scenario, args...).CombinedOutput()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return string(out), code
+}
+
+func mustContain(t *testing.T, out string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q:\n%s", w, out)
+		}
+	}
+}
+
+func TestPass(t *testing.T) {
+	s := newStation(t)
+	reports := t.TempDir()
+	cmd := s.command(t, "pass")
+	cmd.Env = append(cmd.Env, "SCPIKIT_REPORTS="+reports)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	mustContain(t, string(out), "--- PASS: TestBench/dut-1/current", "--- PASS: TestBench/dut-2/current", "hwtest: reports:")
+	if got := s.outputs(t); got != "OFF;OFF" {
+		t.Errorf("outputs after the test: %s", got)
+	}
+	var kinds []string
+	for _, ext := range []string{"*.json", "*.xml", "*.html"} {
+		m, _ := filepath.Glob(filepath.Join(reports, ext))
+		kinds = append(kinds, strings.Repeat("x", len(m)))
+	}
+	if diff := cmp.Diff([]string{"x", "x", "x"}, kinds); diff != "" {
+		t.Errorf("one report of each kind for the package (-want +got):\n%s", diff)
+	}
+	js, _ := filepath.Glob(filepath.Join(reports, "*.json"))
+	b, _ := os.ReadFile(js[0])
+	var rec harness.Record
+	if err := json.Unmarshal(b, &rec); err != nil {
+		t.Fatal(err)
+	}
+	var duts []string
+	for _, d := range rec.DUTs {
+		duts = append(duts, d.Name+" "+d.Outcome.String())
+	}
+	if diff := cmp.Diff([]string{"TestBench/dut-1 pass", "TestBench/dut-2 pass"}, duts); diff != "" {
+		t.Errorf("DUTs in the report (-want +got):\n%s", diff)
+	}
+}
+
+// A measurement out of its limits fails the phase's subtest, naming the
+// DUT, the value, the unit and the limits; the other DUT passes.
+func TestLimitFailure(t *testing.T) {
+	s := newStation(t)
+	out, code := s.run(t, "limit")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", code, out)
+	}
+	mustContain(t, out, "dut-2: current/current = 0.5 A outside its limits [0.6, 0.8]",
+		"--- FAIL: TestBench/dut-2/current", "--- PASS: TestBench/dut-1/current")
+	if got := s.outputs(t); got != "OFF;OFF" {
+		t.Errorf("outputs after the test: %s", got)
+	}
+}
+
+// go test -json carries every measurement as an attr event of the subtest
+// that took it.
+func TestJSONCarriesMeasurements(t *testing.T) {
+	s := newStation(t)
+	cmd := exec.Command("go", "tool", "test2json", "-p", "inner", innerTest(t), "-test.v=test2json")
+	cmd.Env = s.command(t, "pass").Env
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var got []harness.Measurement
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		var ev struct{ Action, Test, Key, Value string }
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			t.Fatalf("%v: %s", err, sc.Text())
+		}
+		if ev.Action == "attr" && ev.Key == "measurement" {
+			var m harness.Measurement
+			if err := json.Unmarshal([]byte(ev.Value), &m); err != nil {
+				t.Fatal(err)
+			}
+			if ev.Test != "TestBench/"+m.DUT+"/current" {
+				t.Errorf("measurement of %s in the events of %s", m.DUT, ev.Test)
+			}
+			got = append(got, m)
+		}
+	}
+	if len(got) != 2 {
+		t.Fatalf("%d measurement events, want 2:\n%s", len(got), out)
+	}
+	for _, m := range got {
+		if m.Name != "current" || m.Unit != "A" || m.Limit != "[0.2, 0.8]" || m.Value < 0.45 || m.Value > 0.55 {
+			t.Errorf("measurement %+v", m)
+		}
+	}
+}
+
+// go test -run selects DUTs and phases.
+func TestRunSelects(t *testing.T) {
+	s := newStation(t)
+	out, code := s.run(t, "pass", "-test.run=TestBench/dut-1/current")
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	mustContain(t, out, "--- PASS: TestBench/dut-1/current")
+	if strings.Contains(out, "dut-2") {
+		t.Errorf("dut-2 ran:\n%s", out)
+	}
+}
+
+// A monitor's fault isolates its DUT: its subtest fails with the cause,
+// the other DUT passes, and every output ends off.
+func TestFault(t *testing.T) {
+	s := newStation(t)
+	out, code := s.run(t, "fault")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", code, out)
+	}
+	mustContain(t, out, "DUT dut-2 stopped", "DUT reports overtemperature", "--- FAIL: TestBench/dut-2 ", "--- PASS: TestBench/dut-1 ")
+	if got := s.outputs(t); got != "OFF;OFF" {
+		t.Errorf("outputs after the test: %s", got)
+	}
+}
+
+// A panic in a DUT's test fails it, and does not kill the binary before
+// the safe state.
+func TestPanic(t *testing.T) {
+	s := newStation(t)
+	out, code := s.run(t, "panic")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", code, out)
+	}
+	mustContain(t, out, "panic in DUT dut-2: the fixture fell over", "--- PASS: TestBench/dut-1 ")
+	if got := s.outputs(t); got != "OFF;OFF" {
+		t.Errorf("outputs after the test: %s", got)
+	}
+}
+
+// A test that would outlast go test -timeout stops ahead of it, so the
+// safe state runs before the testing package kills the binary.
+func TestTimeout(t *testing.T) {
+	s := newStation(t)
+	out, code := s.run(t, "hang", "-test.timeout=6s")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", code, out)
+	}
+	mustContain(t, out, "stopped at the go test -timeout margin")
+	if strings.Contains(out, "panic: test timed out") {
+		t.Errorf("the binary was killed by its timeout:\n%s", out)
+	}
+	if got := s.outputs(t); got != "OFF;OFF" {
+		t.Errorf("outputs after the test: %s", got)
+	}
+}
+
+// Ctrl-C stops the run; the outputs still go off.
+func TestSIGINT(t *testing.T) {
+	s := newStation(t)
+	cmd := s.command(t, "hang")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); s.outputs(t) != "ON;ON"; {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("the DUTs were never powered:\n%s", out.String())
+		}
+		time.Sleep(20 * time.Millisecond) // polling another process
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	if err == nil {
+		t.Fatalf("the interrupted test passed:\n%s", out.String())
+	}
+	mustContain(t, out.String(), "interrupt received")
+	if got := s.outputs(t); got != "OFF;OFF" {
+		t.Errorf("outputs after SIGINT: %s", got)
+	}
+}

@@ -1,0 +1,69 @@
+// Package inner is the test that hwtest's own tests run in another
+// process, as go test would, on a supply the outer test serves: each
+// scenario (HWTEST_SCENARIO) ends a different way, and the outer test
+// reads the supply's outputs back afterwards.
+package inner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/scpikit/scpikit/harness"
+	"github.com/scpikit/scpikit/harness/hwtest"
+	"github.com/scpikit/scpikit/units"
+)
+
+func TestMain(m *testing.M) { hwtest.Main(m) }
+
+func TestBench(t *testing.T) {
+	resource := os.Getenv("HWTEST_SUPPLY")
+	if resource == "" {
+		t.Skip("run by hwtest's own tests, in a process of its own")
+	}
+	scenario := os.Getenv("HWTEST_SCENARIO")
+	st := hwtest.NewStation(t, nil)
+	hwtest.Run(t, st, func(r *hwtest.R) error {
+		psu, err := r.Supply(resource)
+		if err != nil {
+			return err
+		}
+		if scenario == "fault" {
+			r.Test().Monitor(harness.Monitor{Name: "overtemperature", DUT: "dut-2", Interval: 10 * time.Millisecond,
+				Policy: harness.IsolateDUT, Check: func(ctx context.Context) error {
+					if on, err := psu.Output(ctx, 2); err != nil || !on {
+						return err
+					}
+					return errors.New("DUT reports overtemperature")
+				}})
+		}
+		for ch := 1; ch <= 2; ch++ {
+			r.DUT(fmt.Sprintf("dut-%d", ch), func(t *testing.T, d *hwtest.DUT) {
+				if err := d.PowerOn(d.Context(), psu, ch, 12*units.Volt, units.Amp); err != nil {
+					t.Fatal(err)
+				}
+				band := harness.Between(0.2, 0.8)
+				if scenario == "limit" && ch == 2 {
+					band = harness.Between(0.6, 0.8)
+				}
+				d.Phase("current", func(ctx context.Context) error {
+					i, err := psu.MeasureCurrent(ctx, ch)
+					if err != nil {
+						return err
+					}
+					return d.Measure("current", float64(i), "A", band)
+				})
+				switch {
+				case scenario == "panic" && ch == 2:
+					panic("the fixture fell over")
+				case scenario == "fault" && ch == 2, scenario == "hang":
+					<-d.Context().Done() // until a fault, the -timeout or SIGINT
+				}
+			})
+		}
+		return nil
+	})
+}
