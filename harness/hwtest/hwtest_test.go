@@ -195,6 +195,23 @@ func TestLimitFailure(t *testing.T) {
 	}
 }
 
+// go test -failfast: the first failing DUT stops the run, so a DUT that
+// would otherwise run on (here, until the -timeout) ends at once.
+func TestFailFast(t *testing.T) {
+	s := newStation(t)
+	out, code := s.run(t, "failfast", "-test.failfast", "-test.timeout=2m")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", code, out)
+	}
+	mustContain(t, out, "hwtest: -failfast: TestBench/dut-2 failed", "--- FAIL: TestBench/dut-2/current")
+	if strings.Contains(out, "-timeout margin") {
+		t.Errorf("dut-1 ran on to the timeout:\n%s", out)
+	}
+	if got := s.outputs(t); got != "OFF;OFF" {
+		t.Errorf("outputs after the test: %s", got)
+	}
+}
+
 // go test -json carries every measurement as an attr event of the subtest
 // that took it.
 func TestJSONCarriesMeasurements(t *testing.T) {

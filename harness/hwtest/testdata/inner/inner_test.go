@@ -46,7 +46,7 @@ func TestBench(t *testing.T) {
 					t.Fatal(err)
 				}
 				band := harness.Between(0.2, 0.8)
-				if scenario == "limit" && ch == 2 {
+				if (scenario == "limit" || scenario == "failfast") && ch == 2 {
 					band = harness.Between(0.6, 0.8)
 				}
 				d.Phase("current", func(ctx context.Context) error {
@@ -59,7 +59,7 @@ func TestBench(t *testing.T) {
 				switch {
 				case scenario == "panic" && ch == 2:
 					panic("the fixture fell over")
-				case scenario == "fault" && ch == 2, scenario == "hang":
+				case scenario == "fault" && ch == 2, scenario == "failfast" && ch == 1, scenario == "hang":
 					<-d.Context().Done() // until a fault, the -timeout or SIGINT
 				}
 			})
