@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -232,12 +233,16 @@ func (r *R) finish(rec *harness.Record, err error) {
 	if rec != nil {
 		keep(rec)
 		for _, s := range rec.SafeState {
-			if !s.Verified {
-				t.Errorf("hwtest: safe state %q not verified: %s", s.Name, s.Error)
+			if s.Verified {
+				t.Logf("safe state: %s (verified, %v)", s.Name, s.Took.Round(time.Millisecond))
+			} else {
+				t.Errorf("safe state: %s not verified: %s", s.Name, s.Error)
 			}
 		}
 		for _, f := range rec.Faults {
-			t.Logf("hwtest: fault from %s: %s", f.Source, f.Message)
+			if err == nil || !strings.Contains(err.Error(), f.Message) {
+				t.Logf("fault from %s: %s", f.Source, f.Message)
+			}
 		}
 	}
 	var sig *harness.SignalError
@@ -245,7 +250,7 @@ func (r *R) finish(rec *harness.Record, err error) {
 		interrupted.Store(true)
 	}
 	if err != nil {
-		t.Errorf("hwtest: %v", err)
+		t.Error(err)
 	}
 }
 

@@ -291,6 +291,37 @@ func TestPanic(t *testing.T) {
 	}
 }
 
+// A panic in setup, with an output already on, is a fault of the run: the
+// test fails with it and the output goes off.
+func TestSetupPanic(t *testing.T) {
+	s := newStation(t)
+	out, code := s.run(t, "setup-panic")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", code, out)
+	}
+	mustContain(t, out, "panic: the station file is wrong", "--- FAIL: TestBench ")
+	if got := s.outputs(t); got != "OFF;OFF" {
+		t.Errorf("outputs after the test: %s", got)
+	}
+}
+
+// -count runs the whole test again, DUT subtests and safe state included.
+func TestCount(t *testing.T) {
+	s := newStation(t)
+	out, code := s.run(t, "pass", "-test.count=3")
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	for _, dut := range []string{"dut-1", "dut-2"} {
+		if n := strings.Count(out, "--- PASS: TestBench/"+dut+"/current "); n != 3 {
+			t.Errorf("%s passed %d times, want 3:\n%s", dut, n, out)
+		}
+	}
+	if got := s.outputs(t); got != "OFF;OFF" {
+		t.Errorf("outputs after the test: %s", got)
+	}
+}
+
 // A test that would outlast go test -timeout stops ahead of it, so the
 // safe state runs before the testing package kills the binary.
 func TestTimeout(t *testing.T) {

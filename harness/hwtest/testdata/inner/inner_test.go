@@ -31,6 +31,13 @@ func TestBench(t *testing.T) {
 		if err != nil {
 			return err
 		}
+		if scenario == "setup-panic" {
+			// An output on, then the setup falls over before any DUT starts.
+			if err := psu.SetOutput(r.Context(), 1, true); err != nil {
+				return err
+			}
+			panic("the station file is wrong")
+		}
 		if scenario == "fault" {
 			r.Test().Monitor(harness.Monitor{Name: "overtemperature", DUT: "dut-2", Interval: 10 * time.Millisecond,
 				Policy: harness.IsolateDUT, Check: func(ctx context.Context) error {
