@@ -86,6 +86,7 @@ type R struct {
 	ht      *harness.Test
 	station *Station
 	decls   []dutDecl
+	started atomic.Bool // setup has returned: the DUTs are fixed
 
 	mu     sync.Mutex
 	active map[string]*DUT // DUT subtests running, for the measurement hook
@@ -139,8 +140,12 @@ func (r *R) Open(resource string, opts ...instruments.Option) (instruments.Instr
 // DUT declares a DUT: once setup has returned it runs as the parallel
 // subtest t.Run(name), with fn on the subtest's goroutine (so t.Fatal
 // works). An error, a panic or a t.Fatal in fn ends that DUT: its safe
-// state runs at once and the others go on.
+// state runs at once and the others go on. Declare every DUT in setup.
 func (r *R) DUT(name string, fn func(t *testing.T, d *DUT)) {
+	if r.started.Load() {
+		r.t.Errorf("hwtest: DUT %q declared after setup returned: it does not run", name)
+		return
+	}
 	r.decls = append(r.decls, dutDecl{name: name, fn: fn})
 }
 
@@ -201,7 +206,9 @@ func Run(t *testing.T, st *Station, setup func(r *R) error, opts ...harness.Opti
 		defer cancel()
 		rec, runErr = harness.Run(ctx, t.Name(), func(ht *harness.Test) error {
 			r.ht = ht
-			if err := setup(r); err != nil {
+			err := setup(r)
+			r.started.Store(true)
+			if err != nil {
 				return err
 			}
 			close(setupDone)

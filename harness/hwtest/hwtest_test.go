@@ -18,8 +18,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/scpikit/scpikit/harness"
+	"github.com/scpikit/scpikit/harness/hwtest"
 	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/sim"
+	"github.com/scpikit/scpikit/units"
 	"go.uber.org/goleak"
 )
 
@@ -339,30 +341,92 @@ func TestTimeout(t *testing.T) {
 	}
 }
 
-// Ctrl-C stops the run; the outputs still go off.
+// Ctrl-C stops the run; the outputs still go off. Twice: to the test
+// binary alone, and as a terminal sends it, to the process group of a
+// go test command (which then waits for its test binary).
 func TestSIGINT(t *testing.T) {
-	s := newStation(t)
-	cmd := s.command(t, "hang")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	for _, viaGo := range []bool{false, true} {
+		name := map[bool]string{false: "binary", true: "go test"}[viaGo]
+		t.Run(name, func(t *testing.T) {
+			s := newStation(t)
+			cmd := s.command(t, "hang")
+			if viaGo {
+				env := cmd.Env
+				cmd = exec.Command("go", "test", "-count=1", "-v", "./testdata/inner")
+				cmd.Env = env
+			}
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			for deadline := time.Now().Add(2 * time.Minute); s.outputs(t) != "ON;ON"; {
+				if time.Now().After(deadline) {
+					syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+					cmd.Wait()
+					t.Fatalf("the DUTs were never powered:\n%s", out.String())
+				}
+				time.Sleep(20 * time.Millisecond) // polling another process
+			}
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGINT) // the whole group, as Ctrl-C does
+			err := cmd.Wait()
+			if err == nil {
+				t.Fatalf("the interrupted test passed:\n%s", out.String())
+			}
+			mustContain(t, out.String(), "interrupt received")
+			if got := s.outputs(t); got != "OFF;OFF" {
+				t.Errorf("outputs after SIGINT: %s", got)
+			}
+		})
 	}
-	for deadline := time.Now().Add(30 * time.Second); s.outputs(t) != "ON;ON"; {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			cmd.Wait()
-			t.Fatalf("the DUTs were never powered:\n%s", out.String())
+}
+
+// In process (and so under the race detector): two DUTs on a station's
+// own simulated bench, measured as subtests; after the run every output
+// is off and both measurements are in the record's DUTs.
+func TestInProcess(t *testing.T) {
+	st := hwtest.NewStation(t, []byte(benchYAML))
+	if st.Bench() == nil {
+		t.Skip("SCPIKIT_SIM or SCPIKIT_HARDWARE chose another station")
+	}
+	var measured sync.Map
+	t.Cleanup(func() { // runs after Run's cleanup: the safe state has run
+		ctx := context.Background()
+		sess, err := scpi.Open(ctx, "TCPIP0::psu.example::5555::SOCKET", scpi.WithTransportOptions(st.Bench().TransportOption()))
+		if err != nil {
+			t.Fatal(err)
 		}
-		time.Sleep(20 * time.Millisecond) // polling another process
-	}
-	cmd.Process.Signal(syscall.SIGINT)
-	err := cmd.Wait()
-	if err == nil {
-		t.Fatalf("the interrupted test passed:\n%s", out.String())
-	}
-	mustContain(t, out.String(), "interrupt received")
-	if got := s.outputs(t); got != "OFF;OFF" {
-		t.Errorf("outputs after SIGINT: %s", got)
-	}
+		defer sess.Close()
+		if got, err := sess.Query(ctx, ":OUTP? CH1;:OUTP? CH2"); err != nil || got != "OFF;OFF" {
+			t.Errorf("outputs after the run: %q, %v", got, err)
+		}
+		for _, dut := range []string{"dut-1", "dut-2"} {
+			if v, ok := measured.Load(dut); !ok || v.(float64) < 0.45 || v.(float64) > 0.55 {
+				t.Errorf("%s current: %v", dut, v)
+			}
+		}
+	})
+	hwtest.Run(t, st, func(r *hwtest.R) error {
+		psu, err := r.Supply("TCPIP0::psu.example::5555::SOCKET")
+		if err != nil {
+			return err
+		}
+		for ch := 1; ch <= 2; ch++ {
+			r.DUT(fmt.Sprintf("dut-%d", ch), func(t *testing.T, d *hwtest.DUT) {
+				if err := d.PowerOn(d.Context(), psu, ch, 12*units.Volt, units.Amp); err != nil {
+					t.Fatal(err)
+				}
+				d.Phase("current", func(ctx context.Context) error {
+					i, err := psu.MeasureCurrent(ctx, ch)
+					if err != nil {
+						return err
+					}
+					measured.Store(d.Name(), float64(i))
+					return d.Measure("current", float64(i), "A", harness.Between(0.2, 0.8))
+				})
+			})
+		}
+		return nil
+	})
 }
