@@ -25,6 +25,27 @@ type Options struct {
 	// a Conn (or an error) Open uses that instead of the registered link.
 	// Simulated benches use it to stand in for real instruments.
 	Intercept InterceptFunc
+	// Serial configures serial links (ASRL resources): line settings and
+	// termination. The zero value is 9600 baud, 8N1, no flow control.
+	Serial SerialOptions
+}
+
+// SerialOptions are a serial port's line settings, as VISA's ASRL
+// attributes set them.
+type SerialOptions struct {
+	Baud     int  // 9600 when zero
+	DataBits int  // 5 to 8; 8 when zero
+	Parity   byte // 'N' (none, when zero), 'O' odd or 'E' even
+	StopBits int  // 1 (when zero) or 2
+	// Flow is "" or "none", "rtscts" (hardware) or "xonxoff" (software).
+	Flow string
+	// WriteTermination, when set, replaces the "\n" that ends each program
+	// message ("\r\n" or "\r" for instruments that want those).
+	WriteTermination string
+	// ReadTermination, when set, is the instrument's end of reply ("\r"
+	// or "\r\n"), turned into "\n" for the session. Leave it unset for
+	// instruments that send binary blocks: the translation would alter them.
+	ReadTermination string
 }
 
 // Option sets a field of Options.
@@ -35,6 +56,9 @@ func WithDialTimeout(d time.Duration) Option { return func(o *Options) { o.DialT
 
 // WithKeepAlive sets the TCP keep-alive period; see Options.KeepAlive.
 func WithKeepAlive(d time.Duration) Option { return func(o *Options) { o.KeepAlive = d } }
+
+// WithSerial sets the line settings of serial links.
+func WithSerial(s SerialOptions) Option { return func(o *Options) { o.Serial = s } }
 
 // WithIntercept installs a resource interceptor; see Options.Intercept.
 func WithIntercept(f InterceptFunc) Option {

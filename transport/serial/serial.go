@@ -1,0 +1,211 @@
+package serial
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/scpikit/scpikit/transport"
+	tarm "github.com/tarm/serial"
+	"golang.org/x/sys/unix"
+)
+
+func init() { transport.Register(transport.LinkSerial, open) }
+
+func open(ctx context.Context, r transport.Resource, o transport.Options) (transport.Conn, error) {
+	path, err := DevicePath(r)
+	if err != nil {
+		return nil, err
+	}
+	return Open(ctx, path, o.Serial)
+}
+
+// ErrSettings is wrapped by errors about line settings the link cannot
+// apply.
+var ErrSettings = errors.New("serial: unsupported line settings")
+
+// DevicePath is the device file of an ASRL resource: ASRL/dev/ttyUSB0::INSTR
+// is /dev/ttyUSB0, and ASRLn::INSTR is /dev/ttyS(n-1), since VISA numbers
+// COM ports from 1 as NI-VISA does on Linux. A bare name (ASRLttyUSB0) is
+// looked up in /dev.
+func DevicePath(r transport.Resource) (string, error) {
+	if r.Interface != "ASRL" {
+		return "", fmt.Errorf("serial: %s is not an ASRL resource", r)
+	}
+	switch {
+	case strings.HasPrefix(r.SerialPort, "/"):
+		return r.SerialPort, nil
+	case r.SerialPort != "":
+		return "/dev/" + r.SerialPort, nil
+	case r.Board >= 1:
+		return "/dev/ttyS" + strconv.Itoa(r.Board-1), nil
+	}
+	return "", fmt.Errorf("serial: %s names no port (ASRL numbers start at 1)", r)
+}
+
+// Port is an open serial link.
+type Port struct {
+	path string
+	opts transport.SerialOptions
+	line *tarm.Port // set the line up; kept open so its settings hold
+	f    *os.File   // non-blocking, so the poller gives it deadlines
+}
+
+// Open opens the serial device at path with the given line settings.
+func Open(ctx context.Context, path string, o transport.SerialOptions) (*Port, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("serial: open %s: %w", path, err)
+	}
+	cfg, err := tarmConfig(path, o)
+	if err != nil {
+		return nil, err
+	}
+	line, err := tarm.OpenPort(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("serial: open %s: %w", path, err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|unix.O_NOCTTY|unix.O_NONBLOCK, 0)
+	if err != nil {
+		line.Close()
+		return nil, fmt.Errorf("serial: open %s: %w", path, err)
+	}
+	p := &Port{path: path, opts: o, line: line, f: f}
+	if err := p.setup(o.Flow); err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// tarmConfig checks the settings and turns them into tarm's.
+func tarmConfig(path string, o transport.SerialOptions) (*tarm.Config, error) {
+	c := &tarm.Config{Name: path, Baud: o.Baud, Size: byte(o.DataBits)}
+	if c.Baud == 0 {
+		c.Baud = 9600
+	}
+	if o.DataBits == 0 {
+		c.Size = 8
+	} else if o.DataBits < 5 || o.DataBits > 8 {
+		return nil, fmt.Errorf("%w: %d data bits (want 5 to 8)", ErrSettings, o.DataBits)
+	}
+	switch o.Parity {
+	case 0, 'N', 'n':
+		c.Parity = tarm.ParityNone
+	case 'O', 'o':
+		c.Parity = tarm.ParityOdd
+	case 'E', 'e':
+		c.Parity = tarm.ParityEven
+	default:
+		return nil, fmt.Errorf("%w: parity %q (want N, O or E)", ErrSettings, o.Parity)
+	}
+	switch o.StopBits {
+	case 0, 1:
+		c.StopBits = tarm.Stop1
+	case 2:
+		c.StopBits = tarm.Stop2
+	default:
+		return nil, fmt.Errorf("%w: %d stop bits (want 1 or 2)", ErrSettings, o.StopBits)
+	}
+	switch o.Flow {
+	case "", "none", "rtscts", "xonxoff":
+	default:
+		return nil, fmt.Errorf("%w: flow control %q (want none, rtscts or xonxoff)", ErrSettings, o.Flow)
+	}
+	return c, nil
+}
+
+// setup applies what tarm does not (flow control) and discards input left
+// over from before the port was opened, through the poller-managed
+// descriptor (Fd would switch it to blocking mode).
+func (p *Port) setup(flow string) error {
+	rc, err := p.f.SyscallConn()
+	if err != nil {
+		return fmt.Errorf("serial: %s: %w", p.path, err)
+	}
+	var ioErr error
+	err = rc.Control(func(fd uintptr) {
+		t, err := unix.IoctlGetTermios(int(fd), unix.TCGETS)
+		if err != nil {
+			ioErr = err
+			return
+		}
+		t.Cflag &^= unix.CRTSCTS
+		t.Iflag &^= unix.IXON | unix.IXOFF
+		switch flow {
+		case "rtscts":
+			t.Cflag |= unix.CRTSCTS
+		case "xonxoff":
+			t.Iflag |= unix.IXON | unix.IXOFF
+		}
+		if err := unix.IoctlSetTermios(int(fd), unix.TCSETS, t); err != nil {
+			ioErr = err
+			return
+		}
+		ioErr = unix.IoctlSetInt(int(fd), unix.TCFLSH, unix.TCIFLUSH)
+	})
+	if err == nil {
+		err = ioErr
+	}
+	if err != nil {
+		return fmt.Errorf("serial: set up %s: %w", p.path, err)
+	}
+	return nil
+}
+
+// Read reads what the instrument sent, with ReadTermination turned into
+// "\n" ("\r\n": every carriage return is dropped).
+func (p *Port) Read(b []byte) (int, error) {
+	for {
+		n, err := p.f.Read(b)
+		switch p.opts.ReadTermination {
+		case "\r":
+			for i := range b[:n] {
+				if b[i] == '\r' {
+					b[i] = '\n'
+				}
+			}
+		case "\r\n":
+			j := 0
+			for _, c := range b[:n] {
+				if c != '\r' {
+					b[j] = c
+					j++
+				}
+			}
+			if j == 0 && n > 0 && err == nil {
+				continue // only carriage returns: nothing to give yet
+			}
+			n = j
+		}
+		if err != nil {
+			return n, fmt.Errorf("serial: read %s: %w", p.path, err)
+		}
+		return n, nil
+	}
+}
+
+// Write sends b, ending a program message with WriteTermination when set.
+func (p *Port) Write(b []byte) (int, error) {
+	out := b
+	if t := p.opts.WriteTermination; t != "" && bytes.HasSuffix(b, []byte{'\n'}) {
+		out = append(append(make([]byte, 0, len(b)+len(t)), b[:len(b)-1]...), t...)
+	}
+	n, err := p.f.Write(out)
+	if err != nil {
+		return min(n, len(b)), fmt.Errorf("serial: write %s: %w", p.path, err)
+	}
+	return len(b), nil
+}
+
+// SetDeadline bounds reads and writes under way and to come.
+func (p *Port) SetDeadline(t time.Time) error { return p.f.SetDeadline(t) }
+
+// Close closes the port.
+func (p *Port) Close() error {
+	return errors.Join(p.f.Close(), p.line.Close())
+}
