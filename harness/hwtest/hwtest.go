@@ -311,26 +311,31 @@ func (r *R) runDUT(st *testing.T, decl dutDecl) {
 // measured passes each measurement to the test that took it: as a test
 // attribute (go test -json carries it as an "attr" event), and as a failure
 // naming the DUT, the value, the unit and the limits when it is out of them.
+// It holds the locks that guard which subtests are running while it
+// writes, so a measurement taken on a helper goroutine can never reach a
+// subtest that has ended (the testing package panics on that).
 func (r *R) measured(m harness.Measurement, action harness.LimitAction) {
 	r.mu.Lock()
-	d := r.active[m.DUT]
-	r.mu.Unlock()
-	t := r.t
+	defer r.mu.Unlock()
+	t, d, inPhase := r.t, r.active[m.DUT], false
 	if d != nil {
-		t = d.current()
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		t, inPhase = d.cur, d.phase
 	}
 	if b, err := json.Marshal(m); err == nil {
 		t.Attr("measurement", string(b))
 	}
-	msg := fmt.Sprintf("%s: %s = %s %s", m.DUT, m.Name, strconv.FormatFloat(m.Value, 'g', 6, 64), m.Unit)
+	name := m.Name
 	if m.Phase != "" {
-		msg = fmt.Sprintf("%s: %s/%s = %s %s", m.DUT, m.Phase, m.Name, strconv.FormatFloat(m.Value, 'g', 6, 64), m.Unit)
+		name = m.Phase + "/" + m.Name
 	}
+	msg := fmt.Sprintf("%s: %s = %s %s", m.DUT, name, strconv.FormatFloat(m.Value, 'g', 6, 64), m.Unit)
 	switch {
 	case m.Outcome == harness.OutcomeFail && action != harness.RecordOnly:
 		msg += " outside its limits " + m.Limit
-		if d != nil && d.inPhase() {
-			d.pend(msg) // reported when the phase ends, unless a retry passes
+		if inPhase {
+			d.pending = append(d.pending, msg) // reported when the phase ends, unless a retry passes
 			return
 		}
 		if d != nil {
@@ -359,24 +364,6 @@ type DUT struct {
 
 // T is the DUT's subtest.
 func (d *DUT) T() *testing.T { return d.t }
-
-func (d *DUT) current() *testing.T {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.cur
-}
-
-func (d *DUT) inPhase() bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.phase
-}
-
-func (d *DUT) pend(msg string) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.pending = append(d.pending, msg)
-}
 
 // Phase runs fn as a phase of the harness (recorded, with its retries and
 // timeout) and as the subtest t.Run(name), so go test -run can select it:
