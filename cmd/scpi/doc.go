@@ -2,6 +2,7 @@
 //
 //	scpi query [flags] RESOURCE COMMAND...   send each command, print each reply
 //	scpi write [flags] RESOURCE COMMAND...   send each command, expect no reply
+//	scpi shell [flags] RESOURCE              an interactive session
 //
 // RESOURCE is a VISA resource string, e.g. TCPIP0::192.0.2.5::5025::SOCKET.
 //
@@ -12,6 +13,13 @@
 //	--check       read the error queue afterwards; exit 5 if it held errors
 //	--block FILE  (query) the reply is a binary block: write its payload to
 //	              FILE ("-" for standard output) instead of printing it
+//
+// The shell edits lines and recalls earlier ones (up arrow) across runs,
+// from $XDG_STATE_HOME/scpikit/shell_history. A line with a ? outside
+// quotes is a query and its reply is printed (a binary block as a summary,
+// which :save FILE writes out); other lines are sent as commands. :timeout D,
+// :trace on|off, :read, :errors, :clear, :help and :quit are the shell's
+// own; with stdin not a terminal it runs the lines piped in, as a script.
 //
 // Exit status: 0 success, 1 other failure, 2 usage error, 3 the resource
 // could not be opened, 4 timeout, 5 the instrument reported errors.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/scpikit/scpikit/scpi"
+	_ "github.com/scpikit/scpikit/sim" // SIM::<model>::INSTR resources and SCPIKIT_SIM=bench.yaml
 )
 
 // Exit statuses, for scripts.
@@ -29,7 +30,12 @@ const (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	var code int
+	if len(os.Args) > 1 && os.Args[1] == "shell" {
+		code = runShell(ctx, os.Args[2:], os.Stdin, os.Stdout, os.Stderr)
+	} else {
+		code = run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	}
 	stop()
 	os.Exit(code)
 }
@@ -37,6 +43,7 @@ func main() {
 const usage = `usage:
   scpi query [flags] RESOURCE COMMAND...   send each command, print each reply
   scpi write [flags] RESOURCE COMMAND...   send each command, expect no reply
+  scpi shell [flags] RESOURCE              an interactive session (line editing, history)
 
 flags:
   --timeout D   time allowed for each command (default 5s)
@@ -56,6 +63,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	verb := args[0]
+	if verb == "shell" {
+		return runShell(ctx, args[1:], nil, stdout, stderr)
+	}
 	if verb != "query" && verb != "write" {
 		fmt.Fprintf(stderr, "scpi: unknown command %q\n\n%s", verb, usage)
 		return exitUsage

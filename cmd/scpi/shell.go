@@ -1,0 +1,359 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/scpikit/scpikit/scpi"
+	"golang.org/x/term"
+)
+
+const shellHelp = `Type SCPI: a line with a ? outside quotes is a query and its reply is shown;
+any other line is sent as a command. Shell commands:
+  :timeout D      time allowed for each line (now %v)
+  :trace on|off   show the bytes sent and received
+  :read           read a reply to a command that had no ?
+  :errors         read the instrument's error queue
+  :clear          device clear (when the link has one)
+  :save FILE      write the last binary block's payload to FILE
+  :help           this text
+  :quit           leave (or Ctrl-D)
+`
+
+// lineReader is where the shell's lines come from: a terminal with line
+// editing and history, or any reader (a script piped in).
+type lineReader interface {
+	ReadLine() (string, error)
+}
+
+// scanLines reads lines from a plain reader.
+type scanLines struct{ sc *bufio.Scanner }
+
+func (r scanLines) ReadLine() (string, error) {
+	if r.sc.Scan() {
+		return r.sc.Text(), nil
+	}
+	if err := r.sc.Err(); err != nil {
+		return "", err
+	}
+	return "", io.EOF
+}
+
+// fileHistory is the terminal's history, kept in a file so that the next
+// shell recalls this one's lines (up arrow), as bash and python do.
+type fileHistory struct {
+	path  string
+	lines []string // oldest first
+}
+
+const historyMax = 1000
+
+func loadHistory(path string) *fileHistory {
+	h := &fileHistory{path: path}
+	if b, err := os.ReadFile(path); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if l != "" {
+				h.lines = append(h.lines, l)
+			}
+		}
+		if len(h.lines) > historyMax {
+			h.lines = h.lines[len(h.lines)-historyMax:]
+		}
+	}
+	return h
+}
+
+// Add records a line, skipping repeats of the last one; a history file
+// that cannot be written costs the history, not the session.
+func (h *fileHistory) Add(l string) {
+	if l == "" || (len(h.lines) > 0 && h.lines[len(h.lines)-1] == l) {
+		return
+	}
+	h.lines = append(h.lines, l)
+	if len(h.lines) > historyMax {
+		h.lines = h.lines[1:]
+	}
+	if h.path == "" {
+		return
+	}
+	if f, err := os.OpenFile(h.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600); err == nil {
+		fmt.Fprintln(f, l)
+		f.Close()
+	}
+}
+
+func (h *fileHistory) Len() int { return len(h.lines) }
+
+func (h *fileHistory) At(i int) string { return h.lines[len(h.lines)-1-i] }
+
+// historyPath is $XDG_STATE_HOME/scpikit/shell_history, or under
+// ~/.local/state; "" when neither is known.
+func historyPath() string {
+	dir := os.Getenv("XDG_STATE_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return ""
+		}
+		dir = filepath.Join(home, ".local", "state")
+	}
+	dir = filepath.Join(dir, "scpikit")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "shell_history")
+}
+
+// gateWriter passes the trace on only while it is switched on.
+type gateWriter struct {
+	on *atomic.Bool
+	w  io.Writer
+}
+
+func (g gateWriter) Write(p []byte) (int, error) {
+	if g.on.Load() {
+		return g.w.Write(p)
+	}
+	return len(p), nil
+}
+
+// shell is one interactive session.
+type shell struct {
+	s         *scpi.Session
+	out       io.Writer
+	timeout   time.Duration
+	trace     *atomic.Bool
+	lastBlock []byte
+}
+
+// runShell parses the shell's flags, opens the session and runs lines
+// from stdin: through a terminal with line editing and history when stdin
+// is one, line by line otherwise.
+func runShell(ctx context.Context, args []string, stdin *os.File, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("scpi shell", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	timeout := fs.Duration("timeout", 5*time.Second, "")
+	trace := fs.Bool("trace", false, "")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 1 || *timeout <= 0 {
+		if err == nil {
+			err = errors.New("want one resource and a positive --timeout")
+		}
+		fmt.Fprintf(stderr, "scpi shell: %v\n\n%s", err, usage)
+		return exitUsage
+	}
+	sh, code := openShell(ctx, fs.Arg(0), *timeout, *trace, stdout, stderr)
+	if sh == nil {
+		return code
+	}
+	defer sh.s.Close()
+	if stdin == nil {
+		stdin = os.Stdin
+	}
+	if !term.IsTerminal(int(stdin.Fd())) {
+		return sh.run(ctx, scanLines{bufio.NewScanner(stdin)}, nil)
+	}
+	fd := int(stdin.Fd())
+	t := term.NewTerminal(struct {
+		io.Reader
+		io.Writer
+	}{stdin, stdout}, "scpi> ")
+	t.History = loadHistory(historyPath())
+	if w, h, err := term.GetSize(fd); err == nil && w > 0 && h > 0 { // a pty with no size set says 0
+		t.SetSize(w, h)
+	}
+	fmt.Fprintf(stdout, "%s: type :help for help, Ctrl-D to leave\n", sh.s.Resource())
+	// Raw mode only while a line is edited: during an exchange Ctrl-C is a
+	// signal again, and interrupts it.
+	return sh.run(ctx, t, func(read func() (string, error)) (string, error) {
+		old, err := term.MakeRaw(fd)
+		if err != nil {
+			return "", err
+		}
+		defer term.Restore(fd, old)
+		return read()
+	})
+}
+
+func openShell(ctx context.Context, resource string, timeout time.Duration, trace bool, stdout, stderr io.Writer) (*shell, int) {
+	on := new(atomic.Bool)
+	on.Store(trace)
+	logger := zerolog.New(gateWriter{on: on, w: traceWriter{stderr}}).Level(zerolog.DebugLevel)
+	openCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	s, err := scpi.Open(openCtx, resource, scpi.WithTimeout(timeout), scpi.WithLogger(logger))
+	if err != nil {
+		fmt.Fprintf(stderr, "scpi: %v\n", err)
+		return nil, exitOpen
+	}
+	return &shell{s: s, out: stdout, timeout: timeout, trace: on}, exitOK
+}
+
+// run reads and runs lines until :quit, the end of input or ctx ends.
+// wrap, when set, surrounds each read (the terminal's raw mode).
+func (sh *shell) run(ctx context.Context, in lineReader, wrap func(func() (string, error)) (string, error)) int {
+	for {
+		var line string
+		var err error
+		if wrap != nil {
+			line, err = wrap(in.ReadLine)
+		} else {
+			line, err = in.ReadLine()
+		}
+		if errors.Is(err, io.EOF) {
+			return exitOK
+		}
+		if err != nil {
+			fmt.Fprintf(sh.out, "scpi shell: %v\n", err)
+			return exitFailure
+		}
+		if ctx.Err() != nil {
+			return exitFailure
+		}
+		line = strings.TrimSpace(line)
+		switch {
+		case line == "":
+		case strings.HasPrefix(line, ":"):
+			if sh.meta(ctx, line) {
+				return exitOK
+			}
+		default:
+			sh.exchange(ctx, line)
+		}
+		if ctx.Err() != nil { // Ctrl-C during an exchange: leave
+			fmt.Fprintln(sh.out, "interrupted")
+			return exitFailure
+		}
+	}
+}
+
+// isQuery reports whether line holds a ? outside quoted strings.
+func isQuery(line string) bool {
+	var quote rune
+	for _, r := range line {
+		switch {
+		case quote != 0:
+			if r == quote {
+				quote = 0
+			}
+		case r == '"' || r == '\'':
+			quote = r
+		case r == '?':
+			return true
+		}
+	}
+	return false
+}
+
+func (sh *shell) exchange(ctx context.Context, line string) {
+	ctx, cancel := context.WithTimeout(ctx, sh.timeout)
+	defer cancel()
+	if !isQuery(line) {
+		if err := sh.s.Write(ctx, line); err != nil {
+			fmt.Fprintf(sh.out, "error: %v\n", err)
+		}
+		return
+	}
+	reply, err := sh.s.Query(ctx, line)
+	if err != nil {
+		fmt.Fprintf(sh.out, "error: %v\n", err)
+		return
+	}
+	sh.show(reply)
+}
+
+// show prints a reply: a binary block as a summary (it is kept for :save),
+// anything else as it came.
+func (sh *shell) show(reply string) {
+	if strings.HasPrefix(reply, "#") {
+		if data, rest, err := scpi.ParseBlock([]byte(reply)); err == nil && len(rest) == 0 {
+			sh.lastBlock = data
+			n := min(len(data), 16)
+			more := ""
+			if len(data) > n {
+				more = " ..."
+			}
+			fmt.Fprintf(sh.out, "<block: %d bytes: %s%s> (:save FILE writes it)\n", len(data), hex.EncodeToString(data[:n]), more)
+			return
+		}
+	}
+	fmt.Fprintln(sh.out, reply)
+}
+
+// meta runs a shell command; it reports whether the shell should end.
+func (sh *shell) meta(ctx context.Context, line string) (quit bool) {
+	cmd, arg, _ := strings.Cut(line, " ")
+	arg = strings.TrimSpace(arg)
+	ctx, cancel := context.WithTimeout(ctx, sh.timeout)
+	defer cancel()
+	switch strings.ToLower(cmd) {
+	case ":quit", ":exit", ":q":
+		return true
+	case ":help", ":h", ":?":
+		fmt.Fprintf(sh.out, shellHelp, sh.timeout)
+	case ":timeout":
+		d, err := time.ParseDuration(arg)
+		if err != nil || d <= 0 {
+			fmt.Fprintf(sh.out, "error: :timeout wants a positive duration such as 5s, not %q\n", arg)
+			return false
+		}
+		sh.timeout = d
+		fmt.Fprintf(sh.out, "timeout %v\n", d)
+	case ":trace":
+		switch strings.ToLower(arg) {
+		case "on":
+			sh.trace.Store(true)
+		case "off":
+			sh.trace.Store(false)
+		default:
+			fmt.Fprintf(sh.out, "error: :trace on or :trace off, not %q\n", arg)
+		}
+	case ":read":
+		reply, err := sh.s.Read(ctx)
+		if err != nil {
+			fmt.Fprintf(sh.out, "error: %v\n", err)
+			return false
+		}
+		sh.show(reply)
+	case ":errors":
+		errs, err := sh.s.Errors(ctx)
+		for _, e := range errs {
+			fmt.Fprintln(sh.out, e.Error())
+		}
+		if err != nil {
+			fmt.Fprintf(sh.out, "error: %v\n", err)
+		} else if len(errs) == 0 {
+			fmt.Fprintln(sh.out, "no errors")
+		}
+	case ":clear":
+		if err := sh.s.DeviceClear(ctx); err != nil {
+			fmt.Fprintf(sh.out, "error: %v\n", err)
+		}
+	case ":save":
+		switch {
+		case arg == "":
+			fmt.Fprintln(sh.out, "error: :save FILE")
+		case sh.lastBlock == nil:
+			fmt.Fprintln(sh.out, "error: no binary block received yet")
+		default:
+			if err := os.WriteFile(arg, sh.lastBlock, 0o644); err != nil {
+				fmt.Fprintf(sh.out, "error: %v\n", err)
+			} else {
+				fmt.Fprintf(sh.out, "%d bytes written to %s\n", len(sh.lastBlock), arg)
+			}
+		}
+	default:
+		fmt.Fprintf(sh.out, "error: unknown shell command %s (:help lists them)\n", cmd)
+	}
+	return false
+}
