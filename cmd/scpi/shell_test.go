@@ -152,3 +152,22 @@ func TestShellTerminalHistory(t *testing.T) {
 		t.Errorf("history file: %q (a repeated line is kept once)", b)
 	}
 }
+
+// isQuery never sees a ? that is not there, and a ? outside any quote
+// (here: before the first quote) always makes a query.
+func FuzzIsQuery(f *testing.F) {
+	for _, s := range []string{"*IDN?", `DISP:TEXT "a?"`, `X 'b?';Y?`, `"unterminated ?`, ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		q := isQuery(s)
+		if q && !strings.Contains(s, "?") {
+			t.Fatalf("isQuery(%q) without a ?", s)
+		}
+		before, _, _ := strings.Cut(s, `"`)
+		before, _, _ = strings.Cut(before, "'")
+		if strings.Contains(before, "?") && !q {
+			t.Fatalf("isQuery(%q) = false with a ? outside quotes", s)
+		}
+	})
+}
