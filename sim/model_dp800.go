@@ -88,14 +88,6 @@ func (d *dp800) source(c *Call) (int, error) {
 	return d.selected, nil
 }
 
-func (d *dp800) spec(ch int, voltage bool) Number {
-	r := d.outs[ch].Range()
-	if voltage {
-		return Number{Unit: "V", Min: r.MinV, Max: r.MaxV}
-	}
-	return Number{Unit: "A", Min: 0, Max: r.MaxI, Default: r.MaxI}
-}
-
 // onOff reads an optional channel then ON|OFF: ":OUTP CH1,ON", ":OUTP ON".
 func (d *dp800) onOff(c *Call) (ch int, on bool, err error) {
 	if err := c.Params(1, 2); err != nil {
@@ -124,16 +116,9 @@ func dp800Commands() *Commands[*dp800] {
 		if err != nil {
 			return err
 		}
-		var v, i float64
-		if c.NumParams() > 1 {
-			if v, err = c.Number(1, d.spec(ch, true)); err != nil {
-				return err
-			}
-		}
-		if c.NumParams() > 2 {
-			if i, err = c.Number(2, d.spec(ch, false)); err != nil {
-				return err
-			}
+		v, i, err := applyLevels(c, d.outs[ch])
+		if err != nil {
+			return err
 		}
 		d.selected = ch
 		if c.NumParams() > 1 {
@@ -173,7 +158,7 @@ func dp800Commands() *Commands[*dp800] {
 			if err != nil {
 				return err
 			}
-			x, err := c.Number(0, d.spec(ch, voltage))
+			x, err := c.Number(0, d.outs[ch].levelSpec(voltage))
 			if err != nil {
 				return err
 			}

@@ -87,6 +87,28 @@ func (d *e36300) channels(c *Call, i int) ([]int, error) {
 	return out, nil
 }
 
+// boolPerChannel handles a "<command> ON|OFF[,(@list)]" setting: set is
+// applied to each listed output (the selected one when there is no list).
+func boolPerChannel(set func(o *Output, on bool)) func(d *e36300, c *Call) error {
+	return func(d *e36300, c *Call) error {
+		if err := c.Params(1, 2); err != nil {
+			return err
+		}
+		on, err := c.Bool(0)
+		if err != nil {
+			return err
+		}
+		chans, err := d.channels(c, 1)
+		if err != nil {
+			return err
+		}
+		for _, ch := range chans {
+			set(d.outs[ch], on)
+		}
+		return nil
+	}
+}
+
 // level handles VOLTage and CURRent: a value (or MIN/MAX/DEF) then an
 // optional channel list, each channel range-checked.
 func (d *e36300) level(c *Call, voltage bool) error {
@@ -165,23 +187,7 @@ func e36300Commands() *Commands[*e36300] {
 	cmds.Handle("[SOURce:]VOLTage[:LEVel][:IMMediate][:AMPLitude]?", func(d *e36300, c *Call) error { return d.levelQuery(c, true) })
 	cmds.Handle("[SOURce:]CURRent[:LEVel][:IMMediate][:AMPLitude]", func(d *e36300, c *Call) error { return d.level(c, false) })
 	cmds.Handle("[SOURce:]CURRent[:LEVel][:IMMediate][:AMPLitude]?", func(d *e36300, c *Call) error { return d.levelQuery(c, false) })
-	cmds.Handle("OUTPut[:STATe]", func(d *e36300, c *Call) error {
-		if err := c.Params(1, 2); err != nil {
-			return err
-		}
-		on, err := c.Bool(0)
-		if err != nil {
-			return err
-		}
-		chans, err := d.channels(c, 1)
-		if err != nil {
-			return err
-		}
-		for _, ch := range chans {
-			d.outs[ch].SetOn(on)
-		}
-		return nil
-	})
+	cmds.Handle("OUTPut[:STATe]", boolPerChannel((*Output).SetOn))
 	cmds.Handle("OUTPut[:STATe]?", func(d *e36300, c *Call) error {
 		chans, err := d.channels(c, 0)
 		for _, ch := range chans {
@@ -240,20 +246,7 @@ func e36300Commands() *Commands[*e36300] {
 		}
 		return err
 	})
-	cmds.Handle("[SOURce:]CURRent:PROTection:STATe", func(d *e36300, c *Call) error {
-		if err := c.Params(1, 2); err != nil {
-			return err
-		}
-		on, err := c.Bool(0)
-		if err != nil {
-			return err
-		}
-		chans, err := d.channels(c, 1)
-		for _, ch := range chans {
-			d.outs[ch].SetOCP(on)
-		}
-		return err
-	})
+	cmds.Handle("[SOURce:]CURRent:PROTection:STATe", boolPerChannel((*Output).SetOCP))
 	cmds.Handle("[SOURce:]CURRent:PROTection:STATe?", func(d *e36300, c *Call) error {
 		chans, err := d.channels(c, 0)
 		for _, ch := range chans {

@@ -60,14 +60,6 @@ func (d *e3631a) output(c *Call, i int) (int, error) {
 	return c.Choice(i, e3631aNames...)
 }
 
-func (d *e3631a) spec(ch int, voltage bool) Number {
-	r := d.outs[ch].Range()
-	if voltage {
-		return Number{Unit: "V", Min: r.MinV, Max: r.MaxV}
-	}
-	return Number{Unit: "A", Min: 0, Max: r.MaxI, Default: r.MaxI}
-}
-
 func (d *e3631a) setVoltage(ch int, v float64) {
 	d.outs[ch].SetVoltage(v)
 	if d.tracking && ch > 0 {
@@ -83,7 +75,7 @@ func e3631aCommands() *Commands[*e3631a] {
 			name = "VOLTage"
 		}
 		cmds.Handle("[SOURce:]"+name+"[:LEVel][:IMMediate][:AMPLitude]", func(d *e3631a, c *Call) error {
-			x, err := c.Number(0, d.spec(d.selected, voltage))
+			x, err := c.Number(0, d.outs[d.selected].levelSpec(voltage))
 			if err != nil {
 				return err
 			}
@@ -95,7 +87,7 @@ func e3631aCommands() *Commands[*e3631a] {
 			return nil
 		})
 		cmds.Handle("[SOURce:]"+name+"[:LEVel][:IMMediate][:AMPLitude]?", func(d *e3631a, c *Call) error {
-			spec := d.spec(d.selected, voltage)
+			spec := d.outs[d.selected].levelSpec(voltage)
 			if c.NumParams() > 0 {
 				k, err := c.Choice(0, "MINimum", "MAXimum")
 				if err != nil {
@@ -121,16 +113,9 @@ func e3631aCommands() *Commands[*e3631a] {
 		if err != nil {
 			return err
 		}
-		var v, i float64
-		if c.NumParams() > 1 {
-			if v, err = c.Number(1, d.spec(ch, true)); err != nil {
-				return err
-			}
-		}
-		if c.NumParams() > 2 {
-			if i, err = c.Number(2, d.spec(ch, false)); err != nil {
-				return err
-			}
+		v, i, err := applyLevels(c, d.outs[ch])
+		if err != nil {
+			return err
 		}
 		if c.NumParams() > 1 {
 			d.setVoltage(ch, v)

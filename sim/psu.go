@@ -112,6 +112,32 @@ func (o *Output) SetNoise(relative float64, seed uint64) {
 	o.random = rand.New(rand.NewPCG(seed, seed+1))
 }
 
+// levelSpec is what a voltage or current setting of the output accepts:
+// its range, and DEF as the full rated current.
+func (o *Output) levelSpec(voltage bool) Number {
+	r := o.Range()
+	if voltage {
+		return Number{Unit: "V", Min: r.MinV, Max: r.MaxV}
+	}
+	return Number{Unit: "A", Min: 0, Max: r.MaxI, Default: r.MaxI}
+}
+
+// applyLevels reads APPLy's optional voltage and current (parameters 1
+// and 2) for o, both checked before the caller changes anything.
+func applyLevels(c *Call, o *Output) (v, i float64, err error) {
+	if c.NumParams() > 1 {
+		if v, err = c.Number(1, o.levelSpec(true)); err != nil {
+			return 0, 0, err
+		}
+	}
+	if c.NumParams() > 2 {
+		if i, err = c.Number(2, o.levelSpec(false)); err != nil {
+			return 0, 0, err
+		}
+	}
+	return v, i, nil
+}
+
 // Settings returns the programmed voltage and current limit.
 func (o *Output) Settings() (v, i float64) {
 	o.mu.Lock()
