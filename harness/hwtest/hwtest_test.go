@@ -137,6 +137,25 @@ func (s *station) run(t *testing.T, scenario string, args ...string) (string, in
 	return string(out), code
 }
 
+// runFailing runs the inner test, which must fail (exit 1), and returns
+// its output.
+func (s *station) runFailing(t *testing.T, scenario string, args ...string) string {
+	t.Helper()
+	out, code := s.run(t, scenario, args...)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", code, out)
+	}
+	return out
+}
+
+// requireOff checks that both outputs ended off.
+func (s *station) requireOff(t *testing.T, after string) {
+	t.Helper()
+	if got := s.outputs(t); got != "OFF;OFF" {
+		t.Errorf("outputs after %s: %s", after, got)
+	}
+}
+
 func mustContain(t *testing.T, out string, want ...string) {
 	t.Helper()
 	for _, w := range want {
@@ -156,9 +175,7 @@ func TestPass(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	mustContain(t, string(out), "--- PASS: TestBench/dut-1/current", "--- PASS: TestBench/dut-2/current", "hwtest: reports:")
-	if got := s.outputs(t); got != "OFF;OFF" {
-		t.Errorf("outputs after the test: %s", got)
-	}
+	s.requireOff(t, "the test")
 	var kinds []string
 	for _, ext := range []string{"*.json", "*.xml", "*.html"} {
 		m, _ := filepath.Glob(filepath.Join(reports, ext))
@@ -186,32 +203,22 @@ func TestPass(t *testing.T) {
 // DUT, the value, the unit and the limits; the other DUT passes.
 func TestLimitFailure(t *testing.T) {
 	s := newStation(t)
-	out, code := s.run(t, "limit")
-	if code != 1 {
-		t.Fatalf("exit %d, want 1:\n%s", code, out)
-	}
+	out := s.runFailing(t, "limit")
 	mustContain(t, out, "dut-2: current/current = 0.5 A outside its limits [0.6, 0.8]",
 		"--- FAIL: TestBench/dut-2/current", "--- PASS: TestBench/dut-1/current")
-	if got := s.outputs(t); got != "OFF;OFF" {
-		t.Errorf("outputs after the test: %s", got)
-	}
+	s.requireOff(t, "the test")
 }
 
 // go test -failfast: the first failing DUT stops the run, so a DUT that
 // would otherwise run on (here, until the -timeout) ends at once.
 func TestFailFast(t *testing.T) {
 	s := newStation(t)
-	out, code := s.run(t, "failfast", "-test.failfast", "-test.timeout=2m")
-	if code != 1 {
-		t.Fatalf("exit %d, want 1:\n%s", code, out)
-	}
+	out := s.runFailing(t, "failfast", "-test.failfast", "-test.timeout=2m")
 	mustContain(t, out, "hwtest: -failfast: TestBench/dut-2 failed", "--- FAIL: TestBench/dut-2/current")
 	if strings.Contains(out, "-timeout margin") {
 		t.Errorf("dut-1 ran on to the timeout:\n%s", out)
 	}
-	if got := s.outputs(t); got != "OFF;OFF" {
-		t.Errorf("outputs after the test: %s", got)
-	}
+	s.requireOff(t, "the test")
 }
 
 // go test -json carries every measurement as an attr event of the subtest
@@ -269,42 +276,27 @@ func TestRunSelects(t *testing.T) {
 // the other DUT passes, and every output ends off.
 func TestFault(t *testing.T) {
 	s := newStation(t)
-	out, code := s.run(t, "fault")
-	if code != 1 {
-		t.Fatalf("exit %d, want 1:\n%s", code, out)
-	}
+	out := s.runFailing(t, "fault")
 	mustContain(t, out, "DUT dut-2 stopped", "DUT reports overtemperature", "--- FAIL: TestBench/dut-2 ", "--- PASS: TestBench/dut-1 ")
-	if got := s.outputs(t); got != "OFF;OFF" {
-		t.Errorf("outputs after the test: %s", got)
-	}
+	s.requireOff(t, "the test")
 }
 
 // A panic in a DUT's test fails it, and does not kill the binary before
 // the safe state.
 func TestPanic(t *testing.T) {
 	s := newStation(t)
-	out, code := s.run(t, "panic")
-	if code != 1 {
-		t.Fatalf("exit %d, want 1:\n%s", code, out)
-	}
+	out := s.runFailing(t, "panic")
 	mustContain(t, out, "panic in DUT dut-2: the fixture fell over", "--- PASS: TestBench/dut-1 ")
-	if got := s.outputs(t); got != "OFF;OFF" {
-		t.Errorf("outputs after the test: %s", got)
-	}
+	s.requireOff(t, "the test")
 }
 
 // A panic in setup, with an output already on, is a fault of the run: the
 // test fails with it and the output goes off.
 func TestSetupPanic(t *testing.T) {
 	s := newStation(t)
-	out, code := s.run(t, "setup-panic")
-	if code != 1 {
-		t.Fatalf("exit %d, want 1:\n%s", code, out)
-	}
+	out := s.runFailing(t, "setup-panic")
 	mustContain(t, out, "panic: the station file is wrong", "--- FAIL: TestBench ")
-	if got := s.outputs(t); got != "OFF;OFF" {
-		t.Errorf("outputs after the test: %s", got)
-	}
+	s.requireOff(t, "the test")
 }
 
 // -count runs the whole test again, DUT subtests and safe state included.
@@ -319,26 +311,19 @@ func TestCount(t *testing.T) {
 			t.Errorf("%s passed %d times, want 3:\n%s", dut, n, out)
 		}
 	}
-	if got := s.outputs(t); got != "OFF;OFF" {
-		t.Errorf("outputs after the test: %s", got)
-	}
+	s.requireOff(t, "the test")
 }
 
 // A test that would outlast go test -timeout stops ahead of it, so the
 // safe state runs before the testing package kills the binary.
 func TestTimeout(t *testing.T) {
 	s := newStation(t)
-	out, code := s.run(t, "hang", "-test.timeout=6s")
-	if code != 1 {
-		t.Fatalf("exit %d, want 1:\n%s", code, out)
-	}
+	out := s.runFailing(t, "hang", "-test.timeout=6s")
 	mustContain(t, out, "stopped at the go test -timeout margin")
 	if strings.Contains(out, "panic: test timed out") {
 		t.Errorf("the binary was killed by its timeout:\n%s", out)
 	}
-	if got := s.outputs(t); got != "OFF;OFF" {
-		t.Errorf("outputs after the test: %s", got)
-	}
+	s.requireOff(t, "the test")
 }
 
 // Ctrl-C stops the run; the outputs still go off. Twice: to the test
@@ -375,9 +360,7 @@ func TestSIGINT(t *testing.T) {
 				t.Fatalf("the interrupted test passed:\n%s", out.String())
 			}
 			mustContain(t, out.String(), "interrupt received")
-			if got := s.outputs(t); got != "OFF;OFF" {
-				t.Errorf("outputs after SIGINT: %s", got)
-			}
+			s.requireOff(t, "SIGINT")
 		})
 	}
 }
