@@ -20,7 +20,11 @@ const shortReply = "+1.23456789E+00"
 // replyServer answers every line with reply. It allocates nothing per
 // query, so the allocations a benchmark reports are the client's.
 func replyServer(b *testing.B, reply string) *testserver.Server {
-	resp := []byte(reply + "\n")
+	return fixedServer(b, []byte(reply+"\n"))
+}
+
+// fixedServer answers every line with the same bytes, resp.
+func fixedServer(b *testing.B, resp []byte) *testserver.Server {
 	return testserver.Start(b, func(c net.Conn) {
 		r := bufio.NewReader(c)
 		for {
@@ -120,17 +124,7 @@ func blockServer(b *testing.B, n int) *testserver.Server {
 	resp := scpi.AppendBlockHeader(nil, n)
 	resp = append(resp, make([]byte, n)...)
 	resp = append(resp, '\n')
-	return testserver.Start(b, func(c net.Conn) {
-		r := bufio.NewReader(c)
-		for {
-			if _, err := r.ReadSlice('\n'); err != nil {
-				return
-			}
-			if _, err := c.Write(resp); err != nil {
-				return
-			}
-		}
-	})
+	return fixedServer(b, resp)
 }
 
 // BenchmarkBlock64MiB compares reading a 64 MiB block through the Session
