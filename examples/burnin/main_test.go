@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -135,7 +136,7 @@ func TestSIGINTLeavesOutputsOff(t *testing.T) {
 	run.Process.Signal(syscall.SIGINT) // a second Ctrl-C must not skip the safe state
 	err := run.Wait()
 	var ee *exec.ExitError
-	if err == nil || !errorsAs(err, &ee) || ee.ExitCode() != 130 {
+	if err == nil || !errors.As(err, &ee) || ee.ExitCode() != 130 {
 		t.Fatalf("burnin exit: %v", err)
 	}
 	if got := outputs(); got != "OFF;OFF 0,0" {
@@ -145,10 +146,4 @@ func TestSIGINTLeavesOutputsOff(t *testing.T) {
 	if len(reports) != 1 {
 		t.Fatalf("reports: %v", reports)
 	}
-}
-
-func errorsAs(err error, target **exec.ExitError) bool {
-	e, ok := err.(*exec.ExitError)
-	*target = e
-	return ok
 }
