@@ -15,6 +15,7 @@ import (
 	"github.com/scpikit/scpikit/transport"
 	_ "github.com/scpikit/scpikit/transport/serial" // the serial link, for Open
 	_ "github.com/scpikit/scpikit/transport/socket" // the raw socket link, for Open
+	_ "github.com/scpikit/scpikit/transport/vxi11"  // the VXI-11 link, for Open
 )
 
 // Session is a SCPI conversation with one instrument over one link. It is

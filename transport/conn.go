@@ -42,3 +42,21 @@ type StatusByteReader interface {
 type Triggerer interface {
 	Trigger(ctx context.Context) error
 }
+
+// DeviceLocker is a link that takes the instrument's exclusive lock
+// (VXI-11 device_lock, HiSLIP AsyncLock): other controllers' links wait or
+// fail until UnlockDevice. LockDevice waits for the lock as long as ctx
+// allows.
+type DeviceLocker interface {
+	LockDevice(ctx context.Context) error
+	UnlockDevice(ctx context.Context) error
+}
+
+// RemoteLocal is a link that puts the instrument in remote state (front
+// panel locked out) or returns it to local (VXI-11 device_remote and
+// device_local, HiSLIP AsyncRemoteLocalControl, GPIB REN/GTL, USBTMC
+// REN_CONTROL/GOTO_LOCAL).
+type RemoteLocal interface {
+	Remote(ctx context.Context) error
+	Local(ctx context.Context) error
+}

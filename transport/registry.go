@@ -28,6 +28,15 @@ type Options struct {
 	// Serial configures serial links (ASRL resources): line settings and
 	// termination. The zero value is 9600 baud, 8N1, no flow control.
 	Serial SerialOptions
+	// PortmapperPort is where VXI-11 asks for the instrument's core
+	// channel; 0 means the standard 111. Simulated instruments served
+	// without root use another port.
+	PortmapperPort int
+	// GPIBAdapter is the resource of the Prologix GPIB controller that
+	// GPIB resources go through: "TCPIP::192.0.2.9::1234::SOCKET" for a
+	// GPIB-ETHERNET, "ASRL/dev/ttyUSB0::INSTR" for a GPIB-USB. When empty
+	// the SCPIKIT_GPIB_ADAPTER environment variable is used.
+	GPIBAdapter string
 }
 
 // SerialOptions are a serial port's line settings, as VISA's ASRL
@@ -59,6 +68,14 @@ func WithKeepAlive(d time.Duration) Option { return func(o *Options) { o.KeepAli
 
 // WithSerial sets the line settings of serial links.
 func WithSerial(s SerialOptions) Option { return func(o *Options) { o.Serial = s } }
+
+// WithPortmapperPort sets where VXI-11 looks up the core channel; see
+// Options.PortmapperPort.
+func WithPortmapperPort(port int) Option { return func(o *Options) { o.PortmapperPort = port } }
+
+// WithGPIBAdapter names the Prologix controller for GPIB resources; see
+// Options.GPIBAdapter.
+func WithGPIBAdapter(resource string) Option { return func(o *Options) { o.GPIBAdapter = resource } }
 
 // WithIntercept installs a resource interceptor; see Options.Intercept.
 func WithIntercept(f InterceptFunc) Option {

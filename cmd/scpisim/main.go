@@ -105,6 +105,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(io.Discard)
 	listen := fs.String("listen", "127.0.0.1:5025", "")
 	pty := fs.Bool("pty", false, "")
+	vxi11 := fs.Bool("vxi11", false, "")
+	portmapper := fs.String("portmapper", "", "")
 	trace := fs.Bool("trace", false, "")
 	maxConns := fs.Int("max-conns", 0, "")
 	maxLine := fs.Int("max-line", 0, "")
@@ -183,6 +185,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			}
 			closers = append(closers, p)
 			line += " " + p.Resource()
+		}
+		if *vxi11 {
+			pm := net.JoinHostPort(host, "0")
+			if i == 0 && *portmapper != "" {
+				pm = *portmapper
+			}
+			v, err := sim.ServeVXI11(net.JoinHostPort(host, "0"), e.Instrument, sim.VXI11Options{ServerOptions: opts, Portmapper: pm})
+			if err != nil {
+				fmt.Fprintf(stderr, "scpisim: %s: VXI-11: %v\n", e.Name, err)
+				return 1
+			}
+			closers = append(closers, v)
+			line += fmt.Sprintf(" %s portmapper=%d", v.Resource(), v.PortmapperPort())
 		}
 		if len(e.Resources) > 0 {
 			line += " (bench: " + strings.Join(e.Resources, ", ") + ")"

@@ -194,3 +194,79 @@ func TestPyVISAOverPTY(t *testing.T) {
 	runPyVISA(t, python, res)
 	s.stop(t)
 }
+
+// requireTool skips without a command-line tool, unless the environment
+// (CI, through .ci/run) says it must be there.
+func requireTool(t *testing.T, name, pkg string) string {
+	path, err := exec.LookPath(name)
+	if err == nil {
+		return path
+	}
+	msg := name + " is missing (apt-get install -y " + pkg + ")"
+	if os.Getenv("SCPIKIT_REQUIRE_INTEROP") != "" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// requirePort111 skips unless this process may serve the standard
+// portmapper port, which PyVISA-py and lxi-tools always ask: root (CI is)
+// and nothing else on it.
+func requirePort111(t *testing.T) {
+	if os.Geteuid() != 0 {
+		msg := "VXI-11 interop needs the portmapper on port 111, which needs root"
+		if os.Getenv("SCPIKIT_REQUIRE_INTEROP") != "" && os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+}
+
+// vxi11Resource is the VXI-11 resource on an instrument's line.
+func (s *served) vxi11Resource(t *testing.T, i int) string {
+	for _, f := range strings.Fields(s.lines[i]) {
+		if strings.HasSuffix(f, "::inst0::INSTR") {
+			return f
+		}
+	}
+	t.Fatalf("no VXI-11 resource in %q", s.lines[i])
+	return ""
+}
+
+func TestPyVISAOverVXI11(t *testing.T) {
+	python := requirePyVISA(t)
+	requirePort111(t)
+	s := start(t, "--vxi11", "--portmapper", "127.0.0.1:111", "SAMPLE")
+	runPyVISA(t, python, s.vxi11Resource(t, 0))
+	s.stop(t)
+}
+
+// lxi-tools (liblxi, libtirpc) over VXI-11 and the raw socket.
+func TestLXIToolsOverVXI11AndSocket(t *testing.T) {
+	lxi := requireTool(t, "lxi", "lxi-tools")
+	requirePort111(t)
+	s := start(t, "--vxi11", "--portmapper", "127.0.0.1:111", "SAMPLE")
+	socketPort := strings.Split(s.field(0, 2), "::")[2]
+	run := func(args ...string) string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, lxi, args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("lxi %q: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	var got []string
+	got = append(got, run("scpi", "-a", "127.0.0.1", "*IDN?"))
+	run("scpi", "-a", "127.0.0.1", "VOLT 1.25")
+	got = append(got, run("scpi", "-a", "127.0.0.1", "VOLT?"))
+	got = append(got, run("scpi", "-a", "127.0.0.1", "-r", "-p", socketPort, "*IDN?"))
+	got = append(got, run("scpi", "-a", "127.0.0.1", "-r", "-p", socketPort, "VOLT?"))
+	want := []string{"scpikit,SAMPLE,SIM000001,1.0", "1.25", "scpikit,SAMPLE,SIM000001,1.0", "1.25"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("lxi scpi (-want +got):\n%s", diff)
+	}
+	s.stop(t)
+}

@@ -1,0 +1,157 @@
+package sim
+
+import (
+	"sync"
+	"time"
+)
+
+// msgClient is a client of a message-based link (VXI-11, HiSLIP, GPIB):
+// responses wait to be read, reads come in pieces of a requested size,
+// and injected latency delays a response's first piece, once.
+type msgClient struct {
+	mu      sync.Mutex
+	cl      *Client
+	in      *Instrument
+	shaped  bool      // faults were applied to the response waiting
+	readyAt time.Time // when the delayed response may be read
+}
+
+func newMsgClient(in *Instrument, opts ServerOptions) *msgClient {
+	cl := in.NewClient()
+	cl.Buffered = true
+	cl.MaxInput = opts.withDefaults().MaxLine
+	return &msgClient{cl: cl, in: in}
+}
+
+// write takes program message bytes; end marks the end of a message (the
+// link's END indicator), which terminates it like a newline. It returns
+// ErrLinkDropped when a fault drops the link.
+func (m *msgClient) write(data []byte, end bool) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, err := m.cl.Write(data); err != nil {
+		return err
+	}
+	if end && len(data) > 0 && data[len(data)-1] != '\n' {
+		if _, err := m.cl.Write([]byte{'\n'}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readResult is how a piece of response read ended: zero when more of
+// the response waits, else a set of flags.
+type readResult int
+
+const (
+	readEnd     readResult = 1 << iota // the response was read to its end
+	readTerm                           // the term character ended the piece
+	readTimeout                        // nothing to read within the wait
+	readAborted                        // the wait was aborted
+)
+
+// read takes up to max bytes of the waiting response (up to and including
+// term when term >= 0), waiting up to wait for one; stop channels end the
+// wait early. Nothing to read within wait records -420 Query
+// UNTERMINATED, as IEEE 488.2 says of reading with no query sent.
+func (m *msgClient) read(max, term int, wait time.Duration, stop ...<-chan struct{}) ([]byte, readResult) {
+	m.mu.Lock()
+	if len(m.cl.out) > 0 && !m.shaped && m.in.faultsOn.Load() {
+		delay, drop := m.in.shape(m.cl.out)
+		if drop {
+			m.cl.out = m.cl.out[:0]
+		} else {
+			m.shaped, m.readyAt = true, time.Now().Add(delay)
+		}
+	}
+	var until time.Duration
+	switch {
+	case len(m.cl.out) == 0:
+		until = wait
+	case m.shaped && time.Until(m.readyAt) > 0:
+		until = min(time.Until(m.readyAt), wait)
+	}
+	m.mu.Unlock()
+	if until > 0 {
+		if !sleepUnless(until, stop) {
+			return nil, readAborted
+		}
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if len(m.cl.out) == 0 || (m.shaped && time.Until(m.readyAt) > 0) {
+			if len(m.cl.out) == 0 {
+				m.in.PushError(ErrQueryUnterminated)
+			}
+			return nil, readTimeout
+		}
+	} else {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+	}
+	n := min(max, len(m.cl.out))
+	var res readResult
+	if term >= 0 {
+		for i, c := range m.cl.out[:n] {
+			if int(c) == term {
+				n, res = i+1, readTerm
+				break
+			}
+		}
+	}
+	piece := append([]byte(nil), m.cl.out[:n]...)
+	m.cl.out = m.cl.out[n:]
+	if len(m.cl.out) == 0 {
+		m.cl.out = m.cl.out[:0:0]
+		m.shaped = false
+		res |= readEnd
+	}
+	return piece, res
+}
+
+// sleepUnless waits d, or less when a stop channel closes or receives;
+// it reports whether d passed.
+func sleepUnless(d time.Duration, stop []<-chan struct{}) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	var s0, s1, s2 <-chan struct{}
+	if len(stop) > 0 {
+		s0 = stop[0]
+	}
+	if len(stop) > 1 {
+		s1 = stop[1]
+	}
+	if len(stop) > 2 {
+		s2 = stop[2]
+	}
+	select {
+	case <-t.C:
+		return true
+	case <-s0:
+	case <-s1:
+	case <-s2:
+	}
+	return false
+}
+
+// pending reports whether a response waits (the MAV bit).
+func (m *msgClient) statusByte() byte {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.cl.StatusByte()
+}
+
+// clear is a device clear: input and output discarded.
+func (m *msgClient) clear() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.cl.Clear()
+	m.shaped = false
+}
+
+// trigger is a device trigger (GPIB GET): *TRG.
+func (m *msgClient) trigger() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.cl.Execute([]byte("*TRG"))
+}

@@ -1,0 +1,173 @@
+package sim
+
+import (
+	"errors"
+	"net"
+	"time"
+
+	"github.com/scpikit/scpikit/internal/oncrpc"
+)
+
+// rpcHandler serves one call: d is at the arguments, results go to e.
+// A handler whose arguments fail to decode returns GarbageArgs.
+type rpcHandler func(call oncrpc.Call, d *oncrpc.Decoder, e *oncrpc.Encoder) oncrpc.AcceptStat
+
+// maxRPCRecord bounds a call record: a device_write of the largest
+// maxRecvSize we advertise, plus headers.
+const maxRPCRecord = 8<<20 + 4096
+
+// serveRPCConn answers calls on one TCP connection until it fails.
+func serveRPCConn(c net.Conn, idle time.Duration, vers uint32, handle rpcHandler) {
+	var buf []byte
+	for {
+		if idle > 0 {
+			c.SetReadDeadline(time.Now().Add(idle))
+		}
+		rec, err := oncrpc.ReadRecord(c, buf, maxRPCRecord)
+		if err != nil {
+			return
+		}
+		buf = rec[:0]
+		reply, ok := answerRPC(rec, vers, handle)
+		if !ok {
+			return // not a call: the peer is not speaking ONC RPC
+		}
+		if _, err := c.Write(oncrpc.AppendRecordMark(reply)); err != nil {
+			return
+		}
+	}
+}
+
+// answerRPC decodes one call and returns its reply with 4 bytes reserved
+// in front for the record mark. vers is the one version of the program
+// served, told to callers of another.
+func answerRPC(rec []byte, vers uint32, handle rpcHandler) ([]byte, bool) {
+	d := oncrpc.NewDecoder(rec)
+	call, err := oncrpc.DecodeCall(d)
+	if err != nil {
+		return nil, false
+	}
+	e := oncrpc.Encoder{B: make([]byte, 4, 128)}
+	if call.RPCVers != 2 {
+		oncrpc.AppendRPCMismatch(&e, call.XID)
+		return e.B, true
+	}
+	var results oncrpc.Encoder
+	stat := handle(call, d, &results)
+	if stat == oncrpc.Success && d.Done() != nil {
+		stat = oncrpc.GarbageArgs
+	}
+	oncrpc.AppendAcceptedReply(&e, call.XID, stat)
+	switch stat {
+	case oncrpc.Success:
+		e.B = append(e.B, results.B...)
+	case oncrpc.ProgMismatch:
+		e.Uint32(vers)
+		e.Uint32(vers)
+	}
+	return e.B, true
+}
+
+// Portmapper answers portmapper (RFC 1833 v2) calls over TCP and UDP on
+// one port, for the programs a simulated server registers: VXI-11
+// clients (PyVISA, lxi-tools, ours) ask it where the core channel is, and
+// discovery broadcasts GETPORT to it over UDP.
+type Portmapper struct {
+	tcp  net.Listener
+	udp  net.PacketConn
+	maps []oncrpc.Mapping
+	done chan struct{}
+	wg   waitGroup
+}
+
+// ServePortmapper listens on addr over TCP and UDP ("127.0.0.1:0" when
+// empty; "127.0.0.1:111" for clients that only ask the standard port,
+// which needs root) and answers for maps.
+func ServePortmapper(addr string, maps ...oncrpc.Mapping) (*Portmapper, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	tcp, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	udp, err := net.ListenPacket("udp", tcp.Addr().String())
+	if err != nil {
+		tcp.Close()
+		return nil, err
+	}
+	p := &Portmapper{tcp: tcp, udp: udp, maps: maps, done: make(chan struct{})}
+	p.wg.goTrack(p.acceptTCP)
+	p.wg.goTrack(p.serveUDP)
+	return p, nil
+}
+
+// Port is the portmapper's port.
+func (p *Portmapper) Port() int { return p.tcp.Addr().(*net.TCPAddr).Port }
+
+// Close stops the portmapper and waits for its goroutines.
+func (p *Portmapper) Close() error {
+	select {
+	case <-p.done:
+		return nil
+	default:
+	}
+	close(p.done)
+	err := errors.Join(p.tcp.Close(), p.udp.Close())
+	p.wg.closeAll()
+	p.wg.Wait()
+	return err
+}
+
+func (p *Portmapper) acceptTCP() {
+	for {
+		c, err := p.tcp.Accept()
+		if err != nil {
+			return
+		}
+		p.wg.track(c, func() { serveRPCConn(c, time.Minute, oncrpc.PortmapVers, p.handle) })
+	}
+}
+
+func (p *Portmapper) serveUDP() {
+	buf := make([]byte, 9000)
+	for {
+		n, from, err := p.udp.ReadFrom(buf)
+		if err != nil {
+			return
+		}
+		if reply, ok := answerRPC(buf[:n], oncrpc.PortmapVers, p.handle); ok {
+			p.udp.WriteTo(reply[4:], from)
+		}
+	}
+}
+
+func (p *Portmapper) handle(call oncrpc.Call, d *oncrpc.Decoder, e *oncrpc.Encoder) oncrpc.AcceptStat {
+	if call.Prog != oncrpc.PortmapProg {
+		return oncrpc.ProgUnavail
+	}
+	if call.Vers != oncrpc.PortmapVers {
+		return oncrpc.ProgMismatch
+	}
+	switch call.Proc {
+	case oncrpc.PortmapNull:
+	case oncrpc.PortmapGetPort:
+		want := oncrpc.DecodeMapping(d)
+		var port uint32
+		for _, m := range p.maps {
+			if m.Prog == want.Prog && m.Vers == want.Vers && m.Prot == want.Prot {
+				port = m.Port
+			}
+		}
+		e.Uint32(port)
+	case oncrpc.PortmapDump:
+		for _, m := range p.maps {
+			e.Bool(true)
+			m.Encode(e)
+		}
+		e.Bool(false)
+	default:
+		return oncrpc.ProcUnavail
+	}
+	return oncrpc.Success
+}

@@ -1,0 +1,513 @@
+package vxi11
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/scpikit/scpikit/internal/oncrpc"
+	"github.com/scpikit/scpikit/internal/vxi11wire"
+	"github.com/scpikit/scpikit/transport"
+	"github.com/scpikit/scpikit/transport/socket"
+)
+
+func init() { transport.Register(transport.LinkVXI11, open) }
+
+func open(ctx context.Context, r transport.Resource, o transport.Options) (transport.Conn, error) {
+	return Dial(ctx, r.Host, r.Device, o)
+}
+
+// DeviceError is a VXI-11 Device_ErrorCode the instrument returned.
+type DeviceError struct {
+	Op   string // "create_link", "device_write", ...
+	Code vxi11wire.ErrorCode
+}
+
+func (e *DeviceError) Error() string {
+	return fmt.Sprintf("vxi11: %s: %s (error %d)", e.Op, e.Code, int32(e.Code))
+}
+
+// Is lets a VXI-11 I/O timeout match os.ErrDeadlineExceeded, as every
+// link's timeout does.
+func (e *DeviceError) Is(target error) bool {
+	return target == os.ErrDeadlineExceeded && e.Code == vxi11wire.ErrIOTimeout
+}
+
+// ErrLocked is matched when the device is locked by another link and the
+// lock did not come free in time.
+var ErrLocked = errors.New("vxi11: device locked by another link")
+
+const (
+	maxReply      = vxi11wire.MaxData + 1024
+	readChunk     = 1 << 20         // bytes asked for per device_read
+	noDeadlineIO  = 10_000          // ms per device_read when no deadline is set
+	lockTimeoutMS = 0               // do not wait for another link's lock unless asked
+	abortWait     = 2 * time.Second // bound on sending device_abort
+)
+
+// Conn is an open VXI-11 link. Its methods may be called from several
+// goroutines; calls are sent one at a time.
+type Conn struct {
+	host   string
+	device string
+	core   net.Conn
+	lid    int32
+	// maxRecv is the largest device_write data the instrument accepts.
+	maxRecv   int
+	abortPort int
+
+	mu       sync.Mutex // one call at a time on the core channel
+	xid      uint32
+	owed     []uint32 // xids of calls whose replies a deadline cut off
+	rec      []byte   // record buffer; pending aliases it
+	pending  []byte   // device_read data not yet given to Read
+	broken   error    // set when the core channel lost its framing
+	closed   bool
+	dmu      sync.Mutex
+	deadline time.Time
+}
+
+// Dial opens a link to device ("inst0" when empty) on host, through the
+// portmapper at o.PortmapperPort.
+func Dial(ctx context.Context, host, device string, o transport.Options) (*Conn, error) {
+	if device == "" {
+		device = "inst0"
+	}
+	o = withDefaults(o)
+	ctx, cancel := context.WithTimeout(ctx, o.DialTimeout)
+	defer cancel()
+	pm := o.PortmapperPort
+	if pm == 0 {
+		pm = oncrpc.PortmapPort
+	}
+	port, err := GetPort(ctx, net.JoinHostPort(host, strconv.Itoa(pm)), vxi11wire.CoreProg, vxi11wire.Version)
+	if err != nil {
+		return nil, err
+	}
+	tc, err := socket.Dial(ctx, net.JoinHostPort(host, strconv.Itoa(port)), o)
+	if err != nil {
+		return nil, fmt.Errorf("vxi11: core channel: %w", err)
+	}
+	c := &Conn{host: host, device: device, core: tc, xid: uint32(time.Now().UnixNano())}
+	stop := context.AfterFunc(ctx, func() { tc.SetDeadline(time.Unix(1, 0)) })
+	var resp vxi11wire.CreateLinkResp
+	err = c.call(vxi11wire.ProcCreateLink, func(e *oncrpc.Encoder) {
+		vxi11wire.CreateLinkParms{ClientID: int32(os.Getpid()), Device: device}.Encode(e)
+	}, func(d *oncrpc.Decoder) { resp = vxi11wire.DecodeCreateLinkResp(d) })
+	if !stop() {
+		err = errors.Join(err, ctx.Err())
+	}
+	if err == nil && resp.Error != vxi11wire.ErrNone {
+		err = &DeviceError{Op: "create_link " + device, Code: resp.Error}
+	}
+	if err != nil {
+		tc.Close()
+		return nil, err
+	}
+	tc.SetDeadline(time.Time{})
+	c.lid, c.abortPort = resp.LinkID, int(resp.AbortPort)
+	c.maxRecv = int(resp.MaxRecvSize)
+	if c.maxRecv < 1024 { // VXI-11 B.6.1: at least 1024
+		c.maxRecv = 1024
+	}
+	return c, nil
+}
+
+func withDefaults(o transport.Options) transport.Options {
+	if o.DialTimeout <= 0 {
+		d := transport.NewOptions()
+		d.PortmapperPort = o.PortmapperPort
+		return d
+	}
+	return o
+}
+
+// GetPort asks the portmapper at address ("host:111") over TCP for the
+// port of program prog, version vers, on TCP.
+func GetPort(ctx context.Context, address string, prog, vers uint32) (int, error) {
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "tcp", address)
+	if err != nil {
+		return 0, fmt.Errorf("vxi11: portmapper: %w", err)
+	}
+	defer nc.Close()
+	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	var e oncrpc.Encoder
+	e.B = make([]byte, 4, 64)
+	xid := uint32(time.Now().UnixNano())
+	oncrpc.AppendCall(&e, xid, oncrpc.PortmapProg, oncrpc.PortmapVers, oncrpc.PortmapGetPort)
+	oncrpc.Mapping{Prog: prog, Vers: vers, Prot: oncrpc.ProtoTCP}.Encode(&e)
+	if _, err := nc.Write(oncrpc.AppendRecordMark(e.B)); err != nil {
+		return 0, fmt.Errorf("vxi11: portmapper: %w", ctxErr(ctx, err))
+	}
+	rec, err := oncrpc.ReadRecord(nc, nil, 4096)
+	if err != nil {
+		return 0, fmt.Errorf("vxi11: portmapper: %w", ctxErr(ctx, err))
+	}
+	dec := oncrpc.NewDecoder(rec)
+	if got, err := oncrpc.DecodeReply(dec); err != nil {
+		return 0, fmt.Errorf("vxi11: portmapper: %w", err)
+	} else if got != xid {
+		return 0, fmt.Errorf("vxi11: portmapper: %w: reply to call %#x, want %#x", oncrpc.ErrMalformed, got, xid)
+	}
+	port := dec.Uint32()
+	if err := dec.Done(); err != nil {
+		return 0, fmt.Errorf("vxi11: portmapper: %w", err)
+	}
+	if port == 0 || port > 65535 {
+		return 0, fmt.Errorf("vxi11: portmapper at %s: no VXI-11 core channel registered (port %d)", address, port)
+	}
+	return int(port), nil
+}
+
+func ctxErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return errors.Join(ctx.Err(), err)
+	}
+	return err
+}
+
+// call sends one core channel call and decodes its reply, under c.mu.
+func (c *Conn) call(proc uint32, args func(*oncrpc.Encoder), results func(*oncrpc.Decoder)) error {
+	if c.broken != nil {
+		return c.broken
+	}
+	if len(c.owed) > 0 {
+		c.abort()
+	}
+	if len(c.pending) > 0 { // it aliases c.rec, which this call reuses
+		c.pending = append([]byte(nil), c.pending...)
+	}
+	c.xid++
+	xid := c.xid
+	e := oncrpc.Encoder{B: make([]byte, 4, 128)}
+	oncrpc.AppendCall(&e, xid, vxi11wire.CoreProg, vxi11wire.Version, proc)
+	args(&e)
+	if n, err := c.core.Write(oncrpc.AppendRecordMark(e.B)); err != nil {
+		if n > 0 { // part of a record went out: the stream is out of step
+			c.broken = fmt.Errorf("vxi11: core channel broken by an interrupted call: %w", err)
+		}
+		return fmt.Errorf("vxi11: send: %w", err)
+	}
+	for {
+		rec, err := oncrpc.ReadRecord(c.core, c.rec, maxReply)
+		c.rec = rec[:0]
+		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) && len(rec) == 0 {
+				c.owed = append(c.owed, xid)
+			} else {
+				c.broken = fmt.Errorf("vxi11: core channel: %w", err)
+			}
+			return fmt.Errorf("vxi11: receive: %w", err)
+		}
+		d := oncrpc.NewDecoder(rec)
+		got, err := oncrpc.DecodeReply(d)
+		if err == nil && got != xid {
+			if c.forgive(got) {
+				continue
+			}
+			err = fmt.Errorf("%w: reply to call %#x, want %#x", oncrpc.ErrMalformed, got, xid)
+		}
+		if err != nil {
+			c.broken = fmt.Errorf("vxi11: core channel: %w", err)
+			return c.broken
+		}
+		c.owed = c.owed[:0]
+		results(d)
+		if err := d.Done(); err != nil {
+			c.broken = fmt.Errorf("vxi11: core channel: %w", err)
+			return c.broken
+		}
+		return nil
+	}
+}
+
+// forgive drops the late reply to a call a deadline cut off.
+func (c *Conn) forgive(xid uint32) bool {
+	for i, x := range c.owed {
+		if x == xid {
+			c.owed = append(c.owed[:i], c.owed[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// abort sends device_abort on the abort channel, so that a read the
+// instrument is still waiting on ends now rather than at its io_timeout.
+// Failure is not an error: the late reply is dropped by its xid anyway.
+func (c *Conn) abort() {
+	if c.abortPort == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), abortWait)
+	defer cancel()
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "tcp", net.JoinHostPort(c.host, strconv.Itoa(c.abortPort)))
+	if err != nil {
+		return
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(abortWait))
+	e := oncrpc.Encoder{B: make([]byte, 4, 64)}
+	oncrpc.AppendCall(&e, 1, vxi11wire.AbortProg, vxi11wire.Version, vxi11wire.ProcDeviceAbort)
+	e.Int32(c.lid)
+	if _, err := nc.Write(oncrpc.AppendRecordMark(e.B)); err == nil {
+		oncrpc.ReadRecord(nc, nil, 256)
+	}
+}
+
+// ioTimeout is the io_timeout for a call now: what is left of the
+// deadline, in milliseconds, or the no-deadline chunk.
+func (c *Conn) ioTimeout() (uint32, bool) {
+	c.dmu.Lock()
+	dl := c.deadline
+	c.dmu.Unlock()
+	if dl.IsZero() {
+		return noDeadlineIO, false
+	}
+	left := time.Until(dl)
+	if left <= 0 {
+		return 0, true
+	}
+	return uint32(min(left.Milliseconds()+1, 1<<31)), true
+}
+
+func (c *Conn) expired() bool {
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	return !c.deadline.IsZero() && !time.Now().Before(c.deadline)
+}
+
+// Write sends b with device_write, in pieces of the instrument's
+// maxRecvSize. The last piece carries END when b ends with "\n".
+func (c *Conn) Write(b []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return 0, net.ErrClosed
+	}
+	sent := 0
+	for sent < len(b) {
+		if c.expired() {
+			return sent, fmt.Errorf("vxi11: write: %w", os.ErrDeadlineExceeded)
+		}
+		piece := b[sent:min(len(b), sent+c.maxRecv)]
+		var flags uint32
+		if sent+len(piece) == len(b) && b[len(b)-1] == '\n' {
+			flags |= vxi11wire.FlagEnd
+		}
+		io, _ := c.ioTimeout()
+		var resp vxi11wire.WriteResp
+		err := c.call(vxi11wire.ProcDeviceWrite, func(e *oncrpc.Encoder) {
+			vxi11wire.WriteParms{LinkID: c.lid, IOTimeout: io, LockTimeout: lockTimeoutMS, Flags: flags, Data: piece}.Encode(e)
+		}, func(d *oncrpc.Decoder) { resp = vxi11wire.DecodeWriteResp(d) })
+		if err != nil {
+			return sent, err
+		}
+		if resp.Error != vxi11wire.ErrNone {
+			return sent + int(min(resp.Size, uint32(len(piece)))), c.deviceErr("device_write", resp.Error)
+		}
+		if resp.Size == 0 || int(resp.Size) > len(piece) {
+			return sent, fmt.Errorf("vxi11: device_write: instrument took %d of %d bytes", resp.Size, len(piece))
+		}
+		sent += int(resp.Size)
+	}
+	return sent, nil
+}
+
+func (c *Conn) deviceErr(op string, code vxi11wire.ErrorCode) error {
+	if code == vxi11wire.ErrLocked {
+		return fmt.Errorf("%w: %w", ErrLocked, &DeviceError{Op: op, Code: code})
+	}
+	return &DeviceError{Op: op, Code: code}
+}
+
+// Read gives what the instrument sent, fetching it with device_read when
+// nothing is waiting. A reply ended by END without "\n" gets one, so the
+// session's framing sees the end of the message.
+func (c *Conn) Read(b []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return 0, net.ErrClosed
+	}
+	for len(c.pending) == 0 {
+		if c.expired() {
+			return 0, fmt.Errorf("vxi11: read: %w", os.ErrDeadlineExceeded)
+		}
+		io, bounded := c.ioTimeout()
+		var resp vxi11wire.ReadResp
+		err := c.call(vxi11wire.ProcDeviceRead, func(e *oncrpc.Encoder) {
+			vxi11wire.ReadParms{LinkID: c.lid, RequestSize: uint32(max(len(b), readChunk)), IOTimeout: io, LockTimeout: lockTimeoutMS}.Encode(e)
+		}, func(d *oncrpc.Decoder) { resp = vxi11wire.DecodeReadResp(d) })
+		if err != nil {
+			return 0, err
+		}
+		if resp.Error == vxi11wire.ErrIOTimeout && !bounded {
+			continue // no deadline: keep waiting, a chunk at a time
+		}
+		if resp.Error != vxi11wire.ErrNone {
+			return 0, c.deviceErr("device_read", resp.Error)
+		}
+		c.pending = resp.Data
+		if resp.Reason&vxi11wire.ReasonEnd != 0 && (len(resp.Data) == 0 || resp.Data[len(resp.Data)-1] != '\n') {
+			c.pending = append(c.pending, '\n')
+		}
+	}
+	n := copy(b, c.pending)
+	c.pending = c.pending[n:]
+	return n, nil
+}
+
+// SetDeadline bounds calls under way and to come; a time in the past
+// interrupts a call at once.
+func (c *Conn) SetDeadline(t time.Time) error {
+	c.dmu.Lock()
+	c.deadline = t
+	c.dmu.Unlock()
+	return c.core.SetDeadline(t)
+}
+
+// generic runs one of the calls that take Device_GenericParms, bounded by
+// ctx, and returns its error code and the rest of its reply.
+func (c *Conn) generic(ctx context.Context, op string, proc uint32, more func(*oncrpc.Decoder)) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return net.ErrClosed
+	}
+	return c.withCtx(ctx, func(io uint32) error {
+		var code vxi11wire.ErrorCode
+		err := c.call(proc, func(e *oncrpc.Encoder) {
+			vxi11wire.GenericParms{LinkID: c.lid, LockTimeout: lockTimeoutMS, IOTimeout: io}.Encode(e)
+		}, func(d *oncrpc.Decoder) {
+			code = vxi11wire.ErrorCode(d.Int32())
+			if more != nil {
+				more(d)
+			}
+		})
+		if err == nil && code != vxi11wire.ErrNone {
+			err = c.deviceErr(op, code)
+		}
+		return err
+	})
+}
+
+// withCtx runs fn with the core channel's deadline taken from ctx (10 s
+// when ctx has none) and restores the Conn's own deadline after.
+func (c *Conn) withCtx(ctx context.Context, fn func(io uint32) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	dl, ok := ctx.Deadline()
+	if !ok {
+		dl = time.Now().Add(noDeadlineIO * time.Millisecond)
+	}
+	c.core.SetDeadline(dl)
+	stop := context.AfterFunc(ctx, func() { c.core.SetDeadline(time.Unix(1, 0)) })
+	err := fn(uint32(max(time.Until(dl).Milliseconds(), 0)))
+	if !stop() && ctx.Err() != nil {
+		err = errors.Join(ctx.Err(), err)
+	}
+	c.dmu.Lock()
+	c.core.SetDeadline(c.deadline)
+	c.dmu.Unlock()
+	return err
+}
+
+// Clear sends device_clear: the instrument empties its input and output
+// buffers. Data already fetched and not yet read is dropped too.
+func (c *Conn) Clear(ctx context.Context) error {
+	err := c.generic(ctx, "device_clear", vxi11wire.ProcDeviceClear, nil)
+	c.mu.Lock()
+	c.pending = nil
+	c.mu.Unlock()
+	return err
+}
+
+// ReadStatusByte reads the status byte with device_readstb.
+func (c *Conn) ReadStatusByte(ctx context.Context) (byte, error) {
+	var stb byte
+	err := c.generic(ctx, "device_readstb", vxi11wire.ProcDeviceReadStb, func(d *oncrpc.Decoder) { stb = byte(d.Uint32()) })
+	return stb, err
+}
+
+// Trigger sends device_trigger.
+func (c *Conn) Trigger(ctx context.Context) error {
+	return c.generic(ctx, "device_trigger", vxi11wire.ProcDeviceTrigger, nil)
+}
+
+// Remote sends device_remote.
+func (c *Conn) Remote(ctx context.Context) error {
+	return c.generic(ctx, "device_remote", vxi11wire.ProcDeviceRemote, nil)
+}
+
+// Local sends device_local.
+func (c *Conn) Local(ctx context.Context) error {
+	return c.generic(ctx, "device_local", vxi11wire.ProcDeviceLocal, nil)
+}
+
+// LockDevice takes the device's exclusive lock, waiting for another
+// link's lock as long as ctx allows. The error matches ErrLocked when it
+// did not come free.
+func (c *Conn) LockDevice(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return net.ErrClosed
+	}
+	return c.withCtx(ctx, func(io uint32) error {
+		var code vxi11wire.ErrorCode
+		err := c.call(vxi11wire.ProcDeviceLock, func(e *oncrpc.Encoder) {
+			vxi11wire.LockParms{LinkID: c.lid, Flags: vxi11wire.FlagWaitLock, LockTimeout: io}.Encode(e)
+		}, func(d *oncrpc.Decoder) { code = vxi11wire.ErrorCode(d.Int32()) })
+		if err == nil && code != vxi11wire.ErrNone {
+			err = c.deviceErr("device_lock", code)
+		}
+		return err
+	})
+}
+
+// UnlockDevice releases the lock LockDevice took.
+func (c *Conn) UnlockDevice(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return net.ErrClosed
+	}
+	return c.withCtx(ctx, func(uint32) error {
+		var code vxi11wire.ErrorCode
+		err := c.call(vxi11wire.ProcDeviceUnlock, func(e *oncrpc.Encoder) { e.Int32(c.lid) },
+			func(d *oncrpc.Decoder) { code = vxi11wire.ErrorCode(d.Int32()) })
+		if err == nil && code != vxi11wire.ErrNone {
+			err = c.deviceErr("device_unlock", code)
+		}
+		return err
+	})
+}
+
+// Close destroys the link (briefly bounded: the instrument may be gone)
+// and closes the core channel.
+func (c *Conn) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return net.ErrClosed
+	}
+	c.closed = true
+	if c.broken == nil {
+		c.core.SetDeadline(time.Now().Add(abortWait))
+		c.call(vxi11wire.ProcDestroyLink, func(e *oncrpc.Encoder) { e.Int32(c.lid) }, func(d *oncrpc.Decoder) { d.Int32() })
+	}
+	return c.core.Close()
+}
+
+var _ io.ReadWriteCloser = (*Conn)(nil)

@@ -1,0 +1,241 @@
+package vxi11_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/scpikit/scpikit/scpi"
+	"github.com/scpikit/scpikit/sim"
+	"github.com/scpikit/scpikit/transport"
+	"github.com/scpikit/scpikit/transport/vxi11"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// serve starts a VXI-11 server with its own portmapper on loopback.
+func serve(t testing.TB, model string, opts sim.VXI11Options) *sim.VXI11Server {
+	t.Helper()
+	srv, err := sim.ServeVXI11("", sim.MustNew(model), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv
+}
+
+func dial(t testing.TB, srv *sim.VXI11Server) *vxi11.Conn {
+	t.Helper()
+	c, err := vxi11.Dial(context.Background(), "127.0.0.1", "inst0", transport.NewOptions(transport.WithPortmapperPort(srv.PortmapperPort())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func open(t testing.TB, srv *sim.VXI11Server, opts ...scpi.Option) *scpi.Session {
+	t.Helper()
+	opts = append(opts, scpi.WithTransportOptions(transport.WithPortmapperPort(srv.PortmapperPort())))
+	s, err := scpi.Open(context.Background(), srv.Resource(), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestQueriesThroughTheRegistry(t *testing.T) {
+	srv := serve(t, "DP832", sim.VXI11Options{})
+	s := open(t, srv)
+	ctx := context.Background()
+	idn, err := s.Query(ctx, "*IDN?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(idn, "RIGOL TECHNOLOGIES,DP832") {
+		t.Fatalf("*IDN? = %q", idn)
+	}
+	if err := s.Write(ctx, ":SOUR1:VOLT 3.3"); err != nil {
+		t.Fatal(err)
+	}
+	v, err := s.QueryFloat(ctx, ":SOUR1:VOLT?")
+	if err != nil || v != 3.3 {
+		t.Fatalf("voltage = %v, %v", v, err)
+	}
+	if srv.Links() != 1 {
+		t.Fatalf("%d links open, want 1", srv.Links())
+	}
+}
+
+// A write longer than maxRecvSize goes in pieces, END on the last; a reply
+// longer than the read request comes back in pieces.
+func TestChunkingBothWays(t *testing.T) {
+	srv := serve(t, "SAMPLE", sim.VXI11Options{MaxRecvSize: 1024})
+	s := open(t, srv)
+	ctx := context.Background()
+	data := bytes.Repeat([]byte{0, '\n', 0xff, 'x'}, 5000) // 20000 bytes, newlines inside
+	if err := s.WriteBlock(ctx, "DATA:ARB ", data); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.QueryBlock(ctx, "DATA:ARB?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, data) {
+		t.Fatalf("block came back as %d bytes, want %d equal", len(got), len(data))
+	}
+	c := dial(t, srv)
+	if _, err := c.Write([]byte("*IDN?\n")); err != nil {
+		t.Fatal(err)
+	}
+	var reply []byte
+	buf := make([]byte, 7)
+	for !bytes.HasSuffix(reply, []byte("\n")) {
+		n, err := c.Read(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reply = append(reply, buf[:n]...)
+	}
+	if !bytes.HasPrefix(reply, []byte("scpikit,SAMPLE")) {
+		t.Fatalf("reply %q", reply)
+	}
+}
+
+func TestOutOfBandOperations(t *testing.T) {
+	srv := serve(t, "DP832", sim.VXI11Options{})
+	c := dial(t, srv)
+	ctx := context.Background()
+	if _, err := c.Write([]byte("*IDN?\n")); err != nil {
+		t.Fatal(err)
+	}
+	stb, err := c.ReadStatusByte(ctx)
+	if err != nil || stb&0x10 == 0 {
+		t.Fatalf("status byte %#x (%v): want MAV set while a reply waits", stb, err)
+	}
+	if err := c.Clear(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if stb, err := c.ReadStatusByte(ctx); err != nil || stb&0x10 != 0 {
+		t.Fatalf("after device clear: status byte %#x (%v)", stb, err)
+	}
+	if err := c.Remote(ctx); err != nil || !srv.Remote() {
+		t.Fatalf("remote: %v, server says remote=%v", err, srv.Remote())
+	}
+	if err := c.Local(ctx); err != nil || srv.Remote() {
+		t.Fatalf("local: %v, server says remote=%v", err, srv.Remote())
+	}
+	if err := c.Trigger(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A lock held by one link makes another wait, then fail with ErrLocked,
+// until it is released.
+func TestDeviceLocks(t *testing.T) {
+	srv := serve(t, "DP832", sim.VXI11Options{})
+	a, b := dial(t, srv), dial(t, srv)
+	ctx := context.Background()
+	if err := a.LockDevice(ctx); err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if err := b.LockDevice(short); !errors.Is(err, vxi11.ErrLocked) {
+		t.Fatalf("second lock: %v, want ErrLocked", err)
+	}
+	if _, err := b.Write([]byte("*RST\n")); !errors.Is(err, vxi11.ErrLocked) {
+		t.Fatalf("write while locked by another link: %v, want ErrLocked", err)
+	}
+	if _, err := a.Write([]byte("*RST\n")); err != nil {
+		t.Fatalf("the lock holder's write: %v", err)
+	}
+	got := make(chan error, 1)
+	go func() { got <- b.LockDevice(ctx) }() // waits for a's unlock
+	if err := a.UnlockDevice(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-got; err != nil {
+		t.Fatalf("lock after release: %v", err)
+	}
+	var de *vxi11.DeviceError
+	if err := a.UnlockDevice(ctx); !errors.As(err, &de) || de.Code != 12 {
+		t.Fatalf("unlock without the lock: %v, want error 12", err)
+	}
+}
+
+// A read that waits on a silent instrument is interrupted by a past
+// deadline; the session resynchronises with device_clear and the next
+// query gets its own reply.
+func TestDeadlineInterruptsReadAndSessionResyncs(t *testing.T) {
+	srv := serve(t, "DP832", sim.VXI11Options{})
+	c := dial(t, srv)
+	errc := make(chan error, 1)
+	go func() { _, err := c.Read(make([]byte, 10)); errc <- err }()
+	time.Sleep(20 * time.Millisecond) // let the read reach the server; the result holds either way
+	c.SetDeadline(time.Unix(1, 0))
+	if err := <-errc; !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read: %v", err)
+	}
+	c.SetDeadline(time.Time{})
+	ctx := context.Background()
+	if stb, err := c.ReadStatusByte(ctx); err != nil {
+		t.Fatalf("the next call after an interrupted one: %v (stb %#x)", err, stb)
+	}
+
+	if err := srv.Instrument().SetFaults(sim.Faults{Latency: 300 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	s := open(t, srv)
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if _, err := s.Query(short, "*IDN?"); !errors.Is(err, scpi.ErrTimeout) {
+		t.Fatalf("slow query: %v, want ErrTimeout", err)
+	}
+	srv.Instrument().SetFaults(sim.Faults{})
+	v, err := s.Query(ctx, ":SOUR2:VOLT?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(v, "RIGOL") {
+		t.Fatalf("stale *IDN? reply %q reached the next query", v)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	srv := serve(t, "DP832", sim.VXI11Options{})
+	ctx := context.Background()
+	o := transport.NewOptions(transport.WithPortmapperPort(srv.PortmapperPort()))
+	var de *vxi11.DeviceError
+	if _, err := vxi11.Dial(ctx, "127.0.0.1", "gpib7", o); !errors.As(err, &de) || de.Code != 3 {
+		t.Fatalf("unknown device: %v, want error 3", err)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := vxi11.Dial(cancelled, "127.0.0.1", "inst0", o); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled dial: %v", err)
+	}
+	noPM := sim.VXI11Options{Portmapper: "-"}
+	srv2 := serve(t, "DP832", noPM)
+	_ = srv2
+	if _, err := vxi11.Dial(ctx, "127.0.0.1", "inst0", transport.NewOptions(transport.WithPortmapperPort(srv.Addr().Port))); err == nil {
+		t.Fatal("dial through something that is not a portmapper succeeded")
+	}
+	c := dial(t, srv)
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Write([]byte("*IDN?\n")); err == nil {
+		t.Fatal("write after close succeeded")
+	}
+	if diff := cmp.Diff(0, srv.Links()); diff != "" {
+		t.Fatalf("links left open after close (-want +got):\n%s", diff)
+	}
+}
