@@ -13,6 +13,7 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/scpikit/scpikit/transport"
+	_ "github.com/scpikit/scpikit/transport/hislip" // the HiSLIP link, for Open
 	_ "github.com/scpikit/scpikit/transport/serial" // the serial link, for Open
 	_ "github.com/scpikit/scpikit/transport/socket" // the raw socket link, for Open
 	_ "github.com/scpikit/scpikit/transport/vxi11"  // the VXI-11 link, for Open

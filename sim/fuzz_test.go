@@ -1,8 +1,12 @@
 package sim
 
 import (
+	"errors"
 	"strings"
 	"testing"
+
+	"github.com/scpikit/scpikit/internal/oncrpc"
+	"github.com/scpikit/scpikit/internal/vxi11wire"
 )
 
 // FuzzParseBench: any YAML must load or fail with an error, never panic.
@@ -53,5 +57,53 @@ func FuzzTemplate(f *testing.F) {
 			return
 		}
 		tp.match(cmd)
+	})
+}
+
+// FuzzVXI11Call feeds arbitrary records to the VXI-11 server's call
+// handling (portmapper, core and abort programs): a reply or a refusal,
+// never a panic. The server is closed first, so calls that would wait
+// (device_read, locks) return at once.
+func FuzzVXI11Call(f *testing.F) {
+	srv, err := ServeVXI11("", MustNew("SAMPLE"), VXI11Options{Portmapper: "-"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	srv.Close()
+	var e oncrpc.Encoder
+	oncrpc.AppendCall(&e, 1, vxi11wire.CoreProg, vxi11wire.Version, vxi11wire.ProcCreateLink)
+	vxi11wire.CreateLinkParms{Device: "inst0"}.Encode(&e)
+	f.Add(e.B)
+	e = oncrpc.Encoder{}
+	oncrpc.AppendCall(&e, 2, vxi11wire.CoreProg, vxi11wire.Version, vxi11wire.ProcDeviceWrite)
+	vxi11wire.WriteParms{LinkID: 1, Flags: vxi11wire.FlagEnd, Data: []byte("*IDN?\n")}.Encode(&e)
+	f.Add(e.B)
+	e = oncrpc.Encoder{}
+	oncrpc.AppendCall(&e, 3, vxi11wire.CoreProg, vxi11wire.Version, vxi11wire.ProcDeviceRead)
+	vxi11wire.ReadParms{LinkID: 1, RequestSize: 100, IOTimeout: 1000}.Encode(&e)
+	f.Add(e.B)
+	pm := &Portmapper{maps: []oncrpc.Mapping{{Prog: vxi11wire.CoreProg, Vers: 1, Prot: oncrpc.ProtoTCP, Port: 1}}}
+	f.Fuzz(func(t *testing.T, rec []byte) {
+		mine := map[int32]bool{}
+		handler := func(call oncrpc.Call, d *oncrpc.Decoder, e *oncrpc.Encoder) oncrpc.AcceptStat {
+			code, _ := srv.core1(call.Proc, d, e, mine, nil)
+			if code < 0 {
+				return oncrpc.ProcUnavail
+			}
+			return oncrpc.Success
+		}
+		for _, h := range []rpcHandler{handler, pm.handle} {
+			if reply, ok := answerRPC(rec, 1, h); ok {
+				if _, err := oncrpc.DecodeReply(oncrpc.NewDecoder(reply[4:])); err != nil {
+					var rpcErr *oncrpc.RPCError
+					if !errors.As(err, &rpcErr) {
+						t.Fatalf("the server's own reply does not decode: %v", err)
+					}
+				}
+			}
+		}
+		for lid := range mine {
+			srv.destroy(lid)
+		}
 	})
 }

@@ -73,21 +73,17 @@ func (m *msgClient) read(max, term int, wait time.Duration, stop ...<-chan struc
 		until = min(time.Until(m.readyAt), wait)
 	}
 	m.mu.Unlock()
-	if until > 0 {
-		if !sleepUnless(until, stop) {
-			return nil, readAborted
-		}
-		m.mu.Lock()
-		defer m.mu.Unlock()
-		if len(m.cl.out) == 0 || (m.shaped && time.Until(m.readyAt) > 0) {
-			if len(m.cl.out) == 0 {
-				m.in.PushError(ErrQueryUnterminated)
-			}
-			return nil, readTimeout
-		}
-	} else {
-		m.mu.Lock()
-		defer m.mu.Unlock()
+	if until > 0 && !sleepUnless(until, stop) {
+		return nil, readAborted
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.cl.out) == 0 {
+		m.in.PushError(ErrQueryUnterminated)
+		return nil, readTimeout
+	}
+	if m.shaped && time.Until(m.readyAt) > 0 {
+		return nil, readTimeout
 	}
 	n := min(max, len(m.cl.out))
 	var res readResult

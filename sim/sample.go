@@ -8,7 +8,8 @@ import (
 // The sample instrument: a small, fully featured SCPI device for docs,
 // tests and first steps. Two source channels into fixed 10 Ω loads, a
 // trace buffer readable as ASCII or binary, a display, an arbitrary-data
-// store and a relay matrix. Its command set exercises every feature of
+// store (up to 64 MiB, as an arbitrary waveform generator's memory) and
+// a relay matrix. Its command set exercises every feature of
 // the engine: optional nodes, suffixes, units and MIN/MAX/DEF, booleans,
 // enumerations, strings, blocks, channel lists and the status model.
 //
@@ -248,7 +249,7 @@ func sampleCommands() *Commands[*sampleDevice] {
 		if err != nil {
 			return err
 		}
-		if len(b) > 1<<20 {
+		if len(b) > 64<<20 {
 			return ErrTooMuchData
 		}
 		d.arb = append(d.arb[:0], b...)

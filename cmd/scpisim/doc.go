@@ -5,9 +5,10 @@
 //	scpisim serve [flags] BENCH.yaml   every instrument of a bench file
 //	scpisim models                     list the models
 //
-// Each instrument is served on a TCP raw socket (and with --pty on a
-// pseudo-terminal); scpisim prints one line per instrument with the
-// resource string to open, then serves until SIGINT or SIGTERM.
+// Each instrument is served on a TCP raw socket, and on request on a
+// pseudo-terminal, over VXI-11 and over HiSLIP; scpisim prints one line
+// per instrument with the resource strings to open (and the VXI-11
+// portmapper's port), then serves until SIGINT or SIGTERM.
 //
 // Flags:
 //
@@ -15,6 +16,11 @@
 //	                         more instruments take the following ports; port 0
 //	                         picks free ports
 //	--pty                    also serve each instrument on a pseudo-terminal
+//	--vxi11                  also serve over VXI-11, each instrument with a
+//	                         portmapper of its own on a free port
+//	--portmapper ADDR        the first instrument's portmapper address instead;
+//	                         127.0.0.1:111 for PyVISA and lxi-tools (needs root)
+//	--hislip                 also serve over HiSLIP
 //	--trace                  log every message in and out
 //	--max-conns N            connections per instrument (16)
 //	--max-line BYTES         longest program message (8 MiB)

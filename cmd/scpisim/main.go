@@ -32,6 +32,10 @@ const usage = `usage:
 serve flags:
   --listen ADDR          first instrument's address (127.0.0.1:5025; port 0: free ports)
   --pty                  also serve on a pseudo-terminal
+  --vxi11                also serve over VXI-11, with a portmapper of its own
+  --portmapper ADDR      the first instrument's portmapper (127.0.0.1:111 for
+                         PyVISA and lxi-tools, which needs root; default a free port)
+  --hislip               also serve over HiSLIP
   --trace                log every message
   --max-conns N          connections per instrument (16)
   --max-line BYTES       longest program message (8 MiB)
@@ -107,6 +111,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	pty := fs.Bool("pty", false, "")
 	vxi11 := fs.Bool("vxi11", false, "")
 	portmapper := fs.String("portmapper", "", "")
+	hislip := fs.Bool("hislip", false, "")
 	trace := fs.Bool("trace", false, "")
 	maxConns := fs.Int("max-conns", 0, "")
 	maxLine := fs.Int("max-line", 0, "")
@@ -198,6 +203,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			}
 			closers = append(closers, v)
 			line += fmt.Sprintf(" %s portmapper=%d", v.Resource(), v.PortmapperPort())
+		}
+		if *hislip {
+			h, err := sim.ServeHiSLIP(net.JoinHostPort(host, "0"), e.Instrument, opts)
+			if err != nil {
+				fmt.Fprintf(stderr, "scpisim: %s: HiSLIP: %v\n", e.Name, err)
+				return 1
+			}
+			closers = append(closers, h)
+			line += " " + h.Resource()
 		}
 		if len(e.Resources) > 0 {
 			line += " (bench: " + strings.Join(e.Resources, ", ") + ")"

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/scpikit/scpikit/scpi"
+	"github.com/scpikit/scpikit/transport"
 	"go.uber.org/goleak"
 )
 
@@ -267,6 +269,36 @@ func TestLXIToolsOverVXI11AndSocket(t *testing.T) {
 	want := []string{"scpikit,SAMPLE,SIM000001,1.0", "1.25", "scpikit,SAMPLE,SIM000001,1.0", "1.25"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("lxi scpi (-want +got):\n%s", diff)
+	}
+	s.stop(t)
+}
+
+// Our own clients reach every server scpisim starts.
+func TestServeEveryLink(t *testing.T) {
+	s := start(t, "--vxi11", "--hislip", "--pty", "SAMPLE")
+	fields := strings.Fields(s.lines[0])
+	var resources []string
+	pmPort := 0
+	for _, f := range fields[2:] {
+		if p, ok := strings.CutPrefix(f, "portmapper="); ok {
+			pmPort, _ = strconv.Atoi(p)
+			continue
+		}
+		resources = append(resources, f)
+	}
+	if len(resources) != 4 || pmPort == 0 {
+		t.Fatalf("served %q", s.lines[0])
+	}
+	for _, res := range resources {
+		sess, err := scpi.Open(context.Background(), res, scpi.WithTransportOptions(transport.WithPortmapperPort(pmPort)))
+		if err != nil {
+			t.Fatalf("%s: %v", res, err)
+		}
+		id, err := sess.QueryIDN(context.Background())
+		sess.Close()
+		if err != nil || id.Model != "SAMPLE" {
+			t.Fatalf("%s: %+v %v", res, id, err)
+		}
 	}
 	s.stop(t)
 }

@@ -497,6 +497,7 @@ func (c *Conn) UnlockDevice(ctx context.Context) error {
 // Close destroys the link (briefly bounded: the instrument may be gone)
 // and closes the core channel.
 func (c *Conn) Close() error {
+	c.core.SetDeadline(time.Unix(1, 0)) // interrupt a call under way
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {

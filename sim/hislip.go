@@ -1,0 +1,508 @@
+package sim
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/scpikit/scpikit/internal/hislipwire"
+)
+
+// HiSLIPServer serves one simulated instrument over HiSLIP (IVI-6.1) in
+// synchronized mode: sessions of a synchronous and an asynchronous
+// channel; Data/DataEnd messages with MessageIDs, split at the client's
+// maximum message size; device clear; status query; Trigger; exclusive
+// locks that hold other sessions' messages until released; remote/local.
+// Errors in what a client sends get the Error and FatalError messages
+// the specification gives. Each session is a separate client of the
+// instrument.
+type HiSLIPServer struct {
+	in   *Instrument
+	opts ServerOptions
+	ln   net.Listener
+	done chan struct{}
+	wg   waitGroup
+	// maxMsg is the largest message the server accepts.
+	maxMsg uint64
+
+	mu       sync.Mutex
+	sessions map[uint16]*hislipSession
+	nextID   uint16
+	locker   uint16        // session holding the exclusive lock, 0 when none
+	unlocked chan struct{} // closed when the lock is released
+	remote   atomic.Bool
+}
+
+type hislipSession struct {
+	id        uint16
+	cl        *Client
+	clmu      sync.Mutex // cl, used by both channels
+	inFlight  atomic.Bool
+	asyncUp   chan struct{}
+	clear     chan struct{} // AsyncDeviceClear arrived
+	clientMax atomic.Uint64
+	closed    chan struct{}
+	closeOnce sync.Once
+	conns     []net.Conn
+}
+
+func (s *hislipSession) end() {
+	s.closeOnce.Do(func() {
+		close(s.closed)
+		for _, c := range s.conns {
+			c.Close()
+		}
+	})
+}
+
+// ServeHiSLIP listens on addr ("127.0.0.1:0" when empty; HiSLIP's
+// standard port is 4880) and serves in until Close.
+func ServeHiSLIP(addr string, in *Instrument, opts ServerOptions) (*HiSLIPServer, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("sim: hislip: %w", err)
+	}
+	opts = opts.withDefaults()
+	s := &HiSLIPServer{in: in, opts: opts, ln: ln, done: make(chan struct{}), maxMsg: uint64(opts.MaxLine),
+		sessions: map[uint16]*hislipSession{}, nextID: 1, unlocked: make(chan struct{})}
+	s.wg.goTrack(s.accept)
+	return s, nil
+}
+
+// Addr is the address the server listens on.
+func (s *HiSLIPServer) Addr() *net.TCPAddr { return s.ln.Addr().(*net.TCPAddr) }
+
+// Resource is the VISA resource string that reaches the server.
+func (s *HiSLIPServer) Resource() string {
+	host := s.Addr().IP.String()
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	return fmt.Sprintf("TCPIP0::%s::hislip0,%d::INSTR", host, s.Addr().Port)
+}
+
+// Instrument is the instrument served.
+func (s *HiSLIPServer) Instrument() *Instrument { return s.in }
+
+// Remote reports whether a client last put the instrument in remote state.
+func (s *HiSLIPServer) Remote() bool { return s.remote.Load() }
+
+// Sessions is the number of sessions open.
+func (s *HiSLIPServer) Sessions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sessions)
+}
+
+// Close stops the server and ends every session.
+func (s *HiSLIPServer) Close() error {
+	select {
+	case <-s.done:
+		return nil
+	default:
+	}
+	close(s.done)
+	err := s.ln.Close()
+	s.wg.closeAll()
+	s.wg.Wait()
+	return err
+}
+
+func (s *HiSLIPServer) accept() {
+	for {
+		c, err := s.ln.Accept()
+		if err != nil {
+			return
+		}
+		s.wg.track(c, func() { s.serve(c) })
+	}
+}
+
+// fatal sends FatalError: the client must close the session.
+func fatal(c net.Conn, code byte, msg string) {
+	c.SetWriteDeadline(time.Now().Add(time.Second))
+	hislipwire.Write(c, hislipwire.FatalError, code, 0, []byte(msg))
+}
+
+// serve reads a connection's first message, which says which channel it
+// is.
+func (s *HiSLIPServer) serve(c net.Conn) {
+	rd := &hislipwire.Reader{R: c, Max: 256}
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	h, err := rd.Next()
+	if err != nil {
+		if errors.Is(err, hislipwire.ErrBadHeader) {
+			fatal(c, hislipwire.FatalBadHeader, "poorly formed message header")
+		}
+		return
+	}
+	payload, err := rd.Payload()
+	if err != nil {
+		fatal(c, hislipwire.FatalBadInit, "initialization message too long")
+		return
+	}
+	c.SetReadDeadline(time.Time{})
+	switch h.Type {
+	case hislipwire.Initialize:
+		s.serveSync(c, rd, h, string(payload))
+	case hislipwire.AsyncInitialize:
+		s.serveAsync(c, rd, uint16(h.Param))
+	default:
+		fatal(c, hislipwire.FatalBadInit, "the first message must be Initialize or AsyncInitialize")
+	}
+}
+
+func (s *HiSLIPServer) serveSync(c net.Conn, rd *hislipwire.Reader, h hislipwire.Header, sub string) {
+	name := strings.ToLower(sub)
+	if n, ok := strings.CutPrefix(name, "hislip"); !ok || n == "" || strings.Trim(n, "0123456789") != "" {
+		fatal(c, hislipwire.FatalBadInit, "unknown sub-address "+sub)
+		return
+	}
+	s.mu.Lock()
+	if len(s.sessions) >= s.opts.MaxConns {
+		s.mu.Unlock()
+		fatal(c, hislipwire.FatalTooManyClients, "too many clients")
+		return
+	}
+	for s.sessions[s.nextID] != nil || s.nextID == 0 {
+		s.nextID++
+	}
+	ss := &hislipSession{id: s.nextID, cl: s.in.NewClient(), asyncUp: make(chan struct{}), clear: make(chan struct{}, 1), closed: make(chan struct{}), conns: []net.Conn{c}}
+	ss.cl.MaxInput = s.opts.MaxLine
+	ss.clientMax.Store(1 << 20)
+	s.nextID++
+	s.sessions[ss.id] = ss
+	s.mu.Unlock()
+	defer s.endSession(ss)
+	unregister := s.in.onDrop(ss.end)
+	defer unregister()
+
+	version := min(uint16(h.Param>>16), hislipwire.Version)
+	if err := hislipwire.Write(c, hislipwire.InitializeResponse, 0, uint32(version)<<16|uint32(ss.id), nil); err != nil {
+		return
+	}
+	s.opts.Logger.Info().Str("remote", c.RemoteAddr().String()).Uint16("session", ss.id).Msg("sim: hislip session opened")
+	defer s.opts.Logger.Info().Uint16("session", ss.id).Msg("sim: hislip session closed")
+	rd.Max = s.maxMsg
+	for {
+		if s.opts.IdleTimeout > 0 {
+			c.SetReadDeadline(time.Now().Add(s.opts.IdleTimeout))
+		}
+		h, err := rd.Next()
+		if err != nil {
+			if errors.Is(err, hislipwire.ErrBadHeader) {
+				fatal(c, hislipwire.FatalBadHeader, "poorly formed message header")
+			}
+			return
+		}
+		select {
+		case <-ss.asyncUp:
+		default:
+			fatal(c, hislipwire.FatalNoChannels, "the asynchronous channel is not established")
+			return
+		}
+		if !s.syncMessage(c, rd, ss, h) {
+			return
+		}
+	}
+}
+
+// syncMessage handles one message on the synchronous channel; false ends
+// the session.
+func (s *HiSLIPServer) syncMessage(c net.Conn, rd *hislipwire.Reader, ss *hislipSession, h hislipwire.Header) bool {
+	switch h.Type {
+	case hislipwire.Data, hislipwire.DataEnd:
+		if h.Length > s.maxMsg {
+			if rd.Skip() != nil {
+				return false
+			}
+			return hislipwire.Write(c, hislipwire.Error, hislipwire.ErrMessageTooLarge, 0, []byte("message too large")) == nil
+		}
+		payload, err := rd.Payload()
+		if err != nil {
+			return false
+		}
+		if !s.waitLock(ss) {
+			return false
+		}
+		if s.opts.Logger.Debug().Enabled() {
+			s.opts.Logger.Debug().Str("link", "hislip").Bytes("data", payload[:min(len(payload), 256)]).Int("bytes", len(payload)).Msg("sim: recv")
+		}
+		ss.clmu.Lock()
+		_, werr := ss.cl.Write(payload)
+		if werr == nil && h.Type == hislipwire.DataEnd && (len(payload) == 0 || payload[len(payload)-1] != '\n') {
+			_, werr = ss.cl.Write([]byte{'\n'})
+		}
+		out := append([]byte(nil), ss.cl.TakeOutput()...)
+		ss.clmu.Unlock()
+		if len(out) > 0 && !s.respond(c, ss, h.Param, out) {
+			return false
+		}
+		return werr == nil
+	case hislipwire.Trigger:
+		if rd.Skip() != nil || !s.waitLock(ss) {
+			return false
+		}
+		ss.clmu.Lock()
+		err := ss.cl.Execute([]byte("*TRG"))
+		ss.clmu.Unlock()
+		return err == nil
+	case hislipwire.DeviceClearComplete:
+		if rd.Skip() != nil {
+			return false
+		}
+		ss.clmu.Lock()
+		ss.cl.Clear()
+		ss.clmu.Unlock()
+		select {
+		case <-ss.clear: // the clear is complete
+		default:
+		}
+		return hislipwire.Write(c, hislipwire.DeviceClearAcknowledge, 0, 0, nil) == nil
+	case hislipwire.Initialize, hislipwire.AsyncInitialize:
+		fatal(c, hislipwire.FatalBadInit, "initialization message in an open session")
+		return false
+	}
+	if rd.Skip() != nil {
+		return false
+	}
+	code := byte(hislipwire.ErrUnrecognizedType)
+	if h.Type >= 128 {
+		code = hislipwire.ErrUnrecognizedVendor
+	}
+	return hislipwire.Write(c, hislipwire.Error, code, 0, []byte(fmt.Sprintf("message type %d not recognized on the synchronous channel", h.Type))) == nil
+}
+
+// respond sends a response as Data messages no longer than the client
+// accepts, the last one DataEnd, under the instrument's faults; a device
+// clear drops a delayed response.
+func (s *HiSLIPServer) respond(c net.Conn, ss *hislipSession, msgID uint32, out []byte) bool {
+	ss.inFlight.Store(true)
+	defer ss.inFlight.Store(false)
+	if s.in.faultsOn.Load() {
+		delay, drop := s.in.shape(out)
+		if delay > 0 && !sleepUnless(delay, []<-chan struct{}{s.done, ss.closed, ss.clear}) {
+			select {
+			case <-s.done:
+				return false
+			case <-ss.closed:
+				return false
+			default:
+				return true // a device clear: the response is dropped
+			}
+		}
+		if drop {
+			return true
+		}
+	}
+	if s.opts.Logger.Debug().Enabled() {
+		s.opts.Logger.Debug().Str("link", "hislip").Bytes("data", out[:min(len(out), 256)]).Int("bytes", len(out)).Msg("sim: send")
+	}
+	limit := max(ss.clientMax.Load(), hislipwire.HeaderSize+1) - hislipwire.HeaderSize
+	for len(out) > 0 {
+		n := min(uint64(len(out)), limit)
+		typ := byte(hislipwire.Data)
+		if n == uint64(len(out)) {
+			typ = hislipwire.DataEnd
+		}
+		if err := hislipwire.Write(c, typ, 0, msgID, out[:n]); err != nil {
+			return false
+		}
+		out = out[n:]
+	}
+	return true
+}
+
+// waitLock holds a session's message while another session has the
+// exclusive lock.
+func (s *HiSLIPServer) waitLock(ss *hislipSession) bool {
+	for {
+		s.mu.Lock()
+		if s.locker == 0 || s.locker == ss.id {
+			s.mu.Unlock()
+			return true
+		}
+		freed := s.unlocked
+		s.mu.Unlock()
+		select {
+		case <-freed:
+		case <-ss.closed:
+			return false
+		case <-s.done:
+			return false
+		}
+	}
+}
+
+func (s *HiSLIPServer) endSession(ss *hislipSession) {
+	ss.end()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.sessions, ss.id)
+	if s.locker == ss.id {
+		s.releaseLocked()
+	}
+}
+
+func (s *HiSLIPServer) releaseLocked() {
+	s.locker = 0
+	close(s.unlocked)
+	s.unlocked = make(chan struct{})
+}
+
+func (s *HiSLIPServer) serveAsync(c net.Conn, rd *hislipwire.Reader, id uint16) {
+	s.mu.Lock()
+	ss := s.sessions[id]
+	if ss != nil {
+		select {
+		case <-ss.asyncUp:
+			ss = nil // already has one
+		default:
+			ss.conns = append(ss.conns, c)
+			close(ss.asyncUp)
+		}
+	}
+	s.mu.Unlock()
+	if ss == nil {
+		fatal(c, hislipwire.FatalBadInit, fmt.Sprintf("no session %d waiting for its asynchronous channel", id))
+		return
+	}
+	defer ss.end()
+	if err := hislipwire.Write(c, hislipwire.AsyncInitializeResponse, 0, 'S'<<8|'K', nil); err != nil {
+		return
+	}
+	rd.Max = 1 << 16
+	for {
+		h, err := rd.Next()
+		if err != nil {
+			if errors.Is(err, hislipwire.ErrBadHeader) {
+				fatal(c, hislipwire.FatalBadHeader, "poorly formed message header")
+			}
+			return
+		}
+		payload, err := rd.Payload()
+		if err != nil {
+			fatal(c, hislipwire.FatalUnidentified, err.Error())
+			return
+		}
+		if !s.asyncMessage(c, ss, h, payload) {
+			return
+		}
+	}
+}
+
+func (s *HiSLIPServer) asyncMessage(c io.Writer, ss *hislipSession, h hislipwire.Header, payload []byte) bool {
+	reply := func(typ, control byte, param uint32, payload []byte) bool {
+		return hislipwire.Write(c, typ, control, param, payload) == nil
+	}
+	switch h.Type {
+	case hislipwire.AsyncMaximumMessageSize:
+		if len(payload) != 8 {
+			return reply(hislipwire.Error, hislipwire.ErrUnidentified, 0, []byte("maximum message size must be 8 bytes"))
+		}
+		ss.clientMax.Store(max(binary.BigEndian.Uint64(payload), hislipwire.HeaderSize+1))
+		return reply(hislipwire.AsyncMaximumMessageSizeResponse, 0, 0, binary.BigEndian.AppendUint64(nil, s.maxMsg))
+	case hislipwire.AsyncStatusQuery:
+		ss.clmu.Lock()
+		s.in.mu.Lock()
+		stb := s.in.st.stb(len(ss.cl.out) > 0 || ss.inFlight.Load(), s.in.dev)
+		s.in.mu.Unlock()
+		ss.clmu.Unlock()
+		return reply(hislipwire.AsyncStatusResponse, stb, 0, nil)
+	case hislipwire.AsyncDeviceClear:
+		select {
+		case ss.clear <- struct{}{}:
+		default:
+		}
+		return reply(hislipwire.AsyncDeviceClearAcknowledge, 0, 0, nil)
+	case hislipwire.AsyncLock:
+		return reply(hislipwire.AsyncLockResponse, s.lock(ss, h, payload), 0, nil)
+	case hislipwire.AsyncLockInfo:
+		s.mu.Lock()
+		var exclusive byte
+		var holders uint32
+		if s.locker != 0 {
+			exclusive, holders = 1, 1
+		}
+		s.mu.Unlock()
+		return reply(hislipwire.AsyncLockInfoResponse, exclusive, holders, nil)
+	case hislipwire.AsyncRemoteLocalControl:
+		switch h.Control {
+		case hislipwire.RemoteEnableGoRemote, hislipwire.RemoteEnableRemoteLockout:
+			s.remote.Store(true)
+		case hislipwire.RemoteDisable, hislipwire.RemoteDisableGoLocal, hislipwire.RemoteGoLocal:
+			s.remote.Store(false)
+		case hislipwire.RemoteEnable, hislipwire.RemoteEnableLockout:
+		default:
+			return reply(hislipwire.Error, hislipwire.ErrUnrecognizedCode, 0, []byte(fmt.Sprintf("remote/local request %d", h.Control)))
+		}
+		return reply(hislipwire.AsyncRemoteLocalResponse, 0, 0, nil)
+	case hislipwire.AsyncInitialize, hislipwire.Initialize:
+		fatal(c.(net.Conn), hislipwire.FatalBadInit, "initialization message in an open session")
+		return false
+	}
+	code := byte(hislipwire.ErrUnrecognizedType)
+	if h.Type >= 128 {
+		code = hislipwire.ErrUnrecognizedVendor
+	}
+	return reply(hislipwire.Error, code, 0, []byte(fmt.Sprintf("message type %d not recognized on the asynchronous channel", h.Type)))
+}
+
+// lock serves AsyncLock: control 1 requests the lock (exclusive when the
+// payload is empty; shared locks are refused), waiting up to the
+// message parameter in ms; control 0 releases it.
+func (s *HiSLIPServer) lock(ss *hislipSession, h hislipwire.Header, payload []byte) byte {
+	if h.Control == 0 {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.locker != ss.id {
+			return hislipwire.LockError
+		}
+		s.releaseLocked()
+		return hislipwire.LockSuccess
+	}
+	if h.Control != 1 || len(payload) > 0 {
+		return hislipwire.LockError
+	}
+	deadline := time.Now().Add(time.Duration(h.Param) * time.Millisecond)
+	for {
+		s.mu.Lock()
+		switch s.locker {
+		case 0:
+			s.locker = ss.id
+			s.mu.Unlock()
+			return hislipwire.LockSuccess
+		case ss.id:
+			s.mu.Unlock()
+			return hislipwire.LockError // already held
+		}
+		freed := s.unlocked
+		s.mu.Unlock()
+		left := time.Until(deadline)
+		if left <= 0 || !s.waitFreed(freed, left, ss) {
+			return hislipwire.LockFailure
+		}
+	}
+}
+
+func (s *HiSLIPServer) waitFreed(freed chan struct{}, d time.Duration, ss *hislipSession) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-freed:
+		return true
+	case <-t.C:
+	case <-ss.closed:
+	case <-s.done:
+	}
+	return false
+}

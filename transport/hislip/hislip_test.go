@@ -1,0 +1,413 @@
+package hislip_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/scpikit/scpikit/internal/hislipwire"
+	"github.com/scpikit/scpikit/scpi"
+	"github.com/scpikit/scpikit/sim"
+	"github.com/scpikit/scpikit/transport"
+	"github.com/scpikit/scpikit/transport/hislip"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func serve(t testing.TB, model string, opts sim.ServerOptions) *sim.HiSLIPServer {
+	t.Helper()
+	srv, err := sim.ServeHiSLIP("", sim.MustNew(model), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv
+}
+
+func dial(t testing.TB, srv *sim.HiSLIPServer) *hislip.Conn {
+	t.Helper()
+	c, err := hislip.Dial(context.Background(), srv.Addr().String(), "hislip0", transport.NewOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func open(t testing.TB, srv *sim.HiSLIPServer, opts ...scpi.Option) *scpi.Session {
+	t.Helper()
+	s, err := scpi.Open(context.Background(), srv.Resource(), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestQueriesThroughTheRegistry(t *testing.T) {
+	srv := serve(t, "E36312A", sim.ServerOptions{})
+	s := open(t, srv)
+	ctx := context.Background()
+	idn, err := s.QueryIDN(ctx)
+	if err != nil || idn.Model != "E36312A" {
+		t.Fatalf("*IDN? = %+v, %v", idn, err)
+	}
+	if err := s.Write(ctx, "VOLT 2.5,(@2)"); err != nil {
+		t.Fatal(err)
+	}
+	v, err := s.Query(ctx, "VOLT? (@2)")
+	if err != nil || !strings.HasPrefix(v, "+2.5") {
+		t.Fatalf("VOLT? = %q, %v", v, err)
+	}
+	if srv.Sessions() != 1 {
+		t.Fatalf("%d sessions, want 1", srv.Sessions())
+	}
+}
+
+// Messages longer than either side's maximum message size go in pieces.
+func TestLargeBlocksBothWays(t *testing.T) {
+	srv := serve(t, "SAMPLE", sim.ServerOptions{})
+	s := open(t, srv)
+	ctx := context.Background()
+	data := bytes.Repeat([]byte{'\n', 0, 'H', 'S'}, 300_000) // 1.2 MB, over the 1 MiB we accept
+	if err := s.WriteBlock(ctx, "DATA:ARB ", data); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.QueryBlock(ctx, "DATA:ARB?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, data) {
+		t.Fatalf("block came back as %d bytes, want %d equal", len(got), len(data))
+	}
+}
+
+func TestOutOfBandOperations(t *testing.T) {
+	srv := serve(t, "DP832", sim.ServerOptions{})
+	c := dial(t, srv)
+	ctx := context.Background()
+	if err := c.Remote(ctx); err != nil || !srv.Remote() {
+		t.Fatalf("remote: %v, server says remote=%v", err, srv.Remote())
+	}
+	if err := c.Local(ctx); err != nil || srv.Remote() {
+		t.Fatalf("local: %v, server says remote=%v", err, srv.Remote())
+	}
+	if err := c.Trigger(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The status query goes on the other channel: read a reply first so
+	// the instrument has run the commands before it.
+	if _, err := c.Write([]byte("*ESE 1;*OPC;*OPC?\n")); err != nil {
+		t.Fatal(err)
+	}
+	if line, err := readLine(c); err != nil || line != "1\n" {
+		t.Fatalf("*OPC? = %q, %v", line, err)
+	}
+	stb, err := c.ReadStatusByte(ctx)
+	if err != nil || stb&0x20 == 0 {
+		t.Fatalf("status byte %#x (%v): want ESB set after *OPC with ESE 1", stb, err)
+	}
+	if err := c.Clear(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Write([]byte("*IDN?\n")); err != nil {
+		t.Fatal(err)
+	}
+	line, err := readLine(c)
+	if err != nil || !strings.HasPrefix(line, "RIGOL") {
+		t.Fatalf("after clear: %q, %v", line, err)
+	}
+}
+
+func readLine(r io.Reader) (string, error) {
+	var out []byte
+	b := make([]byte, 64)
+	for !bytes.HasSuffix(out, []byte("\n")) {
+		n, err := r.Read(b)
+		if err != nil {
+			return string(out), err
+		}
+		out = append(out, b[:n]...)
+	}
+	return string(out), nil
+}
+
+func TestExclusiveLockHoldsOtherSessions(t *testing.T) {
+	srv := serve(t, "DP832", sim.ServerOptions{})
+	a, b := dial(t, srv), dial(t, srv)
+	ctx := context.Background()
+	if err := a.LockDevice(ctx); err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if err := b.LockDevice(short); !errors.Is(err, hislip.ErrLocked) {
+		t.Fatalf("second lock: %v, want ErrLocked", err)
+	}
+	// b's query waits for the lock; a's goes through.
+	if _, err := b.Write([]byte("*IDN?\n")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Write([]byte("*OPC?\n")); err != nil {
+		t.Fatal(err)
+	}
+	if line, err := readLine(a); err != nil || line != "1\n" {
+		t.Fatalf("lock holder's query: %q, %v", line, err)
+	}
+	if err := a.UnlockDevice(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if line, err := readLine(b); err != nil || !strings.HasPrefix(line, "RIGOL") {
+		t.Fatalf("held query after unlock: %q, %v", line, err)
+	}
+	if err := a.UnlockDevice(ctx); err == nil {
+		t.Fatal("unlock without the lock succeeded")
+	}
+}
+
+// A deadline in the middle of a reply leaves the stream in step; a
+// session that times out resynchronises with device clear.
+func TestDeadlinesAndResync(t *testing.T) {
+	srv := serve(t, "DP832", sim.ServerOptions{})
+	c := dial(t, srv)
+	errc := make(chan error, 1)
+	go func() { _, err := c.Read(make([]byte, 8)); errc <- err }()
+	c.SetDeadline(time.Unix(1, 0))
+	if err := <-errc; !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read: %v", err)
+	}
+	c.SetDeadline(time.Time{})
+	if _, err := c.Write([]byte("*IDN?\n")); err != nil {
+		t.Fatal(err)
+	}
+	if line, err := readLine(c); err != nil || !strings.HasPrefix(line, "RIGOL") {
+		t.Fatalf("after an interrupted read: %q, %v", line, err)
+	}
+
+	ctx := context.Background()
+	srv.Instrument().SetFaults(sim.Faults{Latency: 300 * time.Millisecond})
+	s := open(t, srv)
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if _, err := s.Query(short, "*IDN?"); !errors.Is(err, scpi.ErrTimeout) {
+		t.Fatalf("slow query: %v, want ErrTimeout", err)
+	}
+	srv.Instrument().SetFaults(sim.Faults{})
+	v, err := s.Query(ctx, "SOUR2:VOLT?")
+	if err != nil || strings.Contains(v, "RIGOL") {
+		t.Fatalf("query after a timeout: %q, %v", v, err)
+	}
+}
+
+// raw is a test's own HiSLIP peer: it writes and reads exact bytes.
+type raw struct {
+	t *testing.T
+	c net.Conn
+}
+
+func (r raw) send(b []byte) {
+	r.t.Helper()
+	if _, err := r.c.Write(b); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+func (r raw) recv() []byte {
+	r.t.Helper()
+	r.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	hdr := make([]byte, 16)
+	if _, err := io.ReadFull(r.c, hdr); err != nil {
+		r.t.Fatal(err)
+	}
+	payload := make([]byte, binary.BigEndian.Uint64(hdr[8:]))
+	if _, err := io.ReadFull(r.c, payload); err != nil {
+		r.t.Fatal(err)
+	}
+	return append(hdr, payload...)
+}
+
+func hexMsg(typ, ctl byte, param uint32, payload string) []byte {
+	return hislipwire.Message(nil, typ, ctl, param, []byte(payload))
+}
+
+// The server's messages, byte for byte as IVI-6.1 lays them out, to a
+// peer that is not our client.
+func TestServerBytesFollowIVI61(t *testing.T) {
+	srv := serve(t, "SAMPLE", sim.ServerOptions{})
+	dialRaw := func() raw {
+		c, err := net.Dial("tcp", srv.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return raw{t, c}
+	}
+	syn := dialRaw()
+	// Initialize: version 1.0, vendor "ZZ", sub-address hislip0.
+	syn.send([]byte("HS\x00\x00\x01\x00ZZ\x00\x00\x00\x00\x00\x00\x00\x07hislip0"))
+	resp := syn.recv()
+	if diff := cmp.Diff([]byte("HS\x01\x00\x01\x00"), resp[:6]); diff != "" {
+		t.Fatalf("InitializeResponse prologue, type, control, version (-want +got):\n%s", diff)
+	}
+	session := binary.BigEndian.Uint16(resp[6:8])
+	if diff := cmp.Diff(make([]byte, 8), resp[8:]); diff != "" {
+		t.Fatalf("InitializeResponse payload length (-want +got):\n%s", diff)
+	}
+	// Data before the asynchronous channel exists is a fatal error 2.
+	asy := dialRaw()
+	asy.send(hexMsg(hislipwire.AsyncInitialize, 0, uint32(session), ""))
+	if diff := cmp.Diff(hexMsg(hislipwire.AsyncInitializeResponse, 0, 'S'<<8|'K', ""), asy.recv()); diff != "" {
+		t.Fatalf("AsyncInitializeResponse (-want +got):\n%s", diff)
+	}
+	asy.send(hexMsg(hislipwire.AsyncMaximumMessageSize, 0, 0, "\x00\x00\x00\x00\x00\x00\x00\x20"))
+	if got := asy.recv(); got[2] != hislipwire.AsyncMaximumMessageSizeResponse || len(got) != 24 {
+		t.Fatalf("AsyncMaximumMessageSizeResponse %q", got)
+	}
+	// A query whose reply (29 bytes) is longer than the 32-byte messages
+	// we accept: a Data of 16 payload bytes, then a DataEnd of 13, both
+	// with the query's MessageID.
+	syn.send(hexMsg(hislipwire.DataEnd, 0, 0xffffff00, "*IDN?\n"))
+	want := [][]byte{
+		hexMsg(hislipwire.Data, 0, 0xffffff00, "scpikit,SAMPLE,S"),
+		hexMsg(hislipwire.DataEnd, 0, 0xffffff00, "IM000001,1.0\n"),
+	}
+	if diff := cmp.Diff(want, [][]byte{syn.recv(), syn.recv()}); diff != "" {
+		t.Fatalf("response (-want +got):\n%s", diff)
+	}
+	asy.send(hexMsg(hislipwire.AsyncStatusQuery, 1, 0xffffff00, ""))
+	if diff := cmp.Diff(hexMsg(hislipwire.AsyncStatusResponse, 0, 0, ""), asy.recv()); diff != "" {
+		t.Fatalf("AsyncStatusResponse (-want +got):\n%s", diff)
+	}
+	asy.send(hexMsg(hislipwire.AsyncDeviceClear, 0, 0, ""))
+	if diff := cmp.Diff(hexMsg(hislipwire.AsyncDeviceClearAcknowledge, 0, 0, ""), asy.recv()); diff != "" {
+		t.Fatalf("AsyncDeviceClearAcknowledge (-want +got):\n%s", diff)
+	}
+	syn.send(hexMsg(hislipwire.DeviceClearComplete, 0, 0, ""))
+	if diff := cmp.Diff(hexMsg(hislipwire.DeviceClearAcknowledge, 0, 0, ""), syn.recv()); diff != "" {
+		t.Fatalf("DeviceClearAcknowledge (-want +got):\n%s", diff)
+	}
+	asy.send(hexMsg(hislipwire.AsyncLock, 1, 1000, ""))
+	if diff := cmp.Diff(hexMsg(hislipwire.AsyncLockResponse, hislipwire.LockSuccess, 0, ""), asy.recv()); diff != "" {
+		t.Fatalf("AsyncLockResponse (-want +got):\n%s", diff)
+	}
+	asy.send(hexMsg(hislipwire.AsyncLockInfo, 0, 0, ""))
+	if diff := cmp.Diff(hexMsg(hislipwire.AsyncLockInfoResponse, 1, 1, ""), asy.recv()); diff != "" {
+		t.Fatalf("AsyncLockInfoResponse (-want +got):\n%s", diff)
+	}
+	// An unknown message type is a non-fatal Error 1; a vendor one, Error 3.
+	syn.send(hexMsg(99, 0, 0, ""))
+	if got := syn.recv(); got[2] != hislipwire.Error || got[3] != hislipwire.ErrUnrecognizedType {
+		t.Fatalf("reply to type 99: %q", got)
+	}
+	syn.send(hexMsg(200, 0, 0, ""))
+	if got := syn.recv(); got[2] != hislipwire.Error || got[3] != hislipwire.ErrUnrecognizedVendor {
+		t.Fatalf("reply to type 200: %q", got)
+	}
+	// A header without the prologue is fatal error 1.
+	syn.send([]byte("XX\x06\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"))
+	if got := syn.recv(); got[2] != hislipwire.FatalError || got[3] != hislipwire.FatalBadHeader {
+		t.Fatalf("reply to a bad prologue: %q", got)
+	}
+}
+
+// Our client's messages, byte for byte, seen by a peer that is not our
+// server.
+func TestClientBytesFollowIVI61(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	seen := make(chan [][]byte, 1)
+	go func() {
+		var got [][]byte
+		defer func() { seen <- got }()
+		s, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer s.Close()
+		syn := raw{t, s}
+		got = append(got, syn.recv())
+		syn.send(hexMsg(hislipwire.InitializeResponse, 0, 0x0100<<16|7, ""))
+		a, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer a.Close()
+		asy := raw{t, a}
+		got = append(got, asy.recv())
+		asy.send(hexMsg(hislipwire.AsyncInitializeResponse, 0, 'Z'<<8|'Z', ""))
+		got = append(got, asy.recv())
+		asy.send(hexMsg(hislipwire.AsyncMaximumMessageSizeResponse, 0, 0, "\x00\x00\x00\x00\x00\x00\x01\x00"))
+		got = append(got, syn.recv())
+		syn.send(hexMsg(hislipwire.DataEnd, 0, 0xffffff00, "ACME,X,1,2"))
+		got = append(got, syn.recv())
+		got = append(got, asy.recv())
+		asy.send(hexMsg(hislipwire.AsyncStatusResponse, 0x10, 0, ""))
+	}()
+	c, err := hislip.Dial(context.Background(), ln.Addr().String(), "hislip0", transport.NewOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if c.SessionID() != 7 || c.MaxMessageSize() != 256 {
+		t.Fatalf("session %d, max message %d", c.SessionID(), c.MaxMessageSize())
+	}
+	c.Write([]byte("*IDN?\n"))
+	if line, err := readLine(c); err != nil || line != "ACME,X,1,2\n" {
+		t.Fatalf("reply %q, %v: a DataEnd without newline must end the line", line, err)
+	}
+	c.Write([]byte("*CLS\n"))
+	if stb, err := c.ReadStatusByte(context.Background()); err != nil || stb != 0x10 {
+		t.Fatalf("status byte %#x, %v", stb, err)
+	}
+	want := [][]byte{
+		[]byte("HS\x00\x00\x01\x00SK\x00\x00\x00\x00\x00\x00\x00\x07hislip0"),
+		hexMsg(hislipwire.AsyncInitialize, 0, 7, ""),
+		hexMsg(hislipwire.AsyncMaximumMessageSize, 0, 0, "\x00\x00\x00\x00\x00\x10\x00\x00"),
+		hexMsg(hislipwire.DataEnd, 0, 0xffffff00, "*IDN?\n"),
+		hexMsg(hislipwire.DataEnd, hislipwire.RMTDelivered, 0xffffff02, "*CLS\n"), // RMT-delivered: the reply was read
+		hexMsg(hislipwire.AsyncStatusQuery, 0, 0xffffff02, ""),
+	}
+	if diff := cmp.Diff(want, <-seen); diff != "" {
+		t.Fatalf("client messages (-want +got):\n%s", diff)
+	}
+}
+
+func TestBadResourcesAndServers(t *testing.T) {
+	ctx := context.Background()
+	if _, err := transport.Open(ctx, "TCPIP::127.0.0.1::hislip0,99999::INSTR"); !errors.Is(err, transport.ErrBadResource) {
+		t.Fatalf("bad port: %v", err)
+	}
+	srv := serve(t, "SAMPLE", sim.ServerOptions{})
+	var se *hislip.ServerError
+	if _, err := hislip.Dial(ctx, srv.Addr().String(), "gpib0", transport.NewOptions()); !errors.As(err, &se) || !se.Fatal || se.Code != hislipwire.FatalBadInit {
+		t.Fatalf("unknown sub-address: %v", err)
+	}
+	// A server that is not HiSLIP.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			c.Write([]byte("SCPI> hello there, I am not HiSLIP\n"))
+			c.Close()
+		}
+	}()
+	if _, err := hislip.Dial(ctx, ln.Addr().String(), "hislip0", transport.NewOptions()); !errors.Is(err, hislipwire.ErrBadHeader) {
+		t.Fatalf("non-HiSLIP server: %v", err)
+	}
+}
