@@ -5,47 +5,22 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+
+	"github.com/scpikit/scpikit/internal/msgframe"
 )
 
-type blockStatus int
+// The block and message framing live in internal/msgframe, shared with
+// links that must find a reply's end themselves (Prologix GPIB).
+type blockStatus = msgframe.BlockStatus
 
 const (
-	blockNone       blockStatus = iota // not a block header (e.g. "#H1F")
-	blockIncomplete                    // could be one; more bytes needed
-	blockDefinite                      // #<d><len>: hdr and n are valid
-	blockIndefinite                    // #0: data runs to the terminator
+	blockNone       = msgframe.BlockNone
+	blockIncomplete = msgframe.BlockIncomplete
+	blockDefinite   = msgframe.BlockDefinite
+	blockIndefinite = msgframe.BlockIndefinite
 )
 
-// blockHeader inspects b, which starts with '#'. For a definite block it
-// returns the header length and the payload length.
-func blockHeader(b []byte) (hdr, n int, st blockStatus) {
-	if len(b) < 2 {
-		return 0, 0, blockIncomplete
-	}
-	d := b[1]
-	if d == '0' {
-		return 2, 0, blockIndefinite
-	}
-	if d < '1' || d > '9' {
-		return 0, 0, blockNone
-	}
-	digits := int(d - '0')
-	if len(b) < 2+digits {
-		for _, c := range b[2:] {
-			if c < '0' || c > '9' {
-				return 0, 0, blockNone
-			}
-		}
-		return 0, 0, blockIncomplete
-	}
-	for _, c := range b[2 : 2+digits] {
-		if c < '0' || c > '9' {
-			return 0, 0, blockNone
-		}
-		n = n*10 + int(c-'0')
-	}
-	return 2 + digits, n, blockDefinite
-}
+func blockHeader(b []byte) (hdr, n int, st blockStatus) { return msgframe.BlockHeader(b) }
 
 // DefiniteBlockHeader parses a definite-length block header "#<d><len>"
 // at the start of b: the header's length and the payload's. ok is false
@@ -174,69 +149,8 @@ func EncodeBlock[T BlockValue](values []T, order binary.ByteOrder) []byte {
 // terminator inside a definite-length block does not end the message. Both
 // sides of a link use it: the session for responses, servers and recorders
 // for commands.
-func MessageEnd(b []byte, term byte) int {
-	sc := newScanner()
-	if done, at := sc.scan(b, term); done {
-		return at
-	}
-	return -1
-}
+func MessageEnd(b []byte, term byte) int { return msgframe.MessageEnd(b, term) }
 
-// msgScanner finds the end of a message incrementally, as its bytes
-// arrive: a message ends at the terminator, except inside a definite-length
-// block, which starts a data element (after a separator or a space) and
-// whose header gives its length.
-type msgScanner struct {
-	pos       int  // where scanning resumes; beyond the data while inside a block's payload
-	elemStart bool // the next byte starts a data element
-	quote     byte // the open quote character, or 0
-}
+type msgScanner = msgframe.Scanner
 
-func newScanner() msgScanner { return msgScanner{elemStart: true} }
-
-// scan advances over b from sc.pos. It reports whether the terminator was
-// found and where. When not, sc.pos says how far the message is known to
-// extend: everything before it may be dropped (shifting sc.pos), and when
-// sc.pos > len(b) the bytes up to it are block payload.
-func (sc *msgScanner) scan(b []byte, term byte) (done bool, at int) {
-	for sc.pos < len(b) {
-		c := b[sc.pos]
-		if sc.quote != 0 {
-			if c == term {
-				return true, sc.pos
-			}
-			if c == sc.quote {
-				sc.quote = 0
-			}
-			sc.pos++
-			continue
-		}
-		switch c {
-		case term:
-			return true, sc.pos
-		case ',', ';', ' ', '\t':
-			// A space counts: a block follows a header ("DATA #15abcde",
-			// or ":CURV #15abcde" from an instrument with SYST:HEAD ON).
-			sc.elemStart = true
-		case '"', '\'':
-			sc.quote, sc.elemStart = c, false
-		case '#':
-			if sc.elemStart {
-				hdr, n, st := blockHeader(b[sc.pos:])
-				switch st {
-				case blockIncomplete:
-					return false, 0
-				case blockDefinite:
-					sc.pos += hdr + n
-					sc.elemStart = false
-					continue
-				}
-			}
-			sc.elemStart = false
-		default:
-			sc.elemStart = false
-		}
-		sc.pos++
-	}
-	return false, 0
-}
+func newScanner() msgScanner { return msgframe.NewScanner() }

@@ -107,20 +107,20 @@ func (rd *reader) next(discard bool) ([]byte, error) {
 				return rd.take(i), nil
 			}
 		}
-		if done, at := sc.scan(b, rd.term); done {
+		if done, at := sc.Scan(b, rd.term); done {
 			return rd.result(at, discard), nil
 		}
 		switch {
-		case discard && sc.pos > len(b):
+		case discard && sc.Pos > len(b):
 			// Inside a block's payload: drop what is here, owe the rest,
 			// and never buffer it.
-			rd.owed = int64(sc.pos - len(b))
-			rd.r, sc.pos = rd.w, 0
+			rd.owed = int64(sc.Pos - len(b))
+			rd.r, sc.Pos = rd.w, 0
 			continue
 		case discard:
-			rd.r += sc.pos
-			sc.pos = 0
-		case sc.pos >= rd.max:
+			rd.r += sc.Pos
+			sc.Pos = 0
+		case sc.Pos >= rd.max:
 			return nil, ErrResponseTooLarge
 		}
 		if err := rd.fill(rd.max); err != nil {
