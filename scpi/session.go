@@ -13,6 +13,7 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/scpikit/scpikit/transport"
+	_ "github.com/scpikit/scpikit/transport/gpib"   // Prologix GPIB, for Open
 	_ "github.com/scpikit/scpikit/transport/hislip" // the HiSLIP link, for Open
 	_ "github.com/scpikit/scpikit/transport/serial" // the serial link, for Open
 	_ "github.com/scpikit/scpikit/transport/socket" // the raw socket link, for Open

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -105,5 +106,26 @@ func FuzzVXI11Call(f *testing.F) {
 		for lid := range mine {
 			srv.destroy(lid)
 		}
+	})
+}
+
+// FuzzPrologixHost feeds arbitrary host bytes to the simulated Prologix
+// controller: commands, escapes, data; never a panic. The controller is
+// closed first, so reads return at once.
+func FuzzPrologixHost(f *testing.F) {
+	p, err := NewPrologix(map[int]*Instrument{5: MustNew("SAMPLE")}, ServerOptions{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	p.Close()
+	f.Add([]byte("++ver\n++addr 5\n*IDN?\n++read eoi\n"))
+	f.Add([]byte("++addr 5 96\n++spoll\n++eos 3\nDATA:ARB #15\x1b\r\x1b\n\x1b\x1b\x1b++\n"))
+	f.Add([]byte("++auto 1\r\n*OPC?\r\n++read 44\n++eot_char 300\n++trg 1 2 5\n+\x1b+addr 3\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var out strings.Builder
+		p.serve(struct {
+			io.Reader
+			io.Writer
+		}{strings.NewReader(string(in)), &out}, "fuzz")
 	})
 }

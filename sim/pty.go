@@ -26,6 +26,15 @@ type PTYServer struct {
 // ServePTY opens a pseudo-terminal pair, puts it in raw mode and serves in
 // on it until Close.
 func ServePTY(in *Instrument, opts ServerOptions) (*PTYServer, error) {
+	opts = opts.withDefaults()
+	return servePTY(in, func(master *os.File, done <-chan struct{}, path string) {
+		serveStream(master, in, opts, done, path)
+	})
+}
+
+// servePTY opens a raw pseudo-terminal pair and runs serve on its master
+// side until Close.
+func servePTY(in *Instrument, serve func(master *os.File, done <-chan struct{}, path string)) (*PTYServer, error) {
 	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
 	if err != nil {
 		return nil, fmt.Errorf("sim: open /dev/ptmx: %w", err)
@@ -63,11 +72,10 @@ func ServePTY(in *Instrument, opts ServerOptions) (*PTYServer, error) {
 		return nil, err
 	}
 	p := &PTYServer{in: in, master: master, slave: slave, path: path, done: make(chan struct{})}
-	opts = opts.withDefaults()
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
-		serveStream(master, in, opts, p.done, path)
+		serve(master, p.done, path)
 	}()
 	return p, nil
 }

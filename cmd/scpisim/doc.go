@@ -21,6 +21,10 @@
 //	--portmapper ADDR        the first instrument's portmapper address instead;
 //	                         127.0.0.1:111 for PyVISA and lxi-tools (needs root)
 //	--hislip                 also serve over HiSLIP
+//	--prologix ADDR          also put every instrument on a simulated Prologix
+//	                         GPIB-ETHERNET at ADDR (127.0.0.1:1234), at the GPIB
+//	                         address of its bench resource or at 1, 2, ...;
+//	                         open GPIB0::n::INSTR with that adapter
 //	--trace                  log every message in and out
 //	--max-conns N            connections per instrument (16)
 //	--max-line BYTES         longest program message (8 MiB)

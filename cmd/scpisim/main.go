@@ -16,6 +16,7 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/scpikit/scpikit/sim"
+	"github.com/scpikit/scpikit/transport"
 )
 
 func main() {
@@ -36,6 +37,8 @@ serve flags:
   --portmapper ADDR      the first instrument's portmapper (127.0.0.1:111 for
                          PyVISA and lxi-tools, which needs root; default a free port)
   --hislip               also serve over HiSLIP
+  --prologix ADDR        also put every instrument on a simulated Prologix
+                         GPIB-ETHERNET listening on ADDR (127.0.0.1:1234)
   --trace                log every message
   --max-conns N          connections per instrument (16)
   --max-line BYTES       longest program message (8 MiB)
@@ -112,6 +115,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	vxi11 := fs.Bool("vxi11", false, "")
 	portmapper := fs.String("portmapper", "", "")
 	hislip := fs.Bool("hislip", false, "")
+	prologix := fs.String("prologix", "", "")
 	trace := fs.Bool("trace", false, "")
 	maxConns := fs.Int("max-conns", 0, "")
 	maxLine := fs.Int("max-line", 0, "")
@@ -218,6 +222,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintln(stdout, line)
 	}
+	if *prologix != "" {
+		line, closer, err := servePrologix(*prologix, entries, opts)
+		if err != nil {
+			fmt.Fprintf(stderr, "scpisim: Prologix: %v\n", err)
+			return 1
+		}
+		closers = append(closers, closer)
+		fmt.Fprintln(stdout, line)
+	}
 	fmt.Fprintln(stdout, "ready")
 	if f, ok := stdout.(*os.File); ok {
 		f.Sync()
@@ -230,6 +243,50 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	closers = nil
 	fmt.Fprintln(stdout, "stopped")
 	return 0
+}
+
+// servePrologix puts the instruments on a simulated Prologix
+// GPIB-ETHERNET at addr: at the GPIB address of their bench resource when
+// they have one, else at 1, 2, ... in order.
+func servePrologix(addr string, entries []sim.BenchEntry, opts sim.ServerOptions) (string, io.Closer, error) {
+	on := map[int]*sim.Instrument{}
+	names := map[int]string{}
+	var rest []sim.BenchEntry
+	for _, e := range entries {
+		placed := false
+		for _, res := range e.Resources {
+			if r, err := transport.ParseResource(res); err == nil && r.Interface == "GPIB" && on[r.PrimaryAddress] == nil {
+				on[r.PrimaryAddress], names[r.PrimaryAddress], placed = e.Instrument, e.Name, true
+				break
+			}
+		}
+		if !placed {
+			rest = append(rest, e)
+		}
+	}
+	next := 1
+	for _, e := range rest {
+		for on[next] != nil {
+			next++
+		}
+		if next > 30 {
+			return "", nil, fmt.Errorf("more than 30 instruments for one GPIB bus")
+		}
+		on[next], names[next] = e.Instrument, e.Name
+	}
+	p, err := sim.NewPrologix(on, opts)
+	if err != nil {
+		return "", nil, err
+	}
+	res, err := p.ServeTCP(addr)
+	if err != nil {
+		return "", nil, err
+	}
+	line := "prologix " + res
+	for _, a := range p.Addresses() {
+		line += fmt.Sprintf(" GPIB0::%d::INSTR=%s", a, names[a])
+	}
+	return line, p, nil
 }
 
 // instruments makes the instruments to serve: a model by name, or a

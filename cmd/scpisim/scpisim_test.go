@@ -302,3 +302,24 @@ func TestServeEveryLink(t *testing.T) {
 	}
 	s.stop(t)
 }
+
+func TestServePrologix(t *testing.T) {
+	s := start(t, "--prologix", "127.0.0.1:0", "../../sim/testdata/bench.yaml")
+	last := strings.Fields(s.lines[len(s.lines)-1])
+	if last[0] != "prologix" || len(last) != 2+len(s.lines)-1 {
+		t.Fatalf("served %q", s.lines)
+	}
+	for _, f := range last[2:] {
+		res, name, _ := strings.Cut(f, "=")
+		sess, err := scpi.Open(context.Background(), res, scpi.WithTransportOptions(transport.WithGPIBAdapter(last[1])))
+		if err != nil {
+			t.Fatalf("%s (%s): %v", res, name, err)
+		}
+		_, err = sess.QueryIDN(context.Background())
+		sess.Close()
+		if err != nil {
+			t.Fatalf("%s (%s): %v", res, name, err)
+		}
+	}
+	s.stop(t)
+}

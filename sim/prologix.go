@@ -1,0 +1,356 @@
+package sim
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// PrologixVersion is what the simulated controller answers to ++ver.
+const PrologixVersion = "Prologix GPIB-ETHERNET Version 1.6.6.0 (scpikit simulator)"
+
+// Prologix is a simulated Prologix GPIB controller with instruments on
+// its bus at GPIB addresses. Serve it over TCP (ServeTCP, as the
+// GPIB-ETHERNET on port 1234) or a pseudo-terminal (ServePTY, as the
+// GPIB-USB). It follows the controller's manual: "++" commands (addr,
+// auto, eoi, eos, eot_enable, eot_char, read [eoi|char], read_tmo_ms,
+// clr, trg, spoll, loc, llo, ifc, mode, savecfg, srq, ver, rst, help),
+// ESC escaping of CR, LF, ESC and '+' in data, ++eos termination appended
+// to data sent, and the instruments' message exchange rules (a reply
+// waits on the instrument until read; a new message discards it with
+// -410; reading with nothing to read gives -420).
+type Prologix struct {
+	opts    ServerOptions
+	mu      sync.Mutex // the bus: one controller command at a time
+	devices map[int]*msgClient
+	wg      waitGroup
+	done    chan struct{}
+	ln      net.Listener
+	ptys    []*PTYServer
+}
+
+// NewPrologix puts instruments at GPIB primary addresses (0-30).
+func NewPrologix(devices map[int]*Instrument, opts ServerOptions) (*Prologix, error) {
+	p := &Prologix{opts: opts.withDefaults(), devices: map[int]*msgClient{}, done: make(chan struct{})}
+	for addr, in := range devices {
+		if addr < 0 || addr > 30 {
+			return nil, fmt.Errorf("sim: prologix: GPIB address %d is not 0-30", addr)
+		}
+		p.devices[addr] = newMsgClient(in, p.opts)
+	}
+	return p, nil
+}
+
+// Addresses lists the GPIB addresses with an instrument.
+func (p *Prologix) Addresses() []int {
+	var out []int
+	for a := range p.devices {
+		out = append(out, a)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// ServeTCP listens on addr ("127.0.0.1:0" when empty; the GPIB-ETHERNET
+// uses port 1234) and returns the adapter's resource string.
+func (p *Prologix) ServeTCP(addr string) (string, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", fmt.Errorf("sim: prologix: %w", err)
+	}
+	p.ln = ln
+	p.wg.goTrack(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			p.wg.track(c, func() { p.serve(c, c.RemoteAddr().String()) })
+		}
+	})
+	a := ln.Addr().(*net.TCPAddr)
+	return fmt.Sprintf("TCPIP0::%s::%d::SOCKET", a.IP, a.Port), nil
+}
+
+// ServePTY serves the controller on a pseudo-terminal, as a GPIB-USB
+// appears, and returns the adapter's resource string.
+func (p *Prologix) ServePTY() (string, error) {
+	pty, err := servePTY(nil, func(master *os.File, done <-chan struct{}, path string) { p.serve(master, path) })
+	if err != nil {
+		return "", err
+	}
+	p.ptys = append(p.ptys, pty)
+	return pty.Resource(), nil
+}
+
+// Close stops serving.
+func (p *Prologix) Close() error {
+	select {
+	case <-p.done:
+		return nil
+	default:
+	}
+	close(p.done)
+	var err error
+	if p.ln != nil {
+		err = p.ln.Close()
+	}
+	for _, pty := range p.ptys {
+		pty.Close()
+	}
+	p.wg.closeAll()
+	p.wg.Wait()
+	return err
+}
+
+// prologixState is one host connection's controller settings.
+type prologixState struct {
+	pad, sad  int // sad -1 when none
+	auto      bool
+	eoi       bool
+	eos       int
+	eotEnable bool
+	eotChar   byte
+	readTmo   time.Duration
+	mode      int
+}
+
+// serve runs the controller's protocol on one host connection.
+func (p *Prologix) serve(rw io.ReadWriter, who string) {
+	st := prologixState{pad: 0, sad: -1, eoi: true, eos: 0, eotChar: '\n', readTmo: 500 * time.Millisecond, mode: 1}
+	buf := make([]byte, 32<<10)
+	var line []byte
+	cmd, esc, fresh := false, false, true // fresh: at the start of a line
+	var plus int                          // unescaped '+' seen at the start
+	for {
+		n, err := rw.Read(buf)
+		for _, c := range buf[:n] {
+			switch {
+			case esc:
+				esc = false
+				line = append(line, c)
+				fresh = false
+			case c == 27:
+				esc = true
+			case c == '\r' || c == '\n':
+				if len(line) > 0 || cmd {
+					if !p.line(rw, &st, line, cmd) {
+						return
+					}
+				}
+				line, cmd, fresh, plus = line[:0], false, true, 0
+			case c == '+' && (fresh || (plus == 1 && len(line) == 1)):
+				plus++
+				line = append(line, c)
+				fresh = false
+				if plus == 2 {
+					cmd, line = true, line[:0]
+				}
+			default:
+				line = append(line, c)
+				fresh = false
+			}
+			if len(line) > p.opts.MaxLine {
+				line = line[:0] // the controller's buffer overflows; so does ours
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// line handles one line from the host: a "++" command or data for the
+// addressed instrument. It reports false when the connection must end.
+func (p *Prologix) line(w io.Writer, st *prologixState, line []byte, cmd bool) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !cmd {
+		dev := p.devices[st.pad]
+		if dev == nil || st.mode != 1 {
+			return true // no listener at that address: the bytes go nowhere
+		}
+		data := append([]byte(nil), line...)
+		data = append(data, [][]byte{{'\r', '\n'}, {'\r'}, {'\n'}, nil}[st.eos]...)
+		if err := dev.write(data, st.eoi); err != nil {
+			return false
+		}
+		if st.auto {
+			return p.read(w, st, "eoi")
+		}
+		return true
+	}
+	name, arg, _ := strings.Cut(strings.TrimSpace(string(line)), " ")
+	arg = strings.TrimSpace(arg)
+	reply := func(s string) bool {
+		_, err := io.WriteString(w, s+"\r\n")
+		return err == nil
+	}
+	flag := func(v *bool) bool {
+		switch arg {
+		case "":
+			return reply(map[bool]string{true: "1", false: "0"}[*v])
+		case "0", "1":
+			*v = arg == "1"
+		}
+		return true
+	}
+	number := func(lo, hi int, set func(int)) (int, bool) {
+		v, err := strconv.Atoi(arg)
+		if err != nil || v < lo || v > hi {
+			return 0, false
+		}
+		set(v)
+		return v, true
+	}
+	switch strings.ToLower(name) {
+	case "addr":
+		if arg == "" {
+			if st.sad >= 0 {
+				return reply(fmt.Sprintf("%d %d", st.pad, st.sad))
+			}
+			return reply(strconv.Itoa(st.pad))
+		}
+		pad, sad, ok := parseGPIBAddr(arg)
+		if ok {
+			st.pad, st.sad = pad, sad
+		}
+	case "auto":
+		return flag(&st.auto)
+	case "eoi":
+		return flag(&st.eoi)
+	case "eot_enable":
+		return flag(&st.eotEnable)
+	case "eos":
+		if arg == "" {
+			return reply(strconv.Itoa(st.eos))
+		}
+		number(0, 3, func(v int) { st.eos = v })
+	case "eot_char":
+		if arg == "" {
+			return reply(strconv.Itoa(int(st.eotChar)))
+		}
+		number(0, 255, func(v int) { st.eotChar = byte(v) })
+	case "read_tmo_ms":
+		if arg == "" {
+			return reply(strconv.Itoa(int(st.readTmo / time.Millisecond)))
+		}
+		number(1, 3000, func(v int) { st.readTmo = time.Duration(v) * time.Millisecond })
+	case "mode":
+		if arg == "" {
+			return reply(strconv.Itoa(st.mode))
+		}
+		number(0, 1, func(v int) { st.mode = v })
+	case "read":
+		return p.read(w, st, arg)
+	case "clr":
+		if dev := p.devices[st.pad]; dev != nil {
+			dev.clear()
+		}
+	case "trg":
+		targets := []int{st.pad}
+		if arg != "" {
+			targets = targets[:0]
+			for _, f := range strings.Fields(arg) {
+				if v, err := strconv.Atoi(f); err == nil && v <= 30 {
+					targets = append(targets, v)
+				}
+			}
+		}
+		for _, t := range targets {
+			if dev := p.devices[t]; dev != nil && dev.trigger() != nil {
+				return false
+			}
+		}
+	case "spoll":
+		pad := st.pad
+		if arg != "" {
+			v, _, ok := parseGPIBAddr(arg)
+			if !ok {
+				return true
+			}
+			pad = v
+		}
+		if dev := p.devices[pad]; dev != nil {
+			return reply(strconv.Itoa(int(dev.statusByte())))
+		}
+		// No instrument answers the poll: the controller times out silently.
+	case "srq":
+		return reply("0")
+	case "ver":
+		return reply(PrologixVersion)
+	case "help":
+		return reply("++addr ++auto ++clr ++eoi ++eos ++eot_enable ++eot_char ++ifc ++llo ++loc ++lon ++mode ++read ++read_tmo_ms ++rst ++savecfg ++spoll ++srq ++status ++trg ++ver ++help")
+	case "loc", "llo", "ifc", "savecfg", "rst", "lon", "status":
+		// Bus management with no effect on a simulated bus.
+	default:
+		return reply("Unrecognized command")
+	}
+	return true
+}
+
+func parseGPIBAddr(arg string) (pad, sad int, ok bool) {
+	f := strings.Fields(arg)
+	if len(f) == 0 || len(f) > 2 {
+		return 0, 0, false
+	}
+	pad, err := strconv.Atoi(f[0])
+	if err != nil || pad < 0 || pad > 30 {
+		return 0, 0, false
+	}
+	sad = -1
+	if len(f) == 2 {
+		sad, err = strconv.Atoi(f[1])
+		if err != nil || sad < 96 || sad > 126 {
+			return 0, 0, false
+		}
+	}
+	return pad, sad, true
+}
+
+// read addresses the instrument to talk and passes its bytes to the
+// host: until EOI ("eoi"), a given character, or the read timeout (no
+// argument), appending eot_char at EOI when enabled.
+func (p *Prologix) read(w io.Writer, st *prologixState, arg string) bool {
+	dev := p.devices[st.pad]
+	if dev == nil {
+		return true // nobody talks: the read times out with nothing
+	}
+	term := -1
+	if arg != "" && arg != "eoi" {
+		v, err := strconv.Atoi(arg)
+		if err != nil || v < 0 || v > 255 {
+			return true
+		}
+		term = v
+	}
+	var out bytes.Buffer
+	for {
+		piece, res := dev.read(64<<10, term, st.readTmo, p.done)
+		out.Write(piece)
+		if res&readEnd != 0 && st.eotEnable {
+			out.WriteByte(st.eotChar)
+		}
+		if res != 0 || out.Len() >= 64<<10 {
+			if out.Len() > 0 {
+				if _, err := w.Write(out.Bytes()); err != nil {
+					return false
+				}
+				out.Reset()
+			}
+		}
+		if res != 0 {
+			return res&readAborted == 0
+		}
+	}
+}

@@ -1,0 +1,462 @@
+package gpib
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/scpikit/scpikit/internal/msgframe"
+	"github.com/scpikit/scpikit/transport"
+	_ "github.com/scpikit/scpikit/transport/serial" // GPIB-USB adapters
+	_ "github.com/scpikit/scpikit/transport/socket" // GPIB-ETHERNET adapters
+)
+
+func init() { transport.Register(transport.LinkGPIB, open) }
+
+// EnvAdapter names the environment variable read for the adapter's
+// resource when transport.WithGPIBAdapter is not given.
+const EnvAdapter = "SCPIKIT_GPIB_ADAPTER"
+
+// ErrNoAdapter is matched when a GPIB resource is opened without an
+// adapter configured.
+var ErrNoAdapter = errors.New("gpib: no Prologix adapter configured (transport.WithGPIBAdapter or " + EnvAdapter + ")")
+
+// ErrNotPrologix is matched when the adapter does not answer ++ver as a
+// Prologix controller does.
+var ErrNotPrologix = errors.New("gpib: the adapter does not answer as a Prologix controller")
+
+// ErrReplyTooLong is matched when a reply grows past MaxReply without
+// ending.
+var ErrReplyTooLong = errors.New("gpib: reply too long")
+
+// MaxReply bounds one reply read through the adapter.
+const MaxReply = 256 << 20
+
+func open(ctx context.Context, r transport.Resource, o transport.Options) (transport.Conn, error) {
+	adapter := o.GPIBAdapter
+	if adapter == "" {
+		adapter = os.Getenv(EnvAdapter)
+	}
+	if adapter == "" {
+		return nil, ErrNoAdapter
+	}
+	return Dial(ctx, adapter, r.PrimaryAddress, r.SecondaryAddress, o)
+}
+
+// adapters are the open Prologix controllers, shared by every Conn that
+// goes through them: a registry.
+var adapters = struct {
+	sync.Mutex
+	m map[string]*adapter
+}{m: map[string]*adapter{}}
+
+// adapter is one open Prologix controller.
+type adapter struct {
+	key  string
+	conn transport.Conn
+	refs int // guarded by adapters
+
+	bus      chan struct{} // held for a whole exchange
+	selected string        // the ++addr in effect
+	dirty    bool          // a read was cut short: resync before use
+	rbuf     []byte
+	om       sync.Mutex // owner
+	owner    *Conn
+}
+
+func acquireAdapter(ctx context.Context, resource string, o transport.Options) (*adapter, error) {
+	key := strings.ToUpper(resource)
+	if r, err := transport.ParseResource(resource); err == nil {
+		key = r.String()
+	}
+	adapters.Lock()
+	defer adapters.Unlock()
+	if a := adapters.m[key]; a != nil {
+		a.refs++
+		return a, nil
+	}
+	o.GPIBAdapter = ""
+	conn, err := transport.Open(ctx, resource, func(x *transport.Options) { *x = o })
+	if err != nil {
+		return nil, fmt.Errorf("gpib: adapter: %w", err)
+	}
+	a := &adapter{key: key, conn: conn, refs: 1, bus: make(chan struct{}, 1)}
+	if err := a.setup(ctx); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	adapters.m[key] = a
+	return a, nil
+}
+
+func (a *adapter) release() error {
+	adapters.Lock()
+	defer adapters.Unlock()
+	a.refs--
+	if a.refs > 0 {
+		return nil
+	}
+	delete(adapters.m, a.key)
+	return a.conn.Close()
+}
+
+// setup checks that a Prologix controller answers and configures it.
+func (a *adapter) setup(ctx context.Context) error {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		dl = time.Now().Add(5 * time.Second)
+	}
+	a.conn.SetDeadline(dl)
+	defer a.conn.SetDeadline(time.Time{})
+	stop := context.AfterFunc(ctx, func() { a.conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	if _, err := a.conn.Write([]byte("++ver\n")); err != nil {
+		return fmt.Errorf("gpib: adapter: %w", err)
+	}
+	line, err := a.readLine()
+	if err != nil {
+		return fmt.Errorf("%w: ++ver: %w", ErrNotPrologix, err)
+	}
+	if !strings.HasPrefix(line, "Prologix") {
+		return fmt.Errorf("%w: ++ver answered %q", ErrNotPrologix, line)
+	}
+	if _, err := a.conn.Write([]byte("++mode 1\n++auto 0\n++eoi 1\n++eos 2\n++eot_enable 0\n++read_tmo_ms 3000\n")); err != nil {
+		return fmt.Errorf("gpib: adapter set-up: %w", err)
+	}
+	return nil
+}
+
+// readLine reads one line the adapter says of its own (++ver, ++spoll),
+// without its CR LF.
+func (a *adapter) readLine() (string, error) {
+	for {
+		if i := bytes.IndexByte(a.rbuf, '\n'); i >= 0 {
+			line := strings.TrimRight(string(a.rbuf[:i]), "\r")
+			a.rbuf = a.rbuf[i+1:]
+			return line, nil
+		}
+		if err := a.fill(); err != nil {
+			return "", err
+		}
+	}
+}
+
+func (a *adapter) fill() error {
+	if len(a.rbuf) > MaxReply {
+		return ErrReplyTooLong
+	}
+	var buf [32 << 10]byte
+	n, err := a.conn.Read(buf[:])
+	a.rbuf = append(a.rbuf, buf[:n]...)
+	if n > 0 {
+		return nil
+	}
+	if err == nil {
+		return errors.New("gpib: adapter read returned nothing")
+	}
+	return err
+}
+
+// resync aborts a read cut short (any input aborts the adapter's ++read)
+// and drops what came before the answer to ++ver.
+func (a *adapter) resync() error {
+	if !a.dirty {
+		return nil
+	}
+	if _, err := a.conn.Write([]byte("++ver\n")); err != nil {
+		return err
+	}
+	for {
+		i := bytes.Index(a.rbuf, []byte("Prologix"))
+		if i >= 0 {
+			if j := bytes.IndexByte(a.rbuf[i:], '\n'); j >= 0 {
+				a.rbuf = a.rbuf[i+j+1:]
+				a.dirty = false
+				return nil
+			}
+		}
+		if err := a.fill(); err != nil {
+			return err
+		}
+	}
+}
+
+// Conn is a link to one GPIB address through a shared adapter.
+type Conn struct {
+	a      *adapter
+	addr   string // "5" or "5 96"
+	pad    int
+	wbuf   []byte // a program message not yet ended
+	rbuf   []byte // a reply read, not yet given to Read
+	mu     sync.Mutex
+	dmu    sync.Mutex
+	dl     time.Time
+	kick   chan struct{} // SetDeadline wakes a wait for the bus
+	closed bool
+}
+
+// Dial opens GPIB address pad (sad: transport.NoAddress, or 0-30) through
+// the Prologix adapter at adapterResource.
+func Dial(ctx context.Context, adapterResource string, pad, sad int, o transport.Options) (*Conn, error) {
+	if pad < 0 || pad > 30 {
+		return nil, fmt.Errorf("%w: GPIB primary address %d is not 0-30", transport.ErrBadResource, pad)
+	}
+	addr := strconv.Itoa(pad)
+	if sad != transport.NoAddress {
+		if sad < 0 || sad > 30 {
+			return nil, fmt.Errorf("%w: GPIB secondary address %d is not 0-30", transport.ErrBadResource, sad)
+		}
+		addr += " " + strconv.Itoa(96+sad) // Prologix takes 96-126
+	}
+	a, err := acquireAdapter(ctx, adapterResource, o)
+	if err != nil {
+		return nil, err
+	}
+	return &Conn{a: a, addr: addr, pad: pad, kick: make(chan struct{}, 1)}, nil
+}
+
+// Adapter is the resource of the adapter this Conn goes through.
+func (c *Conn) Adapter() string { return c.a.key }
+
+func (c *Conn) deadline() time.Time {
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	return c.dl
+}
+
+// SetDeadline bounds calls under way and to come, including the wait for
+// the bus.
+func (c *Conn) SetDeadline(t time.Time) error {
+	c.dmu.Lock()
+	c.dl = t
+	c.dmu.Unlock()
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+	c.a.om.Lock()
+	defer c.a.om.Unlock()
+	if c.a.owner == c {
+		return c.a.conn.SetDeadline(t)
+	}
+	return nil
+}
+
+// hold takes the bus for one exchange, waiting as long as the deadline
+// allows, and selects this Conn's address.
+func (c *Conn) hold() error {
+	for {
+		dl := c.deadline()
+		var timeout <-chan time.Time
+		if !dl.IsZero() {
+			left := time.Until(dl)
+			if left <= 0 {
+				return fmt.Errorf("gpib: waiting for the bus: %w", os.ErrDeadlineExceeded)
+			}
+			t := time.NewTimer(left)
+			defer t.Stop()
+			timeout = t.C
+		}
+		select {
+		case c.a.bus <- struct{}{}:
+			c.a.om.Lock()
+			c.a.owner = c
+			c.a.conn.SetDeadline(c.deadline())
+			c.a.om.Unlock()
+			if err := c.a.resync(); err != nil {
+				c.letGo()
+				return fmt.Errorf("gpib: adapter resync: %w", err)
+			}
+			if c.a.selected != c.addr {
+				if _, err := c.a.conn.Write([]byte("++addr " + c.addr + "\n")); err != nil {
+					c.letGo()
+					return fmt.Errorf("gpib: select address %s: %w", c.addr, err)
+				}
+				c.a.selected = c.addr
+			}
+			return nil
+		case <-timeout:
+			return fmt.Errorf("gpib: waiting for the bus: %w", os.ErrDeadlineExceeded)
+		case <-c.kick:
+			continue // the deadline moved
+		}
+	}
+}
+
+func (c *Conn) letGo() {
+	c.a.om.Lock()
+	c.a.owner = nil
+	c.a.conn.SetDeadline(time.Time{})
+	c.a.om.Unlock()
+	<-c.a.bus
+}
+
+// escape escapes the bytes the adapter would take for its own.
+func escape(dst, data []byte) []byte {
+	for _, b := range data {
+		switch b {
+		case '\r', '\n', 27, '+':
+			dst = append(dst, 27)
+		}
+		dst = append(dst, b)
+	}
+	return dst
+}
+
+// Write sends each complete program message (ended by "\n") to the
+// instrument; a message's beginning is kept until its end arrives, so the
+// bus is held for whole messages only.
+func (c *Conn) Write(b []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return 0, net.ErrClosed
+	}
+	c.wbuf = append(c.wbuf, b...)
+	if len(c.wbuf) == 0 || c.wbuf[len(c.wbuf)-1] != '\n' {
+		return len(b), nil
+	}
+	if err := c.hold(); err != nil {
+		c.wbuf = c.wbuf[:len(c.wbuf)-len(b)]
+		return 0, err
+	}
+	defer c.letGo()
+	msg := c.wbuf[:len(c.wbuf)-1] // the adapter ends it with LF and EOI (++eos 2, ++eoi 1)
+	out := escape(make([]byte, 0, len(msg)+len(msg)/16+1), msg)
+	out = append(out, '\n')
+	n, err := c.a.conn.Write(out)
+	if err != nil {
+		if n > 0 {
+			c.a.dirty = true // the adapter holds part of a message
+		}
+		c.wbuf = c.wbuf[:len(c.wbuf)-len(b)]
+		return 0, fmt.Errorf("gpib: write to %s: %w", c.addr, err)
+	}
+	c.wbuf = c.wbuf[:0]
+	return len(b), nil
+}
+
+// Read gives the instrument's reply, read whole with ++read eoi while the
+// bus is held.
+func (c *Conn) Read(b []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return 0, net.ErrClosed
+	}
+	if len(c.rbuf) == 0 {
+		if err := c.readReply(); err != nil {
+			return 0, err
+		}
+	}
+	n := copy(b, c.rbuf)
+	c.rbuf = c.rbuf[n:]
+	return n, nil
+}
+
+func (c *Conn) readReply() error {
+	if err := c.hold(); err != nil {
+		return err
+	}
+	defer c.letGo()
+	a := c.a
+	if _, err := a.conn.Write([]byte("++read eoi\n")); err != nil {
+		return fmt.Errorf("gpib: read from %s: %w", c.addr, err)
+	}
+	sc := msgframe.NewScanner()
+	for {
+		if done, at := sc.Scan(a.rbuf, '\n'); done {
+			c.rbuf = append(c.rbuf[:0], a.rbuf[:at+1]...)
+			a.rbuf = a.rbuf[at+1:]
+			return nil
+		}
+		if err := a.fill(); err != nil {
+			a.dirty = true
+			return fmt.Errorf("gpib: read from %s: %w", c.addr, err)
+		}
+	}
+}
+
+// command sends one adapter command for this address under the bus,
+// bounded by ctx, and reads its one-line answer when answer is set.
+func (c *Conn) command(ctx context.Context, cmd string, answer bool) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return "", net.ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	saved := c.deadline()
+	dl, ok := ctx.Deadline()
+	if !ok {
+		dl = time.Now().Add(10 * time.Second)
+	}
+	c.SetDeadline(dl)
+	defer c.SetDeadline(saved)
+	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	if err := c.hold(); err != nil {
+		return "", errors.Join(ctx.Err(), err)
+	}
+	defer c.letGo()
+	if _, err := c.a.conn.Write([]byte(cmd + "\n")); err != nil {
+		return "", errors.Join(ctx.Err(), fmt.Errorf("gpib: %s: %w", cmd, err))
+	}
+	if !answer {
+		return "", nil
+	}
+	line, err := c.a.readLine()
+	if err != nil {
+		c.a.dirty = true
+		return "", errors.Join(ctx.Err(), fmt.Errorf("gpib: %s: %w", cmd, err))
+	}
+	return line, nil
+}
+
+// Clear sends Selected Device Clear (++clr) and drops a reply not yet read.
+func (c *Conn) Clear(ctx context.Context) error {
+	_, err := c.command(ctx, "++clr", false)
+	c.mu.Lock()
+	c.rbuf, c.wbuf = c.rbuf[:0], c.wbuf[:0]
+	c.mu.Unlock()
+	return err
+}
+
+// Trigger sends Group Execute Trigger to this address (++trg).
+func (c *Conn) Trigger(ctx context.Context) error {
+	_, err := c.command(ctx, "++trg", false)
+	return err
+}
+
+// ReadStatusByte serial-polls this address (++spoll).
+func (c *Conn) ReadStatusByte(ctx context.Context) (byte, error) {
+	line, err := c.command(ctx, "++spoll "+c.addr, true)
+	if err != nil {
+		return 0, err
+	}
+	v, err := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil || v < 0 || v > 255 {
+		return 0, fmt.Errorf("gpib: ++spoll answered %q, not a status byte", line)
+	}
+	return byte(v), nil
+}
+
+// Close releases this address; the adapter closes with its last user.
+func (c *Conn) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return net.ErrClosed
+	}
+	c.closed = true
+	return c.a.release()
+}

@@ -1,0 +1,270 @@
+package gpib_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/scpikit/scpikit/scpi"
+	"github.com/scpikit/scpikit/sim"
+	"github.com/scpikit/scpikit/transport"
+	"github.com/scpikit/scpikit/transport/gpib"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// bus starts a simulated Prologix GPIB-ETHERNET with instruments at
+// addresses 5 (DP832), 9 (SAMPLE) and 22 (E36312A).
+func bus(t testing.TB) (map[int]*sim.Instrument, string) {
+	t.Helper()
+	on := map[int]*sim.Instrument{5: sim.MustNew("DP832"), 9: sim.MustNew("SAMPLE"), 22: sim.MustNew("E36312A")}
+	p, err := sim.NewPrologix(on, sim.ServerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := p.ServeTCP("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return on, res
+}
+
+func open(t testing.TB, adapter, resource string, opts ...scpi.Option) *scpi.Session {
+	t.Helper()
+	opts = append(opts, scpi.WithTransportOptions(transport.WithGPIBAdapter(adapter)))
+	s, err := scpi.Open(context.Background(), resource, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// Sessions to three addresses share one adapter from many goroutines;
+// nobody gets another instrument's reply.
+func TestSessionsShareOneAdapter(t *testing.T) {
+	_, adapter := bus(t)
+	ctx := context.Background()
+	models := map[string]string{"GPIB0::5::INSTR": "DP832", "GPIB::9::INSTR": "SAMPLE", "GPIB0::22::INSTR": "E36312A"}
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for res, model := range models {
+		s := open(t, adapter, res)
+		for g := range 4 {
+			wg.Go(func() {
+				for i := range 25 {
+					id, err := s.QueryIDN(ctx)
+					if err != nil {
+						errs <- fmt.Errorf("%s goroutine %d query %d: %w", res, g, i, err)
+						return
+					}
+					if id.Model != model {
+						errs <- fmt.Errorf("%s got the reply of %s", res, id.Model)
+						return
+					}
+				}
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// Binary data with CR, LF, ESC and '+' goes through the adapter's
+// escaping unchanged, both ways.
+func TestBinaryBlocksAreEscaped(t *testing.T) {
+	_, adapter := bus(t)
+	s := open(t, adapter, "GPIB0::9::INSTR")
+	ctx := context.Background()
+	data := bytes.Repeat([]byte{'\r', '\n', 27, '+', '+', 0, 255}, 3000)
+	if err := s.WriteBlock(ctx, "DATA:ARB ", data); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.QueryBlock(ctx, "DATA:ARB?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, data) {
+		t.Fatalf("block of %d bytes came back as %d bytes, not equal", len(data), len(got))
+	}
+}
+
+func TestOutOfBandOperations(t *testing.T) {
+	_, adapter := bus(t)
+	o := transport.NewOptions(transport.WithGPIBAdapter(adapter))
+	ctx := context.Background()
+	c, err := transport.Open(ctx, "GPIB0::5::INSTR", transport.WithGPIBAdapter(adapter))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	other, err := gpib.Dial(ctx, adapter, 22, transport.NoAddress, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := c.Write([]byte("*IDN?\n")); err != nil {
+		t.Fatal(err)
+	}
+	stb, err := c.(transport.StatusByteReader).ReadStatusByte(ctx)
+	if err != nil || stb&0x10 == 0 {
+		t.Fatalf("serial poll %#x, %v: want MAV while the reply waits", stb, err)
+	}
+	if stb, err := other.ReadStatusByte(ctx); err != nil || stb&0x10 != 0 {
+		t.Fatalf("serial poll of another address %#x, %v: want no MAV", stb, err)
+	}
+	if err := c.(transport.Clearer).Clear(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if stb, err := c.(transport.StatusByteReader).ReadStatusByte(ctx); err != nil || stb&0x10 != 0 {
+		t.Fatalf("after SDC: %#x, %v", stb, err)
+	}
+	if err := c.(transport.Triggerer).Trigger(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A session that times out on a slow instrument resynchronises; the
+// late reply never reaches the next query, and the other address on the
+// bus is not disturbed.
+func TestTimeoutResyncOnSharedBus(t *testing.T) {
+	on, adapter := bus(t)
+	ctx := context.Background()
+	slow := open(t, adapter, "GPIB0::5::INSTR")
+	fast := open(t, adapter, "GPIB0::9::INSTR")
+	if err := on[5].SetFaults(sim.Faults{Latency: 300 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if _, err := slow.Query(short, "*IDN?"); !errors.Is(err, scpi.ErrTimeout) {
+		t.Fatalf("slow query: %v, want ErrTimeout", err)
+	}
+	if v, err := fast.Query(ctx, "*IDN?"); err != nil || !strings.HasPrefix(v, "scpikit,SAMPLE") {
+		t.Fatalf("other address after the timeout: %q, %v", v, err)
+	}
+	on[5].SetFaults(sim.Faults{})
+	if v, err := slow.Query(ctx, "SOUR2:VOLT?"); err != nil || strings.Contains(v, "RIGOL") {
+		t.Fatalf("query after the timeout: %q, %v", v, err)
+	}
+}
+
+func TestAdapterErrors(t *testing.T) {
+	ctx := context.Background()
+	t.Setenv(gpib.EnvAdapter, "")
+	if _, err := transport.Open(ctx, "GPIB0::5::INSTR"); !errors.Is(err, gpib.ErrNoAdapter) {
+		t.Fatalf("no adapter: %v", err)
+	}
+	// Something that is not a Prologix controller.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c, err := ln.Accept()
+		if err == nil {
+			c.Write([]byte("HTTP/1.0 400 Bad Request\r\n\r\n"))
+			time.Sleep(100 * time.Millisecond)
+			c.Close()
+		}
+	}()
+	res := fmt.Sprintf("TCPIP::127.0.0.1::%d::SOCKET", ln.Addr().(*net.TCPAddr).Port)
+	if _, err := transport.Open(ctx, "GPIB0::5::INSTR", transport.WithGPIBAdapter(res)); !errors.Is(err, gpib.ErrNotPrologix) {
+		t.Fatalf("not a Prologix: %v", err)
+	}
+	<-done
+	if _, err := gpib.Dial(ctx, res, 31, transport.NoAddress, transport.NewOptions()); !errors.Is(err, transport.ErrBadResource) {
+		t.Fatalf("address 31: %v", err)
+	}
+	// An address with nobody on it: the read times out.
+	_, adapter := bus(t)
+	s := open(t, adapter, "GPIB0::7::INSTR", scpi.WithTimeout(100*time.Millisecond))
+	if _, err := s.Query(ctx, "*IDN?"); !errors.Is(err, scpi.ErrTimeout) {
+		t.Fatalf("empty address: %v", err)
+	}
+	// The environment variable names the adapter too.
+	t.Setenv(gpib.EnvAdapter, adapter)
+	c, err := transport.Open(ctx, "GPIB0::9::INSTR")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+}
+
+// The adapter's wire protocol from a client that is not ours.
+func TestSimulatedControllerProtocol(t *testing.T) {
+	_, adapter := bus(t)
+	r, _ := transport.ParseResource(adapter)
+	c, err := net.Dial("tcp", r.Address())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	send := func(s string) {
+		if _, err := c.Write([]byte(s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	buf := make([]byte, 256)
+	recv := func() {
+		n, err := c.Read(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, string(buf[:n]))
+	}
+	send("++ver\r\n")
+	recv()
+	send("++addr 9\n++addr\n")
+	recv()
+	send("++auto 1\n*IDN?\n") // read-after-write
+	recv()
+	send("++auto 0\n++eot_enable 1\n++eot_char 64\n*OPC?\n++read eoi\n")
+	recv()
+	send("++eot_enable 0\nSYST:ERR?\n++read 44\n") // up to the first ','
+	recv()
+	send("++read eoi\n")
+	recv()
+	send("++spoll 9\n")
+	recv()
+	send("++frobnicate\n")
+	recv()
+	want := []string{sim.PrologixVersion + "\r\n", "9\r\n", "scpikit,SAMPLE,SIM000001,1.0\n", "1\n@", "0,", "\"No error\"\n", "0\r\n", "Unrecognized command\r\n"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("(-want +got):\n%s", diff)
+	}
+}
+
+// GPIB-USB: the same controller on a serial port.
+func TestGPIBUSBOnAPseudoTerminal(t *testing.T) {
+	p, err := sim.NewPrologix(map[int]*sim.Instrument{3: sim.MustNew("SAMPLE")}, sim.ServerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	res, err := p.ServePTY()
+	if err != nil {
+		t.Skipf("no pseudo-terminals: %v", err)
+	}
+	s := open(t, res, "GPIB0::3::INSTR")
+	if v, err := s.Query(context.Background(), "*IDN?"); err != nil || !strings.HasPrefix(v, "scpikit,SAMPLE") {
+		t.Fatalf("%q, %v", v, err)
+	}
+}
