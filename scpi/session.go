@@ -17,6 +17,7 @@ import (
 	_ "github.com/scpikit/scpikit/transport/hislip" // the HiSLIP link, for Open
 	_ "github.com/scpikit/scpikit/transport/serial" // the serial link, for Open
 	_ "github.com/scpikit/scpikit/transport/socket" // the raw socket link, for Open
+	_ "github.com/scpikit/scpikit/transport/usbtmc" // Linux USBTMC, for Open
 	_ "github.com/scpikit/scpikit/transport/vxi11"  // the VXI-11 link, for Open
 )
 
