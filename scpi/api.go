@@ -338,3 +338,72 @@ func (s *Session) trigger(ctx context.Context) error {
 	}
 	return s.write(ctx, "*TRG", nil)
 }
+
+// LockDevice takes the instrument's exclusive lock where the link has
+// device locks (transport.DeviceLocker: VXI-11, HiSLIP), waiting for
+// another controller's lock as long as ctx allows; otherwise the error
+// matches ErrNotSupported. Other controllers' links wait or fail until
+// UnlockDevice; the session lock, which orders this program's
+// goroutines, is separate and not held.
+func (s *Session) LockDevice(ctx context.Context) error {
+	return s.linkOp(ctx, "lock device", func(c transport.Conn) (bool, error) {
+		l, ok := c.(transport.DeviceLocker)
+		if !ok {
+			return false, nil
+		}
+		return true, l.LockDevice(ctx)
+	})
+}
+
+// UnlockDevice releases the lock LockDevice took.
+func (s *Session) UnlockDevice(ctx context.Context) error {
+	return s.linkOp(ctx, "unlock device", func(c transport.Conn) (bool, error) {
+		l, ok := c.(transport.DeviceLocker)
+		if !ok {
+			return false, nil
+		}
+		return true, l.UnlockDevice(ctx)
+	})
+}
+
+// Remote puts the instrument in remote state where the link can
+// (transport.RemoteLocal); otherwise the error matches ErrNotSupported.
+func (s *Session) Remote(ctx context.Context) error {
+	return s.linkOp(ctx, "remote", func(c transport.Conn) (bool, error) {
+		rl, ok := c.(transport.RemoteLocal)
+		if !ok {
+			return false, nil
+		}
+		return true, rl.Remote(ctx)
+	})
+}
+
+// Local returns the instrument to local (front panel) control where the
+// link can (transport.RemoteLocal); otherwise the error matches
+// ErrNotSupported.
+func (s *Session) Local(ctx context.Context) error {
+	return s.linkOp(ctx, "local", func(c transport.Conn) (bool, error) {
+		rl, ok := c.(transport.RemoteLocal)
+		if !ok {
+			return false, nil
+		}
+		return true, rl.Local(ctx)
+	})
+}
+
+// linkOp runs an out-of-band operation of the link under the session
+// lock. fn reports false when the link lacks the capability.
+func (s *Session) linkOp(ctx context.Context, op string, fn func(transport.Conn) (bool, error)) error {
+	if err := s.acquire(ctx); err != nil {
+		return err
+	}
+	defer s.release()
+	ok, err := fn(s.conn)
+	if !ok {
+		return s.opErr(op, "", ErrNotSupported)
+	}
+	if err != nil {
+		return s.opErr(op, "", err)
+	}
+	return nil
+}

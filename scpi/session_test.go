@@ -804,3 +804,39 @@ func TestOpenErrors(t *testing.T) {
 		t.Fatal("open of a closed port succeeded")
 	}
 }
+
+// lockingConn is a link with device locks and remote/local.
+type lockingConn struct {
+	transport.Conn
+	calls []string
+}
+
+func (c *lockingConn) LockDevice(context.Context) error   { c.calls = append(c.calls, "lock"); return nil }
+func (c *lockingConn) UnlockDevice(context.Context) error { c.calls = append(c.calls, "unlock"); return nil }
+func (c *lockingConn) Remote(context.Context) error       { c.calls = append(c.calls, "remote"); return nil }
+func (c *lockingConn) Local(context.Context) error {
+	c.calls = append(c.calls, "local")
+	return errors.New("front panel busy")
+}
+
+func TestDeviceLocksAndRemoteLocalUseTheLink(t *testing.T) {
+	lc := &lockingConn{Conn: scpitest.NewConn(t)}
+	s := scpi.NewSession(lc)
+	defer s.Close()
+	must(t, s.LockDevice(bg))
+	must(t, s.Remote(bg))
+	must(t, s.UnlockDevice(bg))
+	if err := s.Local(bg); err == nil || !strings.Contains(err.Error(), "front panel busy") {
+		t.Fatalf("Local: %v", err)
+	}
+	if diff := cmp.Diff([]string{"lock", "remote", "unlock", "local"}, lc.calls); diff != "" {
+		t.Fatal(diff)
+	}
+	plain := scpi.NewSession(scpitest.NewConn(t))
+	defer plain.Close()
+	for name, op := range map[string]func(context.Context) error{"lock": plain.LockDevice, "unlock": plain.UnlockDevice, "remote": plain.Remote, "local": plain.Local} {
+		if err := op(bg); !errors.Is(err, scpi.ErrNotSupported) {
+			t.Errorf("%s on a plain link: %v", name, err)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/rs/zerolog"
 	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/sim"
 	"github.com/scpikit/scpikit/transport"
@@ -142,7 +143,8 @@ func TestOutOfBandOperations(t *testing.T) {
 func TestTimeoutResyncOnSharedBus(t *testing.T) {
 	on, adapter := bus(t)
 	ctx := context.Background()
-	slow := open(t, adapter, "GPIB0::5::INSTR")
+	var log syncBuffer
+	slow := open(t, adapter, "GPIB0::5::INSTR", scpi.WithLogger(zerolog.New(&log)))
 	fast := open(t, adapter, "GPIB0::9::INSTR")
 	if err := on[5].SetFaults(sim.Faults{Latency: 300 * time.Millisecond}); err != nil {
 		t.Fatal(err)
@@ -158,6 +160,9 @@ func TestTimeoutResyncOnSharedBus(t *testing.T) {
 	on[5].SetFaults(sim.Faults{})
 	if v, err := slow.Query(ctx, "SOUR2:VOLT?"); err != nil || strings.Contains(v, "RIGOL") {
 		t.Fatalf("query after the timeout: %q, %v", v, err)
+	}
+	if !strings.Contains(log.String(), `"method":"device clear"`) {
+		t.Fatalf("the session did not resynchronise with selected device clear:\n%s", log.String())
 	}
 }
 
@@ -267,4 +272,22 @@ func TestGPIBUSBOnAPseudoTerminal(t *testing.T) {
 	if v, err := s.Query(context.Background(), "*IDN?"); err != nil || !strings.HasPrefix(v, "scpikit,SAMPLE") {
 		t.Fatalf("%q, %v", v, err)
 	}
+}
+
+// syncBuffer is a log sink safe for the session's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

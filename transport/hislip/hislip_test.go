@@ -9,10 +9,12 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/rs/zerolog"
 	"github.com/scpikit/scpikit/internal/hislipwire"
 	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/sim"
@@ -195,7 +197,8 @@ func TestDeadlinesAndResync(t *testing.T) {
 
 	ctx := context.Background()
 	srv.Instrument().SetFaults(sim.Faults{Latency: 300 * time.Millisecond})
-	s := open(t, srv)
+	var log syncBuffer
+	s := open(t, srv, scpi.WithLogger(zerolog.New(&log)))
 	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
 	if _, err := s.Query(short, "*IDN?"); !errors.Is(err, scpi.ErrTimeout) {
@@ -205,6 +208,9 @@ func TestDeadlinesAndResync(t *testing.T) {
 	v, err := s.Query(ctx, "SOUR2:VOLT?")
 	if err != nil || strings.Contains(v, "RIGOL") {
 		t.Fatalf("query after a timeout: %q, %v", v, err)
+	}
+	if !strings.Contains(log.String(), `"method":"device clear"`) {
+		t.Fatalf("the session did not resynchronise with the HiSLIP device clear:\n%s", log.String())
 	}
 }
 
@@ -410,4 +416,22 @@ func TestBadResourcesAndServers(t *testing.T) {
 	if _, err := hislip.Dial(ctx, ln.Addr().String(), "hislip0", transport.NewOptions()); !errors.Is(err, hislipwire.ErrBadHeader) {
 		t.Fatalf("non-HiSLIP server: %v", err)
 	}
+}
+
+// syncBuffer is a log sink safe for the session's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/rs/zerolog"
 	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/sim"
 	"github.com/scpikit/scpikit/transport"
@@ -193,7 +195,8 @@ func TestDeadlineInterruptsReadAndSessionResyncs(t *testing.T) {
 	if err := srv.Instrument().SetFaults(sim.Faults{Latency: 300 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
-	s := open(t, srv)
+	var log syncBuffer
+	s := open(t, srv, scpi.WithLogger(zerolog.New(&log)))
 	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
 	if _, err := s.Query(short, "*IDN?"); !errors.Is(err, scpi.ErrTimeout) {
@@ -206,6 +209,9 @@ func TestDeadlineInterruptsReadAndSessionResyncs(t *testing.T) {
 	}
 	if strings.Contains(v, "RIGOL") {
 		t.Fatalf("stale *IDN? reply %q reached the next query", v)
+	}
+	if !strings.Contains(log.String(), `"method":"device clear"`) {
+		t.Fatalf("the session did not resynchronise with device_clear:\n%s", log.String())
 	}
 }
 
@@ -238,4 +244,22 @@ func TestErrors(t *testing.T) {
 	if diff := cmp.Diff(0, srv.Links()); diff != "" {
 		t.Fatalf("links left open after close (-want +got):\n%s", diff)
 	}
+}
+
+// syncBuffer is a log sink safe for the session's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
