@@ -811,9 +811,15 @@ type lockingConn struct {
 	calls []string
 }
 
-func (c *lockingConn) LockDevice(context.Context) error   { c.calls = append(c.calls, "lock"); return nil }
-func (c *lockingConn) UnlockDevice(context.Context) error { c.calls = append(c.calls, "unlock"); return nil }
-func (c *lockingConn) Remote(context.Context) error       { c.calls = append(c.calls, "remote"); return nil }
+func (c *lockingConn) LockDevice(context.Context) error {
+	c.calls = append(c.calls, "lock")
+	return nil
+}
+func (c *lockingConn) UnlockDevice(context.Context) error {
+	c.calls = append(c.calls, "unlock")
+	return nil
+}
+func (c *lockingConn) Remote(context.Context) error { c.calls = append(c.calls, "remote"); return nil }
 func (c *lockingConn) Local(context.Context) error {
 	c.calls = append(c.calls, "local")
 	return errors.New("front panel busy")

@@ -3,6 +3,7 @@
 //	scpi query [flags] RESOURCE COMMAND...   send each command, print each reply
 //	scpi write [flags] RESOURCE COMMAND...   send each command, expect no reply
 //	scpi shell [flags] RESOURCE              an interactive session
+//	scpi list [flags]                        instruments and ports found
 //
 // RESOURCE is a VISA resource string, e.g. TCPIP0::192.0.2.5::5025::SOCKET.
 //
@@ -20,6 +21,14 @@
 // which :save FILE writes out); other lines are sent as commands. :timeout D,
 // :trace on|off, :read, :errors, :clear, :help and :quit are the shell's
 // own; with stdin not a terminal it runs the lines piped in, as a script.
+//
+// scpi list shows serial ports (with their /dev/serial/by-id names),
+// usbtmc devices, VXI-11 instruments that answer a portmapper broadcast,
+// and instruments that announce _lxi._tcp, _vxi-11._tcp, _scpi-raw._tcp or
+// _hislip._tcp by multicast DNS, one resource string per line; --idn adds
+// each network instrument's *IDN? reply. --vxi11 ADDR and --mdns ADDR send
+// the queries elsewhere (a directed broadcast, one host), --skip KIND
+// leaves a kind out, --timeout D is how long answers are awaited.
 //
 // Exit status: 0 success, 1 other failure, 2 usage error, 3 the resource
 // could not be opened, 4 timeout, 5 the instrument reported errors.

@@ -44,12 +44,21 @@ const usage = `usage:
   scpi query [flags] RESOURCE COMMAND...   send each command, print each reply
   scpi write [flags] RESOURCE COMMAND...   send each command, expect no reply
   scpi shell [flags] RESOURCE              an interactive session (line editing, history)
+  scpi list [--idn] [--timeout D]          instruments and ports found: serial, usbtmc,
+                                           VXI-11 broadcast, mDNS (_lxi, _vxi-11, _scpi-raw, _hislip)
 
 flags:
   --timeout D   time allowed for each command (default 5s)
   --trace       print the bytes sent and received on stderr
   --check       read the error queue afterwards; exit 5 if it held errors
   --block FILE  (query) write the reply's binary block payload to FILE ("-": stdout)
+
+list flags:
+  --idn            ask each network instrument for *IDN?
+  --timeout D      how long to listen for answers (default 1s)
+  --vxi11 ADDR     where the portmapper broadcast goes (repeatable; 255.255.255.255:111)
+  --mdns ADDR      where the mDNS query goes (repeatable; 224.0.0.251:5353)
+  --skip KIND      serial, usbtmc, vxi11 or mdns (repeatable)
 
 exit status: 0 ok, 1 failure, 2 usage, 3 cannot open, 4 timeout, 5 instrument errors
 `
@@ -65,6 +74,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	verb := args[0]
 	if verb == "shell" {
 		return runShell(ctx, args[1:], nil, stdout, stderr)
+	}
+	if verb == "list" {
+		return runList(ctx, args[1:], stdout, stderr)
 	}
 	if verb != "query" && verb != "write" {
 		fmt.Fprintf(stderr, "scpi: unknown command %q\n\n%s", verb, usage)

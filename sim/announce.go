@@ -1,0 +1,148 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+
+	"github.com/scpikit/scpikit/internal/dnsmsg"
+)
+
+// MDNSAddr is the multicast DNS group and port.
+const MDNSAddr = "224.0.0.251:5353"
+
+// Service is a DNS-SD service instance the simulator announces, as LXI
+// instruments announce _lxi._tcp, _vxi-11._tcp, _scpi-raw._tcp and
+// _hislip._tcp.
+type Service struct {
+	Instance string     // "Rigol DP832 (simulated)"
+	Type     string     // "_hislip._tcp"
+	Host     string     // "sim-dp832.local."
+	Addr     netip.Addr // the host's address
+	Port     int
+	Text     []string // "Manufacturer=RIGOL", "Model=DP832", ...
+}
+
+func (s Service) typeName() string {
+	return strings.ToLower(strings.TrimSuffix(s.Type, ".")) + ".local."
+}
+func (s Service) instanceName() string { return s.Instance + "." + s.typeName() }
+
+// Announcer answers multicast DNS service discovery queries for its
+// services: a PTR for each instance, with its SRV, TXT and address
+// records as additional records, and the service types to a
+// _services._dns-sd._udp query. Replies go to the asker's address, so
+// unicast ("legacy") queries work too.
+type Announcer struct {
+	pc       net.PacketConn
+	services []Service
+	done     chan struct{}
+	wg       waitGroup
+}
+
+// Announce answers on addr: MDNSAddr joins the multicast group on every
+// interface that has multicast; any other address ("127.0.0.1:0" in
+// tests) is a plain UDP socket that answers unicast queries.
+func Announce(addr string, services ...Service) (*Announcer, error) {
+	for _, s := range services {
+		if !strings.HasPrefix(s.Type, "_") || !strings.Contains(s.Type, "._tcp") || s.Instance == "" || s.Port <= 0 {
+			return nil, fmt.Errorf("sim: announce: bad service %+v", s)
+		}
+	}
+	var pc net.PacketConn
+	var err error
+	if addr == MDNSAddr {
+		group, _ := net.ResolveUDPAddr("udp4", MDNSAddr)
+		pc, err = net.ListenMulticastUDP("udp4", nil, group)
+	} else {
+		pc, err = net.ListenPacket("udp", addr)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sim: announce: %w", err)
+	}
+	a := &Announcer{pc: pc, services: services, done: make(chan struct{})}
+	a.wg.goTrack(a.serve)
+	return a, nil
+}
+
+// Addr is where the announcer listens.
+func (a *Announcer) Addr() net.Addr { return a.pc.LocalAddr() }
+
+// Close stops answering.
+func (a *Announcer) Close() error {
+	select {
+	case <-a.done:
+		return nil
+	default:
+	}
+	close(a.done)
+	err := a.pc.Close()
+	a.wg.Wait()
+	return err
+}
+
+func (a *Announcer) serve() {
+	buf := make([]byte, 9000)
+	for {
+		n, from, err := a.pc.ReadFrom(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		q, err := dnsmsg.Parse(buf[:n])
+		if err != nil || q.Response {
+			continue
+		}
+		if reply, ok := a.answer(q); ok {
+			if b, err := reply.Append(nil); err == nil {
+				a.pc.WriteTo(b, from)
+			}
+		}
+	}
+}
+
+const announceTTL = 120
+
+func (a *Announcer) answer(q dnsmsg.Message) (dnsmsg.Message, bool) {
+	reply := dnsmsg.Message{ID: q.ID, Response: true, Questions: q.Questions}
+	seenHost := map[string]bool{}
+	for _, question := range q.Questions {
+		name := strings.ToLower(question.Name)
+		if question.Type != dnsmsg.TypePTR && question.Type != dnsmsg.TypeANY {
+			continue
+		}
+		if name == "_services._dns-sd._udp.local." {
+			types := map[string]bool{}
+			for _, s := range a.services {
+				if !types[s.typeName()] {
+					types[s.typeName()] = true
+					reply.Answers = append(reply.Answers, dnsmsg.Record{Name: name, Type: dnsmsg.TypePTR, TTL: announceTTL, Target: s.typeName()})
+				}
+			}
+			continue
+		}
+		for _, s := range a.services {
+			if s.typeName() != name {
+				continue
+			}
+			inst := s.instanceName()
+			reply.Answers = append(reply.Answers, dnsmsg.Record{Name: s.typeName(), Type: dnsmsg.TypePTR, TTL: announceTTL, Target: inst})
+			reply.Additional = append(reply.Additional,
+				dnsmsg.Record{Name: inst, Type: dnsmsg.TypeSRV, TTL: announceTTL, Port: uint16(s.Port), Target: s.Host},
+				dnsmsg.Record{Name: inst, Type: dnsmsg.TypeTXT, TTL: announceTTL, Text: s.Text})
+			if s.Addr.IsValid() && !seenHost[s.Host] {
+				seenHost[s.Host] = true
+				typ := uint16(dnsmsg.TypeA)
+				if s.Addr.Is6() && !s.Addr.Is4In6() {
+					typ = dnsmsg.TypeAAAA
+				}
+				reply.Additional = append(reply.Additional, dnsmsg.Record{Name: s.Host, Type: typ, TTL: announceTTL, Addr: s.Addr.Unmap()})
+			}
+		}
+	}
+	return reply, len(reply.Answers) > 0
+}
