@@ -21,6 +21,10 @@
 //	--portmapper ADDR        the first instrument's portmapper address instead;
 //	                         127.0.0.1:111 for PyVISA and lxi-tools (needs root)
 //	--hislip                 also serve over HiSLIP
+//	--announce ADDR          answer mDNS/DNS-SD queries (_scpi-raw._tcp,
+//	                         _vxi-11._tcp, _hislip._tcp) for every link served;
+//	                         224.0.0.251:5353 is multicast DNS, another address
+//	                         answers unicast queries (scpi list --mdns ADDR)
 //	--prologix ADDR          also put every instrument on a simulated Prologix
 //	                         GPIB-ETHERNET at ADDR (127.0.0.1:1234), at the GPIB
 //	                         address of its bench resource or at 1, 2, ...;

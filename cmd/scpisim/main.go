@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strconv"
@@ -37,6 +38,8 @@ serve flags:
   --portmapper ADDR      the first instrument's portmapper (127.0.0.1:111 for
                          PyVISA and lxi-tools, which needs root; default a free port)
   --hislip               also serve over HiSLIP
+  --announce ADDR        answer mDNS service queries for every link served
+                         (224.0.0.251:5353; another address answers unicast)
   --prologix ADDR        also put every instrument on a simulated Prologix
                          GPIB-ETHERNET listening on ADDR (127.0.0.1:1234)
   --trace                log every message
@@ -116,6 +119,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	portmapper := fs.String("portmapper", "", "")
 	hislip := fs.Bool("hislip", false, "")
 	prologix := fs.String("prologix", "", "")
+	announce := fs.String("announce", "", "")
 	trace := fs.Bool("trace", false, "")
 	maxConns := fs.Int("max-conns", 0, "")
 	maxLine := fs.Int("max-line", 0, "")
@@ -168,7 +172,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			c.Close()
 		}
 	}()
+	var services []sim.Service
+	hostIP, _ := netip.ParseAddr(host)
 	for i, e := range entries {
+		svc := func(typ string, port int) {
+			services = append(services, sim.Service{Instance: e.Name + " (scpisim " + e.Instrument.Model() + ")", Type: typ,
+				Host: "scpisim-" + strings.ToLower(strings.ReplaceAll(e.Name, " ", "-")) + ".local.", Addr: hostIP, Port: port,
+				Text: []string{"Model=" + e.Instrument.Model(), "Simulated=1"}})
+		}
 		if faultsSet {
 			if err := e.Instrument.SetFaults(f); err != nil {
 				fmt.Fprintf(stderr, "scpisim: %s: %v\n", e.Name, err)
@@ -185,6 +196,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		closers = append(closers, srv)
+		svc("_scpi-raw._tcp", srv.Addr().Port)
 		line := fmt.Sprintf("%s %s %s", e.Name, e.Instrument.Model(), srv.Resource())
 		if *pty {
 			p, err := sim.ServePTY(e.Instrument, opts)
@@ -206,6 +218,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				return 1
 			}
 			closers = append(closers, v)
+			svc("_vxi-11._tcp", v.Addr().Port)
 			line += fmt.Sprintf(" %s portmapper=%d", v.Resource(), v.PortmapperPort())
 		}
 		if *hislip {
@@ -215,6 +228,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				return 1
 			}
 			closers = append(closers, h)
+			svc("_hislip._tcp", h.Addr().Port)
 			line += " " + h.Resource()
 		}
 		if len(e.Resources) > 0 {
@@ -230,6 +244,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		closers = append(closers, closer)
 		fmt.Fprintln(stdout, line)
+	}
+	if *announce != "" {
+		a, err := sim.Announce(*announce, services...)
+		if err != nil {
+			fmt.Fprintf(stderr, "scpisim: --announce: %v\n", err)
+			return 1
+		}
+		closers = append(closers, a)
+		fmt.Fprintf(stdout, "announcing %d services on %s\n", len(services), a.Addr())
 	}
 	fmt.Fprintln(stdout, "ready")
 	if f, ok := stdout.(*os.File); ok {

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/transport"
+	"github.com/scpikit/scpikit/transport/discover"
 	"go.uber.org/goleak"
 )
 
@@ -275,7 +276,16 @@ func TestLXIToolsOverVXI11AndSocket(t *testing.T) {
 
 // Our own clients reach every server scpisim starts.
 func TestServeEveryLink(t *testing.T) {
-	s := start(t, "--vxi11", "--hislip", "--pty", "SAMPLE")
+	s := start(t, "--vxi11", "--hislip", "--pty", "--announce", "127.0.0.1:0", "SAMPLE")
+	if len(s.lines) != 2 || !strings.HasPrefix(s.lines[1], "announcing 3 services on 127.0.0.1:") {
+		t.Fatalf("served %q", s.lines)
+	}
+	look, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	found, err := discover.MDNS(look, []string{strings.Fields(s.lines[1])[4]}, nil)
+	if err != nil || len(found) != 3 {
+		t.Fatalf("mDNS found %+v, %v; want the socket, VXI-11 and HiSLIP services", found, err)
+	}
 	fields := strings.Fields(s.lines[0])
 	var resources []string
 	pmPort := 0
