@@ -94,7 +94,7 @@ func FuzzVXI11Call(f *testing.F) {
 			return oncrpc.Success
 		}
 		for _, h := range []rpcHandler{handler, pm.handle} {
-			if reply, ok := answerRPC(rec, 1, h); ok {
+			if reply, ok := answerRPC(nil, rec, 1, h); ok {
 				if _, err := oncrpc.DecodeReply(oncrpc.NewDecoder(reply[4:])); err != nil {
 					var rpcErr *oncrpc.RPCError
 					if !errors.As(err, &rpcErr) {

@@ -242,7 +242,9 @@ func (s *HiSLIPServer) syncMessage(c net.Conn, rd *hislipwire.Reader, ss *hislip
 		if werr == nil && h.Type == hislipwire.DataEnd && (len(payload) == 0 || payload[len(payload)-1] != '\n') {
 			_, werr = ss.cl.Write([]byte{'\n'})
 		}
-		out := append([]byte(nil), ss.cl.TakeOutput()...)
+		// Only this goroutine adds output, so the slice stays valid while
+		// it is sent.
+		out := ss.cl.TakeOutput()
 		ss.clmu.Unlock()
 		if len(out) > 0 && !s.respond(c, ss, h.Param, out) {
 			return false

@@ -14,6 +14,20 @@ type msgClient struct {
 	in      *Instrument
 	shaped  bool      // faults were applied to the response waiting
 	readyAt time.Time // when the delayed response may be read
+	// off is how much of cl.out has been read: the buffer keeps its
+	// capacity across responses (a 64 MiB waveform is not reallocated
+	// for every query).
+	off int
+}
+
+// compact drops the part of the response already read, before the
+// client sees a new message (which may discard the rest with -410).
+func (m *msgClient) compact() {
+	if m.off > 0 {
+		n := copy(m.cl.out, m.cl.out[m.off:])
+		m.cl.out = m.cl.out[:n]
+		m.off = 0
+	}
 }
 
 func newMsgClient(in *Instrument, opts ServerOptions) *msgClient {
@@ -29,6 +43,7 @@ func newMsgClient(in *Instrument, opts ServerOptions) *msgClient {
 func (m *msgClient) write(data []byte, end bool) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.compact()
 	if _, err := m.cl.Write(data); err != nil {
 		return err
 	}
@@ -53,10 +68,12 @@ const (
 
 // read takes up to max bytes of the waiting response (up to and including
 // term when term >= 0), waiting up to wait for one; stop channels end the
-// wait early. Nothing to read within wait records -420 Query
+// wait early. The piece aliases the client's buffer: it is valid until
+// the next call on m, so the caller sends it before anything else. Nothing to read within wait records -420 Query
 // UNTERMINATED, as IEEE 488.2 says of reading with no query sent.
 func (m *msgClient) read(max, term int, wait time.Duration, stop ...<-chan struct{}) ([]byte, readResult) {
 	m.mu.Lock()
+	m.compact()
 	if len(m.cl.out) > 0 && !m.shaped && m.in.faultsOn.Load() {
 		delay, drop := m.in.shape(m.cl.out)
 		if drop {
@@ -85,20 +102,21 @@ func (m *msgClient) read(max, term int, wait time.Duration, stop ...<-chan struc
 	if m.shaped && time.Until(m.readyAt) > 0 {
 		return nil, readTimeout
 	}
-	n := min(max, len(m.cl.out))
+	out := m.cl.out[m.off:]
+	n := min(max, len(out))
 	var res readResult
 	if term >= 0 {
-		for i, c := range m.cl.out[:n] {
+		for i, c := range out[:n] {
 			if int(c) == term {
 				n, res = i+1, readTerm
 				break
 			}
 		}
 	}
-	piece := append([]byte(nil), m.cl.out[:n]...)
-	m.cl.out = m.cl.out[n:]
-	if len(m.cl.out) == 0 {
-		m.cl.out = m.cl.out[:0:0]
+	piece := out[:n:n]
+	m.off += n
+	if m.off == len(m.cl.out) {
+		m.cl.out, m.off = m.cl.out[:0], 0
 		m.shaped = false
 		res |= readEnd
 	}
@@ -134,6 +152,7 @@ func sleepUnless(d time.Duration, stop []<-chan struct{}) bool {
 func (m *msgClient) statusByte() byte {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.compact()
 	return m.cl.StatusByte()
 }
 
@@ -142,12 +161,13 @@ func (m *msgClient) clear() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.cl.Clear()
-	m.shaped = false
+	m.shaped, m.off = false, 0
 }
 
 // trigger is a device trigger (GPIB GET): *TRG.
 func (m *msgClient) trigger() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.compact()
 	return m.cl.Execute([]byte("*TRG"))
 }

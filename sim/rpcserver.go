@@ -18,7 +18,7 @@ const maxRPCRecord = 8<<20 + 4096
 
 // serveRPCConn answers calls on one TCP connection until it fails.
 func serveRPCConn(c net.Conn, idle time.Duration, vers uint32, handle rpcHandler) {
-	var buf []byte
+	var buf, out []byte // reused: a waveform's buffers are not reallocated per call
 	for {
 		if idle > 0 {
 			c.SetReadDeadline(time.Now().Add(idle))
@@ -28,42 +28,47 @@ func serveRPCConn(c net.Conn, idle time.Duration, vers uint32, handle rpcHandler
 			return
 		}
 		buf = rec[:0]
-		reply, ok := answerRPC(rec, vers, handle)
+		reply, ok := answerRPC(out[:0], rec, vers, handle)
 		if !ok {
 			return // not a call: the peer is not speaking ONC RPC
 		}
+		out = reply
 		if _, err := c.Write(oncrpc.AppendRecordMark(reply)); err != nil {
 			return
 		}
 	}
 }
 
-// answerRPC decodes one call and returns its reply with 4 bytes reserved
-// in front for the record mark. vers is the one version of the program
-// served, told to callers of another.
-func answerRPC(rec []byte, vers uint32, handle rpcHandler) ([]byte, bool) {
+// answerRPC decodes one call and returns its reply, built in buf, with 4
+// bytes reserved in front for the record mark. vers is the one version of
+// the program served, told to callers of another.
+func answerRPC(buf, rec []byte, vers uint32, handle rpcHandler) ([]byte, bool) {
 	d := oncrpc.NewDecoder(rec)
 	call, err := oncrpc.DecodeCall(d)
 	if err != nil {
 		return nil, false
 	}
-	e := oncrpc.Encoder{B: make([]byte, 4, 128)}
+	e := oncrpc.Encoder{B: append(buf[:0], 0, 0, 0, 0)}
 	if call.RPCVers != 2 {
 		oncrpc.AppendRPCMismatch(&e, call.XID)
 		return e.B, true
 	}
-	var results oncrpc.Encoder
-	stat := handle(call, d, &results)
+	// The results go straight after an accepted header, so a large reply
+	// (a device_read of a waveform) is not copied again; a call that did
+	// not succeed gets its header's accept_stat patched instead.
+	oncrpc.AppendAcceptedReply(&e, call.XID, oncrpc.Success)
+	head := len(e.B)
+	stat := handle(call, d, &e)
 	if stat == oncrpc.Success && d.Done() != nil {
 		stat = oncrpc.GarbageArgs
 	}
-	oncrpc.AppendAcceptedReply(&e, call.XID, stat)
-	switch stat {
-	case oncrpc.Success:
-		e.B = append(e.B, results.B...)
-	case oncrpc.ProgMismatch:
-		e.Uint32(vers)
-		e.Uint32(vers)
+	if stat != oncrpc.Success {
+		e.B = e.B[:head-4]
+		e.Uint32(uint32(stat))
+		if stat == oncrpc.ProgMismatch {
+			e.Uint32(vers)
+			e.Uint32(vers)
+		}
 	}
 	return e.B, true
 }
@@ -136,7 +141,7 @@ func (p *Portmapper) serveUDP() {
 		if err != nil {
 			return
 		}
-		if reply, ok := answerRPC(buf[:n], oncrpc.PortmapVers, p.handle); ok {
+		if reply, ok := answerRPC(nil, buf[:n], oncrpc.PortmapVers, p.handle); ok {
 			p.udp.WriteTo(reply[4:], from)
 		}
 	}

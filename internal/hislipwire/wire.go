@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 )
 
 // Message types (IVI-6.1 table 4).
@@ -129,9 +130,17 @@ func Message(b []byte, typ, control byte, param uint32, payload []byte) []byte {
 	return append(b, payload...)
 }
 
-// Write sends one message in one write.
+// Write sends one message: in one write when it is small, header and
+// payload gathered (writev on a TCP connection) when it is large, so a
+// waveform is not copied on its way out.
 func Write(w io.Writer, typ, control byte, param uint32, payload []byte) error {
-	_, err := w.Write(Message(make([]byte, 0, HeaderSize+len(payload)), typ, control, param, payload))
+	if len(payload) <= 4096 {
+		_, err := w.Write(Message(make([]byte, 0, HeaderSize+len(payload)), typ, control, param, payload))
+		return err
+	}
+	hdr := Header{Type: typ, Control: control, Param: param, Length: uint64(len(payload))}.Append(make([]byte, 0, HeaderSize))
+	bufs := net.Buffers{hdr, payload}
+	_, err := bufs.WriteTo(w)
 	return err
 }
 

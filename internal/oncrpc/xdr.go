@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // ErrMalformed is matched by every error for bytes that are not a valid
@@ -31,6 +32,7 @@ func (e *Encoder) Bool(v bool) {
 // Opaque appends variable-length opaque data: its length, the bytes, and
 // zero padding to a multiple of four.
 func (e *Encoder) Opaque(b []byte) {
+	e.B = slices.Grow(e.B, 8+len(b))
 	e.Uint32(uint32(len(b)))
 	e.B = append(e.B, b...)
 	e.B = append(e.B, make([]byte, pad(len(b)))...)

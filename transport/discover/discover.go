@@ -23,8 +23,10 @@ import (
 // Found is one instrument or port found.
 type Found struct {
 	Resource string // the VISA resource string to open
-	Via      string // "serial", "usbtmc", "vxi11", "mdns"
-	Detail   string // what else is known: by-id name, TXT records, ...
+	// Via says how it was found: "serial", "usbtmc", "vxi11", "mdns
+	// _hislip._tcp"...; several, comma-separated, when found several ways.
+	Via    string
+	Detail string // what else is known: by-id name, TXT records, ...
 	// PortmapperPort is where a VXI-11 instrument's portmapper answered
 	// when it is not the standard 111 (pass it with
 	// transport.WithPortmapperPort).
@@ -89,9 +91,27 @@ func All(ctx context.Context, o Options) ([]Found, error) {
 		wg.Go(func() { add(MDNS(ctx, o.MDNS, o.Services)) })
 	}
 	wg.Wait()
-	slices.SortFunc(found, func(a, b Found) int { return strings.Compare(a.Resource, b.Resource) })
-	found = slices.CompactFunc(found, func(a, b Found) bool { return a.Resource == b.Resource })
-	return found, errors.Join(errs...)
+	return merge(found), errors.Join(errs...)
+}
+
+// merge sorts findings by resource and joins those of one resource found
+// several ways (a VXI-11 broadcast and an _lxi._tcp announcement, say).
+func merge(found []Found) []Found {
+	slices.SortStableFunc(found, func(a, b Found) int { return strings.Compare(a.Resource, b.Resource) })
+	var out []Found
+	for _, f := range found {
+		if n := len(out); n > 0 && out[n-1].Resource == f.Resource {
+			last := &out[n-1]
+			last.Via += ", " + f.Via
+			if f.Detail != "" && !strings.Contains(last.Detail, f.Detail) {
+				last.Detail = strings.TrimPrefix(last.Detail+"; "+f.Detail, "; ")
+			}
+			last.PortmapperPort = max(last.PortmapperPort, f.PortmapperPort)
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
 }
 
 // SerialPorts lists serial ports: every /dev/serial/by-id link (the name

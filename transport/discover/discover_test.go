@@ -109,7 +109,9 @@ func checkFound(t *testing.T, found []discover.Found, wantVia ...string) {
 	t.Helper()
 	vias := map[string]bool{}
 	for _, f := range found {
-		vias[f.Via] = true
+		for _, v := range strings.Split(f.Via, ", ") {
+			vias[v] = true
+		}
 		opts := []transport.Option{}
 		if f.PortmapperPort != 0 {
 			opts = append(opts, transport.WithPortmapperPort(f.PortmapperPort))
