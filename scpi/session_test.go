@@ -222,23 +222,6 @@ func TestCancelInterruptsBlockedRead(t *testing.T) {
 	}
 }
 
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func TestStaleReplyNeverReachesNextQuery(t *testing.T) {
 	// Over TCP: the server answers the first query only after the client
 	// has given up on it.
@@ -253,7 +236,7 @@ func TestStaleReplyNeverReachesNextQuery(t *testing.T) {
 		}
 		return "", false
 	}))
-	var logs logBuffer
+	var logs testserver.Log
 	s := openTCP(t, srv, scpi.WithLogger(zerolog.New(&logs)), scpi.WithTimeout(time.Second))
 	ctx, cancel := context.WithTimeout(bg, 20*time.Millisecond)
 	defer cancel()
@@ -293,7 +276,7 @@ func TestStaleReplyWithScriptedLateReply(t *testing.T) {
 }
 
 func TestLostReplyIsGivenUpAfterResyncWindow(t *testing.T) {
-	var logs logBuffer
+	var logs testserver.Log
 	fake := scpitest.NewConn(t, scpitest.Silent("LOST?"), scpitest.Query("NEXT?", "ok"))
 	s := scpi.NewSession(fake, scpi.WithLogger(zerolog.New(&logs)), scpi.WithResyncTimeout(10*time.Millisecond))
 	defer s.Close()
@@ -311,7 +294,7 @@ func TestLostReplyIsGivenUpAfterResyncWindow(t *testing.T) {
 }
 
 func TestResyncReconnectsWhenItCan(t *testing.T) {
-	var logs logBuffer
+	var logs testserver.Log
 	first := scpitest.NewConn(t, scpitest.Silent("LOST?"))
 	second := scpitest.NewConn(t, scpitest.Query("NEXT?", "fresh"))
 	reconnects := 0
@@ -753,7 +736,7 @@ func TestCloseInterruptsAndRefuses(t *testing.T) {
 }
 
 func TestTracing(t *testing.T) {
-	var logs logBuffer
+	var logs testserver.Log
 	s := scpi.NewSession(scpitest.NewConn(t, scpitest.Query("*IDN?", "A,B,C,D"), scpitest.Query("BIN?", "#15\x00\x01\x02\x03\x04")),
 		scpi.WithLogger(zerolog.New(&logs).Level(zerolog.DebugLevel)), scpi.WithResource("SIM::test::INSTR"), scpi.WithTraceBytes(4))
 	defer s.Close()
@@ -783,7 +766,7 @@ func TestTracing(t *testing.T) {
 }
 
 func TestTracingOffAtInfoLevel(t *testing.T) {
-	var logs logBuffer
+	var logs testserver.Log
 	s := scpi.NewSession(scpitest.NewConn(t, scpitest.Query("*IDN?", "A,B,C,D")),
 		scpi.WithLogger(zerolog.New(&logs).Level(zerolog.InfoLevel)))
 	defer s.Close()

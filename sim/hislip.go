@@ -133,16 +133,26 @@ func fatal(c net.Conn, code byte, msg string) {
 	hislipwire.Write(c, hislipwire.FatalError, code, 0, []byte(msg))
 }
 
-// serve reads a connection's first message, which says which channel it
-// is.
-func (s *HiSLIPServer) serve(c net.Conn) {
-	rd := &hislipwire.Reader{R: c, Max: 256}
-	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+// next reads the next header; a bad one gets FatalError 1. It reports
+// false when the connection must end.
+func next(c net.Conn, rd *hislipwire.Reader) (hislipwire.Header, bool) {
 	h, err := rd.Next()
 	if err != nil {
 		if errors.Is(err, hislipwire.ErrBadHeader) {
 			fatal(c, hislipwire.FatalBadHeader, "poorly formed message header")
 		}
+		return h, false
+	}
+	return h, true
+}
+
+// serve reads a connection's first message, which says which channel it
+// is.
+func (s *HiSLIPServer) serve(c net.Conn) {
+	rd := &hislipwire.Reader{R: c, Max: 256}
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	h, ok := next(c, rd)
+	if !ok {
 		return
 	}
 	payload, err := rd.Payload()
@@ -197,11 +207,8 @@ func (s *HiSLIPServer) serveSync(c net.Conn, rd *hislipwire.Reader, h hislipwire
 		if s.opts.IdleTimeout > 0 {
 			c.SetReadDeadline(time.Now().Add(s.opts.IdleTimeout))
 		}
-		h, err := rd.Next()
-		if err != nil {
-			if errors.Is(err, hislipwire.ErrBadHeader) {
-				fatal(c, hislipwire.FatalBadHeader, "poorly formed message header")
-			}
+		h, ok := next(c, rd)
+		if !ok {
 			return
 		}
 		select {
@@ -384,11 +391,8 @@ func (s *HiSLIPServer) serveAsync(c net.Conn, rd *hislipwire.Reader, id uint16) 
 	}
 	rd.Max = 1 << 16
 	for {
-		h, err := rd.Next()
-		if err != nil {
-			if errors.Is(err, hislipwire.ErrBadHeader) {
-				fatal(c, hislipwire.FatalBadHeader, "poorly formed message header")
-			}
+		h, ok := next(c, rd)
+		if !ok {
 			return
 		}
 		payload, err := rd.Payload()

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/rs/zerolog"
+	"github.com/scpikit/scpikit/internal/testserver"
 	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/sim"
 	"github.com/scpikit/scpikit/transport"
@@ -143,7 +144,7 @@ func TestOutOfBandOperations(t *testing.T) {
 func TestTimeoutResyncOnSharedBus(t *testing.T) {
 	on, adapter := bus(t)
 	ctx := context.Background()
-	var log syncBuffer
+	var log testserver.Log
 	slow := open(t, adapter, "GPIB0::5::INSTR", scpi.WithLogger(zerolog.New(&log)))
 	fast := open(t, adapter, "GPIB0::9::INSTR")
 	if err := on[5].SetFaults(sim.Faults{Latency: 300 * time.Millisecond}); err != nil {
@@ -272,22 +273,4 @@ func TestGPIBUSBOnAPseudoTerminal(t *testing.T) {
 	if v, err := s.Query(context.Background(), "*IDN?"); err != nil || !strings.HasPrefix(v, "scpikit,SAMPLE") {
 		t.Fatalf("%q, %v", v, err)
 	}
-}
-
-// syncBuffer is a log sink safe for the session's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

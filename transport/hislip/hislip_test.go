@@ -9,13 +9,13 @@ import (
 	"net"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/rs/zerolog"
 	"github.com/scpikit/scpikit/internal/hislipwire"
+	"github.com/scpikit/scpikit/internal/testserver"
 	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/sim"
 	"github.com/scpikit/scpikit/transport"
@@ -197,7 +197,7 @@ func TestDeadlinesAndResync(t *testing.T) {
 
 	ctx := context.Background()
 	srv.Instrument().SetFaults(sim.Faults{Latency: 300 * time.Millisecond})
-	var log syncBuffer
+	var log testserver.Log
 	s := open(t, srv, scpi.WithLogger(zerolog.New(&log)))
 	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
@@ -416,22 +416,4 @@ func TestBadResourcesAndServers(t *testing.T) {
 	if _, err := hislip.Dial(ctx, ln.Addr().String(), "hislip0", transport.NewOptions()); !errors.Is(err, hislipwire.ErrBadHeader) {
 		t.Fatalf("non-HiSLIP server: %v", err)
 	}
-}
-
-// syncBuffer is a log sink safe for the session's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -377,8 +377,17 @@ func (c *Conn) SetDeadline(t time.Time) error {
 }
 
 // generic runs one of the calls that take Device_GenericParms, bounded by
-// ctx, and returns its error code and the rest of its reply.
+// ctx; more reads what follows the error code in the reply.
 func (c *Conn) generic(ctx context.Context, op string, proc uint32, more func(*oncrpc.Decoder)) error {
+	return c.errorCall(ctx, op, proc, func(e *oncrpc.Encoder, io uint32) {
+		vxi11wire.GenericParms{LinkID: c.lid, LockTimeout: lockTimeoutMS, IOTimeout: io}.Encode(e)
+	}, more)
+}
+
+// errorCall runs a call whose reply starts with a Device_ErrorCode,
+// bounded by ctx: args get the io_timeout left, more (when set) reads the
+// rest of the reply.
+func (c *Conn) errorCall(ctx context.Context, op string, proc uint32, args func(e *oncrpc.Encoder, io uint32), more func(*oncrpc.Decoder)) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
@@ -386,9 +395,7 @@ func (c *Conn) generic(ctx context.Context, op string, proc uint32, more func(*o
 	}
 	return c.withCtx(ctx, func(io uint32) error {
 		var code vxi11wire.ErrorCode
-		err := c.call(proc, func(e *oncrpc.Encoder) {
-			vxi11wire.GenericParms{LinkID: c.lid, LockTimeout: lockTimeoutMS, IOTimeout: io}.Encode(e)
-		}, func(d *oncrpc.Decoder) {
+		err := c.call(proc, func(e *oncrpc.Encoder) { args(e, io) }, func(d *oncrpc.Decoder) {
 			code = vxi11wire.ErrorCode(d.Int32())
 			if more != nil {
 				more(d)
@@ -459,39 +466,14 @@ func (c *Conn) Local(ctx context.Context) error {
 // link's lock as long as ctx allows. The error matches ErrLocked when it
 // did not come free.
 func (c *Conn) LockDevice(ctx context.Context) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return net.ErrClosed
-	}
-	return c.withCtx(ctx, func(io uint32) error {
-		var code vxi11wire.ErrorCode
-		err := c.call(vxi11wire.ProcDeviceLock, func(e *oncrpc.Encoder) {
-			vxi11wire.LockParms{LinkID: c.lid, Flags: vxi11wire.FlagWaitLock, LockTimeout: io}.Encode(e)
-		}, func(d *oncrpc.Decoder) { code = vxi11wire.ErrorCode(d.Int32()) })
-		if err == nil && code != vxi11wire.ErrNone {
-			err = c.deviceErr("device_lock", code)
-		}
-		return err
-	})
+	return c.errorCall(ctx, "device_lock", vxi11wire.ProcDeviceLock, func(e *oncrpc.Encoder, io uint32) {
+		vxi11wire.LockParms{LinkID: c.lid, Flags: vxi11wire.FlagWaitLock, LockTimeout: io}.Encode(e)
+	}, nil)
 }
 
 // UnlockDevice releases the lock LockDevice took.
 func (c *Conn) UnlockDevice(ctx context.Context) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return net.ErrClosed
-	}
-	return c.withCtx(ctx, func(uint32) error {
-		var code vxi11wire.ErrorCode
-		err := c.call(vxi11wire.ProcDeviceUnlock, func(e *oncrpc.Encoder) { e.Int32(c.lid) },
-			func(d *oncrpc.Decoder) { code = vxi11wire.ErrorCode(d.Int32()) })
-		if err == nil && code != vxi11wire.ErrNone {
-			err = c.deviceErr("device_unlock", code)
-		}
-		return err
-	})
+	return c.errorCall(ctx, "device_unlock", vxi11wire.ProcDeviceUnlock, func(e *oncrpc.Encoder, _ uint32) { e.Int32(c.lid) }, nil)
 }
 
 // Close destroys the link (briefly bounded: the instrument may be gone)

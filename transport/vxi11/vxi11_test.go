@@ -6,12 +6,12 @@ import (
 	"errors"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/rs/zerolog"
+	"github.com/scpikit/scpikit/internal/testserver"
 	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/sim"
 	"github.com/scpikit/scpikit/transport"
@@ -195,7 +195,7 @@ func TestDeadlineInterruptsReadAndSessionResyncs(t *testing.T) {
 	if err := srv.Instrument().SetFaults(sim.Faults{Latency: 300 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
-	var log syncBuffer
+	var log testserver.Log
 	s := open(t, srv, scpi.WithLogger(zerolog.New(&log)))
 	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
@@ -244,22 +244,4 @@ func TestErrors(t *testing.T) {
 	if diff := cmp.Diff(0, srv.Links()); diff != "" {
 		t.Fatalf("links left open after close (-want +got):\n%s", diff)
 	}
-}
-
-// syncBuffer is a log sink safe for the session's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
