@@ -9,61 +9,111 @@ import (
 	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/sim"
 	"github.com/scpikit/scpikit/transport"
+	"github.com/scpikit/scpikit/transport/usbtmc"
 )
 
-// linkServers serves one simulated instrument over every network link
-// and returns how to open a session on each.
-func linkServers(b *testing.B, opts sim.ServerOptions) map[string]func(...scpi.Option) *scpi.Session {
-	in := sim.MustNew("SAMPLE")
-	raw, err := sim.ServeTCP("", in, opts)
+// link serves a simulated instrument over one kind of link and opens a
+// session on it; the server stops when the test ends.
+type link struct {
+	name string
+	open func(tb testing.TB, in *sim.Instrument, so sim.ServerOptions, o ...scpi.Option) *scpi.Session
+}
+
+func openRes(tb testing.TB, res string, o []scpi.Option, topts ...transport.Option) *scpi.Session {
+	tb.Helper()
+	s, err := scpi.Open(context.Background(), res, append(o, scpi.WithTransportOptions(topts...))...)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	b.Cleanup(func() { raw.Close() })
-	vx, err := sim.ServeVXI11("", in, sim.VXI11Options{ServerOptions: opts})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { vx.Close() })
-	hs, err := sim.ServeHiSLIP("", in, opts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { hs.Close() })
-	px, err := sim.NewPrologix(map[int]*sim.Instrument{5: in}, opts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	adapter, err := px.ServeTCP("")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { px.Close() })
-	open := func(res string, topts ...transport.Option) func(...scpi.Option) *scpi.Session {
-		return func(o ...scpi.Option) *scpi.Session {
-			s, err := scpi.Open(context.Background(), res, append(o, scpi.WithTransportOptions(topts...))...)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { s.Close() })
-			return s
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+func cleanup(tb testing.TB, c interface{ Close() error }) { tb.Cleanup(func() { c.Close() }) }
+
+// links are every link the session runs over, each to a simulated
+// instrument: the network links first.
+var links = []link{
+	{"socket", func(tb testing.TB, in *sim.Instrument, so sim.ServerOptions, o ...scpi.Option) *scpi.Session {
+		srv, err := sim.ServeTCP("", in, so)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		cleanup(tb, srv)
+		return openRes(tb, srv.Resource(), o)
+	}},
+	{"vxi11", func(tb testing.TB, in *sim.Instrument, so sim.ServerOptions, o ...scpi.Option) *scpi.Session {
+		srv, err := sim.ServeVXI11("", in, sim.VXI11Options{ServerOptions: so})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		cleanup(tb, srv)
+		return openRes(tb, srv.Resource(), o, transport.WithPortmapperPort(srv.PortmapperPort()))
+	}},
+	{"hislip", func(tb testing.TB, in *sim.Instrument, so sim.ServerOptions, o ...scpi.Option) *scpi.Session {
+		srv, err := sim.ServeHiSLIP("", in, so)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		cleanup(tb, srv)
+		return openRes(tb, srv.Resource(), o)
+	}},
+	{"gpib-prologix", func(tb testing.TB, in *sim.Instrument, so sim.ServerOptions, o ...scpi.Option) *scpi.Session {
+		bus, err := sim.NewPrologix(map[int]*sim.Instrument{5: in}, so)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		cleanup(tb, bus)
+		adapter, err := bus.ServeTCP("")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return openRes(tb, "GPIB0::5::INSTR", o, transport.WithGPIBAdapter(adapter))
+	}},
+	{"serial-pty", func(tb testing.TB, in *sim.Instrument, so sim.ServerOptions, o ...scpi.Option) *scpi.Session {
+		pty, err := sim.ServePTY(in, so)
+		if err != nil {
+			tb.Skipf("no pseudo-terminals: %v", err)
+		}
+		cleanup(tb, pty)
+		return openRes(tb, pty.Resource(), o)
+	}},
+	{"usbtmc-standin", func(tb testing.TB, in *sim.Instrument, so sim.ServerOptions, o ...scpi.Option) *scpi.Session {
+		pty, err := sim.ServePTY(in, so)
+		if err != nil {
+			tb.Skipf("no pseudo-terminals: %v", err)
+		}
+		cleanup(tb, pty)
+		c, err := usbtmc.Open(context.Background(), pty.Path())
+		if err != nil {
+			tb.Fatal(err)
+		}
+		s := scpi.NewSession(c, o...)
+		tb.Cleanup(func() { s.Close() })
+		return s
+	}},
+	{"in-process", func(tb testing.TB, in *sim.Instrument, so sim.ServerOptions, o ...scpi.Option) *scpi.Session {
+		s := scpi.NewSession(in.Conn(), o...)
+		tb.Cleanup(func() { s.Close() })
+		return s
+	}},
+}
+
+func linkNamed(name string) link {
+	for _, l := range links {
+		if l.name == name {
+			return l
 		}
 	}
-	return map[string]func(...scpi.Option) *scpi.Session{
-		"socket":        open(raw.Resource()),
-		"vxi11":         open(vx.Resource(), transport.WithPortmapperPort(vx.PortmapperPort())),
-		"hislip":        open(hs.Resource()),
-		"gpib-prologix": open("GPIB0::5::INSTR", transport.WithGPIBAdapter(adapter)),
-	}
+	panic("no link " + name)
 }
 
 // BenchmarkLinkQuery is queries per second of *IDN? on loopback over each
 // network link, to the same simulated instrument.
 func BenchmarkLinkQuery(b *testing.B) {
-	links := linkServers(b, sim.ServerOptions{})
 	for _, name := range []string{"socket", "vxi11", "hislip", "gpib-prologix"} {
 		b.Run(name, func(b *testing.B) {
-			s := links[name]()
+			s := linkNamed(name).open(b, sim.MustNew("SAMPLE"), sim.ServerOptions{})
 			ctx := context.Background()
 			b.ReportAllocs()
 			start := time.Now()
@@ -82,11 +132,11 @@ func BenchmarkLinkQuery(b *testing.B) {
 // 1 MB/s).
 func BenchmarkLinkBlock64MiB(b *testing.B) {
 	const size = 64 << 20
-	links := linkServers(b, sim.ServerOptions{MaxLine: size + 1<<20})
 	data := bytes.Repeat([]byte{0, 1, '\n', 0xff}, size/4)
 	for _, name := range []string{"socket", "vxi11", "hislip"} {
 		b.Run(name, func(b *testing.B) {
-			s := links[name](scpi.WithMaxBlockSize(size), scpi.WithTimeout(time.Minute))
+			s := linkNamed(name).open(b, sim.MustNew("SAMPLE"), sim.ServerOptions{MaxLine: size + 1<<20},
+				scpi.WithMaxBlockSize(size), scpi.WithTimeout(time.Minute))
 			ctx := context.Background()
 			if err := s.WriteBlock(ctx, "DATA:ARB ", data); err != nil {
 				b.Fatal(err)

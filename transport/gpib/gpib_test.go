@@ -1,7 +1,6 @@
 package gpib_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -81,25 +80,6 @@ func TestSessionsShareOneAdapter(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
-	}
-}
-
-// Binary data with CR, LF, ESC and '+' goes through the adapter's
-// escaping unchanged, both ways.
-func TestBinaryBlocksAreEscaped(t *testing.T) {
-	_, adapter := bus(t)
-	s := open(t, adapter, "GPIB0::9::INSTR")
-	ctx := context.Background()
-	data := bytes.Repeat([]byte{'\r', '\n', 27, '+', '+', 0, 255}, 3000)
-	if err := s.WriteBlock(ctx, "DATA:ARB ", data); err != nil {
-		t.Fatal(err)
-	}
-	got, err := s.QueryBlock(ctx, "DATA:ARB?")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, data) {
-		t.Fatalf("block of %d bytes came back as %d bytes, not equal", len(data), len(got))
 	}
 }
 
