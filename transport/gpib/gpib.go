@@ -67,6 +67,7 @@ type adapter struct {
 	selected string        // the ++addr in effect
 	dirty    bool          // a read was cut short: resync before use
 	rbuf     []byte
+	scratch  []byte     // what one read of the adapter lands in
 	om       sync.Mutex // owner
 	owner    *Conn
 }
@@ -152,9 +153,11 @@ func (a *adapter) fill() error {
 	if len(a.rbuf) > MaxReply {
 		return ErrReplyTooLong
 	}
-	var buf [32 << 10]byte
-	n, err := a.conn.Read(buf[:])
-	a.rbuf = append(a.rbuf, buf[:n]...)
+	if a.scratch == nil {
+		a.scratch = make([]byte, 32<<10)
+	}
+	n, err := a.conn.Read(a.scratch)
+	a.rbuf = append(a.rbuf, a.scratch[:n]...)
 	if n > 0 {
 		return nil
 	}
