@@ -80,6 +80,7 @@ func answerRPC(buf, rec []byte, vers uint32, handle rpcHandler) ([]byte, bool) {
 type Portmapper struct {
 	tcp  net.Listener
 	udp  net.PacketConn
+	bc   net.PacketConn // the loopback network's broadcast address, when on loopback
 	maps []oncrpc.Mapping
 	done chan struct{}
 	wg   waitGroup
@@ -87,7 +88,9 @@ type Portmapper struct {
 
 // ServePortmapper listens on addr over TCP and UDP ("127.0.0.1:0" when
 // empty; "127.0.0.1:111" for clients that only ask the standard port,
-// which needs root) and answers for maps.
+// which needs root) and answers for maps. On a loopback address it also
+// hears UDP sent to 127.255.255.255 on its port, so a broadcast on the
+// loopback network finds it as a LAN broadcast finds an instrument.
 func ServePortmapper(addr string, maps ...oncrpc.Mapping) (*Portmapper, error) {
 	if addr == "" {
 		addr = "127.0.0.1:0"
@@ -102,8 +105,17 @@ func ServePortmapper(addr string, maps ...oncrpc.Mapping) (*Portmapper, error) {
 		return nil, err
 	}
 	p := &Portmapper{tcp: tcp, udp: udp, maps: maps, done: make(chan struct{})}
+	if ua := udp.LocalAddr().(*net.UDPAddr); ua.IP.IsLoopback() && ua.IP.To4() != nil {
+		bcAddr := &net.UDPAddr{IP: net.IPv4(127, 255, 255, 255), Port: ua.Port}
+		if p.bc, err = net.ListenUDP("udp4", bcAddr); err != nil {
+			tcp.Close()
+			udp.Close()
+			return nil, err
+		}
+		p.wg.goTrack(func() { p.serveUDP(p.bc) })
+	}
 	p.wg.goTrack(p.acceptTCP)
-	p.wg.goTrack(p.serveUDP)
+	p.wg.goTrack(func() { p.serveUDP(p.udp) })
 	return p, nil
 }
 
@@ -119,6 +131,9 @@ func (p *Portmapper) Close() error {
 	}
 	close(p.done)
 	err := errors.Join(p.tcp.Close(), p.udp.Close())
+	if p.bc != nil {
+		err = errors.Join(err, p.bc.Close())
+	}
 	p.wg.closeAll()
 	p.wg.Wait()
 	return err
@@ -134,10 +149,12 @@ func (p *Portmapper) acceptTCP() {
 	}
 }
 
-func (p *Portmapper) serveUDP() {
+// serveUDP answers calls that arrive on pc; replies always leave from
+// the portmapper's own address, never from a broadcast one.
+func (p *Portmapper) serveUDP(pc net.PacketConn) {
 	buf := make([]byte, 9000)
 	for {
-		n, from, err := p.udp.ReadFrom(buf)
+		n, from, err := pc.ReadFrom(buf)
 		if err != nil {
 			return
 		}

@@ -139,7 +139,8 @@ func TestNetworkDiscoveryOnLoopback(t *testing.T) {
 	defer cancel()
 	found, err := discover.All(ctx, discover.Options{
 		Skip:  []string{"serial", "usbtmc"},
-		VXI11: []string{"127.0.0.1:" + strconv.Itoa(v.PortmapperPort())},
+		// A broadcast on the loopback network, as on a LAN.
+		VXI11: []string{"127.255.255.255:" + strconv.Itoa(v.PortmapperPort())},
 		MDNS:  []string{a.Addr().String()},
 	})
 	if err != nil {
@@ -164,9 +165,9 @@ func TestDefaultDiscoveryInANetworkNamespace(t *testing.T) {
 		_, _ = servers(t, sim.MDNSAddr, "127.0.0.1:111")
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
-		// Broadcast needs a non-loopback interface, so VXI-11 is asked
-		// at the standard port by unicast here.
-		found, err := discover.All(ctx, discover.Options{Skip: []string{"serial", "usbtmc"}, VXI11: []string{"127.0.0.1:111"}})
+		// The loopback network's broadcast on the standard port: the
+		// namespace has no other interface to broadcast on.
+		found, err := discover.All(ctx, discover.Options{Skip: []string{"serial", "usbtmc"}, VXI11: []string{"127.255.255.255:111"}})
 		if err != nil {
 			t.Fatal(err)
 		}
