@@ -333,3 +333,22 @@ func TestServePrologix(t *testing.T) {
 	}
 	s.stop(t)
 }
+
+// PyVISA's out-of-band VXI-11 calls: device_readstb, device_clear,
+// device_trigger, device_lock/unlock between two of its sessions.
+func TestPyVISAOutOfBandOverVXI11(t *testing.T) {
+	python := requirePyVISA(t)
+	requirePort111(t)
+	s := start(t, "--vxi11", "--portmapper", "127.0.0.1:111", "SAMPLE")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, python, "testdata/pyvisa_vxi11_oob.py", s.vxi11Resource(t, 0)).CombinedOutput()
+	if err != nil {
+		t.Fatalf("PyVISA: %v\n%s", err, out)
+	}
+	want := []string{"stb-with-reply 16", "stb-after-clear 0", "after-trigger 1", "locked refused", "unlocked SAMPLE"}
+	if diff := cmp.Diff(want, strings.Split(strings.TrimSpace(string(out)), "\n")); diff != "" {
+		t.Fatalf("PyVISA out-of-band calls (-want +got):\n%s", diff)
+	}
+	s.stop(t)
+}
