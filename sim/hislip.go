@@ -34,8 +34,9 @@ type HiSLIPServer struct {
 	mu       sync.Mutex
 	sessions map[uint16]*hislipSession
 	nextID   uint16
-	locker   uint16        // session holding the exclusive lock, 0 when none
-	unlocked chan struct{} // closed when the lock is released
+	locker   uint16            // session holding the exclusive lock, 0 when none
+	shared   map[uint16]string // sessions holding a shared lock, and its lock string
+	unlocked chan struct{}     // closed when a lock is released
 	remote   atomic.Bool
 }
 
@@ -73,7 +74,7 @@ func ServeHiSLIP(addr string, in *Instrument, opts ServerOptions) (*HiSLIPServer
 	}
 	opts = opts.withDefaults()
 	s := &HiSLIPServer{in: in, opts: opts, ln: ln, done: make(chan struct{}), maxMsg: uint64(opts.MaxLine),
-		sessions: map[uint16]*hislipSession{}, nextID: 1, unlocked: make(chan struct{})}
+		sessions: map[uint16]*hislipSession{}, nextID: 1, unlocked: make(chan struct{}), shared: map[uint16]string{}}
 	s.wg.goTrack(s.accept)
 	return s, nil
 }
@@ -332,11 +333,11 @@ func (s *HiSLIPServer) respond(c net.Conn, ss *hislipSession, msgID uint32, out 
 }
 
 // waitLock holds a session's message while another session has the
-// exclusive lock.
+// exclusive lock, or shared locks this session is not part of.
 func (s *HiSLIPServer) waitLock(ss *hislipSession) bool {
 	for {
 		s.mu.Lock()
-		if s.locker == 0 || s.locker == ss.id {
+		if s.mayUse(ss.id) {
 			s.mu.Unlock()
 			return true
 		}
@@ -352,18 +353,34 @@ func (s *HiSLIPServer) waitLock(ss *hislipSession) bool {
 	}
 }
 
+// mayUse reports whether session id may send messages now; s.mu is held.
+func (s *HiSLIPServer) mayUse(id uint16) bool {
+	if s.locker != 0 && s.locker != id {
+		return false
+	}
+	if _, mine := s.shared[id]; mine || s.locker == id {
+		return true
+	}
+	return len(s.shared) == 0
+}
+
 func (s *HiSLIPServer) endSession(ss *hislipSession) {
 	ss.end()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.sessions, ss.id)
-	if s.locker == ss.id {
-		s.releaseLocked()
+	_, shared := s.shared[ss.id]
+	if s.locker == ss.id || shared {
+		if s.locker == ss.id {
+			s.locker = 0
+		}
+		delete(s.shared, ss.id)
+		s.released()
 	}
 }
 
-func (s *HiSLIPServer) releaseLocked() {
-	s.locker = 0
+// released wakes everyone waiting for a lock; s.mu is held.
+func (s *HiSLIPServer) released() {
 	close(s.unlocked)
 	s.unlocked = make(chan struct{})
 }
@@ -435,9 +452,12 @@ func (s *HiSLIPServer) asyncMessage(c io.Writer, ss *hislipSession, h hislipwire
 	case hislipwire.AsyncLockInfo:
 		s.mu.Lock()
 		var exclusive byte
-		var holders uint32
+		holders := uint32(len(s.shared))
 		if s.locker != 0 {
-			exclusive, holders = 1, 1
+			exclusive = 1
+			if _, alsoShared := s.shared[s.locker]; !alsoShared {
+				holders++
+			}
 		}
 		s.mu.Unlock()
 		return reply(hislipwire.AsyncLockInfoResponse, exclusive, holders, nil)
@@ -463,33 +483,52 @@ func (s *HiSLIPServer) asyncMessage(c io.Writer, ss *hislipSession, h hislipwire
 	return reply(hislipwire.Error, code, 0, []byte(fmt.Sprintf("message type %d not recognized on the asynchronous channel", h.Type)))
 }
 
-// lock serves AsyncLock: control 1 requests the lock (exclusive when the
-// payload is empty; shared locks are refused), waiting up to the
-// message parameter in ms; control 0 releases it.
+// lock serves AsyncLock. Control 1 requests a lock, waiting up to the
+// message parameter in ms: exclusive when the payload is empty, granted
+// when no other session holds any lock; shared under the payload's lock
+// string, granted when no other session holds the exclusive lock and
+// every other shared holder used the same string. Control 0 releases the
+// exclusive lock if held (answer 1), else the shared one (answer 2).
 func (s *HiSLIPServer) lock(ss *hislipSession, h hislipwire.Header, payload []byte) byte {
+	s.mu.Lock()
 	if h.Control == 0 {
-		s.mu.Lock()
 		defer s.mu.Unlock()
-		if s.locker != ss.id {
-			return hislipwire.LockError
+		if s.locker == ss.id {
+			s.locker = 0
+			s.released()
+			return hislipwire.LockSuccess
 		}
-		s.releaseLocked()
-		return hislipwire.LockSuccess
-	}
-	if h.Control != 1 || len(payload) > 0 {
+		if _, ok := s.shared[ss.id]; ok {
+			delete(s.shared, ss.id)
+			s.released()
+			return hislipwire.LockShared
+		}
 		return hislipwire.LockError
 	}
+	_, holdsShared := s.shared[ss.id]
+	if h.Control != 1 || (len(payload) == 0 && s.locker == ss.id) || (len(payload) > 0 && holdsShared) {
+		s.mu.Unlock()
+		return hislipwire.LockError // a malformed request, or a lock already held
+	}
+	key := string(payload)
+	s.mu.Unlock()
 	deadline := time.Now().Add(time.Duration(h.Param) * time.Millisecond)
 	for {
 		s.mu.Lock()
-		switch s.locker {
-		case 0:
-			s.locker = ss.id
+		free := s.locker == 0 || s.locker == ss.id
+		for id, k := range s.shared {
+			if id != ss.id && (key == "" || k != key) {
+				free = false
+			}
+		}
+		if free {
+			if key == "" {
+				s.locker = ss.id
+			} else {
+				s.shared[ss.id] = key
+			}
 			s.mu.Unlock()
 			return hislipwire.LockSuccess
-		case ss.id:
-			s.mu.Unlock()
-			return hislipwire.LockError // already held
 		}
 		freed := s.unlocked
 		s.mu.Unlock()

@@ -138,7 +138,7 @@ func TestNetworkDiscoveryOnLoopback(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	found, err := discover.All(ctx, discover.Options{
-		Skip:  []string{"serial", "usbtmc"},
+		Skip: []string{"serial", "usbtmc"},
 		// A broadcast on the loopback network, as on a LAN.
 		VXI11: []string{"127.255.255.255:" + strconv.Itoa(v.PortmapperPort())},
 		MDNS:  []string{a.Addr().String()},

@@ -19,7 +19,7 @@
 // AsyncDeviceClear/DeviceClearComplete handshake, after which replies
 // still in flight are dropped), the status byte (AsyncStatusQuery,
 // transport.StatusByteReader), Trigger, exclusive locks (AsyncLock,
-// transport.DeviceLocker), and remote/local (transport.RemoteLocal).
-// Overlapped mode, shared locks, service requests and the encryption of
-// HiSLIP 2.0 are not supported.
+// transport.DeviceLocker) and shared ones (Conn.LockShared), and
+// remote/local (transport.RemoteLocal). Overlapped mode, service requests
+// and the encryption of HiSLIP 2.0 are not supported.
 package hislip

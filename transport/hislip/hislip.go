@@ -484,15 +484,24 @@ func (c *Conn) Trigger(ctx context.Context) error {
 // LockDevice requests the exclusive lock, waiting for it as long as ctx
 // allows (the wait is the request's timeout, so the instrument does the
 // waiting). The error matches ErrLocked when it was not granted.
-func (c *Conn) LockDevice(ctx context.Context) error {
-	timeout := uint32(0)
+func (c *Conn) LockDevice(ctx context.Context) error { return c.lock(ctx, "") }
+
+// LockShared requests a shared lock under key: sessions (of any
+// controller) that use the same key share the instrument, others wait.
+func (c *Conn) LockShared(ctx context.Context, key string) error {
+	if key == "" {
+		return fmt.Errorf("%w: a shared lock needs a key", ErrLocked)
+	}
+	return c.lock(ctx, key)
+}
+
+func (c *Conn) lock(ctx context.Context, key string) error {
+	timeout := uint32(10_000)
 	if dl, ok := ctx.Deadline(); ok {
 		// Leave the instrument time to answer before our own deadline.
 		timeout = uint32(max(time.Until(dl)-time.Until(dl)/10, 0).Milliseconds())
-	} else {
-		timeout = 10_000
 	}
-	h, _, err := c.asyncCall(ctx, hislipwire.AsyncLock, 1, timeout, nil, hislipwire.AsyncLockResponse)
+	h, _, err := c.asyncCall(ctx, hislipwire.AsyncLock, 1, timeout, []byte(key), hislipwire.AsyncLockResponse)
 	if err != nil {
 		return err
 	}
@@ -505,7 +514,8 @@ func (c *Conn) LockDevice(ctx context.Context) error {
 	return fmt.Errorf("%w: lock request refused (code %d)", ErrLocked, h.Control)
 }
 
-// UnlockDevice releases the lock.
+// UnlockDevice releases the exclusive lock if this session holds it,
+// else its shared lock.
 func (c *Conn) UnlockDevice(ctx context.Context) error {
 	h, _, err := c.asyncCall(ctx, hislipwire.AsyncLock, 0, c.lastMessageID(), nil, hislipwire.AsyncLockResponse)
 	if err != nil {

@@ -309,6 +309,21 @@ func TestServerBytesFollowIVI61(t *testing.T) {
 	if diff := cmp.Diff(hexMsg(hislipwire.AsyncLockInfoResponse, 1, 1, ""), asy.recv()); diff != "" {
 		t.Fatalf("AsyncLockInfoResponse (-want +got):\n%s", diff)
 	}
+	// Releasing: 1 for the exclusive lock; a shared lock (payload: its
+	// key) is released with 2; nothing held is an error, 3.
+	asy.send(hexMsg(hislipwire.AsyncLock, 0, 0xffffff00, ""))
+	asy.send(hexMsg(hislipwire.AsyncLock, 1, 0, "key"))
+	asy.send(hexMsg(hislipwire.AsyncLock, 0, 0xffffff00, ""))
+	asy.send(hexMsg(hislipwire.AsyncLock, 0, 0xffffff00, ""))
+	want = [][]byte{
+		hexMsg(hislipwire.AsyncLockResponse, hislipwire.LockSuccess, 0, ""),
+		hexMsg(hislipwire.AsyncLockResponse, hislipwire.LockSuccess, 0, ""),
+		hexMsg(hislipwire.AsyncLockResponse, hislipwire.LockShared, 0, ""),
+		hexMsg(hislipwire.AsyncLockResponse, hislipwire.LockError, 0, ""),
+	}
+	if diff := cmp.Diff(want, [][]byte{asy.recv(), asy.recv(), asy.recv(), asy.recv()}); diff != "" {
+		t.Fatalf("lock releases (-want +got):\n%s", diff)
+	}
 	// An unknown message type is a non-fatal Error 1; a vendor one, Error 3.
 	syn.send(hexMsg(99, 0, 0, ""))
 	if got := syn.recv(); got[2] != hislipwire.Error || got[3] != hislipwire.ErrUnrecognizedType {
@@ -415,5 +430,59 @@ func TestBadResourcesAndServers(t *testing.T) {
 	}()
 	if _, err := hislip.Dial(ctx, ln.Addr().String(), "hislip0", transport.NewOptions()); !errors.Is(err, hislipwire.ErrBadHeader) {
 		t.Fatalf("non-HiSLIP server: %v", err)
+	}
+}
+
+// Shared locks: sessions with the same key share the instrument, a
+// session with another key or none waits, an exclusive request waits for
+// every shared holder.
+func TestSharedLocks(t *testing.T) {
+	srv := serve(t, "DP832", sim.ServerOptions{})
+	a, b, c := dial(t, srv), dial(t, srv), dial(t, srv)
+	ctx := context.Background()
+	if err := a.LockShared(ctx, "bench-7"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.LockShared(ctx, "bench-7"); err != nil {
+		t.Fatalf("same key: %v", err)
+	}
+	short := func() context.Context {
+		ctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		t.Cleanup(cancel)
+		return ctx
+	}
+	if err := c.LockShared(short(), "other"); !errors.Is(err, hislip.ErrLocked) {
+		t.Fatalf("another key: %v, want ErrLocked", err)
+	}
+	if err := c.LockDevice(short()); !errors.Is(err, hislip.ErrLocked) {
+		t.Fatalf("exclusive while shared: %v, want ErrLocked", err)
+	}
+	for _, s := range []*hislip.Conn{a, b} { // both holders get through
+		if _, err := s.Write([]byte("*OPC?\n")); err != nil {
+			t.Fatal(err)
+		}
+		if line, err := readLine(s); err != nil || line != "1\n" {
+			t.Fatalf("shared holder: %q, %v", line, err)
+		}
+	}
+	// c, holding nothing, waits until both release.
+	if _, err := c.Write([]byte("*IDN?\n")); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan error, 1)
+	go func() { got <- c.LockDevice(ctx) }()
+	for _, s := range []*hislip.Conn{a, b} {
+		if err := s.UnlockDevice(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if line, err := readLine(c); err != nil || !strings.HasPrefix(line, "RIGOL") {
+		t.Fatalf("held query after the shared locks went: %q, %v", line, err)
+	}
+	if err := <-got; err != nil {
+		t.Fatalf("exclusive after the shared locks went: %v", err)
+	}
+	if err := c.UnlockDevice(ctx); err != nil {
+		t.Fatal(err)
 	}
 }
