@@ -3,6 +3,8 @@ package oncrpc
 import (
 	"bytes"
 	"errors"
+	"io"
+	"os"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -130,4 +132,53 @@ func FuzzDecode(f *testing.F) {
 			d.Done()
 		}
 	})
+}
+
+// stutter fails every other read with a deadline error and gives at most
+// three bytes at a time, as a socket does when deadlines cut records.
+type stutter struct {
+	r    io.Reader
+	fail bool
+}
+
+func (s *stutter) Read(b []byte) (int, error) {
+	s.fail = !s.fail
+	if s.fail {
+		return 0, os.ErrDeadlineExceeded
+	}
+	return s.r.Read(b[:min(len(b), 3)])
+}
+
+func TestRecordReaderResumesAfterDeadlines(t *testing.T) {
+	var stream []byte
+	for _, rec := range []string{"first record", "", "third, in two fragments"} {
+		if rec == "third, in two fragments" {
+			stream = append(stream, 0, 0, 0, 7)
+			stream = append(stream, rec[:7]...)
+			stream = append(stream, 0x80, 0, 0, byte(len(rec)-7))
+			stream = append(stream, rec[7:]...)
+			continue
+		}
+		stream = append(stream, 0x80, 0, 0, byte(len(rec)))
+		stream = append(stream, rec...)
+	}
+	rr := RecordReader{R: &stutter{r: bytes.NewReader(stream)}, Max: 64}
+	var got []string
+	for len(got) < 3 {
+		rec, err := rr.Next()
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, string(rec))
+	}
+	if diff := cmp.Diff([]string{"first record", "", "third, in two fragments"}, got); diff != "" {
+		t.Fatal(diff)
+	}
+	rr.R = bytes.NewReader(nil)
+	if _, err := rr.Next(); !errors.Is(err, io.EOF) {
+		t.Fatalf("after the last record: %v", err)
+	}
 }

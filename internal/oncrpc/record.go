@@ -62,3 +62,68 @@ func ReadRecord(r io.Reader, buf []byte, max int) ([]byte, error) {
 		}
 	}
 }
+
+// RecordReader reads records from a stream like ReadRecord, but a read
+// error in the middle of a record (a deadline) leaves it where it was: the
+// next Next carries on with the same record, so the stream never falls
+// out of step.
+type RecordReader struct {
+	R   io.Reader
+	Max int // longest record accepted
+
+	hdr   [4]byte
+	hn    int    // header bytes read
+	rec   []byte // the record so far
+	left  int    // bytes of the current fragment still to read
+	last  bool   // the current fragment is the record's last
+	inFrg bool   // a fragment's body is being read
+	done  bool   // rec holds a whole record given out by the last Next
+}
+
+// Next returns the next whole record. The slice is valid until the next
+// call.
+func (rr *RecordReader) Next() ([]byte, error) {
+	if rr.done {
+		rr.rec, rr.done = rr.rec[:0], false
+	}
+	for {
+		if !rr.inFrg {
+			for rr.hn < 4 {
+				n, err := rr.R.Read(rr.hdr[rr.hn:])
+				rr.hn += n
+				if err != nil && rr.hn < 4 {
+					if errors.Is(err, io.EOF) && (rr.hn > 0 || len(rr.rec) > 0) {
+						err = io.ErrUnexpectedEOF
+					}
+					return nil, err
+				}
+			}
+			rr.hn = 0
+			mark := binary.BigEndian.Uint32(rr.hdr[:])
+			n := int(mark &^ lastFragment)
+			if len(rr.rec)+n > rr.Max {
+				return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(rr.rec)+n, rr.Max)
+			}
+			rr.rec = append(rr.rec, make([]byte, n)...)
+			rr.left, rr.last, rr.inFrg = n, mark&lastFragment != 0, true
+		}
+		for rr.left > 0 {
+			n, err := rr.R.Read(rr.rec[len(rr.rec)-rr.left:])
+			rr.left -= n
+			if err != nil && rr.left > 0 {
+				if errors.Is(err, io.EOF) {
+					err = io.ErrUnexpectedEOF
+				}
+				return nil, err
+			}
+		}
+		rr.inFrg = false
+		if rr.last {
+			rr.done = true
+			return rr.rec, nil
+		}
+	}
+}
+
+// Partial reports whether a record has been started and not finished.
+func (rr *RecordReader) Partial() bool { return rr.hn > 0 || rr.inFrg || (len(rr.rec) > 0 && !rr.done) }

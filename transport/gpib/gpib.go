@@ -258,39 +258,53 @@ func (c *Conn) hold() error {
 	for {
 		dl := c.deadline()
 		var timeout <-chan time.Time
+		var t *time.Timer
 		if !dl.IsZero() {
 			left := time.Until(dl)
 			if left <= 0 {
 				return fmt.Errorf("gpib: waiting for the bus: %w", os.ErrDeadlineExceeded)
 			}
-			t := time.NewTimer(left)
-			defer t.Stop()
+			t = time.NewTimer(left)
 			timeout = t.C
 		}
 		select {
 		case c.a.bus <- struct{}{}:
-			c.a.om.Lock()
-			c.a.owner = c
-			c.a.conn.SetDeadline(c.deadline())
-			c.a.om.Unlock()
-			if err := c.a.resync(); err != nil {
-				c.letGo()
-				return fmt.Errorf("gpib: adapter resync: %w", err)
+			if t != nil {
+				t.Stop()
 			}
-			if c.a.selected != c.addr {
-				if _, err := c.a.conn.Write([]byte("++addr " + c.addr + "\n")); err != nil {
-					c.letGo()
-					return fmt.Errorf("gpib: select address %s: %w", c.addr, err)
-				}
-				c.a.selected = c.addr
-			}
-			return nil
+			return c.selectAddress()
 		case <-timeout:
 			return fmt.Errorf("gpib: waiting for the bus: %w", os.ErrDeadlineExceeded)
 		case <-c.kick:
-			continue // the deadline moved
+			if t != nil {
+				t.Stop()
+			}
+			// the deadline moved: wait again with the new one
 		}
 	}
+}
+
+// selectAddress makes the bus this Conn's, cleaning up after a cut read
+// and sending ++addr when another address was selected. It lets the bus
+// go again when that fails.
+func (c *Conn) selectAddress() error {
+	c.a.om.Lock()
+	c.a.owner = c
+	c.a.conn.SetDeadline(c.deadline())
+	c.a.om.Unlock()
+	if err := c.a.resync(); err != nil {
+		c.letGo()
+		return fmt.Errorf("gpib: adapter resync: %w", err)
+	}
+	if c.a.selected != c.addr {
+		if _, err := c.a.conn.Write([]byte("++addr " + c.addr + "\n")); err != nil {
+			c.a.dirty = true
+			c.letGo()
+			return fmt.Errorf("gpib: select address %s: %w", c.addr, err)
+		}
+		c.a.selected = c.addr
+	}
+	return nil
 }
 
 func (c *Conn) letGo() {

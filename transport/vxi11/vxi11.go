@@ -64,10 +64,10 @@ type Conn struct {
 
 	mu       sync.Mutex // one call at a time on the core channel
 	xid      uint32
-	owed     []uint32 // xids of calls whose replies a deadline cut off
-	rec      []byte   // record buffer; pending aliases it
-	pending  []byte   // device_read data not yet given to Read
-	broken   error    // set when the core channel lost its framing
+	owed     []uint32            // xids of calls whose replies a deadline cut off
+	rr       oncrpc.RecordReader // resumes a reply a deadline cut in two
+	pending  []byte              // device_read data not yet given to Read; aliases rr's record
+	broken   error               // set when the core channel lost its framing
 	closed   bool
 	dmu      sync.Mutex
 	deadline time.Time
@@ -95,6 +95,7 @@ func Dial(ctx context.Context, host, device string, o transport.Options) (*Conn,
 		return nil, fmt.Errorf("vxi11: core channel: %w", err)
 	}
 	c := &Conn{host: host, device: device, core: tc, xid: uint32(time.Now().UnixNano())}
+	c.rr = oncrpc.RecordReader{R: tc, Max: maxReply}
 	stop := context.AfterFunc(ctx, func() { tc.SetDeadline(time.Unix(1, 0)) })
 	var resp vxi11wire.CreateLinkResp
 	err = c.call(vxi11wire.ProcCreateLink, func(e *oncrpc.Encoder) {
@@ -121,9 +122,7 @@ func Dial(ctx context.Context, host, device string, o transport.Options) (*Conn,
 
 func withDefaults(o transport.Options) transport.Options {
 	if o.DialTimeout <= 0 {
-		d := transport.NewOptions()
-		d.PortmapperPort = o.PortmapperPort
-		return d
+		o.DialTimeout = transport.NewOptions().DialTimeout
 	}
 	return o
 }
@@ -182,7 +181,7 @@ func (c *Conn) call(proc uint32, args func(*oncrpc.Encoder), results func(*oncrp
 	if len(c.owed) > 0 {
 		c.abort()
 	}
-	if len(c.pending) > 0 { // it aliases c.rec, which this call reuses
+	if len(c.pending) > 0 { // it aliases the record buffer, which this call reuses
 		c.pending = append([]byte(nil), c.pending...)
 	}
 	c.xid++
@@ -197,10 +196,11 @@ func (c *Conn) call(proc uint32, args func(*oncrpc.Encoder), results func(*oncrp
 		return fmt.Errorf("vxi11: send: %w", err)
 	}
 	for {
-		rec, err := oncrpc.ReadRecord(c.core, c.rec, maxReply)
-		c.rec = rec[:0]
+		rec, err := c.rr.Next()
 		if err != nil {
-			if errors.Is(err, os.ErrDeadlineExceeded) && len(rec) == 0 {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				// The reply is late, or cut in two: the reader resumes it
+				// and the next call drops it by its xid.
 				c.owed = append(c.owed, xid)
 			} else {
 				c.broken = fmt.Errorf("vxi11: core channel: %w", err)
