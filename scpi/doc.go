@@ -41,6 +41,12 @@
 // message, the command that caused it), read on demand with CheckErrors or
 // after every command (WithErrorCheck).
 //
+// Open takes any VISA resource string and opens it with the matching link
+// (raw socket, VXI-11, HiSLIP, serial, GPIB through a Prologix controller,
+// USBTMC; see package transport). Out-of-band operations go through the
+// link where it has them: DeviceClear, StatusByte, Trigger, LockDevice and
+// UnlockDevice, Remote and Local.
+//
 // With a zerolog logger at debug level (WithLogger), every exchange is
 // traced with resource, direction, bytes and duration; at any higher
 // level tracing costs no allocation.

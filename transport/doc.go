@@ -17,9 +17,12 @@
 //	conn, err := transport.Open(ctx, "TCPIP0::192.0.2.5::5025::SOCKET")
 //
 // Import the link packages you need for their side effect (the scpi package
-// already imports the raw socket link). [ParseResource] parses every form
-// VISA defines, whether or not a link for it is registered, and says which
-// part of a malformed string is wrong.
+// imports them all: socket, vxi11, hislip, serial, gpib, usbtmc).
+// [ParseResource] parses every form VISA defines, whether or not a link for
+// it is registered, and says which part of a malformed string is wrong.
+//
+// Sub-package discover finds instruments: serial ports, usbtmc devices,
+// VXI-11 broadcast, mDNS/DNS-SD.
 //
 // [Pipe] returns a connected in-memory pair for tests and in-process
 // simulated instruments.
