@@ -36,10 +36,11 @@ func (s Service) instanceName() string { return s.Instance + "." + s.typeName() 
 // _services._dns-sd._udp query. Replies go to the asker's address, so
 // unicast ("legacy") queries work too.
 type Announcer struct {
-	pc       net.PacketConn
-	services []Service
-	done     chan struct{}
-	wg       waitGroup
+	pc        net.PacketConn
+	multicast bool // on the mDNS group
+	services  []Service
+	done      chan struct{}
+	wg        waitGroup
 }
 
 // Announce answers on addr: MDNSAddr joins the multicast group on every
@@ -62,7 +63,7 @@ func Announce(addr string, services ...Service) (*Announcer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sim: announce: %w", err)
 	}
-	a := &Announcer{pc: pc, services: services, done: make(chan struct{})}
+	a := &Announcer{pc: pc, multicast: addr == MDNSAddr, services: services, done: make(chan struct{})}
 	a.wg.goTrack(a.serve)
 	return a, nil
 }
@@ -99,10 +100,27 @@ func (a *Announcer) serve() {
 		}
 		if reply, ok := a.answer(q); ok {
 			if b, err := reply.Append(nil); err == nil {
-				a.pc.WriteTo(b, from)
+				a.pc.WriteTo(b, a.replyTo(q, from))
 			}
 		}
 	}
+}
+
+// replyTo is where an answer goes (RFC 6762 5.4, 6.7): to the asker for
+// a legacy unicast query (not from port 5353) or one that asks for a
+// unicast answer (QU), else to the multicast group when we are on it.
+func (a *Announcer) replyTo(q dnsmsg.Message, from net.Addr) net.Addr {
+	ua, ok := from.(*net.UDPAddr)
+	if !ok || ua.Port != 5353 || !a.multicast {
+		return from
+	}
+	for _, question := range q.Questions {
+		if question.Unicast {
+			return from
+		}
+	}
+	group, _ := net.ResolveUDPAddr("udp4", MDNSAddr)
+	return group
 }
 
 const announceTTL = 120

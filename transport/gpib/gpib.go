@@ -467,8 +467,10 @@ func (c *Conn) ReadStatusByte(ctx context.Context) (byte, error) {
 	return byte(v), nil
 }
 
-// Close releases this address; the adapter closes with its last user.
+// Close releases this address (interrupting an exchange under way); the
+// adapter closes with its last user.
 func (c *Conn) Close() error {
+	c.SetDeadline(time.Unix(1, 0))
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {

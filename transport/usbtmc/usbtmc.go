@@ -333,8 +333,11 @@ func (c *Conn) Local(ctx context.Context) error {
 	return c.ioctl(ctx, "local", func(fd int) error { return unix.IoctlSetInt(fd, ioctlGoLocal, 0) })
 }
 
-// Close closes the device.
+// Close closes the device, aborting a read that waits in the driver.
 func (c *Conn) Close() error {
+	if c.driver && c.inRead.Load() {
+		c.control(func(fd int) error { return unix.IoctlSetInt(fd, ioctlAbortIn, 0) })
+	}
 	if err := c.f.Close(); err != nil {
 		return fmt.Errorf("usbtmc: %w", err)
 	}
