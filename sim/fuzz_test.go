@@ -3,9 +3,12 @@ package sim
 import (
 	"errors"
 	"io"
+	"net"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/scpikit/scpikit/internal/hislipwire"
 	"github.com/scpikit/scpikit/internal/oncrpc"
 	"github.com/scpikit/scpikit/internal/vxi11wire"
 )
@@ -127,5 +130,52 @@ func FuzzPrologixHost(f *testing.F) {
 			io.Reader
 			io.Writer
 		}{strings.NewReader(string(in)), &out}, "fuzz")
+	})
+}
+
+// FuzzHiSLIPSession opens a HiSLIP session and sends arbitrary bytes on
+// each channel: the server answers or ends the session, never panics or
+// hangs.
+func FuzzHiSLIPSession(f *testing.F) {
+	f.Add(hislipwire.Message(nil, hislipwire.DataEnd, 0, 0xffffff00, []byte("*IDN?\n")),
+		hislipwire.Message(nil, hislipwire.AsyncStatusQuery, 0, 0, nil))
+	f.Add(hislipwire.Message(nil, hislipwire.DeviceClearComplete, 0, 0, nil),
+		hislipwire.Message(hislipwire.Message(nil, hislipwire.AsyncLock, 1, 10, nil), hislipwire.AsyncLock, 0, 0, nil))
+	f.Add([]byte("HS\x06\x00\x00\x00\x00\x00\xff\xff\xff\xff\xff\xff\xff\xff"), []byte("HS\x0f\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x08\x00\x00\x00\x00\x00\x00\x00\x10"))
+	f.Fuzz(func(t *testing.T, syncIn, asyncIn []byte) {
+		srv, err := ServeHiSLIP("", MustNew("SAMPLE"), ServerOptions{MaxLine: 1 << 16})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close()
+		dial := func() net.Conn {
+			c, err := net.Dial("tcp", srv.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			return c
+		}
+		syn := dial()
+		defer syn.Close()
+		syn.Write(hislipwire.Message(nil, hislipwire.Initialize, 0, hislipwire.Version<<16, []byte("hislip0")))
+		rd := hislipwire.Reader{R: syn, Max: 1 << 20}
+		h, err := rd.Next()
+		if err != nil || h.Type != hislipwire.InitializeResponse {
+			t.Fatalf("Initialize: %+v %v", h, err)
+		}
+		asy := dial()
+		defer asy.Close()
+		asy.Write(hislipwire.Message(nil, hislipwire.AsyncInitialize, 0, h.Param&0xffff, nil))
+		ard := hislipwire.Reader{R: asy, Max: 1 << 20}
+		if h, err := ard.Next(); err != nil || h.Type != hislipwire.AsyncInitializeResponse {
+			t.Fatalf("AsyncInitialize: %+v %v", h, err)
+		}
+		asy.Write(asyncIn)
+		syn.Write(syncIn)
+		asy.(*net.TCPConn).CloseWrite()
+		syn.(*net.TCPConn).CloseWrite()
+		io.Copy(io.Discard, asy) // until the server ends the session
+		io.Copy(io.Discard, syn)
 	})
 }
