@@ -148,7 +148,7 @@ func sleepUnless(d time.Duration, stop []<-chan struct{}) bool {
 	return false
 }
 
-// pending reports whether a response waits (the MAV bit).
+// statusByte is the status byte, MAV set while a response waits.
 func (m *msgClient) statusByte() byte {
 	m.mu.Lock()
 	defer m.mu.Unlock()

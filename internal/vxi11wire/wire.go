@@ -58,38 +58,38 @@ type ErrorCode int32
 
 // The Device_ErrorCode values (VXI-11 B.5.2).
 const (
-	ErrNone              ErrorCode = 0
-	ErrSyntax            ErrorCode = 1
-	ErrNotAccessible     ErrorCode = 3
-	ErrInvalidLink       ErrorCode = 4
-	ErrParameter         ErrorCode = 5
-	ErrNoChannel         ErrorCode = 6
-	ErrNotSupported      ErrorCode = 8
-	ErrOutOfResources    ErrorCode = 9
-	ErrLocked            ErrorCode = 11
-	ErrNoLock            ErrorCode = 12
-	ErrIOTimeout         ErrorCode = 15
-	ErrIO                ErrorCode = 17
-	ErrInvalidAddress    ErrorCode = 21
-	ErrAbort             ErrorCode = 23
-	ErrChannelEstablised ErrorCode = 29
+	ErrNone               ErrorCode = 0
+	ErrSyntax             ErrorCode = 1
+	ErrNotAccessible      ErrorCode = 3
+	ErrInvalidLink        ErrorCode = 4
+	ErrParameter          ErrorCode = 5
+	ErrNoChannel          ErrorCode = 6
+	ErrNotSupported       ErrorCode = 8
+	ErrOutOfResources     ErrorCode = 9
+	ErrLocked             ErrorCode = 11
+	ErrNoLock             ErrorCode = 12
+	ErrIOTimeout          ErrorCode = 15
+	ErrIO                 ErrorCode = 17
+	ErrInvalidAddress     ErrorCode = 21
+	ErrAbort              ErrorCode = 23
+	ErrChannelEstablished ErrorCode = 29
 )
 
 var errorText = map[ErrorCode]string{
-	ErrSyntax:            "syntax error",
-	ErrNotAccessible:     "device not accessible",
-	ErrInvalidLink:       "invalid link identifier",
-	ErrParameter:         "parameter error",
-	ErrNoChannel:         "channel not established",
-	ErrNotSupported:      "operation not supported",
-	ErrOutOfResources:    "out of resources",
-	ErrLocked:            "device locked by another link",
-	ErrNoLock:            "no lock held by this link",
-	ErrIOTimeout:         "I/O timeout",
-	ErrIO:                "I/O error",
-	ErrInvalidAddress:    "invalid address",
-	ErrAbort:             "abort",
-	ErrChannelEstablised: "channel already established",
+	ErrSyntax:             "syntax error",
+	ErrNotAccessible:      "device not accessible",
+	ErrInvalidLink:        "invalid link identifier",
+	ErrParameter:          "parameter error",
+	ErrNoChannel:          "channel not established",
+	ErrNotSupported:       "operation not supported",
+	ErrOutOfResources:     "out of resources",
+	ErrLocked:             "device locked by another link",
+	ErrNoLock:             "no lock held by this link",
+	ErrIOTimeout:          "I/O timeout",
+	ErrIO:                 "I/O error",
+	ErrInvalidAddress:     "invalid address",
+	ErrAbort:              "abort",
+	ErrChannelEstablished: "channel already established",
 }
 
 func (c ErrorCode) String() string {

@@ -142,11 +142,10 @@ func (c *Conn) handshake(ctx context.Context, address, sub string, o transport.O
 	if err := hislipwire.Write(c.sync, hislipwire.Initialize, 0, hislipwire.Version<<16|vendorID, []byte(sub)); err != nil {
 		return fail("Initialize", err)
 	}
-	h, payload, err := expect(&c.rd, hislipwire.InitializeResponse)
+	h, _, err := expect(&c.rd, hislipwire.InitializeResponse)
 	if err != nil {
 		return fail("Initialize", err)
 	}
-	_ = payload
 	c.version, c.sessionID = uint16(h.Param>>16), uint16(h.Param)
 	async, err := socket.Dial(ctx, address, o)
 	if err != nil {
@@ -164,7 +163,7 @@ func (c *Conn) handshake(ctx context.Context, address, sub string, o transport.O
 	if err := hislipwire.Write(async, hislipwire.AsyncMaximumMessageSize, 0, 0, size); err != nil {
 		return fail("AsyncMaximumMessageSize", err)
 	}
-	_, payload, err = expect(&c.ard, hislipwire.AsyncMaximumMessageSizeResponse)
+	_, payload, err := expect(&c.ard, hislipwire.AsyncMaximumMessageSizeResponse)
 	if err != nil {
 		return fail("AsyncMaximumMessageSize", err)
 	}
@@ -411,11 +410,11 @@ func (c *Conn) ReadStatusByte(ctx context.Context) (byte, error) {
 // dropping what arrives there before DeviceClearAcknowledge. MessageIDs
 // start again.
 func (c *Conn) Clear(ctx context.Context) error {
-	h, _, err := c.asyncCall(ctx, hislipwire.AsyncDeviceClear, 0, 0, nil, hislipwire.AsyncDeviceClearAcknowledge)
-	if err != nil {
+	// The acknowledgement carries the instrument's overlap preference; we
+	// stay synchronized and say so in DeviceClearComplete (control 0).
+	if _, _, err := c.asyncCall(ctx, hislipwire.AsyncDeviceClear, 0, 0, nil, hislipwire.AsyncDeviceClearAcknowledge); err != nil {
 		return err
 	}
-	_ = h // the instrument's overlap preference; we stay synchronized
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := c.usable(); err != nil {
