@@ -205,6 +205,10 @@ func expect(r *hislipwire.Reader, want byte) (hislipwire.Header, []byte, error) 
 // SessionID is the session's id, given by the instrument.
 func (c *Conn) SessionID() uint16 { return c.sessionID }
 
+// Version is the protocol version agreed in Initialize (major in the high
+// byte): 0x0100 with an instrument that speaks 1.0 or later.
+func (c *Conn) Version() uint16 { return c.version }
+
 // MaxMessageSize is the largest message the instrument accepts.
 func (c *Conn) MaxMessageSize() uint64 { return c.maxMsg }
 

@@ -381,8 +381,8 @@ func TestClientBytesFollowIVI61(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if c.SessionID() != 7 || c.MaxMessageSize() != 256 {
-		t.Fatalf("session %d, max message %d", c.SessionID(), c.MaxMessageSize())
+	if c.SessionID() != 7 || c.MaxMessageSize() != 256 || c.Version() != 0x0100 {
+		t.Fatalf("session %d, max message %d, version %#x", c.SessionID(), c.MaxMessageSize(), c.Version())
 	}
 	c.Write([]byte("*IDN?\n"))
 	if line, err := readLine(c); err != nil || line != "ACME,X,1,2\n" {
