@@ -9,6 +9,7 @@ import (
 	"testing/iotest"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/scpikit/scpikit/internal/testserver"
 )
 
 func TestHeaderLayout(t *testing.T) {
@@ -29,28 +30,13 @@ func TestHeaderLayout(t *testing.T) {
 	}
 }
 
-// stutter returns a deadline error every other read, as a socket does
-// when a deadline cuts a message.
-type stutter struct {
-	r    io.Reader
-	fail bool
-}
-
-func (s *stutter) Read(b []byte) (int, error) {
-	s.fail = !s.fail
-	if s.fail {
-		return 0, os.ErrDeadlineExceeded
-	}
-	return s.r.Read(b[:min(len(b), 3)])
-}
-
 // A deadline in the middle of a header or payload leaves the reader
 // where it was.
 func TestReaderSurvivesDeadlines(t *testing.T) {
 	var stream []byte
 	stream = Message(stream, Data, 0, 1, []byte("first part "))
 	stream = Message(stream, DataEnd, 0, 1, []byte("second part\n"))
-	r := &Reader{R: &stutter{r: bytes.NewReader(stream)}, Max: 64}
+	r := &Reader{R: testserver.Stutter(bytes.NewReader(stream)), Max: 64}
 	var got []byte
 	var types []byte
 	for len(types) < 2 {

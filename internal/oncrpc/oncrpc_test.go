@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/scpikit/scpikit/internal/testserver"
 )
 
 func TestXDRRoundTrip(t *testing.T) {
@@ -134,21 +135,6 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
-// stutter fails every other read with a deadline error and gives at most
-// three bytes at a time, as a socket does when deadlines cut records.
-type stutter struct {
-	r    io.Reader
-	fail bool
-}
-
-func (s *stutter) Read(b []byte) (int, error) {
-	s.fail = !s.fail
-	if s.fail {
-		return 0, os.ErrDeadlineExceeded
-	}
-	return s.r.Read(b[:min(len(b), 3)])
-}
-
 func TestRecordReaderResumesAfterDeadlines(t *testing.T) {
 	var stream []byte
 	for _, rec := range []string{"first record", "", "third, in two fragments"} {
@@ -162,7 +148,7 @@ func TestRecordReaderResumesAfterDeadlines(t *testing.T) {
 		stream = append(stream, 0x80, 0, 0, byte(len(rec)))
 		stream = append(stream, rec...)
 	}
-	rr := RecordReader{R: &stutter{r: bytes.NewReader(stream)}, Max: 64}
+	rr := RecordReader{R: testserver.Stutter(bytes.NewReader(stream)), Max: 64}
 	var got []string
 	for len(got) < 3 {
 		rec, err := rr.Next()
