@@ -1,5 +1,7 @@
 package oncrpc
 
+import "fmt"
+
 // The portmapper program (RFC 1833, version 2), which VXI-11 clients ask
 // for the core channel's port.
 const (
@@ -30,4 +32,26 @@ func (m Mapping) Encode(e *Encoder) {
 // DecodeMapping reads a mapping.
 func DecodeMapping(d *Decoder) Mapping {
 	return Mapping{Prog: d.Uint32(), Vers: d.Uint32(), Prot: d.Uint32(), Port: d.Uint32()}
+}
+
+// AppendGetPort appends a portmapper GETPORT call asking where program
+// prog, version vers, is served over TCP.
+func AppendGetPort(e *Encoder, xid, prog, vers uint32) {
+	AppendCall(e, xid, PortmapProg, PortmapVers, PortmapGetPort)
+	Mapping{Prog: prog, Vers: vers, Prot: ProtoTCP}.Encode(e)
+}
+
+// ParseGetPortReply decodes the reply to GETPORT call xid: the port, 0
+// when the program is not registered.
+func ParseGetPortReply(rec []byte, xid uint32) (uint32, error) {
+	d := NewDecoder(rec)
+	got, err := DecodeReply(d)
+	if err != nil {
+		return 0, err
+	}
+	if got != xid {
+		return 0, fmt.Errorf("%w: reply to call %#x, want %#x", ErrMalformed, got, xid)
+	}
+	port := d.Uint32()
+	return port, d.Done()
 }

@@ -193,8 +193,7 @@ func VXI11(ctx context.Context, targets []string) ([]Found, error) {
 	defer stop()
 	xid := uint32(time.Now().UnixNano())
 	e := oncrpc.Encoder{}
-	oncrpc.AppendCall(&e, xid, oncrpc.PortmapProg, oncrpc.PortmapVers, oncrpc.PortmapGetPort)
-	oncrpc.Mapping{Prog: vxi11wire.CoreProg, Vers: vxi11wire.Version, Prot: oncrpc.ProtoTCP}.Encode(&e)
+	oncrpc.AppendGetPort(&e, xid, vxi11wire.CoreProg, vxi11wire.Version)
 	var errs []error
 	for _, t := range targets {
 		ua, err := net.ResolveUDPAddr("udp4", t)
@@ -214,11 +213,9 @@ func VXI11(ctx context.Context, targets []string) ([]Found, error) {
 		if err != nil {
 			break // ctx done
 		}
-		d := oncrpc.NewDecoder(buf[:n])
-		got, err := oncrpc.DecodeReply(d)
-		port := d.Uint32()
-		if err != nil || got != xid || d.Done() != nil || port == 0 {
-			continue
+		port, err := oncrpc.ParseGetPortReply(buf[:n], xid)
+		if err != nil || port == 0 {
+			continue // not an answer to us, or no VXI-11 there
 		}
 		ua := from.(*net.UDPAddr)
 		host := ua.IP.String()

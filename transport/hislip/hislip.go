@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/scpikit/scpikit/internal/hislipwire"
+	"github.com/scpikit/scpikit/internal/tcpdial"
 	"github.com/scpikit/scpikit/transport"
-	"github.com/scpikit/scpikit/transport/socket"
 )
 
 func init() { transport.Register(transport.LinkHiSLIP, open) }
@@ -107,7 +107,7 @@ func Dial(ctx context.Context, address, sub string, o transport.Options) (*Conn,
 	if sub == "" {
 		sub = "hislip0"
 	}
-	syncC, err := socket.Dial(ctx, address, o)
+	syncC, err := tcpdial.Dial(ctx, address, o)
 	if err != nil {
 		return nil, fmt.Errorf("hislip: synchronous channel: %w", err)
 	}
@@ -147,7 +147,7 @@ func (c *Conn) handshake(ctx context.Context, address, sub string, o transport.O
 		return fail("Initialize", err)
 	}
 	c.version, c.sessionID = uint16(h.Param>>16), uint16(h.Param)
-	async, err := socket.Dial(ctx, address, o)
+	async, err := tcpdial.Dial(ctx, address, o)
 	if err != nil {
 		return fail("asynchronous channel", err)
 	}

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"time"
 
+	"github.com/scpikit/scpikit/internal/tcpdial"
 	"github.com/scpikit/scpikit/transport"
 )
 
@@ -18,30 +18,9 @@ func open(ctx context.Context, r transport.Resource, o transport.Options) (trans
 // Dial connects to address ("host:port"). It honours ctx, and
 // o.DialTimeout when ctx has no earlier deadline.
 func Dial(ctx context.Context, address string, o transport.Options) (*net.TCPConn, error) {
-	if o.DialTimeout <= 0 {
-		o = transport.NewOptions()
-	}
-	d := net.Dialer{Timeout: o.DialTimeout}
-	if o.KeepAlive < 0 {
-		d.KeepAlive = -1
-	} else {
-		d.KeepAliveConfig = net.KeepAliveConfig{Enable: true, Idle: o.KeepAlive, Interval: o.KeepAlive, Count: 3}
-		if o.KeepAlive == 0 {
-			d.KeepAliveConfig.Idle, d.KeepAliveConfig.Interval = 15*time.Second, 15*time.Second
-		}
-	}
-	c, err := d.DialContext(ctx, "tcp", address)
+	c, err := tcpdial.Dial(ctx, address, o)
 	if err != nil {
 		return nil, fmt.Errorf("socket: %w", err)
 	}
-	tc, ok := c.(*net.TCPConn)
-	if !ok {
-		c.Close()
-		return nil, fmt.Errorf("socket: dial %s gave a %T, not a TCP connection", address, c)
-	}
-	if err := tc.SetNoDelay(true); err != nil {
-		tc.Close()
-		return nil, fmt.Errorf("socket: set TCP_NODELAY: %w", err)
-	}
-	return tc, nil
+	return c, nil
 }

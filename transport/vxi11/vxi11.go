@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/scpikit/scpikit/internal/oncrpc"
+	"github.com/scpikit/scpikit/internal/tcpdial"
 	"github.com/scpikit/scpikit/internal/vxi11wire"
 	"github.com/scpikit/scpikit/transport"
-	"github.com/scpikit/scpikit/transport/socket"
 )
 
 func init() { transport.Register(transport.LinkVXI11, open) }
@@ -90,7 +90,7 @@ func Dial(ctx context.Context, host, device string, o transport.Options) (*Conn,
 	if err != nil {
 		return nil, err
 	}
-	tc, err := socket.Dial(ctx, net.JoinHostPort(host, strconv.Itoa(port)), o)
+	tc, err := tcpdial.Dial(ctx, net.JoinHostPort(host, strconv.Itoa(port)), o)
 	if err != nil {
 		return nil, fmt.Errorf("vxi11: core channel: %w", err)
 	}
@@ -141,8 +141,7 @@ func GetPort(ctx context.Context, address string, prog, vers uint32) (int, error
 	var e oncrpc.Encoder
 	e.B = make([]byte, 4, 64)
 	xid := uint32(time.Now().UnixNano())
-	oncrpc.AppendCall(&e, xid, oncrpc.PortmapProg, oncrpc.PortmapVers, oncrpc.PortmapGetPort)
-	oncrpc.Mapping{Prog: prog, Vers: vers, Prot: oncrpc.ProtoTCP}.Encode(&e)
+	oncrpc.AppendGetPort(&e, xid, prog, vers)
 	if _, err := nc.Write(oncrpc.AppendRecordMark(e.B)); err != nil {
 		return 0, fmt.Errorf("vxi11: portmapper: %w", ctxErr(ctx, err))
 	}
@@ -150,14 +149,8 @@ func GetPort(ctx context.Context, address string, prog, vers uint32) (int, error
 	if err != nil {
 		return 0, fmt.Errorf("vxi11: portmapper: %w", ctxErr(ctx, err))
 	}
-	dec := oncrpc.NewDecoder(rec)
-	if got, err := oncrpc.DecodeReply(dec); err != nil {
-		return 0, fmt.Errorf("vxi11: portmapper: %w", err)
-	} else if got != xid {
-		return 0, fmt.Errorf("vxi11: portmapper: %w: reply to call %#x, want %#x", oncrpc.ErrMalformed, got, xid)
-	}
-	port := dec.Uint32()
-	if err := dec.Done(); err != nil {
+	port, err := oncrpc.ParseGetPortReply(rec, xid)
+	if err != nil {
 		return 0, fmt.Errorf("vxi11: portmapper: %w", err)
 	}
 	if port == 0 || port > 65535 {
