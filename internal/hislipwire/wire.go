@@ -134,14 +134,20 @@ func Message(b []byte, typ, control byte, param uint32, payload []byte) []byte {
 // payload gathered (writev on a TCP connection) when it is large, so a
 // waveform is not copied on its way out.
 func Write(w io.Writer, typ, control byte, param uint32, payload []byte) error {
+	_, err := Send(w, typ, control, param, payload)
+	return err
+}
+
+// Send is Write, also reporting how many bytes went out: a sender that
+// sent part of a message knows its stream is out of step.
+func Send(w io.Writer, typ, control byte, param uint32, payload []byte) (int64, error) {
 	if len(payload) <= 4096 {
-		_, err := w.Write(Message(make([]byte, 0, HeaderSize+len(payload)), typ, control, param, payload))
-		return err
+		n, err := w.Write(Message(make([]byte, 0, HeaderSize+len(payload)), typ, control, param, payload))
+		return int64(n), err
 	}
 	hdr := Header{Type: typ, Control: control, Param: param, Length: uint64(len(payload))}.Append(make([]byte, 0, HeaderSize))
 	bufs := net.Buffers{hdr, payload}
-	_, err := bufs.WriteTo(w)
-	return err
+	return bufs.WriteTo(w)
 }
 
 // Reader reads messages from a stream. A read error (a deadline) in the

@@ -232,16 +232,7 @@ func (c *Conn) Write(b []byte) (int, error) {
 		if c.delivered {
 			ctl = hislipwire.RMTDelivered
 		}
-		var n int64
-		var err error
-		if len(piece) <= 4096 {
-			var m int
-			m, err = c.sync.Write(hislipwire.Message(make([]byte, 0, hislipwire.HeaderSize+len(piece)), typ, ctl, c.msgID, piece))
-			n = int64(m)
-		} else { // gathered, not copied
-			bufs := net.Buffers{hislipwire.Header{Type: typ, Control: ctl, Param: c.msgID, Length: uint64(len(piece))}.Append(nil), piece}
-			n, err = bufs.WriteTo(c.sync)
-		}
+		n, err := hislipwire.Send(c.sync, typ, ctl, c.msgID, piece)
 		if err != nil {
 			if n > 0 {
 				c.broken = fmt.Errorf("hislip: synchronous channel broken by an interrupted write: %w", err)
