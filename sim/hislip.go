@@ -298,21 +298,19 @@ func (s *HiSLIPServer) syncMessage(c net.Conn, rd *hislipwire.Reader, ss *hislip
 func (s *HiSLIPServer) respond(c net.Conn, ss *hislipSession, msgID uint32, out []byte) bool {
 	ss.inFlight.Store(true)
 	defer ss.inFlight.Store(false)
-	if s.in.faultsOn.Load() {
-		delay, drop := s.in.shape(out)
-		if delay > 0 && !sleepUnless(delay, []<-chan struct{}{s.done, ss.closed, ss.clear}) {
-			select {
-			case <-s.done:
-				return false
-			case <-ss.closed:
-				return false
-			default:
-				return true // a device clear: the response is dropped
-			}
+	send, ok := shaped(s.in, out, s.done, ss.closed, ss.clear)
+	if !ok {
+		select {
+		case <-s.done:
+			return false
+		case <-ss.closed:
+			return false
+		default:
+			return true // a device clear: the delayed response is dropped
 		}
-		if drop {
-			return true
-		}
+	}
+	if !send {
+		return true
 	}
 	if s.opts.Logger.Debug().Enabled() {
 		s.opts.Logger.Debug().Str("link", "hislip").Bytes("data", out[:min(len(out), 256)]).Int("bytes", len(out)).Msg("sim: send")

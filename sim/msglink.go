@@ -90,7 +90,7 @@ func (m *msgClient) read(max, term int, wait time.Duration, stop ...<-chan struc
 		until = min(time.Until(m.readyAt), wait)
 	}
 	m.mu.Unlock()
-	if until > 0 && !sleepUnless(until, stop) {
+	if until > 0 && !sleepUnless(until, stop...) {
 		return nil, readAborted
 	}
 	m.mu.Lock()
@@ -123,9 +123,12 @@ func (m *msgClient) read(max, term int, wait time.Duration, stop ...<-chan struc
 	return piece, res
 }
 
-// sleepUnless waits d, or less when a stop channel closes or receives;
-// it reports whether d passed.
-func sleepUnless(d time.Duration, stop []<-chan struct{}) bool {
+// sleepUnless waits d, or less when one of the (up to three) stop
+// channels closes or receives; it reports whether d passed.
+func sleepUnless(d time.Duration, stop ...<-chan struct{}) bool {
+	if len(stop) > 3 {
+		panic("sim: sleepUnless takes three stop channels at most")
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	var s0, s1, s2 <-chan struct{}

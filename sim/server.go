@@ -196,21 +196,25 @@ func serveStream(rw io.ReadWriter, in *Instrument, opts ServerOptions, done <-ch
 // sendShaped writes a response under the instrument's faults: delayed,
 // dropped or garbled. It reports false when the link is gone.
 func sendShaped(w io.Writer, in *Instrument, out []byte, done <-chan struct{}) bool {
-	if in.faultsOn.Load() {
-		delay, drop := in.shape(out)
-		if delay > 0 {
-			t := time.NewTimer(delay)
-			select {
-			case <-t.C:
-			case <-done:
-				t.Stop()
-				return false
-			}
-		}
-		if drop {
-			return true
-		}
+	send, ok := shaped(in, out, done)
+	if !ok || !send {
+		return ok
 	}
 	_, err := w.Write(out)
 	return err == nil
+}
+
+// shaped applies the instrument's faults to a response about to be sent,
+// on every link that sends responses as they are made: it may garble
+// out, waits out the delay unless a stop channel fires first (ok false),
+// and says whether to send it at all.
+func shaped(in *Instrument, out []byte, stop ...<-chan struct{}) (send, ok bool) {
+	if !in.faultsOn.Load() {
+		return true, true
+	}
+	delay, drop := in.shape(out)
+	if delay > 0 && !sleepUnless(delay, stop...) {
+		return false, false
+	}
+	return !drop, true
 }
