@@ -12,7 +12,105 @@ import (
 
 	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/sim"
+	"github.com/scpikit/scpikit/transport"
+	"github.com/scpikit/scpikit/transport/usbtmc"
 )
+
+// link serves a simulated instrument over one kind of link and opens a
+// session on it; the server stops when the test ends.
+type link struct {
+	name string
+	open func(tb testing.TB, in *sim.Instrument, so sim.ServerOptions, o ...scpi.Option) *scpi.Session
+}
+
+func openRes(tb testing.TB, res string, o []scpi.Option, topts ...transport.Option) *scpi.Session {
+	tb.Helper()
+	s, err := scpi.Open(context.Background(), res, append(o, scpi.WithTransportOptions(topts...))...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+func cleanup(tb testing.TB, c interface{ Close() error }) { tb.Cleanup(func() { c.Close() }) }
+
+// links are every link the session runs over, each to a simulated
+// instrument: the network links first.
+var links = []link{
+	{"socket", func(tb testing.TB, in *sim.Instrument, so sim.ServerOptions, o ...scpi.Option) *scpi.Session {
+		srv, err := sim.ServeTCP("", in, so)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		cleanup(tb, srv)
+		return openRes(tb, srv.Resource(), o)
+	}},
+	{"vxi11", func(tb testing.TB, in *sim.Instrument, so sim.ServerOptions, o ...scpi.Option) *scpi.Session {
+		srv, err := sim.ServeVXI11("", in, sim.VXI11Options{ServerOptions: so})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		cleanup(tb, srv)
+		return openRes(tb, srv.Resource(), o, transport.WithPortmapperPort(srv.PortmapperPort()))
+	}},
+	{"hislip", func(tb testing.TB, in *sim.Instrument, so sim.ServerOptions, o ...scpi.Option) *scpi.Session {
+		srv, err := sim.ServeHiSLIP("", in, so)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		cleanup(tb, srv)
+		return openRes(tb, srv.Resource(), o)
+	}},
+	{"gpib-prologix", func(tb testing.TB, in *sim.Instrument, so sim.ServerOptions, o ...scpi.Option) *scpi.Session {
+		bus, err := sim.NewPrologix(map[int]*sim.Instrument{5: in}, so)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		cleanup(tb, bus)
+		adapter, err := bus.ServeTCP("")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return openRes(tb, "GPIB0::5::INSTR", o, transport.WithGPIBAdapter(adapter))
+	}},
+	{"serial-pty", func(tb testing.TB, in *sim.Instrument, so sim.ServerOptions, o ...scpi.Option) *scpi.Session {
+		pty, err := sim.ServePTY(in, so)
+		if err != nil {
+			tb.Skipf("no pseudo-terminals: %v", err)
+		}
+		cleanup(tb, pty)
+		return openRes(tb, pty.Resource(), o)
+	}},
+	{"usbtmc-standin", func(tb testing.TB, in *sim.Instrument, so sim.ServerOptions, o ...scpi.Option) *scpi.Session {
+		pty, err := sim.ServePTY(in, so)
+		if err != nil {
+			tb.Skipf("no pseudo-terminals: %v", err)
+		}
+		cleanup(tb, pty)
+		c, err := usbtmc.Open(context.Background(), pty.Path())
+		if err != nil {
+			tb.Fatal(err)
+		}
+		s := scpi.NewSession(c, o...)
+		tb.Cleanup(func() { s.Close() })
+		return s
+	}},
+	{"in-process", func(tb testing.TB, in *sim.Instrument, so sim.ServerOptions, o ...scpi.Option) *scpi.Session {
+		s := scpi.NewSession(in.Conn(), o...)
+		tb.Cleanup(func() { s.Close() })
+		return s
+	}},
+}
+
+func linkNamed(name string) link {
+	for _, l := range links {
+		if l.name == name {
+			return l
+		}
+	}
+	panic("no link " + name)
+}
 
 // The session's contract holds over every link: the same scenarios, run
 // against a simulated instrument served over each.
