@@ -377,24 +377,40 @@ func (s *VXI11Server) destroy(lid int32) {
 	defer s.mu.Unlock()
 	delete(s.links, lid)
 	if s.locker == lid {
-		s.locker = 0
-		close(s.unlock)
-		s.unlock = make(chan struct{})
+		s.unlockLocked()
 	}
 }
 
 // use finds a link for an operation, waiting for another link's lock when
 // flags say so, up to lockTimeout ms.
 func (s *VXI11Server) use(lid int32, flags, lockTimeout uint32) (*vxiLink, vxi11wire.ErrorCode) {
+	return s.awaitLock(lid, flags, lockTimeout, false)
+}
+
+func (s *VXI11Server) lock(p vxi11wire.LockParms) vxi11wire.ErrorCode {
+	_, code := s.awaitLock(p.LinkID, p.Flags, p.LockTimeout, true)
+	return code
+}
+
+// awaitLock waits until no other link holds the lock (with waitlock in
+// flags, up to lockTimeout ms; else not at all) and, when take is set,
+// takes it for lid.
+func (s *VXI11Server) awaitLock(lid int32, flags, lockTimeout uint32, take bool) (*vxiLink, vxi11wire.ErrorCode) {
 	deadline := time.Now().Add(time.Duration(lockTimeout) * time.Millisecond)
 	for {
 		s.mu.Lock()
 		lk := s.links[lid]
-		if lk == nil {
+		switch {
+		case lk == nil:
 			s.mu.Unlock()
 			return nil, vxi11wire.ErrInvalidLink
-		}
-		if s.locker == 0 || s.locker == lid {
+		case take && s.locker == lid:
+			s.mu.Unlock()
+			return nil, vxi11wire.ErrLocked // VXI-11 B.6.9: a link cannot lock twice
+		case s.locker == 0 || s.locker == lid:
+			if take {
+				s.locker = lid
+			}
 			s.mu.Unlock()
 			return lk, vxi11wire.ErrNone
 		}
@@ -422,31 +438,6 @@ func (s *VXI11Server) waitUnlock(freed chan struct{}, deadline time.Time) bool {
 	return false
 }
 
-func (s *VXI11Server) lock(p vxi11wire.LockParms) vxi11wire.ErrorCode {
-	deadline := time.Now().Add(time.Duration(p.LockTimeout) * time.Millisecond)
-	for {
-		s.mu.Lock()
-		if s.links[p.LinkID] == nil {
-			s.mu.Unlock()
-			return vxi11wire.ErrInvalidLink
-		}
-		if s.locker == p.LinkID {
-			s.mu.Unlock()
-			return vxi11wire.ErrLocked // VXI-11 B.6.9: a link cannot lock twice
-		}
-		if s.locker == 0 {
-			s.locker = p.LinkID
-			s.mu.Unlock()
-			return vxi11wire.ErrNone
-		}
-		freed := s.unlock
-		s.mu.Unlock()
-		if p.Flags&vxi11wire.FlagWaitLock == 0 || !s.waitUnlock(freed, deadline) {
-			return vxi11wire.ErrLocked
-		}
-	}
-}
-
 func (s *VXI11Server) release(lid int32) vxi11wire.ErrorCode {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -456,10 +447,15 @@ func (s *VXI11Server) release(lid int32) vxi11wire.ErrorCode {
 	if s.locker != lid {
 		return vxi11wire.ErrNoLock
 	}
+	s.unlockLocked()
+	return vxi11wire.ErrNone
+}
+
+// unlockLocked frees the lock and wakes its waiters; s.mu is held.
+func (s *VXI11Server) unlockLocked() {
 	s.locker = 0
 	close(s.unlock)
 	s.unlock = make(chan struct{})
-	return vxi11wire.ErrNone
 }
 
 func (s *VXI11Server) read(lk *vxiLink, p vxi11wire.ReadParms, dropped <-chan struct{}) vxi11wire.ReadResp {
