@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -16,6 +17,10 @@ type DUTRun struct {
 	cancel   context.CancelCauseFunc
 	isolated chan struct{}
 	phase    string // the phase running; guarded by t.recMu
+	scope    scope  // its monitors and helpers, which end before its cleanups run
+	cleanMu  sync.Mutex
+	cleanups []func()
+	ended    bool // its cleanups have run; guarded by cleanMu
 }
 
 // DUT starts fn for one DUT on a goroutine the run owns. An error or a
@@ -30,22 +35,26 @@ func (t *Test) DUT(name string, fn func(d *DUTRun) error) {
 	t.recMu.Lock()
 	t.rec.dut(name)
 	t.recMu.Unlock()
-	t.goWith(ctx, "DUT "+name, name, func(ctx context.Context) error {
-		err := fn(d)
-		if err == nil {
+	t.wg.Add(1)
+	go func() {
+		defer t.wg.Done()
+		err := t.protectCtx(ctx, "DUT "+name, name, func(context.Context) error { return fn(d) })
+		switch {
+		case err == nil:
 			cancel(errDUTDone) // its monitors and helpers end with it
+		case ctx.Err() == nil:
+			f := &Fault{Source: "DUT " + name, DUT: name, Message: err.Error(), Err: err}
+			var already *Fault
+			if errors.As(err, &already) {
+				f = already // a panic already recorded as a fault
+			} else {
+				t.recordFault(f)
+			}
+			t.isolate(f) // cancels ctx
 		}
-		return err
-	}, func(err error) {
-		f := &Fault{Source: "DUT " + name, DUT: name, Message: err.Error(), Err: err}
-		var already *Fault
-		if errors.As(err, &already) {
-			f = already // a panic already recorded as a fault
-		} else {
-			t.recordFault(f)
-		}
-		t.isolate(f)
-	})
+		d.scope.close()
+		d.endCleanups()
+	}()
 }
 
 // errDUTDone is the quiet cause of a DUT context whose function returned.
@@ -81,10 +90,51 @@ func (d *DUTRun) OnSafeState(name string, fn func(ctx context.Context) error) {
 }
 
 // Go runs a helper goroutine for this DUT; an error or panic isolates it.
+// It must return when its context is cancelled: the DUT's cleanups wait
+// for it.
 func (d *DUTRun) Go(name string, fn func(ctx context.Context) error) {
-	d.t.goWith(d.ctx, name, d.name, fn, func(err error) {
+	if !d.scope.enter() {
+		return // the DUT has ended
+	}
+	d.t.goWith(d.ctx, name, d.name, func(ctx context.Context) error {
+		defer d.scope.leave()
+		return fn(ctx)
+	}, func(err error) {
 		d.t.Fault(&Fault{Source: name, DUT: d.name, Message: err.Error(), Err: err}, IsolateDUT)
 	})
+}
+
+// Cleanup registers fn to close what the DUT's function opened (its own
+// sessions), newest first, once nothing of the DUT can use it: after its
+// monitors and helpers have ended and its safe state has run. That is
+// when the DUT ends for an isolated DUT, and at the end of the run, after
+// the safe state, otherwise. A defer in the DUT's function would instead
+// close a session under a monitor still polling it.
+func (d *DUTRun) Cleanup(fn func()) {
+	d.cleanMu.Lock()
+	defer d.cleanMu.Unlock()
+	if d.ended {
+		d.t.Cleanup(fn)
+		return
+	}
+	d.cleanups = append(d.cleanups, fn)
+}
+
+// endCleanups runs the DUT's cleanups now if it was isolated (its safe
+// state has run) or hands them to the run's end otherwise.
+func (d *DUTRun) endCleanups() {
+	d.cleanMu.Lock()
+	fns := d.cleanups
+	d.cleanups, d.ended = nil, true
+	d.cleanMu.Unlock()
+	select {
+	case <-d.isolated:
+		d.t.runCleanupList("cleanup", d.name, fns)
+	default:
+		for _, fn := range fns {
+			d.t.Cleanup(fn)
+		}
+	}
 }
 
 // isolate ends one DUT: its context is cancelled with the fault, its

@@ -3,9 +3,12 @@ package harness
 import (
 	"context"
 	"errors"
+	"net"
+	"os"
 	"time"
 
 	"github.com/scpikit/scpikit/instruments"
+	"github.com/scpikit/scpikit/scpi"
 )
 
 // Monitor watches for faults while the run goes on. A polling monitor
@@ -22,62 +25,141 @@ type Monitor struct {
 	Policy   Policy
 }
 
-// Monitor starts m on a goroutine the run owns. It ends when the run (or
-// its DUT) stops, or after it has raised its fault.
+// Monitor starts m on a goroutine the run owns. It ends when the run's
+// work (the body, the DUTs and their helpers) has ended, when the run
+// stops, when its DUT ends, or after it has raised its fault. Monitors
+// are watchers: a run-level one does not keep a finished run alive.
+//
+// A Check that fails because its session or connection was closed is
+// not a fault when its DUT (or the run) is ending: closing a DUT's
+// session in a defer races the monitor's last tick. It is one when the
+// DUT goes on running, since the DUT is then no longer watched.
 func (t *Test) Monitor(m Monitor) {
-	ctx := t.ctx
+	ctx, d := t.ctx, (*DUTRun)(nil)
 	if m.DUT != "" {
 		t.dutsMu.Lock()
-		if d := t.duts[m.DUT]; d != nil {
+		d = t.duts[m.DUT]
+		t.dutsMu.Unlock()
+		if d != nil {
 			ctx = d.ctx
 		}
-		t.dutsMu.Unlock()
 	}
-	t.goWith(ctx, "monitor "+m.Name, m.DUT, func(ctx context.Context) error {
-		var tick <-chan time.Time
-		if m.Check != nil {
-			if m.Interval <= 0 {
-				m.Interval = time.Second
-			}
-			ticker := time.NewTicker(m.Interval)
-			defer ticker.Stop()
-			tick = ticker.C
+	if !t.watchers.enter() {
+		return // the run's work is over: nothing is left to watch
+	}
+	if d != nil && !d.scope.enter() {
+		t.watchers.leave()
+		return // the DUT has ended
+	}
+	go func() {
+		defer t.watchers.leave()
+		if d != nil {
+			defer d.scope.leave()
 		}
-		for {
-			var err error
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-t.stopping:
-				return nil
-			case <-tick:
-				err = m.Check(ctx)
-			case e, ok := <-m.Events:
-				if !ok {
-					m.Events = nil
-					if tick == nil {
-						return nil
-					}
-					continue
+		// A panic in Check is recorded as a fault by protectCtx; the
+		// monitor then ends like one that raised its fault.
+		err := t.protectCtx(ctx, "monitor "+m.Name, m.DUT, func(ctx context.Context) error { return t.watch(ctx, m) })
+		var f *Fault
+		if errors.As(err, &f) && ctx.Err() == nil {
+			t.act(f, m.Policy) // recorded already
+		}
+	}()
+}
+
+// closedGrace is how long a monitor whose session was closed waits for
+// its DUT or the run to end before it calls the closing a fault.
+const closedGrace = time.Second
+
+// watch is a monitor's loop.
+func (t *Test) watch(ctx context.Context, m Monitor) error {
+	var tick <-chan time.Time
+	if m.Check != nil {
+		if m.Interval <= 0 {
+			m.Interval = time.Second
+		}
+		ticker := time.NewTicker(m.Interval)
+		defer ticker.Stop()
+		tick = ticker.C
+	}
+	for {
+		if t.watchOver(ctx, 0) { // an end wins over a tick that is due too
+			return nil
+		}
+		var err error
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.stopping:
+			return nil
+		case <-t.workDone:
+			return nil
+		case <-tick:
+			err = m.Check(ctx)
+		case e, ok := <-m.Events:
+			if !ok {
+				m.Events = nil
+				if tick == nil {
+					return nil
 				}
-				err = e
+				continue
 			}
-			if err != nil && ctx.Err() == nil {
-				var f *Fault
-				if !errors.As(err, &f) {
-					f = &Fault{Source: m.Name, DUT: m.DUT, Message: err.Error(), Err: err}
-				}
-				if f.Source == "" {
-					f.Source = m.Name
-				}
-				if f.DUT == "" {
-					f.DUT = m.DUT
-				}
-				t.Fault(f, m.Policy)
+			err = e
+		}
+		if err == nil || ctx.Err() != nil {
+			continue
+		}
+		if closedConn(err) {
+			t.log.Debug().Str("monitor", m.Name).Str("dut", m.DUT).Err(err).Msg("harness: monitor's session closed; waiting for its DUT to end")
+			if t.watchOver(ctx, closedGrace) {
 				return nil
 			}
 		}
-	}, func(error) {})
+		var f *Fault
+		if !errors.As(err, &f) {
+			f = &Fault{Source: m.Name, DUT: m.DUT, Message: err.Error(), Err: err}
+		}
+		if f.Source == "" {
+			f.Source = m.Name
+		}
+		if f.DUT == "" {
+			f.DUT = m.DUT
+		}
+		t.Fault(f, m.Policy)
+		return nil
+	}
+}
+
+// watchOver reports whether a monitor's watch is over (its DUT ended, the
+// run is stopping or its work is done), waiting up to wait for it.
+func (t *Test) watchOver(ctx context.Context, wait time.Duration) bool {
+	select {
+	case <-ctx.Done():
+		return true
+	case <-t.stopping:
+		return true
+	case <-t.workDone:
+		return true
+	default:
+	}
+	if wait <= 0 {
+		return false
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.stopping:
+	case <-t.workDone:
+	case <-timer.C:
+		return false
+	}
+	return true
+}
+
+// closedConn reports whether err says the session or connection was
+// closed by this program, not lost.
+func closedConn(err error) bool {
+	return errors.Is(err, scpi.ErrClosed) || errors.Is(err, net.ErrClosed) || errors.Is(err, os.ErrClosed)
 }
 
 // WatchCurrent is a polling check that measures a DUT's supply current,

@@ -121,6 +121,11 @@ type Test struct {
 	dutsMu   sync.Mutex
 	cleanMu  sync.Mutex
 	cleanups []func()
+	// The monitors are watchers, not work: they end when the work (the
+	// body, the DUTs, the Go helpers) has ended, so a run-level monitor
+	// cannot keep a finished run alive.
+	workDone chan struct{}
+	watchers scope
 }
 
 // Run runs body as a test named name and returns its record. It returns
@@ -137,7 +142,7 @@ func Run(ctx context.Context, name string, body func(t *Test) error, opts ...Opt
 	}
 	runCtx, cancel := context.WithCancelCause(ctx)
 	t := &Test{name: name, opts: o, log: o.Logger.With().Str("run", name).Logger(), ctx: runCtx, cancel: cancel,
-		stopping: make(chan struct{}), rec: newRecord(name), duts: map[string]*DUTRun{}}
+		stopping: make(chan struct{}), workDone: make(chan struct{}), rec: newRecord(name), duts: map[string]*DUTRun{}}
 	t.log.Info().Msg("harness: run started")
 
 	var stopSignals func()
@@ -152,7 +157,9 @@ func Run(ctx context.Context, name string, body func(t *Test) error, opts ...Opt
 	if bodyErr != nil {
 		t.stop(bodyErr, false)
 	}
-	t.wg.Wait() // every goroutine has ended: the join of the notes
+	t.wg.Wait() // the work has ended: the join of the notes
+	close(t.workDone)
+	t.watchers.close() // and so have the monitors
 	// The caller's context may have ended the run before its watcher ran:
 	// its cause comes first.
 	t.stop(context.Cause(runCtx), false)
@@ -310,6 +317,11 @@ func (t *Test) Fault(f *Fault, policy Policy) {
 		f.Time = time.Now()
 	}
 	t.recordFault(f)
+	t.act(f, policy)
+}
+
+// act applies policy to a recorded fault.
+func (t *Test) act(f *Fault, policy Policy) {
 	if f.DUT != "" {
 		// Whatever the policy, the DUT the fault names did not pass.
 		t.recMu.Lock()
@@ -345,8 +357,14 @@ func (t *Test) runCleanups() {
 	fns := t.cleanups
 	t.cleanups = nil
 	t.cleanMu.Unlock()
+	t.runCleanupList("cleanup", "", fns)
+}
+
+// runCleanupList runs fns newest first; a panic in one is a recorded
+// fault and the rest still run.
+func (t *Test) runCleanupList(name, dut string, fns []func()) {
 	for i := len(fns) - 1; i >= 0; i-- {
-		t.protect("cleanup", "", func(context.Context) error { fns[i](); return nil })
+		t.protect(name, dut, func(context.Context) error { fns[i](); return nil })
 	}
 }
 

@@ -217,7 +217,7 @@ func burnInDUT(d *harness.DUTRun, cfg config, sd StationDUT, psu instruments.Pow
 				cancel()
 				if err == nil {
 					dut = inst.(instruments.DUT)
-					t.Cleanup(func() { dut.Close() })
+					d.Cleanup(func() { dut.Close() }) // after its monitors have ended
 				}
 			}
 			if dut != nil {

@@ -1,0 +1,209 @@
+package harness_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/rs/zerolog"
+	"github.com/scpikit/scpikit/harness"
+	"github.com/scpikit/scpikit/scpi"
+	"github.com/scpikit/scpikit/units"
+)
+
+// A run-level polling monitor is a watcher: once the body and the DUTs
+// have ended, it ends too, and Run returns.
+func TestRunLevelMonitorEndsWithTheWork(t *testing.T) {
+	ctx, cancel := context.WithTimeoutCause(bg, time.Minute, errors.New("the run did not end: a monitor kept it alive"))
+	defer cancel()
+	checked := make(chan struct{})
+	var once sync.Once
+	rec, err := harness.Run(ctx, "watched", func(tt *harness.Test) error {
+		tt.Monitor(harness.Monitor{Name: "faults", Interval: time.Millisecond, Check: func(context.Context) error {
+			once.Do(func() { close(checked) })
+			return nil
+		}})
+		tt.DUT("a", func(d *harness.DUTRun) error {
+			select { // the DUT ends once it has been watched
+			case <-checked:
+				return nil
+			case <-d.Context().Done():
+				return context.Cause(d.Context())
+			}
+		})
+		return nil
+	}, harness.WithoutSignals())
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if rec.Outcome != harness.OutcomePass || len(rec.Faults) > 0 {
+		t.Fatalf("outcome %v, faults %v", rec.Outcome, rec.Faults)
+	}
+}
+
+// closingDUT runs one DUT whose monitor polls its board's console. The
+// monitor's check starts, the DUT closes the console under it, and only
+// then does the check query it, so the check always sees a closed
+// session. afterClose is what the DUT does next.
+func closingDUT(t *testing.T, afterClose func(d *harness.DUTRun, waiting <-chan struct{}) error) (*harness.Record, error) {
+	st := newStation(t, 1)
+	s := st.slots[0]
+	// The harness logs when a monitor's session is found closed and it
+	// waits for the DUT to end; the DUT can wait for that line.
+	waiting := make(chan struct{})
+	var seen sync.Once
+	log := zerolog.New(logWatch(func(line string) {
+		if strings.Contains(line, "waiting for its DUT to end") {
+			seen.Do(func() { close(waiting) })
+		}
+	})).Level(zerolog.DebugLevel)
+	return harness.Run(bg, "closing", func(tt *harness.Test) error {
+		tt.SupplySafeState(s.psu)
+		tt.DUT("board", func(d *harness.DUTRun) error {
+			if err := d.PowerOn(d.Context(), s.psu, s.channel, 12*units.Volt, 1*units.Amp); err != nil {
+				return err
+			}
+			dut, err := st.openDUT(d.Context(), 0)
+			if err != nil {
+				return err
+			}
+			inCheck, closed := make(chan struct{}), make(chan struct{})
+			var once sync.Once
+			tt.Monitor(harness.Monitor{Name: "fault status", DUT: "board", Interval: time.Millisecond, Policy: harness.IsolateDUT,
+				Check: func(ctx context.Context) error {
+					once.Do(func() { close(inCheck) })
+					<-closed
+					_, err := dut.FaultStatus(ctx)
+					return err
+				}})
+			<-inCheck
+			dut.Close()
+			close(closed)
+			return afterClose(d, waiting)
+		})
+		return nil
+	}, harness.WithoutSignals(), harness.WithLogger(log))
+}
+
+// logWatch is a log writer that hands each line to fn.
+type logWatch func(line string)
+
+func (w logWatch) Write(p []byte) (int, error) {
+	w(string(p))
+	return len(p), nil
+}
+
+// The burn-in pattern, `defer dut.Close()` in the DUT's function, closes
+// the console under a monitor still polling it. As the DUT ends, that is
+// not a fault. Here the DUT ends only after the monitor has seen the
+// closed session, so the test fails whenever the harness faults at once.
+func TestMonitorSessionClosedAsItsDUTEndsIsNoFault(t *testing.T) {
+	rec, err := closingDUT(t, func(d *harness.DUTRun, waiting <-chan struct{}) error {
+		select { // the DUT ends once the monitor has seen the closed session
+		case <-waiting:
+			return nil
+		case <-d.Context().Done():
+			return context.Cause(d.Context()) // isolated by the closed session: the defect
+		}
+	})
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if len(rec.Faults) > 0 || rec.Outcome != harness.OutcomePass {
+		t.Fatalf("outcome %v, faults %+v", rec.Outcome, rec.Faults)
+	}
+}
+
+// Closed while the DUT goes on running, the DUT is no longer watched:
+// that is a fault, and it isolates the DUT.
+func TestMonitorSessionClosedWhileItsDUTRunsIsAFault(t *testing.T) {
+	rec, err := closingDUT(t, func(d *harness.DUTRun, _ <-chan struct{}) error {
+		<-d.Context().Done()
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if len(rec.Faults) != 1 || !errors.Is(rec.Faults[0].Err, scpi.ErrClosed) || rec.Faults[0].DUT != "board" {
+		t.Fatalf("faults %+v, want one for board matching scpi.ErrClosed", rec.Faults)
+	}
+	if rec.Outcome != harness.OutcomeError {
+		t.Fatalf("outcome %v, want error", rec.Outcome)
+	}
+}
+
+// A panic in a monitor's check is a fault with the monitor's policy, not
+// only a line in the record: here it isolates its DUT.
+func TestMonitorPanicAppliesItsPolicy(t *testing.T) {
+	var isolated error
+	rec, err := harness.Run(bg, "panicky", func(tt *harness.Test) error {
+		tt.DUT("a", func(d *harness.DUTRun) error {
+			tt.Monitor(harness.Monitor{Name: "broken", DUT: "a", Interval: time.Millisecond, Policy: harness.IsolateDUT,
+				Check: func(context.Context) error { panic("nil map") }})
+			<-d.Context().Done()
+			isolated = context.Cause(d.Context())
+			return nil
+		})
+		return nil
+	}, harness.WithoutSignals())
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	var f *harness.Fault
+	if !errors.As(isolated, &f) || f.Source != "monitor broken" {
+		t.Fatalf("DUT ended by %v, want the monitor's panic", isolated)
+	}
+	if len(rec.Faults) != 1 {
+		t.Fatalf("faults %+v, want the panic once", rec.Faults)
+	}
+}
+
+// A DUT's cleanups run after its monitors and helpers have ended and its
+// safe state has run: at once for an isolated DUT, at the run's end
+// otherwise.
+func TestDUTCleanupRunsAfterItsSafeState(t *testing.T) {
+	var mu sync.Mutex
+	var steps []string
+	step := func(s string) {
+		mu.Lock()
+		defer mu.Unlock()
+		steps = append(steps, s)
+	}
+	_, err := harness.Run(bg, "cleanups", func(tt *harness.Test) error {
+		bDone := make(chan struct{})
+		tt.DUT("a", func(d *harness.DUTRun) error {
+			d.OnSafeState("a off", func(context.Context) error { step("a safe state"); return nil })
+			d.Cleanup(func() { step("a cleanup") })
+			<-bDone // a outlives b
+			return nil
+		})
+		tt.DUT("b", func(d *harness.DUTRun) error {
+			defer close(bDone)
+			d.OnSafeState("b off", func(context.Context) error { step("b safe state"); return nil })
+			d.Cleanup(func() { step("b cleanup 1") })
+			d.Cleanup(func() { step("b cleanup 2") })
+			d.Go("helper", func(ctx context.Context) error {
+				<-ctx.Done()
+				step("b helper ended")
+				return nil
+			})
+			return errors.New("b failed") // isolated: safe state, then cleanups
+		})
+		return nil
+	}, harness.WithoutSignals())
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	// b's steps happen before a's: a waits for b's function to return,
+	// and b is isolated at once.
+	want := []string{"b safe state", "b helper ended", "b cleanup 2", "b cleanup 1", "a safe state", "a cleanup"}
+	mu.Lock()
+	defer mu.Unlock()
+	if diff := cmp.Diff(want, steps); diff != "" {
+		t.Fatalf("steps (-want +got):\n%s", diff)
+	}
+}
