@@ -492,8 +492,11 @@ func (c *Conn) LockShared(ctx context.Context, key string) error {
 func (c *Conn) lock(ctx context.Context, key string) error {
 	timeout := uint32(10_000)
 	if dl, ok := ctx.Deadline(); ok {
-		// Leave the instrument time to answer before our own deadline.
-		timeout = uint32(max(time.Until(dl)-time.Until(dl)/10, 0).Milliseconds())
+		// Leave the instrument time to answer before our own deadline: a
+		// quarter of what is left, at most 250 ms, so a lock that stays
+		// taken is reported as ErrLocked, not lost in a race with ctx.
+		left := max(time.Until(dl), 0)
+		timeout = uint32((left - min(left/4, 250*time.Millisecond)).Milliseconds())
 	}
 	h, _, err := c.asyncCall(ctx, hislipwire.AsyncLock, 1, timeout, []byte(key), hislipwire.AsyncLockResponse)
 	if err != nil {

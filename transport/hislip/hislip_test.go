@@ -150,7 +150,7 @@ func TestExclusiveLockHoldsOtherSessions(t *testing.T) {
 	if err := a.LockDevice(ctx); err != nil {
 		t.Fatal(err)
 	}
-	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	short, cancel := context.WithTimeout(ctx, time.Second) // the server is given 750 ms of it
 	defer cancel()
 	if err := b.LockDevice(short); !errors.Is(err, hislip.ErrLocked) {
 		t.Fatalf("second lock: %v, want ErrLocked", err)
@@ -447,7 +447,7 @@ func TestSharedLocks(t *testing.T) {
 		t.Fatalf("same key: %v", err)
 	}
 	short := func() context.Context {
-		ctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		ctx, cancel := context.WithTimeout(ctx, time.Second) // the server is given 750 ms of it
 		t.Cleanup(cancel)
 		return ctx
 	}
