@@ -1,6 +1,7 @@
 package instruments_test
 
 import (
+	"context"
 	"errors"
 	"math"
 	"strings"
@@ -198,7 +199,7 @@ func TestDUTBehaviour(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer bench.Close()
-	opt := instruments.WithSessionOptions(scpi.WithTransportOptions(bench.TransportOption()), scpi.WithTimeout(100*time.Millisecond))
+	opt := instruments.WithSessionOptions(scpi.WithTransportOptions(bench.TransportOption()), scpi.WithTimeout(2*time.Second))
 	psuInst, err := instruments.Open(bg, "TCPIP0::10.0.0.20::5025::SOCKET", opt)
 	if err != nil {
 		t.Fatal(err)
@@ -212,7 +213,9 @@ func TestDUTBehaviour(t *testing.T) {
 	var inst instruments.Instrument
 	deadline := time.Now().Add(10 * time.Second)
 	for inst == nil {
-		inst, err = instruments.Open(bg, "ASRL/dev/ttyUSB0::INSTR", opt)
+		probe, cancel := context.WithTimeout(bg, 100*time.Millisecond) // a booting board is silent
+		inst, err = instruments.Open(probe, "ASRL/dev/ttyUSB0::INSTR", opt)
+		cancel()
 		if err != nil && time.Now().After(deadline) {
 			t.Fatal(err)
 		}
@@ -247,7 +250,9 @@ func TestDUTBehaviour(t *testing.T) {
 		t.Fatalf("LOAD after Reset = %v", w)
 	}
 	must(t, psu.SafeState(bg))
-	if _, err := dut.Identify(bg); !errors.Is(err, scpi.ErrTimeout) {
+	silent, cancel := context.WithTimeout(bg, 100*time.Millisecond) // the session's own 2 s is for loaded machines
+	defer cancel()
+	if _, err := dut.Identify(silent); !errors.Is(err, scpi.ErrTimeout) {
 		t.Fatalf("an unpowered board answered: %v", err)
 	}
 }

@@ -146,7 +146,7 @@ func TestPyVISASimFile(t *testing.T) {
 	}
 	defer bench.Close()
 	open := func(res string) *scpi.Session {
-		s, err := scpi.Open(bg, res, scpi.WithTransportOptions(bench.TransportOption()), scpi.WithTimeout(50*time.Millisecond))
+		s, err := scpi.Open(bg, res, scpi.WithTransportOptions(bench.TransportOption()), scpi.WithTimeout(2*time.Second))
 		if err != nil {
 			t.Fatal(err)
 		}

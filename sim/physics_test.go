@@ -1,6 +1,7 @@
 package sim_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -20,7 +21,7 @@ func openBench(t *testing.T, path string) (*sim.Bench, func(res string) *scpi.Se
 	}
 	t.Cleanup(bench.Close)
 	return bench, func(res string) *scpi.Session {
-		s, err := scpi.Open(bg, res, scpi.WithTransportOptions(bench.TransportOption()), scpi.WithTimeout(100*time.Millisecond))
+		s, err := scpi.Open(bg, res, scpi.WithTransportOptions(bench.TransportOption()), scpi.WithTimeout(2*time.Second))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -29,12 +30,20 @@ func openBench(t *testing.T, path string) (*sim.Bench, func(res string) *scpi.Se
 	}
 }
 
+// quick bounds a call that is meant to time out (a silent board), so the
+// sessions' own timeout can be long enough for loaded machines.
+func quick(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(bg, 100*time.Millisecond)
+	t.Cleanup(cancel)
+	return ctx
+}
+
 func TestSupplyPowersTheDUT(t *testing.T) {
 	_, open := openBench(t, "testdata/dut-bench.yaml")
 	psu := open("TCPIP0::10.0.0.20::5025::SOCKET")
 	board := open("ASRL/dev/ttyUSB0::INSTR")
 
-	if _, err := board.Query(bg, "*IDN?"); !errors.Is(err, scpi.ErrTimeout) {
+	if _, err := board.Query(quick(t), "*IDN?"); !errors.Is(err, scpi.ErrTimeout) {
 		t.Fatalf("an unpowered board answered: %v", err)
 	}
 	must(t, psu.Write(bg, "VOLT 12,(@2);CURR 1,(@2);:OUTP ON,(@2)"))
@@ -90,7 +99,7 @@ func waitIDN(t *testing.T, board *scpi.Session) scpi.IDN {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		id, err := board.QueryIDN(bg)
+		id, err := board.QueryIDN(quick(t)) // a booting board is silent
 		if err == nil {
 			return id
 		}
@@ -147,7 +156,7 @@ func TestDUTFaults(t *testing.T) {
 		t.Fatalf("an overcurrent board draws %v A", i)
 	}
 	must(t, in.Inject(sim.TimedFault{Fault: "hang"}))
-	if _, err := board.Query(bg, "*IDN?"); !errors.Is(err, scpi.ErrTimeout) {
+	if _, err := board.Query(quick(t), "*IDN?"); !errors.Is(err, scpi.ErrTimeout) {
 		t.Fatalf("a hung board answered: %v", err)
 	}
 	if err := in.Inject(sim.TimedFault{Fault: "melt"}); err == nil {
