@@ -423,14 +423,16 @@ func TestWriteThenRead(t *testing.T) {
 	s := scpi.NewSession(scpitest.NewConn(t,
 		scpitest.Query("MEAS?", "1.5"),
 		scpitest.Query("OK?", "ok"),
-	), scpi.WithTimeout(20*time.Millisecond))
+	))
 	defer s.Close()
 	must(t, s.Write(bg, "MEAS?"))
 	if got, err := s.Read(bg); err != nil || got != "1.5" {
 		t.Fatalf("Read = %q, %v", got, err)
 	}
 	// Nothing to read: a timeout, and nothing owed afterwards.
-	if _, err := s.Read(bg); !errors.Is(err, scpi.ErrTimeout) {
+	empty, cancel := context.WithTimeout(bg, 20*time.Millisecond)
+	defer cancel()
+	if _, err := s.Read(empty); !errors.Is(err, scpi.ErrTimeout) {
 		t.Fatalf("empty Read: %v", err)
 	}
 	if got, err := s.Query(bg, "OK?"); err != nil || got != "ok" {

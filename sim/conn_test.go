@@ -169,7 +169,7 @@ func TestDisconnectAfterN(t *testing.T) {
 func TestScheduledFaults(t *testing.T) {
 	in := sim.MustNew("SAMPLE")
 	defer in.Close()
-	s := session(t, in, scpi.WithTimeout(50*time.Millisecond), scpi.WithResyncTimeout(time.Millisecond))
+	s := session(t, in, scpi.WithResyncTimeout(time.Millisecond))
 	boom := sim.Error{Code: -300, Message: "Device-specific error;overheated"}
 	must(t, in.Inject(sim.TimedFault{Error: &boom}))
 	var de *scpi.DeviceError
@@ -177,7 +177,9 @@ func TestScheduledFaults(t *testing.T) {
 		t.Fatalf("pushed error: %v", err)
 	}
 	must(t, in.Inject(sim.TimedFault{Hang: true}))
-	if _, err := s.Query(bg, "*IDN?"); !errors.Is(err, scpi.ErrTimeout) {
+	hung, cancel := context.WithTimeout(bg, 50*time.Millisecond)
+	defer cancel()
+	if _, err := s.Query(hung, "*IDN?"); !errors.Is(err, scpi.ErrTimeout) {
 		t.Fatalf("hung instrument: %v", err)
 	}
 	must(t, in.Inject(sim.TimedFault{Recover: true}))

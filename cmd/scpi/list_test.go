@@ -27,7 +27,7 @@ func TestListFindsAnnouncedAndBroadcastInstruments(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	code, out, errs := runCLI("list", "--idn", "--timeout", "300ms", "--skip", "serial", "--skip", "usbtmc",
+	code, out, errs := runCLI("list", "--idn", "--timeout", "1s", "--skip", "serial", "--skip", "usbtmc",
 		"--vxi11", "127.0.0.1:"+strconv.Itoa(v.PortmapperPort()), "--mdns", a.Addr().String())
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errs)

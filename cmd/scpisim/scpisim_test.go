@@ -280,7 +280,7 @@ func TestServeEveryLink(t *testing.T) {
 	if len(s.lines) != 2 || !strings.HasPrefix(s.lines[1], "announcing 3 services on 127.0.0.1:") {
 		t.Fatalf("served %q", s.lines)
 	}
-	look, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	look, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	found, err := discover.MDNS(look, []string{strings.Fields(s.lines[1])[4]}, nil)
 	if err != nil || len(found) != 3 {

@@ -135,7 +135,7 @@ func checkFound(t *testing.T, found []discover.Found, wantVia ...string) {
 
 func TestNetworkDiscoveryOnLoopback(t *testing.T) {
 	v, a := servers(t, "127.0.0.1:0", "")
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	found, err := discover.All(ctx, discover.Options{
 		Skip: []string{"serial", "usbtmc"},
