@@ -3,7 +3,6 @@ package harness_test
 import (
 	"context"
 	"errors"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/rs/zerolog"
 	"github.com/scpikit/scpikit/harness"
+	"github.com/scpikit/scpikit/internal/testserver"
 	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/units"
 )
@@ -54,13 +54,8 @@ func closingDUT(t *testing.T, afterClose func(d *harness.DUTRun, waiting <-chan 
 	s := st.slots[0]
 	// The harness logs when a monitor's session is found closed and it
 	// waits for the DUT to end; the DUT can wait for that line.
-	waiting := make(chan struct{})
-	var seen sync.Once
-	log := zerolog.New(logWatch(func(line string) {
-		if strings.Contains(line, "waiting for its DUT to end") {
-			seen.Do(func() { close(waiting) })
-		}
-	})).Level(zerolog.DebugLevel)
+	waiting := testserver.NewSignal("waiting for its DUT to end")
+	log := zerolog.New(waiting).Level(zerolog.DebugLevel)
 	return harness.Run(bg, "closing", func(tt *harness.Test) error {
 		tt.SupplySafeState(s.psu)
 		tt.DUT("board", func(d *harness.DUTRun) error {
@@ -83,18 +78,10 @@ func closingDUT(t *testing.T, afterClose func(d *harness.DUTRun, waiting <-chan 
 			<-inCheck
 			dut.Close()
 			close(closed)
-			return afterClose(d, waiting)
+			return afterClose(d, waiting.Seen())
 		})
 		return nil
 	}, harness.WithoutSignals(), harness.WithLogger(log))
-}
-
-// logWatch is a log writer that hands each line to fn.
-type logWatch func(line string)
-
-func (w logWatch) Write(p []byte) (int, error) {
-	w(string(p))
-	return len(p), nil
 }
 
 // The burn-in pattern, `defer dut.Close()` in the DUT's function, closes

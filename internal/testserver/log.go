@@ -24,3 +24,25 @@ func (l *Log) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// Signal is a log sink that tells when a line with some text is written:
+// a test waits on Seen for a server to reach a state only its log shows
+// (a lock request waiting, say), instead of sleeping.
+type Signal struct {
+	text string
+	seen chan struct{}
+	once sync.Once
+}
+
+// NewSignal is a Signal for lines containing text.
+func NewSignal(text string) *Signal { return &Signal{text: text, seen: make(chan struct{})} }
+
+func (s *Signal) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), s.text) {
+		s.once.Do(func() { close(s.seen) })
+	}
+	return len(p), nil
+}
+
+// Seen is closed once such a line has been written.
+func (s *Signal) Seen() <-chan struct{} { return s.seen }
