@@ -94,6 +94,17 @@ type Conn struct {
 
 	amu sync.Mutex // the asynchronous channel
 	ard hislipwire.Reader
+	// owed lists the responses still due to asynchronous calls that a
+	// deadline or cancellation cut after their request went out; the next
+	// call reads them first, so no call takes another's response.
+	owed    []owedResponse
+	abroken error // a request went out in part: the channel is out of step
+}
+
+// owedResponse is a response due to a cut asynchronous call.
+type owedResponse struct {
+	typ  byte
+	lock bool // an AsyncLock request: a lock granted after all is released
 }
 
 // Dial opens a HiSLIP session to sub-address sub ("hislip0") at address
@@ -357,6 +368,9 @@ func (c *Conn) asyncCall(ctx context.Context, typ, control byte, param uint32, p
 	if c.closed.Load() {
 		return hislipwire.Header{}, nil, net.ErrClosed
 	}
+	if c.abroken != nil {
+		return hislipwire.Header{}, nil, c.abroken
+	}
 	if err := ctx.Err(); err != nil {
 		return hislipwire.Header{}, nil, err
 	}
@@ -367,17 +381,54 @@ func (c *Conn) asyncCall(ctx context.Context, typ, control byte, param uint32, p
 	c.async.SetDeadline(dl)
 	stop := context.AfterFunc(ctx, func() { c.async.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	if err := hislipwire.Write(c.async, typ, control, param, payload); err != nil {
-		return hislipwire.Header{}, nil, fmt.Errorf("hislip: asynchronous channel: %w", err)
+	wrap := func(err error) error {
+		if ctx.Err() != nil {
+			err = errors.Join(ctx.Err(), err)
+		}
+		return fmt.Errorf("hislip: asynchronous channel: %w", err)
+	}
+	if err := c.settleOwed(); err != nil {
+		return hislipwire.Header{}, nil, wrap(err)
+	}
+	if n, err := hislipwire.Send(c.async, typ, control, param, payload); err != nil {
+		if n > 0 {
+			c.abroken = fmt.Errorf("hislip: asynchronous channel out of step after a request sent in part: %w", err)
+		}
+		return hislipwire.Header{}, nil, wrap(err)
 	}
 	h, p, err := expect(&c.ard, want)
-	if err != nil && ctx.Err() != nil {
-		err = errors.Join(ctx.Err(), err)
-	}
 	if err != nil {
-		return h, nil, fmt.Errorf("hislip: asynchronous channel: %w", err)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			c.owed = append(c.owed, owedResponse{typ: want, lock: typ == hislipwire.AsyncLock && control == 1})
+		}
+		return h, nil, wrap(err)
 	}
 	return h, p, nil
+}
+
+// settleOwed reads the responses due to cut calls. A lock granted to a
+// request its caller gave up on is released at once: nobody knows they
+// hold it.
+func (c *Conn) settleOwed() error {
+	for len(c.owed) > 0 {
+		o := c.owed[0]
+		h, _, err := expect(&c.ard, o.typ)
+		var se *ServerError
+		if err != nil && !errors.As(err, &se) {
+			return err // still owed: the Reader resumes where it stopped
+		}
+		c.owed = c.owed[1:]
+		if err == nil && o.lock && (h.Control == hislipwire.LockSuccess || h.Control == hislipwire.LockShared) {
+			if n, err := hislipwire.Send(c.async, hislipwire.AsyncLock, 0, 0, nil); err != nil {
+				if n > 0 {
+					c.abroken = fmt.Errorf("hislip: asynchronous channel out of step after a request sent in part: %w", err)
+				}
+				return err
+			}
+			c.owed = append(c.owed, owedResponse{typ: hislipwire.AsyncLockResponse})
+		}
+	}
+	return nil
 }
 
 // lastMessageID is the MessageID of the most recent message sent.
