@@ -416,6 +416,9 @@ func (s *VXI11Server) awaitLock(lid int32, flags, lockTimeout uint32, take bool)
 		}
 		freed := s.unlock
 		s.mu.Unlock()
+		if flags&vxi11wire.FlagWaitLock != 0 {
+			s.opts.Logger.Debug().Int32("link", lid).Bool("take", take).Msg("sim: vxi11 lock request waits")
+		}
 		if flags&vxi11wire.FlagWaitLock == 0 || !s.waitUnlock(freed, deadline) {
 			return nil, vxi11wire.ErrLocked
 		}

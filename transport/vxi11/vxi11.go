@@ -64,15 +64,18 @@ type Conn struct {
 	maxRecv   int
 	abortPort int
 
-	mu       sync.Mutex // one call at a time on the core channel
-	xid      uint32
-	owed     []uint32            // xids of calls whose replies a deadline cut off
-	rr       oncrpc.RecordReader // resumes a reply a deadline cut in two
-	pending  []byte              // device_read data not yet given to Read; aliases rr's record
-	broken   error               // set when the core channel lost its framing
-	closed   bool
-	dmu      sync.Mutex
-	deadline time.Time
+	mu   sync.Mutex // one call at a time on the core channel
+	xid  uint32
+	owed []owedCall // calls whose replies a deadline cut off
+	// abandoned is set when a late reply shows that a device_lock its
+	// caller gave up on was granted after all: the next call releases it.
+	abandoned bool
+	rr        oncrpc.RecordReader // resumes a reply a deadline cut in two
+	pending   []byte              // device_read data not yet given to Read; aliases rr's record
+	broken    error               // set when the core channel lost its framing
+	closed    bool
+	dmu       sync.Mutex
+	deadline  time.Time
 }
 
 // Dial opens a link to device ("inst0" when empty) on host, through the
@@ -196,7 +199,7 @@ func (c *Conn) call(proc uint32, args func(*oncrpc.Encoder), results func(*oncrp
 			if errors.Is(err, os.ErrDeadlineExceeded) {
 				// The reply is late, or cut in two: the reader resumes it
 				// and the next call drops it by its xid.
-				c.owed = append(c.owed, xid)
+				c.owed = append(c.owed, owedCall{xid: xid, lock: proc == vxi11wire.ProcDeviceLock})
 			} else {
 				c.broken = fmt.Errorf("vxi11: core channel: %w", err)
 			}
@@ -205,7 +208,7 @@ func (c *Conn) call(proc uint32, args func(*oncrpc.Encoder), results func(*oncrp
 		d := oncrpc.NewDecoder(rec)
 		got, err := oncrpc.DecodeReply(d)
 		if err == nil && got != xid {
-			if c.forgive(got) {
+			if c.forgive(got, d) {
 				continue
 			}
 			err = fmt.Errorf("%w: reply to call %#x, want %#x", oncrpc.ErrMalformed, got, xid)
@@ -220,19 +223,41 @@ func (c *Conn) call(proc uint32, args func(*oncrpc.Encoder), results func(*oncrp
 			c.broken = fmt.Errorf("vxi11: core channel: %w", err)
 			return c.broken
 		}
+		c.releaseAbandoned()
 		return nil
 	}
 }
 
-// forgive drops the late reply to a call a deadline cut off.
-func (c *Conn) forgive(xid uint32) bool {
-	for i, x := range c.owed {
-		if x == xid {
+// owedCall is a call whose reply a deadline cut off.
+type owedCall struct {
+	xid  uint32
+	lock bool // a device_lock: granted late, it must be released
+}
+
+// forgive drops the late reply to a call a deadline cut off; d is the
+// reply's results.
+func (c *Conn) forgive(xid uint32, d *oncrpc.Decoder) bool {
+	for i, o := range c.owed {
+		if o.xid == xid {
 			c.owed = append(c.owed[:i], c.owed[i+1:]...)
+			if o.lock && vxi11wire.ErrorCode(d.Int32()) == vxi11wire.ErrNone {
+				c.abandoned = true
+			}
 			return true
 		}
 	}
 	return false
+}
+
+// releaseAbandoned unlocks a lock granted to a device_lock its caller
+// gave up on: nobody knows they hold it, and it would hold off every
+// other link.
+func (c *Conn) releaseAbandoned() {
+	if !c.abandoned {
+		return
+	}
+	c.abandoned = false
+	c.call(vxi11wire.ProcDeviceUnlock, func(e *oncrpc.Encoder) { e.Int32(c.lid) }, func(d *oncrpc.Decoder) { d.Int32() })
 }
 
 // abort sends device_abort on the abort channel, so that a read the
