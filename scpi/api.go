@@ -3,7 +3,10 @@ package scpi
 import (
 	"context"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"io"
+	"time"
 
 	"github.com/scpikit/scpikit/transport"
 )
@@ -264,7 +267,7 @@ func (s *Session) statusByte(ctx context.Context) (byte, error) {
 	if r, ok := s.conn.(transport.StatusByteReader); ok {
 		b, err := r.ReadStatusByte(ctx)
 		if err != nil {
-			return 0, s.opErr("read status byte", "", err)
+			return 0, s.oobErr("read status byte", err)
 		}
 		return b, nil
 	}
@@ -277,6 +280,69 @@ func (s *Session) statusByte(ctx context.Context) (byte, error) {
 		return 0, s.opErr("query", "*STB?", parseErr("status byte", string(msg), "want 0-255"))
 	}
 	return byte(v), nil
+}
+
+// The IEEE 488.2 status byte's bits, as StatusByte and
+// WaitServiceRequest return them. Bits 0-3 and 7 are the instrument's own
+// (SCPI gives 2 to the error queue, 3 to questionable status and 7 to
+// operation status).
+const (
+	StatusErrorQueue   byte = 1 << 2 // SCPI: the error queue is not empty
+	StatusQuestionable byte = 1 << 3 // SCPI: questionable status summary
+	StatusMAV          byte = 1 << 4 // a reply is waiting in the output queue
+	StatusESB          byte = 1 << 5 // an event enabled by *ESE has happened
+	StatusRQS          byte = 1 << 6 // the instrument requests service (MSS)
+	StatusOperation    byte = 1 << 7 // SCPI: operation status summary
+)
+
+// WaitServiceRequest waits until the instrument requests service and
+// returns its status byte, StatusRQS set. An instrument requests service
+// when a status-byte bit enabled by *SRE is set: after "*ESE 1;*SRE 32",
+// a "*OPC" sent behind a long operation sets it when the operation ends.
+//
+// It reads the status byte every poll interval (WithPollInterval), out of
+// band where the link can (see StatusByte), and leaves the session free
+// between reads, so other goroutines go on using it. A serial poll clears
+// the request, so do not poll the same instrument from elsewhere while
+// waiting. Without a deadline in ctx the session's timeout bounds the
+// wait; running out of time matches ErrTimeout.
+func (s *Session) WaitServiceRequest(ctx context.Context) (byte, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.cfg.timeout)
+		defer cancel()
+	}
+	const op = "wait for service request"
+	var poll *time.Timer
+	for {
+		stb, err := s.StatusByte(ctx)
+		switch {
+		case err == nil && stb&StatusRQS != 0:
+			return stb, nil
+		case err != nil && (ctx.Err() != nil || errors.Is(err, ErrTimeout)):
+			// The link may see the deadline a moment before ctx does.
+			cause := ErrTimeout
+			if ctx.Err() != nil {
+				cause = ctxCause(ctx)
+			}
+			return 0, s.opErr(op, "", cause)
+		case err != nil:
+			return 0, err
+		}
+		if poll == nil {
+			poll = time.NewTimer(s.cfg.poll)
+			defer poll.Stop()
+		} else {
+			poll.Reset(s.cfg.poll)
+		}
+		select {
+		case <-poll.C:
+		case <-ctx.Done():
+			return 0, s.opErr(op, "", ctxCause(ctx))
+		case <-s.done:
+			return 0, s.opErr(op, "", ErrClosed)
+		}
+	}
 }
 
 // DeviceClear clears the instrument's input and output buffers out of
@@ -304,7 +370,7 @@ func (s *Session) deviceClear(ctx context.Context) error {
 		return s.opErr("device clear", "", ErrNotSupported)
 	}
 	if err := c.Clear(ctx); err != nil {
-		return s.opErr("device clear", "", err)
+		return s.oobErr("device clear", err)
 	}
 	s.rd.reset()
 	s.pending, s.partialWrite = 0, false
@@ -332,7 +398,7 @@ func (tx *Tx) Trigger(ctx context.Context) error {
 func (s *Session) trigger(ctx context.Context) error {
 	if t, ok := s.conn.(transport.Triggerer); ok {
 		if err := t.Trigger(ctx); err != nil {
-			return s.opErr("trigger", "", err)
+			return s.oobErr("trigger", err)
 		}
 		return nil
 	}
@@ -403,7 +469,17 @@ func (s *Session) linkOp(ctx context.Context, op string, fn func(transport.Conn)
 		return s.opErr(op, "", ErrNotSupported)
 	}
 	if err != nil {
-		return s.opErr(op, "", err)
+		return s.oobErr(op, err)
 	}
 	return nil
+}
+
+// oobErr is the session's error for a failed out-of-band operation: one
+// that ran out of time matches ErrTimeout, as a query's does, whether the
+// link saw the deadline or the context did.
+func (s *Session) oobErr(op string, err error) error {
+	if !errors.Is(err, ErrTimeout) && (isTimeout(err) || errors.Is(err, context.DeadlineExceeded)) {
+		err = fmt.Errorf("%w: %w", ErrTimeout, err)
+	}
+	return s.opErr(op, "", err)
 }

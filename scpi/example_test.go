@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/scpikit/scpikit/scpi"
+	"github.com/scpikit/scpikit/sim"
 	"github.com/scpikit/scpikit/transport"
 )
 
@@ -168,4 +169,27 @@ func ExampleParseFloat() {
 	// 0.001234
 	// +Inf
 	// NaN
+}
+
+// Wait for the instrument to say it is done instead of polling a query:
+// *OPC raises the event status bit enabled by *ESE 1, which the status
+// byte summarises in ESB, which *SRE 32 turns into a service request.
+func ExampleSession_WaitServiceRequest() {
+	in := sim.MustNew("SAMPLE") // a simulated instrument, in process
+	s := scpi.NewSession(in.Conn())
+	defer s.Close()
+	ctx := context.Background()
+	if err := s.Write(ctx, "*CLS;*ESE 1;*SRE 32"); err != nil {
+		log.Fatal(err)
+	}
+	if err := s.Write(ctx, "*OPC"); err != nil { // behind a long operation, in real use
+		log.Fatal(err)
+	}
+	stb, err := s.WaitServiceRequest(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("status byte %#02x: service requested %v, event status %v\n",
+		stb, stb&scpi.StatusRQS != 0, stb&scpi.StatusESB != 0)
+	// Output: status byte 0x60: service requested true, event status true
 }

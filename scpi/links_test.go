@@ -182,6 +182,34 @@ func TestSessionContractOnEveryLink(t *testing.T) {
 					t.Fatalf("next query: %q, %v", v, err)
 				}
 			})
+			t.Run("service request after *OPC", func(t *testing.T) {
+				if l.name == "usbtmc-standin" {
+					t.Skip("the stand-in is a pty: its READ_STATUS_BYTE ioctl fails (usbtmc.ErrNotUSBTMC)")
+				}
+				s := l.open(t, sim.MustNew("SAMPLE"), sim.ServerOptions{})
+				ctx := context.Background()
+				if err := s.Write(ctx, "*CLS;*ESE 1;*SRE 32"); err != nil {
+					t.Fatal(err)
+				}
+				// Nothing has completed yet: no request.
+				early, cancel := context.WithTimeout(ctx, 30*time.Millisecond)
+				defer cancel()
+				if stb, err := s.WaitServiceRequest(early); !errors.Is(err, scpi.ErrTimeout) {
+					t.Fatalf("before *OPC: status byte %#x, %v; want ErrTimeout", stb, err)
+				}
+				if err := s.Write(ctx, "*OPC"); err != nil {
+					t.Fatal(err)
+				}
+				stb, err := s.WaitServiceRequest(ctx)
+				if err != nil || stb&(scpi.StatusRQS|scpi.StatusESB) != scpi.StatusRQS|scpi.StatusESB {
+					t.Fatalf("after *OPC: status byte %#x, %v; want RQS and ESB", stb, err)
+				}
+				// The session is still in step: *ESR? reads (and clears) the
+				// operation-complete event.
+				if esr, err := s.QueryInt(ctx, "*ESR?"); err != nil || esr&1 == 0 {
+					t.Fatalf("*ESR? = %d, %v", esr, err)
+				}
+			})
 			t.Run("cancel interrupts a wait", func(t *testing.T) {
 				in := sim.MustNew("SAMPLE")
 				s := l.open(t, in, sim.ServerOptions{})

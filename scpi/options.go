@@ -41,11 +41,13 @@ type config struct {
 	blockTerm     bool
 	reconnect     func(ctx context.Context) (transport.Conn, error)
 	transportOpts []transport.Option
+	poll          time.Duration
 }
 
 func defaultConfig() config {
 	return config{
 		timeout:     5 * time.Second,
+		poll:        10 * time.Millisecond,
 		writeTerm:   "\n",
 		readTerm:    '\n',
 		maxBlock:    256 << 20,
@@ -65,6 +67,16 @@ type Option func(*config)
 // has no deadline (5 s unless set). To keep calls cheap the session arms
 // it coarsely: such a call times out after between d and d+d/8.
 func WithTimeout(d time.Duration) Option { return func(c *config) { c.timeout = d } }
+
+// WithPollInterval sets how often WaitServiceRequest reads the status
+// byte (10 ms unless set).
+func WithPollInterval(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.poll = d
+		}
+	}
+}
 
 // WithResyncTimeout bounds how long the session waits for late replies it
 // must discard after a timed-out query (the default timeout unless set).
