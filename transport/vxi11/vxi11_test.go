@@ -256,28 +256,10 @@ func TestAbandonedLockIsReleased(t *testing.T) {
 	waits := testserver.NewSignal("lock request waits")
 	srv := serve(t, "DP832", sim.VXI11Options{ServerOptions: sim.ServerOptions{Logger: zerolog.New(waits).Level(zerolog.DebugLevel)}})
 	a, b := dial(t, srv), dial(t, srv)
+	testserver.AbandonLock(t, a, b, waits.Seen())
 	ctx := context.Background()
-	if err := a.LockDevice(ctx); err != nil {
-		t.Fatal(err)
-	}
-	gaveUp, cancel := context.WithCancel(ctx)
-	errc := make(chan error, 1)
-	go func() { errc <- b.LockDevice(gaveUp) }()
-	<-waits.Seen() // the instrument holds b's request
-	cancel()
-	if err := <-errc; !errors.Is(err, context.Canceled) {
-		t.Fatalf("cancelled lock: %v", err)
-	}
-	// a lets go: the instrument grants b the lock nobody waits for now.
-	if err := a.UnlockDevice(ctx); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := b.ReadStatusByte(ctx); err != nil {
 		t.Fatalf("the call after the cut lock: %v", err)
 	}
-	short, cancelShort := context.WithTimeout(ctx, time.Second)
-	defer cancelShort()
-	if err := a.LockDevice(short); err != nil {
-		t.Fatalf("lock after b gave up: %v", err)
-	}
+	testserver.CheckLockFree(t, a)
 }
