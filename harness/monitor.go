@@ -56,9 +56,15 @@ func (t *Test) Monitor(m Monitor) {
 		if d != nil {
 			defer d.scope.leave()
 		}
+		// The watch is over when ctx ends (the DUT or the run) or the
+		// run's watching does (a stop, or the work done); Check still
+		// gets ctx, which a graceful stop leaves running.
+		over, cancel := context.WithCancel(ctx)
+		defer cancel()
+		defer context.AfterFunc(t.watching, cancel)()
 		// A panic in Check is recorded as a fault by protectCtx; the
 		// monitor then ends like one that raised its fault.
-		err := t.protectCtx(ctx, "monitor "+m.Name, m.DUT, func(ctx context.Context) error { return t.watch(ctx, m) })
+		err := t.protectCtx(ctx, "monitor "+m.Name, m.DUT, func(ctx context.Context) error { return t.watch(ctx, over, m) })
 		var f *Fault
 		if errors.As(err, &f) && ctx.Err() == nil {
 			t.act(f, m.Policy) // recorded already
@@ -70,8 +76,8 @@ func (t *Test) Monitor(m Monitor) {
 // its DUT or the run to end before it calls the closing a fault.
 const closedGrace = time.Second
 
-// watch is a monitor's loop.
-func (t *Test) watch(ctx context.Context, m Monitor) error {
+// watch is a monitor's loop, until over ends.
+func (t *Test) watch(ctx, over context.Context, m Monitor) error {
 	var tick <-chan time.Time
 	if m.Check != nil {
 		if m.Interval <= 0 {
@@ -81,17 +87,10 @@ func (t *Test) watch(ctx context.Context, m Monitor) error {
 		defer ticker.Stop()
 		tick = ticker.C
 	}
-	for {
-		if t.watchOver(ctx, 0) { // an end wins over a tick that is due too
-			return nil
-		}
+	for over.Err() == nil { // an end wins over a tick that is due too
 		var err error
 		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.stopping:
-			return nil
-		case <-t.workDone:
+		case <-over.Done():
 			return nil
 		case <-tick:
 			err = m.Check(ctx)
@@ -110,7 +109,7 @@ func (t *Test) watch(ctx context.Context, m Monitor) error {
 		}
 		if closedConn(err) {
 			t.log.Debug().Str("monitor", m.Name).Str("dut", m.DUT).Err(err).Msg("harness: monitor's session closed; waiting for its DUT to end")
-			if t.watchOver(ctx, closedGrace) {
+			if endsWithin(over, closedGrace) {
 				return nil
 			}
 		}
@@ -127,33 +126,19 @@ func (t *Test) watch(ctx context.Context, m Monitor) error {
 		t.Fault(f, m.Policy)
 		return nil
 	}
+	return nil
 }
 
-// watchOver reports whether a monitor's watch is over (its DUT ended, the
-// run is stopping or its work is done), waiting up to wait for it.
-func (t *Test) watchOver(ctx context.Context, wait time.Duration) bool {
-	select {
-	case <-ctx.Done():
-		return true
-	case <-t.stopping:
-		return true
-	case <-t.workDone:
-		return true
-	default:
-	}
-	if wait <= 0 {
-		return false
-	}
-	timer := time.NewTimer(wait)
+// endsWithin reports whether ctx ends within d.
+func endsWithin(ctx context.Context, d time.Duration) bool {
+	timer := time.NewTimer(d)
 	defer timer.Stop()
 	select {
 	case <-ctx.Done():
-	case <-t.stopping:
-	case <-t.workDone:
+		return true
 	case <-timer.C:
 		return false
 	}
-	return true
 }
 
 // closedConn reports whether err says the session or connection was

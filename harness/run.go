@@ -121,10 +121,11 @@ type Test struct {
 	dutsMu   sync.Mutex
 	cleanMu  sync.Mutex
 	cleanups []func()
-	// The monitors are watchers, not work: they end when the work (the
-	// body, the DUTs, the Go helpers) has ended, so a run-level monitor
-	// cannot keep a finished run alive.
-	workDone chan struct{}
+	// The monitors are watchers, not work: watching is cancelled when the
+	// run stops or its work (the body, the DUTs, the Go helpers) has
+	// ended, so a run-level monitor cannot keep a finished run alive.
+	watching context.Context
+	endWatch context.CancelFunc
 	watchers scope
 }
 
@@ -142,7 +143,8 @@ func Run(ctx context.Context, name string, body func(t *Test) error, opts ...Opt
 	}
 	runCtx, cancel := context.WithCancelCause(ctx)
 	t := &Test{name: name, opts: o, log: o.Logger.With().Str("run", name).Logger(), ctx: runCtx, cancel: cancel,
-		stopping: make(chan struct{}), workDone: make(chan struct{}), rec: newRecord(name), duts: map[string]*DUTRun{}}
+		stopping: make(chan struct{}), rec: newRecord(name), duts: map[string]*DUTRun{}}
+	t.watching, t.endWatch = context.WithCancel(context.Background())
 	t.log.Info().Msg("harness: run started")
 
 	var stopSignals func()
@@ -158,7 +160,7 @@ func Run(ctx context.Context, name string, body func(t *Test) error, opts ...Opt
 		t.stop(bodyErr, false)
 	}
 	t.wg.Wait() // the work has ended: the join of the notes
-	close(t.workDone)
+	t.endWatch()
 	t.watchers.close() // and so have the monitors
 	// The caller's context may have ended the run before its watcher ran:
 	// its cause comes first.
@@ -249,6 +251,7 @@ func (t *Test) stop(cause error, graceful bool) {
 		first = true
 		t.first = cause
 		close(t.stopping)
+		t.endWatch()
 		if graceful {
 			t.log.Warn().Err(cause).Dur("grace", t.opts.GracePeriod).Msg("harness: stopping gracefully")
 			t.cause(cause)
