@@ -52,6 +52,16 @@ type DeviceLocker interface {
 	UnlockDevice(ctx context.Context) error
 }
 
+// LockWait is how long a link lets the instrument wait for a device lock
+// when the caller has left of its deadline: a quarter of that, at most
+// 250 ms, is kept for the instrument's "locked" answer to come back, so
+// a lock that stays taken is reported as such rather than lost in a race
+// with the caller's own deadline.
+func LockWait(left time.Duration) time.Duration {
+	left = max(left, 0)
+	return left - min(left/4, 250*time.Millisecond)
+}
+
 // RemoteLocal is a link that puts the instrument in remote state (front
 // panel locked out) or returns it to local (VXI-11 device_remote and
 // device_local, HiSLIP AsyncRemoteLocalControl, GPIB REN/GTL, USBTMC

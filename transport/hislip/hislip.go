@@ -390,10 +390,7 @@ func (c *Conn) asyncCall(ctx context.Context, typ, control byte, param uint32, p
 	if err := c.settleOwed(); err != nil {
 		return hislipwire.Header{}, nil, wrap(err)
 	}
-	if n, err := hislipwire.Send(c.async, typ, control, param, payload); err != nil {
-		if n > 0 {
-			c.abroken = fmt.Errorf("hislip: asynchronous channel out of step after a request sent in part: %w", err)
-		}
+	if err := c.asyncSend(typ, control, param, payload); err != nil {
 		return hislipwire.Header{}, nil, wrap(err)
 	}
 	h, p, err := expect(&c.ard, want)
@@ -404,6 +401,16 @@ func (c *Conn) asyncCall(ctx context.Context, typ, control byte, param uint32, p
 		return h, nil, wrap(err)
 	}
 	return h, p, nil
+}
+
+// asyncSend sends one request on the asynchronous channel, under amu. A
+// request that went out in part leaves the channel out of step for good.
+func (c *Conn) asyncSend(typ, control byte, param uint32, payload []byte) error {
+	n, err := hislipwire.Send(c.async, typ, control, param, payload)
+	if err != nil && n > 0 {
+		c.abroken = fmt.Errorf("hislip: asynchronous channel out of step after a request sent in part: %w", err)
+	}
+	return err
 }
 
 // settleOwed reads the responses due to cut calls. A lock granted to a
@@ -419,10 +426,7 @@ func (c *Conn) settleOwed() error {
 		}
 		c.owed = c.owed[1:]
 		if err == nil && o.lock && (h.Control == hislipwire.LockSuccess || h.Control == hislipwire.LockShared) {
-			if n, err := hislipwire.Send(c.async, hislipwire.AsyncLock, 0, 0, nil); err != nil {
-				if n > 0 {
-					c.abroken = fmt.Errorf("hislip: asynchronous channel out of step after a request sent in part: %w", err)
-				}
+			if err := c.asyncSend(hislipwire.AsyncLock, 0, 0, nil); err != nil {
 				return err
 			}
 			c.owed = append(c.owed, owedResponse{typ: hislipwire.AsyncLockResponse})
@@ -543,11 +547,7 @@ func (c *Conn) LockShared(ctx context.Context, key string) error {
 func (c *Conn) lock(ctx context.Context, key string) error {
 	timeout := uint32(10_000)
 	if dl, ok := ctx.Deadline(); ok {
-		// Leave the instrument time to answer before our own deadline: a
-		// quarter of what is left, at most 250 ms, so a lock that stays
-		// taken is reported as ErrLocked, not lost in a race with ctx.
-		left := max(time.Until(dl), 0)
-		timeout = uint32((left - min(left/4, 250*time.Millisecond)).Milliseconds())
+		timeout = uint32(transport.LockWait(time.Until(dl)).Milliseconds())
 	}
 	h, _, err := c.asyncCall(ctx, hislipwire.AsyncLock, 1, timeout, []byte(key), hislipwire.AsyncLockResponse)
 	if err != nil {

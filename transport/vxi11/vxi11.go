@@ -49,8 +49,6 @@ const (
 	noDeadlineIO  = 10_000          // ms per device_read when no deadline is set
 	lockTimeoutMS = 0               // do not wait for another link's lock unless asked
 	abortWait     = 2 * time.Second // bound on sending device_abort
-	// lockReplyMargin is the most of a device_lock's time kept for the reply.
-	lockReplyMargin = 250 * time.Millisecond
 )
 
 // Conn is an open VXI-11 link. Its methods may be called from several
@@ -487,16 +485,8 @@ func (c *Conn) Local(ctx context.Context) error {
 // did not come free.
 func (c *Conn) LockDevice(ctx context.Context) error {
 	return c.errorCall(ctx, "device_lock", vxi11wire.ProcDeviceLock, func(e *oncrpc.Encoder, io uint32) {
-		vxi11wire.LockParms{LinkID: c.lid, Flags: vxi11wire.FlagWaitLock, LockTimeout: lockWait(io)}.Encode(e)
+		vxi11wire.LockParms{LinkID: c.lid, Flags: vxi11wire.FlagWaitLock, LockTimeout: uint32(transport.LockWait(time.Duration(io) * time.Millisecond).Milliseconds())}.Encode(e)
 	}, nil)
-}
-
-// lockWait is the lock_timeout for a device_lock with io ms left: a
-// quarter of it, at most lockReplyMargin, is kept for the instrument's
-// "locked" reply to come back, so a lock that stays taken is reported as
-// ErrLocked rather than lost in a race with the caller's deadline.
-func lockWait(io uint32) uint32 {
-	return io - min(io/4, uint32(lockReplyMargin/time.Millisecond))
 }
 
 // UnlockDevice releases the lock LockDevice took.
