@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -48,10 +47,7 @@ type Server struct {
 	opts ServerOptions
 	ln   net.Listener
 	done chan struct{}
-	wg   sync.WaitGroup
-
-	mu    sync.Mutex
-	conns map[net.Conn]struct{}
+	wg   waitGroup // the accept loop and a goroutine per connection
 }
 
 // ServeTCP listens on addr ("127.0.0.1:5025"; "" means 127.0.0.1 on a free
@@ -65,9 +61,8 @@ func ServeTCP(addr string, in *Instrument, opts ServerOptions) (*Server, error) 
 	if err != nil {
 		return nil, fmt.Errorf("sim: %w", err)
 	}
-	s := &Server{in: in, opts: opts.withDefaults(), ln: ln, done: make(chan struct{}), conns: map[net.Conn]struct{}{}}
-	s.wg.Add(1)
-	go s.accept()
+	s := &Server{in: in, opts: opts.withDefaults(), ln: ln, done: make(chan struct{})}
+	s.wg.goTrack(s.accept)
 	return s, nil
 }
 
@@ -97,17 +92,12 @@ func (s *Server) Close() error {
 	}
 	close(s.done)
 	err := s.ln.Close()
-	s.mu.Lock()
-	for c := range s.conns {
-		c.Close()
-	}
-	s.mu.Unlock()
+	s.wg.closeAll()
 	s.wg.Wait()
 	return err
 }
 
 func (s *Server) accept() {
-	defer s.wg.Done()
 	for {
 		c, err := s.ln.Accept()
 		if err != nil {
@@ -123,31 +113,20 @@ func (s *Server) accept() {
 			s.opts.Logger.Error().Err(err).Msg("sim: accept failed")
 			return
 		}
-		s.mu.Lock()
-		if len(s.conns) >= s.opts.MaxConns {
-			s.mu.Unlock()
+		if s.wg.count() >= s.opts.MaxConns { // only this goroutine adds connections
 			s.opts.Logger.Warn().Str("remote", c.RemoteAddr().String()).Int("max_conns", s.opts.MaxConns).Msg("sim: connection refused: too many")
 			c.Close()
 			continue
 		}
-		s.conns[c] = struct{}{}
-		s.mu.Unlock()
 		if tc, ok := c.(*net.TCPConn); ok {
 			tc.SetNoDelay(true)
 		}
-		s.wg.Add(1)
-		go s.serve(c)
+		s.wg.track(c, func() { s.serve(c) })
 	}
 }
 
+// serve runs one connection; track closes it after.
 func (s *Server) serve(c net.Conn) {
-	defer s.wg.Done()
-	defer func() {
-		s.mu.Lock()
-		delete(s.conns, c)
-		s.mu.Unlock()
-		c.Close()
-	}()
 	remote := c.RemoteAddr().String()
 	s.opts.Logger.Info().Str("remote", remote).Str("model", s.in.model).Msg("sim: client connected")
 	defer s.opts.Logger.Info().Str("remote", remote).Msg("sim: client disconnected")
