@@ -73,15 +73,7 @@ func (a *Announcer) Addr() net.Addr { return a.pc.LocalAddr() }
 
 // Close stops answering.
 func (a *Announcer) Close() error {
-	select {
-	case <-a.done:
-		return nil
-	default:
-	}
-	close(a.done)
-	err := a.pc.Close()
-	a.wg.Wait()
-	return err
+	return a.wg.shutdown(a.done, a.pc)
 }
 
 func (a *Announcer) serve() {

@@ -106,16 +106,7 @@ func (s *HiSLIPServer) Sessions() int {
 
 // Close stops the server and ends every session.
 func (s *HiSLIPServer) Close() error {
-	select {
-	case <-s.done:
-		return nil
-	default:
-	}
-	close(s.done)
-	err := s.ln.Close()
-	s.wg.closeAll()
-	s.wg.Wait()
-	return err
+	return s.wg.shutdown(s.done, s.ln)
 }
 
 func (s *HiSLIPServer) accept() {

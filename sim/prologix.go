@@ -95,22 +95,14 @@ func (p *Prologix) ServePTY() (string, error) {
 
 // Close stops serving.
 func (p *Prologix) Close() error {
-	select {
-	case <-p.done:
-		return nil
-	default:
-	}
-	close(p.done)
-	var err error
+	var listeners []io.Closer
 	if p.ln != nil {
-		err = p.ln.Close()
+		listeners = append(listeners, p.ln)
 	}
 	for _, pty := range p.ptys {
-		pty.Close()
+		listeners = append(listeners, pty)
 	}
-	p.wg.closeAll()
-	p.wg.Wait()
-	return err
+	return p.wg.shutdown(p.done, listeners...)
 }
 
 // prologixState is one host connection's controller settings.

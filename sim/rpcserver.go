@@ -1,7 +1,7 @@
 package sim
 
 import (
-	"errors"
+	"io"
 	"net"
 	"time"
 
@@ -124,19 +124,11 @@ func (p *Portmapper) Port() int { return p.tcp.Addr().(*net.TCPAddr).Port }
 
 // Close stops the portmapper and waits for its goroutines.
 func (p *Portmapper) Close() error {
-	select {
-	case <-p.done:
-		return nil
-	default:
-	}
-	close(p.done)
-	err := errors.Join(p.tcp.Close(), p.udp.Close())
+	listeners := []io.Closer{p.tcp, p.udp}
 	if p.bc != nil {
-		err = errors.Join(err, p.bc.Close())
+		listeners = append(listeners, p.bc)
 	}
-	p.wg.closeAll()
-	p.wg.Wait()
-	return err
+	return p.wg.shutdown(p.done, listeners...)
 }
 
 func (p *Portmapper) acceptTCP() {

@@ -85,16 +85,7 @@ func (s *Server) Instrument() *Instrument { return s.in }
 // Close stops accepting, closes every connection and waits for the
 // server's goroutines.
 func (s *Server) Close() error {
-	select {
-	case <-s.done:
-		return nil
-	default:
-	}
-	close(s.done)
-	err := s.ln.Close()
-	s.wg.closeAll()
-	s.wg.Wait()
-	return err
+	return s.wg.shutdown(s.done, s.ln)
 }
 
 func (s *Server) accept() {

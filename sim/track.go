@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"errors"
 	"io"
 	"sync"
 )
@@ -57,12 +58,27 @@ func (w *waitGroup) count() int {
 	return len(w.conns)
 }
 
-// closeAll closes every tracked connection, and those tracked later.
-func (w *waitGroup) closeAll() {
+// shutdown ends a server, once: it closes done (which its loops watch),
+// then its listeners, then every tracked connection and those tracked
+// later, and waits for its goroutines. Later calls return nil.
+func (w *waitGroup) shutdown(done chan struct{}, listeners ...io.Closer) error {
 	w.mu.Lock()
-	defer w.mu.Unlock()
+	if w.closed {
+		w.mu.Unlock()
+		return nil
+	}
 	w.closed = true
+	close(done)
+	w.mu.Unlock()
+	var err error
+	for _, l := range listeners {
+		err = errors.Join(err, l.Close())
+	}
+	w.mu.Lock()
 	for c := range w.conns {
 		c.Close()
 	}
+	w.mu.Unlock()
+	w.Wait()
+	return err
 }

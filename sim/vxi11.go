@@ -1,8 +1,8 @@
 package sim
 
 import (
-	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"sync"
@@ -133,19 +133,11 @@ func (s *VXI11Server) Links() int {
 
 // Close stops the server: listeners, connections, portmapper.
 func (s *VXI11Server) Close() error {
-	select {
-	case <-s.done:
-		return nil
-	default:
-	}
-	close(s.done)
-	err := errors.Join(s.core.Close(), s.abortLn.Close())
+	listeners := []io.Closer{s.core, s.abortLn}
 	if s.pm != nil {
-		err = errors.Join(err, s.pm.Close())
+		listeners = append(listeners, s.pm)
 	}
-	s.wg.closeAll()
-	s.wg.Wait()
-	return err
+	return s.wg.shutdown(s.done, listeners...)
 }
 
 func (s *VXI11Server) accept(ln net.Listener, handle func(net.Conn)) {
