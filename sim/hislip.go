@@ -84,11 +84,7 @@ func (s *HiSLIPServer) Addr() *net.TCPAddr { return s.ln.Addr().(*net.TCPAddr) }
 
 // Resource is the VISA resource string that reaches the server.
 func (s *HiSLIPServer) Resource() string {
-	host := s.Addr().IP.String()
-	if strings.Contains(host, ":") {
-		host = "[" + host + "]"
-	}
-	return fmt.Sprintf("TCPIP0::%s::hislip0,%d::INSTR", host, s.Addr().Port)
+	return fmt.Sprintf("TCPIP0::%s::hislip0,%d::INSTR", resourceHost(s.Addr()), s.Addr().Port)
 }
 
 // Instrument is the instrument served.

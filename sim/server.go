@@ -71,12 +71,16 @@ func (s *Server) Addr() *net.TCPAddr { return s.ln.Addr().(*net.TCPAddr) }
 
 // Resource is the VISA resource string that reaches the server.
 func (s *Server) Resource() string {
-	a := s.Addr()
-	host := a.IP.String()
+	return "TCPIP0::" + resourceHost(s.Addr()) + "::" + strconv.Itoa(s.Addr().Port) + "::SOCKET"
+}
+
+// resourceHost is a server's host as a VISA resource string writes it:
+// an IPv6 address in brackets.
+func resourceHost(a *net.TCPAddr) string {
 	if a.IP.To4() == nil {
-		host = "[" + host + "]"
+		return "[" + a.IP.String() + "]"
 	}
-	return "TCPIP0::" + host + "::" + strconv.Itoa(a.Port) + "::SOCKET"
+	return a.IP.String()
 }
 
 // Instrument is the instrument served.

@@ -110,11 +110,7 @@ func (s *VXI11Server) PortmapperPort() int {
 
 // Resource is the VISA resource string of the server's instrument.
 func (s *VXI11Server) Resource() string {
-	host := s.Addr().IP.String()
-	if strings.Contains(host, ":") {
-		host = "[" + host + "]"
-	}
-	return "TCPIP0::" + host + "::inst0::INSTR"
+	return "TCPIP0::" + resourceHost(s.Addr()) + "::inst0::INSTR"
 }
 
 // Instrument is the instrument served.
