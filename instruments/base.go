@@ -24,6 +24,7 @@ func (b *base) Close() error           { return b.s.Close() }
 type supply struct {
 	base
 	channels []Channel
+	fence    fence // the outputs a safe state has fenced off
 }
 
 func (p *supply) Channels() []Channel { return append([]Channel(nil), p.channels...) }

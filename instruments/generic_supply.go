@@ -109,7 +109,12 @@ func (p *GenericSupply) SetOutput(ctx context.Context, ch int, on bool) error {
 	if _, err := p.channel(ch); err != nil {
 		return err
 	}
-	return p.s.Writef(ctx, "OUTP%d %s", ch, onOff(on))
+	return p.s.Do(ctx, func(tx *scpi.Tx) error {
+		if err := p.refuseOn(ch, on); err != nil {
+			return err
+		}
+		return tx.Writef(ctx, "OUTP%d %s", ch, onOff(on))
+	})
 }
 
 func (p *GenericSupply) Output(ctx context.Context, ch int) (bool, error) {
@@ -121,6 +126,9 @@ func (p *GenericSupply) Output(ctx context.Context, ch int) (bool, error) {
 
 func (p *GenericSupply) SetAllOutputs(ctx context.Context, on bool) error {
 	return p.s.Do(ctx, func(tx *scpi.Tx) error {
+		if err := p.refuseOn(0, on); err != nil {
+			return err
+		}
 		for _, c := range p.channels {
 			if err := tx.Writef(ctx, "OUTP%d %s", c.Number, onOff(on)); err != nil {
 				return err

@@ -34,11 +34,11 @@ func init() {
 		},
 		New: func(s *scpi.Session, id scpi.IDN) (Instrument, error) {
 			model := strings.ToUpper(id.Model)
-			d := E36300{supply{base{s, id}, e36300Channels[model]}}
+			b, chans := base{s, id}, e36300Channels[model]
 			if model == "E36311A" {
-				return &d, nil
+				return &E36300{supply{base: b, channels: chans}}, nil
 			}
-			return &E36300Tracking{d}, nil
+			return &E36300Tracking{E36300{supply{base: b, channels: chans}}}, nil
 		},
 	})
 }
@@ -77,7 +77,12 @@ func (p *E36300) SetOutput(ctx context.Context, ch int, on bool) error {
 	if _, err := p.channel(ch); err != nil {
 		return err
 	}
-	return p.s.Writef(ctx, "OUTP %s,(@%d)", onOff(on), ch)
+	return p.s.Do(ctx, func(tx *scpi.Tx) error {
+		if err := p.refuseOn(ch, on); err != nil {
+			return err
+		}
+		return tx.Writef(ctx, "OUTP %s,(@%d)", onOff(on), ch)
+	})
 }
 
 func (p *E36300) Output(ctx context.Context, ch int) (bool, error) {
@@ -88,7 +93,12 @@ func (p *E36300) Output(ctx context.Context, ch int) (bool, error) {
 }
 
 func (p *E36300) SetAllOutputs(ctx context.Context, on bool) error {
-	return p.s.Writef(ctx, "OUTP %s,(@1:%d)", onOff(on), len(p.channels))
+	return p.s.Do(ctx, func(tx *scpi.Tx) error {
+		if err := p.refuseOn(0, on); err != nil {
+			return err
+		}
+		return tx.Writef(ctx, "OUTP %s,(@1:%d)", onOff(on), len(p.channels))
+	})
 }
 
 func (p *E36300) MeasureVoltage(ctx context.Context, ch int) (units.Voltage, error) {

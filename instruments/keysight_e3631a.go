@@ -25,7 +25,7 @@ func init() {
 		Match:  func(id scpi.IDN) bool { return isModel(id, "E3631A") },
 		New: func(s *scpi.Session, id scpi.IDN) (Instrument, error) {
 			chans := []Channel{{1, "P6V", 0, 6.18, 5.15}, {2, "P25V", 0, 25.75, 1.03}, {3, "N25V", -25.75, 0, 1.03}}
-			return &E3631A{supply{base{s, id}, chans}}, nil
+			return &E3631A{supply{base: base{s, id}, channels: chans}}, nil
 		},
 	})
 }
@@ -92,7 +92,12 @@ func (p *E3631A) Output(ctx context.Context, ch int) (bool, error) {
 }
 
 func (p *E3631A) SetAllOutputs(ctx context.Context, on bool) error {
-	return p.s.Writef(ctx, "OUTP %s", onOff(on))
+	return p.s.Do(ctx, func(tx *scpi.Tx) error {
+		if err := p.refuseOn(0, on); err != nil {
+			return err
+		}
+		return tx.Writef(ctx, "OUTP %s", onOff(on))
+	})
 }
 
 func (p *E3631A) MeasureVoltage(ctx context.Context, ch int) (units.Voltage, error) {

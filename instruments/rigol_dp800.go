@@ -31,7 +31,7 @@ func init() {
 			return strings.HasPrefix(strings.ToUpper(id.Manufacturer), "RIGOL") && isModel(id, "DP832", "DP831", "DP821", "DP811")
 		},
 		New: func(s *scpi.Session, id scpi.IDN) (Instrument, error) {
-			return &DP800{supply{base{s, id}, dp800Channels[strings.ToUpper(id.Model)]}}, nil
+			return &DP800{supply{base: base{s, id}, channels: dp800Channels[strings.ToUpper(id.Model)]}}, nil
 		},
 	})
 }
@@ -70,7 +70,12 @@ func (p *DP800) SetOutput(ctx context.Context, ch int, on bool) error {
 	if _, err := p.channel(ch); err != nil {
 		return err
 	}
-	return p.s.Writef(ctx, ":OUTP CH%d,%s", ch, onOff(on))
+	return p.s.Do(ctx, func(tx *scpi.Tx) error {
+		if err := p.refuseOn(ch, on); err != nil {
+			return err
+		}
+		return tx.Writef(ctx, ":OUTP CH%d,%s", ch, onOff(on))
+	})
 }
 
 func (p *DP800) Output(ctx context.Context, ch int) (bool, error) {
@@ -82,6 +87,9 @@ func (p *DP800) Output(ctx context.Context, ch int) (bool, error) {
 
 func (p *DP800) SetAllOutputs(ctx context.Context, on bool) error {
 	return p.s.Do(ctx, func(tx *scpi.Tx) error {
+		if err := p.refuseOn(0, on); err != nil {
+			return err
+		}
 		for _, c := range p.channels {
 			if err := tx.Writef(ctx, ":OUTP CH%d,%s", c.Number, onOff(on)); err != nil {
 				return err

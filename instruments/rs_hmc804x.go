@@ -40,7 +40,7 @@ func init() {
 			for ch := 1; ch <= n; ch++ {
 				chans = append(chans, Channel{ch, fmt.Sprintf("OUT%d", ch), 0, 32.05, maxI})
 			}
-			return &HMC804x{supply{base{s, id}, chans}}, nil
+			return &HMC804x{supply{base: base{s, id}, channels: chans}}, nil
 		},
 	})
 }
@@ -100,6 +100,9 @@ func (p *HMC804x) CurrentLimit(ctx context.Context, ch int) (units.Current, erro
 // on, so the output is live as asked.
 func (p *HMC804x) SetOutput(ctx context.Context, ch int, on bool) error {
 	return p.selected(ctx, ch, func(tx *scpi.Tx) error {
+		if err := p.refuseOn(ch, on); err != nil {
+			return err
+		}
 		if err := tx.Writef(ctx, "OUTP:CHAN %s", onOff(on)); err != nil || !on {
 			return err
 		}
@@ -123,6 +126,9 @@ func (p *HMC804x) Output(ctx context.Context, ch int) (live bool, err error) {
 
 func (p *HMC804x) SetAllOutputs(ctx context.Context, on bool) error {
 	return p.s.Do(ctx, func(tx *scpi.Tx) error {
+		if err := p.refuseOn(0, on); err != nil {
+			return err
+		}
 		if !on {
 			// The master first: everything goes dead at once.
 			if err := tx.Write(ctx, "OUTP:MAST OFF"); err != nil {

@@ -40,7 +40,7 @@ func init() {
 		},
 		New: func(s *scpi.Session, id scpi.IDN) (Instrument, error) {
 			chans := []Channel{{1, "CH1", 0, 32, 3.2}, {2, "CH2", 0, 32, 3.2}}
-			return &SPD3303X{supply: supply{base{s, id}, chans}}, nil
+			return &SPD3303X{supply: supply{base: base{s, id}, channels: chans}}, nil
 		},
 	})
 }
@@ -106,7 +106,12 @@ func (p *SPD3303X) SetOutput(ctx context.Context, ch int, on bool) error {
 	if _, err := p.channel(ch); err != nil {
 		return err
 	}
-	return p.write(ctx, "OUTP CH%d,%s", ch, onOff(on))
+	return p.paced(ctx, func(tx *scpi.Tx) error {
+		if err := p.refuseOn(ch, on); err != nil {
+			return err
+		}
+		return tx.Writef(ctx, "OUTP CH%d,%s", ch, onOff(on))
+	})
 }
 
 // status reads SYSTem:STATus?: bits 0/1 CH1/CH2 in CC, bits 4/5 CH1/CH2
@@ -138,7 +143,13 @@ func (p *SPD3303X) Output(ctx context.Context, ch int) (bool, error) {
 // SetAllOutputs switches CH1, CH2 and CH3.
 func (p *SPD3303X) SetAllOutputs(ctx context.Context, on bool) error {
 	for ch := 1; ch <= 3; ch++ {
-		if err := p.write(ctx, "OUTP CH%d,%s", ch, onOff(on)); err != nil {
+		err := p.paced(ctx, func(tx *scpi.Tx) error {
+			if err := p.refuseOn(0, on); err != nil {
+				return err
+			}
+			return tx.Writef(ctx, "OUTP CH%d,%s", ch, onOff(on))
+		})
+		if err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,83 @@
+package instruments
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// ErrFenced is matched when a supply refuses to switch an output on because
+// a safe state has fenced it off.
+var ErrFenced = errors.New("output fenced off by a safe state")
+
+// OutputFencer is a supply whose outputs can be fenced off. The harness
+// fences an output before its safe state switches it off, so that a
+// goroutine which outlived its stop (blocked in a sleep, a cgo call or a
+// channel that ignores its context) cannot switch it back on afterwards.
+// Every driver of this package implements it; the check is made under the
+// session's lock, in the same exchange as the command that would switch
+// the output on, so no output-on can slip between a fence and the
+// safe state's output-off. Commands sent through Session directly are not
+// fenced.
+type OutputFencer interface {
+	// FenceOutputs refuses output-on for channels (every channel when none
+	// is named) with ErrFenced until lift is called. Fences stack: an
+	// output is free again once every fence holding it is lifted.
+	FenceOutputs(channels ...int) (lift func())
+}
+
+// fence is the set of outputs fences hold; channel 0 stands for all.
+type fence struct {
+	mu   sync.Mutex
+	held map[int]int // channel -> fences holding it
+}
+
+func (p *supply) FenceOutputs(channels ...int) (lift func()) {
+	if len(channels) == 0 {
+		channels = []int{0}
+	}
+	f := &p.fence
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.held == nil {
+		f.held = map[int]int{}
+	}
+	for _, ch := range channels {
+		f.held[ch]++
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			for _, ch := range channels {
+				if f.held[ch]--; f.held[ch] <= 0 {
+					delete(f.held, ch)
+				}
+			}
+		})
+	}
+}
+
+// refuseOn is the error for switching ch on (0: every output) while a
+// fence holds it, or nil. Drivers call it under the session lock, in the
+// exchange that sends the output-on.
+func (p *supply) refuseOn(ch int, on bool) error {
+	if !on {
+		return nil
+	}
+	f := &p.fence
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.held) == 0 {
+		return nil
+	}
+	if f.held[0] > 0 || f.held[ch] > 0 || ch == 0 {
+		what := fmt.Sprintf("output %d", ch)
+		if ch == 0 {
+			what = "outputs"
+		}
+		return fmt.Errorf("instruments: %s %s: %w", p.id.Model, what, ErrFenced)
+	}
+	return nil
+}

@@ -1,0 +1,60 @@
+package instruments_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/scpikit/scpikit/instruments"
+)
+
+// Every supply driver refuses output-on for a fenced output, and only
+// while a fence holds it; output-off and read-back still work.
+func TestFencedOutputsRefuseOn(t *testing.T) {
+	for _, model := range supplyModels {
+		t.Run(model, func(t *testing.T) {
+			inst, _ := simulated(t, model, 100)
+			p := inst.(instruments.PowerSupply)
+			f, ok := inst.(instruments.OutputFencer)
+			if !ok {
+				t.Fatalf("%T is not an OutputFencer", inst)
+			}
+			// switchOn switches ch on the way the model allows.
+			switchOn := func(ch int) error {
+				err := p.SetOutput(bg, ch, true)
+				if errors.Is(err, instruments.ErrNotSupported) {
+					err = p.SetAllOutputs(bg, true)
+				}
+				return err
+			}
+			lift := f.FenceOutputs(1)
+			if err := switchOn(1); !errors.Is(err, instruments.ErrFenced) {
+				t.Fatalf("output 1 on while fenced: %v, want ErrFenced", err)
+			}
+			if err := p.SetAllOutputs(bg, true); !errors.Is(err, instruments.ErrFenced) {
+				t.Fatalf("all outputs on while output 1 is fenced: %v, want ErrFenced", err)
+			}
+			if on, err := p.Output(bg, 1); err != nil || on {
+				t.Fatalf("output 1 after refused switch-on: %v, %v", on, err)
+			}
+			must(t, p.SafeState(bg)) // switching off is never refused
+			if len(p.Channels()) > 1 {
+				if err := p.SetOutput(bg, 2, true); err != nil && !errors.Is(err, instruments.ErrNotSupported) {
+					t.Fatalf("output 2 is not fenced, yet: %v", err)
+				}
+				must(t, p.SafeState(bg))
+			}
+			all := f.FenceOutputs()
+			lift()
+			lift() // lifting twice lifts once
+			if err := switchOn(1); !errors.Is(err, instruments.ErrFenced) {
+				t.Fatalf("output 1 on under a fence of every output: %v", err)
+			}
+			all()
+			must(t, switchOn(1))
+			if on, err := p.Output(bg, 1); err != nil || !on {
+				t.Fatalf("output 1 after the fences were lifted: %v, %v", on, err)
+			}
+			must(t, p.SafeState(bg))
+		})
+	}
+}
