@@ -15,46 +15,77 @@ type DUTRun struct {
 	name     string
 	ctx      context.Context
 	cancel   context.CancelCauseFunc
+	isoOnce  sync.Once
 	isolated chan struct{}
-	phase    string // the phase running; guarded by t.recMu
-	scope    scope  // its monitors and helpers, which end before its cleanups run
+	ended    chan struct{} // closed once its function has returned and its monitors and helpers have ended
+	phase    string        // the phase running; guarded by t.recMu
+	running  bool          // its function has not returned; guarded by t.recMu
+	cause    error         // why it was stopped; guarded by t.recMu
+	scope    group         // its monitors and helpers, which end before its cleanups run
 	cleanMu  sync.Mutex
 	cleanups []func()
-	ended    bool // its cleanups have run; guarded by cleanMu
+	handed   bool // its cleanups have run or gone to the run's end; guarded by cleanMu
 }
 
-// DUT starts fn for one DUT on a goroutine the run owns. An error or a
-// panic in fn ends that DUT (its safe state runs at once) and the others
-// go on.
+// DUT starts fn for one DUT on a goroutine the run owns. An error, a
+// panic or a runtime.Goexit in fn ends that DUT (its safe state runs at
+// once) and the others go on.
 func (t *Test) DUT(name string, fn func(d *DUTRun) error) {
 	ctx, cancel := context.WithCancelCause(t.ctx)
-	d := &DUTRun{t: t, name: name, ctx: ctx, cancel: cancel, isolated: make(chan struct{})}
+	d := &DUTRun{t: t, name: name, ctx: ctx, cancel: cancel, isolated: make(chan struct{}), ended: make(chan struct{})}
 	t.dutsMu.Lock()
 	t.duts[name] = d
 	t.dutsMu.Unlock()
 	t.recMu.Lock()
 	t.rec.dut(name)
+	d.running = true
 	t.recMu.Unlock()
-	t.wg.Add(1)
+	source := "DUT " + name
+	m := t.work.enter(source, name)
+	if m == nil {
+		d.end(errors.New("harness: the run had ended")) // nothing of the run is left to start it in
+		return
+	}
 	go func() {
-		defer t.wg.Done()
-		err := t.protectCtx(ctx, "DUT "+name, name, func(context.Context) error { return fn(d) })
-		switch {
-		case err == nil:
-			cancel(errDUTDone) // its monitors and helpers end with it
-		case ctx.Err() == nil:
-			f := &Fault{Source: "DUT " + name, DUT: name, Message: err.Error(), Err: err}
-			var already *Fault
-			if errors.As(err, &already) {
-				f = already // a panic already recorded as a fault
-			} else {
-				t.recordFault(f)
+		m.bind()
+		defer m.leave()
+		var err error
+		returned := false
+		defer func() {
+			if !returned {
+				err = t.goexitFault(source, name)
 			}
-			t.isolate(f) // cancels ctx
-		}
-		d.scope.close()
-		d.endCleanups()
+			d.end(err)
+		}()
+		err = t.protectCtx(ctx, source, name, func(context.Context) error { return fn(d) })
+		returned = true
 	}()
+}
+
+// end follows the DUT's function: a failure isolates the DUT, then its
+// monitors and helpers get ReturnGrace to end before its cleanups run (or
+// go to the run's end).
+func (d *DUTRun) end(err error) {
+	t := d.t
+	t.recMu.Lock()
+	d.running = false
+	t.recMu.Unlock()
+	if err != nil && d.ctx.Err() == nil {
+		f := &Fault{Source: "DUT " + d.name, DUT: d.name, Message: err.Error(), Err: err}
+		var already *Fault
+		if errors.As(err, &already) {
+			f = already // a panic or Goexit, recorded already
+		} else {
+			t.recordFault(f)
+		}
+		t.isolateDUT(d, f) // cancels its context
+	}
+	// An error after a stop is the stop's doing: the stop is its cause.
+	d.cancel(errDUTDone) // its monitors and helpers end with it
+	d.scope.close()
+	waitIdle(t.opts.ReturnGrace, &d.scope)
+	d.endCleanups()
+	close(d.ended)
 }
 
 // errDUTDone is the quiet cause of a DUT context whose function returned.
@@ -71,7 +102,8 @@ func (d *DUTRun) Test() *Test { return d.t }
 func (d *DUTRun) Context() context.Context { return d.ctx }
 
 // Stopping reports whether the DUT should end at its next step: the run
-// is stopping (gracefully or not) or the DUT was isolated.
+// is stopping (gracefully or not) or the DUT was isolated. Once it is
+// true, Cause says why.
 func (d *DUTRun) Stopping() bool {
 	select {
 	case <-d.t.stopping:
@@ -79,9 +111,23 @@ func (d *DUTRun) Stopping() bool {
 	case <-d.isolated:
 		return true
 	default:
-		return d.ctx.Err() != nil
+		return d.ctx.Err() != nil && !errors.Is(context.Cause(d.ctx), errDUTDone)
 	}
 }
+
+// Cause is why the DUT was stopped before its function returned: the
+// fault that isolated it, or the cause of a run stop that came while it
+// ran (it is then aborted). It is nil for a DUT that ran to its end.
+func (d *DUTRun) Cause() error {
+	d.t.recMu.Lock()
+	defer d.t.recMu.Unlock()
+	return d.cause
+}
+
+// Ended is closed once the DUT's function has returned, its monitors and
+// helpers have ended (or been given ReturnGrace to) and its isolation, if
+// any, has run: its verdict is settled.
+func (d *DUTRun) Ended() <-chan struct{} { return d.ended }
 
 // OnSafeState registers a safe-state action for this DUT: it runs when
 // the DUT is isolated, or at the end of the run.
@@ -89,18 +135,17 @@ func (d *DUTRun) OnSafeState(name string, fn func(ctx context.Context) error) {
 	d.t.OnSafeState(SafeState{Name: name, DUT: d.name, Run: fn})
 }
 
-// Go runs a helper goroutine for this DUT; an error or panic isolates it.
-// It must return when its context is cancelled: the DUT's cleanups wait
-// for it.
+// Go runs a helper goroutine for this DUT; an error, a panic or a
+// runtime.Goexit isolates it. It must return when its context is
+// cancelled: the DUT's cleanups wait for it.
 func (d *DUTRun) Go(name string, fn func(ctx context.Context) error) {
-	if !d.scope.enter() {
-		return // the DUT has ended
-	}
-	d.t.goWith(d.ctx, name, d.name, func(ctx context.Context) error {
-		defer d.scope.leave()
-		return fn(ctx)
-	}, func(err error) {
-		d.t.Fault(&Fault{Source: name, DUT: d.name, Message: err.Error(), Err: err}, IsolateDUT)
+	d.t.goWith(d.ctx, name, d.name, []*group{&d.t.work, &d.scope}, fn, func(err error) {
+		var f *Fault
+		if !errors.As(err, &f) {
+			f = &Fault{Source: name, DUT: d.name, Message: err.Error(), Err: err}
+			d.t.recordFault(f)
+		}
+		d.t.act(f, IsolateDUT)
 	})
 }
 
@@ -113,7 +158,7 @@ func (d *DUTRun) Go(name string, fn func(ctx context.Context) error) {
 func (d *DUTRun) Cleanup(fn func()) {
 	d.cleanMu.Lock()
 	defer d.cleanMu.Unlock()
-	if d.ended {
+	if d.handed {
 		d.t.Cleanup(fn)
 		return
 	}
@@ -125,7 +170,7 @@ func (d *DUTRun) Cleanup(fn func()) {
 func (d *DUTRun) endCleanups() {
 	d.cleanMu.Lock()
 	fns := d.cleanups
-	d.cleanups, d.ended = nil, true
+	d.cleanups, d.handed = nil, true
 	d.cleanMu.Unlock()
 	select {
 	case <-d.isolated:
@@ -137,8 +182,8 @@ func (d *DUTRun) endCleanups() {
 	}
 }
 
-// isolate ends one DUT: its context is cancelled with the fault, its
-// safe-state actions run now, the others go on.
+// isolate ends the DUT a fault names: its context is cancelled with the
+// fault, its safe-state actions run now, the others go on.
 func (t *Test) isolate(f *Fault) {
 	t.dutsMu.Lock()
 	d := t.duts[f.DUT]
@@ -147,20 +192,65 @@ func (t *Test) isolate(f *Fault) {
 		t.Stop(f)
 		return
 	}
-	select {
-	case <-d.isolated:
-		return // already isolated
-	default:
+	t.isolateDUT(d, f)
+}
+
+func (t *Test) isolateDUT(d *DUTRun, f *Fault) {
+	first := false
+	d.isoOnce.Do(func() {
+		first = true
+		t.recMu.Lock()
+		r := t.rec.dut(d.name)
+		r.Outcome = OutcomeError
+		r.StopCause = f.Error()
+		d.setCause(f)
+		t.recMu.Unlock()
+		// The context is cancelled, with its cause, before Stopping can
+		// report the isolation: whoever sees the DUT stopping sees why.
+		d.cancel(f)
 		close(d.isolated)
+	})
+	if !first {
+		return // already isolated
 	}
 	t.log.Warn().Str("dut", f.DUT).Str("fault", f.Message).Msg("harness: isolating DUT")
-	d.cancel(f)
+	t.runSafe(t.safe.take(d.name, false))
+}
+
+// setCause records why the DUT stopped: its own fault wins over a run's
+// stop. t.recMu is held.
+func (d *DUTRun) setCause(c error) {
+	if _, fault := d.cause.(*Fault); !fault {
+		d.cause = c
+	}
+}
+
+// cut marks what a stop cuts short: each DUT whose function is still
+// running, and the phase it is in, are aborted unless they end worse.
+func (t *Test) cut(cause error) {
+	t.dutsMu.Lock()
+	duts := make([]*DUTRun, 0, len(t.duts))
+	for _, d := range t.duts {
+		duts = append(duts, d)
+	}
+	t.dutsMu.Unlock()
 	t.recMu.Lock()
-	r := t.rec.dut(f.DUT)
-	r.Outcome = OutcomeError
-	r.StopCause = f.Error()
-	t.recMu.Unlock()
-	t.runSafe(t.safe.take(f.DUT, false))
+	defer t.recMu.Unlock()
+	for _, d := range duts {
+		if !d.running {
+			continue
+		}
+		if d.cause == nil {
+			d.cause = cause
+		}
+		r := t.rec.dut(d.name)
+		r.cut = true
+		for _, p := range r.Phases {
+			if p.Ended.IsZero() {
+				p.cut = true
+			}
+		}
+	}
 }
 
 // PhaseOption configures a phase.

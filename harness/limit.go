@@ -9,14 +9,21 @@ import (
 // Outcome is the result of a measurement, phase, DUT or run.
 type Outcome int
 
+// The outcomes, from best to worst: where several apply (a phase's
+// measurements, a DUT's phases, a run's DUTs) the worst wins. Only pass
+// and marginal pass.
 const (
 	OutcomePass     Outcome = iota
 	OutcomeMarginal         // within limits, but inside the marginal band of one
 	OutcomeFail             // outside limits
-	OutcomeError            // could not be completed: an error, a fault, a stop
+	OutcomeAborted          // cut short before it finished: a stop, a signal, a timeout, a fault elsewhere
+	OutcomeError            // could not be completed: an error or a fault of its own
 )
 
-var outcomeNames = [...]string{"pass", "marginal", "fail", "error"}
+var outcomeNames = [...]string{"pass", "marginal", "fail", "aborted", "error"}
+
+// Passed reports whether the outcome is a pass (marginal included).
+func (o Outcome) Passed() bool { return o == OutcomePass || o == OutcomeMarginal }
 
 func (o Outcome) String() string {
 	if o < 0 || int(o) >= len(outcomeNames) {

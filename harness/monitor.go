@@ -44,32 +44,31 @@ func (t *Test) Monitor(m Monitor) {
 			ctx = d.ctx
 		}
 	}
-	if !t.watchers.enter() {
-		return // the run's work is over: nothing is left to watch
+	groups := []*group{&t.watchers}
+	if d != nil {
+		groups = append(groups, &d.scope)
 	}
-	if d != nil && !d.scope.enter() {
-		t.watchers.leave()
-		return // the DUT has ended
-	}
-	go func() {
-		defer t.watchers.leave()
-		if d != nil {
-			defer d.scope.leave()
-		}
-		// The watch is over when ctx ends (the DUT or the run) or the
-		// run's watching does (a stop, or the work done); Check still
-		// gets ctx, which a graceful stop leaves running.
-		over, cancel := context.WithCancel(ctx)
+	// The watch is over when ctx ends (the DUT or the run) or the run's
+	// watching does (a stop, or the work done); Check still gets ctx,
+	// which a graceful stop leaves running.
+	over, cancel := context.WithCancel(ctx)
+	stopWatching := context.AfterFunc(t.watching, cancel)
+	started := t.goWith(ctx, "monitor "+m.Name, m.DUT, groups, func(ctx context.Context) error {
 		defer cancel()
-		defer context.AfterFunc(t.watching, cancel)()
-		// A panic in Check is recorded as a fault by protectCtx; the
+		defer stopWatching()
+		return t.watch(ctx, over, m)
+	}, func(err error) {
+		// A panic or Goexit in Check is recorded as a fault already; the
 		// monitor then ends like one that raised its fault.
-		err := t.protectCtx(ctx, "monitor "+m.Name, m.DUT, func(ctx context.Context) error { return t.watch(ctx, over, m) })
 		var f *Fault
-		if errors.As(err, &f) && ctx.Err() == nil {
-			t.act(f, m.Policy) // recorded already
+		if errors.As(err, &f) {
+			t.act(f, m.Policy)
 		}
-	}()
+	})
+	if !started { // the run's work, or the DUT, is over: nothing is left to watch
+		stopWatching()
+		cancel()
+	}
 }
 
 // closedGrace is how long a monitor whose session was closed waits for

@@ -25,7 +25,9 @@ func (t *Test) startProgress() (stop func()) {
 				fmt.Fprintf(t.opts.Progress, "\r%s\n", t.progressLine())
 				return
 			case <-tick.C:
-				fmt.Fprintf(t.opts.Progress, "\r%s\x1b[K", t.progressLine())
+				if _, err := fmt.Fprintf(t.opts.Progress, "\r%s\x1b[K", t.progressLine()); err != nil {
+					return // a closed pipe or terminal: the run goes on without its progress line
+				}
 			}
 		}
 	}()

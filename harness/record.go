@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"errors"
 	"slices"
 	"time"
 )
@@ -18,6 +19,9 @@ type Record struct {
 	Faults    []Fault           `json:"faults"`
 	SafeState []SafeStateRecord `json:"safe_state"`
 	Series    []*Series         `json:"series"`
+	// Stuck names the goroutines that had not returned when Run gave up
+	// waiting for them (Options.AbandonAfter after the safe state).
+	Stuck []StuckGoroutine `json:"stuck,omitempty"`
 }
 
 // DUTRecord is one DUT's part of the record.
@@ -26,6 +30,7 @@ type DUTRecord struct {
 	Outcome   Outcome        `json:"outcome"`
 	StopCause string         `json:"stop_cause,omitempty"`
 	Phases    []*PhaseRecord `json:"phases"`
+	cut       bool           // a stop came while its function ran
 }
 
 // PhaseRecord is one attempt of a phase.
@@ -37,6 +42,7 @@ type PhaseRecord struct {
 	Outcome      Outcome       `json:"outcome"`
 	Error        string        `json:"error,omitempty"`
 	Measurements []Measurement `json:"measurements"`
+	cut          bool          // a stop came while it ran
 }
 
 // Measurement is one value with its unit, limit and outcome.
@@ -99,9 +105,14 @@ func (d *DUTRecord) endPhase(p *PhaseRecord, err error) *PhaseRecord {
 	p.Ended = time.Now()
 	if err != nil {
 		p.Error = err.Error()
-		p.Outcome = worse(p.Outcome, OutcomeError)
-		if _, isLimit := err.(*LimitError); isLimit {
-			p.Outcome = OutcomeFail
+		var limit *LimitError
+		switch {
+		case p.cut:
+			p.Outcome = worse(p.Outcome, OutcomeAborted) // the stop's doing
+		case errors.As(err, &limit):
+			p.Outcome = worse(p.Outcome, OutcomeFail)
+		default:
+			p.Outcome = worse(p.Outcome, OutcomeError)
 		}
 	}
 	return p
@@ -159,17 +170,24 @@ func (r *Record) close() {
 		// The last attempt of each phase decides it.
 		last := map[string]*PhaseRecord{}
 		for _, p := range d.Phases {
-			if p.Ended.IsZero() {
+			if p.Ended.IsZero() { // still running when Run returned without it
 				p.Ended = r.Ended
-				p.Outcome = worse(p.Outcome, OutcomeError)
+				p.Outcome = worse(p.Outcome, OutcomeAborted)
+				if p.Error == "" {
+					p.Error = "did not finish"
+				}
 			}
 			last[p.Name] = p
 		}
 		for _, p := range last {
 			d.Outcome = worse(d.Outcome, p.Outcome)
 		}
-		if d.StopCause != "" {
-			d.Outcome = worse(d.Outcome, OutcomeError)
+		if d.cut {
+			// Unfinished work is never a pass, whatever it measured so far.
+			d.Outcome = worse(d.Outcome, OutcomeAborted)
+			if d.StopCause == "" {
+				d.StopCause = "aborted: " + r.StopCause
+			}
 		}
 		r.Outcome = worse(r.Outcome, d.Outcome)
 	}

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -20,15 +21,15 @@ func (r *Record) WriteJSON(w io.Writer) error {
 	return enc.Encode(r)
 }
 
-// JUnit XML, as CI systems read it: a suite per DUT, a case per phase
-// attempt.
+// JUnit XML, as Jenkins and GitLab read it: a suite per DUT, a case per
+// phase attempt, a suite for the run's own faults and safe state.
 type junitSuites struct {
 	XMLName  xml.Name     `xml:"testsuites"`
 	Name     string       `xml:"name,attr"`
 	Tests    int          `xml:"tests,attr"`
 	Failures int          `xml:"failures,attr"`
 	Errors   int          `xml:"errors,attr"`
-	Time     float64      `xml:"time,attr"`
+	Time     seconds      `xml:"time,attr"`
 	Suites   []junitSuite `xml:"testsuite"`
 }
 
@@ -37,14 +38,15 @@ type junitSuite struct {
 	Tests     int         `xml:"tests,attr"`
 	Failures  int         `xml:"failures,attr"`
 	Errors    int         `xml:"errors,attr"`
+	Time      seconds     `xml:"time,attr"`
 	Timestamp string      `xml:"timestamp,attr"`
 	Cases     []junitCase `xml:"testcase"`
 }
 
 type junitCase struct {
-	Class   string        `xml:"classname,attr"`
 	Name    string        `xml:"name,attr"`
-	Time    float64       `xml:"time,attr"`
+	Class   string        `xml:"classname,attr"`
+	Time    seconds       `xml:"time,attr"`
 	Failure *junitMessage `xml:"failure,omitempty"`
 	Error   *junitMessage `xml:"error,omitempty"`
 	Out     string        `xml:"system-out,omitempty"`
@@ -52,56 +54,133 @@ type junitCase struct {
 
 type junitMessage struct {
 	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr,omitempty"`
 	Text    string `xml:",chardata"`
 }
 
-// WriteJUnit writes the record as JUnit XML.
+// seconds is a duration as JUnit's time attribute wants it: a plain
+// decimal (xs:decimal), never an exponent.
+type seconds time.Duration
+
+func (s seconds) MarshalXMLAttr(name xml.Name) (xml.Attr, error) {
+	return xml.Attr{Name: name, Value: strconv.FormatFloat(max(time.Duration(s), 0).Seconds(), 'f', 6, 64)}, nil
+}
+
+// add files c in the suite and counts it.
+func (s *junitSuite) add(c junitCase) {
+	s.Cases = append(s.Cases, c)
+	s.Tests++
+	s.Time += c.Time
+	if c.Failure != nil {
+		s.Failures++
+	}
+	if c.Error != nil {
+		s.Errors++
+	}
+}
+
+// WriteJUnit writes the record as JUnit XML. A phase whose limit failed is
+// a <failure> naming the measurement, its value and the limit; a phase,
+// DUT or run that errored, faulted or was aborted is an <error> with the
+// cause; so is an unverified safe-state action and a goroutine that never
+// returned. Case names are unique within their suite.
 func (r *Record) WriteJUnit(w io.Writer) error {
-	s := junitSuites{Name: r.Name, Time: r.Ended.Sub(r.Started).Seconds()}
+	s := junitSuites{Name: r.Name, Time: seconds(r.Ended.Sub(r.Started))}
+	stamp := r.Started.Format("2006-01-02T15:04:05")
 	for _, d := range r.DUTs {
-		suite := junitSuite{Name: r.Name + "/" + d.Name, Timestamp: r.Started.Format(time.RFC3339)}
+		suite := junitSuite{Name: r.Name + "/" + d.Name, Timestamp: stamp}
+		class := r.Name + "." + d.Name
+		runs := map[string]int{} // how many runs of each phase name
 		for _, p := range d.Phases {
-			c := junitCase{Class: r.Name + "." + d.Name, Name: fmt.Sprintf("%s (attempt %d)", p.Name, p.Attempt),
-				Time: p.Ended.Sub(p.Started).Seconds()}
-			var out strings.Builder
+			if p.Attempt == 1 {
+				runs[p.Name]++
+			}
+		}
+		seen := map[string]int{}
+		carried := false // a case carries the DUT's error already
+		for _, p := range d.Phases {
+			if p.Attempt == 1 {
+				seen[p.Name]++
+			}
+			name := p.Name
+			if runs[p.Name] > 1 {
+				name = fmt.Sprintf("%s #%d", p.Name, seen[p.Name])
+			}
+			if p.Attempt > 1 {
+				name += fmt.Sprintf(" (attempt %d)", p.Attempt)
+			}
+			c := junitCase{Class: class, Name: name, Time: seconds(p.Ended.Sub(p.Started))}
+			var out, failed strings.Builder
 			for _, m := range p.Measurements {
 				fmt.Fprintf(&out, "%s = %s, limit %s: %s\n", m.Name, formatValue(m.Value, m.Unit), m.Limit, m.Outcome)
+				if m.Outcome == OutcomeFail {
+					if failed.Len() > 0 {
+						failed.WriteString("; ")
+					}
+					fmt.Fprintf(&failed, "%s = %s outside %s", m.Name, formatValue(m.Value, m.Unit), m.Limit)
+				}
 			}
 			c.Out = out.String()
 			switch p.Outcome {
 			case OutcomeFail:
-				c.Failure = &junitMessage{Message: "measurement out of limits", Text: c.Out}
-				suite.Failures++
+				c.Failure = &junitMessage{Message: firstNonEmpty(failed.String(), p.Error, "measurement out of limits"), Type: "limit", Text: c.Out}
+			case OutcomeAborted:
+				c.Error = &junitMessage{Message: "aborted: " + firstNonEmpty(p.Error, d.StopCause, r.StopCause, "cut short"), Type: "aborted", Text: c.Out}
+				carried = true
 			case OutcomeError:
-				c.Error = &junitMessage{Message: firstNonEmpty(p.Error, d.StopCause, "phase did not complete"), Text: c.Out}
-				suite.Errors++
+				c.Error = &junitMessage{Message: firstNonEmpty(p.Error, d.StopCause, "phase did not complete"), Type: "error", Text: c.Out}
+				carried = true
 			}
-			suite.Cases = append(suite.Cases, c)
-			suite.Tests++
+			suite.add(c)
 		}
-		if d.StopCause != "" && len(d.Phases) == 0 {
-			suite.Cases = append(suite.Cases, junitCase{Class: r.Name + "." + d.Name, Name: "run", Error: &junitMessage{Message: d.StopCause}})
-			suite.Tests++
-			suite.Errors++
+		if (d.Outcome == OutcomeError || d.Outcome == OutcomeAborted) && !carried {
+			// Faulted or cut short between phases: the DUT's verdict is a case too.
+			kind := d.Outcome.String()
+			suite.add(junitCase{Class: class, Name: "DUT " + kind, Error: &junitMessage{
+				Message: firstNonEmpty(d.StopCause, r.StopCause, kind), Type: kind}})
 		}
+		s.Suites = append(s.Suites, suite)
+	}
+	// The run's own result: faults no DUT carries, goroutines that never
+	// returned, and each safe-state action.
+	run := junitSuite{Name: r.Name + "/run", Timestamp: stamp}
+	for i, f := range r.Faults {
+		if f.DUT != "" {
+			continue
+		}
+		run.add(junitCase{Class: r.Name + ".run", Name: fmt.Sprintf("fault %d: %s", i+1, f.Source),
+			Error: &junitMessage{Message: f.Message, Type: "fault"}})
+	}
+	for _, g := range r.Stuck {
+		run.add(junitCase{Class: r.Name + ".run", Name: "goroutine " + g.Name + " returned",
+			Error: &junitMessage{Message: g.String() + " never returned", Type: "stuck", Text: g.Stack}})
+	}
+	if len(run.Cases) == 0 && (r.Outcome == OutcomeError || r.Outcome == OutcomeAborted) && r.StopCause != "" && len(r.DUTs) == 0 {
+		run.add(junitCase{Class: r.Name + ".run", Name: "run", Error: &junitMessage{Message: r.StopCause, Type: r.Outcome.String()}})
+	}
+	if len(run.Cases) > 0 {
+		s.Suites = append(s.Suites, run)
+	}
+	safe := junitSuite{Name: r.Name + "/safe-state", Timestamp: stamp}
+	names := map[string]int{}
+	for _, a := range r.SafeState {
+		names[a.Name]++
+		name := a.Name
+		if names[a.Name] > 1 {
+			name = fmt.Sprintf("%s #%d", a.Name, names[a.Name])
+		}
+		c := junitCase{Class: r.Name + ".safe-state", Name: name, Time: seconds(a.Took)}
+		if !a.Verified {
+			c.Error = &junitMessage{Message: "SAFE STATE NOT VERIFIED: " + a.Error, Type: "unsafe"}
+		}
+		safe.add(c)
+	}
+	s.Suites = append(s.Suites, safe)
+	for _, suite := range s.Suites {
 		s.Tests += suite.Tests
 		s.Failures += suite.Failures
 		s.Errors += suite.Errors
-		s.Suites = append(s.Suites, suite)
 	}
-	// Faults and the safe state are part of the run's result too.
-	safe := junitSuite{Name: r.Name + "/safe-state", Timestamp: r.Started.Format(time.RFC3339)}
-	for _, a := range r.SafeState {
-		c := junitCase{Class: r.Name + ".safe-state", Name: a.Name, Time: a.Took.Seconds()}
-		if !a.Verified {
-			c.Error = &junitMessage{Message: "SAFE STATE NOT VERIFIED", Text: a.Error}
-			safe.Errors++
-		}
-		safe.Cases = append(safe.Cases, c)
-		safe.Tests++
-	}
-	s.Tests, s.Errors = s.Tests+safe.Tests, s.Errors+safe.Errors
-	s.Suites = append(s.Suites, safe)
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}
@@ -235,7 +314,7 @@ var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap
 <style>
 body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222;max-width:72em}
 h1 span,.o{padding:.1em .5em;border-radius:.3em;color:#fff;font-size:.8em}
-.pass{background:#1e8449}.marginal{background:#b7950b}.fail{background:#c0392b}.error{background:#6c3483}
+.pass{background:#1e8449}.marginal{background:#b7950b}.fail{background:#c0392b}.aborted{background:#7f8c8d}.error{background:#6c3483}
 table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ddd;padding:.25em .6em;text-align:left}
 th{background:#f4f4f4}.num{text-align:right;font-variant-numeric:tabular-nums}.bad{color:#c0392b;font-weight:bold}
 </style></head><body>
@@ -243,6 +322,8 @@ th{background:#f4f4f4}.num{text-align:right;font-variant-numeric:tabular-nums}.b
 <p>Started {{.Started.Format "2006-01-02 15:04:05"}}, took {{dur .Started .Ended}}.{{if .StopCause}} Stopped: <b>{{.StopCause}}</b>{{end}}</p>
 {{if .Faults}}<h2>Faults</h2><table><tr><th>when</th><th>DUT</th><th>source</th><th>what</th></tr>
 {{range .Faults}}<tr><td>{{since $ .Time}}</td><td>{{.DUT}}</td><td>{{.Source}}</td><td>{{.Message}}</td></tr>{{end}}</table>{{end}}
+{{if .Stuck}}<h2>Goroutines that never returned</h2><p class="bad">Their outputs stay fenced off; the program should exit.</p><table><tr><th>goroutine</th><th>DUT</th><th>state</th><th>at</th></tr>
+{{range .Stuck}}<tr><td>{{.Name}}</td><td>{{.DUT}}</td><td>{{.State}}</td><td>{{.At}}</td></tr>{{end}}</table>{{end}}
 <h2>Safe state</h2><table><tr><th>action</th><th>DUT</th><th>when</th><th>verified</th></tr>
 {{range .SafeState}}<tr><td>{{.Name}}</td><td>{{.DUT}}</td><td>{{since $ .Time}}</td><td>{{if .Verified}}yes{{else}}<span class="bad">NO: {{.Error}}</span>{{end}}</td></tr>{{else}}<tr><td colspan="4">none registered</td></tr>{{end}}</table>
 {{range .DUTs}}{{$dut := .}}<h2>{{.Name}} <span class="o {{.Outcome}}">{{.Outcome}}</span></h2>

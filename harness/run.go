@@ -4,14 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
+	"io"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
+	"github.com/scpikit/scpikit/instruments"
 )
 
 // ErrStopped is the cause of a run stopped without a more specific one.
@@ -56,18 +57,32 @@ const (
 // Options configure a run.
 type Options struct {
 	Logger zerolog.Logger
-	// Signals makes SIGINT and SIGTERM stop the run (immediately) and run
-	// the safe state; further signals are logged and ignored until it is
-	// done, so a second Ctrl-C does not skip it. On by default in Run.
+	// Signals makes every signal that ends a program in a terminal stop
+	// the run (immediately) and run the safe state: SIGINT, SIGTERM,
+	// SIGHUP, SIGQUIT, and SIGPIPE when stdout or stderr is a pipe or
+	// socket whose reader has gone. Further signals are logged and ignored
+	// until the safe state is done, so a second Ctrl-C does not skip it. A
+	// signal the program was started with ignored (nohup, a background
+	// job) stays ignored. On by default in Run.
 	Signals bool
 	// SafeStateTimeout bounds each safe-state action (10 s unless set).
 	SafeStateTimeout time.Duration
 	// GracePeriod is how long a graceful stop waits before it becomes
 	// immediate (30 s unless set).
 	GracePeriod time.Duration
+	// ReturnGrace is how long, after an immediate stop, the harness waits
+	// for the run's goroutines to return before it runs the safe state
+	// anyway (200 ms unless set): the safe state never waits on user code
+	// that ignores its context.
+	ReturnGrace time.Duration
+	// AbandonAfter is how long Run waits, once the safe state has run, for
+	// goroutines that have still not returned before it returns without
+	// them, naming them in the record and the error (2 s unless set).
+	AbandonAfter time.Duration
 	// Progress, when set, receives a one-line summary of the run as it
-	// goes (a terminal's stderr, say).
-	Progress *os.File
+	// goes (a terminal's stderr, say). A write that fails ends the
+	// progress line, never the run.
+	Progress io.Writer
 	// ProgressInterval is how often the progress line is redrawn (1 s).
 	ProgressInterval time.Duration
 	// OnMeasurement, when set, is called with each measurement once it is
@@ -84,8 +99,8 @@ type Option func(*Options)
 // WithLogger logs the run with l.
 func WithLogger(l zerolog.Logger) Option { return func(o *Options) { o.Logger = l } }
 
-// WithoutSignals leaves SIGINT and SIGTERM alone (for tests and programs
-// that handle them).
+// WithoutSignals leaves the signals alone (for tests and programs that
+// handle them).
 func WithoutSignals() Option { return func(o *Options) { o.Signals = false } }
 
 // WithSafeStateTimeout bounds each safe-state action.
@@ -99,8 +114,16 @@ func WithMeasurementHook(f func(m Measurement, action LimitAction)) Option {
 // WithGracePeriod sets how long a graceful stop may take.
 func WithGracePeriod(d time.Duration) Option { return func(o *Options) { o.GracePeriod = d } }
 
-// WithProgress draws a live progress line on f.
-func WithProgress(f *os.File) Option { return func(o *Options) { o.Progress = f } }
+// WithReturnGrace sets how long an immediate stop waits for the run's
+// goroutines before the safe state runs regardless.
+func WithReturnGrace(d time.Duration) Option { return func(o *Options) { o.ReturnGrace = d } }
+
+// WithAbandonAfter sets how long Run waits after the safe state for
+// goroutines that have not returned.
+func WithAbandonAfter(d time.Duration) Option { return func(o *Options) { o.AbandonAfter = d } }
+
+// WithProgress draws a live progress line on w.
+func WithProgress(w io.Writer) Option { return func(o *Options) { o.Progress = w } }
 
 // Test is a run in progress: it owns its goroutines, knows why it
 // stopped, and holds the safe-state actions and the record.
@@ -112,8 +135,9 @@ type Test struct {
 	cancel   context.CancelCauseFunc
 	stopping chan struct{} // closed on any stop: loops end at their next step
 	stopOnce sync.Once
-	first    error // the first stop's cause; set under stopOnce
-	wg       sync.WaitGroup
+	first    error // the first stop's cause; set under stopOnce, read after stopping is closed
+	bodyMu   sync.Mutex
+	bodyErr  error
 	safe     safeStack
 	rec      *Record
 	recMu    sync.Mutex
@@ -121,23 +145,37 @@ type Test struct {
 	dutsMu   sync.Mutex
 	cleanMu  sync.Mutex
 	cleanups []func()
-	// The monitors are watchers, not work: watching is cancelled when the
-	// run stops or its work (the body, the DUTs, the Go helpers) has
-	// ended, so a run-level monitor cannot keep a finished run alive.
+	// The run's goroutines, in three groups. work is the body, the DUTs
+	// and the Go helpers: the run is over when it is idle. watchers are
+	// the monitors: watching is cancelled when the run stops or its work
+	// has ended, so a run-level monitor cannot keep a finished run alive.
+	// after holds safe-state actions and cleanups, each run on a goroutine
+	// of its own so that one which never returns cannot hold Run.
+	work     group
+	watchers group
+	after    group
 	watching context.Context
 	endWatch context.CancelFunc
-	watchers scope
+	fenceMu  sync.Mutex
+	lifts    []func() // the fences the safe state put on supply outputs
+	quitMu   sync.Mutex
+	quitDump string // every goroutine's stack when SIGQUIT came
 }
 
-// Run runs body as a test named name and returns its record. It returns
-// only when body and every goroutine started through the Test have
-// ended and the safe-state actions have run. The error is the stop cause
-// (a *Fault, a context error, ErrStopped), a failed body, or one matching
-// ErrUnsafe when the safe state could not be verified; nil when the run
-// passed or failed only by its measurements' limits (see Record.Outcome).
+// Run runs body as a test named name and returns its record. The safe
+// state runs when the run's work (body and every goroutine started
+// through the Test) has returned or, after an immediate stop, once
+// Options.ReturnGrace has passed, whatever is still running; Run then
+// waits up to Options.AbandonAfter for the rest. The error is the stop
+// cause (a *Fault, a *SignalError, a context error, ErrStopped), a failed
+// body, one matching ErrUnsafe when the safe state could not be verified,
+// or one matching ErrStuck when goroutines never returned; nil when the
+// run passed or failed only by its measurements' limits (see
+// Record.Outcome). ExitCode turns the two into a program's exit status.
 func Run(ctx context.Context, name string, body func(t *Test) error, opts ...Option) (*Record, error) {
 	o := Options{Logger: zerolog.Nop(), Signals: true, SafeStateTimeout: 10 * time.Second,
-		GracePeriod: 30 * time.Second, ProgressInterval: time.Second}
+		GracePeriod: 30 * time.Second, ReturnGrace: 200 * time.Millisecond, AbandonAfter: 2 * time.Second,
+		ProgressInterval: time.Second}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -152,36 +190,115 @@ func Run(ctx context.Context, name string, body func(t *Test) error, opts ...Opt
 		stopSignals = t.watchSignals()
 	}
 	// A stop of the parent context is a stop of the run.
-	context.AfterFunc(ctx, func() { t.stop(context.Cause(ctx), false) })
+	stopParent := context.AfterFunc(ctx, func() { t.stop(context.Cause(ctx), false) })
 	progressDone := t.startProgress()
 
-	bodyErr := t.protect("run body", "", func(ctx context.Context) error { return body(t) })
-	if bodyErr != nil {
-		t.stop(bodyErr, false)
+	// The body runs on a goroutine of its own, as the DUTs do: Run's own
+	// goroutine only waits, so a body that blocks, or calls t.FailNow,
+	// cannot keep the safe state from running.
+	t.goWith(t.ctx, "run body", "", []*group{&t.work}, func(ctx context.Context) error {
+		err := body(t)
+		if err != nil {
+			t.bodyMu.Lock()
+			t.bodyErr = err
+			t.bodyMu.Unlock()
+		}
+		return err
+	}, func(err error) { t.stop(err, false) })
+
+	select {
+	case <-t.work.idleChan(): // the work has ended: the join of the notes
+	case <-t.ctx.Done():
+		// An immediate stop: every blocking call has been interrupted.
+		// Cooperative goroutines return within moments; the safe state
+		// waits for them only so long.
+		waitIdle(o.ReturnGrace, &t.work, &t.watchers)
 	}
-	t.wg.Wait() // the work has ended: the join of the notes
-	t.endWatch()
-	t.watchers.close() // and so have the monitors
 	// The caller's context may have ended the run before its watcher ran:
-	// its cause comes first.
+	// its cause comes first. Then the monitors end too.
 	t.stop(context.Cause(runCtx), false)
+	waitIdle(o.ReturnGrace, &t.watchers)
 	safeErr := t.safe.runAll(t)
+	t.writeQuitDump()
+	// Now wait for what is still running, within a bound.
+	var stuckErr error
+	if !waitIdle(o.AbandonAfter, &t.work, &t.watchers, &t.after) {
+		stuckErr = t.abandon()
+	}
 	t.runCleanups()
+	if stuckErr == nil {
+		t.liftFences() // nothing of the run is left to switch an output on
+	}
+	t.work.close()
+	t.watchers.close()
 	progressDone()
 	if stopSignals != nil {
 		stopSignals()
 	}
+	stopParent()
 	cancel(nil)
-	return t.finish(t.first, bodyErr, safeErr)
+	t.bodyMu.Lock()
+	bodyErr := t.bodyErr
+	t.bodyMu.Unlock()
+	return t.finish(t.first, bodyErr, safeErr, stuckErr)
+}
+
+// abandon names the goroutines Run returns without, in the record and
+// the log, and returns the error for them.
+func (t *Test) abandon() error {
+	var ms []*member
+	for _, g := range []*group{&t.work, &t.watchers, &t.after} {
+		ms = append(ms, g.members()...)
+	}
+	stuck := describe(ms)
+	if len(stuck) == 0 {
+		return nil // they returned as the bound passed
+	}
+	slices.SortFunc(stuck, func(a, b StuckGoroutine) int { return strings.Compare(a.Name, b.Name) })
+	t.recMu.Lock()
+	t.rec.Stuck = stuck
+	t.recMu.Unlock()
+	for _, s := range stuck {
+		t.log.Error().Str("goroutine", s.Name).Str("dut", s.DUT).Str("state", s.State).Str("at", s.At).
+			Msg("harness: goroutine did not return; its outputs stay fenced off")
+	}
+	return &StuckError{Goroutines: stuck, Waited: t.opts.AbandonAfter}
+}
+
+// fence fences off the outputs a safe-state action is about to switch
+// off, so that a goroutine that outlived the stop cannot switch them on
+// again. The fences are lifted when Run ends with every goroutine
+// returned; otherwise they stay, and the supply refuses output-on for as
+// long as the handle lives.
+func (t *Test) fence(psu instruments.PowerSupply, channels ...int) {
+	f, ok := psu.(instruments.OutputFencer)
+	if !ok {
+		return
+	}
+	lift := f.FenceOutputs(channels...)
+	t.fenceMu.Lock()
+	defer t.fenceMu.Unlock()
+	t.lifts = append(t.lifts, lift)
+}
+
+func (t *Test) liftFences() {
+	t.fenceMu.Lock()
+	lifts := t.lifts
+	t.lifts = nil
+	t.fenceMu.Unlock()
+	for _, lift := range lifts {
+		lift()
+	}
 }
 
 // finish closes the record and decides Run's error.
-func (t *Test) finish(cause, bodyErr, safeErr error) (*Record, error) {
+func (t *Test) finish(cause, bodyErr, safeErr, stuckErr error) (*Record, error) {
 	t.recMu.Lock()
 	defer t.recMu.Unlock()
 	r := t.rec
 	r.Ended = time.Now()
-	if cause != nil && !errors.Is(cause, errCompleted) {
+	stopped := cause != nil && !errors.Is(cause, errCompleted)
+	if stopped {
 		r.StopCause = cause.Error()
 	}
 	r.close()
@@ -192,11 +309,20 @@ func (t *Test) finish(cause, bodyErr, safeErr error) (*Record, error) {
 		r.Outcome = OutcomeError
 	case bodyErr != nil:
 		err = bodyErr
-	case cause != nil && !errors.Is(cause, errCompleted):
+	case stopped:
 		err = cause
 	}
-	if err != nil && r.Outcome == OutcomePass {
-		r.Outcome = OutcomeError
+	var f *Fault
+	switch {
+	case err == nil:
+	case errors.As(err, &f) || errors.Is(err, ErrUnsafe) || err == bodyErr:
+		r.Outcome = worse(r.Outcome, OutcomeError)
+	default:
+		r.Outcome = worse(r.Outcome, OutcomeAborted) // cut short: a signal, a timeout, a stop
+	}
+	if stuckErr != nil {
+		err = errors.Join(err, stuckErr)
+		r.Outcome = worse(r.Outcome, OutcomeError)
 	}
 	ev := t.log.Info()
 	if err != nil {
@@ -227,8 +353,16 @@ func (t *Test) Stopped() bool {
 	}
 }
 
-// Cause is why the run stopped, or nil while it runs.
-func (t *Test) Cause() error { return context.Cause(t.ctx) }
+// Cause is why the run is stopping or stopped (gracefully or not), or nil
+// while it runs.
+func (t *Test) Cause() error {
+	select {
+	case <-t.stopping:
+		return t.first
+	default:
+		return nil
+	}
+}
 
 // Log is the run's logger.
 func (t *Test) Log() *zerolog.Logger { return &t.log }
@@ -250,6 +384,9 @@ func (t *Test) stop(cause error, graceful bool) {
 	t.stopOnce.Do(func() {
 		first = true
 		t.first = cause
+		if !errors.Is(cause, errCompleted) {
+			t.cut(cause)
+		}
 		close(t.stopping)
 		t.endWatch()
 		if graceful {
@@ -279,21 +416,66 @@ func (t *Test) cause(c error) {
 	}
 }
 
-// Go runs fn on a goroutine the run owns: Run waits for it, a panic in it
-// becomes a fault (and stops the run), an error from it stops the run.
-// fn must return when its context is cancelled.
+// Go runs fn on a goroutine the run owns: Run waits for it, a panic or
+// runtime.Goexit in it becomes a fault (and stops the run), an error from
+// it stops the run. fn must return when its context is cancelled.
 func (t *Test) Go(name string, fn func(ctx context.Context) error) {
-	t.goWith(t.ctx, name, "", fn, func(err error) { t.Stop(err) })
+	t.goWith(t.ctx, name, "", []*group{&t.work}, fn, func(err error) { t.Stop(err) })
 }
 
-func (t *Test) goWith(ctx context.Context, name, dut string, fn func(ctx context.Context) error, onErr func(error)) {
-	t.wg.Add(1)
+// goWith runs fn on a goroutine counted in groups: a panic in it is a
+// recorded fault, and so is a runtime.Goexit (t.FailNow, t.Fatal), which
+// cannot be stopped but is seen as the goroutine unwinds. onErr gets its
+// error (or fault) unless ctx has ended. It reports false, and runs
+// nothing, when a group is already shut.
+func (t *Test) goWith(ctx context.Context, name, dut string, groups []*group, fn func(ctx context.Context) error, onErr func(error)) bool {
+	ms := make([]*member, 0, len(groups))
+	for _, g := range groups {
+		m := g.enter(name, dut)
+		if m == nil {
+			for _, m := range ms {
+				m.leave()
+			}
+			return false
+		}
+		ms = append(ms, m)
+	}
 	go func() {
-		defer t.wg.Done()
-		if err := t.protectCtx(ctx, name, dut, fn); err != nil && ctx.Err() == nil {
+		for _, m := range ms {
+			m.bind()
+		}
+		returned := false
+		defer func() {
+			if !returned {
+				if f := t.goexitFault(name, dut); ctx.Err() == nil {
+					onErr(f)
+				}
+			}
+			for _, m := range ms {
+				m.leave()
+			}
+		}()
+		err := t.protectCtx(ctx, name, dut, fn)
+		returned = true
+		if err != nil && ctx.Err() == nil {
 			onErr(err)
 		}
 	}()
+	return true
+}
+
+// errGoexit is what a fault from runtime.Goexit wraps.
+var errGoexit = errors.New("runtime.Goexit")
+
+// goexitFault records the fault of a goroutine that runtime.Goexit is
+// ending: what t.FailNow, t.Fatal and t.SkipNow do off the test's own
+// goroutine.
+func (t *Test) goexitFault(name, dut string) *Fault {
+	f := &Fault{Time: time.Now(), Source: name, DUT: dut, Err: errGoexit,
+		Message: "runtime.Goexit ended it (t.FailNow, t.Fatal or t.SkipNow called off the test's goroutine?)"}
+	t.log.Error().Str("goroutine", name).Str("dut", dut).Msg("harness: runtime.Goexit became a fault")
+	t.recordFault(f)
+	return f
 }
 
 // protect runs fn, turning a panic into a recorded fault.
@@ -301,6 +483,8 @@ func (t *Test) protect(name, dut string, fn func(ctx context.Context) error) err
 	return t.protectCtx(t.ctx, name, dut, fn)
 }
 
+// protectCtx runs fn, turning a panic into a recorded fault. A
+// runtime.Goexit passes through: the goroutine's own wrapper sees it.
 func (t *Test) protectCtx(ctx context.Context, name, dut string, fn func(ctx context.Context) error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -312,6 +496,40 @@ func (t *Test) protectCtx(ctx context.Context, name, dut string, fn func(ctx con
 		}
 	}()
 	return fn(ctx)
+}
+
+// bounded runs fn on a goroutine of the after group with a context of
+// its own bounded by timeout, and waits for it a tenth longer than that:
+// a safe-state action or a cleanup that ignores its context cannot hold
+// Run. A panic or Goexit in fn is a fault and its error.
+func (t *Test) bounded(name, dut string, timeout time.Duration, fn func(ctx context.Context) error) error {
+	m := t.after.enter(name, dut)
+	if m == nil {
+		return fmt.Errorf("harness: %s: the run has ended", name)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	res := make(chan error, 1)
+	go func() {
+		m.bind()
+		returned := false
+		defer func() {
+			if !returned {
+				res <- t.goexitFault(name, dut)
+			}
+			m.leave()
+		}()
+		res <- t.protectCtx(ctx, name, dut, fn)
+		returned = true
+	}()
+	wait := time.NewTimer(timeout + timeout/10)
+	defer wait.Stop()
+	select {
+	case err := <-res:
+		return err
+	case <-wait.C:
+		return fmt.Errorf("harness: %s did not return within %v: it ignores its context", name, timeout)
+	}
 }
 
 // Fault records a fault and applies its policy.
@@ -327,11 +545,17 @@ func (t *Test) Fault(f *Fault, policy Policy) {
 func (t *Test) act(f *Fault, policy Policy) {
 	if f.DUT != "" {
 		// Whatever the policy, the DUT the fault names did not pass.
+		t.dutsMu.Lock()
+		d := t.duts[f.DUT]
+		t.dutsMu.Unlock()
 		t.recMu.Lock()
 		r := t.rec.dut(f.DUT)
 		r.Outcome = OutcomeError
 		if r.StopCause == "" {
 			r.StopCause = f.Error()
+		}
+		if d != nil {
+			d.setCause(f)
 		}
 		t.recMu.Unlock()
 	}
@@ -367,7 +591,7 @@ func (t *Test) runCleanups() {
 // fault and the rest still run.
 func (t *Test) runCleanupList(name, dut string, fns []func()) {
 	for i := len(fns) - 1; i >= 0; i-- {
-		t.protect(name, dut, func(context.Context) error { fns[i](); return nil })
+		t.bounded(name, dut, t.opts.SafeStateTimeout, func(context.Context) error { fns[i](); return nil })
 	}
 }
 
@@ -380,39 +604,3 @@ func (t *Test) recordFault(f *Fault) {
 	t.rec.Faults = append(t.rec.Faults, *f)
 }
 
-// SignalError is the stop cause of a run that SIGINT or SIGTERM ended.
-type SignalError struct{ Signal os.Signal }
-
-func (e *SignalError) Error() string { return fmt.Sprintf("harness: %v received", e.Signal) }
-
-// watchSignals turns SIGINT and SIGTERM into an immediate stop, and keeps
-// catching them (logged, ignored) until the safe state is done.
-func (t *Test) watchSignals() (stop func()) {
-	ch := make(chan os.Signal, 4)
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		n := 0
-		for {
-			select {
-			case sig := <-ch:
-				n++
-				if n == 1 {
-					t.Stop(&SignalError{Signal: sig})
-				} else {
-					t.log.Warn().Str("signal", sig.String()).Msg("harness: safe state in progress; signal ignored")
-				}
-			case <-done:
-				return
-			}
-		}
-	}()
-	return func() {
-		signal.Stop(ch)
-		close(done)
-		wg.Wait()
-	}
-}

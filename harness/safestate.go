@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -21,7 +22,9 @@ type SafeState struct {
 
 type safeAction struct {
 	SafeState
-	done bool
+	taken    bool          // claimed by a runner; guarded by safeStack.mu
+	finished chan struct{} // closed once it has run
+	err      error         // its outcome, read after finished
 }
 
 type safeStack struct {
@@ -35,7 +38,7 @@ type safeStack struct {
 func (t *Test) OnSafeState(s SafeState) {
 	t.safe.mu.Lock()
 	defer t.safe.mu.Unlock()
-	t.safe.actions = append(t.safe.actions, &safeAction{SafeState: s})
+	t.safe.actions = append(t.safe.actions, &safeAction{SafeState: s, finished: make(chan struct{})})
 }
 
 // take claims the actions not yet run, newest first, that belong to dut
@@ -46,38 +49,36 @@ func (s *safeStack) take(dut string, all bool) []*safeAction {
 	var out []*safeAction
 	for i := len(s.actions) - 1; i >= 0; i-- {
 		a := s.actions[i]
-		if !a.done && (all || a.DUT == dut) {
-			a.done = true
+		if !a.taken && (all || a.DUT == dut) {
+			a.taken = true
 			out = append(out, a)
 		}
 	}
 	return out
 }
 
-// runAll runs every action not yet run.
-func (s *safeStack) runAll(t *Test) error { return t.runSafe(s.take("", true)) }
-
-// runSafe runs actions one by one, each with its own bounded context
-// (never the run's, which may be cancelled), going on past failures, and
-// records each outcome. Any failure matches ErrUnsafe.
-func (t *Test) runSafe(actions []*safeAction) error {
+// runAll runs every action not yet run, then waits for those an
+// isolation is running, and returns the failures of all of them: an
+// isolated DUT's output that would not go off makes the run unsafe too.
+func (s *safeStack) runAll(t *Test) error {
+	t.runSafe(s.take("", true))
+	s.mu.Lock()
+	all := slices.Clone(s.actions)
+	s.mu.Unlock()
 	var errs []error
-	for _, a := range actions {
-		ctx, cancel := context.WithTimeout(context.Background(), t.opts.SafeStateTimeout)
-		start := time.Now()
-		err := t.protectCtx(ctx, "safe state: "+a.Name, a.DUT, a.Run)
-		cancel()
-		rec := SafeStateRecord{Name: a.Name, DUT: a.DUT, Time: start, Took: time.Since(start), Verified: err == nil}
-		if err != nil {
-			rec.Error = err.Error()
-			errs = append(errs, fmt.Errorf("%s: %w", a.Name, err))
-			t.log.Error().Err(err).Str("action", a.Name).Str("dut", a.DUT).Msg("harness: SAFE STATE NOT VERIFIED")
-		} else {
-			t.log.Info().Str("action", a.Name).Str("dut", a.DUT).Msg("harness: safe state verified")
+	for _, a := range all {
+		// Each runner is bounded (see bounded); this bound only guards
+		// against a runner that never got to it.
+		wait := time.NewTimer(2 * t.opts.SafeStateTimeout)
+		select {
+		case <-a.finished:
+			if a.err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", a.Name, a.err))
+			}
+		case <-wait.C:
+			errs = append(errs, fmt.Errorf("%s: never finished", a.Name))
 		}
-		t.recMu.Lock()
-		t.rec.SafeState = append(t.rec.SafeState, rec)
-		t.recMu.Unlock()
+		wait.Stop()
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%w: %w", ErrUnsafe, errors.Join(errs...))
@@ -85,10 +86,34 @@ func (t *Test) runSafe(actions []*safeAction) error {
 	return nil
 }
 
-// outputOff switches one supply output off and reads it back. A supply
-// whose outputs share one switch (E3631A) is switched off entirely.
-func outputOff(psu instruments.PowerSupply, ch int) func(ctx context.Context) error {
+// runSafe runs actions one by one, each on a goroutine of its own with a
+// bounded context of its own (never the run's, which may be cancelled),
+// going on past failures, and records each outcome.
+func (t *Test) runSafe(actions []*safeAction) {
+	for _, a := range actions {
+		start := time.Now()
+		err := t.bounded("safe state: "+a.Name, a.DUT, t.opts.SafeStateTimeout, a.Run)
+		rec := SafeStateRecord{Name: a.Name, DUT: a.DUT, Time: start, Took: time.Since(start), Verified: err == nil}
+		if err != nil {
+			rec.Error = err.Error()
+			t.log.Error().Err(err).Str("action", a.Name).Str("dut", a.DUT).Msg("harness: SAFE STATE NOT VERIFIED")
+		} else {
+			t.log.Info().Str("action", a.Name).Str("dut", a.DUT).Dur("took", rec.Took).Msg("harness: safe state verified")
+		}
+		t.recMu.Lock()
+		t.rec.SafeState = append(t.rec.SafeState, rec)
+		t.recMu.Unlock()
+		a.err = err
+		close(a.finished)
+	}
+}
+
+// outputOff fences one supply output, switches it off and reads it back.
+// A supply whose outputs share one switch (E3631A) is switched off
+// entirely.
+func (t *Test) outputOff(psu instruments.PowerSupply, ch int) func(ctx context.Context) error {
 	return func(ctx context.Context) error {
+		t.fence(psu, ch)
 		err := psu.SetOutput(ctx, ch, false)
 		if errors.Is(err, instruments.ErrNotSupported) {
 			err = psu.SetAllOutputs(ctx, false)
@@ -112,7 +137,10 @@ func outputOff(psu instruments.PowerSupply, ch int) func(ctx context.Context) er
 // is switched on.
 func (t *Test) SupplySafeState(psu instruments.PowerSupply) {
 	id := psu.Identity()
-	t.OnSafeState(SafeState{Name: id.Manufacturer + " " + id.Model + " all outputs off", Run: psu.SafeState})
+	t.OnSafeState(SafeState{Name: id.Manufacturer + " " + id.Model + " all outputs off", Run: func(ctx context.Context) error {
+		t.fence(psu)
+		return psu.SafeState(ctx)
+	}})
 }
 
 // PowerOn applies power to a DUT the safe way: the safe-state action
@@ -122,7 +150,7 @@ func (d *DUTRun) PowerOn(ctx context.Context, psu instruments.PowerSupply, ch in
 	d.t.OnSafeState(SafeState{
 		Name: fmt.Sprintf("%s output %d off", psu.Identity().Model, ch),
 		DUT:  d.name,
-		Run:  outputOff(psu, ch),
+		Run:  d.t.outputOff(psu, ch),
 	})
 	if err := psu.SetVoltage(ctx, ch, v); err != nil {
 		return err
