@@ -603,4 +603,3 @@ func (t *Test) recordFault(f *Fault) {
 	defer t.recMu.Unlock()
 	t.rec.Faults = append(t.rec.Faults, *f)
 }
-
