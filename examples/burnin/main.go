@@ -9,7 +9,13 @@
 //	go run ./examples/burnin -station station.yaml -sim=false   # on real instruments
 //
 // Ctrl-C stops the run; the outputs still go off (a second Ctrl-C does not
-// skip that).
+// skip that), and so they do on SIGTERM, SIGHUP (a closed terminal or ssh
+// session), SIGQUIT and a closed stdout or stderr (burnin | head).
+//
+// The exit status is harness.ExitCode's: 0 when every DUT passed, 1 when
+// one did not (the embedded bench's injected fault makes dut-2 fail, so
+// the default run exits 1; -fault= runs clean), 3 when the safe state
+// could not be verified, 128+N after signal N (130 for Ctrl-C).
 package main
 
 import (
@@ -19,7 +25,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -60,12 +68,17 @@ type config struct {
 	duration   time.Duration
 	faultDUT   string
 	faultAt    time.Duration
+	hangDUT    string // its test code blocks, ignoring its context
 	policy     harness.Policy
 	reportsDir string
-	strict     bool
 }
 
 func main() {
+	// A closed stdout (burnin | head) must cost a line of output, never the
+	// reports or the exit status: writes fail with EPIPE instead of
+	// killing the program. The harness still stops the run when it sees
+	// stdout gone while it runs.
+	signal.Ignore(syscall.SIGPIPE)
 	os.Exit(run())
 }
 
@@ -74,14 +87,14 @@ func run() int {
 	benchFile := flag.String("bench", "", "simulated bench file (default: the embedded one)")
 	simulate := flag.Bool("sim", true, "simulate the instruments in process")
 	duration := flag.Duration("duration", 4*time.Second, "how long the burn-in runs")
-	fault := flag.String("fault", "dut-2@1.5s", "simulation: inject an overtemperature fault into DUT@time (empty: none)")
+	fault := flag.String("fault", "dut-2@1.5s", "simulation: inject an overtemperature fault into DUT@time after the start, once it has booted (empty: none)")
+	hang := flag.String("hang", "", "demonstration: DUT whose test code blocks for ever once it has booted, ignoring its context (as a stuck cgo call would), to show that the safe state does not wait for it")
 	policy := flag.String("policy", "isolate", "on a fault: isolate (the other DUTs go on) or stop (everything stops)")
 	reports := flag.String("reports", "reports", "directory for the JSON, JUnit and HTML reports")
-	strict := flag.Bool("strict", false, "exit 1 unless every DUT passed")
 	verbose := flag.Bool("v", false, "log at debug level")
 	flag.Parse()
 
-	cfg := config{duration: *duration, reportsDir: *reports, strict: *strict}
+	cfg := config{duration: *duration, reportsDir: *reports}
 	switch *policy {
 	case "isolate":
 		cfg.policy = harness.IsolateDUT
@@ -126,6 +139,7 @@ func run() int {
 			cfg.faultDUT, cfg.faultAt = name, d
 		}
 	}
+	cfg.hangDUT = *hang
 	level := zerolog.InfoLevel
 	if *verbose {
 		level = zerolog.DebugLevel
@@ -160,14 +174,20 @@ func burnIn(ctx context.Context, cfg config, log zerolog.Logger, out *os.File) i
 			t.Cleanup(func() { psu.Close() })
 			t.SupplySafeState(psu) // registered before any output goes on
 		}
-		deadline := time.Now().Add(cfg.duration)
+		start := time.Now()
+		deadline := start.Add(cfg.duration)
+		booted := make(chan struct{}) // closed when the DUT to fault has booted
 		for _, sd := range st.DUTs {
 			psu := supplies[sd.Supply]
 			if psu == nil {
 				return fmt.Errorf("%s: no supply %q", sd.Name, sd.Supply)
 			}
+			var faulted chan struct{}
+			if sd.Name == cfg.faultDUT && cfg.bench != nil {
+				faulted = booted
+			}
 			t.DUT(sd.Name, func(d *harness.DUTRun) error {
-				return burnInDUT(d, cfg, sd, psu, open, band, deadline)
+				return burnInDUT(d, cfg, sd, psu, open, band, deadline, faulted)
 			})
 		}
 		if cfg.faultDUT != "" && cfg.bench != nil {
@@ -176,7 +196,14 @@ func burnIn(ctx context.Context, cfg config, log zerolog.Logger, out *os.File) i
 				if !ok {
 					return fmt.Errorf("-fault: no DUT %q on the bench", cfg.faultDUT)
 				}
-				timer := time.NewTimer(cfg.faultAt)
+				// At the time asked, but never before the board has booted:
+				// a fault in a board still booting would be another test.
+				select {
+				case <-booted:
+				case <-t.Stopping():
+					return nil
+				}
+				timer := time.NewTimer(time.Until(start.Add(cfg.faultAt)))
 				defer timer.Stop()
 				select {
 				case <-timer.C:
@@ -195,8 +222,14 @@ func burnIn(ctx context.Context, cfg config, log zerolog.Logger, out *os.File) i
 
 // burnInDUT powers one DUT and runs its do_something loop until the
 // burn-in time is up or the run (or this DUT) is stopped.
+//
+// faulted, for the DUT the simulation faults, is closed once it has
+// booted; that DUT then runs until its monitor has found the fault (the
+// point of the demonstration), however slow the machine, up to a minute
+// past the burn-in.
 func burnInDUT(d *harness.DUTRun, cfg config, sd StationDUT, psu instruments.PowerSupply,
-	open func(context.Context, string) (instruments.Instrument, error), band harness.Limit, deadline time.Time) error {
+	open func(context.Context, string) (instruments.Instrument, error), band harness.Limit, deadline time.Time,
+	faulted chan struct{}) error {
 	ctx := d.Context()
 	t := d.Test()
 	if err := d.PowerOn(ctx, psu, sd.Channel, units.Voltage(cfg.station.Voltage), units.Current(cfg.station.CurrentLimit)); err != nil {
@@ -235,6 +268,10 @@ func burnInDUT(d *harness.DUTRun, cfg config, sd StationDUT, psu instruments.Pow
 	if err != nil {
 		return err
 	}
+	if faulted != nil {
+		close(faulted)
+		deadline = deadline.Add(time.Minute)
+	}
 	// check_faults, but one that can stop the test: poll the board's fault
 	// status, and watch its supply current against its band.
 	t.Monitor(harness.Monitor{Name: "check_faults", DUT: sd.Name, Interval: 100 * time.Millisecond, Policy: cfg.policy,
@@ -248,6 +285,11 @@ func burnInDUT(d *harness.DUTRun, cfg config, sd StationDUT, psu instruments.Pow
 	t.Monitor(harness.Monitor{Name: "supply current", DUT: sd.Name, Interval: 50 * time.Millisecond, Policy: cfg.policy,
 		Check: t.WatchCurrent(sd.Name, psu, sd.Channel, band)})
 
+	if sd.Name == cfg.hangDUT {
+		log := t.Log()
+		log.Warn().Str("dut", sd.Name).Msg("simulation: this DUT's test code now blocks, ignoring its context")
+		select {} // for ever: only the end of the process ends it
+	}
 	// while not stop_test.is_set(): do_something()
 	for !d.Stopping() && time.Now().Before(deadline) {
 		err := d.Phase("do_something", func(ctx context.Context) error {
@@ -276,6 +318,8 @@ func burnInDUT(d *harness.DUTRun, cfg config, sd StationDUT, psu instruments.Pow
 }
 
 func report(rec *harness.Record, err error, cfg config, out *os.File) int {
+	// The reports first: a closed stdout must not lose them.
+	paths, serr := rec.Save(cfg.reportsDir)
 	fmt.Fprintf(out, "\nburn-in: %s", rec.Outcome)
 	if rec.StopCause != "" {
 		fmt.Fprintf(out, " (stopped: %s)", rec.StopCause)
@@ -291,6 +335,9 @@ func report(rec *harness.Record, err error, cfg config, out *os.File) int {
 	for _, f := range rec.Faults {
 		fmt.Fprintf(out, "  fault at %.2fs on %s from %s: %s\n", f.Time.Sub(rec.Started).Seconds(), f.DUT, f.Source, f.Message)
 	}
+	for _, g := range rec.Stuck {
+		fmt.Fprintf(out, "  STUCK: %s never returned; its outputs stay fenced off\n", g)
+	}
 	verified := 0
 	for _, s := range rec.SafeState {
 		if s.Verified {
@@ -300,7 +347,6 @@ func report(rec *harness.Record, err error, cfg config, out *os.File) int {
 		}
 	}
 	fmt.Fprintf(out, "  safe state: %d of %d actions verified\n", verified, len(rec.SafeState))
-	paths, serr := rec.Save(cfg.reportsDir)
 	if serr != nil {
 		fmt.Fprintln(os.Stderr, "burnin: writing reports:", serr)
 	}
@@ -308,18 +354,27 @@ func report(rec *harness.Record, err error, cfg config, out *os.File) int {
 	for _, p := range paths {
 		fmt.Fprintln(out, "  "+p)
 	}
-	switch {
-	case errors.Is(err, harness.ErrUnsafe):
-		return 3
-	case err != nil && strings.Contains(err.Error(), "received"):
-		return 130 // stopped by a signal, safe state verified
-	case err != nil && !isDUTFault(err):
+	if err != nil && !isDUTFault(err) {
 		fmt.Fprintln(os.Stderr, "burnin:", err)
-		return 1
-	case cfg.strict && rec.Outcome != harness.OutcomePass:
-		return 1
 	}
-	return 0
+	code := harness.ExitCode(rec, err)
+	fmt.Fprintf(out, "exit status %d: %s\n", code, exitMeaning(code))
+	return code
+}
+
+// exitMeaning says what an exit status of harness.ExitCode tells.
+func exitMeaning(code int) string {
+	switch {
+	case code == 0:
+		return "every DUT passed"
+	case code == 1:
+		return "a DUT did not pass"
+	case code == 3:
+		return "the safe state was NOT verified: the bench may not be safe to touch"
+	case code > 128:
+		return "stopped by a signal; the safe state verified"
+	}
+	return "see the log"
 }
 
 // isDUTFault reports whether the run stopped on a DUT's fault, which the

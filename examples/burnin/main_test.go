@@ -39,12 +39,14 @@ func TestBurnInSimulated(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer out.Close()
-	if code := burnIn(context.Background(), cfg, zerolog.Nop(), out); code != 0 {
-		t.Fatalf("exit %d", code)
+	// dut-2 did not pass: the program says so in its exit status, as go
+	// test would.
+	if code := burnIn(context.Background(), cfg, zerolog.Nop(), out); code != 1 {
+		t.Fatalf("exit %d, want 1", code)
 	}
 	b, _ := os.ReadFile(out.Name())
 	text := string(b)
-	for _, want := range []string{"dut-1  pass", "dut-2  error", "OVERTEMPERATURE", "6 of 6 actions verified", ".html"} {
+	for _, want := range []string{"dut-1  pass", "dut-2  error", "OVERTEMPERATURE", "6 of 6 actions verified", ".html", "exit status 1: a DUT did not pass"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q:\n%s", want, text)
 		}
@@ -65,10 +67,13 @@ func TestBurnInSimulated(t *testing.T) {
 	}
 }
 
-// SIGINT (twice) to a running burn-in on instruments served by scpisim in
-// another process: the program exits 130 and every output is off, read
-// back from the simulator.
-func TestSIGINTLeavesOutputsOff(t *testing.T) {
+// Every signal that ends a program in a terminal, and a closed stdout, to
+// a running burn-in on instruments served by scpisim in another process:
+// the program exits 128+N and every output is off, read back from the
+// simulator after it has exited. The last case has a DUT whose code
+// blocks for ever, ignoring its context, and three signals in a row: the
+// outputs still go off and the program still exits.
+func TestSignalsLeaveOutputsOff(t *testing.T) {
 	dir := t.TempDir()
 	build := func(pkg, name string) string {
 		bin := filepath.Join(dir, name)
@@ -92,6 +97,7 @@ func TestSIGINTLeavesOutputsOff(t *testing.T) {
 		f := strings.Fields(sc.Text()) // name model resource (bench: original)
 		served[strings.TrimSuffix(f[len(f)-1], ")")] = f[2]
 	}
+	go io.Copy(io.Discard, srvOut)
 	// The station, pointed at the served resources.
 	station := strings.NewReplacer(
 		"TCPIP0::dp832.bench.example::5555::SOCKET", served["TCPIP0::dp832.bench.example::5555::SOCKET"],
@@ -101,12 +107,6 @@ func TestSIGINTLeavesOutputsOff(t *testing.T) {
 	).Replace(string(defaultStation))
 	stationFile := filepath.Join(dir, "station.yaml")
 	os.WriteFile(stationFile, []byte(station), 0o644)
-
-	run := exec.Command(burnin, "-sim=false", "-station", stationFile, "-duration", "10m", "-reports", dir)
-	run.Stdout, run.Stderr = io.Discard, io.Discard
-	if err := run.Start(); err != nil {
-		t.Fatal(err)
-	}
 	supplies := []string{served["TCPIP0::dp832.bench.example::5555::SOCKET"], served["TCPIP0::e36312a.bench.example::5025::SOCKET"]}
 	outputs := func() string {
 		var states []string
@@ -125,25 +125,87 @@ func TestSIGINTLeavesOutputsOff(t *testing.T) {
 		}
 		return strings.Join(states, " ")
 	}
-	// Wait until all four DUTs are powered.
-	for deadline := time.Now().Add(30 * time.Second); outputs() != "ON;ON 1,1"; {
-		if time.Now().After(deadline) {
-			t.Fatalf("the DUTs were never all powered: %s", outputs())
-		}
-		time.Sleep(20 * time.Millisecond) // polling another process
-	}
-	run.Process.Signal(syscall.SIGINT)
-	run.Process.Signal(syscall.SIGINT) // a second Ctrl-C must not skip the safe state
-	err := run.Wait()
-	var ee *exec.ExitError
-	if err == nil || !errors.As(err, &ee) || ee.ExitCode() != 130 {
-		t.Fatalf("burnin exit: %v", err)
-	}
-	if got := outputs(); got != "OFF;OFF 0,0" {
-		t.Fatalf("outputs after SIGINT: %s", got)
-	}
-	reports, _ := filepath.Glob(filepath.Join(dir, "burn-in-*.html"))
-	if len(reports) != 1 {
-		t.Fatalf("reports: %v", reports)
+
+	for _, tc := range []struct {
+		name    string
+		signals []syscall.Signal // none: close stdout and stderr
+		hang    bool
+		exit    int
+	}{
+		{"SIGINT twice", []syscall.Signal{syscall.SIGINT, syscall.SIGINT}, false, 130},
+		{"SIGTERM", []syscall.Signal{syscall.SIGTERM}, false, 143},
+		{"SIGHUP", []syscall.Signal{syscall.SIGHUP}, false, 129},
+		{"SIGQUIT", []syscall.Signal{syscall.SIGQUIT}, false, 131},
+		{"closed stdout", nil, false, 141},
+		{"stuck DUT, SIGINT SIGINT SIGTERM", []syscall.Signal{syscall.SIGINT, syscall.SIGINT, syscall.SIGTERM}, true, 130},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reports := t.TempDir()
+			args := []string{"-sim=false", "-station", stationFile, "-duration", "10m", "-reports", reports}
+			if tc.hang {
+				args = append(args, "-hang", "dut-3")
+			}
+			run := exec.Command(burnin, args...)
+			pr, pw, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			run.Stdout, run.Stderr = pw, pw
+			if err := run.Start(); err != nil {
+				t.Fatal(err)
+			}
+			pw.Close()
+			var logged strings.Builder
+			copied := make(chan struct{})
+			hung := make(chan struct{}) // the stuck DUT has said it now blocks
+			if tc.signals != nil {
+				go func() {
+					defer close(copied)
+					sc := bufio.NewScanner(pr)
+					for sc.Scan() {
+						logged.WriteString(sc.Text() + "\n")
+						if strings.Contains(sc.Text(), "now blocks, ignoring its context") {
+							close(hung)
+						}
+					}
+				}()
+			} else {
+				close(copied)
+			}
+			// Wait until all four DUTs are powered.
+			for deadline := time.Now().Add(30 * time.Second); outputs() != "ON;ON 1,1"; {
+				if time.Now().After(deadline) {
+					run.Process.Kill()
+					run.Wait()
+					t.Fatalf("the DUTs were never all powered: %s", outputs())
+				}
+				time.Sleep(20 * time.Millisecond) // polling another process
+			}
+			if tc.signals == nil {
+				pr.Close() // burnin | head: the reader goes away
+			}
+			if tc.hang {
+				<-hung
+			}
+			for _, sig := range tc.signals {
+				run.Process.Signal(sig)
+			}
+			err = run.Wait()
+			<-copied // logged is complete
+			pr.Close()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != tc.exit {
+				t.Fatalf("burnin exit: %v, want %d\n%s", err, tc.exit, logged.String())
+			}
+			if got := outputs(); got != "OFF;OFF 0,0" {
+				t.Fatalf("outputs after the stop: %s\n%s", got, logged.String())
+			}
+			if reports, _ := filepath.Glob(filepath.Join(reports, "burn-in-*.json")); len(reports) != 1 {
+				t.Fatalf("reports: %v", reports)
+			}
+			if tc.hang && !strings.Contains(logged.String(), "STUCK: DUT dut-3") {
+				t.Errorf("the stuck DUT is not named:\n%s", logged.String())
+			}
+		})
 	}
 }

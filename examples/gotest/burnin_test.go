@@ -77,14 +77,19 @@ func TestBurnIn(t *testing.T) {
 						}
 						return err
 					}})
+				faulting := false
 				if name := os.Getenv(EnvFault); name == sd.name && st.Bench() != nil {
 					board, _ := st.Bench().Named(name)
 					if err := board.Inject(sim.TimedFault{Fault: "overtemperature", After: 200 * time.Millisecond}); err != nil {
 						t.Fatal(err)
 					}
+					faulting = true
 				}
-				// do_something, ten times, or until the DUT is stopped.
-				for i := 0; i < 10 && !d.Stopping(); i++ {
+				// do_something, ten times, or until the DUT is stopped. The
+				// DUT made to fault goes on until its monitor has found the
+				// fault (the point of the demonstration), however slow the
+				// machine, up to a minute.
+				for i := 0; (i < 10 || faulting && i < 1200) && !d.Stopping(); i++ {
 					d.Phase("measure", func(ctx context.Context) error {
 						i, err := psu.MeasureCurrent(ctx, sd.channel)
 						if err != nil {

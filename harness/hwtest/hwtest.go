@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -238,6 +239,7 @@ func Run(t *testing.T, st *Station, setup func(r *R) error, opts ...harness.Opti
 func (r *R) finish(rec *harness.Record, err error) {
 	t := r.t
 	if rec != nil {
+		r.byDeclaration(rec)
 		keep(rec)
 		for _, s := range rec.SafeState {
 			if s.Verified {
@@ -259,6 +261,29 @@ func (r *R) finish(rec *harness.Record, err error) {
 	if err != nil {
 		t.Error(err)
 	}
+}
+
+// byDeclaration orders the record's DUTs as setup declared them: the
+// subtests start in parallel, and the reports must not depend on which
+// one the scheduler started first.
+func (r *R) byDeclaration(rec *harness.Record) {
+	order := map[string]int{}
+	for i, decl := range r.decls {
+		order[decl.name] = i
+	}
+	slices.SortStableFunc(rec.DUTs, func(a, b *harness.DUTRecord) int {
+		ia, oka := order[a.Name]
+		ib, okb := order[b.Name]
+		switch {
+		case oka && okb:
+			return ia - ib
+		case oka:
+			return -1
+		case okb:
+			return 1
+		}
+		return 0
+	})
 }
 
 // failFast reports whether go test -failfast was given.
@@ -294,13 +319,17 @@ func (r *R) runDUT(st *testing.T, decl dutDecl) {
 		} else if st.Failed() && !d.limitFailed.Load() {
 			err = errFailed
 		}
-		if cause := context.Cause(d.Context()); cause != nil {
-			st.Errorf("hwtest: DUT %s stopped: %v", decl.name, cause)
-		}
 		r.mu.Lock()
 		delete(r.active, decl.name)
 		r.mu.Unlock()
 		result <- err
+		// The verdict waits for the harness's: once the DUT has ended its
+		// monitors have too, so a fault one of them raised is seen here,
+		// never after the subtest has passed.
+		<-d.Ended()
+		if cause := d.Cause(); cause != nil {
+			st.Errorf("hwtest: DUT %s stopped: %v", decl.name, cause)
+		}
 		if st.Failed() && failFast() {
 			r.ht.Stop(fmt.Errorf("hwtest: -failfast: %s failed", st.Name()))
 		}

@@ -299,6 +299,24 @@ func TestSetupPanic(t *testing.T) {
 	s.requireOff(t, "the test")
 }
 
+// t.Fatal called in setup (on the harness's goroutine, not the test's)
+// is a fault of the run: the test fails and ends, the output goes off.
+func TestSetupFatal(t *testing.T) {
+	s := newStation(t)
+	out := s.runFailing(t, "setup-fatal")
+	mustContain(t, out, "the fixture is not closed", "runtime.Goexit", "--- FAIL: TestBench ")
+	s.requireOff(t, "the test")
+}
+
+// t.Fatal in a monitor's check is that monitor's fault: its DUT is
+// isolated and fails, the other passes.
+func TestMonitorFatal(t *testing.T) {
+	s := newStation(t)
+	out := s.runFailing(t, "monitor-fatal")
+	mustContain(t, out, "the lid is open", "DUT dut-2 stopped", "runtime.Goexit", "--- FAIL: TestBench/dut-2 ", "--- PASS: TestBench/dut-1 ")
+	s.requireOff(t, "the test")
+}
+
 // -count runs the whole test again, DUT subtests and safe state included.
 func TestCount(t *testing.T) {
 	s := newStation(t)

@@ -38,6 +38,24 @@ func TestBench(t *testing.T) {
 			}
 			panic("the station file is wrong")
 		}
+		if scenario == "setup-fatal" {
+			// As a test author would by habit: t.Fatal off the test's
+			// goroutine, with an output on.
+			if err := psu.SetOutput(r.Context(), 1, true); err != nil {
+				return err
+			}
+			r.T().Fatal("the fixture is not closed")
+		}
+		if scenario == "monitor-fatal" {
+			r.Test().Monitor(harness.Monitor{Name: "lid switch", DUT: "dut-2", Interval: 10 * time.Millisecond,
+				Policy: harness.IsolateDUT, Check: func(ctx context.Context) error {
+					if on, err := psu.Output(ctx, 2); err != nil || !on {
+						return err
+					}
+					r.T().Fatal("the lid is open")
+					return nil
+				}})
+		}
 		if scenario == "fault" {
 			r.Test().Monitor(harness.Monitor{Name: "overtemperature", DUT: "dut-2", Interval: 10 * time.Millisecond,
 				Policy: harness.IsolateDUT, Check: func(ctx context.Context) error {
@@ -66,7 +84,7 @@ func TestBench(t *testing.T) {
 				switch {
 				case scenario == "panic" && ch == 2:
 					panic("the fixture fell over")
-				case scenario == "fault" && ch == 2, scenario == "failfast" && ch == 1, scenario == "hang":
+				case scenario == "fault" && ch == 2, scenario == "monitor-fatal" && ch == 2, scenario == "failfast" && ch == 1, scenario == "hang":
 					<-d.Context().Done() // until a fault, the -timeout or SIGINT
 				}
 			})
