@@ -76,11 +76,18 @@ func ServeHiSLIP(addr string, in *Instrument, opts ServerOptions) (*HiSLIPServer
 	if err != nil {
 		return nil, fmt.Errorf("sim: hislip: %w", err)
 	}
+	return serveHiSLIP(ln, in, opts), nil
+}
+
+// serveHiSLIP serves in on connections from ln, which Close closes. The
+// fuzz test hands it in-memory connections, so that thousands of
+// sessions a second cost no ports.
+func serveHiSLIP(ln net.Listener, in *Instrument, opts ServerOptions) *HiSLIPServer {
 	opts = opts.withDefaults()
 	s := &HiSLIPServer{in: in, opts: opts, ln: ln, done: make(chan struct{}), maxMsg: uint64(opts.MaxLine),
 		sessions: map[uint16]*hislipSession{}, nextID: 1, unlocked: make(chan struct{}), shared: map[uint16]string{}}
 	s.wg.goTrack(s.accept)
-	return s, nil
+	return s
 }
 
 // Addr is the address the server listens on.
