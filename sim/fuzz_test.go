@@ -2,15 +2,19 @@ package sim
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/scpikit/scpikit/internal/hislipwire"
 	"github.com/scpikit/scpikit/internal/oncrpc"
 	"github.com/scpikit/scpikit/internal/vxi11wire"
+	"golang.org/x/sys/unix"
 )
 
 // FuzzParseBench: any YAML must load or fail with an error, never panic.
@@ -135,7 +139,10 @@ func FuzzPrologixHost(f *testing.F) {
 
 // FuzzHiSLIPSession opens a HiSLIP session and sends arbitrary bytes on
 // each channel: the server answers or ends the session, never panics or
-// hangs.
+// hangs. Each execution has a server of its own (no state carried from
+// one input to the next) on in-memory connections: over TCP, a ten-second
+// run with a worker per CPU left tens of thousands of sockets in
+// TIME_WAIT, and dials failed for want of ports.
 func FuzzHiSLIPSession(f *testing.F) {
 	f.Add(hislipwire.Message(nil, hislipwire.DataEnd, 0, 0xffffff00, []byte("*IDN?\n")),
 		hislipwire.Message(nil, hislipwire.AsyncStatusQuery, 0, 0, nil))
@@ -143,13 +150,11 @@ func FuzzHiSLIPSession(f *testing.F) {
 		hislipwire.Message(hislipwire.Message(nil, hislipwire.AsyncLock, 1, 10, nil), hislipwire.AsyncLock, 0, 0, nil))
 	f.Add([]byte("HS\x06\x00\x00\x00\x00\x00\xff\xff\xff\xff\xff\xff\xff\xff"), []byte("HS\x0f\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x08\x00\x00\x00\x00\x00\x00\x00\x10"))
 	f.Fuzz(func(t *testing.T, syncIn, asyncIn []byte) {
-		srv, err := ServeHiSLIP("", MustNew("SAMPLE"), ServerOptions{MaxLine: 1 << 16})
-		if err != nil {
-			t.Fatal(err)
-		}
+		ln := newPairListener()
+		srv := serveHiSLIP(ln, MustNew("SAMPLE"), ServerOptions{MaxLine: 1 << 16})
 		defer srv.Close()
-		dial := func() net.Conn {
-			c, err := net.Dial("tcp", srv.Addr().String())
+		dial := func() *net.UnixConn {
+			c, err := ln.dial()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -171,11 +176,84 @@ func FuzzHiSLIPSession(f *testing.F) {
 		if h, err := ard.Next(); err != nil || h.Type != hislipwire.AsyncInitializeResponse {
 			t.Fatalf("AsyncInitialize: %+v %v", h, err)
 		}
+		// Both channels are drained while the input goes in, so that
+		// replies filling a socket buffer cannot stall the server.
+		drained := make(chan error, 2)
+		for _, c := range []net.Conn{asy, syn} {
+			go func() {
+				_, err := io.Copy(io.Discard, c) // until the server ends the session
+				drained <- err
+			}()
+		}
 		asy.Write(asyncIn)
 		syn.Write(syncIn)
-		asy.(*net.TCPConn).CloseWrite()
-		syn.(*net.TCPConn).CloseWrite()
-		io.Copy(io.Discard, asy) // until the server ends the session
-		io.Copy(io.Discard, syn)
+		asy.CloseWrite()
+		syn.CloseWrite()
+		for range 2 {
+			// A reset (the server ended the session with input unread) is
+			// an answer; only the deadline means it hung.
+			if err := <-drained; errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatalf("the server did not end the session: %v", err)
+			}
+		}
 	})
+}
+
+// pairListener hands the server in-memory connections: each dial is a
+// Unix socket pair, buffered and half-closable like TCP but with no port
+// and no TIME_WAIT. The server accepts one end, the dialer gets the other.
+type pairListener struct {
+	conns chan net.Conn
+	done  chan struct{}
+	once  sync.Once
+}
+
+func newPairListener() *pairListener {
+	return &pairListener{conns: make(chan net.Conn), done: make(chan struct{})}
+}
+
+func (l *pairListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *pairListener) Close() error {
+	l.once.Do(func() { close(l.done) })
+	return nil
+}
+
+func (l *pairListener) Addr() net.Addr { return &net.UnixAddr{Name: "socketpair", Net: "unix"} }
+
+func (l *pairListener) dial() (*net.UnixConn, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("socketpair: %w", err)
+	}
+	var ends [2]*net.UnixConn
+	for i, fd := range fds {
+		f := os.NewFile(uintptr(fd), "socketpair")
+		c, err := net.FileConn(f) // a duplicate of fd
+		f.Close()
+		if err != nil {
+			if i == 0 {
+				unix.Close(fds[1])
+			} else {
+				ends[0].Close()
+			}
+			return nil, fmt.Errorf("socketpair: %w", err)
+		}
+		ends[i] = c.(*net.UnixConn)
+	}
+	select {
+	case l.conns <- ends[1]:
+		return ends[0], nil
+	case <-l.done:
+		ends[0].Close()
+		ends[1].Close()
+		return nil, net.ErrClosed
+	}
 }

@@ -30,6 +30,10 @@ type HiSLIPServer struct {
 	wg   waitGroup
 	// maxMsg is the largest message the server accepts.
 	maxMsg uint64
+	// responded, when set (by tests), runs after each response is sent,
+	// widening the window between a response's last byte and the end of
+	// respond.
+	responded func()
 
 	mu       sync.Mutex
 	sessions map[uint16]*hislipSession
@@ -72,11 +76,18 @@ func ServeHiSLIP(addr string, in *Instrument, opts ServerOptions) (*HiSLIPServer
 	if err != nil {
 		return nil, fmt.Errorf("sim: hislip: %w", err)
 	}
+	return serveHiSLIP(ln, in, opts), nil
+}
+
+// serveHiSLIP serves in on connections from ln, which Close closes. The
+// fuzz test hands it in-memory connections, so that thousands of
+// sessions a second cost no ports.
+func serveHiSLIP(ln net.Listener, in *Instrument, opts ServerOptions) *HiSLIPServer {
 	opts = opts.withDefaults()
 	s := &HiSLIPServer{in: in, opts: opts, ln: ln, done: make(chan struct{}), maxMsg: uint64(opts.MaxLine),
 		sessions: map[uint16]*hislipSession{}, nextID: 1, unlocked: make(chan struct{}), shared: map[uint16]string{}}
 	s.wg.goTrack(s.accept)
-	return s, nil
+	return s
 }
 
 // Addr is the address the server listens on.
@@ -238,8 +249,12 @@ func (s *HiSLIPServer) syncMessage(c net.Conn, rd *hislipwire.Reader, ss *hislip
 			_, werr = ss.cl.Write([]byte{'\n'})
 		}
 		// Only this goroutine adds output, so the slice stays valid while
-		// it is sent.
+		// it is sent. It is in flight from the moment it leaves cl, under
+		// clmu, so that no status query sees MAV clear in between.
 		out := ss.cl.TakeOutput()
+		if len(out) > 0 {
+			ss.inFlight.Store(true)
+		}
 		ss.clmu.Unlock()
 		if len(out) > 0 && !s.respond(c, ss, h.Param, out) {
 			return false
@@ -281,10 +296,15 @@ func (s *HiSLIPServer) syncMessage(c net.Conn, rd *hislipwire.Reader, ss *hislip
 
 // respond sends a response as Data messages no longer than the client
 // accepts, the last one DataEnd, under the instrument's faults; a device
-// clear drops a delayed response.
+// clear drops a delayed response. The caller has set ss.inFlight; it is
+// cleared before the DataEnd goes out, as a real instrument's output
+// queue is empty once it has handed over the last byte: a client that
+// has the whole response and asks for the status byte must not see MAV.
 func (s *HiSLIPServer) respond(c net.Conn, ss *hislipSession, msgID uint32, out []byte) bool {
-	ss.inFlight.Store(true)
-	defer ss.inFlight.Store(false)
+	defer ss.inFlight.Store(false) // a dropped response, or a failed write
+	if s.responded != nil {
+		defer s.responded()
+	}
 	send, ok := shaped(s.in, out, s.done, ss.closed, ss.clear)
 	if !ok {
 		select {
@@ -308,6 +328,7 @@ func (s *HiSLIPServer) respond(c net.Conn, ss *hislipSession, msgID uint32, out 
 		typ := byte(hislipwire.Data)
 		if n == uint64(len(out)) {
 			typ = hislipwire.DataEnd
+			ss.inFlight.Store(false)
 		}
 		if err := hislipwire.Write(c, typ, 0, msgID, out[:n]); err != nil {
 			return false

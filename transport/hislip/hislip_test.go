@@ -513,3 +513,21 @@ func TestCutAsyncCallsOweTheirResponses(t *testing.T) {
 	}
 	testserver.CheckLockFree(t, a)
 }
+
+// A context that ends just as an asynchronous-channel call does must not
+// cut short the next call: its interrupt (a past deadline on the channel)
+// runs on a goroutine of its own and used to land on the next call's
+// deadline. Racing a cancel against many calls hits that window every
+// few hundred calls on more than one CPU.
+func TestContextEndingWithACallSparesTheNext(t *testing.T) {
+	c := dial(t, serve(t, "SAMPLE", sim.ServerOptions{}))
+	bg := context.Background()
+	for i := range 1000 {
+		ctx, cancel := context.WithCancel(bg)
+		go cancel()
+		c.ReadStatusByte(ctx) // may fail: it is cancelled
+		if _, err := c.ReadStatusByte(bg); err != nil {
+			t.Fatalf("call %d after a cancelled one: %v", i, err)
+		}
+	}
+}

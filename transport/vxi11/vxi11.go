@@ -437,9 +437,17 @@ func (c *Conn) withCtx(ctx context.Context, fn func(io uint32) error) error {
 		dl = time.Now().Add(noDeadlineIO * time.Millisecond)
 	}
 	c.core.SetDeadline(dl)
-	stop := context.AfterFunc(ctx, func() { c.core.SetDeadline(time.Unix(1, 0)) })
+	interrupted := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		c.core.SetDeadline(time.Unix(1, 0))
+		close(interrupted)
+	})
 	err := fn(uint32(max(time.Until(dl).Milliseconds(), 0)))
-	if !stop() && ctx.Err() != nil {
+	if !stop() {
+		// ctx ended as the call did and the interrupt runs on its own
+		// goroutine: let it land before the deadline is restored, or its
+		// past deadline would fail the next call.
+		<-interrupted
 		err = errors.Join(ctx.Err(), err)
 	}
 	c.dmu.Lock()

@@ -263,3 +263,21 @@ func TestAbandonedLockIsReleased(t *testing.T) {
 	}
 	testserver.CheckLockFree(t, a)
 }
+
+// A context that ends just as an out-of-band call does must not cut
+// short the next call: its interrupt (a past deadline on the core
+// channel) runs on a goroutine of its own and used to land after the
+// call had restored the deadline. Racing a cancel against many calls
+// hits that window every few hundred calls on more than one CPU.
+func TestContextEndingWithACallSparesTheNext(t *testing.T) {
+	c := dial(t, serve(t, "SAMPLE", sim.VXI11Options{}))
+	bg := context.Background()
+	for i := range 1000 {
+		ctx, cancel := context.WithCancel(bg)
+		go cancel()
+		c.ReadStatusByte(ctx) // may fail: it is cancelled
+		if _, err := c.ReadStatusByte(bg); err != nil {
+			t.Fatalf("call %d after a cancelled one: %v", i, err)
+		}
+	}
+}
