@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/scpikit/scpikit/internal/hislipwire"
+	"github.com/scpikit/scpikit/internal/interrupt"
 	"github.com/scpikit/scpikit/internal/tcpdial"
 	"github.com/scpikit/scpikit/transport"
 )
@@ -379,7 +380,7 @@ func (c *Conn) asyncCall(ctx context.Context, typ, control byte, param uint32, p
 		dl = time.Now().Add(10 * time.Second)
 	}
 	c.async.SetDeadline(dl)
-	defer interruptOn(ctx, c.async)()
+	defer interrupt.OnDone(ctx, c.async)()
 	wrap := func(err error) error {
 		if ctx.Err() != nil {
 			err = errors.Join(ctx.Err(), err)
@@ -400,23 +401,6 @@ func (c *Conn) asyncCall(ctx context.Context, typ, control byte, param uint32, p
 		return h, nil, wrap(err)
 	}
 	return h, p, nil
-}
-
-// interruptOn makes ctx ending interrupt blocked I/O on nc with a past
-// deadline. The stop it returns waits for an interrupt already under way
-// (it runs on a goroutine of its own), so that it cannot land on the
-// deadline of a later call.
-func interruptOn(ctx context.Context, nc net.Conn) (stop func()) {
-	landed := make(chan struct{})
-	stopFunc := context.AfterFunc(ctx, func() {
-		nc.SetDeadline(time.Unix(1, 0))
-		close(landed)
-	})
-	return func() {
-		if !stopFunc() {
-			<-landed
-		}
-	}
 }
 
 // asyncSend sends one request on the asynchronous channel, under amu. A
@@ -491,7 +475,7 @@ func (c *Conn) Clear(ctx context.Context) error {
 		dl = time.Now().Add(10 * time.Second)
 	}
 	c.sync.SetDeadline(dl)
-	stop := interruptOn(ctx, c.sync)
+	stop := interrupt.OnDone(ctx, c.sync)
 	defer func() {
 		stop()
 		c.sync.SetDeadline(time.Time{})

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/scpikit/scpikit/internal/interrupt"
 	"github.com/scpikit/scpikit/internal/oncrpc"
 	"github.com/scpikit/scpikit/internal/tcpdial"
 	"github.com/scpikit/scpikit/internal/vxi11wire"
@@ -437,17 +438,9 @@ func (c *Conn) withCtx(ctx context.Context, fn func(io uint32) error) error {
 		dl = time.Now().Add(noDeadlineIO * time.Millisecond)
 	}
 	c.core.SetDeadline(dl)
-	interrupted := make(chan struct{})
-	stop := context.AfterFunc(ctx, func() {
-		c.core.SetDeadline(time.Unix(1, 0))
-		close(interrupted)
-	})
+	stop := interrupt.OnDone(ctx, c.core)
 	err := fn(uint32(max(time.Until(dl).Milliseconds(), 0)))
-	if !stop() {
-		// ctx ended as the call did and the interrupt runs on its own
-		// goroutine: let it land before the deadline is restored, or its
-		// past deadline would fail the next call.
-		<-interrupted
+	if stop() { // an interrupt under way has landed: the restore below stays
 		err = errors.Join(ctx.Err(), err)
 	}
 	c.dmu.Lock()
