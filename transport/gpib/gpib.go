@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/scpikit/scpikit/internal/interrupt"
 	"github.com/scpikit/scpikit/internal/msgframe"
 	"github.com/scpikit/scpikit/transport"
 	_ "github.com/scpikit/scpikit/transport/serial" // GPIB-USB adapters
@@ -116,8 +117,7 @@ func (a *adapter) setup(ctx context.Context) error {
 	}
 	a.conn.SetDeadline(dl)
 	defer a.conn.SetDeadline(time.Time{})
-	stop := context.AfterFunc(ctx, func() { a.conn.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
+	defer interrupt.OnDone(ctx, a.conn)() // lands before the restore
 	if _, err := a.conn.Write([]byte("++ver\n")); err != nil {
 		return fmt.Errorf("gpib: adapter: %w", err)
 	}
@@ -419,8 +419,9 @@ func (c *Conn) command(ctx context.Context, cmd string, answer bool) (string, er
 	}
 	c.SetDeadline(dl)
 	defer c.SetDeadline(saved)
-	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
+	// An interrupt under way lands before the restore, or its past
+	// deadline would be the Conn's from then on.
+	defer interrupt.OnDone(ctx, c)()
 	if err := c.hold(); err != nil {
 		return "", errors.Join(ctx.Err(), err)
 	}

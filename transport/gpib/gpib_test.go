@@ -254,3 +254,30 @@ func TestGPIBUSBOnAPseudoTerminal(t *testing.T) {
 		t.Fatalf("%q, %v", v, err)
 	}
 }
+
+// A context that ends just as an adapter command does must not cut short
+// the calls after it: its interrupt (a past deadline on the Conn) runs on
+// a goroutine of its own and used to land after the command had restored
+// the Conn's deadline, leaving it in the past, so that the next write
+// failed at once waiting for the bus. Racing a cancel against many calls
+// hits that window every few hundred calls on more than one CPU.
+func TestContextEndingWithACallSparesTheNext(t *testing.T) {
+	_, adapter := bus(t)
+	bg := context.Background()
+	c, err := gpib.Dial(bg, adapter, 9, transport.NoAddress, transport.NewOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for i := range 1000 {
+		ctx, cancel := context.WithCancel(bg)
+		go cancel()
+		c.ReadStatusByte(ctx) // may fail: it is cancelled
+		if _, err := c.ReadStatusByte(bg); err != nil {
+			t.Fatalf("call %d after a cancelled one: %v", i, err)
+		}
+		if _, err := c.Write([]byte("*CLS\n")); err != nil {
+			t.Fatalf("write %d after a cancelled call: %v", i, err)
+		}
+	}
+}
