@@ -54,16 +54,34 @@ type hislipSession struct {
 	clientMax atomic.Uint64
 	closed    chan struct{}
 	closeOnce sync.Once
+	connsMu   sync.Mutex // conns; the end of the session and the asynchronous channel's arrival
 	conns     []net.Conn
 }
 
 func (s *hislipSession) end() {
 	s.closeOnce.Do(func() {
+		s.connsMu.Lock()
+		defer s.connsMu.Unlock()
 		close(s.closed)
 		for _, c := range s.conns {
 			c.Close()
 		}
 	})
+}
+
+// attach adds the asynchronous channel c to the session, unless the
+// session has ended (a client that gave up in the middle of its
+// handshake): then nothing would close c with the session.
+func (s *hislipSession) attach(c net.Conn) bool {
+	s.connsMu.Lock()
+	defer s.connsMu.Unlock()
+	select {
+	case <-s.closed:
+		return false
+	default:
+	}
+	s.conns = append(s.conns, c)
+	return true
 }
 
 // ServeHiSLIP listens on addr ("127.0.0.1:0" when empty; HiSLIP's
@@ -399,8 +417,11 @@ func (s *HiSLIPServer) serveAsync(c net.Conn, rd *hislipwire.Reader, id uint16) 
 		case <-ss.asyncUp:
 			ss = nil // already has one
 		default:
-			ss.conns = append(ss.conns, c)
-			close(ss.asyncUp)
+			if ss.attach(c) {
+				close(ss.asyncUp)
+			} else {
+				ss = nil // it ended
+			}
 		}
 	}
 	s.mu.Unlock()
