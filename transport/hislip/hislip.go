@@ -138,13 +138,10 @@ func Dial(ctx context.Context, address, sub string, o transport.Options) (*Conn,
 }
 
 func (c *Conn) handshake(ctx context.Context, address, sub string, o transport.Options) error {
-	stop := context.AfterFunc(ctx, func() {
-		c.sync.SetDeadline(time.Unix(1, 0))
-		if c.async != nil {
-			c.async.SetDeadline(time.Unix(1, 0))
-		}
-	})
-	defer stop()
+	// Each channel has its interrupt, armed once it is open; both have
+	// landed when the handshake returns, so that Dial's clearing of the
+	// deadlines stays.
+	defer interrupt.OnDone(ctx, c.sync)()
 	fail := func(step string, err error) error {
 		if ctx.Err() != nil {
 			err = errors.Join(ctx.Err(), err)
@@ -164,6 +161,7 @@ func (c *Conn) handshake(ctx context.Context, address, sub string, o transport.O
 		return fail("asynchronous channel", err)
 	}
 	c.async = async
+	defer interrupt.OnDone(ctx, async)()
 	c.ard = hislipwire.Reader{R: async, Max: maxAsyncLoad}
 	if err := hislipwire.Write(async, hislipwire.AsyncInitialize, 0, uint32(c.sessionID), nil); err != nil {
 		return fail("AsyncInitialize", err)

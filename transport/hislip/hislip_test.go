@@ -531,3 +531,41 @@ func TestContextEndingWithACallSparesTheNext(t *testing.T) {
 		}
 	}
 }
+
+// A context that ends just as the handshake does must not leave its
+// interrupt (a past deadline on each channel) to land on the Conn that
+// Dial returns, after Dial has cleared the deadlines; nor may the
+// interrupt read the asynchronous channel while the handshake sets it.
+// Cancels spread over the length of a dial hit the end of it now and
+// then.
+func TestContextEndingWithTheHandshakeSparesTheConn(t *testing.T) {
+	srv := serve(t, "SAMPLE", sim.ServerOptions{})
+	bg := context.Background()
+	start := time.Now()
+	dial(t, srv)
+	took := time.Since(start)
+	succeeded := 0
+	for i := range 400 {
+		ctx, cancel := context.WithCancel(bg)
+		timer := time.AfterFunc(time.Duration(i%40)*took/30, cancel)
+		c, err := hislip.Dial(ctx, srv.Addr().String(), "hislip0", transport.NewOptions())
+		timer.Stop()
+		cancel()
+		if err != nil {
+			continue // it was cancelled
+		}
+		succeeded++
+		_, err = c.Write([]byte("*IDN?\n"))
+		if err == nil {
+			_, err = readLine(c)
+		}
+		if err == nil {
+			_, err = c.ReadStatusByte(bg)
+		}
+		c.Close()
+		if err != nil {
+			t.Fatalf("dial %d (%d succeeded): first calls on the Conn: %v", i, succeeded, err)
+		}
+	}
+	t.Logf("%d of 400 dials succeeded (a dial took %v)", succeeded, took)
+}
