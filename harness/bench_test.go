@@ -1,6 +1,7 @@
 package harness_test
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"testing"
@@ -53,4 +54,64 @@ func oneFault(b *testing.B, s slot) time.Duration {
 		b.Fatalf("no isolation recorded: %+v", rec.SafeState)
 	}
 	return took
+}
+
+// BenchmarkFaultToOutputOffStuckDUT is the same measurement with a DUT
+// goroutine that ignores its context (blocked on a channel, as in a cgo
+// call). Isolated, its output goes off as fast as a cooperative DUT's: the
+// isolation never waits for the DUT. Stopped with the whole run, the safe
+// state waits ReturnGrace for it, then runs regardless: the latency is
+// that grace plus the output-off, whatever the DUT does.
+func BenchmarkFaultToOutputOffStuckDUT(b *testing.B) {
+	for _, tc := range []struct {
+		name   string
+		policy harness.Policy
+	}{{"isolate", harness.IsolateDUT}, {"stop-all", harness.StopAll}} {
+		b.Run(tc.name, func(b *testing.B) {
+			st := newStation(b, 1)
+			s := st.slots[0]
+			const grace = 20 * time.Millisecond
+			var latencies []time.Duration
+			for b.Loop() {
+				events := make(chan error, 1)
+				release := make(chan struct{})
+				returned := make(chan struct{})
+				var visible time.Time
+				rec, _ := harness.Run(bg, "stuck", func(tt *harness.Test) error {
+					tt.DUT("board", func(d *harness.DUTRun) error {
+						defer close(returned)
+						// Registered first, so it runs after the output is off:
+						// only then is the DUT let go (an isolated DUT that never
+						// returned would keep the run going).
+						d.OnSafeState("let the DUT go", func(context.Context) error { close(release); return nil })
+						if err := d.PowerOn(d.Context(), s.psu, s.channel, 12*units.Volt, 1*units.Amp); err != nil {
+							return err
+						}
+						tt.Monitor(harness.Monitor{Name: "events", DUT: "board", Events: events, Policy: tc.policy})
+						visible = time.Now()
+						events <- errors.New("overcurrent")
+						<-release // ignores its context
+						return nil
+					})
+					return nil
+				}, harness.WithoutSignals(), harness.WithLogger(discard()),
+					harness.WithReturnGrace(grace), harness.WithAbandonAfter(time.Millisecond))
+				<-returned
+				var took time.Duration
+				for _, a := range rec.SafeState {
+					if a.DUT == "board" {
+						took = a.Time.Add(a.Took).Sub(visible)
+					}
+				}
+				if took <= 0 {
+					b.Fatalf("no output-off recorded: %+v", rec.SafeState)
+				}
+				latencies = append(latencies, took)
+			}
+			slices.Sort(latencies)
+			b.ReportMetric(float64(latencies[len(latencies)/2].Nanoseconds())/1e3, "median-µs")
+			b.ReportMetric(float64(latencies[len(latencies)*99/100].Nanoseconds())/1e3, "p99-µs")
+			b.ReportMetric(float64(grace.Microseconds()), "grace-µs")
+		})
+	}
 }

@@ -214,7 +214,7 @@ func (t *Test) isolateDUT(d *DUTRun, f *Fault) {
 		return // already isolated
 	}
 	t.log.Warn().Str("dut", f.DUT).Str("fault", f.Message).Msg("harness: isolating DUT")
-	t.runSafe(t.safe.take(d.name, false))
+	t.runSafe(t.safe.take(d.name, false), true)
 }
 
 // setCause records why the DUT stopped: its own fault wins over a run's

@@ -61,22 +61,23 @@ func (s *safeStack) take(dut string, all bool) []*safeAction {
 // isolation is running, and returns the failures of all of them: an
 // isolated DUT's output that would not go off makes the run unsafe too.
 func (s *safeStack) runAll(t *Test) error {
-	t.runSafe(s.take("", true))
+	t.runSafe(s.take("", true), false)
 	s.mu.Lock()
 	all := slices.Clone(s.actions)
 	s.mu.Unlock()
 	var errs []error
 	for _, a := range all {
-		// Each runner is bounded (see bounded); this bound only guards
-		// against a runner that never got to it.
-		wait := time.NewTimer(2 * t.opts.SafeStateTimeout)
+		// An isolation runs its actions on its own goroutine, bounded by
+		// their contexts; one that ignores its context is given up here
+		// as bounded gives up its own.
+		wait := time.NewTimer(t.opts.SafeStateTimeout + t.opts.SafeStateTimeout/10)
 		select {
 		case <-a.finished:
 			if a.err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", a.Name, a.err))
 			}
 		case <-wait.C:
-			errs = append(errs, fmt.Errorf("%s: never finished", a.Name))
+			errs = append(errs, fmt.Errorf("%s: did not return within %v: it ignores its context", a.Name, t.opts.SafeStateTimeout))
 		}
 		wait.Stop()
 	}
@@ -86,13 +87,27 @@ func (s *safeStack) runAll(t *Test) error {
 	return nil
 }
 
-// runSafe runs actions one by one, each on a goroutine of its own with a
-// bounded context of its own (never the run's, which may be cancelled),
-// going on past failures, and records each outcome.
-func (t *Test) runSafe(actions []*safeAction) {
+// runSafe runs actions one by one, each with a bounded context of its own
+// (never the run's, which may be cancelled), going on past failures, and
+// records each outcome. At the end of the run each runs on a goroutine of
+// its own (bounded), since Run's goroutine is its caller's; an isolation,
+// already on a goroutine of the run, runs them inline (fast), and a
+// runtime.Goexit in one still settles it.
+func (t *Test) runSafe(actions []*safeAction, inline bool) {
 	for _, a := range actions {
-		start := time.Now()
-		err := t.bounded("safe state: "+a.Name, a.DUT, t.opts.SafeStateTimeout, a.Run)
+		t.runAction(a, inline)
+	}
+}
+
+func (t *Test) runAction(a *safeAction, inline bool) {
+	name := "safe state: " + a.Name
+	start := time.Now()
+	var err error
+	returned := false
+	defer func() {
+		if !returned {
+			err = t.goexitFault(name, a.DUT) // settled, then the goroutine goes on ending
+		}
 		rec := SafeStateRecord{Name: a.Name, DUT: a.DUT, Time: start, Took: time.Since(start), Verified: err == nil}
 		if err != nil {
 			rec.Error = err.Error()
@@ -105,7 +120,15 @@ func (t *Test) runSafe(actions []*safeAction) {
 		t.recMu.Unlock()
 		a.err = err
 		close(a.finished)
+	}()
+	if inline {
+		ctx, cancel := context.WithTimeout(context.Background(), t.opts.SafeStateTimeout)
+		err = t.protectCtx(ctx, name, a.DUT, a.Run)
+		cancel()
+	} else {
+		err = t.bounded(name, a.DUT, t.opts.SafeStateTimeout, a.Run)
 	}
+	returned = true
 }
 
 // outputOff fences one supply output, switches it off and reads it back.

@@ -51,6 +51,15 @@ func TestBurnInSimulated(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, text)
 		}
 	}
+	// The JUnit report says dut-2 errored, with its fault: CI must not go green.
+	xmls, _ := filepath.Glob(filepath.Join(cfg.reportsDir, "*.xml"))
+	if len(xmls) != 1 {
+		t.Fatalf("JUnit reports: %v", xmls)
+	}
+	junit, _ := os.ReadFile(xmls[0])
+	if !strings.Contains(string(junit), "<error") || !strings.Contains(string(junit), "OVERTEMPERATURE") {
+		t.Errorf("the JUnit report does not carry dut-2's fault:\n%s", junit)
+	}
 	for _, name := range []string{"rigol", "keysight"} {
 		in, _ := bench.Named(name)
 		in.Do(func(d sim.Device) {

@@ -36,6 +36,14 @@ func TestFaultIsReported(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
+	// The package's JUnit report carries dut-2's fault as an <error>.
+	xmls, _ := filepath.Glob(filepath.Join(reports, "*.xml"))
+	if len(xmls) != 1 {
+		t.Fatalf("JUnit reports: %v", xmls)
+	}
+	if junit, _ := os.ReadFile(xmls[0]); !strings.Contains(string(junit), "<error") || !strings.Contains(string(junit), "OVERTEMPERATURE") {
+		t.Errorf("the JUnit report does not carry dut-2's fault:\n%s", junit)
+	}
 	js, _ := filepath.Glob(filepath.Join(reports, "*.json"))
 	if len(js) != 1 {
 		t.Fatalf("reports: %v", js)
