@@ -33,13 +33,18 @@ type DUTRun struct {
 func (t *Test) DUT(name string, fn func(d *DUTRun) error) {
 	ctx, cancel := context.WithCancelCause(t.ctx)
 	d := &DUTRun{t: t, name: name, ctx: ctx, cancel: cancel, isolated: make(chan struct{}), ended: make(chan struct{})}
+	// Under both locks, as cut takes them: a DUT that starts as the run
+	// stops is cut short like the others.
 	t.dutsMu.Lock()
 	t.duts[name] = d
-	t.dutsMu.Unlock()
 	t.recMu.Lock()
-	t.rec.dut(name)
+	r := t.rec.dut(name)
 	d.running = true
+	if t.cutBy != nil {
+		d.cause, r.cut = t.cutBy, true
+	}
 	t.recMu.Unlock()
+	t.dutsMu.Unlock()
 	source := "DUT " + name
 	m := t.work.enter(source, name)
 	if m == nil {
@@ -84,6 +89,9 @@ func (d *DUTRun) end(err error) {
 	d.cancel(errDUTDone) // its monitors and helpers end with it
 	d.scope.close()
 	waitIdle(t.opts.ReturnGrace, &d.scope)
+	// An isolation a monitor started may still be switching the outputs
+	// off: the cleanups wait for it.
+	t.safe.wait(d.name, t.opts.SafeStateTimeout+t.opts.SafeStateTimeout/10)
 	d.endCleanups()
 	close(d.ended)
 }
@@ -196,9 +204,13 @@ func (t *Test) isolate(f *Fault) {
 }
 
 func (t *Test) isolateDUT(d *DUTRun, f *Fault) {
+	var actions []*safeAction
 	first := false
 	d.isoOnce.Do(func() {
 		first = true
+		// Claimed before anything can see the isolation, so that the
+		// DUT's end, which waits for them, finds them taken.
+		actions = t.safe.take(d.name, false)
 		t.recMu.Lock()
 		r := t.rec.dut(d.name)
 		r.Outcome = OutcomeError
@@ -213,8 +225,8 @@ func (t *Test) isolateDUT(d *DUTRun, f *Fault) {
 	if !first {
 		return // already isolated
 	}
-	t.log.Warn().Str("dut", f.DUT).Str("fault", f.Message).Msg("harness: isolating DUT")
-	t.runSafe(t.safe.take(d.name, false), true)
+	t.runSafe(actions)
+	t.log.Warn().Str("dut", f.DUT).Str("fault", f.Message).Msg("harness: DUT isolated")
 }
 
 // setCause records why the DUT stopped: its own fault wins over a run's
@@ -229,14 +241,11 @@ func (d *DUTRun) setCause(c error) {
 // running, and the phase it is in, are aborted unless they end worse.
 func (t *Test) cut(cause error) {
 	t.dutsMu.Lock()
-	duts := make([]*DUTRun, 0, len(t.duts))
-	for _, d := range t.duts {
-		duts = append(duts, d)
-	}
-	t.dutsMu.Unlock()
+	defer t.dutsMu.Unlock()
 	t.recMu.Lock()
 	defer t.recMu.Unlock()
-	for _, d := range duts {
+	t.cutBy = cause
+	for _, d := range t.duts {
 		if !d.running {
 			continue
 		}
@@ -289,9 +298,12 @@ func (d *DUTRun) Phase(name string, fn func(ctx context.Context) error, opts ...
 		err := d.t.protectCtx(ctx, "phase "+name, d.name, fn)
 		cancel()
 		d.t.recMu.Lock()
-		p = d.t.rec.dut(d.name).endPhase(p, err)
+		outcome := OutcomeError
+		if !d.t.recDone { // a phase that outlived its run leaves the caller's record alone
+			p = d.t.rec.dut(d.name).endPhase(p, err)
+			outcome = p.Outcome
+		}
 		d.phase = ""
-		outcome := p.Outcome
 		d.t.recMu.Unlock()
 		var le *LimitError
 		stopped := errors.As(err, &le) || d.Stopping()

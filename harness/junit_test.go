@@ -174,4 +174,3 @@ func TestJUnitSchemaRejectsAnExponentTime(t *testing.T) {
 		t.Fatal("the schema accepts a time in exponent form")
 	}
 }
-

@@ -103,8 +103,8 @@ func (t *Test) watch(ctx, over context.Context, m Monitor) error {
 			}
 			err = e
 		}
-		if err == nil || ctx.Err() != nil {
-			continue
+		if err == nil || ctx.Err() != nil && !foundAsItsDUTEnded(ctx, err) {
+			continue // a stop's doing: the call was cut short
 		}
 		if closedConn(err) {
 			t.log.Debug().Str("monitor", m.Name).Str("dut", m.DUT).Err(err).Msg("harness: monitor's session closed; waiting for its DUT to end")
@@ -126,6 +126,14 @@ func (t *Test) watch(ctx, over context.Context, m Monitor) error {
 		return nil
 	}
 	return nil
+}
+
+// foundAsItsDUTEnded reports whether err is a finding of a check that
+// ran as its DUT's function returned (not a call the end cut short): a
+// fault on the last tick is still a fault.
+func foundAsItsDUTEnded(ctx context.Context, err error) bool {
+	return errors.Is(context.Cause(ctx), errDUTDone) && !errors.Is(err, context.Canceled) &&
+		!errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, scpi.ErrTimeout) && !closedConn(err)
 }
 
 // endsWithin reports whether ctx ends within d.

@@ -97,7 +97,7 @@ func (r *Record) WriteJUnit(w io.Writer) error {
 			}
 		}
 		seen := map[string]int{}
-		carried := false // a case carries the DUT's error already
+		carried := false // a case carries the DUT's own stop cause already
 		for _, p := range d.Phases {
 			if p.Attempt == 1 {
 				seen[p.Name]++
@@ -126,9 +126,10 @@ func (r *Record) WriteJUnit(w io.Writer) error {
 				c.Failure = &junitMessage{Message: firstNonEmpty(failed.String(), p.Error, "measurement out of limits"), Type: "limit", Text: c.Out}
 			case OutcomeAborted:
 				c.Error = &junitMessage{Message: "aborted: " + firstNonEmpty(p.Error, d.StopCause, r.StopCause, "cut short"), Type: "aborted", Text: c.Out}
-				carried = true
 			case OutcomeError:
 				c.Error = &junitMessage{Message: firstNonEmpty(p.Error, d.StopCause, "phase did not complete"), Type: "error", Text: c.Out}
+			}
+			if c.Error != nil && (d.StopCause == "" || strings.Contains(c.Error.Message, d.StopCause)) {
 				carried = true
 			}
 			suite.add(c)
@@ -151,12 +152,19 @@ func (r *Record) WriteJUnit(w io.Writer) error {
 		run.add(junitCase{Class: r.Name + ".run", Name: fmt.Sprintf("fault %d: %s", i+1, f.Source),
 			Error: &junitMessage{Message: f.Message, Type: "fault"}})
 	}
-	for _, g := range r.Stuck {
-		run.add(junitCase{Class: r.Name + ".run", Name: "goroutine " + g.Name + " returned",
+	for i, g := range r.Stuck {
+		run.add(junitCase{Class: r.Name + ".run", Name: fmt.Sprintf("goroutine %d returned: %s", i+1, g.Name),
 			Error: &junitMessage{Message: g.String() + " never returned", Type: "stuck", Text: g.Stack}})
 	}
-	if len(run.Cases) == 0 && (r.Outcome == OutcomeError || r.Outcome == OutcomeAborted) && r.StopCause != "" && len(r.DUTs) == 0 {
-		run.add(junitCase{Class: r.Name + ".run", Name: "run", Error: &junitMessage{Message: r.StopCause, Type: r.Outcome.String()}})
+	errs := run.Errors
+	for _, suite := range s.Suites {
+		errs += suite.Errors + suite.Failures
+	}
+	if errs == 0 && !r.Outcome.Passed() {
+		// The run did not pass, and nothing above says so (a signal after
+		// every DUT had finished, the body's own error): it is a case too.
+		run.add(junitCase{Class: r.Name + ".run", Name: "run", Error: &junitMessage{
+			Message: firstNonEmpty(r.StopCause, "the run's outcome is "+r.Outcome.String()), Type: r.Outcome.String()}})
 	}
 	if len(run.Cases) > 0 {
 		s.Suites = append(s.Suites, run)

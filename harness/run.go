@@ -141,6 +141,8 @@ type Test struct {
 	safe     safeStack
 	rec      *Record
 	recMu    sync.Mutex
+	recDone  bool  // the record was handed to Run's caller; guarded by recMu
+	cutBy    error // the cause of a stop that cut DUTs short; guarded by recMu
 	duts     map[string]*DUTRun
 	dutsMu   sync.Mutex
 	cleanMu  sync.Mutex
@@ -198,7 +200,9 @@ func Run(ctx context.Context, name string, body func(t *Test) error, opts ...Opt
 	// cannot keep the safe state from running.
 	t.goWith(t.ctx, "run body", "", []*group{&t.work}, func(ctx context.Context) error {
 		err := body(t)
-		if err != nil {
+		// An error after a stop is the stop's doing (a cancelled call): the
+		// stop's cause says why.
+		if err != nil && t.Cause() == nil {
 			t.bodyMu.Lock()
 			t.bodyErr = err
 			t.bodyMu.Unlock()
@@ -226,8 +230,8 @@ func Run(ctx context.Context, name string, body func(t *Test) error, opts ...Opt
 		stuckErr = t.abandon()
 	}
 	t.runCleanups()
-	if stuckErr == nil {
-		t.liftFences() // nothing of the run is left to switch an output on
+	if stuckErr == nil && safeErr == nil {
+		t.liftFences() // the outputs are off and nothing of the run is left to switch one on
 	}
 	t.work.close()
 	t.watchers.close()
@@ -296,6 +300,9 @@ func (t *Test) finish(cause, bodyErr, safeErr, stuckErr error) (*Record, error) 
 	t.recMu.Lock()
 	defer t.recMu.Unlock()
 	r := t.rec
+	// Goroutines that outlived the run write, from now on, to a record
+	// nobody reads: the caller's is never written again.
+	t.rec, t.recDone = newRecord(t.name), true
 	r.Ended = time.Now()
 	stopped := cause != nil && !errors.Is(cause, errCompleted)
 	if stopped {
@@ -303,6 +310,7 @@ func (t *Test) finish(cause, bodyErr, safeErr, stuckErr error) (*Record, error) 
 	}
 	r.close()
 	var err error
+	own := true // the run's own failure (unsafe, its body, a fault), not a cut
 	switch {
 	case safeErr != nil:
 		err = safeErr
@@ -311,11 +319,12 @@ func (t *Test) finish(cause, bodyErr, safeErr, stuckErr error) (*Record, error) 
 		err = bodyErr
 	case stopped:
 		err = cause
+		var f *Fault
+		own = errors.As(err, &f)
 	}
-	var f *Fault
 	switch {
 	case err == nil:
-	case errors.As(err, &f) || errors.Is(err, ErrUnsafe) || err == bodyErr:
+	case own:
 		r.Outcome = worse(r.Outcome, OutcomeError)
 	default:
 		r.Outcome = worse(r.Outcome, OutcomeAborted) // cut short: a signal, a timeout, a stop
@@ -396,10 +405,10 @@ func (t *Test) stop(cause error, graceful bool) {
 			context.AfterFunc(t.ctx, func() { timer.Stop() })
 			return
 		}
+		t.cancel(cause) // first: a log line blocked on a stalled terminal must not delay it
 		if !errors.Is(cause, errCompleted) {
 			t.log.Warn().Err(cause).Msg("harness: stopping")
 		}
-		t.cancel(cause)
 	})
 	if !first && !graceful {
 		t.cancel(cause) // an immediate stop overrides a graceful one in progress
@@ -559,8 +568,7 @@ func (t *Test) act(f *Fault, policy Policy) {
 		}
 		t.recMu.Unlock()
 	}
-	t.log.Error().Str("source", f.Source).Str("dut", f.DUT).Str("fault", f.Message).Msg("harness: fault")
-	switch {
+	switch { // acting comes before logging: a stalled log must not delay outputs off
 	case policy == IsolateDUT && f.DUT != "":
 		t.isolate(f)
 	case policy == StopGracefully:
@@ -568,6 +576,7 @@ func (t *Test) act(f *Fault, policy Policy) {
 	default:
 		t.Stop(f)
 	}
+	t.log.Error().Str("source", f.Source).Str("dut", f.DUT).Str("fault", f.Message).Msg("harness: fault")
 }
 
 // Cleanup registers fn to run at the end of the run, after the safe

@@ -30,15 +30,38 @@ type safeAction struct {
 type safeStack struct {
 	mu      sync.Mutex
 	actions []*safeAction
+	closed  bool // the run's end has taken every action: nothing registered later runs
 }
+
+// ErrEnded is matched when something that needs the run's safe state
+// (PowerOn) is asked after the safe state has run: a goroutine that
+// outlived its stop.
+var ErrEnded = errors.New("harness: the run's safe state has already run")
 
 // OnSafeState registers an action for the end of the run (or the
 // isolation of its DUT). Register it the moment the hazard exists —
 // before switching power on, not as a last step.
+//
+// Registered after the run's safe state has run (by a goroutine that
+// outlived its stop), the action is not run: it is recorded as a fault,
+// and PowerOn refuses to switch the output on.
 func (t *Test) OnSafeState(s SafeState) {
-	t.safe.mu.Lock()
-	defer t.safe.mu.Unlock()
-	t.safe.actions = append(t.safe.actions, &safeAction{SafeState: s, finished: make(chan struct{})})
+	if !t.safe.register(s) {
+		t.recordFault(&Fault{Source: "safe state: " + s.Name, DUT: s.DUT, Err: ErrEnded,
+			Message: "registered after the run's safe state had run: it will not run"})
+	}
+}
+
+// register adds an action, or reports false once the run's end has taken
+// them all.
+func (s *safeStack) register(a SafeState) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.actions = append(s.actions, &safeAction{SafeState: a, finished: make(chan struct{})})
+	return true
 }
 
 // take claims the actions not yet run, newest first, that belong to dut
@@ -46,6 +69,9 @@ func (t *Test) OnSafeState(s SafeState) {
 func (s *safeStack) take(dut string, all bool) []*safeAction {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if all {
+		s.closed = true
+	}
 	var out []*safeAction
 	for i := len(s.actions) - 1; i >= 0; i-- {
 		a := s.actions[i]
@@ -61,9 +87,9 @@ func (s *safeStack) take(dut string, all bool) []*safeAction {
 // isolation is running, and returns the failures of all of them: an
 // isolated DUT's output that would not go off makes the run unsafe too.
 func (s *safeStack) runAll(t *Test) error {
-	t.runSafe(s.take("", true), false)
+	t.runSafe(s.take("", true))
 	s.mu.Lock()
-	all := slices.Clone(s.actions)
+	all := slices.Clone(s.actions) // every one is taken now
 	s.mu.Unlock()
 	var errs []error
 	for _, a := range all {
@@ -87,48 +113,52 @@ func (s *safeStack) runAll(t *Test) error {
 	return nil
 }
 
-// runSafe runs actions one by one, each with a bounded context of its own
-// (never the run's, which may be cancelled), going on past failures, and
-// records each outcome. At the end of the run each runs on a goroutine of
-// its own (bounded), since Run's goroutine is its caller's; an isolation,
-// already on a goroutine of the run, runs them inline (fast), and a
-// runtime.Goexit in one still settles it.
-func (t *Test) runSafe(actions []*safeAction, inline bool) {
-	for _, a := range actions {
-		t.runAction(a, inline)
+// wait waits, at most d, for the actions of dut that a runner has taken
+// to finish.
+func (s *safeStack) wait(dut string, d time.Duration) {
+	s.mu.Lock()
+	var taken []*safeAction
+	for _, a := range s.actions {
+		if a.taken && a.DUT == dut {
+			taken = append(taken, a)
+		}
+	}
+	s.mu.Unlock()
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	for _, a := range taken {
+		select {
+		case <-a.finished:
+		case <-timer.C:
+			return
+		}
 	}
 }
 
-func (t *Test) runAction(a *safeAction, inline bool) {
-	name := "safe state: " + a.Name
-	start := time.Now()
-	var err error
-	returned := false
-	defer func() {
-		if !returned {
-			err = t.goexitFault(name, a.DUT) // settled, then the goroutine goes on ending
-		}
+// runSafe runs actions one by one, each on a goroutine of its own with a
+// bounded context of its own (never the run's, which may be cancelled),
+// going on past failures, and records each outcome. The runner's own
+// goroutine runs no user code: a panic, a Goexit or a hang in an action
+// cannot cut the actions after it short.
+func (t *Test) runSafe(actions []*safeAction) {
+	for _, a := range actions {
+		start := time.Now()
+		err := t.bounded("safe state: "+a.Name, a.DUT, t.opts.SafeStateTimeout, a.Run)
 		rec := SafeStateRecord{Name: a.Name, DUT: a.DUT, Time: start, Took: time.Since(start), Verified: err == nil}
 		if err != nil {
 			rec.Error = err.Error()
-			t.log.Error().Err(err).Str("action", a.Name).Str("dut", a.DUT).Msg("harness: SAFE STATE NOT VERIFIED")
-		} else {
-			t.log.Info().Str("action", a.Name).Str("dut", a.DUT).Dur("took", rec.Took).Msg("harness: safe state verified")
 		}
 		t.recMu.Lock()
 		t.rec.SafeState = append(t.rec.SafeState, rec)
 		t.recMu.Unlock()
 		a.err = err
 		close(a.finished)
-	}()
-	if inline {
-		ctx, cancel := context.WithTimeout(context.Background(), t.opts.SafeStateTimeout)
-		err = t.protectCtx(ctx, name, a.DUT, a.Run)
-		cancel()
-	} else {
-		err = t.bounded(name, a.DUT, t.opts.SafeStateTimeout, a.Run)
+		if err != nil {
+			t.log.Error().Err(err).Str("action", a.Name).Str("dut", a.DUT).Msg("harness: SAFE STATE NOT VERIFIED")
+		} else {
+			t.log.Info().Str("action", a.Name).Str("dut", a.DUT).Dur("took", rec.Took).Msg("harness: safe state verified")
+		}
 	}
-	returned = true
 }
 
 // outputOff fences one supply output, switches it off and reads it back.
@@ -170,11 +200,13 @@ func (t *Test) SupplySafeState(psu instruments.PowerSupply) {
 // (this output off, read back) is registered first, then the voltage and
 // current limit are set and the output switched on.
 func (d *DUTRun) PowerOn(ctx context.Context, psu instruments.PowerSupply, ch int, v units.Voltage, limit units.Current) error {
-	d.t.OnSafeState(SafeState{
+	if !d.t.safe.register(SafeState{
 		Name: fmt.Sprintf("%s output %d off", psu.Identity().Model, ch),
 		DUT:  d.name,
 		Run:  d.t.outputOff(psu, ch),
-	})
+	}) {
+		return fmt.Errorf("%w: %s output %d not switched on", ErrEnded, psu.Identity().Model, ch)
+	}
 	if err := psu.SetVoltage(ctx, ch, v); err != nil {
 		return err
 	}

@@ -45,6 +45,7 @@ func TestSafeStateDoesNotWaitForAStuckDUT(t *testing.T) {
 			close(powered)
 			<-release // ignores its context
 			late <- s0.psu.SetOutput(bg, s0.channel, true)
+			late <- d.PowerOn(bg, s0.psu, s0.channel, 12*units.Volt, units.Amp)
 			return nil
 		})
 		tt.DUT("dut-1", func(d *harness.DUTRun) error {
@@ -81,6 +82,9 @@ func TestSafeStateDoesNotWaitForAStuckDUT(t *testing.T) {
 	close(release)
 	if err := <-late; !errors.Is(err, instruments.ErrFenced) {
 		t.Fatalf("late output-on from the stuck goroutine: %v, want ErrFenced", err)
+	}
+	if err := <-late; !errors.Is(err, harness.ErrEnded) {
+		t.Fatalf("late PowerOn from the stuck goroutine: %v, want ErrEnded", err)
 	}
 	late <- nil
 	if on := st.outputsOn(); len(on) > 0 {
@@ -370,4 +374,31 @@ func signalHelper() int {
 	}
 	fmt.Fprintln(os.Stderr, "helper: outputs off: verified;", err)
 	return harness.ExitCode(rec, err)
+}
+
+// A program's exit status says what the run found, most urgent first.
+func TestExitCode(t *testing.T) {
+	pass := &harness.Record{DUTs: []*harness.DUTRecord{{Name: "a"}, {Name: "b", Outcome: harness.OutcomeMarginal}}}
+	failed := &harness.Record{Outcome: harness.OutcomeFail, DUTs: []*harness.DUTRecord{{Name: "a", Outcome: harness.OutcomeFail}}}
+	unsafe := &harness.Record{SafeState: []harness.SafeStateRecord{{Name: "off", Verified: false}}}
+	sigint := &harness.SignalError{Signal: os.Interrupt}
+	for _, tc := range []struct {
+		name string
+		rec  *harness.Record
+		err  error
+		want int
+	}{
+		{"every DUT passed", pass, nil, 0},
+		{"a limit failed", failed, nil, 1},
+		{"a fault", pass, &harness.Fault{Source: "m", Message: "x"}, 1},
+		{"SIGINT", pass, sigint, 130},
+		{"SIGHUP", pass, &harness.SignalError{Signal: syscall.SIGHUP}, 129},
+		{"SIGINT, then stuck", pass, errors.Join(sigint, &harness.StuckError{}), 130},
+		{"SIGINT, unsafe", pass, fmt.Errorf("%w: %w", harness.ErrUnsafe, sigint), 3},
+		{"unverified in the record", unsafe, nil, 3},
+	} {
+		if got := harness.ExitCode(tc.rec, tc.err); got != tc.want {
+			t.Errorf("%s: exit %d, want %d", tc.name, got, tc.want)
+		}
+	}
 }

@@ -43,7 +43,10 @@ var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, sys
 func (t *Test) watchSignals() (stop func()) {
 	var watched []os.Signal
 	for _, sig := range stopSignals {
-		if !signal.Ignored(sig) { // nohup and background jobs ignore SIGHUP and SIGINT: so do we
+		// nohup and background jobs start a program with SIGHUP or SIGINT
+		// ignored: so do we. (The runtime reports only those two as
+		// ignored at start.)
+		if !signal.Ignored(sig) {
 			watched = append(watched, sig)
 		}
 	}
@@ -83,8 +86,8 @@ func (t *Test) watchSignals() (stop func()) {
 			}
 			if !stopped {
 				stopped = true
-				t.log.Warn().Str("signal", sig.String()).Str("detail", detail).Msg("harness: signal: stopping; the safe state runs")
 				t.Stop(&SignalError{Signal: sig, Detail: detail})
+				t.log.Warn().Str("signal", sig.String()).Str("detail", detail).Msg("harness: signal: stopping; the safe state runs")
 			} else {
 				t.log.Warn().Str("signal", sig.String()).Msg("harness: safe state in progress; signal ignored")
 			}

@@ -1,9 +1,12 @@
 package instruments
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
+
+	"github.com/scpikit/scpikit/scpi"
 )
 
 // ErrFenced is matched when a supply refuses to switch an output on because
@@ -80,4 +83,16 @@ func (p *supply) refuseOn(ch int, on bool) error {
 		return fmt.Errorf("instruments: %s %s: %w", p.id.Model, what, ErrFenced)
 	}
 	return nil
+}
+
+// switchOutputs sends what switches ch (0: every output) on or off, under
+// the session lock, having refused output-on for a fenced output in the
+// same exchange.
+func (p *supply) switchOutputs(ctx context.Context, ch int, on bool, send func(tx *scpi.Tx) error) error {
+	return p.s.Do(ctx, func(tx *scpi.Tx) error {
+		if err := p.refuseOn(ch, on); err != nil {
+			return err
+		}
+		return send(tx)
+	})
 }

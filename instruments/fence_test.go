@@ -33,6 +33,11 @@ func TestFencedOutputsRefuseOn(t *testing.T) {
 			if err := p.SetAllOutputs(bg, true); !errors.Is(err, instruments.ErrFenced) {
 				t.Fatalf("all outputs on while output 1 is fenced: %v, want ErrFenced", err)
 			}
+			if ms, ok := inst.(instruments.MasterSwitch); ok {
+				if err := ms.SetMasterOutput(bg, true); !errors.Is(err, instruments.ErrFenced) {
+					t.Fatalf("master switch on while output 1 is fenced: %v, want ErrFenced", err)
+				}
+			}
 			if on, err := p.Output(bg, 1); err != nil || on {
 				t.Fatalf("output 1 after refused switch-on: %v, %v", on, err)
 			}

@@ -77,10 +77,7 @@ func (p *E36300) SetOutput(ctx context.Context, ch int, on bool) error {
 	if _, err := p.channel(ch); err != nil {
 		return err
 	}
-	return p.s.Do(ctx, func(tx *scpi.Tx) error {
-		if err := p.refuseOn(ch, on); err != nil {
-			return err
-		}
+	return p.switchOutputs(ctx, ch, on, func(tx *scpi.Tx) error {
 		return tx.Writef(ctx, "OUTP %s,(@%d)", onOff(on), ch)
 	})
 }
@@ -93,10 +90,7 @@ func (p *E36300) Output(ctx context.Context, ch int) (bool, error) {
 }
 
 func (p *E36300) SetAllOutputs(ctx context.Context, on bool) error {
-	return p.s.Do(ctx, func(tx *scpi.Tx) error {
-		if err := p.refuseOn(0, on); err != nil {
-			return err
-		}
+	return p.switchOutputs(ctx, 0, on, func(tx *scpi.Tx) error {
 		return tx.Writef(ctx, "OUTP %s,(@1:%d)", onOff(on), len(p.channels))
 	})
 }

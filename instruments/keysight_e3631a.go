@@ -92,10 +92,7 @@ func (p *E3631A) Output(ctx context.Context, ch int) (bool, error) {
 }
 
 func (p *E3631A) SetAllOutputs(ctx context.Context, on bool) error {
-	return p.s.Do(ctx, func(tx *scpi.Tx) error {
-		if err := p.refuseOn(0, on); err != nil {
-			return err
-		}
+	return p.switchOutputs(ctx, 0, on, func(tx *scpi.Tx) error {
 		return tx.Writef(ctx, "OUTP %s", onOff(on))
 	})
 }

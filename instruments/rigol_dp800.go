@@ -70,10 +70,7 @@ func (p *DP800) SetOutput(ctx context.Context, ch int, on bool) error {
 	if _, err := p.channel(ch); err != nil {
 		return err
 	}
-	return p.s.Do(ctx, func(tx *scpi.Tx) error {
-		if err := p.refuseOn(ch, on); err != nil {
-			return err
-		}
+	return p.switchOutputs(ctx, ch, on, func(tx *scpi.Tx) error {
 		return tx.Writef(ctx, ":OUTP CH%d,%s", ch, onOff(on))
 	})
 }
@@ -86,10 +83,7 @@ func (p *DP800) Output(ctx context.Context, ch int) (bool, error) {
 }
 
 func (p *DP800) SetAllOutputs(ctx context.Context, on bool) error {
-	return p.s.Do(ctx, func(tx *scpi.Tx) error {
-		if err := p.refuseOn(0, on); err != nil {
-			return err
-		}
+	return p.switchOutputs(ctx, 0, on, func(tx *scpi.Tx) error {
 		for _, c := range p.channels {
 			if err := tx.Writef(ctx, ":OUTP CH%d,%s", c.Number, onOff(on)); err != nil {
 				return err

@@ -125,10 +125,7 @@ func (p *HMC804x) Output(ctx context.Context, ch int) (live bool, err error) {
 }
 
 func (p *HMC804x) SetAllOutputs(ctx context.Context, on bool) error {
-	return p.s.Do(ctx, func(tx *scpi.Tx) error {
-		if err := p.refuseOn(0, on); err != nil {
-			return err
-		}
+	return p.switchOutputs(ctx, 0, on, func(tx *scpi.Tx) error {
 		if !on {
 			// The master first: everything goes dead at once.
 			if err := tx.Write(ctx, "OUTP:MAST OFF"); err != nil {
@@ -174,7 +171,7 @@ func (p *HMC804x) SafeState(ctx context.Context) error {
 }
 
 func (p *HMC804x) SetMasterOutput(ctx context.Context, on bool) error {
-	return p.s.Writef(ctx, "OUTP:MAST %s", onOff(on))
+	return p.switchOutputs(ctx, 0, on, func(tx *scpi.Tx) error { return tx.Writef(ctx, "OUTP:MAST %s", onOff(on)) })
 }
 
 func (p *HMC804x) MasterOutput(ctx context.Context) (bool, error) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"runtime/debug"
 	"slices"
@@ -91,6 +92,31 @@ type R struct {
 
 	mu     sync.Mutex
 	active map[string]*DUT // DUT subtests running, for the measurement hook
+	over   bool            // the test has finished: a goroutine that outlived it reports nothing
+}
+
+// lateSafe is the test's output for the harness's log, dropping what a
+// goroutine that outlived the test writes (the testing package panics on
+// output after a test has completed).
+type lateSafe struct {
+	mu   sync.Mutex
+	w    io.Writer
+	over bool
+}
+
+func (l *lateSafe) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.over {
+		return len(p), nil
+	}
+	return l.w.Write(p)
+}
+
+func (l *lateSafe) close() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.over = true
 }
 
 type dutDecl struct {
@@ -198,7 +224,8 @@ func Run(t *testing.T, st *Station, setup func(r *R) error, opts ...harness.Opti
 		rec    *harness.Record
 		runErr error
 	)
-	logger := zerolog.New(zerolog.ConsoleWriter{Out: t.Output(), NoColor: true, TimeFormat: "15:04:05.000"}).
+	out := &lateSafe{w: t.Output()}
+	logger := zerolog.New(zerolog.ConsoleWriter{Out: out, NoColor: true, TimeFormat: "15:04:05.000"}).
 		With().Timestamp().Logger().Level(zerolog.WarnLevel)
 	all := append([]harness.Option{harness.WithLogger(logger), harness.WithSafeStateTimeout(5 * time.Second)}, opts...)
 	all = append(all, harness.WithMeasurementHook(r.measured))
@@ -224,6 +251,10 @@ func Run(t *testing.T, st *Station, setup func(r *R) error, opts ...harness.Opti
 		once.Do(func() { close(release) })
 		<-done
 		r.finish(rec, runErr)
+		out.close()
+		r.mu.Lock()
+		r.over = true
+		r.mu.Unlock()
 	})
 	select {
 	case <-setupDone:
@@ -346,6 +377,9 @@ func (r *R) runDUT(st *testing.T, decl dutDecl) {
 func (r *R) measured(m harness.Measurement, action harness.LimitAction) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.over {
+		return // a goroutine that outlived the test
+	}
 	t, d, inPhase := r.t, r.active[m.DUT], false
 	if d != nil {
 		d.mu.Lock()

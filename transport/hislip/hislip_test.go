@@ -521,15 +521,7 @@ func TestCutAsyncCallsOweTheirResponses(t *testing.T) {
 // few hundred calls on more than one CPU.
 func TestContextEndingWithACallSparesTheNext(t *testing.T) {
 	c := dial(t, serve(t, "SAMPLE", sim.ServerOptions{}))
-	bg := context.Background()
-	for i := range 1000 {
-		ctx, cancel := context.WithCancel(bg)
-		go cancel()
-		c.ReadStatusByte(ctx) // may fail: it is cancelled
-		if _, err := c.ReadStatusByte(bg); err != nil {
-			t.Fatalf("call %d after a cancelled one: %v", i, err)
-		}
-	}
+	testserver.CancelRace(t, c, 1000)
 }
 
 // A context that ends just as the handshake does must not leave its

@@ -271,13 +271,5 @@ func TestAbandonedLockIsReleased(t *testing.T) {
 // hits that window every few hundred calls on more than one CPU.
 func TestContextEndingWithACallSparesTheNext(t *testing.T) {
 	c := dial(t, serve(t, "SAMPLE", sim.VXI11Options{}))
-	bg := context.Background()
-	for i := range 1000 {
-		ctx, cancel := context.WithCancel(bg)
-		go cancel()
-		c.ReadStatusByte(ctx) // may fail: it is cancelled
-		if _, err := c.ReadStatusByte(bg); err != nil {
-			t.Fatalf("call %d after a cancelled one: %v", i, err)
-		}
-	}
+	testserver.CancelRace(t, c, 1000)
 }
