@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -209,8 +210,23 @@ func TestSignalsLeaveOutputsOff(t *testing.T) {
 			if got := outputs(); got != "OFF;OFF 0,0" {
 				t.Fatalf("outputs after the stop: %s\n%s", got, logged.String())
 			}
-			if reports, _ := filepath.Glob(filepath.Join(reports, "burn-in-*.json")); len(reports) != 1 {
-				t.Fatalf("reports: %v", reports)
+			js, _ := filepath.Glob(filepath.Join(reports, "burn-in-*.json"))
+			if len(js) != 1 {
+				t.Fatalf("reports: %v", js)
+			}
+			// Every DUT was cut short: none may read as a pass.
+			b, err := os.ReadFile(js[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			var rec harness.Record
+			if err := json.Unmarshal(b, &rec); err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range rec.DUTs {
+				if d.Outcome.Passed() {
+					t.Errorf("%s is %s after the stop, in the JSON report", d.Name, d.Outcome)
+				}
 			}
 			if tc.hang && !strings.Contains(logged.String(), "STUCK: DUT dut-3") {
 				t.Errorf("the stuck DUT is not named:\n%s", logged.String())
