@@ -94,10 +94,10 @@ func (t *Test) watchSignals() (stop func()) {
 		}
 	}()
 	return func() {
-		signal.Stop(ch)
 		if pipeIgnored {
-			signal.Ignore(syscall.SIGPIPE)
+			signal.Ignore(syscall.SIGPIPE) // first: between Stop and Ignore a write to a closed stdout would kill
 		}
+		signal.Stop(ch)
 		close(done)
 		wg.Wait()
 	}

@@ -75,10 +75,11 @@ type config struct {
 
 func main() {
 	// A closed stdout (burnin | head) must cost a line of output, never the
-	// reports or the exit status: writes fail with EPIPE instead of
-	// killing the program. The harness still stops the run when it sees
-	// stdout gone while it runs.
-	signal.Ignore(syscall.SIGPIPE)
+	// reports or the exit status: SIGPIPE watched for the program's whole
+	// life (not ignored, which the harness's own watching would undo for a
+	// moment as the run ends) makes such writes fail with EPIPE instead of
+	// killing it. The harness still stops the run when it sees stdout gone.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	os.Exit(run())
 }
 
