@@ -28,6 +28,7 @@ func TestEventMonitorReactsWithoutPolling(t *testing.T) {
 		close(events)
 	}()
 	defer close(faults)
+	aIsolated := make(chan struct{})
 	rec, err := harness.Run(bg, "events", func(tt *harness.Test) error {
 		for i, s := range st.slots {
 			name := []string{"a", "b"}[i]
@@ -42,6 +43,7 @@ func TestEventMonitorReactsWithoutPolling(t *testing.T) {
 					}
 					s.board.Inject(sim.TimedFault{Fault: "overcurrent"})
 					<-d.Context().Done() // isolated by the event, not by a poll
+					close(aIsolated)
 					return nil
 				}
 				for !d.Stopping() {
@@ -49,8 +51,12 @@ func TestEventMonitorReactsWithoutPolling(t *testing.T) {
 					case <-d.Test().Context().Done():
 					case <-time.After(time.Millisecond):
 					}
-					if len(st.outputsOn()) == 1 { // a's output is off: b ran on alone
-						d.Test().StopGracefully(nil)
+					select {
+					case <-aIsolated:
+						if len(st.outputsOn()) == 1 { // a's output is off: b ran on alone
+							d.Test().StopGracefully(nil)
+						}
+					default: // a may not even be powered yet
 					}
 				}
 				return nil

@@ -23,8 +23,9 @@ func junitRecord(t *testing.T) *harness.Record {
 	events := make(chan error, 1)
 	rec, err := harness.Run(bg, "junit", func(tt *harness.Test) error {
 		tt.OnSafeState(harness.SafeState{Name: "supply off", Run: func(context.Context) error { return nil }})
-		failedDone, faulted := make(chan struct{}), make(chan struct{})
+		failedDone, faulted, loopsDone := make(chan struct{}), make(chan struct{}), make(chan struct{})
 		tt.DUT("loops", func(d *harness.DUTRun) error {
+			defer close(loopsDone)
 			for i := range 35 {
 				d.Phase("do_something", func(context.Context) error { return d.Measure("v", float64(i), "V", harness.None()) })
 			}
@@ -52,6 +53,7 @@ func junitRecord(t *testing.T) *harness.Record {
 		})
 		<-failedDone
 		<-faulted
+		<-loopsDone // only "aborted" is still running when the run-level fault comes
 		tt.Fault(&harness.Fault{Source: "mains monitor", Message: "mains dropped to 180 V"}, harness.StopAll)
 		return nil
 	}, harness.WithoutSignals())
