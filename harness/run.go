@@ -487,11 +487,6 @@ func (t *Test) goexitFault(name, dut string) *Fault {
 	return f
 }
 
-// protect runs fn, turning a panic into a recorded fault.
-func (t *Test) protect(name, dut string, fn func(ctx context.Context) error) error {
-	return t.protectCtx(t.ctx, name, dut, fn)
-}
-
 // protectCtx runs fn, turning a panic into a recorded fault. A
 // runtime.Goexit passes through: the goroutine's own wrapper sees it.
 func (t *Test) protectCtx(ctx context.Context, name, dut string, fn func(ctx context.Context) error) (err error) {
