@@ -95,8 +95,13 @@ func BenchmarkFaultToOutputOffStuckDUT(b *testing.B) {
 					})
 					return nil
 				}, harness.WithoutSignals(), harness.WithLogger(discard()),
-					harness.WithReturnGrace(grace), harness.WithAbandonAfter(time.Millisecond))
+					// The DUT is let go by the last action: it returns well
+					// within AbandonAfter, so the fences lift for the next run.
+					harness.WithReturnGrace(grace), harness.WithAbandonAfter(time.Second))
 				<-returned
+				if visible.IsZero() {
+					b.Fatalf("the DUT never raised its fault: %+v", rec.DUTs[0])
+				}
 				var took time.Duration
 				for _, a := range rec.SafeState {
 					if a.DUT == "board" {
