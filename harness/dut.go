@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
+
+	"github.com/scpikit/scpikit/units"
 )
 
 // DUTRun is one DUT's part of a run: its own context (cancelled when the
@@ -19,6 +22,7 @@ type DUTRun struct {
 	isolated chan struct{}
 	ended    chan struct{} // closed once its function has returned and its monitors and helpers have ended
 	phase    string        // the phase running; guarded by t.recMu
+	attempt  int           // its attempt; guarded by t.recMu
 	running  bool          // its function has not returned; guarded by t.recMu
 	cause    error         // why it was stopped; guarded by t.recMu
 	scope    group         // its monitors and helpers, which end before its cleanups run
@@ -27,10 +31,22 @@ type DUTRun struct {
 	handed   bool // its cleanups have run or gone to the run's end; guarded by cleanMu
 }
 
+// DUTOption says what is known of a DUT as it starts.
+type DUTOption func(*Unit)
+
+// WithUnit gives what is known up front of the unit in the DUT's slot:
+// its serial number (scanned, from a station file), part, revision,
+// slot. What is learned later goes to DUTRun.Identify.
+func WithUnit(u Unit) DUTOption { return func(x *Unit) { *x = x.merge(u) } }
+
 // DUT starts fn for one DUT on a goroutine the run owns. An error, a
 // panic or a runtime.Goexit in fn ends that DUT (its safe state runs at
 // once) and the others go on.
-func (t *Test) DUT(name string, fn func(d *DUTRun) error) {
+func (t *Test) DUT(name string, fn func(d *DUTRun) error, opts ...DUTOption) {
+	var unit Unit
+	for _, opt := range opts {
+		opt(&unit)
+	}
 	ctx, cancel := context.WithCancelCause(t.ctx)
 	d := &DUTRun{t: t, name: name, ctx: ctx, cancel: cancel, isolated: make(chan struct{}), ended: make(chan struct{})}
 	// Under both locks, as cut takes them: a DUT that starts as the run
@@ -38,6 +54,7 @@ func (t *Test) DUT(name string, fn func(d *DUTRun) error) {
 	t.dutsMu.Lock()
 	t.duts[name] = d
 	t.recMu.Lock()
+	t.emitLocked(Event{Kind: EventDUTStarted, DUT: name, Unit: &unit})
 	r := t.rec.dut(name)
 	d.running = true
 	if t.cutBy != nil {
@@ -74,6 +91,11 @@ func (d *DUTRun) end(err error) {
 	t := d.t
 	t.recMu.Lock()
 	d.running = false
+	var cause string
+	if err != nil {
+		cause = err.Error()
+	}
+	t.emitLocked(Event{Kind: EventDUTEnded, DUT: d.name, Cause: cause})
 	t.recMu.Unlock()
 	if err != nil && d.ctx.Err() == nil {
 		f := &Fault{Source: "DUT " + d.name, DUT: d.name, Message: err.Error(), Err: err}
@@ -212,10 +234,7 @@ func (t *Test) isolateDUT(d *DUTRun, f *Fault) {
 		// DUT's end, which waits for them, finds them taken.
 		actions = t.safe.take(d.name, false)
 		t.recMu.Lock()
-		r := t.rec.dut(d.name)
-		r.Outcome = OutcomeError
-		r.StopCause = f.Error()
-		d.setCause(f)
+		d.setCause(f) // the record has the fault from its event
 		t.recMu.Unlock()
 		// The context is cancelled, with its cause, before Stopping can
 		// report the isolation: whoever sees the DUT stopping sees why.
@@ -245,6 +264,7 @@ func (t *Test) cut(cause error) {
 	t.recMu.Lock()
 	defer t.recMu.Unlock()
 	t.cutBy = cause
+	t.emitLocked(Event{Kind: EventStopping, Cause: cause.Error()})
 	for _, d := range t.duts {
 		if !d.running {
 			continue
@@ -292,18 +312,24 @@ func (d *DUTRun) Phase(name string, fn func(ctx context.Context) error, opts ...
 			ctx, cancel = context.WithTimeout(d.ctx, o.timeout)
 		}
 		d.t.recMu.Lock()
-		p := d.t.rec.dut(d.name).startPhase(name, attempt)
-		d.phase = name
+		d.t.emitLocked(Event{Kind: EventPhaseStarted, DUT: d.name, Phase: &PhaseEvent{Name: name, Attempt: attempt}})
+		r := d.t.rec.dut(d.name)
+		p := r.Phases[len(r.Phases)-1]
+		d.phase, d.attempt = name, attempt
 		d.t.recMu.Unlock()
 		err := d.t.protectCtx(ctx, "phase "+name, d.name, fn)
 		cancel()
 		d.t.recMu.Lock()
 		outcome := OutcomeError
 		if !d.t.recDone { // a phase that outlived its run leaves the caller's record alone
-			p = d.t.rec.dut(d.name).endPhase(p, err)
-			outcome = p.Outcome
+			ended := PhaseEvent{Name: name, Attempt: attempt, Outcome: phaseOutcome(p, err)}
+			if err != nil {
+				ended.Error = err.Error()
+			}
+			d.t.emitLocked(Event{Kind: EventPhaseEnded, DUT: d.name, Phase: &ended})
+			outcome = ended.Outcome
 		}
-		d.phase = ""
+		d.phase, d.attempt = "", 0
 		d.t.recMu.Unlock()
 		var le *LimitError
 		stopped := errors.As(err, &le) || d.Stopping()
@@ -314,43 +340,147 @@ func (d *DUTRun) Phase(name string, fn func(ctx context.Context) error, opts ...
 	}
 }
 
+// phaseOutcome is a phase's outcome as it ends with err: its
+// measurements', made worse by an error (aborted when a stop cut it short,
+// fail when a limit asked to stop, error otherwise).
+func phaseOutcome(p *PhaseRecord, err error) Outcome {
+	o := p.Outcome
+	if err == nil {
+		return o
+	}
+	var limit *LimitError
+	switch {
+	case p.cut:
+		return worse(o, OutcomeAborted) // the stop's doing
+	case errors.As(err, &limit):
+		return worse(o, OutcomeFail)
+	}
+	return worse(o, OutcomeError)
+}
+
 // LimitError is a measurement out of limits whose action stops the DUT or
 // the run.
 type LimitError struct{ Measurement Measurement }
 
 func (e *LimitError) Error() string {
 	m := e.Measurement
-	return fmt.Sprintf("harness: %s %s = %s outside %s", m.DUT, m.Name, formatValue(m.Value, m.Unit), m.Limit)
+	return fmt.Sprintf("harness: %s %s = %s outside %s", m.DUT, m.Name, m.Format(), m.Limit.Format(m.Unit))
 }
 
+// MeasureOption qualifies a measurement.
+type MeasureOption func(*Measurement)
+
+// Resolution says what step the value is good to (a meter's resolution
+// at its range): reports show it rounded to that.
+func Resolution(step float64) MeasureOption { return func(m *Measurement) { m.Resolution = step } }
+
 // Measure records a measurement of the DUT in the current phase, checks
-// it against limit, and applies the limit's action: RecordOnly keeps it, Fail
-// fails the phase, StopDUT and StopRun also return a *LimitError (and
-// StopRun stops the run).
-func (d *DUTRun) Measure(name string, value float64, unit string, limit Limit) error {
-	m := Measurement{DUT: d.name, Name: name, Value: value, Unit: unit, Time: time.Now(), Limit: limit.String()}
-	m.Outcome = limit.check(value)
+// it against limit, and applies the limit's action: RecordOnly keeps it,
+// Fail fails the phase, StopDUT and StopRun also return a *LimitError
+// (and StopRun stops the run). The value is a typed quantity, as drivers
+// return them (units.Voltage...), or units.Value for any other unit.
+//
+// With a sink (the station store) Measure returns only once the
+// measurement is durable there; an error matching ErrNotRecorded says it
+// is not.
+func (d *DUTRun) Measure(name string, q units.Quantity, limit Limit, opts ...MeasureOption) error {
+	v := q.Float()
+	m := Measurement{DUT: d.name, Name: name, Value: v, Unit: q.Unit(), Limit: limit.Spec()}
+	m.Outcome = limit.check(v)
+	return d.record(m, limit, opts)
+}
+
+// Waveform is an array of values on an axis: a trace, a sweep, a
+// spectrum.
+type Waveform struct {
+	Unit   string
+	Values []float64
+	Axis   Axis
+}
+
+// MeasureWaveform records an array measurement: each point is checked
+// against limit, and the worst decides (Value is then the worst point).
+// Otherwise it is Measure.
+func (d *DUTRun) MeasureWaveform(name string, w Waveform, limit Limit, opts ...MeasureOption) error {
+	axis := w.Axis
+	m := Measurement{DUT: d.name, Name: name, Values: slices.Clone(w.Values), Axis: &axis, Unit: w.Unit, Limit: limit.Spec()}
+	if m.Values == nil {
+		m.Values = []float64{}
+	}
+	for i, v := range m.Values {
+		o := limit.check(v)
+		if i == 0 || o > m.Outcome {
+			m.Outcome, m.Value = o, v
+		}
+	}
+	return d.record(m, limit, opts)
+}
+
+// record files a measurement, waits until it is durable, and applies its
+// limit's action.
+func (d *DUTRun) record(m Measurement, limit Limit, opts []MeasureOption) error {
+	for _, opt := range opts {
+		opt(&m)
+	}
+	m.Limit.Action = limit.Action
 	d.t.recMu.Lock()
-	m.Phase = d.phase
-	d.t.rec.dut(d.name).addMeasurement(m, limit.Action)
-	d.t.rec.sample(d.name, name, unit, m.Time, value)
-	d.t.rec.setBand(d.name, name, limit)
+	m.Time = time.Now()
+	m.Phase, m.Attempt = d.phase, d.attempt
+	m.Seq = d.t.seq + 1 // its event's
+	ack := d.t.emitLocked(Event{Kind: EventMeasurement, DUT: d.name, Time: m.Time, Measurement: &m})
 	d.t.recMu.Unlock()
+	if err := d.t.await(d.ctx, ack, "measurement "+m.Name); err != nil {
+		return err
+	}
 	if hook := d.t.opts.OnMeasurement; hook != nil {
 		hook(m, limit.Action)
 	}
 	if m.Outcome != OutcomeFail {
 		return nil
 	}
-	d.t.log.Warn().Str("dut", d.name).Str("measurement", name).Float64("value", value).Str("unit", unit).
-		Str("limit", m.Limit).Msg("harness: measurement out of limits")
+	d.t.log.Warn().Str("dut", d.name).Str("measurement", m.Name).Str("value", m.Format()).
+		Str("limit", m.Limit.Format(m.Unit)).Msg("harness: measurement out of limits")
 	switch limit.Action {
 	case StopDUT:
 		return &LimitError{Measurement: m}
 	case StopRun:
 		err := &LimitError{Measurement: m}
-		d.t.Fault(&Fault{Source: "limit " + name, DUT: d.name, Message: err.Error(), Err: err}, StopAll)
+		d.t.Fault(&Fault{Source: "limit " + m.Name, DUT: d.name, Message: err.Error(), Err: err}, StopAll)
 		return err
 	}
 	return nil
+}
+
+// Identify records what the run has learned of the unit in the DUT's
+// slot: its serial number read from its console or *IDN?, a scanned
+// label, an operator's answer. Fields left empty keep what was known.
+// With a sink, it returns once that is durable.
+func (d *DUTRun) Identify(u Unit) error {
+	ack := d.t.emit(Event{Kind: EventUnit, DUT: d.name, Unit: &u})
+	return d.t.await(d.ctx, ack, "unit identity")
+}
+
+// Attach keeps data with the DUT's record: an instrument transcript, a
+// screen capture, a trace. It returns once the attachment is durable.
+func (d *DUTRun) Attach(name, mediaType string, data []byte) error {
+	return d.t.attach(d.ctx, d.name, name, mediaType, data)
+}
+
+// Attach keeps data with the run's record; see DUTRun.Attach.
+func (t *Test) Attach(name, mediaType string, data []byte) error {
+	return t.attach(t.ctx, "", name, mediaType, data)
+}
+
+// ErrAttachmentTooLarge is the error of an attachment over MaxAttachment.
+var ErrAttachmentTooLarge = errors.New("harness: attachment too large")
+
+func (t *Test) attach(ctx context.Context, dut, name, mediaType string, data []byte) error {
+	if len(data) > MaxAttachment {
+		return fmt.Errorf("%w: %s is %d bytes, the limit %d", ErrAttachmentTooLarge, name, len(data), MaxAttachment)
+	}
+	if mediaType == "" {
+		mediaType = "application/octet-stream"
+	}
+	ack := t.emit(Event{Kind: EventAttachment, DUT: dut, Attachment: &Attachment{Name: name, MediaType: mediaType, Data: slices.Clone(data)}})
+	return t.await(ctx, ack, "attachment "+name)
 }

@@ -150,7 +150,7 @@ func TestBurnInIsolatesTheFaultedDUT(t *testing.T) {
 							return err
 						}
 						measured[i].Add(1)
-						return d.Measure("current", float64(cur), "A", harness.Between(0.3, 0.7).Then(harness.RecordOnly))
+						return d.Measure("current", cur, harness.Between(0.3, 0.7).Then(harness.RecordOnly))
 					})
 					if err != nil && !d.Stopping() {
 						return err
@@ -300,11 +300,11 @@ func TestMeasurementsLimitsAndRetries(t *testing.T) {
 	rec, err := harness.Run(bg, "limits", func(tt *harness.Test) error {
 		tt.DUT("d", func(d *harness.DUTRun) error {
 			d.Phase("limits", func(ctx context.Context) error {
-				d.Measure("in", 5, "V", harness.Between(4.5, 5.5))
-				d.Measure("edge", 5.45, "V", harness.Between(4.5, 5.5).WithMarginal(0.1))
-				d.Measure("noted", 99, "V", harness.AtMost(10).Then(harness.RecordOnly))
-				d.Measure("exact", 3.3, "V", harness.Equals(3.3, 0.01))
-				d.Measure("custom", 7, "", harness.Custom("odd", func(v float64) error {
+				d.Measure("in", 5*units.Volt, harness.Between(4.5, 5.5))
+				d.Measure("edge", 5.45*units.Volt, harness.Between(4.5, 5.5).WithMarginal(0.1))
+				d.Measure("noted", 99*units.Volt, harness.AtMost(10).Then(harness.RecordOnly))
+				d.Measure("exact", 3.3*units.Volt, harness.Equals(3.3, 0.01))
+				d.Measure("custom", units.Value(7, ""), harness.Custom("odd", func(v float64) error {
 					if int(v)%2 == 1 {
 						return nil
 					}
@@ -314,10 +314,10 @@ func TestMeasurementsLimitsAndRetries(t *testing.T) {
 			})
 			d.Phase("flaky", func(ctx context.Context) error {
 				attempts++
-				return d.Measure("settled", float64(attempts), "V", harness.AtLeast(3))
+				return d.Measure("settled", units.Voltage(attempts), harness.AtLeast(3))
 			}, harness.Retries(4))
 			err := d.Phase("fatal", func(ctx context.Context) error {
-				return d.Measure("short", 0, "Ω", harness.AtLeast(1).Then(harness.StopDUT))
+				return d.Measure("short", 0*units.Ohm, harness.AtLeast(1).Then(harness.StopDUT))
 			})
 			var le *harness.LimitError
 			if !errors.As(err, &le) {

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/scpikit/scpikit/harness"
+	"github.com/scpikit/scpikit/units"
 )
 
 // junitRecord is a run with everything JUnit must tell apart: many runs
@@ -27,17 +28,19 @@ func junitRecord(t *testing.T) *harness.Record {
 		tt.DUT("loops", func(d *harness.DUTRun) error {
 			defer close(loopsDone)
 			for i := range 35 {
-				d.Phase("do_something", func(context.Context) error { return d.Measure("v", float64(i), "V", harness.None()) })
+				d.Phase("do_something", func(context.Context) error { return d.Measure("v", units.Voltage(i), harness.None()) })
 			}
 			attempt := 0
 			return d.Phase("settle", func(context.Context) error {
 				attempt++
-				return d.Measure("ripple", 0.1/float64(attempt), "V", harness.AtMost(0.06))
+				return d.Measure("ripple", units.Voltage(0.1/float64(attempt)), harness.AtMost(0.06))
 			}, harness.Retries(1))
 		})
 		tt.DUT("failing", func(d *harness.DUTRun) error {
 			defer close(failedDone)
-			return d.Phase("rail", func(context.Context) error { return d.Measure("12V rail", 13.1, "V", harness.Between(11.4, 12.6)) })
+			return d.Phase("rail", func(context.Context) error {
+				return d.Measure("12V rail", 13.1*units.Volt, harness.Between(11.4, 12.6))
+			})
 		})
 		tt.DUT("faulted", func(d *harness.DUTRun) error {
 			tt.Monitor(harness.Monitor{Name: "temperature", DUT: "faulted", Events: events, Policy: harness.IsolateDUT})

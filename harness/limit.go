@@ -59,6 +59,29 @@ const (
 	StopRun                       // fail, and stop the whole run
 )
 
+var actionNames = [...]string{"fail", "record_only", "stop_dut", "stop_run"}
+
+func (a LimitAction) String() string {
+	if a < 0 || int(a) >= len(actionNames) {
+		return fmt.Sprintf("LimitAction(%d)", int(a))
+	}
+	return actionNames[a]
+}
+
+// MarshalText writes the action as its name in JSON.
+func (a LimitAction) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
+
+// UnmarshalText reads an action's name.
+func (a *LimitAction) UnmarshalText(b []byte) error {
+	for i, name := range actionNames {
+		if string(b) == name {
+			*a = LimitAction(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("harness: unknown limit action %q", b)
+}
+
 // Limit is what a measurement must satisfy.
 type Limit struct {
 	Low, High       float64
@@ -68,9 +91,10 @@ type Limit struct {
 	// marginal.
 	Marginal float64
 	// Check, when set, decides instead: nil error passes.
-	Check  func(v float64) error
-	Name   string // describes a custom check
-	Action LimitAction
+	Check   func(v float64) error
+	Name    string // describes a custom check
+	Action  LimitAction
+	nominal *float64 // Equals's x
 }
 
 // Between is Low <= v <= High.
@@ -84,8 +108,12 @@ func AtLeast(low float64) Limit { return Limit{Low: low, HasLow: true} }
 // AtMost is v <= high.
 func AtMost(high float64) Limit { return Limit{High: high, HasHigh: true} }
 
-// Equals is |v - x| <= tol.
-func Equals(x, tol float64) Limit { return Between(x-tol, x+tol) }
+// Equals is |v - x| <= tol; the record keeps x as the nominal.
+func Equals(x, tol float64) Limit {
+	l := Between(x-tol, x+tol)
+	l.nominal = &x
+	return l
+}
 
 // Custom is a limit decided by check, described by name.
 func Custom(name string, check func(v float64) error) Limit { return Limit{Check: check, Name: name} }
@@ -124,21 +152,116 @@ func (l Limit) check(v float64) Outcome {
 	return OutcomePass
 }
 
-func (l Limit) String() string {
-	g := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+func (l Limit) String() string { return l.Spec().String() }
+
+// Comparator names how a limit compares: what a report, a database query
+// or a yield analysis reads, where a display string would have to be
+// parsed.
+type Comparator string
+
+const (
+	CompareNone    Comparator = "none"     // recorded only
+	CompareBetween Comparator = "between"  // low <= v <= high
+	CompareEquals  Comparator = "equals"   // |v - nominal| <= tolerance, stored as low and high
+	CompareAtLeast Comparator = "at_least" // v >= low
+	CompareAtMost  Comparator = "at_most"  // v <= high
+	CompareCustom  Comparator = "custom"   // a check of the program's, named
+)
+
+// LimitSpec is a limit as the record stores it: numbers and a
+// comparator, never a display string.
+type LimitSpec struct {
+	Comparator Comparator `json:"comparator"`
+	Low        *float64   `json:"low,omitempty"`
+	High       *float64   `json:"high,omitempty"`
+	Nominal    *float64   `json:"nominal,omitempty"`
+	Marginal   float64    `json:"marginal,omitempty"` // the marginal band, as a fraction
+	Name       string     `json:"name,omitempty"`     // a custom check's name
+	// Action is what a value out of it did: a RecordOnly limit's
+	// failures do not fail the phase.
+	Action LimitAction `json:"action"`
+}
+
+// Spec is the limit as the record stores it.
+func (l Limit) Spec() LimitSpec {
+	f := func(x float64) *float64 { return &x }
+	s := LimitSpec{Comparator: CompareNone, Marginal: l.Marginal, Action: l.Action}
 	switch {
 	case l.Check != nil:
-		return l.Name
+		s.Comparator, s.Name = CompareCustom, l.Name
+		return s
 	case l.HasLow && l.HasHigh:
-		return fmt.Sprintf("[%s, %s]", g(l.Low), g(l.High))
+		s.Comparator = CompareBetween
+		if l.nominal != nil {
+			s.Comparator, s.Nominal = CompareEquals, f(*l.nominal)
+		}
 	case l.HasLow:
-		return ">= " + g(l.Low)
+		s.Comparator = CompareAtLeast
 	case l.HasHigh:
-		return "<= " + g(l.High)
+		s.Comparator = CompareAtMost
+	}
+	if l.HasLow {
+		s.Low = f(l.Low)
+	}
+	if l.HasHigh {
+		s.High = f(l.High)
+	}
+	return s
+}
+
+// String is the limit for people: "[4.75, 5.25]", ">= 3", "<= 85".
+func (s LimitSpec) String() string { return s.Format("") }
+
+// Format is the limit with unit after each number: "[4.75 V, 5.25 V]".
+func (s LimitSpec) Format(unit string) string {
+	g := func(x *float64) string {
+		t := strconv.FormatFloat(*x, 'g', -1, 64)
+		if unit != "" {
+			t += " " + unit
+		}
+		return t
+	}
+	switch s.Comparator {
+	case CompareCustom:
+		return s.Name
+	case CompareEquals:
+		if s.Nominal != nil && s.Low != nil && s.High != nil {
+			tol := strconv.FormatFloat(*s.High-*s.Nominal, 'g', 6, 64)
+			if unit != "" {
+				tol += " " + unit
+			}
+			return g(s.Nominal) + " ± " + tol
+		}
+		fallthrough
+	case CompareBetween:
+		if s.Low != nil && s.High != nil {
+			return "[" + g(s.Low) + ", " + g(s.High) + "]"
+		}
+	case CompareAtLeast:
+		if s.Low != nil {
+			return ">= " + g(s.Low)
+		}
+	case CompareAtMost:
+		if s.High != nil {
+			return "<= " + g(s.High)
+		}
 	}
 	return "none"
 }
 
 func formatValue(v float64, unit string) string {
 	return strconv.FormatFloat(v, 'g', 6, 64) + " " + unit
+}
+
+// formatResolved is v rounded to resolution (when it has one) with unit.
+func formatResolved(v float64, unit string, resolution float64) string {
+	if resolution <= 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return formatValue(v, unit)
+	}
+	digits := max(0, int(math.Ceil(-math.Log10(resolution)-1e-9)))
+	s := strconv.FormatFloat(math.Round(v/resolution)*resolution, 'f', digits, 64)
+	if unit != "" {
+		s += " " + unit
+	}
+	return s
 }

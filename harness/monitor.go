@@ -5,10 +5,12 @@ import (
 	"errors"
 	"net"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/scpikit/scpikit/instruments"
 	"github.com/scpikit/scpikit/scpi"
+	"github.com/scpikit/scpikit/units"
 )
 
 // Monitor watches for faults while the run goes on. A polling monitor
@@ -158,23 +160,84 @@ func closedConn(err error) bool {
 // records each sample for the report's chart, and fails when it leaves
 // band (amperes).
 func (t *Test) WatchCurrent(dut string, psu instruments.PowerSupply, ch int, band Limit) func(ctx context.Context) error {
-	t.recMu.Lock()
-	t.rec.sample(dut, "supply current", "A", time.Now(), 0)
-	s := t.rec.Series[len(t.rec.Series)-1]
-	s.Times, s.Values = s.Times[:0], s.Values[:0]
-	t.rec.setBand(dut, "supply current", band)
-	t.recMu.Unlock()
+	samples := t.Sampler(dut, "supply current", band)
 	return func(ctx context.Context) error {
 		i, err := psu.MeasureCurrent(ctx, ch)
 		if err != nil {
 			return err
 		}
-		t.recMu.Lock()
-		t.rec.sample(dut, "supply current", "A", time.Now(), float64(i))
-		t.recMu.Unlock()
+		if err := samples.Add(ctx, i); err != nil {
+			return err
+		}
 		if band.check(float64(i)) == OutcomeFail {
 			return &Fault{DUT: dut, Message: "supply current " + i.String() + " outside " + band.String()}
 		}
 		return nil
 	}
+}
+
+// SampleWindow is how many of a Sampler's samples may wait to be made
+// durable: Add waits for the oldest beyond it. A monitor is never slowed
+// by one commit, and a sampler's unconfirmed samples stay bounded.
+const SampleWindow = 256
+
+// Sampler records the readings of one monitored quantity of a DUT (or of
+// the run, for dut ""), for charts: Add does not wait for each sample to
+// be durable, only, when SampleWindow samples are waiting, for the
+// oldest. A crash loses at most the samples not yet committed, never a
+// measurement.
+type Sampler struct {
+	t         *Test
+	dut, name string
+	band      *LimitSpec
+	mu        sync.Mutex
+	first     bool
+	pending   []<-chan error
+}
+
+// Sampler starts the series name of dut, drawn with band's limit lines.
+func (t *Test) Sampler(dut, name string, band Limit) *Sampler {
+	spec := band.Spec()
+	return &Sampler{t: t, dut: dut, name: name, band: &spec, first: true}
+}
+
+// Add records one reading taken now.
+func (s *Sampler) Add(ctx context.Context, q units.Quantity) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sample := Sample{Name: s.name, Unit: q.Unit(), Value: q.Float()}
+	if s.first {
+		sample.Band, s.first = s.band, false
+	}
+	ack := s.t.emit(Event{Kind: EventSample, DUT: s.dut, Sample: &sample})
+	if ack == nil {
+		return nil
+	}
+	s.pending = append(s.pending, ack)
+	// Confirmed samples drop off the front without waiting.
+	for len(s.pending) > 0 {
+		select {
+		case err := <-s.pending[0]:
+			s.pending = s.pending[1:]
+			if err != nil {
+				return s.t.await(ctx, errNow(err), "sample "+s.name)
+			}
+			continue
+		default:
+		}
+		break
+	}
+	if len(s.pending) > SampleWindow {
+		err := s.t.await(ctx, s.pending[0], "sample "+s.name)
+		s.pending = s.pending[1:]
+		return err
+	}
+	return nil
+}
+
+// errNow is a channel that already holds err.
+func errNow(err error) <-chan error {
+	c := make(chan error, 1)
+	c <- err
+	return c
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/scpikit/scpikit/harness"
 	"github.com/scpikit/scpikit/units"
 	"go.uber.org/goleak"
@@ -18,7 +19,7 @@ import (
 // cancellations and graceful stops at random moments. Every time: Run
 // returns, no goroutine is left, every supply output ends off (read back
 // from the simulated instruments) and every measurement taken is in the
-// record.
+// record. The record is the fold of the events the sink was given.
 func TestRunsAlwaysEndSafely(t *testing.T) {
 	seeds := 60
 	if testing.Short() {
@@ -33,6 +34,7 @@ func TestRunsAlwaysEndSafely(t *testing.T) {
 			ctx, cancel := context.WithCancel(bg)
 			defer cancel()
 			var taken atomic.Int32
+			sink := &captureSink{}
 			// What goes wrong, and when (in measurements of the DUT).
 			what := rng.IntN(6)
 			victim, at := rng.IntN(duts), 1+rng.IntN(30)
@@ -52,7 +54,7 @@ func TestRunsAlwaysEndSafely(t *testing.T) {
 									return err
 								}
 								taken.Add(1)
-								return d.Measure("voltage", float64(v), "V", harness.Between(11, 13))
+								return d.Measure("voltage", v, harness.Between(11, 13))
 							})
 							if err != nil {
 								return err
@@ -81,7 +83,10 @@ func TestRunsAlwaysEndSafely(t *testing.T) {
 					})
 				}
 				return nil
-			}, harness.WithoutSignals(), harness.WithGracePeriod(time.Second))
+			}, harness.WithoutSignals(), harness.WithGracePeriod(time.Second), harness.WithSink(sink))
+			if diff := cmp.Diff(rec, harness.Replay(sink.all()), recordCmp...); diff != "" {
+				t.Fatalf("the record is not the fold of its events (-live +replayed):\n%s", diff)
+			}
 			if on := st.outputsOn(); len(on) > 0 {
 				t.Fatalf("outputs left on: %v (err %v)", on, err)
 			}

@@ -1,35 +1,59 @@
 package harness
 
 import (
-	"errors"
+	"encoding/json"
+	"math"
 	"slices"
 	"time"
 )
 
-// Record is everything a run did: its DUTs, phases and measurements, the
-// faults and the safe-state actions. Every measurement taken before a stop
-// is in it.
+// SchemaVersion is the version of the record's JSON form (docs/record.schema.json).
+const SchemaVersion = 2
+
+// Record is everything a run did: who ran it where, its DUTs and the
+// units in them, phases and measurements, the faults and the safe-state
+// actions. It is the fold of the run's events (Replay): the harness keeps
+// one as the run goes, and a store rebuilds the same from the events it
+// keeps. Every measurement taken before a stop is in it.
 type Record struct {
-	Name      string            `json:"name"`
-	Started   time.Time         `json:"started"`
-	Ended     time.Time         `json:"ended"`
-	Outcome   Outcome           `json:"outcome"`
-	StopCause string            `json:"stop_cause,omitempty"`
-	DUTs      []*DUTRecord      `json:"duts"`
-	Faults    []Fault           `json:"faults"`
-	SafeState []SafeStateRecord `json:"safe_state"`
-	Series    []*Series         `json:"series"`
+	SchemaVersion int               `json:"schema_version"`
+	ID            string            `json:"id"`
+	Name          string            `json:"name"`
+	Station       string            `json:"station,omitempty"`
+	Operator      string            `json:"operator,omitempty"`
+	Batch         string            `json:"batch,omitempty"`
+	Software      string            `json:"software,omitempty"`
+	Config        map[string]string `json:"config,omitempty"`
+	Started       time.Time         `json:"started"`
+	Ended         time.Time         `json:"ended"`
+	Outcome       Outcome           `json:"outcome"`
+	StopCause     string            `json:"stop_cause,omitempty"`
+	// Recovered is set when the station stopped before the run ended (a
+	// crash, a kill, a power cut) and the run was closed as aborted when
+	// its store was next opened.
+	Recovered   bool                `json:"recovered,omitempty"`
+	DUTs        []*DUTRecord        `json:"duts"`
+	Faults      []Fault             `json:"faults"`
+	SafeState   []SafeStateRecord   `json:"safe_state"`
+	Series      []*Series           `json:"series"`
+	Attachments []*AttachmentRecord `json:"attachments,omitempty"`
 	// Stuck names the goroutines that had not returned when Run gave up
 	// waiting for them (Options.AbandonAfter after the safe state).
 	Stuck []StuckGoroutine `json:"stuck,omitempty"`
+	// Events is how many events the record is the fold of: the last Seq.
+	Events uint64 `json:"events"`
 }
 
 // DUTRecord is one DUT's part of the record.
 type DUTRecord struct {
 	Name      string         `json:"name"`
+	Unit      Unit           `json:"unit"`
+	Started   time.Time      `json:"started"`
+	Ended     time.Time      `json:"ended"`
 	Outcome   Outcome        `json:"outcome"`
 	StopCause string         `json:"stop_cause,omitempty"`
 	Phases    []*PhaseRecord `json:"phases"`
+	ended     bool           // its function returned (a dut.ended event)
 	cut       bool           // a stop came while its function ran
 }
 
@@ -45,17 +69,83 @@ type PhaseRecord struct {
 	cut          bool          // a stop came while it ran
 }
 
-// Measurement is one value with its unit, limit and outcome.
+// Measurement is one value (or array of values) with its unit, limit and
+// outcome.
 type Measurement struct {
-	DUT     string    `json:"dut"`
-	Phase   string    `json:"phase,omitempty"`
-	Name    string    `json:"name"`
-	Value   float64   `json:"value"`
-	Unit    string    `json:"unit"`
-	Limit   string    `json:"limit"`
-	Outcome Outcome   `json:"outcome"`
-	Time    time.Time `json:"time"`
+	Seq     uint64 `json:"seq"` // its event's
+	DUT     string `json:"dut"`
+	Phase   string `json:"phase,omitempty"`
+	Attempt int    `json:"attempt,omitempty"`
+	Name    string `json:"name"`
+	// Value is a scalar measurement's value; Values, with Axis, an array's
+	// or a waveform's (Value is then its worst point).
+	Value  float64   `json:"-"`
+	Values []float64 `json:"-"`
+	Axis   *Axis     `json:"axis,omitempty"`
+	Unit   string    `json:"unit"`
+	// Resolution, when known, is the step the value is good to (a
+	// meter's resolution): reports round to it.
+	Resolution float64   `json:"resolution,omitempty"`
+	Limit      LimitSpec `json:"limit"`
+	Outcome    Outcome   `json:"outcome"`
+	Time       time.Time `json:"time"`
 }
+
+// Axis is what an array measurement's points are measured against: time
+// for a waveform, frequency for a spectrum. Either Values lists each
+// point's position or Start and Step give them.
+type Axis struct {
+	Name   string    `json:"name"`
+	Unit   string    `json:"unit"`
+	Start  float64   `json:"start"`
+	Step   float64   `json:"step,omitempty"`
+	Values []float64 `json:"values,omitempty"`
+}
+
+// At is the position of point i on the axis.
+func (a *Axis) At(i int) float64 {
+	if i < len(a.Values) {
+		return a.Values[i]
+	}
+	return a.Start + float64(i)*a.Step
+}
+
+type measurementJSON struct {
+	Seq        uint64       `json:"seq"`
+	DUT        string       `json:"dut"`
+	Phase      string       `json:"phase,omitempty"`
+	Attempt    int          `json:"attempt,omitempty"`
+	Name       string       `json:"name"`
+	Value      jsonNumber   `json:"value"`
+	Values     []jsonNumber `json:"values,omitempty"`
+	Axis       *Axis        `json:"axis,omitempty"`
+	Unit       string       `json:"unit"`
+	Resolution float64      `json:"resolution,omitempty"`
+	Limit      LimitSpec    `json:"limit"`
+	Outcome    Outcome      `json:"outcome"`
+	Time       time.Time    `json:"time"`
+}
+
+// MarshalJSON writes NaN and the infinities (an overloaded meter) as the
+// strings "NaN", "+Inf" and "-Inf", which JSON has no numbers for.
+func (m Measurement) MarshalJSON() ([]byte, error) {
+	return json.Marshal(measurementJSON{m.Seq, m.DUT, m.Phase, m.Attempt, m.Name, jsonNumber(m.Value), numbers(m.Values),
+		m.Axis, m.Unit, m.Resolution, m.Limit, m.Outcome, m.Time})
+}
+
+func (m *Measurement) UnmarshalJSON(b []byte) error {
+	var j measurementJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*m = Measurement{j.Seq, j.DUT, j.Phase, j.Attempt, j.Name, float64(j.Value), floats(j.Values), j.Axis, j.Unit,
+		j.Resolution, j.Limit, j.Outcome, j.Time}
+	return nil
+}
+
+// Format is the value with its unit, rounded to the measurement's
+// resolution where it has one.
+func (m Measurement) Format() string { return formatResolved(m.Value, m.Unit, m.Resolution) }
 
 // SafeStateRecord is one safe-state action as it ran.
 type SafeStateRecord struct {
@@ -67,20 +157,144 @@ type SafeStateRecord struct {
 	Error    string        `json:"error,omitempty"`
 }
 
-// Series is a quantity over time, for charts: every measurement and
-// monitor sample of one name on one DUT, with the limit lines to draw.
+// AttachmentRecord is an attachment as the record keeps it.
+type AttachmentRecord struct {
+	Seq       uint64    `json:"seq"`
+	DUT       string    `json:"dut,omitempty"`
+	Name      string    `json:"name"`
+	MediaType string    `json:"media_type"`
+	Time      time.Time `json:"time"`
+	Data      []byte    `json:"data"`
+}
+
+// Series is a quantity over time, for charts: every scalar measurement
+// and monitor sample of one name on one DUT, with the limit lines to draw.
 type Series struct {
 	DUT    string    `json:"dut"`
 	Name   string    `json:"name"`
 	Unit   string    `json:"unit"`
-	Times  []float64 `json:"t"` // seconds since the run started
-	Values []float64 `json:"v"`
+	Times  []float64 `json:"-"` // seconds since the run started
+	Values []float64 `json:"-"`
 	Low    *float64  `json:"low,omitempty"`
 	High   *float64  `json:"high,omitempty"`
 }
 
-func newRecord(name string) *Record {
-	return &Record{Name: name, Started: time.Now()}
+type seriesJSON struct {
+	DUT    string       `json:"dut"`
+	Name   string       `json:"name"`
+	Unit   string       `json:"unit"`
+	Times  []float64    `json:"t"`
+	Values []jsonNumber `json:"v"`
+	Low    *float64     `json:"low,omitempty"`
+	High   *float64     `json:"high,omitempty"`
+}
+
+func (s Series) MarshalJSON() ([]byte, error) {
+	return json.Marshal(seriesJSON{s.DUT, s.Name, s.Unit, s.Times, numbers(s.Values), s.Low, s.High})
+}
+
+func (s *Series) UnmarshalJSON(b []byte) error {
+	var j seriesJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*s = Series{j.DUT, j.Name, j.Unit, j.Times, floats(j.Values), j.Low, j.High}
+	return nil
+}
+
+func newRecord() *Record { return &Record{SchemaVersion: SchemaVersion} }
+
+// Replay folds a run's events, in order, into its record: what the
+// harness built as the run went, rebuilt. A run whose events stop short
+// of run.ended has a zero Ended; AbortedEnd settles it.
+func Replay(events []Event) *Record {
+	r := newRecord()
+	for i := range events {
+		r.apply(&events[i])
+	}
+	return r
+}
+
+// apply folds one event into the record.
+func (r *Record) apply(e *Event) {
+	r.Events = e.Seq
+	switch e.Kind {
+	case EventRunStarted:
+		r.ID, r.Started = e.Run, e.Time
+		if in := e.Info; in != nil {
+			r.Name, r.Station, r.Operator, r.Batch, r.Software, r.Config = in.Name, in.Station, in.Operator, in.Batch, in.Software, in.Config
+		}
+	case EventDUTStarted:
+		d := r.dut(e.DUT)
+		d.Started = e.Time
+		if e.Unit != nil {
+			d.Unit = d.Unit.merge(*e.Unit)
+		}
+	case EventUnit:
+		if e.Unit != nil {
+			d := r.dut(e.DUT)
+			d.Unit = d.Unit.merge(*e.Unit)
+		}
+	case EventDUTEnded:
+		d := r.dut(e.DUT)
+		d.ended, d.Ended = true, e.Time
+	case EventPhaseStarted:
+		if e.Phase != nil {
+			d := r.dut(e.DUT)
+			d.Phases = append(d.Phases, &PhaseRecord{Name: e.Phase.Name, Attempt: e.Phase.Attempt, Started: e.Time})
+		}
+	case EventPhaseEnded:
+		if e.Phase == nil {
+			return
+		}
+		d := r.dut(e.DUT)
+		for i := len(d.Phases) - 1; i >= 0; i-- {
+			p := d.Phases[i]
+			if p.Name == e.Phase.Name && p.Attempt == e.Phase.Attempt && p.Ended.IsZero() {
+				p.Ended, p.Outcome, p.Error = e.Time, e.Phase.Outcome, e.Phase.Error
+				break
+			}
+		}
+	case EventMeasurement:
+		if m := e.Measurement; m != nil {
+			r.dut(e.DUT).addMeasurement(*m)
+			if m.Values == nil {
+				r.sample(e.DUT, m.Name, m.Unit, m.Time, m.Value, &m.Limit)
+			}
+		}
+	case EventSample:
+		if s := e.Sample; s != nil {
+			r.sample(e.DUT, s.Name, s.Unit, e.Time, s.Value, s.Band)
+		}
+	case EventAttachment:
+		if a := e.Attachment; a != nil {
+			r.Attachments = append(r.Attachments, &AttachmentRecord{Seq: e.Seq, DUT: e.DUT, Name: a.Name, MediaType: a.MediaType, Time: e.Time, Data: a.Data})
+		}
+	case EventFault:
+		if f := e.Fault; f != nil {
+			r.Faults = append(r.Faults, *f)
+			if f.DUT != "" {
+				// Whatever its policy, the DUT a fault names did not pass.
+				d := r.dut(f.DUT)
+				d.Outcome = worse(d.Outcome, OutcomeError)
+				if d.StopCause == "" {
+					d.StopCause = f.Error()
+				}
+			}
+		}
+	case EventSafeState:
+		if s := e.SafeState; s != nil {
+			r.SafeState = append(r.SafeState, *s)
+		}
+	case EventStopping:
+		if r.StopCause == "" {
+			r.StopCause = e.Cause
+		}
+	case EventRunEnded:
+		if e.End != nil {
+			r.end(e.Time, e.End)
+		}
+	}
 }
 
 // dut finds or adds a DUT record.
@@ -95,47 +309,26 @@ func (r *Record) dut(name string) *DUTRecord {
 	return d
 }
 
-func (d *DUTRecord) startPhase(name string, attempt int) *PhaseRecord {
-	p := &PhaseRecord{Name: name, Attempt: attempt, Started: time.Now()}
-	d.Phases = append(d.Phases, p)
-	return p
-}
-
-func (d *DUTRecord) endPhase(p *PhaseRecord, err error) *PhaseRecord {
-	p.Ended = time.Now()
-	if err != nil {
-		p.Error = err.Error()
-		var limit *LimitError
-		switch {
-		case p.cut:
-			p.Outcome = worse(p.Outcome, OutcomeAborted) // the stop's doing
-		case errors.As(err, &limit):
-			p.Outcome = worse(p.Outcome, OutcomeFail)
-		default:
-			p.Outcome = worse(p.Outcome, OutcomeError)
-		}
-	}
-	return p
-}
-
-// addMeasurement files m in the running phase (or a phase of its own when
-// none runs) and folds its outcome in, unless the limit only records.
-func (d *DUTRecord) addMeasurement(m Measurement, action LimitAction) {
+// addMeasurement files m in its phase (the running one of its name, or a
+// phase of its own when none runs) and folds its outcome in, unless the
+// limit only records.
+func (d *DUTRecord) addMeasurement(m Measurement) {
 	var p *PhaseRecord
-	if n := len(d.Phases); n > 0 && d.Phases[n-1].Ended.IsZero() {
+	if n := len(d.Phases); n > 0 && d.Phases[n-1].Ended.IsZero() && (m.Phase == "" || d.Phases[n-1].Name == m.Phase) {
 		p = d.Phases[n-1]
 	} else {
-		p = &PhaseRecord{Name: "measurements", Attempt: 1, Started: m.Time}
+		p = &PhaseRecord{Name: "measurements", Attempt: 1, Started: m.Time, Ended: m.Time}
 		d.Phases = append(d.Phases, p)
 	}
 	p.Measurements = append(p.Measurements, m)
-	if action != RecordOnly {
+	if m.Limit.Action != RecordOnly {
 		p.Outcome = worse(p.Outcome, m.Outcome)
 	}
 }
 
-// sample appends a point to a series.
-func (r *Record) sample(dut, name, unit string, t time.Time, v float64) {
+// sample appends a point to a series; band, when the series has no limit
+// lines yet, gives them.
+func (r *Record) sample(dut, name, unit string, t time.Time, v float64, band *LimitSpec) {
 	var s *Series
 	for _, x := range r.Series {
 		if x.DUT == dut && x.Name == name {
@@ -146,53 +339,90 @@ func (r *Record) sample(dut, name, unit string, t time.Time, v float64) {
 		s = &Series{DUT: dut, Name: name, Unit: unit}
 		r.Series = append(r.Series, s)
 	}
+	if band != nil && s.Low == nil && s.High == nil {
+		s.Low, s.High = band.Low, band.High
+	}
 	s.Times = append(s.Times, t.Sub(r.Started).Seconds())
 	s.Values = append(s.Values, v)
 }
 
-// setBand records the limit lines of a series.
-func (r *Record) setBand(dut, name string, l Limit) {
-	for _, s := range r.Series {
-		if s.DUT == dut && s.Name == name {
-			if l.HasLow {
-				s.Low = &l.Low
+// settle works out the verdicts of a run ending at the time given:
+// cut reports the DUTs a stop cut short. The last attempt of each phase
+// decides it; a phase still running is aborted, and so is a DUT cut
+// short, whatever it measured so far.
+func (r *Record) settle(stopCause string, cut func(d *DUTRecord) bool) RunEnd {
+	end := RunEnd{StopCause: stopCause}
+	for _, d := range r.DUTs {
+		v := DUTVerdict{Name: d.Name, Outcome: d.Outcome, StopCause: d.StopCause}
+		last := map[string]Outcome{}
+		for _, p := range d.Phases {
+			o := p.Outcome
+			if p.Ended.IsZero() {
+				o = worse(o, OutcomeAborted)
 			}
-			if l.HasHigh {
-				s.High = &l.High
+			last[p.Name] = o
+		}
+		for _, o := range last {
+			v.Outcome = worse(v.Outcome, o)
+		}
+		if cut(d) {
+			v.Outcome = worse(v.Outcome, OutcomeAborted)
+			if v.StopCause == "" {
+				v.StopCause = "aborted: " + firstNonEmpty(stopCause, "cut short")
 			}
 		}
+		end.Outcome = worse(end.Outcome, v.Outcome)
+		end.DUTs = append(end.DUTs, v)
 	}
+	if len(r.Faults) > 0 {
+		end.Outcome = worse(end.Outcome, OutcomeError)
+	}
+	return end
 }
 
-// close settles the DUT and run outcomes from their phases.
-func (r *Record) close() {
+// StationStopped is the stop cause of a run the station stopped before it
+// ended: a crash, a kill, a power cut.
+const StationStopped = "station stopped unexpectedly"
+
+// AbortedEnd is the run.ended event that closes a run whose events stop
+// short of one (the station stopped while it ran): every DUT whose
+// function had not returned is aborted, the cause is StationStopped, and
+// the time is that of its last event.
+func AbortedEnd(events []Event) Event {
+	r := Replay(events)
+	var last Event
+	if n := len(events); n > 0 {
+		last = events[n-1]
+	}
+	end := r.settle(StationStopped, func(d *DUTRecord) bool { return !d.ended })
+	end.Outcome = worse(end.Outcome, OutcomeAborted)
+	end.Recovered = true
+	return Event{Run: last.Run, Seq: last.Seq + 1, Time: last.Time, Kind: EventRunEnded, End: &end}
+}
+
+// end folds the run's verdicts in.
+func (r *Record) end(at time.Time, e *RunEnd) {
+	r.Ended, r.Outcome, r.StopCause, r.Stuck, r.Recovered = at, e.Outcome, e.StopCause, e.Stuck, e.Recovered
+	verdicts := map[string]DUTVerdict{}
+	for _, v := range e.DUTs {
+		verdicts[v.Name] = v
+	}
 	for _, d := range r.DUTs {
-		// The last attempt of each phase decides it.
-		last := map[string]*PhaseRecord{}
 		for _, p := range d.Phases {
-			if p.Ended.IsZero() { // still running when Run returned without it
-				p.Ended = r.Ended
+			if p.Ended.IsZero() { // still running when the run ended without it
+				p.Ended = at
 				p.Outcome = worse(p.Outcome, OutcomeAborted)
 				if p.Error == "" {
 					p.Error = "did not finish"
 				}
 			}
-			last[p.Name] = p
 		}
-		for _, p := range last {
-			d.Outcome = worse(d.Outcome, p.Outcome)
+		if d.Ended.IsZero() {
+			d.Ended = at
 		}
-		if d.cut {
-			// Unfinished work is never a pass, whatever it measured so far.
-			d.Outcome = worse(d.Outcome, OutcomeAborted)
-			if d.StopCause == "" {
-				d.StopCause = "aborted: " + r.StopCause
-			}
+		if v, ok := verdicts[d.Name]; ok {
+			d.Outcome, d.StopCause = v.Outcome, v.StopCause
 		}
-		r.Outcome = worse(r.Outcome, d.Outcome)
-	}
-	if len(r.Faults) > 0 {
-		r.Outcome = worse(r.Outcome, OutcomeError)
 	}
 	slices.SortStableFunc(r.Series, func(a, b *Series) int {
 		if a.DUT != b.DUT {
@@ -215,7 +445,8 @@ func compare(a, b string) int {
 // Summary is one measurement name of one DUT, summed up.
 type Summary struct {
 	Name, Unit, Limit string
-	Count             int
+	Resolution        float64
+	Count             int // points: an array measurement counts each
 	Min, Mean, Max    float64
 	Worst             Outcome
 }
@@ -231,12 +462,19 @@ func (d *DUTRecord) Summaries() []Summary {
 			if !ok {
 				i = len(out)
 				index[m.Name] = i
-				out = append(out, Summary{Name: m.Name, Unit: m.Unit, Limit: m.Limit, Min: m.Value, Max: m.Value})
+				out = append(out, Summary{Name: m.Name, Unit: m.Unit, Limit: m.Limit.Format(m.Unit), Resolution: m.Resolution,
+					Min: math.Inf(1), Max: math.Inf(-1)})
 			}
 			s := &out[i]
-			s.Count++
-			s.Mean += (m.Value - s.Mean) / float64(s.Count)
-			s.Min, s.Max = min(s.Min, m.Value), max(s.Max, m.Value)
+			points := m.Values
+			if points == nil {
+				points = []float64{m.Value}
+			}
+			for _, v := range points {
+				s.Count++
+				s.Mean += (v - s.Mean) / float64(s.Count)
+				s.Min, s.Max = min(s.Min, v), max(s.Max, v)
+			}
 			s.Worst = worse(s.Worst, m.Outcome)
 		}
 	}

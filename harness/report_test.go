@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/scpikit/scpikit/harness"
+	"github.com/scpikit/scpikit/units"
 )
 
 func sampleRecord(t *testing.T) *harness.Record {
@@ -19,7 +20,7 @@ func sampleRecord(t *testing.T) *harness.Record {
 		tt.DUT("a&b", func(d *harness.DUTRun) error {
 			return d.Phase("measure", func(ctx context.Context) error {
 				for i := range 5 {
-					d.Measure("current", 0.1*float64(i), "A", harness.Between(0, 0.35))
+					d.Measure("current", units.Current(0.1*float64(i)), harness.Between(0, 0.35))
 				}
 				return nil
 			})

@@ -91,6 +91,14 @@ type Options struct {
 	// The action is the limit's: a RecordOnly value out of limits does not
 	// fail anything.
 	OnMeasurement func(m Measurement, action LimitAction)
+	// Sink, when set, takes every event of the run as it happens: the
+	// station store (results.Open). A measurement call returns only once
+	// its event is durable there.
+	Sink Sink
+	// Info says who runs the test where; its Name is Run's name. Station
+	// defaults to the host name, Software to the program's module version
+	// and VCS revision.
+	Info RunInfo
 }
 
 // Option sets an Option.
@@ -110,6 +118,13 @@ func WithSafeStateTimeout(d time.Duration) Option { return func(o *Options) { o.
 func WithMeasurementHook(f func(m Measurement, action LimitAction)) Option {
 	return func(o *Options) { o.OnMeasurement = f }
 }
+
+// WithSink sends every event of the run to s (the station store).
+func WithSink(s Sink) Option { return func(o *Options) { o.Sink = s } }
+
+// WithRunInfo says who runs the test, where, for which batch: the run's
+// first event carries it.
+func WithRunInfo(info RunInfo) Option { return func(o *Options) { o.Info = info } }
 
 // WithGracePeriod sets how long a graceful stop may take.
 func WithGracePeriod(d time.Duration) Option { return func(o *Options) { o.GracePeriod = d } }
@@ -139,9 +154,13 @@ type Test struct {
 	bodyMu   sync.Mutex
 	bodyErr  error
 	safe     safeStack
+	id       string
 	rec      *Record
 	recMu    sync.Mutex
-	recDone  bool  // the record was handed to Run's caller; guarded by recMu
+	seq      uint64 // the last event's; guarded by recMu
+	recDone  bool   // the record was handed to Run's caller; guarded by recMu
+	stuck    []StuckGoroutine
+	sinkOnce sync.Once
 	cutBy    error // the cause of a stop that cut DUTs short; guarded by recMu
 	duts     map[string]*DUTRun
 	dutsMu   sync.Mutex
@@ -182,10 +201,28 @@ func Run(ctx context.Context, name string, body func(t *Test) error, opts ...Opt
 		opt(&o)
 	}
 	runCtx, cancel := context.WithCancelCause(ctx)
-	t := &Test{name: name, opts: o, log: o.Logger.With().Str("run", name).Logger(), ctx: runCtx, cancel: cancel,
-		stopping: make(chan struct{}), rec: newRecord(name), duts: map[string]*DUTRun{}}
+	o.Info = o.Info.withDefaults(name)
+	id := NewRunID(time.Now())
+	t := &Test{name: name, opts: o, log: o.Logger.With().Str("run", name).Str("run_id", id).Logger(), ctx: runCtx, cancel: cancel,
+		stopping: make(chan struct{}), id: id, rec: newRecord(), duts: map[string]*DUTRun{}}
 	t.watching, t.endWatch = context.WithCancel(context.Background())
-	t.log.Info().Msg("harness: run started")
+	t.recMu.Lock()
+	info := o.Info
+	ack := t.emitLocked(Event{Kind: EventRunStarted, Info: &info})
+	t.recMu.Unlock()
+	if err := t.await(runCtx, ack, "run started"); err != nil {
+		// Nothing has been switched on: a store that cannot take the run
+		// stops it before it starts.
+		cancel(err)
+		t.recMu.Lock()
+		r := t.rec
+		t.recDone = true
+		t.recMu.Unlock()
+		r.Ended, r.Outcome, r.StopCause = time.Now(), OutcomeError, err.Error()
+		t.log.Error().Err(err).Msg("harness: run not started")
+		return r, err
+	}
+	t.log.Info().Str("station", info.Station).Str("operator", info.Operator).Msg("harness: run started")
 
 	var stopSignals func()
 	if o.Signals {
@@ -260,7 +297,7 @@ func (t *Test) abandon() error {
 	}
 	slices.SortFunc(stuck, func(a, b StuckGoroutine) int { return strings.Compare(a.Name, b.Name) })
 	t.recMu.Lock()
-	t.rec.Stuck = stuck
+	t.stuck = stuck
 	t.recMu.Unlock()
 	for _, s := range stuck {
 		t.log.Error().Str("goroutine", s.Name).Str("dut", s.DUT).Str("state", s.State).Str("at", s.At).
@@ -295,26 +332,23 @@ func (t *Test) liftFences() {
 	}
 }
 
-// finish closes the record and decides Run's error.
+// finish settles the verdicts, ends the record with them and decides
+// Run's error.
 func (t *Test) finish(cause, bodyErr, safeErr, stuckErr error) (*Record, error) {
 	t.recMu.Lock()
-	defer t.recMu.Unlock()
 	r := t.rec
-	// Goroutines that outlived the run write, from now on, to a record
-	// nobody reads: the caller's is never written again.
-	t.rec, t.recDone = newRecord(t.name), true
-	r.Ended = time.Now()
 	stopped := cause != nil && !errors.Is(cause, errCompleted)
+	stopCause := r.StopCause
 	if stopped {
-		r.StopCause = cause.Error()
+		stopCause = cause.Error()
 	}
-	r.close()
+	end := r.settle(stopCause, func(d *DUTRecord) bool { return d.cut })
 	var err error
 	own := true // the run's own failure (unsafe, its body, a fault), not a cut
 	switch {
 	case safeErr != nil:
 		err = safeErr
-		r.Outcome = OutcomeError
+		end.Outcome = OutcomeError
 	case bodyErr != nil:
 		err = bodyErr
 	case stopped:
@@ -325,13 +359,26 @@ func (t *Test) finish(cause, bodyErr, safeErr, stuckErr error) (*Record, error) 
 	switch {
 	case err == nil:
 	case own:
-		r.Outcome = worse(r.Outcome, OutcomeError)
+		end.Outcome = worse(end.Outcome, OutcomeError)
 	default:
-		r.Outcome = worse(r.Outcome, OutcomeAborted) // cut short: a signal, a timeout, a stop
+		end.Outcome = worse(end.Outcome, OutcomeAborted) // cut short: a signal, a timeout, a stop
 	}
 	if stuckErr != nil {
 		err = errors.Join(err, stuckErr)
-		r.Outcome = worse(r.Outcome, OutcomeError)
+		end.Outcome = worse(end.Outcome, OutcomeError)
+	}
+	end.Stuck = t.stuck
+	ack := t.emitLocked(Event{Kind: EventRunEnded, End: &end})
+	// Goroutines that outlived the run write, from now on, to a record
+	// nobody reads: the caller's is never written again.
+	t.rec, t.recDone = newRecord(), true
+	t.recMu.Unlock()
+	// The end is durable before Run returns, within a bound: a stalled
+	// disk must not keep the program from exiting.
+	bound, cancel := context.WithTimeout(context.Background(), t.opts.SafeStateTimeout)
+	defer cancel()
+	if werr := t.await(bound, ack, "run ended"); werr != nil {
+		err = errors.Join(err, werr)
 	}
 	ev := t.log.Info()
 	if err != nil {
@@ -394,13 +441,12 @@ func (t *Test) stop(cause error, graceful bool) {
 		first = true
 		t.first = cause
 		if !errors.Is(cause, errCompleted) {
-			t.cut(cause)
+			t.cut(cause) // and records the stop
 		}
 		close(t.stopping)
 		t.endWatch()
 		if graceful {
 			t.log.Warn().Err(cause).Dur("grace", t.opts.GracePeriod).Msg("harness: stopping gracefully")
-			t.cause(cause)
 			timer := time.AfterFunc(t.opts.GracePeriod, func() { t.cancel(cause) })
 			context.AfterFunc(t.ctx, func() { timer.Stop() })
 			return
@@ -412,16 +458,6 @@ func (t *Test) stop(cause error, graceful bool) {
 	})
 	if !first && !graceful {
 		t.cancel(cause) // an immediate stop overrides a graceful one in progress
-	}
-}
-
-// cause records the first stop cause for a graceful stop, whose context
-// is cancelled only later.
-func (t *Test) cause(c error) {
-	t.recMu.Lock()
-	defer t.recMu.Unlock()
-	if t.rec.StopCause == "" {
-		t.rec.StopCause = c.Error()
 	}
 }
 
@@ -548,20 +584,16 @@ func (t *Test) Fault(f *Fault, policy Policy) {
 // act applies policy to a recorded fault.
 func (t *Test) act(f *Fault, policy Policy) {
 	if f.DUT != "" {
-		// Whatever the policy, the DUT the fault names did not pass.
+		// Whatever the policy, the DUT the fault names did not pass: the
+		// record has it from the fault's event.
 		t.dutsMu.Lock()
 		d := t.duts[f.DUT]
 		t.dutsMu.Unlock()
-		t.recMu.Lock()
-		r := t.rec.dut(f.DUT)
-		r.Outcome = OutcomeError
-		if r.StopCause == "" {
-			r.StopCause = f.Error()
-		}
 		if d != nil {
+			t.recMu.Lock()
 			d.setCause(f)
+			t.recMu.Unlock()
 		}
-		t.recMu.Unlock()
 	}
 	switch { // acting comes before logging: a stalled log must not delay outputs off
 	case policy == IsolateDUT && f.DUT != "":
@@ -605,5 +637,58 @@ func (t *Test) recordFault(f *Fault) {
 	}
 	t.recMu.Lock()
 	defer t.recMu.Unlock()
-	t.rec.Faults = append(t.rec.Faults, *f)
+	c := *f
+	t.emitLocked(Event{Kind: EventFault, DUT: f.DUT, Fault: &c})
 }
+
+// emitLocked numbers e, folds it into the record and hands it to the
+// sink; the channel (nil without a sink) says when it is durable. Events
+// of goroutines that outlived the run go nowhere. t.recMu is held, which
+// keeps the events in the order of their numbers.
+func (t *Test) emitLocked(e Event) <-chan error {
+	if t.recDone {
+		return nil
+	}
+	t.seq++
+	e.Run, e.Seq = t.id, t.seq
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	t.rec.apply(&e)
+	if t.opts.Sink == nil {
+		return nil
+	}
+	return t.opts.Sink.Emit(e)
+}
+
+// emit is emitLocked for a caller not holding t.recMu.
+func (t *Test) emit(e Event) <-chan error {
+	t.recMu.Lock()
+	defer t.recMu.Unlock()
+	return t.emitLocked(e)
+}
+
+// await waits until the sink has made an event durable, or ctx ends. A
+// sink that fails stops the run (once): a station that cannot keep its
+// results must not go on testing.
+func (t *Test) await(ctx context.Context, ack <-chan error, what string) error {
+	if ack == nil {
+		return nil
+	}
+	select {
+	case err := <-ack:
+		if err == nil {
+			return nil
+		}
+		err = fmt.Errorf("%w: %s: %w", ErrNotRecorded, what, err)
+		t.sinkOnce.Do(func() {
+			t.Fault(&Fault{Source: "station store", Message: err.Error(), Err: err}, StopAll)
+		})
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("%w: %s: not confirmed before the stop: %w", ErrNotRecorded, what, context.Cause(ctx))
+	}
+}
+
+// ID is the run's ID, unique across stations and sortable by time.
+func (t *Test) ID() string { return t.id }

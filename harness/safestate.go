@@ -148,9 +148,7 @@ func (t *Test) runSafe(actions []*safeAction) {
 		if err != nil {
 			rec.Error = err.Error()
 		}
-		t.recMu.Lock()
-		t.rec.SafeState = append(t.rec.SafeState, rec)
-		t.recMu.Unlock()
+		t.emit(Event{Kind: EventSafeState, DUT: a.DUT, SafeState: &rec})
 		a.err = err
 		close(a.finished)
 		if err != nil {

@@ -219,10 +219,10 @@ func TestInterruptedIsAborted(t *testing.T) {
 	rec, err := harness.Run(bg, "interrupted", func(tt *harness.Test) error {
 		tt.DUT("done", func(d *harness.DUTRun) error {
 			defer close(finished)
-			return d.Phase("quick", func(context.Context) error { return d.Measure("v", 1, "V", harness.Between(0, 2)) })
+			return d.Phase("quick", func(context.Context) error { return d.Measure("v", units.Volt, harness.Between(0, 2)) })
 		})
 		tt.DUT("busy", func(d *harness.DUTRun) error {
-			d.Phase("first", func(context.Context) error { return d.Measure("v", 1, "V", harness.Between(0, 2)) })
+			d.Phase("first", func(context.Context) error { return d.Measure("v", units.Volt, harness.Between(0, 2)) })
 			for !d.Stopping() {
 				d.Phase("long", func(ctx context.Context) error {
 					select {
@@ -238,7 +238,7 @@ func TestInterruptedIsAborted(t *testing.T) {
 		tt.DUT("looping", func(d *harness.DUTRun) error {
 			<-finished
 			for !d.Stopping() {
-				if err := d.Phase("step", func(context.Context) error { return d.Measure("v", 1, "V", harness.Between(0, 2)) }); err != nil {
+				if err := d.Phase("step", func(context.Context) error { return d.Measure("v", units.Volt, harness.Between(0, 2)) }); err != nil {
 					return err
 				}
 				select {

@@ -95,3 +95,40 @@ func roundSig(x float64, digits int) float64 {
 	scale := math.Pow(10, float64(digits-1)-math.Floor(math.Log10(math.Abs(x))))
 	return math.Round(x*scale) / scale
 }
+
+// Quantity is a value with its unit: every type of this package, and
+// Value for any other. A test records a Quantity, so the unit it stores
+// is the one the driver returned, never one typed by hand.
+type Quantity interface {
+	// Float is the value in the unit's SI base (volts, amperes...).
+	Float() float64
+	// Unit is its symbol: "V", "A", "°C", or a Value's own.
+	Unit() string
+}
+
+func (v Voltage) Float() float64     { return float64(v) }
+func (c Current) Float() float64     { return float64(c) }
+func (p Power) Float() float64       { return float64(p) }
+func (r Resistance) Float() float64  { return float64(r) }
+func (t Temperature) Float() float64 { return float64(t) }
+func (f Frequency) Float() float64   { return float64(f) }
+
+func (Voltage) Unit() string     { return "V" }
+func (Current) Unit() string     { return "A" }
+func (Power) Unit() string       { return "W" }
+func (Resistance) Unit() string  { return "Ω" }
+func (Temperature) Unit() string { return "°C" }
+func (Frequency) Unit() string   { return "Hz" }
+
+// Value is a quantity of a unit this package has no type for (dB, ppm,
+// counts: "" for a plain number).
+func Value(x float64, unit string) Quantity { return other{x, unit} }
+
+type other struct {
+	x    float64
+	unit string
+}
+
+func (o other) Float() float64 { return o.x }
+func (o other) Unit() string   { return o.unit }
+func (o other) String() string { return strconv.FormatFloat(o.x, 'g', -1, 64) + " " + o.unit }

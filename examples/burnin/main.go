@@ -298,14 +298,14 @@ func burnInDUT(d *harness.DUTRun, cfg config, sd StationDUT, psu instruments.Pow
 			if err != nil {
 				return err
 			}
-			if err := d.Measure("supply voltage", float64(v), "V", harness.Equals(cfg.station.Voltage, 0.05*cfg.station.Voltage)); err != nil {
+			if err := d.Measure("supply voltage", v, harness.Equals(cfg.station.Voltage, 0.05*cfg.station.Voltage)); err != nil {
 				return err
 			}
 			temp, err := dut.Session().QueryFloat(ctx, "MEAS:TEMP?")
 			if err != nil {
 				return err
 			}
-			return d.Measure("board temperature", temp, "°C", harness.AtMost(85).WithMarginal(0.1))
+			return d.Measure("board temperature", units.Temperature(temp), harness.AtMost(85).WithMarginal(0.1))
 		})
 		if err != nil && !d.Stopping() {
 			return err

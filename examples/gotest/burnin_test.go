@@ -99,10 +99,10 @@ func TestBurnIn(t *testing.T) {
 						if err != nil {
 							return err
 						}
-						if err := d.Measure("current", float64(i), "A", currentBand); err != nil {
+						if err := d.Measure("current", i, currentBand); err != nil {
 							return err
 						}
-						return d.Measure("voltage", float64(v), "V", harness.Between(11.9, 12.1))
+						return d.Measure("voltage", v, harness.Between(11.9, 12.1))
 					})
 					select {
 					case <-d.Context().Done():

@@ -396,7 +396,7 @@ func (r *R) measured(m harness.Measurement, action harness.LimitAction) {
 	msg := fmt.Sprintf("%s: %s = %s %s", m.DUT, name, strconv.FormatFloat(m.Value, 'g', 6, 64), m.Unit)
 	switch {
 	case m.Outcome == harness.OutcomeFail && action != harness.RecordOnly:
-		msg += " outside its limits " + m.Limit
+		msg += " outside its limits " + m.Limit.Format(m.Unit)
 		if inPhase {
 			d.pending = append(d.pending, msg) // reported when the phase ends, unless a retry passes
 			return
@@ -406,9 +406,9 @@ func (r *R) measured(m harness.Measurement, action harness.LimitAction) {
 		}
 		t.Error(msg)
 	case m.Outcome == harness.OutcomeFail:
-		t.Log(msg + " outside its limits " + m.Limit + " (recorded only)")
+		t.Log(msg + " outside its limits " + m.Limit.Format(m.Unit) + " (recorded only)")
 	case m.Outcome == harness.OutcomeMarginal:
-		t.Log(msg + " marginal within " + m.Limit)
+		t.Log(msg + " marginal within " + m.Limit.Format(m.Unit))
 	}
 }
 

@@ -204,7 +204,7 @@ func TestPass(t *testing.T) {
 func TestLimitFailure(t *testing.T) {
 	s := newStation(t)
 	out := s.runFailing(t, "limit")
-	mustContain(t, out, "dut-2: current/current = 0.5 A outside its limits [0.6, 0.8]",
+	mustContain(t, out, "dut-2: current/current = 0.5 A outside its limits [0.6 A, 0.8 A]",
 		"--- FAIL: TestBench/dut-2/current", "--- PASS: TestBench/dut-1/current")
 	s.requireOff(t, "the test")
 }
@@ -253,7 +253,7 @@ func TestJSONCarriesMeasurements(t *testing.T) {
 		t.Fatalf("%d measurement events, want 2:\n%s", len(got), out)
 	}
 	for _, m := range got {
-		if m.Name != "current" || m.Unit != "A" || m.Limit != "[0.2, 0.8]" || m.Value < 0.45 || m.Value > 0.55 {
+		if m.Name != "current" || m.Unit != "A" || m.Limit.String() != "[0.2, 0.8]" || m.Value < 0.45 || m.Value > 0.55 {
 			t.Errorf("measurement %+v", m)
 		}
 	}
@@ -424,7 +424,7 @@ func TestInProcess(t *testing.T) {
 						return err
 					}
 					measured.Store(d.Name(), float64(i))
-					return d.Measure("current", float64(i), "A", harness.Between(0.2, 0.8))
+					return d.Measure("current", i, harness.Between(0.2, 0.8))
 				})
 			})
 		}

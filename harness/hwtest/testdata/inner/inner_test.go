@@ -79,7 +79,7 @@ func TestBench(t *testing.T) {
 					if err != nil {
 						return err
 					}
-					return d.Measure("current", float64(i), "A", band)
+					return d.Measure("current", i, band)
 				})
 				switch {
 				case scenario == "panic" && ch == 2:
