@@ -37,7 +37,7 @@ type DUTOption func(*Unit)
 // WithUnit gives what is known up front of the unit in the DUT's slot:
 // its serial number (scanned, from a station file), part, revision,
 // slot. What is learned later goes to DUTRun.Identify.
-func WithUnit(u Unit) DUTOption { return func(x *Unit) { *x = x.merge(u) } }
+func WithUnit(u Unit) DUTOption { return func(x *Unit) { *x = x.Merge(u) } }
 
 // DUT starts fn for one DUT on a goroutine the run owns. An error, a
 // panic or a runtime.Goexit in fn ends that DUT (its safe state runs at
@@ -424,7 +424,7 @@ func (d *DUTRun) record(m Measurement, limit Limit, opts []MeasureOption) error 
 	}
 	m.Limit.Action = limit.Action
 	d.t.recMu.Lock()
-	m.Time = time.Now()
+	m.Time = time.Now().Round(0) // as stored
 	m.Phase, m.Attempt = d.phase, d.attempt
 	m.Seq = d.t.seq + 1 // its event's
 	ack := d.t.emitLocked(Event{Kind: EventMeasurement, DUT: d.name, Time: m.Time, Measurement: &m})

@@ -112,8 +112,9 @@ type Unit struct {
 	Metadata map[string]string `json:"metadata,omitempty"` // anything else: firmware, lot, MAC address
 }
 
-// merge fills u's unknown fields from v (v's win where both are set).
-func (u Unit) merge(v Unit) Unit {
+// Merge is u with what v knows: v's fields win where both are set, and
+// the metadata are merged.
+func (u Unit) Merge(v Unit) Unit {
 	for _, f := range []struct {
 		dst *string
 		src string

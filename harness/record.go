@@ -228,12 +228,12 @@ func (r *Record) apply(e *Event) {
 		d := r.dut(e.DUT)
 		d.Started = e.Time
 		if e.Unit != nil {
-			d.Unit = d.Unit.merge(*e.Unit)
+			d.Unit = d.Unit.Merge(*e.Unit)
 		}
 	case EventUnit:
 		if e.Unit != nil {
 			d := r.dut(e.DUT)
-			d.Unit = d.Unit.merge(*e.Unit)
+			d.Unit = d.Unit.Merge(*e.Unit)
 		}
 	case EventDUTEnded:
 		d := r.dut(e.DUT)

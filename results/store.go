@@ -1,0 +1,298 @@
+package results
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/scpikit/scpikit/harness"
+	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
+)
+
+// EnvStore is the environment variable that names the station store
+// (a file path) in place of DefaultPath's default.
+const EnvStore = "SCPIKIT_STORE"
+
+// ErrClosed is the error of an event emitted to a closed store.
+var ErrClosed = errors.New("results: store closed")
+
+// ErrNotFound is matched by the error for a run the store does not hold.
+var ErrNotFound = errors.New("results: no such run")
+
+// ErrAmbiguous is matched by the error for a run ID prefix that more
+// than one run has.
+var ErrAmbiguous = errors.New("results: run ID prefix is ambiguous")
+
+// ErrSchemaTooNew is matched by Open's error for a store written by a
+// newer scpikit, whose schema this one does not know.
+var ErrSchemaTooNew = errors.New("results: store schema is newer than this program")
+
+// DefaultPath is the station store every program of a station shares
+// unless told otherwise: $SCPIKIT_STORE, else station.db in the user's
+// data directory ($XDG_DATA_HOME/scpikit, ~/.local/share/scpikit;
+// ~/Library/Application Support/scpikit on macOS; %LocalAppData%\scpikit
+// on Windows).
+func DefaultPath() string {
+	if p := os.Getenv(EnvStore); p != "" {
+		return p
+	}
+	return filepath.Join(dataDir(), "scpikit", "station.db")
+}
+
+func dataDir() string {
+	switch runtime.GOOS {
+	case "windows":
+		if d := os.Getenv("LocalAppData"); d != "" {
+			return d
+		}
+	case "darwin":
+		if h, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(h, "Library", "Application Support")
+		}
+	}
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return d
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".local", "share")
+	}
+	return os.TempDir()
+}
+
+// Store is the station store: a SQLite database of runs and their
+// events. It is a harness.Sink; it is safe for concurrent use, and
+// several processes may share one file.
+type Store struct {
+	path  string
+	db    *sql.DB
+	owner string
+
+	mu      sync.Mutex
+	pending []item
+	closed  bool
+	wake    chan struct{}
+	done    chan struct{}
+	stats   Stats
+
+	latMu     sync.Mutex
+	latencies []time.Duration // of measurements, from Emit to commit: a ring
+	latNext   int
+}
+
+// item is an event waiting for the writer, and whom to tell.
+type item struct {
+	e    harness.Event
+	ack  chan error
+	when time.Time
+}
+
+// Stats says what the writer has done.
+type Stats struct {
+	Commits   uint64 // transactions committed
+	Events    uint64 // events committed
+	Failed    uint64 // events whose transaction failed
+	MaxBatch  int    // the most events one transaction held
+	MaxQueue  int    // the most events ever waiting for the writer
+	Recovered int    // runs closed as aborted when the store was opened
+}
+
+// Open opens (creating it and its directory if need be) the station store
+// at path, brings its schema up to date, and closes as aborted every run
+// a stopped station left unfinished. "sqlite:" or "file:" before the path
+// is allowed.
+func Open(path string) (*Store, error) {
+	for _, scheme := range []string{"sqlite://", "sqlite:", "file://", "file:"} {
+		path = strings.TrimPrefix(path, scheme)
+	}
+	if i := strings.Index(path, "://"); i > 0 {
+		return nil, fmt.Errorf("results: %s: only a SQLite file is supported as a station store (a path, or sqlite:PATH)", path)
+	}
+	if path == "" {
+		return nil, errors.New("results: no store path")
+	}
+	if strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("results: store path %q: ? and # are not allowed in it", path)
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("results: %w", err)
+		}
+	}
+	// WAL with synchronous=FULL: a commit is on disk (the WAL fsynced)
+	// before it returns. Every connection of the pool gets the pragmas.
+	dsn := "file:" + strings.ReplaceAll(path, "%", "%25") +
+		"?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("results: %s: %w", path, err)
+	}
+	s := &Store{path: path, db: db, owner: currentOwner(), wake: make(chan struct{}, 1), done: make(chan struct{})}
+	ctx := context.Background()
+	if err := s.checkPragmas(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := migrate(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("results: %s: %w", path, err)
+	}
+	n, err := s.recover(ctx)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("results: %s: recovering unfinished runs: %w", path, err)
+	}
+	s.stats.Recovered = n
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("results: %s: %w", path, err)
+	}
+	go s.writer(conn)
+	return s, nil
+}
+
+// checkPragmas makes sure the durability the package promises is the one
+// the database has: a driver that ignored a pragma would break it
+// silently.
+func (s *Store) checkPragmas(ctx context.Context) error {
+	var mode string
+	var sync int
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("results: %s: %w", s.path, err)
+	}
+	defer conn.Close()
+	if err := conn.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return fmt.Errorf("results: %s: %w", s.path, err)
+	}
+	if err := conn.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync); err != nil {
+		return fmt.Errorf("results: %s: %w", s.path, err)
+	}
+	if mode != "wal" || sync != 2 {
+		return fmt.Errorf("results: %s: journal_mode=%s synchronous=%d, want wal and 2 (FULL): is it on a file system without shared memory?", s.path, mode, sync)
+	}
+	return nil
+}
+
+// Path is the store's file.
+func (s *Store) Path() string { return s.path }
+
+// Emit queues e for the writer and returns at once; the channel receives
+// nil once the transaction holding e has committed (harness.Sink).
+func (s *Store) Emit(e harness.Event) <-chan error {
+	ack := make(chan error, 1)
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		ack <- ErrClosed
+		return ack
+	}
+	s.pending = append(s.pending, item{e: e, ack: ack, when: time.Now()})
+	s.stats.MaxQueue = max(s.stats.MaxQueue, len(s.pending))
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default: // the writer is awake already
+	}
+	return ack
+}
+
+// Stats is what the writer has done so far.
+func (s *Store) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+// Latencies are the times, from Emit to commit, of the last measurements
+// committed (up to 65,536 of them), oldest first.
+func (s *Store) Latencies() []time.Duration {
+	s.latMu.Lock()
+	defer s.latMu.Unlock()
+	out := make([]time.Duration, 0, len(s.latencies))
+	if len(s.latencies) == cap(s.latencies) && s.latNext > 0 {
+		out = append(out, s.latencies[s.latNext:]...)
+		return append(out, s.latencies[:s.latNext]...)
+	}
+	return append(out, s.latencies...)
+}
+
+const latencyRing = 1 << 16
+
+func (s *Store) noteLatency(d time.Duration) {
+	s.latMu.Lock()
+	defer s.latMu.Unlock()
+	if s.latencies == nil {
+		s.latencies = make([]time.Duration, 0, latencyRing)
+	}
+	if len(s.latencies) < latencyRing {
+		s.latencies = append(s.latencies, d)
+		return
+	}
+	s.latencies[s.latNext] = d
+	s.latNext = (s.latNext + 1) % latencyRing
+}
+
+// Close commits what is waiting, then closes the database. Events
+// emitted after Close get ErrClosed.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	already := s.closed
+	s.closed = true
+	s.mu.Unlock()
+	if already {
+		return nil
+	}
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+	<-s.done
+	return s.db.Close()
+}
+
+// writer is the one goroutine that writes events: each pass commits all
+// that are waiting in one transaction, then tells their callers.
+func (s *Store) writer(conn *sql.Conn) {
+	defer close(s.done)
+	defer conn.Close()
+	w := &batchWriter{conn: conn, owner: s.owner, units: map[[2]string]harness.Unit{}}
+	for {
+		s.mu.Lock()
+		batch := s.pending
+		s.pending = nil
+		closed := s.closed
+		s.mu.Unlock()
+		if len(batch) == 0 {
+			if closed {
+				return
+			}
+			<-s.wake
+			continue
+		}
+		err := w.commit(context.Background(), batch)
+		now := time.Now()
+		s.mu.Lock()
+		if err == nil {
+			s.stats.Commits++
+			s.stats.Events += uint64(len(batch))
+		} else {
+			s.stats.Failed += uint64(len(batch))
+		}
+		s.stats.MaxBatch = max(s.stats.MaxBatch, len(batch))
+		s.mu.Unlock()
+		for _, it := range batch {
+			if err == nil && it.e.Kind == harness.EventMeasurement {
+				s.noteLatency(now.Sub(it.when))
+			}
+			it.ack <- err
+		}
+	}
+}

@@ -1,0 +1,161 @@
+package results
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"math"
+
+	"github.com/scpikit/scpikit/harness"
+)
+
+// batchWriter writes batches of events on the writer's connection.
+type batchWriter struct {
+	conn  *sql.Conn
+	owner string
+	// units holds each open run's units as identified so far, to write
+	// the merged row; a run's entries go when it ends.
+	units map[[2]string]harness.Unit
+}
+
+// commit writes batch in one transaction. On failure nothing of it is
+// kept (and the unit cache is rebuilt from the database next time).
+func (w *batchWriter) commit(ctx context.Context, batch []item) (err error) {
+	tx, err := w.conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("results: begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+			clear(w.units) // it may hold what was rolled back
+		}
+	}()
+	last := map[string]uint64{}
+	for _, it := range batch {
+		if err := w.write(ctx, tx, &it.e, w.owner); err != nil {
+			return err
+		}
+		last[it.e.Run] = max(last[it.e.Run], it.e.Seq)
+	}
+	for run, seq := range last {
+		if _, err := tx.ExecContext(ctx, `UPDATE runs SET last_seq = max(last_seq, ?) WHERE id = ?`, seq, run); err != nil {
+			return fmt.Errorf("results: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("results: commit: %w", err)
+	}
+	return nil
+}
+
+// write inserts one event and the index rows it makes.
+func (w *batchWriter) write(ctx context.Context, tx *sql.Tx, e *harness.Event, owner string) error {
+	body, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("results: event %d of run %s: %w", e.Seq, e.Run, err)
+	}
+	exec := func(q string, args ...any) error {
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("results: %s event %d of run %s: %w", e.Kind, e.Seq, e.Run, err)
+		}
+		return nil
+	}
+	switch e.Kind {
+	case harness.EventRunStarted:
+		info := harness.RunInfo{}
+		if e.Info != nil {
+			info = *e.Info
+		}
+		config, _ := json.Marshal(info.Config) // a map of strings always encodes
+		if info.Config == nil {
+			config = []byte("{}")
+		}
+		if err := exec(`INSERT INTO runs (id, name, station, operator, batch, software, config, started_ns, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			e.Run, info.Name, info.Station, info.Operator, info.Batch, info.Software, string(config), e.Time.UnixNano(), owner); err != nil {
+			return err
+		}
+	case harness.EventDUTStarted, harness.EventUnit:
+		if e.Unit != nil {
+			key := [2]string{e.Run, e.DUT}
+			u, ok := w.units[key]
+			if !ok {
+				u, err = loadUnit(ctx, tx, e.Run, e.DUT)
+				if err != nil {
+					return err
+				}
+			}
+			u = u.Merge(*e.Unit)
+			w.units[key] = u
+			meta, _ := json.Marshal(u.Metadata)
+			if u.Metadata == nil {
+				meta = []byte("{}")
+			}
+			if err := exec(`INSERT OR REPLACE INTO units (run_id, dut, serial, part, revision, slot, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				e.Run, e.DUT, u.Serial, u.Part, u.Revision, u.Slot, string(meta)); err != nil {
+				return err
+			}
+		}
+	case harness.EventMeasurement:
+		if m := e.Measurement; m != nil {
+			var points any
+			if m.Values != nil {
+				points = len(m.Values)
+			}
+			if err := exec(`INSERT INTO measurements (run_id, seq, dut, phase, attempt, name, value, points, unit, comparator, low, high, nominal, outcome, time_ns)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				e.Run, e.Seq, e.DUT, m.Phase, m.Attempt, m.Name, real(m.Value), points, m.Unit, string(m.Limit.Comparator),
+				realPtr(m.Limit.Low), realPtr(m.Limit.High), realPtr(m.Limit.Nominal), m.Outcome.String(), e.Time.UnixNano()); err != nil {
+				return err
+			}
+		}
+	case harness.EventRunEnded:
+		if end := e.End; end != nil {
+			if err := exec(`UPDATE runs SET ended_ns = ?, outcome = ?, stop_cause = ?, recovered = ? WHERE id = ?`,
+				e.Time.UnixNano(), end.Outcome.String(), end.StopCause, end.Recovered, e.Run); err != nil {
+				return err
+			}
+		}
+		for key := range w.units {
+			if key[0] == e.Run {
+				delete(w.units, key)
+			}
+		}
+	}
+	return exec(`INSERT INTO events (run_id, seq, time_ns, kind, dut, body) VALUES (?, ?, ?, ?, ?, ?)`,
+		e.Run, e.Seq, e.Time.UnixNano(), string(e.Kind), e.DUT, string(body))
+}
+
+// real is a value as SQLite stores it: NaN, which it has not, as NULL
+// (the event's JSON keeps it).
+func real(v float64) any {
+	if math.IsNaN(v) {
+		return nil
+	}
+	return v
+}
+
+func realPtr(v *float64) any {
+	if v == nil {
+		return nil
+	}
+	return real(*v)
+}
+
+func loadUnit(ctx context.Context, tx *sql.Tx, run, dut string) (harness.Unit, error) {
+	var u harness.Unit
+	var meta string
+	err := tx.QueryRowContext(ctx, `SELECT serial, part, revision, slot, metadata FROM units WHERE run_id = ? AND dut = ?`, run, dut).
+		Scan(&u.Serial, &u.Part, &u.Revision, &u.Slot, &meta)
+	switch {
+	case err == sql.ErrNoRows:
+		return harness.Unit{}, nil
+	case err != nil:
+		return u, fmt.Errorf("results: %w", err)
+	}
+	if err := json.Unmarshal([]byte(meta), &u.Metadata); err != nil {
+		return u, fmt.Errorf("results: unit %s of run %s: metadata: %w", dut, run, err)
+	}
+	return u, nil
+}
