@@ -27,6 +27,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) != "" {
 		os.Exit(killChild())
 	}
+	if path := os.Getenv(fsyncChildEnv); path != "" {
+		os.Exit(fsyncChild(path))
+	}
 	goleak.VerifyTestMain(m)
 }
 
