@@ -88,7 +88,7 @@ func programVersion() string {
 		return ""
 	}
 	v := bi.Main.Path
-	if bi.Main.Version != "" {
+	if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		v += "@" + bi.Main.Version
 	}
 	for _, s := range bi.Settings {
