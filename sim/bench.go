@@ -183,6 +183,25 @@ func (b *Bench) Wire(supply *Instrument, channel int, load any) error {
 	return nil
 }
 
+// SetSerial sets the serial number the instrument's *IDN? reports, so
+// that the boards of a bench can be told apart as real ones are. Models
+// whose serial is fixed refuse it.
+func (in *Instrument) SetSerial(serial string) error {
+	if serial == "" || strings.ContainsAny(serial, ",;\r\n\"") {
+		return fmt.Errorf("sim: serial %q: want a non-empty string without commas, semicolons, quotes or line ends", serial)
+	}
+	var err error
+	in.Do(func(d Device) {
+		s, ok := d.(interface{ SetSerial(string) })
+		if !ok {
+			err = fmt.Errorf("sim: a %s's serial number cannot be set", in.Model())
+			return
+		}
+		s.SetSerial(serial)
+	})
+	return err
+}
+
 // SetNoise gives every output of a supply model a relative measurement
 // noise (a standard deviation, e.g. 0.001 for 0.1%), from a seeded
 // generator so runs repeat.
@@ -241,6 +260,7 @@ type benchFile struct {
 		Faults    *Faults  `yaml:"faults"`
 		Noise     float64  `yaml:"noise"` // relative measurement noise of a supply's outputs
 		Seed      uint64   `yaml:"seed"`
+		Serial    string   `yaml:"serial"` // the serial number *IDN? reports
 	} `yaml:"instruments"`
 	Wiring []struct {
 		Supply   string  `yaml:"supply"`
@@ -306,6 +326,11 @@ func ParseBench(data []byte, dir string) (*Bench, error) {
 		}
 		if def.Faults != nil {
 			if err := in.SetFaults(*def.Faults); err != nil {
+				return nil, fmt.Errorf("instrument %s: %w", name, err)
+			}
+		}
+		if def.Serial != "" {
+			if err := in.SetSerial(def.Serial); err != nil {
 				return nil, fmt.Errorf("instrument %s: %w", name, err)
 			}
 		}

@@ -68,12 +68,30 @@ func TestBenchFile(t *testing.T) {
 	}
 }
 
+// A board's serial number, set in the bench file, is what its *IDN?
+// reports: a bench's boards can be told apart.
+func TestBenchSerial(t *testing.T) {
+	bench, err := sim.ParseBench([]byte("instruments: {b: {model: DUT, resource: 'ASRL9::INSTR', serial: SN-77}}"), ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bench.Close()
+	in, _ := bench.Named("b")
+	var id string
+	in.Do(func(d sim.Device) { id = d.Identity() }) // an unpowered board's console is silent
+	if id != "scpikit,DUT-1,SN-77,1.0" {
+		t.Fatalf("*IDN? = %q", id)
+	}
+}
+
 func TestBenchFileErrors(t *testing.T) {
 	for _, tc := range []struct{ yaml, want string }{
 		{"instruments: {a: {model: NOPE}}", "unknown simulated model"},
 		{"instruments: {a: {model: SAMPLE, resource: 'TCPIP::x::y::SOCKET'}}", "port"},
 		{"instruments: {a: {model: SAMPLE, faults: {drop: 3}}}", "probabilities"},
 		{"instruments: {a: {model: SAMPLE, colour: red}}", "colour"},
+		{"instruments: {a: {model: DP832, serial: X1}}", "serial number cannot be set"},
+		{"instruments: {a: {model: DUT, serial: 'A,B'}}", "without commas"},
 		{"{}", "no instruments"},
 		{"instruments: [", "yaml"},
 		{"spec: '2.0'\ndevices: {}\nresources: {}", "newer"},

@@ -68,6 +68,10 @@ func newDUT() *dutDevice {
 
 func (d *dutDevice) Identity() string { return "scpikit,DUT-1," + d.serial + ",1.0" }
 
+// SetSerial gives the board its serial number (Instrument.SetSerial); it
+// is called under the instrument's lock, as Identity is.
+func (d *dutDevice) SetSerial(s string) { d.serial = s }
+
 func (d *dutDevice) Reset() {
 	e := d.elec
 	e.mu.Lock()

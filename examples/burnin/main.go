@@ -33,6 +33,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/scpikit/scpikit/harness"
 	"github.com/scpikit/scpikit/instruments"
+	"github.com/scpikit/scpikit/results"
 	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/sim"
 	"github.com/scpikit/scpikit/units"
@@ -47,6 +48,7 @@ var defaultStation []byte
 
 // Station is the wiring of the bench as the test sees it.
 type Station struct {
+	ID           string            `yaml:"id"` // the station's name in the store (default: the host name)
 	Supplies     map[string]string `yaml:"supplies"`
 	DUTs         []StationDUT      `yaml:"duts"`
 	Voltage      float64           `yaml:"voltage"`
@@ -57,6 +59,7 @@ type Station struct {
 // StationDUT is one DUT: its console and the supply output it hangs on.
 type StationDUT struct {
 	Name    string `yaml:"name"`
+	Slot    string `yaml:"slot"` // the fixture position
 	Console string `yaml:"console"`
 	Supply  string `yaml:"supply"`
 	Channel int    `yaml:"channel"`
@@ -71,6 +74,8 @@ type config struct {
 	hangDUT    string // its test code blocks, ignoring its context
 	policy     harness.Policy
 	reportsDir string
+	storePath  string // the station store ("": none)
+	info       harness.RunInfo
 }
 
 func main() {
@@ -92,10 +97,13 @@ func run() int {
 	hang := flag.String("hang", "", "demonstration: DUT whose test code blocks for ever once it has booted, ignoring its context (as a stuck cgo call would), to show that the safe state does not wait for it")
 	policy := flag.String("policy", "isolate", "on a fault: isolate (the other DUTs go on) or stop (everything stops)")
 	reports := flag.String("reports", "reports", "directory for the JSON, JUnit and HTML reports")
+	store := flag.String("store", results.DefaultPath(), "the station store the run is kept in, as it is taken (empty: none; $"+results.EnvStore+" sets the default)")
+	operator := flag.String("operator", os.Getenv("USER"), "who runs the test, for the record")
+	batch := flag.String("batch", "", "the batch or work order, for the record")
 	verbose := flag.Bool("v", false, "log at debug level")
 	flag.Parse()
 
-	cfg := config{duration: *duration, reportsDir: *reports}
+	cfg := config{duration: *duration, reportsDir: *reports, storePath: *store}
 	switch *policy {
 	case "isolate":
 		cfg.policy = harness.IsolateDUT
@@ -141,6 +149,12 @@ func run() int {
 		}
 	}
 	cfg.hangDUT = *hang
+	stationSource := "embedded"
+	if *stationFile != "" {
+		stationSource = *stationFile
+	}
+	cfg.info = harness.RunInfo{Operator: *operator, Batch: *batch, Config: map[string]string{
+		"station": stationSource, "simulated": fmt.Sprint(*simulate), "duration": duration.String(), "fault": *fault, "policy": *policy}}
 	level := zerolog.InfoLevel
 	if *verbose {
 		level = zerolog.DebugLevel
@@ -159,6 +173,25 @@ func burnIn(ctx context.Context, cfg config, log zerolog.Logger, out *os.File) i
 	}
 	st := cfg.station
 	band := harness.Between(st.CurrentBand[0], st.CurrentBand[1])
+	info := cfg.info
+	if info.Station == "" {
+		info.Station = st.ID // the host name when the station file has none
+	}
+	runOpts := []harness.Option{harness.WithLogger(log), harness.WithProgress(os.Stderr), harness.WithSafeStateTimeout(5 * time.Second),
+		harness.WithRunInfo(info)}
+	var store *results.Store
+	if cfg.storePath != "" {
+		var err error
+		if store, err = results.Open(cfg.storePath); err != nil {
+			fmt.Fprintf(os.Stderr, "burnin: the station store: %v\n(-store FILE names another; -store= keeps none)\n", err)
+			return 1
+		}
+		defer store.Close()
+		if n := store.Stats().Recovered; n > 0 {
+			log.Warn().Int("runs", n).Msg("burnin: runs the station stopped during were closed as aborted")
+		}
+		runOpts = append(runOpts, harness.WithSink(store))
+	}
 
 	rec, err := harness.Run(ctx, "burn-in", func(t *harness.Test) error {
 		supplies := map[string]instruments.PowerSupply{}
@@ -189,7 +222,7 @@ func burnIn(ctx context.Context, cfg config, log zerolog.Logger, out *os.File) i
 			}
 			t.DUT(sd.Name, func(d *harness.DUTRun) error {
 				return burnInDUT(d, cfg, sd, psu, open, band, deadline, faulted)
-			})
+			}, harness.WithUnit(harness.Unit{Slot: sd.Slot}))
 		}
 		if cfg.faultDUT != "" && cfg.bench != nil {
 			t.Go("fault injector", func(ctx context.Context) error {
@@ -216,9 +249,9 @@ func burnIn(ctx context.Context, cfg config, log zerolog.Logger, out *os.File) i
 			})
 		}
 		return nil
-	}, harness.WithLogger(log), harness.WithProgress(os.Stderr), harness.WithSafeStateTimeout(5*time.Second))
+	}, runOpts...)
 
-	return report(rec, err, cfg, out)
+	return report(ctx, rec, err, cfg, store, out)
 }
 
 // burnInDUT powers one DUT and runs its do_something loop until the
@@ -252,6 +285,13 @@ func burnInDUT(d *harness.DUTRun, cfg config, sd StationDUT, psu instruments.Pow
 				if err == nil {
 					dut = inst.(instruments.DUT)
 					d.Cleanup(func() { dut.Close() }) // after its monitors have ended
+					// The board says who it is, as a real station reads a
+					// serial from the console: the record carries it.
+					id := dut.Identity()
+					if err := d.Identify(harness.Unit{Serial: id.Serial, Part: id.Model,
+						Metadata: map[string]string{"firmware": id.Firmware, "manufacturer": id.Manufacturer}}); err != nil {
+						return err
+					}
 				}
 			}
 			if dut != nil {
@@ -318,16 +358,25 @@ func burnInDUT(d *harness.DUTRun, cfg config, sd StationDUT, psu instruments.Pow
 	return nil
 }
 
-func report(rec *harness.Record, err error, cfg config, out *os.File) int {
-	// The reports first: a closed stdout must not lose them.
-	paths, serr := rec.Save(cfg.reportsDir)
+func report(ctx context.Context, rec *harness.Record, err error, cfg config, store *results.Store, out *os.File) int {
+	// The reports first, rebuilt from the store as any later report is
+	// (station report): a closed stdout must not lose them.
+	saved := rec
+	if store != nil {
+		if stored, rerr := store.Record(ctx, rec.ID); rerr == nil {
+			saved = stored
+		} else {
+			fmt.Fprintln(os.Stderr, "burnin: reading the run back from the store:", rerr)
+		}
+	}
+	paths, serr := saved.Save(cfg.reportsDir)
 	fmt.Fprintf(out, "\nburn-in: %s", rec.Outcome)
 	if rec.StopCause != "" {
 		fmt.Fprintf(out, " (stopped: %s)", rec.StopCause)
 	}
 	fmt.Fprintln(out)
 	for _, d := range rec.DUTs {
-		line := fmt.Sprintf("  %-6s %-8s", d.Name, d.Outcome)
+		line := fmt.Sprintf("  %-6s %-10s %-8s", d.Name, d.Unit.Serial, d.Outcome)
 		if d.StopCause != "" {
 			line += " " + d.StopCause
 		}
@@ -350,6 +399,9 @@ func report(rec *harness.Record, err error, cfg config, out *os.File) int {
 	fmt.Fprintf(out, "  safe state: %d of %d actions verified\n", verified, len(rec.SafeState))
 	if serr != nil {
 		fmt.Fprintln(os.Stderr, "burnin: writing reports:", serr)
+	}
+	if store != nil {
+		fmt.Fprintf(out, "stored: run %s in %s (station show %s)\n", rec.ID, store.Path(), rec.ID)
 	}
 	fmt.Fprintln(out, "reports:")
 	for _, p := range paths {

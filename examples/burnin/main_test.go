@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"github.com/google/go-cmp/cmp"
 	"github.com/scpikit/scpikit/harness"
+	"github.com/scpikit/scpikit/results"
 	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/sim"
 	"go.yaml.in/yaml/v3"
@@ -36,6 +38,7 @@ func TestBurnInSimulated(t *testing.T) {
 	}
 	cfg.bench, cfg.duration, cfg.faultDUT, cfg.faultAt, cfg.reportsDir = bench, 1500*time.Millisecond, "dut-2", 500*time.Millisecond, t.TempDir()
 	cfg.policy = harness.IsolateDUT // the program's default
+	cfg.storePath = filepath.Join(t.TempDir(), "station.db")
 	out, err := os.CreateTemp(t.TempDir(), "out")
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +51,7 @@ func TestBurnInSimulated(t *testing.T) {
 	}
 	b, _ := os.ReadFile(out.Name())
 	text := string(b)
-	for _, want := range []string{"dut-1  pass", "dut-2  error", "OVERTEMPERATURE", "6 of 6 actions verified", ".html", "exit status 1: a DUT did not pass"} {
+	for _, want := range []string{"dut-1  SN24-0011  pass", "dut-2  SN24-0012  error", "stored: run ", "OVERTEMPERATURE", "6 of 6 actions verified", ".html", "exit status 1: a DUT did not pass"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q:\n%s", want, text)
 		}
@@ -61,6 +64,21 @@ func TestBurnInSimulated(t *testing.T) {
 	junit, _ := os.ReadFile(xmls[0])
 	if !strings.Contains(string(junit), "<error") || !strings.Contains(string(junit), "OVERTEMPERATURE") {
 		t.Errorf("the JUnit report does not carry dut-2's fault:\n%s", junit)
+	}
+	// The run is in the store, each DUT with the serial its console gave.
+	store, err := results.Open(cfg.storePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	runs, err := store.Runs(context.Background(), results.Filter{Serial: "SN24-0013"})
+	if err != nil || len(runs) != 1 || runs[0].Outcome != "error" || runs[0].Station != "burnin-sim" {
+		t.Fatalf("the stored runs: %+v, %v", runs, err)
+	}
+	want := []results.UnitSummary{{DUT: "dut-1", Serial: "SN24-0011", Part: "DUT-1"}, {DUT: "dut-2", Serial: "SN24-0012", Part: "DUT-1"},
+		{DUT: "dut-3", Serial: "SN24-0013", Part: "DUT-1"}, {DUT: "dut-4", Serial: "SN24-0014", Part: "DUT-1"}}
+	if diff := cmp.Diff(want, runs[0].Units); diff != "" {
+		t.Errorf("the stored units (-want +got):\n%s", diff)
 	}
 	for _, name := range []string{"rigol", "keysight"} {
 		in, _ := bench.Named(name)
@@ -152,7 +170,7 @@ func TestSignalsLeaveOutputsOff(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			reports := t.TempDir()
-			args := []string{"-sim=false", "-station", stationFile, "-duration", "10m", "-reports", reports}
+			args := []string{"-sim=false", "-station", stationFile, "-duration", "10m", "-reports", reports, "-store", filepath.Join(reports, "station.db")}
 			if tc.hang {
 				args = append(args, "-hang", "dut-3")
 			}
