@@ -30,6 +30,10 @@
 // flags because go test ./... hands its flags to every package's test
 // binary, and the ones that do not import hwtest would reject them.
 //
+// SCPIKIT_STORE=station.db keeps each run in that station store, every
+// measurement durable as it is taken (see package results; cmd/station
+// reads it back); without it go test writes no store.
+//
 // SCPIKIT_REPORTS=dir asks for the reports: with TestMain calling Main,
 // one JSON, JUnit XML and HTML report for the whole package run.
 package hwtest

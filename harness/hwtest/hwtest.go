@@ -19,6 +19,7 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/scpikit/scpikit/harness"
+	"github.com/scpikit/scpikit/results"
 	"github.com/scpikit/scpikit/instruments"
 	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/sim"
@@ -229,6 +230,14 @@ func Run(t *testing.T, st *Station, setup func(r *R) error, opts ...harness.Opti
 		With().Timestamp().Logger().Level(zerolog.WarnLevel)
 	all := append([]harness.Option{harness.WithLogger(logger), harness.WithSafeStateTimeout(5 * time.Second)}, opts...)
 	all = append(all, harness.WithMeasurementHook(r.measured))
+	var store *results.Store
+	if path := os.Getenv(results.EnvStore); path != "" {
+		var err error
+		if store, err = results.Open(path); err != nil {
+			t.Fatalf("hwtest: the station store ($%s): %v", results.EnvStore, err)
+		}
+		all = append(all, harness.WithSink(store))
+	}
 	go func() {
 		defer close(done)
 		defer cancel()
@@ -250,6 +259,12 @@ func Run(t *testing.T, st *Station, setup func(r *R) error, opts ...harness.Opti
 	t.Cleanup(func() {
 		once.Do(func() { close(release) })
 		<-done
+		if store != nil {
+			if rec != nil {
+				t.Logf("stored: run %s in %s", rec.ID, store.Path())
+			}
+			store.Close()
+		}
 		r.finish(rec, runErr)
 		out.close()
 		r.mu.Lock()

@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/scpikit/scpikit/harness"
+	"github.com/scpikit/scpikit/results"
 	"github.com/scpikit/scpikit/harness/hwtest"
 	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/sim"
@@ -168,13 +169,29 @@ func mustContain(t *testing.T, out string, want ...string) {
 func TestPass(t *testing.T) {
 	s := newStation(t)
 	reports := t.TempDir()
+	storePath := filepath.Join(t.TempDir(), "station.db")
 	cmd := s.command(t, "pass")
-	cmd.Env = append(cmd.Env, "SCPIKIT_REPORTS="+reports)
+	cmd.Env = append(cmd.Env, "SCPIKIT_REPORTS="+reports, results.EnvStore+"="+storePath)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	mustContain(t, string(out), "--- PASS: TestBench/dut-1/current", "--- PASS: TestBench/dut-2/current", "hwtest: reports:")
+	mustContain(t, string(out), "--- PASS: TestBench/dut-1/current", "--- PASS: TestBench/dut-2/current", "hwtest: reports:",
+		"stored: run ")
+	// SCPIKIT_STORE kept the run, every measurement in it.
+	store, err := results.Open(storePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	runs, err := store.Runs(context.Background(), results.Filter{})
+	if err != nil || len(runs) != 1 || runs[0].Name != "TestBench" || runs[0].Outcome != "pass" {
+		t.Fatalf("stored runs: %+v, %v", runs, err)
+	}
+	stored, err := store.Record(context.Background(), runs[0].ID)
+	if err != nil || len(stored.Measurements()) != 2 {
+		t.Fatalf("the stored record: %v", err)
+	}
 	s.requireOff(t, "the test")
 	var kinds []string
 	for _, ext := range []string{"*.json", "*.xml", "*.html"} {

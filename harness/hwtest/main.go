@@ -54,7 +54,7 @@ func Main(m *testing.M) {
 // and series is named after its run (run/DUT), the outcome is the worst,
 // the span covers them all.
 func Merge(name string, recs ...*harness.Record) *harness.Record {
-	out := &harness.Record{Name: name}
+	out := &harness.Record{SchemaVersion: harness.SchemaVersion, Name: name}
 	var causes []string
 	for _, rec := range recs {
 		if out.Started.IsZero() || rec.Started.Before(out.Started) {
