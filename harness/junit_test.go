@@ -125,7 +125,7 @@ func TestJUnitTellsTheTruth(t *testing.T) {
 		}
 		return false
 	}
-	if !has(failures, "junit/failing", "12V rail = 13.1 V outside [11.4, 12.6]") {
+	if !has(failures, "junit/failing", "12V rail = 13.1 V outside [11.4 V, 12.6 V]") {
 		t.Errorf("the failed limit's <failure> does not name the measurement, value and limit: %v", failures)
 	}
 	if !has(errs, "junit/faulted", "board at 97 °C") {

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -112,12 +113,12 @@ func (r *Record) WriteJUnit(w io.Writer) error {
 			c := junitCase{Class: class, Name: name, Time: seconds(p.Ended.Sub(p.Started))}
 			var out, failed strings.Builder
 			for _, m := range p.Measurements {
-				fmt.Fprintf(&out, "%s = %s, limit %s: %s\n", m.Name, formatValue(m.Value, m.Unit), m.Limit, m.Outcome)
+				fmt.Fprintf(&out, "%s = %s, limit %s: %s\n", m.Name, m.Format(), m.Limit.Format(m.Unit), m.Outcome)
 				if m.Outcome == OutcomeFail {
 					if failed.Len() > 0 {
 						failed.WriteString("; ")
 					}
-					fmt.Fprintf(&failed, "%s = %s outside %s", m.Name, formatValue(m.Value, m.Unit), m.Limit)
+					fmt.Fprintf(&failed, "%s = %s outside %s", m.Name, m.Format(), m.Limit.Format(m.Unit))
 				}
 			}
 			c.Out = out.String()
@@ -255,93 +256,228 @@ func fileSafe(s string) string {
 	}, s)
 }
 
-// chart draws a series as an SVG line chart with its limit lines. Only
-// numbers and escaped text go into the markup.
+// chart draws a series over the run's time.
 func chart(s *Series) template.HTML {
-	const w, h, pad = 640.0, 200.0, 40.0
-	if len(s.Values) == 0 {
+	return plot(s.Times, s.Values, "time (s)", s.Name+" ("+s.Unit+")", s.Unit, s.Low, s.High)
+}
+
+// waveformChart draws an array measurement over its axis.
+func waveformChart(m Measurement) template.HTML {
+	if m.Axis == nil {
 		return ""
 	}
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, v := range s.Values {
-		if !math.IsInf(v, 0) && !math.IsNaN(v) {
-			lo, hi = math.Min(lo, v), math.Max(hi, v)
+	xs := make([]float64, len(m.Values))
+	for i := range xs {
+		xs[i] = m.Axis.At(i)
+	}
+	xLabel := m.Axis.Name
+	if m.Axis.Unit != "" {
+		xLabel += " (" + m.Axis.Unit + ")"
+	}
+	var low, high *float64
+	if m.Limit.Comparator != CompareCustom {
+		low, high = m.Limit.Low, m.Limit.High
+	}
+	return plot(xs, m.Values, xLabel, m.Name+" ("+m.Unit+")", m.Unit, low, high)
+}
+
+// niceStep is a step of 1, 2 or 5 times a power of ten, near span/n.
+func niceStep(span float64, n int) float64 {
+	raw := span / float64(n)
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if raw <= m*mag*1.0000001 {
+			return m * mag
 		}
 	}
-	for _, l := range []*float64{s.Low, s.High} {
-		if l != nil {
-			lo, hi = math.Min(lo, *l), math.Max(hi, *l)
+	return 10 * mag
+}
+
+// ticks are the round values from lo to hi, step apart.
+func ticks(lo, hi, step float64) []float64 {
+	var out []float64
+	for v := math.Ceil(lo/step-1e-9) * step; v <= hi+step*1e-9 && len(out) < 50; v += step {
+		out = append(out, v)
+	}
+	return out
+}
+
+// tickLabel writes a tick value with as many decimals as its step needs.
+func tickLabel(v, step float64) string {
+	if math.Abs(v) < step*1e-9 {
+		v = 0
+	}
+	if a := math.Abs(v); a >= 1e6 || (a > 0 && a < 1e-4) {
+		return strconv.FormatFloat(v, 'g', 4, 64)
+	}
+	digits := max(0, int(math.Ceil(-math.Log10(step)-1e-9)))
+	return strconv.FormatFloat(v, 'f', digits, 64)
+}
+
+// plot draws points as an SVG chart: axes with round ticks and
+// gridlines, the limit lines labelled with their units, a line through
+// the points and, where they are few (a single sample, say), a marker on
+// each. Only numbers and escaped text go into the markup.
+func plot(xs, ys []float64, xLabel, yLabel, unit string, low, high *float64) template.HTML {
+	const w, h = 680.0, 240.0
+	const left, right, top, bottom = 64.0, 96.0, 12.0, 40.0
+	var px, py []float64
+	for i, v := range ys {
+		if i < len(xs) && !math.IsInf(v, 0) && !math.IsNaN(v) && !math.IsNaN(xs[i]) && !math.IsInf(xs[i], 0) {
+			px, py = append(px, xs[i]), append(py, v)
 		}
 	}
-	if math.IsInf(lo, 0) {
-		lo, hi = 0, 1
+	if len(px) == 0 {
+		return ""
 	}
-	if hi == lo {
-		hi, lo = hi+1, lo-1
+	yLo, yHi := slices.Min(py), slices.Max(py)
+	for _, l := range []*float64{low, high} {
+		if l != nil && !math.IsInf(*l, 0) && !math.IsNaN(*l) {
+			yLo, yHi = math.Min(yLo, *l), math.Max(yHi, *l)
+		}
 	}
-	span := hi - lo
-	lo, hi = lo-0.05*span, hi+0.05*span
-	tEnd := s.Times[len(s.Times)-1]
-	if tEnd <= 0 {
-		tEnd = 1
+	xLo, xHi := slices.Min(px), slices.Max(px)
+	pad := func(lo, hi float64) (float64, float64) {
+		if hi == lo {
+			d := math.Max(math.Abs(hi)*0.1, 1e-9)
+			if hi == 0 {
+				d = 1
+			}
+			return lo - d, hi + d
+		}
+		span := hi - lo
+		return lo - 0.05*span, hi + 0.05*span
 	}
-	x := func(t float64) float64 { return pad + (w-2*pad)*t/tEnd }
-	y := func(v float64) float64 { return h - pad/2 - (h-pad)*(v-lo)/(hi-lo) }
+	yLo, yHi = pad(yLo, yHi)
+	switch {
+	case xLo >= 0 && xHi == xLo:
+		// A lone sample sits in the middle of a span of at least a
+		// second from the run's start.
+		xLo, xHi = 0, math.Max(2*xHi, 1)
+	case xLo >= 0 && xLo < 0.2*(xHi-xLo):
+		xLo = 0 // a time axis starts at the run's start
+	case xHi == xLo:
+		xLo, xHi = pad(xLo, xHi)
+	}
+	yStep, xStep := niceStep(yHi-yLo, 5), niceStep(xHi-xLo, 6)
+	x := func(v float64) float64 { return left + (w-left-right)*(v-xLo)/(xHi-xLo) }
+	y := func(v float64) float64 { return h - bottom - (h-top-bottom)*(v-yLo)/(yHi-yLo) }
+	esc := template.HTMLEscapeString
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%g" height="%g" viewBox="0 0 %g %g" role="img">`, w, h, w, h)
-	fmt.Fprintf(&b, `<rect x="%g" y="%g" width="%g" height="%g" fill="#fafafa" stroke="#ccc"/>`, pad, pad/2, w-2*pad, h-pad)
-	for _, l := range []*float64{s.Low, s.High} {
-		if l != nil {
-			fmt.Fprintf(&b, `<line x1="%g" x2="%g" y1="%.2f" y2="%.2f" stroke="#c0392b" stroke-dasharray="6 4"/>`, pad, w-pad, y(*l), y(*l))
-			fmt.Fprintf(&b, `<text x="%g" y="%.2f" font-size="10" fill="#c0392b">%s</text>`, w-pad+2, y(*l)+3, template.HTMLEscapeString(formatValue(*l, s.Unit)))
-		}
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%g" height="%g" viewBox="0 0 %g %g" role="img" aria-label="%s">`, w, h, w, h, esc(yLabel))
+	fmt.Fprintf(&b, `<rect x="%g" y="%g" width="%g" height="%g" fill="#fcfcfc" stroke="#bbb"/>`, left, top, w-left-right, h-top-bottom)
+	for _, v := range ticks(yLo, yHi, yStep) {
+		fmt.Fprintf(&b, `<line class="grid" x1="%g" x2="%g" y1="%.2f" y2="%.2f" stroke="#e4e4e4"/>`, left, w-right, y(v), y(v))
+		fmt.Fprintf(&b, `<text x="%g" y="%.2f" font-size="10" text-anchor="end">%s</text>`, left-4, y(v)+3, esc(tickLabel(v, yStep)))
 	}
-	b.WriteString(`<polyline fill="none" stroke="#2471a3" stroke-width="1.5" points="`)
-	for i, v := range s.Values {
-		if math.IsInf(v, 0) || math.IsNaN(v) {
+	for _, v := range ticks(xLo, xHi, xStep) {
+		fmt.Fprintf(&b, `<line class="grid" x1="%.2f" x2="%.2f" y1="%g" y2="%g" stroke="#e4e4e4"/>`, x(v), x(v), top, h-bottom)
+		fmt.Fprintf(&b, `<text x="%.2f" y="%g" font-size="10" text-anchor="middle">%s</text>`, x(v), h-bottom+13, esc(tickLabel(v, xStep)))
+	}
+	fmt.Fprintf(&b, `<text x="%g" y="%g" font-size="11" text-anchor="middle">%s</text>`, left+(w-left-right)/2, h-6, esc(xLabel))
+	fmt.Fprintf(&b, `<text x="12" y="%g" font-size="11" text-anchor="middle" transform="rotate(-90 12 %g)">%s</text>`, top+(h-top-bottom)/2, top+(h-top-bottom)/2, esc(yLabel))
+	for i, l := range []*float64{low, high} {
+		if l == nil || math.IsInf(*l, 0) || math.IsNaN(*l) {
 			continue
 		}
-		fmt.Fprintf(&b, "%.2f,%.2f ", x(s.Times[i]), y(v))
+		name := [...]string{"low", "high"}[i]
+		fmt.Fprintf(&b, `<line class="limit" x1="%g" x2="%g" y1="%.2f" y2="%.2f" stroke="#c0392b" stroke-dasharray="6 4"/>`, left, w-right, y(*l), y(*l))
+		fmt.Fprintf(&b, `<text x="%g" y="%.2f" font-size="10" fill="#c0392b">%s %s</text>`, w-right+4, y(*l)+3, name, esc(formatValue(*l, unit)))
 	}
-	b.WriteString(`"/>`)
-	fmt.Fprintf(&b, `<text x="4" y="%g" font-size="10">%s</text>`, pad/2+8, template.HTMLEscapeString(formatValue(hi, "")))
-	fmt.Fprintf(&b, `<text x="4" y="%g" font-size="10">%s</text>`, h-pad/2, template.HTMLEscapeString(formatValue(lo, "")))
-	fmt.Fprintf(&b, `<text x="%g" y="%g" font-size="10">0 s</text><text x="%g" y="%g" font-size="10" text-anchor="end">%.1f s</text>`,
-		pad, h-4, w-pad, h-4, tEnd)
+	if len(px) > 1 {
+		b.WriteString(`<polyline fill="none" stroke="#2471a3" stroke-width="1.5" points="`)
+		for i := range px {
+			fmt.Fprintf(&b, "%.2f,%.2f ", x(px[i]), y(py[i]))
+		}
+		b.WriteString(`"/>`)
+	}
+	if len(px) <= 60 {
+		for i := range px {
+			fmt.Fprintf(&b, `<circle class="point" cx="%.2f" cy="%.2f" r="3" fill="#2471a3"><title>%s</title></circle>`, x(px[i]), y(py[i]), esc(formatValue(py[i], unit)))
+		}
+	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
 }
 
+// dutSummary is a DUT's line at the top of the HTML report.
+type dutSummary struct {
+	*DUTRecord
+	Took         string
+	Measurements int
+	Failed       []string // each failed measurement: name, value, limit
+}
+
+func summaries(r *Record) []dutSummary {
+	var out []dutSummary
+	for _, d := range r.DUTs {
+		s := dutSummary{DUTRecord: d, Took: "-"}
+		if !d.Started.IsZero() && !d.Ended.IsZero() {
+			s.Took = d.Ended.Sub(d.Started).Round(time.Millisecond).String()
+		}
+		for _, p := range d.Phases {
+			for _, m := range p.Measurements {
+				s.Measurements++
+				if m.Outcome == OutcomeFail && len(s.Failed) < 5 {
+					s.Failed = append(s.Failed, m.Name+" = "+m.Format()+" outside "+m.Limit.Format(m.Unit))
+				}
+			}
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
 var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"chart": chart,
-	"value": formatValue,
-	"since": func(r *Record, t time.Time) string { return fmt.Sprintf("%.3f s", t.Sub(r.Started).Seconds()) },
-	"dur":   func(a, b time.Time) string { return b.Sub(a).Round(time.Millisecond).String() },
+	"chart":    chart,
+	"waveform": waveformChart,
+	"value":    formatResolved,
+	"limit":    func(l LimitSpec, unit string) string { return l.Format(unit) },
+	"since":    func(r *Record, t time.Time) string { return fmt.Sprintf("%.3f s", t.Sub(r.Started).Seconds()) },
+	"dur":      func(a, b time.Time) string { return b.Sub(a).Round(time.Millisecond).String() },
+	"summary":  summaries,
+	"orDash": func(s string) string {
+		if s == "" {
+			return "-"
+		}
+		return s
+	},
 }).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{{.Name}}: {{.Outcome}}</title>
 <style>
-body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222;max-width:72em}
+body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222;max-width:76em}
 h1 span,.o{padding:.1em .5em;border-radius:.3em;color:#fff;font-size:.8em}
 .pass{background:#1e8449}.marginal{background:#b7950b}.fail{background:#c0392b}.aborted{background:#7f8c8d}.error{background:#6c3483}
-table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ddd;padding:.25em .6em;text-align:left}
+table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ddd;padding:.25em .6em;text-align:left;vertical-align:top}
 th{background:#f4f4f4}.num{text-align:right;font-variant-numeric:tabular-nums}.bad{color:#c0392b;font-weight:bold}
+.summary td:not(:last-child){white-space:nowrap}
+dl{display:grid;grid-template-columns:max-content auto;gap:.1em 1em}dt{color:#666}dd{margin:0}
 </style></head><body>
 <h1>{{.Name}} <span class="{{.Outcome}}">{{.Outcome}}</span></h1>
-<p>Started {{.Started.Format "2006-01-02 15:04:05"}}, took {{dur .Started .Ended}}.{{if .StopCause}} Stopped: <b>{{.StopCause}}</b>{{end}}</p>
+<dl><dt>run</dt><dd>{{.ID}}</dd><dt>station</dt><dd>{{orDash .Station}}</dd><dt>operator</dt><dd>{{orDash .Operator}}</dd>
+<dt>batch</dt><dd>{{orDash .Batch}}</dd><dt>software</dt><dd>{{orDash .Software}}</dd>
+<dt>started</dt><dd>{{.Started.Format "2006-01-02 15:04:05.000 MST"}}{{if not .Ended.IsZero}}, took {{dur .Started .Ended}}{{end}}</dd>
+{{if .StopCause}}<dt>stopped</dt><dd><b>{{.StopCause}}</b>{{if .Recovered}} (the station stopped during the run; closed when its store was next opened){{end}}</dd>{{end}}</dl>
+<table class="summary"><tr><th>DUT</th><th>serial</th><th>part</th><th>slot</th><th>outcome</th><th class="num">took</th><th class="num">measurements</th><th>failed</th></tr>
+{{range summary .}}<tr><td>{{.Name}}</td><td>{{orDash .Unit.Serial}}</td><td>{{orDash .Unit.Part}}</td><td>{{orDash .Unit.Slot}}</td><td><span class="o {{.Outcome}}">{{.Outcome}}</span></td><td class="num">{{.Took}}</td><td class="num">{{.Measurements}}</td><td>{{range .Failed}}{{.}}<br>{{end}}{{if .StopCause}}<span class="bad">{{.StopCause}}</span>{{end}}</td></tr>
+{{end}}</table>
 {{if .Faults}}<h2>Faults</h2><table><tr><th>when</th><th>DUT</th><th>source</th><th>what</th></tr>
 {{range .Faults}}<tr><td>{{since $ .Time}}</td><td>{{.DUT}}</td><td>{{.Source}}</td><td>{{.Message}}</td></tr>{{end}}</table>{{end}}
 {{if .Stuck}}<h2>Goroutines that never returned</h2><p class="bad">Their outputs stay fenced off; the program should exit.</p><table><tr><th>goroutine</th><th>DUT</th><th>state</th><th>at</th></tr>
 {{range .Stuck}}<tr><td>{{.Name}}</td><td>{{.DUT}}</td><td>{{.State}}</td><td>{{.At}}</td></tr>{{end}}</table>{{end}}
 <h2>Safe state</h2><table><tr><th>action</th><th>DUT</th><th>when</th><th>verified</th></tr>
 {{range .SafeState}}<tr><td>{{.Name}}</td><td>{{.DUT}}</td><td>{{since $ .Time}}</td><td>{{if .Verified}}yes{{else}}<span class="bad">NO: {{.Error}}</span>{{end}}</td></tr>{{else}}<tr><td colspan="4">none registered</td></tr>{{end}}</table>
-{{range .DUTs}}{{$dut := .}}<h2>{{.Name}} <span class="o {{.Outcome}}">{{.Outcome}}</span></h2>
+{{range .DUTs}}{{$dut := .}}<h2>{{.Name}}{{if .Unit.Serial}} · {{.Unit.Serial}}{{end}} <span class="o {{.Outcome}}">{{.Outcome}}</span></h2>
 {{if .StopCause}}<p class="bad">{{.StopCause}}</p>{{end}}
 {{range $.Series}}{{if eq .DUT $dut.Name}}<h3>{{.Name}} ({{.Unit}})</h3>{{chart .}}{{end}}{{end}}
+{{range .Phases}}{{range .Measurements}}{{if .Values}}<h3>{{.Name}} ({{.Unit}}), {{len .Values}} points</h3>{{waveform .}}{{end}}{{end}}{{end}}
 {{with .Summaries}}<table><tr><th>measurement</th><th class="num">count</th><th class="num">min</th><th class="num">mean</th><th class="num">max</th><th>limit</th><th>worst</th></tr>
-{{range .}}<tr><td>{{.Name}}</td><td class="num">{{.Count}}</td><td class="num">{{value .Min .Unit}}</td><td class="num">{{value .Mean .Unit}}</td><td class="num">{{value .Max .Unit}}</td><td>{{.Limit}}</td><td><span class="o {{.Worst}}">{{.Worst}}</span></td></tr>{{end}}</table>{{end}}
+{{range .}}<tr><td>{{.Name}}</td><td class="num">{{.Count}}</td><td class="num">{{value .Min .Unit .Resolution}}</td><td class="num">{{value .Mean .Unit .Resolution}}</td><td class="num">{{value .Max .Unit .Resolution}}</td><td>{{.Limit}}</td><td><span class="o {{.Worst}}">{{.Worst}}</span></td></tr>{{end}}</table>{{end}}
 <details><summary>every phase and measurement</summary>
 <table><tr><th>phase</th><th>attempt</th><th>outcome</th><th>measurement</th><th class="num">value</th><th>limit</th><th>result</th></tr>
-{{range .Phases}}{{$p := .}}{{range .Measurements}}<tr><td>{{$p.Name}}</td><td>{{$p.Attempt}}</td><td>{{$p.Outcome}}</td><td>{{.Name}}</td><td class="num">{{value .Value .Unit}}</td><td>{{.Limit}}</td><td><span class="o {{.Outcome}}">{{.Outcome}}</span></td></tr>{{else}}<tr><td>{{$p.Name}}</td><td>{{$p.Attempt}}</td><td>{{$p.Outcome}}</td><td colspan="4">{{$p.Error}}</td></tr>{{end}}{{end}}
+{{range .Phases}}{{$p := .}}{{range .Measurements}}<tr><td>{{$p.Name}}</td><td>{{$p.Attempt}}</td><td>{{$p.Outcome}}</td><td>{{.Name}}</td><td class="num">{{.Format}}</td><td>{{limit .Limit .Unit}}</td><td><span class="o {{.Outcome}}">{{.Outcome}}</span></td></tr>{{else}}<tr><td>{{$p.Name}}</td><td>{{$p.Attempt}}</td><td>{{$p.Outcome}}</td><td colspan="4">{{$p.Error}}</td></tr>{{end}}{{end}}
 </table></details>{{end}}
+{{if .Attachments}}<h2>Attachments</h2><table><tr><th>name</th><th>DUT</th><th>type</th><th class="num">bytes</th></tr>
+{{range .Attachments}}<tr><td>{{.Name}}</td><td>{{.DUT}}</td><td>{{.MediaType}}</td><td class="num">{{len .Data}}</td></tr>{{end}}</table>{{end}}
 </body></html>
 `))

@@ -19,8 +19,8 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/scpikit/scpikit/harness"
-	"github.com/scpikit/scpikit/results"
 	"github.com/scpikit/scpikit/instruments"
+	"github.com/scpikit/scpikit/results"
 	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/sim"
 )

@@ -18,8 +18,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/scpikit/scpikit/harness"
-	"github.com/scpikit/scpikit/results"
 	"github.com/scpikit/scpikit/harness/hwtest"
+	"github.com/scpikit/scpikit/results"
 	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/sim"
 	"github.com/scpikit/scpikit/units"
