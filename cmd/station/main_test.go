@@ -178,3 +178,16 @@ func TestParseSince(t *testing.T) {
 		t.Fatal("soon accepted")
 	}
 }
+
+func FuzzParseSince(f *testing.F) {
+	for _, s := range []string{"24h", "90m", "2026-12-01", "2026-12-01T08:00:00Z", "2026-12-01 08:00", "-1h", "", "9999999999h"} {
+		f.Add(s)
+	}
+	now := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := parseSince(s, now)
+		if err == nil && got.IsZero() && s != "0001-01-01" {
+			t.Fatalf("%q: a zero time without an error", s)
+		}
+	})
+}
