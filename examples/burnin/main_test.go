@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
 	"github.com/google/go-cmp/cmp"
+	"github.com/rs/zerolog"
 	"github.com/scpikit/scpikit/harness"
 	"github.com/scpikit/scpikit/results"
 	"github.com/scpikit/scpikit/scpi"
