@@ -102,7 +102,7 @@ func (s *Store) Resolve(ctx context.Context, ref string) (string, error) {
 	case 1:
 		return ids[0], nil
 	}
-	return "", fmt.Errorf("%w: %s matches %s, %s...", ErrAmbiguous, ref, ids[0], ids[1])
+	return "", fmt.Errorf("%w: %q matches several runs (%s, %s, ...); give more of the run ID", ErrAmbiguous, ref, ids[0], ids[1])
 }
 
 // Filter selects runs.

@@ -81,9 +81,9 @@ func TestRunsShowReportExport(t *testing.T) {
 	if code != 0 || !strings.Contains(out, rec.ID) {
 		t.Fatalf("runs --since a date: exit %d:\n%s", code, out)
 	}
-	code, out, _ = runCmd(t, "runs", "--store", path, "--since", "-1h")
-	if code != exitUsage {
-		t.Fatalf("--since -1h: exit %d", code)
+	code, _, errOut = runCmd(t, "runs", "--store", path, "--since", "-1h")
+	if code != exitUsage || !strings.Contains(errOut, "since") {
+		t.Fatalf("--since -1h: exit %d: %s", code, errOut)
 	}
 
 	// show, with the flag after the run and the run as a prefix.
