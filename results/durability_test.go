@@ -92,7 +92,13 @@ func TestTornWAL(t *testing.T) {
 		}
 		return n
 	}
+	// Every offset: each one is a different tear (in the frame's header,
+	// its salt, its checksum, its page). -short (the loaded flake runs)
+	// keeps the header's offsets, every 61st byte of the page and the ends.
 	for off := last; off <= len(wal); off++ {
+		if testing.Short() && off-last > 24 && off < len(wal)-1 && (off-last)%61 != 0 {
+			continue
+		}
 		n := count(wal[:off])
 		want := commits - 1 // the last transaction is lost whole
 		if off == len(wal) {
