@@ -126,7 +126,19 @@ func TestRunsShowReportExport(t *testing.T) {
 	if err != nil || len(rows) != 3 {
 		t.Fatalf("export: %v, %d rows:\n%s", err, len(rows), out)
 	}
-	if serial := rows[2][7]; !strings.HasPrefix(serial, "'=") {
+	// The DUTs measure in parallel: the rows come in the order the
+	// measurements were taken, so find dut-2's by its DUT column.
+	if rows[0][6] != "dut" || rows[0][7] != "serial" {
+		t.Fatalf("export header: %q", rows[0])
+	}
+	serials := map[string]string{}
+	for _, row := range rows[1:] {
+		serials[row[6]] = row[7]
+	}
+	if serials["dut-1"] != "SN1" {
+		t.Errorf("dut-1's serial is exported as %q", serials["dut-1"])
+	}
+	if serial := serials["dut-2"]; !strings.HasPrefix(serial, "'=") {
 		t.Errorf("a serial that a spreadsheet would run as a formula is exported as %q", serial)
 	}
 }
