@@ -146,19 +146,11 @@ func (e *StuckError) Error() string {
 	for i, g := range e.Goroutines {
 		names[i] = g.String()
 	}
-	n := len(e.Goroutines)
-	return fmt.Sprintf("harness: %d goroutine%s still running %v after the safe state (they ignore their context): %s",
-		n, plural(n), e.Waited, strings.Join(names, "; "))
+	return fmt.Sprintf("harness: %s still running %s after the safe state (they ignore their context): %s",
+		plural(len(e.Goroutines), "goroutine"), FormatDuration(e.Waited), strings.Join(names, "; "))
 }
 
 func (e *StuckError) Unwrap() error { return ErrStuck }
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
-}
 
 // describe finds each member's stack in one dump of every goroutine.
 func describe(ms []*member) []StuckGoroutine {

@@ -109,7 +109,7 @@ func (t *Test) watch(ctx, over context.Context, m Monitor) error {
 			continue // a stop's doing: the call was cut short
 		}
 		if closedConn(err) {
-			t.log.Debug().Str("monitor", m.Name).Str("dut", m.DUT).Err(err).Msg("harness: monitor's session closed; waiting for its DUT to end")
+			t.log.Debug().Str("monitor", m.Name).Func(dutField(m.DUT)).Err(err).Msg("harness: monitor's session closed; waiting for its DUT to end")
 			if endsWithin(over, closedGrace) {
 				return nil
 			}

@@ -6,26 +6,38 @@ import (
 	"time"
 )
 
-// startProgress redraws a one-line summary on Options.Progress until the
-// returned function is called.
+// plainProgressEvery is how many progress intervals apart the summary
+// lines are in a file or pipe: a CI log gets a line every 10 s, not 10
+// lines a second of redraws.
+const plainProgressEvery = 10
+
+// startProgress shows a one-line summary on Options.Progress until the
+// returned function is called: redrawn every ProgressInterval on a
+// terminal, every tenth interval as a plain line elsewhere, and once more
+// at the end.
 func (t *Test) startProgress() (stop func()) {
 	if t.opts.Progress == nil {
 		return func() {}
+	}
+	c := NewConsole(t.opts.Progress)
+	every := t.opts.ProgressInterval
+	if !c.Terminal() {
+		every *= plainProgressEvery
 	}
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		tick := time.NewTicker(t.opts.ProgressInterval)
+		tick := time.NewTicker(every)
 		defer tick.Stop()
 		for {
 			select {
 			case <-done:
-				fmt.Fprintf(t.opts.Progress, "\r%s\n", t.progressLine())
+				c.drawProgress(t.progressLine(), true)
 				return
 			case <-tick.C:
-				if _, err := fmt.Fprintf(t.opts.Progress, "\r%s\x1b[K", t.progressLine()); err != nil {
+				if !c.drawProgress(t.progressLine(), false) {
 					return // a closed pipe or terminal: the run goes on without its progress line
 				}
 			}
@@ -59,6 +71,7 @@ func (t *Test) progressLine() string {
 	if t.Stopped() {
 		state = "stopping"
 	}
-	return fmt.Sprintf("[%s %s %s] %d DUTs (%d ended by faults) | %d measurements, %d out of limits | %d faults",
-		r.Name, state, time.Since(r.Started).Round(time.Second), len(r.DUTs), errored, measurements, failed, len(r.Faults))
+	return fmt.Sprintf("[%s %s %s] %s (%d ended by faults) | %s, %d out of limits | %s",
+		r.Name, state, time.Since(r.Started).Round(time.Second), plural(len(r.DUTs), "DUT"), errored,
+		plural(measurements, "measurement"), failed, plural(len(r.Faults), "fault"))
 }

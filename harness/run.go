@@ -80,10 +80,13 @@ type Options struct {
 	// them, naming them in the record and the error (2 s unless set).
 	AbandonAfter time.Duration
 	// Progress, when set, receives a one-line summary of the run as it
-	// goes (a terminal's stderr, say). A write that fails ends the
-	// progress line, never the run.
+	// goes: redrawn in place on a terminal, a plain line every tenth
+	// interval in a file or pipe (see Console; give the Console the log
+	// writes to, so that log lines are drawn above the progress line). A
+	// write that fails ends the progress line, never the run.
 	Progress io.Writer
-	// ProgressInterval is how often the progress line is redrawn (1 s).
+	// ProgressInterval is how often the progress line is redrawn on a
+	// terminal (1 s).
 	ProgressInterval time.Duration
 	// OnMeasurement, when set, is called with each measurement once it is
 	// recorded, on the goroutine that took it: a bridge to another test
@@ -104,7 +107,8 @@ type Options struct {
 // Option sets an Option.
 type Option func(*Options)
 
-// WithLogger logs the run with l.
+// WithLogger logs the run with l. The harness's own lines get a
+// timestamp when l has none; Console.Logger is a logger for people.
 func WithLogger(l zerolog.Logger) Option { return func(o *Options) { o.Logger = l } }
 
 // WithoutSignals leaves the signals alone (for tests and programs that
@@ -137,8 +141,14 @@ func WithReturnGrace(d time.Duration) Option { return func(o *Options) { o.Retur
 // goroutines that have not returned.
 func WithAbandonAfter(d time.Duration) Option { return func(o *Options) { o.AbandonAfter = d } }
 
-// WithProgress draws a live progress line on w.
+// WithProgress shows the run's progress on w: a line redrawn in place on
+// a terminal, summary lines in a file or pipe. Pass the Console the
+// logger writes to, so that the two share the screen.
 func WithProgress(w io.Writer) Option { return func(o *Options) { o.Progress = w } }
+
+// WithProgressInterval sets how often the progress line is redrawn on a
+// terminal (a file or pipe gets a line every tenth interval).
+func WithProgressInterval(d time.Duration) Option { return func(o *Options) { o.ProgressInterval = d } }
 
 // Test is a run in progress: it owns its goroutines, knows why it
 // stopped, and holds the safe-state actions and the record.
@@ -203,7 +213,7 @@ func Run(ctx context.Context, name string, body func(t *Test) error, opts ...Opt
 	runCtx, cancel := context.WithCancelCause(ctx)
 	o.Info = o.Info.withDefaults(name)
 	id := NewRunID(time.Now())
-	t := &Test{name: name, opts: o, log: o.Logger.With().Str("run", name).Str("run_id", id).Logger(), ctx: runCtx, cancel: cancel,
+	t := &Test{name: name, opts: o, log: stamped(o.Logger).With().Str("run", name).Str("run_id", id).Logger(), ctx: runCtx, cancel: cancel,
 		stopping: make(chan struct{}), id: id, rec: newRecord(), duts: map[string]*DUTRun{}}
 	t.watching, t.endWatch = context.WithCancel(context.Background())
 	t.recMu.Lock()
@@ -300,7 +310,7 @@ func (t *Test) abandon() error {
 	t.stuck = stuck
 	t.recMu.Unlock()
 	for _, s := range stuck {
-		t.log.Error().Str("goroutine", s.Name).Str("dut", s.DUT).Str("state", s.State).Str("at", s.At).
+		t.log.Error().Str("goroutine", s.Name).Func(dutField(s.DUT)).Str("state", s.State).Str("at", s.At).
 			Msg("harness: goroutine did not return; its outputs stay fenced off")
 	}
 	return &StuckError{Goroutines: stuck, Waited: t.opts.AbandonAfter}
@@ -384,7 +394,7 @@ func (t *Test) finish(cause, bodyErr, safeErr, stuckErr error) (*Record, error) 
 	if err != nil {
 		ev = t.log.Error().Err(err)
 	}
-	ev.Str("outcome", r.Outcome.String()).Dur("took", r.Ended.Sub(r.Started)).Msg("harness: run ended")
+	ev.Str("outcome", r.Outcome.String()).Str("took", FormatDuration(r.Ended.Sub(r.Started))).Msg("harness: run ended")
 	return r, err
 }
 
@@ -446,7 +456,7 @@ func (t *Test) stop(cause error, graceful bool) {
 		close(t.stopping)
 		t.endWatch()
 		if graceful {
-			t.log.Warn().Err(cause).Dur("grace", t.opts.GracePeriod).Msg("harness: stopping gracefully")
+			t.log.Warn().Err(cause).Str("grace", FormatDuration(t.opts.GracePeriod)).Msg("harness: stopping gracefully")
 			timer := time.AfterFunc(t.opts.GracePeriod, func() { t.cancel(cause) })
 			context.AfterFunc(t.ctx, func() { timer.Stop() })
 			return
@@ -518,7 +528,7 @@ var errGoexit = errors.New("runtime.Goexit")
 func (t *Test) goexitFault(name, dut string) *Fault {
 	f := &Fault{Time: time.Now(), Source: name, DUT: dut, Err: errGoexit,
 		Message: "runtime.Goexit ended it (t.FailNow, t.Fatal or t.SkipNow called off the test's goroutine?)"}
-	t.log.Error().Str("goroutine", name).Str("dut", dut).Msg("harness: runtime.Goexit became a fault")
+	t.log.Error().Str("goroutine", name).Func(dutField(dut)).Msg("harness: runtime.Goexit became a fault")
 	t.recordFault(f)
 	return f
 }
@@ -530,7 +540,7 @@ func (t *Test) protectCtx(ctx context.Context, name, dut string, fn func(ctx con
 		if p := recover(); p != nil {
 			f := &Fault{Time: time.Now(), Source: name, DUT: dut, Message: fmt.Sprintf("panic: %v", p),
 				Err: fmt.Errorf("panic: %v\n%s", p, debug.Stack())}
-			t.log.Error().Str("goroutine", name).Str("dut", dut).Interface("panic", p).Msg("harness: panic became a fault")
+			t.log.Error().Str("goroutine", name).Func(dutField(dut)).Interface("panic", p).Msg("harness: panic became a fault")
 			t.recordFault(f)
 			err = f
 		}
@@ -603,7 +613,7 @@ func (t *Test) act(f *Fault, policy Policy) {
 	default:
 		t.Stop(f)
 	}
-	t.log.Error().Str("source", f.Source).Str("dut", f.DUT).Str("fault", f.Message).Msg("harness: fault")
+	t.log.Error().Str("source", f.Source).Func(dutField(f.DUT)).Str("fault", f.Message).Msg("harness: fault")
 }
 
 // Cleanup registers fn to run at the end of the run, after the safe

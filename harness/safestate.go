@@ -152,9 +152,9 @@ func (t *Test) runSafe(actions []*safeAction) {
 		a.err = err
 		close(a.finished)
 		if err != nil {
-			t.log.Error().Err(err).Str("action", a.Name).Str("dut", a.DUT).Msg("harness: SAFE STATE NOT VERIFIED")
+			t.log.Error().Err(err).Str("action", a.Name).Func(dutField(a.DUT)).Msg("harness: SAFE STATE NOT VERIFIED")
 		} else {
-			t.log.Info().Str("action", a.Name).Str("dut", a.DUT).Dur("took", rec.Took).Msg("harness: safe state verified")
+			t.log.Info().Str("action", a.Name).Func(dutField(a.DUT)).Str("took", FormatDuration(rec.Took)).Msg("harness: safe state verified")
 		}
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -74,7 +75,8 @@ type config struct {
 	hangDUT    string // its test code blocks, ignoring its context
 	policy     harness.Policy
 	reportsDir string
-	storePath  string // the station store ("": none)
+	storePath  string    // the station store ("": none)
+	progress   io.Writer // where the progress line goes (nil: none)
 	info       harness.RunInfo
 }
 
@@ -159,8 +161,11 @@ func run() int {
 	if *verbose {
 		level = zerolog.DebugLevel
 	}
-	logger := zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: "15:04:05.000"}).With().Timestamp().Logger().Level(level)
-	return burnIn(context.Background(), cfg, logger, os.Stdout)
+	// Log lines and the progress line share stderr: colour and a line
+	// redrawn in place on a terminal, plain lines in a file or a CI log.
+	console := harness.NewConsole(os.Stderr)
+	cfg.progress = console
+	return burnIn(context.Background(), cfg, console.Logger().Level(level), os.Stdout)
 }
 
 func burnIn(ctx context.Context, cfg config, log zerolog.Logger, out *os.File) int {
@@ -177,8 +182,10 @@ func burnIn(ctx context.Context, cfg config, log zerolog.Logger, out *os.File) i
 	if info.Station == "" {
 		info.Station = st.ID // the host name when the station file has none
 	}
-	runOpts := []harness.Option{harness.WithLogger(log), harness.WithProgress(os.Stderr), harness.WithSafeStateTimeout(5 * time.Second),
-		harness.WithRunInfo(info)}
+	runOpts := []harness.Option{harness.WithLogger(log), harness.WithSafeStateTimeout(5 * time.Second), harness.WithRunInfo(info)}
+	if cfg.progress != nil {
+		runOpts = append(runOpts, harness.WithProgress(cfg.progress))
+	}
 	var store *results.Store
 	if cfg.storePath != "" {
 		var err error
@@ -376,11 +383,8 @@ func report(ctx context.Context, rec *harness.Record, err error, cfg config, sto
 	}
 	fmt.Fprintln(out)
 	for _, d := range rec.DUTs {
-		line := fmt.Sprintf("  %-6s %-10s %-8s", d.Name, d.Unit.Serial, d.Outcome)
-		if d.StopCause != "" {
-			line += " " + d.StopCause
-		}
-		fmt.Fprintln(out, line)
+		line := fmt.Sprintf("  %-6s %-10s %-8s %s", d.Name, d.Unit.Serial, d.Outcome, d.StopCause)
+		fmt.Fprintln(out, strings.TrimRight(line, " "))
 	}
 	for _, f := range rec.Faults {
 		fmt.Fprintf(out, "  fault at %.2fs on %s from %s: %s\n", f.Time.Sub(rec.Started).Seconds(), f.DUT, f.Source, f.Message)

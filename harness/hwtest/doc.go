@@ -1,5 +1,6 @@
 // Package hwtest runs the harness inside go test: a hardware test is an
-// ordinary Test function, its DUTs are parallel subtests, its phases are
+// ordinary Test function, its DUTs are subtests that all run at once
+// (however small go test's -parallel), its phases are
 // subtests below them, a measurement out of its limits fails the subtest
 // that took it, and the safe state (every supply output off, read back)
 // runs and is verified whatever ends the test: a pass, a failure, a fault,

@@ -165,10 +165,12 @@ func (r *R) Open(resource string, opts ...instruments.Option) (instruments.Instr
 	return inst, nil
 }
 
-// DUT declares a DUT: once setup has returned it runs as the parallel
-// subtest t.Run(name), with fn on the subtest's goroutine (so t.Fatal
-// works). An error, a panic or a t.Fatal in fn ends that DUT: its safe
-// state runs at once and the others go on. Declare every DUT in setup.
+// DUT declares a DUT: once setup has returned it runs as the subtest
+// t.Run(name), at the same time as the other DUTs, with fn on the
+// subtest's goroutine (so t.Fatal works; t.Parallel must not be called:
+// the DUTs run at once already). An error, a panic or a t.Fatal in fn
+// ends that DUT: its safe state runs at once and the others go on.
+// Declare every DUT in setup.
 func (r *R) DUT(name string, fn func(t *testing.T, d *DUT)) {
 	if r.started.Load() {
 		r.t.Errorf("hwtest: DUT %q declared after setup returned: it does not run", name)
@@ -203,14 +205,12 @@ func runContext(t *testing.T) (context.Context, context.CancelFunc) {
 // Run runs a harness run as the test t. setup opens the instruments,
 // registers the safe state and monitors, and declares the DUTs; it runs on
 // the harness's goroutine, so it returns errors rather than calling
-// t.Fatal. Each DUT then runs as a parallel subtest. The run ends when
-// the test function and every DUT subtest have returned; the safe state
-// runs then (from t.Cleanup) and is verified, and a failure to verify it
-// fails t. Stops, faults and unverified safe states fail t with their
-// cause.
-//
-// Because the DUTs are parallel subtests, they start when the test
-// function returns: call Run last.
+// t.Fatal. Then every DUT runs as a subtest, all at once. Run returns when
+// the run has ended: every DUT subtest has returned, the safe state has
+// run and been verified (a failure to verify it fails t), so the test's
+// time is the run's. Stops, faults and unverified safe states fail t with
+// their cause. Should Run not return (a t.FailNow in setup's caller, the
+// -timeout), t.Cleanup ends the run the same way.
 func Run(t *testing.T, st *Station, setup func(r *R) error, opts ...harness.Option) {
 	t.Helper()
 	if interrupted.Load() {
@@ -226,8 +226,7 @@ func Run(t *testing.T, st *Station, setup func(r *R) error, opts ...harness.Opti
 		runErr error
 	)
 	out := &lateSafe{w: t.Output()}
-	logger := zerolog.New(zerolog.ConsoleWriter{Out: out, NoColor: true, TimeFormat: "15:04:05.000"}).
-		With().Timestamp().Logger().Level(zerolog.WarnLevel)
+	logger := harness.NewConsole(out).Logger().Level(zerolog.WarnLevel)
 	all := append([]harness.Option{harness.WithLogger(logger), harness.WithSafeStateTimeout(5 * time.Second)}, opts...)
 	all = append(all, harness.WithMeasurementHook(r.measured))
 	var store *results.Store
@@ -255,41 +254,57 @@ func Run(t *testing.T, st *Station, setup func(r *R) error, opts ...harness.Opti
 			return nil
 		}, all...)
 	}()
+	// The run ends once every DUT subtest has returned, in Run itself, so
+	// the test's time is the run's; and from t.Cleanup too, should Run not
+	// get there (a t.FailNow, a panic, -timeout): once either way.
 	var once sync.Once
-	t.Cleanup(func() {
-		once.Do(func() { close(release) })
-		<-done
-		if store != nil {
-			if rec != nil {
-				t.Logf("stored: run %s in %s", rec.ID, store.Path())
+	end := func() {
+		t.Helper()
+		once.Do(func() {
+			t.Helper()
+			close(release)
+			<-done
+			if store != nil {
+				if rec != nil {
+					t.Logf("stored: run %s in %s", rec.ID, store.Path())
+				}
+				store.Close()
 			}
-			store.Close()
-		}
-		r.finish(rec, runErr)
-		out.close()
-		r.mu.Lock()
-		r.over = true
-		r.mu.Unlock()
-	})
+			r.finish(rec, runErr)
+			out.close()
+			r.mu.Lock()
+			r.over = true
+			r.mu.Unlock()
+		})
+	}
+	t.Cleanup(end)
 	select {
 	case <-setupDone:
 	case <-done:
 		t.FailNow() // setup failed; the cleanup reports why
 	}
+	// Each DUT is a subtest of its own, all running at once, each on a
+	// goroutine of Run's: not parallel subtests, which go test's
+	// -parallel (GOMAXPROCS by default) would run only a few at a time,
+	// and which start only after the test function has returned.
+	var duts sync.WaitGroup
 	for _, decl := range r.decls {
-		t.Run(decl.name, func(st *testing.T) { r.runDUT(st, decl) })
+		duts.Go(func() { t.Run(decl.name, func(st *testing.T) { r.runDUT(st, decl) }) })
 	}
+	duts.Wait()
+	end()
 }
 
 // finish reports the run's end on t and keeps its record for Main.
 func (r *R) finish(rec *harness.Record, err error) {
 	t := r.t
+	t.Helper()
 	if rec != nil {
 		r.byDeclaration(rec)
 		keep(rec)
 		for _, s := range rec.SafeState {
 			if s.Verified {
-				t.Logf("safe state: %s (verified, %v)", s.Name, s.Took.Round(time.Millisecond))
+				t.Logf("safe state: %s (verified, %s)", s.Name, harness.FormatDuration(s.Took))
 			} else {
 				t.Errorf("safe state: %s not verified: %s", s.Name, s.Error)
 			}
@@ -343,7 +358,6 @@ var errFailed = errors.New("hwtest: the DUT's test failed")
 
 // runDUT is the body of one DUT subtest.
 func (r *R) runDUT(st *testing.T, decl dutDecl) {
-	st.Parallel()
 	if cause := r.ht.Cause(); cause != nil {
 		st.Fatalf("hwtest: %s not started, the run stopped: %v", decl.name, cause)
 	}
@@ -451,8 +465,10 @@ func (d *DUT) T() *testing.T { return d.t }
 // running, so keep steps that later phases need (booting the DUT) in
 // DUTRun.Phase, which records a phase without being a subtest.
 func (d *DUT) Phase(name string, fn func(ctx context.Context) error, opts ...harness.PhaseOption) error {
+	d.t.Helper() // a limit's failure points at the test's call of Phase
 	var err error
 	d.t.Run(name, func(pt *testing.T) {
+		pt.Helper()
 		d.mu.Lock()
 		prev := d.cur
 		d.cur, d.phase = pt, true

@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -287,6 +289,35 @@ func TestRunSelects(t *testing.T) {
 	if strings.Contains(out, "dut-2") {
 		t.Errorf("dut-2 ran:\n%s", out)
 	}
+}
+
+// The DUTs run at once even with -parallel 1 (each waits until the other
+// is powered: one at a time, both would wait until the -timeout), the
+// test's time is the run's, and hwtest's own lines are attributed to the
+// test that called it, not to hwtest.go.
+func TestDUTsRunTogether(t *testing.T) {
+	s := newStation(t)
+	out, code := s.run(t, "together", "-test.parallel=1", "-test.timeout=2m")
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	took := func(name string) float64 {
+		m := regexp.MustCompile(`--- PASS: ` + regexp.QuoteMeta(name) + ` \(([0-9.]+)s\)`).FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("no PASS line for %s:\n%s", name, out)
+		}
+		f, _ := strconv.ParseFloat(m[1], 64)
+		return f
+	}
+	test, dut1, dut2 := took("TestBench"), took("TestBench/dut-1"), took("TestBench/dut-2")
+	if test < 0.15 || test < dut1 || test < dut2 {
+		t.Errorf("TestBench took %.2fs by go test's count, its DUTs %.2fs and %.2fs: the run is not in the test's time\n%s", test, dut1, dut2, out)
+	}
+	mustContain(t, out, "safe state: ", "(verified, ")
+	if strings.Contains(out, "hwtest.go:") {
+		t.Errorf("a line is attributed to hwtest.go, not to the test:\n%s", out)
+	}
+	s.requireOff(t, "the test")
 }
 
 // A monitor's fault isolates its DUT: its subtest fails with the cause,

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,6 +27,12 @@ func TestBench(t *testing.T) {
 	}
 	scenario := os.Getenv("HWTEST_SCENARIO")
 	st := hwtest.NewStation(t, nil)
+	// "together": each DUT waits, once powered, until the other is too:
+	// it ends only if both run at the same time.
+	var powered sync.WaitGroup
+	powered.Add(2)
+	bothPowered := make(chan struct{})
+	go func() { powered.Wait(); close(bothPowered) }()
 	hwtest.Run(t, st, func(r *hwtest.R) error {
 		psu, err := r.Supply(resource)
 		if err != nil {
@@ -69,6 +76,22 @@ func TestBench(t *testing.T) {
 			r.DUT(fmt.Sprintf("dut-%d", ch), func(t *testing.T, d *hwtest.DUT) {
 				if err := d.PowerOn(d.Context(), psu, ch, 12*units.Volt, units.Amp); err != nil {
 					t.Fatal(err)
+				}
+				if scenario == "together" {
+					powered.Done()
+					select {
+					case <-bothPowered:
+					case <-d.Context().Done():
+						t.Fatalf("the other DUT never ran at the same time as %s: %v", d.Name(), context.Cause(d.Context()))
+					}
+					// Long enough that the test's time shows whether it
+					// counts the DUTs' (the loop is paced by the clock,
+					// nothing waits on it).
+					for start := time.Now(); time.Since(start) < 150*time.Millisecond; {
+						if _, err := psu.MeasureCurrent(d.Context(), ch); err != nil {
+							t.Fatal(err)
+						}
+					}
 				}
 				band := harness.Between(0.2, 0.8)
 				if (scenario == "limit" || scenario == "failfast") && ch == 2 {
