@@ -21,6 +21,7 @@ func TestTruevoltScript(t *testing.T) {
 		scpitest.Write("CONF:VOLT:DC 10"),
 		scpitest.Write("CONF:RES AUTO"),
 		scpitest.Write("SAMP:COUN 1"),
+		scpitest.Query("CONF?", `"RES +1.000000E+03,+1.000000E-04"`),
 		scpitest.Query("READ?", "+1.234567890E+01"),
 		scpitest.Write("SAMP:COUN 3"),
 		scpitest.Write("INIT"),
@@ -35,8 +36,8 @@ func TestTruevoltScript(t *testing.T) {
 	m := inst.(instruments.DMM)
 	must(t, m.Configure(bg, instruments.DCVoltage, 10))
 	must(t, m.Configure(bg, instruments.Resistance, 0))
-	if v, err := m.Read(bg); err != nil || v != 12.3456789 {
-		t.Fatalf("Read = %v, %v", v, err)
+	if v, err := m.Read(bg); err != nil || v != units.Resistance(12.3456789) {
+		t.Fatalf("Read = %v, %v, want the resistance 12.3456789 Ω", v, err)
 	}
 	vs, err := m.ReadMany(bg, 3)
 	if diff := cmp.Diff([]float64{1, 2, math.Inf(1)}, vs); err != nil || diff != "" {
@@ -84,13 +85,13 @@ func TestTruevoltBehaviour(t *testing.T) {
 	p, m := pi.(instruments.PowerSupply), mi.(instruments.DMM)
 	// Unpowered: the ohmmeter sees the 100 ohm load.
 	must(t, m.Configure(bg, instruments.Resistance, 0))
-	if r, _ := m.Read(bg); r != 100 {
+	if r, _ := m.Read(bg); r != units.Resistance(100) {
 		t.Fatalf("resistance %v", r)
 	}
 	must(t, p.SetVoltage(bg, 2, 12*units.Volt))
 	must(t, p.SetOutput(bg, 2, true))
 	must(t, m.Configure(bg, instruments.DCVoltage, 100))
-	if v, _ := m.Read(bg); v != 12 {
+	if v, _ := m.Read(bg); v != units.Voltage(12) {
 		t.Fatalf("DC voltage %v", v)
 	}
 	must(t, m.Configure(bg, instruments.DCCurrent, 1))
@@ -104,8 +105,18 @@ func TestTruevoltBehaviour(t *testing.T) {
 	}
 	// A range too small for the signal: overload.
 	must(t, m.Configure(bg, instruments.DCVoltage, 1))
-	if v, _ := m.Read(bg); !math.IsInf(v, 1) {
+	if v, _ := m.Read(bg); v == nil || v.Unit() != "V" || !math.IsInf(v.Float(), 1) {
 		t.Fatalf("overload read %v", v)
+	}
+	// Every function the meter has, typed.
+	for _, c := range []struct {
+		f    instruments.Function
+		want string
+	}{{instruments.ACVoltage, "V"}, {instruments.DCCurrent, "A"}, {instruments.ACCurrent, "A"}, {instruments.FourWireResistance, "Ω"}} {
+		must(t, m.Configure(bg, c.f, 0))
+		if v, err := m.Read(bg); err != nil || v.Unit() != c.want {
+			t.Errorf("%s read as %v (%v), want a quantity in %s", c.f, v, err, c.want)
+		}
 	}
 	if err := mi.Session().CheckErrors(bg); err != nil {
 		t.Fatal(err)

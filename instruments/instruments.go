@@ -114,8 +114,10 @@ type DMM interface {
 	// Configure selects the function and range; a range of 0 selects
 	// autoranging.
 	Configure(ctx context.Context, f Function, rangeValue float64) error
-	// Read takes one reading.
-	Read(ctx context.Context) (float64, error)
+	// Read takes one reading, typed by the function the meter is set to
+	// (units.Voltage, units.Current, units.Resistance...), so a harness
+	// records it with its unit.
+	Read(ctx context.Context) (units.Quantity, error)
 	// ReadMany takes n readings and returns them all.
 	ReadMany(ctx context.Context, n int) ([]float64, error)
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"strings"
 
 	"github.com/scpikit/scpikit/scpi"
+	"github.com/scpikit/scpikit/units"
 )
 
 // Truevolt drives the Keysight Truevolt DMMs (34460A, 34461A, 34465A,
@@ -58,15 +60,49 @@ func (m *Truevolt) Configure(ctx context.Context, f Function, rangeValue float64
 	return m.s.Writef(ctx, "%s %v", c.cmd, rangeValue)
 }
 
-func (m *Truevolt) Read(ctx context.Context) (v float64, err error) {
+// Read takes one reading with READ?, typed by the function CONFigure?
+// reports (asked in the same locked exchange: the front panel or another
+// program may have changed it since Configure).
+func (m *Truevolt) Read(ctx context.Context) (q units.Quantity, err error) {
 	err = m.s.Do(ctx, func(tx *scpi.Tx) error {
 		if err := tx.Write(ctx, "SAMP:COUN 1"); err != nil {
 			return err
 		}
-		v, err = tx.QueryFloat(ctx, "READ?")
+		conf, err := tx.Query(ctx, "CONF?")
+		if err != nil {
+			return err
+		}
+		v, err := tx.QueryFloat(ctx, "READ?")
+		if err != nil {
+			return err
+		}
+		q, err = truevoltQuantity(conf, v)
 		return err
 	})
-	return v, err
+	return q, err
+}
+
+// truevoltQuantity types a reading by the function CONFigure? names
+// (`"VOLT +1.000000E+01,+3.000000E-06"`: function, range, resolution).
+func truevoltQuantity(conf string, v float64) (units.Quantity, error) {
+	fn, _, _ := strings.Cut(strings.Trim(strings.TrimSpace(conf), `"`), " ")
+	switch strings.ToUpper(fn) {
+	case "VOLT", "VOLT:DC", "VOLT:AC", "DIOD":
+		return units.Voltage(v), nil
+	case "CURR", "CURR:DC", "CURR:AC":
+		return units.Current(v), nil
+	case "RES", "FRES", "CONT":
+		return units.Resistance(v), nil
+	case "FREQ":
+		return units.Frequency(v), nil
+	case "TEMP":
+		return units.Temperature(v), nil
+	case "PER":
+		return units.Value(v, "s"), nil
+	case "CAP":
+		return units.Value(v, "F"), nil
+	}
+	return nil, fmt.Errorf("instruments: %w: CONF? answered %q, a function this driver does not know the unit of", scpi.ErrMalformed, conf)
 }
 
 func (m *Truevolt) checkCount(n int) error {
