@@ -219,8 +219,13 @@ func (r *Record) WriteHTML(w io.Writer) error {
 }
 
 // Save writes the record to dir as <name>-<time>.json, .xml and .html and
-// returns the three paths.
+// returns their three absolute paths.
 func (r *Record) Save(dir string) ([]string, error) {
+	// Absolute, so that what a program prints can be opened from any
+	// directory (go test runs in the package's own).
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,364 @@
+// Package docs_test runs the shell commands of README.md and docs/*.md, so
+// that what a new user types from the docs keeps working: each command
+// has an entry in the table below that says how it is exercised, and a
+// command in the docs without one (or an entry no doc has any more) fails
+// the test.
+package docs_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// How a documented command is exercised.
+type how struct {
+	// skip says why the command cannot run here (real hardware, the
+	// network, a placeholder for the reader's own program): it is
+	// skipped visibly, as its own subtest.
+	skip string
+	// ci: the command is the one CI runs (.ci/run must contain it).
+	ci bool
+	// background: the command serves until stopped; the test waits for
+	// its "ready" line and keeps the first resource it prints for the
+	// commands after it ($SERVED).
+	background bool
+	// as replaces the command as written by what runs, when it must be
+	// bounded (a benchmark's count, a server's port): say why in a
+	// comment. Empty: the command as written.
+	as string
+	// exit is the status the command must end with.
+	exit int
+	// want are lines or parts of lines its output must hold.
+	want []string
+	// inRepo runs it in the repository (go test of a package), not in the
+	// scratch directory.
+	inRepo bool
+}
+
+// Every command of every doc, as written (its comment removed).
+var commands = map[string]how{
+	// README.md: the two set-up commands.
+	"go run ./examples/burnin": {exit: 1, want: []string{"dut-2", "error", "stored: run ", "exit status 1: a DUT did not pass"}},
+	"go test -race ./...":      {ci: true},
+
+	// README.md: simulated instruments. Servers in tests listen on port
+	// 0 of the loopback: the test adds --listen and uses the resource the
+	// server prints where the docs name the default port.
+	"go run ./cmd/scpisim serve SAMPLE &": {background: true, as: "scpisim serve --listen 127.0.0.1:0 SAMPLE"},
+	"go run ./cmd/scpi query TCPIP0::127.0.0.1::5025::SOCKET '*IDN?' 'VOLT 500 mV;VOLT?'": {
+		as: "scpi query $SERVED '*IDN?' 'VOLT 500 mV;VOLT?'", want: []string{"scpikit,SAMPLE", "0.5"}},
+	"go run ./cmd/scpisim serve --pty --latency 5ms examples/burnin/bench.yaml": {
+		background: true, as: "scpisim serve --listen 127.0.0.1:0 --pty --latency 5ms examples/burnin/bench.yaml"},
+	"SCPIKIT_SIM=examples/burnin/bench.yaml ./my-test-program": {skip: "the reader's own program"},
+
+	// README.md: the command line, against a simulated E36312A.
+	"go install ./cmd/scpi ./cmd/scpisim": {inRepo: true},
+	"scpisim serve E36312A &":             {background: true, as: "scpisim serve --listen 127.0.0.1:0 E36312A"},
+	"scpi query TCPIP0::127.0.0.1::5025::SOCKET '*IDN?'": {
+		as: "scpi query $SERVED '*IDN?'", want: []string{"Keysight Technologies,E36312A"}},
+	"scpi write --check TCPIP0::127.0.0.1::5025::SOCKET 'VOLT 5,(@1)' 'OUTP ON,(@1)'": {
+		as: "scpi write --check $SERVED 'VOLT 5,(@1)' 'OUTP ON,(@1)'"},
+	"scpi query --trace --timeout 10s TCPIP0::127.0.0.1::5025::SOCKET 'MEAS:VOLT? (@1)'": {
+		as: "scpi query --trace --timeout 10s $SERVED 'MEAS:VOLT? (@1)'", want: []string{"MEAS:VOLT? (@1)", "+5.0"}},
+	"scpi query --block readings.bin SIM::34465A::INSTR 'FORM REAL,64;:SAMP:COUN 10;:INIT;:R?'": {},
+	"scpi shell SIM::DP832::INSTR": {as: "printf '*IDN?\\nVOLT 5\\nVOLT?\\n' | scpi shell SIM::DP832::INSTR",
+		want: []string{"RIGOL TECHNOLOGIES,DP832", "5.000"}},
+	"scpi shell ASRL/dev/ttyUSB0::INSTR": {skip: "a real instrument on a serial port"},
+	"scpi list --idn":                    {skip: "broadcasts to the network (VXI-11, mDNS): tests send only to the loopback"},
+
+	// docs/getting-started.md
+	"git clone https://github.com/scpikit/scpikit && cd scpikit": {skip: "fetches from the network"},
+	"go mod edit -replace github.com/scpikit/scpikit=../scpikit": {skip: "edits the reader's own module"},
+	"go get github.com/scpikit/scpikit":                          {skip: "in the reader's own module, after the replace above"},
+
+	// docs/go-test.md
+	"go test ./examples/gotest/ -v": {inRepo: true, want: []string{"--- PASS: TestBurnIn/dut-1", "ok "}},
+	"SCPIKIT_GOTEST_FAULT=dut-2 go test ./examples/gotest/": {inRepo: true, exit: 1,
+		want: []string{"--- FAIL: TestBurnIn/dut-2", "FAIL"}},
+	// SCPIKIT_REPORTS=reports would write into examples/gotest/ of the
+	// repository: a directory of the test's instead, and the paths printed
+	// are absolute.
+	"SCPIKIT_REPORTS=reports go test ./examples/gotest/": {inRepo: true, as: "SCPIKIT_REPORTS=$SCRATCH/reports go test -count=1 -v ./examples/gotest/",
+		want: []string{"hwtest: reports:", "$SCRATCH/reports/"}},
+	"SCPIKIT_HARDWARE=1 go test ./examples/gotest/": {skip: "the real instruments"},
+
+	// docs/harness.md
+	// A benchmark's run, shortened: one iteration, once.
+	"go test ./harness -run '^$' -bench 'BenchmarkFaultToOutputOff' -count 6": {inRepo: true,
+		as: "go test ./harness -run '^$' -bench 'BenchmarkFaultToOutputOff$' -benchtime 10x -count 1", want: []string{"p99-µs", "ok "}},
+
+	// docs/results.md: the store the burn-in above wrote.
+	"go run ./cmd/station runs":                                       {want: []string{"burn-in", "SN24-0012"}},
+	"go run ./cmd/station runs --since 24h --serial SN24-0012 --json": {want: []string{`"name": "burn-in"`}},
+	"go run ./cmd/station show last":                                  {want: []string{"run ", "dut-2", "safe state: 6 of 6 actions verified"}},
+	"go run ./cmd/station report last --dir reports":                  {want: []string{".json", ".xml", ".html"}},
+	"go run ./cmd/station export --csv > measurements.csv":            {},
+	// The load benchmark, for one second instead of thirty.
+	"go test -run '^$' -bench BenchmarkStationLoad -benchtime 1x ./results": {inRepo: true,
+		as: "SCPIKIT_LOAD_SECONDS=1 go test -run '^$' -bench BenchmarkStationLoad -benchtime 1x ./results", want: []string{"commit-p50/fsync-p50", "ok "}},
+
+	// docs/simulator.md
+	"go run ./cmd/scpisim models": {want: []string{"DP832", "E36312A", "34465A", "SAMPLE"}},
+	// It serves until Ctrl-C: in the background here, stopped at the end.
+	"go run ./cmd/scpisim serve SAMPLE":        {background: true, as: "scpisim serve --listen 127.0.0.1:0 SAMPLE"},
+	"SCPIKIT_SIM=bench.yaml ./my-test-program": {skip: "the reader's own program"},
+}
+
+// The binaries the docs run with go run or install, built once.
+var binaries = map[string]string{
+	"scpi":       "./cmd/scpi",
+	"scpisim":    "./cmd/scpisim",
+	"station":    "./cmd/station",
+	"burnin":     "./examples/burnin",
+	"quickstart": "./examples/quickstart",
+}
+
+type documented struct {
+	file string
+	line int
+	cmd  string
+}
+
+var fence = regexp.MustCompile("^```(sh|bash|shell)\\s*$")
+
+// docCommands are the commands of the shell blocks of README.md and
+// docs/**/*.md, their comments removed.
+func docCommands(t *testing.T, root string) []documented {
+	t.Helper()
+	files := []string{filepath.Join(root, "README.md")}
+	err := filepath.WalkDir(filepath.Join(root, "docs"), func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".md") {
+			files = append(files, path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []documented
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := false
+		for i, line := range strings.Split(string(b), "\n") {
+			switch {
+			case !in && fence.MatchString(line):
+				in = true
+			case in && strings.HasPrefix(line, "```"):
+				in = false
+			case in:
+				if cmd := stripComment(line); cmd != "" {
+					rel, _ := filepath.Rel(root, f)
+					out = append(out, documented{rel, i + 1, cmd})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// stripComment removes a trailing "# comment" (a # after a space, outside
+// quotes) and collapses the spaces.
+func stripComment(line string) string {
+	quote := byte(0)
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '#' && (i == 0 || line[i-1] == ' '):
+			return strings.Join(strings.Fields(line[:i]), " ")
+		}
+	}
+	return strings.Join(strings.Fields(line), " ")
+}
+
+func TestDocumentedCommands(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the documented commands are for a POSIX shell")
+	}
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("bash not found")
+	}
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := docCommands(t, root)
+	seen := map[string]bool{}
+	for _, d := range docs {
+		seen[d.cmd] = true
+		if _, ok := commands[d.cmd]; !ok {
+			t.Errorf("%s:%d: %q is not in docs/commands_test.go: say how it is exercised", d.file, d.line, d.cmd)
+		}
+	}
+	for cmd := range commands {
+		if !seen[cmd] {
+			t.Errorf("docs/commands_test.go has %q, which no doc has any more", cmd)
+		}
+	}
+	if t.Failed() {
+		return
+	}
+
+	// A scratch directory that sees the repository's example files, a
+	// store of its own, and the binaries on its PATH.
+	scratch := t.TempDir()
+	bin := filepath.Join(scratch, "bin")
+	for name, pkg := range binaries {
+		build := exec.Command("go", "build", "-o", filepath.Join(bin, name), pkg)
+		build.Dir = root
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("go build %s: %v\n%s", pkg, err, out)
+		}
+	}
+	if err := os.Symlink(filepath.Join(root, "examples"), filepath.Join(scratch, "examples")); err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(),
+		"PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
+		"SCPIKIT_STORE="+filepath.Join(scratch, "station.db"),
+		"GOBIN="+bin,
+		"SCRATCH="+scratch,
+		"SCPIKIT_SIM=", "SCPIKIT_HARDWARE=", "SCPIKIT_REPORTS=")
+	served := ""
+	var servers []*exec.Cmd
+	var wg sync.WaitGroup
+	defer func() {
+		for _, s := range servers {
+			s.Process.Signal(os.Interrupt)
+		}
+		wg.Wait()
+	}()
+	for _, d := range docs {
+		h := commands[d.cmd]
+		t.Run(d.file+":"+d.cmd, func(t *testing.T) {
+			switch {
+			case h.skip != "":
+				t.Skipf("not run here: %s", h.skip)
+			case h.ci:
+				ci, err := os.ReadFile(filepath.Join(root, ".ci", "run"))
+				if err != nil || !strings.Contains(string(ci), "\n"+d.cmd+"\n") {
+					t.Errorf(".ci/run does not run %q", d.cmd)
+				}
+				return
+			}
+			line := d.cmd
+			if h.as != "" {
+				line = h.as
+			}
+			line = goRun(line)
+			line = strings.ReplaceAll(line, "$SERVED", served)
+			if h.background {
+				// Run directly, not through bash, so that the interrupt
+				// at the end reaches the server itself.
+				args := strings.Fields(line)
+				cmd := exec.Command(filepath.Join(bin, args[0]), args[1:]...)
+				cmd.Env, cmd.Dir = env, scratch
+				res, err := serve(cmd, &wg)
+				if cmd.Process != nil {
+					servers = append(servers, cmd)
+				}
+				if err != nil {
+					t.Fatalf("%s: %v", line, err)
+				}
+				served = res
+				return
+			}
+			// Bounded, so a command that hangs fails the test instead of
+			// blocking it until go test's own -timeout.
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, bash, "-c", line)
+			cmd.Env, cmd.Dir = env, scratch
+			if h.inRepo {
+				cmd.Dir = root
+			}
+			out, err := cmd.CombinedOutput()
+			code := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			} else if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			if code != h.exit {
+				t.Errorf("%s: exit %d, want %d:\n%s", line, code, h.exit, out)
+			}
+			for _, w := range h.want {
+				w = strings.ReplaceAll(w, "$SCRATCH", scratch)
+				if !bytes.Contains(out, []byte(w)) {
+					t.Errorf("%s: the output lacks %q:\n%s", line, w, out)
+				}
+			}
+		})
+	}
+}
+
+// goRun runs the binaries built for the test where the docs say go run.
+func goRun(line string) string {
+	for name, pkg := range binaries {
+		line = strings.ReplaceAll(line, "go run "+pkg+" ", name+" ")
+		if strings.HasSuffix(line, "go run "+pkg) {
+			line = strings.TrimSuffix(line, "go run "+pkg) + name
+		}
+	}
+	return line
+}
+
+var resource = regexp.MustCompile(`TCPIP0::127\.0\.0\.1::\d+::SOCKET`)
+
+// serve starts a server and waits for its "ready" line; it returns the
+// first resource it printed. The server is stopped at the end of the test.
+func serve(cmd *exec.Cmd, wg *sync.WaitGroup) (string, error) {
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return "", err
+	}
+	cmd.Stderr = io.Discard
+	if err := cmd.Start(); err != nil {
+		return "", err
+	}
+	wg.Add(1)
+	lines := bufio.NewScanner(out)
+	first := ""
+	var printed []string
+	for lines.Scan() {
+		printed = append(printed, lines.Text())
+		if m := resource.FindString(lines.Text()); m != "" && first == "" {
+			first = m
+		}
+		if lines.Text() == "ready" {
+			go func() {
+				defer wg.Done()
+				io.Copy(io.Discard, out)
+				cmd.Wait()
+			}()
+			if first == "" {
+				return "", fmt.Errorf("no resource printed: %q", printed)
+			}
+			return first, nil
+		}
+	}
+	wg.Done()
+	cmd.Wait()
+	return "", fmt.Errorf("ended before it was ready: %q", printed)
+}
