@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -411,6 +412,13 @@ func (d *DUTRun) MeasureWaveform(name string, w Waveform, limit Limit, opts ...M
 		o := limit.check(v)
 		if i == 0 || o > m.Outcome {
 			m.Outcome, m.Value = o, v
+		}
+	}
+	if len(m.Values) == 0 {
+		// No points (a capture that never triggered) meets no limit.
+		m.Value = math.NaN()
+		if m.Limit.Comparator != CompareNone {
+			m.Outcome = OutcomeFail
 		}
 	}
 	return d.record(m, limit, opts)

@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -183,6 +184,32 @@ type LimitSpec struct {
 	// Action is what a value out of it did: a RecordOnly limit's
 	// failures do not fail the phase.
 	Action LimitAction `json:"action"`
+}
+
+type limitSpecJSON struct {
+	Comparator Comparator  `json:"comparator"`
+	Low        *jsonNumber `json:"low,omitempty"`
+	High       *jsonNumber `json:"high,omitempty"`
+	Nominal    *jsonNumber `json:"nominal,omitempty"`
+	Marginal   jsonNumber  `json:"marginal,omitempty"`
+	Name       string      `json:"name,omitempty"`
+	Action     LimitAction `json:"action"`
+}
+
+// MarshalJSON writes a bound of ±Inf (a limit with one side open, read
+// from a file) or NaN as a string, as the measurement's value is.
+func (s LimitSpec) MarshalJSON() ([]byte, error) {
+	return json.Marshal(limitSpecJSON{s.Comparator, (*jsonNumber)(s.Low), (*jsonNumber)(s.High), (*jsonNumber)(s.Nominal),
+		jsonNumber(s.Marginal), s.Name, s.Action})
+}
+
+func (s *LimitSpec) UnmarshalJSON(b []byte) error {
+	var j limitSpecJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*s = LimitSpec{j.Comparator, (*float64)(j.Low), (*float64)(j.High), (*float64)(j.Nominal), float64(j.Marginal), j.Name, j.Action}
+	return nil
 }
 
 // Spec is the limit as the record stores it.

@@ -166,13 +166,12 @@ func (t *Test) WatchCurrent(dut string, psu instruments.PowerSupply, ch int, ban
 		if err != nil {
 			return err
 		}
-		if err := samples.Add(ctx, i); err != nil {
-			return err
-		}
+		// The band first: a slow store must never delay the fault.
 		if band.check(float64(i)) == OutcomeFail {
+			samples.Add(ctx, i) // kept for the chart if it can be; the fault is what matters
 			return &Fault{DUT: dut, Message: "supply current " + i.String() + " outside " + band.String()}
 		}
-		return nil
+		return samples.Add(ctx, i)
 	}
 }
 

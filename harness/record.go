@@ -102,6 +102,28 @@ type Axis struct {
 	Values []float64 `json:"values,omitempty"`
 }
 
+type axisJSON struct {
+	Name   string       `json:"name"`
+	Unit   string       `json:"unit"`
+	Start  jsonNumber   `json:"start"`
+	Step   jsonNumber   `json:"step,omitempty"`
+	Values []jsonNumber `json:"values,omitempty"`
+}
+
+// MarshalJSON writes a non-finite position as "NaN", "+Inf" or "-Inf".
+func (a Axis) MarshalJSON() ([]byte, error) {
+	return json.Marshal(axisJSON{a.Name, a.Unit, jsonNumber(a.Start), jsonNumber(a.Step), numbers(a.Values)})
+}
+
+func (a *Axis) UnmarshalJSON(b []byte) error {
+	var j axisJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*a = Axis{j.Name, j.Unit, float64(j.Start), float64(j.Step), floats(j.Values)}
+	return nil
+}
+
 // At is the position of point i on the axis.
 func (a *Axis) At(i int) float64 {
 	if i < len(a.Values) {
@@ -120,7 +142,7 @@ type measurementJSON struct {
 	Values     []jsonNumber `json:"values,omitempty"`
 	Axis       *Axis        `json:"axis,omitempty"`
 	Unit       string       `json:"unit"`
-	Resolution float64      `json:"resolution,omitempty"`
+	Resolution jsonNumber   `json:"resolution,omitempty"`
 	Limit      LimitSpec    `json:"limit"`
 	Outcome    Outcome      `json:"outcome"`
 	Time       time.Time    `json:"time"`
@@ -130,7 +152,7 @@ type measurementJSON struct {
 // strings "NaN", "+Inf" and "-Inf", which JSON has no numbers for.
 func (m Measurement) MarshalJSON() ([]byte, error) {
 	return json.Marshal(measurementJSON{m.Seq, m.DUT, m.Phase, m.Attempt, m.Name, jsonNumber(m.Value), numbers(m.Values),
-		m.Axis, m.Unit, m.Resolution, m.Limit, m.Outcome, m.Time})
+		m.Axis, m.Unit, jsonNumber(m.Resolution), m.Limit, m.Outcome, m.Time})
 }
 
 func (m *Measurement) UnmarshalJSON(b []byte) error {
@@ -139,7 +161,10 @@ func (m *Measurement) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*m = Measurement{j.Seq, j.DUT, j.Phase, j.Attempt, j.Name, float64(j.Value), floats(j.Values), j.Axis, j.Unit,
-		j.Resolution, j.Limit, j.Outcome, j.Time}
+		float64(j.Resolution), j.Limit, j.Outcome, j.Time}
+	if m.Axis != nil && m.Values == nil {
+		m.Values = []float64{} // a waveform of no points, which JSON's omitempty left out
+	}
 	return nil
 }
 
@@ -185,12 +210,12 @@ type seriesJSON struct {
 	Unit   string       `json:"unit"`
 	Times  []float64    `json:"t"`
 	Values []jsonNumber `json:"v"`
-	Low    *float64     `json:"low,omitempty"`
-	High   *float64     `json:"high,omitempty"`
+	Low    *jsonNumber  `json:"low,omitempty"`
+	High   *jsonNumber  `json:"high,omitempty"`
 }
 
 func (s Series) MarshalJSON() ([]byte, error) {
-	return json.Marshal(seriesJSON{s.DUT, s.Name, s.Unit, s.Times, numbers(s.Values), s.Low, s.High})
+	return json.Marshal(seriesJSON{s.DUT, s.Name, s.Unit, s.Times, numbers(s.Values), (*jsonNumber)(s.Low), (*jsonNumber)(s.High)})
 }
 
 func (s *Series) UnmarshalJSON(b []byte) error {
@@ -198,7 +223,7 @@ func (s *Series) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	*s = Series{j.DUT, j.Name, j.Unit, j.Times, floats(j.Values), j.Low, j.High}
+	*s = Series{j.DUT, j.Name, j.Unit, j.Times, floats(j.Values), (*float64)(j.Low), (*float64)(j.High)}
 	return nil
 }
 

@@ -220,9 +220,10 @@ func Run(ctx context.Context, name string, body func(t *Test) error, opts ...Opt
 	info := o.Info
 	ack := t.emitLocked(Event{Kind: EventRunStarted, Info: &info})
 	t.recMu.Unlock()
-	if err := t.await(runCtx, ack, "run started"); err != nil {
+	if err := awaitStart(runCtx, ack); err != nil {
 		// Nothing has been switched on: a store that cannot take the run
-		// stops it before it starts.
+		// stops it before it starts, and nothing more of it is emitted
+		// (a stop's events would be stored without their run).
 		cancel(err)
 		t.recMu.Lock()
 		r := t.rec
@@ -397,6 +398,9 @@ func (t *Test) finish(cause, bodyErr, safeErr, stuckErr error) (*Record, error) 
 	ev.Str("outcome", r.Outcome.String()).Str("took", FormatDuration(r.Ended.Sub(r.Started))).Msg("harness: run ended")
 	return r, err
 }
+
+// errRunEnded is why an event after the end of the run is not recorded.
+var errRunEnded = errors.New("the run has ended")
 
 // errCompleted is the cause recorded when a run ends by itself.
 var errCompleted = errors.New("harness: run completed")
@@ -657,6 +661,11 @@ func (t *Test) recordFault(f *Fault) {
 // keeps the events in the order of their numbers.
 func (t *Test) emitLocked(e Event) <-chan error {
 	if t.recDone {
+		if t.opts.Sink != nil {
+			// A goroutine that outlived the run: what it records now is
+			// in no store, and its caller must not think otherwise.
+			return errNow(errRunEnded)
+		}
 		return nil
 	}
 	t.seq++
@@ -693,13 +702,34 @@ func (t *Test) await(ctx context.Context, ack <-chan error, what string) error {
 		if err == nil {
 			return nil
 		}
+		late := errors.Is(err, errRunEnded)
 		err = fmt.Errorf("%w: %s: %w", ErrNotRecorded, what, err)
+		if late {
+			return err // nothing left to stop
+		}
 		t.sinkOnce.Do(func() {
 			t.Fault(&Fault{Source: "station store", Message: err.Error(), Err: err}, StopAll)
 		})
 		return err
 	case <-ctx.Done():
 		return fmt.Errorf("%w: %s: not confirmed before the stop: %w", ErrNotRecorded, what, context.Cause(ctx))
+	}
+}
+
+// awaitStart waits for the run's first event to be durable; unlike await
+// it raises no fault, since the run has not started.
+func awaitStart(ctx context.Context, ack <-chan error) error {
+	if ack == nil {
+		return nil
+	}
+	select {
+	case err := <-ack:
+		if err != nil {
+			return fmt.Errorf("%w: run started: %w", ErrNotRecorded, err)
+		}
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("%w: run started: not confirmed before the stop: %w", ErrNotRecorded, context.Cause(ctx))
 	}
 }
 

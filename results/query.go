@@ -24,6 +24,11 @@ func loadEvents(ctx context.Context, q querier, run string, after uint64, limit 
 		query += ` LIMIT ?`
 		args = append(args, limit)
 	}
+	return queryEvents(ctx, q, run, query, args...)
+}
+
+// queryEvents decodes the events bodies a query selects.
+func queryEvents(ctx context.Context, q querier, run, query string, args ...any) ([]harness.Event, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -42,6 +47,18 @@ func loadEvents(ctx context.Context, q querier, run string, after uint64, limit 
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// loadEventsExcept reads a run's events but those of the kinds given, in
+// order.
+func loadEventsExcept(ctx context.Context, q querier, run string, kinds ...string) ([]harness.Event, error) {
+	query := `SELECT body FROM events WHERE run_id = ?`
+	args := []any{run}
+	for _, k := range kinds {
+		query += ` AND kind != ?`
+		args = append(args, k)
+	}
+	return queryEvents(ctx, q, run, query+` ORDER BY seq`, args...)
 }
 
 // Events are a run's events with Seq above after, in order, at most limit

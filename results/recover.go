@@ -2,84 +2,56 @@ package results
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
+	"time"
 
 	"github.com/scpikit/scpikit/harness"
 )
 
-// An owner names the process writing a run: host, boot, pid and the
-// process's start time, so that neither a pid reused after a reboot nor
-// one reused by another program passes for the writer.
-func currentOwner() string {
+// An owner names the store that writes a run: the host, the process and
+// a random part (two stores of one process are two owners). Whether it
+// still writes is not read from its pid, which a container's PID
+// namespace, a hidden /proc or a reused pid can mislead, but from a lock
+// it holds on a file of its own beside the database for as long as the
+// store is open: the kernel drops the lock when the process dies.
+func newOwner() string {
 	host, _ := os.Hostname()
-	pid := os.Getpid()
-	return strings.Join([]string{host, bootID(), strconv.Itoa(pid), processStart(pid)}, "/")
+	var b [8]byte
+	rand.Read(b[:]) // never fails (crypto/rand's documented contract)
+	return strings.Join([]string{host, strconv.Itoa(os.Getpid()), hex.EncodeToString(b[:])}, "/")
 }
 
-func bootID() string {
-	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(b))
+// ownersDir holds one lock file per open store of path.
+func ownersDir(path string) string { return path + "-owners" }
+
+func ownerFile(path, owner string) string {
+	return filepath.Join(ownersDir(path), strings.NewReplacer("/", "_", "\\", "_", ":", "_").Replace(owner))
 }
 
-// processStart is a process's start time in clock ticks since boot (the
-// 22nd field of /proc/PID/stat), or "" where there is no /proc.
-func processStart(pid int) string {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return ""
-	}
-	// The command name, in parentheses, may hold spaces: count after it.
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return ""
-	}
-	fields := strings.Fields(s[i+1:])
-	if len(fields) < 20 {
-		return ""
-	}
-	return fields[19] // field 22 of the whole line
-}
-
-// alive reports whether the process an owner names may still be writing
-// its run. Unsure (another host, a malformed owner) counts as alive: a
-// live run must never be closed under its writer.
-func alive(owner string) bool {
-	parts := strings.Split(owner, "/")
-	if len(parts) != 4 {
-		return owner != "" // written by something else: leave it
-	}
+// alive reports whether the store an owner names may still be writing
+// its run. Unsure (another host, whose locks a network file system may
+// not show; a lock file this user cannot read) counts as alive: a live
+// run must never be closed under its writer.
+func (s *Store) alive(owner string) bool {
 	host, _ := os.Hostname()
-	if parts[0] != host {
+	if owner == "" || !strings.HasPrefix(owner, host+"/") {
 		return true
 	}
-	if b := bootID(); b != "" && parts[1] != "" && b != parts[1] {
-		return false // the machine has rebooted since
-	}
-	pid, err := strconv.Atoi(parts[2])
-	if err != nil || pid <= 0 {
+	if owner == s.owner {
 		return true
 	}
-	if pid == os.Getpid() {
-		return parts[3] == processStart(pid) // this process: its own runs are live
-	}
-	if start := processStart(pid); start != "" || parts[3] != "" {
-		return start != "" && start == parts[3]
-	}
-	// No /proc: whether the pid exists at all.
-	err = syscall.Kill(pid, 0)
-	return err == nil || err == syscall.EPERM
+	held, err := lockHeld(ownerFile(s.path, owner))
+	return err != nil || held
 }
 
-// recover closes as aborted each run left unfinished by a process that is
+// recover closes as aborted each run left unfinished by a store that is
 // gone, with a run.ended event after its last, and reports how many.
 func (s *Store) recover(ctx context.Context) (int, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, owner FROM runs WHERE ended_ns IS NULL`)
@@ -93,7 +65,7 @@ func (s *Store) recover(ctx context.Context) (int, error) {
 			rows.Close()
 			return 0, err
 		}
-		if !alive(owner) {
+		if !s.alive(owner) {
 			dead = append(dead, id)
 		}
 	}
@@ -114,10 +86,33 @@ func (s *Store) recover(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// closeAborted writes the run.ended of an unfinished run, in one
-// transaction that checks it is still unfinished (two processes may
-// open the store at once).
+// closeAborted writes the run.ended of an unfinished run. The verdicts
+// are settled from its events without its samples and attachments (a
+// long run has millions of samples; the verdicts do not need them), read
+// before the write lock is taken, so other stations' writers wait only
+// for a short transaction, which checks the run is still unfinished and
+// unchanged (two processes may open the store at once).
 func (s *Store) closeAborted(ctx context.Context, id string) (bool, error) {
+	var lastSeq uint64
+	var lastTime int64
+	err := s.db.QueryRowContext(ctx, `SELECT r.last_seq, coalesce((SELECT e.time_ns FROM events e WHERE e.run_id = r.id ORDER BY e.seq DESC LIMIT 1), r.started_ns)
+		FROM runs r WHERE r.id = ? AND r.ended_ns IS NULL`, id).Scan(&lastSeq, &lastTime)
+	if err == sql.ErrNoRows {
+		return false, nil // closed by another process meanwhile
+	}
+	if err != nil {
+		return false, err
+	}
+	events, err := loadEventsExcept(ctx, s.db, id, string(harness.EventSample), string(harness.EventAttachment))
+	if err != nil {
+		return false, err
+	}
+	if len(events) == 0 {
+		return false, nil
+	}
+	end := harness.AbortedEnd(events)
+	end.Seq, end.Time = lastSeq+1, time.Unix(0, lastTime)
+
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return false, err
@@ -128,24 +123,22 @@ func (s *Store) closeAborted(ctx context.Context, id string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	var open bool
-	err = tx.QueryRowContext(ctx, `SELECT ended_ns IS NULL FROM runs WHERE id = ?`, id).Scan(&open)
-	if err == nil && open {
-		var events []harness.Event
-		events, err = loadEvents(ctx, tx, id, 0, 0)
-		if err == nil && len(events) > 0 {
-			end := harness.AbortedEnd(events)
-			err = w.write(ctx, tx, &end, s.owner)
-			if err == nil {
-				_, err = tx.ExecContext(ctx, `UPDATE runs SET last_seq = ? WHERE id = ?`, end.Seq, id)
-			}
+	var unchanged bool
+	err = tx.QueryRowContext(ctx, `SELECT count(*) = 1 FROM runs WHERE id = ? AND ended_ns IS NULL AND last_seq = ?`, id, lastSeq).Scan(&unchanged)
+	if err == nil && unchanged {
+		var body []byte
+		if body, err = encode(&end); err == nil {
+			err = w.write(ctx, tx, &end, body)
+		}
+		if err == nil {
+			_, err = tx.ExecContext(ctx, `UPDATE runs SET last_seq = ? WHERE id = ?`, end.Seq, id)
 		}
 	}
 	if err != nil {
 		tx.Rollback()
 		return false, err
 	}
-	return open, tx.Commit()
+	return unchanged, tx.Commit()
 }
 
 // querier is what both *sql.DB and *sql.Tx offer.

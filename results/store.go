@@ -73,6 +73,7 @@ type Store struct {
 	path  string
 	db    *sql.DB
 	owner string
+	lock  *os.File // held while open (see newOwner)
 
 	mu      sync.Mutex
 	pending []item
@@ -89,6 +90,7 @@ type Store struct {
 // item is an event waiting for the writer, and whom to tell.
 type item struct {
 	e    harness.Event
+	body []byte // e encoded, by the writer before its transaction
 	ack  chan error
 	when time.Time
 }
@@ -108,17 +110,9 @@ type Stats struct {
 // a stopped station left unfinished. "sqlite:" or "file:" before the path
 // is allowed.
 func Open(path string) (*Store, error) {
-	for _, scheme := range []string{"sqlite://", "sqlite:", "file://", "file:"} {
-		path = strings.TrimPrefix(path, scheme)
-	}
-	if i := strings.Index(path, "://"); i > 0 {
-		return nil, fmt.Errorf("results: %s: only a SQLite file is supported as a station store (a path, or sqlite:PATH)", path)
-	}
-	if path == "" {
-		return nil, errors.New("results: no store path")
-	}
-	if strings.ContainsAny(path, "?#") {
-		return nil, fmt.Errorf("results: store path %q: ? and # are not allowed in it", path)
+	path, err := FilePath(path)
+	if err != nil {
+		return nil, err
 	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -133,29 +127,58 @@ func Open(path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("results: %s: %w", path, err)
 	}
-	s := &Store{path: path, db: db, owner: currentOwner(), wake: make(chan struct{}, 1), done: make(chan struct{})}
+	s := &Store{path: path, db: db, owner: newOwner(), wake: make(chan struct{}, 1), done: make(chan struct{})}
 	ctx := context.Background()
-	if err := s.checkPragmas(ctx); err != nil {
+	// Held while the store is open: how other processes know its runs
+	// are live.
+	if err := os.MkdirAll(ownersDir(path), 0o755); err != nil {
 		db.Close()
+		return nil, fmt.Errorf("results: %w", err)
+	}
+	if s.lock, err = holdLock(ownerFile(path, s.owner)); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("results: %s: the store's lock file: %w", path, err)
+	}
+	if err := s.checkPragmas(ctx); err != nil {
+		s.release()
 		return nil, err
 	}
 	if err := migrate(ctx, db); err != nil {
-		db.Close()
+		s.release()
 		return nil, fmt.Errorf("results: %s: %w", path, err)
 	}
 	n, err := s.recover(ctx)
 	if err != nil {
-		db.Close()
+		s.release()
 		return nil, fmt.Errorf("results: %s: recovering unfinished runs: %w", path, err)
 	}
 	s.stats.Recovered = n
 	conn, err := db.Conn(ctx)
 	if err != nil {
-		db.Close()
+		s.release()
 		return nil, fmt.Errorf("results: %s: %w", path, err)
 	}
 	go s.writer(conn)
 	return s, nil
+}
+
+// FilePath is the file a station store's name points at: the path
+// itself, or PATH of sqlite:PATH or file:PATH. Any other URL is refused.
+func FilePath(name string) (string, error) {
+	path := name
+	for _, scheme := range []string{"sqlite://", "sqlite:", "file://", "file:"} {
+		path = strings.TrimPrefix(path, scheme)
+	}
+	if i := strings.Index(path, "://"); i > 0 {
+		return "", fmt.Errorf("results: %s: only a SQLite file is supported as a station store (a path, or sqlite:PATH)", name)
+	}
+	if path == "" {
+		return "", errors.New("results: no store path")
+	}
+	if strings.ContainsAny(path, "?#") {
+		return "", fmt.Errorf("results: store path %q: ? and # are not allowed in it", path)
+	}
+	return path, nil
 }
 
 // checkPragmas makes sure the durability the package promises is the one
@@ -255,7 +278,17 @@ func (s *Store) Close() error {
 	default:
 	}
 	<-s.done
-	return s.db.Close()
+	return s.release()
+}
+
+// release closes the database and lets go of the store's lock.
+func (s *Store) release() error {
+	err := s.db.Close()
+	if s.lock != nil {
+		os.Remove(s.lock.Name())
+		s.lock.Close()
+	}
+	return err
 }
 
 // writer is the one goroutine that writes events: each pass commits all
@@ -264,20 +297,58 @@ func (s *Store) writer(conn *sql.Conn) {
 	defer close(s.done)
 	defer conn.Close()
 	w := &batchWriter{conn: conn, owner: s.owner, units: map[[2]string]harness.Unit{}}
+	// Runs an event of which could not be stored: their later events
+	// fail too, so the store never holds a run with a gap that would pass
+	// for its whole record. Such a run stays unfinished, and is closed as
+	// aborted once its program has gone.
+	lost := map[string]error{}
 	for {
 		s.mu.Lock()
-		batch := s.pending
+		all := s.pending
 		s.pending = nil
 		closed := s.closed
 		s.mu.Unlock()
-		if len(batch) == 0 {
+		if len(all) == 0 {
 			if closed {
 				return
 			}
 			<-s.wake
 			continue
 		}
+		batch := all[:0]
+		for _, it := range all {
+			err := lost[it.e.Run]
+			if err == nil {
+				it.body, err = encode(&it.e)
+				if err != nil {
+					lost[it.e.Run] = err
+				}
+			} else {
+				err = fmt.Errorf("results: event %d of run %s: an earlier event of the run was not stored: %w", it.e.Seq, it.e.Run, err)
+			}
+			if err != nil {
+				it.ack <- err
+				s.mu.Lock()
+				s.stats.Failed++
+				s.mu.Unlock()
+				continue
+			}
+			batch = append(batch, it)
+		}
+		if len(batch) == 0 {
+			continue
+		}
 		err := w.commit(context.Background(), batch)
+		// Another process holding the write lock past busy_timeout:
+		// nothing was committed, so the same batch may be tried again.
+		for try := 1; err != nil && isBusy(err) && try < busyRetries; try++ {
+			err = w.commit(context.Background(), batch)
+		}
+		if err != nil {
+			for _, it := range batch {
+				lost[it.e.Run] = err
+			}
+		}
 		now := time.Now()
 		s.mu.Lock()
 		if err == nil {
@@ -292,7 +363,25 @@ func (s *Store) writer(conn *sql.Conn) {
 			if err == nil && it.e.Kind == harness.EventMeasurement {
 				s.noteLatency(now.Sub(it.when))
 			}
+			if it.e.Kind == harness.EventRunEnded {
+				delete(lost, it.e.Run)
+			}
 			it.ack <- err
 		}
 	}
+}
+
+// busyRetries is how many times a batch is tried while another process
+// holds the database's write lock (each try waits busy_timeout, 10 s).
+const busyRetries = 3
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY or SQLITE_LOCKED
+// (primary codes 5 and 6, whatever the extended code).
+func isBusy(err error) bool {
+	var coded interface{ Code() int }
+	if !errors.As(err, &coded) {
+		return false
+	}
+	c := coded.Code() & 0xff
+	return c == 5 || c == 6
 }

@@ -30,6 +30,9 @@ func TestMain(m *testing.M) {
 	if path := os.Getenv(fsyncChildEnv); path != "" {
 		os.Exit(fsyncChild(path))
 	}
+	if path := os.Getenv(liveChildEnv); path != "" {
+		os.Exit(liveChild(path))
+	}
 	goleak.VerifyTestMain(m)
 }
 

@@ -19,6 +19,15 @@ type batchWriter struct {
 	units map[[2]string]harness.Unit
 }
 
+// encode is an event as the events table keeps it.
+func encode(e *harness.Event) ([]byte, error) {
+	body, err := json.Marshal(e)
+	if err != nil {
+		return nil, fmt.Errorf("results: event %d of run %s: %w", e.Seq, e.Run, err)
+	}
+	return body, nil
+}
+
 // commit writes batch in one transaction. On failure nothing of it is
 // kept (and the unit cache is rebuilt from the database next time).
 func (w *batchWriter) commit(ctx context.Context, batch []item) (err error) {
@@ -34,7 +43,7 @@ func (w *batchWriter) commit(ctx context.Context, batch []item) (err error) {
 	}()
 	last := map[string]uint64{}
 	for _, it := range batch {
-		if err := w.write(ctx, tx, &it.e, w.owner); err != nil {
+		if err := w.write(ctx, tx, &it.e, it.body); err != nil {
 			return err
 		}
 		last[it.e.Run] = max(last[it.e.Run], it.e.Seq)
@@ -50,12 +59,9 @@ func (w *batchWriter) commit(ctx context.Context, batch []item) (err error) {
 	return nil
 }
 
-// write inserts one event and the index rows it makes.
-func (w *batchWriter) write(ctx context.Context, tx *sql.Tx, e *harness.Event, owner string) error {
-	body, err := json.Marshal(e)
-	if err != nil {
-		return fmt.Errorf("results: event %d of run %s: %w", e.Seq, e.Run, err)
-	}
+// write inserts one event, encoded as body, and the index rows it makes.
+func (w *batchWriter) write(ctx context.Context, tx *sql.Tx, e *harness.Event, body []byte) (err error) {
+	owner := w.owner
 	exec := func(q string, args ...any) error {
 		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("results: %s event %d of run %s: %w", e.Kind, e.Seq, e.Run, err)

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"github.com/scpikit/scpikit/harness"
 	"github.com/scpikit/scpikit/results"
@@ -117,7 +118,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 
-	if _, err := os.Stat(*storePath); err != nil {
+	if file, err := results.FilePath(*storePath); err != nil {
+		fmt.Fprintf(stderr, "station: %v\n", err)
+		return exitStore
+	} else if _, err := os.Stat(file); err != nil {
 		fmt.Fprintf(stderr, "station: no station store at %s: run a test first, or name one with --store or $%s\n", *storePath, results.EnvStore)
 		return exitStore
 	}
@@ -275,7 +279,11 @@ func clean(s string) string {
 	var b strings.Builder
 	for _, r := range s {
 		if isControl(r) {
-			fmt.Fprintf(&b, "\\x%02x", r)
+			if r < 0x100 {
+				fmt.Fprintf(&b, "\\x%02x", r)
+			} else {
+				fmt.Fprintf(&b, "\\u%04x", r)
+			}
 			continue
 		}
 		b.WriteRune(r)
@@ -283,7 +291,12 @@ func clean(s string) string {
 	return b.String()
 }
 
-func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }
+// isControl: C0 and C1 controls (escape sequences), and the Unicode
+// format characters that reorder or hide text (bidi overrides and
+// isolates, zero-width joiners): a serial number must read as what it is.
+func isControl(r rune) bool {
+	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || unicode.Is(unicode.Cf, r)
+}
 
 func printRuns(w io.Writer, runs []results.RunSummary) {
 	if len(runs) == 0 {
@@ -309,15 +322,16 @@ func printRuns(w io.Writer, runs []results.RunSummary) {
 		if r.Recovered {
 			outcome += " (recovered)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Started.Local().Format("2006-01-02 15:04:05"), took,
-			clean(r.Name), clean(r.Station), clean(r.Operator), outcome, clean(strings.Join(units, " ")))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", clean(r.ID), r.Started.Local().Format("2006-01-02 15:04:05"), took,
+			clean(r.Name), clean(r.Station), clean(r.Operator), clean(outcome), clean(strings.Join(units, " ")))
 	}
 	tw.Flush()
 }
 
 func printRecord(w io.Writer, r *harness.Record) {
-	fmt.Fprintf(w, "run %s: %s\n", r.ID, clean(r.Name))
-	fmt.Fprintf(w, "  station %s, operator %s, batch %s, software %s\n", orDash(r.Station), orDash(r.Operator), orDash(r.Batch), orDash(r.Software))
+	fmt.Fprintf(w, "run %s: %s\n", clean(r.ID), clean(r.Name))
+	fmt.Fprintf(w, "  station %s, operator %s, batch %s, software %s\n", clean(orDash(r.Station)), clean(orDash(r.Operator)),
+		clean(orDash(r.Batch)), clean(orDash(r.Software)))
 	ended := "still running"
 	if !r.Ended.IsZero() {
 		ended = "took " + r.Ended.Sub(r.Started).Round(time.Millisecond).String()
