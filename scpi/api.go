@@ -372,8 +372,7 @@ func (s *Session) deviceClear(ctx context.Context) error {
 	if err := c.Clear(ctx); err != nil {
 		return s.oobErr("device clear", err)
 	}
-	s.rd.reset()
-	s.pending, s.partialWrite = 0, false
+	s.inStep()
 	return nil
 }
 

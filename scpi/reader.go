@@ -30,6 +30,9 @@ func (rd *reader) reset() { rd.r, rd.w, rd.owed = 0, 0, 0 }
 
 func (rd *reader) buffered() int { return rd.w - rd.r }
 
+// held is how many bytes the reader keeps allocated.
+func (rd *reader) held() int { return len(rd.buf) }
+
 var errBufferFull = errors.New("buffer full")
 
 // fill reads at least one byte more, compacting the buffer first and then

@@ -277,7 +277,7 @@ func TestStaleReplyWithScriptedLateReply(t *testing.T) {
 
 func TestLostReplyIsGivenUpAfterResyncWindow(t *testing.T) {
 	var logs testserver.Log
-	fake := scpitest.NewConn(t, scpitest.Silent("LOST?"), scpitest.Query("NEXT?", "ok"))
+	fake := scpitest.NewConn(t, scpitest.Silent("LOST?"), scpitest.Query("*OPC?", "1"), scpitest.Query("NEXT?", "ok"))
 	s := scpi.NewSession(fake, scpi.WithLogger(zerolog.New(&logs)), scpi.WithResyncTimeout(10*time.Millisecond))
 	defer s.Close()
 	ctx, cancel := context.WithTimeout(bg, 10*time.Millisecond)
@@ -288,8 +288,113 @@ func TestLostReplyIsGivenUpAfterResyncWindow(t *testing.T) {
 	if got, err := s.Query(bg, "NEXT?"); err != nil || got != "ok" {
 		t.Fatalf("got %q, %v", got, err)
 	}
-	if !strings.Contains(logs.String(), "assuming the instrument discarded them") {
+	if !strings.Contains(logs.String(), `"method":"*OPC? fence"`) {
 		t.Errorf("log: %s", logs.String())
+	}
+}
+
+// fakeClock is the clock the resync bound is measured on, moved by hand:
+// a test lets the bound pass without waiting for it.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFakeClock() *fakeClock { return &fakeClock{now: time.Now()} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// countLines counts the log lines that contain every one of words.
+func countLines(log string, words ...string) int {
+	n := 0
+	for line := range strings.Lines(log) {
+		all := true
+		for _, w := range words {
+			all = all && strings.Contains(line, w)
+		}
+		if all {
+			n++
+		}
+	}
+	return n
+}
+
+// Issue 16, item 1: a query whose reply never comes (an unknown command,
+// a dropped reply) must not wedge the session for callers whose deadlines
+// are shorter than the resync bound. The bound runs from when the reply was
+// abandoned; once it has passed, later calls succeed, and the recovery is
+// logged once.
+func TestLostReplyDoesNotWedgeCallersInAHurry(t *testing.T) {
+	var logs testserver.Log
+	script := []scpitest.Exchange{scpitest.Silent("BOGUS?"), scpitest.Query("*OPC?", "1")}
+	for range 20 {
+		script = append(script, scpitest.Query("*IDN?", "scpikit,FAKE,1,1.0"))
+	}
+	clock := newFakeClock()
+	s := scpi.NewSession(scpitest.NewConn(t, script...), scpi.WithLogger(zerolog.New(&logs)),
+		scpi.WithClock(clock.Now), scpi.WithResyncTimeout(time.Hour))
+	defer s.Close()
+	lost, cancel := context.WithTimeout(bg, 10*time.Millisecond)
+	defer cancel()
+	if _, err := s.Query(lost, "BOGUS?"); !errors.Is(err, scpi.ErrTimeout) {
+		t.Fatalf("unanswered query: %v, want ErrTimeout", err)
+	}
+	// Within the bound the reply may still come: a caller in a hurry waits
+	// for it and times out. That does not restart the bound.
+	clock.Advance(30 * time.Minute)
+	hurry, cancel := context.WithTimeout(bg, 10*time.Millisecond)
+	defer cancel()
+	if _, err := s.Query(hurry, "*IDN?"); !errors.Is(err, scpi.ErrTimeout) {
+		t.Fatalf("within the bound: %v, want ErrTimeout", err)
+	}
+	clock.Advance(30 * time.Minute)
+	// Each caller's deadline is far shorter than the bound: the bound is
+	// not cut to fit it.
+	for i := range 20 {
+		ctx, cancel := context.WithTimeout(bg, 10*time.Second)
+		got, err := s.Query(ctx, "*IDN?")
+		cancel()
+		if err != nil || got != "scpikit,FAKE,1,1.0" {
+			t.Fatalf("call %d after the bound: %q, %v", i, got, err)
+		}
+	}
+	if n := countLines(logs.String(), `"method":"*OPC? fence"`, `"lost_replies":1`); n != 1 {
+		t.Errorf("%d recovery lines, want 1:\n%s", n, logs.String())
+	}
+}
+
+// A reply that does come, late but within the bound, is dropped by the
+// next caller that waits long enough; a caller in a hurry before it did
+// not make it the next caller's.
+func TestLateReplyWithinTheBoundIsDropped(t *testing.T) {
+	release := make(chan struct{})
+	clock := newFakeClock()
+	s := scpi.NewSession(scpitest.NewConn(t,
+		scpitest.Late("SLOW?", "late", release),
+		scpitest.Query("NEXT?", "ok"),
+	), scpi.WithClock(clock.Now), scpi.WithResyncTimeout(time.Hour))
+	defer s.Close()
+	for range 2 { // the query, then a caller in a hurry within the bound
+		ctx, cancel := context.WithTimeout(bg, 10*time.Millisecond)
+		_, err := s.Query(ctx, "SLOW?")
+		cancel()
+		if !errors.Is(err, scpi.ErrTimeout) {
+			t.Fatalf("err = %v, want ErrTimeout", err)
+		}
+	}
+	close(release)
+	if got, err := s.Query(bg, "NEXT?"); err != nil || got != "ok" {
+		t.Fatalf("got %q, %v; want ok (not the late reply)", got, err)
 	}
 }
 
@@ -664,6 +769,7 @@ func TestLyingBlockHeaderTimesOutWithoutAllocating(t *testing.T) {
 	// The header claims 999,999,999 bytes; five arrive.
 	s := scpi.NewSession(scpitest.NewConn(t,
 		scpitest.Query("LIE?", "#9999999999hello"),
+		scpitest.Query("*OPC?", "1"), // the fence once the rest is given up
 		scpitest.Query("OK?", "ok"),
 	), scpi.WithTimeout(20*time.Millisecond), scpi.WithMaxBlockSize(1<<30))
 	defer s.Close()
@@ -672,7 +778,7 @@ func TestLyingBlockHeaderTimesOutWithoutAllocating(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	// The session cannot frame the rest, gives up on it after the resync
-	// window and goes on.
+	// bound, fences the link with *OPC? and goes on.
 	if got, err := s.Query(bg, "OK?"); err != nil || got != "ok" {
 		t.Fatalf("got %q, %v", got, err)
 	}
