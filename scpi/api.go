@@ -38,7 +38,7 @@ func (s *Session) Query(ctx context.Context, cmd string) (string, error) {
 	}
 	defer s.release()
 	msg, err := s.query(ctx, cmd)
-	return string(msg), err
+	return s.text(msg), err
 }
 
 // Query sends cmd and returns the response, without its terminator.
@@ -47,7 +47,7 @@ func (tx *Tx) Query(ctx context.Context, cmd string) (string, error) {
 		return "", err
 	}
 	msg, err := tx.s.query(ctx, cmd)
-	return string(msg), err
+	return tx.s.text(msg), err
 }
 
 // Read reads the next response message without sending anything: the
@@ -60,7 +60,7 @@ func (s *Session) Read(ctx context.Context) (string, error) {
 	}
 	defer s.release()
 	msg, err := s.read(ctx)
-	return string(msg), err
+	return s.text(msg), err
 }
 
 // Read is Session.Read inside Do.
@@ -69,7 +69,7 @@ func (tx *Tx) Read(ctx context.Context) (string, error) {
 		return "", err
 	}
 	msg, err := tx.s.read(ctx)
-	return string(msg), err
+	return tx.s.text(msg), err
 }
 
 // WriteBlock sends cmd immediately followed by data as a definite-length

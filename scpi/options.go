@@ -102,7 +102,8 @@ func WithTermination(write string, read byte) Option {
 func WithMaxBlockSize(n int) Option { return func(c *config) { c.maxBlock = n } }
 
 // WithMaxResponseSize caps a text response held in memory (256 MiB unless
-// set).
+// set). A longer or endless response costs about this much memory before it
+// is refused with ErrResponseTooLarge, and none of it is kept afterwards.
 func WithMaxResponseSize(n int) Option { return func(c *config) { c.maxResponse = n } }
 
 // WithErrorQuery sets the query that pops one error-queue entry

@@ -7,9 +7,11 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/rs/zerolog"
 	"github.com/scpikit/scpikit/transport"
@@ -42,6 +44,7 @@ type Session struct {
 	partialWrite bool // a command went out only in part
 	broken       error
 	lastCmd      string
+	owned        bool      // the message query or read returned is not a view of the reader's buffer
 	armed        time.Time // the deadline last set on conn
 	owedSince    time.Time // when a call abandoned what is owed (zero: nothing is)
 
@@ -596,12 +599,30 @@ func (s *Session) query(ctx context.Context, cmd string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.owned = s.rd.fresh
 	if s.cfg.check == CheckAfterEach {
+		if !s.owned {
+			// The error query reads through the same buffer.
+			msg, s.owned = slices.Clone(msg), true
+		}
 		if err := s.checkErrors(ctx); err != nil {
 			return msg, err
 		}
 	}
 	return msg, nil
+}
+
+// text turns the message query or read returned into a string, without a
+// copy when the message is the caller's to keep (a large one, joined from
+// the reader's spill): a reply near the response cap is then held once,
+// not twice.
+func (s *Session) text(msg []byte) string {
+	owned := s.owned
+	s.owned = false
+	if owned && len(msg) > 0 {
+		return unsafe.String(unsafe.SliceData(msg), len(msg))
+	}
+	return string(msg)
 }
 
 // read returns the next response message without writing.
@@ -622,6 +643,7 @@ func (s *Session) read(ctx context.Context) ([]byte, error) {
 		}
 		return nil, s.fail(ctx, "read", "", err)
 	}
+	s.owned = s.rd.fresh
 	if s.tracing() {
 		s.trace("recv", msg, 0, 0)
 	}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"math"
 	"net"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync"
@@ -935,5 +936,98 @@ func TestDeviceLocksAndRemoteLocalUseTheLink(t *testing.T) {
 		if err := op(bg); !errors.Is(err, scpi.ErrNotSupported) {
 			t.Errorf("%s on a plain link: %v", name, err)
 		}
+	}
+}
+
+// endlessConn is an instrument that answers anything with an endless run
+// of digits and no terminator.
+type endlessConn struct{ closed atomic.Bool }
+
+var digits = bytes.Repeat([]byte("7"), 64<<10)
+
+func (c *endlessConn) Read(p []byte) (int, error) {
+	if c.closed.Load() {
+		return 0, net.ErrClosed
+	}
+	n := 0
+	for n < len(p) {
+		n += copy(p[n:], digits)
+	}
+	return n, nil
+}
+func (c *endlessConn) Write(p []byte) (int, error)   { return len(p), nil }
+func (c *endlessConn) Close() error                  { c.closed.Store(true); return nil }
+func (c *endlessConn) SetDeadline(t time.Time) error { return nil }
+
+// heapAllocated is the bytes the program has allocated on the heap so far,
+// from the runtime's own accounting.
+func heapAllocated(t *testing.T) uint64 {
+	t.Helper()
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		t.Fatalf("metric %s unsupported", s[0].Name)
+	}
+	return s[0].Value.Uint64()
+}
+
+// Issue 16, item 2: an endless reply costs about the response cap, not the
+// ~2x a doubling buffer allocated, and nothing of it is kept afterwards.
+func TestEndlessReplyCostsAboutTheCap(t *testing.T) {
+	const limit = 64 << 20
+	s := scpi.NewSession(&endlessConn{}, scpi.WithMaxResponseSize(limit))
+	defer s.Close()
+	before := heapAllocated(t)
+	_, err := s.Query(bg, "DATA?")
+	allocated := heapAllocated(t) - before
+	if !errors.Is(err, scpi.ErrResponseTooLarge) {
+		t.Fatalf("err = %v, want ErrResponseTooLarge", err)
+	}
+	// Everything the query allocated bounds what it held at its peak.
+	if allocated > limit+limit/8 {
+		t.Errorf("the refused reply allocated %d MiB; want at most %d MiB (the cap and an eighth)", allocated>>20, (limit+limit/8)>>20)
+	}
+	if n := scpi.BufferSize(s); n > 64<<10 {
+		t.Errorf("after the refused reply the session keeps %d bytes", n)
+	}
+}
+
+// streamConn is an instrument that sends a prepared byte stream, whatever
+// it is asked, without allocating.
+type streamConn struct{ data []byte }
+
+func (c *streamConn) Read(p []byte) (int, error) {
+	if len(c.data) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, c.data)
+	c.data = c.data[n:]
+	return n, nil
+}
+func (c *streamConn) Write(p []byte) (int, error)   { return len(p), nil }
+func (c *streamConn) Close() error                  { return nil }
+func (c *streamConn) SetDeadline(t time.Time) error { return nil }
+
+// A large reply within the cap is delivered whole, held once while it
+// arrives and once as the result (not copied again into the string), and
+// the session's buffer is back to its small size afterwards.
+func TestLargeReplyIsNotKept(t *testing.T) {
+	big := strings.Repeat("1.5,", 1<<20) + "2"
+	s := scpi.NewSession(&streamConn{data: []byte(big + "\nok\n")})
+	defer s.Close()
+	before := heapAllocated(t)
+	got, err := s.Query(bg, "BIG?")
+	allocated := heapAllocated(t) - before
+	if err != nil || got != big {
+		t.Fatalf("got %d bytes (want %d), %v", len(got), len(big), err)
+	}
+	if max := uint64(2*len(big) + len(big)/4); allocated > max {
+		t.Errorf("a %d MiB reply allocated %d KiB, want at most %d KiB", len(big)>>20, allocated>>10, max>>10)
+	}
+	if n := scpi.BufferSize(s); n > 64<<10 {
+		t.Errorf("after a %d-byte reply the session keeps %d bytes", len(big), n)
+	}
+	if got, err := s.Query(bg, "OK?"); err != nil || got != "ok" {
+		t.Fatalf("next query: %q, %v", got, err)
 	}
 }
