@@ -144,7 +144,8 @@ func (tx *Tx) QueryBlockInto(ctx context.Context, cmd string, buf []byte) (int, 
 
 // QueryBlockTo sends cmd and streams the block payload to w as it arrives,
 // whatever its size, returning the bytes written. If w fails, the rest of
-// the payload is discarded and the session stays in step.
+// the payload is discarded and the session stays in step. A w that is a
+// BlockSizer is told the announced length first, and can refuse it.
 func (s *Session) QueryBlockTo(ctx context.Context, cmd string, w io.Writer) (int64, error) {
 	if err := s.acquire(ctx); err != nil {
 		return 0, err

@@ -1031,3 +1031,34 @@ func TestLargeReplyIsNotKept(t *testing.T) {
 		t.Fatalf("next query: %q, %v", got, err)
 	}
 }
+
+// refusingWriter refuses every block by its announced size.
+type refusingWriter struct {
+	announced int64
+	wrote     int
+}
+
+func (w *refusingWriter) BlockSize(n int64) error {
+	w.announced = n
+	return errors.New("too big for me")
+}
+
+func (w *refusingWriter) Write(p []byte) (int, error) { w.wrote += len(p); return len(p), nil }
+
+// A writer that is a BlockSizer sees the announced length before any
+// payload, and refusing it writes nothing and keeps the session in step.
+func TestQueryBlockToAsksABlockSizerFirst(t *testing.T) {
+	s := scpi.NewSession(scpitest.NewConn(t,
+		scpitest.Query("CURV?", string(scpi.AppendBlock(nil, []byte("a\nb\nc")))),
+		scpitest.Query("OK?", "ok"),
+	))
+	defer s.Close()
+	w := &refusingWriter{}
+	n, err := s.QueryBlockTo(bg, "CURV?", w)
+	if err == nil || !strings.Contains(err.Error(), "too big for me") || n != 0 || w.wrote != 0 || w.announced != 5 {
+		t.Fatalf("refused block: %d written (%d seen), announced %d, %v", n, w.wrote, w.announced, err)
+	}
+	if got, err := s.Query(bg, "OK?"); err != nil || got != "ok" {
+		t.Fatalf("after the refused block: %q, %v", got, err)
+	}
+}

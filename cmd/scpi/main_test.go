@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -37,6 +39,8 @@ func instrument(t *testing.T) string {
 			return evilReply, true
 		case "BIG?":
 			return bigBlock, true
+		case "LIE?": // the header claims 999,999,999 bytes; five follow
+			return "#9999999999hello", true
 		case "HANG?":
 			return "", false
 		case "SYST:ERR?":
@@ -202,6 +206,16 @@ func TestBlockFileHonoursTheCap(t *testing.T) {
 	want, _, _ := scpi.ParseBlock([]byte(bigBlock))
 	if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, want) {
 		t.Fatalf("file holds %d bytes (want %d), %v", len(got), len(want), err)
+	}
+	// A lying header is refused from the header, with the default cap,
+	// before anything is written or waited for.
+	lie := filepath.Join(dir, "lie.bin")
+	code, _, errs = runCLI("query", "--timeout", "30s", "--block", lie, res, "LIE?")
+	if code != exitFailure || !strings.Contains(errs, "999999999") {
+		t.Fatalf("lying header: code %d, stderr %q", code, errs)
+	}
+	if _, err := os.Stat(lie); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("lying header left a file: %v", err)
 	}
 	code, _, errs = runCLI("query", "--max-block", "lots", res, "BIG?")
 	if code != exitUsage || !strings.Contains(errs, "--max-block") {

@@ -38,10 +38,6 @@ func isPrintable(s string) bool {
 // reply prints one reply on its line: escaped unless raw is set.
 func reply(w io.Writer, s string, raw bool) { fmt.Fprintln(w, printableUnless(raw, s)) }
 
-// defaultMaxBlock is --max-block's default: the session's own cap on a
-// block held in memory.
-const defaultMaxBlock = 256 << 20
-
 // errBlockCap is a block payload larger than --max-block allows.
 var errBlockCap = fmt.Errorf("%w: more than --max-block allows", scpi.ErrBlockTooLarge)
 
@@ -52,6 +48,15 @@ type capWriter struct {
 	w       io.Writer
 	max     int64
 	written int64
+}
+
+// BlockSize refuses, from its header, a block larger than the cap, so a
+// lying header is refused before anything is written (scpi.BlockSizer).
+func (c *capWriter) BlockSize(n int64) error {
+	if n > c.max-c.written {
+		return fmt.Errorf("%w (the header announces %d bytes, --max-block is %d)", errBlockCap, n, c.max)
+	}
+	return nil
 }
 
 func (c *capWriter) Write(p []byte) (int, error) {
