@@ -47,6 +47,7 @@ type Session struct {
 	owned        bool      // the message query or read returned is not a view of the reader's buffer
 	armed        time.Time // the deadline last set on conn
 	owedSince    time.Time // when a call abandoned what is owed (zero: nothing is)
+	clearFailed  bool      // device clear failed for what is owed now: do not retry it
 
 	interrupt   func()        // context.AfterFunc callback: unblocks the link
 	interrupted chan struct{} // signalled once interrupt has run
@@ -303,7 +304,7 @@ func (s *Session) owes() bool { return s.pending > 0 || s.partialWrite || s.rd.o
 // inStep records that nothing is owed any more.
 func (s *Session) inStep() {
 	s.rd.reset()
-	s.pending, s.partialWrite = 0, false
+	s.pending, s.partialWrite, s.clearFailed = 0, false, false
 	s.owedSince = time.Time{}
 }
 
@@ -316,13 +317,16 @@ func (s *Session) inStep() {
 // round trip). A late reply never reaches the next caller.
 func (s *Session) resync(ctx context.Context) error {
 	owed := s.pending
-	if c, ok := s.conn.(transport.Clearer); ok {
+	if c, ok := s.conn.(transport.Clearer); ok && !s.clearFailed {
 		err := c.Clear(ctx)
 		if err == nil {
 			s.inStep()
 			s.warn().Str("method", "device clear").Int("owed_replies", owed).Msg("scpi: resynchronised")
 			return nil
 		}
+		// Once per abandoned exchange: the calls that follow within the
+		// bound go straight to discarding, and log nothing more.
+		s.clearFailed = true
 		s.warn().Err(err).Msg("scpi: device clear failed; discarding late replies instead")
 	}
 	if s.partialWrite {
@@ -339,7 +343,7 @@ func (s *Session) resync(ctx context.Context) error {
 	if left := s.cfg.resyncTimeout - s.cfg.now().Sub(s.owedSince); left > 0 {
 		discarded, err := s.discardOwed(ctx, left)
 		if err == nil {
-			s.owedSince = time.Time{}
+			s.owedSince, s.clearFailed = time.Time{}, false
 			s.warn().Str("method", "discard").Int("discarded_replies", discarded).Msg("scpi: resynchronised after an abandoned exchange")
 			return nil
 		}

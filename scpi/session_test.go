@@ -1062,3 +1062,44 @@ func TestQueryBlockToAsksABlockSizerFirst(t *testing.T) {
 		t.Fatalf("after the refused block: %q, %v", got, err)
 	}
 }
+
+// failingClearConn is a link whose device clear always fails (a USBTMC
+// device that stalls INITIATE_CLEAR, say).
+type failingClearConn struct {
+	*scpitest.Conn
+	clears int
+}
+
+func (c *failingClearConn) Clear(ctx context.Context) error {
+	c.clears++
+	return errors.New("clear stalled")
+}
+
+// A failing device clear is tried and logged once per lost reply, not by
+// every caller that waits within the bound; the fence then recovers.
+func TestFailingDeviceClearIsTriedOnce(t *testing.T) {
+	var logs testserver.Log
+	clock := newFakeClock()
+	fc := &failingClearConn{Conn: scpitest.NewConn(t,
+		scpitest.Silent("LOST?"), scpitest.Query("*OPC?", "1"), scpitest.Query("NEXT?", "ok"))}
+	s := scpi.NewSession(fc, scpi.WithLogger(zerolog.New(&logs)), scpi.WithClock(clock.Now), scpi.WithResyncTimeout(time.Hour))
+	defer s.Close()
+	for _, cmd := range []string{"LOST?", "NEXT?", "NEXT?"} { // the lost query, then two callers in a hurry
+		ctx, cancel := context.WithTimeout(bg, 10*time.Millisecond)
+		_, err := s.Query(ctx, cmd)
+		cancel()
+		if !errors.Is(err, scpi.ErrTimeout) {
+			t.Fatalf("%s: %v, want ErrTimeout", cmd, err)
+		}
+	}
+	clock.Advance(time.Hour)
+	if got, err := s.Query(bg, "NEXT?"); err != nil || got != "ok" {
+		t.Fatalf("after the bound: %q, %v", got, err)
+	}
+	if n := countLines(logs.String(), "device clear failed"); n != 1 || fc.clears != 1 {
+		t.Errorf("%d clears, %d log lines about it; want 1 and 1:\n%s", fc.clears, n, logs.String())
+	}
+	if n := countLines(logs.String(), "resynchronised"); n != 1 {
+		t.Errorf("%d recovery lines, want 1:\n%s", n, logs.String())
+	}
+}
