@@ -38,7 +38,7 @@ func (s *Session) Query(ctx context.Context, cmd string) (string, error) {
 	}
 	defer s.release()
 	msg, err := s.query(ctx, cmd)
-	return string(msg), err
+	return s.text(msg), err
 }
 
 // Query sends cmd and returns the response, without its terminator.
@@ -47,7 +47,7 @@ func (tx *Tx) Query(ctx context.Context, cmd string) (string, error) {
 		return "", err
 	}
 	msg, err := tx.s.query(ctx, cmd)
-	return string(msg), err
+	return tx.s.text(msg), err
 }
 
 // Read reads the next response message without sending anything: the
@@ -60,7 +60,7 @@ func (s *Session) Read(ctx context.Context) (string, error) {
 	}
 	defer s.release()
 	msg, err := s.read(ctx)
-	return string(msg), err
+	return s.text(msg), err
 }
 
 // Read is Session.Read inside Do.
@@ -69,7 +69,7 @@ func (tx *Tx) Read(ctx context.Context) (string, error) {
 		return "", err
 	}
 	msg, err := tx.s.read(ctx)
-	return string(msg), err
+	return tx.s.text(msg), err
 }
 
 // WriteBlock sends cmd immediately followed by data as a definite-length
@@ -144,7 +144,8 @@ func (tx *Tx) QueryBlockInto(ctx context.Context, cmd string, buf []byte) (int, 
 
 // QueryBlockTo sends cmd and streams the block payload to w as it arrives,
 // whatever its size, returning the bytes written. If w fails, the rest of
-// the payload is discarded and the session stays in step.
+// the payload is discarded and the session stays in step. A w that is a
+// BlockSizer is told the announced length first, and can refuse it.
 func (s *Session) QueryBlockTo(ctx context.Context, cmd string, w io.Writer) (int64, error) {
 	if err := s.acquire(ctx); err != nil {
 		return 0, err
@@ -372,8 +373,7 @@ func (s *Session) deviceClear(ctx context.Context) error {
 	if err := c.Clear(ctx); err != nil {
 		return s.oobErr("device clear", err)
 	}
-	s.rd.reset()
-	s.pending, s.partialWrite = 0, false
+	s.inStep()
 	return nil
 }
 

@@ -8,6 +8,16 @@ import (
 	"slices"
 )
 
+// BlockSizer is a writer given to QueryBlockTo that wants the payload
+// length a definite block's header announces before any of it is written:
+// a file writer that caps what it accepts, say, so that a lying header is
+// refused at once rather than after the cap's worth of data. An error from
+// BlockSize refuses the block: nothing is written, the payload is
+// discarded, the session stays in step, and QueryBlockTo returns the error.
+type BlockSizer interface {
+	BlockSize(n int64) error
+}
+
 // blockSink is where a block payload goes: a fresh slice, the caller's
 // buffer, or a writer.
 type blockSink struct {
@@ -58,6 +68,13 @@ func (s *Session) queryBlock(ctx context.Context, cmd string, sink blockSink) (i
 	var data []byte
 	switch {
 	case sink.w != nil:
+		if bs, ok := sink.w.(BlockSizer); ok {
+			if err := bs.BlockSize(int64(n)); err != nil {
+				s.rd.owed = int64(n)
+				s.owedTerminator()
+				return 0, nil, s.opErr(op, cmd, err)
+			}
+		}
 		got, err = s.rd.copyN(sink.w, int64(n))
 		if err != nil && s.rd.owed > 0 && got+s.rd.owed == int64(n) && !isLinkErr(err) {
 			// The writer failed: the payload's rest is owed, the session

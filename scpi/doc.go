@@ -28,7 +28,10 @@
 // A reply that arrives after its query timed out never reaches the next
 // caller: before its next exchange the session resynchronises (device
 // clear where the link has it, else it discards the owed replies as they
-// arrive, else it reconnects) and logs that it did.
+// arrive) and logs that it did. A reply that never comes is given up once
+// the resync bound (WithResyncTimeout) has passed since it was abandoned;
+// the session then reconnects or fences the link with *OPC?, so one lost
+// reply cannot wedge the session.
 //
 // Responses are framed strictly, by the terminator or a block's length,
 // never by guessing from a pause. Parse* functions read every IEEE 488.2

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+	"github.com/scpikit/scpikit/internal/testserver"
 	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/sim"
 	"github.com/scpikit/scpikit/transport"
@@ -225,6 +227,47 @@ func TestSessionContractOnEveryLink(t *testing.T) {
 				}
 				in.SetFaults(sim.Faults{})
 			})
+		})
+	}
+}
+
+// Issue 16, item 1, on every link: the simulator drops one reply; once the
+// resync bound has passed (counted from when the reply was abandoned), 20
+// queries whose deadlines are far shorter than the bound all succeed, and
+// the recovery is logged once.
+func TestLostReplyRecoversOnEveryLink(t *testing.T) {
+	for _, l := range links {
+		t.Run(l.name, func(t *testing.T) {
+			in := sim.MustNew("SAMPLE")
+			var logs testserver.Log
+			clock := newFakeClock()
+			s := l.open(t, in, sim.ServerOptions{}, scpi.WithLogger(zerolog.New(&logs)),
+				scpi.WithClock(clock.Now), scpi.WithResyncTimeout(time.Hour))
+			idn, err := s.Query(bg, "*IDN?")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := in.SetFaults(sim.Faults{DropRate: 1}); err != nil {
+				t.Fatal(err)
+			}
+			lost, cancel := context.WithTimeout(bg, 50*time.Millisecond)
+			defer cancel()
+			if _, err := s.Query(lost, "*IDN?"); !errors.Is(err, scpi.ErrTimeout) {
+				t.Fatalf("dropped reply: %v, want ErrTimeout", err)
+			}
+			in.SetFaults(sim.Faults{})
+			clock.Advance(time.Hour)
+			for i := range 20 {
+				ctx, cancel := context.WithTimeout(bg, 10*time.Second)
+				got, err := s.Query(ctx, "*IDN?")
+				cancel()
+				if err != nil || got != idn {
+					t.Fatalf("call %d after the bound: %q, %v; want %q", i, got, err, idn)
+				}
+			}
+			if n := countLines(logs.String(), "resynchronised"); n != 1 {
+				t.Errorf("%d recovery lines, want 1:\n%s", n, logs.String())
+			}
 		})
 	}
 }

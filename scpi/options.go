@@ -42,6 +42,7 @@ type config struct {
 	reconnect     func(ctx context.Context) (transport.Conn, error)
 	transportOpts []transport.Option
 	poll          time.Duration
+	now           func() time.Time // the clock the resync bound is measured on
 }
 
 func defaultConfig() config {
@@ -57,6 +58,7 @@ func defaultConfig() config {
 		log:         zerolog.Nop(),
 		traceBytes:  256,
 		blockTerm:   true,
+		now:         time.Now,
 	}
 }
 
@@ -78,8 +80,13 @@ func WithPollInterval(d time.Duration) Option {
 	}
 }
 
-// WithResyncTimeout bounds how long the session waits for late replies it
-// must discard after a timed-out query (the default timeout unless set).
+// WithResyncTimeout bounds how long the session waits for the late reply
+// of an abandoned query (timed out, cancelled), counted from when it was
+// abandoned (the default timeout unless set). Until then later calls read
+// and drop late replies first, and may time out doing so; once it has
+// passed, the session gives the reply up and fences the link (device
+// clear, reconnect or a *OPC? round trip), so later calls never fail for
+// its sake.
 func WithResyncTimeout(d time.Duration) Option { return func(c *config) { c.resyncTimeout = d } }
 
 // WithTermination sets the write terminator appended to each command and
@@ -95,7 +102,8 @@ func WithTermination(write string, read byte) Option {
 func WithMaxBlockSize(n int) Option { return func(c *config) { c.maxBlock = n } }
 
 // WithMaxResponseSize caps a text response held in memory (256 MiB unless
-// set).
+// set). A longer or endless response costs about this much memory before it
+// is refused with ErrResponseTooLarge, and none of it is kept afterwards.
 func WithMaxResponseSize(n int) Option { return func(c *config) { c.maxResponse = n } }
 
 // WithErrorQuery sets the query that pops one error-queue entry

@@ -9,6 +9,12 @@ import (
 // reader frames response messages strictly: a message ends at the
 // terminator, except inside a definite-length block, whose length is taken
 // from its header. Nothing is ever guessed from a short read or a pause.
+//
+// Its buffer never grows: a message larger than the buffer is moved out of
+// it, as it is scanned, into chunks that grow with the message, and joined
+// once its end is found. So a lying or endless instrument costs about the
+// response cap (the chunks) and no more, not a doubling buffer's 2x, and
+// nothing big is kept once the message is done with.
 type reader struct {
 	src  io.Reader
 	buf  []byte
@@ -18,34 +24,69 @@ type reader struct {
 	// owed counts payload bytes of an abandoned block still to come from
 	// the link; they are dropped before the next message is framed.
 	owed int64
+
+	spill   [][]byte   // the start of a message larger than buf
+	spilled int        // bytes in spill
+	cont    msgScanner // where scanning stopped in a message cut short by an error
+	resume  bool       // cont is valid: the next call continues that message
+	fresh   bool       // the last message returned was joined from spill: the caller may keep it
 }
 
-const initialBufSize = 16 << 10
+const (
+	initialBufSize = 16 << 10
+	minSpillChunk  = 64 << 10
+	maxSpillChunk  = 4 << 20
+)
 
 func newReader(src io.Reader, term byte, max int) reader {
 	return reader{src: src, buf: make([]byte, initialBufSize), term: term, max: max}
 }
 
-func (rd *reader) reset() { rd.r, rd.w, rd.owed = 0, 0, 0 }
+func (rd *reader) reset() {
+	rd.r, rd.w, rd.owed = 0, 0, 0
+	rd.dropSpill()
+	rd.resume = false
+}
 
 func (rd *reader) buffered() int { return rd.w - rd.r }
 
+// held is how many bytes the reader keeps allocated.
+func (rd *reader) held() int {
+	n := len(rd.buf)
+	for _, c := range rd.spill {
+		n += cap(c)
+	}
+	return n
+}
+
+func (rd *reader) dropSpill() { rd.spill, rd.spilled = nil, 0 }
+
+// spillOut moves the next n bytes of the buffer to the spill chunks.
+func (rd *reader) spillOut(n int) {
+	p := rd.buf[rd.r : rd.r+n]
+	rd.r += n
+	for len(p) > 0 {
+		if k := len(rd.spill); k == 0 || len(rd.spill[k-1]) == cap(rd.spill[k-1]) {
+			rd.spill = append(rd.spill, make([]byte, 0, min(max(rd.spilled, minSpillChunk), maxSpillChunk)))
+		}
+		last := &rd.spill[len(rd.spill)-1]
+		m := min(len(p), cap(*last)-len(*last))
+		*last = append(*last, p[:m]...)
+		p = p[m:]
+		rd.spilled += m
+	}
+}
+
 var errBufferFull = errors.New("buffer full")
 
-// fill reads at least one byte more, compacting the buffer first and then
-// growing it up to limit.
-func (rd *reader) fill(limit int) error {
+// fill reads at least one byte more, compacting the buffer first.
+func (rd *reader) fill() error {
 	if rd.w == len(rd.buf) && rd.r > 0 {
 		rd.w = copy(rd.buf, rd.buf[rd.r:rd.w])
 		rd.r = 0
 	}
 	if rd.w == len(rd.buf) {
-		if len(rd.buf) >= limit {
-			return errBufferFull
-		}
-		nb := make([]byte, min(2*len(rd.buf), limit))
-		rd.w = copy(nb, rd.buf[rd.r:rd.w])
-		rd.r, rd.buf = 0, nb
+		return errBufferFull
 	}
 	for range 100 {
 		n, err := rd.src.Read(rd.buf[rd.w:])
@@ -65,7 +106,7 @@ func (rd *reader) skipOwed() error {
 	for rd.owed > 0 {
 		if rd.buffered() == 0 {
 			rd.r, rd.w = 0, 0
-			if err := rd.fill(len(rd.buf)); err != nil {
+			if err := rd.fill(); err != nil {
 				return err
 			}
 		}
@@ -89,15 +130,25 @@ func (rd *reader) take(n int) []byte {
 }
 
 // next returns the next complete response message, without its
-// terminator. The slice is valid until the next call. With discard set,
-// the message is passed over as it streams in, however large, and the
-// result is nil.
+// terminator. The slice is valid until the next call, unless fresh is set
+// after it returns. With discard set, the message is passed over as it
+// streams in, however large, and the result is nil. A call that fails in
+// the middle of a message leaves where it stopped, and the next call goes
+// on from there.
 func (rd *reader) next(discard bool) ([]byte, error) {
+	rd.fresh = false
 	sc := newScanner()
-	for first := true; ; first = false {
+	first := true
+	if rd.resume {
+		sc, rd.resume, first = rd.cont, false, false
+	}
+	if discard {
+		rd.dropSpill()
+	}
+	for ; ; first = false {
 		if rd.owed > 0 {
 			if err := rd.skipOwed(); err != nil {
-				return nil, err
+				return nil, rd.suspend(sc, err)
 			}
 		}
 		b := rd.buf[rd.r:rd.w]
@@ -108,7 +159,10 @@ func (rd *reader) next(discard bool) ([]byte, error) {
 			}
 		}
 		if done, at := sc.Scan(b, rd.term); done {
-			return rd.result(at, discard), nil
+			if discard || rd.spilled == 0 {
+				return rd.result(at, discard), nil
+			}
+			return rd.join(at), nil
 		}
 		switch {
 		case discard && sc.Pos > len(b):
@@ -120,16 +174,31 @@ func (rd *reader) next(discard bool) ([]byte, error) {
 		case discard:
 			rd.r += sc.Pos
 			sc.Pos = 0
-		case sc.Pos >= rd.max:
-			return nil, ErrResponseTooLarge
+		case rd.spilled+sc.Pos >= rd.max:
+			// Too large: what is scanned is dropped, and the rest is
+			// skipped from here when the session discards it.
+			n := min(sc.Pos, len(b))
+			rd.r += n
+			sc.Pos -= n
+			rd.dropSpill()
+			return nil, rd.suspend(sc, ErrResponseTooLarge)
+		case rd.w == len(rd.buf):
+			// Make room: the scanned part moves out to the spill.
+			n := min(sc.Pos, len(b))
+			rd.spillOut(n)
+			sc.Pos -= n
 		}
-		if err := rd.fill(rd.max); err != nil {
-			if errors.Is(err, errBufferFull) {
-				return nil, ErrResponseTooLarge
-			}
-			return nil, err
+		if err := rd.fill(); err != nil {
+			return nil, rd.suspend(sc, err)
 		}
 	}
+}
+
+// suspend keeps the scanner of a message cut short by err, so that the
+// next call (a discard, or a Read that waits longer) goes on with it.
+func (rd *reader) suspend(sc msgScanner, err error) error {
+	rd.cont, rd.resume = sc, true
+	return err
 }
 
 func (rd *reader) result(pos int, discard bool) []byte {
@@ -140,17 +209,41 @@ func (rd *reader) result(pos int, discard bool) []byte {
 	return msg
 }
 
+// join returns a message that began in the spill and ends at pos, as one
+// new slice, and lets the spill go.
+func (rd *reader) join(pos int) []byte {
+	msg := make([]byte, 0, rd.spilled+pos)
+	for _, c := range rd.spill {
+		msg = append(msg, c...)
+	}
+	msg = append(msg, rd.buf[rd.r:rd.r+pos]...)
+	rd.r += pos + 1
+	rd.dropSpill()
+	if len(msg) > 0 && msg[len(msg)-1] == '\r' {
+		msg = msg[:len(msg)-1]
+	}
+	rd.fresh = true
+	return msg
+}
+
 // blockStart reads up to and including a definite block header at the
 // start of the next message (white space before it allowed) and returns
 // the payload length. The header is consumed only when it parses.
 func (rd *reader) blockStart() (int, error) {
+	// A block starts a message: nothing of an earlier one goes on here.
+	rd.resume = false
+	rd.dropSpill()
 	for {
 		b := rd.buf[rd.r:rd.w]
 		i := 0
 		for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
 			i++
 		}
-		if i < len(b) {
+		if i == len(b) {
+			// Only white space so far: let it go, so that an endless run of
+			// it cannot fill the buffer.
+			rd.r += i
+		} else {
 			if b[i] != '#' {
 				return 0, rd.notBlock(b[i:])
 			}
@@ -166,7 +259,7 @@ func (rd *reader) blockStart() (int, error) {
 				return 0, rd.notBlock(b[i:])
 			}
 		}
-		if err := rd.fill(rd.max); err != nil {
+		if err := rd.fill(); err != nil {
 			return 0, err
 		}
 	}
@@ -199,7 +292,7 @@ func (rd *reader) copyN(w io.Writer, n int64) (int64, error) {
 	for written < n {
 		if rd.buffered() == 0 {
 			rd.r, rd.w = 0, 0
-			if err := rd.fill(len(rd.buf)); err != nil {
+			if err := rd.fill(); err != nil {
 				rd.owed = n - written
 				return written, err
 			}

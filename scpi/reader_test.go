@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
 	"testing"
 )
 
@@ -124,4 +125,70 @@ func FuzzReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Issue 16, item 2: a message larger than the reader's buffer is spilled
+// out of it; when it is too large, the rest is still framed exactly (here
+// the cap falls inside a block whose payload holds terminators).
+func TestReaderTooLargeKeepsFraming(t *testing.T) {
+	payload := bytes.Repeat([]byte("ab\n"), 40000/3+1)[:40000]
+	stream := "#540000" + string(payload) + "\nnext\n"
+	for _, sizes := range [][]byte{nil, {63}, {5, 40}} {
+		rd := newReader(&chunkReader{data: []byte(stream), sizes: sizes}, '\n', 32<<10)
+		if _, err := rd.next(false); !errors.Is(err, ErrResponseTooLarge) {
+			t.Fatalf("sizes %v: %v, want ErrResponseTooLarge", sizes, err)
+		}
+		if _, err := rd.next(true); err != nil {
+			t.Fatalf("sizes %v: discarding the rest: %v", sizes, err)
+		}
+		if msg, err := rd.next(false); err != nil || string(msg) != "next" {
+			t.Fatalf("sizes %v: after the oversized message: %q, %v", sizes, msg, err)
+		}
+		if rd.held() != initialBufSize {
+			t.Fatalf("sizes %v: the reader holds %d bytes, want %d", sizes, rd.held(), initialBufSize)
+		}
+	}
+}
+
+// timeoutOnce hands out first, then fails once with a timeout, then hands
+// out rest.
+type timeoutOnce struct {
+	first, rest []byte
+	failed      bool
+}
+
+func (c *timeoutOnce) Read(p []byte) (int, error) {
+	if len(c.first) > 0 {
+		n := copy(p, c.first)
+		c.first = c.first[n:]
+		return n, nil
+	}
+	if !c.failed {
+		c.failed = true
+		return 0, os.ErrDeadlineExceeded
+	}
+	if len(c.rest) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, c.rest)
+	c.rest = c.rest[n:]
+	return n, nil
+}
+
+// A large message cut short by a timeout goes on where it stopped when
+// read again, though part of it has left the buffer.
+func TestReaderLargeMessageResumesAfterTimeout(t *testing.T) {
+	msg := bytes.Repeat([]byte("1.25,"), 20000)
+	src := &timeoutOnce{first: msg[:50000], rest: append(append([]byte{}, msg[50000:]...), '\n')}
+	rd := newReader(src, '\n', 1<<20)
+	if _, err := rd.next(false); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("first read: %v, want a timeout", err)
+	}
+	got, err := rd.next(false)
+	if err != nil || !bytes.Equal(got, msg) || !rd.fresh {
+		t.Fatalf("second read: %d bytes (want %d), fresh %v, %v", len(got), len(msg), rd.fresh, err)
+	}
+	if rd.held() != initialBufSize {
+		t.Fatalf("the reader holds %d bytes, want %d", rd.held(), initialBufSize)
+	}
 }

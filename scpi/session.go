@@ -7,9 +7,11 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/rs/zerolog"
 	"github.com/scpikit/scpikit/transport"
@@ -42,7 +44,10 @@ type Session struct {
 	partialWrite bool // a command went out only in part
 	broken       error
 	lastCmd      string
+	owned        bool      // the message query or read returned is not a view of the reader's buffer
 	armed        time.Time // the deadline last set on conn
+	owedSince    time.Time // when a call abandoned what is owed (zero: nothing is)
+	clearFailed  bool      // device clear failed for what is owed now: do not retry it
 
 	interrupt   func()        // context.AfterFunc callback: unblocks the link
 	interrupted chan struct{} // signalled once interrupt has run
@@ -264,6 +269,11 @@ func (s *Session) disarm(stop func() bool) {
 		<-s.interrupted
 		s.armed = aLongTimeAgo // what the interrupt set
 	}
+	// The resync bound runs from the moment a call walks away from a reply
+	// (a call that fails while resynchronising leaves the earlier moment).
+	if s.owedSince.IsZero() && s.owes() {
+		s.owedSince = s.cfg.now()
+	}
 }
 
 // ready brings the link into a usable, synchronised state before a call
@@ -278,7 +288,7 @@ func (s *Session) ready(ctx context.Context, op, cmd string) error {
 			return s.opErr(op, cmd, err)
 		}
 	}
-	if s.pending > 0 || s.partialWrite || s.rd.owed > 0 {
+	if s.owes() {
 		if err := s.resync(ctx); err != nil {
 			return s.fail(ctx, op, cmd, err)
 		}
@@ -286,19 +296,37 @@ func (s *Session) ready(ctx context.Context, op, cmd string) error {
 	return nil
 }
 
+// owes reports whether the instrument may still send bytes no caller
+// will read: replies to abandoned queries, the rest of a block, or a
+// command that went out in part.
+func (s *Session) owes() bool { return s.pending > 0 || s.partialWrite || s.rd.owed > 0 }
+
+// inStep records that nothing is owed any more.
+func (s *Session) inStep() {
+	s.rd.reset()
+	s.pending, s.partialWrite, s.clearFailed = 0, false, false
+	s.owedSince = time.Time{}
+}
+
 // resync brings the session back in step after an abandoned exchange:
-// device clear where the link has it, else discard the owed replies as
-// they arrive, else reconnect. A late reply never reaches the next caller.
+// device clear where the link has it; else discard the owed replies as
+// they arrive, for at most the resync bound counted from when they were
+// abandoned (not from when the next caller came, and not cut short for
+// good by a caller in a hurry); once that bound has passed, give them up
+// and fence the link (reconnect where the session can, else a *OPC?
+// round trip). A late reply never reaches the next caller.
 func (s *Session) resync(ctx context.Context) error {
 	owed := s.pending
-	if c, ok := s.conn.(transport.Clearer); ok {
+	if c, ok := s.conn.(transport.Clearer); ok && !s.clearFailed {
 		err := c.Clear(ctx)
 		if err == nil {
-			s.rd.reset()
-			s.pending, s.partialWrite = 0, false
+			s.inStep()
 			s.warn().Str("method", "device clear").Int("owed_replies", owed).Msg("scpi: resynchronised")
 			return nil
 		}
+		// Once per abandoned exchange: the calls that follow within the
+		// bound go straight to discarding, and log nothing more.
+		s.clearFailed = true
 		s.warn().Err(err).Msg("scpi: device clear failed; discarding late replies instead")
 	}
 	if s.partialWrite {
@@ -309,8 +337,34 @@ func (s *Session) resync(ctx context.Context) error {
 		}
 		s.partialWrite = false
 	}
+	if s.owedSince.IsZero() {
+		s.owedSince = s.cfg.now() // not stamped by disarm: count from now
+	}
+	if left := s.cfg.resyncTimeout - s.cfg.now().Sub(s.owedSince); left > 0 {
+		discarded, err := s.discardOwed(ctx, left)
+		if err == nil {
+			s.owedSince, s.clearFailed = time.Time{}, false
+			s.warn().Str("method", "discard").Int("discarded_replies", discarded).Msg("scpi: resynchronised after an abandoned exchange")
+			return nil
+		}
+		if ctx.Err() != nil || !isTimeout(err) {
+			return err // the caller gave up or the link failed; stay owed
+		}
+		if s.cfg.now().Sub(s.owedSince) < s.cfg.resyncTimeout {
+			// This caller's deadline came before the bound: the replies
+			// may still come, and the next caller waits out the rest.
+			return err
+		}
+	}
+	return s.giveUp(ctx)
+}
+
+// discardOwed reads and drops the owed replies, waiting no longer than
+// left or the caller's deadline. It returns how many whole replies it
+// dropped.
+func (s *Session) discardOwed(ctx context.Context, left time.Duration) (int, error) {
 	ctxDeadline, hasDeadline := ctx.Deadline()
-	window := time.Now().Add(s.cfg.resyncTimeout)
+	window := time.Now().Add(left)
 	if hasDeadline && window.After(ctxDeadline) {
 		window = ctxDeadline
 	}
@@ -324,40 +378,57 @@ func (s *Session) resync(ctx context.Context) error {
 			s.setDeadline(time.Now().Add(s.cfg.timeout))
 		}
 	}()
-	var err error
 	discarded := 0
 	for s.pending > 0 || s.rd.owed > 0 {
-		if err = s.skipOwed(); err != nil {
-			break
+		if err := s.skipOwed(); err != nil {
+			return discarded, err
 		}
 		if s.pending == 0 {
 			break
 		}
-		if _, err = s.rd.next(true); err != nil {
-			break
+		if _, err := s.rd.next(true); err != nil {
+			return discarded, err
 		}
 		s.pending--
 		discarded++
 	}
-	if err == nil {
-		s.warn().Str("method", "discard").Int("discarded_replies", discarded).Msg("scpi: resynchronised after an abandoned exchange")
-		return nil
+	return discarded, nil
+}
+
+// giveUp abandons replies that did not come within the resync bound and
+// makes sure none can still arrive for the next caller: a fresh link where
+// the session can open one, else a *OPC? fence. It is the one place that
+// logs a lost reply.
+func (s *Session) giveUp(ctx context.Context) error {
+	owed, since := s.pending, s.owedSince
+	if s.cfg.reconnect != nil {
+		return s.reconnect(ctx, "late replies did not arrive within the resync bound")
 	}
-	if ctx.Err() != nil {
-		return err // the caller gave up; stay owed, try again next call
-	}
-	if !isTimeout(err) {
+	// The instrument answers in order: whatever a lost query still sends
+	// comes before the "1" that answers *OPC?, so it is read and dropped
+	// here. A fence that itself times out is owed like any other reply.
+	s.inStep()
+	if err := s.send("*OPC?", nil); err != nil {
 		return err
 	}
-	if s.cfg.reconnect != nil {
-		return s.reconnect(ctx, "late replies did not arrive")
+	late := 0
+	for {
+		msg, err := s.rd.next(false)
+		if errors.Is(err, ErrResponseTooLarge) {
+			_, err = s.rd.next(true)
+			msg = nil
+		}
+		if err != nil {
+			s.pending++
+			return err
+		}
+		if v, err := ParseInt(string(msg)); err == nil && v == 1 {
+			break
+		}
+		late++
 	}
-	// IEEE 488.2 (6.3.2.3) has an instrument discard an unread response
-	// when a new command arrives; with no way to clear or reconnect, rely
-	// on that rather than block every call from now on.
-	s.warn().Int("missing_replies", s.pending).Msg("scpi: late replies did not arrive within the resync window; assuming the instrument discarded them")
-	s.pending, s.rd.owed = 0, 0
-	s.rd.reset()
+	s.warn().Str("method", "*OPC? fence").Int("lost_replies", owed).Int("late_replies_discarded", late).
+		Dur("abandoned_for", s.cfg.now().Sub(since)).Msg("scpi: gave up on replies that did not arrive; resynchronised")
 	return nil
 }
 
@@ -378,8 +449,8 @@ func (s *Session) reconnect(ctx context.Context, why string) error {
 	s.conn = conn
 	s.connMu.Unlock()
 	s.rd.src = conn
-	s.rd.reset()
-	s.pending, s.partialWrite, s.broken = 0, false, nil
+	s.inStep()
+	s.broken = nil
 	s.armed = time.Time{}
 	s.armDeadline(ctx)
 	s.warn().Str("method", "reconnect").Str("reason", why).Msg("scpi: resynchronised")
@@ -532,12 +603,30 @@ func (s *Session) query(ctx context.Context, cmd string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.owned = s.rd.fresh
 	if s.cfg.check == CheckAfterEach {
+		if !s.owned {
+			// The error query reads through the same buffer.
+			msg, s.owned = slices.Clone(msg), true
+		}
 		if err := s.checkErrors(ctx); err != nil {
 			return msg, err
 		}
 	}
 	return msg, nil
+}
+
+// text turns the message query or read returned into a string, without a
+// copy when the message is the caller's to keep (a large one, joined from
+// the reader's spill): a reply near the response cap is then held once,
+// not twice.
+func (s *Session) text(msg []byte) string {
+	owned := s.owned
+	s.owned = false
+	if owned && len(msg) > 0 {
+		return unsafe.String(unsafe.SliceData(msg), len(msg))
+	}
+	return string(msg)
 }
 
 // read returns the next response message without writing.
@@ -558,6 +647,7 @@ func (s *Session) read(ctx context.Context) ([]byte, error) {
 		}
 		return nil, s.fail(ctx, "read", "", err)
 	}
+	s.owned = s.rd.fresh
 	if s.tracing() {
 		s.trace("recv", msg, 0, 0)
 	}

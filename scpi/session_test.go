@@ -10,6 +10,7 @@ import (
 	"io"
 	"math"
 	"net"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync"
@@ -277,7 +278,7 @@ func TestStaleReplyWithScriptedLateReply(t *testing.T) {
 
 func TestLostReplyIsGivenUpAfterResyncWindow(t *testing.T) {
 	var logs testserver.Log
-	fake := scpitest.NewConn(t, scpitest.Silent("LOST?"), scpitest.Query("NEXT?", "ok"))
+	fake := scpitest.NewConn(t, scpitest.Silent("LOST?"), scpitest.Query("*OPC?", "1"), scpitest.Query("NEXT?", "ok"))
 	s := scpi.NewSession(fake, scpi.WithLogger(zerolog.New(&logs)), scpi.WithResyncTimeout(10*time.Millisecond))
 	defer s.Close()
 	ctx, cancel := context.WithTimeout(bg, 10*time.Millisecond)
@@ -288,8 +289,113 @@ func TestLostReplyIsGivenUpAfterResyncWindow(t *testing.T) {
 	if got, err := s.Query(bg, "NEXT?"); err != nil || got != "ok" {
 		t.Fatalf("got %q, %v", got, err)
 	}
-	if !strings.Contains(logs.String(), "assuming the instrument discarded them") {
+	if !strings.Contains(logs.String(), `"method":"*OPC? fence"`) {
 		t.Errorf("log: %s", logs.String())
+	}
+}
+
+// fakeClock is the clock the resync bound is measured on, moved by hand:
+// a test lets the bound pass without waiting for it.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFakeClock() *fakeClock { return &fakeClock{now: time.Now()} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// countLines counts the log lines that contain every one of words.
+func countLines(log string, words ...string) int {
+	n := 0
+	for line := range strings.Lines(log) {
+		all := true
+		for _, w := range words {
+			all = all && strings.Contains(line, w)
+		}
+		if all {
+			n++
+		}
+	}
+	return n
+}
+
+// Issue 16, item 1: a query whose reply never comes (an unknown command,
+// a dropped reply) must not wedge the session for callers whose deadlines
+// are shorter than the resync bound. The bound runs from when the reply was
+// abandoned; once it has passed, later calls succeed, and the recovery is
+// logged once.
+func TestLostReplyDoesNotWedgeCallersInAHurry(t *testing.T) {
+	var logs testserver.Log
+	script := []scpitest.Exchange{scpitest.Silent("BOGUS?"), scpitest.Query("*OPC?", "1")}
+	for range 20 {
+		script = append(script, scpitest.Query("*IDN?", "scpikit,FAKE,1,1.0"))
+	}
+	clock := newFakeClock()
+	s := scpi.NewSession(scpitest.NewConn(t, script...), scpi.WithLogger(zerolog.New(&logs)),
+		scpi.WithClock(clock.Now), scpi.WithResyncTimeout(time.Hour))
+	defer s.Close()
+	lost, cancel := context.WithTimeout(bg, 10*time.Millisecond)
+	defer cancel()
+	if _, err := s.Query(lost, "BOGUS?"); !errors.Is(err, scpi.ErrTimeout) {
+		t.Fatalf("unanswered query: %v, want ErrTimeout", err)
+	}
+	// Within the bound the reply may still come: a caller in a hurry waits
+	// for it and times out. That does not restart the bound.
+	clock.Advance(30 * time.Minute)
+	hurry, cancel := context.WithTimeout(bg, 10*time.Millisecond)
+	defer cancel()
+	if _, err := s.Query(hurry, "*IDN?"); !errors.Is(err, scpi.ErrTimeout) {
+		t.Fatalf("within the bound: %v, want ErrTimeout", err)
+	}
+	clock.Advance(30 * time.Minute)
+	// Each caller's deadline is far shorter than the bound: the bound is
+	// not cut to fit it.
+	for i := range 20 {
+		ctx, cancel := context.WithTimeout(bg, 10*time.Second)
+		got, err := s.Query(ctx, "*IDN?")
+		cancel()
+		if err != nil || got != "scpikit,FAKE,1,1.0" {
+			t.Fatalf("call %d after the bound: %q, %v", i, got, err)
+		}
+	}
+	if n := countLines(logs.String(), `"method":"*OPC? fence"`, `"lost_replies":1`); n != 1 {
+		t.Errorf("%d recovery lines, want 1:\n%s", n, logs.String())
+	}
+}
+
+// A reply that does come, late but within the bound, is dropped by the
+// next caller that waits long enough; a caller in a hurry before it did
+// not make it the next caller's.
+func TestLateReplyWithinTheBoundIsDropped(t *testing.T) {
+	release := make(chan struct{})
+	clock := newFakeClock()
+	s := scpi.NewSession(scpitest.NewConn(t,
+		scpitest.Late("SLOW?", "late", release),
+		scpitest.Query("NEXT?", "ok"),
+	), scpi.WithClock(clock.Now), scpi.WithResyncTimeout(time.Hour))
+	defer s.Close()
+	for range 2 { // the query, then a caller in a hurry within the bound
+		ctx, cancel := context.WithTimeout(bg, 10*time.Millisecond)
+		_, err := s.Query(ctx, "SLOW?")
+		cancel()
+		if !errors.Is(err, scpi.ErrTimeout) {
+			t.Fatalf("err = %v, want ErrTimeout", err)
+		}
+	}
+	close(release)
+	if got, err := s.Query(bg, "NEXT?"); err != nil || got != "ok" {
+		t.Fatalf("got %q, %v; want ok (not the late reply)", got, err)
 	}
 }
 
@@ -664,6 +770,7 @@ func TestLyingBlockHeaderTimesOutWithoutAllocating(t *testing.T) {
 	// The header claims 999,999,999 bytes; five arrive.
 	s := scpi.NewSession(scpitest.NewConn(t,
 		scpitest.Query("LIE?", "#9999999999hello"),
+		scpitest.Query("*OPC?", "1"), // the fence once the rest is given up
 		scpitest.Query("OK?", "ok"),
 	), scpi.WithTimeout(20*time.Millisecond), scpi.WithMaxBlockSize(1<<30))
 	defer s.Close()
@@ -672,7 +779,7 @@ func TestLyingBlockHeaderTimesOutWithoutAllocating(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	// The session cannot frame the rest, gives up on it after the resync
-	// window and goes on.
+	// bound, fences the link with *OPC? and goes on.
 	if got, err := s.Query(bg, "OK?"); err != nil || got != "ok" {
 		t.Fatalf("got %q, %v", got, err)
 	}
@@ -829,5 +936,170 @@ func TestDeviceLocksAndRemoteLocalUseTheLink(t *testing.T) {
 		if err := op(bg); !errors.Is(err, scpi.ErrNotSupported) {
 			t.Errorf("%s on a plain link: %v", name, err)
 		}
+	}
+}
+
+// endlessConn is an instrument that answers anything with an endless run
+// of digits and no terminator.
+type endlessConn struct{ closed atomic.Bool }
+
+var digits = bytes.Repeat([]byte("7"), 64<<10)
+
+func (c *endlessConn) Read(p []byte) (int, error) {
+	if c.closed.Load() {
+		return 0, net.ErrClosed
+	}
+	n := 0
+	for n < len(p) {
+		n += copy(p[n:], digits)
+	}
+	return n, nil
+}
+func (c *endlessConn) Write(p []byte) (int, error)   { return len(p), nil }
+func (c *endlessConn) Close() error                  { c.closed.Store(true); return nil }
+func (c *endlessConn) SetDeadline(t time.Time) error { return nil }
+
+// heapAllocated is the bytes the program has allocated on the heap so far,
+// from the runtime's own accounting.
+func heapAllocated(t *testing.T) uint64 {
+	t.Helper()
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		t.Fatalf("metric %s unsupported", s[0].Name)
+	}
+	return s[0].Value.Uint64()
+}
+
+// Issue 16, item 2: an endless reply costs about the response cap, not the
+// ~2x a doubling buffer allocated, and nothing of it is kept afterwards.
+func TestEndlessReplyCostsAboutTheCap(t *testing.T) {
+	const limit = 64 << 20
+	s := scpi.NewSession(&endlessConn{}, scpi.WithMaxResponseSize(limit))
+	defer s.Close()
+	before := heapAllocated(t)
+	_, err := s.Query(bg, "DATA?")
+	allocated := heapAllocated(t) - before
+	if !errors.Is(err, scpi.ErrResponseTooLarge) {
+		t.Fatalf("err = %v, want ErrResponseTooLarge", err)
+	}
+	// Everything the query allocated bounds what it held at its peak.
+	if allocated > limit+limit/8 {
+		t.Errorf("the refused reply allocated %d MiB; want at most %d MiB (the cap and an eighth)", allocated>>20, (limit+limit/8)>>20)
+	}
+	if n := scpi.BufferSize(s); n > 64<<10 {
+		t.Errorf("after the refused reply the session keeps %d bytes", n)
+	}
+}
+
+// streamConn is an instrument that sends a prepared byte stream, whatever
+// it is asked, without allocating.
+type streamConn struct{ data []byte }
+
+func (c *streamConn) Read(p []byte) (int, error) {
+	if len(c.data) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, c.data)
+	c.data = c.data[n:]
+	return n, nil
+}
+func (c *streamConn) Write(p []byte) (int, error)   { return len(p), nil }
+func (c *streamConn) Close() error                  { return nil }
+func (c *streamConn) SetDeadline(t time.Time) error { return nil }
+
+// A large reply within the cap is delivered whole, held once while it
+// arrives and once as the result (not copied again into the string), and
+// the session's buffer is back to its small size afterwards.
+func TestLargeReplyIsNotKept(t *testing.T) {
+	big := strings.Repeat("1.5,", 1<<20) + "2"
+	s := scpi.NewSession(&streamConn{data: []byte(big + "\nok\n")})
+	defer s.Close()
+	before := heapAllocated(t)
+	got, err := s.Query(bg, "BIG?")
+	allocated := heapAllocated(t) - before
+	if err != nil || got != big {
+		t.Fatalf("got %d bytes (want %d), %v", len(got), len(big), err)
+	}
+	if max := uint64(2*len(big) + len(big)/4); allocated > max {
+		t.Errorf("a %d MiB reply allocated %d KiB, want at most %d KiB", len(big)>>20, allocated>>10, max>>10)
+	}
+	if n := scpi.BufferSize(s); n > 64<<10 {
+		t.Errorf("after a %d-byte reply the session keeps %d bytes", len(big), n)
+	}
+	if got, err := s.Query(bg, "OK?"); err != nil || got != "ok" {
+		t.Fatalf("next query: %q, %v", got, err)
+	}
+}
+
+// refusingWriter refuses every block by its announced size.
+type refusingWriter struct {
+	announced int64
+	wrote     int
+}
+
+func (w *refusingWriter) BlockSize(n int64) error {
+	w.announced = n
+	return errors.New("too big for me")
+}
+
+func (w *refusingWriter) Write(p []byte) (int, error) { w.wrote += len(p); return len(p), nil }
+
+// A writer that is a BlockSizer sees the announced length before any
+// payload, and refusing it writes nothing and keeps the session in step.
+func TestQueryBlockToAsksABlockSizerFirst(t *testing.T) {
+	s := scpi.NewSession(scpitest.NewConn(t,
+		scpitest.Query("CURV?", string(scpi.AppendBlock(nil, []byte("a\nb\nc")))),
+		scpitest.Query("OK?", "ok"),
+	))
+	defer s.Close()
+	w := &refusingWriter{}
+	n, err := s.QueryBlockTo(bg, "CURV?", w)
+	if err == nil || !strings.Contains(err.Error(), "too big for me") || n != 0 || w.wrote != 0 || w.announced != 5 {
+		t.Fatalf("refused block: %d written (%d seen), announced %d, %v", n, w.wrote, w.announced, err)
+	}
+	if got, err := s.Query(bg, "OK?"); err != nil || got != "ok" {
+		t.Fatalf("after the refused block: %q, %v", got, err)
+	}
+}
+
+// failingClearConn is a link whose device clear always fails (a USBTMC
+// device that stalls INITIATE_CLEAR, say).
+type failingClearConn struct {
+	*scpitest.Conn
+	clears int
+}
+
+func (c *failingClearConn) Clear(ctx context.Context) error {
+	c.clears++
+	return errors.New("clear stalled")
+}
+
+// A failing device clear is tried and logged once per lost reply, not by
+// every caller that waits within the bound; the fence then recovers.
+func TestFailingDeviceClearIsTriedOnce(t *testing.T) {
+	var logs testserver.Log
+	clock := newFakeClock()
+	fc := &failingClearConn{Conn: scpitest.NewConn(t,
+		scpitest.Silent("LOST?"), scpitest.Query("*OPC?", "1"), scpitest.Query("NEXT?", "ok"))}
+	s := scpi.NewSession(fc, scpi.WithLogger(zerolog.New(&logs)), scpi.WithClock(clock.Now), scpi.WithResyncTimeout(time.Hour))
+	defer s.Close()
+	for _, cmd := range []string{"LOST?", "NEXT?", "NEXT?"} { // the lost query, then two callers in a hurry
+		ctx, cancel := context.WithTimeout(bg, 10*time.Millisecond)
+		_, err := s.Query(ctx, cmd)
+		cancel()
+		if !errors.Is(err, scpi.ErrTimeout) {
+			t.Fatalf("%s: %v, want ErrTimeout", cmd, err)
+		}
+	}
+	clock.Advance(time.Hour)
+	if got, err := s.Query(bg, "NEXT?"); err != nil || got != "ok" {
+		t.Fatalf("after the bound: %q, %v", got, err)
+	}
+	if n := countLines(logs.String(), "device clear failed"); n != 1 || fc.clears != 1 {
+		t.Errorf("%d clears, %d log lines about it; want 1 and 1:\n%s", fc.clears, n, logs.String())
+	}
+	if n := countLines(logs.String(), "resynchronised"); n != 1 {
+		t.Errorf("%d recovery lines, want 1:\n%s", n, logs.String())
 	}
 }

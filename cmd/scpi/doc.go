@@ -14,6 +14,15 @@
 //	--check       read the error queue afterwards; exit 5 if it held errors
 //	--block FILE  (query) the reply is a binary block: write its payload to
 //	              FILE ("-" for standard output) instead of printing it
+//	--max-block N (query --block) refuse a block larger than N bytes (K, M,
+//	              G for KiB, MiB, GiB; default 256M); FILE is written only
+//	              once the whole block has come, so a refused one leaves none
+//	--raw         print replies as they came
+//
+// A reply holding a non-printable byte (an escape sequence, say, from a
+// broken or hostile instrument) is printed quoted with Go's escapes, as %q
+// shows it, unless --raw is given; so are names and replies scpi list
+// shows.
 //
 // The shell edits lines and recalls earlier ones (up arrow) across runs,
 // from $XDG_STATE_HOME/scpikit/shell_history. A line with a ? outside

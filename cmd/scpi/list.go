@@ -60,7 +60,8 @@ func runList(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if *idn && (f.Via == "vxi11" || strings.HasPrefix(f.Via, "mdns")) {
 			detail = identify(ctx, f, *wait) + "  " + detail
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", f.Resource, f.Via, detail)
+		// Names and replies come from the network: escaped.
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", printable(f.Resource), printable(f.Via), printable(detail))
 	}
 	tw.Flush()
 	if len(found) == 0 {

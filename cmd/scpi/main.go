@@ -52,6 +52,11 @@ flags:
   --trace       print the bytes sent and received on stderr
   --check       read the error queue afterwards; exit 5 if it held errors
   --block FILE  (query) write the reply's binary block payload to FILE ("-": stdout)
+  --max-block N (query --block) refuse a block larger than N bytes (K, M, G: KiB, MiB,
+                GiB; default 256M); FILE is then not written
+  --raw         print replies as they came; by default a reply with non-printable bytes
+                is printed quoted with Go's escapes ("\x1b[2J"), so an instrument
+                cannot drive the terminal
 
 list flags:
   --idn            ask each network instrument for *IDN?
@@ -88,6 +93,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	trace := fs.Bool("trace", false, "")
 	check := fs.Bool("check", false, "")
 	block := fs.String("block", "", "")
+	maxBlockFlag := fs.String("max-block", "256M", "")
+	raw := fs.Bool("raw", false, "")
 	if err := fs.Parse(args[1:]); err != nil {
 		fmt.Fprintf(stderr, "scpi %s: %v\n\n%s", verb, err, usage)
 		return exitUsage
@@ -105,6 +112,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "scpi %s: --timeout must be positive\n", verb)
 		return exitUsage
 	}
+	maxBlock, err := parseSize(*maxBlockFlag)
+	if err != nil {
+		fmt.Fprintf(stderr, "scpi %s: --max-block %q: %v\n", verb, *maxBlockFlag, err)
+		return exitUsage
+	}
+	out := output{w: stdout, raw: *raw, maxBlock: maxBlock}
 	resource, commands := rest[0], rest[1:]
 
 	opts := []scpi.Option{scpi.WithTimeout(*timeout)}
@@ -121,7 +134,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer s.Close()
 
 	for _, cmd := range commands {
-		if code := exchange(ctx, s, verb, cmd, *block, stdout, stderr); code != exitOK {
+		if code := exchange(ctx, s, verb, cmd, *block, out, stderr); code != exitOK {
 			return code
 		}
 	}
@@ -138,17 +151,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-func exchange(ctx context.Context, s *scpi.Session, verb, cmd, block string, stdout, stderr io.Writer) int {
+// output is where replies go and how.
+type output struct {
+	w        io.Writer
+	raw      bool  // --raw: replies as they came
+	maxBlock int64 // --max-block
+}
+
+func exchange(ctx context.Context, s *scpi.Session, verb, cmd, block string, out output, stderr io.Writer) int {
 	var err error
 	switch {
 	case verb == "write":
 		err = s.Write(ctx, cmd)
 	case block != "":
-		err = queryBlock(ctx, s, cmd, block, stdout)
+		err = queryBlock(ctx, s, cmd, block, out)
 	default:
-		var reply string
-		if reply, err = s.Query(ctx, cmd); err == nil {
-			fmt.Fprintln(stdout, reply)
+		var r string
+		if r, err = s.Query(ctx, cmd); err == nil {
+			reply(out.w, r, out.raw)
 		}
 	}
 	if err != nil {
@@ -158,23 +178,17 @@ func exchange(ctx context.Context, s *scpi.Session, verb, cmd, block string, std
 	return exitOK
 }
 
-func queryBlock(ctx context.Context, s *scpi.Session, cmd, path string, stdout io.Writer) error {
-	w := stdout
-	var f *os.File
-	if path != "-" {
-		var err error
-		if f, err = os.Create(path); err != nil {
-			return err
-		}
-		w = f
+// queryBlock writes a block's payload to path ("-": standard output, as
+// it came: the caller asked for the bytes), no more than out.maxBlock of it.
+func queryBlock(ctx context.Context, s *scpi.Session, cmd, path string, out output) error {
+	query := func(w io.Writer) error {
+		_, err := s.QueryBlockTo(ctx, cmd, w)
+		return err
 	}
-	_, err := s.QueryBlockTo(ctx, cmd, w)
-	if f != nil {
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
+	if path == "-" {
+		return query(&capWriter{w: out.w, max: out.maxBlock})
 	}
-	return err
+	return writeBlockFile(path, out.maxBlock, query)
 }
 
 func codeFor(err error) int {

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -10,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/scpikit/scpikit/internal/testserver"
 	"github.com/scpikit/scpikit/scpi"
 	"go.uber.org/goleak"
@@ -32,6 +35,12 @@ func instrument(t *testing.T) string {
 			return "+5.0E+00", true
 		case "CURV?":
 			return block, true
+		case "EVIL?":
+			return evilReply, true
+		case "BIG?":
+			return bigBlock, true
+		case "LIE?": // the header claims 999,999,999 bytes; five follow
+			return "#9999999999hello", true
 		case "HANG?":
 			return "", false
 		case "SYST:ERR?":
@@ -49,6 +58,13 @@ func instrument(t *testing.T) string {
 	}))
 	return "TCPIP0::127.0.0.1::" + strconv.Itoa(srv.Port()) + "::SOCKET"
 }
+
+// evilReply is what a hostile instrument answers: it would clear the
+// screen, set the window title and ring the bell.
+const evilReply = "\x1b[2J\x1b]0;pwned\x07ok\xff"
+
+// bigBlock is a 2 MiB binary block.
+var bigBlock = string(scpi.AppendBlock(nil, bytes.Repeat([]byte{0, 1, '\n', 0x1b}, 512<<10)))
 
 func runCLI(args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
@@ -126,5 +142,83 @@ func TestUsageAndOpenErrors(t *testing.T) {
 	}
 	if code, _, _ := runCLI("help"); code != exitOK {
 		t.Errorf("help: %d", code)
+	}
+}
+
+// Issue 16, item 3: an instrument's bytes reach the terminal escaped, as
+// %q shows them, unless --raw asks for them as they came.
+func TestRepliesAreEscapedUnlessRaw(t *testing.T) {
+	res := instrument(t)
+	code, out, errs := runCLI("query", res, "EVIL?", "*IDN?")
+	if want := strconv.Quote(evilReply) + "\nAcme,Model1,SN1,1.0\n"; code != exitOK || out != want {
+		t.Fatalf("code %d, stdout %q (want %q), stderr %q", code, out, want, errs)
+	}
+	code, out, errs = runCLI("query", "--raw", res, "EVIL?")
+	if code != exitOK || out != evilReply+"\n" {
+		t.Fatalf("--raw: code %d, stdout %q, stderr %q", code, out, errs)
+	}
+	_, out, _ = shellScript(t, res, "EVIL?\n")
+	if !strings.Contains(out, strconv.Quote(evilReply)) || strings.ContainsRune(out, 0x1b) {
+		t.Fatalf("shell: %q", out)
+	}
+	_, out, _ = shellScript(t, res, "EVIL?\n", "--raw")
+	if !strings.Contains(out, evilReply) {
+		t.Fatalf("shell --raw: %q", out)
+	}
+}
+
+func TestPrintable(t *testing.T) {
+	got := map[string]string{}
+	for _, in := range []string{"+5.0E+00", `+0,"No error"`, "C:\\DATA", "10 µA, 5 Ω", "a\tb", "\x1b[31m", "\x9b2J", "\u202eevil", "bad\xffutf8", ""} {
+		got[in] = printable(in)
+	}
+	want := map[string]string{
+		"+5.0E+00": "+5.0E+00", `+0,"No error"`: `+0,"No error"`, "C:\\DATA": "C:\\DATA", "10 µA, 5 Ω": "10 µA, 5 Ω",
+		"a\tb": `"a\tb"`, "\x1b[31m": `"\x1b[31m"`, "\x9b2J": `"\x9b2J"`, "\u202eevil": `"\u202eevil"`,
+		"bad\xffutf8": `"bad\xffutf8"`, "": "",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatal(diff)
+	}
+}
+
+// Issue 16, item 3: --block FILE honours a size cap. A block beyond it is
+// refused and leaves no file (nor a partial one); the session stays in
+// step for the next command.
+func TestBlockFileHonoursTheCap(t *testing.T) {
+	res := instrument(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "big.bin")
+	code, _, errs := runCLI("query", "--block", path, "--max-block", "1M", res, "BIG?")
+	if code != exitFailure || !strings.Contains(errs, "--max-block") {
+		t.Fatalf("over the cap: code %d, stderr %q", code, errs)
+	}
+	if entries, err := os.ReadDir(dir); err != nil || len(entries) != 0 {
+		t.Fatalf("over the cap, the directory holds %v (%v); want nothing", entries, err)
+	}
+	code, out, errs := runCLI("query", "--block", "-", "--max-block", "1M", res, "BIG?")
+	if code != exitFailure || len(out) > 1<<20 {
+		t.Fatalf("over the cap to stdout: code %d, %d bytes out, stderr %q", code, len(out), errs)
+	}
+	if code, _, errs := runCLI("query", "--block", path, "--max-block", "2M", res, "BIG?"); code != exitOK {
+		t.Fatalf("within the cap: code %d, %s", code, errs)
+	}
+	want, _, _ := scpi.ParseBlock([]byte(bigBlock))
+	if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("file holds %d bytes (want %d), %v", len(got), len(want), err)
+	}
+	// A lying header is refused from the header, with the default cap,
+	// before anything is written or waited for.
+	lie := filepath.Join(dir, "lie.bin")
+	code, _, errs = runCLI("query", "--timeout", "30s", "--block", lie, res, "LIE?")
+	if code != exitFailure || !strings.Contains(errs, "999999999") {
+		t.Fatalf("lying header: code %d, stderr %q", code, errs)
+	}
+	if _, err := os.Stat(lie); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("lying header left a file: %v", err)
+	}
+	code, _, errs = runCLI("query", "--max-block", "lots", res, "BIG?")
+	if code != exitUsage || !strings.Contains(errs, "--max-block") {
+		t.Fatalf("bad --max-block: code %d, stderr %q", code, errs)
 	}
 }

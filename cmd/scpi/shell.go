@@ -134,6 +134,7 @@ type shell struct {
 	out       io.Writer
 	timeout   time.Duration
 	trace     *atomic.Bool
+	raw       bool // --raw: replies as they came
 	lastBlock []byte
 }
 
@@ -145,6 +146,7 @@ func runShell(ctx context.Context, args []string, stdin *os.File, stdout, stderr
 	fs.SetOutput(io.Discard)
 	timeout := fs.Duration("timeout", 5*time.Second, "")
 	trace := fs.Bool("trace", false, "")
+	raw := fs.Bool("raw", false, "")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 1 || *timeout <= 0 {
 		if err == nil {
 			err = errors.New("want one resource and a positive --timeout")
@@ -157,6 +159,7 @@ func runShell(ctx context.Context, args []string, stdin *os.File, stdout, stderr
 		return code
 	}
 	defer sh.s.Close()
+	sh.raw = *raw
 	if stdin == nil {
 		stdin = os.Stdin
 	}
@@ -273,7 +276,7 @@ func (sh *shell) exchange(ctx context.Context, line string) {
 }
 
 // show prints a reply: a binary block as a summary (it is kept for :save),
-// anything else as it came.
+// anything else as it came if it is printable (or --raw), else escaped.
 func (sh *shell) show(reply string) {
 	if strings.HasPrefix(reply, "#") {
 		if data, rest, err := scpi.ParseBlock([]byte(reply)); err == nil && len(rest) == 0 {
@@ -287,7 +290,14 @@ func (sh *shell) show(reply string) {
 			return
 		}
 	}
-	fmt.Fprintln(sh.out, reply)
+	fmt.Fprintln(sh.out, printableUnless(sh.raw, reply))
+}
+
+func printableUnless(raw bool, s string) string {
+	if raw {
+		return s
+	}
+	return printable(s)
 }
 
 // meta runs a shell command; it reports whether the shell should end.
