@@ -1,7 +1,7 @@
 // Command scpi talks to an instrument from the shell.
 //
-//	scpi query [flags] RESOURCE COMMAND...   send each command, print each reply
-//	scpi write [flags] RESOURCE COMMAND...   send each command, expect no reply
+//	scpi query [flags] RESOURCE COMMAND...   send each command, print each query's reply
+//	scpi write [flags] RESOURCE COMMAND...   the same: a command with a ? is read, one without is not
 //	scpi shell [flags] RESOURCE              an interactive session
 //	scpi list [flags]                        instruments and ports found
 //

@@ -41,8 +41,8 @@ func main() {
 }
 
 const usage = `usage:
-  scpi query [flags] RESOURCE COMMAND...   send each command, print each reply
-  scpi write [flags] RESOURCE COMMAND...   send each command, expect no reply
+  scpi query [flags] RESOURCE COMMAND...   send each command, print each query's reply
+  scpi write [flags] RESOURCE COMMAND...   the same: a command with a ? is read, one without is not
   scpi shell [flags] RESOURCE              an interactive session (line editing, history)
   scpi list [--idn] [--timeout D]          instruments and ports found: serial, usbtmc,
                                            VXI-11 broadcast, mDNS (_lxi, _vxi-11, _scpi-raw, _hislip)
@@ -161,7 +161,10 @@ type output struct {
 func exchange(ctx context.Context, s *scpi.Session, verb, cmd, block string, out output, stderr io.Writer) int {
 	var err error
 	switch {
-	case verb == "write":
+	case !isQuery(cmd):
+		// A setting has no reply to wait for, whichever verb sent it
+		// (the shell decides the same way): `scpi query RES 'VOLT 5'
+		// 'VOLT?'` sets, then reads.
 		err = s.Write(ctx, cmd)
 	case block != "":
 		err = queryBlock(ctx, s, cmd, block, out)

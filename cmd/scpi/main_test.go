@@ -80,6 +80,21 @@ func TestQueryPrintsReplies(t *testing.T) {
 	}
 }
 
+// A command without a ? is written, not waited on, whichever verb sends
+// it; a query is read, whichever verb sends it, so no reply is left for
+// the next command.
+func TestSettingsAreNotWaitedOn(t *testing.T) {
+	res := instrument(t)
+	code, out, errs := runCLI("query", "--timeout", "10s", res, "VOLT 5", "MEAS:VOLT?")
+	if code != exitOK || out != "+5.0E+00\n" || errs != "" {
+		t.Fatalf("query with a setting: code %d, stdout %q, stderr %q", code, out, errs)
+	}
+	code, out, errs = runCLI("write", "--timeout", "10s", res, "VOLT 5", "*IDN?", "MEAS:VOLT?")
+	if code != exitOK || out != "Acme,Model1,SN1,1.0\n+5.0E+00\n" || errs != "" {
+		t.Fatalf("write with queries: code %d, stdout %q, stderr %q", code, out, errs)
+	}
+}
+
 func TestWriteAndCheck(t *testing.T) {
 	res := instrument(t)
 	if code, _, errs := runCLI("write", "--check", res, "VOLT 5"); code != exitOK {

@@ -20,7 +20,8 @@ import (
 )
 
 const shellHelp = `Type SCPI: a line with a ? outside quotes is a query and its reply is shown;
-any other line is sent as a command. Shell commands:
+any other line is sent as a command. A line may start with a colon
+(:SOUR1:VOLT 5): only these words are the shell's own commands:
   :timeout D      time allowed for each line (now %v)
   :trace on|off   show the bytes sent and received
   :read           read a reply to a command that had no ?
@@ -226,7 +227,7 @@ func (sh *shell) run(ctx context.Context, in lineReader, wrap func(func() (strin
 		line = strings.TrimSpace(line)
 		switch {
 		case line == "":
-		case strings.HasPrefix(line, ":"):
+		case isShellCommand(line):
 			if sh.meta(ctx, line) {
 				return exitOK
 			}
@@ -298,6 +299,20 @@ func printableUnless(raw bool, s string) string {
 		return s
 	}
 	return printable(s)
+}
+
+// shellCommands are the shell's own commands. Only these are taken from
+// a line that starts with a colon: a leading colon is also valid SCPI
+// (":SOUR1:VOLT 5", as Rigol's manuals write every command), which goes
+// to the instrument.
+var shellCommands = map[string]bool{
+	":quit": true, ":exit": true, ":q": true, ":help": true, ":h": true, ":?": true, ":timeout": true,
+	":trace": true, ":read": true, ":errors": true, ":clear": true, ":save": true,
+}
+
+func isShellCommand(line string) bool {
+	word, _, _ := strings.Cut(line, " ")
+	return shellCommands[strings.ToLower(word)]
 }
 
 // meta runs a shell command; it reports whether the shell should end.
