@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bytes"
 	"math"
 	"strconv"
 	"strings"
@@ -260,7 +261,9 @@ func (c *Call) Block(i int) ([]byte, error) {
 }
 
 // Channels reads parameter i as a channel list, (@1,3:5) giving
-// [1 3 4 5]. A descending range (@5:3) is expanded as written.
+// [1 3 4 5]. A descending range (@5:3) is expanded as written. A list
+// that expands to more than MaxChannelList channels is refused with -223
+// Too much data, whatever its ranges' bounds.
 func (c *Call) Channels(i int) ([]int, error) {
 	p, err := c.get(i)
 	if err != nil {
@@ -272,30 +275,41 @@ func (c *Call) Channels(i int) ([]int, error) {
 	return parseChannelList(p.raw)
 }
 
+// MaxChannelList bounds how many channels one channel list expands to.
+// Real lists are short (a Keysight DAQ970A scans at most 120 channels, an
+// E36312A has 3 outputs); the bound only has to keep a hostile
+// (@-9223372036854775808:9223372036854775807) from expanding into
+// exabytes.
+const MaxChannelList = 10000
+
+// parseChannelList expands a channel list expression "(@1,3:5)". It
+// checks and counts the list before expanding it, so it allocates the
+// result once, never more than MaxChannelList entries, whatever the
+// input.
 func parseChannelList(raw []byte) ([]int, error) {
-	s := strings.TrimSpace(string(raw[1 : len(raw)-1]))
-	if !strings.HasPrefix(s, "@") {
+	if len(raw) < 2 || raw[0] != '(' || raw[len(raw)-1] != ')' {
 		return nil, ErrInvalidExpression
 	}
-	var out []int
-	for _, part := range strings.Split(s[1:], ",") {
-		lo, hi, isRange := strings.Cut(strings.TrimSpace(part), ":")
-		a, err := strconv.Atoi(strings.TrimSpace(lo))
-		if err != nil {
-			return nil, ErrInvalidExpression
+	s := bytes.TrimSpace(raw[1 : len(raw)-1])
+	if len(s) == 0 || s[0] != '@' {
+		return nil, ErrInvalidExpression
+	}
+	s = s[1:]
+	total := uint64(0)
+	if err := channelRanges(s, func(a, b int, span uint64) error {
+		if span >= MaxChannelList || total+span+1 > MaxChannelList {
+			return ErrTooMuchData
 		}
-		b := a
-		if isRange {
-			if b, err = strconv.Atoi(strings.TrimSpace(hi)); err != nil {
-				return nil, ErrInvalidExpression
-			}
-		}
+		total += span + 1
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	out := make([]int, 0, total)
+	channelRanges(s, func(a, b int, _ uint64) error {
 		step := 1
 		if b < a {
 			step = -1
-		}
-		if (b-a)*step > 10000 {
-			return nil, ErrTooMuchData
 		}
 		for v := a; ; v += step {
 			out = append(out, v)
@@ -303,8 +317,50 @@ func parseChannelList(raw []byte) ([]int, error) {
 				break
 			}
 		}
-	}
+		return nil
+	})
 	return out, nil
+}
+
+// channelRanges calls fn for each entry of a channel list (without its
+// "(@" and ")"): a single channel is the range a:a. span is the range's
+// length less one, computed in unsigned arithmetic: b-a overflows int for
+// bounds of opposite signs, uint64(b)-uint64(a) never does.
+func channelRanges(s []byte, fn func(a, b int, span uint64) error) error {
+	for {
+		part, rest, more := bytes.Cut(s, []byte{','})
+		lo, hi, isRange := bytes.Cut(part, []byte{':'})
+		a, ok := atoi(bytes.TrimSpace(lo))
+		if !ok {
+			return ErrInvalidExpression
+		}
+		b := a
+		if isRange {
+			if b, ok = atoi(bytes.TrimSpace(hi)); !ok {
+				return ErrInvalidExpression
+			}
+		}
+		span := uint64(b) - uint64(a)
+		if b < a {
+			span = uint64(a) - uint64(b)
+		}
+		if err := fn(a, b, span); err != nil {
+			return err
+		}
+		if !more {
+			return nil
+		}
+		s = rest
+	}
+}
+
+// atoi reads an optionally signed decimal integer that fits an int.
+func atoi(b []byte) (int, bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(string(b), 10, 0) // short: the conversion does not escape
+	return int(v), err == nil
 }
 
 // ----- responses -----
