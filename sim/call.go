@@ -18,6 +18,10 @@ type Call struct {
 	out    *[]byte // the client's output queue
 	start  int     // where this unit's response begins in *out
 	used   int     // parameters read so far, to report extra ones
+	// limit bounds len(*out): a reply that would pass it is not added
+	// and sets full, so no handler can grow a response without end.
+	limit int
+	full  bool
 }
 
 type pathElem struct {
@@ -365,31 +369,48 @@ func atoi(b []byte) (int, bool) {
 
 // ----- responses -----
 
-// sep starts a new response data element: a comma after the previous one
-// of this unit.
-func (c *Call) sep() {
+// sep starts a new response data element of up to n bytes: a comma
+// after the previous one of this unit. It reports false, and marks the
+// response full, when the element would take the output queue past its
+// limit: the element is then dropped.
+func (c *Call) sep(n int) bool {
+	if c.full || (c.limit > 0 && len(*c.out)+1+n > c.limit) {
+		c.full = true
+		return false
+	}
 	if len(*c.out) > c.start {
 		*c.out = append(*c.out, ',')
 	}
+	return true
 }
+
+// maxNumberLen is the longest number a Reply method writes
+// ("-1.7976931348623157E+308" and its kin, with room to spare).
+const maxNumberLen = 40
 
 // Reply appends character response data (or any pre-formatted element).
 func (c *Call) Reply(s string) {
-	c.sep()
+	if !c.sep(len(s)) {
+		return
+	}
 	*c.out = append(*c.out, s...)
 }
 
 // ReplyFloat appends v in the shortest form that round-trips ("5",
 // "1.5E-07"); ±Inf and NaN as SCPI's 9.9E+37, -9.9E+37 and 9.91E+37.
 func (c *Call) ReplyFloat(v float64) {
-	c.sep()
+	if !c.sep(maxNumberLen) {
+		return
+	}
 	*c.out = appendSCPIFloat(*c.out, v, 'G', -1)
 }
 
 // ReplyNR3 appends v as NR3 with the given digits after the point and a
 // sign, as Keysight instruments answer: "+5.00000000E+00".
 func (c *Call) ReplyNR3(v float64, digits int) {
-	c.sep()
+	if !c.sep(maxNumberLen + max(digits, 0)) {
+		return
+	}
 	if v >= 0 && !math.IsNaN(v) {
 		*c.out = append(*c.out, '+')
 	}
@@ -399,7 +420,9 @@ func (c *Call) ReplyNR3(v float64, digits int) {
 // ReplyFixed appends v with a fixed number of decimals, as Rigol and
 // Siglent instruments answer: "5.000".
 func (c *Call) ReplyFixed(v float64, decimals int) {
-	c.sep()
+	if !c.sep(maxNumberLen + 310 + max(decimals, 0)) { // %f of 1E308 has 309 digits
+		return
+	}
 	*c.out = appendSCPIFloat(*c.out, v, 'f', decimals)
 }
 
@@ -417,13 +440,17 @@ func appendSCPIFloat(b []byte, v float64, format byte, prec int) []byte {
 
 // ReplyInt appends an NR1 integer.
 func (c *Call) ReplyInt(v int64) {
-	c.sep()
+	if !c.sep(maxNumberLen) {
+		return
+	}
 	*c.out = strconv.AppendInt(*c.out, v, 10)
 }
 
 // ReplyBool appends 1 or 0.
 func (c *Call) ReplyBool(b bool) {
-	c.sep()
+	if !c.sep(1) {
+		return
+	}
 	if b {
 		*c.out = append(*c.out, '1')
 	} else {
@@ -433,7 +460,9 @@ func (c *Call) ReplyBool(b bool) {
 
 // ReplyString appends s as quoted string response data.
 func (c *Call) ReplyString(s string) {
-	c.sep()
+	if !c.sep(2*len(s) + 2) {
+		return
+	}
 	*c.out = append(*c.out, '"')
 	for i := 0; i < len(s); i++ {
 		if s[i] == '"' {
@@ -446,7 +475,9 @@ func (c *Call) ReplyString(s string) {
 
 // ReplyBlock appends data as a definite-length block.
 func (c *Call) ReplyBlock(data []byte) {
-	c.sep()
+	if !c.sep(len(data) + 2 + 20) {
+		return
+	}
 	*c.out = append(*c.out, '#')
 	n := strconv.Itoa(len(data))
 	*c.out = append(*c.out, byte('0'+len(n)))

@@ -204,7 +204,7 @@ func (s *HiSLIPServer) serveSync(c net.Conn, rd *hislipwire.Reader, h hislipwire
 		s.nextID++
 	}
 	ss := &hislipSession{id: s.nextID, cl: s.in.NewClient(), asyncUp: make(chan struct{}), clear: make(chan struct{}, 1), closed: make(chan struct{}), conns: []net.Conn{c}}
-	ss.cl.MaxInput = s.opts.MaxLine
+	ss.cl.MaxInput, ss.cl.MaxOutput = s.opts.MaxLine, s.opts.MaxOutput
 	ss.clientMax.Store(1 << 20)
 	s.nextID++
 	s.sessions[ss.id] = ss

@@ -20,6 +20,13 @@ type ServerOptions struct {
 	// -363 Input buffer overrun (8 MiB unless set: room for waveform
 	// blocks).
 	MaxLine int
+	// MaxOutput bounds the responses a connection holds unsent, and so
+	// one message's response (DefaultMaxOutput unless set); beyond it
+	// the message gets -430 Query DEADLOCKED instead of a response.
+	// Stream links (the raw socket, the pseudo-terminal) run no further
+	// message while a response waits to be sent, so a client that
+	// pipelines queries and never reads costs one response, not all.
+	MaxOutput int
 	// IdleTimeout closes a connection that sends nothing for this long
 	// (0: never).
 	IdleTimeout time.Duration
@@ -34,6 +41,9 @@ func (o ServerOptions) withDefaults() ServerOptions {
 	}
 	if o.MaxLine <= 0 {
 		o.MaxLine = 8 << 20
+	}
+	if o.MaxOutput <= 0 {
+		o.MaxOutput = DefaultMaxOutput
 	}
 	return o
 }
@@ -133,8 +143,10 @@ func (s *Server) serve(c net.Conn) {
 // serveStream runs one client over a byte stream (a TCP connection, a
 // pseudo-terminal) until it ends, the instrument drops it or done closes.
 func serveStream(rw io.ReadWriter, in *Instrument, opts ServerOptions, done <-chan struct{}, who string) {
+	opts = opts.withDefaults()
 	cl := in.NewClient()
-	cl.MaxInput = opts.MaxLine
+	cl.MaxInput, cl.MaxOutput = opts.MaxLine, opts.MaxOutput
+	cl.pauseAt = streamPauseAt
 	dl, canDeadline := rw.(interface{ SetReadDeadline(time.Time) error })
 	tracing := opts.Logger.GetLevel() <= zerolog.DebugLevel
 	buf := make([]byte, 32<<10)
@@ -148,17 +160,25 @@ func serveStream(rw io.ReadWriter, in *Instrument, opts ServerOptions, done <-ch
 				opts.Logger.Debug().Str("client", who).Bytes("data", buf[:min(n, 256)]).Int("bytes", n).Msg("sim: recv")
 			}
 			_, werr := cl.Write(buf[:n])
-			if out := cl.TakeOutput(); len(out) > 0 {
-				if !sendShaped(rw, in, out, done) {
+			for {
+				if out := cl.TakeOutput(); len(out) > 0 {
+					if !sendShaped(rw, in, out, done) {
+						return
+					}
+					if tracing {
+						opts.Logger.Debug().Str("client", who).Bytes("data", out[:min(len(out), 256)]).Int("bytes", len(out)).Msg("sim: send")
+					}
+				}
+				if werr != nil {
+					opts.Logger.Info().Str("client", who).Err(werr).Msg("sim: dropping the link")
 					return
 				}
-				if tracing {
-					opts.Logger.Debug().Str("client", who).Bytes("data", out[:min(len(out), 256)]).Int("bytes", len(out)).Msg("sim: send")
+				// Messages held back while the output was sent run now,
+				// before more input is read.
+				var more bool
+				if more, werr = cl.resume(); !more && werr == nil && cl.Pending() == 0 {
+					break
 				}
-			}
-			if werr != nil {
-				opts.Logger.Info().Str("client", who).Err(werr).Msg("sim: dropping the link")
-				return
 			}
 		}
 		if err != nil {
@@ -166,6 +186,11 @@ func serveStream(rw io.ReadWriter, in *Instrument, opts ServerOptions, done <-ch
 		}
 	}
 }
+
+// streamPauseAt is how much output a stream link lets wait before it
+// sends it and runs the next message: a pipeline of small queries still
+// goes out in few writes.
+const streamPauseAt = 64 << 10
 
 // sendShaped writes a response under the instrument's faults: delayed,
 // dropped or garbled. It reports false when the link is gone.
