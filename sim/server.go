@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strconv"
 	"time"
 
@@ -27,13 +28,19 @@ type ServerOptions struct {
 	// message while a response waits to be sent, so a client that
 	// pipelines queries and never reads costs one response, not all.
 	MaxOutput int
-	// IdleTimeout closes a connection that sends nothing for this long
-	// (0: never).
+	// IdleTimeout closes a connection that sends nothing, or takes none
+	// of what the server sends, for this long (DefaultIdleTimeout when 0;
+	// negative: never), so that forgotten or hostile sockets cannot hold
+	// the MaxConns slots for ever.
 	IdleTimeout time.Duration
 	// Logger receives connection events at info level and, at debug
 	// level, every message in and out (tracing).
 	Logger zerolog.Logger
 }
+
+// DefaultIdleTimeout is how long a connection may stay silent, or leave
+// what it is sent unread, unless ServerOptions.IdleTimeout says otherwise.
+const DefaultIdleTimeout = 2 * time.Minute
 
 func (o ServerOptions) withDefaults() ServerOptions {
 	if o.MaxConns <= 0 {
@@ -44,6 +51,9 @@ func (o ServerOptions) withDefaults() ServerOptions {
 	}
 	if o.MaxOutput <= 0 {
 		o.MaxOutput = DefaultMaxOutput
+	}
+	if o.IdleTimeout == 0 {
+		o.IdleTimeout = DefaultIdleTimeout
 	}
 	return o
 }
@@ -147,7 +157,7 @@ func serveStream(rw io.ReadWriter, in *Instrument, opts ServerOptions, done <-ch
 	cl := in.NewClient()
 	cl.MaxInput, cl.MaxOutput = opts.MaxLine, opts.MaxOutput
 	cl.pauseAt = streamPauseAt
-	dl, canDeadline := rw.(interface{ SetReadDeadline(time.Time) error })
+	dl, canDeadline := rw.(deadliner)
 	tracing := opts.Logger.GetLevel() <= zerolog.DebugLevel
 	buf := make([]byte, 32<<10)
 	for {
@@ -155,6 +165,9 @@ func serveStream(rw io.ReadWriter, in *Instrument, opts ServerOptions, done <-ch
 			dl.SetReadDeadline(time.Now().Add(opts.IdleTimeout))
 		}
 		n, err := rw.Read(buf)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			opts.Logger.Info().Str("client", who).Dur("idle", opts.IdleTimeout).Msg("sim: closing an idle connection")
+		}
 		if n > 0 {
 			if tracing {
 				opts.Logger.Debug().Str("client", who).Bytes("data", buf[:min(n, 256)]).Int("bytes", n).Msg("sim: recv")
@@ -162,7 +175,11 @@ func serveStream(rw io.ReadWriter, in *Instrument, opts ServerOptions, done <-ch
 			_, werr := cl.Write(buf[:n])
 			for {
 				if out := cl.TakeOutput(); len(out) > 0 {
+					if canDeadline && opts.IdleTimeout > 0 {
+						dl.SetWriteDeadline(time.Now().Add(opts.IdleTimeout))
+					}
 					if !sendShaped(rw, in, out, done) {
+						opts.Logger.Info().Str("client", who).Msg("sim: dropping the link: the client does not read")
 						return
 					}
 					if tracing {
@@ -185,6 +202,13 @@ func serveStream(rw io.ReadWriter, in *Instrument, opts ServerOptions, done <-ch
 			return
 		}
 	}
+}
+
+// deadliner is a link whose blocking calls can be given deadlines: a
+// network connection, a pseudo-terminal's master.
+type deadliner interface {
+	SetReadDeadline(time.Time) error
+	SetWriteDeadline(time.Time) error
 }
 
 // streamPauseAt is how much output a stream link lets wait before it
