@@ -47,6 +47,14 @@ type Announcer struct {
 // interface that has multicast; any other address ("127.0.0.1:0" in
 // tests) is a plain UDP socket that answers unicast queries.
 func Announce(addr string, services ...Service) (*Announcer, error) {
+	return AnnounceOn(addr, nil, services...)
+}
+
+// AnnounceOn is Announce with MDNSAddr joined, and answered, on the one
+// interface ifi (nil: every interface): the interface of the address the
+// services listen on, so that services kept to loopback are not
+// announced to the network.
+func AnnounceOn(addr string, ifi *net.Interface, services ...Service) (*Announcer, error) {
 	for _, s := range services {
 		if !strings.HasPrefix(s.Type, "_") || !strings.Contains(s.Type, "._tcp") || s.Instance == "" || s.Port <= 0 {
 			return nil, fmt.Errorf("sim: announce: bad service %+v", s)
@@ -56,7 +64,7 @@ func Announce(addr string, services ...Service) (*Announcer, error) {
 	var err error
 	if addr == MDNSAddr {
 		group, _ := net.ResolveUDPAddr("udp4", MDNSAddr)
-		pc, err = net.ListenMulticastUDP("udp4", nil, group)
+		pc, err = net.ListenMulticastUDP("udp4", ifi, group)
 	} else {
 		pc, err = net.ListenPacket("udp", addr)
 	}

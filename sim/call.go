@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bytes"
 	"math"
 	"strconv"
 	"strings"
@@ -17,6 +18,10 @@ type Call struct {
 	out    *[]byte // the client's output queue
 	start  int     // where this unit's response begins in *out
 	used   int     // parameters read so far, to report extra ones
+	// limit bounds len(*out): a reply that would pass it is not added
+	// and sets full, so no handler can grow a response without end.
+	limit int
+	full  bool
 }
 
 type pathElem struct {
@@ -260,7 +265,9 @@ func (c *Call) Block(i int) ([]byte, error) {
 }
 
 // Channels reads parameter i as a channel list, (@1,3:5) giving
-// [1 3 4 5]. A descending range (@5:3) is expanded as written.
+// [1 3 4 5]. A descending range (@5:3) is expanded as written. A list
+// that expands to more than MaxChannelList channels is refused with -223
+// Too much data, whatever its ranges' bounds.
 func (c *Call) Channels(i int) ([]int, error) {
 	p, err := c.get(i)
 	if err != nil {
@@ -272,30 +279,41 @@ func (c *Call) Channels(i int) ([]int, error) {
 	return parseChannelList(p.raw)
 }
 
+// MaxChannelList bounds how many channels one channel list expands to.
+// Real lists are short (a Keysight DAQ970A scans at most 120 channels, an
+// E36312A has 3 outputs); the bound only has to keep a hostile
+// (@-9223372036854775808:9223372036854775807) from expanding into
+// exabytes.
+const MaxChannelList = 10000
+
+// parseChannelList expands a channel list expression "(@1,3:5)". It
+// checks and counts the list before expanding it, so it allocates the
+// result once, never more than MaxChannelList entries, whatever the
+// input.
 func parseChannelList(raw []byte) ([]int, error) {
-	s := strings.TrimSpace(string(raw[1 : len(raw)-1]))
-	if !strings.HasPrefix(s, "@") {
+	if len(raw) < 2 || raw[0] != '(' || raw[len(raw)-1] != ')' {
 		return nil, ErrInvalidExpression
 	}
-	var out []int
-	for _, part := range strings.Split(s[1:], ",") {
-		lo, hi, isRange := strings.Cut(strings.TrimSpace(part), ":")
-		a, err := strconv.Atoi(strings.TrimSpace(lo))
-		if err != nil {
-			return nil, ErrInvalidExpression
+	s := bytes.TrimSpace(raw[1 : len(raw)-1])
+	if len(s) == 0 || s[0] != '@' {
+		return nil, ErrInvalidExpression
+	}
+	s = s[1:]
+	total := uint64(0)
+	if err := channelRanges(s, func(a, b int, span uint64) error {
+		if span >= MaxChannelList || total+span+1 > MaxChannelList {
+			return ErrTooMuchData
 		}
-		b := a
-		if isRange {
-			if b, err = strconv.Atoi(strings.TrimSpace(hi)); err != nil {
-				return nil, ErrInvalidExpression
-			}
-		}
+		total += span + 1
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	out := make([]int, 0, total)
+	channelRanges(s, func(a, b int, _ uint64) error {
 		step := 1
 		if b < a {
 			step = -1
-		}
-		if (b-a)*step > 10000 {
-			return nil, ErrTooMuchData
 		}
 		for v := a; ; v += step {
 			out = append(out, v)
@@ -303,37 +321,96 @@ func parseChannelList(raw []byte) ([]int, error) {
 				break
 			}
 		}
-	}
+		return nil
+	})
 	return out, nil
+}
+
+// channelRanges calls fn for each entry of a channel list (without its
+// "(@" and ")"): a single channel is the range a:a. span is the range's
+// length less one, computed in unsigned arithmetic: b-a overflows int for
+// bounds of opposite signs, uint64(b)-uint64(a) never does.
+func channelRanges(s []byte, fn func(a, b int, span uint64) error) error {
+	for {
+		part, rest, more := bytes.Cut(s, []byte{','})
+		lo, hi, isRange := bytes.Cut(part, []byte{':'})
+		a, ok := atoi(bytes.TrimSpace(lo))
+		if !ok {
+			return ErrInvalidExpression
+		}
+		b := a
+		if isRange {
+			if b, ok = atoi(bytes.TrimSpace(hi)); !ok {
+				return ErrInvalidExpression
+			}
+		}
+		span := uint64(b) - uint64(a)
+		if b < a {
+			span = uint64(a) - uint64(b)
+		}
+		if err := fn(a, b, span); err != nil {
+			return err
+		}
+		if !more {
+			return nil
+		}
+		s = rest
+	}
+}
+
+// atoi reads an optionally signed decimal integer that fits an int.
+func atoi(b []byte) (int, bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(string(b), 10, 0) // short: the conversion does not escape
+	return int(v), err == nil
 }
 
 // ----- responses -----
 
-// sep starts a new response data element: a comma after the previous one
-// of this unit.
-func (c *Call) sep() {
+// sep starts a new response data element of up to n bytes: a comma
+// after the previous one of this unit. It reports false, and marks the
+// response full, when the element would take the output queue past its
+// limit: the element is then dropped.
+func (c *Call) sep(n int) bool {
+	if c.full || (c.limit > 0 && len(*c.out)+1+n > c.limit) {
+		c.full = true
+		return false
+	}
 	if len(*c.out) > c.start {
 		*c.out = append(*c.out, ',')
 	}
+	return true
 }
+
+// maxNumberLen is the longest number a Reply method writes
+// ("-1.7976931348623157E+308" and its kin, with room to spare).
+const maxNumberLen = 40
 
 // Reply appends character response data (or any pre-formatted element).
 func (c *Call) Reply(s string) {
-	c.sep()
+	if !c.sep(len(s)) {
+		return
+	}
 	*c.out = append(*c.out, s...)
 }
 
 // ReplyFloat appends v in the shortest form that round-trips ("5",
 // "1.5E-07"); ±Inf and NaN as SCPI's 9.9E+37, -9.9E+37 and 9.91E+37.
 func (c *Call) ReplyFloat(v float64) {
-	c.sep()
+	if !c.sep(maxNumberLen) {
+		return
+	}
 	*c.out = appendSCPIFloat(*c.out, v, 'G', -1)
 }
 
 // ReplyNR3 appends v as NR3 with the given digits after the point and a
 // sign, as Keysight instruments answer: "+5.00000000E+00".
 func (c *Call) ReplyNR3(v float64, digits int) {
-	c.sep()
+	if !c.sep(maxNumberLen + max(digits, 0)) {
+		return
+	}
 	if v >= 0 && !math.IsNaN(v) {
 		*c.out = append(*c.out, '+')
 	}
@@ -343,7 +420,9 @@ func (c *Call) ReplyNR3(v float64, digits int) {
 // ReplyFixed appends v with a fixed number of decimals, as Rigol and
 // Siglent instruments answer: "5.000".
 func (c *Call) ReplyFixed(v float64, decimals int) {
-	c.sep()
+	if !c.sep(maxNumberLen + 310 + max(decimals, 0)) { // %f of 1E308 has 309 digits
+		return
+	}
 	*c.out = appendSCPIFloat(*c.out, v, 'f', decimals)
 }
 
@@ -361,13 +440,17 @@ func appendSCPIFloat(b []byte, v float64, format byte, prec int) []byte {
 
 // ReplyInt appends an NR1 integer.
 func (c *Call) ReplyInt(v int64) {
-	c.sep()
+	if !c.sep(maxNumberLen) {
+		return
+	}
 	*c.out = strconv.AppendInt(*c.out, v, 10)
 }
 
 // ReplyBool appends 1 or 0.
 func (c *Call) ReplyBool(b bool) {
-	c.sep()
+	if !c.sep(1) {
+		return
+	}
 	if b {
 		*c.out = append(*c.out, '1')
 	} else {
@@ -377,7 +460,9 @@ func (c *Call) ReplyBool(b bool) {
 
 // ReplyString appends s as quoted string response data.
 func (c *Call) ReplyString(s string) {
-	c.sep()
+	if !c.sep(2*len(s) + 2) {
+		return
+	}
 	*c.out = append(*c.out, '"')
 	for i := 0; i < len(s); i++ {
 		if s[i] == '"' {
@@ -390,7 +475,9 @@ func (c *Call) ReplyString(s string) {
 
 // ReplyBlock appends data as a definite-length block.
 func (c *Call) ReplyBlock(data []byte) {
-	c.sep()
+	if !c.sep(len(data) + 2 + 20) {
+		return
+	}
 	*c.out = append(*c.out, '#')
 	n := strconv.Itoa(len(data))
 	*c.out = append(*c.out, byte('0'+len(n)))

@@ -32,6 +32,20 @@ type Client struct {
 	// Query UNTERMINATED. Stream links (sockets, serial) leave it off and
 	// send each response as soon as it is made.
 	Buffered bool
+	// MaxOutput bounds the responses waiting to be sent (DefaultMaxOutput
+	// unless set). A message whose response would pass it gets no
+	// response: its output is discarded, the rest of the message is not
+	// run, and -430 Query DEADLOCKED is queued, as IEEE 488.2 6.3.1.7 has
+	// a device do when its output queue is full and it cannot go on.
+	MaxOutput int
+
+	// pauseAt, when set, makes Write stop running messages once this
+	// much output waits, leaving the rest of the input buffered until
+	// the link has sent the output and calls Write again: a stream link's
+	// back-pressure, so that a client that pipelines queries and never
+	// reads holds one response in memory, not all of them.
+	pauseAt int
+	paused  bool
 
 	inTerm   byte // ends a received message
 	input    []byte
@@ -49,12 +63,17 @@ type Client struct {
 func (in *Instrument) NewClient() *Client {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	cl := &Client{in: in, Terminator: "\n", MaxInput: 8 << 20, epoch: in.faults.epoch, inTerm: '\n'}
+	cl := &Client{in: in, Terminator: "\n", MaxInput: 8 << 20, MaxOutput: DefaultMaxOutput, epoch: in.faults.epoch, inTerm: '\n'}
 	if md, ok := in.dev.(MessageDevice); ok {
 		cl.inTerm = md.InputTerminator()
 	}
 	return cl
 }
+
+// DefaultMaxOutput is a client's output bound unless set: room for the
+// largest response of the models served, the SAMPLE's 64 MiB arbitrary
+// data block.
+const DefaultMaxOutput = 64<<20 + 64<<10
 
 // Write takes bytes from the controller. Each complete program message
 // (ended by a newline outside block data) is executed at once, in order.
@@ -63,7 +82,12 @@ func (cl *Client) Write(p []byte) (int, error) {
 		return 0, ErrLinkDropped
 	}
 	cl.input = append(cl.input, p...)
+	cl.paused = false
 	for {
+		if cl.pauseAt > 0 && len(cl.out) >= cl.pauseAt {
+			cl.paused = scpi.MessageEnd(cl.input, cl.inTerm) >= 0
+			break
+		}
 		end := scpi.MessageEnd(cl.input, cl.inTerm)
 		if end < 0 {
 			if len(cl.input) > cl.MaxInput {
@@ -94,6 +118,16 @@ func (cl *Client) Write(p []byte) (int, error) {
 		cl.input = cl.input[:0:cap(cl.input)]
 	}
 	return len(p), nil
+}
+
+// resume runs the messages Write left buffered when it paused for output
+// to be sent. It reports whether more remain.
+func (cl *Client) resume() (more bool, err error) {
+	if !cl.paused {
+		return false, nil
+	}
+	_, err = cl.Write(nil)
+	return cl.paused, err
 }
 
 // Pending reports how many response bytes wait to be read.
@@ -138,10 +172,13 @@ func (cl *Client) Execute(msg []byte) error {
 		cl.out = cl.out[:0]
 		in.st.push(ErrQueryInterrupted)
 	}
+	start := len(cl.out)
 	if md, ok := in.dev.(MessageDevice); ok {
 		cl.out = md.Respond(msg, cl.out) // it terminates its own responses
+		if cl.MaxOutput > 0 && len(cl.out) > start+cl.MaxOutput {
+			cl.deadlock(start)
+		}
 	} else {
-		start := len(cl.out)
 		cl.path = cl.path[:0]
 		splitUnits(msg, func(u []byte) error { return cl.unit(u, start) })
 		if len(cl.out) > start {
@@ -172,6 +209,10 @@ func (cl *Client) unit(b []byte, msgStart int) error {
 	u := &cl.u
 	c := &cl.call
 	*c = Call{inst: in, path: c.path[:0], params: u.params, query: u.query, header: u.header, out: &cl.out}
+	if cl.MaxOutput > 0 {
+		// Room for the terminator, so the whole message stays in bounds.
+		c.limit = max(msgStart+cl.MaxOutput-len(cl.Terminator), 1)
+	}
 	if u.query && len(cl.out) > msgStart {
 		cl.out = append(cl.out, ';') // response message unit separator
 	}
@@ -218,6 +259,10 @@ func (cl *Client) unit(b []byte, msgStart int) error {
 // finish records a handler's outcome: its error queued, an unanswered
 // query's separator removed, unread parameters reported.
 func (cl *Client) finish(err error, c *Call, msgStart int) error {
+	if c.full {
+		cl.deadlock(msgStart)
+		return errStop
+	}
 	if err == nil && c.used < len(c.params) {
 		err = ErrParameterNotAllowed
 	}
@@ -234,6 +279,12 @@ func (cl *Client) finish(err error, c *Call, msgStart int) error {
 		cl.unwind(c, msgStart) // a query that answered nothing
 	}
 	return nil
+}
+
+// deadlock discards the response of a message that outgrew MaxOutput.
+func (cl *Client) deadlock(msgStart int) {
+	cl.out = cl.out[:msgStart]
+	cl.in.st.push(ErrQueryDeadlocked)
 }
 
 // unwind removes what a failed unit added to the response.

@@ -130,10 +130,10 @@ func FuzzPrologixHost(f *testing.F) {
 	f.Add([]byte("++auto 1\r\n*OPC?\r\n++read 44\n++eot_char 300\n++trg 1 2 5\n+\x1b+addr 3\n"))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		var out strings.Builder
-		p.serve(struct {
-			io.Reader
-			io.Writer
-		}{strings.NewReader(string(in)), &out}, "fuzz")
+		chunks := make(chan []byte, 1)
+		chunks <- in
+		close(chunks)
+		p.run(&out, chunks, nil, make(chan struct{}), "fuzz")
 	})
 }
 

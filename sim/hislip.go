@@ -140,6 +140,14 @@ func (s *HiSLIPServer) accept() {
 		if err != nil {
 			return
 		}
+		// Two connections a session (synchronous and asynchronous), as
+		// VXI-11 allows two a link; more are closed before they cost a
+		// goroutine.
+		if s.wg.count() >= 2*s.opts.MaxConns { // only this goroutine adds connections
+			s.opts.Logger.Warn().Str("remote", c.RemoteAddr().String()).Msg("sim: hislip: connection refused: too many")
+			c.Close()
+			continue
+		}
 		s.wg.track(c, func() { s.serve(c) })
 	}
 }
@@ -204,7 +212,7 @@ func (s *HiSLIPServer) serveSync(c net.Conn, rd *hislipwire.Reader, h hislipwire
 		s.nextID++
 	}
 	ss := &hislipSession{id: s.nextID, cl: s.in.NewClient(), asyncUp: make(chan struct{}), clear: make(chan struct{}, 1), closed: make(chan struct{}), conns: []net.Conn{c}}
-	ss.cl.MaxInput = s.opts.MaxLine
+	ss.cl.MaxInput, ss.cl.MaxOutput = s.opts.MaxLine, s.opts.MaxOutput
 	ss.clientMax.Store(1 << 20)
 	s.nextID++
 	s.sessions[ss.id] = ss
@@ -341,6 +349,11 @@ func (s *HiSLIPServer) respond(c net.Conn, ss *hislipSession, msgID uint32, out 
 		s.opts.Logger.Debug().Str("link", "hislip").Bytes("data", out[:min(len(out), 256)]).Int("bytes", len(out)).Msg("sim: send")
 	}
 	limit := max(ss.clientMax.Load(), hislipwire.HeaderSize+1) - hislipwire.HeaderSize
+	if s.opts.IdleTimeout > 0 {
+		// A client that takes nothing of its response for this long is
+		// as gone as one that sends nothing.
+		c.SetWriteDeadline(time.Now().Add(s.opts.IdleTimeout))
+	}
 	for len(out) > 0 {
 		n := min(uint64(len(out)), limit)
 		typ := byte(hislipwire.Data)

@@ -33,7 +33,8 @@ func (m *msgClient) compact() {
 func newMsgClient(in *Instrument, opts ServerOptions) *msgClient {
 	cl := in.NewClient()
 	cl.Buffered = true
-	cl.MaxInput = opts.withDefaults().MaxLine
+	opts = opts.withDefaults()
+	cl.MaxInput, cl.MaxOutput = opts.MaxLine, opts.MaxOutput
 	return &msgClient{cl: cl, in: in}
 }
 

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -9,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -26,9 +26,13 @@ const PrologixVersion = "Prologix GPIB-ETHERNET Version 1.6.6.0 (scpikit simulat
 // to data sent, and the instruments' message exchange rules (a reply
 // waits on the instrument until read; a new message discards it with
 // -410; reading with nothing to read gives -420).
+//
+// Each host connection is served on its own: waiting for an instrument
+// to talk (++read) and writing to the host hold nothing another host
+// needs, so a host that stalls or stops reading blocks only itself, and
+// the lines a host sent before it closed are dropped, not run.
 type Prologix struct {
 	opts    ServerOptions
-	mu      sync.Mutex // the bus: one controller command at a time
 	devices map[int]*msgClient
 	wg      waitGroup
 	done    chan struct{}
@@ -75,7 +79,12 @@ func (p *Prologix) ServeTCP(addr string) (string, error) {
 			if err != nil {
 				return
 			}
-			p.wg.track(c, func() { p.serve(c, c.RemoteAddr().String()) })
+			if p.wg.count() >= p.opts.MaxConns { // only this goroutine adds connections
+				p.opts.Logger.Warn().Str("remote", c.RemoteAddr().String()).Int("max_conns", p.opts.MaxConns).Msg("sim: prologix: connection refused: too many")
+				c.Close()
+				continue
+			}
+			p.wg.track(c, func() { p.serve(c, c.RemoteAddr().String(), p.opts.IdleTimeout) })
 		}
 	})
 	a := ln.Addr().(*net.TCPAddr)
@@ -85,7 +94,9 @@ func (p *Prologix) ServeTCP(addr string) (string, error) {
 // ServePTY serves the controller on a pseudo-terminal, as a GPIB-USB
 // appears, and returns the adapter's resource string.
 func (p *Prologix) ServePTY() (string, error) {
-	pty, err := servePTY(nil, func(master *os.File, done <-chan struct{}, path string) { p.serve(master, path) })
+	pty, err := servePTY(nil, func(master *os.File, done <-chan struct{}, path string) {
+		p.serve(master, path, 0) // a pseudo-terminal is never idle: it is the adapter's one line
+	})
 	if err != nil {
 		return "", err
 	}
@@ -117,16 +128,82 @@ type prologixState struct {
 	mode      int
 }
 
-// serve runs the controller's protocol on one host connection.
-func (p *Prologix) serve(rw io.ReadWriter, who string) {
+// prologixReadAhead is how many reads of the host's bytes wait to be
+// run: enough that a host's close is seen while its earlier lines still
+// wait on an instrument, few enough to bound what a host can queue.
+const prologixReadAhead = 4
+
+// serve runs the controller's protocol on one host connection, closing
+// it after idle without a byte from the host or taken by it (0: never).
+// A reader goroutine reads ahead, so that the host's close is seen while
+// a line still runs: the wait ends and the lines left are dropped.
+func (p *Prologix) serve(rw io.ReadWriter, who string, idle time.Duration) {
+	dl, _ := rw.(deadliner)
+	if idle <= 0 {
+		dl = nil
+	}
+	w := &idleWriter{w: rw, dl: dl, idle: idle}
+	free := make(chan []byte, prologixReadAhead)
+	for range prologixReadAhead {
+		free <- make([]byte, 32<<10)
+	}
+	chunks := make(chan []byte, prologixReadAhead)
+	gone, quit := make(chan struct{}), make(chan struct{})
+	defer close(quit)
+	p.wg.goTrack(func() {
+		defer close(gone)
+		for {
+			var buf []byte
+			select {
+			case buf = <-free:
+			case <-quit:
+				return
+			}
+			if dl != nil {
+				dl.SetReadDeadline(time.Now().Add(idle))
+			}
+			n, err := rw.Read(buf)
+			if n > 0 {
+				chunks <- buf[:n] // never blocks: there are as many places as buffers
+			} else {
+				free <- buf
+			}
+			if err != nil {
+				if errors.Is(err, os.ErrDeadlineExceeded) {
+					p.opts.Logger.Info().Str("client", who).Dur("idle", idle).Msg("sim: prologix: closing an idle connection")
+				}
+				return
+			}
+		}
+	})
+	p.run(w, chunks, free, gone, who)
+	p.opts.Logger.Info().Str("client", who).Msg("sim: prologix: host connection ended")
+}
+
+// run runs the lines of the host's bytes as they come in chunks, until
+// chunks closes or the host has gone; each chunk done goes back to free
+// (when not nil).
+func (p *Prologix) run(w io.Writer, chunks <-chan []byte, free chan<- []byte, gone <-chan struct{}, who string) {
 	st := prologixState{pad: 0, sad: -1, eoi: true, eos: 0, eotChar: '\n', readTmo: 500 * time.Millisecond, mode: 1}
-	buf := make([]byte, 32<<10)
 	var line []byte
 	cmd, esc, fresh := false, false, true // fresh: at the start of a line
 	var plus int                          // unescaped '+' seen at the start
 	for {
-		n, err := rw.Read(buf)
-		for _, c := range buf[:n] {
+		var buf []byte
+		var ok bool
+		select {
+		case buf, ok = <-chunks:
+		case <-gone:
+			select {
+			case buf, ok = <-chunks:
+			default:
+				return
+			}
+		}
+		if !ok {
+			return
+		}
+		for _, c := range buf {
 			switch {
 			case esc:
 				esc = false
@@ -135,8 +212,14 @@ func (p *Prologix) serve(rw io.ReadWriter, who string) {
 			case c == 27:
 				esc = true
 			case c == '\r' || c == '\n':
+				select {
+				case <-gone: // the host has gone: what it left is not run
+					p.opts.Logger.Info().Str("client", who).Msg("sim: prologix: the host closed; its remaining lines are dropped")
+					return
+				default:
+				}
 				if len(line) > 0 || cmd {
-					if !p.line(rw, &st, line, cmd) {
+					if !p.line(w, &st, line, cmd, gone) {
 						return
 					}
 				}
@@ -156,17 +239,33 @@ func (p *Prologix) serve(rw io.ReadWriter, who string) {
 				line = line[:0] // the controller's buffer overflows; so does ours
 			}
 		}
-		if err != nil {
-			return
+		if free != nil {
+			free <- buf[:cap(buf)]
 		}
 	}
 }
 
+// idleWriter writes to the host, giving up when the host takes nothing
+// for idle.
+type idleWriter struct {
+	w    io.Writer
+	dl   deadliner // nil: no deadline
+	idle time.Duration
+}
+
+func (w *idleWriter) Write(b []byte) (int, error) {
+	if w.dl != nil {
+		w.dl.SetWriteDeadline(time.Now().Add(w.idle))
+	}
+	return w.w.Write(b)
+}
+
 // line handles one line from the host: a "++" command or data for the
-// addressed instrument. It reports false when the connection must end.
-func (p *Prologix) line(w io.Writer, st *prologixState, line []byte, cmd bool) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+// addressed instrument; gone closes when the host does. It reports false
+// when the connection must end. It holds no lock of the controller's:
+// each instrument's message exchange is safe on its own, and a wait for
+// it to talk must not stop other hosts.
+func (p *Prologix) line(w io.Writer, st *prologixState, line []byte, cmd bool, gone <-chan struct{}) bool {
 	if !cmd {
 		dev := p.devices[st.pad]
 		if dev == nil || st.mode != 1 {
@@ -178,7 +277,7 @@ func (p *Prologix) line(w io.Writer, st *prologixState, line []byte, cmd bool) b
 			return false
 		}
 		if st.auto {
-			return p.read(w, st, "eoi")
+			return p.read(w, st, "eoi", gone)
 		}
 		return true
 	}
@@ -244,7 +343,7 @@ func (p *Prologix) line(w io.Writer, st *prologixState, line []byte, cmd bool) b
 		}
 		number(0, 1, func(v int) { st.mode = v })
 	case "read":
-		return p.read(w, st, arg)
+		return p.read(w, st, arg, gone)
 	case "clr":
 		if dev := p.devices[st.pad]; dev != nil {
 			dev.clear()
@@ -313,7 +412,7 @@ func parseGPIBAddr(arg string) (pad, sad int, ok bool) {
 // read addresses the instrument to talk and passes its bytes to the
 // host: until EOI ("eoi"), a given character, or the read timeout (no
 // argument), appending eot_char at EOI when enabled.
-func (p *Prologix) read(w io.Writer, st *prologixState, arg string) bool {
+func (p *Prologix) read(w io.Writer, st *prologixState, arg string, gone <-chan struct{}) bool {
 	dev := p.devices[st.pad]
 	if dev == nil {
 		return true // nobody talks: the read times out with nothing
@@ -328,7 +427,7 @@ func (p *Prologix) read(w io.Writer, st *prologixState, arg string) bool {
 	}
 	var out bytes.Buffer
 	for {
-		piece, res := dev.read(64<<10, term, st.readTmo, p.done)
+		piece, res := dev.read(64<<10, term, st.readTmo, p.done, gone)
 		out.Write(piece)
 		if res&readEnd != 0 && st.eotEnable {
 			out.WriteByte(st.eotChar)

@@ -27,6 +27,9 @@ type PTYServer struct {
 // on it until Close.
 func ServePTY(in *Instrument, opts ServerOptions) (*PTYServer, error) {
 	opts = opts.withDefaults()
+	// A pseudo-terminal is one line for the server's whole life: silence
+	// on it frees no slot, and ending it would end the server.
+	opts.IdleTimeout = -1
 	return servePTY(in, func(master *os.File, done <-chan struct{}, path string) {
 		serveStream(master, in, opts, done, path)
 	})

@@ -1,8 +1,12 @@
 package sim
 
 import (
+	"encoding/binary"
+	"errors"
+	"fmt"
 	"io"
 	"net"
+	"slices"
 	"time"
 
 	"github.com/scpikit/scpikit/internal/oncrpc"
@@ -16,14 +20,62 @@ type rpcHandler func(call oncrpc.Call, d *oncrpc.Decoder, e *oncrpc.Encoder) onc
 // maxRecvSize we advertise, plus headers.
 const maxRPCRecord = 8<<20 + 4096
 
-// serveRPCConn answers calls on one TCP connection until it fails.
-func serveRPCConn(c net.Conn, idle time.Duration, vers uint32, handle rpcHandler) {
+// maxPortmapRecord bounds a portmapper call (and a VXI-11 device_abort):
+// GETPORT is 56 bytes, and RFC 5531 caps each of its two authenticators
+// at 400.
+const maxPortmapRecord = 4096
+
+// recordChunk is how much of a record fragment is read, and allocated, at
+// a time: a fragment header may declare 2 GiB, the memory comes only as
+// the bytes do.
+const recordChunk = 64 << 10
+
+// readRecord reads one ONC RPC record (RFC 5531 11) into buf, refusing
+// records longer than max. Unlike allocating each fragment's declared
+// length up front, it grows buf only as bytes arrive, so a peer that
+// declares a large fragment and sends nothing costs nothing.
+func readRecord(r io.Reader, buf []byte, max int) ([]byte, error) {
+	buf = buf[:0]
+	var hdr [4]byte
+	for {
+		if _, err := io.ReadFull(r, hdr[:]); err != nil {
+			if len(buf) > 0 && errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return buf, err
+		}
+		mark := binary.BigEndian.Uint32(hdr[:])
+		n := int(mark &^ (1 << 31))
+		if len(buf)+n > max {
+			return buf, fmt.Errorf("%w: %d bytes, limit %d", oncrpc.ErrTooLarge, len(buf)+n, max)
+		}
+		for n > 0 {
+			k := min(n, recordChunk)
+			start := len(buf)
+			buf = slices.Grow(buf, k)[:start+k]
+			if _, err := io.ReadFull(r, buf[start:]); err != nil {
+				if errors.Is(err, io.EOF) {
+					err = io.ErrUnexpectedEOF
+				}
+				return buf, err
+			}
+			n -= k
+		}
+		if mark&(1<<31) != 0 {
+			return buf, nil
+		}
+	}
+}
+
+// serveRPCConn answers calls on one TCP connection until it fails:
+// records up to max bytes, each within idle of the last.
+func serveRPCConn(c net.Conn, idle time.Duration, max int, vers uint32, handle rpcHandler) {
 	var buf, out []byte // reused: a waveform's buffers are not reallocated per call
 	for {
 		if idle > 0 {
 			c.SetReadDeadline(time.Now().Add(idle))
 		}
-		rec, err := oncrpc.ReadRecord(c, buf, maxRPCRecord)
+		rec, err := readRecord(c, buf, max)
 		if err != nil {
 			return
 		}
@@ -33,6 +85,9 @@ func serveRPCConn(c net.Conn, idle time.Duration, vers uint32, handle rpcHandler
 			return // not a call: the peer is not speaking ONC RPC
 		}
 		out = reply
+		if idle > 0 {
+			c.SetWriteDeadline(time.Now().Add(idle))
+		}
 		if _, err := c.Write(oncrpc.AppendRecordMark(reply)); err != nil {
 			return
 		}
@@ -78,6 +133,7 @@ func answerRPC(buf, rec []byte, vers uint32, handle rpcHandler) ([]byte, bool) {
 // clients (PyVISA, lxi-tools, ours) ask it where the core channel is, and
 // discovery broadcasts GETPORT to it over UDP.
 type Portmapper struct {
+	opts ServerOptions // connections at most MaxConns, each closed when idle
 	tcp  net.Listener
 	udp  net.PacketConn
 	bc   net.PacketConn // the loopback network's broadcast address, when on loopback
@@ -92,6 +148,12 @@ type Portmapper struct {
 // hears UDP sent to 127.255.255.255 on its port, so a broadcast on the
 // loopback network finds it as a LAN broadcast finds an instrument.
 func ServePortmapper(addr string, maps ...oncrpc.Mapping) (*Portmapper, error) {
+	return servePortmapper(addr, ServerOptions{}, maps...)
+}
+
+// servePortmapper is ServePortmapper with the limits of the server it
+// serves beside.
+func servePortmapper(addr string, opts ServerOptions, maps ...oncrpc.Mapping) (*Portmapper, error) {
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
@@ -104,7 +166,7 @@ func ServePortmapper(addr string, maps ...oncrpc.Mapping) (*Portmapper, error) {
 		tcp.Close()
 		return nil, err
 	}
-	p := &Portmapper{tcp: tcp, udp: udp, maps: maps, done: make(chan struct{})}
+	p := &Portmapper{opts: opts.withDefaults(), tcp: tcp, udp: udp, maps: maps, done: make(chan struct{})}
 	if ua := udp.LocalAddr().(*net.UDPAddr); ua.IP.IsLoopback() && ua.IP.To4() != nil {
 		bcAddr := &net.UDPAddr{IP: net.IPv4(127, 255, 255, 255), Port: ua.Port}
 		if p.bc, err = net.ListenUDP("udp4", bcAddr); err != nil {
@@ -137,7 +199,12 @@ func (p *Portmapper) acceptTCP() {
 		if err != nil {
 			return
 		}
-		p.wg.track(c, func() { serveRPCConn(c, time.Minute, oncrpc.PortmapVers, p.handle) })
+		if p.wg.count() >= p.opts.MaxConns { // only this goroutine adds connections
+			p.opts.Logger.Warn().Str("remote", c.RemoteAddr().String()).Int("max_conns", p.opts.MaxConns).Msg("sim: portmapper: connection refused: too many")
+			c.Close()
+			continue
+		}
+		p.wg.track(c, func() { serveRPCConn(c, p.opts.IdleTimeout, maxPortmapRecord, oncrpc.PortmapVers, p.handle) })
 	}
 }
 

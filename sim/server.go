@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strconv"
 	"time"
 
@@ -20,13 +21,26 @@ type ServerOptions struct {
 	// -363 Input buffer overrun (8 MiB unless set: room for waveform
 	// blocks).
 	MaxLine int
-	// IdleTimeout closes a connection that sends nothing for this long
-	// (0: never).
+	// MaxOutput bounds the responses a connection holds unsent, and so
+	// one message's response (DefaultMaxOutput unless set); beyond it
+	// the message gets -430 Query DEADLOCKED instead of a response.
+	// Stream links (the raw socket, the pseudo-terminal) run no further
+	// message while a response waits to be sent, so a client that
+	// pipelines queries and never reads costs one response, not all.
+	MaxOutput int
+	// IdleTimeout closes a connection that sends nothing, or takes none
+	// of what the server sends, for this long (DefaultIdleTimeout when 0;
+	// negative: never), so that forgotten or hostile sockets cannot hold
+	// the MaxConns slots for ever.
 	IdleTimeout time.Duration
 	// Logger receives connection events at info level and, at debug
 	// level, every message in and out (tracing).
 	Logger zerolog.Logger
 }
+
+// DefaultIdleTimeout is how long a connection may stay silent, or leave
+// what it is sent unread, unless ServerOptions.IdleTimeout says otherwise.
+const DefaultIdleTimeout = 2 * time.Minute
 
 func (o ServerOptions) withDefaults() ServerOptions {
 	if o.MaxConns <= 0 {
@@ -34,6 +48,12 @@ func (o ServerOptions) withDefaults() ServerOptions {
 	}
 	if o.MaxLine <= 0 {
 		o.MaxLine = 8 << 20
+	}
+	if o.MaxOutput <= 0 {
+		o.MaxOutput = DefaultMaxOutput
+	}
+	if o.IdleTimeout == 0 {
+		o.IdleTimeout = DefaultIdleTimeout
 	}
 	return o
 }
@@ -133,9 +153,11 @@ func (s *Server) serve(c net.Conn) {
 // serveStream runs one client over a byte stream (a TCP connection, a
 // pseudo-terminal) until it ends, the instrument drops it or done closes.
 func serveStream(rw io.ReadWriter, in *Instrument, opts ServerOptions, done <-chan struct{}, who string) {
+	opts = opts.withDefaults()
 	cl := in.NewClient()
-	cl.MaxInput = opts.MaxLine
-	dl, canDeadline := rw.(interface{ SetReadDeadline(time.Time) error })
+	cl.MaxInput, cl.MaxOutput = opts.MaxLine, opts.MaxOutput
+	cl.pauseAt = streamPauseAt
+	dl, canDeadline := rw.(deadliner)
 	tracing := opts.Logger.GetLevel() <= zerolog.DebugLevel
 	buf := make([]byte, 32<<10)
 	for {
@@ -143,22 +165,37 @@ func serveStream(rw io.ReadWriter, in *Instrument, opts ServerOptions, done <-ch
 			dl.SetReadDeadline(time.Now().Add(opts.IdleTimeout))
 		}
 		n, err := rw.Read(buf)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			opts.Logger.Info().Str("client", who).Dur("idle", opts.IdleTimeout).Msg("sim: closing an idle connection")
+		}
 		if n > 0 {
 			if tracing {
 				opts.Logger.Debug().Str("client", who).Bytes("data", buf[:min(n, 256)]).Int("bytes", n).Msg("sim: recv")
 			}
 			_, werr := cl.Write(buf[:n])
-			if out := cl.TakeOutput(); len(out) > 0 {
-				if !sendShaped(rw, in, out, done) {
+			for {
+				if out := cl.TakeOutput(); len(out) > 0 {
+					if canDeadline && opts.IdleTimeout > 0 {
+						dl.SetWriteDeadline(time.Now().Add(opts.IdleTimeout))
+					}
+					if !sendShaped(rw, in, out, done) {
+						opts.Logger.Info().Str("client", who).Msg("sim: dropping the link: the client does not read")
+						return
+					}
+					if tracing {
+						opts.Logger.Debug().Str("client", who).Bytes("data", out[:min(len(out), 256)]).Int("bytes", len(out)).Msg("sim: send")
+					}
+				}
+				if werr != nil {
+					opts.Logger.Info().Str("client", who).Err(werr).Msg("sim: dropping the link")
 					return
 				}
-				if tracing {
-					opts.Logger.Debug().Str("client", who).Bytes("data", out[:min(len(out), 256)]).Int("bytes", len(out)).Msg("sim: send")
+				// Messages held back while the output was sent run now,
+				// before more input is read.
+				var more bool
+				if more, werr = cl.resume(); !more && werr == nil && cl.Pending() == 0 {
+					break
 				}
-			}
-			if werr != nil {
-				opts.Logger.Info().Str("client", who).Err(werr).Msg("sim: dropping the link")
-				return
 			}
 		}
 		if err != nil {
@@ -166,6 +203,18 @@ func serveStream(rw io.ReadWriter, in *Instrument, opts ServerOptions, done <-ch
 		}
 	}
 }
+
+// deadliner is a link whose blocking calls can be given deadlines: a
+// network connection, a pseudo-terminal's master.
+type deadliner interface {
+	SetReadDeadline(time.Time) error
+	SetWriteDeadline(time.Time) error
+}
+
+// streamPauseAt is how much output a stream link lets wait before it
+// sends it and runs the next message: a pipeline of small queries still
+// goes out in few writes.
+const streamPauseAt = 64 << 10
 
 // sendShaped writes a response under the instrument's faults: delayed,
 // dropped or garbled. It reports false when the link is gone.

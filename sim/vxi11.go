@@ -84,7 +84,7 @@ func ServeVXI11(addr string, in *Instrument, opts VXI11Options) (*VXI11Server, e
 			pmAddr = net.JoinHostPort(host, "0")
 		}
 		corePort := uint32(core.Addr().(*net.TCPAddr).Port)
-		s.pm, err = ServePortmapper(pmAddr, oncrpc.Mapping{Prog: vxi11wire.CoreProg, Vers: vxi11wire.Version, Prot: oncrpc.ProtoTCP, Port: corePort})
+		s.pm, err = servePortmapper(pmAddr, opts.ServerOptions, oncrpc.Mapping{Prog: vxi11wire.CoreProg, Vers: vxi11wire.Version, Prot: oncrpc.ProtoTCP, Port: corePort})
 		if err != nil {
 			core.Close()
 			abortLn.Close()
@@ -152,7 +152,7 @@ func (s *VXI11Server) accept(ln net.Listener, handle func(net.Conn)) {
 }
 
 func (s *VXI11Server) handleAbort(c net.Conn) {
-	serveRPCConn(c, time.Minute, vxi11wire.Version, func(call oncrpc.Call, d *oncrpc.Decoder, e *oncrpc.Encoder) oncrpc.AcceptStat {
+	serveRPCConn(c, time.Minute, maxPortmapRecord, vxi11wire.Version, func(call oncrpc.Call, d *oncrpc.Decoder, e *oncrpc.Encoder) oncrpc.AcceptStat {
 		if call.Prog != vxi11wire.AbortProg {
 			return oncrpc.ProgUnavail
 		}
@@ -199,7 +199,9 @@ func (s *VXI11Server) handleCore(c net.Conn) {
 	}()
 	s.opts.Logger.Info().Str("remote", remote).Str("model", s.in.model).Msg("sim: vxi11 client connected")
 	defer s.opts.Logger.Info().Str("remote", remote).Msg("sim: vxi11 client disconnected")
-	serveRPCConn(c, s.opts.IdleTimeout, vxi11wire.Version, func(call oncrpc.Call, d *oncrpc.Decoder, e *oncrpc.Encoder) oncrpc.AcceptStat {
+	// A client sends no more than the maxRecvSize create_link told it
+	// (VXI-11 B.6.1), plus the call's headers.
+	serveRPCConn(c, s.opts.IdleTimeout, s.opts.MaxRecvSize+4096, vxi11wire.Version, func(call oncrpc.Call, d *oncrpc.Decoder, e *oncrpc.Encoder) oncrpc.AcceptStat {
 		if call.Prog != vxi11wire.CoreProg {
 			return oncrpc.ProgUnavail
 		}

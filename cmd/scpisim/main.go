@@ -32,20 +32,25 @@ const usage = `usage:
   scpisim models                           list the models
 
 serve flags:
-  --listen ADDR          first instrument's address (127.0.0.1:5025; port 0: free ports)
+  --listen ADDR          first instrument's address (127.0.0.1:5025; port 0: free ports);
+                         VXI-11, HiSLIP and their portmappers listen on its host too
+  --allow-remote         allow addresses beyond loopback (0.0.0.0, :5025, a LAN
+                         address): anyone who reaches them drives the instruments
   --pty                  also serve on a pseudo-terminal
   --vxi11                also serve over VXI-11, with a portmapper of its own
   --portmapper ADDR      the first instrument's portmapper (127.0.0.1:111 for
                          PyVISA and lxi-tools, which needs root; default a free port)
   --hislip               also serve over HiSLIP
   --announce ADDR        answer mDNS service queries for every link served
-                         (224.0.0.251:5353; another address answers unicast)
+                         (224.0.0.251:5353, joined on the --listen address's
+                         interface only; another address answers unicast)
   --prologix ADDR        also put every instrument on a simulated Prologix
                          GPIB-ETHERNET listening on ADDR (127.0.0.1:1234)
   --trace                log every message
   --max-conns N          connections per instrument (16)
   --max-line BYTES       longest program message (8 MiB)
-  --idle D               close idle connections after D
+  --max-output BYTES     response bytes held for a connection (64 MiB + 64 KiB)
+  --idle D               close connections silent or not reading for D (2m; 0: never)
   --latency D --jitter D --drop P --garble P --disconnect-after N --seed N
   --at D:EVENT           error=CODE,MESSAGE | hang | recover | disconnect | fault=NAME
 `
@@ -123,7 +128,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	trace := fs.Bool("trace", false, "")
 	maxConns := fs.Int("max-conns", 0, "")
 	maxLine := fs.Int("max-line", 0, "")
-	idle := fs.Duration("idle", 0, "")
+	maxOutput := fs.Int("max-output", 0, "")
+	idle := fs.Duration("idle", sim.DefaultIdleTimeout, "")
+	allowRemote := fs.Bool("allow-remote", false, "")
 	var f sim.Faults
 	fs.DurationVar(&f.Latency, "latency", 0, "")
 	fs.DurationVar(&f.Jitter, "jitter", 0, "")
@@ -160,12 +167,37 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "scpisim: --listen %q: %v\n", *listen, err)
 		return 2
 	}
+	// Every address served is checked before anything listens: the
+	// simulator has no authentication.
+	checks := [][2]string{{"--listen", *listen}}
+	if *vxi11 && *portmapper != "" {
+		checks = append(checks, [2]string{"--portmapper", *portmapper})
+	}
+	if *prologix != "" {
+		checks = append(checks, [2]string{"--prologix", *prologix})
+	}
+	if *announce != "" && *announce != sim.MDNSAddr {
+		checks = append(checks, [2]string{"--announce", *announce})
+	}
+	for _, c := range checks {
+		warning, err := listenPolicy(c[0], c[1], *allowRemote)
+		if err != nil {
+			fmt.Fprintf(stderr, "scpisim: %v\n", err)
+			return 2
+		}
+		if warning != "" {
+			fmt.Fprintln(stderr, warning)
+		}
+	}
 	port, err := strconv.Atoi(portText)
 	if err != nil {
 		fmt.Fprintf(stderr, "scpisim: --listen %q: bad port\n", *listen)
 		return 2
 	}
-	opts := sim.ServerOptions{MaxConns: *maxConns, MaxLine: *maxLine, IdleTimeout: *idle, Logger: logger}
+	if *idle == 0 {
+		*idle = -1 // never: ServerOptions reads 0 as the default
+	}
+	opts := sim.ServerOptions{MaxConns: *maxConns, MaxLine: *maxLine, MaxOutput: *maxOutput, IdleTimeout: *idle, Logger: logger}
 	var closers []io.Closer
 	defer func() {
 		for _, c := range closers {
@@ -246,7 +278,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, line)
 	}
 	if *announce != "" {
-		a, err := sim.Announce(*announce, services...)
+		var ifi *net.Interface
+		if *announce == sim.MDNSAddr {
+			if ifi, err = announceInterface(host, net.Interfaces); err != nil {
+				fmt.Fprintf(stderr, "scpisim: %v\n", err)
+				return 1
+			}
+		}
+		a, err := sim.AnnounceOn(*announce, ifi, services...)
 		if err != nil {
 			fmt.Fprintf(stderr, "scpisim: --announce: %v\n", err)
 			return 1
