@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -633,5 +634,200 @@ func TestPageEightSlots(t *testing.T) {
 	st := readStats(t, ctx)
 	if st.Duplicates != 0 || st.Gaps != 0 || st.Malformed != 0 {
 		t.Errorf("stats %+v", st)
+	}
+}
+
+// The stop buttons: a graceful stop is one click; an immediate stop asks
+// for a second click, and a first click alone sends nothing.
+func TestPageStopButtons(t *testing.T) {
+	ctx := browser(t)
+	f := newFakeStation(t)
+	const run = "01JEXAMPLE0000000000000010"
+	f.emit(t, runStarted(run, "soak"), dutStarted(run, "dut-1", "SN1"), phase(run, "dut-1", "soak", 1))
+	within(t, ctx, 10*time.Second, "loading the page",
+		chromedp.Navigate(f.url),
+		chromedp.WaitVisible(chromedp.CSS(`.slot[data-dut="dut-1"]`)),
+		chromedp.WaitEnabled(chromedp.CSS(`#stop-immediate`)),
+		chromedp.Click(chromedp.CSS(`#stop-immediate`)),
+		chromedp.WaitVisible(chromedp.CSS(`#stop-immediate.armed`)),
+	)
+	if got := f.stopped(); len(got) != 0 {
+		t.Fatalf("one click on the immediate stop posted %v, want nothing before the confirmation", got)
+	}
+	if got := eval[string](t, ctx, `document.querySelector('#stop-immediate').textContent`); got != "Click again to stop NOW" {
+		t.Errorf("the armed button says %q", got)
+	}
+	within(t, ctx, 5*time.Second, "confirming the immediate stop",
+		chromedp.Click(chromedp.CSS(`#stop-immediate`)),
+		chromedp.WaitVisible(chromedp.CSS(`.banner.stopping`)),
+		chromedp.Click(chromedp.CSS(`#stop-graceful`)),
+	)
+	want := []fakeStop{{run, true}, {run, false}}
+	within(t, ctx, 5*time.Second, "the stops reach the station", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		for len(f.stopped()) < 2 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(10 * time.Millisecond): // polls the fake's record of posts
+			}
+		}
+		return nil
+	}))
+	if diff := cmp.Diff(want, f.stopped()); diff != "" {
+		t.Errorf("stop requests (-want +got):\n%s", diff)
+	}
+	f.emit(t, harness.Event{Run: run, Kind: harness.EventStopping, Cause: "harness: stop requested on the page"},
+		harness.Event{Run: run, Kind: harness.EventSafeState, DUT: "dut-1",
+			SafeState: &harness.SafeStateRecord{Name: "output off", DUT: "dut-1", Time: time.Now(), Verified: false, Error: "CH1 still reads 12.0 V"}})
+	within(t, ctx, 5*time.Second, "the NOT verified banner", chromedp.WaitVisible(chromedp.CSS(`.banner.safe-bad`)))
+	got := eval[string](t, ctx, `document.querySelector('.banner.safe-bad').textContent`)
+	if !strings.Contains(got, "SAFE STATE NOT VERIFIED — output off (dut-1): CH1 still reads 12.0 V") {
+		t.Errorf("the banner says %q", got)
+	}
+	if got := eval[string](t, ctx, `document.querySelector('.banner.stopping').textContent`); got != "Stopping: harness: stop requested on the page" {
+		t.Errorf("the stopping banner says %q", got)
+	}
+}
+
+// A barcode scanner types the serial into whatever has the focus and
+// presses Enter: the serial prompt has it, even after a click elsewhere.
+func TestPageScannerAnswersSerialPrompt(t *testing.T) {
+	ctx := browser(t)
+	f := newFakeStation(t)
+	const run = "01JEXAMPLE0000000000000020"
+	f.emit(t, runStarted(run, "final test"), dutStarted(run, "dut-1", ""), dutStarted(run, "dut-2", ""))
+	f.emitJSON(t, run, map[string]any{"kind": "prompt", "dut": "dut-2", "prompt": map[string]any{"id": "p1", "text": "Scan the serial of the unit in slot 2", "input": "serial"}})
+	f.emitJSON(t, run, map[string]any{"kind": "prompt", "dut": "dut-1", "prompt": map[string]any{"id": "p2", "text": "Scan the serial of the unit in slot 1", "input": "serial", "timeout": int64(90 * time.Second)}})
+	within(t, ctx, 10*time.Second, "the serial prompts",
+		chromedp.Navigate(f.url),
+		chromedp.WaitVisible(chromedp.CSS(`.slot[data-dut="dut-1"] .prompt input`)),
+		chromedp.WaitVisible(chromedp.CSS(`.slot[data-dut="dut-2"] .prompt input`)),
+		// The operator clicks on the page's header: the focus leaves.
+		chromedp.Click(chromedp.CSS(`#run-name`)),
+		chromedp.KeyEvent("SN-0042\r"), // the scanner: keys, then Enter
+	)
+	within(t, ctx, 5*time.Second, "the answer is sent", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		for len(f.answered()) < 1 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+		return nil
+	}))
+	// The oldest prompt (dut-2's) is answered first.
+	if diff := cmp.Diff([]fakeAnswer{{run, "p1", "SN-0042"}}, f.answered()); diff != "" {
+		t.Errorf("answers (-want +got):\n%s", diff)
+	}
+	f.emitJSON(t, run, map[string]any{"kind": "prompt.answered", "dut": "dut-2", "prompt": map[string]any{"id": "p1", "answer": "SN-0042", "by": "page"}})
+	f.emit(t, harness.Event{Run: run, Kind: harness.EventUnit, DUT: "dut-2", Unit: &harness.Unit{Serial: "SN-0042"}})
+	within(t, ctx, 5*time.Second, "the next prompt takes the focus",
+		chromedp.WaitNotPresent(chromedp.CSS(`.slot[data-dut="dut-2"] .prompt input`)),
+		chromedp.Poll[chromedp.Void](`document.activeElement === document.querySelector('.slot[data-dut="dut-1"] .prompt input')`),
+		chromedp.KeyEvent("SN-0043\r"),
+	)
+	if got := eval[string](t, ctx, `document.querySelector('.slot[data-dut="dut-2"] .serial').textContent`); got != "SN SN-0042" {
+		t.Errorf("dut-2's serial shows as %q", got)
+	}
+	if got := eval[string](t, ctx, `document.querySelector('.slot[data-dut="dut-1"] .prompt .note').textContent`); !strings.Contains(got, "SN-0043") {
+		t.Errorf("dut-1's prompt says %q after the answer", got)
+	}
+	within(t, ctx, 5*time.Second, "the second answer is sent", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		for len(f.answered()) < 2 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+		return nil
+	}))
+	if diff := cmp.Diff([]fakeAnswer{{run, "p1", "SN-0042"}, {run, "p2", "SN-0043"}}, f.answered()); diff != "" {
+		t.Errorf("answers (-want +got):\n%s", diff)
+	}
+}
+
+// A stream that breaks and resends what the page already has (a server
+// that lost its place) draws nothing twice and misses nothing.
+func TestPageDedupesResentEvents(t *testing.T) {
+	ctx := browser(t)
+	f := newFakeStation(t)
+	const run = "01JEXAMPLE0000000000000030"
+	f.emit(t, runStarted(run, "soak"), dutStarted(run, "dut-1", "SN1"))
+	for i := range 20 {
+		f.emit(t, measured(run, "dut-1", fmt.Sprintf("m%02d", i), float64(i), "V", harness.AtMost(100)))
+	}
+	within(t, ctx, 10*time.Second, "loading the page",
+		chromedp.Navigate(f.url),
+		chromedp.Poll[chromedp.Void](`window.stationPage.stats.applied === 22`),
+	)
+	f.mu.Lock()
+	f.resend = true
+	f.mu.Unlock()
+	f.drop()
+	for i := 20; i < 25; i++ {
+		f.emit(t, measured(run, "dut-1", fmt.Sprintf("m%02d", i), float64(i), "V", harness.AtMost(100)))
+	}
+	within(t, ctx, 10*time.Second, "the page resumes",
+		chromedp.Poll[chromedp.Void](`window.stationPage.stats.applied === 27 && window.stationPage.stats.duplicates >= 22`))
+	st := readStats(t, ctx)
+	if st.Gaps != 0 || st.Applied != 27 || st.PerRun[run].Last != 27 {
+		t.Errorf("stats %+v", st)
+	}
+	rows := eval[[]string](t, ctx, `[...document.querySelectorAll('.slot[data-dut="dut-1"] .meas tbody tr')].map(r => r.dataset.name)`)
+	if diff := cmp.Diff([]string{"m24", "m23", "m22", "m21", "m20"}, rows); diff != "" {
+		t.Errorf("latest measurements (-want +got):\n%s", diff)
+	}
+}
+
+// Numbers as the operator reads them: SI prefixes, NaN and the
+// infinities of an overloaded meter, limits, and 1-2-5 axis steps.
+func TestPageFormatsNumbers(t *testing.T) {
+	ctx := browser(t)
+	f := newFakeStation(t)
+	within(t, ctx, 10*time.Second, "loading the page", chromedp.Navigate(f.url), chromedp.WaitVisible(chromedp.CSS(`#no-slots`)))
+	got := eval[[]string](t, ctx, `(() => { const p = window.stationPage; return [
+		p.fmt(0.005, 'V'), p.fmt(12.5e-6, 'A'), p.fmt(1234.5, 'Hz'), p.fmt(91.25, '%'), p.fmt(NaN, 'V'),
+		p.fmt(Infinity, 'V'), p.fmt(-Infinity, ''), p.fmt(0, 'V'), p.fmt(-0.0421, 'V'),
+		String(p.niceStep(5.2, 5)), String(p.niceStep(0.013, 4)), String(p.niceStep(700, 3)),
+		p.ticks(4.83, 5.17, 5).values.map(v => v.toFixed(2)).join(' '),
+	]; })()`)
+	want := []string{"5 mV", "12.5 µA", "1.2345 kHz", "91.25 %", "NaN V", "+∞ V", "−∞", "0 V", "-42.1 mV",
+		"1", "0.002", "200", "4.85 4.90 4.95 5.00 5.05 5.10 5.15"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("formats (-want +got):\n%s", diff)
+	}
+}
+
+// The page works on a factory network with no internet: nothing it
+// embeds points at another host.
+func TestPageHasNoExternalURLs(t *testing.T) {
+	external := regexp.MustCompile(`(?i)(https?:)?//[a-z0-9-]+(\.[a-z0-9-]+)+`)
+	n := 0
+	err := fs.WalkDir(pageFiles, "web", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := pageFiles.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		n++
+		for _, m := range external.FindAll(b, -1) {
+			t.Errorf("%s refers to another host: %s", path, m)
+		}
+		for _, attr := range regexp.MustCompile(`(?i)(src|href)\s*=\s*"([^"]*)"`).FindAllSubmatch(b, -1) {
+			if u := string(attr[2]); strings.Contains(u, ":") || strings.HasPrefix(u, "//") {
+				t.Errorf("%s loads %s, which is not one of the page's own files", path, u)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 3 {
+		t.Fatalf("the page has %d files, want index.html, style.css and app.js", n)
 	}
 }
