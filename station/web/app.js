@@ -391,6 +391,8 @@
     disarm();
   }
 
+  const refusedWhy = new Map(); // DUT -> why its last answer was refused
+
   function openPrompt(e, s) {
     const p = e.prompt;
     if (!p || !p.id) return;
@@ -402,12 +404,21 @@
         'data:' + p.image_type + ';base64,' + p.image : '',
       state: 'open', note: '', noteErr: false, el: null, opened: t,
     };
+    const why = refusedWhy.get(pr.dut);
+    if (why !== undefined) {
+      refusedWhy.delete(pr.dut);
+      pr.note = 'The last answer was refused: ' + why;
+      pr.noteErr = true;
+    }
     if (s) s.prompt = pr; else model.runPrompts.set(p.id, pr);
   }
 
   function closePrompt(e, s) {
     const p = e.prompt;
     if (!p) return;
+    // A refused answer (not one of the choices, an empty serial) is
+    // followed by the same question under a new ID: it says why.
+    if (e.kind === 'prompt.cancelled' && p.reason === 'refused') refusedWhy.set(e.dut || '', p.cause || 'refused');
     if (s && s.prompt && s.prompt.id === p.id) s.prompt = null;
     model.runPrompts.delete(p.id);
     if (s && p.answer !== undefined && s.prompt === null) s.lastAnswer = p.answer;
@@ -676,8 +687,9 @@
     }
     box.appendChild(form);
     const n = document.createElement('div');
-    n.className = 'note';
+    n.className = 'note' + (pr.noteErr ? ' err' : '');
     n.setAttribute('role', 'status');
+    n.textContent = pr.note;
     box.appendChild(n);
     pr.el = box;
     pr.form = form;
@@ -761,12 +773,20 @@
       schedule();
       return;
     }
-    if (res && res.status === 409) { pr.state = 'sent'; note(pr, 'already answered elsewhere'); schedule(); return; }
+    if (res && res.status === 409) { pr.state = 'sent'; note(pr, 'not taken: ' + await errorText(res)); schedule(); return; }
     if (res && res.status === 404) { pr.state = 'sent'; note(pr, 'this prompt is no longer open', true); schedule(); return; }
     pr.state = 'open';
     for (const c of form.elements) c.disabled = false;
-    note(pr, 'not sent: ' + (res ? 'the station answered ' + res.status + ' ' + (await res.text()).slice(0, 200) : 'the station cannot be reached') + ' — try again', true);
+    note(pr, 'not sent: ' + (res ? 'the station answered ' + res.status + ': ' + await errorText(res) : 'the station cannot be reached') + ' — try again', true);
     schedule();
+  }
+
+  // The message of an error response ({"error": "..."}), or its text.
+  async function errorText(res) {
+    let text = '';
+    try { text = await res.text(); } catch (err) { return res.statusText; }
+    try { const j = JSON.parse(text); if (j && j.error) return String(j.error).slice(0, 300); } catch (err) { /* not JSON */ }
+    return text.slice(0, 300) || res.statusText;
   }
 
   document.addEventListener('keydown', (ev) => {
@@ -804,7 +824,7 @@
       res = null;
     }
     if (!res || !res.ok) {
-      r.stopAsked = 'STOP NOT SENT: ' + (res ? 'the station answered ' + res.status : 'the station cannot be reached') + ' — press again';
+      r.stopAsked = 'STOP NOT SENT: ' + (res ? 'the station answered ' + res.status + ': ' + await errorText(res) : 'the station cannot be reached') + ' — press again';
       r.dirty = true;
       schedule();
     }
@@ -1028,9 +1048,10 @@
       if (!insts.length) { box.replaceChildren(li(span('empty', 'none known'))); return; }
       box.replaceChildren(...insts.map((i) => {
         const status = String(i.status || i.state || (i.error ? 'error' : '') || '');
-        const good = /^(ok|connected|online|ready|idle)$/i.test(status);
+        const kind = /^(ok|connected|online|ready|idle)$/i.test(status) ? 'ok' :
+          /^(in use|busy|running|measuring)$/i.test(status) ? 'running' : 'bad';
         const el = li();
-        if (status) el.appendChild(span('badge ' + (good ? 'ok' : 'bad'), status));
+        if (status) el.appendChild(span('badge ' + kind, status));
         el.appendChild(span('', i.name || i.resource || i.id || '?'));
         const detail = i.model || i.idn || (i.name ? i.resource : '');
         if (detail) el.appendChild(span('meta', detail));
