@@ -170,3 +170,46 @@ func TestRequestStop(t *testing.T) {
 	for range reqs { // closed once its context ends
 	}
 }
+
+// First-pass yield: a unit's first verdict that is not aborted counts,
+// an error is a fail, later attempts and units without a serial do not
+// count, nor runs before the period.
+func TestFirstPassYield(t *testing.T) {
+	store := openStore(t, filepath.Join(t.TempDir(), "station.db"))
+	defer store.Close()
+	now := time.Now()
+	seq := map[string]uint64{}
+	runOf := func(at time.Time, units map[string]string, verdicts map[string]harness.Outcome) {
+		run := harness.NewRunID(at)
+		var evs []harness.Event
+		add := func(e harness.Event) {
+			seq[run]++
+			e.Run, e.Seq, e.Time = run, seq[run], at
+			evs = append(evs, e)
+		}
+		add(harness.Event{Kind: harness.EventRunStarted, Info: &harness.RunInfo{Name: "y"}})
+		end := &harness.RunEnd{}
+		for _, dut := range []string{"a", "b", "c"} {
+			if o, ok := verdicts[dut]; ok {
+				add(harness.Event{Kind: harness.EventDUTStarted, DUT: dut, Unit: &harness.Unit{Serial: units[dut]}})
+				end.DUTs = append(end.DUTs, harness.DUTVerdict{Name: dut, Outcome: o})
+			}
+		}
+		add(harness.Event{Kind: harness.EventRunEnded, End: end})
+		emitAll(t, store, evs...)
+	}
+	P, F, E, A, M := harness.OutcomePass, harness.OutcomeFail, harness.OutcomeError, harness.OutcomeAborted, harness.OutcomeMarginal
+	runOf(now.Add(-48*time.Hour), map[string]string{"a": "S1"}, map[string]harness.Outcome{"a": F}) // before the period
+	runOf(now.Add(-3*time.Hour), map[string]string{"a": "S1", "b": "S2", "c": "S3"}, map[string]harness.Outcome{"a": P, "b": F, "c": A})
+	runOf(now.Add(-2*time.Hour), map[string]string{"a": "S2", "b": "S3", "c": ""}, map[string]harness.Outcome{"a": P, "b": E, "c": F})
+	runOf(now.Add(-time.Hour), map[string]string{"a": "S4", "b": "S5"}, map[string]harness.Outcome{"a": M, "b": A})
+	y, err := store.FirstPassYield(context.Background(), now.Add(-24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// S1 pass, S2 fail (its retest's pass does not count), S3 error (its
+	// aborted attempt does not count), S4 marginal (a pass); S5 only aborted.
+	if want := (results.Yield{Units: 4, Passed: 2, Yield: 0.5}); y != want {
+		t.Fatalf("%+v, want %+v", y, want)
+	}
+}
