@@ -23,7 +23,9 @@ type ServerOptions struct {
 	MaxLine int
 	// MaxOutput bounds the responses a connection holds unsent, and so
 	// one message's response (DefaultMaxOutput unless set); beyond it
-	// the message gets -430 Query DEADLOCKED instead of a response.
+	// the message gets -430 Query DEADLOCKED instead of a response, and
+	// the rest of it runs with its responses discarded (Client.MaxOutput
+	// says why -430).
 	// Stream links (the raw socket, the pseudo-terminal) run no further
 	// message while a response waits to be sent, so a client that
 	// pipelines queries and never reads costs one response, not all.
