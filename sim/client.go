@@ -69,6 +69,9 @@ type Client struct {
 	// discard is set from a deadlock (see MaxOutput) to the end of the
 	// message: what its units answer is dropped as they answer it.
 	discard bool
+	// hold counts input and out in the server's memory account (nil:
+	// not a server's client).
+	hold *holding
 }
 
 // NewClient opens a client connection to the instrument.
@@ -95,16 +98,27 @@ func (cl *Client) Write(p []byte) (int, error) {
 	}
 	cl.input = append(cl.input, p...)
 	cl.paused = false
+	// The messages run are consumed from the front, and what is left is
+	// moved to the front once at the end, so that the buffer is always
+	// used from its start and its capacity is what it keeps.
+	done := 0
+	defer func() {
+		if done > 0 {
+			cl.input = cl.input[:copy(cl.input, cl.input[done:])]
+		}
+		cl.hold.set(cap(cl.input) + cap(cl.out))
+	}()
 	for {
+		rest := cl.input[done:]
 		if cl.pauseAt > 0 && len(cl.out) >= cl.pauseAt {
-			cl.paused = scpi.MessageEnd(cl.input, cl.inTerm) >= 0
+			cl.paused = scpi.MessageEnd(rest, cl.inTerm) >= 0
 			break
 		}
-		end := scpi.MessageEnd(cl.input, cl.inTerm)
+		end := scpi.MessageEnd(rest, cl.inTerm)
 		if end < 0 {
-			if len(cl.input) > cl.MaxInput {
+			if len(rest) > cl.MaxInput {
 				// Too long: discard it, and the rest up to its terminator.
-				cl.input = cl.input[:0]
+				done = len(cl.input)
 				if !cl.overrun {
 					cl.overrun = true
 					cl.in.PushError(ErrInputBufferOverrun)
@@ -112,7 +126,7 @@ func (cl *Client) Write(p []byte) (int, error) {
 			}
 			break
 		}
-		msg := cl.input[:end]
+		msg := rest[:end]
 		switch {
 		case cl.overrun:
 			cl.overrun = false // the tail of a message already refused
@@ -120,14 +134,11 @@ func (cl *Client) Write(p []byte) (int, error) {
 			cl.in.PushError(ErrInputBufferOverrun)
 		default:
 			if err := cl.Execute(bytes.TrimSuffix(msg, []byte("\r"))); err != nil {
-				cl.input = cl.input[:0]
+				done = len(cl.input)
 				return len(p), err
 			}
 		}
-		cl.input = cl.input[end+1:]
-	}
-	if len(cl.input) == 0 {
-		cl.input = cl.input[:0:cap(cl.input)]
+		done += end + 1
 	}
 	return len(p), nil
 }
