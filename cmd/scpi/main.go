@@ -59,7 +59,8 @@ flags:
                 cannot drive the terminal
 
 list flags:
-  --idn            ask each network instrument for *IDN?
+  --idn            ask each network instrument for *IDN?; one that cannot be opened
+                   or does not answer is not listed but named on stderr, with why
   --timeout D      how long to listen for answers (default 1s)
   --vxi11 ADDR     where the portmapper broadcast goes (repeatable; 255.255.255.255:111)
   --mdns ADDR      where the mDNS query goes (repeatable; 224.0.0.251:5353)

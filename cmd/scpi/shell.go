@@ -189,13 +189,23 @@ func runShell(ctx context.Context, args []string, stdin *os.File, stdout, stderr
 	})
 }
 
+// lostReplyBound is how long the shell's session still waits for the
+// reply of a query that timed out or was interrupted. A person has already
+// waited out the query's timeout, or pressed Ctrl-C, and has moved on: the
+// session gives the reply up at once and fences the link (device clear,
+// reconnect or a *OPC? round trip), so the next line is answered as soon
+// as the instrument answers it, instead of spending its own time on the
+// lost reply (the session's default bound is the whole timeout).
+const lostReplyBound = time.Millisecond
+
 func openShell(ctx context.Context, resource string, timeout time.Duration, trace bool, stdout, stderr io.Writer) (*shell, int) {
 	on := new(atomic.Bool)
 	on.Store(trace)
 	logger := zerolog.New(gateWriter{on: on, w: traceWriter{stderr}}).Level(zerolog.DebugLevel)
 	openCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	s, err := scpi.Open(openCtx, resource, scpi.WithTimeout(timeout), scpi.WithLogger(logger))
+	s, err := scpi.Open(openCtx, resource, scpi.WithTimeout(timeout), scpi.WithLogger(logger),
+		scpi.WithResyncTimeout(lostReplyBound))
 	if err != nil {
 		fmt.Fprintf(stderr, "scpi: %v\n", err)
 		return nil, exitOpen
