@@ -109,6 +109,15 @@ var commands = map[string]how{
 	"go test -run '^$' -bench BenchmarkStationLoad -benchtime 1x ./results": {inRepo: true,
 		as: "SCPIKIT_LOAD_SECONDS=1 go test -run '^$' -bench BenchmarkStationLoad -benchtime 1x ./results", want: []string{"commit-p50/fsync-p50", "ok "}},
 
+	// docs/station-page.md: the page's browser tests (they skip without
+	// chromium), its screenshots written to the scratch directory instead
+	// of the repository's docs, and its benchmark, shortened.
+	"go test ./station -run 'TestPage|TestLive'": {inRepo: true, want: []string{"ok "}},
+	"SCPIKIT_SCREENSHOTS=docs/station go test ./station -run TestPageEightSlots": {inRepo: true,
+		as: "SCPIKIT_SCREENSHOTS=$SCRATCH/shots go test -count=1 ./station -run TestPageEightSlots", want: []string{"ok "}},
+	"go test ./station -run '^$' -bench BenchmarkPageRedraw64DUTs -benchtime 10x": {inRepo: true,
+		as: "go test ./station -run '^$' -bench BenchmarkPageRedraw64DUTs -benchtime 2x", want: []string{"ok "}},
+
 	// docs/simulator.md
 	"go run ./cmd/scpisim models": {want: []string{"DP832", "E36312A", "34465A", "SAMPLE"}},
 	// It serves until Ctrl-C: in the background here, stopped at the end.
