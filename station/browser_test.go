@@ -626,6 +626,7 @@ func TestPageEightSlots(t *testing.T) {
 		t.Error("the stop buttons are enabled after the run ended")
 	}
 	screenshot(t, ctx, "station-ended.png")
+	checkContrast(t, ctx)
 
 	// The next unit in a slot clears the last one's verdict.
 	const next = "01JEXAMPLE0000000000000004"
@@ -927,4 +928,49 @@ func BenchmarkPageRedraw64DUTs(b *testing.B) {
 	b.ReportMetric(smallMs/float64(b.N), "frame-ms-1k")
 	b.ReportMetric(largeMs/float64(b.N), "frame-ms-20k")
 	b.ReportMetric(largeMs/smallMs, "20k/1k")
+}
+
+// checkContrast checks that every text of the page has the contrast
+// WCAG 2 asks for against the background it is drawn on: 4.5:1, or 3:1
+// for large text (24 px, or 18.66 px bold).
+func checkContrast(t *testing.T, ctx context.Context) {
+	t.Helper()
+	type low struct {
+		Text, Where  string
+		Ratio, Least float64
+	}
+	got := eval[struct {
+		Low     []low
+		Checked int
+	}](t, ctx, `(() => {
+		const rgb = (s) => { const m = s.match(/[\d.]+/g).map(Number); return {r: m[0], g: m[1], b: m[2], a: m.length > 3 ? m[3] : 1}; };
+		const lum = (c) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+			return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); };
+		const bg = (el) => { for (; el; el = el.parentElement) { const c = rgb(getComputedStyle(el).backgroundColor); if (c.a > 0) return c; } return {r: 255, g: 255, b: 255, a: 1}; };
+		const out = [];
+		let checked = 0;
+		const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+		for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+			const el = n.parentElement;
+			if (!n.textContent.trim() || !el.checkVisibility({opacityProperty: true, visibilityProperty: true}) || el.closest('.sr, thead, template')) continue;
+			const st = getComputedStyle(el);
+			const fg = rgb(st.color), b = bg(el);
+			// A disabled control or a slot of the previous run is faded on purpose.
+			if (el.closest('button:disabled, .stale')) continue;
+			const l1 = lum(fg), l2 = lum(b);
+			const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+			const size = parseFloat(st.fontSize), bold = Number(st.fontWeight) >= 700;
+			const least = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+			checked++;
+			if (ratio < least) out.push({Text: n.textContent.trim().slice(0, 40), Where: el.className || el.tagName, Ratio: Math.round(ratio * 100) / 100, Least: least});
+		}
+		return {Low: out, Checked: checked};
+	})()`)
+	if got.Checked < 100 {
+		t.Fatalf("the contrast check saw %d texts: the page is not what the test expects", got.Checked)
+	}
+	t.Logf("contrast checked on %d texts", got.Checked)
+	for _, b := range got.Low {
+		t.Errorf("text %q (%s) has a contrast of %.2f:1 with its background, want at least %.1f:1", b.Text, b.Where, b.Ratio, b.Least)
+	}
 }
