@@ -211,11 +211,27 @@ var hostileCases = []struct {
 			t.Fatal(err)
 		}
 		addr := srv.Addr().String()
-		dial(t, addr).Write([]byte(amplify))                                // and never reads
-		dial(t, addr).Write([]byte(bomb))                                   // -223
-		dial(t, addr).Write(bytes.Repeat([]byte("x"), 256<<10))             // no terminator: -363
-		dial(t, addr).Write([]byte(strings.Repeat("*IDN?;", 60000) + "\n")) // beyond MaxLine: -363
-		dial(t, addr)                                                       // silent
+		// Each attack is seen to have been run, by the error it caused
+		// or the first byte of its responses, before the next starts:
+		// the second client asks while they are all in force.
+		for _, a := range []struct{ send, err string }{
+			{bomb, "-223"},
+			{strings.Repeat("x", 256<<10) + "\n", "-363"},    // no terminator within MaxLine
+			{strings.Repeat("*IDN?;", 60000) + "\n", "-363"}, // beyond MaxLine
+			{amplify, ""}, // read one byte, then never again
+		} {
+			c := dial(t, addr)
+			c.SetDeadline(time.Now().Add(20 * time.Second))
+			if a.err != "" {
+				a.send += "SYST:ERR?\n"
+			}
+			c.Write([]byte(a.send))
+			line, err := bufio.NewReader(io.LimitReader(c, 64)).ReadString('\n')
+			if a.err != "" && !strings.HasPrefix(line, a.err) || a.err == "" && line == "" {
+				t.Fatalf("raw TCP: the attack %.30q: %q, %v", a.send, line, err)
+			}
+		}
+		dial(t, addr) // silent
 		return hostileTarget{srv.Memory, func(t *testing.T) { idnSession(t, srv.Resource(), "raw TCP") }, srv.Close}
 	}},
 	{"VXI-11 core", func(t *testing.T) hostileTarget {
