@@ -108,6 +108,28 @@ func closedByServer(t *testing.T, c net.Conn, what string) {
 	}
 }
 
+// servePrologix serves a controller with devices on the loopback and
+// returns it with its TCP address; the caller closes it.
+func servePrologix(t *testing.T, devices map[int]*Instrument, opts ServerOptions) (*Prologix, string) {
+	t.Helper()
+	p, err := NewPrologix(devices, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := p.ServeTCP("127.0.0.1:0")
+	if err != nil {
+		p.Close()
+		t.Fatal(err)
+	}
+	r, _ := transport.ParseResource(res)
+	return p, net.JoinHostPort(r.Host, strconv.Itoa(r.Port))
+}
+
+// portmapperAddr is the address of a VXI-11 server's portmapper.
+func portmapperAddr(v *VXI11Server) string {
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(v.PortmapperPort()))
+}
+
 // idnOK is the second client's *IDN?, over a session, while the attack
 // runs: answered well within a generous bound that only a blocked server
 // reaches.
@@ -254,7 +276,7 @@ var hostileCases = []struct {
 		if err != nil {
 			t.Fatal(err)
 		}
-		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(srv.PortmapperPort()))
+		addr := portmapperAddr(srv)
 		// Issue 16, item 6: a hundred 8 MiB fragments; each is closed
 		// (waited for, so that the slots the rest need are free), nothing
 		// allocated for it.
@@ -288,16 +310,7 @@ var hostileCases = []struct {
 		events, logger := newLogEvents()
 		opts := hostileOpts
 		opts.Logger = logger
-		p, err := NewPrologix(map[int]*Instrument{5: MustNew("SAMPLE")}, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := p.ServeTCP("127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, _ := transport.ParseResource(res)
-		addr := net.JoinHostPort(r.Host, strconv.Itoa(r.Port))
+		p, addr := servePrologix(t, map[int]*Instrument{5: MustNew("SAMPLE")}, opts)
 		hostage(t, addr)
 		stalled := stallHost(t, p, "++addr 5\n++auto 1\n"+amplify)
 		dial(t, addr).Write([]byte("++addr 5\n++auto 1\n" + amplify)) // over TCP too, never read
@@ -432,17 +445,9 @@ func TestIdleTimeouts(t *testing.T) {
 	idnOK(t, s, "raw TCP after a stalled reader")
 
 	// Prologix: a silent host is closed.
-	p, err := NewPrologix(map[int]*Instrument{5: in}, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, addr := servePrologix(t, map[int]*Instrument{5: in}, opts)
 	defer p.Close()
-	res, err := p.ServeTCP("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, _ := transport.ParseResource(res)
-	closedByServer(t, dial(t, net.JoinHostPort(r.Host, strconv.Itoa(r.Port))), "Prologix, silent")
+	closedByServer(t, dial(t, addr), "Prologix, silent")
 
 	// VXI-11's portmapper: a silent connection is closed.
 	v, err := ServeVXI11("127.0.0.1:0", in, VXI11Options{ServerOptions: opts})
@@ -450,7 +455,7 @@ func TestIdleTimeouts(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer v.Close()
-	closedByServer(t, dial(t, net.JoinHostPort("127.0.0.1", strconv.Itoa(v.PortmapperPort()))), "portmapper, silent")
+	closedByServer(t, dial(t, portmapperAddr(v)), "portmapper, silent")
 }
 
 // TestConnectionLimits: the portmapper and the Prologix controller refuse
@@ -464,21 +469,12 @@ func TestConnectionLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer v.Close()
-	pm := net.JoinHostPort("127.0.0.1", strconv.Itoa(v.PortmapperPort()))
+	pm := portmapperAddr(v)
 	dial(t, pm) // accepted first: connections are accepted in order
 	closedByServer(t, dial(t, pm), "portmapper, beyond MaxConns")
 
-	p, err := NewPrologix(map[int]*Instrument{5: in}, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, addr := servePrologix(t, map[int]*Instrument{5: in}, opts)
 	defer p.Close()
-	res, err := p.ServeTCP("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, _ := transport.ParseResource(res)
-	addr := net.JoinHostPort(r.Host, strconv.Itoa(r.Port))
 	held := dial(t, addr)
 	held.Write([]byte("++ver\n"))
 	if line, err := bufio.NewReader(held).ReadString('\n'); !strings.HasPrefix(line, "Prologix") {
