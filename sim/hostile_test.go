@@ -482,3 +482,55 @@ func TestConnectionLimits(t *testing.T) {
 	}
 	closedByServer(t, dial(t, addr), "Prologix, beyond MaxConns")
 }
+
+// TestMemoryAccount: a server's account counts what a client makes it
+// hold (a 160 kB trace response, on the raw socket and on a VXI-11 link)
+// and gives it back when the client goes, so the suite's bound is not
+// met by counting nothing.
+func TestMemoryAccount(t *testing.T) {
+	const trace = 10000 * 16 // bytes of a 10,000-point trace
+	events, logger := newLogEvents()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	srv, err := ServeTCP("127.0.0.1:0", MustNew("SAMPLE"), ServerOptions{Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	c := dial(t, srv.Addr().String())
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	c.Write([]byte("TRAC:POIN 10000;:TRAC:DATA?\n"))
+	if _, err := io.ReadFull(c, make([]byte, trace/2)); err != nil {
+		t.Fatal(err)
+	}
+	if m := srv.Memory(); m.Held < trace || m.Peak < m.Held {
+		t.Errorf("raw TCP, a trace sent: %+v, want at least %d held", m, trace)
+	}
+	c.Close()
+	events.wait(t, ctx, "sim: client disconnected", 1)
+	if m := srv.Memory(); m.Held != 0 || m.Peak < trace {
+		t.Errorf("raw TCP, the client gone: %+v, want 0 held, a peak of at least %d", m, trace)
+	}
+
+	v, err := ServeVXI11("127.0.0.1:0", MustNew("SAMPLE"), VXI11Options{ServerOptions: ServerOptions{Logger: logger}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	s, err := scpi.Open(ctx, v.Resource(), scpi.WithTransportOptions(transport.WithPortmapperPort(v.PortmapperPort())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Query(ctx, "TRAC:POIN 10000;:TRAC:DATA?"); err != nil {
+		t.Fatal(err)
+	}
+	if m := v.Memory(); m.Held < trace {
+		t.Errorf("VXI-11, a trace read: %+v, want at least %d held (the link keeps its buffers)", m, trace)
+	}
+	s.Close()
+	events.wait(t, ctx, "sim: vxi11 client disconnected", 1)
+	if m := v.Memory(); m.Held != 0 {
+		t.Errorf("VXI-11, the client gone: %+v, want 0 held", m)
+	}
+}
