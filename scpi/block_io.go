@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"time"
 )
 
 // BlockSizer is a writer given to QueryBlockTo that wants the payload
@@ -28,8 +29,11 @@ type blockSink struct {
 
 // queryBlock sends cmd and reads a block response into sink. It returns the
 // payload length and, for alloc, the payload.
-func (s *Session) queryBlock(ctx context.Context, cmd string, sink blockSink) (int64, []byte, error) {
+func (s *Session) queryBlock(ctx context.Context, cmd string, sink blockSink) (_ int64, _ []byte, err error) {
 	const op = "query block"
+	if s.cfg.observer != nil {
+		defer s.observe(op, cmd, time.Now(), &err)
+	}
 	if err := s.checkCommand(op, cmd); err != nil {
 		return 0, nil, err
 	}
