@@ -9,12 +9,17 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/scpikit/scpikit/harness"
 )
+
+// The store answers a run's prompts and stops it when asked.
+var _ harness.Control = (*Store)(nil)
 
 // The station page's controls of a run, through the store: the web
 // server (in the run's process or in another, such as station serve)
 // inserts a row in the controls table; the run's process, waiting in
-// AwaitAnswer or StopRequested, takes it: at once in the same process,
+// Answer or StopRequests (harness.WithControl(store)), takes it: at once in the same process,
 // within 50 ms from another. So the page works the same wherever it is
 // served, and a restarted server loses nothing.
 
@@ -152,17 +157,24 @@ func (s *Store) AwaitAnswer(ctx context.Context, run, promptID string) (answer, 
 	}
 }
 
-// StopRequest is a request to stop a run, as RequestStop stored it.
-type StopRequest struct {
-	Immediate bool
-	By        string
+// Answer waits for the answer to a run's prompt given on the station
+// page (AnswerPrompt, in any process): the store is the run's
+// harness.Prompter (WithControl). It returns context.Cause(ctx) when ctx
+// ends first: a stop, the prompt's timeout.
+func (s *Store) Answer(ctx context.Context, r harness.PromptRequest) (answer, by string, err error) {
+	answer, by, err = s.AwaitAnswer(ctx, r.Run, r.ID)
+	if err != nil && ctx.Err() != nil {
+		return "", "", context.Cause(ctx)
+	}
+	return answer, by, err
 }
 
-// StopRequested delivers the requests to stop run, each once (it marks
-// them taken), as they are stored, until ctx ends; then the channel is
-// closed. Requests made before the call and not yet taken come first.
-func (s *Store) StopRequested(ctx context.Context, run string) <-chan StopRequest {
-	out := make(chan StopRequest)
+// StopRequests delivers the requests to stop run (RequestStop, in any
+// process), each once (it marks them taken), as they are stored, until
+// ctx ends; then the channel is closed. Requests made before the call and
+// not yet taken come first. With Answer, the store is a harness.Control.
+func (s *Store) StopRequests(ctx context.Context, run string) <-chan harness.StopRequest {
+	out := make(chan harness.StopRequest)
 	release := s.watch()
 	go func() {
 		defer close(out)
@@ -201,14 +213,14 @@ func (s *Store) StopRequested(ctx context.Context, run string) <-chan StopReques
 
 // takeStops marks run's untaken stop requests taken and returns them, in
 // the order they were made.
-func (s *Store) takeStops(ctx context.Context, run string) ([]StopRequest, error) {
+func (s *Store) takeStops(ctx context.Context, run string) ([]harness.StopRequest, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, immediate, author FROM controls WHERE run_id = ? AND kind = 'stop' AND taken_ns IS NULL ORDER BY id`, run)
 	if err != nil {
 		return nil, err
 	}
 	type row struct {
 		id int64
-		r  StopRequest
+		r  harness.StopRequest
 	}
 	var found []row
 	for rows.Next() {
@@ -223,7 +235,7 @@ func (s *Store) takeStops(ctx context.Context, run string) ([]StopRequest, error
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	var out []StopRequest
+	var out []harness.StopRequest
 	for _, x := range found {
 		res, err := s.db.ExecContext(ctx, `UPDATE controls SET taken_ns = ? WHERE id = ? AND taken_ns IS NULL`, time.Now().UnixNano(), x.id)
 		if err != nil {

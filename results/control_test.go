@@ -132,8 +132,8 @@ func TestRequestStop(t *testing.T) {
 	if err := server.RequestStop(ctx, run, false, "page"); err != nil {
 		t.Fatal(err)
 	}
-	reqs := runner.StopRequested(ctx, run)
-	next := func() results.StopRequest {
+	reqs := runner.StopRequests(ctx, run)
+	next := func() harness.StopRequest {
 		t.Helper()
 		select {
 		case r := <-reqs:
@@ -141,21 +141,21 @@ func TestRequestStop(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatal("no stop request came")
 		}
-		return results.StopRequest{}
+		return harness.StopRequest{}
 	}
-	if r := next(); r != (results.StopRequest{Immediate: false, By: "page"}) {
+	if r := next(); r != (harness.StopRequest{Immediate: false, By: "page"}) {
 		t.Fatalf("first request: %+v", r)
 	}
 	if err := server.RequestStop(ctx, run, true, "page"); err != nil {
 		t.Fatal(err)
 	}
-	if r := next(); r != (results.StopRequest{Immediate: true, By: "page"}) {
+	if r := next(); r != (harness.StopRequest{Immediate: true, By: "page"}) {
 		t.Fatalf("second request: %+v", r)
 	}
 	// Taken: a second reader of the run's requests finds none.
 	ctx2, cancel2 := context.WithTimeout(ctx, 200*time.Millisecond)
 	defer cancel2()
-	for r := range runner.StopRequested(ctx2, run) {
+	for r := range runner.StopRequests(ctx2, run) {
 		t.Fatalf("a request delivered twice: %+v", r)
 	}
 
