@@ -34,8 +34,10 @@
 // scpi list shows serial ports (with their /dev/serial/by-id names),
 // usbtmc devices, VXI-11 instruments that answer a portmapper broadcast,
 // and instruments that announce _lxi._tcp, _vxi-11._tcp, _scpi-raw._tcp or
-// _hislip._tcp by multicast DNS, one resource string per line; --idn adds
-// each network instrument's *IDN? reply. --vxi11 ADDR and --mdns ADDR send
+// _hislip._tcp by multicast DNS, one resource string per line; --idn opens
+// each network instrument as listed and adds its *IDN? reply, and leaves
+// out one that cannot be opened or does not answer, naming it on stderr
+// with the reason. --vxi11 ADDR and --mdns ADDR send
 // the queries elsewhere (a directed broadcast, one host), --skip KIND
 // leaves a kind out, --timeout D is how long answers are awaited.
 //
