@@ -3,14 +3,17 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/creack/pty"
+	"github.com/scpikit/scpikit/internal/testserver"
 )
 
 // ptyShell is `scpi shell` running on a pseudo-terminal, as a person runs
@@ -48,7 +51,7 @@ func startShell(t *testing.T, env []string, args ...string) *ptyShell {
 		tty.Close()
 		<-p.done
 	})
-	p.expect("scpi> ")
+	p.expect(drawn(""))
 	return p
 }
 
@@ -112,15 +115,20 @@ func (p *ptyShell) expect(want string) string {
 	}
 }
 
+// drawn is the row the line editor draws for line, the cursor at its end:
+// the prompt, the line, the rest of the row cleared, the cursor put back.
+func drawn(line string) string {
+	return fmt.Sprintf("\rscpi> %s\x1b[K\r\x1b[%dC", line, len("scpi> ")+len(line))
+}
+
 // roundTrip types line and ENTER and returns how long the shell took to
-// draw its next prompt, and what it drew in between (the line editor
-// redraws the prompt at each key: the line ends at its "\r\n").
+// draw its next prompt, and what it drew in between.
 func (p *ptyShell) roundTrip(line string) (time.Duration, string) {
 	p.t.Helper()
 	start := time.Now()
 	p.send(line + "\r")
-	p.expect("\r\n")
-	got := p.expect("scpi> ")
+	p.expect(drawn(line) + "\r\n")
+	got := p.expect(drawn(""))
 	return time.Since(start), got
 }
 
@@ -170,6 +178,67 @@ func TestShellAnswersAtOnceAfterALostReply(t *testing.T) {
 		t.Errorf("*IDN? after a lost reply took %v, its round trip before was %v: the next line waited for the lost reply", after, before)
 	}
 	t.Logf("*IDN? round trip %v before, %v after a lost reply", before, after)
+	p.send("\x04")
+	if code := p.exit(); code != exitOK {
+		t.Errorf("Ctrl-D: exit %d", code)
+	}
+}
+
+// Ctrl-C while a query waits cancels that query, and the shell goes on:
+// the next line is answered; the timeout (a minute) is not waited out
+// (issue 18, item 7).
+func TestShellCtrlCCancelsTheQuery(t *testing.T) {
+	hung := make(chan struct{}, 1)
+	srv := testserver.Start(t, testserver.Lines(func(line string) (string, bool) {
+		switch line {
+		case "*IDN?":
+			return "Acme,Model1,SN1,1.0", true
+		case "SYST:ERR?":
+			return `+0,"No error"`, true
+		case "HANG?":
+			hung <- struct{}{}
+		}
+		return "", false
+	}))
+	p := startShell(t, nil, "--timeout", "1m", "TCPIP0::127.0.0.1::"+strconv.Itoa(srv.Port())+"::SOCKET")
+	p.send("HANG?\r")
+	<-hung // the query is out: the shell waits for its reply, the terminal is not in raw mode
+	p.send("\x03")
+	got := p.expect(drawn(""))
+	if !strings.Contains(got, "interrupted: HANG?") {
+		t.Fatalf("Ctrl-C during the query drew:\n%q", got)
+	}
+	_, got = p.roundTrip("*IDN?")
+	if !strings.Contains(got, "Acme,Model1,SN1,1.0\r\n") {
+		t.Fatalf("*IDN? after the interrupted query:\n%q", got)
+	}
+	p.send("\x04")
+	if code := p.exit(); code != exitOK {
+		t.Errorf("Ctrl-D: exit %d", code)
+	}
+}
+
+// Ctrl-C at the prompt abandons the line (bash's ^C and a fresh line),
+// empty or not, and does not leave; Ctrl-D on an empty line leaves.
+func TestShellCtrlCAtThePromptAndCtrlD(t *testing.T) {
+	p := startShell(t, nil, "SIM::DP832::INSTR")
+	p.send("VOLT")
+	p.expect(drawn("VOLT"))
+	p.send("\x03")
+	p.expect("^C\r\n" + drawn(""))
+	p.send("\x03") // at an empty prompt: a new line, a clear one
+	p.expect("^C\r\n" + drawn(""))
+	// The abandoned VOLT is gone: the line is *IDN? alone.
+	if _, got := p.roundTrip("*IDN?"); !strings.Contains(got, "RIGOL TECHNOLOGIES,DP832") {
+		t.Fatalf("*IDN?:\n%q", got)
+	}
+	// Ctrl-D on a line that is not empty deletes under the cursor (the X)
+	// and does not leave.
+	p.send("*IDN?X\x02\x04\r")
+	p.expect(drawn("*IDN?") + "\r\n")
+	if got := p.expect(drawn("")); !strings.Contains(got, "RIGOL TECHNOLOGIES,DP832") {
+		t.Fatalf("*IDN?X, Ctrl-B, Ctrl-D:\n%q", got)
+	}
 	p.send("\x04")
 	if code := p.exit(); code != exitOK {
 		t.Errorf("Ctrl-D: exit %d", code)
