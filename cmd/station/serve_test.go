@@ -195,7 +195,10 @@ func TestServeBeyondLoopbackRefused(t *testing.T) {
 	r, w := io.Pipe()
 	var errOut strings.Builder
 	done := make(chan int, 1)
-	go func() { done <- serve(ctx, []string{"--listen", "0.0.0.0:0", "--allow-remote", "--store", path}, w, &errOut); w.Close() }()
+	go func() {
+		done <- serve(ctx, []string{"--listen", "0.0.0.0:0", "--allow-remote", "--store", path}, w, &errOut)
+		w.Close()
+	}()
 	lines := bufio.NewScanner(r)
 	for lines.Scan() && lines.Text() != "ready" {
 	}
