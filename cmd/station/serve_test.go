@@ -178,7 +178,7 @@ func TestServeInAnotherProcess(t *testing.T) {
 }
 
 // Beyond loopback, station serve refuses before listening or opening
-// the store, unless --allow-remote; then it warns.
+// the store, unless --allow-remote.
 func TestServeBeyondLoopbackRefused(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "station.db")
 	for _, addr := range []string{"0.0.0.0:0", ":0", "[::]:0", "192.0.2.1:0"} {
@@ -190,24 +190,6 @@ func TestServeBeyondLoopbackRefused(t *testing.T) {
 	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a refused serve created the store: %v", err)
 	}
-	// Allowed: the warning, then it serves until its context ends.
-	ctx, cancel := context.WithCancel(context.Background())
-	r, w := io.Pipe()
-	var errOut strings.Builder
-	done := make(chan int, 1)
-	go func() {
-		done <- serve(ctx, []string{"--listen", "0.0.0.0:0", "--allow-remote", "--store", path}, w, &errOut)
-		w.Close()
-	}()
-	lines := bufio.NewScanner(r)
-	for lines.Scan() && lines.Text() != "ready" {
-	}
-	cancel()
-	go io.Copy(io.Discard, r)
-	if code := <-done; code != exitOK {
-		t.Fatalf("exit %d: %s", code, errOut.String())
-	}
-	if !strings.Contains(errOut.String(), "station: warning: --listen 0.0.0.0:0") || !strings.Contains(errOut.String(), "every interface") {
-		t.Fatalf("no warning: %q", errOut.String())
-	}
+	// Allowed, it warns (internal/loopback's test): not bound here, since
+	// tests listen on loopback only.
 }
