@@ -203,7 +203,10 @@ func (tx *Tx) Errors(ctx context.Context) ([]DeviceError, error) {
 	return tx.s.errors(ctx)
 }
 
-func (s *Session) errors(ctx context.Context) ([]DeviceError, error) {
+func (s *Session) errors(ctx context.Context) (_ []DeviceError, err error) {
+	if s.cfg.observer != nil {
+		defer s.observe("errors", s.cfg.errorQuery, time.Now(), &err)
+	}
 	stop, err := s.arm(ctx, "query", s.cfg.errorQuery)
 	if err != nil {
 		return nil, err
@@ -234,7 +237,10 @@ func (tx *Tx) CheckErrors(ctx context.Context) error {
 	return tx.s.checkErrorsCall(ctx)
 }
 
-func (s *Session) checkErrorsCall(ctx context.Context) error {
+func (s *Session) checkErrorsCall(ctx context.Context) (err error) {
+	if s.cfg.observer != nil {
+		defer s.observe("errors", s.cfg.errorQuery, time.Now(), &err)
+	}
 	stop, err := s.arm(ctx, "query", s.cfg.errorQuery)
 	if err != nil {
 		return err

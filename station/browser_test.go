@@ -39,7 +39,7 @@ var pageFiles embed.FS
 // browser starts a headless chromium at 1366x768 for the test, or skips
 // the test when there is none (fails when SCPIKIT_REQUIRE_INTEROP is set,
 // as in CI). The context ends with the test.
-func browser(t *testing.T) context.Context {
+func browser(t testing.TB) context.Context {
 	t.Helper()
 	path := os.Getenv("SCPIKIT_CHROMIUM")
 	if path == "" {
@@ -191,7 +191,7 @@ type fakeStop struct {
 	Immediate bool
 }
 
-func newFakeStation(t *testing.T) *fakeStation {
+func newFakeStation(t testing.TB) *fakeStation {
 	t.Helper()
 	f := &fakeStation{wake: make(chan struct{}), kick: make(chan struct{})}
 	web, err := fs.Sub(pageFiles, "web")
@@ -830,4 +830,97 @@ func TestPageHasNoExternalURLs(t *testing.T) {
 	if n < 3 {
 		t.Fatalf("the page has %d files, want index.html, style.css and app.js", n)
 	}
+}
+
+// benchPage loads the page with two monitor series on each of 64 DUTs:
+// "v-small" of small samples and "v-large" of large ones, applied
+// straight into the page's model (no network), as a long run at 1 kHz
+// leaves them.
+func benchPage(b *testing.B, ctx context.Context, url string, small, large int) {
+	b.Helper()
+	c, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	if err := chromedp.Do(c, chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS(`#no-slots`))); err != nil {
+		b.Fatal(err)
+	}
+	setup := `(() => {
+		const p = window.stationPage, run = 'BENCH', t0 = Date.now() - 3600e3;
+		window.bench = {p, run, t0, seq: 0, ns: 0, n: 0, band: {comparator: 'between', low: 4.9, high: 5.1, action: 'fail'}};
+		const at = (ms) => new Date(ms).toISOString();
+		p.apply({run, seq: ++bench.seq, kind: 'run.started', time: at(t0), info: {name: 'bench'}});
+		for (let d = 1; d <= 64; d++) p.apply({run, seq: ++bench.seq, kind: 'dut.started', dut: 'dut-' + d, time: at(t0), unit: {serial: 'SN' + d}});
+		return true;
+	})()`
+	// In chunks of 1000 samples per DUT: each call into the page is short.
+	chunk := `((name, from, to) => {
+		const B = window.bench, p = B.p, run = B.run;
+		const start = performance.now();
+		for (let i = from; i < to; i++) {
+			const time = new Date(B.t0 + i).toISOString();
+			for (let d = 1; d <= 64; d++) {
+				p.apply({run, seq: ++B.seq, kind: 'sample', dut: 'dut-' + d, time,
+					sample: {name, unit: 'V', value: 5 + 0.05 * Math.sin(i / 50 + d), band: i === 0 ? B.band : undefined}});
+			}
+		}
+		B.ns += (performance.now() - start) * 1e6;
+		B.n += (to - from) * 64;
+		return true;
+	})(%q, %d, %d)`
+	if _, err := chromedp.Run(c, chromedp.Evaluate[bool](setup)); err != nil {
+		b.Fatal(err)
+	}
+	for _, s := range []struct {
+		name string
+		n    int
+	}{{"v-small", small}, {"v-large", large}} {
+		for from := 0; from < s.n; from += 1000 {
+			if _, err := chromedp.Run(c, chromedp.Evaluate[bool](fmt.Sprintf(chunk, s.name, from, min(from+1000, s.n)))); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	perSample, err := chromedp.Run(c, chromedp.Evaluate[float64](`window.bench.ns / window.bench.n`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("the page applied each sample in %.0f ns (making its time string included)", perSample)
+}
+
+// redraw shows series name in every slot, redraws every chart once, as a
+// frame does when all have new samples, and returns how long it took in
+// the page.
+func redraw(b *testing.B, ctx context.Context, name string) float64 {
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	ms, err := chromedp.Run(ctx, chromedp.Evaluate[float64](fmt.Sprintf(`((name) => {
+		const p = window.stationPage;
+		for (const s of p.model.slots.values()) { s.shown = name; s.chartDirty = true; s.dirty = true; s.drawnAt = 0; }
+		const start = performance.now();
+		p.flush();
+		return performance.now() - start;
+	})(%q)`, name)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return ms
+}
+
+// The page draws in time proportional to its pixels, not to the samples:
+// a frame that redraws 64 charts of 20 000 samples each costs about what
+// one with 1 000 samples each does (decimation to min/max per column).
+// Interleaved on one page; reports both frames and their ratio.
+func BenchmarkPageRedraw64DUTs(b *testing.B) {
+	ctx := browser(b)
+	f := newFakeStation(b)
+	benchPage(b, ctx, f.url, 1000, 20000)
+	redraw(b, ctx, "v-small") // the slots' elements are made in the first frame
+	var smallMs, largeMs float64
+	b.ResetTimer()
+	for range b.N {
+		smallMs += redraw(b, ctx, "v-small")
+		largeMs += redraw(b, ctx, "v-large")
+	}
+	b.ReportMetric(smallMs/float64(b.N), "frame-ms-1k")
+	b.ReportMetric(largeMs/float64(b.N), "frame-ms-20k")
+	b.ReportMetric(largeMs/smallMs, "20k/1k")
 }

@@ -113,12 +113,14 @@ func (p *ptyShell) expect(want string) string {
 }
 
 // roundTrip types line and ENTER and returns how long the shell took to
-// draw want, and what it drew.
-func (p *ptyShell) roundTrip(line, want string) (time.Duration, string) {
+// draw its next prompt, and what it drew in between (the line editor
+// redraws the prompt at each key: the line ends at its "\r\n").
+func (p *ptyShell) roundTrip(line string) (time.Duration, string) {
 	p.t.Helper()
 	start := time.Now()
 	p.send(line + "\r")
-	got := p.expect(want)
+	p.expect("\r\n")
+	got := p.expect("scpi> ")
 	return time.Since(start), got
 }
 
@@ -147,20 +149,20 @@ func TestShellAnswersAtOnceAfterALostReply(t *testing.T) {
 	p := startShell(t, nil, "--timeout", timeout.String(), res)
 	var before time.Duration
 	for range 3 { // the slowest of three: the first pays for warming up
-		d, got := p.roundTrip("*IDN?", "scpi> ")
+		d, got := p.roundTrip("*IDN?")
 		if !strings.Contains(got, "Acme,Model1,SN1,1.0\r\n") {
 			t.Fatalf("*IDN?:\n%q", got)
 		}
 		before = max(before, d)
 	}
-	d, got := p.roundTrip("BOGUS?", "scpi> ")
+	d, got := p.roundTrip("BOGUS?")
 	if !strings.Contains(got, "error: ") || !strings.Contains(got, "timeout") {
 		t.Fatalf("BOGUS? got no timeout error:\n%q", got)
 	}
 	if d < timeout {
 		t.Fatalf("BOGUS? failed after %v, before its %v timeout:\n%q", d, timeout, got)
 	}
-	after, got := p.roundTrip("*IDN?", "scpi> ")
+	after, got := p.roundTrip("*IDN?")
 	if !strings.Contains(got, "Acme,Model1,SN1,1.0\r\n") {
 		t.Fatalf("*IDN? after the lost reply:\n%q", got)
 	}
