@@ -117,6 +117,9 @@ var commands = map[string]how{
 	"go run ./cmd/station serve --listen 0.0.0.0:8080 --allow-remote": {skip: "listens beyond loopback: tests listen on loopback only"},
 	"curl -s 'http://127.0.0.1:8080/api/yield?since=today'": {as: "curl -s '$SERVEDapi/yield?since=today'",
 		want: []string{`"first_pass":{"units":`}},
+	// The page's benchmark, one pair of short runs.
+	"go test -run '^$' -bench BenchmarkPageAttached -benchtime 3x ./station": {inRepo: true,
+		as: "SCPIKIT_PAGE_SECONDS=0.5 go test -run '^$' -bench BenchmarkPageAttached -benchtime 1x ./station", want: []string{"samples/s-page/alone", "ok "}},
 	"curl -sN -H 'Last-Event-ID: 01KBP8S7ZK3Q4M1V0Y9J5T6WXA/42' http://127.0.0.1:8080/events": {skip: "streams until interrupted"},
 
 	// docs/simulator.md
