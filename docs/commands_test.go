@@ -122,6 +122,15 @@ var commands = map[string]how{
 		as: "SCPIKIT_PAGE_SECONDS=0.5 go test -run '^$' -bench BenchmarkPageAttached -benchtime 1x ./station", want: []string{"samples/s-page/alone", "ok "}},
 	"curl -sN -H 'Last-Event-ID: 01KBP8S7ZK3Q4M1V0Y9J5T6WXA/42' http://127.0.0.1:8080/events": {skip: "streams until interrupted"},
 
+	// docs/station-page.md: the page's browser tests (they skip without
+	// chromium), its screenshots written to the scratch directory instead
+	// of the repository's docs, and its benchmark, shortened.
+	"go test ./station -run 'TestPage|TestLive'": {inRepo: true, want: []string{"ok "}},
+	"SCPIKIT_SCREENSHOTS=docs/station go test ./station -run TestPageEightSlots": {inRepo: true,
+		as: "SCPIKIT_SCREENSHOTS=$SCRATCH/shots go test -count=1 ./station -run TestPageEightSlots", want: []string{"ok "}},
+	"go test ./station -run '^$' -bench BenchmarkPageRedraw64DUTs -benchtime 10x": {inRepo: true,
+		as: "go test ./station -run '^$' -bench BenchmarkPageRedraw64DUTs -benchtime 2x", want: []string{"ok "}},
+
 	// docs/simulator.md
 	"go run ./cmd/scpisim models": {want: []string{"DP832", "E36312A", "34465A", "SAMPLE"}},
 	// It serves until Ctrl-C: in the background here, stopped at the end.
