@@ -3,9 +3,10 @@ package sim
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"strconv"
 
-	"github.com/scpikit/scpikit/scpi"
+	"github.com/scpikit/scpikit/internal/msgframe"
 )
 
 // ErrLinkDropped is returned by a Client whose link a fault dropped (or
@@ -49,6 +50,7 @@ type Client struct {
 
 	inTerm   byte // ends a received message
 	input    []byte
+	scan     msgframe.Scanner // how far input is scanned for its first message's end
 	overrun  bool
 	out      []byte
 	path     []pathElem
@@ -63,7 +65,7 @@ type Client struct {
 func (in *Instrument) NewClient() *Client {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	cl := &Client{in: in, Terminator: "\n", MaxInput: 8 << 20, MaxOutput: DefaultMaxOutput, epoch: in.faults.epoch, inTerm: '\n'}
+	cl := &Client{in: in, Terminator: "\n", MaxInput: 8 << 20, MaxOutput: DefaultMaxOutput, epoch: in.faults.epoch, inTerm: '\n', scan: msgframe.NewScanner()}
 	if md, ok := in.dev.(MessageDevice); ok {
 		cl.inTerm = md.InputTerminator()
 	}
@@ -81,18 +83,24 @@ func (cl *Client) Write(p []byte) (int, error) {
 	if cl.dropped {
 		return 0, ErrLinkDropped
 	}
+	if len(p) > cap(cl.input)-len(cl.input) {
+		// Double, rather than append's 1.25x for large slices: a long
+		// message arriving in many writes is then copied about once more
+		// in all, not four times.
+		cl.input = slices.Grow(cl.input, max(len(p), len(cl.input)))
+	}
 	cl.input = append(cl.input, p...)
 	cl.paused = false
 	for {
 		if cl.pauseAt > 0 && len(cl.out) >= cl.pauseAt {
-			cl.paused = scpi.MessageEnd(cl.input, cl.inTerm) >= 0
+			cl.paused = cl.messageEnd() >= 0
 			break
 		}
-		end := scpi.MessageEnd(cl.input, cl.inTerm)
+		end := cl.messageEnd()
 		if end < 0 {
 			if len(cl.input) > cl.MaxInput {
 				// Too long: discard it, and the rest up to its terminator.
-				cl.input = cl.input[:0]
+				cl.input, cl.scan = cl.input[:0], msgframe.NewScanner()
 				if !cl.overrun {
 					cl.overrun = true
 					cl.in.PushError(ErrInputBufferOverrun)
@@ -108,16 +116,26 @@ func (cl *Client) Write(p []byte) (int, error) {
 			cl.in.PushError(ErrInputBufferOverrun)
 		default:
 			if err := cl.Execute(bytes.TrimSuffix(msg, []byte("\r"))); err != nil {
-				cl.input = cl.input[:0]
+				cl.input, cl.scan = cl.input[:0], msgframe.NewScanner()
 				return len(p), err
 			}
 		}
-		cl.input = cl.input[end+1:]
+		cl.input, cl.scan = cl.input[end+1:], msgframe.NewScanner()
 	}
 	if len(cl.input) == 0 {
 		cl.input = cl.input[:0:cap(cl.input)]
 	}
 	return len(p), nil
+}
+
+// messageEnd is where the first message in input ends, or -1. The scan
+// goes on from where the last call left it, so a message arriving in many
+// writes is scanned once, not again from its start at every write.
+func (cl *Client) messageEnd() int {
+	if done, at := cl.scan.Scan(cl.input, cl.inTerm); done {
+		return at
+	}
+	return -1
 }
 
 // resume runs the messages Write left buffered when it paused for output
@@ -398,6 +416,7 @@ func (cl *Client) StatusByte() byte {
 // Clear is a device clear: the client's input and output are discarded.
 func (cl *Client) Clear() {
 	cl.input, cl.out, cl.overrun = cl.input[:0], cl.out[:0], false
+	cl.scan = msgframe.NewScanner()
 }
 
 // ErrorQueryHandler answers SYST:ERR? from the instrument's error queue; a
