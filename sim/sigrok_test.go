@@ -245,3 +245,47 @@ func TestSigrokTruevolt(t *testing.T) {
 		t.Errorf("--frames 1: %s", stderr)
 	}
 }
+
+// TestSigrokHMC8043 drives the simulated HMC8043 with sigrok's scpi-pps
+// profile for it: levels, OVP, and output switching per channel group.
+func TestSigrokHMC8043(t *testing.T) {
+	in := sim.MustNew("HMC8043")
+	defer in.Close()
+	s := newSigrok(t, "scpi-pps", in)
+	out, _ := s.run(true, "--show")
+	if !strings.Contains(out, "Rohde&Schwarz HMC8043") {
+		t.Fatalf("--show does not name the HMC8043:\n%s", out)
+	}
+	g := "3"
+	got := map[string]string{}
+	for _, kv := range [][2]string{{"voltage_target", "5.5"}, {"current_limit", "0.5"}, {"ovp_threshold", "12"},
+		{"ovp_enabled", "on"}, {"enabled", "on"}} {
+		s.set(g, kv[0], kv[1])
+		got[kv[0]] = s.get(g, kv[0])
+	}
+	got["voltage"], got["ovp_active"] = s.get(g, "voltage"), s.get(g, "ovp_active")
+	want := map[string]string{"voltage_target": "5.5", "current_limit": "0.5", "ovp_threshold": "12.0",
+		"ovp_enabled": "true", "enabled": "true", "voltage": "5.5", "ovp_active": "false"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("channel group 3 (-want +got):\n%s", diff)
+	}
+	live := func() (bool, bool) {
+		var on3, on1 bool
+		in.Do(func(d sim.Device) {
+			o3, _ := d.(sim.Supply).Output(3)
+			o1, _ := d.(sim.Supply).Output(1)
+			on3, on1 = o3.On(), o1.On()
+		})
+		return on3, on1
+	}
+	if on3, on1 := live(); !on3 || on1 {
+		t.Errorf("after enabled=on on group 3: output 3 live %v, output 1 live %v", on3, on1)
+	}
+	s.set(g, "enabled", "off")
+	if got := s.get(g, "enabled"); got != "false" {
+		t.Errorf("enabled after enabled=off: %s", got)
+	}
+	if on3, _ := live(); on3 {
+		t.Error("output 3 still live after enabled=off")
+	}
+}
