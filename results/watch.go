@@ -102,7 +102,11 @@ func (s *Store) poll(stop chan struct{}) {
 	for {
 		var v int64
 		if err := conn.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&v); err == nil {
-			if last >= 0 && v != last {
+			// The first reading has nothing to compare with, and a commit
+			// may have come between a waiter's look and this poller's
+			// start: wake the waiters to look again, or that commit is
+			// seen only at the next one.
+			if last < 0 || v != last {
 				s.watcher.notify()
 			}
 			last = v

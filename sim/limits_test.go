@@ -118,9 +118,10 @@ func heapLive() uint64 {
 	return s[0].Value.Uint64()
 }
 
-// stalledPeer is a stream peer that sends script, then reads nothing: its
-// first Write reports the bytes offered and the live heap at that moment,
-// and blocks until the test ends, as a socket whose reader stopped.
+// stalledPeer is a stream peer that sends script, then neither sends nor
+// reads until the test ends (then it reads EOF): its first Write reports
+// the bytes offered and the live heap at that moment, and blocks until
+// the test ends, as a socket whose reader stopped.
 type stalledPeer struct {
 	script []byte
 	sent   bool
@@ -133,6 +134,7 @@ func (p *stalledPeer) Read(b []byte) (int, error) {
 		p.sent = true
 		return copy(b, p.script), nil
 	}
+	<-p.end
 	return 0, io.EOF
 }
 

@@ -197,6 +197,10 @@ func (s *VXI11Server) handleCore(c net.Conn) {
 	mine := map[int32]bool{}
 	dropped := make(chan struct{})
 	var once sync.Once
+	s.opts.Logger.Info().Str("remote", remote).Str("model", s.in.model).Msg("sim: vxi11 client connected")
+	// Logged last, once the links are destroyed and their buffers given
+	// back to the account.
+	defer s.opts.Logger.Info().Str("remote", remote).Msg("sim: vxi11 client disconnected")
 	unregister := s.in.onDrop(func() { once.Do(func() { close(dropped) }); c.Close() })
 	defer unregister()
 	defer func() {
@@ -204,8 +208,6 @@ func (s *VXI11Server) handleCore(c net.Conn) {
 			s.destroy(lid)
 		}
 	}()
-	s.opts.Logger.Info().Str("remote", remote).Str("model", s.in.model).Msg("sim: vxi11 client connected")
-	defer s.opts.Logger.Info().Str("remote", remote).Msg("sim: vxi11 client disconnected")
 	// A client sends no more than the maxRecvSize create_link told it
 	// (VXI-11 B.6.1), plus the call's headers.
 	serveRPCConn(c, s.opts.IdleTimeout, s.opts.MaxRecvSize+4096, vxi11wire.Version, s.opts.ServerOptions, func(call oncrpc.Call, d *oncrpc.Decoder, e *oncrpc.Encoder) oncrpc.AcceptStat {

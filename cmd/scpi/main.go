@@ -29,14 +29,18 @@ const (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	var code int
 	if len(os.Args) > 1 && os.Args[1] == "shell" {
+		// The shell decides what Ctrl-C means: on a terminal it cancels
+		// the line being run, not the shell.
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 		code = runShell(ctx, os.Args[2:], os.Stdin, os.Stdout, os.Stderr)
+		stop()
 	} else {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		code = run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+		stop()
 	}
-	stop()
 	os.Exit(code)
 }
 
