@@ -269,7 +269,9 @@
     if (last !== undefined && e.seq !== last + 1) stats.gaps++;
     model.lastSeq.set(e.run, e.seq);
     if (model.lastSeq.size > RUNS_REMEMBERED) {
-      model.lastSeq.delete(model.lastSeq.keys().next().value);
+      const oldest = model.lastSeq.keys().next().value;
+      model.lastSeq.delete(oldest);
+      delete stats.perRun[oldest];
     }
     stats.applied++;
     const pr = stats.perRun[e.run] || (stats.perRun[e.run] = { applied: 0, first: e.seq, last: 0 });
