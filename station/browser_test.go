@@ -129,7 +129,8 @@ func eval[T any](t *testing.T, ctx context.Context, expr string) T {
 
 // screenshot saves the page as dir/name when SCPIKIT_SCREENSHOTS names a
 // directory (relative to the repository's root): the documentation's
-// pictures are taken by the tests from the running page.
+// pictures are taken by the tests from the running page
+// (TestLiveEightSlots).
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	dir := os.Getenv("SCPIKIT_SCREENSHOTS")
@@ -518,7 +519,7 @@ func (f *fakeStation) setLists(run string) {
 	}
 }
 
-// The page shows 8 DUTs at 1366x768: serials, phases and attempts, the
+// The page alone, fed a scripted run: 8 DUTs at 1366x768, serials, phases and attempts, the
 // latest measurements against their limits, a chart per slot, a failing
 // unit, a fault banner and slot, a prompt answered by a click, then the
 // verdicts and the safe state when the run ends.
@@ -584,8 +585,6 @@ func TestPageEightSlots(t *testing.T) {
 	if got := eval[string](t, ctx, `document.activeElement.closest('.slot') && document.activeElement.closest('.slot').dataset.dut`); got != "dut-7" {
 		t.Errorf("the focus is in slot %q, want dut-7's prompt", got)
 	}
-	screenshot(t, ctx, "station-running.png")
-
 	within(t, ctx, 5*time.Second, "answering the prompt", chromedp.Click(chromedp.CSS(`.slot[data-dut="dut-7"] .prompt button.yes`)))
 	within(t, ctx, 5*time.Second, "waiting for the answer to be sent",
 		chromedp.WaitVisible(chromedp.CSS(`.slot[data-dut="dut-7"] .prompt button.yes[disabled]`)))
@@ -625,7 +624,6 @@ func TestPageEightSlots(t *testing.T) {
 	if got := eval[bool](t, ctx, `document.querySelector('#stop-graceful').disabled && document.querySelector('#stop-immediate').disabled`); !got {
 		t.Error("the stop buttons are enabled after the run ended")
 	}
-	screenshot(t, ctx, "station-ended.png")
 	checkContrast(t, ctx)
 
 	// The next unit in a slot clears the last one's verdict.

@@ -493,7 +493,8 @@
       const names = new Map();
       for (const a of r.safe) names.set(a.name, (names.get(a.name) || 0) + 1);
       out.push(banner('safe-ok', '✓ Safe state verified: ' + r.safe.length + ' action' + (r.safe.length > 1 ? 's' : '') +
-        ' (' + [...names].map(([n, c]) => (c > 1 ? n + ' ×' + c : n)).join(', ') + ')', 'status'));
+        ' (' + [...names].slice(0, 3).map(([n, c]) => (c > 1 ? n + ' ×' + c : n)).join(', ') +
+        (names.size > 3 ? ' and ' + (names.size - 3) + ' more' : '') + ')', 'status'));
     }
     if (r.faultCount) {
       const more = r.faultCount - r.faults.length;
@@ -1037,10 +1038,11 @@
         a.href = r.report || 'runs/' + encodeURIComponent(r.id) + '/report.html';
         a.textContent = r.name || r.id;
         a.title = 'report of run ' + r.id;
-        const outcome = r.outcome || (r.ended ? 'unknown' : 'running');
+        const known = ['pass', 'marginal', 'fail', 'aborted', 'error'].includes(r.outcome);
+        const outcome = known ? r.outcome : r.ended ? 'unknown' : 'running';
         const when = r.started ? new Date(r.started).toLocaleTimeString() : '';
         const units = (r.units || []).map((u) => u.serial || u.dut).filter(Boolean);
-        const el = li(span('badge ' + (r.outcome ? verdictOf(outcome) : outcome), outcome), a, span('meta', when));
+        const el = li(span('badge ' + (known ? verdictOf(outcome) : outcome), outcome), a, span('meta', when));
         if (units.length) el.appendChild(span('meta', units.slice(0, 4).join(', ') + (units.length > 4 ? ' +' + (units.length - 4) : '')));
         return el;
       }));
