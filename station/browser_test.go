@@ -974,3 +974,30 @@ func checkContrast(t *testing.T, ctx context.Context) {
 		t.Errorf("text %q (%s) has a contrast of %.2f:1 with its background, want at least %.1f:1", b.Text, b.Where, b.Ratio, b.Least)
 	}
 }
+
+// A prompt takes the focus when it opens, but not back from a control
+// the operator moved to while events keep coming.
+func TestPagePromptLeavesOperatorsFocus(t *testing.T) {
+	ctx := browser(t)
+	f := newFakeStation(t)
+	const run = "01JEXAMPLE0000000000000040"
+	f.emit(t, runStarted(run, "soak"), dutStarted(run, "dut-1", "SN1"))
+	f.emitJSON(t, run, map[string]any{"kind": "prompt", "dut": "dut-1", "prompt": map[string]any{"id": "p1", "text": "Lid closed?", "input": "text"}})
+	within(t, ctx, 10*time.Second, "the prompt takes the focus",
+		chromedp.Navigate(f.url),
+		chromedp.Poll[chromedp.Void](`document.activeElement === document.querySelector('.slot[data-dut="dut-1"] .prompt input')`),
+		chromedp.Focus(chromedp.CSS(`#stop-graceful`)),
+	)
+	for i := range 5 {
+		f.emit(t, measured(run, "dut-1", fmt.Sprintf("m%d", i), 1, "V", harness.AtMost(2)))
+	}
+	within(t, ctx, 10*time.Second, "the events drawn", chromedp.WaitVisible(chromedp.CSS(`tr[data-name="m4"]`)))
+	if got := eval[string](t, ctx, `document.activeElement.id`); got != "stop-graceful" {
+		t.Errorf("the focus went from the stop button to %q as events came", got)
+	}
+	// A new prompt takes it.
+	f.emit(t, dutStarted(run, "dut-2", "SN2"))
+	f.emitJSON(t, run, map[string]any{"kind": "prompt", "dut": "dut-2", "prompt": map[string]any{"id": "p2", "text": "Lid closed?", "input": "confirm"}})
+	within(t, ctx, 10*time.Second, "the new prompt takes the focus",
+		chromedp.Poll[chromedp.Void](`document.activeElement.closest('.prompt') !== null`))
+}

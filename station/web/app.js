@@ -753,15 +753,23 @@
   }
 
   // A barcode scanner types into whatever has the focus, then presses
-  // Enter: the oldest open prompt's input keeps the focus, unless the
-  // operator is working in another prompt.
+  // Enter: the oldest open prompt takes the focus when a prompt opens or
+  // closes, and whenever nothing has it. It does not take it back from a
+  // control the operator moved to (a stop button), however many other
+  // events come meanwhile.
+  let promptsSeen = ''; // the open prompts when the focus was last placed
   function focusPrompt() {
+    const open = openPrompts().filter((p) => p.state === 'open' && p.el && p.el.isConnected);
+    const keys = open.map((p) => p.run + '/' + p.id).join(' ');
+    const changed = keys !== promptsSeen;
+    promptsSeen = keys;
     const a = document.activeElement;
     if (a && a.closest && a.closest('.prompt') && a.isConnected && !a.disabled) return;
-    const next = openPrompts().find((p) => p.state === 'open' && p.el && p.el.isConnected);
-    if (!next) return;
-    const target = next.el.querySelector('input, button');
-    if (target && document.activeElement !== target) target.focus({ preventScroll: false });
+    if (!open.length) return;
+    const idle = !a || a === document.body;
+    if (!changed && !idle) return;
+    const target = open[0].el.querySelector('input, button');
+    if (target && document.activeElement !== target) target.focus();
   }
 
   async function answerPrompt(pr, answer, form) {
