@@ -535,6 +535,9 @@ func TestPageEightSlots(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`.slot[data-dut="dut-7"] .prompt button.yes`)),
 		chromedp.WaitVisible(chromedp.CSS(`#runs a`)),
 		chromedp.WaitVisible(chromedp.CSS(`#instruments .badge`)),
+		chromedp.Poll[chromedp.Void](`document.querySelector('#yield-value').textContent !== '–'`),
+		// A chart redraws at most every 100 ms: wait for all samples drawn.
+		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('.slot canvas')].every(c => c.dataset.samples === '600')`),
 	)
 	type slotView struct {
 		Serial, Phase, Attempt, Failing string
@@ -730,9 +733,9 @@ func TestPageScannerAnswersSerialPrompt(t *testing.T) {
 	if got := eval[string](t, ctx, `document.querySelector('.slot[data-dut="dut-2"] .serial').textContent`); got != "SN SN-0042" {
 		t.Errorf("dut-2's serial shows as %q", got)
 	}
-	if got := eval[string](t, ctx, `document.querySelector('.slot[data-dut="dut-1"] .prompt .note').textContent`); !strings.Contains(got, "SN-0043") {
-		t.Errorf("dut-1's prompt says %q after the answer", got)
-	}
+	// Sent, the prompt says what was answered until the run goes on.
+	within(t, ctx, 5*time.Second, "dut-1's prompt says its answer was sent",
+		chromedp.Poll[chromedp.Void](`document.querySelector('.slot[data-dut="dut-1"] .prompt .note')?.textContent.includes('answered “SN-0043”')`))
 	within(t, ctx, 5*time.Second, "the second answer is sent", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
 		for len(f.answered()) < 2 {
 			select {
@@ -770,7 +773,8 @@ func TestPageDedupesResentEvents(t *testing.T) {
 		f.emit(t, measured(run, "dut-1", fmt.Sprintf("m%02d", i), float64(i), "V", harness.AtMost(100)))
 	}
 	within(t, ctx, 10*time.Second, "the page resumes",
-		chromedp.Poll[chromedp.Void](`window.stationPage.stats.applied === 27 && window.stationPage.stats.duplicates >= 22`))
+		chromedp.Poll[chromedp.Void](`window.stationPage.stats.applied === 27 && window.stationPage.stats.duplicates >= 22`),
+		chromedp.WaitVisible(chromedp.CSS(`tr[data-name="m24"]`)))
 	st := readStats(t, ctx)
 	if st.Gaps != 0 || st.Applied != 27 || st.PerRun[run].Last != 27 {
 		t.Errorf("stats %+v", st)

@@ -319,7 +319,8 @@ func (e *editor) refresh(prompt string) {
 
 // search is Ctrl-R, reverse incremental search of the history, as in
 // bash: typed characters narrow the search (case-insensitive, SCPI is),
-// Ctrl-R again finds an older match, Backspace widens it, ENTER runs the
+// Ctrl-R again finds an older match (a line it has shown is not shown
+// again), Backspace widens it, ENTER runs the
 // match (done), Ctrl-G gives up and restores the line; any other key
 // takes the match into the line to edit and is returned to be handled.
 func (e *editor) search() (next rune, done bool) {
@@ -327,11 +328,17 @@ func (e *editor) search() (next rune, done bool) {
 	var query []rune
 	match := -1 // the history entry found
 	failed := false
+	found := map[string]bool{} // lines Ctrl-R has shown: not shown again
 	find := func(from int) {
 		q := strings.ToLower(string(query))
 		for i := from; e.history != nil && i < e.history.Len(); i++ {
-			if h := e.history.At(i); strings.Contains(strings.ToLower(h), q) {
+			h := e.history.At(i)
+			if i != match && found[h] {
+				continue
+			}
+			if strings.Contains(strings.ToLower(h), q) {
 				match, failed = i, false
+				found[h] = true
 				e.show(h)
 				e.pos = len([]rune(h[:strings.Index(strings.ToLower(h), q)]))
 				return
@@ -362,6 +369,7 @@ func (e *editor) search() (next rune, done bool) {
 			if len(query) > 0 {
 				query = query[:len(query)-1]
 				match = -1
+				clear(found)
 				if len(query) == 0 {
 					e.line, e.pos, failed = append(e.line[:0], saved...), savedPos, false
 				} else {

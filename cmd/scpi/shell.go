@@ -28,11 +28,13 @@ any other line is sent as a command. A line may start with a colon
   :timeout D      time allowed for each line (now %v)
   :trace on|off   show the bytes sent and received
   :read           read a reply to a command that had no ?
-  :errors         read the instrument's error queue
+  :errors         the instrument's errors, each with the line it followed
   :clear          device clear (when the link has one)
   :save FILE      write the last binary block's payload to FILE
   :help           this text
   :quit           leave (or Ctrl-D)
+Tab completes; Up and Ctrl-R recall earlier lines; Ctrl-C cancels the line
+being run, or abandons the one being typed.
 `
 
 // lineReader is where the shell's lines come from: a terminal with line
