@@ -173,9 +173,16 @@ type fakeStation struct {
 	// would: the page must not apply an event twice.
 	resend bool
 	kick   chan struct{} // closed to drop every open stream
-	srv    *http.Server
-	url    string
-	conns  sync.WaitGroup
+	// refuse answers that many of the next stream requests 503, after
+	// which a browser's EventSource gives up (it reconnects only after a
+	// broken stream, not an error status); cursors are the cursors the
+	// stream requests asked for: "none", "header <cursor>" (Last-Event-ID)
+	// or "query <cursor>" (?after=).
+	refuse  int
+	cursors []string
+	srv     *http.Server
+	url     string
+	conns   sync.WaitGroup
 }
 
 // streamed is an event as the stream sends it.
@@ -331,10 +338,23 @@ func (f *fakeStation) push(e streamed) {
 func (f *fakeStation) serveEvents(w http.ResponseWriter, r *http.Request) {
 	f.conns.Add(1)
 	defer f.conns.Done()
-	cursor := r.Header.Get("Last-Event-ID")
+	cursor, from := r.Header.Get("Last-Event-ID"), "header"
 	if cursor == "" {
-		cursor = r.URL.Query().Get("after")
+		cursor, from = r.URL.Query().Get("after"), "query"
 	}
+	f.mu.Lock()
+	if cursor != "" {
+		f.cursors = append(f.cursors, from+" "+cursor)
+	} else {
+		f.cursors = append(f.cursors, "none")
+	}
+	if f.refuse > 0 {
+		f.refuse--
+		f.mu.Unlock()
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+		return
+	}
+	f.mu.Unlock()
 	next := 0
 	f.mu.Lock()
 	kick, resend := f.kick, f.resend
@@ -1000,4 +1020,36 @@ func TestPagePromptLeavesOperatorsFocus(t *testing.T) {
 	f.emitJSON(t, run, map[string]any{"kind": "prompt", "dut": "dut-2", "prompt": map[string]any{"id": "p2", "text": "Lid closed?", "input": "confirm"}})
 	within(t, ctx, 10*time.Second, "the new prompt takes the focus",
 		chromedp.Poll[chromedp.Void](`document.activeElement.closest('.prompt') !== null`))
+}
+
+// When the browser gives up on the stream (an error status instead of a
+// broken connection), the page reconnects by itself from the last event
+// it applied (?after=), and misses nothing.
+func TestPageReconnectsAfterBrowserGivesUp(t *testing.T) {
+	ctx := browser(t)
+	f := newFakeStation(t)
+	const run = "01JEXAMPLE0000000000000050"
+	f.emit(t, runStarted(run, "soak"), dutStarted(run, "dut-1", "SN1"))
+	within(t, ctx, 10*time.Second, "loading the page",
+		chromedp.Navigate(f.url), chromedp.WaitVisible(chromedp.CSS(`.slot[data-dut="dut-1"]`)), chromedp.WaitVisible(chromedp.CSS(`#conn.live`)))
+	f.mu.Lock()
+	f.refuse = 1
+	f.mu.Unlock()
+	f.drop()
+	within(t, ctx, 10*time.Second, "the page sees the stream refused", chromedp.WaitVisible(chromedp.CSS(`#conn.down`)))
+	f.emit(t, measured(run, "dut-1", "after", 1, "V", harness.AtMost(2)))
+	within(t, ctx, 20*time.Second, "the page reconnects by itself",
+		chromedp.WaitVisible(chromedp.CSS(`tr[data-name="after"]`)), chromedp.WaitVisible(chromedp.CSS(`#conn.live`)))
+	f.mu.Lock()
+	cursors := append([]string(nil), f.cursors...)
+	f.mu.Unlock()
+	want := "query " + run + "/2"
+	if len(cursors) < 3 || cursors[0] != "none" || cursors[len(cursors)-1] != want {
+		t.Errorf("the stream was asked for %q, want first no cursor, last %q", cursors, want)
+	}
+	t.Logf("the stream was asked for %q", cursors)
+	st := readStats(t, ctx)
+	if st.Applied != 3 || st.Duplicates != 0 || st.Gaps != 0 || st.Reconnects == 0 {
+		t.Errorf("stats %+v", st)
+	}
 }
