@@ -423,7 +423,6 @@
     if (e.kind === 'prompt.cancelled' && p.reason === 'refused') refusedWhy.set(e.dut || '', p.cause || 'refused');
     if (s && s.prompt && s.prompt.id === p.id) s.prompt = null;
     model.runPrompts.delete(p.id);
-    if (s && p.answer !== undefined && s.prompt === null) s.lastAnswer = p.answer;
   }
 
   // ---- rendering, once per frame ----------------------------------------
