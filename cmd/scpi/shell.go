@@ -287,6 +287,10 @@ func (sh *shell) run(ctx context.Context, in lineReader, wrap func(func() (strin
 			return exitFailure
 		}
 		line = strings.TrimSpace(line)
+		select {
+		case <-sh.interrupts: // from before this line: not meant for it
+		default:
+		}
 		switch {
 		case line == "":
 		case isShellCommand(line):
@@ -296,7 +300,10 @@ func (sh *shell) run(ctx context.Context, in lineReader, wrap func(func() (strin
 				return sh.finish(ctx)
 			}
 		default:
-			sh.checkErrors(ctx)
+			if sh.checkErrors(ctx) {
+				fmt.Fprintf(sh.out, "interrupted: %s not sent\n", line)
+				break
+			}
 			sh.fail(sh.exchange(ctx, line))
 			sh.unchecked = append(sh.unchecked, line)
 		}
@@ -346,12 +353,13 @@ func (sh *shell) lineContext(ctx context.Context) (_ context.Context, done func(
 
 // checkErrors reads the instrument's error queue and records what it held
 // as following the lines sent since it was last read. An instrument that
-// does not answer the error query as SCPI says is not asked again.
-func (sh *shell) checkErrors(ctx context.Context) {
+// does not answer the error query as SCPI says is not asked again. It
+// reports whether Ctrl-C interrupted it.
+func (sh *shell) checkErrors(ctx context.Context) (interrupted bool) {
 	if sh.noCheck != "" || len(sh.unchecked) == 0 {
-		return
+		return false
 	}
-	ctx, done, interrupted := sh.lineContext(ctx)
+	ctx, done, hit := sh.lineContext(ctx)
 	defer done()
 	des, err := sh.s.Errors(ctx)
 	for _, de := range des {
@@ -367,12 +375,13 @@ func (sh *shell) checkErrors(ctx context.Context) {
 		sh.noCheck = fmt.Sprintf("it answered the error query with %q", pe.Input)
 		sh.unchecked = sh.unchecked[:0]
 		fmt.Fprintf(sh.out, "note: the error queue is not read after each line: %s; :errors reads it\n", sh.noCheck)
-	case interrupted():
-		fmt.Fprintln(sh.out, "interrupted: reading the error queue")
+	case hit():
+		return true // kept unchecked, as below
 	default:
 		// Kept unchecked: the next read's errors may follow any of them.
 		fmt.Fprintf(sh.out, "error: reading the error queue after %q: %v\n", sh.unchecked[len(sh.unchecked)-1], err)
 	}
+	return false
 }
 
 // isQuery reports whether line holds a ? outside quoted strings.
@@ -476,8 +485,9 @@ func (sh *shell) showErrors(ctx context.Context) error {
 			}
 			return err
 		}
-	} else {
-		sh.checkErrors(ctx)
+	} else if sh.checkErrors(ctx) {
+		fmt.Fprintln(sh.out, "interrupted: :errors")
+		return nil
 	}
 	for _, e := range sh.errs {
 		fmt.Fprintln(sh.out, e)
@@ -501,7 +511,10 @@ func (sh *shell) meta(ctx context.Context, line string) (quit bool, err error) {
 	case ":errors":
 		return false, sh.showErrors(ctx)
 	case ":clear":
-		sh.checkErrors(ctx) // the errors before the clear are the lines'
+		if sh.checkErrors(ctx) { // the errors before the clear are the lines'
+			fmt.Fprintf(sh.out, "interrupted: %s\n", line)
+			return false, nil
+		}
 	}
 	ctx, done, interrupted := sh.lineContext(ctx)
 	defer done()
