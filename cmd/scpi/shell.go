@@ -157,6 +157,7 @@ type shell struct {
 	// failed is the exit status of the first line that failed: what a
 	// script ends with.
 	failed int
+	lastOK bool // the last line sent got through: the link and instrument work
 }
 
 // lineError is an entry of the instrument's error queue and the lines it
@@ -304,7 +305,9 @@ func (sh *shell) run(ctx context.Context, in lineReader, wrap func(func() (strin
 				fmt.Fprintf(sh.out, "interrupted: %s not sent\n", line)
 				break
 			}
-			sh.fail(sh.exchange(ctx, line))
+			err := sh.exchange(ctx, line)
+			sh.fail(err)
+			sh.lastOK = err == nil
 			sh.unchecked = append(sh.unchecked, line)
 		}
 		if ctx.Err() != nil { // SIGTERM, or Ctrl-C in a script: leave
@@ -377,6 +380,13 @@ func (sh *shell) checkErrors(ctx context.Context) (interrupted bool) {
 		fmt.Fprintf(sh.out, "note: the error queue is not read after each line: %s; :errors reads it\n", sh.noCheck)
 	case hit():
 		return true // kept unchecked, as below
+	case errors.Is(err, scpi.ErrTimeout) && sh.lastOK:
+		// The line before went through, the error query did not: an
+		// instrument without it (a pyvisa-sim device, say). Asking before
+		// every line would cost every line a timeout.
+		sh.noCheck = "it did not answer the error query (SYST:ERR?) within the timeout"
+		sh.unchecked = sh.unchecked[:0]
+		fmt.Fprintf(sh.out, "note: the error queue is not read after each line: %s; :errors reads it\n", sh.noCheck)
 	default:
 		// Kept unchecked: the next read's errors may follow any of them.
 		fmt.Fprintf(sh.out, "error: reading the error queue after %q: %v\n", sh.unchecked[len(sh.unchecked)-1], err)
