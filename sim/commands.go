@@ -22,6 +22,7 @@ type Commands[D any] struct {
 	root     *node
 	common   []*node // *XXX commands the model adds or overrides
 	handlers []func(D, *Call) error
+	patterns []string // as registered, for the conformance check against the guide's index
 	errs     []error
 }
 
@@ -44,6 +45,7 @@ func (t *Commands[D]) Handle(pattern string, h func(D, *Call) error) {
 	idx := len(t.handlers)
 	t.handlers = append(t.handlers, h)
 	p := strings.TrimSpace(pattern)
+	t.patterns = append(t.patterns, p)
 	if strings.HasPrefix(p, "*") {
 		t.handleCommon(p, idx)
 		return

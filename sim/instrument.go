@@ -44,6 +44,7 @@ type Model struct {
 	Name        string // as in SIM::<Name>::INSTR and `scpisim serve <Name>`
 	Description string
 	new         func() *Instrument
+	patterns    []string // the command table's patterns, as registered
 }
 
 // NewModel defines a model from its command table and a constructor for
@@ -55,7 +56,7 @@ func NewModel[D Device](name, description string, cmds *Commands[D], newDevice f
 	if name == "" || strings.ContainsAny(name, " :") {
 		return Model{}, fmt.Errorf("sim: model name %q: want a word without spaces or colons", name)
 	}
-	return Model{Name: name, Description: description, new: func() *Instrument {
+	return Model{Name: name, Description: description, patterns: cmds.patterns, new: func() *Instrument {
 		d := newDevice()
 		return newInstrument(name, d, binding[D]{cmds, d})
 	}}, nil

@@ -1,23 +1,72 @@
 package sim
 
 import (
+	"math"
 	"strconv"
 	"time"
 )
 
-// Rigol DP800 series supplies (DP832, DP831, DP821, DP811), from the
-// DP800 Programming Guide: channels named CH1..CH3 as a first parameter
-// (":OUTP CH1,ON", ":MEAS:VOLT? CH1") or selected with :INSTrument;
-// [:SOURce<n>] for levels; ON/OFF and YES/NO answers; fixed-point numbers
-// ("5.000", "1.0000").
+// Rigol DP800 series supplies (DP832/DP832A, DP831/DP831A, DP821/DP821A,
+// DP811/DP811A), from the DP800 Programming Guide: channels named
+// CH1..CH3 as a first parameter (":OUTP CH1,ON", ":MEAS:VOLT? CH1") or
+// selected with :INSTrument; [:SOURce<n>] for levels; ON/OFF and YES/NO
+// answers; fixed-point numbers ("5.000", "1.0000"). The command index,
+// with what is implemented, is dp800Guide (dp800_guide.go).
 type dp800 struct {
 	model, serial string
 	outs          []*Output
+	chans         []dp800Channel
 	selected      int
+
+	// System settings, kept across *RST as the unit keeps them.
+	beeper bool
+	beeps  int // SYST:BEEP while the beeper is on
+	otp    bool
+	remote int // 0 local, 1 remote, 2 remote with the front panel locked (RWLock)
+	psc    bool
+
+	display     bool
+	displayText string
+
+	trigSource int     // 0 BUS, 1 IMMediate
+	trigDelay  float64 // seconds
+
+	saved [10]*dp800State // *SAV/*RCL locations 1 to 10
+
+	ques, oper dp800Status
+	quesInst   dp800Status
+	isum       [3]dp800Status // questionable ISUMmary<n>
+	operIsum   [3]dp800Status
+	operInst   dp800Status
+}
+
+// dp800Channel is what a channel has beyond its output stage.
+type dp800Channel struct {
+	vStep, iStep float64
+	vTrig, iTrig float64 // triggered levels; NaN: the immediate level
+	track        bool
+}
+
+// dp800State is what *SAV keeps of a channel.
+type dp800State struct {
+	selected int
+	chans    []dp800Channel
+	levels   [][2]float64 // V, I
+	ovp      []float64
+	ovpOn    []bool
+	ocp      []float64
+	ocpOn    []bool
+}
+
+// dp800Status is one status register: its enable mask and the events
+// latched since it was last read.
+type dp800Status struct {
+	enable int
+	event  int
 }
 
 // Ranges from the guide's :APPLy table (rated values plus Rigol's
-// over-range).
+// over-range). The A models have the same ranges and a finer display.
 var dp800Ranges = map[string][]OutputRange{
 	"DP832": {{"CH1", 0, 32, 3.2}, {"CH2", 0, 32, 3.2}, {"CH3", 0, 5.3, 3.2}},
 	"DP831": {{"CH1", 0, 8.4, 5.3}, {"CH2", 0, 32, 2.1}, {"CH3", -32, 0, 2.1}},
@@ -25,12 +74,26 @@ var dp800Ranges = map[string][]OutputRange{
 	"DP811": {{"CH1", 0, 21, 10.5}},
 }
 
+// dp800Models are the members, each A model after its original.
+var dp800Models = []string{"DP832", "DP832A", "DP831", "DP831A", "DP821", "DP821A", "DP811", "DP811A"}
+
+func dp800Base(model string) string {
+	if model[len(model)-1] == 'A' {
+		return model[:len(model)-1]
+	}
+	return model
+}
+
 func newDP800(model string) func() *dp800 {
 	return func() *dp800 {
-		d := &dp800{model: model, serial: "DP8C2400001"}
-		for _, r := range dp800Ranges[model] {
+		d := &dp800{model: model, serial: "DP8C2400001", beeper: true, otp: true, psc: true}
+		if model != dp800Base(model) {
+			d.serial = "DP8A2400001"
+		}
+		for _, r := range dp800Ranges[dp800Base(model)] {
 			d.outs = append(d.outs, NewOutput(r))
 		}
+		d.chans = make([]dp800Channel, len(d.outs))
 		d.Reset()
 		return d
 	}
@@ -40,20 +103,50 @@ func (d *dp800) Identity() string {
 	return "RIGOL TECHNOLOGIES," + d.model + "," + d.serial + ",00.01.16"
 }
 
+// Reset is *RST: the outputs and channel settings to their defaults.
+// System settings (beeper, OTP, remote state, *PSC) and the *SAV
+// locations stay, as IEEE 488.2 10.32 asks.
 func (d *dp800) Reset() {
-	for _, o := range d.outs {
+	for i, o := range d.outs {
 		o.Reset()
 		// The DP800 resets OCP to 110% of the rated current.
 		o.SetOCPLevel(1.1 * o.Range().MaxI)
+		d.chans[i] = dp800Channel{vStep: 0.001, iStep: 0.001, vTrig: math.NaN(), iTrig: math.NaN()}
 	}
 	d.selected = 0
+	d.display, d.displayText = true, ""
+	d.trigSource, d.trigDelay = 0, 0
 }
+
+// SelfTest passes: the unit answers *TST? with its boards' results.
+func (d *dp800) SelfTest() int { return 0 }
 
 func (d *dp800) Output(ch int) (*Output, bool) {
 	if ch < 1 || ch > len(d.outs) {
 		return nil, false
 	}
 	return d.outs[ch-1], true
+}
+
+// Trigger is *TRG: with the trigger source BUS, the selected channel
+// takes its triggered levels.
+func (d *dp800) Trigger() error {
+	if d.trigSource != 0 {
+		return ErrTriggerIgnored
+	}
+	d.fire()
+	return nil
+}
+
+func (d *dp800) fire() {
+	ch := &d.chans[d.selected]
+	o := d.outs[d.selected]
+	if !math.IsNaN(ch.vTrig) {
+		o.SetVoltage(ch.vTrig)
+	}
+	if !math.IsNaN(ch.iTrig) {
+		o.SetCurrentLimit(ch.iTrig)
+	}
 }
 
 var dp800Channels = []string{"CH1", "CH2", "CH3"}
@@ -88,26 +181,153 @@ func (d *dp800) source(c *Call) (int, error) {
 	return d.selected, nil
 }
 
+// chanValue reads "[CHn,]<value>": the channel and the index of the value.
+func (d *dp800) chanValue(c *Call) (ch, i int, err error) {
+	if err := c.Params(1, 2); err != nil {
+		return 0, 0, err
+	}
+	if c.NumParams() == 2 {
+		ch, _, err = d.channel(c, 0)
+		return ch, 1, err
+	}
+	return d.selected, 0, nil
+}
+
 // onOff reads an optional channel then ON|OFF: ":OUTP CH1,ON", ":OUTP ON".
 func (d *dp800) onOff(c *Call) (ch int, on bool, err error) {
-	if err := c.Params(1, 2); err != nil {
+	ch, i, err := d.chanValue(c)
+	if err != nil {
 		return 0, false, err
-	}
-	i := 0
-	if c.NumParams() == 2 {
-		if ch, _, err = d.channel(c, 0); err != nil {
-			return 0, false, err
-		}
-		i = 1
-	} else {
-		ch = d.selected
 	}
 	on, err = c.Bool(i)
 	return ch, on, err
 }
 
-func dp800Commands() *Commands[*dp800] {
+func replyOnOff(c *Call, on bool) { c.Reply(map[bool]string{true: "ON", false: "OFF"}[on]) }
+
+func replyYesNo(c *Call, yes bool) { c.Reply(map[bool]string{true: "YES", false: "NO"}[yes]) }
+
+// trackPartner is the channel that tracks ch (0-based), or -1: CH1 and
+// CH2 of the DP832, CH2 and CH3 of the DP831 (guide, :OUTPut:TRACk).
+func (d *dp800) trackPartner(ch int) int {
+	switch dp800Base(d.model) {
+	case "DP832":
+		if ch <= 1 {
+			return 1 - ch
+		}
+	case "DP831":
+		if ch >= 1 {
+			return 3 - ch
+		}
+	}
+	return -1
+}
+
+// setVoltage programs ch and, when tracking, its partner: the DP831's
+// negative CH3 tracks with the opposite sign.
+func (d *dp800) setVoltage(ch int, v float64) {
+	d.outs[ch].SetVoltage(v)
+	if p := d.trackPartner(ch); p >= 0 && (d.chans[ch].track || d.chans[p].track) {
+		r := d.outs[p].Range()
+		pv := v
+		if (r.MinV < 0) != (d.outs[ch].Range().MinV < 0) {
+			pv = -v
+		}
+		d.outs[p].SetVoltage(min(max(pv, r.MinV), r.MaxV))
+	}
+}
+
+func (d *dp800) save() *dp800State {
+	s := &dp800State{selected: d.selected, chans: append([]dp800Channel(nil), d.chans...)}
+	for _, o := range d.outs {
+		v, i := o.Settings()
+		lv, on, _ := o.OVP()
+		ocpOn, _ := o.OCP()
+		s.levels = append(s.levels, [2]float64{v, i})
+		s.ovp, s.ovpOn = append(s.ovp, lv), append(s.ovpOn, on)
+		s.ocp, s.ocpOn = append(s.ocp, o.OCPLevel()), append(s.ocpOn, ocpOn)
+	}
+	return s
+}
+
+func (d *dp800) recall(s *dp800State) {
+	d.selected = s.selected
+	copy(d.chans, s.chans)
+	for k, o := range d.outs {
+		o.SetOn(false) // a recalled state starts with the outputs off
+		o.SetVoltage(s.levels[k][0])
+		o.SetCurrentLimit(s.levels[k][1])
+		o.SetOVP(s.ovp[k], s.ovpOn[k])
+		o.SetOCPLevel(s.ocp[k])
+		o.SetOCP(s.ocpOn[k])
+	}
+}
+
+// isumCondition is a channel's questionable ISUMmary condition (guide,
+// table 1-3): bit 0 the voltage is not regulated (CC), bit 1 the current
+// is not regulated (CV), bit 2 OVP tripped, bit 3 OCP tripped.
+func (d *dp800) isumCondition(ch int) int {
+	o := d.outs[ch]
+	_, _, mode := o.Measure(time.Now())
+	cond := 0
+	switch mode {
+	case ModeCC:
+		cond |= 1
+	case ModeCV:
+		cond |= 2
+	}
+	if _, _, t := o.OVP(); t {
+		cond |= 4
+	}
+	if _, t := o.OCP(); t {
+		cond |= 8
+	}
+	return cond
+}
+
+// quesCondition is the questionable register's condition: the channel
+// summary in bit 13 (INSTrument summary) on the multi-channel models, the
+// single channel's bits on the DP811.
+func (d *dp800) quesCondition() int {
+	if len(d.outs) == 1 {
+		return d.isumCondition(0)
+	}
+	if d.quesInstCondition() != 0 {
+		return 1 << 13
+	}
+	return 0
+}
+
+// quesInstCondition has bit n set when ISUMmary<n> has an enabled bit set.
+func (d *dp800) quesInstCondition() int {
+	cond := 0
+	for k := range d.outs {
+		if d.isumCondition(k)&d.isum[k].enable != 0 {
+			cond |= 1 << (k + 1)
+		}
+	}
+	return cond
+}
+
+// StatusSummary sets the status byte's QUES bit from the questionable
+// register and its enable mask.
+func (d *dp800) StatusSummary() (questionable, operation bool) {
+	return (d.quesCondition()|d.ques.event)&d.ques.enable != 0, false
+}
+
+// dp800Commands is the command table of one member: the DP811 has no
+// tracking and no channel status registers.
+func dp800Commands(model string) *Commands[*dp800] {
 	cmds := NewCommands[*dp800]()
+	multi := len(dp800Ranges[dp800Base(model)]) > 1
+	dp800SourceCommands(cmds)
+	dp800OutputCommands(cmds, dp800Base(model) == "DP832" || dp800Base(model) == "DP831")
+	dp800SystemCommands(cmds)
+	dp800StatusCommands(cmds, multi)
+	return cmds
+}
+
+func dp800SourceCommands(cmds *Commands[*dp800]) {
 	cmds.Handle("APPLy", func(d *dp800, c *Call) error {
 		if err := c.Params(1, 3); err != nil {
 			return err
@@ -122,7 +342,7 @@ func dp800Commands() *Commands[*dp800] {
 		}
 		d.selected = ch
 		if c.NumParams() > 1 {
-			d.outs[ch].SetVoltage(v)
+			d.setVoltage(ch, v)
 		}
 		if c.NumParams() > 2 {
 			d.outs[ch].SetCurrentLimit(i)
@@ -152,8 +372,92 @@ func dp800Commands() *Commands[*dp800] {
 		c.ReplyFixed(i, 4)
 		return nil
 	})
-	level := func(voltage bool) (func(*dp800, *Call) error, func(*dp800, *Call) error) {
-		set := func(d *dp800, c *Call) error {
+	decimals := func(voltage bool) int {
+		if voltage {
+			return 3
+		}
+		return 4
+	}
+	for _, voltage := range []bool{true, false} {
+		name := "CURRent"
+		if voltage {
+			name = "VOLTage"
+		}
+		base := "[SOURce#:]" + name
+		// The level takes UP and DOWN besides a value: a step of
+		// :STEP[:INCRement].
+		cmds.Handle(base+"[:LEVel][:IMMediate][:AMPLitude]", func(d *dp800, c *Call) error {
+			ch, err := d.source(c)
+			if err != nil {
+				return err
+			}
+			o := d.outs[ch]
+			x, err := dp800Level(c, d, ch, voltage)
+			if err != nil {
+				return err
+			}
+			if voltage {
+				d.setVoltage(ch, x)
+			} else {
+				o.SetCurrentLimit(x)
+			}
+			return nil
+		})
+		cmds.Handle(base+"[:LEVel][:IMMediate][:AMPLitude]?", func(d *dp800, c *Call) error {
+			ch, err := d.source(c)
+			if err != nil {
+				return err
+			}
+			spec := d.outs[ch].levelSpec(voltage)
+			if c.NumParams() > 0 {
+				p, _ := c.get(0)
+				v, ok := spec.special(p.raw)
+				if p.kind != ParamCharacter || !ok {
+					return ErrIllegalParameterValue
+				}
+				c.ReplyFixed(v, decimals(voltage))
+				return nil
+			}
+			v, i := d.outs[ch].Settings()
+			if voltage {
+				c.ReplyFixed(v, 3)
+			} else {
+				c.ReplyFixed(i, 4)
+			}
+			return nil
+		})
+		cmds.Number(base+"[:LEVel][:IMMediate]:STEP[:INCRement]",
+			func(d *dp800, c *Call) (Number, error) {
+				ch, err := d.source(c)
+				if err != nil {
+					return Number{}, err
+				}
+				r := d.outs[ch].Range()
+				top := r.MaxI
+				if voltage {
+					top = max(r.MaxV, -r.MinV)
+				}
+				unit := map[bool]string{true: "V", false: "A"}[voltage]
+				return Number{Unit: unit, Min: 0.001, Max: top, Default: 0.001}, nil
+			},
+			func(d *dp800, c *Call) float64 {
+				ch, _ := d.source(c)
+				if voltage {
+					return d.chans[ch].vStep
+				}
+				return d.chans[ch].iStep
+			},
+			func(d *dp800, c *Call, v float64) error {
+				ch, _ := d.source(c)
+				if voltage {
+					d.chans[ch].vStep = v
+				} else {
+					d.chans[ch].iStep = v
+				}
+				return nil
+			},
+			func(c *Call, v float64) { c.ReplyFixed(v, decimals(voltage)) })
+		cmds.Handle(base+"[:LEVel]:TRIGgered[:AMPLitude]", func(d *dp800, c *Call) error {
 			ch, err := d.source(c)
 			if err != nil {
 				return err
@@ -163,176 +467,84 @@ func dp800Commands() *Commands[*dp800] {
 				return err
 			}
 			if voltage {
-				d.outs[ch].SetVoltage(x)
+				d.chans[ch].vTrig = x
 			} else {
-				d.outs[ch].SetCurrentLimit(x)
+				d.chans[ch].iTrig = x
 			}
 			return nil
-		}
-		get := func(d *dp800, c *Call) error {
+		})
+		cmds.Handle(base+"[:LEVel]:TRIGgered[:AMPLitude]?", func(d *dp800, c *Call) error {
 			ch, err := d.source(c)
 			if err != nil {
 				return err
 			}
 			v, i := d.outs[ch].Settings()
-			if voltage {
-				c.ReplyFixed(v, 3)
-			} else {
-				c.ReplyFixed(i, 4)
+			x := map[bool]float64{true: d.chans[ch].vTrig, false: d.chans[ch].iTrig}[voltage]
+			if math.IsNaN(x) {
+				x = map[bool]float64{true: v, false: i}[voltage]
 			}
+			c.ReplyFixed(x, decimals(voltage))
 			return nil
-		}
-		return set, get
-	}
-	setV, getV := level(true)
-	setI, getI := level(false)
-	cmds.Handle("[SOURce#:]VOLTage[:LEVel][:IMMediate][:AMPLitude]", setV)
-	cmds.Handle("[SOURce#:]VOLTage[:LEVel][:IMMediate][:AMPLitude]?", getV)
-	cmds.Handle("[SOURce#:]CURRent[:LEVel][:IMMediate][:AMPLitude]", setI)
-	cmds.Handle("[SOURce#:]CURRent[:LEVel][:IMMediate][:AMPLitude]?", getI)
-	cmds.Handle("OUTPut[:STATe]", func(d *dp800, c *Call) error {
-		ch, on, err := d.onOff(c)
-		if err == nil {
-			d.outs[ch].SetOn(on)
-		}
-		return err
-	})
-	cmds.Handle("OUTPut[:STATe]?", func(d *dp800, c *Call) error {
-		ch, _, err := d.channel(c, 0)
-		if err == nil {
-			c.Reply(map[bool]string{true: "ON", false: "OFF"}[d.outs[ch].On()])
-		}
-		return err
-	})
-	cmds.Handle("OUTPut:MODE?", func(d *dp800, c *Call) error {
-		ch, _, err := d.channel(c, 0)
-		if err != nil {
-			return err
-		}
-		_, _, mode := d.outs[ch].Measure(time.Now())
-		if mode == ModeOff {
-			mode = ModeCV // an off output reports CV on the DP800
-		}
-		c.Reply(mode.String())
-		return nil
-	})
-	measure := func(what int) func(*dp800, *Call) error {
-		return func(d *dp800, c *Call) error {
-			ch, _, err := d.channel(c, 0)
+		})
+		// [:SOURce<n>]:VOLTage:PROTection and CURRent:PROTection: the same
+		// circuits as :OUTPut:OVP and :OUTPut:OCP.
+		prot := base + ":PROTection"
+		cmds.Handle(prot+"[:LEVel]", func(d *dp800, c *Call) error {
+			ch, err := d.source(c)
 			if err != nil {
 				return err
 			}
-			v, i, _ := d.outs[ch].Measure(time.Now())
-			switch what {
-			case 0:
-				c.ReplyFixed(v, 4)
-			case 1:
-				c.ReplyFixed(i, 4)
-			case 2:
-				c.ReplyFixed(v*i, 3)
-			default:
-				c.ReplyFixed(v, 4)
-				c.ReplyFixed(i, 4)
-				c.ReplyFixed(v*i, 3)
-			}
-			return nil
-		}
-	}
-	cmds.Handle("MEASure[:VOLTage][:DC]?", measure(0))
-	cmds.Handle("MEASure:CURRent[:DC]?", measure(1))
-	cmds.Handle("MEASure:POWEr[:DC]?", measure(2))
-	cmds.Handle("MEASure:ALL[:DC]?", measure(3))
-	// Protection: :OUTPut:OVP and :OUTPut:OCP, each with VALue, STATe,
-	// QUEStion and CLEar.
-	for _, ovp := range []bool{true, false} {
-		name := "OCP"
-		if ovp {
-			name = "OVP"
-		}
-		cmds.Handle("OUTPut:"+name+":VALue", func(d *dp800, c *Call) error {
-			if err := c.Params(1, 2); err != nil {
+			x, err := c.Number(0, dp800ProtSpec(d.outs[ch], voltage))
+			if err != nil {
 				return err
 			}
-			ch, i := d.selected, 0
-			if c.NumParams() == 2 {
-				var err error
-				if ch, _, err = d.channel(c, 0); err != nil {
-					return err
-				}
-				i = 1
+			dp800SetProtLevel(d.outs[ch], voltage, x)
+			return nil
+		})
+		cmds.Handle(prot+"[:LEVel]?", func(d *dp800, c *Call) error {
+			ch, err := d.source(c)
+			if err != nil {
+				return err
 			}
-			r := d.outs[ch].Range()
-			if ovp {
-				v, err := c.Number(i, Number{Unit: "V", Min: 0.01, Max: 1.1 * max(r.MaxV, -r.MinV)})
-				if err != nil {
-					return err
+			if c.NumParams() > 0 {
+				p, _ := c.get(0)
+				v, ok := dp800ProtSpec(d.outs[ch], voltage).special(p.raw)
+				if p.kind != ParamCharacter || !ok {
+					return ErrIllegalParameterValue
 				}
-				_, on, _ := d.outs[ch].OVP()
-				d.outs[ch].SetOVP(v, on)
+				c.ReplyFixed(v, decimals(voltage))
 				return nil
 			}
-			a, err := c.Number(i, Number{Unit: "A", Min: 0.001, Max: 1.1 * r.MaxI})
+			c.ReplyFixed(dp800ProtLevel(d.outs[ch], voltage), decimals(voltage))
+			return nil
+		})
+		cmds.Handle(prot+":STATe", func(d *dp800, c *Call) error {
+			ch, err := d.source(c)
+			if err != nil {
+				return err
+			}
+			on, err := c.Bool(0)
 			if err == nil {
-				d.outs[ch].SetOCPLevel(a)
+				dp800SetProtState(d.outs[ch], voltage, on)
 			}
 			return err
 		})
-		cmds.Handle("OUTPut:"+name+":VALue?", func(d *dp800, c *Call) error {
-			ch, _, err := d.channel(c, 0)
-			if err != nil {
-				return err
+		cmds.Handle(prot+":STATe?", func(d *dp800, c *Call) error {
+			ch, err := d.source(c)
+			if err == nil {
+				replyOnOff(c, dp800ProtState(d.outs[ch], voltage))
 			}
-			if ovp {
-				level, _, _ := d.outs[ch].OVP()
-				c.ReplyFixed(level, 3)
-			} else {
-				c.ReplyFixed(d.outs[ch].OCPLevel(), 4)
-			}
-			return nil
+			return err
 		})
-		cmds.Handle("OUTPut:"+name+"[:STATe]", func(d *dp800, c *Call) error {
-			ch, on, err := d.onOff(c)
-			if err != nil {
-				return err
+		cmds.Handle(prot+":TRIPped?", func(d *dp800, c *Call) error {
+			ch, err := d.source(c)
+			if err == nil {
+				replyYesNo(c, dp800ProtTripped(d.outs[ch], voltage))
 			}
-			if ovp {
-				level, _, _ := d.outs[ch].OVP()
-				d.outs[ch].SetOVP(level, on)
-			} else {
-				d.outs[ch].SetOCP(on)
-			}
-			return nil
+			return err
 		})
-		cmds.Handle("OUTPut:"+name+"[:STATe]?", func(d *dp800, c *Call) error {
-			ch, _, err := d.channel(c, 0)
-			if err != nil {
-				return err
-			}
-			var on bool
-			if ovp {
-				_, on, _ = d.outs[ch].OVP()
-			} else {
-				on, _ = d.outs[ch].OCP()
-			}
-			c.Reply(map[bool]string{true: "ON", false: "OFF"}[on])
-			return nil
-		})
-		cmds.Handle("OUTPut:"+name+":QUEStion?", func(d *dp800, c *Call) error {
-			ch, _, err := d.channel(c, 0)
-			if err != nil {
-				return err
-			}
-			var tripped bool
-			if ovp {
-				_, _, tripped = d.outs[ch].OVP()
-			} else {
-				_, tripped = d.outs[ch].OCP()
-			}
-			c.Reply(map[bool]string{true: "YES", false: "NO"}[tripped])
-			return nil
-		})
-		cmds.Handle("OUTPut:"+name+":CLEar", func(d *dp800, c *Call) error {
-			ch, _, err := d.channel(c, 0)
+		cmds.Handle(prot+":CLEar", func(d *dp800, c *Call) error {
+			ch, err := d.source(c)
 			if err == nil {
 				d.outs[ch].ClearProtection()
 			}
@@ -361,14 +573,416 @@ func dp800Commands() *Commands[*dp800] {
 		c.Reply(strconv.Itoa(d.selected + 1))
 		return nil
 	})
+	measure := func(what int) func(*dp800, *Call) error {
+		return func(d *dp800, c *Call) error {
+			ch, _, err := d.channel(c, 0)
+			if err != nil {
+				return err
+			}
+			v, i, _ := d.outs[ch].Measure(time.Now())
+			switch what {
+			case 0:
+				c.ReplyFixed(v, 4)
+			case 1:
+				c.ReplyFixed(i, 4)
+			case 2:
+				c.ReplyFixed(v*i, 3)
+			default:
+				c.ReplyFixed(v, 4)
+				c.ReplyFixed(i, 4)
+				c.ReplyFixed(v*i, 3)
+			}
+			return nil
+		}
+	}
+	cmds.Handle("MEASure[:VOLTage][:DC]?", measure(0))
+	cmds.Handle("MEASure:CURRent[:DC]?", measure(1))
+	cmds.Handle("MEASure:POWEr[:DC]?", measure(2))
+	cmds.Handle("MEASure:ALL[:DC]?", measure(3))
+	// The trigger system: INITiate, then a trigger (*TRG with source BUS,
+	// at once with IMMediate) applies the selected channel's triggered
+	// levels.
+	cmds.Handle("INITiate", func(d *dp800, c *Call) error {
+		if d.trigSource == 1 {
+			d.fire()
+		}
+		return nil
+	})
+	cmds.Choice("TRIGger[:SEQuence]:SOURce", []string{"BUS", "IMMediate"},
+		func(d *dp800, _ *Call) int { return d.trigSource },
+		func(d *dp800, _ *Call, k int) error { d.trigSource = k; return nil })
+	cmds.Number("TRIGger[:SEQuence]:DELay", func(*dp800, *Call) (Number, error) {
+		return Number{Unit: "S", Min: 0, Max: 3600, Default: 0}, nil
+	},
+		func(d *dp800, _ *Call) float64 { return d.trigDelay },
+		func(d *dp800, _ *Call, v float64) error { d.trigDelay = math.Round(v); return nil },
+		func(c *Call, v float64) { c.ReplyInt(int64(v)) })
+}
+
+// dp800Level reads a level setting: a value, MIN, MAX, DEF, or UP and
+// DOWN by the channel's step.
+func dp800Level(c *Call, d *dp800, ch int, voltage bool) (float64, error) {
+	o := d.outs[ch]
+	spec := o.levelSpec(voltage)
+	if c.Kind(0) == ParamCharacter {
+		raw := c.Raw(0)
+		up, down := matchChoice([]byte(raw), "UP"), matchChoice([]byte(raw), "DOWN")
+		if up || down {
+			v, i := o.Settings()
+			x, step := i, d.chans[ch].iStep
+			if voltage {
+				x, step = v, d.chans[ch].vStep
+			}
+			if down {
+				step = -step
+			}
+			if x+step < spec.Min-1e-9 || x+step > spec.Max+1e-9 {
+				return 0, ErrDataOutOfRange
+			}
+			return x + step, nil
+		}
+	}
+	return c.Number(0, spec)
+}
+
+func dp800ProtSpec(o *Output, voltage bool) Number {
+	r := o.Range()
+	if voltage {
+		top := 1.1 * max(r.MaxV, -r.MinV)
+		return Number{Unit: "V", Min: 0.01, Max: top, Default: top}
+	}
+	return Number{Unit: "A", Min: 0.001, Max: 1.1 * r.MaxI, Default: 1.1 * r.MaxI}
+}
+
+func dp800ProtLevel(o *Output, voltage bool) float64 {
+	if voltage {
+		level, _, _ := o.OVP()
+		return level
+	}
+	return o.OCPLevel()
+}
+
+func dp800SetProtLevel(o *Output, voltage bool, x float64) {
+	if voltage {
+		_, on, _ := o.OVP()
+		o.SetOVP(x, on)
+		return
+	}
+	o.SetOCPLevel(x)
+}
+
+func dp800ProtState(o *Output, voltage bool) bool {
+	if voltage {
+		_, on, _ := o.OVP()
+		return on
+	}
+	on, _ := o.OCP()
+	return on
+}
+
+func dp800SetProtState(o *Output, voltage, on bool) {
+	if voltage {
+		level, _, _ := o.OVP()
+		o.SetOVP(level, on)
+		return
+	}
+	o.SetOCP(on)
+}
+
+func dp800ProtTripped(o *Output, voltage bool) bool {
+	if voltage {
+		_, _, t := o.OVP()
+		return t
+	}
+	_, t := o.OCP()
+	return t
+}
+
+func dp800OutputCommands(cmds *Commands[*dp800], tracking bool) {
+	cmds.Handle("OUTPut[:STATe]", func(d *dp800, c *Call) error {
+		ch, on, err := d.onOff(c)
+		if err == nil {
+			d.outs[ch].SetOn(on)
+		}
+		return err
+	})
+	cmds.Handle("OUTPut[:STATe]?", func(d *dp800, c *Call) error {
+		ch, _, err := d.channel(c, 0)
+		if err == nil {
+			replyOnOff(c, d.outs[ch].On())
+		}
+		return err
+	})
+	mode := func(d *dp800, c *Call) error {
+		ch, _, err := d.channel(c, 0)
+		if err != nil {
+			return err
+		}
+		_, _, mode := d.outs[ch].Measure(time.Now())
+		if mode == ModeOff {
+			mode = ModeCV // an off output reports CV on the DP800
+		}
+		c.Reply(mode.String())
+		return nil
+	}
+	cmds.Handle("OUTPut:MODE?", mode)
+	cmds.Handle("OUTPut:CVCC?", mode)
+	if tracking {
+		dp800TrackCommands(cmds)
+	}
+	dp800ProtectionCommands(cmds)
+}
+
+func dp800TrackCommands(cmds *Commands[*dp800]) {
+	cmds.Handle("OUTPut:TRACk", func(d *dp800, c *Call) error {
+		ch, on, err := d.onOff(c)
+		if err != nil {
+			return err
+		}
+		if d.trackPartner(ch) < 0 {
+			return ErrSettingsConflict.WithInfo(dp800Channels[ch] + " of the " + d.model + " does not track")
+		}
+		d.chans[ch].track = on
+		return nil
+	})
+	cmds.Handle("OUTPut:TRACk?", func(d *dp800, c *Call) error {
+		ch, _, err := d.channel(c, 0)
+		if err != nil {
+			return err
+		}
+		if d.trackPartner(ch) < 0 {
+			c.Reply("NONE") // the guide's answer for a channel without tracking
+			return nil
+		}
+		replyOnOff(c, d.chans[ch].track)
+		return nil
+	})
+}
+
+func dp800ProtectionCommands(cmds *Commands[*dp800]) {
+	// Protection: :OUTPut:OVP and :OUTPut:OCP, each with VALue, STATe,
+	// QUEStion, ALARm and CLEAR.
+	for _, ovp := range []bool{true, false} {
+		name := "OCP"
+		if ovp {
+			name = "OVP"
+		}
+		cmds.Handle("OUTPut:"+name+":VALue", func(d *dp800, c *Call) error {
+			ch, i, err := d.chanValue(c)
+			if err != nil {
+				return err
+			}
+			x, err := c.Number(i, dp800ProtSpec(d.outs[ch], ovp))
+			if err == nil {
+				dp800SetProtLevel(d.outs[ch], ovp, x)
+			}
+			return err
+		})
+		cmds.Handle("OUTPut:"+name+":VALue?", func(d *dp800, c *Call) error {
+			ch, _, err := d.channel(c, 0)
+			if err != nil {
+				return err
+			}
+			dec := 4
+			if ovp {
+				dec = 3
+			}
+			c.ReplyFixed(dp800ProtLevel(d.outs[ch], ovp), dec)
+			return nil
+		})
+		cmds.Handle("OUTPut:"+name+"[:STATe]", func(d *dp800, c *Call) error {
+			ch, on, err := d.onOff(c)
+			if err == nil {
+				dp800SetProtState(d.outs[ch], ovp, on)
+			}
+			return err
+		})
+		cmds.Handle("OUTPut:"+name+"[:STATe]?", func(d *dp800, c *Call) error {
+			ch, _, err := d.channel(c, 0)
+			if err == nil {
+				replyOnOff(c, dp800ProtState(d.outs[ch], ovp))
+			}
+			return err
+		})
+		tripped := func(d *dp800, c *Call) error {
+			ch, _, err := d.channel(c, 0)
+			if err == nil {
+				replyYesNo(c, dp800ProtTripped(d.outs[ch], ovp))
+			}
+			return err
+		}
+		cmds.Handle("OUTPut:"+name+":QUEStion?", tripped)
+		cmds.Handle("OUTPut:"+name+":ALAR?", tripped)
+		cmds.Handle("OUTPut:"+name+":CLEAR", func(d *dp800, c *Call) error {
+			ch, _, err := d.channel(c, 0)
+			if err == nil {
+				d.outs[ch].ClearProtection()
+			}
+			return err
+		})
+	}
+}
+
+func dp800SystemCommands(cmds *Commands[*dp800]) {
 	cmds.Handle("SYSTem:ERRor[:NEXT]?", ErrorQueryHandler[*dp800])
 	cmds.Handle("SYSTem:VERSion?", func(_ *dp800, c *Call) error { c.Reply("1999.0"); return nil })
-	return cmds
+	cmds.Handle("SYSTem:BEEPer[:IMMediate]", func(d *dp800, c *Call) error {
+		if d.beeper {
+			d.beeps++
+		}
+		return nil
+	})
+	onOffSetting := func(pattern string, field func(*dp800) *bool) {
+		cmds.Handle(pattern, func(d *dp800, c *Call) error {
+			on, err := c.Bool(0)
+			if err == nil {
+				*field(d) = on
+			}
+			return err
+		})
+		cmds.Handle(pattern+"?", func(d *dp800, c *Call) error {
+			replyOnOff(c, *field(d))
+			return nil
+		})
+	}
+	onOffSetting("SYSTem:BEEPer:STATe", func(d *dp800) *bool { return &d.beeper })
+	onOffSetting("SYSTem:OTP", func(d *dp800) *bool { return &d.otp })
+	onOffSetting("DISPlay[:WINDow][:STATe]", func(d *dp800) *bool { return &d.display })
+	for k, p := range []string{"SYSTem:LOCal", "SYSTem:REMote", "SYSTem:RWLock"} {
+		cmds.Handle(p, func(d *dp800, c *Call) error { d.remote = k; return nil })
+	}
+	cmds.Handle("DISPlay[:WINDow]:TEXT[:DATA]", func(d *dp800, c *Call) error {
+		if err := c.Params(1, 3); err != nil {
+			return err
+		}
+		s, err := c.String(0)
+		if err != nil {
+			return err
+		}
+		for i := 1; i < c.NumParams(); i++ { // the position on the screen
+			if _, err := c.Int(i, Number{Min: 0, Max: 1000}); err != nil {
+				return err
+			}
+		}
+		d.displayText = s
+		return nil
+	})
+	cmds.Handle("DISPlay[:WINDow]:TEXT[:DATA]?", func(d *dp800, c *Call) error {
+		c.ReplyString(d.displayText)
+		return nil
+	})
+	cmds.Handle("DISPlay[:WINDow]:TEXT:CLEar", func(d *dp800, c *Call) error {
+		d.displayText = ""
+		return nil
+	})
+	// *OPT? answers 0 when no option is installed, as Rigol's guides
+	// describe *OPT? (the simulated units have none).
+	cmds.Handle("*OPT?", func(_ *dp800, c *Call) error { c.Reply("0"); return nil })
+	cmds.Handle("*PSC", func(d *dp800, c *Call) error {
+		on, err := c.Bool(0)
+		if err == nil {
+			d.psc = on
+		}
+		return err
+	})
+	cmds.Handle("*PSC?", func(d *dp800, c *Call) error { c.ReplyBool(d.psc); return nil })
+	location := Number{Min: 1, Max: 10}
+	cmds.Handle("*SAV", func(d *dp800, c *Call) error {
+		n, err := c.Int(0, location)
+		if err == nil {
+			d.saved[n-1] = d.save()
+		}
+		return err
+	})
+	cmds.Handle("*RCL", func(d *dp800, c *Call) error {
+		n, err := c.Int(0, location)
+		if err != nil {
+			return err
+		}
+		if d.saved[n-1] == nil {
+			return ErrExecution.WithInfo("location " + strconv.Itoa(n) + " is empty")
+		}
+		d.recall(d.saved[n-1])
+		return nil
+	})
+}
+
+func dp800StatusCommands(cmds *Commands[*dp800], multi bool) {
+	// register registers the CONDition?, ENABle and [:EVENt]? of one
+	// status register. Events latch the condition seen when the register
+	// is read, and reading the event register clears it.
+	register := func(prefix string, cond func(*dp800, *Call) (int, error), reg func(*dp800, *Call) *dp800Status) {
+		cmds.Handle(prefix+":CONDition?", func(d *dp800, c *Call) error {
+			v, err := cond(d, c)
+			if err == nil {
+				reg(d, c).event |= v
+				c.ReplyInt(int64(v))
+			}
+			return err
+		})
+		cmds.Handle(prefix+":ENABle", func(d *dp800, c *Call) error {
+			if _, err := cond(d, c); err != nil { // checks the suffix
+				return err
+			}
+			v, err := c.Int(0, Number{Min: 0, Max: 65535})
+			if err == nil {
+				reg(d, c).enable = v
+			}
+			return err
+		})
+		cmds.Handle(prefix+":ENABle?", func(d *dp800, c *Call) error {
+			if _, err := cond(d, c); err != nil {
+				return err
+			}
+			c.ReplyInt(int64(reg(d, c).enable))
+			return nil
+		})
+		cmds.Handle(prefix+"[:EVENt]?", func(d *dp800, c *Call) error {
+			v, err := cond(d, c)
+			if err != nil {
+				return err
+			}
+			r := reg(d, c)
+			c.ReplyInt(int64(r.event | v))
+			r.event = 0
+			return nil
+		})
+	}
+	isum := func(d *dp800, c *Call) (int, error) {
+		n, err := c.SuffixIn("ISUM", 1, len(d.outs))
+		return n - 1, err
+	}
+	zero := func(*dp800, *Call) (int, error) { return 0, nil }
+	register("STATus:QUEStionable", func(d *dp800, _ *Call) (int, error) { return d.quesCondition(), nil },
+		func(d *dp800, _ *Call) *dp800Status { return &d.ques })
+	register("STATus:OPERation", zero, func(d *dp800, _ *Call) *dp800Status { return &d.oper })
+	cmds.Handle("STATus:PRESet", func(d *dp800, c *Call) error {
+		d.ques, d.oper, d.quesInst, d.operInst = dp800Status{}, dp800Status{}, dp800Status{}, dp800Status{}
+		d.isum, d.operIsum = [3]dp800Status{}, [3]dp800Status{}
+		return nil
+	})
+	if !multi {
+		return
+	}
+	register("STATus:QUEStionable:INSTrument", func(d *dp800, _ *Call) (int, error) { return d.quesInstCondition(), nil },
+		func(d *dp800, _ *Call) *dp800Status { return &d.quesInst })
+	register("STATus:QUEStionable:INSTrument:ISUMmary#", func(d *dp800, c *Call) (int, error) {
+		n, err := isum(d, c)
+		if err != nil {
+			return 0, err
+		}
+		return d.isumCondition(n), nil
+	}, func(d *dp800, c *Call) *dp800Status { n, _ := isum(d, c); return &d.isum[n] })
+	register("STATus:OPERation:INSTrument", zero, func(d *dp800, _ *Call) *dp800Status { return &d.operInst })
+	register("STATus:OPERation:INSTrument:ISUMmary#", func(d *dp800, c *Call) (int, error) {
+		_, err := isum(d, c)
+		return 0, err
+	}, func(d *dp800, c *Call) *dp800Status { n, _ := isum(d, c); return &d.operIsum[n] })
 }
 
 func init() {
-	cmds := dp800Commands()
-	for _, m := range []string{"DP832", "DP831", "DP821", "DP811"} {
-		MustRegister(m, "Rigol "+m+" programmable DC power supply", cmds, newDP800(m))
+	for _, m := range dp800Models {
+		MustRegister(m, "Rigol "+m+" programmable DC power supply", dp800Commands(m), newDP800(m))
 	}
+	RegisterGuide(dp800Guide())
 }
