@@ -24,7 +24,9 @@ import (
 // yes answers every prompt "yes".
 type yes struct{}
 
-func (yes) Answer(context.Context, harness.PromptRequest) (string, string, error) { return "yes", "script", nil }
+func (yes) Answer(context.Context, harness.PromptRequest) (string, string, error) {
+	return "yes", "script", nil
+}
 
 // scrapeHTTP gets url (/metrics) and parses it as Prometheus does.
 func scrapeHTTP(t *testing.T, url string) map[string]*dto.MetricFamily {
