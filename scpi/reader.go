@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync"
 	"unsafe"
 )
 
@@ -33,6 +34,7 @@ type reader struct {
 	owed int64
 
 	spill    [][]byte   // a message larger than buf; the link is read into the last chunk
+	pool     *chunkPool // chunks of earlier large messages, for reuse
 	spilled  int        // bytes in spill
 	spillBuf bool       // the spilled message goes on in buf, not in the last chunk
 	cont     msgScanner // where scanning stopped in a message cut short by an error
@@ -48,7 +50,7 @@ const (
 
 func newReader(src io.Reader, term byte, max int) reader {
 	buf := make([]byte, initialBufSize)
-	return reader{src: src, buf: buf, home: buf, term: term, max: max}
+	return reader{src: src, buf: buf, home: buf, term: term, max: max, pool: new(chunkPool)}
 }
 
 func (rd *reader) reset() {
@@ -72,17 +74,56 @@ func (rd *reader) held() int {
 	return n
 }
 
-func (rd *reader) dropSpill() { rd.spill, rd.spilled, rd.spillBuf = nil, 0, false }
+// dropSpill lets the spill's chunks go, to the pool for the next large
+// message.
+func (rd *reader) dropSpill() {
+	for _, c := range rd.spill {
+		rd.pool.put(c)
+	}
+	clear(rd.spill)
+	rd.spill, rd.spilled, rd.spillBuf = rd.spill[:0], 0, false
+}
+
+// chunkPool keeps the chunks of large messages for the next ones, until
+// the garbage collector takes them: memory fresh from the system costs a
+// page fault per page on first use, several times the cost of reading
+// into memory already in use, so a session reading one large reply after
+// another reuses the same chunks. Chunk sizes are powers of two from
+// minSpillChunk to maxSpillChunk.
+type chunkPool struct {
+	classes [chunkClasses]sync.Pool // of *[]byte
+}
+
+const chunkClasses = 7 // minSpillChunk << 0 .. 6 == maxSpillChunk
+
+// get returns an empty chunk of at least n bytes' capacity (at most
+// maxSpillChunk).
+func (p *chunkPool) get(n int) []byte {
+	i := 0
+	for i < chunkClasses-1 && minSpillChunk<<i < n {
+		i++
+	}
+	if c, ok := p.classes[i].Get().(*[]byte); ok {
+		return (*c)[:0]
+	}
+	return make([]byte, 0, minSpillChunk<<i)
+}
+
+func (p *chunkPool) put(c []byte) {
+	for i := range chunkClasses {
+		if cap(c) == minSpillChunk<<i {
+			c = c[:0]
+			p.classes[i].Put(&c)
+			return
+		}
+	}
+}
 
 var errBufferFull = errors.New("buffer full")
 
 // fill reads at least one byte more, compacting the buffer first.
 func (rd *reader) fill() error {
-	if rd.r == rd.w {
-		// Empty: read into all of it. An overflow buffer (see spillDone)
-		// has served its turn.
-		rd.r, rd.w, rd.buf = 0, 0, rd.home
-	}
+	rd.drained()
 	if rd.w == len(rd.buf) && rd.r > 0 {
 		rd.w = copy(rd.buf, rd.buf[rd.r:rd.w])
 		rd.r = 0
@@ -93,6 +134,14 @@ func (rd *reader) fill() error {
 	n, err := rd.readInto(rd.buf[rd.w:])
 	rd.w += n
 	return err
+}
+
+// drained starts the buffer afresh when all of it has been read: the next
+// read fills all of it, and an overflow buffer (see spillDone) is let go.
+func (rd *reader) drained() {
+	if rd.r == rd.w {
+		rd.r, rd.w, rd.buf = 0, 0, rd.home
+	}
 }
 
 // readInto reads at least one byte into p, or fails.
@@ -130,6 +179,7 @@ func (rd *reader) skipOwed() error {
 func (rd *reader) take(n int) []byte {
 	msg := rd.buf[rd.r : rd.r+n]
 	rd.r += n + 1
+	rd.drained()
 	if len(msg) > 0 && msg[len(msg)-1] == '\r' {
 		msg = msg[:len(msg)-1]
 	}
@@ -205,8 +255,7 @@ func (rd *reader) next(discard bool) ([]byte, error) {
 
 // spillStart moves the start of a large message, b, to a first chunk.
 func (rd *reader) spillStart(b []byte) {
-	c := make([]byte, len(b), max(minSpillChunk, 2*len(b)))
-	copy(c, b)
+	c := append(rd.pool.get(2*len(b)), b...)
 	rd.spill, rd.spilled, rd.spillBuf = append(rd.spill[:0], c), len(b), false
 }
 
@@ -246,8 +295,7 @@ func (rd *reader) nextSpilled(sc msgScanner) ([]byte, error) {
 		case rd.spillBuf && rd.w == len(rd.buf):
 			// The buffer is full: its bytes start a new chunk, which the
 			// link is read into from here on.
-			c := make([]byte, rd.w, min(max(rd.spilled, minSpillChunk), maxSpillChunk))
-			copy(c, rd.buf[:rd.w])
+			c := append(rd.pool.get(rd.spilled), rd.buf[:rd.w]...)
 			rd.spill = append(rd.spill, c)
 			rd.spilled += rd.w
 			rd.r, rd.w, rd.spillBuf = 0, 0, false
@@ -295,6 +343,7 @@ func (rd *reader) spillDone(pos int) []byte {
 	if rd.spillBuf {
 		tail = rd.buf[rd.r : rd.r+pos]
 		rd.r += pos + 1
+		defer rd.drained() // after the join: tail is in buf
 	} else {
 		k := len(rd.spill) - 1
 		after = rd.spill[k][pos+1:]
@@ -304,6 +353,7 @@ func (rd *reader) spillDone(pos int) []byte {
 	var msg []byte
 	if len(rd.spill) == 1 && tail == nil {
 		msg = rd.spill[0]
+		rd.spill = rd.spill[:0] // the caller's now: not for the pool
 	} else {
 		// Joined through a strings.Builder, whose buffer is not zeroed
 		// before the copy overwrites it: one pass over the message, not

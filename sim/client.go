@@ -3,9 +3,10 @@ package sim
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"strconv"
 
-	"github.com/scpikit/scpikit/scpi"
+	"github.com/scpikit/scpikit/internal/msgframe"
 )
 
 // ErrLinkDropped is returned by a Client whose link a fault dropped (or
@@ -58,6 +59,7 @@ type Client struct {
 
 	inTerm   byte // ends a received message
 	input    []byte
+	scan     msgframe.Scanner // how far input is scanned for its first message's end
 	overrun  bool
 	out      []byte
 	path     []pathElem
@@ -78,7 +80,7 @@ type Client struct {
 func (in *Instrument) NewClient() *Client {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	cl := &Client{in: in, Terminator: "\n", MaxInput: 8 << 20, MaxOutput: DefaultMaxOutput, epoch: in.faults.epoch, inTerm: '\n'}
+	cl := &Client{in: in, Terminator: "\n", MaxInput: 8 << 20, MaxOutput: DefaultMaxOutput, epoch: in.faults.epoch, inTerm: '\n', scan: msgframe.NewScanner()}
 	if md, ok := in.dev.(MessageDevice); ok {
 		cl.inTerm = md.InputTerminator()
 	}
@@ -96,6 +98,12 @@ func (cl *Client) Write(p []byte) (int, error) {
 	if cl.dropped {
 		return 0, ErrLinkDropped
 	}
+	if len(p) > cap(cl.input)-len(cl.input) {
+		// Double, rather than append's 1.25x for large slices: a long
+		// message arriving in many writes is then copied about once more
+		// in all, not four times.
+		cl.input = slices.Grow(cl.input, max(len(p), len(cl.input)))
+	}
 	cl.input = append(cl.input, p...)
 	cl.paused = false
 	// The messages run are consumed from the front, and what is left is
@@ -111,14 +119,14 @@ func (cl *Client) Write(p []byte) (int, error) {
 	for {
 		rest := cl.input[done:]
 		if cl.pauseAt > 0 && len(cl.out) >= cl.pauseAt {
-			cl.paused = scpi.MessageEnd(rest, cl.inTerm) >= 0
+			cl.paused = cl.messageEnd(rest) >= 0
 			break
 		}
-		end := scpi.MessageEnd(rest, cl.inTerm)
+		end := cl.messageEnd(rest)
 		if end < 0 {
 			if len(rest) > cl.MaxInput {
 				// Too long: discard it, and the rest up to its terminator.
-				done = len(cl.input)
+				done, cl.scan = len(cl.input), msgframe.NewScanner()
 				if !cl.overrun {
 					cl.overrun = true
 					cl.in.PushError(ErrInputBufferOverrun)
@@ -134,13 +142,23 @@ func (cl *Client) Write(p []byte) (int, error) {
 			cl.in.PushError(ErrInputBufferOverrun)
 		default:
 			if err := cl.Execute(bytes.TrimSuffix(msg, []byte("\r"))); err != nil {
-				done = len(cl.input)
+				done, cl.scan = len(cl.input), msgframe.NewScanner()
 				return len(p), err
 			}
 		}
-		done += end + 1
+		done, cl.scan = done+end+1, msgframe.NewScanner()
 	}
 	return len(p), nil
+}
+
+// messageEnd is where the first message in rest ends, or -1. The scan
+// goes on from where the last call left it, so a message arriving in many
+// writes is scanned once, not again from its start at every write.
+func (cl *Client) messageEnd(rest []byte) int {
+	if done, at := cl.scan.Scan(rest, cl.inTerm); done {
+		return at
+	}
+	return -1
 }
 
 // resume runs the messages Write left buffered when it paused for output
@@ -430,6 +448,7 @@ func (cl *Client) StatusByte() byte {
 // Clear is a device clear: the client's input and output are discarded.
 func (cl *Client) Clear() {
 	cl.input, cl.out, cl.overrun = cl.input[:0], cl.out[:0], false
+	cl.scan = msgframe.NewScanner()
 }
 
 // ErrorQueryHandler answers SYST:ERR? from the instrument's error queue; a

@@ -114,3 +114,54 @@ func TestDP800StatusSummary(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+func TestTruevoltCommands(t *testing.T) {
+	converse(t, "34465A", []exchange{
+		{"*OPT?", "0"},
+		{"SAMP:COUN?", "+1"},
+		{"SAMP:COUN 3;COUN?", "+3"},
+		{"TRIG:COUN?;:TRIG:SOUR?;:TRIG:SLOP?;:TRIG:DEL:AUTO?", "+1;IMM;NEG;1"},
+		{"TRIG:COUN INF;COUN?", "+9.90000000E+37"},
+		{"TRIG:COUN 2;:TRIG:DEL 0.5;DEL?;:TRIG:DEL:AUTO?", "+5.00000000E-01;0"},
+		{"FUNC?", `"VOLT"`},
+		{"VOLT:RANG?;RANG:AUTO?;:VOLT:NPLC?;:VOLT:ZERO:AUTO?;:VOLT:IMP:AUTO?", "+1.00000000E+01;1;+1.00000000E+01;1;0"},
+		{"VOLT:RANG 2;RANG?;RANG:AUTO?", "+1.00000000E+01;0"},
+		{"VOLT:NPLC 0.05;NPLC?", "+6.00000000E-02"},
+		{"VOLT:APER 0.01;APER?;APER:ENAB?", "+1.00000000E-02;1"},
+		{"SENS:CURR:TERM 10;TERM?", "+10"},
+		{"CURR:AC:BAND 50;BAND?", "+2.00000000E+01"},
+		{"RES:OCOM ON;OCOM?", "1"},
+		{"TEMP:TRAN:TYPE THER;TYPE?", "THER"},
+		{`FUNC "CURR:AC";FUNC?`, `"CURR:AC"`},
+		{`FUNC "FRES";FUNC?`, `"FRES"`},
+		{"INIT;:DATA:POIN?", "+6"},
+		{"DATA:LAST?", "+9.90000000E+37 OHM"},
+		{"CONF:VOLT:DC 10;:CONF?", `"VOLT +1.000000E+01,+3.000000E-06"`},
+		{"SAMP:COUN?;:TRIG:COUN?", "+1;+1"},
+		{"READ?", "+0.00000000E+00"},
+		{"MEAS:DIOD?;:CONF?", `+9.90000000E+37;"DIOD"`},
+		{"MEAS:TEMP?", "+9.90000000E+37"},
+		{"MEAS:FREQ?", "+0.00000000E+00"},
+		{"CONF:VOLT;:SAMP:COUN 2;:INIT;:DATA:REM? 1;:DATA:POIN?", "+0.00000000E+00;+1"},
+		{"TRIG:SOUR BUS;:READ?", ""},
+		{"SYST:ERR?", `-214,"Trigger deadlock"`},
+		{"INIT;*TRG;:DATA:POIN?", "+2"},
+		{"*TRG;:SYST:ERR?", `-211,"Trigger ignored"`},
+		{"INIT;INIT;:SYST:ERR?", `-213,"Init ignored"`},
+		{"ABOR;*SAV 2;*RST;:TRIG:SOUR?;*RCL 2;:TRIG:SOUR?", "IMM;BUS"},
+		{"DISP:TEXT 'Hi';TEXT?", `"Hi"`},
+		{"SYST:BEEP:STAT?", "1"},
+		{"SYST:ERR?", `0,"No error"`},
+	})
+	converse(t, "34460A", []exchange{
+		{"VOLT:APER 0.01", ""},
+		{"SYST:ERR?", `-113,"Undefined header"`},
+		{"CURR:TERM 10", ""},
+		{"SYST:ERR?", `-113,"Undefined header"`},
+		{"CURR:RANG 10", ""},
+		{"SYST:ERR?", `-222,"Data out of range"`},
+		{"VOLT:NPLC 0.05;NPLC?", "+2.00000000E-01"},
+		{"TRIG:SOUR INT", ""},
+		{"SYST:ERR?", `-224,"Illegal parameter value"`},
+	})
+}

@@ -310,10 +310,17 @@ var hostileCases = []struct {
 		events, logger := newLogEvents()
 		opts := hostileOpts
 		opts.Logger = logger
-		p, addr := servePrologix(t, map[int]*Instrument{5: MustNew("SAMPLE")}, opts)
+		// The second client talks to the instrument at 5. The stalled
+		// host left a response there it will never take (the second
+		// client's first message discards it, -410, as GPIB does); the
+		// TCP amplifier keeps to the one at 6, so that its queries,
+		// still running while the second client asks, cannot take or
+		// discard the second client's replies. On the old controller
+		// either held the whole bus.
+		p, addr := servePrologix(t, map[int]*Instrument{5: MustNew("SAMPLE"), 6: MustNew("SAMPLE")}, opts)
 		hostage(t, addr)
-		stalled := stallHost(t, p, "++addr 5\n++auto 1\n"+amplify)
-		dial(t, addr).Write([]byte("++addr 5\n++auto 1\n" + amplify)) // over TCP too, never read
+		stalled := stallHost(t, p, "++addr 5\n++auto 0\nTRAC:POIN 10000\n:TRAC:DATA?\n++read eoi\n")
+		dial(t, addr).Write([]byte("++addr 6\n++auto 1\n" + amplify)) // never read
 		dial(t, addr)                                                 // silent
 		return hostileTarget{p.Memory, func(t *testing.T) {
 			c := dial(t, addr)

@@ -118,6 +118,23 @@ func hmcCommands() *Commands[*hmc804x] {
 			d.apply()
 			return nil
 		})
+	// OUTPut[:STATe] switches the selected channel and, switching on,
+	// the master too, so that the output goes live in one command; the
+	// query reads whether the selected output is live.
+	cmds.Bool("OUTPut[:STATe]", func(d *hmc804x, _ *Call) (bool, error) {
+		d.outs[d.selected].Measure(time.Now())
+		d.apply()
+		return d.outs[d.selected].On(), nil
+	},
+		func(d *hmc804x, _ *Call, on bool) error {
+			if !on {
+				d.outs[d.selected].ClearProtection()
+			}
+			d.chanOn[d.selected] = on
+			d.master = d.master || on
+			d.apply()
+			return nil
+		})
 	cmds.Bool("OUTPut:MASTer[:STATe]", func(d *hmc804x, _ *Call) (bool, error) { return d.master, nil },
 		func(d *hmc804x, _ *Call, on bool) error { d.master = on; d.apply(); return nil })
 	measure := func(what int) func(*hmc804x, *Call) error {
@@ -134,8 +151,20 @@ func hmcCommands() *Commands[*hmc804x] {
 	cmds.Number("VOLTage:PROTection[:LEVel]", func(*hmc804x, *Call) (Number, error) {
 		return Number{Unit: "V", Min: 0, Max: 33.0}, nil
 	}, func(d *hmc804x, _ *Call) float64 { l, _, _ := d.outs[d.selected].OVP(); return l },
-		func(d *hmc804x, _ *Call, v float64) error { d.outs[d.selected].SetOVP(v, true); d.apply(); return nil },
+		func(d *hmc804x, _ *Call, v float64) error {
+			_, on, _ := d.outs[d.selected].OVP()
+			d.outs[d.selected].SetOVP(v, on)
+			d.apply()
+			return nil
+		},
 		func(c *Call, v float64) { c.ReplyNR3(v, 4) })
+	cmds.Bool("VOLTage:PROTection:STATe", func(d *hmc804x, _ *Call) (bool, error) { _, on, _ := d.outs[d.selected].OVP(); return on, nil },
+		func(d *hmc804x, _ *Call, on bool) error {
+			l, _, _ := d.outs[d.selected].OVP()
+			d.outs[d.selected].SetOVP(l, on)
+			d.apply()
+			return nil
+		})
 	cmds.Handle("VOLTage:PROTection:TRIPped?", func(d *hmc804x, c *Call) error {
 		_, _, t := d.outs[d.selected].OVP()
 		c.ReplyBool(t)

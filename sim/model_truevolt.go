@@ -3,45 +3,112 @@ package sim
 import (
 	"encoding/binary"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 )
 
 // Keysight Truevolt DMMs (34460A, 34461A, 34465A, 34470A), after their
-// operating and service guide: CONFigure a function and range, then READ?
-// or INITiate and FETCh?; SAMPle:COUNt for several readings; R? reads and
-// erases the reading memory as a definite block, ASCII or (34465A/70A)
-// REAL,64. On a bench it measures the supply output it is wired to: the
-// voltage across it, the current through it, or the load's resistance.
+// Operating and Service Guide's SCPI reference: CONFigure or [SENSe:]
+// settings per function, then READ? or INITiate and FETCh?; TRIGger and
+// SAMPle counts; R? and DATA:REMove? read and erase the reading memory,
+// ASCII or (34465A/70A) REAL,64. Numbers answer as Keysight does: NR3
+// with nine significant digits ("+1.00000000E+01"), counts as signed
+// integers ("+1"). On a bench it measures the supply output it is wired
+// to. The command index is truevoltGuide (truevolt_guide.go).
 type truevolt struct {
 	model    string
 	probe    *Output
 	function int // index into truevoltFunctions
-	rng      float64
-	auto     bool
-	count    int
-	trigSrc  int // 0 IMM, 1 BUS, 2 EXT
-	memory   []float64
-	armed    bool
-	real64   bool
-	swapped  bool
+	fn       [len(truevoltFunctions)]truevoltSense
+
+	sampleCount  int
+	sampleSource int // 0 IMMediate, 1 TIMer
+	sampleTimer  float64
+	trigCount    float64 // math.Inf(1): INFinity
+	trigSource   int     // truevoltTrigSources
+	trigDelay    float64
+	trigAutoDel  bool
+	trigSlope    int // 0 POSitive, 1 NEGative
+
+	memory  []float64
+	armed   int // triggers still awaited (TRIG:SOUR BUS)
+	real64  bool
+	swapped bool
+
+	beeper      bool
+	display     bool
+	displayText string
+	saved       [5]*truevolt // *SAV locations 0 to 4
 }
 
-var truevoltFunctions = []struct {
-	name   string // CONF? answer
-	ranges []float64
-}{
-	{"VOLT", []float64{0.1, 1, 10, 100, 1000}},
-	{"VOLT:AC", []float64{0.1, 1, 10, 100, 750}},
-	{"CURR", []float64{1e-4, 1e-3, 1e-2, 0.1, 1, 3}},
-	{"CURR:AC", []float64{1e-4, 1e-3, 1e-2, 0.1, 1, 3}},
-	{"RES", []float64{100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8}},
-	{"FRES", []float64{100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8}},
+// truevoltSense is one function's [SENSe:] settings.
+type truevoltSense struct {
+	rng      float64
+	auto     bool
+	res      float64 // resolution, in the function's unit
+	nplc     float64
+	aperture float64
+	aperOn   bool
+	zero     bool // ZERO:AUTO
+	null     bool
+	nullVal  float64
+	nullAuto bool
+	impAuto  bool    // DC volts: 10 GΩ input on the low ranges
+	terms    int     // current: 3 or 10 A terminals
+	band     float64 // AC: the lowest frequency, 3, 20 or 200 Hz
+	ocomp    bool    // offset compensation (resistance)
+	trans    int     // temperature transducer
 }
+
+// truevoltFunctions are the measurement functions, as CONF? and FUNC?
+// name them, with their [SENSe:] node and ranges (the guide's
+// CONFigure table).
+var truevoltFunctions = [...]struct {
+	name, sense string // "VOLT:AC", "VOLTage:AC"
+	conf        string // CONFigure and MEASure node
+	ranges      []float64
+	unit        string
+	integrates  bool // NPLC, ZERO:AUTO, RESolution
+}{
+	{"VOLT", "VOLTage[:DC]", "VOLTage[:DC]", []float64{0.1, 1, 10, 100, 1000}, "V", true},
+	{"VOLT:AC", "VOLTage:AC", "VOLTage:AC", []float64{0.1, 1, 10, 100, 750}, "V", false},
+	{"CURR", "CURRent[:DC]", "CURRent[:DC]", []float64{1e-4, 1e-3, 1e-2, 0.1, 1, 3, 10}, "A", true},
+	{"CURR:AC", "CURRent:AC", "CURRent:AC", []float64{1e-4, 1e-3, 1e-2, 0.1, 1, 3, 10}, "A", false},
+	{"RES", "RESistance", "RESistance", []float64{100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8}, "OHM", true},
+	{"FRES", "FRESistance", "FRESistance", []float64{100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8}, "OHM", true},
+	{"FREQ", "FREQuency", "FREQuency", []float64{0.1, 1, 10, 100, 750}, "HZ", false},
+	{"PER", "PERiod", "PERiod", []float64{0.1, 1, 10, 100, 750}, "S", false},
+	{"CAP", "CAPacitance", "CAPacitance", []float64{1e-9, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4}, "F", false},
+	{"CONT", "", "CONTinuity", []float64{1e3}, "OHM", false},
+	{"DIOD", "", "DIODe", []float64{10}, "V", false},
+	{"TEMP", "TEMPerature", "TEMPerature", []float64{1000}, "", true},
+}
+
+const (
+	fnVolt = iota
+	fnVoltAC
+	fnCurr
+	fnCurrAC
+	fnRes
+	fnFRes
+	fnFreq
+	fnPer
+	fnCap
+	fnCont
+	fnDiod
+	fnTemp
+)
+
+var truevoltModels = []string{"34460A", "34461A", "34465A", "34470A"}
+
+// truevoltTrigSources: the 34465A and 34470A also trigger on the input
+// level (INTernal).
+var truevoltTrigSources = []string{"IMMediate", "BUS", "EXTernal", "INTernal"}
 
 func newTruevolt(model string) func() *truevolt {
 	return func() *truevolt {
-		d := &truevolt{model: model}
+		d := &truevolt{model: model, beeper: true}
 		d.Reset()
 		return d
 	}
@@ -51,126 +118,517 @@ func (d *truevolt) Identity() string {
 	return "Keysight Technologies," + d.model + ",MY54500001,A.02.14-02.40-02.14-00.49-02-01"
 }
 
+// highEnd reports a 34465A or 34470A, which add binary transfer,
+// aperture, level triggering and a larger memory.
+func (d *truevolt) highEnd() bool { return d.model == "34465A" || d.model == "34470A" }
+
+// memorySize is the reading memory: 1,000 readings on the 34460A, 10,000
+// on the 34461A, 50,000 on the 34465A and 34470A (without option MEM).
+func (d *truevolt) memorySize() int {
+	switch d.model {
+	case "34460A":
+		return 1000
+	case "34461A":
+		return 10000
+	}
+	return 50000
+}
+
+// nplcs are the integration times the model offers.
+func (d *truevolt) nplcs() []float64 {
+	if d.highEnd() {
+		return []float64{0.02, 0.06, 0.2, 1, 10, 100}
+	}
+	return []float64{0.02, 0.2, 1, 10, 100}
+}
+
+// ranges are a function's ranges on this model: the 34460A has no 10 A
+// terminals.
+func (d *truevolt) ranges(fn int) []float64 {
+	r := truevoltFunctions[fn].ranges
+	if (fn == fnCurr || fn == fnCurrAC) && d.model == "34460A" {
+		return r[:len(r)-1]
+	}
+	return r
+}
+
 func (d *truevolt) Reset() {
-	d.function, d.rng, d.auto, d.count, d.trigSrc = 0, 10, true, 1, 0
-	d.memory, d.armed, d.real64, d.swapped = nil, false, false, false
+	for k := range d.fn {
+		r := truevoltFunctions[k].ranges
+		rng := r[len(r)/2]
+		if k == fnVolt {
+			rng = 10
+		}
+		d.fn[k] = truevoltSense{rng: rng, auto: true, res: 3e-7 * rng, nplc: 10, aperture: 0.1,
+			zero: true, terms: 3, band: 20, trans: 0}
+	}
+	d.function = fnVolt
+	d.sampleCount, d.sampleSource, d.sampleTimer = 1, 0, 1
+	d.trigCount, d.trigSource, d.trigDelay, d.trigAutoDel, d.trigSlope = 1, 0, 0, true, 1
+	d.memory, d.armed, d.real64, d.swapped = d.memory[:0], 0, false, false
+	d.display, d.displayText = true, ""
 }
 
 // ProbeOutput wires the DMM to a supply output.
 func (d *truevolt) ProbeOutput(o *Output) { d.probe = o }
 
-func (d *truevolt) binary() bool { return d.model == "34465A" || d.model == "34470A" }
+// SelfTest passes.
+func (d *truevolt) SelfTest() int { return 0 }
 
-// reading measures once: 9.9E37 on overload (|x| beyond 120% of range).
+// reading measures once: +9.9E37 on overload (beyond 120% of the range)
+// and on an open input where the function needs one.
 func (d *truevolt) reading() float64 {
-	var x float64
-	if d.probe != nil {
-		v, i, mode := d.probe.Measure(time.Now())
-		switch d.function {
-		case 0:
-			x = v
-		case 2:
-			x = i
-		case 1, 3:
-			x = 0 // a DC supply has (ideally) no AC component
-		default:
-			x = math.Inf(1)
-			d.probe.mu.Lock()
-			if r, ok := d.probe.load.(Resistor); ok && mode == ModeOff {
-				x = float64(r) // ohmmeters measure unpowered circuits
-			}
-			d.probe.mu.Unlock()
+	s := &d.fn[d.function]
+	x := math.Inf(1)
+	resistance := func() float64 {
+		if d.probe == nil {
+			return math.Inf(1)
 		}
-	} else if d.function >= 4 {
-		x = math.Inf(1) // open leads
+		_, _, mode := d.probe.Measure(time.Now())
+		d.probe.mu.Lock()
+		defer d.probe.mu.Unlock()
+		if r, ok := d.probe.load.(Resistor); ok && mode == ModeOff {
+			return float64(r) // ohmmeters measure unpowered circuits
+		}
+		return math.Inf(1)
 	}
-	limit := d.rng * 1.2
-	if d.auto {
-		limit = truevoltFunctions[d.function].ranges[len(truevoltFunctions[d.function].ranges)-1] * 1.2
+	switch d.function {
+	case fnVolt, fnCurr:
+		x = 0
+		if d.probe != nil {
+			v, i, _ := d.probe.Measure(time.Now())
+			x = v
+			if d.function == fnCurr {
+				x = i
+			}
+		}
+	case fnVoltAC, fnCurrAC, fnFreq, fnPer, fnCap:
+		x = 0 // a DC supply has (ideally) no AC component and no capacitance the model knows
+	case fnRes, fnFRes, fnCont:
+		x = resistance()
+	case fnDiod:
+		if r := resistance(); !math.IsInf(r, 1) {
+			x = min(r*1e-3, 9.9) // 1 mA test current
+		}
+	case fnTemp:
+		x = math.Inf(1) // no transducer wired
 	}
-	if math.Abs(x) > limit {
+	if s.null && !math.IsInf(x, 0) {
+		x -= s.nullVal
+	}
+	limit := d.ranges(d.function)
+	top := s.rng * 1.2
+	if s.auto {
+		top = limit[len(limit)-1] * 1.2
+	}
+	if d.function == fnCont || d.function == fnTemp {
+		top = math.Inf(1)
+	}
+	if math.Abs(x) > top {
 		return math.Inf(1)
 	}
 	return x
 }
 
-func (d *truevolt) measureInto() {
-	d.memory = d.memory[:0]
-	for range d.count {
+// measure takes n readings into the memory, dropping the oldest when it
+// is full, as the Truevolt does.
+func (d *truevolt) measure(n int) {
+	for range n {
+		if len(d.memory) >= d.memorySize() {
+			d.memory = d.memory[1:]
+		}
 		d.memory = append(d.memory, d.reading())
 	}
 }
 
+// triggers is the trigger count as a number of triggers to run at once:
+// INFinity runs until the memory is full.
+func (d *truevolt) triggers() int {
+	if math.IsInf(d.trigCount, 1) {
+		return max(d.memorySize()/d.sampleCount, 1)
+	}
+	return int(d.trigCount)
+}
+
 func (d *truevolt) Trigger() error {
-	if d.trigSrc != 1 || !d.armed {
+	if d.trigSource != 1 || d.armed == 0 {
 		return ErrTriggerIgnored
 	}
-	d.measureInto()
-	d.armed = false
+	d.measure(d.sampleCount)
+	d.armed--
 	return nil
 }
 
-func truevoltCommands() *Commands[*truevolt] {
+// replyReading formats a reading as the Truevolt sends it.
+// An overload answers +9.90000000E+37, in the readings' own format.
+func replyReading(c *Call, x float64) { c.ReplyNR3(finite(x), 8) }
+
+// finite maps ±Inf to ±9.9E37 and NaN to 9.91E37, SCPI's stand-ins, so
+// that they format like any reading.
+func finite(x float64) float64 {
+	switch {
+	case math.IsNaN(x):
+		return 9.91e37
+	case math.IsInf(x, 1):
+		return 9.9e37
+	case math.IsInf(x, -1):
+		return -9.9e37
+	}
+	return x
+}
+
+// replySigned answers an integer with its sign, as Keysight does ("+1").
+func replySigned(c *Call, n int) {
+	if n >= 0 {
+		c.Reply("+" + strconv.Itoa(n))
+		return
+	}
+	c.Reply(strconv.Itoa(n))
+}
+
+func truevoltCommands(model string) *Commands[*truevolt] {
 	cmds := NewCommands[*truevolt]()
-	configure := func(fn int) func(*truevolt, *Call) error {
-		return func(d *truevolt, c *Call) error {
-			if err := c.Params(0, 2); err != nil {
-				return err
-			}
-			ranges := truevoltFunctions[fn].ranges
-			d.function, d.auto, d.rng = fn, true, ranges[len(ranges)/2]
-			if c.NumParams() > 0 {
-				if c.Kind(0) == ParamCharacter && strings.EqualFold(c.Raw(0), "AUTO") {
-					return nil
-				}
-				r, err := c.Number(0, Number{Min: 0, Max: ranges[len(ranges)-1], Default: ranges[len(ranges)/2]})
-				if err != nil {
-					return err
-				}
-				for _, rr := range ranges { // the smallest range that holds r
-					if r <= rr*1.0000001 {
-						d.rng, d.auto = rr, false
-						break
-					}
-				}
-				if c.NumParams() == 2 {
-					c.Raw(1) // the resolution is accepted and not modelled
-				}
-			}
-			return nil
+	high := model == "34465A" || model == "34470A"
+	truevoltConfigureCommands(cmds)
+	truevoltSenseCommands(cmds, model, high)
+	truevoltTriggerCommands(cmds, high)
+	truevoltSystemCommands(cmds, high)
+	return cmds
+}
+
+// configure sets fn with an optional range (a value, AUTO, MIN, MAX,
+// DEF) and resolution, as CONFigure and MEASure do, and resets the
+// trigger and sample counts to 1.
+func (d *truevolt) configure(c *Call, fn int) error {
+	if err := c.Params(0, 2); err != nil {
+		return err
+	}
+	s := d.fn[fn]
+	ranges := d.ranges(fn)
+	s.auto, s.rng = true, ranges[min(len(ranges)/2, len(ranges)-1)]
+	if fn == fnVolt {
+		s.rng = 10
+	}
+	if c.NumParams() > 0 && !(c.Kind(0) == ParamCharacter && matchChoice([]byte(c.Raw(0)), "AUTO")) {
+		r, err := c.Number(0, Number{Unit: truevoltFunctions[fn].unit, Min: 0, Max: ranges[len(ranges)-1] * 1.2, Default: s.rng})
+		if err != nil {
+			return err
+		}
+		s.rng, s.auto = rangeFor(ranges, r), false
+	}
+	if c.NumParams() == 2 {
+		res, err := c.Number(1, Number{Unit: truevoltFunctions[fn].unit, Min: 0, Max: s.rng, Default: 3e-7 * s.rng})
+		if err != nil {
+			return err
+		}
+		s.res = res
+	} else {
+		s.res = 3e-7 * s.rng
+	}
+	d.fn[fn], d.function = s, fn
+	d.sampleCount, d.trigCount, d.trigSource, d.trigDelay, d.trigAutoDel = 1, 1, 0, 0, true
+	return nil
+}
+
+// rangeFor is the smallest range that holds r, or the largest.
+func rangeFor(ranges []float64, r float64) float64 {
+	for _, rr := range ranges {
+		if r <= rr*1.0000001 {
+			return rr
 		}
 	}
-	for fn, pattern := range []string{"CONFigure:VOLTage[:DC]", "CONFigure:VOLTage:AC", "CONFigure:CURRent[:DC]",
-		"CONFigure:CURRent:AC", "CONFigure:RESistance", "CONFigure:FRESistance"} {
-		cmds.Handle(pattern, configure(fn))
-		conf := configure(fn)
-		cmds.Handle(strings.Replace(pattern, "CONFigure", "MEASure", 1)+"?", func(d *truevolt, c *Call) error {
-			if err := conf(d, c); err != nil {
+	return ranges[len(ranges)-1]
+}
+
+func truevoltConfigureCommands(cmds *Commands[*truevolt]) {
+	for fn, f := range truevoltFunctions {
+		cmds.Handle("CONFigure:"+f.conf, func(d *truevolt, c *Call) error { return d.configure(c, fn) })
+		cmds.Handle("MEASure:"+f.conf+"?", func(d *truevolt, c *Call) error {
+			if err := d.configure(c, fn); err != nil {
 				return err
 			}
-			d.count = 1
-			c.ReplyNR3(d.reading(), 9)
+			d.memory = d.memory[:0]
+			replyReading(c, d.reading())
 			return nil
 		})
 	}
 	cmds.Handle("CONFigure?", func(d *truevolt, c *Call) error {
-		c.Reply(`"` + truevoltFunctions[d.function].name + " " + string(appendSCPIFloat([]byte{'+'}, d.rng, 'E', 6)) + `,+3.000000E-06"`)
+		s := d.fn[d.function]
+		name := truevoltFunctions[d.function].name
+		switch d.function {
+		case fnCont, fnDiod:
+			c.Reply(`"` + name + `"`)
+			return nil
+		}
+		c.Reply(`"` + name + " " + string(appendSCPIFloat([]byte{'+'}, s.rng, 'E', 6)) + "," +
+			string(appendSCPIFloat([]byte{'+'}, s.res, 'E', 6)) + `"`)
 		return nil
 	})
-	cmds.Handle("READ?", func(d *truevolt, c *Call) error {
-		d.measureInto()
-		for _, x := range d.memory {
-			c.ReplyNR3(x, 9)
+	cmds.Handle("[SENSe:]FUNCtion[:ON]", func(d *truevolt, c *Call) error {
+		name, err := c.String(0)
+		if err != nil {
+			return err
+		}
+		name = strings.ToUpper(strings.TrimSpace(name))
+		for fn, f := range truevoltFunctions {
+			for _, alias := range []string{f.name, strings.ReplaceAll(strings.ToUpper(f.conf), "[:DC]", ""), shortConf(f.conf), f.name + ":DC"} {
+				if name == alias {
+					d.function = fn
+					return nil
+				}
+			}
+		}
+		return ErrIllegalParameterValue
+	})
+	cmds.Handle("[SENSe:]FUNCtion[:ON]?", func(d *truevolt, c *Call) error {
+		c.ReplyString(truevoltFunctions[d.function].name)
+		return nil
+	})
+}
+
+// shortConf is the short form of a node path: "VOLTage:AC" gives "VOLT:AC".
+func shortConf(p string) string {
+	p = strings.ReplaceAll(p, "[:DC]", "")
+	parts := strings.Split(p, ":")
+	for i, w := range parts {
+		parts[i] = shortForm(w)
+	}
+	return strings.Join(parts, ":")
+}
+
+func truevoltSenseCommands(cmds *Commands[*truevolt], model string, high bool) {
+	for fn, f := range truevoltFunctions {
+		if f.sense == "" {
+			continue
+		}
+		base := "[SENSe:]" + f.sense
+		get := func(d *truevolt) *truevoltSense { return &d.fn[fn] }
+		nr3 := func(c *Call, v float64) { c.ReplyNR3(v, 8) }
+		boolSetting := func(pattern string, field func(*truevoltSense) *bool) {
+			cmds.Bool(base+pattern, func(d *truevolt, _ *Call) (bool, error) { return *field(get(d)), nil },
+				func(d *truevolt, _ *Call, on bool) error { *field(get(d)) = on; return nil })
+		}
+		// Frequency and period take the range of the AC voltage they are
+		// measured on.
+		rangeNode := ":RANGe"
+		if fn == fnFreq || fn == fnPer {
+			rangeNode = ":VOLTage:RANGe"
+		}
+		if fn != fnTemp {
+			cmds.Number(base+rangeNode, func(d *truevolt, _ *Call) (Number, error) {
+				r := d.ranges(fn)
+				return Number{Unit: f.unit, Min: 0, Max: r[len(r)-1] * 1.2, Default: r[len(r)/2]}, nil
+			},
+				func(d *truevolt, _ *Call) float64 { return get(d).rng },
+				func(d *truevolt, _ *Call, v float64) error {
+					s := get(d)
+					s.rng, s.auto = rangeFor(d.ranges(fn), v), false
+					return nil
+				}, nr3)
+			// RANGe:AUTO takes ONCE too: one autorange, then fixed.
+			cmds.Handle(base+rangeNode+":AUTO", func(d *truevolt, c *Call) error {
+				s := get(d)
+				if c.Kind(0) == ParamCharacter && matchChoice([]byte(c.Raw(0)), "ONCE") {
+					s.auto = false
+					return nil
+				}
+				on, err := c.Bool(0)
+				if err == nil {
+					s.auto = on
+				}
+				return err
+			})
+			cmds.Handle(base+rangeNode+":AUTO?", func(d *truevolt, c *Call) error { c.ReplyBool(get(d).auto); return nil })
+		}
+		cmds.Handle(base+":NULL[:STATe]", func(d *truevolt, c *Call) error {
+			on, err := c.Bool(0)
+			if err == nil {
+				get(d).null = on
+			}
+			return err
+		})
+		cmds.Handle(base+":NULL[:STATe]?", func(d *truevolt, c *Call) error { c.ReplyBool(get(d).null); return nil })
+		cmds.Number(base+":NULL:VALue", func(d *truevolt, _ *Call) (Number, error) {
+			r := d.ranges(fn)
+			top := r[len(r)-1] * 1.2
+			return Number{Unit: f.unit, Min: -top, Max: top, Default: 0}, nil
+		},
+			func(d *truevolt, _ *Call) float64 { return get(d).nullVal },
+			func(d *truevolt, _ *Call, v float64) error { get(d).nullVal = v; return nil }, nr3)
+		boolSetting(":NULL:VALue:AUTO", func(s *truevoltSense) *bool { return &s.nullAuto })
+		if f.integrates {
+			cmds.Number(base+":NPLC", func(d *truevolt, _ *Call) (Number, error) {
+				n := d.nplcs()
+				return Number{Min: n[0], Max: n[len(n)-1], Default: 10}, nil
+			},
+				func(d *truevolt, _ *Call) float64 { return get(d).nplc },
+				func(d *truevolt, _ *Call, v float64) error {
+					// The next larger integration time the model has.
+					for _, n := range d.nplcs() {
+						if v <= n*1.0000001 {
+							get(d).nplc = n
+							return nil
+						}
+					}
+					return ErrDataOutOfRange
+				}, nr3)
+			boolSetting(":ZERO:AUTO", func(s *truevoltSense) *bool { return &s.zero })
+			if fn != fnTemp {
+				cmds.Number(base+":RESolution", func(d *truevolt, _ *Call) (Number, error) {
+					s := get(d)
+					return Number{Unit: f.unit, Min: 3e-8 * s.rng, Max: 1e-4 * s.rng, Default: 3e-7 * s.rng}, nil
+				},
+					func(d *truevolt, _ *Call) float64 { return get(d).res },
+					func(d *truevolt, _ *Call, v float64) error { get(d).res = v; return nil }, nr3)
+			}
+			if high {
+				cmds.Number(base+":APERture", func(*truevolt, *Call) (Number, error) {
+					return Number{Unit: "S", Min: 200e-6, Max: 1, Default: 0.1}, nil
+				},
+					func(d *truevolt, _ *Call) float64 { return get(d).aperture },
+					func(d *truevolt, _ *Call, v float64) error { s := get(d); s.aperture, s.aperOn = v, true; return nil }, nr3)
+				boolSetting(":APERture:ENABled", func(s *truevoltSense) *bool { return &s.aperOn })
+			}
+		}
+		switch fn {
+		case fnVolt:
+			boolSetting(":IMPedance:AUTO", func(s *truevoltSense) *bool { return &s.impAuto })
+		case fnCurr, fnCurrAC:
+			if model != "34460A" {
+				cmds.Number(base+":TERMinals", func(*truevolt, *Call) (Number, error) {
+					return Number{Min: 3, Max: 10, Default: 3}, nil
+				},
+					func(d *truevolt, _ *Call) float64 { return float64(get(d).terms) },
+					func(d *truevolt, _ *Call, v float64) error {
+						if v != 3 && v != 10 {
+							return ErrIllegalParameterValue
+						}
+						get(d).terms = int(v)
+						return nil
+					}, func(c *Call, v float64) { replySigned(c, int(v)) })
+			}
+		case fnRes, fnFRes:
+			boolSetting(":OCOMpensated", func(s *truevoltSense) *bool { return &s.ocomp })
+		case fnTemp:
+			cmds.Choice(base+":TRANsducer:TYPE", []string{"FRTD", "RTD", "FTHermistor", "THERmistor"},
+				func(d *truevolt, _ *Call) int { return get(d).trans },
+				func(d *truevolt, _ *Call, k int) error { get(d).trans = k; return nil })
+		}
+		if fn == fnVoltAC || fn == fnCurrAC {
+			cmds.Number(base+":BANDwidth", func(*truevolt, *Call) (Number, error) {
+				return Number{Unit: "HZ", Min: 3, Max: 200, Default: 20}, nil
+			},
+				func(d *truevolt, _ *Call) float64 { return get(d).band },
+				func(d *truevolt, _ *Call, v float64) error {
+					// The filter for the lowest frequency asked: 3, 20 or 200 Hz.
+					b := 200.0
+					if v < 20 {
+						b = 3
+					} else if v < 200 {
+						b = 20
+					}
+					get(d).band = b
+					return nil
+				}, nr3)
+		}
+	}
+}
+
+func truevoltTriggerCommands(cmds *Commands[*truevolt], high bool) {
+	sources := truevoltTrigSources[:3]
+	if high {
+		sources = truevoltTrigSources
+	}
+	cmds.Choice("TRIGger:SOURce", sources,
+		func(d *truevolt, _ *Call) int { return d.trigSource },
+		func(d *truevolt, _ *Call, k int) error { d.trigSource = k; return nil })
+	cmds.Handle("TRIGger:COUNt", func(d *truevolt, c *Call) error {
+		if c.Kind(0) == ParamCharacter && matchChoice([]byte(c.Raw(0)), "INFinity") {
+			d.trigCount = math.Inf(1)
+			return nil
+		}
+		n, err := c.Int(0, Number{Min: 1, Max: 1e6, Default: 1})
+		if err == nil {
+			d.trigCount = float64(n)
+		}
+		return err
+	})
+	cmds.Handle("TRIGger:COUNt?", func(d *truevolt, c *Call) error {
+		if math.IsInf(d.trigCount, 1) {
+			c.ReplyNR3(9.9e37, 8)
+			return nil
+		}
+		replySigned(c, int(d.trigCount))
+		return nil
+	})
+	cmds.Number("TRIGger:DELay", func(*truevolt, *Call) (Number, error) {
+		return Number{Unit: "S", Min: 0, Max: 3600, Default: 0}, nil
+	},
+		func(d *truevolt, _ *Call) float64 { return d.trigDelay },
+		func(d *truevolt, _ *Call, v float64) error { d.trigDelay, d.trigAutoDel = v, false; return nil },
+		func(c *Call, v float64) { c.ReplyNR3(v, 8) })
+	cmds.Bool("TRIGger:DELay:AUTO", func(d *truevolt, _ *Call) (bool, error) { return d.trigAutoDel, nil },
+		func(d *truevolt, _ *Call, on bool) error { d.trigAutoDel = on; return nil })
+	cmds.Choice("TRIGger:SLOPe", []string{"POSitive", "NEGative"},
+		func(d *truevolt, _ *Call) int { return d.trigSlope },
+		func(d *truevolt, _ *Call, k int) error { d.trigSlope = k; return nil })
+	cmds.Handle("SAMPle:COUNt", func(d *truevolt, c *Call) error {
+		n, err := c.Int(0, Number{Min: 1, Max: 1e6, Default: 1})
+		if err == nil {
+			d.sampleCount = n
+		}
+		return err
+	})
+	cmds.Handle("SAMPle:COUNt?", func(d *truevolt, c *Call) error {
+		if c.NumParams() > 0 {
+			v, err := c.Int(0, Number{Min: 1, Max: 1e6, Default: 1})
+			if err == nil {
+				replySigned(c, v)
+			}
+			return err
+		}
+		replySigned(c, d.sampleCount)
+		return nil
+	})
+	cmds.Choice("SAMPle:SOURce", []string{"IMMediate", "TIMer"},
+		func(d *truevolt, _ *Call) int { return d.sampleSource },
+		func(d *truevolt, _ *Call, k int) error { d.sampleSource = k; return nil })
+	cmds.Number("SAMPle:TIMer", func(*truevolt, *Call) (Number, error) {
+		return Number{Unit: "S", Min: 0, Max: 3600, Default: 1}, nil
+	},
+		func(d *truevolt, _ *Call) float64 { return d.sampleTimer },
+		func(d *truevolt, _ *Call, v float64) error { d.sampleTimer = v; return nil },
+		func(c *Call, v float64) { c.ReplyNR3(v, 8) })
+	// INITiate clears the memory and waits for triggers: with IMMediate
+	// they all come at once; with BUS each *TRG takes SAMPle:COUNt
+	// readings; EXTernal and INTernal signals never come to a simulated
+	// input, so the measurement stays armed until ABORt.
+	cmds.Handle("INITiate[:IMMediate]", func(d *truevolt, c *Call) error {
+		if d.armed > 0 {
+			return ErrInitIgnored
 		}
 		d.memory = d.memory[:0]
+		if d.trigSource == 0 {
+			d.measure(d.sampleCount * d.triggers())
+			return nil
+		}
+		d.armed = d.triggers()
 		return nil
 	})
-	cmds.Handle("INITiate[:IMMediate]", func(d *truevolt, c *Call) error {
-		if d.trigSrc == 0 {
-			d.measureInto()
-		} else {
-			d.armed = true
+	cmds.Handle("ABORt", func(d *truevolt, c *Call) error { d.armed = 0; return nil })
+	cmds.Handle("READ?", func(d *truevolt, c *Call) error {
+		if d.trigSource == 1 {
+			return ErrTriggerDeadlock // READ? waits for a *TRG it cannot receive
 		}
+		if d.trigSource != 0 {
+			return ErrTriggerDeadlock.WithInfo("no external trigger reaches a simulated input")
+		}
+		d.memory = d.memory[:0]
+		d.measure(d.sampleCount * d.triggers())
+		for _, x := range d.memory {
+			replyReading(c, x)
+		}
+		d.memory = d.memory[:0]
 		return nil
 	})
 	cmds.Handle("FETCh?", func(d *truevolt, c *Call) error {
@@ -178,7 +636,7 @@ func truevoltCommands() *Commands[*truevolt] {
 			return ErrDataCorruptOrStale.WithInfo("no readings")
 		}
 		for _, x := range d.memory {
-			c.ReplyNR3(x, 9)
+			replyReading(c, x)
 		}
 		return nil
 	})
@@ -191,38 +649,79 @@ func truevoltCommands() *Commands[*truevolt] {
 			}
 			n = min(n, m)
 		}
-		var payload []byte
-		if d.real64 {
-			var order binary.AppendByteOrder = binary.BigEndian
-			if d.swapped {
-				order = binary.LittleEndian
-			}
-			for _, x := range d.memory[:n] {
-				payload = order.AppendUint64(payload, math.Float64bits(x))
-			}
-		} else {
-			for k, x := range d.memory[:n] {
-				if k > 0 {
-					payload = append(payload, ',')
-				}
-				if x >= 0 {
-					payload = append(payload, '+')
-				}
-				payload = appendSCPIFloat(payload, x, 'E', 9)
-			}
-		}
+		c.ReplyBlock(d.payload(d.memory[:n]))
 		d.memory = d.memory[n:]
-		c.ReplyBlock(payload)
 		return nil
 	})
-	cmds.Handle("DATA:POINts?", func(d *truevolt, c *Call) error { c.ReplyInt(int64(len(d.memory))); return nil })
-	cmds.Number("SAMPle:COUNt", func(*truevolt, *Call) (Number, error) { return Number{Min: 1, Max: 1e6, Default: 1}, nil },
-		func(d *truevolt, _ *Call) float64 { return float64(d.count) },
-		func(d *truevolt, _ *Call, v float64) error { d.count = int(v); return nil },
-		func(c *Call, v float64) { c.ReplyNR3(v, 9) })
-	cmds.Choice("TRIGger:SOURce", []string{"IMMediate", "BUS", "EXTernal"},
-		func(d *truevolt, _ *Call) int { return d.trigSrc },
-		func(d *truevolt, _ *Call, k int) error { d.trigSrc = k; return nil })
+	cmds.Handle("DATA:REMove?", func(d *truevolt, c *Call) error {
+		if err := c.Params(1, 2); err != nil {
+			return err
+		}
+		n, err := c.Int(0, Number{Min: 1, Max: 2e6})
+		if err != nil {
+			return err
+		}
+		if c.NumParams() == 2 { // WAIT: a simulated memory fills at once
+			if _, err := c.Choice(1, "WAIT"); err != nil {
+				return err
+			}
+		}
+		if n > len(d.memory) {
+			return ErrSettingsConflict.WithInfo("fewer readings in memory")
+		}
+		for _, x := range d.memory[:n] {
+			replyReading(c, x)
+		}
+		d.memory = d.memory[n:]
+		return nil
+	})
+	cmds.Handle("DATA:LAST?", func(d *truevolt, c *Call) error {
+		x := 9.91e37 // no reading: the SCPI NaN
+		if len(d.memory) > 0 {
+			x = finite(d.memory[len(d.memory)-1])
+		}
+		c.Reply(string(appendSCPIFloat(signed(x), x, 'E', 8)) + " " + truevoltUnitName(d.function))
+		return nil
+	})
+	cmds.Handle("DATA:POINts?", func(d *truevolt, c *Call) error { replySigned(c, len(d.memory)); return nil })
+}
+
+func signed(x float64) []byte {
+	if x >= 0 {
+		return []byte{'+'}
+	}
+	return nil
+}
+
+// truevoltUnitName is the unit DATA:LAST? appends.
+func truevoltUnitName(fn int) string {
+	return [...]string{"VDC", "VAC", "ADC", "AAC", "OHM", "OHM", "HZ", "SEC", "F", "OHM", "VDC", "C"}[fn]
+}
+
+// payload encodes readings for R?: ASCII NR3 or REAL,64.
+func (d *truevolt) payload(xs []float64) []byte {
+	var payload []byte
+	if d.real64 {
+		var order binary.AppendByteOrder = binary.BigEndian
+		if d.swapped {
+			order = binary.LittleEndian
+		}
+		for _, x := range xs {
+			payload = order.AppendUint64(payload, math.Float64bits(x))
+		}
+		return payload
+	}
+	for k, x := range xs {
+		if k > 0 {
+			payload = append(payload, ',')
+		}
+		x = finite(x)
+		payload = appendSCPIFloat(append(payload, signed(x)...), x, 'E', 8)
+	}
+	return payload
+}
+
+func truevoltSystemCommands(cmds *Commands[*truevolt], high bool) {
 	cmds.Handle("FORMat[:DATA]", func(d *truevolt, c *Call) error {
 		if err := c.Params(1, 2); err != nil {
 			return err
@@ -231,11 +730,11 @@ func truevoltCommands() *Commands[*truevolt] {
 		if err != nil {
 			return err
 		}
-		if k == 1 && !d.binary() {
+		if k == 1 && !high {
 			return ErrUndefinedHeader.WithInfo("REAL format needs a 34465A or 34470A")
 		}
 		if c.NumParams() == 2 {
-			if n, err := c.Int(1, Number{Max: 64}); err != nil || (k == 1 && n != 64) {
+			if n, err := c.Int(1, Number{Max: 64}); err != nil || (k == 1 && n != 64) || (k == 0 && n != 9) {
 				return ErrIllegalParameterValue
 			}
 		}
@@ -255,7 +754,48 @@ func truevoltCommands() *Commands[*truevolt] {
 		},
 		func(d *truevolt, _ *Call, k int) error { d.swapped = k == 1; return nil })
 	cmds.Handle("SYSTem:ERRor[:NEXT]?", ErrorQueryHandler[*truevolt])
-	return cmds
+	cmds.Handle("SYSTem:VERSion?", func(_ *truevolt, c *Call) error { c.Reply("1994.0"); return nil })
+	cmds.Handle("SYSTem:BEEPer[:IMMediate]", func(*truevolt, *Call) error { return nil })
+	cmds.Bool("SYSTem:BEEPer:STATe", func(d *truevolt, _ *Call) (bool, error) { return d.beeper, nil },
+		func(d *truevolt, _ *Call, on bool) error { d.beeper = on; return nil })
+	cmds.Bool("DISPlay[:STATe]", func(d *truevolt, _ *Call) (bool, error) { return d.display, nil },
+		func(d *truevolt, _ *Call, on bool) error { d.display = on; return nil })
+	cmds.Handle("DISPlay:TEXT[:DATA]", func(d *truevolt, c *Call) error {
+		s, err := c.String(0)
+		if err == nil {
+			d.displayText = s
+		}
+		return err
+	})
+	cmds.Handle("DISPlay:TEXT[:DATA]?", func(d *truevolt, c *Call) error { c.ReplyString(d.displayText); return nil })
+	cmds.Handle("DISPlay:TEXT:CLEar", func(d *truevolt, c *Call) error { d.displayText = ""; return nil })
+	// *OPT? answers 0 for no option, the IEEE 488.2 answer: the
+	// simulated units model none.
+	cmds.Handle("*OPT?", func(_ *truevolt, c *Call) error { c.Reply("0"); return nil })
+	location := Number{Min: 0, Max: 4}
+	cmds.Handle("*SAV", func(d *truevolt, c *Call) error {
+		n, err := c.Int(0, location)
+		if err == nil {
+			s := *d
+			s.memory, s.saved, s.probe = nil, [5]*truevolt{}, nil
+			d.saved[n] = &s
+		}
+		return err
+	})
+	cmds.Handle("*RCL", func(d *truevolt, c *Call) error {
+		n, err := c.Int(0, location)
+		if err != nil {
+			return err
+		}
+		s := d.saved[n]
+		if s == nil {
+			return ErrExecution.WithInfo("location " + strconv.Itoa(n) + " is empty")
+		}
+		saved, probe, memory := d.saved, d.probe, d.memory
+		*d = *s
+		d.saved, d.probe, d.memory = saved, probe, memory
+		return nil
+	})
 }
 
 // Prober is a meter that measures a supply output on a bench.
@@ -264,8 +804,8 @@ type Prober interface {
 }
 
 func init() {
-	cmds := truevoltCommands()
-	for _, m := range []string{"34460A", "34461A", "34465A", "34470A"} {
-		MustRegister(m, "Keysight Truevolt "+m+" digital multimeter", cmds, newTruevolt(m))
+	for _, m := range truevoltModels {
+		MustRegister(m, "Keysight Truevolt "+m+" digital multimeter", truevoltCommands(m), newTruevolt(m))
 	}
+	RegisterGuide(truevoltGuide())
 }

@@ -180,3 +180,112 @@ func TestSigrokDP8xx(t *testing.T) {
 		})
 	}
 }
+
+// TestSigrokTruevolt drives the simulated 34465A with sigrok's scpi-dmm
+// driver: show, every measured quantity it offers set and read back, a
+// reading of each through --samples, and --time; the meter probes a
+// supply output at 5 V, then a 1 kΩ resistor with the output off.
+func TestSigrokTruevolt(t *testing.T) {
+	in := sim.MustNew("34465A")
+	defer in.Close()
+	o := sim.NewOutput(sim.OutputRange{Name: "CH1", MinV: 0, MaxV: 30, MaxI: 3})
+	o.Connect(sim.Resistor(1000))
+	o.SetVoltage(5)
+	o.SetOn(true)
+	in.Do(func(d sim.Device) { d.(sim.Prober).ProbeOutput(o) })
+	s := newSigrok(t, "scpi-dmm", in)
+
+	out, _ := s.run(true, "--show")
+	quantities := []string{"voltage/dc", "voltage/ac", "current/dc", "current/ac", "resistance",
+		"continuity", "capacitance", "voltage/dc/diode", "temperature", "frequency"}
+	for _, q := range quantities {
+		if !strings.Contains(out, "      "+q+"\n") && !strings.Contains(out, "      "+q+" (current)\n") {
+			t.Errorf("--show does not offer %s:\n%s", q, out)
+		}
+	}
+	sample := func() string {
+		out, _ := s.run(true, "--samples", "1")
+		return strings.TrimSpace(out)
+	}
+	got := map[string]string{}
+	for _, q := range quantities {
+		if q == "resistance" || q == "continuity" || q == "voltage/dc/diode" {
+			continue // measured with the output off, below
+		}
+		s.set("", "measured_quantity", q)
+		got[q] = s.get("", "measured_quantity") + " " + sample()
+	}
+	o.SetOn(false)
+	for _, q := range []string{"resistance", "continuity", "voltage/dc/diode"} {
+		s.set("", "measured_quantity", q)
+		got[q] = s.get("", "measured_quantity") + " " + sample()
+	}
+	want := map[string]string{
+		"voltage/dc":       "voltage/dc P1: 5.000000 V DC",
+		"voltage/ac":       "voltage/ac P1: 0 µV AC",
+		"current/dc":       "current/dc P1: 5.00000 mA DC",
+		"current/ac":       "current/ac P1: 0.00 µA AC",
+		"capacitance":      "capacitance P1: 0.0 pF",
+		"temperature":      "temperature P1: inf °C",
+		"frequency":        "frequency P1: 0 µHz",
+		"resistance":       "resistance P1: 1.00000 k\u2126",
+		"continuity":       "continuity P1: 1.0000 k\u2126",
+		"voltage/dc/diode": "voltage/dc/diode P1: 1000.0 mV DC DIODE",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("quantity and one sample (-want +got):\n%s", diff)
+	}
+	// Continuous acquisition bounded by time, and the frame limit that
+	// libsigrok 0.5.2's scpi-dmm does not have.
+	s.set("", "measured_quantity", "voltage/dc")
+	if out, _ := s.run(true, "--time", "100"); !strings.Contains(out, "P1: 0 µV DC") {
+		t.Errorf("--time 100 (output off): %s", out)
+	}
+	if _, stderr := s.run(false, "--frames", "1"); !strings.Contains(stderr, "Failed to configure frame limit.") {
+		t.Errorf("--frames 1: %s", stderr)
+	}
+}
+
+// TestSigrokHMC8043 drives the simulated HMC8043 with sigrok's scpi-pps
+// profile for it: levels, OVP, and output switching per channel group.
+func TestSigrokHMC8043(t *testing.T) {
+	in := sim.MustNew("HMC8043")
+	defer in.Close()
+	s := newSigrok(t, "scpi-pps", in)
+	out, _ := s.run(true, "--show")
+	if !strings.Contains(out, "Rohde&Schwarz HMC8043") {
+		t.Fatalf("--show does not name the HMC8043:\n%s", out)
+	}
+	g := "3"
+	got := map[string]string{}
+	for _, kv := range [][2]string{{"voltage_target", "5.5"}, {"current_limit", "0.5"}, {"ovp_threshold", "12"},
+		{"ovp_enabled", "on"}, {"enabled", "on"}} {
+		s.set(g, kv[0], kv[1])
+		got[kv[0]] = s.get(g, kv[0])
+	}
+	got["voltage"], got["ovp_active"] = s.get(g, "voltage"), s.get(g, "ovp_active")
+	want := map[string]string{"voltage_target": "5.5", "current_limit": "0.5", "ovp_threshold": "12.0",
+		"ovp_enabled": "true", "enabled": "true", "voltage": "5.5", "ovp_active": "false"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("channel group 3 (-want +got):\n%s", diff)
+	}
+	live := func() (bool, bool) {
+		var on3, on1 bool
+		in.Do(func(d sim.Device) {
+			o3, _ := d.(sim.Supply).Output(3)
+			o1, _ := d.(sim.Supply).Output(1)
+			on3, on1 = o3.On(), o1.On()
+		})
+		return on3, on1
+	}
+	if on3, on1 := live(); !on3 || on1 {
+		t.Errorf("after enabled=on on group 3: output 3 live %v, output 1 live %v", on3, on1)
+	}
+	s.set(g, "enabled", "off")
+	if got := s.get(g, "enabled"); got != "false" {
+		t.Errorf("enabled after enabled=off: %s", got)
+	}
+	if on3, _ := live(); on3 {
+		t.Error("output 3 still live after enabled=off")
+	}
+}
