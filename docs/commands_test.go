@@ -126,8 +126,8 @@ var commands = map[string]how{
 	// chromium), its screenshots written to the scratch directory instead
 	// of the repository's docs, and its benchmark, shortened.
 	"go test ./station -run 'TestPage|TestLive'": {inRepo: true, want: []string{"ok "}},
-	"SCPIKIT_SCREENSHOTS=docs/station go test ./station -run TestPageEightSlots": {inRepo: true,
-		as: "SCPIKIT_SCREENSHOTS=$SCRATCH/shots go test -count=1 ./station -run TestPageEightSlots", want: []string{"ok "}},
+	"SCPIKIT_SCREENSHOTS=docs/station go test ./station -run TestLiveEightSlots": {inRepo: true,
+		as: "SCPIKIT_SCREENSHOTS=$SCRATCH/shots go test -count=1 ./station -run TestLiveEightSlots", want: []string{"ok "}},
 	"go test ./station -run '^$' -bench BenchmarkPageRedraw64DUTs -benchtime 10x": {inRepo: true,
 		as: "go test ./station -run '^$' -bench BenchmarkPageRedraw64DUTs -benchtime 2x", want: []string{"ok "}},
 

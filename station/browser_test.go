@@ -129,7 +129,8 @@ func eval[T any](t *testing.T, ctx context.Context, expr string) T {
 
 // screenshot saves the page as dir/name when SCPIKIT_SCREENSHOTS names a
 // directory (relative to the repository's root): the documentation's
-// pictures are taken by the tests from the running page.
+// pictures are taken by the tests from the running page
+// (TestLiveEightSlots).
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	dir := os.Getenv("SCPIKIT_SCREENSHOTS")
@@ -172,9 +173,16 @@ type fakeStation struct {
 	// would: the page must not apply an event twice.
 	resend bool
 	kick   chan struct{} // closed to drop every open stream
-	srv    *http.Server
-	url    string
-	conns  sync.WaitGroup
+	// refuse answers that many of the next stream requests 503, after
+	// which a browser's EventSource gives up (it reconnects only after a
+	// broken stream, not an error status); cursors are the cursors the
+	// stream requests asked for: "none", "header <cursor>" (Last-Event-ID)
+	// or "query <cursor>" (?after=).
+	refuse  int
+	cursors []string
+	srv     *http.Server
+	url     string
+	conns   sync.WaitGroup
 }
 
 // streamed is an event as the stream sends it.
@@ -330,10 +338,23 @@ func (f *fakeStation) push(e streamed) {
 func (f *fakeStation) serveEvents(w http.ResponseWriter, r *http.Request) {
 	f.conns.Add(1)
 	defer f.conns.Done()
-	cursor := r.Header.Get("Last-Event-ID")
+	cursor, from := r.Header.Get("Last-Event-ID"), "header"
 	if cursor == "" {
-		cursor = r.URL.Query().Get("after")
+		cursor, from = r.URL.Query().Get("after"), "query"
 	}
+	f.mu.Lock()
+	if cursor != "" {
+		f.cursors = append(f.cursors, from+" "+cursor)
+	} else {
+		f.cursors = append(f.cursors, "none")
+	}
+	if f.refuse > 0 {
+		f.refuse--
+		f.mu.Unlock()
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+		return
+	}
+	f.mu.Unlock()
 	next := 0
 	f.mu.Lock()
 	kick, resend := f.kick, f.resend
@@ -518,7 +539,7 @@ func (f *fakeStation) setLists(run string) {
 	}
 }
 
-// The page shows 8 DUTs at 1366x768: serials, phases and attempts, the
+// The page alone, fed a scripted run: 8 DUTs at 1366x768, serials, phases and attempts, the
 // latest measurements against their limits, a chart per slot, a failing
 // unit, a fault banner and slot, a prompt answered by a click, then the
 // verdicts and the safe state when the run ends.
@@ -584,8 +605,6 @@ func TestPageEightSlots(t *testing.T) {
 	if got := eval[string](t, ctx, `document.activeElement.closest('.slot') && document.activeElement.closest('.slot').dataset.dut`); got != "dut-7" {
 		t.Errorf("the focus is in slot %q, want dut-7's prompt", got)
 	}
-	screenshot(t, ctx, "station-running.png")
-
 	within(t, ctx, 5*time.Second, "answering the prompt", chromedp.Click(chromedp.CSS(`.slot[data-dut="dut-7"] .prompt button.yes`)))
 	within(t, ctx, 5*time.Second, "waiting for the answer to be sent",
 		chromedp.WaitVisible(chromedp.CSS(`.slot[data-dut="dut-7"] .prompt button.yes[disabled]`)))
@@ -625,7 +644,7 @@ func TestPageEightSlots(t *testing.T) {
 	if got := eval[bool](t, ctx, `document.querySelector('#stop-graceful').disabled && document.querySelector('#stop-immediate').disabled`); !got {
 		t.Error("the stop buttons are enabled after the run ended")
 	}
-	screenshot(t, ctx, "station-ended.png")
+	checkContrast(t, ctx)
 
 	// The next unit in a slot clears the last one's verdict.
 	const next = "01JEXAMPLE0000000000000004"
@@ -822,7 +841,9 @@ func TestPageHasNoExternalURLs(t *testing.T) {
 			t.Errorf("%s refers to another host: %s", path, m)
 		}
 		for _, attr := range regexp.MustCompile(`(?i)(src|href)\s*=\s*"([^"]*)"`).FindAllSubmatch(b, -1) {
-			if u := string(attr[2]); strings.Contains(u, ":") || strings.HasPrefix(u, "//") {
+			// A data: URL is the page's own bytes; any other scheme or a
+			// //host is another place.
+			if u := string(attr[2]); (strings.Contains(u, ":") && !strings.HasPrefix(u, "data:")) || strings.HasPrefix(u, "//") {
 				t.Errorf("%s loads %s, which is not one of the page's own files", path, u)
 			}
 		}
@@ -927,4 +948,108 @@ func BenchmarkPageRedraw64DUTs(b *testing.B) {
 	b.ReportMetric(smallMs/float64(b.N), "frame-ms-1k")
 	b.ReportMetric(largeMs/float64(b.N), "frame-ms-20k")
 	b.ReportMetric(largeMs/smallMs, "20k/1k")
+}
+
+// checkContrast checks that every text of the page has the contrast
+// WCAG 2 asks for against the background it is drawn on: 4.5:1, or 3:1
+// for large text (24 px, or 18.66 px bold).
+func checkContrast(t *testing.T, ctx context.Context) {
+	t.Helper()
+	type low struct {
+		Text, Where  string
+		Ratio, Least float64
+	}
+	got := eval[struct {
+		Low     []low
+		Checked int
+	}](t, ctx, `(() => {
+		const rgb = (s) => { const m = s.match(/[\d.]+/g).map(Number); return {r: m[0], g: m[1], b: m[2], a: m.length > 3 ? m[3] : 1}; };
+		const lum = (c) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+			return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); };
+		const bg = (el) => { for (; el; el = el.parentElement) { const c = rgb(getComputedStyle(el).backgroundColor); if (c.a > 0) return c; } return {r: 255, g: 255, b: 255, a: 1}; };
+		const out = [];
+		let checked = 0;
+		const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+		for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+			const el = n.parentElement;
+			if (!n.textContent.trim() || !el.checkVisibility({opacityProperty: true, visibilityProperty: true}) || el.closest('.sr, thead, template')) continue;
+			const st = getComputedStyle(el);
+			const fg = rgb(st.color), b = bg(el);
+			// A disabled control or a slot of the previous run is faded on purpose.
+			if (el.closest('button:disabled, .stale')) continue;
+			const l1 = lum(fg), l2 = lum(b);
+			const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+			const size = parseFloat(st.fontSize), bold = Number(st.fontWeight) >= 700;
+			const least = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+			checked++;
+			if (ratio < least) out.push({Text: n.textContent.trim().slice(0, 40), Where: el.className || el.tagName, Ratio: Math.round(ratio * 100) / 100, Least: least});
+		}
+		return {Low: out, Checked: checked};
+	})()`)
+	if got.Checked < 100 {
+		t.Fatalf("the contrast check saw %d texts: the page is not what the test expects", got.Checked)
+	}
+	t.Logf("contrast checked on %d texts", got.Checked)
+	for _, b := range got.Low {
+		t.Errorf("text %q (%s) has a contrast of %.2f:1 with its background, want at least %.1f:1", b.Text, b.Where, b.Ratio, b.Least)
+	}
+}
+
+// A prompt takes the focus when it opens, but not back from a control
+// the operator moved to while events keep coming.
+func TestPagePromptLeavesOperatorsFocus(t *testing.T) {
+	ctx := browser(t)
+	f := newFakeStation(t)
+	const run = "01JEXAMPLE0000000000000040"
+	f.emit(t, runStarted(run, "soak"), dutStarted(run, "dut-1", "SN1"))
+	f.emitJSON(t, run, map[string]any{"kind": "prompt", "dut": "dut-1", "prompt": map[string]any{"id": "p1", "text": "Lid closed?", "input": "text"}})
+	within(t, ctx, 10*time.Second, "the prompt takes the focus",
+		chromedp.Navigate(f.url),
+		chromedp.Poll[chromedp.Void](`document.activeElement === document.querySelector('.slot[data-dut="dut-1"] .prompt input')`),
+		chromedp.Focus(chromedp.CSS(`#stop-graceful`)),
+	)
+	for i := range 5 {
+		f.emit(t, measured(run, "dut-1", fmt.Sprintf("m%d", i), 1, "V", harness.AtMost(2)))
+	}
+	within(t, ctx, 10*time.Second, "the events drawn", chromedp.WaitVisible(chromedp.CSS(`tr[data-name="m4"]`)))
+	if got := eval[string](t, ctx, `document.activeElement.id`); got != "stop-graceful" {
+		t.Errorf("the focus went from the stop button to %q as events came", got)
+	}
+	// A new prompt takes it.
+	f.emit(t, dutStarted(run, "dut-2", "SN2"))
+	f.emitJSON(t, run, map[string]any{"kind": "prompt", "dut": "dut-2", "prompt": map[string]any{"id": "p2", "text": "Lid closed?", "input": "confirm"}})
+	within(t, ctx, 10*time.Second, "the new prompt takes the focus",
+		chromedp.Poll[chromedp.Void](`document.activeElement.closest('.prompt') !== null`))
+}
+
+// When the browser gives up on the stream (an error status instead of a
+// broken connection), the page reconnects by itself from the last event
+// it applied (?after=), and misses nothing.
+func TestPageReconnectsAfterBrowserGivesUp(t *testing.T) {
+	ctx := browser(t)
+	f := newFakeStation(t)
+	const run = "01JEXAMPLE0000000000000050"
+	f.emit(t, runStarted(run, "soak"), dutStarted(run, "dut-1", "SN1"))
+	within(t, ctx, 10*time.Second, "loading the page",
+		chromedp.Navigate(f.url), chromedp.WaitVisible(chromedp.CSS(`.slot[data-dut="dut-1"]`)), chromedp.WaitVisible(chromedp.CSS(`#conn.live`)))
+	f.mu.Lock()
+	f.refuse = 1
+	f.mu.Unlock()
+	f.drop()
+	within(t, ctx, 10*time.Second, "the page sees the stream refused", chromedp.WaitVisible(chromedp.CSS(`#conn.down`)))
+	f.emit(t, measured(run, "dut-1", "after", 1, "V", harness.AtMost(2)))
+	within(t, ctx, 20*time.Second, "the page reconnects by itself",
+		chromedp.WaitVisible(chromedp.CSS(`tr[data-name="after"]`)), chromedp.WaitVisible(chromedp.CSS(`#conn.live`)))
+	f.mu.Lock()
+	cursors := append([]string(nil), f.cursors...)
+	f.mu.Unlock()
+	want := "query " + run + "/2"
+	if len(cursors) < 3 || cursors[0] != "none" || cursors[len(cursors)-1] != want {
+		t.Errorf("the stream was asked for %q, want first no cursor, last %q", cursors, want)
+	}
+	t.Logf("the stream was asked for %q", cursors)
+	st := readStats(t, ctx)
+	if st.Applied != 3 || st.Duplicates != 0 || st.Gaps != 0 || st.Reconnects == 0 {
+		t.Errorf("stats %+v", st)
+	}
 }

@@ -14,7 +14,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/scpikit/scpikit/harness"
+	"github.com/scpikit/scpikit/instruments"
 	"github.com/scpikit/scpikit/results"
+	"github.com/scpikit/scpikit/scpi"
+	"github.com/scpikit/scpikit/sim"
 	"github.com/scpikit/scpikit/station"
 	"github.com/scpikit/scpikit/units"
 )
@@ -357,4 +360,182 @@ func TestLivePageResumesAfterServerRestart(t *testing.T) {
 	within(t, ctx, 5*time.Second, "the chart of the 90 samples",
 		chromedp.Poll[chromedp.Void](`document.querySelector('.slot[data-dut="dut-1"] canvas')?.dataset.samples === '90'`))
 	t.Logf("the page applied %d events, reconnected %d times", got.Applied, st.Reconnects)
+}
+
+// The page of a run of 8 DUTs on the simulator, at 1366x768: the
+// pictures of docs/station-page.md. Each board takes 12 V from a supply
+// output; dut-3's is set to 11.5 V, so it fails its input-voltage limit; dut-6's board is told to draw too much,
+// so its current monitor faults it; dut-7 asks whether its LED is green.
+// When the test has its pictures, the operator answers, the run ends
+// with a verdict per slot and the safe state verified.
+func TestLiveEightSlots(t *testing.T) {
+	if testing.Short() {
+		t.Skip("eight simulated DUTs: not with -short")
+	}
+	store := openStore(t, filepath.Join(t.TempDir(), "station.db"))
+	defer store.Close()
+	ctx, _ := livePage(t, store)
+
+	bench := sim.NewBench()
+	t.Cleanup(bench.Close)
+	opt := instruments.WithSessionOptions(scpi.WithTransportOptions(bench.TransportOption()), scpi.WithTimeout(time.Second))
+	type supply struct {
+		res, model string
+		sim        *sim.Instrument
+		psu        instruments.PowerSupply
+	}
+	supplies := []*supply{{res: "TCPIP0::10.9.0.1::5555::SOCKET", model: "DP832"}, {res: "TCPIP0::10.9.0.2::5555::SOCKET", model: "DP832"},
+		{res: "TCPIP0::10.9.0.3::5555::SOCKET", model: "DP832"}, {res: "TCPIP0::10.9.0.4::5025::SOCKET", model: "E36312A"}}
+	for _, s := range supplies {
+		s.sim = sim.MustNew(s.model)
+		bench.Add(s.res, s.sim)
+		inst, err := instruments.Open(context.Background(), s.res, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { inst.Close() })
+		s.psu = inst.(instruments.PowerSupply)
+	}
+	type slot struct {
+		s       *supply
+		ch      int
+		board   *sim.Instrument
+		console string
+	}
+	var slots []slot
+	for i, o := range []struct{ s, ch int }{{0, 1}, {0, 2}, {1, 1}, {1, 2}, {2, 1}, {2, 2}, {3, 2}, {3, 3}} {
+		board := sim.MustNew("DUT")
+		console := fmt.Sprintf("ASRL/dev/ttyDUT%d::INSTR", i+1)
+		bench.Add(console, board)
+		if err := bench.Wire(supplies[o.s].sim, o.ch, board); err != nil {
+			t.Fatal(err)
+		}
+		slots = append(slots, slot{supplies[o.s], o.ch, board, console})
+	}
+
+	done := make(chan struct{}) // the pictures are taken: the soak ends
+	info := harness.RunInfo{Station: "line-3", Operator: "ana", Batch: "WO-1187", Config: map[string]string{}}
+	for i, s := range supplies {
+		info.Config[fmt.Sprintf("instrument.psu-%c", 'a'+i)] = s.res
+	}
+	led := ledPNG(t)
+	run := &liveRun{done: make(chan struct{})}
+	go func() {
+		defer close(run.done)
+		run.rec, run.err = harness.Run(context.Background(), "PSU burn-in", func(tt *harness.Test) error {
+			for _, s := range supplies {
+				tt.SupplySafeState(s.psu)
+			}
+			for i, sl := range slots {
+				dut := fmt.Sprintf("dut-%d", i+1)
+				tt.DUT(dut, func(d *harness.DUTRun) error {
+					v := 12 * units.Volt // the boards' nominal input
+					if dut == "dut-3" {
+						v = 11.5 * units.Volt
+					}
+					if err := d.PowerOn(d.Context(), sl.s.psu, sl.ch, v, 1*units.Amp); err != nil {
+						return err
+					}
+					tt.Monitor(harness.Monitor{Name: "supply current", DUT: dut, Interval: 50 * time.Millisecond,
+						Check: tt.WatchCurrent(dut, sl.s.psu, sl.ch, harness.Between(0, 0.8)), Policy: harness.IsolateDUT})
+					if err := d.Phase("power-up", func(ctx context.Context) error {
+						// The board answers on its console once it has
+						// booted: its inrush is over, the input settled.
+						for {
+							inst, err := instruments.Open(ctx, sl.console, opt)
+							if err == nil {
+								inst.Close()
+								break
+							}
+							if ctx.Err() != nil {
+								return context.Cause(ctx)
+							}
+						}
+						got, err := sl.s.psu.MeasureVoltage(ctx, sl.ch)
+						if err != nil {
+							return err
+						}
+						return d.Measure("vin", got, harness.Between(11.8, 12.2))
+					}); err != nil {
+						return err
+					}
+					if dut == "dut-7" {
+						if err := d.Phase("inspect", func(ctx context.Context) error {
+							answer, err := d.Prompt(ctx, harness.Prompt{Text: "Is the LED green?", Image: led, ImageType: "image/png"})
+							if err != nil {
+								return err
+							}
+							return d.Measure("led_green", units.Value(map[string]float64{"yes": 1}[answer], ""), harness.Between(1, 1))
+						}); err != nil {
+							return err
+						}
+					}
+					return d.Phase("soak", func(ctx context.Context) error {
+						select {
+						case <-done:
+						case <-ctx.Done():
+							return context.Cause(ctx)
+						}
+						i, err := sl.s.psu.MeasureCurrent(ctx, sl.ch)
+						if err != nil {
+							return err
+						}
+						return d.Measure("iin", i, harness.Between(0.3, 0.7))
+					}, harness.Timeout(time.Minute))
+				}, harness.WithUnit(harness.Unit{Serial: fmt.Sprintf("SN24-%05d", 1181+i), Slot: fmt.Sprint(i + 1)}))
+			}
+			return nil
+		}, harness.WithoutSignals(), harness.WithSink(store), harness.WithControl(store), harness.WithRunInfo(info))
+	}()
+
+	// The monitors have drawn a while; then dut-6's board draws too much.
+	within(t, ctx, 30*time.Second, "the monitors' first samples",
+		chromedp.WaitVisible(chromedp.CSS(`.slot[data-dut="dut-7"] .prompt button.yes`)),
+		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('.slot canvas')].length === 8 && [...document.querySelectorAll('.slot canvas')].every(c => Number(c.dataset.samples) >= 30)`))
+	slots[5].board.Do(func(d sim.Device) {
+		if err := d.(interface{ InjectFault(string) error }).InjectFault("overcurrent"); err != nil {
+			t.Error(err)
+		}
+	})
+	within(t, ctx, 30*time.Second, "dut-6 faulted, dut-3 failing",
+		chromedp.WaitVisible(chromedp.CSS(`.slot[data-dut="dut-6"] .fault-line`)),
+		chromedp.WaitVisible(chromedp.CSS(`.slot[data-dut="dut-3"] .failing-tag`)),
+		chromedp.WaitVisible(chromedp.CSS(`.banner.fault`)),
+		chromedp.WaitVisible(chromedp.CSS(`#instruments .badge`)))
+	screenshot(t, ctx, "station-running.png")
+
+	within(t, ctx, 10*time.Second, "answering dut-7", chromedp.Click(chromedp.CSS(`.slot[data-dut="dut-7"] .prompt button.yes`)),
+		chromedp.WaitVisible(chromedp.CSS(`.slot[data-dut="dut-7"] tr[data-name="led_green"]`)))
+	close(done)
+	run.wait(t)
+	within(t, ctx, 30*time.Second, "the verdicts", chromedp.WaitVisible(chromedp.CSS(`.slot[data-dut="dut-8"] .verdict`)),
+		chromedp.WaitVisible(chromedp.CSS(`.banner.safe-ok`)))
+	verdicts := eval[map[string]string](t, ctx, `Object.fromEntries([...document.querySelectorAll('.slot')].map(s => [s.dataset.dut, s.querySelector('.verdict').firstChild.textContent]))`)
+	want := map[string]string{"dut-1": "PASS", "dut-2": "PASS", "dut-3": "FAIL", "dut-4": "PASS", "dut-5": "PASS", "dut-6": "ERROR", "dut-7": "PASS", "dut-8": "PASS"}
+	if diff := cmp.Diff(want, verdicts); diff != "" {
+		t.Errorf("verdicts (-want +got):\n%s", diff)
+	}
+	for _, d := range run.rec.DUTs {
+		if got := verdictWord(d.Outcome); got != want[d.Name] {
+			t.Errorf("the record says %s %v, the test wants %s", d.Name, d.Outcome, want[d.Name])
+		}
+	}
+	within(t, ctx, 10*time.Second, "the recent runs and the yield",
+		chromedp.WaitVisible(chromedp.CSS(`#runs a`)),
+		chromedp.Poll[chromedp.Void](`document.querySelector('#yield-value').textContent !== '–'`))
+	screenshot(t, ctx, "station-ended.png")
+	checkContrast(t, ctx)
+}
+
+// verdictWord is the word the page shows for an outcome.
+func verdictWord(o harness.Outcome) string {
+	switch o {
+	case harness.OutcomePass, harness.OutcomeMarginal:
+		return "PASS"
+	case harness.OutcomeFail:
+		return "FAIL"
+	case harness.OutcomeAborted:
+		return "ABORTED"
+	}
+	return "ERROR"
 }

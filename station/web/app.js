@@ -269,7 +269,9 @@
     if (last !== undefined && e.seq !== last + 1) stats.gaps++;
     model.lastSeq.set(e.run, e.seq);
     if (model.lastSeq.size > RUNS_REMEMBERED) {
-      model.lastSeq.delete(model.lastSeq.keys().next().value);
+      const oldest = model.lastSeq.keys().next().value;
+      model.lastSeq.delete(oldest);
+      delete stats.perRun[oldest];
     }
     stats.applied++;
     const pr = stats.perRun[e.run] || (stats.perRun[e.run] = { applied: 0, first: e.seq, last: 0 });
@@ -421,7 +423,6 @@
     if (e.kind === 'prompt.cancelled' && p.reason === 'refused') refusedWhy.set(e.dut || '', p.cause || 'refused');
     if (s && s.prompt && s.prompt.id === p.id) s.prompt = null;
     model.runPrompts.delete(p.id);
-    if (s && p.answer !== undefined && s.prompt === null) s.lastAnswer = p.answer;
   }
 
   // ---- rendering, once per frame ----------------------------------------
@@ -491,7 +492,8 @@
       const names = new Map();
       for (const a of r.safe) names.set(a.name, (names.get(a.name) || 0) + 1);
       out.push(banner('safe-ok', '✓ Safe state verified: ' + r.safe.length + ' action' + (r.safe.length > 1 ? 's' : '') +
-        ' (' + [...names].map(([n, c]) => (c > 1 ? n + ' ×' + c : n)).join(', ') + ')', 'status'));
+        ' (' + [...names].slice(0, 3).map(([n, c]) => (c > 1 ? n + ' ×' + c : n)).join(', ') +
+        (names.size > 3 ? ' and ' + (names.size - 3) + ' more' : '') + ')', 'status'));
     }
     if (r.faultCount) {
       const more = r.faultCount - r.faults.length;
@@ -750,15 +752,23 @@
   }
 
   // A barcode scanner types into whatever has the focus, then presses
-  // Enter: the oldest open prompt's input keeps the focus, unless the
-  // operator is working in another prompt.
+  // Enter: the oldest open prompt takes the focus when a prompt opens or
+  // closes, and whenever nothing has it. It does not take it back from a
+  // control the operator moved to (a stop button), however many other
+  // events come meanwhile.
+  let promptsSeen = ''; // the open prompts when the focus was last placed
   function focusPrompt() {
+    const open = openPrompts().filter((p) => p.state === 'open' && p.el && p.el.isConnected);
+    const keys = open.map((p) => p.run + '/' + p.id).join(' ');
+    const changed = keys !== promptsSeen;
+    promptsSeen = keys;
     const a = document.activeElement;
     if (a && a.closest && a.closest('.prompt') && a.isConnected && !a.disabled) return;
-    const next = openPrompts().find((p) => p.state === 'open' && p.el && p.el.isConnected);
-    if (!next) return;
-    const target = next.el.querySelector('input, button');
-    if (target && document.activeElement !== target) target.focus({ preventScroll: false });
+    if (!open.length) return;
+    const idle = !a || a === document.body;
+    if (!changed && !idle) return;
+    const target = open[0].el.querySelector('input, button');
+    if (target && document.activeElement !== target) target.focus();
   }
 
   async function answerPrompt(pr, answer, form) {
@@ -1035,10 +1045,11 @@
         a.href = r.report || 'runs/' + encodeURIComponent(r.id) + '/report.html';
         a.textContent = r.name || r.id;
         a.title = 'report of run ' + r.id;
-        const outcome = r.outcome || (r.ended ? 'unknown' : 'running');
+        const known = ['pass', 'marginal', 'fail', 'aborted', 'error'].includes(r.outcome);
+        const outcome = known ? r.outcome : r.ended ? 'unknown' : 'running';
         const when = r.started ? new Date(r.started).toLocaleTimeString() : '';
         const units = (r.units || []).map((u) => u.serial || u.dut).filter(Boolean);
-        const el = li(span('badge ' + (r.outcome ? verdictOf(outcome) : outcome), outcome), a, span('meta', when));
+        const el = li(span('badge ' + (known ? verdictOf(outcome) : outcome), outcome), a, span('meta', when));
         if (units.length) el.appendChild(span('meta', units.slice(0, 4).join(', ') + (units.length > 4 ? ' +' + (units.length - 4) : '')));
         return el;
       }));
