@@ -109,6 +109,28 @@ var commands = map[string]how{
 	"go test -run '^$' -bench BenchmarkStationLoad -benchtime 1x ./results": {inRepo: true,
 		as: "SCPIKIT_LOAD_SECONDS=1 go test -run '^$' -bench BenchmarkStationLoad -benchtime 1x ./results", want: []string{"commit-p50/fsync-p50", "ok "}},
 
+	// docs/station.md: the page on a free loopback port, in the background;
+	// the burn-in serving its own page; the API of the first.
+	"go run ./cmd/station serve": {background: true, as: "station serve --listen 127.0.0.1:0"},
+	"go run ./examples/burnin -serve 127.0.0.1:8080": {as: "burnin -serve 127.0.0.1:0", exit: 1,
+		want: []string{"station page: http://127.0.0.1:", "exit status 1: a DUT did not pass"}},
+	"go run ./cmd/station serve --listen 0.0.0.0:8080 --allow-remote": {skip: "listens beyond loopback: tests listen on loopback only"},
+	"curl -s 'http://127.0.0.1:8080/api/yield?since=today'": {as: "curl -s '$SERVEDapi/yield?since=today'",
+		want: []string{`"first_pass":{"units":`}},
+	// The page's benchmark, one pair of short runs.
+	"go test -run '^$' -bench BenchmarkPageAttached -benchtime 3x ./station": {inRepo: true,
+		as: "SCPIKIT_PAGE_SECONDS=0.5 go test -run '^$' -bench BenchmarkPageAttached -benchtime 1x ./station", want: []string{"samples/s-page/alone", "ok "}},
+	"curl -sN -H 'Last-Event-ID: 01KBP8S7ZK3Q4M1V0Y9J5T6WXA/42' http://127.0.0.1:8080/events": {skip: "streams until interrupted"},
+
+	// docs/station-page.md: the page's browser tests (they skip without
+	// chromium), its screenshots written to the scratch directory instead
+	// of the repository's docs, and its benchmark, shortened.
+	"go test ./station -run 'TestPage|TestLive'": {inRepo: true, want: []string{"ok "}},
+	"SCPIKIT_SCREENSHOTS=docs/station go test ./station -run TestPageEightSlots": {inRepo: true,
+		as: "SCPIKIT_SCREENSHOTS=$SCRATCH/shots go test -count=1 ./station -run TestPageEightSlots", want: []string{"ok "}},
+	"go test ./station -run '^$' -bench BenchmarkPageRedraw64DUTs -benchtime 10x": {inRepo: true,
+		as: "go test ./station -run '^$' -bench BenchmarkPageRedraw64DUTs -benchtime 2x", want: []string{"ok "}},
+
 	// docs/simulator.md
 	"go run ./cmd/scpisim models": {want: []string{"DP832", "E36312A", "34465A", "SAMPLE"}},
 	// It serves until Ctrl-C: in the background here, stopped at the end.
@@ -324,7 +346,7 @@ func goRun(line string) string {
 	return line
 }
 
-var resource = regexp.MustCompile(`TCPIP0::127\.0\.0\.1::\d+::SOCKET`)
+var resource = regexp.MustCompile(`TCPIP0::127\.0\.0\.1::\d+::SOCKET|http://127\.0\.0\.1:\d+/`)
 
 // serve starts a server and waits for its "ready" line; it returns the
 // first resource it printed. The server is stopped at the end of the test.

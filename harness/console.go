@@ -41,7 +41,7 @@ func NewConsole(w io.Writer) *Console {
 	return &Console{w: w, terminal: isTerminal(w)}
 }
 
-func isTerminal(w io.Writer) bool {
+func isTerminal(w any) bool {
 	f, ok := w.(interface{ Fd() uintptr })
 	if !ok {
 		return false

@@ -98,7 +98,7 @@ func (d *DUTRun) end(err error) {
 	}
 	t.emitLocked(Event{Kind: EventDUTEnded, DUT: d.name, Cause: cause})
 	t.recMu.Unlock()
-	if err != nil && d.ctx.Err() == nil {
+	if err != nil && d.ctx.Err() == nil && !t.stoppedBy(err) {
 		f := &Fault{Source: "DUT " + d.name, DUT: d.name, Message: err.Error(), Err: err}
 		var already *Fault
 		if errors.As(err, &already) {
@@ -117,6 +117,15 @@ func (d *DUTRun) end(err error) {
 	t.safe.wait(d.name, t.opts.SafeStateTimeout+t.opts.SafeStateTimeout/10)
 	d.endCleanups()
 	close(d.ended)
+}
+
+// stoppedBy reports whether err is the run's stop showing through: a
+// graceful stop leaves contexts alone, but a call that ends because of
+// it (a prompt, which any stop cancels) returns its cause. That is the
+// stop's doing, not the DUT's fault.
+func (t *Test) stoppedBy(err error) bool {
+	cause := t.Cause()
+	return cause != nil && !errors.Is(cause, errCompleted) && errors.Is(err, cause)
 }
 
 // errDUTDone is the quiet cause of a DUT context whose function returned.

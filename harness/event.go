@@ -30,7 +30,13 @@ const (
 	EventFault        EventKind = "fault"           // Event.Fault
 	EventSafeState    EventKind = "safe_state"      // Event.SafeState: one action as it ran
 	EventStopping     EventKind = "run.stopping"    // Event.Cause: the run was told to stop
-	EventRunEnded     EventKind = "run.ended"       // Event.End: the verdicts
+	// A prompt is asked, then either answered or cancelled: every
+	// prompt event is followed by exactly one of the two (or by run.ended
+	// when the station stopped in between). They share Prompt.ID.
+	EventPrompt          EventKind = "prompt"           // Event.Prompt: what is asked (ID, Text, Input, Choices, Timeout, ImageType, Image)
+	EventPromptAnswered  EventKind = "prompt.answered"  // Event.Prompt: ID, Answer and By (who answered: "page", "terminal"...)
+	EventPromptCancelled EventKind = "prompt.cancelled" // Event.Prompt: ID and Cause (a stop, the prompt's timeout, refused answers)
+	EventRunEnded        EventKind = "run.ended"        // Event.End: the verdicts
 )
 
 // Event is one thing a run did, as it happened. A run's events, in
@@ -52,6 +58,7 @@ type Event struct {
 	Attachment  *Attachment      `json:"attachment,omitempty"`
 	Fault       *Fault           `json:"fault,omitempty"`
 	SafeState   *SafeStateRecord `json:"safe_state,omitempty"`
+	Prompt      *PromptEvent     `json:"prompt,omitempty"`
 	Cause       string           `json:"cause,omitempty"`
 	End         *RunEnd          `json:"end,omitempty"`
 }

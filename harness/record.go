@@ -37,6 +37,9 @@ type Record struct {
 	SafeState   []SafeStateRecord   `json:"safe_state"`
 	Series      []*Series           `json:"series"`
 	Attachments []*AttachmentRecord `json:"attachments,omitempty"`
+	// Prompts are the questions put to the operator, in the order asked,
+	// with their answers.
+	Prompts []*PromptRecord `json:"prompts,omitempty"`
 	// Stuck names the goroutines that had not returned when Run gave up
 	// waiting for them (Options.AbandonAfter after the safe state).
 	Stuck []StuckGoroutine `json:"stuck,omitempty"`
@@ -192,6 +195,33 @@ type AttachmentRecord struct {
 	Data      []byte    `json:"data"`
 }
 
+// PromptRecord is a prompt as the record keeps it: the question, and
+// its answer or why there was none. A refused answer ends the prompt as
+// cancelled (Reason "refused"); the question asked again is the next
+// prompt.
+type PromptRecord struct {
+	ID        string    `json:"id"`
+	DUT       string    `json:"dut,omitempty"`
+	Text      string    `json:"text"`
+	Input     InputKind `json:"input"`
+	Choices   []string  `json:"choices,omitempty"`
+	ImageType string    `json:"image_type,omitempty"` // the picture itself is in the prompt's event
+	Asked     time.Time `json:"asked"`
+	Ended     time.Time `json:"ended"` // zero while it waits
+	State     string    `json:"state"` // "waiting", "answered", "cancelled"
+	Answer    string    `json:"answer,omitempty"`
+	By        string    `json:"by,omitempty"`
+	Reason    string    `json:"reason,omitempty"` // a cancellation's: "stop", "timeout", "refused", "error"
+	Cause     string    `json:"cause,omitempty"`
+}
+
+// The states of a prompt (PromptRecord.State).
+const (
+	PromptWaiting   = "waiting"
+	PromptAnswered  = "answered"
+	PromptCancelled = "cancelled"
+)
+
 // Series is a quantity over time, for charts: every scalar measurement
 // and monitor sample of one name on one DUT, with the limit lines to draw.
 type Series struct {
@@ -311,6 +341,23 @@ func (r *Record) apply(e *Event) {
 		if s := e.SafeState; s != nil {
 			r.SafeState = append(r.SafeState, *s)
 		}
+	case EventPrompt:
+		if p := e.Prompt; p != nil {
+			r.Prompts = append(r.Prompts, &PromptRecord{ID: p.ID, DUT: e.DUT, Text: p.Text, Input: p.Input, Choices: p.Choices,
+				ImageType: p.ImageType, Asked: e.Time, State: PromptWaiting})
+		}
+	case EventPromptAnswered, EventPromptCancelled:
+		if p := e.Prompt; p != nil {
+			for _, x := range slices.Backward(r.Prompts) {
+				if x.ID == p.ID && x.State == PromptWaiting {
+					x.Ended, x.State, x.Answer, x.By, x.Reason, x.Cause = e.Time, PromptAnswered, p.Answer, p.By, p.Reason, p.Cause
+					if e.Kind == EventPromptCancelled {
+						x.State = PromptCancelled
+					}
+					break
+				}
+			}
+		}
 	case EventStopping:
 		if r.StopCause == "" {
 			r.StopCause = e.Cause
@@ -428,6 +475,11 @@ func AbortedEnd(events []Event) Event {
 // end folds the run's verdicts in.
 func (r *Record) end(at time.Time, e *RunEnd) {
 	r.Ended, r.Outcome, r.StopCause, r.Stuck, r.Recovered = at, e.Outcome, e.StopCause, e.Stuck, e.Recovered
+	for _, p := range r.Prompts {
+		if p.State == PromptWaiting { // the station stopped while it waited
+			p.Ended, p.State, p.Reason, p.Cause = at, PromptCancelled, PromptStopped, "the run ended before an answer came"
+		}
+	}
 	verdicts := map[string]DUTVerdict{}
 	for _, v := range e.DUTs {
 		verdicts[v.Name] = v

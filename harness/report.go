@@ -468,6 +468,8 @@ dl{display:grid;grid-template-columns:max-content auto;gap:.1em 1em}dt{color:#66
 {{end}}</table>
 {{if .Faults}}<h2>Faults</h2><table><tr><th>when</th><th>DUT</th><th>source</th><th>what</th></tr>
 {{range .Faults}}<tr><td>{{since $ .Time}}</td><td>{{.DUT}}</td><td>{{.Source}}</td><td>{{.Message}}</td></tr>{{end}}</table>{{end}}
+{{if .Prompts}}<h2>Prompts</h2><table><tr><th>when</th><th>DUT</th><th>prompt</th><th>input</th><th>answer</th><th>by</th><th class="num">waited</th></tr>
+{{range .Prompts}}<tr><td>{{since $ .Asked}}</td><td>{{.DUT}}</td><td>{{.Text}}</td><td>{{.Input}}</td><td>{{if eq .State "answered"}}{{.Answer}}{{else if eq .State "cancelled"}}<span class="bad">no answer ({{.Reason}}): {{.Cause}}</span>{{else}}waiting{{end}}</td><td>{{.By}}</td><td class="num">{{if not .Ended.IsZero}}{{dur .Asked .Ended}}{{end}}</td></tr>{{end}}</table>{{end}}
 {{if .Stuck}}<h2>Goroutines that never returned</h2><p class="bad">Their outputs stay fenced off; the program should exit.</p><table><tr><th>goroutine</th><th>DUT</th><th>state</th><th>at</th></tr>
 {{range .Stuck}}<tr><td>{{.Name}}</td><td>{{.DUT}}</td><td>{{.State}}</td><td>{{.At}}</td></tr>{{end}}</table>{{end}}
 <h2>Safe state</h2><table><tr><th>action</th><th>DUT</th><th>when</th><th>verified</th></tr>

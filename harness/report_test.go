@@ -133,8 +133,16 @@ func TestJSONReportMatchesItsSchema(t *testing.T) {
 			})
 		})
 		tt.DUT("b", func(d *harness.DUTRun) error { return errors.New("dead") })
+		tt.DUT("c", func(d *harness.DUTRun) error {
+			d.Prompt(d.Context(), harness.Prompt{Text: "Scan", Input: harness.InputSerial, Image: []byte("PNG"), ImageType: "image/png"})
+			d.Prompt(d.Context(), harness.Prompt{Text: "Colour?", Input: harness.InputChoice, Choices: []string{"red", "green"}})
+			return nil
+		})
 		return nil
-	}, harness.WithoutSignals())
+	}, harness.WithoutSignals(), harness.WithPrompter(scripted("SN2", "blue", "red")))
+	if len(rec.Prompts) != 3 {
+		t.Fatalf("prompts %+v", rec.Prompts)
+	}
 	var js bytes.Buffer
 	if err := rec.WriteJSON(&js); err != nil {
 		t.Fatal(err)
@@ -156,12 +164,13 @@ func TestJSONReportMatchesItsSchema(t *testing.T) {
 func TestHTMLReport(t *testing.T) {
 	rec, _ := harness.Run(bg, "html", func(tt *harness.Test) error {
 		tt.DUT("dut-1", func(d *harness.DUTRun) error {
+			d.Prompt(d.Context(), harness.Prompt{Text: "Is the <LED> green?"})
 			d.Identify(harness.Unit{Serial: "SN-0042"})
 			d.Measure("rail", units.Voltage(12.0123456), harness.Between(11.4, 12.6), harness.Resolution(0.001))
 			return d.Measure("leak", 3*units.Microamp, harness.AtMost(1e-6))
 		})
 		return nil
-	}, harness.WithoutSignals())
+	}, harness.WithoutSignals(), harness.WithPrompter(scripted("yes")))
 	var hb bytes.Buffer
 	if err := rec.WriteHTML(&hb); err != nil {
 		t.Fatal(err)
@@ -181,6 +190,7 @@ func TestHTMLReport(t *testing.T) {
 		`<circle class="point"`, // a lone sample is a marker
 		"12.012 V",              // rounded to the 1 mV resolution
 		"time (s)", "rail (V)",  // axis titles
+		"<td>Is the &lt;LED&gt; green?</td><td>confirm</td><td>yes</td><td>test</td>", // a line per prompt
 	} {
 		if !strings.Contains(html, want) {
 			t.Errorf("HTML lacks %q", want)

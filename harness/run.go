@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -102,6 +103,16 @@ type Options struct {
 	// defaults to the host name, Software to the program's module version
 	// and VCS revision.
 	Info RunInfo
+	// Prompter answers the run's prompts (DUTRun.Prompt). Unless set (or
+	// given by Control), it is a TerminalPrompter on standard input and
+	// output when standard input is a terminal; otherwise prompts fail
+	// with ErrNoPrompter.
+	Prompter Prompter
+	// Control, when set, answers prompts and stops the run on request
+	// (the station page's stop buttons), the way a signal does.
+	Control Control
+	// prompterSet says Prompter was given, even as nil: no default then.
+	prompterSet bool
 }
 
 // Option sets an Option.
@@ -191,6 +202,8 @@ type Test struct {
 	lifts    []func() // the fences the safe state put on supply outputs
 	quitMu   sync.Mutex
 	quitDump string // every goroutine's stack when SIGQUIT came
+	// promptSeq numbers the run's prompts: "p1", "p2"...
+	promptSeq atomic.Uint64
 }
 
 // Run runs body as a test named name and returns its record. The safe
@@ -209,6 +222,9 @@ func Run(ctx context.Context, name string, body func(t *Test) error, opts ...Opt
 		ProgressInterval: time.Second}
 	for _, opt := range opts {
 		opt(&o)
+	}
+	if !o.prompterSet && o.Prompter == nil {
+		o.Prompter = defaultPrompter()
 	}
 	runCtx, cancel := context.WithCancelCause(ctx)
 	o.Info = o.Info.withDefaults(name)
@@ -239,6 +255,7 @@ func Run(ctx context.Context, name string, body func(t *Test) error, opts ...Opt
 	if o.Signals {
 		stopSignals = t.watchSignals()
 	}
+	stopControl := t.watchControl()
 	// A stop of the parent context is a stop of the run.
 	stopParent := context.AfterFunc(ctx, func() { t.stop(context.Cause(ctx), false) })
 	progressDone := t.startProgress()
@@ -287,6 +304,7 @@ func Run(ctx context.Context, name string, body func(t *Test) error, opts ...Opt
 	if stopSignals != nil {
 		stopSignals()
 	}
+	stopControl()
 	stopParent()
 	cancel(nil)
 	t.bodyMu.Lock()
@@ -446,11 +464,12 @@ func (t *Test) Stop(cause error) { t.stop(cause, false) }
 // period.
 func (t *Test) StopGracefully(cause error) { t.stop(cause, true) }
 
-func (t *Test) stop(cause error, graceful bool) {
+// stop stops the run with cause, gracefully or not, and reports whether
+// it was the first stop (whose cause is the run's).
+func (t *Test) stop(cause error, graceful bool) (first bool) {
 	if cause == nil {
 		cause = errCompleted
 	}
-	first := false
 	t.stopOnce.Do(func() {
 		first = true
 		t.first = cause
@@ -473,6 +492,7 @@ func (t *Test) stop(cause error, graceful bool) {
 	if !first && !graceful {
 		t.cancel(cause) // an immediate stop overrides a graceful one in progress
 	}
+	return first
 }
 
 // Go runs fn on a goroutine the run owns: Run waits for it, a panic or

@@ -61,7 +61,6 @@ func (t *Test) watchSignals() (stop func()) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		stopped := false
 		for {
 			var sig os.Signal
 			select {
@@ -84,13 +83,8 @@ func (t *Test) watchSignals() (stop func()) {
 				}
 				t.quitMu.Unlock()
 			}
-			if !stopped {
-				stopped = true
-				t.Stop(&SignalError{Signal: sig, Detail: detail})
-				t.log.Warn().Str("signal", sig.String()).Str("detail", detail).Msg("harness: signal: stopping; the safe state runs")
-			} else {
-				t.log.Warn().Str("signal", sig.String()).Msg("harness: safe state in progress; signal ignored")
-			}
+			// The stop buttons of the page take the same path.
+			t.requestStop(&SignalError{Signal: sig, Detail: detail}, true)
 		}
 	}()
 	return func() {

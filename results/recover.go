@@ -126,6 +126,9 @@ func (s *Store) closeAborted(ctx context.Context, id string) (bool, error) {
 	var unchanged bool
 	err = tx.QueryRowContext(ctx, `SELECT count(*) = 1 FROM runs WHERE id = ? AND ended_ns IS NULL AND last_seq = ?`, id, lastSeq).Scan(&unchanged)
 	if err == nil && unchanged {
+		err = w.startPos(ctx, tx)
+	}
+	if err == nil && unchanged {
 		var body []byte
 		if body, err = encode(&end); err == nil {
 			err = w.write(ctx, tx, &end, body)

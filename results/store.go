@@ -82,6 +82,8 @@ type Store struct {
 	done    chan struct{}
 	stats   Stats
 
+	watcher *watcher // wakes tails and controls' waiters (watch.go)
+
 	latMu     sync.Mutex
 	latencies []time.Duration // of measurements, from Emit to commit: a ring
 	latNext   int
@@ -127,7 +129,7 @@ func Open(path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("results: %s: %w", path, err)
 	}
-	s := &Store{path: path, db: db, owner: newOwner(), wake: make(chan struct{}, 1), done: make(chan struct{})}
+	s := &Store{path: path, db: db, owner: newOwner(), wake: make(chan struct{}, 1), done: make(chan struct{}), watcher: newWatcher()}
 	ctx := context.Background()
 	// Held while the store is open: how other processes know its runs
 	// are live.
@@ -273,6 +275,7 @@ func (s *Store) Close() error {
 	if already {
 		return nil
 	}
+	s.stopWatching()
 	select {
 	case s.wake <- struct{}{}:
 	default:
@@ -359,6 +362,9 @@ func (s *Store) writer(conn *sql.Conn) {
 		}
 		s.stats.MaxBatch = max(s.stats.MaxBatch, len(batch))
 		s.mu.Unlock()
+		if err == nil {
+			s.watcher.notify()
+		}
 		for _, it := range batch {
 			if err == nil && it.e.Kind == harness.EventMeasurement {
 				s.noteLatency(now.Sub(it.when))

@@ -17,6 +17,8 @@ type batchWriter struct {
 	// units holds each open run's units as identified so far, to write
 	// the merged row; a run's entries go when it ends.
 	units map[[2]string]harness.Unit
+	// pos is the last events.pos of the transaction being written.
+	pos int64
 }
 
 // encode is an event as the events table keeps it.
@@ -41,6 +43,9 @@ func (w *batchWriter) commit(ctx context.Context, batch []item) (err error) {
 			clear(w.units) // it may hold what was rolled back
 		}
 	}()
+	if err := w.startPos(ctx, tx); err != nil {
+		return err
+	}
 	last := map[string]uint64{}
 	for _, it := range batch {
 		if err := w.write(ctx, tx, &it.e, it.body); err != nil {
@@ -129,8 +134,19 @@ func (w *batchWriter) write(ctx context.Context, tx *sql.Tx, e *harness.Event, b
 			}
 		}
 	}
-	return exec(`INSERT INTO events (run_id, seq, time_ns, kind, dut, body) VALUES (?, ?, ?, ?, ?, ?)`,
-		e.Run, e.Seq, e.Time.UnixNano(), string(e.Kind), e.DUT, string(body))
+	w.pos++
+	return exec(`INSERT INTO events (run_id, seq, time_ns, kind, dut, body, pos) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		e.Run, e.Seq, e.Time.UnixNano(), string(e.Kind), e.DUT, string(body), w.pos)
+}
+
+// startPos reads the last position committed, inside the write
+// transaction: no other process can commit until it ends, so the
+// positions this one gives follow on without a gap or a clash.
+func (w *batchWriter) startPos(ctx context.Context, tx *sql.Tx) error {
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(pos), 0) FROM events`).Scan(&w.pos); err != nil {
+		return fmt.Errorf("results: the last event position: %w", err)
+	}
+	return nil
 }
 
 // real is a value as SQLite stores it: NaN, which it has not, as NULL

@@ -172,7 +172,16 @@ type BlockQuerier interface {
 // QueryValues sends cmd and decodes the binary block response into values
 // of T in the given byte order, e.g. a scope trace as []int16 or a DMM's
 // readings as []float64 (FORM REAL,64).
+//
+// From a Session or a Tx, with binary.LittleEndian or binary.BigEndian,
+// the payload is read straight into the result, the one allocation of
+// its size, and its bytes are swapped in place when the order is not the
+// machine's own. A payload whose length is not a multiple of T's size is
+// discarded unread and the session stays in step.
 func QueryValues[T BlockValue](ctx context.Context, q BlockQuerier, cmd string, order binary.ByteOrder) ([]T, error) {
+	if out, ok, err := queryValuesDirect[T](ctx, q, cmd, order); ok {
+		return out, err
+	}
 	data, err := q.QueryBlock(ctx, cmd)
 	if err != nil {
 		return nil, err
@@ -182,6 +191,39 @@ func QueryValues[T BlockValue](ctx context.Context, q BlockQuerier, cmd string, 
 		return nil, &OpError{Op: "query block", Command: cmd, Err: err}
 	}
 	return v, nil
+}
+
+// queryValuesDirect is QueryValues reading straight into the result; ok
+// is false when q or order does not allow it.
+func queryValuesDirect[T BlockValue](ctx context.Context, q BlockQuerier, cmd string, order binary.ByteOrder) (out []T, ok bool, err error) {
+	if order != binary.LittleEndian && order != binary.BigEndian {
+		return nil, false, nil
+	}
+	sink := blockSink{make: func(n int) ([]byte, error) {
+		var err error
+		out, err = makeValues[T](n)
+		return valueBytes(out), err
+	}}
+	switch q := q.(type) {
+	case *Session:
+		if err := q.acquire(ctx); err != nil {
+			return nil, true, err
+		}
+		defer q.release()
+		_, _, err = q.queryBlock(ctx, cmd, sink)
+	case *Tx:
+		if err := q.check("query block", cmd); err != nil {
+			return nil, true, err
+		}
+		_, _, err = q.s.queryBlock(ctx, cmd, sink)
+	default:
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, true, err
+	}
+	toNative[T](valueBytes(out), order)
+	return out, true, nil
 }
 
 // Errors drains the instrument's error queue (the error query repeated
@@ -203,7 +245,10 @@ func (tx *Tx) Errors(ctx context.Context) ([]DeviceError, error) {
 	return tx.s.errors(ctx)
 }
 
-func (s *Session) errors(ctx context.Context) ([]DeviceError, error) {
+func (s *Session) errors(ctx context.Context) (_ []DeviceError, err error) {
+	if s.cfg.observer != nil {
+		defer s.observe("errors", s.cfg.errorQuery, time.Now(), &err)
+	}
 	stop, err := s.arm(ctx, "query", s.cfg.errorQuery)
 	if err != nil {
 		return nil, err
@@ -234,7 +279,10 @@ func (tx *Tx) CheckErrors(ctx context.Context) error {
 	return tx.s.checkErrorsCall(ctx)
 }
 
-func (s *Session) checkErrorsCall(ctx context.Context) error {
+func (s *Session) checkErrorsCall(ctx context.Context) (err error) {
+	if s.cfg.observer != nil {
+		defer s.observe("errors", s.cfg.errorQuery, time.Now(), &err)
+	}
 	stop, err := s.arm(ctx, "query", s.cfg.errorQuery)
 	if err != nil {
 		return err

@@ -24,7 +24,7 @@ func replyServer(b *testing.B, reply string) *testserver.Server {
 }
 
 // fixedServer answers every line with the same bytes, resp.
-func fixedServer(b *testing.B, resp []byte) *testserver.Server {
+func fixedServer(b testing.TB, resp []byte) *testserver.Server {
 	return testserver.Start(b, func(c net.Conn) {
 		r := bufio.NewReader(c)
 		for {

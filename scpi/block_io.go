@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"time"
 )
 
 // BlockSizer is a writer given to QueryBlockTo that wants the payload
@@ -18,18 +19,23 @@ type BlockSizer interface {
 	BlockSize(n int64) error
 }
 
-// blockSink is where a block payload goes: a fresh slice, the caller's
-// buffer, or a writer.
+// blockSink is where a block payload goes: a fresh slice, memory that
+// make provides once it knows the length, the caller's buffer, or a
+// writer.
 type blockSink struct {
 	alloc bool
+	make  func(n int) ([]byte, error) // an error refuses the block: it is discarded
 	buf   []byte
 	w     io.Writer
 }
 
 // queryBlock sends cmd and reads a block response into sink. It returns the
 // payload length and, for alloc, the payload.
-func (s *Session) queryBlock(ctx context.Context, cmd string, sink blockSink) (int64, []byte, error) {
+func (s *Session) queryBlock(ctx context.Context, cmd string, sink blockSink) (_ int64, _ []byte, err error) {
 	const op = "query block"
+	if s.cfg.observer != nil {
+		defer s.observe(op, cmd, time.Now(), &err)
+	}
 	if err := s.checkCommand(op, cmd); err != nil {
 		return 0, nil, err
 	}
@@ -44,8 +50,7 @@ func (s *Session) queryBlock(ctx context.Context, cmd string, sink blockSink) (i
 	if err := s.send(cmd, nil); err != nil {
 		return 0, nil, s.fail(ctx, op, cmd, err)
 	}
-	start := s.rd.r
-	n, err := s.rd.blockStart()
+	n, hdr, err := s.rd.blockStart()
 	if err != nil {
 		s.pending++ // whatever came instead is discarded before the next call
 		var pe *ParseError
@@ -62,7 +67,7 @@ func (s *Session) queryBlock(ctx context.Context, cmd string, sink blockSink) (i
 		return s.deliverIndefinite(op, cmd, msg, sink)
 	}
 	if s.tracing() {
-		s.trace("recv", s.rd.buf[start:s.rd.r], n, 0)
+		s.trace("recv", s.rd.buf[s.rd.r-hdr:s.rd.r], n, 0)
 	}
 	var got int64
 	var data []byte
@@ -82,14 +87,29 @@ func (s *Session) queryBlock(ctx context.Context, cmd string, sink blockSink) (i
 			s.owedTerminator()
 			return got, nil, s.opErr(op, cmd, err)
 		}
-	case sink.alloc:
+	case sink.alloc || sink.make != nil:
 		if n > s.cfg.maxBlock {
 			s.rd.owed = int64(n)
 			s.owedTerminator()
 			return 0, nil, s.opErr(op, cmd, fmt.Errorf("%w: header announces %d bytes, limit %d", ErrBlockTooLarge, n, s.cfg.maxBlock))
 		}
-		data, err = s.rd.readAlloc(n)
-		got = int64(len(data))
+		if sink.alloc {
+			data = make([]byte, n)
+		} else if data, err = sink.make(n); err != nil {
+			s.rd.owed = int64(n)
+			s.owedTerminator()
+			return 0, nil, s.opErr(op, cmd, err)
+		}
+		// One allocation, of the announced length (within the block
+		// limit), read into straight from the link: growing the slice as
+		// the data arrived would copy it again at every step.
+		var m int
+		m, err = s.rd.readFull(data)
+		got = int64(m)
+		if err != nil {
+			s.rd.owed = int64(n - m)
+			data = nil
+		}
 	default:
 		if n > len(sink.buf) {
 			s.rd.owed = int64(n)
@@ -136,29 +156,16 @@ func (s *Session) deliverIndefinite(op, cmd string, msg []byte, sink blockSink) 
 		return int64(n), nil, nil
 	case sink.alloc:
 		return int64(len(msg)), slices.Clone(msg), nil
+	case sink.make != nil:
+		data, err := sink.make(len(msg))
+		if err != nil {
+			return 0, nil, s.opErr(op, cmd, err)
+		}
+		return int64(copy(data, msg)), data, nil
 	default:
 		if len(msg) > len(sink.buf) {
 			return int64(len(msg)), nil, s.opErr(op, cmd, fmt.Errorf("%w: block of %d bytes, buffer of %d", io.ErrShortBuffer, len(msg), len(sink.buf)))
 		}
 		return int64(copy(sink.buf, msg)), nil, nil
 	}
-}
-
-// readAlloc reads an n-byte payload into a new slice that grows as the
-// data arrives, so a lying header costs only the memory the data fills.
-func (rd *reader) readAlloc(n int) ([]byte, error) {
-	const firstChunk = 4 << 20
-	data := make([]byte, 0, min(n, firstChunk))
-	for len(data) < n {
-		if len(data) == cap(data) {
-			data = slices.Grow(data, min(n-len(data), cap(data)))
-		}
-		m, err := rd.readFull(data[len(data):min(n, cap(data))])
-		data = data[:len(data)+m]
-		if err != nil {
-			rd.owed = int64(n - len(data))
-			return data, err
-		}
-	}
-	return data, nil
 }

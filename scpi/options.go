@@ -43,6 +43,7 @@ type config struct {
 	transportOpts []transport.Option
 	poll          time.Duration
 	now           func() time.Time // the clock the resync bound is measured on
+	observer      Observer
 }
 
 func defaultConfig() config {

@@ -4,20 +4,28 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strings"
+	"sync"
+	"unsafe"
 )
 
 // reader frames response messages strictly: a message ends at the
 // terminator, except inside a definite-length block, whose length is taken
 // from its header. Nothing is ever guessed from a short read or a pause.
 //
-// Its buffer never grows: a message larger than the buffer is moved out of
-// it, as it is scanned, into chunks that grow with the message, and joined
-// once its end is found. So a lying or endless instrument costs about the
-// response cap (the chunks) and no more, not a doubling buffer's 2x, and
-// nothing big is kept once the message is done with.
+// Its buffer stays small: a message larger than the buffer moves out of
+// it into chunks that grow with the message (up to maxSpillChunk each),
+// and the link is then read straight into the newest chunk, in reads as
+// large as the chunk's free space, so a long reply costs few system calls
+// and no copy through the buffer. The chunks are joined once the message's
+// end is found (a message that fits in one chunk is returned as it is).
+// So a lying or endless instrument costs about the response cap (the
+// chunks) and no more, and nothing big is kept once the message is done
+// with.
 type reader struct {
 	src  io.Reader
-	buf  []byte
+	buf  []byte // home, or for a while an overflow: see spillDone
+	home []byte // the reader's own buffer
 	r, w int
 	max  int  // largest text response kept in memory
 	term byte // response terminator
@@ -25,11 +33,13 @@ type reader struct {
 	// the link; they are dropped before the next message is framed.
 	owed int64
 
-	spill   [][]byte   // the start of a message larger than buf
-	spilled int        // bytes in spill
-	cont    msgScanner // where scanning stopped in a message cut short by an error
-	resume  bool       // cont is valid: the next call continues that message
-	fresh   bool       // the last message returned was joined from spill: the caller may keep it
+	spill    [][]byte   // a message larger than buf; the link is read into the last chunk
+	pool     *chunkPool // chunks of earlier large messages, for reuse
+	spilled  int        // bytes in spill
+	spillBuf bool       // the spilled message goes on in buf, not in the last chunk
+	cont     msgScanner // where scanning stopped in a message cut short by an error
+	resume   bool       // cont is valid: the next call continues that message
+	fresh    bool       // the last message returned was joined from spill: the caller may keep it
 }
 
 const (
@@ -39,11 +49,13 @@ const (
 )
 
 func newReader(src io.Reader, term byte, max int) reader {
-	return reader{src: src, buf: make([]byte, initialBufSize), term: term, max: max}
+	buf := make([]byte, initialBufSize)
+	return reader{src: src, buf: buf, home: buf, term: term, max: max, pool: new(chunkPool)}
 }
 
 func (rd *reader) reset() {
 	rd.r, rd.w, rd.owed = 0, 0, 0
+	rd.buf = rd.home
 	rd.dropSpill()
 	rd.resume = false
 }
@@ -52,28 +64,58 @@ func (rd *reader) buffered() int { return rd.w - rd.r }
 
 // held is how many bytes the reader keeps allocated.
 func (rd *reader) held() int {
-	n := len(rd.buf)
+	n := len(rd.home)
+	if len(rd.buf) != len(rd.home) || unsafe.SliceData(rd.buf) != unsafe.SliceData(rd.home) {
+		n += cap(rd.buf)
+	}
 	for _, c := range rd.spill {
 		n += cap(c)
 	}
 	return n
 }
 
-func (rd *reader) dropSpill() { rd.spill, rd.spilled = nil, 0 }
+// dropSpill lets the spill's chunks go, to the pool for the next large
+// message.
+func (rd *reader) dropSpill() {
+	for _, c := range rd.spill {
+		rd.pool.put(c)
+	}
+	clear(rd.spill)
+	rd.spill, rd.spilled, rd.spillBuf = rd.spill[:0], 0, false
+}
 
-// spillOut moves the next n bytes of the buffer to the spill chunks.
-func (rd *reader) spillOut(n int) {
-	p := rd.buf[rd.r : rd.r+n]
-	rd.r += n
-	for len(p) > 0 {
-		if k := len(rd.spill); k == 0 || len(rd.spill[k-1]) == cap(rd.spill[k-1]) {
-			rd.spill = append(rd.spill, make([]byte, 0, min(max(rd.spilled, minSpillChunk), maxSpillChunk)))
+// chunkPool keeps the chunks of large messages for the next ones, until
+// the garbage collector takes them: memory fresh from the system costs a
+// page fault per page on first use, several times the cost of reading
+// into memory already in use, so a session reading one large reply after
+// another reuses the same chunks. Chunk sizes are powers of two from
+// minSpillChunk to maxSpillChunk.
+type chunkPool struct {
+	classes [chunkClasses]sync.Pool // of *[]byte
+}
+
+const chunkClasses = 7 // minSpillChunk << 0 .. 6 == maxSpillChunk
+
+// get returns an empty chunk of at least n bytes' capacity (at most
+// maxSpillChunk).
+func (p *chunkPool) get(n int) []byte {
+	i := 0
+	for i < chunkClasses-1 && minSpillChunk<<i < n {
+		i++
+	}
+	if c, ok := p.classes[i].Get().(*[]byte); ok {
+		return (*c)[:0]
+	}
+	return make([]byte, 0, minSpillChunk<<i)
+}
+
+func (p *chunkPool) put(c []byte) {
+	for i := range chunkClasses {
+		if cap(c) == minSpillChunk<<i {
+			c = c[:0]
+			p.classes[i].Put(&c)
+			return
 		}
-		last := &rd.spill[len(rd.spill)-1]
-		m := min(len(p), cap(*last)-len(*last))
-		*last = append(*last, p[:m]...)
-		p = p[m:]
-		rd.spilled += m
 	}
 }
 
@@ -81,6 +123,7 @@ var errBufferFull = errors.New("buffer full")
 
 // fill reads at least one byte more, compacting the buffer first.
 func (rd *reader) fill() error {
+	rd.drained()
 	if rd.w == len(rd.buf) && rd.r > 0 {
 		rd.w = copy(rd.buf, rd.buf[rd.r:rd.w])
 		rd.r = 0
@@ -88,24 +131,37 @@ func (rd *reader) fill() error {
 	if rd.w == len(rd.buf) {
 		return errBufferFull
 	}
+	n, err := rd.readInto(rd.buf[rd.w:])
+	rd.w += n
+	return err
+}
+
+// drained starts the buffer afresh when all of it has been read: the next
+// read fills all of it, and an overflow buffer (see spillDone) is let go.
+func (rd *reader) drained() {
+	if rd.r == rd.w {
+		rd.r, rd.w, rd.buf = 0, 0, rd.home
+	}
+}
+
+// readInto reads at least one byte into p, or fails.
+func (rd *reader) readInto(p []byte) (int, error) {
 	for range 100 {
-		n, err := rd.src.Read(rd.buf[rd.w:])
-		rd.w += n
+		n, err := rd.src.Read(p)
 		if n > 0 {
-			return nil
+			return n, nil
 		}
 		if err != nil {
-			return err
+			return 0, err
 		}
 	}
-	return io.ErrNoProgress
+	return 0, io.ErrNoProgress
 }
 
 // skipOwed drops the rest of an abandoned block.
 func (rd *reader) skipOwed() error {
 	for rd.owed > 0 {
 		if rd.buffered() == 0 {
-			rd.r, rd.w = 0, 0
 			if err := rd.fill(); err != nil {
 				return err
 			}
@@ -123,6 +179,7 @@ func (rd *reader) skipOwed() error {
 func (rd *reader) take(n int) []byte {
 	msg := rd.buf[rd.r : rd.r+n]
 	rd.r += n + 1
+	rd.drained()
 	if len(msg) > 0 && msg[len(msg)-1] == '\r' {
 		msg = msg[:len(msg)-1]
 	}
@@ -142,8 +199,11 @@ func (rd *reader) next(discard bool) ([]byte, error) {
 	if rd.resume {
 		sc, rd.resume, first = rd.cont, false, false
 	}
-	if discard {
-		rd.dropSpill()
+	if len(rd.spill) > 0 {
+		if !discard {
+			return rd.nextSpilled(sc)
+		}
+		rd.leaveSpill(&sc)
 	}
 	for ; ; first = false {
 		if rd.owed > 0 {
@@ -152,17 +212,16 @@ func (rd *reader) next(discard bool) ([]byte, error) {
 			}
 		}
 		b := rd.buf[rd.r:rd.w]
-		// Fast path: a plain reply already buffered in full.
+		// Fast path: a plain reply already buffered in full. (Scan, which
+		// runs on every fill, is nearly as fast: it too jumps from one
+		// byte that matters to the next with IndexByte.)
 		if first && !discard {
 			if i := bytes.IndexByte(b, rd.term); i >= 0 && bytes.IndexByte(b[:i], '#') < 0 {
 				return rd.take(i), nil
 			}
 		}
 		if done, at := sc.Scan(b, rd.term); done {
-			if discard || rd.spilled == 0 {
-				return rd.result(at, discard), nil
-			}
-			return rd.join(at), nil
+			return rd.result(at, discard), nil
 		}
 		switch {
 		case discard && sc.Pos > len(b):
@@ -174,24 +233,153 @@ func (rd *reader) next(discard bool) ([]byte, error) {
 		case discard:
 			rd.r += sc.Pos
 			sc.Pos = 0
-		case rd.spilled+sc.Pos >= rd.max:
+		case sc.Pos >= rd.max:
 			// Too large: what is scanned is dropped, and the rest is
 			// skipped from here when the session discards it.
 			n := min(sc.Pos, len(b))
 			rd.r += n
 			sc.Pos -= n
-			rd.dropSpill()
 			return nil, rd.suspend(sc, ErrResponseTooLarge)
-		case rd.w == len(rd.buf):
-			// Make room: the scanned part moves out to the spill.
-			n := min(sc.Pos, len(b))
-			rd.spillOut(n)
-			sc.Pos -= n
+		case rd.r == 0 && rd.w == len(rd.buf):
+			// The message fills the buffer: it moves out to the spill,
+			// and the link is read straight into the spill from now on.
+			rd.spillStart(b)
+			rd.r, rd.w = 0, 0
+			return rd.nextSpilled(sc)
 		}
 		if err := rd.fill(); err != nil {
 			return nil, rd.suspend(sc, err)
 		}
 	}
+}
+
+// spillStart moves the start of a large message, b, to a first chunk.
+func (rd *reader) spillStart(b []byte) {
+	c := append(rd.pool.get(2*len(b)), b...)
+	rd.spill, rd.spilled, rd.spillBuf = append(rd.spill[:0], c), len(b), false
+}
+
+// nextSpilled goes on with a message being read into the spill: into the
+// last chunk while it has room, then into the buffer, so that a reply that
+// ends just past a chunk costs no new chunk; when the buffer fills too, its
+// bytes start the next chunk. sc scans where the message goes on: its
+// positions are relative to the last chunk's start, or the buffer's.
+func (rd *reader) nextSpilled(sc msgScanner) ([]byte, error) {
+	for {
+		last := &rd.spill[len(rd.spill)-1]
+		b, before := *last, rd.spilled-len(*last)
+		if rd.spillBuf {
+			b, before = rd.buf[rd.r:rd.w], rd.spilled
+		}
+		if done, at := sc.Scan(b, rd.term); done {
+			return rd.spillDone(at), nil
+		}
+		if before+sc.Pos >= rd.max {
+			rd.leaveSpill(&sc)
+			return nil, rd.suspend(sc, ErrResponseTooLarge)
+		}
+		switch {
+		case !rd.spillBuf && len(*last) == cap(*last):
+			// The chunk is full: on into the (empty) buffer. A block
+			// header cut by the chunk's end moves with it, to be read whole.
+			rd.r, rd.w, rd.buf = 0, 0, rd.home
+			if sc.Pos < len(*last) {
+				rd.w = copy(rd.buf, (*last)[sc.Pos:])
+				rd.spilled -= rd.w
+				*last = (*last)[:sc.Pos:sc.Pos]
+				sc.Pos = 0
+			} else {
+				sc.Pos -= len(*last)
+			}
+			rd.spillBuf = true
+		case rd.spillBuf && rd.w == len(rd.buf):
+			// The buffer is full: its bytes start a new chunk, which the
+			// link is read into from here on.
+			c := append(rd.pool.get(rd.spilled), rd.buf[:rd.w]...)
+			rd.spill = append(rd.spill, c)
+			rd.spilled += rd.w
+			rd.r, rd.w, rd.spillBuf = 0, 0, false
+		}
+		if rd.spillBuf {
+			if err := rd.fill(); err != nil {
+				return nil, rd.suspend(sc, err)
+			}
+			continue
+		}
+		last = &rd.spill[len(rd.spill)-1]
+		n, err := rd.readInto((*last)[len(*last):cap(*last)])
+		*last = (*last)[:len(*last)+n]
+		rd.spilled += n
+		if err != nil {
+			return nil, rd.suspend(sc, err)
+		}
+	}
+}
+
+// leaveSpill lets the spill go and puts the scanner back onto the buffer.
+// The buffer is empty while a message is read into a chunk: the bytes of
+// the chunk not yet scanned (at most a block header) return to it.
+func (rd *reader) leaveSpill(sc *msgScanner) {
+	if !rd.spillBuf {
+		last := rd.spill[len(rd.spill)-1]
+		rd.r, rd.w, rd.buf = 0, 0, rd.home
+		if sc.Pos < len(last) {
+			rd.w = copy(rd.buf, last[sc.Pos:])
+			sc.Pos = 0
+		} else {
+			sc.Pos -= len(last)
+		}
+	}
+	rd.dropSpill()
+}
+
+// spillDone returns the spilled message that ends at pos (in the last
+// chunk, or in the buffer) as a slice the caller may keep, and lets the
+// spill go. Bytes read past the terminator into a chunk (the start of a
+// later reply) return to the buffer, or to an overflow buffer in the rare
+// case they do not fit, which fill drops once it is read.
+func (rd *reader) spillDone(pos int) []byte {
+	var tail, after []byte // the message's end in the buffer; bytes past it in the last chunk
+	if rd.spillBuf {
+		tail = rd.buf[rd.r : rd.r+pos]
+		rd.r += pos + 1
+		defer rd.drained() // after the join: tail is in buf
+	} else {
+		k := len(rd.spill) - 1
+		after = rd.spill[k][pos+1:]
+		rd.spill[k] = rd.spill[k][:pos]
+		rd.spilled -= len(after) + 1
+	}
+	var msg []byte
+	if len(rd.spill) == 1 && tail == nil {
+		msg = rd.spill[0]
+		rd.spill = rd.spill[:0] // the caller's now: not for the pool
+	} else {
+		// Joined through a strings.Builder, whose buffer is not zeroed
+		// before the copy overwrites it: one pass over the message, not
+		// two. Nothing writes to a message once it is returned.
+		var sb strings.Builder
+		sb.Grow(rd.spilled + len(tail))
+		for _, c := range rd.spill {
+			sb.Write(c)
+		}
+		sb.Write(tail)
+		str := sb.String()
+		msg = unsafe.Slice(unsafe.StringData(str), len(str))
+	}
+	if !rd.spillBuf {
+		rd.r, rd.buf = 0, rd.home
+		if len(after) > len(rd.buf) {
+			rd.buf = bytes.Clone(after)
+		}
+		rd.w = copy(rd.buf, after)
+	}
+	rd.dropSpill()
+	if len(msg) > 0 && msg[len(msg)-1] == '\r' {
+		msg = msg[:len(msg)-1]
+	}
+	rd.fresh = true
+	return msg
 }
 
 // suspend keeps the scanner of a message cut short by err, so that the
@@ -209,27 +397,12 @@ func (rd *reader) result(pos int, discard bool) []byte {
 	return msg
 }
 
-// join returns a message that began in the spill and ends at pos, as one
-// new slice, and lets the spill go.
-func (rd *reader) join(pos int) []byte {
-	msg := make([]byte, 0, rd.spilled+pos)
-	for _, c := range rd.spill {
-		msg = append(msg, c...)
-	}
-	msg = append(msg, rd.buf[rd.r:rd.r+pos]...)
-	rd.r += pos + 1
-	rd.dropSpill()
-	if len(msg) > 0 && msg[len(msg)-1] == '\r' {
-		msg = msg[:len(msg)-1]
-	}
-	rd.fresh = true
-	return msg
-}
-
 // blockStart reads up to and including a definite block header at the
 // start of the next message (white space before it allowed) and returns
-// the payload length. The header is consumed only when it parses.
-func (rd *reader) blockStart() (int, error) {
+// the payload length; the header (with the white space before it) is the
+// last hdr bytes consumed from buf. The header is consumed only when it
+// parses.
+func (rd *reader) blockStart() (n, hdr int, err error) {
 	// A block starts a message: nothing of an earlier one goes on here.
 	rd.resume = false
 	rd.dropSpill()
@@ -245,22 +418,22 @@ func (rd *reader) blockStart() (int, error) {
 			rd.r += i
 		} else {
 			if b[i] != '#' {
-				return 0, rd.notBlock(b[i:])
+				return 0, 0, rd.notBlock(b[i:])
 			}
-			hdr, n, st := blockHeader(b[i:])
+			h, n, st := blockHeader(b[i:])
 			switch st {
 			case blockDefinite:
-				rd.r += i + hdr
-				return n, nil
+				rd.r += i + h
+				return n, i + h, nil
 			case blockIndefinite:
-				rd.r += i + hdr
-				return -1, nil
+				rd.r += i + h
+				return -1, i + h, nil
 			case blockNone:
-				return 0, rd.notBlock(b[i:])
+				return 0, 0, rd.notBlock(b[i:])
 			}
 		}
 		if err := rd.fill(); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 	}
 }

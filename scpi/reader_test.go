@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"os"
 	"testing"
 )
@@ -190,5 +191,48 @@ func TestReaderLargeMessageResumesAfterTimeout(t *testing.T) {
 	}
 	if rd.held() != initialBufSize {
 		t.Fatalf("the reader holds %d bytes, want %d", rd.held(), initialBufSize)
+	}
+}
+
+// Issue 17, item 1: large messages are read straight into the spill's
+// chunks, then the buffer, then a new chunk. Whatever the pieces the link
+// hands out, and wherever a block header or the terminator falls against
+// those boundaries, the framing is MessageEnd's, and what was read past a
+// message (however much) is the next one's start.
+func TestReaderSpillFramesLikeMessageEnd(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 1))
+	var stream []byte
+	for range 40 {
+		text := bytes.Repeat([]byte("1.5,"), rng.IntN(60<<10))
+		switch rng.IntN(4) {
+		case 0:
+			stream = append(stream, text...)
+		case 1:
+			stream = append(append(stream, text...), ',')
+			stream = AppendBlock(stream, bytes.Repeat([]byte("\n#9"), rng.IntN(30<<10)))
+		case 2:
+			stream = append(append(stream, text...), "\"a\nb\""...)
+		case 3:
+			stream = append(append(stream, text...), '\r')
+		}
+		stream = append(stream, '\n')
+	}
+	for _, sizes := range [][]byte{nil, {63}, {0, 63, 17}} {
+		rd := newReader(&chunkReader{data: stream, sizes: sizes}, '\n', 1<<20)
+		rest := stream
+		for n := 0; len(rest) > 0; n++ {
+			end := MessageEnd(rest, '\n')
+			msg, err := rd.next(false)
+			if err != nil {
+				t.Fatalf("sizes %v, message %d: %v", sizes, n, err)
+			}
+			if want := bytes.TrimSuffix(rest[:end], []byte("\r")); !bytes.Equal(msg, want) {
+				t.Fatalf("sizes %v, message %d: %d bytes, want %d", sizes, n, len(msg), len(want))
+			}
+			rest = rest[end+1:]
+		}
+		if rd.held() != initialBufSize {
+			t.Fatalf("sizes %v: the reader holds %d bytes at the end, want %d", sizes, rd.held(), initialBufSize)
+		}
 	}
 }

@@ -560,10 +560,13 @@ func (s *Session) receive(discard bool) ([]byte, error) {
 	return msg, nil
 }
 
-func (s *Session) write(ctx context.Context, cmd string, block []byte) error {
+func (s *Session) write(ctx context.Context, cmd string, block []byte) (err error) {
 	op := "write"
 	if block != nil {
 		op = "write block"
+	}
+	if s.cfg.observer != nil {
+		defer s.observe(op, cmd, time.Now(), &err)
 	}
 	if err := s.checkCommand(op, cmd); err != nil {
 		return err
@@ -587,7 +590,10 @@ func (s *Session) write(ctx context.Context, cmd string, block []byte) error {
 
 // query sends cmd and returns the response message; the slice is valid
 // until the next exchange.
-func (s *Session) query(ctx context.Context, cmd string) ([]byte, error) {
+func (s *Session) query(ctx context.Context, cmd string) (msg []byte, err error) {
+	if s.cfg.observer != nil {
+		defer s.observe("query", cmd, time.Now(), &err)
+	}
 	if err := s.checkCommand("query", cmd); err != nil {
 		return nil, err
 	}
@@ -599,7 +605,7 @@ func (s *Session) query(ctx context.Context, cmd string) ([]byte, error) {
 	if err := s.ready(ctx, "query", cmd); err != nil {
 		return nil, err
 	}
-	msg, err := s.exchange(ctx, cmd)
+	msg, err = s.exchange(ctx, cmd)
 	if err != nil {
 		return nil, err
 	}
@@ -630,7 +636,10 @@ func (s *Session) text(msg []byte) string {
 }
 
 // read returns the next response message without writing.
-func (s *Session) read(ctx context.Context) ([]byte, error) {
+func (s *Session) read(ctx context.Context) (msg []byte, err error) {
+	if s.cfg.observer != nil {
+		defer s.observe("read", "", time.Now(), &err)
+	}
 	stop, err := s.arm(ctx, "read", "")
 	if err != nil {
 		return nil, err
@@ -639,7 +648,7 @@ func (s *Session) read(ctx context.Context) ([]byte, error) {
 	if err := s.ready(ctx, "read", ""); err != nil {
 		return nil, err
 	}
-	msg, err := s.rd.next(false)
+	msg, err = s.rd.next(false)
 	if err != nil {
 		if errors.Is(err, ErrResponseTooLarge) {
 			s.pending++

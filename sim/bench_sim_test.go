@@ -2,6 +2,7 @@ package sim_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -149,4 +150,47 @@ func TestIdleInstrumentMemory(t *testing.T) {
 	if got := idleBytes(500, true); got > 64<<10 {
 		t.Fatalf("an idle instrument holds %.0f bytes", got)
 	}
+}
+
+// BenchmarkLargeMessage writes ASCII program messages of 1 KiB, 64 KiB,
+// 1 MiB and 16 MiB to a simulated instrument's client in 32 KiB writes,
+// as a server passes on what it reads, 16 MiB of each size per op, and
+// reports the cost per byte at each size and the ratio of the largest
+// size's to the smallest's: about 1 when framing is linear (a message is
+// scanned once as it arrives, not again from its start at every write).
+// The message is an unknown command with a long quoted string: framing
+// and one linear pass of the parser, answered with an error.
+func BenchmarkLargeMessage(b *testing.B) {
+	const total = 16 << 20
+	sizes := []int{1 << 10, 64 << 10, 1 << 20, 16 << 20}
+	msgs := make([][]byte, len(sizes))
+	for i, n := range sizes {
+		m := append([]byte(`TEST:TEXT "`), bytes.Repeat([]byte("abcdefgh"), n/8)...)
+		msgs[i] = append(m[:n-2], '"', '\n')
+	}
+	cl := sim.MustNew("SAMPLE").NewClient()
+	cl.MaxInput = 32 << 20
+	spent := make([]time.Duration, len(sizes))
+	b.SetBytes(total * int64(len(sizes)))
+	for b.Loop() {
+		for i, m := range msgs {
+			t0 := time.Now()
+			for range total / len(m) {
+				for p := m; len(p) > 0; {
+					k := min(len(p), 32<<10)
+					if _, err := cl.Write(p[:k]); err != nil {
+						b.Fatal(err)
+					}
+					p = p[k:]
+				}
+				cl.Clear()
+			}
+			spent[i] += time.Since(t0)
+		}
+	}
+	perByte := func(i int) float64 { return float64(spent[i].Nanoseconds()) / float64(b.N) / total }
+	for i, n := range sizes {
+		b.ReportMetric(perByte(i), fmt.Sprintf("ns/B-%dKiB", n>>10))
+	}
+	b.ReportMetric(perByte(len(sizes)-1)/perByte(0), "largest/smallest")
 }

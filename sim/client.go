@@ -3,9 +3,10 @@ package sim
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"strconv"
 
-	"github.com/scpikit/scpikit/scpi"
+	"github.com/scpikit/scpikit/internal/msgframe"
 )
 
 // ErrLinkDropped is returned by a Client whose link a fault dropped (or
@@ -33,10 +34,19 @@ type Client struct {
 	// send each response as soon as it is made.
 	Buffered bool
 	// MaxOutput bounds the responses waiting to be sent (DefaultMaxOutput
-	// unless set). A message whose response would pass it gets no
-	// response: its output is discarded, the rest of the message is not
-	// run, and -430 Query DEADLOCKED is queued, as IEEE 488.2 6.3.1.7 has
-	// a device do when its output queue is full and it cannot go on.
+	// unless set). A message whose response would pass it breaks the
+	// deadlock as IEEE 488.2 6.3.1.7 has a device do when its output
+	// queue is full and it cannot go on: -430 Query DEADLOCKED is queued,
+	// the message's response is discarded, and the rest of the message
+	// still runs (its settings take effect) with its responses discarded
+	// too, up to the message's end.
+	//
+	// Why -430 and not the -363 or -350 one might reach for: SCPI-99
+	// defines -363 Input buffer overrun for the input side (MaxInput
+	// uses it) and -350 Queue overflow for the error queue itself (an
+	// error that found no room; the status model uses it); an output
+	// queue that cannot take a response is the query error -430, whose
+	// definition points at 488.2 6.3.1.7.
 	MaxOutput int
 
 	// pauseAt, when set, makes Write stop running messages once this
@@ -49,6 +59,7 @@ type Client struct {
 
 	inTerm   byte // ends a received message
 	input    []byte
+	scan     msgframe.Scanner // how far input is scanned for its first message's end
 	overrun  bool
 	out      []byte
 	path     []pathElem
@@ -57,13 +68,19 @@ type Client struct {
 	messages int
 	epoch    int
 	dropped  bool
+	// discard is set from a deadlock (see MaxOutput) to the end of the
+	// message: what its units answer is dropped as they answer it.
+	discard bool
+	// hold counts input and out in the server's memory account (nil:
+	// not a server's client).
+	hold *holding
 }
 
 // NewClient opens a client connection to the instrument.
 func (in *Instrument) NewClient() *Client {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	cl := &Client{in: in, Terminator: "\n", MaxInput: 8 << 20, MaxOutput: DefaultMaxOutput, epoch: in.faults.epoch, inTerm: '\n'}
+	cl := &Client{in: in, Terminator: "\n", MaxInput: 8 << 20, MaxOutput: DefaultMaxOutput, epoch: in.faults.epoch, inTerm: '\n', scan: msgframe.NewScanner()}
 	if md, ok := in.dev.(MessageDevice); ok {
 		cl.inTerm = md.InputTerminator()
 	}
@@ -81,18 +98,35 @@ func (cl *Client) Write(p []byte) (int, error) {
 	if cl.dropped {
 		return 0, ErrLinkDropped
 	}
+	if len(p) > cap(cl.input)-len(cl.input) {
+		// Double, rather than append's 1.25x for large slices: a long
+		// message arriving in many writes is then copied about once more
+		// in all, not four times.
+		cl.input = slices.Grow(cl.input, max(len(p), len(cl.input)))
+	}
 	cl.input = append(cl.input, p...)
 	cl.paused = false
+	// The messages run are consumed from the front, and what is left is
+	// moved to the front once at the end, so that the buffer is always
+	// used from its start and its capacity is what it keeps.
+	done := 0
+	defer func() {
+		if done > 0 {
+			cl.input = cl.input[:copy(cl.input, cl.input[done:])]
+		}
+		cl.hold.set(cap(cl.input) + cap(cl.out))
+	}()
 	for {
+		rest := cl.input[done:]
 		if cl.pauseAt > 0 && len(cl.out) >= cl.pauseAt {
-			cl.paused = scpi.MessageEnd(cl.input, cl.inTerm) >= 0
+			cl.paused = cl.messageEnd(rest) >= 0
 			break
 		}
-		end := scpi.MessageEnd(cl.input, cl.inTerm)
+		end := cl.messageEnd(rest)
 		if end < 0 {
-			if len(cl.input) > cl.MaxInput {
+			if len(rest) > cl.MaxInput {
 				// Too long: discard it, and the rest up to its terminator.
-				cl.input = cl.input[:0]
+				done, cl.scan = len(cl.input), msgframe.NewScanner()
 				if !cl.overrun {
 					cl.overrun = true
 					cl.in.PushError(ErrInputBufferOverrun)
@@ -100,7 +134,7 @@ func (cl *Client) Write(p []byte) (int, error) {
 			}
 			break
 		}
-		msg := cl.input[:end]
+		msg := rest[:end]
 		switch {
 		case cl.overrun:
 			cl.overrun = false // the tail of a message already refused
@@ -108,16 +142,23 @@ func (cl *Client) Write(p []byte) (int, error) {
 			cl.in.PushError(ErrInputBufferOverrun)
 		default:
 			if err := cl.Execute(bytes.TrimSuffix(msg, []byte("\r"))); err != nil {
-				cl.input = cl.input[:0]
+				done, cl.scan = len(cl.input), msgframe.NewScanner()
 				return len(p), err
 			}
 		}
-		cl.input = cl.input[end+1:]
-	}
-	if len(cl.input) == 0 {
-		cl.input = cl.input[:0:cap(cl.input)]
+		done, cl.scan = done+end+1, msgframe.NewScanner()
 	}
 	return len(p), nil
+}
+
+// messageEnd is where the first message in rest ends, or -1. The scan
+// goes on from where the last call left it, so a message arriving in many
+// writes is scanned once, not again from its start at every write.
+func (cl *Client) messageEnd(rest []byte) int {
+	if done, at := cl.scan.Scan(rest, cl.inTerm); done {
+		return at
+	}
+	return -1
 }
 
 // resume runs the messages Write left buffered when it paused for output
@@ -162,6 +203,8 @@ func (cl *Client) Execute(msg []byte) error {
 		return ErrLinkDropped
 	}
 	cl.messages++
+	cl.discard = false
+	defer func() { cl.discard = false }()
 	if in.faults.hung {
 		return nil
 	}
@@ -209,6 +252,9 @@ func (cl *Client) unit(b []byte, msgStart int) error {
 	u := &cl.u
 	c := &cl.call
 	*c = Call{inst: in, path: c.path[:0], params: u.params, query: u.query, header: u.header, out: &cl.out}
+	// After a deadlock the unit runs with a response that is full from
+	// the start: its handler's replies are refused at once, cheaply.
+	c.full = cl.discard
 	if cl.MaxOutput > 0 {
 		// Room for the terminator, so the whole message stays in bounds.
 		c.limit = max(msgStart+cl.MaxOutput-len(cl.Terminator), 1)
@@ -259,10 +305,7 @@ func (cl *Client) unit(b []byte, msgStart int) error {
 // finish records a handler's outcome: its error queued, an unanswered
 // query's separator removed, unread parameters reported.
 func (cl *Client) finish(err error, c *Call, msgStart int) error {
-	if c.full {
-		cl.deadlock(msgStart)
-		return errStop
-	}
+	var stop error
 	if err == nil && c.used < len(c.params) {
 		err = ErrParameterNotAllowed
 	}
@@ -271,19 +314,26 @@ func (cl *Client) finish(err error, c *Call, msgStart int) error {
 		cl.in.st.push(e)
 		cl.unwind(c, msgStart)
 		if e.Code <= -100 && e.Code > -200 {
-			return errStop
+			stop = errStop
 		}
-		return nil
-	}
-	if c.query && len(cl.out) == c.start {
+	} else if c.query && len(cl.out) == c.start {
 		cl.unwind(c, msgStart) // a query that answered nothing
 	}
-	return nil
+	if c.full && !cl.discard {
+		cl.deadlock(msgStart)
+	}
+	if cl.discard {
+		cl.out = cl.out[:msgStart]
+	}
+	return stop
 }
 
-// deadlock discards the response of a message that outgrew MaxOutput.
+// deadlock breaks the deadlock of a message whose response outgrew
+// MaxOutput: its response so far is discarded, -430 queued once, and
+// the rest of the message runs with its responses discarded.
 func (cl *Client) deadlock(msgStart int) {
 	cl.out = cl.out[:msgStart]
+	cl.discard = true
 	cl.in.st.push(ErrQueryDeadlocked)
 }
 
@@ -398,6 +448,7 @@ func (cl *Client) StatusByte() byte {
 // Clear is a device clear: the client's input and output are discarded.
 func (cl *Client) Clear() {
 	cl.input, cl.out, cl.overrun = cl.input[:0], cl.out[:0], false
+	cl.scan = msgframe.NewScanner()
 }
 
 // ErrorQueryHandler answers SYST:ERR? from the instrument's error queue; a

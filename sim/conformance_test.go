@@ -4,7 +4,6 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 )
@@ -81,10 +80,6 @@ func TestGuidesMatchModels(t *testing.T) {
 	}
 }
 
-// engineCommons are the common commands the engine answers for every
-// model (client.go, common).
-var engineCommons = []string{"IDN?", "RST", "CLS", "ESR?", "ESE", "ESE?", "SRE", "SRE?", "STB?", "OPC", "OPC?", "WAI", "TST?"}
-
 // handles reports whether the instrument has a handler for pattern, with
 // every optional node present.
 func handles(in *Instrument, pattern string) bool {
@@ -100,7 +95,12 @@ func handles(in *Instrument, pattern string) bool {
 			_, ok := in.dev.(Triggerable)
 			return ok
 		}
-		return slices.Contains(engineCommons, strings.ToUpper(name))
+		for _, c := range engineCommons {
+			if c.Long == "*"+bare && ((query && c.Query) || (!query && c.Command)) {
+				return true
+			}
+		}
+		return false
 	}
 	elems, query, err := parsePattern(pattern)
 	if err != nil {

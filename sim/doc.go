@@ -25,6 +25,12 @@
 // instruments offer on port 5025) and ServePTY (a pseudo-terminal for
 // serial clients), which cmd/scpisim wraps for any VISA client.
 //
+// The servers (ServeTCP, ServeVXI11, ServeHiSLIP, a Prologix controller)
+// take hostile clients: ServerOptions bound connections, idle time, a
+// program message and the output a client holds; channel lists are
+// bounded too; and each server's Memory reports what it holds for its
+// clients, now and at its peak, so the bounds can be checked.
+//
 // Faults are injected per instrument (SetFaults, Inject, bench files,
 // scpisim flags): latency and jitter, dropped and garbled replies,
 // disconnects after N messages, and errors, hangs, disconnects and

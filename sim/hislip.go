@@ -42,6 +42,7 @@ type HiSLIPServer struct {
 	shared   map[uint16]string // sessions holding a shared lock, and its lock string
 	unlocked chan struct{}     // closed when a lock is released
 	remote   atomic.Bool
+	acct     memAccount // sessions' input and output, synchronous channels' payloads
 }
 
 type hislipSession struct {
@@ -104,6 +105,7 @@ func serveHiSLIP(ln net.Listener, in *Instrument, opts ServerOptions) *HiSLIPSer
 	opts = opts.withDefaults()
 	s := &HiSLIPServer{in: in, opts: opts, ln: ln, done: make(chan struct{}), maxMsg: uint64(opts.MaxLine),
 		sessions: map[uint16]*hislipSession{}, nextID: 1, unlocked: make(chan struct{}), shared: map[uint16]string{}}
+	s.opts.acct = &s.acct
 	s.wg.goTrack(s.accept)
 	return s
 }
@@ -121,6 +123,10 @@ func (s *HiSLIPServer) Instrument() *Instrument { return s.in }
 
 // Remote reports whether a client last put the instrument in remote state.
 func (s *HiSLIPServer) Remote() bool { return s.remote.Load() }
+
+// Memory is the server's account of what it holds for its sessions:
+// their input and output, and the Data messages' payloads being read.
+func (s *HiSLIPServer) Memory() MemoryStats { return s.acct.stats() }
 
 // Sessions is the number of sessions open.
 func (s *HiSLIPServer) Sessions() int {
@@ -213,6 +219,7 @@ func (s *HiSLIPServer) serveSync(c net.Conn, rd *hislipwire.Reader, h hislipwire
 	}
 	ss := &hislipSession{id: s.nextID, cl: s.in.NewClient(), asyncUp: make(chan struct{}), clear: make(chan struct{}, 1), closed: make(chan struct{}), conns: []net.Conn{c}}
 	ss.cl.MaxInput, ss.cl.MaxOutput = s.opts.MaxLine, s.opts.MaxOutput
+	ss.cl.hold = s.opts.hold()
 	ss.clientMax.Store(1 << 20)
 	s.nextID++
 	s.sessions[ss.id] = ss
@@ -228,6 +235,8 @@ func (s *HiSLIPServer) serveSync(c net.Conn, rd *hislipwire.Reader, h hislipwire
 	s.opts.Logger.Info().Str("remote", c.RemoteAddr().String()).Uint16("session", ss.id).Msg("sim: hislip session opened")
 	defer s.opts.Logger.Info().Uint16("session", ss.id).Msg("sim: hislip session closed")
 	rd.Max = s.maxMsg
+	payHeld := s.opts.hold() // rd's payload buffer
+	defer payHeld.release()
 	for {
 		if s.opts.IdleTimeout > 0 {
 			c.SetReadDeadline(time.Now().Add(s.opts.IdleTimeout))
@@ -242,7 +251,7 @@ func (s *HiSLIPServer) serveSync(c net.Conn, rd *hislipwire.Reader, h hislipwire
 			fatal(c, hislipwire.FatalNoChannels, "the asynchronous channel is not established")
 			return
 		}
-		if !s.syncMessage(c, rd, ss, h) {
+		if !s.syncMessage(c, rd, ss, h, payHeld) {
 			return
 		}
 	}
@@ -250,7 +259,7 @@ func (s *HiSLIPServer) serveSync(c net.Conn, rd *hislipwire.Reader, h hislipwire
 
 // syncMessage handles one message on the synchronous channel; false ends
 // the session.
-func (s *HiSLIPServer) syncMessage(c net.Conn, rd *hislipwire.Reader, ss *hislipSession, h hislipwire.Header) bool {
+func (s *HiSLIPServer) syncMessage(c net.Conn, rd *hislipwire.Reader, ss *hislipSession, h hislipwire.Header, payHeld *holding) bool {
 	switch h.Type {
 	case hislipwire.Data, hislipwire.DataEnd:
 		if h.Length > s.maxMsg {
@@ -259,10 +268,12 @@ func (s *HiSLIPServer) syncMessage(c net.Conn, rd *hislipwire.Reader, ss *hislip
 			}
 			return hislipwire.Write(c, hislipwire.Error, hislipwire.ErrMessageTooLarge, 0, []byte("message too large")) == nil
 		}
+		payHeld.atLeast(int(h.Length)) // Payload allocates it before the bytes come
 		payload, err := rd.Payload()
 		if err != nil {
 			return false
 		}
+		payHeld.set(cap(payload))
 		if !s.waitLock(ss) {
 			return false
 		}
@@ -403,6 +414,9 @@ func (s *HiSLIPServer) mayUse(id uint16) bool {
 
 func (s *HiSLIPServer) endSession(ss *hislipSession) {
 	ss.end()
+	ss.clmu.Lock()
+	ss.cl.hold.release()
+	ss.clmu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.sessions, ss.id)

@@ -108,6 +108,31 @@ func closedByServer(t *testing.T, c net.Conn, what string) {
 	}
 }
 
+// servePrologix serves a controller with devices on the loopback and
+// returns it with its TCP address; the caller closes it.
+func servePrologix(t *testing.T, devices map[int]*Instrument, opts ServerOptions) (*Prologix, string) {
+	t.Helper()
+	p, err := NewPrologix(devices, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := p.ServeTCP("127.0.0.1:0")
+	if err != nil {
+		p.Close()
+		t.Fatal(err)
+	}
+	r, _ := transport.ParseResource(res)
+	return p, net.JoinHostPort(r.Host, strconv.Itoa(r.Port))
+}
+
+// portmapperAddr is the address of a VXI-11 server's portmapper.
+func portmapperAddr(v *VXI11Server) string {
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(v.PortmapperPort()))
+}
+
+// idnOK is the second client's *IDN?, over a session, while the attack
+// runs: answered well within a generous bound that only a blocked server
+// reaches.
 func idnOK(t *testing.T, s *scpi.Session, what string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -118,160 +143,280 @@ func idnOK(t *testing.T, s *scpi.Session, what string) {
 	}
 }
 
-func checkHeap(t *testing.T, base uint64, what string) {
+// idnSession opens the second client's session and asks *IDN?.
+func idnSession(t *testing.T, resource string, what string, opts ...scpi.Option) {
 	t.Helper()
-	if now := heapLive(); now > base && now-base > hostileBound {
+	s, err := scpi.Open(context.Background(), resource, opts...)
+	if err != nil {
+		t.Fatalf("%s: the second client cannot open %s: %v", what, resource, err)
+	}
+	defer s.Close()
+	idnOK(t, s, what)
+}
+
+// checkHeap checks the process's live heap grew less than hostileBound
+// since base, and returns the growth.
+func checkHeap(t *testing.T, base uint64, what string) uint64 {
+	t.Helper()
+	now := heapLive()
+	if now <= base {
+		return 0
+	}
+	if now-base > hostileBound {
 		t.Errorf("%s: live heap grew %d bytes under attack, bound %d", what, now-base, hostileBound)
 	}
+	return now - base
 }
+
+// hostileMemBound is the most a server may account as held (its
+// MemoryStats.Peak) under the suite's attacks, whatever they send: per
+// connection (at most 2*MaxConns of them, counting VXI-11's and HiSLIP's
+// second channels) an input buffer of MaxLine and the read that passed
+// it, an output queue of MaxOutput and the 64 KiB a stream link lets
+// wait, each at most doubled by append's growth, and 128 KiB of read
+// buffers, record chunks and replies. The amplification alone, unbounded,
+// is 300 x 160 kB = 48 MB.
+const hostileMemBound = 2 * 8 * (2*(64<<10+32<<10) + 2*(256<<10+streamPauseAt) + 128<<10)
 
 // amplify is a pipeline of trace queries whose responses (160 kB each,
 // within MaxOutput) far outweigh it.
 var amplify = "TRAC:POIN 10000\n" + strings.Repeat(":TRAC:DATA?\n", 300)
 
+// amplifyMessage is amplify as one program message, as a message-based
+// link's client sends it.
+var amplifyMessage = strings.ReplaceAll(strings.TrimSpace(amplify), "\n", ";")
+
 // bomb is a channel list that once expanded without end.
 const bomb = "ROUT:CLOS (@-9223372036854775808:9223372036854775807)\n"
-
-func TestHostileRawTCP(t *testing.T) {
-	in := MustNew("SAMPLE")
-	srv, err := ServeTCP("127.0.0.1:0", in, hostileOpts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	base := heapLive()
-	addr := srv.Addr().String()
-	dial(t, addr).Write([]byte(amplify))                                // and never reads
-	dial(t, addr).Write([]byte(bomb))                                   // -223
-	dial(t, addr).Write(bytes.Repeat([]byte("x"), 256<<10))             // no terminator: -363
-	dial(t, addr).Write([]byte(strings.Repeat("*IDN?;", 60000) + "\n")) // within MaxLine? no: -363
-	dial(t, addr)                                                       // silent
-	s, err := scpi.Open(context.Background(), srv.Resource())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	idnOK(t, s, "raw TCP")
-	checkHeap(t, base, "raw TCP")
-}
 
 // rpcRecord frames a record of n declared bytes of which body is sent.
 func rpcRecord(n uint32, body []byte) []byte {
 	return append(binary.BigEndian.AppendUint32(nil, 1<<31|n), body...)
 }
 
-func TestHostileVXI11(t *testing.T) {
-	in := MustNew("SAMPLE")
-	srv, err := ServeVXI11("127.0.0.1:0", in, VXI11Options{ServerOptions: hostileOpts})
+// writeAttack has a session send what an attacker does on a message-
+// based link: the amplification, never read, and the bomb.
+func writeAttack(t *testing.T, resource string, opts ...scpi.Option) {
+	t.Helper()
+	attacker, err := scpi.Open(context.Background(), resource, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Close()
-	base := heapLive()
-	core := srv.Addr().String()
-	pm := net.JoinHostPort("127.0.0.1", strconv.Itoa(srv.PortmapperPort()))
-	// Lying record marks: the largest the core takes, and 8 MiB to the
-	// portmapper (which takes 4 KiB), bodies never sent.
-	dial(t, core).Write(rpcRecord(uint32(1<<20+4096), []byte{1}))
-	big := dial(t, pm)
-	big.Write(rpcRecord(8<<20, []byte{1}))
-	closedByServer(t, big, "portmapper, an 8 MiB fragment")
-	dial(t, pm) // silent
-	dial(t, core)
-	// A link that pipelines the amplifying queries and never reads.
-	attacker, err := scpi.Open(context.Background(), srv.Resource(), scpi.WithTransportOptions(transport.WithPortmapperPort(srv.PortmapperPort())))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer attacker.Close()
+	t.Cleanup(func() { attacker.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if err := attacker.Write(ctx, strings.ReplaceAll(strings.TrimSpace(amplify), "\n", ";")); err != nil {
+	if err := attacker.Write(ctx, amplifyMessage); err != nil {
 		t.Fatal(err)
 	}
-	attacker.Write(ctx, strings.TrimSpace(bomb))
-	s, err := scpi.Open(context.Background(), srv.Resource(), scpi.WithTransportOptions(transport.WithPortmapperPort(srv.PortmapperPort())))
-	if err != nil {
+	if err := attacker.Write(ctx, strings.TrimSpace(bomb)); err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
-	idnOK(t, s, "VXI-11")
-	checkHeap(t, base, "VXI-11")
 }
 
-func TestHostileHiSLIP(t *testing.T) {
-	in := MustNew("SAMPLE")
-	srv, err := ServeHiSLIP("127.0.0.1:0", in, hostileOpts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	base := heapLive()
-	addr := srv.Addr().String()
-	dial(t, addr) // silent, before its handshake
-	// A Data message declaring far more than the server takes.
-	liar := dial(t, addr)
-	liar.Write(hislipwire.Message(nil, hislipwire.Initialize, 0, uint32(hislipwire.Version)<<16, []byte("hislip0")))
-	liar.Write(append(hislipwire.Message(nil, hislipwire.DataEnd, 0, 0, nil)[:8], binary.BigEndian.AppendUint64(nil, 1<<40)...))
-	attacker, err := scpi.Open(context.Background(), srv.Resource())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer attacker.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if err := attacker.Write(ctx, strings.ReplaceAll(strings.TrimSpace(amplify), "\n", ";")); err != nil {
-		t.Fatal(err)
-	}
-	attacker.Write(ctx, strings.TrimSpace(bomb))
-	s, err := scpi.Open(context.Background(), srv.Resource())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	idnOK(t, s, "HiSLIP")
-	checkHeap(t, base, "HiSLIP")
+// hostileTarget is a server under attack: its own memory account, the
+// second client's *IDN?, and how to stop it.
+type hostileTarget struct {
+	memory func() MemoryStats
+	idn    func(t *testing.T)
+	close  func() error
 }
 
-func TestHostilePrologix(t *testing.T) {
-	in := MustNew("SAMPLE")
-	events, logger := newLogEvents()
-	opts := hostileOpts
-	opts.Logger = logger
-	p, err := NewPrologix(map[int]*Instrument{5: in}, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	res, err := p.ServeTCP("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, _ := transport.ParseResource(res)
-	addr := net.JoinHostPort(r.Host, strconv.Itoa(r.Port))
-	base := heapLive()
-	// Hostage: twenty 3-second ++read waits, then gone (issue 16, item 7).
-	hostage := dial(t, addr)
-	hostage.Write([]byte("++addr 5\n*OPC?\n++read eoi\n"))
-	if line, err := bufio.NewReader(hostage).ReadString('\n'); line != "1\n" {
+// hostileCases serve one server each and start the attacks that hurt it
+// before; the attackers stay connected while the second client asks.
+var hostileCases = []struct {
+	name   string
+	attack func(t *testing.T) hostileTarget
+}{
+	{"raw TCP", func(t *testing.T) hostileTarget {
+		srv, err := ServeTCP("127.0.0.1:0", MustNew("SAMPLE"), hostileOpts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := srv.Addr().String()
+		// Each attack is seen to have been run, by the error it caused
+		// or the first byte of its responses, before the next starts:
+		// the second client asks while they are all in force.
+		for _, a := range []struct{ send, err string }{
+			{bomb, "-223"},
+			{strings.Repeat("x", 256<<10) + "\n", "-363"},    // no terminator within MaxLine
+			{strings.Repeat("*IDN?;", 60000) + "\n", "-363"}, // beyond MaxLine
+			{amplify, ""}, // read one byte, then never again
+		} {
+			c := dial(t, addr)
+			c.SetDeadline(time.Now().Add(20 * time.Second))
+			if a.err != "" {
+				a.send += "SYST:ERR?\n"
+			}
+			c.Write([]byte(a.send))
+			line, err := bufio.NewReader(io.LimitReader(c, 64)).ReadString('\n')
+			if a.err != "" && !strings.HasPrefix(line, a.err) || a.err == "" && line == "" {
+				t.Fatalf("raw TCP: the attack %.30q: %q, %v", a.send, line, err)
+			}
+		}
+		dial(t, addr) // silent
+		return hostileTarget{srv.Memory, func(t *testing.T) { idnSession(t, srv.Resource(), "raw TCP") }, srv.Close}
+	}},
+	{"VXI-11 core", func(t *testing.T) hostileTarget {
+		srv, err := ServeVXI11("127.0.0.1:0", MustNew("SAMPLE"), VXI11Options{ServerOptions: hostileOpts, MaxRecvSize: 64 << 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pm := scpi.WithTransportOptions(transport.WithPortmapperPort(srv.PortmapperPort()))
+		core := srv.Addr().String()
+		// A lying record mark, the largest the core takes, its body
+		// never sent; a silent connection; a link that amplifies and
+		// never reads.
+		dial(t, core).Write(rpcRecord(64<<10+4096, []byte{1}))
+		dial(t, core)
+		writeAttack(t, srv.Resource(), pm)
+		return hostileTarget{srv.Memory, func(t *testing.T) { idnSession(t, srv.Resource(), "VXI-11 core", pm) }, srv.Close}
+	}},
+	{"VXI-11 portmapper", func(t *testing.T) hostileTarget {
+		srv, err := ServeVXI11("127.0.0.1:0", MustNew("SAMPLE"), VXI11Options{ServerOptions: hostileOpts, MaxRecvSize: 64 << 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := portmapperAddr(srv)
+		// Issue 16, item 6: a hundred 8 MiB fragments; each is closed
+		// (waited for, so that the slots the rest need are free), nothing
+		// allocated for it.
+		for range 100 {
+			c := dial(t, addr)
+			c.Write(rpcRecord(8<<20, bytes.Repeat([]byte{1}, 1024)))
+			closedByServer(t, c, "portmapper, an 8 MiB fragment")
+		}
+		// A call within the 4 KiB cap whose body never comes, and a
+		// silent connection.
+		dial(t, addr).Write(rpcRecord(4000, []byte{1}))
+		dial(t, addr)
+		pm := scpi.WithTransportOptions(transport.WithPortmapperPort(srv.PortmapperPort()))
+		return hostileTarget{srv.Memory, func(t *testing.T) { idnSession(t, srv.Resource(), "VXI-11 via the portmapper", pm) }, srv.Close}
+	}},
+	{"HiSLIP", func(t *testing.T) hostileTarget {
+		srv, err := ServeHiSLIP("127.0.0.1:0", MustNew("SAMPLE"), hostileOpts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := srv.Addr().String()
+		dial(t, addr) // silent, before its handshake
+		// A Data message declaring far more than the server takes.
+		liar := dial(t, addr)
+		liar.Write(hislipwire.Message(nil, hislipwire.Initialize, 0, uint32(hislipwire.Version)<<16, []byte("hislip0")))
+		liar.Write(append(hislipwire.Message(nil, hislipwire.DataEnd, 0, 0, nil)[:8], binary.BigEndian.AppendUint64(nil, 1<<40)...))
+		writeAttack(t, srv.Resource())
+		return hostileTarget{srv.Memory, func(t *testing.T) { idnSession(t, srv.Resource(), "HiSLIP") }, srv.Close}
+	}},
+	{"Prologix", func(t *testing.T) hostileTarget {
+		events, logger := newLogEvents()
+		opts := hostileOpts
+		opts.Logger = logger
+		// The second client talks to the instrument at 5. The stalled
+		// host left a response there it will never take (the second
+		// client's first message discards it, -410, as GPIB does); the
+		// TCP amplifier keeps to the one at 6, so that its queries,
+		// still running while the second client asks, cannot take or
+		// discard the second client's replies. On the old controller
+		// either held the whole bus.
+		p, addr := servePrologix(t, map[int]*Instrument{5: MustNew("SAMPLE"), 6: MustNew("SAMPLE")}, opts)
+		hostage(t, addr)
+		stalled := stallHost(t, p, "++addr 5\n++auto 0\nTRAC:POIN 10000\n:TRAC:DATA?\n++read eoi\n")
+		dial(t, addr).Write([]byte("++addr 6\n++auto 1\n" + amplify)) // never read
+		dial(t, addr)                                                 // silent
+		return hostileTarget{p.Memory, func(t *testing.T) {
+			c := dial(t, addr)
+			rd := bufio.NewReader(c)
+			ask := func(q string) string {
+				t.Helper()
+				c.SetDeadline(time.Now().Add(20 * time.Second))
+				c.Write([]byte(q + "\n++read eoi\n"))
+				line, err := rd.ReadString('\n')
+				if err != nil {
+					t.Fatalf("Prologix: %s during the attack: %q, %v", q, line, err)
+				}
+				return line
+			}
+			c.Write([]byte("++addr 5\n++auto 0\n"))
+			if got := ask("*IDN?"); !strings.HasPrefix(got, "scpikit,SAMPLE") {
+				t.Fatalf("Prologix: *IDN? during the attack: %q", got)
+			}
+			// The hostage's lines after its ++reads (VOLT 7) were
+			// dropped with its connection, not run.
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			events.wait(t, ctx, "sim: prologix: host connection ended", 1)
+			if got := ask("VOLT?"); got != "0\n" {
+				t.Errorf("Prologix: VOLT? after the hostage left: %q, want 0: its lines ran after it closed", got)
+			}
+		}, func() error { stalled(); return p.Close() }}
+	}},
+}
+
+// hostage is issue 16's item 7: a host asks for twenty 3-second ++read
+// waits, then a setting, and goes. None of it may hold the bus: the
+// second client is asked at once, within 20 s, where the old controller
+// held the bus for the 60 s of waits.
+func hostage(t *testing.T, addr string) {
+	t.Helper()
+	c := dial(t, addr)
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	c.Write([]byte("++addr 5\n*OPC?\n++read eoi\n"))
+	if line, err := bufio.NewReader(c).ReadString('\n'); line != "1\n" {
 		t.Fatalf("hostage's first query: %q, %v", line, err)
 	}
-	hostage.Write([]byte("++read_tmo_ms 3000\n" + strings.Repeat("++read\n", 20)))
-	hostage.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	events.wait(t, ctx, "sim: prologix: host connection ended", 1)
-	// Amplification with ++auto, never read.
-	dial(t, addr).Write([]byte("++addr 5\n++auto 1\n" + amplify))
-	dial(t, addr) // silent
-	// The second client, as a Prologix host does it.
-	c := dial(t, addr)
-	c.SetReadDeadline(time.Now().Add(20 * time.Second))
-	c.Write([]byte("++addr 5\n++auto 0\n*IDN?\n++read eoi\n"))
-	if line, err := bufio.NewReader(c).ReadString('\n'); !strings.HasPrefix(line, "scpikit,SAMPLE") {
-		t.Fatalf("*IDN? during the attack: %q, %v", line, err)
+	c.Write([]byte("++read_tmo_ms 3000\n" + strings.Repeat("++read\n", 20) + "VOLT 7\n"))
+	c.Close()
+}
+
+// stallHost serves a host that sends script and then stops reading: it
+// returns once the controller is inside a write to it that will never
+// complete (so a bus held across host writes is held now), and gives
+// back the function that ends the host and waits for it.
+func stallHost(t *testing.T, p *Prologix, script string) (end func()) {
+	t.Helper()
+	host := &stalledPeer{script: []byte(script), wrote: make(chan [2]uint64), end: make(chan struct{})}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.serve(host, "stalled host", 0)
+	}()
+	select {
+	case <-host.wrote:
+	case <-done:
+		t.Fatal("the controller wrote nothing to the stalled host")
 	}
-	checkHeap(t, base, "Prologix")
+	var once sync.Once
+	return func() { once.Do(func() { close(host.end); <-done }) }
+}
+
+// TestHostileClients is the suite: for each server, while its attackers
+// stay connected, a second client gets *IDN? answered, the process's
+// live heap grows less than hostileBound, and the server's own account
+// (MemoryStats) peaks under hostileMemBound and is back to zero once the
+// server is closed.
+func TestHostileClients(t *testing.T) {
+	for _, tc := range hostileCases {
+		t.Run(tc.name, func(t *testing.T) {
+			base := heapLive()
+			target := tc.attack(t)
+			var once sync.Once
+			var closeErr error
+			stop := func() error { once.Do(func() { closeErr = target.close() }); return closeErr }
+			defer stop()
+			target.idn(t)
+			grew := checkHeap(t, base, tc.name)
+			m := target.memory()
+			t.Logf("%s: the server's account peaked at %d bytes (bound %d); live heap grew %d bytes (bound %d)", tc.name, m.Peak, hostileMemBound, grew, hostileBound)
+			if m.Peak <= 0 || m.Peak > hostileMemBound {
+				t.Errorf("%s: the server's account peaked at %d bytes under attack; want some, at most %d", tc.name, m.Peak, hostileMemBound)
+			}
+			if err := stop(); err != nil {
+				t.Fatal(err)
+			}
+			if m := target.memory(); m.Held != 0 {
+				t.Errorf("%s: closed, the server still accounts %d bytes held", tc.name, m.Held)
+			}
+		})
+	}
 }
 
 // TestIdleTimeouts (issue 16, item 8): every server closes a connection
@@ -307,17 +452,9 @@ func TestIdleTimeouts(t *testing.T) {
 	idnOK(t, s, "raw TCP after a stalled reader")
 
 	// Prologix: a silent host is closed.
-	p, err := NewPrologix(map[int]*Instrument{5: in}, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, addr := servePrologix(t, map[int]*Instrument{5: in}, opts)
 	defer p.Close()
-	res, err := p.ServeTCP("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, _ := transport.ParseResource(res)
-	closedByServer(t, dial(t, net.JoinHostPort(r.Host, strconv.Itoa(r.Port))), "Prologix, silent")
+	closedByServer(t, dial(t, addr), "Prologix, silent")
 
 	// VXI-11's portmapper: a silent connection is closed.
 	v, err := ServeVXI11("127.0.0.1:0", in, VXI11Options{ServerOptions: opts})
@@ -325,7 +462,7 @@ func TestIdleTimeouts(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer v.Close()
-	closedByServer(t, dial(t, net.JoinHostPort("127.0.0.1", strconv.Itoa(v.PortmapperPort()))), "portmapper, silent")
+	closedByServer(t, dial(t, portmapperAddr(v)), "portmapper, silent")
 }
 
 // TestConnectionLimits: the portmapper and the Prologix controller refuse
@@ -339,25 +476,68 @@ func TestConnectionLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer v.Close()
-	pm := net.JoinHostPort("127.0.0.1", strconv.Itoa(v.PortmapperPort()))
+	pm := portmapperAddr(v)
 	dial(t, pm) // accepted first: connections are accepted in order
 	closedByServer(t, dial(t, pm), "portmapper, beyond MaxConns")
 
-	p, err := NewPrologix(map[int]*Instrument{5: in}, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, addr := servePrologix(t, map[int]*Instrument{5: in}, opts)
 	defer p.Close()
-	res, err := p.ServeTCP("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, _ := transport.ParseResource(res)
-	addr := net.JoinHostPort(r.Host, strconv.Itoa(r.Port))
 	held := dial(t, addr)
 	held.Write([]byte("++ver\n"))
 	if line, err := bufio.NewReader(held).ReadString('\n'); !strings.HasPrefix(line, "Prologix") {
 		t.Fatalf("++ver: %q, %v", line, err)
 	}
 	closedByServer(t, dial(t, addr), "Prologix, beyond MaxConns")
+}
+
+// TestMemoryAccount: a server's account counts what a client makes it
+// hold (a 160 kB trace response, on the raw socket and on a VXI-11 link)
+// and gives it back when the client goes, so the suite's bound is not
+// met by counting nothing.
+func TestMemoryAccount(t *testing.T) {
+	const trace = 10000 * 16 // bytes of a 10,000-point trace
+	events, logger := newLogEvents()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	srv, err := ServeTCP("127.0.0.1:0", MustNew("SAMPLE"), ServerOptions{Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	c := dial(t, srv.Addr().String())
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	c.Write([]byte("TRAC:POIN 10000;:TRAC:DATA?\n"))
+	if _, err := io.ReadFull(c, make([]byte, trace/2)); err != nil {
+		t.Fatal(err)
+	}
+	if m := srv.Memory(); m.Held < trace || m.Peak < m.Held {
+		t.Errorf("raw TCP, a trace sent: %+v, want at least %d held", m, trace)
+	}
+	c.Close()
+	events.wait(t, ctx, "sim: client disconnected", 1)
+	if m := srv.Memory(); m.Held != 0 || m.Peak < trace {
+		t.Errorf("raw TCP, the client gone: %+v, want 0 held, a peak of at least %d", m, trace)
+	}
+
+	v, err := ServeVXI11("127.0.0.1:0", MustNew("SAMPLE"), VXI11Options{ServerOptions: ServerOptions{Logger: logger}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	s, err := scpi.Open(ctx, v.Resource(), scpi.WithTransportOptions(transport.WithPortmapperPort(v.PortmapperPort())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Query(ctx, "TRAC:POIN 10000;:TRAC:DATA?"); err != nil {
+		t.Fatal(err)
+	}
+	if m := v.Memory(); m.Held < trace {
+		t.Errorf("VXI-11, a trace read: %+v, want at least %d held (the link keeps its buffers)", m, trace)
+	}
+	s.Close()
+	events.wait(t, ctx, "sim: vxi11 client disconnected", 1)
+	if m := v.Memory(); m.Held != 0 {
+		t.Errorf("VXI-11, the client gone: %+v, want 0 held", m)
+	}
 }

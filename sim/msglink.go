@@ -35,7 +35,16 @@ func newMsgClient(in *Instrument, opts ServerOptions) *msgClient {
 	cl.Buffered = true
 	opts = opts.withDefaults()
 	cl.MaxInput, cl.MaxOutput = opts.MaxLine, opts.MaxOutput
+	cl.hold = opts.hold()
 	return &msgClient{cl: cl, in: in}
+}
+
+// release gives the client's buffers back to the server's account: the
+// link is gone.
+func (m *msgClient) release() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.cl.hold.release()
 }
 
 // write takes program message bytes; end marks the end of a message (the

@@ -38,11 +38,13 @@ type Prologix struct {
 	done    chan struct{}
 	ln      net.Listener
 	ptys    []*PTYServer
+	acct    memAccount // hosts' read-ahead, lines and replies; the instruments' input and output
 }
 
 // NewPrologix puts instruments at GPIB primary addresses (0-30).
 func NewPrologix(devices map[int]*Instrument, opts ServerOptions) (*Prologix, error) {
 	p := &Prologix{opts: opts.withDefaults(), devices: map[int]*msgClient{}, done: make(chan struct{})}
+	p.opts.acct = &p.acct
 	for addr, in := range devices {
 		if addr < 0 || addr > 30 {
 			return nil, fmt.Errorf("sim: prologix: GPIB address %d is not 0-30", addr)
@@ -61,6 +63,11 @@ func (p *Prologix) Addresses() []int {
 	slices.Sort(out)
 	return out
 }
+
+// Memory is the controller's account of what it holds: each host
+// connection's read-ahead, line and reply buffers, and the input and
+// output of each instrument on the bus.
+func (p *Prologix) Memory() MemoryStats { return p.acct.stats() }
 
 // ServeTCP listens on addr ("127.0.0.1:0" when empty; the GPIB-ETHERNET
 // uses port 1234) and returns the adapter's resource string.
@@ -113,7 +120,11 @@ func (p *Prologix) Close() error {
 	for _, pty := range p.ptys {
 		listeners = append(listeners, pty)
 	}
-	return p.wg.shutdown(p.done, listeners...)
+	err := p.wg.shutdown(p.done, listeners...)
+	for _, dev := range p.devices {
+		dev.release()
+	}
+	return err
 }
 
 // prologixState is one host connection's controller settings.
@@ -126,6 +137,9 @@ type prologixState struct {
 	eotChar   byte
 	readTmo   time.Duration
 	mode      int
+	// lineHeld and outHeld count the line being received and the reply
+	// being gathered for the host in the controller's memory account.
+	lineHeld, outHeld *holding
 }
 
 // prologixReadAhead is how many reads of the host's bytes wait to be
@@ -147,6 +161,9 @@ func (p *Prologix) serve(rw io.ReadWriter, who string, idle time.Duration) {
 	for range prologixReadAhead {
 		free <- make([]byte, 32<<10)
 	}
+	ahead := p.opts.hold()
+	ahead.set(prologixReadAhead * 32 << 10)
+	defer ahead.release()
 	chunks := make(chan []byte, prologixReadAhead)
 	gone, quit := make(chan struct{}), make(chan struct{})
 	defer close(quit)
@@ -184,7 +201,10 @@ func (p *Prologix) serve(rw io.ReadWriter, who string, idle time.Duration) {
 // chunks closes or the host has gone; each chunk done goes back to free
 // (when not nil).
 func (p *Prologix) run(w io.Writer, chunks <-chan []byte, free chan<- []byte, gone <-chan struct{}, who string) {
-	st := prologixState{pad: 0, sad: -1, eoi: true, eos: 0, eotChar: '\n', readTmo: 500 * time.Millisecond, mode: 1}
+	st := prologixState{pad: 0, sad: -1, eoi: true, eos: 0, eotChar: '\n', readTmo: 500 * time.Millisecond, mode: 1,
+		lineHeld: p.opts.hold(), outHeld: p.opts.hold()}
+	defer st.lineHeld.release()
+	defer st.outHeld.release()
 	var line []byte
 	cmd, esc, fresh := false, false, true // fresh: at the start of a line
 	var plus int                          // unescaped '+' seen at the start
@@ -239,6 +259,7 @@ func (p *Prologix) run(w io.Writer, chunks <-chan []byte, free chan<- []byte, go
 				line = line[:0] // the controller's buffer overflows; so does ours
 			}
 		}
+		st.lineHeld.set(cap(line))
 		if free != nil {
 			free <- buf[:cap(buf)]
 		}
@@ -429,6 +450,7 @@ func (p *Prologix) read(w io.Writer, st *prologixState, arg string, gone <-chan 
 	for {
 		piece, res := dev.read(64<<10, term, st.readTmo, p.done, gone)
 		out.Write(piece)
+		st.outHeld.set(out.Cap())
 		if res&readEnd != 0 && st.eotEnable {
 			out.WriteByte(st.eotChar)
 		}

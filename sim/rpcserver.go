@@ -33,8 +33,9 @@ const recordChunk = 64 << 10
 // readRecord reads one ONC RPC record (RFC 5531 11) into buf, refusing
 // records longer than max. Unlike allocating each fragment's declared
 // length up front, it grows buf only as bytes arrive, so a peer that
-// declares a large fragment and sends nothing costs nothing.
-func readRecord(r io.Reader, buf []byte, max int) ([]byte, error) {
+// declares a large fragment and sends nothing costs nothing; h counts
+// buf as it grows.
+func readRecord(r io.Reader, buf []byte, max int, h *holding) ([]byte, error) {
 	buf = buf[:0]
 	var hdr [4]byte
 	for {
@@ -53,6 +54,7 @@ func readRecord(r io.Reader, buf []byte, max int) ([]byte, error) {
 			k := min(n, recordChunk)
 			start := len(buf)
 			buf = slices.Grow(buf, k)[:start+k]
+			h.set(cap(buf))
 			if _, err := io.ReadFull(r, buf[start:]); err != nil {
 				if errors.Is(err, io.EOF) {
 					err = io.ErrUnexpectedEOF
@@ -68,14 +70,18 @@ func readRecord(r io.Reader, buf []byte, max int) ([]byte, error) {
 }
 
 // serveRPCConn answers calls on one TCP connection until it fails:
-// records up to max bytes, each within idle of the last.
-func serveRPCConn(c net.Conn, idle time.Duration, max int, vers uint32, handle rpcHandler) {
+// records up to max bytes, each within idle of the last. Its record and
+// reply buffers are counted in opts' memory account.
+func serveRPCConn(c net.Conn, idle time.Duration, max int, vers uint32, opts ServerOptions, handle rpcHandler) {
 	var buf, out []byte // reused: a waveform's buffers are not reallocated per call
+	recHeld, outHeld := opts.hold(), opts.hold()
+	defer recHeld.release()
+	defer outHeld.release()
 	for {
 		if idle > 0 {
 			c.SetReadDeadline(time.Now().Add(idle))
 		}
-		rec, err := readRecord(c, buf, max)
+		rec, err := readRecord(c, buf, max, recHeld)
 		if err != nil {
 			return
 		}
@@ -85,6 +91,7 @@ func serveRPCConn(c net.Conn, idle time.Duration, max int, vers uint32, handle r
 			return // not a call: the peer is not speaking ONC RPC
 		}
 		out = reply
+		outHeld.set(cap(out))
 		if idle > 0 {
 			c.SetWriteDeadline(time.Now().Add(idle))
 		}
@@ -140,6 +147,7 @@ type Portmapper struct {
 	maps []oncrpc.Mapping
 	done chan struct{}
 	wg   waitGroup
+	acct memAccount // when it serves alone; beside a VXI-11 server, that server's
 }
 
 // ServePortmapper listens on addr over TCP and UDP ("127.0.0.1:0" when
@@ -167,6 +175,9 @@ func servePortmapper(addr string, opts ServerOptions, maps ...oncrpc.Mapping) (*
 		return nil, err
 	}
 	p := &Portmapper{opts: opts.withDefaults(), tcp: tcp, udp: udp, maps: maps, done: make(chan struct{})}
+	if p.opts.acct == nil {
+		p.opts.acct = &p.acct
+	}
 	if ua := udp.LocalAddr().(*net.UDPAddr); ua.IP.IsLoopback() && ua.IP.To4() != nil {
 		bcAddr := &net.UDPAddr{IP: net.IPv4(127, 255, 255, 255), Port: ua.Port}
 		if p.bc, err = net.ListenUDP("udp4", bcAddr); err != nil {
@@ -183,6 +194,11 @@ func servePortmapper(addr string, opts ServerOptions, maps ...oncrpc.Mapping) (*
 
 // Port is the portmapper's port.
 func (p *Portmapper) Port() int { return p.tcp.Addr().(*net.TCPAddr).Port }
+
+// Memory is the portmapper's account of what it holds for its
+// connections (beside a VXI-11 server, the VXI-11 server's account,
+// which it shares).
+func (p *Portmapper) Memory() MemoryStats { return p.opts.acct.stats() }
 
 // Close stops the portmapper and waits for its goroutines.
 func (p *Portmapper) Close() error {
@@ -204,7 +220,7 @@ func (p *Portmapper) acceptTCP() {
 			c.Close()
 			continue
 		}
-		p.wg.track(c, func() { serveRPCConn(c, p.opts.IdleTimeout, maxPortmapRecord, oncrpc.PortmapVers, p.handle) })
+		p.wg.track(c, func() { serveRPCConn(c, p.opts.IdleTimeout, maxPortmapRecord, oncrpc.PortmapVers, p.opts, p.handle) })
 	}
 }
 

@@ -23,7 +23,9 @@ type ServerOptions struct {
 	MaxLine int
 	// MaxOutput bounds the responses a connection holds unsent, and so
 	// one message's response (DefaultMaxOutput unless set); beyond it
-	// the message gets -430 Query DEADLOCKED instead of a response.
+	// the message gets -430 Query DEADLOCKED instead of a response, and
+	// the rest of it runs with its responses discarded (Client.MaxOutput
+	// says why -430).
 	// Stream links (the raw socket, the pseudo-terminal) run no further
 	// message while a response waits to be sent, so a client that
 	// pipelines queries and never reads costs one response, not all.
@@ -36,6 +38,11 @@ type ServerOptions struct {
 	// Logger receives connection events at info level and, at debug
 	// level, every message in and out (tracing).
 	Logger zerolog.Logger
+
+	// acct is the server's memory account (see MemoryStats), set by the
+	// server on its copy of the options so that every piece of code its
+	// connections run counts what it holds.
+	acct *memAccount
 }
 
 // DefaultIdleTimeout is how long a connection may stay silent, or leave
@@ -68,6 +75,7 @@ type Server struct {
 	ln   net.Listener
 	done chan struct{}
 	wg   waitGroup // the accept loop and a goroutine per connection
+	acct memAccount
 }
 
 // ServeTCP listens on addr ("127.0.0.1:5025"; "" means 127.0.0.1 on a free
@@ -82,6 +90,7 @@ func ServeTCP(addr string, in *Instrument, opts ServerOptions) (*Server, error) 
 		return nil, fmt.Errorf("sim: %w", err)
 	}
 	s := &Server{in: in, opts: opts.withDefaults(), ln: ln, done: make(chan struct{})}
+	s.opts.acct = &s.acct
 	s.wg.goTrack(s.accept)
 	return s, nil
 }
@@ -105,6 +114,9 @@ func resourceHost(a *net.TCPAddr) string {
 
 // Instrument is the instrument served.
 func (s *Server) Instrument() *Instrument { return s.in }
+
+// Memory is the server's account of what it holds for its connections.
+func (s *Server) Memory() MemoryStats { return s.acct.stats() }
 
 // Close stops accepting, closes every connection and waits for the
 // server's goroutines.
@@ -157,9 +169,14 @@ func serveStream(rw io.ReadWriter, in *Instrument, opts ServerOptions, done <-ch
 	cl := in.NewClient()
 	cl.MaxInput, cl.MaxOutput = opts.MaxLine, opts.MaxOutput
 	cl.pauseAt = streamPauseAt
+	cl.hold = opts.hold()
+	defer cl.hold.release()
 	dl, canDeadline := rw.(deadliner)
 	tracing := opts.Logger.GetLevel() <= zerolog.DebugLevel
 	buf := make([]byte, 32<<10)
+	bufHeld := opts.hold()
+	bufHeld.set(cap(buf))
+	defer bufHeld.release()
 	for {
 		if canDeadline && opts.IdleTimeout > 0 {
 			dl.SetReadDeadline(time.Now().Add(opts.IdleTimeout))

@@ -46,6 +46,7 @@ type VXI11Server struct {
 	locker  int32         // link holding the lock, 0 when none
 	unlock  chan struct{} // closed when the lock is released
 	remote  atomic.Bool
+	acct    memAccount // the core, abort and portmapper connections' and the links'
 }
 
 type vxiLink struct {
@@ -78,13 +79,14 @@ func ServeVXI11(addr string, in *Instrument, opts VXI11Options) (*VXI11Server, e
 	}
 	s := &VXI11Server{in: in, opts: opts, core: core, abortLn: abortLn, done: make(chan struct{}),
 		links: map[int32]*vxiLink{}, nextLID: 1, unlock: make(chan struct{})}
+	s.opts.acct = &s.acct // the portmapper's connections count here too
 	if opts.Portmapper != "-" {
 		pmAddr := opts.Portmapper
 		if pmAddr == "" {
 			pmAddr = net.JoinHostPort(host, "0")
 		}
 		corePort := uint32(core.Addr().(*net.TCPAddr).Port)
-		s.pm, err = servePortmapper(pmAddr, opts.ServerOptions, oncrpc.Mapping{Prog: vxi11wire.CoreProg, Vers: vxi11wire.Version, Prot: oncrpc.ProtoTCP, Port: corePort})
+		s.pm, err = servePortmapper(pmAddr, s.opts.ServerOptions, oncrpc.Mapping{Prog: vxi11wire.CoreProg, Vers: vxi11wire.Version, Prot: oncrpc.ProtoTCP, Port: corePort})
 		if err != nil {
 			core.Close()
 			abortLn.Close()
@@ -120,6 +122,11 @@ func (s *VXI11Server) Instrument() *Instrument { return s.in }
 // state (device_remote) rather than local.
 func (s *VXI11Server) Remote() bool { return s.remote.Load() }
 
+// Memory is the server's account of what it holds for its clients: the
+// core, abort and portmapper connections' records and replies, and each
+// link's input and output.
+func (s *VXI11Server) Memory() MemoryStats { return s.acct.stats() }
+
 // Links is the number of links open.
 func (s *VXI11Server) Links() int {
 	s.mu.Lock()
@@ -152,7 +159,7 @@ func (s *VXI11Server) accept(ln net.Listener, handle func(net.Conn)) {
 }
 
 func (s *VXI11Server) handleAbort(c net.Conn) {
-	serveRPCConn(c, time.Minute, maxPortmapRecord, vxi11wire.Version, func(call oncrpc.Call, d *oncrpc.Decoder, e *oncrpc.Encoder) oncrpc.AcceptStat {
+	serveRPCConn(c, time.Minute, maxPortmapRecord, vxi11wire.Version, s.opts.ServerOptions, func(call oncrpc.Call, d *oncrpc.Decoder, e *oncrpc.Encoder) oncrpc.AcceptStat {
 		if call.Prog != vxi11wire.AbortProg {
 			return oncrpc.ProgUnavail
 		}
@@ -190,6 +197,10 @@ func (s *VXI11Server) handleCore(c net.Conn) {
 	mine := map[int32]bool{}
 	dropped := make(chan struct{})
 	var once sync.Once
+	s.opts.Logger.Info().Str("remote", remote).Str("model", s.in.model).Msg("sim: vxi11 client connected")
+	// Logged last, once the links are destroyed and their buffers given
+	// back to the account.
+	defer s.opts.Logger.Info().Str("remote", remote).Msg("sim: vxi11 client disconnected")
 	unregister := s.in.onDrop(func() { once.Do(func() { close(dropped) }); c.Close() })
 	defer unregister()
 	defer func() {
@@ -197,11 +208,9 @@ func (s *VXI11Server) handleCore(c net.Conn) {
 			s.destroy(lid)
 		}
 	}()
-	s.opts.Logger.Info().Str("remote", remote).Str("model", s.in.model).Msg("sim: vxi11 client connected")
-	defer s.opts.Logger.Info().Str("remote", remote).Msg("sim: vxi11 client disconnected")
 	// A client sends no more than the maxRecvSize create_link told it
 	// (VXI-11 B.6.1), plus the call's headers.
-	serveRPCConn(c, s.opts.IdleTimeout, s.opts.MaxRecvSize+4096, vxi11wire.Version, func(call oncrpc.Call, d *oncrpc.Decoder, e *oncrpc.Encoder) oncrpc.AcceptStat {
+	serveRPCConn(c, s.opts.IdleTimeout, s.opts.MaxRecvSize+4096, vxi11wire.Version, s.opts.ServerOptions, func(call oncrpc.Call, d *oncrpc.Decoder, e *oncrpc.Encoder) oncrpc.AcceptStat {
 		if call.Prog != vxi11wire.CoreProg {
 			return oncrpc.ProgUnavail
 		}
@@ -365,6 +374,9 @@ func (s *VXI11Server) createLink(p vxi11wire.CreateLinkParms, mine map[int32]boo
 func (s *VXI11Server) destroy(lid int32) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if lk := s.links[lid]; lk != nil {
+		lk.mc.release()
+	}
 	delete(s.links, lid)
 	if s.locker == lid {
 		s.unlockLocked()

@@ -24,18 +24,29 @@
 // shows it, unless --raw is given; so are names and replies scpi list
 // shows.
 //
-// The shell edits lines and recalls earlier ones (up arrow) across runs,
-// from $XDG_STATE_HOME/scpikit/shell_history. A line with a ? outside
+// The shell edits lines (arrows, Home/End, Ctrl-A/E/K/U/W) and recalls
+// earlier ones (up arrow, Ctrl-R to search them) across runs, from
+// $XDG_STATE_HOME/scpikit/shell_history. Tab completes the shell's own
+// commands and, when the instrument is simulated (SIM::<model>::INSTR or a
+// SCPIKIT_SIM bench), the model's command tree. A line with a ? outside
 // quotes is a query and its reply is printed (a binary block as a summary,
-// which :save FILE writes out); other lines are sent as commands. :timeout D,
+// which :save FILE writes out); other lines are sent as commands. Ctrl-C
+// cancels the line being run and keeps the shell; at the prompt it
+// abandons the line; Ctrl-D on an empty line leaves. :timeout D,
 // :trace on|off, :read, :errors, :clear, :help and :quit are the shell's
-// own; with stdin not a terminal it runs the lines piped in, as a script.
+// own. The error queue is read before each line that talks to the
+// instrument, so :errors says which line each error followed. With stdin
+// not a terminal it runs the lines piped in, as a script, whose exit
+// status is that of its first failed line (a line the instrument reported
+// errors after: 5).
 //
 // scpi list shows serial ports (with their /dev/serial/by-id names),
 // usbtmc devices, VXI-11 instruments that answer a portmapper broadcast,
 // and instruments that announce _lxi._tcp, _vxi-11._tcp, _scpi-raw._tcp or
-// _hislip._tcp by multicast DNS, one resource string per line; --idn adds
-// each network instrument's *IDN? reply. --vxi11 ADDR and --mdns ADDR send
+// _hislip._tcp by multicast DNS, one resource string per line; --idn opens
+// each network instrument as listed and adds its *IDN? reply, and leaves
+// out one that cannot be opened or does not answer, naming it on stderr
+// with the reason. --vxi11 ADDR and --mdns ADDR send
 // the queries elsewhere (a directed broadcast, one host), --skip KIND
 // leaves a kind out, --timeout D is how long answers are awaited.
 //

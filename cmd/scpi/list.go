@@ -21,7 +21,8 @@ func (s *stringsFlag) String() string     { return strings.Join(*s, ",") }
 func (s *stringsFlag) Set(v string) error { *s = append(*s, v); return nil }
 
 // runList is "scpi list": every instrument and port discovery finds, one
-// per line, with --idn each network instrument's *IDN? reply.
+// per line, with --idn each network instrument's *IDN? reply (and only
+// those that gave one).
 func runList(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("scpi list", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -55,16 +56,26 @@ func runList(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "scpi list: %v\n", err)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 8, 2, ' ', 0)
+	listed := 0
 	for _, f := range found {
 		detail := f.Detail
-		if *idn && (f.Via == "vxi11" || strings.HasPrefix(f.Via, "mdns")) {
-			detail = identify(ctx, f, *wait) + "  " + detail
+		if *idn && (strings.Contains(f.Via, "vxi11") || strings.Contains(f.Via, "mdns")) {
+			// Only what opens is listed: a resource printed must be one
+			// that can be opened as printed. What does not is said on
+			// stderr, with the reason.
+			id, err := identify(ctx, f, *wait)
+			if err != nil {
+				fmt.Fprintf(stderr, "scpi list: %s (found by %s) is not listed: %v\n", printable(f.Resource), printable(f.Via), err)
+				continue
+			}
+			detail = id + "  " + detail
 		}
 		// Names and replies come from the network: escaped.
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", printable(f.Resource), printable(f.Via), printable(detail))
+		listed++
 	}
 	tw.Flush()
-	if len(found) == 0 {
+	if listed == 0 {
 		fmt.Fprintln(stderr, "scpi list: nothing found")
 	}
 	if err != nil && len(found) == 0 {
@@ -73,8 +84,9 @@ func runList(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// identify asks a found instrument for *IDN?, briefly.
-func identify(ctx context.Context, f discover.Found, wait time.Duration) string {
+// identify opens a found instrument as listed and asks it for *IDN?,
+// briefly; the error says which step failed and why.
+func identify(ctx context.Context, f discover.Found, wait time.Duration) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	var topts []transport.Option
@@ -83,12 +95,17 @@ func identify(ctx context.Context, f discover.Found, wait time.Duration) string 
 	}
 	s, err := scpi.Open(ctx, f.Resource, scpi.WithTimeout(wait), scpi.WithTransportOptions(topts...))
 	if err != nil {
-		return "(no answer)"
+		if f.PortmapperPort == 0 && strings.HasSuffix(strings.ToUpper(f.Resource), "::INSTR") && strings.Contains(f.Via, "_vxi-11") {
+			// mDNS announces the core channel, not the portmapper, which
+			// VXI-11 clients ask on port 111: a simulator's is elsewhere.
+			return "", fmt.Errorf("cannot open it: %w (VXI-11 asks the portmapper on port 111; scpisim serves one there with --portmapper 127.0.0.1:111, as root)", err)
+		}
+		return "", fmt.Errorf("cannot open it: %w", err)
 	}
 	defer s.Close()
 	id, err := s.Query(ctx, "*IDN?")
 	if err != nil {
-		return "(no answer)"
+		return "", fmt.Errorf("no answer to *IDN?: %w", err)
 	}
-	return id
+	return id, nil
 }

@@ -57,3 +57,45 @@ func TestListUsage(t *testing.T) {
 		t.Fatalf("exit %d, %q", code, errs)
 	}
 }
+
+// --idn lists only what it could open as listed: a VXI-11 instrument
+// announced by mDNS whose portmapper is not on port 111 (the simulator's)
+// is left out and said on stderr with the reason, and the HiSLIP
+// instrument beside it is listed with its *IDN? (issue 18, item 9).
+func TestListIDNListsOnlyWhatOpens(t *testing.T) {
+	in := sim.MustNew("E36312A")
+	v, err := sim.ServeVXI11("", in, sim.VXI11Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	h, err := sim.ServeHiSLIP("", in, sim.ServerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	a, err := sim.Announce("127.0.0.1:0",
+		sim.Service{Instance: "E36312A sim", Type: "_hislip._tcp", Host: "e36312a.local.",
+			Addr: netip.MustParseAddr("127.0.0.1"), Port: h.Addr().Port, Text: []string{"Model=E36312A"}},
+		sim.Service{Instance: "E36312A sim", Type: "_vxi-11._tcp", Host: "e36312a.local.",
+			Addr: netip.MustParseAddr("127.0.0.1"), Port: v.Addr().Port, Text: []string{"Model=E36312A"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	code, out, errs := runCLI("list", "--idn", "--timeout", "1s", "--skip", "serial", "--skip", "usbtmc", "--skip", "vxi11",
+		"--mdns", a.Addr().String())
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	hislip := "TCPIP0::127.0.0.1::hislip0," + strconv.Itoa(h.Addr().Port) + "::INSTR"
+	vxi := "TCPIP0::127.0.0.1::inst0::INSTR"
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], hislip) ||
+		!strings.Contains(lines[0], "Keysight Technologies,E36312A") {
+		t.Errorf("want only the HiSLIP instrument, identified:\n%s", out)
+	}
+	if !strings.Contains(errs, vxi) || !strings.Contains(errs, "is not listed: cannot open it") || !strings.Contains(errs, "port 111") {
+		t.Errorf("stderr does not say why %s is left out:\n%s", vxi, errs)
+	}
+	t.Logf("stderr: %s", errs)
+}

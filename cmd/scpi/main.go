@@ -29,14 +29,18 @@ const (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	var code int
 	if len(os.Args) > 1 && os.Args[1] == "shell" {
+		// The shell decides what Ctrl-C means: on a terminal it cancels
+		// the line being run, not the shell.
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 		code = runShell(ctx, os.Args[2:], os.Stdin, os.Stdout, os.Stderr)
+		stop()
 	} else {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		code = run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+		stop()
 	}
-	stop()
 	os.Exit(code)
 }
 
@@ -59,7 +63,8 @@ flags:
                 cannot drive the terminal
 
 list flags:
-  --idn            ask each network instrument for *IDN?
+  --idn            ask each network instrument for *IDN?; one that cannot be opened
+                   or does not answer is not listed but named on stderr, with why
   --timeout D      how long to listen for answers (default 1s)
   --vxi11 ADDR     where the portmapper broadcast goes (repeatable; 255.255.255.255:111)
   --mdns ADDR      where the mDNS query goes (repeatable; 224.0.0.251:5353)

@@ -9,7 +9,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -25,11 +28,13 @@ any other line is sent as a command. A line may start with a colon
   :timeout D      time allowed for each line (now %v)
   :trace on|off   show the bytes sent and received
   :read           read a reply to a command that had no ?
-  :errors         read the instrument's error queue
+  :errors         the instrument's errors, each with the line it followed
   :clear          device clear (when the link has one)
   :save FILE      write the last binary block's payload to FILE
   :help           this text
   :quit           leave (or Ctrl-D)
+Tab completes; Up and Ctrl-R recall earlier lines; Ctrl-C cancels the line
+being run, or abandons the one being typed.
 `
 
 // lineReader is where the shell's lines come from: a terminal with line
@@ -137,11 +142,47 @@ type shell struct {
 	trace     *atomic.Bool
 	raw       bool // --raw: replies as they came
 	lastBlock []byte
+
+	// interrupts, on a terminal, are Ctrl-C pressed while a line runs: it
+	// cancels that line, not the shell.
+	interrupts <-chan os.Signal
+
+	// The instrument's error queue is read before each line that talks to
+	// it (and at the end), so each error is known to follow the lines sent
+	// since the last read: unchecked. Reading it before the next line, not
+	// right after each, leaves a reply to a command without ? for :read.
+	unchecked []string
+	errs      []lineError // read, not yet shown by :errors
+	noCheck   string      // why the queue is not read after each line ("": it is)
+	// failed is the exit status of the first line that failed: what a
+	// script ends with.
+	failed int
+}
+
+// lineError is an entry of the instrument's error queue and the lines it
+// followed: one when the queue was read after each line, more when a
+// read failed in between (a timeout, Ctrl-C).
+type lineError struct {
+	scpi.DeviceError
+	after []string
+}
+
+func (e lineError) String() string {
+	s := fmt.Sprintf("scpi: device error %d, %q", e.Code, e.Message)
+	if len(e.after) > 0 {
+		quoted := make([]string, len(e.after))
+		for i, l := range e.after {
+			quoted[i] = strconv.Quote(l)
+		}
+		s += " after " + strings.Join(quoted, " or ")
+	}
+	return s
 }
 
 // runShell parses the shell's flags, opens the session and runs lines
 // from stdin: through a terminal with line editing and history when stdin
-// is one, line by line otherwise.
+// is one, line by line otherwise (a script, whose exit status is the first
+// failed line's).
 func runShell(ctx context.Context, args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("scpi shell", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -164,22 +205,31 @@ func runShell(ctx context.Context, args []string, stdin *os.File, stdout, stderr
 	if stdin == nil {
 		stdin = os.Stdin
 	}
-	if !term.IsTerminal(int(stdin.Fd())) {
+	fd := int(stdin.Fd())
+	if !term.IsTerminal(fd) {
+		// A script: Ctrl-C from wherever it was started ends it.
+		ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+		defer stop()
 		return sh.run(ctx, scanLines{bufio.NewScanner(stdin)}, nil)
 	}
-	fd := int(stdin.Fd())
-	t := term.NewTerminal(struct {
-		io.Reader
-		io.Writer
-	}{stdin, stdout}, "scpi> ")
-	t.History = loadHistory(historyPath())
-	if w, h, err := term.GetSize(fd); err == nil && w > 0 && h > 0 { // a pty with no size set says 0
-		t.SetSize(w, h)
+	interrupts := make(chan os.Signal, 1)
+	signal.Notify(interrupts, os.Interrupt)
+	defer signal.Stop(interrupts)
+	sh.interrupts = interrupts
+
+	ed := newEditor(stdin, stdout, "scpi> ", loadHistory(historyPath()))
+	ed.width = func() int {
+		w, _, err := term.GetSize(fd)
+		if err != nil {
+			return 0
+		}
+		return w
 	}
-	fmt.Fprintf(stdout, "%s: type :help for help, Ctrl-D to leave\n", sh.s.Resource())
+	ed.complete = completer{tree: simulatedTree(fs.Arg(0))}.complete
+	fmt.Fprintf(stdout, "%s: type :help for help, Tab to complete, Ctrl-D to leave\n", sh.s.Resource())
 	// Raw mode only while a line is edited: during an exchange Ctrl-C is a
 	// signal again, and interrupts it.
-	return sh.run(ctx, t, func(read func() (string, error)) (string, error) {
+	sh.run(ctx, ed, func(read func() (string, error)) (string, error) {
 		old, err := term.MakeRaw(fd)
 		if err != nil {
 			return "", err
@@ -187,7 +237,17 @@ func runShell(ctx context.Context, args []string, stdin *os.File, stdout, stderr
 		defer term.Restore(fd, old)
 		return read()
 	})
+	return exitOK // a person's session: leaving it is not a failure
 }
+
+// lostReplyBound is how long the shell's session still waits for the
+// reply of a query that timed out or was interrupted. A person has already
+// waited out the query's timeout, or pressed Ctrl-C, and has moved on: the
+// session gives the reply up at once and fences the link (device clear,
+// reconnect or a *OPC? round trip), so the next line is answered as soon
+// as the instrument answers it, instead of spending its own time on the
+// lost reply (the session's default bound is the whole timeout).
+const lostReplyBound = time.Millisecond
 
 func openShell(ctx context.Context, resource string, timeout time.Duration, trace bool, stdout, stderr io.Writer) (*shell, int) {
 	on := new(atomic.Bool)
@@ -195,7 +255,8 @@ func openShell(ctx context.Context, resource string, timeout time.Duration, trac
 	logger := zerolog.New(gateWriter{on: on, w: traceWriter{stderr}}).Level(zerolog.DebugLevel)
 	openCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	s, err := scpi.Open(openCtx, resource, scpi.WithTimeout(timeout), scpi.WithLogger(logger))
+	s, err := scpi.Open(openCtx, resource, scpi.WithTimeout(timeout), scpi.WithLogger(logger),
+		scpi.WithResyncTimeout(lostReplyBound))
 	if err != nil {
 		fmt.Fprintf(stderr, "scpi: %v\n", err)
 		return nil, exitOpen
@@ -203,7 +264,8 @@ func openShell(ctx context.Context, resource string, timeout time.Duration, trac
 	return &shell{s: s, out: stdout, timeout: timeout, trace: on}, exitOK
 }
 
-// run reads and runs lines until :quit, the end of input or ctx ends.
+// run reads and runs lines until :quit, the end of input or ctx ends; it
+// returns the exit status of the first line that failed (exitOK if none).
 // wrap, when set, surrounds each read (the terminal's raw mode).
 func (sh *shell) run(ctx context.Context, in lineReader, wrap func(func() (string, error)) (string, error)) int {
 	for {
@@ -215,7 +277,7 @@ func (sh *shell) run(ctx context.Context, in lineReader, wrap func(func() (strin
 			line, err = in.ReadLine()
 		}
 		if errors.Is(err, io.EOF) {
-			return exitOK
+			return sh.finish(ctx)
 		}
 		if err != nil {
 			fmt.Fprintf(sh.out, "scpi shell: %v\n", err)
@@ -228,16 +290,88 @@ func (sh *shell) run(ctx context.Context, in lineReader, wrap func(func() (strin
 		switch {
 		case line == "":
 		case isShellCommand(line):
-			if sh.meta(ctx, line) {
-				return exitOK
+			quit, err := sh.meta(ctx, line)
+			sh.fail(err)
+			if quit {
+				return sh.finish(ctx)
 			}
 		default:
-			sh.exchange(ctx, line)
+			sh.checkErrors(ctx)
+			sh.fail(sh.exchange(ctx, line))
+			sh.unchecked = append(sh.unchecked, line)
 		}
-		if ctx.Err() != nil { // Ctrl-C during an exchange: leave
+		if ctx.Err() != nil { // SIGTERM, or Ctrl-C in a script: leave
 			fmt.Fprintln(sh.out, "interrupted")
 			return exitFailure
 		}
+	}
+}
+
+// fail records a failed line's exit status, if it is the first.
+func (sh *shell) fail(err error) {
+	if err != nil && sh.failed == exitOK {
+		sh.failed = codeFor(err)
+	}
+}
+
+// finish reads the errors the last lines left, says those :errors has
+// not shown (a script's status counts them), and returns the status.
+func (sh *shell) finish(ctx context.Context) int {
+	sh.checkErrors(ctx)
+	for _, e := range sh.errs {
+		fmt.Fprintln(sh.out, e)
+	}
+	return sh.failed
+}
+
+// lineContext is what one line runs under: the shell's timeout, and on a
+// terminal Ctrl-C, which cancels it (interrupted then reports true).
+func (sh *shell) lineContext(ctx context.Context) (_ context.Context, done func(), interrupted func() bool) {
+	ctx, cancel := context.WithTimeout(ctx, sh.timeout)
+	if sh.interrupts == nil {
+		return ctx, cancel, func() bool { return false }
+	}
+	var hit atomic.Bool
+	stop := make(chan struct{})
+	go func() {
+		select {
+		case <-sh.interrupts:
+			hit.Store(true)
+			cancel()
+		case <-stop:
+		}
+	}()
+	return ctx, func() { close(stop); cancel() }, hit.Load
+}
+
+// checkErrors reads the instrument's error queue and records what it held
+// as following the lines sent since it was last read. An instrument that
+// does not answer the error query as SCPI says is not asked again.
+func (sh *shell) checkErrors(ctx context.Context) {
+	if sh.noCheck != "" || len(sh.unchecked) == 0 {
+		return
+	}
+	ctx, done, interrupted := sh.lineContext(ctx)
+	defer done()
+	des, err := sh.s.Errors(ctx)
+	for _, de := range des {
+		de.Command = ""
+		sh.errs = append(sh.errs, lineError{de, slices.Clone(sh.unchecked)})
+		sh.fail(&de)
+	}
+	var pe *scpi.ParseError
+	switch {
+	case err == nil:
+		sh.unchecked = sh.unchecked[:0]
+	case errors.As(err, &pe):
+		sh.noCheck = fmt.Sprintf("it answered the error query with %q", pe.Input)
+		sh.unchecked = sh.unchecked[:0]
+		fmt.Fprintf(sh.out, "note: the error queue is not read after each line: %s; :errors reads it\n", sh.noCheck)
+	case interrupted():
+		fmt.Fprintln(sh.out, "interrupted: reading the error queue")
+	default:
+		// Kept unchecked: the next read's errors may follow any of them.
+		fmt.Fprintf(sh.out, "error: reading the error queue after %q: %v\n", sh.unchecked[len(sh.unchecked)-1], err)
 	}
 }
 
@@ -259,21 +393,28 @@ func isQuery(line string) bool {
 	return false
 }
 
-func (sh *shell) exchange(ctx context.Context, line string) {
-	ctx, cancel := context.WithTimeout(ctx, sh.timeout)
-	defer cancel()
+// exchange sends one line: a query's reply is read and shown, a command
+// is only written.
+func (sh *shell) exchange(ctx context.Context, line string) error {
+	ctx, done, interrupted := sh.lineContext(ctx)
+	defer done()
+	var err error
 	if !isQuery(line) {
-		if err := sh.s.Write(ctx, line); err != nil {
-			fmt.Fprintf(sh.out, "error: %v\n", err)
+		err = sh.s.Write(ctx, line)
+	} else {
+		var reply string
+		if reply, err = sh.s.Query(ctx, line); err == nil {
+			sh.show(reply)
 		}
-		return
 	}
-	reply, err := sh.s.Query(ctx, line)
-	if err != nil {
+	switch {
+	case err == nil:
+	case interrupted():
+		fmt.Fprintf(sh.out, "interrupted: %s\n", line)
+	default:
 		fmt.Fprintf(sh.out, "error: %v\n", err)
-		return
 	}
-	sh.show(reply)
+	return err
 }
 
 // show prints a reply: a binary block as a summary (it is kept for :save),
@@ -315,22 +456,73 @@ func isShellCommand(line string) bool {
 	return shellCommands[strings.ToLower(word)]
 }
 
+// showErrors is :errors: the errors read after earlier lines, then the
+// queue's, each with the lines it followed.
+func (sh *shell) showErrors(ctx context.Context) error {
+	if sh.noCheck != "" {
+		// Read now; which line each followed is not known.
+		ctx, done, interrupted := sh.lineContext(ctx)
+		defer done()
+		des, err := sh.s.Errors(ctx)
+		for _, de := range des {
+			de.Command = ""
+			sh.errs = append(sh.errs, lineError{DeviceError: de})
+		}
+		if err != nil {
+			if interrupted() {
+				fmt.Fprintln(sh.out, "interrupted: :errors")
+			} else {
+				fmt.Fprintf(sh.out, "error: %v\n", err)
+			}
+			return err
+		}
+	} else {
+		sh.checkErrors(ctx)
+	}
+	for _, e := range sh.errs {
+		fmt.Fprintln(sh.out, e)
+	}
+	if len(sh.errs) == 0 {
+		fmt.Fprintln(sh.out, "no errors")
+	}
+	sh.errs = nil
+	return nil
+}
+
+// errShellCommand is a shell command used wrongly (a script's status is
+// then 1).
+var errShellCommand = errors.New("shell command failed")
+
 // meta runs a shell command; it reports whether the shell should end.
-func (sh *shell) meta(ctx context.Context, line string) (quit bool) {
+func (sh *shell) meta(ctx context.Context, line string) (quit bool, err error) {
 	cmd, arg, _ := strings.Cut(line, " ")
 	arg = strings.TrimSpace(arg)
-	ctx, cancel := context.WithTimeout(ctx, sh.timeout)
-	defer cancel()
+	switch strings.ToLower(cmd) {
+	case ":errors":
+		return false, sh.showErrors(ctx)
+	case ":clear":
+		sh.checkErrors(ctx) // the errors before the clear are the lines'
+	}
+	ctx, done, interrupted := sh.lineContext(ctx)
+	defer done()
+	report := func(err error) error {
+		if interrupted() {
+			fmt.Fprintf(sh.out, "interrupted: %s\n", line)
+		} else {
+			fmt.Fprintf(sh.out, "error: %v\n", err)
+		}
+		return err
+	}
 	switch strings.ToLower(cmd) {
 	case ":quit", ":exit", ":q":
-		return true
+		return true, nil
 	case ":help", ":h", ":?":
 		fmt.Fprintf(sh.out, shellHelp, sh.timeout)
 	case ":timeout":
 		d, err := time.ParseDuration(arg)
 		if err != nil || d <= 0 {
 			fmt.Fprintf(sh.out, "error: :timeout wants a positive duration such as 5s, not %q\n", arg)
-			return false
+			return false, errShellCommand
 		}
 		sh.timeout = d
 		fmt.Fprintf(sh.out, "timeout %v\n", d)
@@ -342,43 +534,36 @@ func (sh *shell) meta(ctx context.Context, line string) (quit bool) {
 			sh.trace.Store(false)
 		default:
 			fmt.Fprintf(sh.out, "error: :trace on or :trace off, not %q\n", arg)
+			return false, errShellCommand
 		}
 	case ":read":
+		// Before the error queue is read: the reply is the line's.
 		reply, err := sh.s.Read(ctx)
 		if err != nil {
-			fmt.Fprintf(sh.out, "error: %v\n", err)
-			return false
+			return false, report(err)
 		}
 		sh.show(reply)
-	case ":errors":
-		errs, err := sh.s.Errors(ctx)
-		for _, e := range errs {
-			fmt.Fprintln(sh.out, e.Error())
-		}
-		if err != nil {
-			fmt.Fprintf(sh.out, "error: %v\n", err)
-		} else if len(errs) == 0 {
-			fmt.Fprintln(sh.out, "no errors")
-		}
 	case ":clear":
 		if err := sh.s.DeviceClear(ctx); err != nil {
-			fmt.Fprintf(sh.out, "error: %v\n", err)
+			return false, report(err)
 		}
 	case ":save":
 		switch {
 		case arg == "":
 			fmt.Fprintln(sh.out, "error: :save FILE")
+			return false, errShellCommand
 		case sh.lastBlock == nil:
 			fmt.Fprintln(sh.out, "error: no binary block received yet")
+			return false, errShellCommand
 		default:
 			if err := os.WriteFile(arg, sh.lastBlock, 0o644); err != nil {
-				fmt.Fprintf(sh.out, "error: %v\n", err)
-			} else {
-				fmt.Fprintf(sh.out, "%d bytes written to %s\n", len(sh.lastBlock), arg)
+				return false, report(err)
 			}
+			fmt.Fprintf(sh.out, "%d bytes written to %s\n", len(sh.lastBlock), arg)
 		}
 	default:
 		fmt.Fprintf(sh.out, "error: unknown shell command %s (:help lists them)\n", cmd)
+		return false, errShellCommand
 	}
-	return false
+	return false, nil
 }

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"golang.org/x/term"
 )
 
 // shellScript runs lines through the shell as a piped script and returns
@@ -53,7 +52,9 @@ func TestShellScript(t *testing.T) {
 		":quit",
 		"*IDN?", // after :quit: never sent
 	}, "\n"))
-	if code != exitOK {
+	// A script whose lines failed says so in its status: the first failure
+	// was BOGUS's error (issue 18, item 7).
+	if code != exitInstrument {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
@@ -137,12 +138,8 @@ func TestShellTerminalHistory(t *testing.T) {
 		defer sh.s.Close()
 		var out bytes.Buffer
 		sh.out = &out
-		tm := term.NewTerminal(struct {
-			io.Reader
-			io.Writer
-		}{strings.NewReader(keys), io.Discard}, "scpi> ")
-		tm.History = loadHistory(histFile)
-		if code := sh.run(context.Background(), tm, nil); code != exitOK {
+		ed := newEditor(strings.NewReader(keys), io.Discard, "scpi> ", loadHistory(histFile))
+		if code := sh.run(context.Background(), ed, nil); code != exitOK {
 			t.Fatalf("exit %d", code)
 		}
 		return out.String()

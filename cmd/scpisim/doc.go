@@ -6,9 +6,20 @@
 //	scpisim models                     list the models
 //
 // Each instrument is served on a TCP raw socket, and on request on a
-// pseudo-terminal, over VXI-11 and over HiSLIP; scpisim prints one line
-// per instrument with the resource strings to open (and the VXI-11
-// portmapper's port), then serves until SIGINT or SIGTERM.
+// pseudo-terminal, over VXI-11 and over HiSLIP. scpisim prints each
+// resource string to open on a line of its own (an instrument's socket,
+// pty, VXI-11 and HiSLIP resources in that order, then the GPIB resources
+// of a --prologix adapter), then "ready", and serves until SIGINT or
+// SIGTERM, when it prints "stopped". Which instrument each resource is,
+// a VXI-11 portmapper's port and the bench resources an instrument stands
+// for are said on stderr; --json prints all of it on stdout instead, as
+// one JSON object on one line, once everything listens:
+//
+//	{"resources":[{"name":"E36312A","model":"E36312A","link":"socket",
+//	  "resource":"TCPIP0::127.0.0.1::5025::SOCKET","address":"127.0.0.1:5025"},
+//	 {"name":"E36312A","model":"E36312A","link":"vxi11",
+//	  "resource":"TCPIP0::127.0.0.1::inst0::INSTR","address":"127.0.0.1:40101",
+//	  "portmapper":"127.0.0.1:40100"}]}
 //
 // Flags:
 //
@@ -29,10 +40,12 @@
 //	                         GPIB-ETHERNET at ADDR (127.0.0.1:1234), at the GPIB
 //	                         address of its bench resource or at 1, 2, ...;
 //	                         open GPIB0::n::INSTR with that adapter
+//	--json                   print the resources served as one JSON object
 //	--trace                  log every message in and out
 //	--max-conns N            connections per instrument (16)
 //	--max-line BYTES         longest program message (8 MiB)
-//	--idle D                 close connections idle this long (never)
+//	--idle D                 close connections silent or not reading for D
+//	                         (2m; 0: never)
 //	--latency D, --jitter D  delay every response
 //	--drop P, --garble P     drop or garble responses with probability P
 //	--disconnect-after N     drop each connection after N messages

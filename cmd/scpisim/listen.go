@@ -5,45 +5,22 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+
+	"github.com/scpikit/scpikit/internal/loopback"
 )
 
 // errRemote refuses an address beyond loopback that --allow-remote did
 // not allow.
-type errRemote struct{ flag, addr string }
+type errRemote = loopback.RemoteError
 
-func (e errRemote) Error() string {
-	return fmt.Sprintf("%s %s listens beyond loopback, where anyone who reaches this host can drive the instruments (the simulator has no authentication): use a 127.0.0.1 address, or add --allow-remote", e.flag, e.addr)
-}
-
-// isLoopbackHost reports whether host (of a host:port) keeps a listener
-// on loopback: a loopback address or "localhost". An empty host or an
-// unspecified address (0.0.0.0, ::) listens on every interface.
-func isLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.IsLoopback()
-}
+// simPolicy is the simulator's: it has no authentication, and a client
+// drives the (simulated) instruments.
+var simPolicy = loopback.Policy{Program: "scpisim", Serves: "serves simulated instruments", Risk: "drive the instruments", What: "the simulator"}
 
 // listenPolicy checks an address a flag asks to listen on: beyond
 // loopback it is an error unless allowed, and then a warning to print.
 func listenPolicy(flag, addr string, allowRemote bool) (warning string, err error) {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return "", fmt.Errorf("%s %q: %w", flag, addr, err)
-	}
-	if isLoopbackHost(host) {
-		return "", nil
-	}
-	if !allowRemote {
-		return "", errRemote{flag, addr}
-	}
-	where := host
-	if host == "" || net.ParseIP(host).IsUnspecified() {
-		where = "every interface"
-	}
-	return fmt.Sprintf("scpisim: warning: %s %s serves simulated instruments on %s, with no authentication, to anyone who can reach it", flag, addr, where), nil
+	return simPolicy.Check(flag, addr, allowRemote)
 }
 
 // addrsOf lists an interface's addresses (a fake in tests).

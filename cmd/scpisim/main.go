@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -31,6 +32,10 @@ const usage = `usage:
   scpisim serve [flags] MODEL|BENCH.yaml   serve simulated instruments
   scpisim models                           list the models
 
+serve prints each resource it serves on a line of its own, then "ready" (with
+--json, one JSON object on one line instead), and says on stderr which instrument
+each is; it serves until SIGINT or SIGTERM, then prints "stopped".
+
 serve flags:
   --listen ADDR          first instrument's address (127.0.0.1:5025; port 0: free ports);
                          VXI-11, HiSLIP and their portmappers listen on its host too
@@ -46,6 +51,9 @@ serve flags:
                          interface only; another address answers unicast)
   --prologix ADDR        also put every instrument on a simulated Prologix
                          GPIB-ETHERNET listening on ADDR (127.0.0.1:1234)
+  --json                 print one JSON object (each resource's name, model, link,
+                         resource string, address, VXI-11 portmapper) instead of
+                         the resource strings and "ready"
   --trace                log every message
   --max-conns N          connections per instrument (16)
   --max-line BYTES       longest program message (8 MiB)
@@ -131,6 +139,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	maxOutput := fs.Int("max-output", 0, "")
 	idle := fs.Duration("idle", sim.DefaultIdleTimeout, "")
 	allowRemote := fs.Bool("allow-remote", false, "")
+	asJSON := fs.Bool("json", false, "")
 	var f sim.Faults
 	fs.DurationVar(&f.Latency, "latency", 0, "")
 	fs.DurationVar(&f.Jitter, "jitter", 0, "")
@@ -205,12 +214,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}()
 	var services []sim.Service
+	var served []servedResource
 	hostIP, _ := netip.ParseAddr(host)
 	for i, e := range entries {
 		svc := func(typ string, port int) {
 			services = append(services, sim.Service{Instance: e.Name + " (scpisim " + e.Instrument.Model() + ")", Type: typ,
 				Host: "scpisim-" + strings.ToLower(strings.ReplaceAll(e.Name, " ", "-")) + ".local.", Addr: hostIP, Port: port,
 				Text: []string{"Model=" + e.Instrument.Model(), "Simulated=1"}})
+		}
+		add := func(r servedResource) {
+			r.Name, r.Model, r.Bench = e.Name, e.Instrument.Model(), e.Resources
+			served = append(served, r)
 		}
 		if faultsSet {
 			if err := e.Instrument.SetFaults(f); err != nil {
@@ -229,7 +243,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		closers = append(closers, srv)
 		svc("_scpi-raw._tcp", srv.Addr().Port)
-		line := fmt.Sprintf("%s %s %s", e.Name, e.Instrument.Model(), srv.Resource())
+		add(servedResource{Link: "socket", Resource: srv.Resource(), Address: srv.Addr().String()})
 		if *pty {
 			p, err := sim.ServePTY(e.Instrument, opts)
 			if err != nil {
@@ -237,7 +251,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				return 1
 			}
 			closers = append(closers, p)
-			line += " " + p.Resource()
+			add(servedResource{Link: "pty", Resource: p.Resource(), Address: p.Path()})
 		}
 		if *vxi11 {
 			pm := net.JoinHostPort(host, "0")
@@ -251,7 +265,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			}
 			closers = append(closers, v)
 			svc("_vxi-11._tcp", v.Addr().Port)
-			line += fmt.Sprintf(" %s portmapper=%d", v.Resource(), v.PortmapperPort())
+			add(servedResource{Link: "vxi11", Resource: v.Resource(), Address: v.Addr().String(),
+				Portmapper: net.JoinHostPort(v.Addr().IP.String(), strconv.Itoa(v.PortmapperPort()))})
 		}
 		if *hislip {
 			h, err := sim.ServeHiSLIP(net.JoinHostPort(host, "0"), e.Instrument, opts)
@@ -261,22 +276,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			}
 			closers = append(closers, h)
 			svc("_hislip._tcp", h.Addr().Port)
-			line += " " + h.Resource()
+			add(servedResource{Link: "hislip", Resource: h.Resource(), Address: h.Addr().String()})
 		}
-		if len(e.Resources) > 0 {
-			line += " (bench: " + strings.Join(e.Resources, ", ") + ")"
-		}
-		fmt.Fprintln(stdout, line)
 	}
 	if *prologix != "" {
-		line, closer, err := servePrologix(*prologix, entries, opts)
+		gpib, closer, err := servePrologix(*prologix, entries, opts)
 		if err != nil {
 			fmt.Fprintf(stderr, "scpisim: Prologix: %v\n", err)
 			return 1
 		}
 		closers = append(closers, closer)
-		fmt.Fprintln(stdout, line)
+		served = append(served, gpib...)
 	}
+	var announced string
 	if *announce != "" {
 		var ifi *net.Interface
 		if *announce == sim.MDNSAddr {
@@ -291,9 +303,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		closers = append(closers, a)
-		fmt.Fprintf(stdout, "announcing %d services on %s\n", len(services), a.Addr())
+		announced = a.Addr().String()
 	}
-	fmt.Fprintln(stdout, "ready")
+	describe(stderr, served, len(services), announced)
+	if *asJSON {
+		// One object on one line, printed once everything listens: it is
+		// the "ready" of the machine-readable form.
+		b, err := json.Marshal(servedJSON{Resources: served, Announce: announced})
+		if err != nil {
+			fmt.Fprintf(stderr, "scpisim: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "%s\n", b)
+	} else {
+		// Resource strings only, one a line, whatever the instruments'
+		// names hold: a script reads lines up to "ready".
+		for _, r := range served {
+			fmt.Fprintln(stdout, r.Resource)
+		}
+		fmt.Fprintln(stdout, "ready")
+	}
 	if f, ok := stdout.(*os.File); ok {
 		f.Sync()
 	}
@@ -303,22 +332,82 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		c.Close()
 	}
 	closers = nil
-	fmt.Fprintln(stdout, "stopped")
+	if !*asJSON {
+		fmt.Fprintln(stdout, "stopped")
+	}
 	return 0
+}
+
+// servedResource is one resource scpisim serves, as --json prints it.
+type servedResource struct {
+	Name     string `json:"name"`     // the bench's name for the instrument, or the model's
+	Model    string `json:"model"`    // the simulated model
+	Link     string `json:"link"`     // socket, pty, vxi11, hislip or prologix
+	Resource string `json:"resource"` // the VISA resource string to open
+	// Address is where it is served: host:port, the pseudo-terminal's
+	// path, the Prologix adapter's host:port.
+	Address string `json:"address"`
+	// Portmapper (vxi11) is the host:port of the instrument's portmapper,
+	// which a VISA resource string cannot name: standard clients ask 111.
+	Portmapper string `json:"portmapper,omitempty"`
+	// Adapter (prologix) is the adapter's resource, which the GPIB0::n
+	// resource is opened through.
+	Adapter string `json:"adapter,omitempty"`
+	// Bench lists the bench file's resources the instrument stands for.
+	Bench []string `json:"bench,omitempty"`
+}
+
+// servedJSON is the object --json prints.
+type servedJSON struct {
+	Resources []servedResource `json:"resources"`
+	Announce  string           `json:"announce,omitempty"` // the mDNS responder's address
+}
+
+// describe tells a person, on stderr, what each resource on stdout is:
+// the instrument's name and model, a VXI-11 portmapper's port, the bench
+// resources it stands for.
+func describe(w io.Writer, served []servedResource, services int, announced string) {
+	for _, r := range served {
+		line := fmt.Sprintf("scpisim: %s: %s (%s", r.Resource, printable(r.Name), printable(r.Model))
+		switch {
+		case r.Portmapper != "":
+			line += ", VXI-11 portmapper on " + r.Portmapper
+		case r.Adapter != "":
+			line += ", on the Prologix adapter " + r.Adapter
+		}
+		if len(r.Bench) > 0 {
+			line += ", bench: " + printable(strings.Join(r.Bench, ", "))
+		}
+		fmt.Fprintln(w, line+")")
+	}
+	if announced != "" {
+		fmt.Fprintf(w, "scpisim: announcing %d services on %s\n", services, announced)
+	}
+}
+
+// printable quotes a name holding a control character, so a bench file
+// cannot write escape sequences to the terminal.
+func printable(s string) string {
+	for _, r := range s {
+		if !strconv.IsPrint(r) {
+			return strconv.Quote(s)
+		}
+	}
+	return s
 }
 
 // servePrologix puts the instruments on a simulated Prologix
 // GPIB-ETHERNET at addr: at the GPIB address of their bench resource when
 // they have one, else at 1, 2, ... in order.
-func servePrologix(addr string, entries []sim.BenchEntry, opts sim.ServerOptions) (string, io.Closer, error) {
+func servePrologix(addr string, entries []sim.BenchEntry, opts sim.ServerOptions) ([]servedResource, io.Closer, error) {
 	on := map[int]*sim.Instrument{}
-	names := map[int]string{}
+	names := map[int]sim.BenchEntry{}
 	var rest []sim.BenchEntry
 	for _, e := range entries {
 		placed := false
 		for _, res := range e.Resources {
 			if r, err := transport.ParseResource(res); err == nil && r.Interface == "GPIB" && on[r.PrimaryAddress] == nil {
-				on[r.PrimaryAddress], names[r.PrimaryAddress], placed = e.Instrument, e.Name, true
+				on[r.PrimaryAddress], names[r.PrimaryAddress], placed = e.Instrument, e, true
 				break
 			}
 		}
@@ -332,23 +421,29 @@ func servePrologix(addr string, entries []sim.BenchEntry, opts sim.ServerOptions
 			next++
 		}
 		if next > 30 {
-			return "", nil, fmt.Errorf("more than 30 instruments for one GPIB bus")
+			return nil, nil, fmt.Errorf("more than 30 instruments for one GPIB bus")
 		}
-		on[next], names[next] = e.Instrument, e.Name
+		on[next], names[next] = e.Instrument, e
 	}
 	p, err := sim.NewPrologix(on, opts)
 	if err != nil {
-		return "", nil, err
+		return nil, nil, err
 	}
 	res, err := p.ServeTCP(addr)
 	if err != nil {
-		return "", nil, err
+		return nil, nil, err
 	}
-	line := "prologix " + res
+	address := addr
+	if r, err := transport.ParseResource(res); err == nil {
+		address = net.JoinHostPort(r.Host, strconv.Itoa(r.Port))
+	}
+	var out []servedResource
 	for _, a := range p.Addresses() {
-		line += fmt.Sprintf(" GPIB0::%d::INSTR=%s", a, names[a])
+		e := names[a]
+		out = append(out, servedResource{Name: e.Name, Model: e.Instrument.Model(), Link: "prologix",
+			Resource: fmt.Sprintf("GPIB0::%d::INSTR", a), Address: address, Adapter: res, Bench: e.Resources})
 	}
-	return line, p, nil
+	return out, p, nil
 }
 
 // instruments makes the instruments to serve: a model by name, or a

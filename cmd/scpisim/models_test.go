@@ -33,10 +33,10 @@ func allModelsBench(t *testing.T) string {
 // TestEveryModelIsServed serves every model with scpisim and reaches each
 // with scpi and, where installed, PyVISA.
 func TestEveryModelIsServed(t *testing.T) {
-	s := start(t, allModelsBench(t))
+	s, j := startJSON(t, allModelsBench(t))
 	resources := map[string]string{} // name -> resource
-	for i, line := range s.lines {
-		resources[strings.Fields(line)[0]] = s.field(i, 2)
+	for _, r := range j.Resources {
+		resources[r.Name] = r.Resource
 	}
 	// Power the board first: an unpowered DUT does not answer.
 	supply, err := scpi.Open(context.Background(), resources["board-supply"])
@@ -83,5 +83,5 @@ func TestEveryModelIsServed(t *testing.T) {
 			t.Fatalf("PyVISA read %q from %s, want %q", got, ordered[i], want[i])
 		}
 	}
-	s.stop(t)
+	s.stopJSON(t)
 }

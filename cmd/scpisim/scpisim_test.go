@@ -3,10 +3,12 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -45,11 +47,11 @@ func TestMain(m *testing.M) {
 // served is a running scpisim process.
 type served struct {
 	cmd   *exec.Cmd
-	lines []string // one per instrument: name model resource [pty resource]
+	lines []string // what it printed before "ready": resource strings
 	out   *bufio.Reader
 }
 
-func start(t *testing.T, args ...string) *served {
+func launch(t *testing.T, args ...string) *served {
 	t.Helper()
 	cmd := exec.Command(binary, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
 	stdout, err := cmd.StdoutPipe()
@@ -60,17 +62,23 @@ func start(t *testing.T, args ...string) *served {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s := &served{cmd: cmd, out: bufio.NewReader(stdout)}
 	t.Cleanup(func() {
 		cmd.Process.Kill()
 		cmd.Wait()
 	})
+	return &served{cmd: cmd, out: bufio.NewReader(stdout)}
+}
+
+// start runs scpisim serve and reads the lines it prints up to "ready".
+func start(t *testing.T, args ...string) *served {
+	t.Helper()
+	s := launch(t, args...)
 	for {
 		line, err := s.out.ReadString('\n')
 		if err != nil {
 			t.Fatalf("scpisim ended before it was ready: %v", err)
 		}
-		line = strings.TrimSpace(line)
+		line = strings.TrimSuffix(line, "\n")
 		if line == "ready" {
 			return s
 		}
@@ -78,7 +86,43 @@ func start(t *testing.T, args ...string) *served {
 	}
 }
 
-func (s *served) field(i, f int) string { return strings.Fields(s.lines[i])[f] }
+// startJSON runs scpisim serve --json and decodes the object it prints.
+func startJSON(t *testing.T, args ...string) (*served, servedJSON) {
+	t.Helper()
+	s := launch(t, append([]string{"--json"}, args...)...)
+	line, err := s.out.ReadString('\n')
+	if err != nil {
+		t.Fatalf("scpisim ended before it was ready: %v", err)
+	}
+	var got servedJSON
+	dec := json.NewDecoder(strings.NewReader(line))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&got); err != nil {
+		t.Fatalf("--json printed %q: %v", line, err)
+	}
+	return s, got
+}
+
+// link returns the resources of one link, in the order served.
+func (j servedJSON) link(name string) []servedResource {
+	var out []servedResource
+	for _, r := range j.Resources {
+		if r.Link == name {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// stopJSON stops a --json server: nothing more on stdout, exit 0.
+func (s *served) stopJSON(t *testing.T) {
+	t.Helper()
+	s.cmd.Process.Signal(syscall.SIGINT)
+	rest, _ := io.ReadAll(s.out)
+	if err := s.cmd.Wait(); err != nil || len(rest) != 0 {
+		t.Fatalf("scpisim exit: %v, then stdout %q", err, rest)
+	}
+}
 
 // stop sends SIGINT and checks the clean shutdown.
 func (s *served) stop(t *testing.T) {
@@ -95,7 +139,7 @@ func (s *served) stop(t *testing.T) {
 
 func TestServeModelAndStopCleanly(t *testing.T) {
 	s := start(t, "SAMPLE")
-	res := s.field(0, 2)
+	res := s.lines[0]
 	sess, err := scpi.Open(context.Background(), res)
 	if err != nil {
 		t.Fatal(err)
@@ -109,11 +153,12 @@ func TestServeModelAndStopCleanly(t *testing.T) {
 }
 
 func TestServeBenchWithFaults(t *testing.T) {
-	s := start(t, "--latency", "30ms", "--at", "1h:hang", "../../sim/testdata/bench.yaml")
-	if len(s.lines) != 2 || !strings.Contains(s.lines[1], "(bench: TCPIP0::10.0.0.5::5025::SOCKET)") {
-		t.Fatalf("served %q", s.lines)
+	s, j := startJSON(t, "--latency", "30ms", "--at", "1h:hang", "../../sim/testdata/bench.yaml")
+	i := slices.IndexFunc(j.Resources, func(r servedResource) bool { return r.Name == "source" })
+	if len(j.Resources) != 2 || i < 0 || !slices.Equal(j.Resources[i].Bench, []string{"TCPIP0::10.0.0.5::5025::SOCKET"}) {
+		t.Fatalf("served %+v", j)
 	}
-	sess, err := scpi.Open(context.Background(), s.field(1, 2), scpi.WithTimeout(5*time.Millisecond))
+	sess, err := scpi.Open(context.Background(), j.Resources[i].Resource, scpi.WithTimeout(5*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +166,72 @@ func TestServeBenchWithFaults(t *testing.T) {
 	if _, err := sess.Query(context.Background(), "*IDN?"); err == nil {
 		t.Fatal("the --latency flag did not delay the reply")
 	}
+	s.stopJSON(t)
+}
+
+// The plain output is resource strings, one a line, then "ready", whatever
+// the instruments are named: a pyvisa-sim device may be named "bench
+// supply 1", and every served resource opens (issue 18, item 9).
+func TestServePrintsOneResourcePerLine(t *testing.T) {
+	s := start(t, "--pty", "--hislip", "testdata/spaced-names.yaml")
+	if len(s.lines) != 3 {
+		t.Fatalf("want the socket, pty and HiSLIP resources, one a line:\n%s", strings.Join(s.lines, "\n"))
+	}
+	for _, line := range s.lines {
+		r, err := transport.ParseResource(line)
+		if err != nil || r.String() == "" {
+			t.Fatalf("line %q is not a resource string: %v", line, err)
+		}
+		sess, err := scpi.Open(context.Background(), line)
+		if err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		id, err := sess.Query(context.Background(), "*IDN?")
+		sess.Close()
+		if err != nil || id != "Acme,Bench Supply,7,1.0" {
+			t.Fatalf("%s: %q, %v", line, id, err)
+		}
+	}
 	s.stop(t)
+}
+
+// --json: one object naming each resource's instrument, model, link and
+// address, the VXI-11 portmapper, the bench resources and the Prologix
+// adapter, from which each resource opens.
+func TestServeJSON(t *testing.T) {
+	s, j := startJSON(t, "--vxi11", "--prologix", "127.0.0.1:0", "testdata/spaced-names.yaml")
+	if len(j.Resources) != 3 {
+		t.Fatalf("served %+v", j)
+	}
+	name, model := "TCPIP0::10.0.0.9::5025::SOCKET", "pyvisa-sim:bench supply 1"
+	bench := []string{name}
+	sock, vxi, gpib := j.link("socket"), j.link("vxi11"), j.link("prologix")
+	if len(sock) != 1 || len(vxi) != 1 || len(gpib) != 1 {
+		t.Fatalf("served %+v", j)
+	}
+	want := []servedResource{
+		{Name: name, Model: model, Link: "socket", Resource: "TCPIP0::" + strings.ReplaceAll(sock[0].Address, ":", "::") + "::SOCKET", Address: sock[0].Address, Bench: bench},
+		{Name: name, Model: model, Link: "vxi11", Resource: "TCPIP0::127.0.0.1::inst0::INSTR", Address: vxi[0].Address, Portmapper: vxi[0].Portmapper, Bench: bench},
+		{Name: name, Model: model, Link: "prologix", Resource: "GPIB0::1::INSTR", Address: gpib[0].Address, Adapter: "TCPIP0::" + strings.ReplaceAll(gpib[0].Address, ":", "::") + "::SOCKET", Bench: bench},
+	}
+	if diff := cmp.Diff(want, j.Resources); diff != "" {
+		t.Fatalf("--json (-want +got):\n%s", diff)
+	}
+	_, pm, _ := strings.Cut(vxi[0].Portmapper, "127.0.0.1:")
+	pmPort, _ := strconv.Atoi(pm)
+	for _, r := range j.Resources {
+		sess, err := scpi.Open(context.Background(), r.Resource,
+			scpi.WithTransportOptions(transport.WithPortmapperPort(pmPort), transport.WithGPIBAdapter(gpib[0].Adapter)))
+		if err != nil {
+			t.Fatalf("%s: %v", r.Resource, err)
+		}
+		id, err := sess.Query(context.Background(), "*IDN?")
+		sess.Close()
+		if err != nil || id != "Acme,Bench Supply,7,1.0" {
+			t.Fatalf("%s: %q, %v", r.Resource, id, err)
+		}
+	}
+	s.stopJSON(t)
 }
 
 func TestUsage(t *testing.T) {
@@ -183,16 +293,16 @@ func runPyVISA(t *testing.T, python, resource string) {
 func TestPyVISAOverTCPSocket(t *testing.T) {
 	python := requirePyVISA(t)
 	s := start(t, "SAMPLE")
-	runPyVISA(t, python, s.field(0, 2))
+	runPyVISA(t, python, s.lines[0])
 	s.stop(t)
 }
 
 func TestPyVISAOverPTY(t *testing.T) {
 	python := requirePyVISA(t)
 	s := start(t, "--pty", "SAMPLE")
-	res := s.field(0, 3)
+	res := s.lines[1]
 	if !strings.HasPrefix(res, "ASRL/dev/pts/") {
-		t.Fatalf("no pty resource in %q", s.lines[0])
+		t.Fatalf("no pty resource in %q", s.lines)
 	}
 	runPyVISA(t, python, res)
 	s.stop(t)
@@ -226,14 +336,14 @@ func requirePort111(t *testing.T) {
 	}
 }
 
-// vxi11Resource is the VXI-11 resource on an instrument's line.
-func (s *served) vxi11Resource(t *testing.T, i int) string {
-	for _, f := range strings.Fields(s.lines[i]) {
-		if strings.HasSuffix(f, "::inst0::INSTR") {
-			return f
+// vxi11Resource is the VXI-11 resource among the lines.
+func (s *served) vxi11Resource(t *testing.T) string {
+	for _, l := range s.lines {
+		if strings.HasSuffix(l, "::inst0::INSTR") {
+			return l
 		}
 	}
-	t.Fatalf("no VXI-11 resource in %q", s.lines[i])
+	t.Fatalf("no VXI-11 resource in %q", s.lines)
 	return ""
 }
 
@@ -241,7 +351,7 @@ func TestPyVISAOverVXI11(t *testing.T) {
 	python := requirePyVISA(t)
 	requirePort111(t)
 	s := start(t, "--vxi11", "--portmapper", "127.0.0.1:111", "SAMPLE")
-	runPyVISA(t, python, s.vxi11Resource(t, 0))
+	runPyVISA(t, python, s.vxi11Resource(t))
 	s.stop(t)
 }
 
@@ -250,7 +360,7 @@ func TestLXIToolsOverVXI11AndSocket(t *testing.T) {
 	lxi := requireTool(t, "lxi", "lxi-tools")
 	requirePort111(t)
 	s := start(t, "--vxi11", "--portmapper", "127.0.0.1:111", "SAMPLE")
-	socketPort := strings.Split(s.field(0, 2), "::")[2]
+	socketPort := strings.Split(s.lines[0], "::")[2]
 	run := func(args ...string) string {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -276,62 +386,57 @@ func TestLXIToolsOverVXI11AndSocket(t *testing.T) {
 
 // Our own clients reach every server scpisim starts.
 func TestServeEveryLink(t *testing.T) {
-	s := start(t, "--vxi11", "--hislip", "--pty", "--announce", "127.0.0.1:0", "SAMPLE")
-	if len(s.lines) != 2 || !strings.HasPrefix(s.lines[1], "announcing 3 services on 127.0.0.1:") {
-		t.Fatalf("served %q", s.lines)
+	s, j := startJSON(t, "--vxi11", "--hislip", "--pty", "--announce", "127.0.0.1:0", "SAMPLE")
+	if len(j.Resources) != 4 || j.Announce == "" {
+		t.Fatalf("served %+v", j)
 	}
 	look, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	found, err := discover.MDNS(look, []string{strings.Fields(s.lines[1])[4]}, nil)
+	found, err := discover.MDNS(look, []string{j.Announce}, nil)
 	if err != nil || len(found) != 3 {
 		t.Fatalf("mDNS found %+v, %v; want the socket, VXI-11 and HiSLIP services", found, err)
 	}
-	fields := strings.Fields(s.lines[0])
-	var resources []string
-	pmPort := 0
-	for _, f := range fields[2:] {
-		if p, ok := strings.CutPrefix(f, "portmapper="); ok {
-			pmPort, _ = strconv.Atoi(p)
-			continue
+	_, pm, _ := strings.Cut(j.link("vxi11")[0].Portmapper, "127.0.0.1:")
+	pmPort, _ := strconv.Atoi(pm)
+	for _, r := range j.Resources {
+		if r.Name != "SAMPLE" || r.Model != "SAMPLE" || r.Address == "" {
+			t.Errorf("%+v", r)
 		}
-		resources = append(resources, f)
-	}
-	if len(resources) != 4 || pmPort == 0 {
-		t.Fatalf("served %q", s.lines[0])
-	}
-	for _, res := range resources {
-		sess, err := scpi.Open(context.Background(), res, scpi.WithTransportOptions(transport.WithPortmapperPort(pmPort)))
+		sess, err := scpi.Open(context.Background(), r.Resource, scpi.WithTransportOptions(transport.WithPortmapperPort(pmPort)))
 		if err != nil {
-			t.Fatalf("%s: %v", res, err)
+			t.Fatalf("%s: %v", r.Resource, err)
 		}
 		id, err := sess.QueryIDN(context.Background())
 		sess.Close()
 		if err != nil || id.Model != "SAMPLE" {
-			t.Fatalf("%s: %+v %v", res, id, err)
+			t.Fatalf("%s: %+v %v", r.Resource, id, err)
 		}
 	}
-	s.stop(t)
+	s.stopJSON(t)
 }
 
 func TestServePrologix(t *testing.T) {
-	s := start(t, "--prologix", "127.0.0.1:0", "../../sim/testdata/bench.yaml")
-	last := strings.Fields(s.lines[len(s.lines)-1])
-	if last[0] != "prologix" || len(last) != 2+len(s.lines)-1 {
-		t.Fatalf("served %q", s.lines)
+	s, j := startJSON(t, "--prologix", "127.0.0.1:0", "../../sim/testdata/bench.yaml")
+	gpib := j.link("prologix")
+	if len(gpib) != 2 {
+		t.Fatalf("served %+v", j)
 	}
-	for _, f := range last[2:] {
-		res, name, _ := strings.Cut(f, "=")
-		sess, err := scpi.Open(context.Background(), res, scpi.WithTransportOptions(transport.WithGPIBAdapter(last[1])))
+	for _, r := range gpib {
+		sess, err := scpi.Open(context.Background(), r.Resource, scpi.WithTransportOptions(transport.WithGPIBAdapter(r.Adapter)))
 		if err != nil {
-			t.Fatalf("%s (%s): %v", res, name, err)
+			t.Fatalf("%s (%s): %v", r.Resource, r.Name, err)
 		}
 		_, err = sess.QueryIDN(context.Background())
 		sess.Close()
 		if err != nil {
-			t.Fatalf("%s (%s): %v", res, name, err)
+			t.Fatalf("%s (%s): %v", r.Resource, r.Name, err)
 		}
 	}
-	s.stop(t)
+	// slow-source's bench resource GPIB0::7 puts it at 7.
+	if gpib[1].Resource != "GPIB0::7::INSTR" && gpib[0].Resource != "GPIB0::7::INSTR" {
+		t.Errorf("no instrument at its bench's GPIB address 7: %+v", gpib)
+	}
+	s.stopJSON(t)
 }
 
 // PyVISA's out-of-band VXI-11 calls: device_readstb, device_clear,
@@ -342,7 +447,7 @@ func TestPyVISAOutOfBandOverVXI11(t *testing.T) {
 	s := start(t, "--vxi11", "--portmapper", "127.0.0.1:111", "SAMPLE")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, python, "testdata/pyvisa_vxi11_oob.py", s.vxi11Resource(t, 0)).CombinedOutput()
+	out, err := exec.CommandContext(ctx, python, "testdata/pyvisa_vxi11_oob.py", s.vxi11Resource(t)).CombinedOutput()
 	if err != nil {
 		t.Fatalf("PyVISA: %v\n%s", err, out)
 	}

@@ -6,6 +6,14 @@
 //	station show RUN [--json]
 //	station report RUN --dir DIR
 //	station export --csv [--since D] [--serial S] [--run RUN]
+//	station serve [--listen 127.0.0.1:8080] [--allow-remote]
+//
+// station serve serves the station's live page (package station): every
+// DUT of the runs going on, prompts answered and runs stopped from the
+// page, the history of runs, /metrics. It follows the store, so it may run
+// in its own process beside the test programs. It listens on loopback
+// unless --allow-remote (the page has no authentication), and prints the
+// page's address, then "ready".
 //
 // RUN is a run ID, a unique prefix of one, or "last". The store is the
 // one the harness writes by default (results.DefaultPath): $SCPIKIT_STORE,

@@ -7,6 +7,11 @@
 //
 //	go run ./examples/burnin                       # on the embedded simulated bench
 //	go run ./examples/burnin -station station.yaml -sim=false   # on real instruments
+//	go run ./examples/burnin -serve 127.0.0.1:8080             # with the station page
+//
+// -serve serves the station page (package station) while the run goes
+// on: every DUT live, and stop buttons that stop the run the way Ctrl-C
+// does. It follows the station store, so it needs one.
 //
 // Ctrl-C stops the run; the outputs still go off (a second Ctrl-C does not
 // skip that), and so they do on SIGTERM, SIGHUP (a closed terminal or ssh
@@ -34,9 +39,11 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/scpikit/scpikit/harness"
 	"github.com/scpikit/scpikit/instruments"
+	"github.com/scpikit/scpikit/internal/loopback"
 	"github.com/scpikit/scpikit/results"
 	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/sim"
+	"github.com/scpikit/scpikit/station"
 	"github.com/scpikit/scpikit/units"
 	"go.yaml.in/yaml/v3"
 )
@@ -78,6 +85,8 @@ type config struct {
 	storePath  string    // the station store ("": none)
 	progress   io.Writer // where the progress line goes (nil: none)
 	info       harness.RunInfo
+	serve      string           // the station page's address ("": not served)
+	onServe    func(url string) // told the page's URL once it is served (tests)
 }
 
 func main() {
@@ -103,9 +112,26 @@ func run() int {
 	operator := flag.String("operator", os.Getenv("USER"), "who runs the test, for the record")
 	batch := flag.String("batch", "", "the batch or work order, for the record")
 	verbose := flag.Bool("v", false, "log at debug level")
+	serveAddr := flag.String("serve", "", "serve the station page on this address (127.0.0.1:8080) while the run goes on: its prompts and stop buttons act on the run")
+	allowRemote := flag.Bool("allow-remote", false, "allow -serve beyond loopback: anyone who reaches it can stop the run")
 	flag.Parse()
 
-	cfg := config{duration: *duration, reportsDir: *reports, storePath: *store}
+	cfg := config{duration: *duration, reportsDir: *reports, storePath: *store, serve: *serveAddr}
+	if cfg.serve != "" {
+		warning, err := loopback.Policy{Program: "burnin", Serves: "serves the station page (stop buttons)", Risk: "stop the run",
+			What: "the station page"}.Check("-serve", cfg.serve, *allowRemote)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "burnin:", err)
+			return 2
+		}
+		if warning != "" {
+			fmt.Fprintln(os.Stderr, warning)
+		}
+		if cfg.storePath == "" {
+			fmt.Fprintln(os.Stderr, "burnin: -serve needs the station store, which the page follows: drop -store= or name one")
+			return 2
+		}
+	}
 	switch *policy {
 	case "isolate":
 		cfg.policy = harness.IsolateDUT
@@ -182,6 +208,15 @@ func burnIn(ctx context.Context, cfg config, log zerolog.Logger, out *os.File) i
 	if info.Station == "" {
 		info.Station = st.ID // the host name when the station file has none
 	}
+	// The supplies, for the record and the station page's instruments.
+	config := map[string]string{}
+	for k, v := range info.Config {
+		config[k] = v
+	}
+	for name, res := range st.Supplies {
+		config[station.InstrumentKey+name] = res
+	}
+	info.Config = config
 	runOpts := []harness.Option{harness.WithLogger(log), harness.WithSafeStateTimeout(5 * time.Second), harness.WithRunInfo(info)}
 	if cfg.progress != nil {
 		runOpts = append(runOpts, harness.WithProgress(cfg.progress))
@@ -198,6 +233,27 @@ func burnIn(ctx context.Context, cfg config, log zerolog.Logger, out *os.File) i
 			log.Warn().Int("runs", n).Msg("burnin: runs the station stopped during were closed as aborted")
 		}
 		runOpts = append(runOpts, harness.WithSink(store))
+	}
+	if cfg.serve != "" && store != nil {
+		// The page in this process, following the store; its answers and
+		// stop buttons reach the run through the store (WithControl), the
+		// way they would from station serve in another process.
+		srvCtx, stopServer := context.WithCancel(context.Background())
+		srv, err := station.Serve(srvCtx, store, cfg.serve, station.WithLogger(log))
+		if err != nil {
+			stopServer()
+			fmt.Fprintf(os.Stderr, "burnin: -serve %s: %v\n", cfg.serve, err)
+			return 1
+		}
+		defer func() {
+			stopServer()
+			srv.Wait()
+		}()
+		fmt.Fprintf(out, "station page: %s\n", srv.URL())
+		if cfg.onServe != nil {
+			cfg.onServe(srv.URL())
+		}
+		runOpts = append(runOpts, harness.WithControl(store))
 	}
 
 	rec, err := harness.Run(ctx, "burn-in", func(t *harness.Test) error {

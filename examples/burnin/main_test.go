@@ -113,7 +113,7 @@ func TestSignalsLeaveOutputsOff(t *testing.T) {
 	}
 	scpisim, burnin := build("../../cmd/scpisim", "scpisim"), build(".", "burnin")
 
-	srv := exec.Command(scpisim, "serve", "--listen", "127.0.0.1:0", "bench.yaml")
+	srv := exec.Command(scpisim, "serve", "--json", "--listen", "127.0.0.1:0", "bench.yaml")
 	srvOut, _ := srv.StdoutPipe()
 	srv.Stderr = io.Discard
 	if err := srv.Start(); err != nil {
@@ -121,10 +121,23 @@ func TestSignalsLeaveOutputsOff(t *testing.T) {
 	}
 	defer func() { srv.Process.Kill(); srv.Wait() }()
 	served := map[string]string{} // bench resource -> served resource
-	sc := bufio.NewScanner(srvOut)
-	for sc.Scan() && sc.Text() != "ready" {
-		f := strings.Fields(sc.Text()) // name model resource (bench: original)
-		served[strings.TrimSuffix(f[len(f)-1], ")")] = f[2]
+	var listing struct {
+		Resources []struct {
+			Resource string   `json:"resource"`
+			Bench    []string `json:"bench"`
+		} `json:"resources"`
+	}
+	line, err := bufio.NewReader(srvOut).ReadString('\n')
+	if err == nil {
+		err = json.Unmarshal([]byte(line), &listing)
+	}
+	if err != nil {
+		t.Fatalf("scpisim --json: %q: %v", line, err)
+	}
+	for _, r := range listing.Resources {
+		for _, b := range r.Bench {
+			served[b] = r.Resource
+		}
 	}
 	go io.Copy(io.Discard, srvOut)
 	// The station, pointed at the served resources.

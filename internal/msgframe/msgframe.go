@@ -1,5 +1,7 @@
 package msgframe
 
+import "bytes"
+
 // BlockStatus says what a '#' starts.
 type BlockStatus int
 
@@ -71,29 +73,61 @@ func NewScanner() Scanner { return Scanner{elemStart: true} }
 // found and where. When not, sc.Pos says how far the message is known to
 // extend: everything before it may be dropped (shifting sc.Pos), and when
 // sc.Pos > len(b) the bytes up to it are block payload.
+//
+// Only four bytes can change the state: the terminator, '#' and the two
+// quotes. Scan jumps from one to the next with bytes.IndexByte (vector
+// instructions) instead of looking at every byte, so a long text reply
+// costs a few passes at memory speed. Each position found is kept until
+// the scan passes it, so a message dense with such bytes is still scanned
+// in linear time.
 func (sc *Scanner) Scan(b []byte, term byte) (done bool, at int) {
+	specials := [4]byte{term, '#', '"', '\''}
+	next := [4]int{-1, -1, -1, -1} // where specials[k] next occurs at or after sc.Pos (len(b): nowhere); -1 not yet looked for
+	find := func(k int) int {
+		if next[k] < sc.Pos {
+			next[k] = len(b)
+			if i := bytes.IndexByte(b[sc.Pos:], specials[k]); i >= 0 {
+				next[k] = sc.Pos + i
+			}
+		}
+		return next[k]
+	}
 	for sc.Pos < len(b) {
-		c := b[sc.Pos]
 		if sc.quote != 0 {
-			if c == term {
-				return true, sc.Pos
+			// Inside a string only the terminator and the closing quote
+			// count; a terminator ends even an open string.
+			q := 2
+			if sc.quote == '\'' {
+				q = 3
 			}
-			if c == sc.quote {
-				sc.quote = 0
+			t, e := find(0), find(q)
+			if t <= e {
+				sc.Pos = t
+				if t == len(b) {
+					return false, 0
+				}
+				return true, t
 			}
-			sc.Pos++
+			sc.quote, sc.Pos = 0, e+1
 			continue
 		}
-		switch c {
-		case term:
+		stop := min(find(0), find(1), find(2), find(3))
+		if stop > sc.Pos {
+			// A space counts as a separator: a block follows a header
+			// ("DATA #15abcde", or ":CURV #15abcde" from an instrument
+			// with SYST:HEAD ON).
+			sc.elemStart = isSeparator(b[stop-1])
+			sc.Pos = stop
+			if stop == len(b) {
+				return false, 0
+			}
+		}
+		switch c := b[sc.Pos]; {
+		case c == term:
 			return true, sc.Pos
-		case ',', ';', ' ', '\t':
-			// A space counts: a block follows a header ("DATA #15abcde",
-			// or ":CURV #15abcde" from an instrument with SYST:HEAD ON).
-			sc.elemStart = true
-		case '"', '\'':
+		case c == '"' || c == '\'':
 			sc.quote, sc.elemStart = c, false
-		case '#':
+		default: // '#'
 			if sc.elemStart {
 				hdr, n, st := BlockHeader(b[sc.Pos:])
 				switch st {
@@ -106,10 +140,10 @@ func (sc *Scanner) Scan(b []byte, term byte) (done bool, at int) {
 				}
 			}
 			sc.elemStart = false
-		default:
-			sc.elemStart = false
 		}
 		sc.Pos++
 	}
 	return false, 0
 }
+
+func isSeparator(c byte) bool { return c == ',' || c == ';' || c == ' ' || c == '\t' }

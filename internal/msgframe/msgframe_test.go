@@ -43,3 +43,108 @@ func TestScannerResumes(t *testing.T) {
 	}
 	t.Fatal("no end found")
 }
+
+// refScan is the scanner as first written, one byte at a time: the
+// reference the fast Scan must agree with.
+func refScan(sc *Scanner, b []byte, term byte) (done bool, at int) {
+	for sc.Pos < len(b) {
+		c := b[sc.Pos]
+		if sc.quote != 0 {
+			if c == term {
+				return true, sc.Pos
+			}
+			if c == sc.quote {
+				sc.quote = 0
+			}
+			sc.Pos++
+			continue
+		}
+		switch c {
+		case term:
+			return true, sc.Pos
+		case ',', ';', ' ', '\t':
+			sc.elemStart = true
+		case '"', '\'':
+			sc.quote, sc.elemStart = c, false
+		case '#':
+			if sc.elemStart {
+				hdr, n, st := BlockHeader(b[sc.Pos:])
+				switch st {
+				case BlockIncomplete:
+					return false, 0
+				case BlockDefinite:
+					sc.Pos += hdr + n
+					sc.elemStart = false
+					continue
+				}
+			}
+			sc.elemStart = false
+		default:
+			sc.elemStart = false
+		}
+		sc.Pos++
+	}
+	return false, 0
+}
+
+// scanInPieces feeds msg to scan as it would arrive in pieces of the given
+// sizes, dropping what is scanned as a reader does, and returns where the
+// message ends (-1: not found) and the scanner's state after each piece.
+func scanInPieces(scan func(*Scanner, []byte, byte) (bool, int), msg []byte, term byte, sizes []byte) (int, []Scanner) {
+	sc := NewScanner()
+	var states []Scanner
+	dropped, have := 0, 0
+	for i := 0; have < len(msg); i++ {
+		step := len(msg)
+		if len(sizes) > 0 {
+			step = int(sizes[i%len(sizes)])%7 + 1
+		}
+		have = min(len(msg), have+step)
+		done, at := scan(&sc, msg[dropped:have], term)
+		states = append(states, sc)
+		if done {
+			return dropped + at, states
+		}
+		if n := min(sc.Pos, have-dropped); n > 0 {
+			dropped += n
+			sc.Pos -= n
+		}
+	}
+	return -1, states
+}
+
+func TestScanMatchesReference(t *testing.T) {
+	for _, in := range []string{
+		"*IDN?\n", "DATA #15a\nb\ncd\n", `DISP "a;b` + "\n", `A 'x"y',#13abc` + "\n",
+		"X,#210" + "0123456789\n", "#H1F #0abc\n", `"'"#11x` + "\n", "a\tb #21", "1,2,3,4",
+	} {
+		for _, sizes := range [][]byte{nil, {0}, {1, 2}, {5, 3, 0}} {
+			wantEnd, wantStates := scanInPieces(refScan, []byte(in), '\n', sizes)
+			gotEnd, gotStates := scanInPieces((*Scanner).Scan, []byte(in), '\n', sizes)
+			if wantEnd != gotEnd {
+				t.Errorf("%q in pieces %v: end %d, want %d", in, sizes, gotEnd, wantEnd)
+			}
+			if diff := cmp.Diff(wantStates, gotStates, cmp.AllowUnexported(Scanner{})); diff != "" {
+				t.Errorf("%q in pieces %v: states differ (-want +got):\n%s", in, sizes, diff)
+			}
+		}
+	}
+}
+
+// FuzzScan checks the fast scanner against the reference on any input,
+// whole and in pieces, with any terminator.
+func FuzzScan(f *testing.F) {
+	f.Add([]byte("DATA #15a\nb\ncd\n"), []byte{1, 2}, byte('\n'))
+	f.Add([]byte(`DISP "a;b`+"\n"), []byte{}, byte('\n'))
+	f.Add([]byte("X,#2100123456789;'q#'\r"), []byte{3}, byte('\r'))
+	f.Fuzz(func(t *testing.T, msg, sizes []byte, term byte) {
+		wantEnd, wantStates := scanInPieces(refScan, msg, term, sizes)
+		gotEnd, gotStates := scanInPieces((*Scanner).Scan, msg, term, sizes)
+		if wantEnd != gotEnd {
+			t.Fatalf("end %d, want %d", gotEnd, wantEnd)
+		}
+		if diff := cmp.Diff(wantStates, gotStates, cmp.AllowUnexported(Scanner{})); diff != "" {
+			t.Fatalf("states differ (-want +got):\n%s", diff)
+		}
+	})
+}

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"unicode"
+
+	"github.com/scpikit/scpikit/sim"
+)
+
+// The editor on any keys: it never panics, ends at the end of its input,
+// and every line it returns holds printable characters only (control
+// keys edit, they are never typed into the line).
+func FuzzEditor(f *testing.F) {
+	for _, s := range []string{
+		"*IDN?\r", "VOLT\x03\r", "\x04", "ab\x1b[D\x1b[Dc\x7f\r", "\x1b[1;5D\x1b[3~\x1bOH\x1b[200~x\x1b[201~\r",
+		"\x12vo\x12\x12\x7f\x07\r", "sour1:vo\t\t:t\t\r", "\x1b[99999999999999999999", "\x10\x0e\x0b\x15\x17\x01\x05\r",
+		"\xff\xfe\r", "\x1b", "\x12\x1b[A\r",
+	} {
+		f.Add(s)
+	}
+	tree := sim.MustNew("DP832").CommandTree()
+	f.Fuzz(func(t *testing.T, keys string) {
+		h := &fileHistory{lines: []string{"SOUR1:VOLT 1", "*IDN?", "SOUR1:VOLT?"}}
+		e := newEditor(strings.NewReader(keys), io.Discard, "scpi> ", h)
+		e.complete = completer{tree: tree}.complete
+		for range len(keys) + 1 {
+			line, err := e.ReadLine()
+			if err != nil {
+				return
+			}
+			for _, r := range line {
+				if !unicode.IsPrint(r) {
+					t.Fatalf("line %q from keys %q holds %q", line, keys, r)
+				}
+			}
+		}
+		t.Fatalf("more lines than keys from %q", keys)
+	})
+}
+
+// Completion of what is typed before the cursor, against the DP832's tree.
+func TestComplete(t *testing.T) {
+	c := completer{tree: sim.MustNew("DP832").CommandTree()}
+	for _, tc := range []struct {
+		before string
+		start  int
+		texts  []string
+	}{
+		{"*ID", 0, []string{"*IDN?"}},
+		{":erro", 0, []string{":errors"}},
+		{":trace o", 7, []string{"on", "off"}},
+		{"VOLT 5;*RS", 7, []string{"*RST"}},
+		{`DISP:TEXT "*RS`, 0, nil}, // inside a string
+		{"SOUR1:VOLT 5", 0, nil},   // a parameter
+		{"NOSUCH:VO", 0, nil},      // no such node
+	} {
+		start, got := c.complete(tc.before)
+		var texts []string
+		for _, o := range got {
+			texts = append(texts, o.text)
+		}
+		if len(texts) != len(tc.texts) || (len(texts) > 0 && start != tc.start) {
+			t.Errorf("%q: start %d, %q; want %d, %q", tc.before, start, texts, tc.start, tc.texts)
+			continue
+		}
+		for i := range texts {
+			if texts[i] != tc.texts[i] {
+				t.Errorf("%q: %q, want %q", tc.before, texts, tc.texts)
+			}
+		}
+	}
+	// Without a simulated instrument, shell commands only.
+	if _, got := (completer{}).complete("*ID"); len(got) != 0 {
+		t.Errorf("a real instrument's *ID completed: %v", got)
+	}
+}

@@ -1,0 +1,218 @@
+package results
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/scpikit/scpikit/harness"
+)
+
+// ErrBadCursor is matched by the error for a cursor that is not
+// "<run ID>/<seq>".
+var ErrBadCursor = errors.New("results: bad event cursor")
+
+// Cursor names one stored event, the last one a follower has seen: its
+// run and its Seq. Its text, "<run ID>/<seq>", is what a live page gets
+// as an SSE event's id and sends back as Last-Event-ID. The zero Cursor
+// is before the first event of the store.
+type Cursor struct {
+	Run string
+	Seq uint64
+}
+
+// String is the cursor as "<run ID>/<seq>" ("" for the zero Cursor).
+func (c Cursor) String() string {
+	if c.Run == "" {
+		return ""
+	}
+	return c.Run + "/" + strconv.FormatUint(c.Seq, 10)
+}
+
+// maxRunID bounds a run ID in a cursor: harness.NewRunID makes 26
+// characters; a program may name runs itself, but not at any length.
+const maxRunID = 128
+
+// ParseCursor reads a cursor's text, "<run ID>/<seq>"; "" is the zero
+// Cursor. A run ID holds letters, digits, '-', '_' and '.'.
+func ParseCursor(s string) (Cursor, error) {
+	if s == "" {
+		return Cursor{}, nil
+	}
+	run, seq, ok := strings.Cut(s, "/")
+	if !ok || run == "" || len(run) > maxRunID {
+		return Cursor{}, fmt.Errorf("%w: %.80q: want <run ID>/<seq>", ErrBadCursor, s)
+	}
+	for _, r := range run {
+		if !(r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r == '-' || r == '_' || r == '.') {
+			return Cursor{}, fmt.Errorf("%w: %.80q: the run ID holds %q", ErrBadCursor, s, r)
+		}
+	}
+	n, err := strconv.ParseUint(seq, 10, 63)
+	if err != nil || seq[0] == '+' {
+		return Cursor{}, fmt.Errorf("%w: %.80q: the seq is not a whole number", ErrBadCursor, s)
+	}
+	return Cursor{Run: run, Seq: n}, nil
+}
+
+// StoredEvent is an event as the store keeps it: what a live page or a
+// replicator passes on without decoding it.
+type StoredEvent struct {
+	Run  string
+	Seq  uint64
+	Kind harness.EventKind
+	DUT  string
+	Body json.RawMessage // the harness.Event as JSON, one line
+	pos  int64
+}
+
+// Cursor names the event.
+func (e StoredEvent) Cursor() Cursor { return Cursor{Run: e.Run, Seq: e.Seq} }
+
+// Event decodes the event.
+func (e StoredEvent) Event() (harness.Event, error) {
+	var ev harness.Event
+	if err := json.Unmarshal(e.Body, &ev); err != nil {
+		return ev, fmt.Errorf("results: event %d of run %s does not decode: %w", e.Seq, e.Run, err)
+	}
+	return ev, nil
+}
+
+// position is where a cursor stands in the order of commits: the
+// events.pos of its event. A cursor the store has not (a hand-made one,
+// a store since replaced) stands before the first event that sorts after
+// it by run ID and seq, or at the end when none does.
+func (s *Store) position(ctx context.Context, c Cursor) (int64, error) {
+	if c.Run == "" {
+		return 0, nil
+	}
+	var pos sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT pos FROM events WHERE run_id = ? AND seq = ?`, c.Run, c.Seq).Scan(&pos)
+	if err == nil && pos.Valid {
+		return pos.Int64, nil
+	}
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("results: cursor %s: %w", c, err)
+	}
+	err = s.db.QueryRowContext(ctx, `SELECT coalesce((SELECT min(pos) - 1 FROM events WHERE (run_id, seq) > (?, ?)),
+		(SELECT coalesce(max(pos), 0) FROM events))`, c.Run, c.Seq).Scan(&pos)
+	if err != nil {
+		return 0, fmt.Errorf("results: cursor %s: %w", c, err)
+	}
+	return pos.Int64, nil
+}
+
+// eventsFrom reads up to limit events committed after position pos, in
+// commit order.
+func (s *Store) eventsFrom(ctx context.Context, pos int64, limit int) ([]StoredEvent, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT run_id, seq, kind, dut, body, pos FROM events WHERE pos > ? ORDER BY pos LIMIT ?`, pos, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []StoredEvent
+	for rows.Next() {
+		var e StoredEvent
+		var kind, body string
+		if err := rows.Scan(&e.Run, &e.Seq, &kind, &e.DUT, &body, &e.pos); err != nil {
+			return nil, err
+		}
+		e.Kind, e.Body = harness.EventKind(kind), json.RawMessage(body)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// EventsAfter are the events committed after the one c names, in the
+// order they were committed (runs going on at once interleave), at most
+// limit of them (1 to 10,000; out of range: 1,000).
+func (s *Store) EventsAfter(ctx context.Context, c Cursor, limit int) ([]StoredEvent, error) {
+	if limit <= 0 || limit > 10000 {
+		limit = tailBatch
+	}
+	pos, err := s.position(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return s.eventsFrom(ctx, pos, limit)
+}
+
+// tailBatch is how many events a tail reads at a time.
+const tailBatch = 1000
+
+// Tail follows the store: it calls fn with the events committed after
+// the one c names, in commit order and in batches, then with each new
+// batch as it is committed, by this process (at once) or another (seen
+// within 50 ms), until ctx ends (its error is returned) or fn returns an
+// error (returned as it is). The harness never waits for a tail: it
+// reads what is committed, at its own pace.
+func (s *Store) Tail(ctx context.Context, c Cursor, fn func([]StoredEvent) error) error {
+	release := s.watch()
+	defer release()
+	pos, err := s.position(ctx, c)
+	if err != nil {
+		return err
+	}
+	for {
+		changed := s.watcher.changed()
+		batch, err := s.eventsFrom(ctx, pos, tailBatch)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if s.isClosed() {
+				return ErrClosed
+			}
+			return fmt.Errorf("results: following the store: %w", err)
+		}
+		if len(batch) > 0 {
+			pos = batch[len(batch)-1].pos
+			if err := fn(batch); err != nil {
+				return err
+			}
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.watcher.quit:
+			return ErrClosed
+		case <-changed:
+		}
+	}
+}
+
+// isClosed reports whether Close has been called.
+func (s *Store) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+// LiveStart is where a page that names no event starts: before the
+// first event of the oldest run that did something within recent of now
+// (ended, or committed an event: a run whose station died without a
+// trace is not live for ever), so that every run on the station's screen
+// is seen whole; else before the first event of the newest run; the zero
+// Cursor for an empty store.
+func (s *Store) LiveStart(ctx context.Context, now time.Time, recent time.Duration) (Cursor, error) {
+	var run string
+	err := s.db.QueryRowContext(ctx, `SELECT r.id FROM runs r WHERE r.ended_ns >= ?1
+		OR (r.ended_ns IS NULL AND (SELECT e.time_ns FROM events e WHERE e.run_id = r.id AND e.seq = r.last_seq) >= ?1)
+		ORDER BY r.started_ns, r.id LIMIT 1`, now.Add(-recent).UnixNano()).Scan(&run)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = s.db.QueryRowContext(ctx, `SELECT id FROM runs ORDER BY started_ns DESC, id DESC LIMIT 1`).Scan(&run)
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return Cursor{}, nil
+	}
+	if err != nil {
+		return Cursor{}, fmt.Errorf("results: %w", err)
+	}
+	return Cursor{Run: run, Seq: 0}, nil
+}
