@@ -40,14 +40,14 @@ func truevoltGuide() Guide {
 	add(e("ABORt", "ABORt", set, y, ""))
 	for _, c := range []string{"CALCulate:AVERage:ALL", "CALCulate:AVERage:AVERage", "CALCulate:AVERage:COUNt",
 		"CALCulate:AVERage:MAXimum", "CALCulate:AVERage:MINimum", "CALCulate:AVERage:PTPeak", "CALCulate:AVERage:SDEViation"} {
-		add(e("CALCulate:AVERage", c, q, no, ""))
+		add(e("CALCulate:AVERage", c, q, y, "NR3; ALL? is mean, standard deviation, minimum, maximum"))
 	}
-	add(e("CALCulate:AVERage", "CALCulate:AVERage:CLEar[:IMMediate]", set, no, ""),
-		e("CALCulate:AVERage", "CALCulate:AVERage[:STATe]", b, no, ""),
-		e("CALCulate:LIMit", "CALCulate:LIMit:CLEar[:IMMediate]", set, no, ""),
-		e("CALCulate:LIMit", "CALCulate:LIMit:LOWer[:DATA]", b, no, ""),
-		e("CALCulate:LIMit", "CALCulate:LIMit:UPPer[:DATA]", b, no, ""),
-		e("CALCulate:LIMit", "CALCulate:LIMit[:STATe]", b, no, ""),
+	add(e("CALCulate:AVERage", "CALCulate:AVERage:CLEar[:IMMediate]", set, y, ""),
+		e("CALCulate:AVERage", "CALCulate:AVERage[:STATe]", b, y, "statistics of the readings taken while on; an overload is not counted"),
+		e("CALCulate:LIMit", "CALCulate:LIMit:CLEar[:IMMediate]", set, p, "accepted; the meter has no status registers yet to clear"),
+		e("CALCulate:LIMit", "CALCulate:LIMit:LOWer[:DATA]", b, p, "kept and read back; a reading outside sets no status bit"),
+		e("CALCulate:LIMit", "CALCulate:LIMit:UPPer[:DATA]", b, p, "kept and read back; a reading outside sets no status bit"),
+		e("CALCulate:LIMit", "CALCulate:LIMit[:STATe]", b, p, "kept and read back"),
 		e("CALCulate:SCALe", "CALCulate:SCALe:FUNCtion", b, no, ""),
 		e("CALCulate:SCALe", "CALCulate:SCALe:GAIN", b, no, ""),
 		e("CALCulate:SCALe", "CALCulate:SCALe:OFFSet", b, no, ""),
@@ -98,7 +98,7 @@ func truevoltGuide() Guide {
 		e("IEEE-488", "*LRN", q, no, ""),
 		e("IEEE-488", "*OPC", b, y, ""),
 		e("IEEE-488", "*OPT", q, y, "0: the simulated meters have no option installed"),
-		e("IEEE-488", "*PSC", b, no, ""),
+		e("IEEE-488", "*PSC", b, p, "the flag is kept; a simulated meter is never power-cycled"),
 		e("IEEE-488", "*RCL", set, y, "locations 0 to 4; an empty one is -200 Execution error"),
 		e("IEEE-488", "*RST", set, y, ""),
 		e("IEEE-488", "*SAV", set, y, "locations 0 to 4: every setting, not the readings"),
@@ -196,10 +196,10 @@ func truevoltGuide() Guide {
 		e("SYSTem", "SYSTem:DATE", b, no, ""),
 		e("SYSTem", "SYSTem:ERRor[:NEXT]", q, y, ""),
 		e("SYSTem", "SYSTem:LFRequency", q, no, ""),
-		e("SYSTem", "SYSTem:LOCal", set, no, ""),
+		e("SYSTem", "SYSTem:LOCal", set, y, ""),
 		e("SYSTem", "SYSTem:PRESet", set, no, ""),
-		e("SYSTem", "SYSTem:REMote", set, no, ""),
-		e("SYSTem", "SYSTem:RWLock", set, no, ""),
+		e("SYSTem", "SYSTem:REMote", set, y, ""),
+		e("SYSTem", "SYSTem:RWLock", set, y, ""),
 		e("SYSTem", "SYSTem:SECurity:IMMediate", set, na, "sanitizes the meter's non-volatile memory; a simulated meter keeps nothing"),
 		e("SYSTem", "SYSTem:TIME", b, no, ""),
 		e("SYSTem", "SYSTem:VERSion", q, y, ""),
@@ -209,7 +209,7 @@ func truevoltGuide() Guide {
 		only(e("TRIGger", "TRIGger:LEVel", b, no, ""), high, highWhy),
 		e("TRIGger", "TRIGger:SLOPe", b, p, "kept; no external trigger reaches a simulated input"),
 		e("TRIGger", "TRIGger:SOURce", b, y, "IMMediate, BUS, EXTernal; INTernal (level) on the 34465A and 34470A"),
-		e("UNIT", "UNIT:TEMPerature", b, no, ""))
+		e("UNIT", "UNIT:TEMPerature", b, p, "C, F or K, kept; no transducer is wired, so no reading to convert"))
 	return Guide{
 		Title:    "Keysight Truevolt Series Digital Multimeters Operating and Service Guide (34460A, 34461A, 34465A, 34470A)",
 		File:     "keysight-truevolt",
