@@ -151,6 +151,7 @@ func TestTruevoltCommands(t *testing.T) {
 		{"ABOR;*SAV 2;*RST;:TRIG:SOUR?;*RCL 2;:TRIG:SOUR?", "IMM;BUS"},
 		{"DISP:TEXT 'Hi';TEXT?", `"Hi"`},
 		{"SYST:BEEP:STAT?", "1"},
+		{"SYST:LFR?;:SAMP:COUN:PRET 5;PRET?;:TRIG:LEV -1.5;LEV?", "+50;+5;-1.50000000E+00"},
 		{"SYST:ERR?", `0,"No error"`},
 	})
 	converse(t, "34460A", []exchange{
@@ -163,6 +164,8 @@ func TestTruevoltCommands(t *testing.T) {
 		{"VOLT:NPLC 0.05;NPLC?", "+2.00000000E-01"},
 		{"TRIG:SOUR INT", ""},
 		{"SYST:ERR?", `-224,"Illegal parameter value"`},
+		{"TRIG:LEV 1", ""},
+		{"SYST:ERR?", `-113,"Undefined header"`},
 	})
 }
 

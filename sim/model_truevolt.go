@@ -23,7 +23,9 @@ type truevolt struct {
 	fn       [len(truevoltFunctions)]truevoltSense
 
 	sampleCount  int
-	sampleSource int // 0 IMMediate, 1 TIMer
+	pretrigger   int     // SAMPle:COUNt:PRETrigger (34465A/70A)
+	trigLevel    float64 // TRIGger:LEVel (34465A/70A)
+	sampleSource int     // 0 IMMediate, 1 TIMer
 	sampleTimer  float64
 	trigCount    float64 // math.Inf(1): INFinity
 	trigSource   int     // truevoltTrigSources
@@ -207,7 +209,7 @@ func (d *truevolt) Reset() {
 			zero: true, terms: 3, band: 20, trans: 0}
 	}
 	d.function = fnVolt
-	d.sampleCount, d.sampleSource, d.sampleTimer = 1, 0, 1
+	d.sampleCount, d.sampleSource, d.sampleTimer, d.pretrigger, d.trigLevel = 1, 0, 1, 0, 0
 	d.trigCount, d.trigSource, d.trigDelay, d.trigAutoDel, d.trigSlope = 1, 0, 0, true, 1
 	d.memory, d.armed, d.real64, d.swapped = d.memory[:0], 0, false, false
 	d.display, d.displayText = true, ""
@@ -638,6 +640,26 @@ func truevoltTriggerCommands(cmds *Commands[*truevolt], high bool) {
 		replySigned(c, d.sampleCount)
 		return nil
 	})
+	if high {
+		// Kept and read back: the readings before a level trigger need
+		// a signal to trigger on, which no simulated input gets.
+		cmds.Handle("SAMPle:COUNt:PRETrigger", func(d *truevolt, c *Call) error {
+			n, err := c.Int(0, Number{Min: 0, Max: 2e6 - 1, Default: 0})
+			if err == nil {
+				d.pretrigger = n
+			}
+			return err
+		})
+		cmds.Handle("SAMPle:COUNt:PRETrigger?", func(d *truevolt, c *Call) error { replySigned(c, d.pretrigger); return nil })
+		cmds.Number("TRIGger:LEVel", func(d *truevolt, _ *Call) (Number, error) {
+			r := d.ranges(d.function)
+			top := r[len(r)-1] * 1.2
+			return Number{Min: -top, Max: top, Default: 0}, nil
+		},
+			func(d *truevolt, _ *Call) float64 { return d.trigLevel },
+			func(d *truevolt, _ *Call, v float64) error { d.trigLevel = v; return nil },
+			func(c *Call, v float64) { c.ReplyNR3(v, 8) })
+	}
 	cmds.Choice("SAMPle:SOURce", []string{"IMMediate", "TIMer"},
 		func(d *truevolt, _ *Call) int { return d.sampleSource },
 		func(d *truevolt, _ *Call, k int) error { d.sampleSource = k; return nil })
@@ -822,6 +844,9 @@ func truevoltSystemCommands(cmds *Commands[*truevolt], high bool) {
 	}
 	cmds.Bool("*PSC", func(d *truevolt, _ *Call) (bool, error) { return d.psc, nil },
 		func(d *truevolt, _ *Call, on bool) error { d.psc = on; return nil })
+	// The meter measures the mains it runs on; a simulated one reports
+	// 50 Hz.
+	cmds.Handle("SYSTem:LFRequency?", func(_ *truevolt, c *Call) error { replySigned(c, 50); return nil })
 	cmds.Choice("UNIT:TEMPerature", []string{"C", "F", "K"},
 		func(d *truevolt, _ *Call) int { return d.tempUnit },
 		func(d *truevolt, _ *Call, k int) error { d.tempUnit = k; return nil })

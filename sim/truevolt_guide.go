@@ -123,7 +123,7 @@ func truevoltGuide() Guide {
 		e("R?", "R", q, y, "reads and erases; an ASCII or REAL,64 definite block"),
 		e("READ?", "READ", q, y, "TRIG:SOUR BUS or EXT: -214 Trigger deadlock, as the unit answers"),
 		e("SAMPle", "SAMPle:COUNt", b, y, "answers +1, not +1.000000000E+00"),
-		only(e("SAMPle", "SAMPle:COUNt:PRETrigger", b, no, ""), high, highWhy),
+		only(e("SAMPle", "SAMPle:COUNt:PRETrigger", b, p, "kept and read back (+n); no level trigger fires on a simulated input"), high, highWhy),
 		e("SAMPle", "SAMPle:SOURce", b, p, "kept; TIMer paces nothing, the readings come at once"),
 		e("SAMPle", "SAMPle:TIMer", b, p, "kept and read back; not waited"))
 	for fn, f := range truevoltFunctions {
@@ -195,7 +195,7 @@ func truevoltGuide() Guide {
 		e("SYSTem", "SYSTem:COMMunicate:LAN:UPDate", set, na, noIface),
 		e("SYSTem", "SYSTem:DATE", b, no, ""),
 		e("SYSTem", "SYSTem:ERRor[:NEXT]", q, y, ""),
-		e("SYSTem", "SYSTem:LFRequency", q, no, ""),
+		e("SYSTem", "SYSTem:LFRequency", q, p, "+50: a simulated meter has no mains to measure"),
 		e("SYSTem", "SYSTem:LOCal", set, y, ""),
 		e("SYSTem", "SYSTem:PRESet", set, no, ""),
 		e("SYSTem", "SYSTem:REMote", set, y, ""),
@@ -206,7 +206,7 @@ func truevoltGuide() Guide {
 		e("TRIGger", "TRIGger:COUNt", b, p, "1 to 1,000,000 or INFinity (+9.90000000E+37); INFinity with IMMediate fills the memory"),
 		e("TRIGger", "TRIGger:DELay", b, p, "kept and read back; not waited"),
 		e("TRIGger", "TRIGger:DELay:AUTO", b, y, ""),
-		only(e("TRIGger", "TRIGger:LEVel", b, no, ""), high, highWhy),
+		only(e("TRIGger", "TRIGger:LEVel", b, p, "kept and read back; no signal reaches a simulated input to cross it"), high, highWhy),
 		e("TRIGger", "TRIGger:SLOPe", b, p, "kept; no external trigger reaches a simulated input"),
 		e("TRIGger", "TRIGger:SOURce", b, y, "IMMediate, BUS, EXTernal; INTernal (level) on the 34465A and 34470A"),
 		e("UNIT", "UNIT:TEMPerature", b, p, "C, F or K, kept; no transducer is wired, so no reading to convert"))
