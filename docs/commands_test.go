@@ -122,7 +122,7 @@ var commands = map[string]how{
 		as: "SCPIKIT_PAGE_SECONDS=0.5 go test -run '^$' -bench BenchmarkPageAttached -benchtime 1x ./station", want: []string{"samples/s-page/alone", "ok "}},
 	"curl -sN -H 'Last-Event-ID: 01KBP8S7ZK3Q4M1V0Y9J5T6WXA/42' http://127.0.0.1:8080/events": {skip: "streams until interrupted"},
 
-	// docs/station.md, the page's section: its browser tests (they skip without
+	// docs/station-page.md: the page's browser tests (they skip without
 	// chromium), its screenshots written to the scratch directory instead
 	// of the repository's docs, and its benchmark, shortened.
 	"go test ./station -run 'TestPage|TestLive'": {inRepo: true, want: []string{"ok "}},

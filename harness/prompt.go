@@ -37,8 +37,10 @@ type Prompt struct {
 	ImageType string    // its media type, e.g. "image/png"; required with Image
 	Input     InputKind // InputConfirm when empty
 	Choices   []string  // InputChoice's answers
-	// Timeout bounds the wait for an answer (the context bounds it in any
-	// case): past it, Prompt returns an error matching ErrPromptTimeout.
+	// Timeout bounds the wait for an answer, counted from when the
+	// prompt is recorded (the page can show it), across the asks after a
+	// refused answer; the context bounds it in any case. Past it, Prompt
+	// returns an error matching ErrPromptTimeout.
 	Timeout time.Duration
 }
 
@@ -169,12 +171,9 @@ func (t *Test) prompt(ctx context.Context, d *DUTRun, p Prompt) (string, error) 
 	defer cancel(nil)
 	unwatch := t.cancelOnStop(wait, cancel, d)
 	defer unwatch()
-	if p.Timeout > 0 {
-		var cancelT context.CancelFunc
-		wait, cancelT = context.WithTimeoutCause(wait, p.Timeout,
-			fmt.Errorf("%w: no answer within %s", ErrPromptTimeout, FormatDuration(p.Timeout)))
-		defer cancelT()
-	}
+	// The timeout counts from when the operator can first see the prompt
+	// (its event durable), and across the asks after a refused answer.
+	answering := wait
 	for ask := 1; ; ask++ {
 		id := fmt.Sprintf("p%d", t.promptSeq.Add(1))
 		asked := PromptEvent{ID: id, Text: p.Text, Input: p.Input, Choices: slices.Clone(p.Choices), Timeout: p.Timeout,
@@ -184,14 +183,20 @@ func (t *Test) prompt(ctx context.Context, d *DUTRun, p Prompt) (string, error) 
 			t.cancelPrompt(dut, id, reasonOf(wait), err)
 			return "", err
 		}
+		if p.Timeout > 0 && answering == wait {
+			var cancelT context.CancelFunc
+			answering, cancelT = context.WithTimeoutCause(wait, p.Timeout,
+				fmt.Errorf("%w: no answer within %s", ErrPromptTimeout, FormatDuration(p.Timeout)))
+			defer cancelT()
+		}
 		t.log.Info().Func(dutField(dut)).Str("prompt", id).Str("input", string(p.Input)).Str("text", p.Text).
 			Msg("harness: prompt: waiting for the operator")
-		answer, by, err := pr.Answer(wait, PromptRequest{Run: t.id, DUT: dut, ID: id, Prompt: p})
-		if wait.Err() != nil {
+		answer, by, err := pr.Answer(answering, PromptRequest{Run: t.id, DUT: dut, ID: id, Prompt: p})
+		if answering.Err() != nil {
 			// Stopped or timed out: whatever the Prompter returned, the
 			// prompt is over, and why is the context's cause.
-			cause := context.Cause(wait)
-			t.cancelPrompt(dut, id, reasonOf(wait), cause)
+			cause := context.Cause(answering)
+			t.cancelPrompt(dut, id, reasonOf(answering), cause)
 			return "", fmt.Errorf("harness: prompt %s %q on %s cancelled: %w", id, p.Text, where, cause)
 		}
 		if err != nil {

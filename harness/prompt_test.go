@@ -554,11 +554,12 @@ func TestPromptEventsInStationStore(t *testing.T) {
 	rec, _ := harness.Run(bg, "stored", func(tt *harness.Test) error {
 		tt.DUT("dut", func(d *harness.DUTRun) error {
 			d.Prompt(d.Context(), harness.Prompt{Text: "Scan", Input: harness.InputSerial, Image: []byte{0x89, 'P', 'N', 'G'}, ImageType: "image/png"})
-			d.Prompt(d.Context(), harness.Prompt{Text: "Pick", Input: harness.InputChoice, Choices: []string{"a", "b"}, Timeout: time.Millisecond})
+			d.Prompt(d.Context(), harness.Prompt{Text: "Pick", Input: harness.InputChoice, Choices: []string{"a", "b"}})
+			d.Prompt(d.Context(), harness.Prompt{Text: "Anyone?", Timeout: time.Millisecond})
 			return nil
 		})
 		return nil
-	}, harness.WithoutSignals(), harness.WithSink(store), harness.WithPrompter(scripted("SN-7", "c")))
+	}, harness.WithoutSignals(), harness.WithSink(store), harness.WithPrompter(scripted("SN-7", "c", "A")))
 	got, err := store.Record(bg, rec.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -566,7 +567,12 @@ func TestPromptEventsInStationStore(t *testing.T) {
 	if diff := cmp.Diff(rec, got, recordCmp...); diff != "" {
 		t.Fatalf("stored record differs (-live +stored):\n%s", diff)
 	}
-	if len(got.Prompts) != 3 || got.DUTs[0].Unit.Serial != "SN-7" || got.Prompts[2].Reason != harness.PromptTimeout {
+	var states []string
+	for _, p := range got.Prompts {
+		states = append(states, p.State+" "+p.Reason+" "+p.Answer)
+	}
+	want := []string{"answered  SN-7", "cancelled refused ", "answered  a", "cancelled timeout "}
+	if diff := cmp.Diff(want, states); diff != "" || got.DUTs[0].Unit.Serial != "SN-7" {
 		t.Fatalf("prompts %+v", got.Prompts)
 	}
 	events, err := store.Events(bg, rec.ID, 0, 0)

@@ -405,6 +405,98 @@ func plot(xs, ys []float64, xLabel, yLabel, unit string, low, high *float64) tem
 	return template.HTML(b.String())
 }
 
+// phaseRows is the table of a DUT's every phase and measurement, a row
+// each, written directly rather than by the template: a run has tens of
+// thousands of measurements, and the template's reflection and
+// contextual escaping cost about ten times as much per row. Each field is
+// escaped as html/template escapes text.
+func phaseRows(d *DUTRecord) template.HTML {
+	var b strings.Builder
+	rows := 0
+	for _, p := range d.Phases {
+		rows += max(1, len(p.Measurements))
+	}
+	b.Grow(rows * 200)
+	esc := func(s string) { escapeHTML(&b, s) }
+	var num [20]byte
+	for _, p := range d.Phases {
+		start := func() {
+			b.WriteString("<tr><td>")
+			esc(p.Name)
+			b.WriteString("</td><td>")
+			b.Write(strconv.AppendInt(num[:0], int64(p.Attempt), 10))
+			b.WriteString("</td><td>")
+			esc(p.Outcome.String())
+			b.WriteString("</td><td")
+		}
+		if len(p.Measurements) == 0 {
+			start()
+			b.WriteString(` colspan="4">`)
+			esc(p.Error)
+			b.WriteString("</td></tr>")
+			continue
+		}
+		for i := range p.Measurements {
+			m := &p.Measurements[i]
+			start()
+			b.WriteString(">")
+			esc(m.Name)
+			b.WriteString(`</td><td class="num">`)
+			esc(m.Format())
+			b.WriteString("</td><td>")
+			esc(m.Limit.Format(m.Unit))
+			b.WriteString(`</td><td><span class="o `)
+			esc(m.Outcome.String())
+			b.WriteString(`">`)
+			esc(m.Outcome.String())
+			b.WriteString("</span></td></tr>")
+		}
+	}
+	return template.HTML(b.String())
+}
+
+// arrays are a DUT's array measurements (waveforms, spectra), found in
+// Go rather than by a template loop over every measurement.
+func arrays(d *DUTRecord) []Measurement {
+	var out []Measurement
+	for _, p := range d.Phases {
+		for _, m := range p.Measurements {
+			if len(m.Values) > 0 {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+// escapeHTML writes s to b escaped as html/template escapes text (and
+// template.HTMLEscape), without a copy when s needs no escaping.
+func escapeHTML(b *strings.Builder, s string) {
+	for {
+		i := strings.IndexAny(s, "<>&'\"\x00")
+		if i < 0 {
+			b.WriteString(s)
+			return
+		}
+		b.WriteString(s[:i])
+		switch s[i] {
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			b.WriteString("&gt;")
+		case '&':
+			b.WriteString("&amp;")
+		case '\'':
+			b.WriteString("&#39;")
+		case '"':
+			b.WriteString("&#34;")
+		default:
+			b.WriteString("\uFFFD")
+		}
+		s = s[i+1:]
+	}
+}
+
 // dutSummary is a DUT's line at the top of the HTML report.
 type dutSummary struct {
 	*DUTRecord
@@ -434,13 +526,15 @@ func summaries(r *Record) []dutSummary {
 }
 
 var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"chart":    chart,
-	"waveform": waveformChart,
-	"value":    formatResolved,
-	"limit":    func(l LimitSpec, unit string) string { return l.Format(unit) },
-	"since":    func(r *Record, t time.Time) string { return fmt.Sprintf("%.3f s", t.Sub(r.Started).Seconds()) },
-	"dur":      func(a, b time.Time) string { return b.Sub(a).Round(time.Millisecond).String() },
-	"summary":  summaries,
+	"chart":     chart,
+	"waveform":  waveformChart,
+	"value":     formatResolved,
+	"limit":     func(l LimitSpec, unit string) string { return l.Format(unit) },
+	"since":     func(r *Record, t time.Time) string { return fmt.Sprintf("%.3f s", t.Sub(r.Started).Seconds()) },
+	"dur":       func(a, b time.Time) string { return b.Sub(a).Round(time.Millisecond).String() },
+	"summary":   summaries,
+	"phaseRows": phaseRows,
+	"arrays":    arrays,
 	"orDash": func(s string) string {
 		if s == "" {
 			return "-"
@@ -477,12 +571,12 @@ dl{display:grid;grid-template-columns:max-content auto;gap:.1em 1em}dt{color:#66
 {{range .DUTs}}{{$dut := .}}<h2>{{.Name}}{{if .Unit.Serial}} · {{.Unit.Serial}}{{end}} <span class="o {{.Outcome}}">{{.Outcome}}</span></h2>
 {{if .StopCause}}<p class="bad">{{.StopCause}}</p>{{end}}
 {{range $.Series}}{{if eq .DUT $dut.Name}}<h3>{{.Name}} ({{.Unit}})</h3>{{chart .}}{{end}}{{end}}
-{{range .Phases}}{{range .Measurements}}{{if .Values}}<h3>{{.Name}} ({{.Unit}}), {{len .Values}} points</h3>{{waveform .}}{{end}}{{end}}{{end}}
+{{range arrays .}}<h3>{{.Name}} ({{.Unit}}), {{len .Values}} points</h3>{{waveform .}}{{end}}
 {{with .Summaries}}<table><tr><th>measurement</th><th class="num">count</th><th class="num">min</th><th class="num">mean</th><th class="num">max</th><th>limit</th><th>worst</th></tr>
 {{range .}}<tr><td>{{.Name}}</td><td class="num">{{.Count}}</td><td class="num">{{value .Min .Unit .Resolution}}</td><td class="num">{{value .Mean .Unit .Resolution}}</td><td class="num">{{value .Max .Unit .Resolution}}</td><td>{{.Limit}}</td><td><span class="o {{.Worst}}">{{.Worst}}</span></td></tr>{{end}}</table>{{end}}
 <details><summary>every phase and measurement</summary>
 <table><tr><th>phase</th><th>attempt</th><th>outcome</th><th>measurement</th><th class="num">value</th><th>limit</th><th>result</th></tr>
-{{range .Phases}}{{$p := .}}{{range .Measurements}}<tr><td>{{$p.Name}}</td><td>{{$p.Attempt}}</td><td>{{$p.Outcome}}</td><td>{{.Name}}</td><td class="num">{{.Format}}</td><td>{{limit .Limit .Unit}}</td><td><span class="o {{.Outcome}}">{{.Outcome}}</span></td></tr>{{else}}<tr><td>{{$p.Name}}</td><td>{{$p.Attempt}}</td><td>{{$p.Outcome}}</td><td colspan="4">{{$p.Error}}</td></tr>{{end}}{{end}}
+{{phaseRows .}}
 </table></details>{{end}}
 {{if .Attachments}}<h2>Attachments</h2><table><tr><th>name</th><th>DUT</th><th>type</th><th class="num">bytes</th></tr>
 {{range .Attachments}}<tr><td>{{.Name}}</td><td>{{.DUT}}</td><td>{{.MediaType}}</td><td class="num">{{len .Data}}</td></tr>{{end}}</table>{{end}}

@@ -1,9 +1,13 @@
 package harness
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"errors"
 	"io"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -106,4 +110,49 @@ func (l *lockedBuffer) shows(s string) {
 	for !strings.Contains(l.String(), s) {
 		runtime.Gosched()
 	}
+}
+
+// FuzzPromptAnswer checks answers a page, a scanner or a terminal might
+// send against every kind of prompt, and reads them as terminal lines:
+// nothing panics, an accepted answer is what its kind allows (a choice
+// one of the choices, a confirm yes or no, a serial not empty) and within
+// MaxAnswer, and a line never comes back with its terminator or longer
+// than the bound.
+func FuzzPromptAnswer(f *testing.F) {
+	for _, s := range []string{"yes", "N", " SN-0042 \r", "GREEN", "2", "", "\x00", "a\nb", strings.Repeat("x", MaxAnswer+1), "\xff\xfe"} {
+		f.Add(s)
+	}
+	prompts := []Prompt{{Input: InputConfirm}, {Input: InputSerial}, {Input: InputText},
+		{Input: InputChoice, Choices: []string{"red", "Green", " blue "}}}
+	f.Fuzz(func(t *testing.T, answer string) {
+		for _, p := range prompts {
+			a, err := p.accept(answer)
+			if err != nil {
+				if !errors.Is(err, ErrInvalidAnswer) {
+					t.Fatalf("%s: untyped error %v", p.Input, err)
+				}
+				continue
+			}
+			switch {
+			case len(a) > MaxAnswer:
+				t.Fatalf("%s: accepted %d bytes", p.Input, len(a))
+			case p.Input == InputConfirm && a != "yes" && a != "no":
+				t.Fatalf("confirm answered %q", a)
+			case p.Input == InputSerial && a == "":
+				t.Fatal("empty serial accepted")
+			case p.Input == InputChoice && !slices.Contains(p.Choices, a):
+				t.Fatalf("choice %q not offered", a)
+			}
+		}
+		br := bufio.NewReaderSize(strings.NewReader(answer), 16)
+		for {
+			line, long, err := readLine(br)
+			if !long && line != nil && (bytes.HasSuffix(line, []byte("\n")) || len(line) > 16) {
+				t.Fatalf("line %q", line)
+			}
+			if err != nil {
+				break
+			}
+		}
+	})
 }

@@ -176,3 +176,43 @@ func BenchmarkQueryObserver(b *testing.B) {
 	b.ReportMetric(onTime.Seconds()/offTime.Seconds(), "on/off")
 	b.ReportMetric(onTime.Seconds()/rawTime.Seconds(), "on/raw")
 }
+
+// BenchmarkQueryMemoryObserver interleaves batches of queries through an
+// in-memory instrument without and with an observer, where the session's
+// own work is the whole cost: on/off is what observing costs in the worst
+// case, and ns-off the figure BenchmarkQueryMemory gives on code without
+// the hook.
+func BenchmarkQueryMemoryObserver(b *testing.B) {
+	off := memSession()
+	defer off.Close()
+	obs := &countingObserver{}
+	on := memSession(scpi.WithObserver(obs))
+	defer on.Close()
+	ctx := context.Background()
+	const batch = 256
+	var offTime, onTime time.Duration
+	n := 0
+	for b.Loop() {
+		if n%batch == 0 {
+			t0 := time.Now()
+			for range batch {
+				if _, err := off.Query(ctx, "MEAS:VOLT?"); err != nil {
+					b.Fatal(err)
+				}
+			}
+			t1 := time.Now()
+			for range batch {
+				if _, err := on.Query(ctx, "MEAS:VOLT?"); err != nil {
+					b.Fatal(err)
+				}
+			}
+			offTime += t1.Sub(t0)
+			onTime += time.Since(t1)
+		}
+		n++
+	}
+	queries := float64((n + batch - 1) / batch * batch)
+	b.ReportMetric(offTime.Seconds()*1e9/queries, "ns-off")
+	b.ReportMetric(onTime.Seconds()*1e9/queries, "ns-on")
+	b.ReportMetric(onTime.Seconds()/offTime.Seconds(), "on/off")
+}

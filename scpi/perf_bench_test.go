@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -221,6 +223,86 @@ func BenchmarkQueryBlockVsRaw(b *testing.B) {
 					b.Fatal(len(got), err)
 				}
 			}, bases...)
+		})
+	}
+}
+
+// BenchmarkSharedSession is the throughput of one Session shared by 8 and
+// by 64 goroutines against the same Session used by one, in interleaved
+// rounds of 256 queries each, and the 99th percentile of the shared
+// queries' latency (waiting for the lock included) in microseconds.
+func BenchmarkSharedSession(b *testing.B) {
+	srv := replyServer(b, shortReply)
+	ctx := context.Background()
+	for _, workers := range []int{8, 64} {
+		b.Run(fmt.Sprintf("goroutines-%d", workers), func(b *testing.B) {
+			s := openTCP(b, srv)
+			query := func() {
+				if _, err := s.Query(ctx, "MEAS:VOLT?"); err != nil {
+					b.Error(err)
+				}
+			}
+			const round = 256
+			var lat []time.Duration
+			var mu sync.Mutex
+			shared := func() {
+				var wg sync.WaitGroup
+				per := round / workers
+				for range workers {
+					wg.Go(func() {
+						mine := make([]time.Duration, 0, per)
+						for range per {
+							t0 := time.Now()
+							query()
+							mine = append(mine, time.Since(t0))
+						}
+						mu.Lock()
+						lat = append(lat, mine...)
+						mu.Unlock()
+					})
+				}
+				wg.Wait()
+			}
+			b.ReportAllocs()
+			interleave(b, 1, "shared", shared, baseline{"one", func() {
+				for range round {
+					query()
+				}
+			}})
+			slices.Sort(lat)
+			if len(lat) > 0 {
+				b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-us")
+			}
+		})
+	}
+}
+
+// BenchmarkCancellableContext is a query with a cancellable context (one
+// with a deadline, as context.WithTimeout makes) against the same query
+// with context.Background, interleaved. Over loopback TCP (the cost as a
+// caller sees it) and over a link that answers at once with no system
+// call (the session's own overhead, where the difference is largest).
+func BenchmarkCancellableContext(b *testing.B) {
+	srv := replyServer(b, shortReply)
+	for _, link := range []string{"tcp", "instant"} {
+		b.Run(link, func(b *testing.B) {
+			var s *scpi.Session
+			if link == "tcp" {
+				s = openTCP(b, srv)
+			} else {
+				s = scpi.NewSession(&instantConn{reply: []byte(shortReply + "\n")})
+				b.Cleanup(func() { s.Close() })
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+			defer cancel()
+			query := func(ctx context.Context) {
+				if _, err := s.Query(ctx, "MEAS:VOLT?"); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportAllocs()
+			interleave(b, 64, "cancellable", func() { query(ctx) },
+				baseline{"background", func() { query(context.Background()) }})
 		})
 	}
 }

@@ -30,9 +30,10 @@ import (
 type Session struct {
 	commands // typed queries and common commands, promoted
 
-	cfg  config
-	lock chan struct{} // a one-slot semaphore: waiting for it honours a context
-	done chan struct{} // closed by Close
+	cfg    config
+	lock   chan struct{} // a one-slot semaphore: waiting for it honours a context
+	timers sync.Pool     // of *time.Timer, for waits on lock
+	done   chan struct{} // closed by Close
 
 	connMu sync.Mutex // guards conn against Close and the interrupt callback
 	conn   transport.Conn
@@ -142,7 +143,9 @@ func (s *Session) closed() bool {
 }
 
 // acquire takes the session lock, waiting no longer than ctx allows (the
-// default timeout when ctx has no deadline).
+// default timeout when ctx has no deadline). Waiters queue on the lock
+// channel in arrival order, so the lock is handed on first come, first
+// served.
 func (s *Session) acquire(ctx context.Context) error {
 	if s.closed() {
 		return s.opErr("lock", "", ErrClosed)
@@ -154,8 +157,13 @@ func (s *Session) acquire(ctx context.Context) error {
 	}
 	var timeout <-chan time.Time
 	if _, ok := ctx.Deadline(); !ok {
-		t := time.NewTimer(s.cfg.timeout)
-		defer t.Stop()
+		// A timer from the session's pool, not a new one per wait: with
+		// many goroutines sharing a session, nearly every call waits.
+		t := s.waitTimer()
+		defer func() {
+			t.Stop()
+			s.timers.Put(t)
+		}()
 		timeout = t.C
 	}
 	select {
@@ -168,6 +176,17 @@ func (s *Session) acquire(ctx context.Context) error {
 	case <-s.done:
 		return s.opErr("lock", "", ErrClosed)
 	}
+}
+
+// waitTimer returns a timer running for the default timeout. A timer goes
+// back to s.timers stopped or fired; since Go 1.23 Reset leaves no stale
+// tick in its channel either way.
+func (s *Session) waitTimer() *time.Timer {
+	if t, ok := s.timers.Get().(*time.Timer); ok {
+		t.Reset(s.cfg.timeout)
+		return t
+	}
+	return time.NewTimer(s.cfg.timeout)
 }
 
 func (s *Session) release() { <-s.lock }

@@ -36,6 +36,13 @@
 // disconnects after N messages, and errors, hangs, disconnects and
 // model-specific faults at given times.
 //
+// A model family's programming guide is data too: RegisterGuide records
+// the guide's command index, each command marked implemented, partly
+// (what is simplified), not applicable (why) or missing, per member. A
+// test holds every model to its index in both directions, and the
+// conformance pages in docs/instruments are generated from it, so a
+// model's fidelity is a number.
+//
 // LoadBench also reads pyvisa-sim definition files, so existing
 // simulations answer the same here.
 package sim

@@ -151,6 +151,7 @@ func TestTruevoltCommands(t *testing.T) {
 		{"ABOR;*SAV 2;*RST;:TRIG:SOUR?;*RCL 2;:TRIG:SOUR?", "IMM;BUS"},
 		{"DISP:TEXT 'Hi';TEXT?", `"Hi"`},
 		{"SYST:BEEP:STAT?", "1"},
+		{"SYST:LFR?;:SAMP:COUN:PRET 5;PRET?;:TRIG:LEV -1.5;LEV?", "+50;+5;-1.50000000E+00"},
 		{"SYST:ERR?", `0,"No error"`},
 	})
 	converse(t, "34460A", []exchange{
@@ -163,5 +164,33 @@ func TestTruevoltCommands(t *testing.T) {
 		{"VOLT:NPLC 0.05;NPLC?", "+2.00000000E-01"},
 		{"TRIG:SOUR INT", ""},
 		{"SYST:ERR?", `-224,"Illegal parameter value"`},
+		{"TRIG:LEV 1", ""},
+		{"SYST:ERR?", `-113,"Undefined header"`},
 	})
+}
+
+// The Truevolt's statistics over readings of a 5 V output, then of the
+// output switched off.
+func TestTruevoltStatistics(t *testing.T) {
+	in := sim.MustNew("34461A")
+	defer in.Close()
+	o := sim.NewOutput(sim.OutputRange{Name: "CH1", MaxV: 30, MaxI: 3})
+	o.SetVoltage(5)
+	o.SetOn(true)
+	in.Do(func(d sim.Device) { d.(sim.Prober).ProbeOutput(o) })
+	cl := in.NewClient()
+	run := func(cmd string) string {
+		cl.Write([]byte(cmd + "\n"))
+		return strings.TrimSpace(string(cl.TakeOutput()))
+	}
+	run("CONF:VOLT:DC 10;:CALC:AVER ON;:SAMP:COUN 3;:INIT")
+	o.SetOn(false)
+	run("INIT")
+	got := []string{run("CALC:AVER:COUN?"), run("CALC:AVER:ALL?"), run("CALC:AVER:PTP?"), run("CALC:AVER:CLE;COUN?"),
+		run("UNIT:TEMP K;TEMP?"), run("CALC:LIM:UPP 5.5;UPP?"), run("SYST:ERR?")}
+	want := []string{"+6", "+2.50000000E+00,+2.73861279E+00,+0.00000000E+00,+5.00000000E+00", "+5.00000000E+00", "+0",
+		"K", "+5.50000000E+00", `0,"No error"`}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
 }

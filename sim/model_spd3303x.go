@@ -2,17 +2,22 @@ package sim
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
-	"time"
+		"time"
 )
 
 // Siglent SPD3303X and SPD3303X-E, after the SPD3303X series programming
-// guide, quirks included on purpose:
+// guide (the command index is in spd3303x_guide.go), quirks included on
+// purpose:
 //
-//   - SYSTem:ERRor? answers in its own unquoted form, "0  No Error";
+//   - SYSTem:ERRor? answers in its own unquoted form, "0  No Error": the
+//     code, two spaces and SCPI's message, for every error the engine
+//     queues (bad values, undefined headers);
 //   - output states are readable only through SYSTem:STATus?, a hex word
 //     (bits 0/1: CH1/CH2 in CC; bits 2-3: 01 independent, 11 series, 10
-//     parallel; bits 4/5: CH1/CH2 on); CH3's state is not reported at all;
+//     parallel; bits 4/5: CH1/CH2 on; bits 6/7: CH1/CH2 timer running;
+//     bits 8/9: CH1/CH2 waveform display); CH3's state is not reported;
 //   - there is no OVP or OCP over SCPI;
 //   - a command that arrives less than spdMinGap after the previous one is
 //     dropped, as users of the real instrument find; drivers must pace.
@@ -21,19 +26,57 @@ type spd3303x struct {
 	outs          []*Output // CH1, CH2, CH3 (fixed 2.5/3.3/5 V, switch only)
 	selected      int
 	track         int // 0 independent, 1 series, 2 parallel
-	last          time.Time
-	errors        []string
+	wave          [2]bool
+	timers        [2]spdTimer
+	saved         [5]spdState // *SAV/*RCL locations 1 to 5
+	// The LAN settings survive *RST, as a unit's network setup does.
+	ip, mask, gate netip.Addr
+	dhcp           bool
+	last           time.Time
+	// now is the model's clock: pacing and the timer read it, and tests
+	// step it instead of sleeping.
+	now func() time.Time
 }
 
-const spdMinGap = 5 * time.Millisecond
+// spdGroup is one step of a channel's timer: levels held for a time.
+type spdGroup struct{ v, i, secs float64 }
+
+// spdTimer is a channel's timer: five groups run in order once started.
+type spdTimer struct {
+	groups  [5]spdGroup
+	running bool
+	start   time.Time
+}
+
+// spdState is what *SAV keeps: the two adjustable channels' levels and
+// the tracking mode.
+type spdState struct {
+	v, i  [2]float64
+	track int
+}
+
+const (
+	spdMinGap = 5 * time.Millisecond
+	// spdMaxTimerSecs is the longest time a timer group may hold, per
+	// the guide's range for <time>.
+	spdMaxTimerSecs = 10000
+)
 
 func newSPD(model string) func() *spd3303x {
 	return func() *spd3303x {
-		d := &spd3303x{model: model, serial: "SPD3XIDX2R0001"}
+		d := &spd3303x{model: model, serial: "SPD3XIDX2R0001", now: time.Now, dhcp: true,
+			ip:   netip.MustParseAddr("192.168.1.100"),
+			mask: netip.MustParseAddr("255.255.255.0"),
+			gate: netip.MustParseAddr("192.168.1.1")}
 		for _, r := range []OutputRange{{"CH1", 0, 32, 3.2}, {"CH2", 0, 32, 3.2}, {"CH3", 0, 5, 3.2}} {
 			d.outs = append(d.outs, NewOutput(r))
 		}
 		d.Reset()
+		// The memories of a unit out of the box hold its power-on
+		// settings, so a recall never finds a location empty.
+		for k := range d.saved {
+			d.saved[k] = d.save()
+		}
 		return d
 	}
 }
@@ -49,6 +92,8 @@ func (d *spd3303x) Reset() {
 	}
 	d.outs[2].SetVoltage(5) // CH3's switch sits at 5 V
 	d.selected, d.track = 0, 0
+	d.wave = [2]bool{}
+	d.timers = [2]spdTimer{}
 }
 
 func (d *spd3303x) Output(ch int) (*Output, bool) {
@@ -59,16 +104,61 @@ func (d *spd3303x) Output(ch int) (*Output, bool) {
 }
 
 // paced drops a command that follows the previous one too closely.
-func (d *spd3303x) paced() bool {
-	now := time.Now()
+func (d *spd3303x) paced(now time.Time) bool {
 	early := !d.last.IsZero() && now.Sub(d.last) < spdMinGap
 	d.last = now
 	return !early
 }
 
-func (d *spd3303x) fail(msg string) error {
-	d.errors = append(d.errors, msg)
-	return nil // errors go to its own queue, not the SCPI one
+// runTimers brings each running timer to the group its elapsed time falls
+// in and programs that group's levels; after the last group the timer
+// stops and the channel keeps the last group's levels.
+func (d *spd3303x) runTimers(now time.Time) {
+	for ch := range d.timers {
+		t := &d.timers[ch]
+		if !t.running {
+			continue
+		}
+		elapsed := now.Sub(t.start).Seconds()
+		var end float64
+		active := -1
+		for k, g := range t.groups {
+			if g.secs <= 0 {
+				continue
+			}
+			active = k
+			end += g.secs
+			if elapsed < end {
+				break
+			}
+		}
+		if active < 0 {
+			t.running = false
+			continue
+		}
+		g := t.groups[active]
+		d.outs[ch].SetVoltage(g.v)
+		d.outs[ch].SetCurrentLimit(g.i)
+		if elapsed >= end {
+			t.running = false
+		}
+	}
+}
+
+func (d *spd3303x) save() spdState {
+	s := spdState{track: d.track}
+	for ch := range 2 {
+		s.v[ch], s.i[ch] = d.outs[ch].Settings()
+	}
+	return s
+}
+
+func (d *spd3303x) recall(s spdState) {
+	for ch := range 2 {
+		d.outs[ch].SetVoltage(s.v[ch])
+		d.outs[ch].SetCurrentLimit(s.i[ch])
+	}
+	d.track = s.track
 }
 
 // prefixed reads a level command's channel: CH1:VOLT or VOLT (selected).
@@ -84,24 +174,61 @@ func (d *spd3303x) prefixed(c *Call) (int, error) {
 	return d.selected, nil
 }
 
+// spdChannel reads a channel name at parameter i, of the first max of
+// CH1, CH2, CH3.
+func spdChannel(c *Call, i int, max int) (int, error) {
+	k, err := c.Choice(i, "CH1", "CH2", "CH3")
+	if err != nil || k >= max {
+		return 0, ErrIllegalParameterValue
+	}
+	return k, nil
+}
+
+// spdAddr reads a dotted IPv4 address at parameter 0. The guide sends
+// it bare (IPaddr 10.11.13.214), which the engine's parser rejects as a
+// malformed number before a handler sees it, so it arrives quoted.
+func spdAddr(c *Call) (netip.Addr, error) {
+	if err := c.Params(1, 1); err != nil {
+		return netip.Addr{}, err
+	}
+	s, err := c.String(0)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil || !a.Is4() {
+		return netip.Addr{}, ErrIllegalParameterValue.WithInfo("want a dotted IPv4 address such as 192.168.1.100")
+	}
+	return a, nil
+}
+
+// spdNumber formats a timer group's field as the guide prints it: "3",
+// "0.5".
+func spdNumber(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
+
 func spdCommands() *Commands[*spd3303x] {
 	cmds := NewCommands[*spd3303x]()
-	// pace wraps every handler: a too-early command is silently lost.
-	pace := func(h func(*spd3303x, *Call) error) func(*spd3303x, *Call) error {
-		return func(d *spd3303x, c *Call) error {
-			if !d.paced() {
+	// handle registers a handler behind the pacing every command of the
+	// model goes through: a too-early command is silently lost, and a
+	// running timer is brought up to date before the command sees the
+	// levels.
+	handle := func(pattern string, h func(*spd3303x, *Call) error) {
+		cmds.Handle(pattern, func(d *spd3303x, c *Call) error {
+			now := d.now()
+			if !d.paced(now) {
 				c.used = c.NumParams()
 				return nil
 			}
+			d.runTimers(now)
 			return h(d, c)
-		}
+		})
 	}
 	level := func(voltage bool) {
 		name := "CURRent"
 		if voltage {
 			name = "VOLTage"
 		}
-		cmds.Handle("[CH#:]"+name, pace(func(d *spd3303x, c *Call) error {
+		handle("[CH#:]"+name, func(d *spd3303x, c *Call) error {
 			ch, err := d.prefixed(c)
 			if err != nil {
 				return err
@@ -113,11 +240,7 @@ func spdCommands() *Commands[*spd3303x] {
 			}
 			x, err := c.Number(0, spec)
 			if err != nil {
-				// The SPD3303X queues the error in its own unquoted form;
-				// the code and message are SCPI's.
-				c.used = c.NumParams()
-				e := asError(err)
-				return d.fail(fmt.Sprintf("%d  %s", e.Code, e.Message))
+				return err
 			}
 			if voltage {
 				d.outs[ch].SetVoltage(x)
@@ -128,8 +251,8 @@ func spdCommands() *Commands[*spd3303x] {
 				d.outs[ch].SetCurrentLimit(x)
 			}
 			return nil
-		}))
-		cmds.Handle("[CH#:]"+name+"?", pace(func(d *spd3303x, c *Call) error {
+		})
+		handle("[CH#:]"+name+"?", func(d *spd3303x, c *Call) error {
 			ch, err := d.prefixed(c)
 			if err != nil {
 				return err
@@ -141,22 +264,15 @@ func spdCommands() *Commands[*spd3303x] {
 				c.ReplyFixed(i, 3)
 			}
 			return nil
-		}))
+		})
 	}
 	level(true)
 	level(false)
-	channel := func(c *Call, i int, max int) (int, error) {
-		k, err := c.Choice(i, "CH1", "CH2", "CH3")
-		if err != nil || k >= max {
-			return 0, ErrIllegalParameterValue
-		}
-		return k, nil
-	}
-	cmds.Handle("OUTPut", pace(func(d *spd3303x, c *Call) error {
+	handle("OUTPut", func(d *spd3303x, c *Call) error {
 		if err := c.Params(2, 2); err != nil {
 			return err
 		}
-		ch, err := channel(c, 0, 3)
+		ch, err := spdChannel(c, 0, 3)
 		if err != nil {
 			return err
 		}
@@ -166,35 +282,49 @@ func spdCommands() *Commands[*spd3303x] {
 		}
 		d.outs[ch].SetOn(on)
 		return nil
-	}))
-	cmds.Handle("OUTPut:TRACK", pace(func(d *spd3303x, c *Call) error {
+	})
+	handle("OUTPut:TRACK", func(d *spd3303x, c *Call) error {
 		mode, err := c.Int(0, Number{Max: 2})
 		if err == nil {
 			d.track = mode
 		}
 		return err
-	}))
-	cmds.Handle("INSTrument", pace(func(d *spd3303x, c *Call) error {
-		ch, err := channel(c, 0, 2)
+	})
+	handle("OUTPut:WAVE", func(d *spd3303x, c *Call) error {
+		if err := c.Params(2, 2); err != nil {
+			return err
+		}
+		ch, err := spdChannel(c, 0, 2)
+		if err != nil {
+			return err
+		}
+		on, err := c.Bool(1)
+		if err == nil {
+			d.wave[ch] = on
+		}
+		return err
+	})
+	handle("INSTrument", func(d *spd3303x, c *Call) error {
+		ch, err := spdChannel(c, 0, 2)
 		if err == nil {
 			d.selected = ch
 		}
 		return err
-	}))
-	cmds.Handle("INSTrument?", pace(func(d *spd3303x, c *Call) error {
+	})
+	handle("INSTrument?", func(d *spd3303x, c *Call) error {
 		c.Reply("CH" + strconv.Itoa(d.selected+1))
 		return nil
-	}))
+	})
 	measure := func(what int) func(*spd3303x, *Call) error {
-		return pace(func(d *spd3303x, c *Call) error {
+		return func(d *spd3303x, c *Call) error {
 			ch := d.selected
 			if c.NumParams() > 0 {
 				var err error
-				if ch, err = channel(c, 0, 2); err != nil {
+				if ch, err = spdChannel(c, 0, 2); err != nil {
 					return err
 				}
 			}
-			v, i, _ := d.outs[ch].Measure(time.Now())
+			v, i, _ := d.outs[ch].Measure(d.now())
 			switch what {
 			case 0:
 				c.ReplyFixed(v, 3)
@@ -204,36 +334,149 @@ func spdCommands() *Commands[*spd3303x] {
 				c.ReplyFixed(v*i, 3)
 			}
 			return nil
-		})
+		}
 	}
-	cmds.Handle("MEASure:VOLTage?", measure(0))
-	cmds.Handle("MEASure:CURRent?", measure(1))
-	cmds.Handle("MEASure:POWEr?", measure(2))
-	cmds.Handle("SYSTem:STATus?", pace(func(d *spd3303x, c *Call) error {
+	handle("MEASure:VOLTage?", measure(0))
+	handle("MEASure:CURRent?", measure(1))
+	handle("MEASure:POWEr?", measure(2))
+	handle("TIMEr:SET", func(d *spd3303x, c *Call) error {
+		if err := c.Params(5, 5); err != nil {
+			return err
+		}
+		ch, err := spdChannel(c, 0, 2)
+		if err != nil {
+			return err
+		}
+		k, err := c.Int(1, Number{Min: 1, Max: 5})
+		if err != nil {
+			return err
+		}
+		r := d.outs[ch].Range()
+		v, err := c.Number(2, Number{Unit: "V", Max: r.MaxV})
+		if err != nil {
+			return err
+		}
+		i, err := c.Number(3, Number{Unit: "A", Max: r.MaxI})
+		if err != nil {
+			return err
+		}
+		secs, err := c.Number(4, Number{Unit: "s", Max: spdMaxTimerSecs})
+		if err != nil {
+			return err
+		}
+		d.timers[ch].groups[k-1] = spdGroup{v, i, secs}
+		return nil
+	})
+	handle("TIMEr:SET?", func(d *spd3303x, c *Call) error {
+		if err := c.Params(2, 2); err != nil {
+			return err
+		}
+		ch, err := spdChannel(c, 0, 2)
+		if err != nil {
+			return err
+		}
+		k, err := c.Int(1, Number{Min: 1, Max: 5})
+		if err != nil {
+			return err
+		}
+		g := d.timers[ch].groups[k-1]
+		c.Reply(spdNumber(g.v) + "," + spdNumber(g.i) + "," + spdNumber(g.secs))
+		return nil
+	})
+	handle("TIMEr", func(d *spd3303x, c *Call) error {
+		if err := c.Params(2, 2); err != nil {
+			return err
+		}
+		ch, err := spdChannel(c, 0, 2)
+		if err != nil {
+			return err
+		}
+		on, err := c.Bool(1)
+		if err != nil {
+			return err
+		}
+		d.timers[ch].running, d.timers[ch].start = on, d.now()
+		if on {
+			d.runTimers(d.timers[ch].start)
+		}
+		return nil
+	})
+	handle("SYSTem:STATus?", func(d *spd3303x, c *Call) error {
 		var w int
 		for ch := range 2 {
-			_, _, mode := d.outs[ch].Measure(time.Now())
+			_, _, mode := d.outs[ch].Measure(d.now())
 			if mode == ModeCC {
 				w |= 1 << ch
 			}
 			if d.outs[ch].On() {
 				w |= 1 << (4 + ch)
 			}
+			if d.timers[ch].running {
+				w |= 1 << (6 + ch)
+			}
+			if d.wave[ch] {
+				w |= 1 << (8 + ch)
+			}
 		}
 		w |= []int{0b01, 0b11, 0b10}[d.track] << 2
 		c.Reply(fmt.Sprintf("0x%04X", w))
 		return nil
-	}))
-	cmds.Handle("SYSTem:ERRor?", pace(func(d *spd3303x, c *Call) error {
-		if len(d.errors) == 0 {
+	})
+	// The unit keeps SCPI's error codes and messages but answers in its
+	// own unquoted form.
+	handle("SYSTem:ERRor?", func(_ *spd3303x, c *Call) error {
+		e := c.inst.st.pop()
+		if e.Code == 0 {
 			c.Reply("0  No Error")
 			return nil
 		}
-		c.Reply(d.errors[0])
-		d.errors = d.errors[1:]
+		c.Reply(strconv.Itoa(e.Code) + "  " + e.Message)
 		return nil
-	}))
-	cmds.Handle("SYSTem:VERSion?", pace(func(d *spd3303x, c *Call) error { c.Reply("1.01.01.02.05"); return nil }))
+	})
+	handle("SYSTem:VERSion?", func(_ *spd3303x, c *Call) error { c.Reply("1.01.01.02.05"); return nil })
+	handle("*SAV", func(d *spd3303x, c *Call) error {
+		n, err := c.Int(0, Number{Min: 1, Max: 5})
+		if err == nil {
+			d.saved[n-1] = d.save()
+		}
+		return err
+	})
+	handle("*RCL", func(d *spd3303x, c *Call) error {
+		n, err := c.Int(0, Number{Min: 1, Max: 5})
+		if err == nil {
+			d.recall(d.saved[n-1])
+		}
+		return err
+	})
+	addr := func(name string, field func(*spd3303x) *netip.Addr) {
+		handle(name, func(d *spd3303x, c *Call) error {
+			a, err := spdAddr(c)
+			if err != nil {
+				return err
+			}
+			// The guide: static addresses are taken only with DHCP off.
+			if d.dhcp {
+				return ErrSettingsConflict.WithInfo("DHCP is on: send DHCP OFF first")
+			}
+			*field(d) = a
+			return nil
+		})
+		handle(name+"?", func(d *spd3303x, c *Call) error { c.Reply(field(d).String()); return nil })
+	}
+	addr("IPaddr", func(d *spd3303x) *netip.Addr { return &d.ip })
+	addr("MASKaddr", func(d *spd3303x) *netip.Addr { return &d.mask })
+	addr("GATEaddr", func(d *spd3303x) *netip.Addr { return &d.gate })
+	handle("DHCP", func(d *spd3303x, c *Call) error {
+		on, err := c.Bool(0)
+		if err == nil {
+			d.dhcp = on
+		}
+		return err
+	})
+	handle("DHCP?", func(d *spd3303x, c *Call) error {
+		c.Reply(map[bool]string{true: "DHCP:ON", false: "DHCP:OFF"}[d.dhcp])
+		return nil
+	})
 	return cmds
 }
 

@@ -23,7 +23,9 @@ type truevolt struct {
 	fn       [len(truevoltFunctions)]truevoltSense
 
 	sampleCount  int
-	sampleSource int // 0 IMMediate, 1 TIMer
+	pretrigger   int     // SAMPle:COUNt:PRETrigger (34465A/70A)
+	trigLevel    float64 // TRIGger:LEVel (34465A/70A)
+	sampleSource int     // 0 IMMediate, 1 TIMer
 	sampleTimer  float64
 	trigCount    float64 // math.Inf(1): INFinity
 	trigSource   int     // truevoltTrigSources
@@ -37,9 +39,53 @@ type truevolt struct {
 	swapped bool
 
 	beeper      bool
+	remote      int // 0 local, 1 remote, 2 remote with the front panel locked
+	psc         bool
+	tempUnit    int // UNIT:TEMPerature: 0 C, 1 F, 2 K
+	stats       truevoltStats
+	limitOn     bool
+	lower       float64
+	upper       float64
 	display     bool
 	displayText string
 	saved       [5]*truevolt // *SAV locations 0 to 4
+}
+
+// truevoltStats are the CALCulate:AVERage statistics of the readings
+// taken while they are on.
+type truevoltStats struct {
+	on                 bool
+	n                  int
+	sum, sumSq, lo, hi float64
+}
+
+func (s *truevoltStats) add(x float64) {
+	if !s.on || math.IsInf(x, 0) {
+		return // an overload does not count
+	}
+	if s.n == 0 {
+		s.lo, s.hi = x, x
+	}
+	s.n++
+	s.sum += x
+	s.sumSq += x * x
+	s.lo, s.hi = min(s.lo, x), max(s.hi, x)
+}
+
+func (s *truevoltStats) mean() float64 {
+	if s.n == 0 {
+		return 0
+	}
+	return s.sum / float64(s.n)
+}
+
+// sdev is the sample standard deviation.
+func (s *truevoltStats) sdev() float64 {
+	if s.n < 2 {
+		return 0
+	}
+	m := s.mean()
+	return math.Sqrt(max(s.sumSq-float64(s.n)*m*m, 0) / float64(s.n-1))
 }
 
 // truevoltSense is one function's [SENSe:] settings.
@@ -108,7 +154,7 @@ var truevoltTrigSources = []string{"IMMediate", "BUS", "EXTernal", "INTernal"}
 
 func newTruevolt(model string) func() *truevolt {
 	return func() *truevolt {
-		d := &truevolt{model: model, beeper: true}
+		d := &truevolt{model: model, beeper: true, psc: true}
 		d.Reset()
 		return d
 	}
@@ -163,10 +209,12 @@ func (d *truevolt) Reset() {
 			zero: true, terms: 3, band: 20, trans: 0}
 	}
 	d.function = fnVolt
-	d.sampleCount, d.sampleSource, d.sampleTimer = 1, 0, 1
+	d.sampleCount, d.sampleSource, d.sampleTimer, d.pretrigger, d.trigLevel = 1, 0, 1, 0, 0
 	d.trigCount, d.trigSource, d.trigDelay, d.trigAutoDel, d.trigSlope = 1, 0, 0, true, 1
 	d.memory, d.armed, d.real64, d.swapped = d.memory[:0], 0, false, false
 	d.display, d.displayText = true, ""
+	d.stats, d.limitOn, d.lower, d.upper = truevoltStats{}, false, 0, 0
+	d.tempUnit = 0
 }
 
 // ProbeOutput wires the DMM to a supply output.
@@ -237,7 +285,9 @@ func (d *truevolt) measure(n int) {
 		if len(d.memory) >= d.memorySize() {
 			d.memory = d.memory[1:]
 		}
-		d.memory = append(d.memory, d.reading())
+		x := d.reading()
+		d.stats.add(x)
+		d.memory = append(d.memory, x)
 	}
 }
 
@@ -590,6 +640,26 @@ func truevoltTriggerCommands(cmds *Commands[*truevolt], high bool) {
 		replySigned(c, d.sampleCount)
 		return nil
 	})
+	if high {
+		// Kept and read back: the readings before a level trigger need
+		// a signal to trigger on, which no simulated input gets.
+		cmds.Handle("SAMPle:COUNt:PRETrigger", func(d *truevolt, c *Call) error {
+			n, err := c.Int(0, Number{Min: 0, Max: 2e6 - 1, Default: 0})
+			if err == nil {
+				d.pretrigger = n
+			}
+			return err
+		})
+		cmds.Handle("SAMPle:COUNt:PRETrigger?", func(d *truevolt, c *Call) error { replySigned(c, d.pretrigger); return nil })
+		cmds.Number("TRIGger:LEVel", func(d *truevolt, _ *Call) (Number, error) {
+			r := d.ranges(d.function)
+			top := r[len(r)-1] * 1.2
+			return Number{Min: -top, Max: top, Default: 0}, nil
+		},
+			func(d *truevolt, _ *Call) float64 { return d.trigLevel },
+			func(d *truevolt, _ *Call, v float64) error { d.trigLevel = v; return nil },
+			func(c *Call, v float64) { c.ReplyNR3(v, 8) })
+	}
 	cmds.Choice("SAMPle:SOURce", []string{"IMMediate", "TIMer"},
 		func(d *truevolt, _ *Call) int { return d.sampleSource },
 		func(d *truevolt, _ *Call, k int) error { d.sampleSource = k; return nil })
@@ -769,6 +839,58 @@ func truevoltSystemCommands(cmds *Commands[*truevolt], high bool) {
 	})
 	cmds.Handle("DISPlay:TEXT[:DATA]?", func(d *truevolt, c *Call) error { c.ReplyString(d.displayText); return nil })
 	cmds.Handle("DISPlay:TEXT:CLEar", func(d *truevolt, c *Call) error { d.displayText = ""; return nil })
+	for k, p := range []string{"SYSTem:LOCal", "SYSTem:REMote", "SYSTem:RWLock"} {
+		cmds.Handle(p, func(d *truevolt, c *Call) error { d.remote = k; return nil })
+	}
+	cmds.Bool("*PSC", func(d *truevolt, _ *Call) (bool, error) { return d.psc, nil },
+		func(d *truevolt, _ *Call, on bool) error { d.psc = on; return nil })
+	// The meter measures the mains it runs on; a simulated one reports
+	// 50 Hz.
+	cmds.Handle("SYSTem:LFRequency?", func(_ *truevolt, c *Call) error { replySigned(c, 50); return nil })
+	cmds.Choice("UNIT:TEMPerature", []string{"C", "F", "K"},
+		func(d *truevolt, _ *Call) int { return d.tempUnit },
+		func(d *truevolt, _ *Call, k int) error { d.tempUnit = k; return nil })
+	// CALCulate:AVERage: statistics of the readings taken while on.
+	cmds.Bool("CALCulate:AVERage[:STATe]", func(d *truevolt, _ *Call) (bool, error) { return d.stats.on, nil },
+		func(d *truevolt, _ *Call, on bool) error {
+			if on && !d.stats.on {
+				d.stats = truevoltStats{on: true}
+			}
+			d.stats.on = on
+			return nil
+		})
+	cmds.Handle("CALCulate:AVERage:CLEar[:IMMediate]", func(d *truevolt, c *Call) error {
+		d.stats = truevoltStats{on: d.stats.on}
+		return nil
+	})
+	stat := func(pattern string, value func(*truevoltStats) float64) {
+		cmds.Handle(pattern+"?", func(d *truevolt, c *Call) error { c.ReplyNR3(value(&d.stats), 8); return nil })
+	}
+	stat("CALCulate:AVERage:AVERage", (*truevoltStats).mean)
+	stat("CALCulate:AVERage:MAXimum", func(s *truevoltStats) float64 { return s.hi })
+	stat("CALCulate:AVERage:MINimum", func(s *truevoltStats) float64 { return s.lo })
+	stat("CALCulate:AVERage:PTPeak", func(s *truevoltStats) float64 { return s.hi - s.lo })
+	stat("CALCulate:AVERage:SDEViation", (*truevoltStats).sdev)
+	cmds.Handle("CALCulate:AVERage:COUNt?", func(d *truevolt, c *Call) error { replySigned(c, d.stats.n); return nil })
+	cmds.Handle("CALCulate:AVERage:ALL?", func(d *truevolt, c *Call) error {
+		for _, v := range []float64{d.stats.mean(), d.stats.sdev(), d.stats.lo, d.stats.hi} {
+			c.ReplyNR3(v, 8)
+		}
+		return nil
+	})
+	// CALCulate:LIMit: bounds kept and read back.
+	cmds.Bool("CALCulate:LIMit[:STATe]", func(d *truevolt, _ *Call) (bool, error) { return d.limitOn, nil },
+		func(d *truevolt, _ *Call, on bool) error { d.limitOn = on; return nil })
+	bound := Number{Min: -1.2e9, Max: 1.2e9}
+	cmds.Number("CALCulate:LIMit:LOWer[:DATA]", func(*truevolt, *Call) (Number, error) { return bound, nil },
+		func(d *truevolt, _ *Call) float64 { return d.lower },
+		func(d *truevolt, _ *Call, v float64) error { d.lower = v; return nil },
+		func(c *Call, v float64) { c.ReplyNR3(v, 8) })
+	cmds.Number("CALCulate:LIMit:UPPer[:DATA]", func(*truevolt, *Call) (Number, error) { return bound, nil },
+		func(d *truevolt, _ *Call) float64 { return d.upper },
+		func(d *truevolt, _ *Call, v float64) error { d.upper = v; return nil },
+		func(c *Call, v float64) { c.ReplyNR3(v, 8) })
+	cmds.Handle("CALCulate:LIMit:CLEar[:IMMediate]", func(d *truevolt, c *Call) error { return nil })
 	// *OPT? answers 0 for no option, the IEEE 488.2 answer: the
 	// simulated units model none.
 	cmds.Handle("*OPT?", func(_ *truevolt, c *Call) error { c.Reply("0"); return nil })

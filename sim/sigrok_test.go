@@ -102,7 +102,12 @@ func TestSigrokDP8xx(t *testing.T) {
 			s := newSigrok(t, "scpi-pps", in)
 			groups := map[string]int{"DP832": 3, "DP832A": 3, "DP831A": 3, "DP821A": 2}[model]
 
-			out, _ := s.run(true, "--show")
+			out, _ := s.run(true, "--scan")
+			channels := map[int]string{3: "V1 I1 P1 V2 I2 P2 V3 I3 P3", 2: "V1 I1 P1 V2 I2 P2"}[groups]
+			if !strings.Contains(out, "scpi-pps - Rigol "+model+" 00.01.16 [S/N: DP8") || !strings.Contains(out, "channels: "+channels+"\n") {
+				t.Fatalf("--scan:\n%s", out)
+			}
+			out, _ = s.run(true, "--show")
 			if !strings.Contains(out, "Rigol "+model+" 00.01.16") {
 				t.Fatalf("--show does not name the %s:\n%s", model, out)
 			}
@@ -195,7 +200,11 @@ func TestSigrokTruevolt(t *testing.T) {
 	in.Do(func(d sim.Device) { d.(sim.Prober).ProbeOutput(o) })
 	s := newSigrok(t, "scpi-dmm", in)
 
-	out, _ := s.run(true, "--show")
+	out, _ := s.run(true, "--scan")
+	if !strings.Contains(out, "scpi-dmm - Keysight Technologies 34465A") {
+		t.Fatalf("--scan:\n%s", out)
+	}
+	out, _ = s.run(true, "--show")
 	quantities := []string{"voltage/dc", "voltage/ac", "current/dc", "current/ac", "resistance",
 		"continuity", "capacitance", "voltage/dc/diode", "temperature", "frequency"}
 	for _, q := range quantities {

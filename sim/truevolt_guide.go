@@ -40,14 +40,14 @@ func truevoltGuide() Guide {
 	add(e("ABORt", "ABORt", set, y, ""))
 	for _, c := range []string{"CALCulate:AVERage:ALL", "CALCulate:AVERage:AVERage", "CALCulate:AVERage:COUNt",
 		"CALCulate:AVERage:MAXimum", "CALCulate:AVERage:MINimum", "CALCulate:AVERage:PTPeak", "CALCulate:AVERage:SDEViation"} {
-		add(e("CALCulate:AVERage", c, q, no, ""))
+		add(e("CALCulate:AVERage", c, q, y, "NR3; ALL? is mean, standard deviation, minimum, maximum"))
 	}
-	add(e("CALCulate:AVERage", "CALCulate:AVERage:CLEar[:IMMediate]", set, no, ""),
-		e("CALCulate:AVERage", "CALCulate:AVERage[:STATe]", b, no, ""),
-		e("CALCulate:LIMit", "CALCulate:LIMit:CLEar[:IMMediate]", set, no, ""),
-		e("CALCulate:LIMit", "CALCulate:LIMit:LOWer[:DATA]", b, no, ""),
-		e("CALCulate:LIMit", "CALCulate:LIMit:UPPer[:DATA]", b, no, ""),
-		e("CALCulate:LIMit", "CALCulate:LIMit[:STATe]", b, no, ""),
+	add(e("CALCulate:AVERage", "CALCulate:AVERage:CLEar[:IMMediate]", set, y, ""),
+		e("CALCulate:AVERage", "CALCulate:AVERage[:STATe]", b, y, "statistics of the readings taken while on; an overload is not counted"),
+		e("CALCulate:LIMit", "CALCulate:LIMit:CLEar[:IMMediate]", set, p, "accepted; the meter has no status registers yet to clear"),
+		e("CALCulate:LIMit", "CALCulate:LIMit:LOWer[:DATA]", b, p, "kept and read back; a reading outside sets no status bit"),
+		e("CALCulate:LIMit", "CALCulate:LIMit:UPPer[:DATA]", b, p, "kept and read back; a reading outside sets no status bit"),
+		e("CALCulate:LIMit", "CALCulate:LIMit[:STATe]", b, p, "kept and read back"),
 		e("CALCulate:SCALe", "CALCulate:SCALe:FUNCtion", b, no, ""),
 		e("CALCulate:SCALe", "CALCulate:SCALe:GAIN", b, no, ""),
 		e("CALCulate:SCALe", "CALCulate:SCALe:OFFSet", b, no, ""),
@@ -98,7 +98,7 @@ func truevoltGuide() Guide {
 		e("IEEE-488", "*LRN", q, no, ""),
 		e("IEEE-488", "*OPC", b, y, ""),
 		e("IEEE-488", "*OPT", q, y, "0: the simulated meters have no option installed"),
-		e("IEEE-488", "*PSC", b, no, ""),
+		e("IEEE-488", "*PSC", b, p, "the flag is kept; a simulated meter is never power-cycled"),
 		e("IEEE-488", "*RCL", set, y, "locations 0 to 4; an empty one is -200 Execution error"),
 		e("IEEE-488", "*RST", set, y, ""),
 		e("IEEE-488", "*SAV", set, y, "locations 0 to 4: every setting, not the readings"),
@@ -123,7 +123,7 @@ func truevoltGuide() Guide {
 		e("R?", "R", q, y, "reads and erases; an ASCII or REAL,64 definite block"),
 		e("READ?", "READ", q, y, "TRIG:SOUR BUS or EXT: -214 Trigger deadlock, as the unit answers"),
 		e("SAMPle", "SAMPle:COUNt", b, y, "answers +1, not +1.000000000E+00"),
-		only(e("SAMPle", "SAMPle:COUNt:PRETrigger", b, no, ""), high, highWhy),
+		only(e("SAMPle", "SAMPle:COUNt:PRETrigger", b, p, "kept and read back (+n); no level trigger fires on a simulated input"), high, highWhy),
 		e("SAMPle", "SAMPle:SOURce", b, p, "kept; TIMer paces nothing, the readings come at once"),
 		e("SAMPle", "SAMPle:TIMer", b, p, "kept and read back; not waited"))
 	for fn, f := range truevoltFunctions {
@@ -195,21 +195,21 @@ func truevoltGuide() Guide {
 		e("SYSTem", "SYSTem:COMMunicate:LAN:UPDate", set, na, noIface),
 		e("SYSTem", "SYSTem:DATE", b, no, ""),
 		e("SYSTem", "SYSTem:ERRor[:NEXT]", q, y, ""),
-		e("SYSTem", "SYSTem:LFRequency", q, no, ""),
-		e("SYSTem", "SYSTem:LOCal", set, no, ""),
+		e("SYSTem", "SYSTem:LFRequency", q, p, "+50: a simulated meter has no mains to measure"),
+		e("SYSTem", "SYSTem:LOCal", set, y, ""),
 		e("SYSTem", "SYSTem:PRESet", set, no, ""),
-		e("SYSTem", "SYSTem:REMote", set, no, ""),
-		e("SYSTem", "SYSTem:RWLock", set, no, ""),
+		e("SYSTem", "SYSTem:REMote", set, y, ""),
+		e("SYSTem", "SYSTem:RWLock", set, y, ""),
 		e("SYSTem", "SYSTem:SECurity:IMMediate", set, na, "sanitizes the meter's non-volatile memory; a simulated meter keeps nothing"),
 		e("SYSTem", "SYSTem:TIME", b, no, ""),
 		e("SYSTem", "SYSTem:VERSion", q, y, ""),
 		e("TRIGger", "TRIGger:COUNt", b, p, "1 to 1,000,000 or INFinity (+9.90000000E+37); INFinity with IMMediate fills the memory"),
 		e("TRIGger", "TRIGger:DELay", b, p, "kept and read back; not waited"),
 		e("TRIGger", "TRIGger:DELay:AUTO", b, y, ""),
-		only(e("TRIGger", "TRIGger:LEVel", b, no, ""), high, highWhy),
+		only(e("TRIGger", "TRIGger:LEVel", b, p, "kept and read back; no signal reaches a simulated input to cross it"), high, highWhy),
 		e("TRIGger", "TRIGger:SLOPe", b, p, "kept; no external trigger reaches a simulated input"),
 		e("TRIGger", "TRIGger:SOURce", b, y, "IMMediate, BUS, EXTernal; INTernal (level) on the 34465A and 34470A"),
-		e("UNIT", "UNIT:TEMPerature", b, no, ""))
+		e("UNIT", "UNIT:TEMPerature", b, p, "C, F or K, kept; no transducer is wired, so no reading to convert"))
 	return Guide{
 		Title:    "Keysight Truevolt Series Digital Multimeters Operating and Service Guide (34460A, 34461A, 34465A, 34470A)",
 		File:     "keysight-truevolt",

@@ -363,7 +363,7 @@ func TestLivePageResumesAfterServerRestart(t *testing.T) {
 }
 
 // The page of a run of 8 DUTs on the simulator, at 1366x768: the
-// pictures of docs/station.md. Each board takes 12 V from a supply
+// pictures of docs/station-page.md. Each board takes 12 V from a supply
 // output; dut-3's is set to 11.5 V, so it fails its input-voltage limit; dut-6's board is told to draw too much,
 // so its current monitor faults it; dut-7 asks whether its LED is green.
 // When the test has its pictures, the operator answers, the run ends

@@ -35,7 +35,9 @@
 // abandons the line; Ctrl-D on an empty line leaves. :timeout D,
 // :trace on|off, :read, :errors, :clear, :help and :quit are the shell's
 // own. The error queue is read before each line that talks to the
-// instrument, so :errors says which line each error followed. With stdin
+// instrument, so :errors says which line each error followed (an
+// instrument that does not answer SYST:ERR? is asked only by :errors,
+// after a note). With stdin
 // not a terminal it runs the lines piped in, as a script, whose exit
 // status is that of its first failed line (a line the instrument reported
 // errors after: 5).

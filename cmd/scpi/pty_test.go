@@ -289,7 +289,7 @@ func TestShellTabCompletion(t *testing.T) {
 		}
 	}
 	t.Logf("Tab after :t: %q", got)
-	p.send("ra\t") // ":tr" is also the DP832's :TRIGger
+	p.send("ra\t") // :tr would still be :trace or the DP832's :TRIGger
 	p.expect(drawn(":trace"))
 	p.send("\x03sour1:\t") // a header's children, in the manual's notation
 	got = p.expect("\r\n" + drawn("sour1:"))

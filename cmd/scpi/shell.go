@@ -157,6 +157,7 @@ type shell struct {
 	// failed is the exit status of the first line that failed: what a
 	// script ends with.
 	failed int
+	lastOK bool // the last line sent got through: the link and instrument work
 }
 
 // lineError is an entry of the instrument's error queue and the lines it
@@ -287,6 +288,10 @@ func (sh *shell) run(ctx context.Context, in lineReader, wrap func(func() (strin
 			return exitFailure
 		}
 		line = strings.TrimSpace(line)
+		select {
+		case <-sh.interrupts: // from before this line: not meant for it
+		default:
+		}
 		switch {
 		case line == "":
 		case isShellCommand(line):
@@ -296,8 +301,13 @@ func (sh *shell) run(ctx context.Context, in lineReader, wrap func(func() (strin
 				return sh.finish(ctx)
 			}
 		default:
-			sh.checkErrors(ctx)
-			sh.fail(sh.exchange(ctx, line))
+			if sh.checkErrors(ctx) {
+				fmt.Fprintf(sh.out, "interrupted: %s not sent\n", line)
+				break
+			}
+			err := sh.exchange(ctx, line)
+			sh.fail(err)
+			sh.lastOK = err == nil
 			sh.unchecked = append(sh.unchecked, line)
 		}
 		if ctx.Err() != nil { // SIGTERM, or Ctrl-C in a script: leave
@@ -346,12 +356,13 @@ func (sh *shell) lineContext(ctx context.Context) (_ context.Context, done func(
 
 // checkErrors reads the instrument's error queue and records what it held
 // as following the lines sent since it was last read. An instrument that
-// does not answer the error query as SCPI says is not asked again.
-func (sh *shell) checkErrors(ctx context.Context) {
+// does not answer the error query as SCPI says is not asked again. It
+// reports whether Ctrl-C interrupted it.
+func (sh *shell) checkErrors(ctx context.Context) (interrupted bool) {
 	if sh.noCheck != "" || len(sh.unchecked) == 0 {
-		return
+		return false
 	}
-	ctx, done, interrupted := sh.lineContext(ctx)
+	ctx, done, hit := sh.lineContext(ctx)
 	defer done()
 	des, err := sh.s.Errors(ctx)
 	for _, de := range des {
@@ -367,12 +378,20 @@ func (sh *shell) checkErrors(ctx context.Context) {
 		sh.noCheck = fmt.Sprintf("it answered the error query with %q", pe.Input)
 		sh.unchecked = sh.unchecked[:0]
 		fmt.Fprintf(sh.out, "note: the error queue is not read after each line: %s; :errors reads it\n", sh.noCheck)
-	case interrupted():
-		fmt.Fprintln(sh.out, "interrupted: reading the error queue")
+	case hit():
+		return true // kept unchecked, as below
+	case errors.Is(err, scpi.ErrTimeout) && sh.lastOK:
+		// The line before went through, the error query did not: an
+		// instrument without it (a pyvisa-sim device, say). Asking before
+		// every line would cost every line a timeout.
+		sh.noCheck = "it did not answer the error query (SYST:ERR?) within the timeout"
+		sh.unchecked = sh.unchecked[:0]
+		fmt.Fprintf(sh.out, "note: the error queue is not read after each line: %s; :errors reads it\n", sh.noCheck)
 	default:
 		// Kept unchecked: the next read's errors may follow any of them.
 		fmt.Fprintf(sh.out, "error: reading the error queue after %q: %v\n", sh.unchecked[len(sh.unchecked)-1], err)
 	}
+	return false
 }
 
 // isQuery reports whether line holds a ? outside quoted strings.
@@ -476,8 +495,9 @@ func (sh *shell) showErrors(ctx context.Context) error {
 			}
 			return err
 		}
-	} else {
-		sh.checkErrors(ctx)
+	} else if sh.checkErrors(ctx) {
+		fmt.Fprintln(sh.out, "interrupted: :errors")
+		return nil
 	}
 	for _, e := range sh.errs {
 		fmt.Fprintln(sh.out, e)
@@ -501,7 +521,10 @@ func (sh *shell) meta(ctx context.Context, line string) (quit bool, err error) {
 	case ":errors":
 		return false, sh.showErrors(ctx)
 	case ":clear":
-		sh.checkErrors(ctx) // the errors before the clear are the lines'
+		if sh.checkErrors(ctx) { // the errors before the clear are the lines'
+			fmt.Fprintf(sh.out, "interrupted: %s\n", line)
+			return false, nil
+		}
 	}
 	ctx, done, interrupted := sh.lineContext(ctx)
 	defer done()

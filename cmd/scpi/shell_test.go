@@ -6,11 +6,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/scpikit/scpikit/internal/testserver"
 )
 
 // shellScript runs lines through the shell as a piped script and returns
@@ -175,4 +177,21 @@ func FuzzIsQuery(f *testing.F) {
 			t.Fatalf("isQuery(%q) = false with a ? outside quotes", s)
 		}
 	})
+}
+
+// An instrument without the error query (a pyvisa-sim device, say) costs
+// one timeout, once: the shell then stops asking before every line.
+func TestShellWithoutAnErrorQuery(t *testing.T) {
+	srv := testserver.Start(t, testserver.Lines(func(line string) (string, bool) {
+		if line == "*IDN?" {
+			return "Acme,Bare,1,1.0", true
+		}
+		return "", false
+	}))
+	res := "TCPIP0::127.0.0.1::" + strconv.Itoa(srv.Port()) + "::SOCKET"
+	code, out, _ := shellScript(t, res, "*IDN?\n*IDN?\n*IDN?\n*IDN?\n", "--timeout", "200ms")
+	if code != exitOK || strings.Count(out, "Acme,Bare,1,1.0") != 4 ||
+		strings.Count(out, "note: the error queue is not read after each line") != 1 || strings.Contains(out, "error: ") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
 }

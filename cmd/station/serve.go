@@ -9,8 +9,10 @@ import (
 	"net"
 	"syscall"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"github.com/scpikit/scpikit/internal/loopback"
+	"github.com/scpikit/scpikit/metrics"
 	"github.com/scpikit/scpikit/results"
 	"github.com/scpikit/scpikit/station"
 )
@@ -70,17 +72,32 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	log := zerolog.New(zerolog.ConsoleWriter{Out: stderr, NoColor: true}).With().Timestamp().Logger()
-	srv := station.New(store, serveOptions(log)...)
-	fmt.Fprintf(stdout, "station: the station page is at http://%s/ (store %s)\n", ln.Addr(), store.Path())
-	fmt.Fprintln(stdout, "ready")
-	if err := srv.Serve(ctx, ln); err != nil {
+	// /metrics: the store's events counted as they are committed, by
+	// whichever process runs the tests.
+	reg := prometheus.NewRegistry()
+	m, err := metrics.New(reg)
+	if err == nil {
+		err = m.ObserveStore(store)
+	}
+	if err != nil {
+		ln.Close()
 		fmt.Fprintf(stderr, "station serve: %v\n", err)
 		return exitFailure
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	counted := make(chan error, 1)
+	go func() { counted <- station.CountStore(ctx, store, m) }()
+	srv := station.New(store, station.WithLogger(log), station.WithMetrics(metrics.Handler(reg)))
+	fmt.Fprintf(stdout, "station: the station page is at http://%s/ (store %s)\n", ln.Addr(), store.Path())
+	fmt.Fprintln(stdout, "ready")
+	serr := srv.Serve(ctx, ln)
+	cancel()
+	if cerr := <-counted; cerr != nil {
+		fmt.Fprintf(stderr, "station serve: counting the store's events for /metrics: %v\n", cerr)
+	}
+	if serr != nil {
+		fmt.Fprintf(stderr, "station serve: %v\n", serr)
+		return exitFailure
+	}
 	return exitOK
-}
-
-// serveOptions are the station server's options.
-func serveOptions(log zerolog.Logger) []station.Option {
-	return []station.Option{station.WithLogger(log)}
 }

@@ -175,6 +175,33 @@ func TestServeInAnotherProcess(t *testing.T) {
 	if r.rec.Prompts[0].Answer != "yes" || r.rec.Prompts[0].By != "page" {
 		t.Fatalf("prompt record %+v", r.rec.Prompts[0])
 	}
+	// The other process's /metrics counted the run from the store (its
+	// counting follows the store: a scrape may come a commit early).
+	want := []string{`scpikit_runs_total{outcome="aborted"} 1`, `scpikit_prompts_answered_total 1`}
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		resp, err := http.Get(base + "metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		missing := ""
+		for _, w := range want {
+			if !strings.Contains(string(b), w) {
+				missing = w
+			}
+		}
+		if missing == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics lacks %q:\n%s", missing, b)
+		}
+		select {
+		case <-time.After(20 * time.Millisecond):
+		case <-ctx.Done():
+		}
+	}
 }
 
 // Beyond loopback, station serve refuses before listening or opening

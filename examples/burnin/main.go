@@ -32,14 +32,17 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"github.com/scpikit/scpikit/harness"
 	"github.com/scpikit/scpikit/instruments"
 	"github.com/scpikit/scpikit/internal/loopback"
+	"github.com/scpikit/scpikit/metrics"
 	"github.com/scpikit/scpikit/results"
 	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/sim"
@@ -199,8 +202,13 @@ func burnIn(ctx context.Context, cfg config, log zerolog.Logger, out *os.File) i
 	if cfg.bench != nil {
 		sessionOpts = append(sessionOpts, scpi.WithTransportOptions(cfg.bench.TransportOption()))
 	}
+	var m *metrics.Metrics // with -serve: the page's /metrics
 	open := func(ctx context.Context, res string) (instruments.Instrument, error) {
-		return instruments.Open(ctx, res, instruments.WithSessionOptions(sessionOpts...), instruments.WithLogger(log))
+		opts := sessionOpts
+		if m != nil {
+			opts = append(slices.Clip(opts), m.ObserveSession(res))
+		}
+		return instruments.Open(ctx, res, instruments.WithSessionOptions(opts...), instruments.WithLogger(log))
 	}
 	st := cfg.station
 	band := harness.Between(st.CurrentBand[0], st.CurrentBand[1])
@@ -238,8 +246,20 @@ func burnIn(ctx context.Context, cfg config, log zerolog.Logger, out *os.File) i
 		// The page in this process, following the store; its answers and
 		// stop buttons reach the run through the store (WithControl), the
 		// way they would from station serve in another process.
+		// Its /metrics count this run's events on their way to the store,
+		// and its instruments' SCPI calls.
+		reg := prometheus.NewRegistry()
+		var err error
+		if m, err = metrics.New(reg); err == nil {
+			err = m.ObserveStore(store)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "burnin: -serve: %v\n", err)
+			return 1
+		}
+		runOpts = append(runOpts, harness.WithSink(m.Sink(store)))
 		srvCtx, stopServer := context.WithCancel(context.Background())
-		srv, err := station.Serve(srvCtx, store, cfg.serve, station.WithLogger(log))
+		srv, err := station.Serve(srvCtx, store, cfg.serve, station.WithLogger(log), station.WithMetrics(metrics.Handler(reg)))
 		if err != nil {
 			stopServer()
 			fmt.Fprintf(os.Stderr, "burnin: -serve %s: %v\n", cfg.serve, err)

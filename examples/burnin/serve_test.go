@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -67,6 +68,18 @@ func TestBurnInServed(t *testing.T) {
 	}
 	if run == "" {
 		t.Fatalf("no measurement on the page: %v", lines.Err())
+	}
+	// Its /metrics count the run's events and its instruments' SCPI calls.
+	mresp, err := http.Get(url + "metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb, _ := io.ReadAll(mresp.Body)
+	mresp.Body.Close()
+	for _, want := range []string{`scpikit_events_total{kind="measurement"}`, `scpikit_scpi_requests_total{instrument="`, "scpikit_runs_active 1"} {
+		if !strings.Contains(string(mb), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
 	}
 	stop, err := http.Post(url+"api/runs/"+run+"/stop", "application/json", strings.NewReader(`{"immediate":false}`))
 	if err != nil {

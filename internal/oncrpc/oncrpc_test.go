@@ -168,3 +168,47 @@ func TestRecordReaderResumesAfterDeadlines(t *testing.T) {
 		t.Fatalf("after the last record: %v", err)
 	}
 }
+
+// oneShot hands out its data in one read, then io.EOF; it counts reads.
+type oneShot struct {
+	data  []byte
+	reads int
+}
+
+func (o *oneShot) Read(p []byte) (int, error) {
+	o.reads++
+	if len(o.data) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, o.data)
+	o.data = o.data[n:]
+	return n, nil
+}
+
+// Issue 17 row 6: a short record costs one read (mark and body together),
+// a following record comes from what was read ahead, and a mark that
+// announces far more than is sent costs only what is sent.
+func TestRecordReaderReadsAheadAndGrowsAsBytesArrive(t *testing.T) {
+	var stream bytes.Buffer
+	WriteRecord(&stream, []byte("first reply"))
+	WriteRecord(&stream, []byte("second"))
+	src := &oneShot{data: stream.Bytes()}
+	rr := RecordReader{R: src, Max: 1 << 20}
+	for _, want := range []string{"first reply", "second"} {
+		rec, err := rr.Next()
+		if err != nil || string(rec) != want {
+			t.Fatalf("%q, %v; want %q", rec, err, want)
+		}
+	}
+	if src.reads != 1 {
+		t.Errorf("two short records took %d reads, want 1", src.reads)
+	}
+	liar := []byte{0x80, 0x0f, 0xff, 0xff, 'a', 'b', 'c'} // announces ~1 MiB, sends 3 bytes
+	rr = RecordReader{R: &oneShot{data: liar}, Max: 1 << 20}
+	if _, err := rr.Next(); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("%v, want io.ErrUnexpectedEOF", err)
+	}
+	if c := cap(rr.rec); c > 4<<10 {
+		t.Errorf("a lying mark made the reader hold %d bytes for 3 sent", c)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 )
 
 // ErrTooLarge is matched by the error for a record longer than the
@@ -67,10 +68,19 @@ func ReadRecord(r io.Reader, buf []byte, max int) ([]byte, error) {
 // error in the middle of a record (a deadline) leaves it where it was: the
 // next Next carries on with the same record, so the stream never falls
 // out of step.
+//
+// It reads ahead into a small buffer, so that a short record (a VXI-11
+// reply to a query) costs one read system call, not one for its mark and
+// another for its body; a long body goes straight into the record. The
+// record grows as its bytes arrive, not to the length a mark announces,
+// so a lying mark costs only the bytes actually sent.
 type RecordReader struct {
 	R   io.Reader
 	Max int // longest record accepted
 
+	ahead []byte // read from R, not yet used: ahead[ar:aw]
+	ar    int
+	aw    int
 	hdr   [4]byte
 	hn    int    // header bytes read
 	rec   []byte // the record so far
@@ -78,6 +88,31 @@ type RecordReader struct {
 	last  bool   // the current fragment is the record's last
 	inFrg bool   // a fragment's body is being read
 	done  bool   // rec holds a whole record given out by the last Next
+}
+
+// readAheadSize holds a typical reply whole: VXI-11 replies to queries
+// are tens to hundreds of bytes.
+const readAheadSize = 4 << 10
+
+// read fills p from what was read ahead, else from R: straight into p
+// when p is at least as large as the read-ahead buffer, else through it.
+func (rr *RecordReader) read(p []byte) (int, error) {
+	if rr.ar == rr.aw {
+		if len(p) >= readAheadSize {
+			return rr.R.Read(p)
+		}
+		if rr.ahead == nil {
+			rr.ahead = make([]byte, readAheadSize)
+		}
+		n, err := rr.R.Read(rr.ahead)
+		rr.ar, rr.aw = 0, n
+		if n == 0 {
+			return 0, err
+		}
+	}
+	n := copy(p, rr.ahead[rr.ar:rr.aw])
+	rr.ar += n
+	return n, nil
 }
 
 // Next returns the next whole record. The slice is valid until the next
@@ -89,7 +124,7 @@ func (rr *RecordReader) Next() ([]byte, error) {
 	for {
 		if !rr.inFrg {
 			for rr.hn < 4 {
-				n, err := rr.R.Read(rr.hdr[rr.hn:])
+				n, err := rr.read(rr.hdr[rr.hn:])
 				rr.hn += n
 				if err != nil && rr.hn < 4 {
 					if errors.Is(err, io.EOF) && (rr.hn > 0 || len(rr.rec) > 0) {
@@ -104,11 +139,19 @@ func (rr *RecordReader) Next() ([]byte, error) {
 			if len(rr.rec)+n > rr.Max {
 				return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(rr.rec)+n, rr.Max)
 			}
-			rr.rec = append(rr.rec, make([]byte, n)...)
 			rr.left, rr.last, rr.inFrg = n, mark&lastFragment != 0, true
 		}
 		for rr.left > 0 {
-			n, err := rr.R.Read(rr.rec[len(rr.rec)-rr.left:])
+			if len(rr.rec) == cap(rr.rec) {
+				// Room for what is read ahead, or for the rest of the
+				// fragment up to what is already held: doubling as the
+				// data arrives.
+				grow := min(rr.left, max(rr.aw-rr.ar, len(rr.rec), 512))
+				rr.rec = slices.Grow(rr.rec, grow)
+			}
+			room := rr.rec[len(rr.rec):min(cap(rr.rec), len(rr.rec)+rr.left)]
+			n, err := rr.read(room)
+			rr.rec = rr.rec[:len(rr.rec)+n]
 			rr.left -= n
 			if err != nil && rr.left > 0 {
 				if errors.Is(err, io.EOF) {

@@ -70,6 +70,7 @@ type Conn struct {
 	// caller gave up on was granted after all: the next call releases it.
 	abandoned bool
 	rr        oncrpc.RecordReader // resumes a reply a deadline cut in two
+	ebuf      []byte              // the last call's encoding, reused by the next
 	pending   []byte              // device_read data not yet given to Read; aliases rr's record
 	broken    error               // set when the core channel lost its framing
 	closed    bool
@@ -171,6 +172,10 @@ func ctxErr(ctx context.Context, err error) error {
 }
 
 // call sends one core channel call and decodes its reply, under c.mu.
+// maxKeptCall bounds the encoding buffer a Conn keeps between calls: a
+// large device_write's is let go.
+const maxKeptCall = 16 << 10
+
 func (c *Conn) call(proc uint32, args func(*oncrpc.Encoder), results func(*oncrpc.Decoder)) error {
 	if c.broken != nil {
 		return c.broken
@@ -183,10 +188,17 @@ func (c *Conn) call(proc uint32, args func(*oncrpc.Encoder), results func(*oncrp
 	}
 	c.xid++
 	xid := c.xid
-	e := oncrpc.Encoder{B: make([]byte, 4, 128)}
+	if c.ebuf == nil {
+		c.ebuf = make([]byte, 0, 256)
+	}
+	e := oncrpc.Encoder{B: append(c.ebuf[:0], 0, 0, 0, 0)} // the record mark's room
 	oncrpc.AppendCall(&e, xid, vxi11wire.CoreProg, vxi11wire.Version, proc)
 	args(&e)
-	if n, err := c.core.Write(oncrpc.AppendRecordMark(e.B)); err != nil {
+	n, err := c.core.Write(oncrpc.AppendRecordMark(e.B))
+	if cap(e.B) <= maxKeptCall {
+		c.ebuf = e.B[:0]
+	}
+	if err != nil {
 		if n > 0 { // part of a record went out: the stream is out of step
 			c.broken = fmt.Errorf("vxi11: core channel broken by an interrupted call: %w", err)
 		}
