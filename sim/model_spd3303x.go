@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
-		"time"
+	"time"
 )
 
 // Siglent SPD3303X and SPD3303X-E, after the SPD3303X series programming
