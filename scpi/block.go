@@ -177,9 +177,15 @@ func toNative[T BlockValue](b []byte, order binary.ByteOrder) {
 			u[i] = bits.ReverseBytes16(v)
 		}
 	case 4:
-		u := unsafe.Slice((*uint32)(p), len(b)/4)
+		// Two values per step: reversing 8 bytes swaps the two values'
+		// places as well, which the rotation undoes.
+		u := unsafe.Slice((*uint64)(p), len(b)/8)
 		for i, v := range u {
-			u[i] = bits.ReverseBytes32(v)
+			u[i] = bits.RotateLeft64(bits.ReverseBytes64(v), 32)
+		}
+		if len(b)%8 != 0 {
+			last := (*uint32)(unsafe.Add(p, len(b)-4))
+			*last = bits.ReverseBytes32(*last)
 		}
 	case 8:
 		u := unsafe.Slice((*uint64)(p), len(b)/8)
