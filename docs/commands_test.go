@@ -99,6 +99,25 @@ var commands = map[string]how{
 	"go test ./harness -run '^$' -bench 'BenchmarkFaultToOutputOff' -count 6": {inRepo: true,
 		as: "go test ./harness -run '^$' -bench 'BenchmarkFaultToOutputOff$' -benchtime 10x -count 1", want: []string{"p99-µs", "ok "}},
 
+	"go test ./harness -run '^$' -bench 'BenchmarkHTMLReport' -benchtime 2x -count 8": {inRepo: true,
+		as: "go test ./harness -run '^$' -bench 'BenchmarkHTMLReport' -benchtime 1x -count 1", want: []string{"html-ns/measurement", "ok "}},
+
+	// docs/session.md: the speed benchmarks, shortened to one small case,
+	// one iteration, once.
+	"go test ./scpi -run '^$' -bench 'BenchmarkReplySize|BenchmarkQueryBlockVsRaw' -benchtime 10x -count 8": {inRepo: true,
+		as: "go test ./scpi -run '^$' -bench 'BenchmarkReplySize/text/1KiB$' -benchtime 1x -count 1", want: []string{"session/raw", "ok "}},
+	"go test ./scpi -run '^$' -bench 'BenchmarkSharedSession' -benchtime 50x -count 8": {inRepo: true,
+		as: "go test ./scpi -run '^$' -bench 'BenchmarkSharedSession/goroutines-8$' -benchtime 1x -count 1", want: []string{"shared/one", "ok "}},
+	"go test ./scpi -run '^$' -bench 'BenchmarkCancellableContext' -benchtime 5000x -count 8": {inRepo: true,
+		as: "go test ./scpi -run '^$' -bench 'BenchmarkCancellableContext/instant$' -benchtime 64x -count 1", want: []string{"cancellable/background", "ok "}},
+
+	// docs/simulator.md and docs/links/vxi11.md: shortened likewise (the
+	// liblxi comparison skips, saying why, where lxi or root is missing).
+	"go test ./sim -run '^$' -bench 'BenchmarkLargeMessage' -benchtime 2x -count 8": {inRepo: true,
+		as: "go test ./sim -run '^$' -bench 'BenchmarkLargeMessage' -benchtime 1x -count 1", want: []string{"largest/smallest", "ok "}},
+	"go test ./transport/vxi11 -run '^$' -bench 'BenchmarkIDNVsLiblxi' -benchtime 2x -count 8": {inRepo: true,
+		as: "go test ./transport/vxi11 -run '^$' -bench 'BenchmarkIDNVsLiblxi' -benchtime 1x -count 1", want: []string{"ok "}},
+
 	// docs/results.md: the store the burn-in above wrote.
 	"go run ./cmd/station runs":                                       {want: []string{"burn-in", "SN24-0012"}},
 	"go run ./cmd/station runs --since 24h --serial SN24-0012 --json": {want: []string{`"name": "burn-in"`}},

@@ -175,8 +175,8 @@ type BlockQuerier interface {
 //
 // From a Session or a Tx, with binary.LittleEndian or binary.BigEndian,
 // the payload is read straight into the result, the one allocation of
-// its size, and its bytes are swapped in place when the order is not the
-// machine's own. A payload whose length is not a multiple of T's size is
+// its size, and its bytes are swapped in place, piece by piece as they
+// arrive, when the order is not the machine's own. A payload whose length is not a multiple of T's size is
 // discarded unread and the session stays in step.
 func QueryValues[T BlockValue](ctx context.Context, q BlockQuerier, cmd string, order binary.ByteOrder) ([]T, error) {
 	if out, ok, err := queryValuesDirect[T](ctx, q, cmd, order); ok {
@@ -203,7 +203,7 @@ func queryValuesDirect[T BlockValue](ctx context.Context, q BlockQuerier, cmd st
 		var err error
 		out, err = makeValues[T](n)
 		return valueBytes(out), err
-	}}
+	}, filled: func(p []byte) { toNative[T](p, order) }}
 	switch q := q.(type) {
 	case *Session:
 		if err := q.acquire(ctx); err != nil {
@@ -222,7 +222,6 @@ func queryValuesDirect[T BlockValue](ctx context.Context, q BlockQuerier, cmd st
 	if err != nil {
 		return nil, true, err
 	}
-	toNative[T](valueBytes(out), order)
 	return out, true, nil
 }
 

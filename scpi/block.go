@@ -166,7 +166,7 @@ var littleEndianMachine = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 // BigEndian), into the machine's order, in place.
 func toNative[T BlockValue](b []byte, order binary.ByteOrder) {
 	var zero T
-	if (order == binary.LittleEndian) == littleEndianMachine {
+	if (order == binary.LittleEndian) == littleEndianMachine || len(b) == 0 {
 		return
 	}
 	p := unsafe.Pointer(unsafe.SliceData(b))
@@ -177,9 +177,22 @@ func toNative[T BlockValue](b []byte, order binary.ByteOrder) {
 			u[i] = bits.ReverseBytes16(v)
 		}
 	case 4:
-		u := unsafe.Slice((*uint32)(p), len(b)/4)
-		for i, v := range u {
-			u[i] = bits.ReverseBytes32(v)
+		// Two values per step where the memory is 8-aligned (reversing 8
+		// bytes swaps the two values' places as well, which the rotation
+		// undoes), then one at a time for what is left.
+		done := 0
+		if uintptr(p)%8 == 0 && len(b) >= 8 {
+			u := unsafe.Slice((*uint64)(p), len(b)/8)
+			for i, v := range u {
+				u[i] = bits.RotateLeft64(bits.ReverseBytes64(v), 32)
+			}
+			done = len(u) * 8
+		}
+		if rest := len(b) - done; rest > 0 {
+			u := unsafe.Slice((*uint32)(unsafe.Add(p, done)), rest/4)
+			for i, v := range u {
+				u[i] = bits.ReverseBytes32(v)
+			}
 		}
 	case 8:
 		u := unsafe.Slice((*uint64)(p), len(b)/8)

@@ -25,9 +25,16 @@ type BlockSizer interface {
 type blockSink struct {
 	alloc bool
 	make  func(n int) ([]byte, error) // an error refuses the block: it is discarded
-	buf   []byte
-	w     io.Writer
+	// filled, with make, is given each piece of the payload as it is read
+	// (filledPiece bytes, the last shorter), to convert it in place.
+	filled func(p []byte)
+	buf    []byte
+	w      io.Writer
 }
+
+// filledPiece is small enough to be in the cache still when filled
+// converts it, and a multiple of every value size.
+const filledPiece = 256 << 10
 
 // queryBlock sends cmd and reads a block response into sink. It returns the
 // payload length and, for alloc, the payload.
@@ -102,9 +109,18 @@ func (s *Session) queryBlock(ctx context.Context, cmd string, sink blockSink) (_
 		}
 		// One allocation, of the announced length (within the block
 		// limit), read into straight from the link: growing the slice as
-		// the data arrived would copy it again at every step.
+		// the data arrived would copy it again at every step. filled sees
+		// each piece while it is still in the cache.
 		var m int
-		m, err = s.rd.readFull(data)
+		for m < n && err == nil {
+			end := min(n, m+filledPiece)
+			var k int
+			k, err = s.rd.readFull(data[m:end])
+			if sink.filled != nil && err == nil {
+				sink.filled(data[m:end])
+			}
+			m += k
+		}
 		got = int64(m)
 		if err != nil {
 			s.rd.owed = int64(n - m)
@@ -161,7 +177,11 @@ func (s *Session) deliverIndefinite(op, cmd string, msg []byte, sink blockSink) 
 		if err != nil {
 			return 0, nil, s.opErr(op, cmd, err)
 		}
-		return int64(copy(data, msg)), data, nil
+		n := copy(data, msg)
+		if sink.filled != nil {
+			sink.filled(data)
+		}
+		return int64(n), data, nil
 	default:
 		if len(msg) > len(sink.buf) {
 			return int64(len(msg)), nil, s.opErr(op, cmd, fmt.Errorf("%w: block of %d bytes, buffer of %d", io.ErrShortBuffer, len(msg), len(sink.buf)))

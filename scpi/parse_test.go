@@ -414,3 +414,38 @@ func FuzzParseBlock(f *testing.F) {
 		}
 	})
 }
+
+// Issue 17 row 2: the in-place swap agrees with the ByteOrder interface
+// for every value size, odd lengths included (float32 swaps two values
+// per step, the odd one last).
+func TestDecodeBlockMatchesByteOrder(t *testing.T) {
+	data := make([]byte, 8*7)
+	for i := range data {
+		data[i] = byte(i*37 + 11)
+	}
+	for _, order := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {
+		for _, n := range []int{4, 12, 28, 56} {
+			got, err := DecodeBlock[float32](data[:n], order)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, v := range got {
+				if want := math.Float32frombits(order.Uint32(data[4*i:])); math.Float32bits(v) != math.Float32bits(want) {
+					t.Fatalf("%v, %d bytes: value %d = %v, want %v", order, n, i, v, want)
+				}
+			}
+			u16, _ := DecodeBlock[uint16](data[:n], order)
+			for i, v := range u16 {
+				if want := order.Uint16(data[2*i:]); v != want {
+					t.Fatalf("%v, %d bytes: uint16 %d = %#x, want %#x", order, n, i, v, want)
+				}
+			}
+		}
+		i64, _ := DecodeBlock[int64](data, order)
+		for i, v := range i64 {
+			if want := int64(order.Uint64(data[8*i:])); v != want {
+				t.Fatalf("%v: int64 %d = %#x, want %#x", order, i, v, want)
+			}
+		}
+	}
+}
