@@ -498,3 +498,35 @@ func checkSafeStateDurations(t *testing.T, out string) {
 		}
 	}
 }
+
+// SCPIKIT_REPORTS given relative (as the docs write it) lands under the
+// test binary's working directory, and the line hwtest prints names the
+// reports by absolute paths that open from anywhere.
+func TestReportsRelativePrintedAbsolute(t *testing.T) {
+	s := newStation(t)
+	dir := t.TempDir()
+	cmd := s.command(t, "pass")
+	cmd.Dir = dir
+	cmd.Env = append(cmd.Env, "SCPIKIT_REPORTS=reports", results.EnvStore+"=")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	m := regexp.MustCompile(`(?m)^hwtest: reports: (.*)$`).FindStringSubmatch(string(out))
+	if m == nil {
+		t.Fatalf("no reports line:\n%s", out)
+	}
+	paths := strings.Fields(m[1])
+	if len(paths) != 3 {
+		t.Fatalf("reports %q, want JSON, JUnit and HTML", paths)
+	}
+	for _, p := range paths {
+		if !filepath.IsAbs(p) || filepath.Dir(p) != filepath.Join(dir, "reports") {
+			t.Errorf("report printed as %q, want an absolute path in %s", p, filepath.Join(dir, "reports"))
+		}
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("a printed report is not there: %v", err)
+		}
+	}
+	s.requireOff(t, "the test")
+}
