@@ -89,6 +89,11 @@ func TestConsoleInAFileIsPlainLines(t *testing.T) {
 	safe := regexp.MustCompile(`(?m)^.*safe state verified.*$`).FindString(out)
 	if safe == "" || strings.Contains(safe, "dut=") || !regexp.MustCompile(`took="?\d+(\.\d+)?(ns|µs|ms|s)"?(\s|$)`).MatchString(safe) {
 		t.Errorf("the run-level safe state's line: %q", safe)
+	} else if took := regexp.MustCompile(`took="?([^"\s]+)`).FindStringSubmatch(safe); took == nil {
+		t.Errorf("the safe state's line has no took: %q", safe)
+	} else if d, err := time.ParseDuration(took[1]); err != nil || d <= 0 || harness.FormatDuration(d) != took[1] {
+		// A sub-millisecond action rounded away showed as 0s.
+		t.Errorf("the safe state's line %q: took %q is not its real duration with a unit (%v, %v)", safe, took[1], d, err)
 	}
 	if !regexp.MustCompile(`run ended .*took="?\d+(\.\d+)?(ns|µs|ms|s)"?(\s|$)`).MatchString(out) {
 		t.Errorf("the run's end without its duration:\n%s", out)

@@ -200,3 +200,28 @@ func TestHTMLReport(t *testing.T) {
 		t.Error("a value is shown beyond its resolution")
 	}
 }
+
+// Save given a relative folder returns absolute paths (a program prints
+// them; go test runs in the package's folder, not the user's), and the
+// reports are in that folder under the working directory.
+func TestSaveReturnsAbsolutePaths(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	rec, err := harness.Run(bg, "relative", func(*harness.Test) error { return nil },
+		harness.WithoutSignals(), harness.WithLogger(discard()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths, err := rec.Save("reports")
+	if err != nil || len(paths) != 3 {
+		t.Fatalf("%v %v", paths, err)
+	}
+	for _, p := range paths {
+		if !filepath.IsAbs(p) || filepath.Dir(p) != filepath.Join(dir, "reports") {
+			t.Errorf("Save(%q) returned %q, want an absolute path in %s", "reports", p, filepath.Join(dir, "reports"))
+		}
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("a returned report is not there: %v", err)
+		}
+	}
+}

@@ -9,7 +9,8 @@ import (
 	"github.com/scpikit/scpikit/units"
 )
 
-// DP800 drives the Rigol DP800 series (DP832, DP831, DP821, DP811), after
+// DP800 drives the Rigol DP800 series (DP832, DP831, DP821, DP811 and
+// their A variants, the same channels with a higher resolution), after
 // the DP800 Programming Guide: levels through [:SOURce<n>], switches and
 // measurements with a CHn parameter, protection under :OUTPut:OVP and
 // :OUTPut:OCP. There is no all-outputs command: SetAllOutputs switches
@@ -26,14 +27,26 @@ var dp800Channels = map[string][]Channel{
 func init() {
 	Register(Driver{
 		Name:   "Rigol DP800",
-		Models: []string{"DP832", "DP831", "DP821", "DP811"},
+		Models: []string{"DP832", "DP832A", "DP831", "DP831A", "DP821", "DP821A", "DP811", "DP811A"},
 		Match: func(id scpi.IDN) bool {
-			return strings.HasPrefix(strings.ToUpper(id.Manufacturer), "RIGOL") && isModel(id, "DP832", "DP831", "DP821", "DP811")
+			_, ok := dp800Channels[dp800Base(id.Model)]
+			return strings.HasPrefix(strings.ToUpper(id.Manufacturer), "RIGOL") && ok
 		},
 		New: func(s *scpi.Session, id scpi.IDN) (Instrument, error) {
-			return &DP800{supply{base: base{s, id}, channels: dp800Channels[strings.ToUpper(id.Model)]}}, nil
+			return &DP800{supply{base: base{s, id}, channels: dp800Channels[dp800Base(id.Model)]}}, nil
 		},
 	})
+}
+
+// dp800Base is the model whose channels model has: an A variant (DP832A)
+// has its sibling's (DP832) outputs and ranges, only a finer resolution
+// (DP800 User Guide, specifications).
+func dp800Base(model string) string {
+	m := strings.ToUpper(strings.TrimSpace(model))
+	if _, ok := dp800Channels[m]; !ok && strings.HasSuffix(m, "A") {
+		m = strings.TrimSuffix(m, "A")
+	}
+	return m
 }
 
 func (p *DP800) SetVoltage(ctx context.Context, ch int, v units.Voltage) error {

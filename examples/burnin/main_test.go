@@ -280,3 +280,53 @@ func TestSignalsLeaveOutputsOff(t *testing.T) {
 		})
 	}
 }
+
+// Reports asked for in a relative folder are printed as absolute paths
+// (go run and go test run in different folders: a relative path printed
+// would not open from the user's shell), and are there.
+func TestBurnInPrintsAbsoluteReportPaths(t *testing.T) {
+	bench, err := sim.ParseBench(defaultBench, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bench.Close()
+	var cfg config
+	if err := yaml.Unmarshal(defaultStation, &cfg.station); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	t.Chdir(dir)
+	cfg.bench, cfg.duration, cfg.reportsDir, cfg.policy = bench, 200*time.Millisecond, "reports", harness.IsolateDUT
+	out, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	if code := burnIn(context.Background(), cfg, zerolog.Nop(), out); code != 0 {
+		b, _ := os.ReadFile(out.Name())
+		t.Fatalf("exit %d, want 0:\n%s", code, b)
+	}
+	b, _ := os.ReadFile(out.Name())
+	_, listed, ok := strings.Cut(string(b), "\nreports:\n")
+	if !ok {
+		t.Fatalf("no reports listed:\n%s", b)
+	}
+	var paths []string
+	for _, line := range strings.Split(listed, "\n") {
+		if !strings.HasPrefix(line, "  ") {
+			break
+		}
+		paths = append(paths, strings.TrimSpace(line))
+	}
+	if len(paths) != 3 {
+		t.Fatalf("reports %q, want JSON, JUnit and HTML:\n%s", paths, b)
+	}
+	for _, p := range paths {
+		if !filepath.IsAbs(p) || filepath.Dir(p) != filepath.Join(dir, "reports") {
+			t.Errorf("report printed as %q, want an absolute path in %s", p, filepath.Join(dir, "reports"))
+		}
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("a printed report is not there: %v", err)
+		}
+	}
+}

@@ -314,6 +314,7 @@ func TestDUTsRunTogether(t *testing.T) {
 		t.Errorf("TestBench took %.2fs by go test's count, its DUTs %.2fs and %.2fs: the run is not in the test's time\n%s", test, dut1, dut2, out)
 	}
 	mustContain(t, out, "safe state: ", "(verified, ")
+	checkSafeStateDurations(t, out)
 	if strings.Contains(out, "hwtest.go:") {
 		t.Errorf("a line is attributed to hwtest.go, not to the test:\n%s", out)
 	}
@@ -478,4 +479,54 @@ func TestInProcess(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// checkSafeStateDurations checks that each "safe state: ... (verified, d)"
+// line shows the action's real duration with its unit, to four
+// significant figures (312.5µs, 1.204ms): a sub-millisecond action
+// rounded to the millisecond printed "(verified, 0s)".
+func checkSafeStateDurations(t *testing.T, out string) {
+	t.Helper()
+	lines := regexp.MustCompile(`safe state: .* \(verified, ([^)]*)\)`).FindAllStringSubmatch(out, -1)
+	if len(lines) == 0 {
+		t.Fatalf("no verified safe state line:\n%s", out)
+	}
+	for _, m := range lines {
+		d, err := time.ParseDuration(m[1])
+		if err != nil || d <= 0 || harness.FormatDuration(d) != m[1] {
+			t.Errorf("safe state line %q: the duration %q is not a real one with its unit (parsed %v, %v)", m[0], m[1], d, err)
+		}
+	}
+}
+
+// SCPIKIT_REPORTS given relative (as the docs write it) lands under the
+// test binary's working directory, and the line hwtest prints names the
+// reports by absolute paths that open from anywhere.
+func TestReportsRelativePrintedAbsolute(t *testing.T) {
+	s := newStation(t)
+	dir := t.TempDir()
+	cmd := s.command(t, "pass")
+	cmd.Dir = dir
+	cmd.Env = append(cmd.Env, "SCPIKIT_REPORTS=reports", results.EnvStore+"=")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	m := regexp.MustCompile(`(?m)^hwtest: reports: (.*)$`).FindStringSubmatch(string(out))
+	if m == nil {
+		t.Fatalf("no reports line:\n%s", out)
+	}
+	paths := strings.Fields(m[1])
+	if len(paths) != 3 {
+		t.Fatalf("reports %q, want JSON, JUnit and HTML", paths)
+	}
+	for _, p := range paths {
+		if !filepath.IsAbs(p) || filepath.Dir(p) != filepath.Join(dir, "reports") {
+			t.Errorf("report printed as %q, want an absolute path in %s", p, filepath.Join(dir, "reports"))
+		}
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("a printed report is not there: %v", err)
+		}
+	}
+	s.requireOff(t, "the test")
 }
