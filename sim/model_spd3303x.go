@@ -184,6 +184,19 @@ func spdChannel(c *Call, i int, max int) (int, error) {
 	return k, nil
 }
 
+// spdTimerGroup checks that the call has n parameters and reads the
+// timer's channel (CH1 or CH2) and group (1 to 5), its first two.
+func spdTimerGroup(c *Call, n int) (ch, group int, err error) {
+	if err := c.Params(n, n); err != nil {
+		return 0, 0, err
+	}
+	if ch, err = spdChannel(c, 0, 2); err != nil {
+		return 0, 0, err
+	}
+	group, err = c.Int(1, Number{Min: 1, Max: 5})
+	return ch, group, err
+}
+
 // spdAddr reads a dotted IPv4 address at parameter 0. The guide sends
 // it bare (IPaddr 10.11.13.214), which the engine's parser rejects as a
 // malformed number before a handler sees it, so it arrives quoted.
@@ -340,14 +353,7 @@ func spdCommands() *Commands[*spd3303x] {
 	handle("MEASure:CURRent?", measure(1))
 	handle("MEASure:POWEr?", measure(2))
 	handle("TIMEr:SET", func(d *spd3303x, c *Call) error {
-		if err := c.Params(5, 5); err != nil {
-			return err
-		}
-		ch, err := spdChannel(c, 0, 2)
-		if err != nil {
-			return err
-		}
-		k, err := c.Int(1, Number{Min: 1, Max: 5})
+		ch, k, err := spdTimerGroup(c, 5)
 		if err != nil {
 			return err
 		}
@@ -368,14 +374,7 @@ func spdCommands() *Commands[*spd3303x] {
 		return nil
 	})
 	handle("TIMEr:SET?", func(d *spd3303x, c *Call) error {
-		if err := c.Params(2, 2); err != nil {
-			return err
-		}
-		ch, err := spdChannel(c, 0, 2)
-		if err != nil {
-			return err
-		}
-		k, err := c.Int(1, Number{Min: 1, Max: 5})
+		ch, k, err := spdTimerGroup(c, 2)
 		if err != nil {
 			return err
 		}
