@@ -46,18 +46,29 @@ func ParseCursor(s string) (Cursor, error) {
 	}
 	run, seq, ok := strings.Cut(s, "/")
 	if !ok || run == "" || len(run) > maxRunID {
-		return Cursor{}, fmt.Errorf("%w: %.80q: want <run ID>/<seq>", ErrBadCursor, s)
+		return Cursor{}, fmt.Errorf("%w: %s: want <run ID>/<seq>", ErrBadCursor, quoteCursor(s))
 	}
 	for _, r := range run {
 		if !(r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r == '-' || r == '_' || r == '.') {
-			return Cursor{}, fmt.Errorf("%w: %.80q: the run ID holds %q", ErrBadCursor, s, r)
+			return Cursor{}, fmt.Errorf("%w: %s: the run ID holds %q", ErrBadCursor, quoteCursor(s), r)
 		}
 	}
 	n, err := strconv.ParseUint(seq, 10, 63)
 	if err != nil || seq[0] == '+' {
-		return Cursor{}, fmt.Errorf("%w: %.80q: the seq is not a whole number", ErrBadCursor, s)
+		return Cursor{}, fmt.Errorf("%w: %s: the seq is not a whole number", ErrBadCursor, quoteCursor(s))
 	}
 	return Cursor{Run: run, Seq: n}, nil
+}
+
+// quoteCursor quotes a bad cursor for an error message, clipped to its
+// first 40 bytes: a hostile client's cursor must not make a long error
+// (%.80q would clip to 80 runes, each quoted as up to ten bytes).
+func quoteCursor(s string) string {
+	const most = 40
+	if len(s) <= most {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(s[:most]) + "..."
 }
 
 // StoredEvent is an event as the store keeps it: what a live page or a
