@@ -9,6 +9,7 @@ import (
 
 	"github.com/scpikit/scpikit/harness"
 	"github.com/scpikit/scpikit/sim"
+	_ "github.com/scpikit/scpikit/sim/models/all" // every simulated model, by name
 	"github.com/scpikit/scpikit/units"
 )
 

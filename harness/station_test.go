@@ -9,6 +9,7 @@ import (
 	"github.com/scpikit/scpikit/instruments"
 	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/sim"
+	_ "github.com/scpikit/scpikit/sim/models/all" // every simulated model, by name
 )
 
 var bg = context.Background()

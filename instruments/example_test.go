@@ -6,7 +6,7 @@ import (
 	"log"
 
 	"github.com/scpikit/scpikit/instruments"
-	_ "github.com/scpikit/scpikit/sim" // SIM::model::INSTR: simulated instruments in process
+	_ "github.com/scpikit/scpikit/sim/models/all" // SIM::<model>::INSTR resources, SCPIKIT_SIM=bench.yaml and every model
 	"github.com/scpikit/scpikit/units"
 )
 

@@ -16,6 +16,7 @@ import (
 	"github.com/scpikit/scpikit/instruments"
 	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/sim"
+	_ "github.com/scpikit/scpikit/sim/models/all" // every simulated model, by name
 	"github.com/scpikit/scpikit/units"
 )
 

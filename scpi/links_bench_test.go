@@ -8,6 +8,7 @@ import (
 
 	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/sim"
+	_ "github.com/scpikit/scpikit/sim/models/all" // every simulated model, by name
 )
 
 // BenchmarkLinkQuery is queries per second of *IDN? on loopback over each

@@ -14,6 +14,7 @@ import (
 	"github.com/scpikit/scpikit/internal/testserver"
 	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/sim"
+	_ "github.com/scpikit/scpikit/sim/models/all" // every simulated model, by name
 	"github.com/scpikit/scpikit/transport"
 	"github.com/scpikit/scpikit/transport/usbtmc"
 )

@@ -7,6 +7,7 @@ import (
 
 	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/sim"
+	_ "github.com/scpikit/scpikit/sim/models/all" // every simulated model, by name
 )
 
 // readmeExample is README.md's Go example, word for word between the

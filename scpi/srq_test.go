@@ -8,6 +8,7 @@ import (
 	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/scpi/scpitest"
 	"github.com/scpikit/scpikit/sim"
+	_ "github.com/scpikit/scpikit/sim/models/all" // every simulated model, by name
 )
 
 // A wait for a service request ends with the session, with its context,

@@ -6,6 +6,7 @@ import (
 
 	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/sim"
+	_ "github.com/scpikit/scpikit/sim/models/all" // every simulated model, by name
 )
 
 // BenchmarkModelQuery is a query of the richer models over the

@@ -55,6 +55,20 @@ func (c *Call) Suffix(mnemonic string) int {
 	return 1
 }
 
+// SuffixGiven returns the numeric suffix received with the mnemonic and
+// whether one was given at all: for models whose channel comes from a
+// suffix when there is one (SOURce2:VOLT) and from the selected channel
+// when not (VOLT), which Suffix's default of 1 cannot tell apart.
+func (c *Call) SuffixGiven(mnemonic string) (n int, given bool) {
+	m := strings.ToUpper(mnemonic)
+	for _, p := range c.path {
+		if (p.n.short == m || p.n.long == m) && p.given {
+			return p.suffix, true
+		}
+	}
+	return 0, false
+}
+
 // SuffixIn is Suffix, refused with -114 unless it lies in [lo, hi].
 func (c *Call) SuffixIn(mnemonic string, lo, hi int) (int, error) {
 	s := c.Suffix(mnemonic)
@@ -96,6 +110,19 @@ func (c *Call) Params(min, max int) error {
 	c.used = max
 	return nil
 }
+
+// Discard marks every parameter as read, so a handler that drops a
+// command (as an instrument busy with the previous one does) gets no -108
+// for the parameters it ignored.
+func (c *Call) Discard() { c.used = len(c.params) }
+
+// NextError removes and returns the oldest error of the instrument's
+// queue (0,"No error" when it is empty), for a model whose SYSTem:ERRor?
+// answers in its own format; ErrorQueryHandler answers in SCPI's.
+func (c *Call) NextError() Error { return c.inst.st.pop() }
+
+// ErrorCount is how many errors the instrument's queue holds.
+func (c *Call) ErrorCount() int { return len(c.inst.st.errs) }
 
 func (c *Call) mark(i int) {
 	if i+1 > c.used {
@@ -146,6 +173,20 @@ func (c *Call) Number(i int, spec Number) (float64, error) {
 		return v, nil
 	}
 	return 0, ErrDataType
+}
+
+// Limit reads parameter i of a query as MIN, MAX or DEF and returns
+// spec's value for it, as in "VOLT? MAX"; anything else is -224.
+func (c *Call) Limit(i int, spec Number) (float64, error) {
+	p, err := c.get(i)
+	if err != nil {
+		return 0, err
+	}
+	v, ok := spec.special(p.raw)
+	if p.kind != ParamCharacter || !ok {
+		return 0, ErrIllegalParameterValue
+	}
+	return v, nil
 }
 
 // special resolves MIN, MAX and DEF (short or long form).
@@ -215,13 +256,25 @@ func (c *Call) Choice(i int, choices ...string) (int, error) {
 	return 0, ErrIllegalParameterValue
 }
 
+// Is reports whether parameter i is the character data choice, in its
+// short or long form, in any case ("UP", "INFinity"): for a parameter
+// that is either a number or a keyword. A match counts as read.
+func (c *Call) Is(i int, choice string) bool {
+	if i < len(c.params) && c.params[i].kind == ParamCharacter && matchChoice(c.params[i].raw, choice) {
+		c.mark(i)
+		return true
+	}
+	return false
+}
+
 func matchChoice(w []byte, choice string) bool {
-	short := shortForm(choice)
+	short := ShortForm(choice)
 	return equalFold(w, short) || equalFold(w, strings.ToUpper(choice))
 }
 
-// shortForm is the upper-case part of a mnemonic in manual notation.
-func shortForm(m string) string {
+// ShortForm is the upper-case part of a mnemonic in manual notation:
+// "VOLTage" gives "VOLT", as instruments answer an enumerated query.
+func ShortForm(m string) string {
 	i := 0
 	for i < len(m) && !(m[i] >= 'a' && m[i] <= 'z') {
 		i++
@@ -402,7 +455,7 @@ func (c *Call) ReplyFloat(v float64) {
 	if !c.sep(maxNumberLen) {
 		return
 	}
-	*c.out = appendSCPIFloat(*c.out, v, 'G', -1)
+	*c.out = AppendFloat(*c.out, v, 'G', -1)
 }
 
 // ReplyNR3 appends v as NR3 with the given digits after the point and a
@@ -414,7 +467,7 @@ func (c *Call) ReplyNR3(v float64, digits int) {
 	if v >= 0 && !math.IsNaN(v) {
 		*c.out = append(*c.out, '+')
 	}
-	*c.out = appendSCPIFloat(*c.out, v, 'E', digits)
+	*c.out = AppendFloat(*c.out, v, 'E', digits)
 }
 
 // ReplyFixed appends v with a fixed number of decimals, as Rigol and
@@ -423,10 +476,14 @@ func (c *Call) ReplyFixed(v float64, decimals int) {
 	if !c.sep(maxNumberLen + 310 + max(decimals, 0)) { // %f of 1E308 has 309 digits
 		return
 	}
-	*c.out = appendSCPIFloat(*c.out, v, 'f', decimals)
+	*c.out = AppendFloat(*c.out, v, 'f', decimals)
 }
 
-func appendSCPIFloat(b []byte, v float64, format byte, prec int) []byte {
+// AppendFloat appends v as strconv.AppendFloat does with format and prec,
+// but with SCPI's 9.9E+37, -9.9E+37 and 9.91E+37 for ±Inf and NaN: for a
+// reply the Reply methods do not shape (a quoted pair, a unit after the
+// number).
+func AppendFloat(b []byte, v float64, format byte, prec int) []byte {
 	switch {
 	case math.IsNaN(v):
 		return append(b, "9.91E+37"...)

@@ -456,13 +456,13 @@ func (cl *Client) Clear() {
 //
 //	cmds.Handle("SYSTem:ERRor[:NEXT]?", sim.ErrorQueryHandler[*MyDevice])
 func ErrorQueryHandler[D any](_ D, c *Call) error {
-	e := c.inst.st.pop()
+	e := c.NextError()
 	c.Reply(strconv.Itoa(e.Code) + `,"` + e.Message + `"`)
 	return nil
 }
 
 // ErrorCountHandler answers SYST:ERR:COUNt?.
 func ErrorCountHandler[D any](_ D, c *Call) error {
-	c.ReplyInt(int64(len(c.inst.st.errs)))
+	c.ReplyInt(int64(c.ErrorCount()))
 	return nil
 }

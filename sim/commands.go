@@ -123,10 +123,9 @@ func (t *Commands[D]) Number(pattern string, spec func(D, *Call) (Number, error)
 			return err
 		}
 		if c.NumParams() > 0 {
-			p, _ := c.get(0)
-			v, ok := n.special(p.raw)
-			if p.kind != ParamCharacter || !ok {
-				return ErrIllegalParameterValue
+			v, err := c.Limit(0, n)
+			if err != nil {
+				return err
 			}
 			reply(c, v)
 			return nil
@@ -168,7 +167,7 @@ func (t *Commands[D]) Choice(pattern string, choices []string, get func(D, *Call
 		return set(d, c, i)
 	})
 	t.Handle(pattern+"?", func(d D, c *Call) error {
-		c.Reply(shortForm(choices[get(d, c)]))
+		c.Reply(ShortForm(choices[get(d, c)]))
 		return nil
 	})
 }

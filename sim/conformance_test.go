@@ -1,4 +1,4 @@
-package sim
+package sim_test
 
 import (
 	"flag"
@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/scpikit/scpikit/sim"
+	_ "github.com/scpikit/scpikit/sim/models/all" // every model with a guide
 )
 
 var updateDocs = flag.Bool("update", false, "rewrite docs/instruments/*-conformance.md from the models' command index")
@@ -15,13 +18,13 @@ const conformanceDir = "../docs/instruments"
 // TestConformanceDocs regenerates the conformance pages in memory and
 // fails when the committed ones differ; -update rewrites them.
 func TestConformanceDocs(t *testing.T) {
-	gs := Guides()
+	gs := sim.Guides()
 	if len(gs) == 0 {
 		t.Fatal("no guide registered")
 	}
-	files := map[string]string{"conformance.md": conformanceIndex(gs)}
+	files := map[string]string{"conformance.md": sim.ConformanceIndex(gs)}
 	for _, g := range gs {
-		files[g.File+"-conformance.md"] = conformancePage(g)
+		files[g.File+"-conformance.md"] = g.ConformancePage()
 	}
 	if *updateDocs {
 		for name, content := range files {
@@ -44,10 +47,10 @@ func TestConformanceDocs(t *testing.T) {
 // it says is missing or not applicable does not, and every pattern the
 // model registers is in the index.
 func TestGuidesMatchModels(t *testing.T) {
-	for _, g := range Guides() {
+	for _, g := range sim.Guides() {
 		for _, name := range g.Models {
 			t.Run(name, func(t *testing.T) {
-				m, err := Lookup(name)
+				m, err := sim.Lookup(name)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -61,16 +64,16 @@ func TestGuidesMatchModels(t *testing.T) {
 							t.Errorf("%s is listed twice in the %s index", p, g.File)
 						}
 						indexed[p] = true
-						has := handles(in, p)
+						has := in.Handles(p)
 						switch {
-						case (st == Implemented || st == Partial) && !has:
+						case (st == sim.Implemented || st == sim.Partial) && !has:
 							t.Errorf("%s: the index says %s, the model has no handler", p, st)
-						case (st == Missing || st == NotApplicable) && has:
+						case (st == sim.Missing || st == sim.NotApplicable) && has:
 							t.Errorf("%s: the index says %s, the model handles it", p, st)
 						}
 					}
 				}
-				for _, p := range m.patterns {
+				for _, p := range m.Patterns() {
 					if !indexed[strings.TrimPrefix(p, ":")] {
 						t.Errorf("the model handles %s, which the %s index does not list", p, g.File)
 					}
@@ -78,49 +81,4 @@ func TestGuidesMatchModels(t *testing.T) {
 			})
 		}
 	}
-}
-
-// handles reports whether the instrument has a handler for pattern, with
-// every optional node present.
-func handles(in *Instrument, pattern string) bool {
-	if name, ok := strings.CutPrefix(pattern, "*"); ok {
-		query := strings.HasSuffix(name, "?")
-		bare := strings.ToUpper(strings.TrimSuffix(name, "?"))
-		for _, n := range in.exec.commons() {
-			if n.long == bare && ((query && n.query >= 0) || (!query && n.set >= 0)) {
-				return true
-			}
-		}
-		if bare == "TRG" && !query {
-			_, ok := in.dev.(Triggerable)
-			return ok
-		}
-		for _, c := range engineCommons {
-			if c.Long == "*"+bare && ((query && c.Query) || (!query && c.Command)) {
-				return true
-			}
-		}
-		return false
-	}
-	elems, query, err := parsePattern(pattern)
-	if err != nil {
-		return false
-	}
-	n := in.exec.tree()
-	for _, e := range elems {
-		var next *node
-		for _, c := range n.children {
-			if c.short == e.short && c.long == e.long && c.suffix == e.suffix {
-				next = c
-			}
-		}
-		if next == nil {
-			return false
-		}
-		n = next
-	}
-	if query {
-		return n.query >= 0
-	}
-	return n.set >= 0
 }

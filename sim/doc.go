@@ -1,6 +1,13 @@
 // Package sim is the instrument side: simulated SCPI instruments that
 // behave like the real ones, so test programs run in CI with no hardware.
 //
+// The engine and the servers live here; the models live in
+// sim/models/<vendor> (rigol, keysight, siglent, rohde, dut), each
+// registering itself as database/sql drivers do. A program that opens
+// models by name imports them all:
+//
+//	import _ "github.com/scpikit/scpikit/sim/models/all"
+//
 // A model's commands are written as its programming manual writes them,
 // with typed handlers over the model's own device type:
 //
@@ -16,6 +23,13 @@
 // (500 mV, 2k), MIN/MAX/DEF, booleans, strings, blocks and channel lists,
 // the common commands, the status byte and event status register, and the
 // bounded error queue with the standard codes and messages.
+//
+// A supply model embeds Outputs (the output stages with their CV/CC
+// physics and protections) and registers the shared handlers
+// (MeasureHandler, TrippedHandler, ClearHandler, ISUMCondition,
+// Commands.SystemCommands) under its own patterns; sim/simtest holds a
+// model author's test helpers, and docs/instruments/adding-an-instrument.md
+// walks through a new model and driver.
 //
 // A running model is an Instrument. Reach it in process (Instrument.Conn,
 // no sockets, well under a microsecond a query), through a Bench that

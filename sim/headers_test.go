@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/scpikit/scpikit/sim"
+	_ "github.com/scpikit/scpikit/sim/models/all" // every simulated model, by name
 )
 
 // Every query path of a model's command tree is one its instrument knows

@@ -62,6 +62,10 @@ func NewModel[D Device](name, description string, cmds *Commands[D], newDevice f
 	}}, nil
 }
 
+// Patterns lists the model's command patterns as its table registered
+// them, in manual notation.
+func (m Model) Patterns() []string { return slices.Clone(m.patterns) }
+
 // New starts a fresh instrument of the model, in its power-on state.
 func (m Model) New() *Instrument { return m.new() }
 

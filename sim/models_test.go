@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/scpikit/scpikit/sim"
+	_ "github.com/scpikit/scpikit/sim/models/all" // every simulated model, by name
 )
 
 // Bad values sent straight to each model, in its own command forms, and

@@ -11,6 +11,7 @@ import (
 
 	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/sim"
+	_ "github.com/scpikit/scpikit/sim/models/all" // every simulated model, by name
 )
 
 func openBench(t *testing.T, path string) (*sim.Bench, func(res string) *scpi.Session) {

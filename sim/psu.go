@@ -96,6 +96,14 @@ func (o *Output) Reset() {
 	o.ocpOn, o.ocpTrip, o.ocpLevel = false, false, 0
 }
 
+// Load returns the load wired to the output (nil: open circuit), as a
+// meter probing the output sees it.
+func (o *Output) Load() Load {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.load
+}
+
 // Connect wires a load to the output (nil: open circuit).
 func (o *Output) Connect(l Load) {
 	o.mu.Lock()
@@ -112,9 +120,10 @@ func (o *Output) SetNoise(relative float64, seed uint64) {
 	o.random = rand.New(rand.NewPCG(seed, seed+1))
 }
 
-// levelSpec is what a voltage or current setting of the output accepts:
-// its range, and DEF as the full rated current.
-func (o *Output) levelSpec(voltage bool) Number {
+// LevelSpec is what a voltage (or, voltage false, current) setting of
+// the output accepts: its range, and DEF as the full rated current. Pass
+// it to Call.Number or Call.Limit.
+func (o *Output) LevelSpec(voltage bool) Number {
 	r := o.Range()
 	if voltage {
 		return Number{Unit: "V", Min: r.MinV, Max: r.MaxV}
@@ -122,16 +131,17 @@ func (o *Output) levelSpec(voltage bool) Number {
 	return Number{Unit: "A", Min: 0, Max: r.MaxI, Default: r.MaxI}
 }
 
-// applyLevels reads APPLy's optional voltage and current (parameters 1
-// and 2) for o, both checked before the caller changes anything.
-func applyLevels(c *Call, o *Output) (v, i float64, err error) {
+// ApplyLevels reads APPLy's optional voltage and current (parameters 1
+// and 2, after the output's name) for o, both range-checked before the
+// caller changes anything; an absent one is 0.
+func ApplyLevels(c *Call, o *Output) (v, i float64, err error) {
 	if c.NumParams() > 1 {
-		if v, err = c.Number(1, o.levelSpec(true)); err != nil {
+		if v, err = c.Number(1, o.LevelSpec(true)); err != nil {
 			return 0, 0, err
 		}
 	}
 	if c.NumParams() > 2 {
-		if i, err = c.Number(2, o.levelSpec(false)); err != nil {
+		if i, err = c.Number(2, o.LevelSpec(false)); err != nil {
 			return 0, 0, err
 		}
 	}
@@ -326,10 +336,18 @@ type Powered interface {
 	PoweredBy(o *Output)
 }
 
-// isumCondition answers STATus:QUEStionable:INSTrument:ISUMmary<n>:CONDition?
+// Prober is a meter that can be wired across a supply output
+// (Bench.Probe), to measure it as a DMM's leads would.
+type Prober interface {
+	ProbeOutput(o *Output)
+}
+
+// ISUMCondition answers STATus:QUEStionable:INSTrument:ISUMmary<n>:CONDition?
 // for the supply's output n: 2 in CV, 1 in CC, 0 off, 3 neither, as
 // Keysight, Agilent and R&S supplies answer.
-func isumCondition[D Supply](d D, c *Call) error {
+//
+//	cmds.Handle("STATus:QUEStionable:INSTrument:ISUMmary#:CONDition?", sim.ISUMCondition[*Supply])
+func ISUMCondition[D Supply](d D, c *Call) error {
 	n := 0
 	for ; ; n++ {
 		if _, ok := d.Output(n + 1); !ok {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/sim"
+	_ "github.com/scpikit/scpikit/sim/models/all" // every simulated model, by name
 )
 
 func serveTCP(t *testing.T, in *sim.Instrument, opts sim.ServerOptions) *sim.Server {

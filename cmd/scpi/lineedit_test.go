@@ -7,6 +7,7 @@ import (
 	"unicode"
 
 	"github.com/scpikit/scpikit/sim"
+	_ "github.com/scpikit/scpikit/sim/models/all" // every simulated model, by name
 )
 
 // The editor on any keys: it never panics, ends at the end of its input,

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/scpikit/scpikit/sim"
+	_ "github.com/scpikit/scpikit/sim/models/all" // every simulated model, by name
 )
 
 func TestListFindsAnnouncedAndBroadcastInstruments(t *testing.T) {

@@ -15,7 +15,7 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/scpikit/scpikit/scpi"
-	_ "github.com/scpikit/scpikit/sim" // SIM::<model>::INSTR resources and SCPIKIT_SIM=bench.yaml
+	_ "github.com/scpikit/scpikit/sim/models/all" // SIM::<model>::INSTR resources, SCPIKIT_SIM=bench.yaml and every model
 )
 
 // Exit statuses, for scripts.

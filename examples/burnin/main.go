@@ -46,6 +46,7 @@ import (
 	"github.com/scpikit/scpikit/results"
 	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/sim"
+	_ "github.com/scpikit/scpikit/sim/models/all" // every simulated model, by name
 	"github.com/scpikit/scpikit/station"
 	"github.com/scpikit/scpikit/units"
 	"go.yaml.in/yaml/v3"

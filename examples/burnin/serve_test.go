@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/scpikit/scpikit/harness"
 	"github.com/scpikit/scpikit/sim"
+	_ "github.com/scpikit/scpikit/sim/models/all" // every simulated model, by name
 	"go.yaml.in/yaml/v3"
 )
 

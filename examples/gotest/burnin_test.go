@@ -20,6 +20,7 @@ import (
 	"github.com/scpikit/scpikit/harness/hwtest"
 	"github.com/scpikit/scpikit/instruments"
 	"github.com/scpikit/scpikit/sim"
+	_ "github.com/scpikit/scpikit/sim/models/all" // every simulated model, by name
 	"github.com/scpikit/scpikit/units"
 )
 

@@ -26,6 +26,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/sim"
+	_ "github.com/scpikit/scpikit/sim/models/all" // every simulated model, by name
 )
 
 func main() {

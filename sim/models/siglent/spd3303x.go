@@ -1,10 +1,12 @@
-package sim
+package siglent
 
 import (
 	"fmt"
 	"net/netip"
 	"strconv"
 	"time"
+
+	"github.com/scpikit/scpikit/sim"
 )
 
 // Siglent SPD3303X and SPD3303X-E, after the SPD3303X series programming
@@ -23,7 +25,7 @@ import (
 //     dropped, as users of the real instrument find; drivers must pace.
 type spd3303x struct {
 	model, serial string
-	outs          []*Output // CH1, CH2, CH3 (fixed 2.5/3.3/5 V, switch only)
+	outs          []*sim.Output // CH1, CH2, CH3 (fixed 2.5/3.3/5 V, switch only)
 	selected      int
 	track         int // 0 independent, 1 series, 2 parallel
 	wave          [2]bool
@@ -68,8 +70,8 @@ func newSPD(model string) func() *spd3303x {
 			ip:   netip.MustParseAddr("192.168.1.100"),
 			mask: netip.MustParseAddr("255.255.255.0"),
 			gate: netip.MustParseAddr("192.168.1.1")}
-		for _, r := range []OutputRange{{"CH1", 0, 32, 3.2}, {"CH2", 0, 32, 3.2}, {"CH3", 0, 5, 3.2}} {
-			d.outs = append(d.outs, NewOutput(r))
+		for _, r := range []sim.OutputRange{{Name: "CH1", MinV: 0, MaxV: 32, MaxI: 3.2}, {Name: "CH2", MinV: 0, MaxV: 32, MaxI: 3.2}, {Name: "CH3", MinV: 0, MaxV: 5, MaxI: 3.2}} {
+			d.outs = append(d.outs, sim.NewOutput(r))
 		}
 		d.Reset()
 		// The memories of a unit out of the box hold its power-on
@@ -96,7 +98,7 @@ func (d *spd3303x) Reset() {
 	d.timers = [2]spdTimer{}
 }
 
-func (d *spd3303x) Output(ch int) (*Output, bool) {
+func (d *spd3303x) Output(ch int) (*sim.Output, bool) {
 	if ch < 1 || ch > len(d.outs) {
 		return nil, false
 	}
@@ -162,45 +164,43 @@ func (d *spd3303x) recall(s spdState) {
 }
 
 // prefixed reads a level command's channel: CH1:VOLT or VOLT (selected).
-func (d *spd3303x) prefixed(c *Call) (int, error) {
-	for _, p := range c.path {
-		if p.n.short == "CH" && p.given {
-			if p.suffix < 1 || p.suffix > 2 {
-				return 0, ErrHeaderSuffix
-			}
-			return p.suffix - 1, nil
+func (d *spd3303x) prefixed(c *sim.Call) (int, error) {
+	if n, given := c.SuffixGiven("CH"); given {
+		if n < 1 || n > 2 {
+			return 0, sim.ErrHeaderSuffix
 		}
+		return n - 1, nil
 	}
 	return d.selected, nil
 }
 
 // spdChannel reads a channel name at parameter i, of the first max of
 // CH1, CH2, CH3.
-func spdChannel(c *Call, i int, max int) (int, error) {
+func spdChannel(c *sim.Call, i int, max int) (int, error) {
 	k, err := c.Choice(i, "CH1", "CH2", "CH3")
 	if err != nil || k >= max {
-		return 0, ErrIllegalParameterValue
+		return 0, sim.ErrIllegalParameterValue
 	}
 	return k, nil
 }
 
 // spdTimerGroup checks that the call has n parameters and reads the
 // timer's channel (CH1 or CH2) and group (1 to 5), its first two.
-func spdTimerGroup(c *Call, n int) (ch, group int, err error) {
+func spdTimerGroup(c *sim.Call, n int) (ch, group int, err error) {
 	if err := c.Params(n, n); err != nil {
 		return 0, 0, err
 	}
 	if ch, err = spdChannel(c, 0, 2); err != nil {
 		return 0, 0, err
 	}
-	group, err = c.Int(1, Number{Min: 1, Max: 5})
+	group, err = c.Int(1, sim.Number{Min: 1, Max: 5})
 	return ch, group, err
 }
 
 // spdAddr reads a dotted IPv4 address at parameter 0. The guide sends
 // it bare (IPaddr 10.11.13.214), which the engine's parser rejects as a
 // malformed number before a handler sees it, so it arrives quoted.
-func spdAddr(c *Call) (netip.Addr, error) {
+func spdAddr(c *sim.Call) (netip.Addr, error) {
 	if err := c.Params(1, 1); err != nil {
 		return netip.Addr{}, err
 	}
@@ -210,7 +210,7 @@ func spdAddr(c *Call) (netip.Addr, error) {
 	}
 	a, err := netip.ParseAddr(s)
 	if err != nil || !a.Is4() {
-		return netip.Addr{}, ErrIllegalParameterValue.WithInfo("want a dotted IPv4 address such as 192.168.1.100")
+		return netip.Addr{}, sim.ErrIllegalParameterValue.WithInfo("want a dotted IPv4 address such as 192.168.1.100")
 	}
 	return a, nil
 }
@@ -219,17 +219,17 @@ func spdAddr(c *Call) (netip.Addr, error) {
 // "0.5".
 func spdNumber(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
 
-func spdCommands() *Commands[*spd3303x] {
-	cmds := NewCommands[*spd3303x]()
+func spdCommands() *sim.Commands[*spd3303x] {
+	cmds := sim.NewCommands[*spd3303x]()
 	// handle registers a handler behind the pacing every command of the
 	// model goes through: a too-early command is silently lost, and a
 	// running timer is brought up to date before the command sees the
 	// levels.
-	handle := func(pattern string, h func(*spd3303x, *Call) error) {
-		cmds.Handle(pattern, func(d *spd3303x, c *Call) error {
+	handle := func(pattern string, h func(*spd3303x, *sim.Call) error) {
+		cmds.Handle(pattern, func(d *spd3303x, c *sim.Call) error {
 			now := d.now()
 			if !d.paced(now) {
-				c.used = c.NumParams()
+				c.Discard()
 				return nil
 			}
 			d.runTimers(now)
@@ -241,15 +241,15 @@ func spdCommands() *Commands[*spd3303x] {
 		if voltage {
 			name = "VOLTage"
 		}
-		handle("[CH#:]"+name, func(d *spd3303x, c *Call) error {
+		handle("[CH#:]"+name, func(d *spd3303x, c *sim.Call) error {
 			ch, err := d.prefixed(c)
 			if err != nil {
 				return err
 			}
 			r := d.outs[ch].Range()
-			spec := Number{Unit: "A", Max: r.MaxI}
+			spec := sim.Number{Unit: "A", Max: r.MaxI}
 			if voltage {
-				spec = Number{Unit: "V", Max: r.MaxV}
+				spec = sim.Number{Unit: "V", Max: r.MaxV}
 			}
 			x, err := c.Number(0, spec)
 			if err != nil {
@@ -265,7 +265,7 @@ func spdCommands() *Commands[*spd3303x] {
 			}
 			return nil
 		})
-		handle("[CH#:]"+name+"?", func(d *spd3303x, c *Call) error {
+		handle("[CH#:]"+name+"?", func(d *spd3303x, c *sim.Call) error {
 			ch, err := d.prefixed(c)
 			if err != nil {
 				return err
@@ -281,7 +281,7 @@ func spdCommands() *Commands[*spd3303x] {
 	}
 	level(true)
 	level(false)
-	handle("OUTPut", func(d *spd3303x, c *Call) error {
+	handle("OUTPut", func(d *spd3303x, c *sim.Call) error {
 		if err := c.Params(2, 2); err != nil {
 			return err
 		}
@@ -296,14 +296,14 @@ func spdCommands() *Commands[*spd3303x] {
 		d.outs[ch].SetOn(on)
 		return nil
 	})
-	handle("OUTPut:TRACK", func(d *spd3303x, c *Call) error {
-		mode, err := c.Int(0, Number{Max: 2})
+	handle("OUTPut:TRACK", func(d *spd3303x, c *sim.Call) error {
+		mode, err := c.Int(0, sim.Number{Max: 2})
 		if err == nil {
 			d.track = mode
 		}
 		return err
 	})
-	handle("OUTPut:WAVE", func(d *spd3303x, c *Call) error {
+	handle("OUTPut:WAVE", func(d *spd3303x, c *sim.Call) error {
 		if err := c.Params(2, 2); err != nil {
 			return err
 		}
@@ -317,19 +317,19 @@ func spdCommands() *Commands[*spd3303x] {
 		}
 		return err
 	})
-	handle("INSTrument", func(d *spd3303x, c *Call) error {
+	handle("INSTrument", func(d *spd3303x, c *sim.Call) error {
 		ch, err := spdChannel(c, 0, 2)
 		if err == nil {
 			d.selected = ch
 		}
 		return err
 	})
-	handle("INSTrument?", func(d *spd3303x, c *Call) error {
+	handle("INSTrument?", func(d *spd3303x, c *sim.Call) error {
 		c.Reply("CH" + strconv.Itoa(d.selected+1))
 		return nil
 	})
-	measure := func(what int) func(*spd3303x, *Call) error {
-		return func(d *spd3303x, c *Call) error {
+	measure := func(what int) func(*spd3303x, *sim.Call) error {
+		return func(d *spd3303x, c *sim.Call) error {
 			ch := d.selected
 			if c.NumParams() > 0 {
 				var err error
@@ -352,28 +352,28 @@ func spdCommands() *Commands[*spd3303x] {
 	handle("MEASure:VOLTage?", measure(0))
 	handle("MEASure:CURRent?", measure(1))
 	handle("MEASure:POWEr?", measure(2))
-	handle("TIMEr:SET", func(d *spd3303x, c *Call) error {
+	handle("TIMEr:SET", func(d *spd3303x, c *sim.Call) error {
 		ch, k, err := spdTimerGroup(c, 5)
 		if err != nil {
 			return err
 		}
 		r := d.outs[ch].Range()
-		v, err := c.Number(2, Number{Unit: "V", Max: r.MaxV})
+		v, err := c.Number(2, sim.Number{Unit: "V", Max: r.MaxV})
 		if err != nil {
 			return err
 		}
-		i, err := c.Number(3, Number{Unit: "A", Max: r.MaxI})
+		i, err := c.Number(3, sim.Number{Unit: "A", Max: r.MaxI})
 		if err != nil {
 			return err
 		}
-		secs, err := c.Number(4, Number{Unit: "s", Max: spdMaxTimerSecs})
+		secs, err := c.Number(4, sim.Number{Unit: "s", Max: spdMaxTimerSecs})
 		if err != nil {
 			return err
 		}
 		d.timers[ch].groups[k-1] = spdGroup{v, i, secs}
 		return nil
 	})
-	handle("TIMEr:SET?", func(d *spd3303x, c *Call) error {
+	handle("TIMEr:SET?", func(d *spd3303x, c *sim.Call) error {
 		ch, k, err := spdTimerGroup(c, 2)
 		if err != nil {
 			return err
@@ -382,7 +382,7 @@ func spdCommands() *Commands[*spd3303x] {
 		c.Reply(spdNumber(g.v) + "," + spdNumber(g.i) + "," + spdNumber(g.secs))
 		return nil
 	})
-	handle("TIMEr", func(d *spd3303x, c *Call) error {
+	handle("TIMEr", func(d *spd3303x, c *sim.Call) error {
 		if err := c.Params(2, 2); err != nil {
 			return err
 		}
@@ -400,11 +400,11 @@ func spdCommands() *Commands[*spd3303x] {
 		}
 		return nil
 	})
-	handle("SYSTem:STATus?", func(d *spd3303x, c *Call) error {
+	handle("SYSTem:STATus?", func(d *spd3303x, c *sim.Call) error {
 		var w int
 		for ch := range 2 {
 			_, _, mode := d.outs[ch].Measure(d.now())
-			if mode == ModeCC {
+			if mode == sim.ModeCC {
 				w |= 1 << ch
 			}
 			if d.outs[ch].On() {
@@ -423,8 +423,8 @@ func spdCommands() *Commands[*spd3303x] {
 	})
 	// The unit keeps SCPI's error codes and messages but answers in its
 	// own unquoted form.
-	handle("SYSTem:ERRor?", func(_ *spd3303x, c *Call) error {
-		e := c.inst.st.pop()
+	handle("SYSTem:ERRor?", func(_ *spd3303x, c *sim.Call) error {
+		e := c.NextError()
 		if e.Code == 0 {
 			c.Reply("0  No Error")
 			return nil
@@ -432,47 +432,47 @@ func spdCommands() *Commands[*spd3303x] {
 		c.Reply(strconv.Itoa(e.Code) + "  " + e.Message)
 		return nil
 	})
-	handle("SYSTem:VERSion?", func(_ *spd3303x, c *Call) error { c.Reply("1.01.01.02.05"); return nil })
-	handle("*SAV", func(d *spd3303x, c *Call) error {
-		n, err := c.Int(0, Number{Min: 1, Max: 5})
+	handle("SYSTem:VERSion?", func(_ *spd3303x, c *sim.Call) error { c.Reply("1.01.01.02.05"); return nil })
+	handle("*SAV", func(d *spd3303x, c *sim.Call) error {
+		n, err := c.Int(0, sim.Number{Min: 1, Max: 5})
 		if err == nil {
 			d.saved[n-1] = d.save()
 		}
 		return err
 	})
-	handle("*RCL", func(d *spd3303x, c *Call) error {
-		n, err := c.Int(0, Number{Min: 1, Max: 5})
+	handle("*RCL", func(d *spd3303x, c *sim.Call) error {
+		n, err := c.Int(0, sim.Number{Min: 1, Max: 5})
 		if err == nil {
 			d.recall(d.saved[n-1])
 		}
 		return err
 	})
 	addr := func(name string, field func(*spd3303x) *netip.Addr) {
-		handle(name, func(d *spd3303x, c *Call) error {
+		handle(name, func(d *spd3303x, c *sim.Call) error {
 			a, err := spdAddr(c)
 			if err != nil {
 				return err
 			}
 			// The guide: static addresses are taken only with DHCP off.
 			if d.dhcp {
-				return ErrSettingsConflict.WithInfo("DHCP is on: send DHCP OFF first")
+				return sim.ErrSettingsConflict.WithInfo("DHCP is on: send DHCP OFF first")
 			}
 			*field(d) = a
 			return nil
 		})
-		handle(name+"?", func(d *spd3303x, c *Call) error { c.Reply(field(d).String()); return nil })
+		handle(name+"?", func(d *spd3303x, c *sim.Call) error { c.Reply(field(d).String()); return nil })
 	}
 	addr("IPaddr", func(d *spd3303x) *netip.Addr { return &d.ip })
 	addr("MASKaddr", func(d *spd3303x) *netip.Addr { return &d.mask })
 	addr("GATEaddr", func(d *spd3303x) *netip.Addr { return &d.gate })
-	handle("DHCP", func(d *spd3303x, c *Call) error {
+	handle("DHCP", func(d *spd3303x, c *sim.Call) error {
 		on, err := c.Bool(0)
 		if err == nil {
 			d.dhcp = on
 		}
 		return err
 	})
-	handle("DHCP?", func(d *spd3303x, c *Call) error {
+	handle("DHCP?", func(d *spd3303x, c *sim.Call) error {
 		c.Reply(map[bool]string{true: "DHCP:ON", false: "DHCP:OFF"}[d.dhcp])
 		return nil
 	})
@@ -482,6 +482,6 @@ func spdCommands() *Commands[*spd3303x] {
 func init() {
 	cmds := spdCommands()
 	for _, m := range []string{"SPD3303X", "SPD3303X-E"} {
-		MustRegister(m, "Siglent "+m+" programmable DC power supply", cmds, newSPD(m))
+		sim.MustRegister(m, "Siglent "+m+" programmable DC power supply", cmds, newSPD(m))
 	}
 }

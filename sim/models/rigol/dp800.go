@@ -1,9 +1,11 @@
-package sim
+package rigol
 
 import (
 	"math"
 	"strconv"
 	"time"
+
+	"github.com/scpikit/scpikit/sim"
 )
 
 // Rigol DP800 series supplies (DP832/DP832A, DP831/DP831A, DP821/DP821A,
@@ -14,7 +16,7 @@ import (
 // with what is implemented, is dp800Guide (dp800_guide.go).
 type dp800 struct {
 	model, serial string
-	outs          []*Output
+	outs          []*sim.Output
 	chans         []dp800Channel
 	selected      int
 
@@ -67,11 +69,11 @@ type dp800Status struct {
 
 // Ranges from the guide's :APPLy table (rated values plus Rigol's
 // over-range). The A models have the same ranges and a finer display.
-var dp800Ranges = map[string][]OutputRange{
-	"DP832": {{"CH1", 0, 32, 3.2}, {"CH2", 0, 32, 3.2}, {"CH3", 0, 5.3, 3.2}},
-	"DP831": {{"CH1", 0, 8.4, 5.3}, {"CH2", 0, 32, 2.1}, {"CH3", -32, 0, 2.1}},
-	"DP821": {{"CH1", 0, 63, 1.05}, {"CH2", 0, 8.4, 10.5}},
-	"DP811": {{"CH1", 0, 21, 10.5}},
+var dp800Ranges = map[string][]sim.OutputRange{
+	"DP832": {{Name: "CH1", MinV: 0, MaxV: 32, MaxI: 3.2}, {Name: "CH2", MinV: 0, MaxV: 32, MaxI: 3.2}, {Name: "CH3", MinV: 0, MaxV: 5.3, MaxI: 3.2}},
+	"DP831": {{Name: "CH1", MinV: 0, MaxV: 8.4, MaxI: 5.3}, {Name: "CH2", MinV: 0, MaxV: 32, MaxI: 2.1}, {Name: "CH3", MinV: -32, MaxV: 0, MaxI: 2.1}},
+	"DP821": {{Name: "CH1", MinV: 0, MaxV: 63, MaxI: 1.05}, {Name: "CH2", MinV: 0, MaxV: 8.4, MaxI: 10.5}},
+	"DP811": {{Name: "CH1", MinV: 0, MaxV: 21, MaxI: 10.5}},
 }
 
 // dp800Models are the members, each A model after its original.
@@ -91,7 +93,7 @@ func newDP800(model string) func() *dp800 {
 			d.serial = "DP8A2400001"
 		}
 		for _, r := range dp800Ranges[dp800Base(model)] {
-			d.outs = append(d.outs, NewOutput(r))
+			d.outs = append(d.outs, sim.NewOutput(r))
 		}
 		d.chans = make([]dp800Channel, len(d.outs))
 		d.Reset()
@@ -121,7 +123,7 @@ func (d *dp800) Reset() {
 // SelfTest passes: the unit answers *TST? with its boards' results.
 func (d *dp800) SelfTest() int { return 0 }
 
-func (d *dp800) Output(ch int) (*Output, bool) {
+func (d *dp800) Output(ch int) (*sim.Output, bool) {
 	if ch < 1 || ch > len(d.outs) {
 		return nil, false
 	}
@@ -132,7 +134,7 @@ func (d *dp800) Output(ch int) (*Output, bool) {
 // takes its triggered levels.
 func (d *dp800) Trigger() error {
 	if d.trigSource != 0 {
-		return ErrTriggerIgnored
+		return sim.ErrTriggerIgnored
 	}
 	d.fire()
 	return nil
@@ -153,8 +155,8 @@ var dp800Channels = []string{"CH1", "CH2", "CH3"}
 
 // channel reads an optional CHn at parameter i: the channel (0-based) and
 // whether it was given, else the selected channel.
-func (d *dp800) channel(c *Call, i int) (ch int, given bool, err error) {
-	if c.Kind(i) != ParamCharacter {
+func (d *dp800) channel(c *sim.Call, i int) (ch int, given bool, err error) {
+	if c.Kind(i) != sim.ParamCharacter {
 		return d.selected, false, nil
 	}
 	k, err := c.Choice(i, dp800Channels...)
@@ -162,27 +164,25 @@ func (d *dp800) channel(c *Call, i int) (ch int, given bool, err error) {
 		return 0, false, err
 	}
 	if k >= len(d.outs) {
-		return 0, false, ErrIllegalParameterValue.WithInfo("no " + dp800Channels[k] + " on the " + d.model)
+		return 0, false, sim.ErrIllegalParameterValue.WithInfo("no " + dp800Channels[k] + " on the " + d.model)
 	}
 	return k, true, nil
 }
 
 // source is the channel of a [:SOURce<n>] command: the suffix when given,
 // else the selected channel.
-func (d *dp800) source(c *Call) (int, error) {
-	for _, p := range c.path {
-		if p.n.short == "SOUR" && p.given {
-			if p.suffix < 1 || p.suffix > len(d.outs) {
-				return 0, ErrHeaderSuffix
-			}
-			return p.suffix - 1, nil
+func (d *dp800) source(c *sim.Call) (int, error) {
+	if n, given := c.SuffixGiven("SOUR"); given {
+		if n < 1 || n > len(d.outs) {
+			return 0, sim.ErrHeaderSuffix
 		}
+		return n - 1, nil
 	}
 	return d.selected, nil
 }
 
 // chanValue reads "[CHn,]<value>": the channel and the index of the value.
-func (d *dp800) chanValue(c *Call) (ch, i int, err error) {
+func (d *dp800) chanValue(c *sim.Call) (ch, i int, err error) {
 	if err := c.Params(1, 2); err != nil {
 		return 0, 0, err
 	}
@@ -194,7 +194,7 @@ func (d *dp800) chanValue(c *Call) (ch, i int, err error) {
 }
 
 // onOff reads an optional channel then ON|OFF: ":OUTP CH1,ON", ":OUTP ON".
-func (d *dp800) onOff(c *Call) (ch int, on bool, err error) {
+func (d *dp800) onOff(c *sim.Call) (ch int, on bool, err error) {
 	ch, i, err := d.chanValue(c)
 	if err != nil {
 		return 0, false, err
@@ -203,9 +203,9 @@ func (d *dp800) onOff(c *Call) (ch int, on bool, err error) {
 	return ch, on, err
 }
 
-func replyOnOff(c *Call, on bool) { c.Reply(map[bool]string{true: "ON", false: "OFF"}[on]) }
+func replyOnOff(c *sim.Call, on bool) { c.Reply(map[bool]string{true: "ON", false: "OFF"}[on]) }
 
-func replyYesNo(c *Call, yes bool) { c.Reply(map[bool]string{true: "YES", false: "NO"}[yes]) }
+func replyYesNo(c *sim.Call, yes bool) { c.Reply(map[bool]string{true: "YES", false: "NO"}[yes]) }
 
 // trackPartner is the channel that tracks ch (0-based), or -1: CH1 and
 // CH2 of the DP832, CH2 and CH3 of the DP831 (guide, :OUTPut:TRACk).
@@ -271,9 +271,9 @@ func (d *dp800) isumCondition(ch int) int {
 	_, _, mode := o.Measure(time.Now())
 	cond := 0
 	switch mode {
-	case ModeCC:
+	case sim.ModeCC:
 		cond |= 1
-	case ModeCV:
+	case sim.ModeCV:
 		cond |= 2
 	}
 	if _, _, t := o.OVP(); t {
@@ -317,8 +317,8 @@ func (d *dp800) StatusSummary() (questionable, operation bool) {
 
 // dp800Commands is the command table of one member: the DP811 has no
 // tracking and no channel status registers.
-func dp800Commands(model string) *Commands[*dp800] {
-	cmds := NewCommands[*dp800]()
+func dp800Commands(model string) *sim.Commands[*dp800] {
+	cmds := sim.NewCommands[*dp800]()
 	multi := len(dp800Ranges[dp800Base(model)]) > 1
 	dp800SourceCommands(cmds)
 	dp800OutputCommands(cmds, dp800Base(model) == "DP832" || dp800Base(model) == "DP831")
@@ -327,8 +327,8 @@ func dp800Commands(model string) *Commands[*dp800] {
 	return cmds
 }
 
-func dp800SourceCommands(cmds *Commands[*dp800]) {
-	cmds.Handle("APPLy", func(d *dp800, c *Call) error {
+func dp800SourceCommands(cmds *sim.Commands[*dp800]) {
+	cmds.Handle("APPLy", func(d *dp800, c *sim.Call) error {
 		if err := c.Params(1, 3); err != nil {
 			return err
 		}
@@ -336,7 +336,7 @@ func dp800SourceCommands(cmds *Commands[*dp800]) {
 		if err != nil {
 			return err
 		}
-		v, i, err := applyLevels(c, d.outs[ch])
+		v, i, err := sim.ApplyLevels(c, d.outs[ch])
 		if err != nil {
 			return err
 		}
@@ -349,7 +349,7 @@ func dp800SourceCommands(cmds *Commands[*dp800]) {
 		}
 		return nil
 	})
-	cmds.Handle("APPLy?", func(d *dp800, c *Call) error {
+	cmds.Handle("APPLy?", func(d *dp800, c *sim.Call) error {
 		ch, _, err := d.channel(c, 0)
 		if err != nil {
 			return err
@@ -386,7 +386,7 @@ func dp800SourceCommands(cmds *Commands[*dp800]) {
 		base := "[SOURce#:]" + name
 		// The level takes UP and DOWN besides a value: a step of
 		// :STEP[:INCRement].
-		cmds.Handle(base+"[:LEVel][:IMMediate][:AMPLitude]", func(d *dp800, c *Call) error {
+		cmds.Handle(base+"[:LEVel][:IMMediate][:AMPLitude]", func(d *dp800, c *sim.Call) error {
 			ch, err := d.source(c)
 			if err != nil {
 				return err
@@ -403,17 +403,16 @@ func dp800SourceCommands(cmds *Commands[*dp800]) {
 			}
 			return nil
 		})
-		cmds.Handle(base+"[:LEVel][:IMMediate][:AMPLitude]?", func(d *dp800, c *Call) error {
+		cmds.Handle(base+"[:LEVel][:IMMediate][:AMPLitude]?", func(d *dp800, c *sim.Call) error {
 			ch, err := d.source(c)
 			if err != nil {
 				return err
 			}
-			spec := d.outs[ch].levelSpec(voltage)
+			spec := d.outs[ch].LevelSpec(voltage)
 			if c.NumParams() > 0 {
-				p, _ := c.get(0)
-				v, ok := spec.special(p.raw)
-				if p.kind != ParamCharacter || !ok {
-					return ErrIllegalParameterValue
+				v, err := c.Limit(0, spec)
+				if err != nil {
+					return err
 				}
 				c.ReplyFixed(v, decimals(voltage))
 				return nil
@@ -427,10 +426,10 @@ func dp800SourceCommands(cmds *Commands[*dp800]) {
 			return nil
 		})
 		cmds.Number(base+"[:LEVel][:IMMediate]:STEP[:INCRement]",
-			func(d *dp800, c *Call) (Number, error) {
+			func(d *dp800, c *sim.Call) (sim.Number, error) {
 				ch, err := d.source(c)
 				if err != nil {
-					return Number{}, err
+					return sim.Number{}, err
 				}
 				r := d.outs[ch].Range()
 				top := r.MaxI
@@ -438,16 +437,16 @@ func dp800SourceCommands(cmds *Commands[*dp800]) {
 					top = max(r.MaxV, -r.MinV)
 				}
 				unit := map[bool]string{true: "V", false: "A"}[voltage]
-				return Number{Unit: unit, Min: 0.001, Max: top, Default: 0.001}, nil
+				return sim.Number{Unit: unit, Min: 0.001, Max: top, Default: 0.001}, nil
 			},
-			func(d *dp800, c *Call) float64 {
+			func(d *dp800, c *sim.Call) float64 {
 				ch, _ := d.source(c)
 				if voltage {
 					return d.chans[ch].vStep
 				}
 				return d.chans[ch].iStep
 			},
-			func(d *dp800, c *Call, v float64) error {
+			func(d *dp800, c *sim.Call, v float64) error {
 				ch, _ := d.source(c)
 				if voltage {
 					d.chans[ch].vStep = v
@@ -456,13 +455,13 @@ func dp800SourceCommands(cmds *Commands[*dp800]) {
 				}
 				return nil
 			},
-			func(c *Call, v float64) { c.ReplyFixed(v, decimals(voltage)) })
-		cmds.Handle(base+"[:LEVel]:TRIGgered[:AMPLitude]", func(d *dp800, c *Call) error {
+			func(c *sim.Call, v float64) { c.ReplyFixed(v, decimals(voltage)) })
+		cmds.Handle(base+"[:LEVel]:TRIGgered[:AMPLitude]", func(d *dp800, c *sim.Call) error {
 			ch, err := d.source(c)
 			if err != nil {
 				return err
 			}
-			x, err := c.Number(0, d.outs[ch].levelSpec(voltage))
+			x, err := c.Number(0, d.outs[ch].LevelSpec(voltage))
 			if err != nil {
 				return err
 			}
@@ -473,7 +472,7 @@ func dp800SourceCommands(cmds *Commands[*dp800]) {
 			}
 			return nil
 		})
-		cmds.Handle(base+"[:LEVel]:TRIGgered[:AMPLitude]?", func(d *dp800, c *Call) error {
+		cmds.Handle(base+"[:LEVel]:TRIGgered[:AMPLitude]?", func(d *dp800, c *sim.Call) error {
 			ch, err := d.source(c)
 			if err != nil {
 				return err
@@ -489,7 +488,7 @@ func dp800SourceCommands(cmds *Commands[*dp800]) {
 		// [:SOURce<n>]:VOLTage:PROTection and CURRent:PROTection: the same
 		// circuits as :OUTPut:OVP and :OUTPut:OCP.
 		prot := base + ":PROTection"
-		cmds.Handle(prot+"[:LEVel]", func(d *dp800, c *Call) error {
+		cmds.Handle(prot+"[:LEVel]", func(d *dp800, c *sim.Call) error {
 			ch, err := d.source(c)
 			if err != nil {
 				return err
@@ -501,16 +500,15 @@ func dp800SourceCommands(cmds *Commands[*dp800]) {
 			dp800SetProtLevel(d.outs[ch], voltage, x)
 			return nil
 		})
-		cmds.Handle(prot+"[:LEVel]?", func(d *dp800, c *Call) error {
+		cmds.Handle(prot+"[:LEVel]?", func(d *dp800, c *sim.Call) error {
 			ch, err := d.source(c)
 			if err != nil {
 				return err
 			}
 			if c.NumParams() > 0 {
-				p, _ := c.get(0)
-				v, ok := dp800ProtSpec(d.outs[ch], voltage).special(p.raw)
-				if p.kind != ParamCharacter || !ok {
-					return ErrIllegalParameterValue
+				v, err := c.Limit(0, dp800ProtSpec(d.outs[ch], voltage))
+				if err != nil {
+					return err
 				}
 				c.ReplyFixed(v, decimals(voltage))
 				return nil
@@ -518,7 +516,7 @@ func dp800SourceCommands(cmds *Commands[*dp800]) {
 			c.ReplyFixed(dp800ProtLevel(d.outs[ch], voltage), decimals(voltage))
 			return nil
 		})
-		cmds.Handle(prot+":STATe", func(d *dp800, c *Call) error {
+		cmds.Handle(prot+":STATe", func(d *dp800, c *sim.Call) error {
 			ch, err := d.source(c)
 			if err != nil {
 				return err
@@ -529,21 +527,21 @@ func dp800SourceCommands(cmds *Commands[*dp800]) {
 			}
 			return err
 		})
-		cmds.Handle(prot+":STATe?", func(d *dp800, c *Call) error {
+		cmds.Handle(prot+":STATe?", func(d *dp800, c *sim.Call) error {
 			ch, err := d.source(c)
 			if err == nil {
 				replyOnOff(c, dp800ProtState(d.outs[ch], voltage))
 			}
 			return err
 		})
-		cmds.Handle(prot+":TRIPped?", func(d *dp800, c *Call) error {
+		cmds.Handle(prot+":TRIPped?", func(d *dp800, c *sim.Call) error {
 			ch, err := d.source(c)
 			if err == nil {
 				replyYesNo(c, dp800ProtTripped(d.outs[ch], voltage))
 			}
 			return err
 		})
-		cmds.Handle(prot+":CLEar", func(d *dp800, c *Call) error {
+		cmds.Handle(prot+":CLEar", func(d *dp800, c *sim.Call) error {
 			ch, err := d.source(c)
 			if err == nil {
 				d.outs[ch].ClearProtection()
@@ -551,30 +549,30 @@ func dp800SourceCommands(cmds *Commands[*dp800]) {
 			return err
 		})
 	}
-	cmds.Handle("INSTrument[:SELect]", func(d *dp800, c *Call) error {
+	cmds.Handle("INSTrument[:SELect]", func(d *dp800, c *sim.Call) error {
 		ch, _, err := d.channel(c, 0)
 		if err == nil {
 			d.selected = ch
 		}
 		return err
 	})
-	cmds.Handle("INSTrument[:SELect]?", func(d *dp800, c *Call) error {
+	cmds.Handle("INSTrument[:SELect]?", func(d *dp800, c *sim.Call) error {
 		c.Reply(dp800Channels[d.selected])
 		return nil
 	})
-	cmds.Handle("INSTrument:NSELect", func(d *dp800, c *Call) error {
-		n, err := c.Int(0, Number{Min: 1, Max: float64(len(d.outs))})
+	cmds.Handle("INSTrument:NSELect", func(d *dp800, c *sim.Call) error {
+		n, err := c.Int(0, sim.Number{Min: 1, Max: float64(len(d.outs))})
 		if err == nil {
 			d.selected = n - 1
 		}
 		return err
 	})
-	cmds.Handle("INSTrument:NSELect?", func(d *dp800, c *Call) error {
+	cmds.Handle("INSTrument:NSELect?", func(d *dp800, c *sim.Call) error {
 		c.Reply(strconv.Itoa(d.selected + 1))
 		return nil
 	})
-	measure := func(what int) func(*dp800, *Call) error {
-		return func(d *dp800, c *Call) error {
+	measure := func(what int) func(*dp800, *sim.Call) error {
+		return func(d *dp800, c *sim.Call) error {
 			ch, _, err := d.channel(c, 0)
 			if err != nil {
 				return err
@@ -602,31 +600,30 @@ func dp800SourceCommands(cmds *Commands[*dp800]) {
 	// The trigger system: INITiate, then a trigger (*TRG with source BUS,
 	// at once with IMMediate) applies the selected channel's triggered
 	// levels.
-	cmds.Handle("INITiate", func(d *dp800, c *Call) error {
+	cmds.Handle("INITiate", func(d *dp800, c *sim.Call) error {
 		if d.trigSource == 1 {
 			d.fire()
 		}
 		return nil
 	})
 	cmds.Choice("TRIGger[:SEQuence]:SOURce", []string{"BUS", "IMMediate"},
-		func(d *dp800, _ *Call) int { return d.trigSource },
-		func(d *dp800, _ *Call, k int) error { d.trigSource = k; return nil })
-	cmds.Number("TRIGger[:SEQuence]:DELay", func(*dp800, *Call) (Number, error) {
-		return Number{Unit: "S", Min: 0, Max: 3600, Default: 0}, nil
+		func(d *dp800, _ *sim.Call) int { return d.trigSource },
+		func(d *dp800, _ *sim.Call, k int) error { d.trigSource = k; return nil })
+	cmds.Number("TRIGger[:SEQuence]:DELay", func(*dp800, *sim.Call) (sim.Number, error) {
+		return sim.Number{Unit: "S", Min: 0, Max: 3600, Default: 0}, nil
 	},
-		func(d *dp800, _ *Call) float64 { return d.trigDelay },
-		func(d *dp800, _ *Call, v float64) error { d.trigDelay = math.Round(v); return nil },
-		func(c *Call, v float64) { c.ReplyInt(int64(v)) })
+		func(d *dp800, _ *sim.Call) float64 { return d.trigDelay },
+		func(d *dp800, _ *sim.Call, v float64) error { d.trigDelay = math.Round(v); return nil },
+		func(c *sim.Call, v float64) { c.ReplyInt(int64(v)) })
 }
 
 // dp800Level reads a level setting: a value, MIN, MAX, DEF, or UP and
 // DOWN by the channel's step.
-func dp800Level(c *Call, d *dp800, ch int, voltage bool) (float64, error) {
+func dp800Level(c *sim.Call, d *dp800, ch int, voltage bool) (float64, error) {
 	o := d.outs[ch]
-	spec := o.levelSpec(voltage)
-	if c.Kind(0) == ParamCharacter {
-		raw := c.Raw(0)
-		up, down := matchChoice([]byte(raw), "UP"), matchChoice([]byte(raw), "DOWN")
+	spec := o.LevelSpec(voltage)
+	if c.Kind(0) == sim.ParamCharacter {
+		up, down := c.Is(0, "UP"), c.Is(0, "DOWN")
 		if up || down {
 			v, i := o.Settings()
 			x, step := i, d.chans[ch].iStep
@@ -637,7 +634,7 @@ func dp800Level(c *Call, d *dp800, ch int, voltage bool) (float64, error) {
 				step = -step
 			}
 			if x+step < spec.Min-1e-9 || x+step > spec.Max+1e-9 {
-				return 0, ErrDataOutOfRange
+				return 0, sim.ErrDataOutOfRange
 			}
 			return x + step, nil
 		}
@@ -645,16 +642,16 @@ func dp800Level(c *Call, d *dp800, ch int, voltage bool) (float64, error) {
 	return c.Number(0, spec)
 }
 
-func dp800ProtSpec(o *Output, voltage bool) Number {
+func dp800ProtSpec(o *sim.Output, voltage bool) sim.Number {
 	r := o.Range()
 	if voltage {
 		top := 1.1 * max(r.MaxV, -r.MinV)
-		return Number{Unit: "V", Min: 0.01, Max: top, Default: top}
+		return sim.Number{Unit: "V", Min: 0.01, Max: top, Default: top}
 	}
-	return Number{Unit: "A", Min: 0.001, Max: 1.1 * r.MaxI, Default: 1.1 * r.MaxI}
+	return sim.Number{Unit: "A", Min: 0.001, Max: 1.1 * r.MaxI, Default: 1.1 * r.MaxI}
 }
 
-func dp800ProtLevel(o *Output, voltage bool) float64 {
+func dp800ProtLevel(o *sim.Output, voltage bool) float64 {
 	if voltage {
 		level, _, _ := o.OVP()
 		return level
@@ -662,7 +659,7 @@ func dp800ProtLevel(o *Output, voltage bool) float64 {
 	return o.OCPLevel()
 }
 
-func dp800SetProtLevel(o *Output, voltage bool, x float64) {
+func dp800SetProtLevel(o *sim.Output, voltage bool, x float64) {
 	if voltage {
 		_, on, _ := o.OVP()
 		o.SetOVP(x, on)
@@ -671,7 +668,7 @@ func dp800SetProtLevel(o *Output, voltage bool, x float64) {
 	o.SetOCPLevel(x)
 }
 
-func dp800ProtState(o *Output, voltage bool) bool {
+func dp800ProtState(o *sim.Output, voltage bool) bool {
 	if voltage {
 		_, on, _ := o.OVP()
 		return on
@@ -680,7 +677,7 @@ func dp800ProtState(o *Output, voltage bool) bool {
 	return on
 }
 
-func dp800SetProtState(o *Output, voltage, on bool) {
+func dp800SetProtState(o *sim.Output, voltage, on bool) {
 	if voltage {
 		level, _, _ := o.OVP()
 		o.SetOVP(level, on)
@@ -689,7 +686,7 @@ func dp800SetProtState(o *Output, voltage, on bool) {
 	o.SetOCP(on)
 }
 
-func dp800ProtTripped(o *Output, voltage bool) bool {
+func dp800ProtTripped(o *sim.Output, voltage bool) bool {
 	if voltage {
 		_, _, t := o.OVP()
 		return t
@@ -698,29 +695,29 @@ func dp800ProtTripped(o *Output, voltage bool) bool {
 	return t
 }
 
-func dp800OutputCommands(cmds *Commands[*dp800], tracking bool) {
-	cmds.Handle("OUTPut[:STATe]", func(d *dp800, c *Call) error {
+func dp800OutputCommands(cmds *sim.Commands[*dp800], tracking bool) {
+	cmds.Handle("OUTPut[:STATe]", func(d *dp800, c *sim.Call) error {
 		ch, on, err := d.onOff(c)
 		if err == nil {
 			d.outs[ch].SetOn(on)
 		}
 		return err
 	})
-	cmds.Handle("OUTPut[:STATe]?", func(d *dp800, c *Call) error {
+	cmds.Handle("OUTPut[:STATe]?", func(d *dp800, c *sim.Call) error {
 		ch, _, err := d.channel(c, 0)
 		if err == nil {
 			replyOnOff(c, d.outs[ch].On())
 		}
 		return err
 	})
-	mode := func(d *dp800, c *Call) error {
+	mode := func(d *dp800, c *sim.Call) error {
 		ch, _, err := d.channel(c, 0)
 		if err != nil {
 			return err
 		}
 		_, _, mode := d.outs[ch].Measure(time.Now())
-		if mode == ModeOff {
-			mode = ModeCV // an off output reports CV on the DP800
+		if mode == sim.ModeOff {
+			mode = sim.ModeCV // an off output reports CV on the DP800
 		}
 		c.Reply(mode.String())
 		return nil
@@ -733,19 +730,19 @@ func dp800OutputCommands(cmds *Commands[*dp800], tracking bool) {
 	dp800ProtectionCommands(cmds)
 }
 
-func dp800TrackCommands(cmds *Commands[*dp800]) {
-	cmds.Handle("OUTPut:TRACk", func(d *dp800, c *Call) error {
+func dp800TrackCommands(cmds *sim.Commands[*dp800]) {
+	cmds.Handle("OUTPut:TRACk", func(d *dp800, c *sim.Call) error {
 		ch, on, err := d.onOff(c)
 		if err != nil {
 			return err
 		}
 		if d.trackPartner(ch) < 0 {
-			return ErrSettingsConflict.WithInfo(dp800Channels[ch] + " of the " + d.model + " does not track")
+			return sim.ErrSettingsConflict.WithInfo(dp800Channels[ch] + " of the " + d.model + " does not track")
 		}
 		d.chans[ch].track = on
 		return nil
 	})
-	cmds.Handle("OUTPut:TRACk?", func(d *dp800, c *Call) error {
+	cmds.Handle("OUTPut:TRACk?", func(d *dp800, c *sim.Call) error {
 		ch, _, err := d.channel(c, 0)
 		if err != nil {
 			return err
@@ -759,7 +756,7 @@ func dp800TrackCommands(cmds *Commands[*dp800]) {
 	})
 }
 
-func dp800ProtectionCommands(cmds *Commands[*dp800]) {
+func dp800ProtectionCommands(cmds *sim.Commands[*dp800]) {
 	// Protection: :OUTPut:OVP and :OUTPut:OCP, each with VALue, STATe,
 	// QUEStion, ALARm and CLEAR.
 	for _, ovp := range []bool{true, false} {
@@ -767,7 +764,7 @@ func dp800ProtectionCommands(cmds *Commands[*dp800]) {
 		if ovp {
 			name = "OVP"
 		}
-		cmds.Handle("OUTPut:"+name+":VALue", func(d *dp800, c *Call) error {
+		cmds.Handle("OUTPut:"+name+":VALue", func(d *dp800, c *sim.Call) error {
 			ch, i, err := d.chanValue(c)
 			if err != nil {
 				return err
@@ -778,7 +775,7 @@ func dp800ProtectionCommands(cmds *Commands[*dp800]) {
 			}
 			return err
 		})
-		cmds.Handle("OUTPut:"+name+":VALue?", func(d *dp800, c *Call) error {
+		cmds.Handle("OUTPut:"+name+":VALue?", func(d *dp800, c *sim.Call) error {
 			ch, _, err := d.channel(c, 0)
 			if err != nil {
 				return err
@@ -790,21 +787,21 @@ func dp800ProtectionCommands(cmds *Commands[*dp800]) {
 			c.ReplyFixed(dp800ProtLevel(d.outs[ch], ovp), dec)
 			return nil
 		})
-		cmds.Handle("OUTPut:"+name+"[:STATe]", func(d *dp800, c *Call) error {
+		cmds.Handle("OUTPut:"+name+"[:STATe]", func(d *dp800, c *sim.Call) error {
 			ch, on, err := d.onOff(c)
 			if err == nil {
 				dp800SetProtState(d.outs[ch], ovp, on)
 			}
 			return err
 		})
-		cmds.Handle("OUTPut:"+name+"[:STATe]?", func(d *dp800, c *Call) error {
+		cmds.Handle("OUTPut:"+name+"[:STATe]?", func(d *dp800, c *sim.Call) error {
 			ch, _, err := d.channel(c, 0)
 			if err == nil {
 				replyOnOff(c, dp800ProtState(d.outs[ch], ovp))
 			}
 			return err
 		})
-		tripped := func(d *dp800, c *Call) error {
+		tripped := func(d *dp800, c *sim.Call) error {
 			ch, _, err := d.channel(c, 0)
 			if err == nil {
 				replyYesNo(c, dp800ProtTripped(d.outs[ch], ovp))
@@ -813,7 +810,7 @@ func dp800ProtectionCommands(cmds *Commands[*dp800]) {
 		}
 		cmds.Handle("OUTPut:"+name+":QUEStion?", tripped)
 		cmds.Handle("OUTPut:"+name+":ALAR?", tripped)
-		cmds.Handle("OUTPut:"+name+":CLEAR", func(d *dp800, c *Call) error {
+		cmds.Handle("OUTPut:"+name+":CLEAR", func(d *dp800, c *sim.Call) error {
 			ch, _, err := d.channel(c, 0)
 			if err == nil {
 				d.outs[ch].ClearProtection()
@@ -823,24 +820,24 @@ func dp800ProtectionCommands(cmds *Commands[*dp800]) {
 	}
 }
 
-func dp800SystemCommands(cmds *Commands[*dp800]) {
-	cmds.Handle("SYSTem:ERRor[:NEXT]?", ErrorQueryHandler[*dp800])
-	cmds.Handle("SYSTem:VERSion?", func(_ *dp800, c *Call) error { c.Reply("1999.0"); return nil })
-	cmds.Handle("SYSTem:BEEPer[:IMMediate]", func(d *dp800, c *Call) error {
+func dp800SystemCommands(cmds *sim.Commands[*dp800]) {
+	cmds.Handle("SYSTem:ERRor[:NEXT]?", sim.ErrorQueryHandler[*dp800])
+	cmds.Handle("SYSTem:VERSion?", func(_ *dp800, c *sim.Call) error { c.Reply("1999.0"); return nil })
+	cmds.Handle("SYSTem:BEEPer[:IMMediate]", func(d *dp800, c *sim.Call) error {
 		if d.beeper {
 			d.beeps++
 		}
 		return nil
 	})
 	onOffSetting := func(pattern string, field func(*dp800) *bool) {
-		cmds.Handle(pattern, func(d *dp800, c *Call) error {
+		cmds.Handle(pattern, func(d *dp800, c *sim.Call) error {
 			on, err := c.Bool(0)
 			if err == nil {
 				*field(d) = on
 			}
 			return err
 		})
-		cmds.Handle(pattern+"?", func(d *dp800, c *Call) error {
+		cmds.Handle(pattern+"?", func(d *dp800, c *sim.Call) error {
 			replyOnOff(c, *field(d))
 			return nil
 		})
@@ -849,9 +846,9 @@ func dp800SystemCommands(cmds *Commands[*dp800]) {
 	onOffSetting("SYSTem:OTP", func(d *dp800) *bool { return &d.otp })
 	onOffSetting("DISPlay[:WINDow][:STATe]", func(d *dp800) *bool { return &d.display })
 	for k, p := range []string{"SYSTem:LOCal", "SYSTem:REMote", "SYSTem:RWLock"} {
-		cmds.Handle(p, func(d *dp800, c *Call) error { d.remote = k; return nil })
+		cmds.Handle(p, func(d *dp800, c *sim.Call) error { d.remote = k; return nil })
 	}
-	cmds.Handle("DISPlay[:WINDow]:TEXT[:DATA]", func(d *dp800, c *Call) error {
+	cmds.Handle("DISPlay[:WINDow]:TEXT[:DATA]", func(d *dp800, c *sim.Call) error {
 		if err := c.Params(1, 3); err != nil {
 			return err
 		}
@@ -860,59 +857,59 @@ func dp800SystemCommands(cmds *Commands[*dp800]) {
 			return err
 		}
 		for i := 1; i < c.NumParams(); i++ { // the position on the screen
-			if _, err := c.Int(i, Number{Min: 0, Max: 1000}); err != nil {
+			if _, err := c.Int(i, sim.Number{Min: 0, Max: 1000}); err != nil {
 				return err
 			}
 		}
 		d.displayText = s
 		return nil
 	})
-	cmds.Handle("DISPlay[:WINDow]:TEXT[:DATA]?", func(d *dp800, c *Call) error {
+	cmds.Handle("DISPlay[:WINDow]:TEXT[:DATA]?", func(d *dp800, c *sim.Call) error {
 		c.ReplyString(d.displayText)
 		return nil
 	})
-	cmds.Handle("DISPlay[:WINDow]:TEXT:CLEar", func(d *dp800, c *Call) error {
+	cmds.Handle("DISPlay[:WINDow]:TEXT:CLEar", func(d *dp800, c *sim.Call) error {
 		d.displayText = ""
 		return nil
 	})
 	// *OPT? answers 0 when no option is installed, as Rigol's guides
 	// describe *OPT? (the simulated units have none).
-	cmds.Handle("*OPT?", func(_ *dp800, c *Call) error { c.Reply("0"); return nil })
-	cmds.Handle("*PSC", func(d *dp800, c *Call) error {
+	cmds.Handle("*OPT?", func(_ *dp800, c *sim.Call) error { c.Reply("0"); return nil })
+	cmds.Handle("*PSC", func(d *dp800, c *sim.Call) error {
 		on, err := c.Bool(0)
 		if err == nil {
 			d.psc = on
 		}
 		return err
 	})
-	cmds.Handle("*PSC?", func(d *dp800, c *Call) error { c.ReplyBool(d.psc); return nil })
-	location := Number{Min: 1, Max: 10}
-	cmds.Handle("*SAV", func(d *dp800, c *Call) error {
+	cmds.Handle("*PSC?", func(d *dp800, c *sim.Call) error { c.ReplyBool(d.psc); return nil })
+	location := sim.Number{Min: 1, Max: 10}
+	cmds.Handle("*SAV", func(d *dp800, c *sim.Call) error {
 		n, err := c.Int(0, location)
 		if err == nil {
 			d.saved[n-1] = d.save()
 		}
 		return err
 	})
-	cmds.Handle("*RCL", func(d *dp800, c *Call) error {
+	cmds.Handle("*RCL", func(d *dp800, c *sim.Call) error {
 		n, err := c.Int(0, location)
 		if err != nil {
 			return err
 		}
 		if d.saved[n-1] == nil {
-			return ErrExecution.WithInfo("location " + strconv.Itoa(n) + " is empty")
+			return sim.ErrExecution.WithInfo("location " + strconv.Itoa(n) + " is empty")
 		}
 		d.recall(d.saved[n-1])
 		return nil
 	})
 }
 
-func dp800StatusCommands(cmds *Commands[*dp800], multi bool) {
+func dp800StatusCommands(cmds *sim.Commands[*dp800], multi bool) {
 	// register registers the CONDition?, ENABle and [:EVENt]? of one
 	// status register. Events latch the condition seen when the register
 	// is read, and reading the event register clears it.
-	register := func(prefix string, cond func(*dp800, *Call) (int, error), reg func(*dp800, *Call) *dp800Status) {
-		cmds.Handle(prefix+":CONDition?", func(d *dp800, c *Call) error {
+	register := func(prefix string, cond func(*dp800, *sim.Call) (int, error), reg func(*dp800, *sim.Call) *dp800Status) {
+		cmds.Handle(prefix+":CONDition?", func(d *dp800, c *sim.Call) error {
 			v, err := cond(d, c)
 			if err == nil {
 				reg(d, c).event |= v
@@ -920,24 +917,24 @@ func dp800StatusCommands(cmds *Commands[*dp800], multi bool) {
 			}
 			return err
 		})
-		cmds.Handle(prefix+":ENABle", func(d *dp800, c *Call) error {
+		cmds.Handle(prefix+":ENABle", func(d *dp800, c *sim.Call) error {
 			if _, err := cond(d, c); err != nil { // checks the suffix
 				return err
 			}
-			v, err := c.Int(0, Number{Min: 0, Max: 65535})
+			v, err := c.Int(0, sim.Number{Min: 0, Max: 65535})
 			if err == nil {
 				reg(d, c).enable = v
 			}
 			return err
 		})
-		cmds.Handle(prefix+":ENABle?", func(d *dp800, c *Call) error {
+		cmds.Handle(prefix+":ENABle?", func(d *dp800, c *sim.Call) error {
 			if _, err := cond(d, c); err != nil {
 				return err
 			}
 			c.ReplyInt(int64(reg(d, c).enable))
 			return nil
 		})
-		cmds.Handle(prefix+"[:EVENt]?", func(d *dp800, c *Call) error {
+		cmds.Handle(prefix+"[:EVENt]?", func(d *dp800, c *sim.Call) error {
 			v, err := cond(d, c)
 			if err != nil {
 				return err
@@ -948,15 +945,15 @@ func dp800StatusCommands(cmds *Commands[*dp800], multi bool) {
 			return nil
 		})
 	}
-	isum := func(d *dp800, c *Call) (int, error) {
+	isum := func(d *dp800, c *sim.Call) (int, error) {
 		n, err := c.SuffixIn("ISUM", 1, len(d.outs))
 		return n - 1, err
 	}
-	zero := func(*dp800, *Call) (int, error) { return 0, nil }
-	register("STATus:QUEStionable", func(d *dp800, _ *Call) (int, error) { return d.quesCondition(), nil },
-		func(d *dp800, _ *Call) *dp800Status { return &d.ques })
-	register("STATus:OPERation", zero, func(d *dp800, _ *Call) *dp800Status { return &d.oper })
-	cmds.Handle("STATus:PRESet", func(d *dp800, c *Call) error {
+	zero := func(*dp800, *sim.Call) (int, error) { return 0, nil }
+	register("STATus:QUEStionable", func(d *dp800, _ *sim.Call) (int, error) { return d.quesCondition(), nil },
+		func(d *dp800, _ *sim.Call) *dp800Status { return &d.ques })
+	register("STATus:OPERation", zero, func(d *dp800, _ *sim.Call) *dp800Status { return &d.oper })
+	cmds.Handle("STATus:PRESet", func(d *dp800, c *sim.Call) error {
 		d.ques, d.oper, d.quesInst, d.operInst = dp800Status{}, dp800Status{}, dp800Status{}, dp800Status{}
 		d.isum, d.operIsum = [3]dp800Status{}, [3]dp800Status{}
 		return nil
@@ -964,25 +961,25 @@ func dp800StatusCommands(cmds *Commands[*dp800], multi bool) {
 	if !multi {
 		return
 	}
-	register("STATus:QUEStionable:INSTrument", func(d *dp800, _ *Call) (int, error) { return d.quesInstCondition(), nil },
-		func(d *dp800, _ *Call) *dp800Status { return &d.quesInst })
-	register("STATus:QUEStionable:INSTrument:ISUMmary#", func(d *dp800, c *Call) (int, error) {
+	register("STATus:QUEStionable:INSTrument", func(d *dp800, _ *sim.Call) (int, error) { return d.quesInstCondition(), nil },
+		func(d *dp800, _ *sim.Call) *dp800Status { return &d.quesInst })
+	register("STATus:QUEStionable:INSTrument:ISUMmary#", func(d *dp800, c *sim.Call) (int, error) {
 		n, err := isum(d, c)
 		if err != nil {
 			return 0, err
 		}
 		return d.isumCondition(n), nil
-	}, func(d *dp800, c *Call) *dp800Status { n, _ := isum(d, c); return &d.isum[n] })
-	register("STATus:OPERation:INSTrument", zero, func(d *dp800, _ *Call) *dp800Status { return &d.operInst })
-	register("STATus:OPERation:INSTrument:ISUMmary#", func(d *dp800, c *Call) (int, error) {
+	}, func(d *dp800, c *sim.Call) *dp800Status { n, _ := isum(d, c); return &d.isum[n] })
+	register("STATus:OPERation:INSTrument", zero, func(d *dp800, _ *sim.Call) *dp800Status { return &d.operInst })
+	register("STATus:OPERation:INSTrument:ISUMmary#", func(d *dp800, c *sim.Call) (int, error) {
 		_, err := isum(d, c)
 		return 0, err
-	}, func(d *dp800, c *Call) *dp800Status { n, _ := isum(d, c); return &d.operIsum[n] })
+	}, func(d *dp800, c *sim.Call) *dp800Status { n, _ := isum(d, c); return &d.operIsum[n] })
 }
 
 func init() {
 	for _, m := range dp800Models {
-		MustRegister(m, "Rigol "+m+" programmable DC power supply", dp800Commands(m), newDP800(m))
+		sim.MustRegister(m, "Rigol "+m+" programmable DC power supply", dp800Commands(m), newDP800(m))
 	}
-	RegisterGuide(dp800Guide())
+	sim.RegisterGuide(dp800Guide())
 }

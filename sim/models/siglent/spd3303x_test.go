@@ -1,4 +1,4 @@
-package sim
+package siglent
 
 import (
 	"strings"
@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/scpikit/scpikit/sim"
 )
 
 // spdConverse runs program messages on a fresh SPD3303X whose clock moves
@@ -14,11 +16,12 @@ import (
 // lines.
 func spdConverse(t *testing.T, model string, step time.Duration, sends []string) []string {
 	t.Helper()
-	in := MustNew(model)
+	in := sim.MustNew(model)
 	defer in.Close()
-	d := in.dev.(*spd3303x)
 	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	d.now = func() time.Time { clock = clock.Add(step); return clock }
+	in.Do(func(d sim.Device) {
+		d.(*spd3303x).now = func() time.Time { clock = clock.Add(step); return clock }
+	})
 	cl := in.NewClient()
 	var got []string
 	for _, s := range sends {

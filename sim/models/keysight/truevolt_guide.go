@@ -1,17 +1,19 @@
-package sim
+package keysight
+
+import "github.com/scpikit/scpikit/sim"
 
 // truevoltGuide is the command index of the Keysight Truevolt Series
 // Operating and Service Guide (34460A, 34461A, 34465A, 34470A), chapter
 // "SCPI Programming Reference", by subsystem.
-func truevoltGuide() Guide {
+func truevoltGuide() sim.Guide {
 	const (
-		y   = Implemented
-		p   = Partial
-		na  = NotApplicable
-		no  = Missing
-		set = FormSet
-		q   = FormQuery
-		b   = FormBoth
+		y   = sim.Implemented
+		p   = sim.Partial
+		na  = sim.NotApplicable
+		no  = sim.Missing
+		set = sim.FormSet
+		q   = sim.FormQuery
+		b   = sim.FormBoth
 	)
 	high := []string{"34465A", "34470A"}
 	highWhy := "the 34460A and 34461A lack it: a 34465A/34470A feature"
@@ -19,10 +21,10 @@ func truevoltGuide() Guide {
 	noFiles := "the simulated meter has no internal or USB storage to keep files in"
 	noIface := "configures the meter's own LAN, USB or GPIB port; a simulated meter's links are set by scpisim serve"
 	noCal := "calibration of the analogue hardware: a simulation has no hardware to calibrate"
-	e := func(section, cmd string, f Forms, s Status, note string) GuideCommand {
-		return GuideCommand{Command: cmd, Forms: f, Section: section, Status: s, Note: note}
+	e := func(section, cmd string, f sim.Forms, s sim.Status, note string) sim.GuideCommand {
+		return sim.GuideCommand{Command: cmd, Forms: f, Section: section, Status: s, Note: note}
 	}
-	only := func(c GuideCommand, members []string, lacks string) GuideCommand {
+	only := func(c sim.GuideCommand, members []string, lacks string) sim.GuideCommand {
 		c.Only, c.Lacks = members, lacks
 		return c
 	}
@@ -35,8 +37,8 @@ func truevoltGuide() Guide {
 		fnTemp:   "reads +9.9E+37: no temperature transducer is wired to a simulated input",
 		fnDiod:   "the forward voltage of a resistor at 1 mA; open: +9.9E+37",
 	}
-	var cmds []GuideCommand
-	add := func(c ...GuideCommand) { cmds = append(cmds, c...) }
+	var cmds []sim.GuideCommand
+	add := func(c ...sim.GuideCommand) { cmds = append(cmds, c...) }
 	add(e("ABORt", "ABORt", set, y, ""))
 	for _, c := range []string{"CALCulate:AVERage:ALL", "CALCulate:AVERage:AVERage", "CALCulate:AVERage:COUNt",
 		"CALCulate:AVERage:MAXimum", "CALCulate:AVERage:MINimum", "CALCulate:AVERage:PTPeak", "CALCulate:AVERage:SDEViation"} {
@@ -210,7 +212,7 @@ func truevoltGuide() Guide {
 		e("TRIGger", "TRIGger:SLOPe", b, p, "kept; no external trigger reaches a simulated input"),
 		e("TRIGger", "TRIGger:SOURce", b, y, "IMMediate, BUS, EXTernal; INTernal (level) on the 34465A and 34470A"),
 		e("UNIT", "UNIT:TEMPerature", b, p, "C, F or K, kept; no transducer is wired, so no reading to convert"))
-	return Guide{
+	return sim.Guide{
 		Title:    "Keysight Truevolt Series Digital Multimeters Operating and Service Guide (34460A, 34461A, 34465A, 34470A)",
 		File:     "keysight-truevolt",
 		Models:   truevoltModels,

@@ -1,16 +1,18 @@
-package sim
+package rigol
+
+import "github.com/scpikit/scpikit/sim"
 
 // dp800Guide is the command index of the Rigol DP800 Programming Guide
 // (chapter 2, Command System), in the guide's order of subsystems.
-func dp800Guide() Guide {
+func dp800Guide() sim.Guide {
 	const (
-		y   = Implemented
-		p   = Partial
-		na  = NotApplicable
-		no  = Missing
-		set = FormSet
-		q   = FormQuery
-		b   = FormBoth
+		y   = sim.Implemented
+		p   = sim.Partial
+		na  = sim.NotApplicable
+		no  = sim.Missing
+		set = sim.FormSet
+		q   = sim.FormQuery
+		b   = sim.FormBoth
 	)
 	noFiles := "the simulated unit has no internal or external storage to keep files in"
 	noIface := "configures the unit's own GPIB, LAN or RS232 port; a simulated unit's links are set by scpisim serve"
@@ -18,18 +20,18 @@ func dp800Guide() Guide {
 	multi := []string{"DP832", "DP832A", "DP831", "DP831A", "DP821", "DP821A"}
 	single := []string{"DP811", "DP811A"}
 	tracking := []string{"DP832", "DP832A", "DP831", "DP831A"}
-	e := func(section, cmd string, f Forms, s Status, note string) GuideCommand {
-		return GuideCommand{Command: cmd, Forms: f, Section: section, Status: s, Note: note}
+	e := func(section, cmd string, f sim.Forms, s sim.Status, note string) sim.GuideCommand {
+		return sim.GuideCommand{Command: cmd, Forms: f, Section: section, Status: s, Note: note}
 	}
-	only := func(c GuideCommand, members []string, lacks string) GuideCommand {
+	only := func(c sim.GuideCommand, members []string, lacks string) sim.GuideCommand {
 		c.Only, c.Lacks = members, lacks
 		return c
 	}
-	return Guide{
+	return sim.Guide{
 		Title:  "Rigol DP800 Programming Guide (PGH03109-1110, software 00.01.17)",
 		File:   "rigol-dp800",
 		Models: dp800Models,
-		Commands: []GuideCommand{
+		Commands: []sim.GuideCommand{
 			e(":ANALyzer", "ANALyzer:ANALyze", set, no, ""),
 			e(":ANALyzer", "ANALyzer:CURRTime", b, no, ""),
 			e(":ANALyzer", "ANALyzer:ENDTime", b, no, ""),

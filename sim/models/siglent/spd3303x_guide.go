@@ -1,26 +1,28 @@
-package sim
+package siglent
+
+import "github.com/scpikit/scpikit/sim"
 
 // spd3303xGuide is the command index of the Siglent SPD3303X/SPD3303X-E
 // programming guide, in the guide's order.
-func spd3303xGuide() Guide {
+func spd3303xGuide() sim.Guide {
 	const (
-		y   = Implemented
-		p   = Partial
-		set = FormSet
-		q   = FormQuery
-		b   = FormBoth
+		y   = sim.Implemented
+		p   = sim.Partial
+		set = sim.FormSet
+		q   = sim.FormQuery
+		b   = sim.FormBoth
 	)
 	lan := "kept and read back (static addresses only while DHCP is off, else -221 Settings conflict); " +
 		"a simulated unit's links are set by scpisim serve, so the address does not move them. " +
 		"The engine's parser reads the guide's unquoted 10.11.13.214 as a malformed number (-121): send it quoted"
-	e := func(section, cmd string, f Forms, s Status, note string) GuideCommand {
-		return GuideCommand{Command: cmd, Forms: f, Section: section, Status: s, Note: note}
+	e := func(section, cmd string, f sim.Forms, s sim.Status, note string) sim.GuideCommand {
+		return sim.GuideCommand{Command: cmd, Forms: f, Section: section, Status: s, Note: note}
 	}
-	return Guide{
+	return sim.Guide{
 		Title:  "Siglent SPD3303X/SPD3303X-E Programming Guide",
 		File:   "siglent-spd3303x",
 		Models: []string{"SPD3303X", "SPD3303X-E"},
-		Commands: []GuideCommand{
+		Commands: []sim.GuideCommand{
 			e("IEEE 488.2", "*IDN", q, y, "Siglent Technologies,<model>,<serial>,<software version>,<hardware version>"),
 			e("IEEE 488.2", "*SAV", set, y, "locations 1 to 5: CH1 and CH2 levels and the tracking mode"),
 			e("IEEE 488.2", "*RCL", set, y, "locations 1 to 5; a location never saved holds the power-on settings"),
@@ -49,4 +51,4 @@ func spd3303xGuide() Guide {
 	}
 }
 
-func init() { RegisterGuide(spd3303xGuide()) }
+func init() { sim.RegisterGuide(spd3303xGuide()) }

@@ -1,30 +1,32 @@
-package sim
+package keysight
+
+import "github.com/scpikit/scpikit/sim"
 
 // e3631aGuide is the command index of the Agilent E3631A User's Guide,
 // chapter 4 (Remote Interface Reference), in the order of its SCPI
 // command summary.
-func e3631aGuide() Guide {
+func e3631aGuide() sim.Guide {
 	const (
-		y   = Implemented
-		p   = Partial
-		na  = NotApplicable
-		set = FormSet
-		q   = FormQuery
-		b   = FormBoth
+		y   = sim.Implemented
+		p   = sim.Partial
+		na  = sim.NotApplicable
+		set = sim.FormSet
+		q   = sim.FormQuery
+		b   = sim.FormBoth
 	)
 	noCal := "calibration of the analogue hardware: a simulation has no hardware to calibrate"
 	levels := "MINimum, MAXimum, UP and DOWN (by the step), on the selected output; the query answers +5.00000000E+00 and takes MIN or MAX"
 	steps := "on the selected output; DEFault and the query's DEFault are the output's programming resolution"
 	trig := "the pending level the next trigger applies; until one is programmed the query answers the immediate level, as the guide says"
 	status := "events latch the conditions seen whenever a status register is read, not every transition in between"
-	e := func(section, cmd string, f Forms, s Status, note string) GuideCommand {
-		return GuideCommand{Command: cmd, Forms: f, Section: section, Status: s, Note: note}
+	e := func(section, cmd string, f sim.Forms, s sim.Status, note string) sim.GuideCommand {
+		return sim.GuideCommand{Command: cmd, Forms: f, Section: section, Status: s, Note: note}
 	}
-	return Guide{
+	return sim.Guide{
 		Title:  "Agilent E3631A User's Guide, chapter 4 (Remote Interface Reference)",
 		File:   "keysight-e3631a",
 		Models: []string{"E3631A"},
-		Commands: []GuideCommand{
+		Commands: []sim.GuideCommand{
 			e("Output setting", "APPLy", b, y, "P6V, P25V or N25V with optional voltage and current (MIN, MAX, DEF); the query answers \"5.000000,1.000000\""),
 			e("Output setting", "INSTrument[:SELect]", b, y, "P6V, P25V, N25V"),
 			e("Output setting", "INSTrument:NSELect", b, y, "1, 2, 3"),
@@ -85,4 +87,4 @@ func e3631aGuide() Guide {
 	}
 }
 
-func init() { RegisterGuide(e3631aGuide()) }
+func init() { sim.RegisterGuide(e3631aGuide()) }

@@ -1,9 +1,11 @@
-package sim
+package dut
 
 import (
 	"math"
 	"sync"
 	"time"
+
+	"github.com/scpikit/scpikit/sim"
 )
 
 // The DUT model: a device under test with a SCPI-style console, powered
@@ -34,7 +36,7 @@ type dutElectrical struct {
 	mu          sync.Mutex
 	nominal     float64 // volts
 	power       float64 // watts at nominal input
-	supply      *Output
+	supply      *sim.Output
 	energizedAt time.Time // when the input rose from zero: the inrush decays from here
 	poweredAt   time.Time // when the input crossed the power-on threshold; zero below it
 	lastV       float64
@@ -80,7 +82,7 @@ func (d *dutDevice) Reset() {
 }
 
 // PoweredBy wires the board to a supply output.
-func (d *dutDevice) PoweredBy(o *Output) {
+func (d *dutDevice) PoweredBy(o *sim.Output) {
 	d.elec.mu.Lock()
 	defer d.elec.mu.Unlock()
 	d.elec.supply = o
@@ -190,7 +192,7 @@ func (d *dutDevice) InjectFault(name string) error {
 	case "clear":
 		e.forced, e.fault, e.hung = dutFaultNone, dutFaultNone, false
 	default:
-		return ErrIllegalParameterValue.WithInfo("DUT faults: overcurrent, overtemperature, brownout, hang, clear")
+		return sim.ErrIllegalParameterValue.WithInfo("DUT faults: overcurrent, overtemperature, brownout, hang, clear")
 	}
 	return nil
 }
@@ -205,9 +207,9 @@ func (d *dutDevice) SelfTest() int {
 	return 0
 }
 
-func dutCommands() *Commands[*dutDevice] {
-	cmds := NewCommands[*dutDevice]()
-	cmds.Handle("SYSTem:STATe?", func(d *dutDevice, c *Call) error {
+func dutCommands() *sim.Commands[*dutDevice] {
+	cmds := sim.NewCommands[*dutDevice]()
+	cmds.Handle("SYSTem:STATe?", func(d *dutDevice, c *sim.Call) error {
 		_, _, powered, since := d.state(time.Now())
 		d.elec.mu.Lock()
 		fault := d.elec.fault
@@ -224,7 +226,7 @@ func dutCommands() *Commands[*dutDevice] {
 		}
 		return nil
 	})
-	cmds.Handle("FAULt?", func(d *dutDevice, c *Call) error {
+	cmds.Handle("FAULt?", func(d *dutDevice, c *sim.Call) error {
 		d.state(time.Now())
 		d.elec.mu.Lock()
 		f := d.elec.fault
@@ -233,44 +235,44 @@ func dutCommands() *Commands[*dutDevice] {
 		c.ReplyString(dutFaultNames[f])
 		return nil
 	})
-	cmds.Handle("FAULt:CLEar", func(d *dutDevice, c *Call) error {
+	cmds.Handle("FAULt:CLEar", func(d *dutDevice, c *sim.Call) error {
 		d.elec.mu.Lock()
 		defer d.elec.mu.Unlock()
 		d.elec.fault = d.elec.forced // a held fault comes straight back
 		return nil
 	})
-	cmds.Handle("MEASure:TEMPerature?", func(d *dutDevice, c *Call) error {
+	cmds.Handle("MEASure:TEMPerature?", func(d *dutDevice, c *sim.Call) error {
 		_, temp, _, _ := d.state(time.Now())
 		c.ReplyFixed(temp, 2)
 		return nil
 	})
-	cmds.Handle("MEASure:VOLTage?", func(d *dutDevice, c *Call) error {
+	cmds.Handle("MEASure:VOLTage?", func(d *dutDevice, c *sim.Call) error {
 		v, _, _, _ := d.state(time.Now())
 		c.ReplyFixed(v, 3)
 		return nil
 	})
-	cmds.Handle("MEASure:CURRent?", func(d *dutDevice, c *Call) error {
+	cmds.Handle("MEASure:CURRent?", func(d *dutDevice, c *sim.Call) error {
 		now := time.Now()
 		v, _, _, _ := d.state(now)
 		c.ReplyFixed(d.Current(v, now), 4)
 		return nil
 	}) // what the board's own shunt reads
-	cmds.Number("LOAD", func(*dutDevice, *Call) (Number, error) {
-		return Number{Unit: "W", Min: 0.5, Max: 30, Default: 6}, nil
-	}, func(d *dutDevice, _ *Call) float64 {
+	cmds.Number("LOAD", func(*dutDevice, *sim.Call) (sim.Number, error) {
+		return sim.Number{Unit: "W", Min: 0.5, Max: 30, Default: 6}, nil
+	}, func(d *dutDevice, _ *sim.Call) float64 {
 		d.elec.mu.Lock()
 		defer d.elec.mu.Unlock()
 		return d.elec.power
-	}, func(d *dutDevice, _ *Call, w float64) error {
+	}, func(d *dutDevice, _ *sim.Call, w float64) error {
 		d.elec.mu.Lock()
 		defer d.elec.mu.Unlock()
 		d.elec.power = w
 		return nil
 	}, nil)
-	cmds.Handle("SYSTem:ERRor[:NEXT]?", ErrorQueryHandler[*dutDevice])
+	cmds.Handle("SYSTem:ERRor[:NEXT]?", sim.ErrorQueryHandler[*dutDevice])
 	return cmds
 }
 
 func init() {
-	MustRegister("DUT", "a device under test with a console, powered from a supply output", dutCommands(), newDUT)
+	sim.MustRegister("DUT", "a device under test with a console, powered from a supply output", dutCommands(), newDUT)
 }

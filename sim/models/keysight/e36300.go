@@ -1,8 +1,10 @@
-package sim
+package keysight
 
 import (
 	"fmt"
 	"time"
+
+	"github.com/scpikit/scpikit/sim"
 )
 
 // Keysight E36300 series triple-output supplies (E36311A, E36312A,
@@ -11,7 +13,7 @@ import (
 // with INSTrument; numbers come back as NR3 with eight decimals.
 type e36300 struct {
 	model, serial string
-	outs          []*Output
+	outs          []*sim.Output
 	selected      int // 0-based
 	tracking      bool
 	remoteSense   []bool
@@ -19,17 +21,17 @@ type e36300 struct {
 
 // E36300 channel ranges, programmable 3% beyond the rating as the data
 // sheet allows.
-var e36300Ranges = map[string][]OutputRange{
-	"E36311A": {{"CH1", 0, 6.18, 5.15}, {"CH2", 0, 25.75, 1.03}, {"CH3", -25.75, 0, 1.03}},
-	"E36312A": {{"CH1", 0, 6.18, 5.15}, {"CH2", 0, 25.75, 1.03}, {"CH3", 0, 25.75, 1.03}},
-	"E36313A": {{"CH1", 0, 6.18, 10.3}, {"CH2", 0, 25.75, 2.06}, {"CH3", 0, 25.75, 2.06}},
+var e36300Ranges = map[string][]sim.OutputRange{
+	"E36311A": {{Name: "CH1", MinV: 0, MaxV: 6.18, MaxI: 5.15}, {Name: "CH2", MinV: 0, MaxV: 25.75, MaxI: 1.03}, {Name: "CH3", MinV: -25.75, MaxV: 0, MaxI: 1.03}},
+	"E36312A": {{Name: "CH1", MinV: 0, MaxV: 6.18, MaxI: 5.15}, {Name: "CH2", MinV: 0, MaxV: 25.75, MaxI: 1.03}, {Name: "CH3", MinV: 0, MaxV: 25.75, MaxI: 1.03}},
+	"E36313A": {{Name: "CH1", MinV: 0, MaxV: 6.18, MaxI: 10.3}, {Name: "CH2", MinV: 0, MaxV: 25.75, MaxI: 2.06}, {Name: "CH3", MinV: 0, MaxV: 25.75, MaxI: 2.06}},
 }
 
 func newE36300(model string) func() *e36300 {
 	return func() *e36300 {
 		d := &e36300{model: model, serial: "MY59000001"}
 		for _, r := range e36300Ranges[model] {
-			d.outs = append(d.outs, NewOutput(r))
+			d.outs = append(d.outs, sim.NewOutput(r))
 		}
 		d.remoteSense = make([]bool, len(d.outs))
 		return d
@@ -48,7 +50,7 @@ func (d *e36300) Reset() {
 	clear(d.remoteSense)
 }
 
-func (d *e36300) Output(ch int) (*Output, bool) {
+func (d *e36300) Output(ch int) (*sim.Output, bool) {
 	if ch < 1 || ch > len(d.outs) {
 		return nil, false
 	}
@@ -69,8 +71,8 @@ func (d *e36300) StatusSummary() (questionable, operation bool) {
 
 // channels reads the optional channel list at parameter i: the listed
 // channels (0-based), or the selected one.
-func (d *e36300) channels(c *Call, i int) ([]int, error) {
-	if c.Kind(i) != ParamExpression {
+func (d *e36300) channels(c *sim.Call, i int) ([]int, error) {
+	if c.Kind(i) != sim.ParamExpression {
 		return []int{d.selected}, nil
 	}
 	list, err := c.Channels(i)
@@ -80,7 +82,7 @@ func (d *e36300) channels(c *Call, i int) ([]int, error) {
 	out := make([]int, len(list))
 	for k, ch := range list {
 		if ch < 1 || ch > len(d.outs) {
-			return nil, ErrDataOutOfRange.WithInfo(fmt.Sprintf("no channel %d", ch))
+			return nil, sim.ErrDataOutOfRange.WithInfo(fmt.Sprintf("no channel %d", ch))
 		}
 		out[k] = ch - 1
 	}
@@ -89,8 +91,8 @@ func (d *e36300) channels(c *Call, i int) ([]int, error) {
 
 // boolPerChannel handles a "<command> ON|OFF[,(@list)]" setting: set is
 // applied to each listed output (the selected one when there is no list).
-func boolPerChannel(set func(o *Output, on bool)) func(d *e36300, c *Call) error {
-	return func(d *e36300, c *Call) error {
+func boolPerChannel(set func(o *sim.Output, on bool)) func(d *e36300, c *sim.Call) error {
+	return func(d *e36300, c *sim.Call) error {
 		if err := c.Params(1, 2); err != nil {
 			return err
 		}
@@ -111,7 +113,7 @@ func boolPerChannel(set func(o *Output, on bool)) func(d *e36300, c *Call) error
 
 // level handles VOLTage and CURRent: a value (or MIN/MAX/DEF) then an
 // optional channel list, each channel range-checked.
-func (d *e36300) level(c *Call, voltage bool) error {
+func (d *e36300) level(c *sim.Call, voltage bool) error {
 	if err := c.Params(1, 2); err != nil {
 		return err
 	}
@@ -123,9 +125,9 @@ func (d *e36300) level(c *Call, voltage bool) error {
 	values := make([]float64, len(chans))
 	for k, ch := range chans {
 		r := d.outs[ch].Range()
-		spec := Number{Unit: "A", Min: 0, Max: r.MaxI}
+		spec := sim.Number{Unit: "A", Min: 0, Max: r.MaxI}
 		if voltage {
-			spec = Number{Unit: "V", Min: r.MinV, Max: r.MaxV}
+			spec = sim.Number{Unit: "V", Min: r.MinV, Max: r.MaxV}
 		}
 		if values[k], err = c.Number(0, spec); err != nil {
 			return err
@@ -144,10 +146,10 @@ func (d *e36300) level(c *Call, voltage bool) error {
 	return nil
 }
 
-func (d *e36300) levelQuery(c *Call, voltage bool) error {
+func (d *e36300) levelQuery(c *sim.Call, voltage bool) error {
 	i := 0
 	limit := ""
-	if c.Kind(0) == ParamCharacter {
+	if c.Kind(0) == sim.ParamCharacter {
 		k, err := c.Choice(0, "MINimum", "MAXimum")
 		if err != nil {
 			return err
@@ -181,22 +183,22 @@ func (d *e36300) levelQuery(c *Call, voltage bool) error {
 	return nil
 }
 
-func e36300Commands() *Commands[*e36300] {
-	cmds := NewCommands[*e36300]()
-	cmds.Handle("[SOURce:]VOLTage[:LEVel][:IMMediate][:AMPLitude]", func(d *e36300, c *Call) error { return d.level(c, true) })
-	cmds.Handle("[SOURce:]VOLTage[:LEVel][:IMMediate][:AMPLitude]?", func(d *e36300, c *Call) error { return d.levelQuery(c, true) })
-	cmds.Handle("[SOURce:]CURRent[:LEVel][:IMMediate][:AMPLitude]", func(d *e36300, c *Call) error { return d.level(c, false) })
-	cmds.Handle("[SOURce:]CURRent[:LEVel][:IMMediate][:AMPLitude]?", func(d *e36300, c *Call) error { return d.levelQuery(c, false) })
-	cmds.Handle("OUTPut[:STATe]", boolPerChannel((*Output).SetOn))
-	cmds.Handle("OUTPut[:STATe]?", func(d *e36300, c *Call) error {
+func e36300Commands() *sim.Commands[*e36300] {
+	cmds := sim.NewCommands[*e36300]()
+	cmds.Handle("[SOURce:]VOLTage[:LEVel][:IMMediate][:AMPLitude]", func(d *e36300, c *sim.Call) error { return d.level(c, true) })
+	cmds.Handle("[SOURce:]VOLTage[:LEVel][:IMMediate][:AMPLitude]?", func(d *e36300, c *sim.Call) error { return d.levelQuery(c, true) })
+	cmds.Handle("[SOURce:]CURRent[:LEVel][:IMMediate][:AMPLitude]", func(d *e36300, c *sim.Call) error { return d.level(c, false) })
+	cmds.Handle("[SOURce:]CURRent[:LEVel][:IMMediate][:AMPLitude]?", func(d *e36300, c *sim.Call) error { return d.levelQuery(c, false) })
+	cmds.Handle("OUTPut[:STATe]", boolPerChannel((*sim.Output).SetOn))
+	cmds.Handle("OUTPut[:STATe]?", func(d *e36300, c *sim.Call) error {
 		chans, err := d.channels(c, 0)
 		for _, ch := range chans {
 			c.ReplyBool(d.outs[ch].On())
 		}
 		return err
 	})
-	measure := func(voltage bool) func(*e36300, *Call) error {
-		return func(d *e36300, c *Call) error {
+	measure := func(voltage bool) func(*e36300, *sim.Call) error {
+		return func(d *e36300, c *sim.Call) error {
 			chans, err := d.channels(c, 0)
 			for _, ch := range chans {
 				v, i, _ := d.outs[ch].Measure(time.Now())
@@ -211,7 +213,7 @@ func e36300Commands() *Commands[*e36300] {
 	}
 	cmds.Handle("MEASure[:SCALar]:VOLTage[:DC]?", measure(true))
 	cmds.Handle("MEASure[:SCALar]:CURRent[:DC]?", measure(false))
-	cmds.Handle("[SOURce:]VOLTage:PROTection[:LEVel]", func(d *e36300, c *Call) error {
+	cmds.Handle("[SOURce:]VOLTage:PROTection[:LEVel]", func(d *e36300, c *sim.Call) error {
 		if err := c.Params(1, 2); err != nil {
 			return err
 		}
@@ -221,7 +223,7 @@ func e36300Commands() *Commands[*e36300] {
 		}
 		for _, ch := range chans {
 			r := d.outs[ch].Range()
-			v, err := c.Number(0, Number{Unit: "V", Min: 0, Max: 1.1 * max(r.MaxV, -r.MinV)})
+			v, err := c.Number(0, sim.Number{Unit: "V", Min: 0, Max: 1.1 * max(r.MaxV, -r.MinV)})
 			if err != nil {
 				return err
 			}
@@ -230,7 +232,7 @@ func e36300Commands() *Commands[*e36300] {
 		}
 		return nil
 	})
-	cmds.Handle("[SOURce:]VOLTage:PROTection[:LEVel]?", func(d *e36300, c *Call) error {
+	cmds.Handle("[SOURce:]VOLTage:PROTection[:LEVel]?", func(d *e36300, c *sim.Call) error {
 		chans, err := d.channels(c, 0)
 		for _, ch := range chans {
 			level, _, _ := d.outs[ch].OVP()
@@ -238,7 +240,7 @@ func e36300Commands() *Commands[*e36300] {
 		}
 		return err
 	})
-	cmds.Handle("[SOURce:]VOLTage:PROTection:TRIPped?", func(d *e36300, c *Call) error {
+	cmds.Handle("[SOURce:]VOLTage:PROTection:TRIPped?", func(d *e36300, c *sim.Call) error {
 		chans, err := d.channels(c, 0)
 		for _, ch := range chans {
 			_, _, tripped := d.outs[ch].OVP()
@@ -246,8 +248,8 @@ func e36300Commands() *Commands[*e36300] {
 		}
 		return err
 	})
-	cmds.Handle("[SOURce:]CURRent:PROTection:STATe", boolPerChannel((*Output).SetOCP))
-	cmds.Handle("[SOURce:]CURRent:PROTection:STATe?", func(d *e36300, c *Call) error {
+	cmds.Handle("[SOURce:]CURRent:PROTection:STATe", boolPerChannel((*sim.Output).SetOCP))
+	cmds.Handle("[SOURce:]CURRent:PROTection:STATe?", func(d *e36300, c *sim.Call) error {
 		chans, err := d.channels(c, 0)
 		for _, ch := range chans {
 			on, _ := d.outs[ch].OCP()
@@ -255,7 +257,7 @@ func e36300Commands() *Commands[*e36300] {
 		}
 		return err
 	})
-	cmds.Handle("[SOURce:]CURRent:PROTection:TRIPped?", func(d *e36300, c *Call) error {
+	cmds.Handle("[SOURce:]CURRent:PROTection:TRIPped?", func(d *e36300, c *sim.Call) error {
 		chans, err := d.channels(c, 0)
 		for _, ch := range chans {
 			_, tripped := d.outs[ch].OCP()
@@ -263,7 +265,7 @@ func e36300Commands() *Commands[*e36300] {
 		}
 		return err
 	})
-	clearProt := func(d *e36300, c *Call) error {
+	clearProt := func(d *e36300, c *sim.Call) error {
 		chans, err := d.channels(c, 0)
 		for _, ch := range chans {
 			d.outs[ch].ClearProtection()
@@ -278,19 +280,19 @@ func e36300Commands() *Commands[*e36300] {
 		names = append(names, r.Name)
 	}
 	cmds.Choice("INSTrument[:SELect]", names,
-		func(d *e36300, _ *Call) int { return d.selected },
-		func(d *e36300, _ *Call, i int) error { d.selected = i; return nil })
-	cmds.Number("INSTrument:NSELect", func(d *e36300, _ *Call) (Number, error) {
-		return Number{Min: 1, Max: float64(len(d.outs)), Default: 1}, nil
-	}, func(d *e36300, _ *Call) float64 { return float64(d.selected + 1) },
-		func(d *e36300, _ *Call, v float64) error { d.selected = int(v) - 1; return nil },
-		func(c *Call, v float64) { c.ReplyInt(int64(v)) })
-	cmds.Handle("STATus:QUEStionable:INSTrument:ISUMmary#:CONDition?", isumCondition[*e36300])
+		func(d *e36300, _ *sim.Call) int { return d.selected },
+		func(d *e36300, _ *sim.Call, i int) error { d.selected = i; return nil })
+	cmds.Number("INSTrument:NSELect", func(d *e36300, _ *sim.Call) (sim.Number, error) {
+		return sim.Number{Min: 1, Max: float64(len(d.outs)), Default: 1}, nil
+	}, func(d *e36300, _ *sim.Call) float64 { return float64(d.selected + 1) },
+		func(d *e36300, _ *sim.Call, v float64) error { d.selected = int(v) - 1; return nil },
+		func(c *sim.Call, v float64) { c.ReplyInt(int64(v)) })
+	cmds.Handle("STATus:QUEStionable:INSTrument:ISUMmary#:CONDition?", sim.ISUMCondition[*e36300])
 
-	cmds.Bool("OUTPut:TRACk[:STATe]", func(d *e36300, _ *Call) (bool, error) { return d.tracking, nil },
-		func(d *e36300, _ *Call, on bool) error {
+	cmds.Bool("OUTPut:TRACk[:STATe]", func(d *e36300, _ *sim.Call) (bool, error) { return d.tracking, nil },
+		func(d *e36300, _ *sim.Call, on bool) error {
 			if d.model == "E36311A" {
-				return ErrUndefinedHeader // no tracking pair on the E36311A
+				return sim.ErrUndefinedHeader // no tracking pair on the E36311A
 			}
 			d.tracking = on
 			if on {
@@ -299,7 +301,7 @@ func e36300Commands() *Commands[*e36300] {
 			}
 			return nil
 		})
-	cmds.Handle("[SOURce:]VOLTage:SENSe[:SOURce]", func(d *e36300, c *Call) error {
+	cmds.Handle("[SOURce:]VOLTage:SENSe[:SOURce]", func(d *e36300, c *sim.Call) error {
 		if err := c.Params(1, 2); err != nil {
 			return err
 		}
@@ -313,22 +315,22 @@ func e36300Commands() *Commands[*e36300] {
 		}
 		return err
 	})
-	cmds.Handle("[SOURce:]VOLTage:SENSe[:SOURce]?", func(d *e36300, c *Call) error {
+	cmds.Handle("[SOURce:]VOLTage:SENSe[:SOURce]?", func(d *e36300, c *sim.Call) error {
 		chans, err := d.channels(c, 0)
 		for _, ch := range chans {
 			c.Reply(map[bool]string{false: "INT", true: "EXT"}[d.remoteSense[ch]])
 		}
 		return err
 	})
-	cmds.Handle("SYSTem:ERRor[:NEXT]?", ErrorQueryHandler[*e36300])
-	cmds.Handle("SYSTem:ERRor:COUNt?", ErrorCountHandler[*e36300])
-	cmds.Handle("SYSTem:VERSion?", func(_ *e36300, c *Call) error { c.Reply("1999.0"); return nil })
+	cmds.Handle("SYSTem:ERRor[:NEXT]?", sim.ErrorQueryHandler[*e36300])
+	cmds.Handle("SYSTem:ERRor:COUNt?", sim.ErrorCountHandler[*e36300])
+	cmds.Handle("SYSTem:VERSion?", func(_ *e36300, c *sim.Call) error { c.Reply("1999.0"); return nil })
 	return cmds
 }
 
 func init() {
 	cmds := e36300Commands()
 	for _, m := range []string{"E36311A", "E36312A", "E36313A"} {
-		MustRegister(m, "Keysight "+m+" triple-output DC power supply", cmds, newE36300(m))
+		sim.MustRegister(m, "Keysight "+m+" triple-output DC power supply", cmds, newE36300(m))
 	}
 }

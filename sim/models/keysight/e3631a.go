@@ -1,8 +1,10 @@
-package sim
+package keysight
 
 import (
 	"strings"
 	"time"
+
+	"github.com/scpikit/scpikit/sim"
 )
 
 // Keysight (Agilent, HP) E3631A triple-output supply, after its user's
@@ -13,7 +15,7 @@ import (
 // levels for the selected output or the coupled ones, and the
 // questionable status registers with one ISUMmary register per output.
 type e3631a struct {
-	outs     []*Output
+	outs     []*sim.Output
 	selected int
 	on       bool
 	tracking bool
@@ -70,8 +72,8 @@ const (
 
 func newE3631A() *e3631a {
 	d := &e3631a{}
-	for _, r := range []OutputRange{{"P6V", 0, 6.18, 5.15}, {"P25V", 0, 25.75, 1.03}, {"N25V", -25.75, 0, 1.03}} {
-		d.outs = append(d.outs, NewOutput(r))
+	for _, r := range []sim.OutputRange{{Name: "P6V", MinV: 0, MaxV: 6.18, MaxI: 5.15}, {Name: "P25V", MinV: 0, MaxV: 25.75, MaxI: 1.03}, {Name: "N25V", MinV: -25.75, MaxV: 0, MaxI: 1.03}} {
+		d.outs = append(d.outs, sim.NewOutput(r))
 	}
 	d.Reset()
 	// A location never saved holds the power-on settings.
@@ -102,7 +104,7 @@ func (d *e3631a) Reset() {
 // SelfTest answers *TST?: 0, passed.
 func (d *e3631a) SelfTest() int { return 0 }
 
-func (d *e3631a) Output(ch int) (*Output, bool) {
+func (d *e3631a) Output(ch int) (*sim.Output, bool) {
 	if ch < 1 || ch > len(d.outs) {
 		return nil, false
 	}
@@ -117,8 +119,8 @@ func (d *e3631a) setOn(on bool) {
 }
 
 // output reads an optional output name at parameter i.
-func (d *e3631a) output(c *Call, i int) (int, error) {
-	if c.Kind(i) != ParamCharacter {
+func (d *e3631a) output(c *sim.Call, i int) (int, error) {
+	if c.Kind(i) != sim.ParamCharacter {
 		return d.selected, nil
 	}
 	return c.Choice(i, e3631aNames...)
@@ -151,7 +153,7 @@ func (d *e3631a) setLevel(ch int, voltage bool, x float64) {
 // coupled outputs (or the selected one) take their triggered levels.
 func (d *e3631a) Trigger() error {
 	if !d.bus || !d.armed {
-		return ErrTriggerIgnored
+		return sim.ErrTriggerIgnored
 	}
 	d.fire()
 	return nil
@@ -201,7 +203,7 @@ func (d *e3631a) recall(s e3631aState) {
 // bit 0 (VOLTage) in CC, bit 1 (CURRent) in CV.
 func (d *e3631a) isumCondition(ch int) int {
 	_, _, mode := d.outs[ch].Measure(time.Now())
-	return map[RegulationMode]int{ModeCC: 1, ModeCV: 2, ModeUnregulated: 3}[mode]
+	return map[sim.RegulationMode]int{sim.ModeCC: 1, sim.ModeCV: 2, sim.ModeUnregulated: 3}[mode]
 }
 
 // latch reads every condition into the event registers and returns the
@@ -230,35 +232,35 @@ func (d *e3631a) StatusSummary() (questionable, operation bool) {
 	return d.quesEvent&d.quesEnable != 0, false
 }
 
-func e3631aCommands() *Commands[*e3631a] {
-	cmds := NewCommands[*e3631a]()
+func e3631aCommands() *sim.Commands[*e3631a] {
+	cmds := sim.NewCommands[*e3631a]()
 	for k, voltage := range []bool{true, false} {
 		name := "CURRent"
 		if voltage {
 			name = "VOLTage"
 		}
-		cmds.Handle("[SOURce:]"+name+"[:LEVel][:IMMediate][:AMPLitude]", func(d *e3631a, c *Call) error {
+		cmds.Handle("[SOURce:]"+name+"[:LEVel][:IMMediate][:AMPLitude]", func(d *e3631a, c *sim.Call) error {
 			ch := d.selected
-			if c.Kind(0) == ParamCharacter {
+			if c.Kind(0) == sim.ParamCharacter {
 				if dir, err := c.Choice(0, "UP", "DOWN"); err == nil {
 					x := d.level(ch, voltage) + []float64{1, -1}[dir]*d.step[ch][k]
-					spec := d.outs[ch].levelSpec(voltage)
+					spec := d.outs[ch].LevelSpec(voltage)
 					if x < spec.Min-1e-12 || x > spec.Max+1e-12 {
-						return ErrDataOutOfRange
+						return sim.ErrDataOutOfRange
 					}
 					d.setLevel(ch, voltage, x)
 					return nil
 				}
 			}
-			x, err := c.Number(0, d.outs[ch].levelSpec(voltage))
+			x, err := c.Number(0, d.outs[ch].LevelSpec(voltage))
 			if err != nil {
 				return err
 			}
 			d.setLevel(ch, voltage, x)
 			return nil
 		})
-		cmds.Handle("[SOURce:]"+name+"[:LEVel][:IMMediate][:AMPLitude]?", func(d *e3631a, c *Call) error {
-			spec := d.outs[d.selected].levelSpec(voltage)
+		cmds.Handle("[SOURce:]"+name+"[:LEVel][:IMMediate][:AMPLitude]?", func(d *e3631a, c *sim.Call) error {
+			spec := d.outs[d.selected].LevelSpec(voltage)
 			if c.NumParams() > 0 {
 				k, err := c.Choice(0, "MINimum", "MAXimum")
 				if err != nil {
@@ -270,16 +272,16 @@ func e3631aCommands() *Commands[*e3631a] {
 			c.ReplyNR3(d.level(d.selected, voltage), 8)
 			return nil
 		})
-		cmds.Handle("[SOURce:]"+name+"[:LEVel][:IMMediate]:STEP[:INCRement]", func(d *e3631a, c *Call) error {
-			spec := d.outs[d.selected].levelSpec(voltage)
+		cmds.Handle("[SOURce:]"+name+"[:LEVel][:IMMediate]:STEP[:INCRement]", func(d *e3631a, c *sim.Call) error {
+			spec := d.outs[d.selected].LevelSpec(voltage)
 			r := e3631aResolution[d.selected][k]
-			x, err := c.Number(0, Number{Unit: spec.Unit, Min: r, Max: spec.Max - spec.Min, Default: r})
+			x, err := c.Number(0, sim.Number{Unit: spec.Unit, Min: r, Max: spec.Max - spec.Min, Default: r})
 			if err == nil {
 				d.step[d.selected][k] = x
 			}
 			return err
 		})
-		cmds.Handle("[SOURce:]"+name+"[:LEVel][:IMMediate]:STEP[:INCRement]?", func(d *e3631a, c *Call) error {
+		cmds.Handle("[SOURce:]"+name+"[:LEVel][:IMMediate]:STEP[:INCRement]?", func(d *e3631a, c *sim.Call) error {
 			if c.NumParams() > 0 {
 				if _, err := c.Choice(0, "DEFault"); err != nil {
 					return err
@@ -290,15 +292,15 @@ func e3631aCommands() *Commands[*e3631a] {
 			c.ReplyNR3(d.step[d.selected][k], 8)
 			return nil
 		})
-		cmds.Handle("[SOURce:]"+name+"[:LEVel]:TRIGgered[:AMPLitude]", func(d *e3631a, c *Call) error {
-			x, err := c.Number(0, d.outs[d.selected].levelSpec(voltage))
+		cmds.Handle("[SOURce:]"+name+"[:LEVel]:TRIGgered[:AMPLitude]", func(d *e3631a, c *sim.Call) error {
+			x, err := c.Number(0, d.outs[d.selected].LevelSpec(voltage))
 			if err == nil {
 				d.trig[d.selected][k], d.trigSet[d.selected][k] = x, true
 			}
 			return err
 		})
-		cmds.Handle("[SOURce:]"+name+"[:LEVel]:TRIGgered[:AMPLitude]?", func(d *e3631a, c *Call) error {
-			spec := d.outs[d.selected].levelSpec(voltage)
+		cmds.Handle("[SOURce:]"+name+"[:LEVel]:TRIGgered[:AMPLitude]?", func(d *e3631a, c *sim.Call) error {
+			spec := d.outs[d.selected].LevelSpec(voltage)
 			if c.NumParams() > 0 {
 				m, err := c.Choice(0, "MINimum", "MAXimum")
 				if err != nil {
@@ -315,7 +317,7 @@ func e3631aCommands() *Commands[*e3631a] {
 			return nil
 		})
 	}
-	cmds.Handle("APPLy", func(d *e3631a, c *Call) error {
+	cmds.Handle("APPLy", func(d *e3631a, c *sim.Call) error {
 		if err := c.Params(1, 3); err != nil {
 			return err
 		}
@@ -323,7 +325,7 @@ func e3631aCommands() *Commands[*e3631a] {
 		if err != nil {
 			return err
 		}
-		v, i, err := applyLevels(c, d.outs[ch])
+		v, i, err := sim.ApplyLevels(c, d.outs[ch])
 		if err != nil {
 			return err
 		}
@@ -335,26 +337,26 @@ func e3631aCommands() *Commands[*e3631a] {
 		}
 		return nil
 	})
-	cmds.Handle("APPLy?", func(d *e3631a, c *Call) error {
+	cmds.Handle("APPLy?", func(d *e3631a, c *sim.Call) error {
 		ch, err := d.output(c, 0)
 		if err != nil {
 			return err
 		}
 		v, i := d.outs[ch].Settings()
 		// A quoted string of two numbers, as the guide shows.
-		c.Reply(`"` + string(appendSCPIFloat(nil, v, 'f', 6)) + "," + string(appendSCPIFloat(nil, i, 'f', 6)) + `"`)
+		c.Reply(`"` + string(sim.AppendFloat(nil, v, 'f', 6)) + "," + string(sim.AppendFloat(nil, i, 'f', 6)) + `"`)
 		return nil
 	})
 	cmds.Choice("INSTrument[:SELect]", e3631aNames,
-		func(d *e3631a, _ *Call) int { return d.selected },
-		func(d *e3631a, _ *Call, k int) error { d.selected = k; return nil })
-	cmds.Number("INSTrument:NSELect", func(*e3631a, *Call) (Number, error) { return Number{Min: 1, Max: 3, Default: 1}, nil },
-		func(d *e3631a, _ *Call) float64 { return float64(d.selected + 1) },
-		func(d *e3631a, _ *Call, v float64) error { d.selected = int(v) - 1; return nil },
-		func(c *Call, v float64) { c.ReplyInt(int64(v)) })
-	cmds.Handle("INSTrument:COUPle[:TRIGger]", func(d *e3631a, c *Call) error {
+		func(d *e3631a, _ *sim.Call) int { return d.selected },
+		func(d *e3631a, _ *sim.Call, k int) error { d.selected = k; return nil })
+	cmds.Number("INSTrument:NSELect", func(*e3631a, *sim.Call) (sim.Number, error) { return sim.Number{Min: 1, Max: 3, Default: 1}, nil },
+		func(d *e3631a, _ *sim.Call) float64 { return float64(d.selected + 1) },
+		func(d *e3631a, _ *sim.Call, v float64) error { d.selected = int(v) - 1; return nil },
+		func(c *sim.Call, v float64) { c.ReplyInt(int64(v)) })
+	cmds.Handle("INSTrument:COUPle[:TRIGger]", func(d *e3631a, c *sim.Call) error {
 		if c.NumParams() == 0 {
-			return ErrMissingParameter
+			return sim.ErrMissingParameter
 		}
 		var set [3]bool
 		for i := range c.NumParams() {
@@ -364,7 +366,7 @@ func e3631aCommands() *Commands[*e3631a] {
 			}
 			switch {
 			case (k == 0 || k == 1) && c.NumParams() > 1:
-				return ErrIllegalParameterValue.WithInfo("ALL and NONE stand alone")
+				return sim.ErrIllegalParameterValue.WithInfo("ALL and NONE stand alone")
 			case k == 0:
 				set = [3]bool{true, true, true}
 			case k > 1:
@@ -374,7 +376,7 @@ func e3631aCommands() *Commands[*e3631a] {
 		d.coupled = set
 		return nil
 	})
-	cmds.Handle("INSTrument:COUPle[:TRIGger]?", func(d *e3631a, c *Call) error {
+	cmds.Handle("INSTrument:COUPle[:TRIGger]?", func(d *e3631a, c *sim.Call) error {
 		var names []string
 		for ch, on := range d.coupled {
 			if on {
@@ -391,8 +393,8 @@ func e3631aCommands() *Commands[*e3631a] {
 		}
 		return nil
 	})
-	measure := func(voltage bool) func(*e3631a, *Call) error {
-		return func(d *e3631a, c *Call) error {
+	measure := func(voltage bool) func(*e3631a, *sim.Call) error {
+		return func(d *e3631a, c *sim.Call) error {
 			ch, err := d.output(c, 0)
 			if err != nil {
 				return err
@@ -408,10 +410,10 @@ func e3631aCommands() *Commands[*e3631a] {
 	}
 	cmds.Handle("MEASure[:VOLTage][:DC]?", measure(true))
 	cmds.Handle("MEASure:CURRent[:DC]?", measure(false))
-	cmds.Bool("OUTPut[:STATe]", func(d *e3631a, _ *Call) (bool, error) { return d.on, nil },
-		func(d *e3631a, _ *Call, on bool) error { d.setOn(on); return nil })
-	cmds.Bool("OUTPut:TRACk[:STATe]", func(d *e3631a, _ *Call) (bool, error) { return d.tracking, nil },
-		func(d *e3631a, _ *Call, on bool) error {
+	cmds.Bool("OUTPut[:STATe]", func(d *e3631a, _ *sim.Call) (bool, error) { return d.on, nil },
+		func(d *e3631a, _ *sim.Call, on bool) error { d.setOn(on); return nil })
+	cmds.Bool("OUTPut:TRACk[:STATe]", func(d *e3631a, _ *sim.Call) (bool, error) { return d.tracking, nil },
+		func(d *e3631a, _ *sim.Call, on bool) error {
 			d.tracking = on
 			if on {
 				v, _ := d.outs[1].Settings()
@@ -421,9 +423,9 @@ func e3631aCommands() *Commands[*e3631a] {
 		})
 
 	// Triggering.
-	cmds.Handle("INITiate[:IMMediate]", func(d *e3631a, _ *Call) error {
+	cmds.Handle("INITiate[:IMMediate]", func(d *e3631a, _ *sim.Call) error {
 		if d.armed {
-			return ErrInitIgnored
+			return sim.ErrInitIgnored
 		}
 		d.armed = true
 		if !d.bus {
@@ -432,19 +434,19 @@ func e3631aCommands() *Commands[*e3631a] {
 		return nil
 	})
 	cmds.Choice("TRIGger[:SEQuence]:SOURce", []string{"IMMediate", "BUS"},
-		func(d *e3631a, _ *Call) int { return map[bool]int{false: 0, true: 1}[d.bus] },
-		func(d *e3631a, _ *Call, k int) error { d.bus = k == 1; return nil })
-	cmds.Number("TRIGger[:SEQuence]:DELay", func(*e3631a, *Call) (Number, error) {
-		return Number{Unit: "s", Min: 0, Max: e3631aMaxDelay}, nil
+		func(d *e3631a, _ *sim.Call) int { return map[bool]int{false: 0, true: 1}[d.bus] },
+		func(d *e3631a, _ *sim.Call, k int) error { d.bus = k == 1; return nil })
+	cmds.Number("TRIGger[:SEQuence]:DELay", func(*e3631a, *sim.Call) (sim.Number, error) {
+		return sim.Number{Unit: "s", Min: 0, Max: e3631aMaxDelay}, nil
 	},
-		func(d *e3631a, _ *Call) float64 { return d.delay },
-		func(d *e3631a, _ *Call, v float64) error { d.delay = v; return nil },
-		func(c *Call, v float64) { c.ReplyNR3(v, 8) })
+		func(d *e3631a, _ *sim.Call) float64 { return d.delay },
+		func(d *e3631a, _ *sim.Call, v float64) error { d.delay = v; return nil },
+		func(c *sim.Call, v float64) { c.ReplyNR3(v, 8) })
 
 	// System-related commands.
-	cmds.Bool("DISPlay[:WINDow][:STATe]", func(d *e3631a, _ *Call) (bool, error) { return d.display, nil },
-		func(d *e3631a, _ *Call, on bool) error { d.display = on; return nil })
-	cmds.Handle("DISPlay[:WINDow]:TEXT[:DATA]", func(d *e3631a, c *Call) error {
+	cmds.Bool("DISPlay[:WINDow][:STATe]", func(d *e3631a, _ *sim.Call) (bool, error) { return d.display, nil },
+		func(d *e3631a, _ *sim.Call, on bool) error { d.display = on; return nil })
+	cmds.Handle("DISPlay[:WINDow]:TEXT[:DATA]", func(d *e3631a, c *sim.Call) error {
 		s, err := c.String(0)
 		if err != nil {
 			return err
@@ -456,43 +458,43 @@ func e3631aCommands() *Commands[*e3631a] {
 		d.text = s
 		return nil
 	})
-	cmds.Handle("DISPlay[:WINDow]:TEXT[:DATA]?", func(d *e3631a, c *Call) error { c.ReplyString(d.text); return nil })
-	cmds.Handle("DISPlay[:WINDow]:TEXT:CLEar", func(d *e3631a, _ *Call) error { d.text = ""; return nil })
-	cmds.Handle("SYSTem:BEEPer[:IMMediate]", func(*e3631a, *Call) error { return nil })
-	cmds.Handle("SYSTem:ERRor?", ErrorQueryHandler[*e3631a])
-	cmds.Handle("SYSTem:VERSion?", func(_ *e3631a, c *Call) error { c.Reply("1995.0"); return nil })
+	cmds.Handle("DISPlay[:WINDow]:TEXT[:DATA]?", func(d *e3631a, c *sim.Call) error { c.ReplyString(d.text); return nil })
+	cmds.Handle("DISPlay[:WINDow]:TEXT:CLEar", func(d *e3631a, _ *sim.Call) error { d.text = ""; return nil })
+	cmds.Handle("SYSTem:BEEPer[:IMMediate]", func(*e3631a, *sim.Call) error { return nil })
+	cmds.Handle("SYSTem:ERRor?", sim.ErrorQueryHandler[*e3631a])
+	cmds.Handle("SYSTem:VERSion?", func(_ *e3631a, c *sim.Call) error { c.Reply("1995.0"); return nil })
 	for _, p := range []string{"SYSTem:LOCal", "SYSTem:REMote", "SYSTem:RWLock"} {
 		// The front panel's lock has nothing to lock on a simulated unit.
-		cmds.Handle(p, func(*e3631a, *Call) error { return nil })
+		cmds.Handle(p, func(*e3631a, *sim.Call) error { return nil })
 	}
-	location := Number{Min: 1, Max: 3}
-	cmds.Handle("*SAV", func(d *e3631a, c *Call) error {
+	location := sim.Number{Min: 1, Max: 3}
+	cmds.Handle("*SAV", func(d *e3631a, c *sim.Call) error {
 		n, err := c.Int(0, location)
 		if err == nil {
 			d.saved[n-1] = d.save()
 		}
 		return err
 	})
-	cmds.Handle("*RCL", func(d *e3631a, c *Call) error {
+	cmds.Handle("*RCL", func(d *e3631a, c *sim.Call) error {
 		n, err := c.Int(0, location)
 		if err == nil {
 			d.recall(d.saved[n-1])
 		}
 		return err
 	})
-	cmds.Handle("*PSC", func(d *e3631a, c *Call) error {
+	cmds.Handle("*PSC", func(d *e3631a, c *sim.Call) error {
 		on, err := c.Bool(0)
 		if err == nil {
 			d.psc = on
 		}
 		return err
 	})
-	cmds.Handle("*PSC?", func(d *e3631a, c *Call) error { c.ReplyBool(d.psc); return nil })
+	cmds.Handle("*PSC?", func(d *e3631a, c *sim.Call) error { c.ReplyBool(d.psc); return nil })
 
 	// Status reporting.
-	mask := Number{Min: 0, Max: 32767}
-	enable := func(pattern string, reg func(*e3631a, *Call) (*int, error)) {
-		cmds.Handle(pattern, func(d *e3631a, c *Call) error {
+	mask := sim.Number{Min: 0, Max: 32767}
+	enable := func(pattern string, reg func(*e3631a, *sim.Call) (*int, error)) {
+		cmds.Handle(pattern, func(d *e3631a, c *sim.Call) error {
 			r, err := reg(d, c)
 			if err != nil {
 				return err
@@ -503,7 +505,7 @@ func e3631aCommands() *Commands[*e3631a] {
 			}
 			return err
 		})
-		cmds.Handle(pattern+"?", func(d *e3631a, c *Call) error {
+		cmds.Handle(pattern+"?", func(d *e3631a, c *sim.Call) error {
 			r, err := reg(d, c)
 			if err == nil {
 				c.ReplyInt(int64(*r))
@@ -511,8 +513,8 @@ func e3631aCommands() *Commands[*e3631a] {
 			return err
 		})
 	}
-	event := func(pattern string, reg func(*e3631a, *Call) (*int, error)) {
-		cmds.Handle(pattern, func(d *e3631a, c *Call) error {
+	event := func(pattern string, reg func(*e3631a, *sim.Call) (*int, error)) {
+		cmds.Handle(pattern, func(d *e3631a, c *sim.Call) error {
 			r, err := reg(d, c)
 			if err != nil {
 				return err
@@ -523,8 +525,8 @@ func e3631aCommands() *Commands[*e3631a] {
 			return nil
 		})
 	}
-	isum := func(field func(*e3631a) *[3]int) func(*e3631a, *Call) (*int, error) {
-		return func(d *e3631a, c *Call) (*int, error) {
+	isum := func(field func(*e3631a) *[3]int) func(*e3631a, *sim.Call) (*int, error) {
+		return func(d *e3631a, c *sim.Call) (*int, error) {
 			n, err := c.SuffixIn("ISUM", 1, 3)
 			if err != nil {
 				return nil, err
@@ -532,10 +534,10 @@ func e3631aCommands() *Commands[*e3631a] {
 			return &field(d)[n-1], nil
 		}
 	}
-	fixed := func(field func(*e3631a) *int) func(*e3631a, *Call) (*int, error) {
-		return func(d *e3631a, _ *Call) (*int, error) { return field(d), nil }
+	fixed := func(field func(*e3631a) *int) func(*e3631a, *sim.Call) (*int, error) {
+		return func(d *e3631a, _ *sim.Call) (*int, error) { return field(d), nil }
 	}
-	cmds.Handle("STATus:QUEStionable:CONDition?", func(d *e3631a, c *Call) error {
+	cmds.Handle("STATus:QUEStionable:CONDition?", func(d *e3631a, c *sim.Call) error {
 		_, ques := d.latch()
 		c.ReplyInt(int64(ques))
 		return nil
@@ -546,7 +548,7 @@ func e3631aCommands() *Commands[*e3631a] {
 	enable("STATus:QUEStionable:INSTrument:ENABle", fixed(func(d *e3631a) *int { return &d.instEnable }))
 	event("STATus:QUEStionable:INSTrument:ISUMmary#[:EVENt]?", isum(func(d *e3631a) *[3]int { return &d.isumEvent }))
 	enable("STATus:QUEStionable:INSTrument:ISUMmary#:ENABle", isum(func(d *e3631a) *[3]int { return &d.isumEnable }))
-	cmds.Handle("STATus:QUEStionable:INSTrument:ISUMmary#:CONDition?", func(d *e3631a, c *Call) error {
+	cmds.Handle("STATus:QUEStionable:INSTrument:ISUMmary#:CONDition?", func(d *e3631a, c *sim.Call) error {
 		n, err := c.SuffixIn("ISUM", 1, 3)
 		if err == nil {
 			d.latch()
@@ -558,5 +560,5 @@ func e3631aCommands() *Commands[*e3631a] {
 }
 
 func init() {
-	MustRegister("E3631A", "Keysight (Agilent) E3631A triple-output DC power supply", e3631aCommands(), newE3631A)
+	sim.MustRegister("E3631A", "Keysight (Agilent) E3631A triple-output DC power supply", e3631aCommands(), newE3631A)
 }

@@ -1,4 +1,4 @@
-package sim
+package keysight
 
 import (
 	"encoding/binary"
@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/scpikit/scpikit/sim"
 )
 
 // Keysight Truevolt DMMs (34460A, 34461A, 34465A, 34470A), after their
@@ -18,7 +20,7 @@ import (
 // to. The command index is truevoltGuide (truevolt_guide.go).
 type truevolt struct {
 	model    string
-	probe    *Output
+	probe    *sim.Output
 	function int // index into truevoltFunctions
 	fn       [len(truevoltFunctions)]truevoltSense
 
@@ -218,7 +220,7 @@ func (d *truevolt) Reset() {
 }
 
 // ProbeOutput wires the DMM to a supply output.
-func (d *truevolt) ProbeOutput(o *Output) { d.probe = o }
+func (d *truevolt) ProbeOutput(o *sim.Output) { d.probe = o }
 
 // SelfTest passes.
 func (d *truevolt) SelfTest() int { return 0 }
@@ -233,9 +235,7 @@ func (d *truevolt) reading() float64 {
 			return math.Inf(1)
 		}
 		_, _, mode := d.probe.Measure(time.Now())
-		d.probe.mu.Lock()
-		defer d.probe.mu.Unlock()
-		if r, ok := d.probe.load.(Resistor); ok && mode == ModeOff {
+		if r, ok := d.probe.Load().(sim.Resistor); ok && mode == sim.ModeOff {
 			return float64(r) // ohmmeters measure unpowered circuits
 		}
 		return math.Inf(1)
@@ -302,7 +302,7 @@ func (d *truevolt) triggers() int {
 
 func (d *truevolt) Trigger() error {
 	if d.trigSource != 1 || d.armed == 0 {
-		return ErrTriggerIgnored
+		return sim.ErrTriggerIgnored
 	}
 	d.measure(d.sampleCount)
 	d.armed--
@@ -311,7 +311,7 @@ func (d *truevolt) Trigger() error {
 
 // replyReading formats a reading as the Truevolt sends it.
 // An overload answers +9.90000000E+37, in the readings' own format.
-func replyReading(c *Call, x float64) { c.ReplyNR3(finite(x), 8) }
+func replyReading(c *sim.Call, x float64) { c.ReplyNR3(finite(x), 8) }
 
 // finite maps ±Inf to ±9.9E37 and NaN to 9.91E37, SCPI's stand-ins, so
 // that they format like any reading.
@@ -328,7 +328,7 @@ func finite(x float64) float64 {
 }
 
 // replySigned answers an integer with its sign, as Keysight does ("+1").
-func replySigned(c *Call, n int) {
+func replySigned(c *sim.Call, n int) {
 	if n >= 0 {
 		c.Reply("+" + strconv.Itoa(n))
 		return
@@ -336,8 +336,8 @@ func replySigned(c *Call, n int) {
 	c.Reply(strconv.Itoa(n))
 }
 
-func truevoltCommands(model string) *Commands[*truevolt] {
-	cmds := NewCommands[*truevolt]()
+func truevoltCommands(model string) *sim.Commands[*truevolt] {
+	cmds := sim.NewCommands[*truevolt]()
 	high := model == "34465A" || model == "34470A"
 	truevoltConfigureCommands(cmds)
 	truevoltSenseCommands(cmds, model, high)
@@ -349,7 +349,7 @@ func truevoltCommands(model string) *Commands[*truevolt] {
 // configure sets fn with an optional range (a value, AUTO, MIN, MAX,
 // DEF) and resolution, as CONFigure and MEASure do, and resets the
 // trigger and sample counts to 1.
-func (d *truevolt) configure(c *Call, fn int) error {
+func (d *truevolt) configure(c *sim.Call, fn int) error {
 	if err := c.Params(0, 2); err != nil {
 		return err
 	}
@@ -359,15 +359,15 @@ func (d *truevolt) configure(c *Call, fn int) error {
 	if fn == fnVolt {
 		s.rng = 10
 	}
-	if c.NumParams() > 0 && !(c.Kind(0) == ParamCharacter && matchChoice([]byte(c.Raw(0)), "AUTO")) {
-		r, err := c.Number(0, Number{Unit: truevoltFunctions[fn].unit, Min: 0, Max: ranges[len(ranges)-1] * 1.2, Default: s.rng})
+	if c.NumParams() > 0 && !(c.Is(0, "AUTO")) {
+		r, err := c.Number(0, sim.Number{Unit: truevoltFunctions[fn].unit, Min: 0, Max: ranges[len(ranges)-1] * 1.2, Default: s.rng})
 		if err != nil {
 			return err
 		}
 		s.rng, s.auto = rangeFor(ranges, r), false
 	}
 	if c.NumParams() == 2 {
-		res, err := c.Number(1, Number{Unit: truevoltFunctions[fn].unit, Min: 0, Max: s.rng, Default: 3e-7 * s.rng})
+		res, err := c.Number(1, sim.Number{Unit: truevoltFunctions[fn].unit, Min: 0, Max: s.rng, Default: 3e-7 * s.rng})
 		if err != nil {
 			return err
 		}
@@ -390,10 +390,10 @@ func rangeFor(ranges []float64, r float64) float64 {
 	return ranges[len(ranges)-1]
 }
 
-func truevoltConfigureCommands(cmds *Commands[*truevolt]) {
+func truevoltConfigureCommands(cmds *sim.Commands[*truevolt]) {
 	for fn, f := range truevoltFunctions {
-		cmds.Handle("CONFigure:"+f.conf, func(d *truevolt, c *Call) error { return d.configure(c, fn) })
-		cmds.Handle("MEASure:"+f.conf+"?", func(d *truevolt, c *Call) error {
+		cmds.Handle("CONFigure:"+f.conf, func(d *truevolt, c *sim.Call) error { return d.configure(c, fn) })
+		cmds.Handle("MEASure:"+f.conf+"?", func(d *truevolt, c *sim.Call) error {
 			if err := d.configure(c, fn); err != nil {
 				return err
 			}
@@ -402,7 +402,7 @@ func truevoltConfigureCommands(cmds *Commands[*truevolt]) {
 			return nil
 		})
 	}
-	cmds.Handle("CONFigure?", func(d *truevolt, c *Call) error {
+	cmds.Handle("CONFigure?", func(d *truevolt, c *sim.Call) error {
 		s := d.fn[d.function]
 		name := truevoltFunctions[d.function].name
 		switch d.function {
@@ -410,11 +410,11 @@ func truevoltConfigureCommands(cmds *Commands[*truevolt]) {
 			c.Reply(`"` + name + `"`)
 			return nil
 		}
-		c.Reply(`"` + name + " " + string(appendSCPIFloat([]byte{'+'}, s.rng, 'E', 6)) + "," +
-			string(appendSCPIFloat([]byte{'+'}, s.res, 'E', 6)) + `"`)
+		c.Reply(`"` + name + " " + string(sim.AppendFloat([]byte{'+'}, s.rng, 'E', 6)) + "," +
+			string(sim.AppendFloat([]byte{'+'}, s.res, 'E', 6)) + `"`)
 		return nil
 	})
-	cmds.Handle("[SENSe:]FUNCtion[:ON]", func(d *truevolt, c *Call) error {
+	cmds.Handle("[SENSe:]FUNCtion[:ON]", func(d *truevolt, c *sim.Call) error {
 		name, err := c.String(0)
 		if err != nil {
 			return err
@@ -428,9 +428,9 @@ func truevoltConfigureCommands(cmds *Commands[*truevolt]) {
 				}
 			}
 		}
-		return ErrIllegalParameterValue
+		return sim.ErrIllegalParameterValue
 	})
-	cmds.Handle("[SENSe:]FUNCtion[:ON]?", func(d *truevolt, c *Call) error {
+	cmds.Handle("[SENSe:]FUNCtion[:ON]?", func(d *truevolt, c *sim.Call) error {
 		c.ReplyString(truevoltFunctions[d.function].name)
 		return nil
 	})
@@ -441,22 +441,22 @@ func shortConf(p string) string {
 	p = strings.ReplaceAll(p, "[:DC]", "")
 	parts := strings.Split(p, ":")
 	for i, w := range parts {
-		parts[i] = shortForm(w)
+		parts[i] = sim.ShortForm(w)
 	}
 	return strings.Join(parts, ":")
 }
 
-func truevoltSenseCommands(cmds *Commands[*truevolt], model string, high bool) {
+func truevoltSenseCommands(cmds *sim.Commands[*truevolt], model string, high bool) {
 	for fn, f := range truevoltFunctions {
 		if f.sense == "" {
 			continue
 		}
 		base := "[SENSe:]" + f.sense
 		get := func(d *truevolt) *truevoltSense { return &d.fn[fn] }
-		nr3 := func(c *Call, v float64) { c.ReplyNR3(v, 8) }
+		nr3 := func(c *sim.Call, v float64) { c.ReplyNR3(v, 8) }
 		boolSetting := func(pattern string, field func(*truevoltSense) *bool) {
-			cmds.Bool(base+pattern, func(d *truevolt, _ *Call) (bool, error) { return *field(get(d)), nil },
-				func(d *truevolt, _ *Call, on bool) error { *field(get(d)) = on; return nil })
+			cmds.Bool(base+pattern, func(d *truevolt, _ *sim.Call) (bool, error) { return *field(get(d)), nil },
+				func(d *truevolt, _ *sim.Call, on bool) error { *field(get(d)) = on; return nil })
 		}
 		// Frequency and period take the range of the AC voltage they are
 		// measured on.
@@ -465,20 +465,20 @@ func truevoltSenseCommands(cmds *Commands[*truevolt], model string, high bool) {
 			rangeNode = ":VOLTage:RANGe"
 		}
 		if fn != fnTemp {
-			cmds.Number(base+rangeNode, func(d *truevolt, _ *Call) (Number, error) {
+			cmds.Number(base+rangeNode, func(d *truevolt, _ *sim.Call) (sim.Number, error) {
 				r := d.ranges(fn)
-				return Number{Unit: f.unit, Min: 0, Max: r[len(r)-1] * 1.2, Default: r[len(r)/2]}, nil
+				return sim.Number{Unit: f.unit, Min: 0, Max: r[len(r)-1] * 1.2, Default: r[len(r)/2]}, nil
 			},
-				func(d *truevolt, _ *Call) float64 { return get(d).rng },
-				func(d *truevolt, _ *Call, v float64) error {
+				func(d *truevolt, _ *sim.Call) float64 { return get(d).rng },
+				func(d *truevolt, _ *sim.Call, v float64) error {
 					s := get(d)
 					s.rng, s.auto = rangeFor(d.ranges(fn), v), false
 					return nil
 				}, nr3)
 			// RANGe:AUTO takes ONCE too: one autorange, then fixed.
-			cmds.Handle(base+rangeNode+":AUTO", func(d *truevolt, c *Call) error {
+			cmds.Handle(base+rangeNode+":AUTO", func(d *truevolt, c *sim.Call) error {
 				s := get(d)
-				if c.Kind(0) == ParamCharacter && matchChoice([]byte(c.Raw(0)), "ONCE") {
+				if c.Is(0, "ONCE") {
 					s.auto = false
 					return nil
 				}
@@ -488,31 +488,31 @@ func truevoltSenseCommands(cmds *Commands[*truevolt], model string, high bool) {
 				}
 				return err
 			})
-			cmds.Handle(base+rangeNode+":AUTO?", func(d *truevolt, c *Call) error { c.ReplyBool(get(d).auto); return nil })
+			cmds.Handle(base+rangeNode+":AUTO?", func(d *truevolt, c *sim.Call) error { c.ReplyBool(get(d).auto); return nil })
 		}
-		cmds.Handle(base+":NULL[:STATe]", func(d *truevolt, c *Call) error {
+		cmds.Handle(base+":NULL[:STATe]", func(d *truevolt, c *sim.Call) error {
 			on, err := c.Bool(0)
 			if err == nil {
 				get(d).null = on
 			}
 			return err
 		})
-		cmds.Handle(base+":NULL[:STATe]?", func(d *truevolt, c *Call) error { c.ReplyBool(get(d).null); return nil })
-		cmds.Number(base+":NULL:VALue", func(d *truevolt, _ *Call) (Number, error) {
+		cmds.Handle(base+":NULL[:STATe]?", func(d *truevolt, c *sim.Call) error { c.ReplyBool(get(d).null); return nil })
+		cmds.Number(base+":NULL:VALue", func(d *truevolt, _ *sim.Call) (sim.Number, error) {
 			r := d.ranges(fn)
 			top := r[len(r)-1] * 1.2
-			return Number{Unit: f.unit, Min: -top, Max: top, Default: 0}, nil
+			return sim.Number{Unit: f.unit, Min: -top, Max: top, Default: 0}, nil
 		},
-			func(d *truevolt, _ *Call) float64 { return get(d).nullVal },
-			func(d *truevolt, _ *Call, v float64) error { get(d).nullVal = v; return nil }, nr3)
+			func(d *truevolt, _ *sim.Call) float64 { return get(d).nullVal },
+			func(d *truevolt, _ *sim.Call, v float64) error { get(d).nullVal = v; return nil }, nr3)
 		boolSetting(":NULL:VALue:AUTO", func(s *truevoltSense) *bool { return &s.nullAuto })
 		if f.integrates {
-			cmds.Number(base+":NPLC", func(d *truevolt, _ *Call) (Number, error) {
+			cmds.Number(base+":NPLC", func(d *truevolt, _ *sim.Call) (sim.Number, error) {
 				n := d.nplcs()
-				return Number{Min: n[0], Max: n[len(n)-1], Default: 10}, nil
+				return sim.Number{Min: n[0], Max: n[len(n)-1], Default: 10}, nil
 			},
-				func(d *truevolt, _ *Call) float64 { return get(d).nplc },
-				func(d *truevolt, _ *Call, v float64) error {
+				func(d *truevolt, _ *sim.Call) float64 { return get(d).nplc },
+				func(d *truevolt, _ *sim.Call, v float64) error {
 					// The next larger integration time the model has.
 					for _, n := range d.nplcs() {
 						if v <= n*1.0000001 {
@@ -520,23 +520,27 @@ func truevoltSenseCommands(cmds *Commands[*truevolt], model string, high bool) {
 							return nil
 						}
 					}
-					return ErrDataOutOfRange
+					return sim.ErrDataOutOfRange
 				}, nr3)
 			boolSetting(":ZERO:AUTO", func(s *truevoltSense) *bool { return &s.zero })
 			if fn != fnTemp {
-				cmds.Number(base+":RESolution", func(d *truevolt, _ *Call) (Number, error) {
+				cmds.Number(base+":RESolution", func(d *truevolt, _ *sim.Call) (sim.Number, error) {
 					s := get(d)
-					return Number{Unit: f.unit, Min: 3e-8 * s.rng, Max: 1e-4 * s.rng, Default: 3e-7 * s.rng}, nil
+					return sim.Number{Unit: f.unit, Min: 3e-8 * s.rng, Max: 1e-4 * s.rng, Default: 3e-7 * s.rng}, nil
 				},
-					func(d *truevolt, _ *Call) float64 { return get(d).res },
-					func(d *truevolt, _ *Call, v float64) error { get(d).res = v; return nil }, nr3)
+					func(d *truevolt, _ *sim.Call) float64 { return get(d).res },
+					func(d *truevolt, _ *sim.Call, v float64) error { get(d).res = v; return nil }, nr3)
 			}
 			if high {
-				cmds.Number(base+":APERture", func(*truevolt, *Call) (Number, error) {
-					return Number{Unit: "S", Min: 200e-6, Max: 1, Default: 0.1}, nil
+				cmds.Number(base+":APERture", func(*truevolt, *sim.Call) (sim.Number, error) {
+					return sim.Number{Unit: "S", Min: 200e-6, Max: 1, Default: 0.1}, nil
 				},
-					func(d *truevolt, _ *Call) float64 { return get(d).aperture },
-					func(d *truevolt, _ *Call, v float64) error { s := get(d); s.aperture, s.aperOn = v, true; return nil }, nr3)
+					func(d *truevolt, _ *sim.Call) float64 { return get(d).aperture },
+					func(d *truevolt, _ *sim.Call, v float64) error {
+						s := get(d)
+						s.aperture, s.aperOn = v, true
+						return nil
+					}, nr3)
 				boolSetting(":APERture:ENABled", func(s *truevoltSense) *bool { return &s.aperOn })
 			}
 		}
@@ -545,31 +549,31 @@ func truevoltSenseCommands(cmds *Commands[*truevolt], model string, high bool) {
 			boolSetting(":IMPedance:AUTO", func(s *truevoltSense) *bool { return &s.impAuto })
 		case fnCurr, fnCurrAC:
 			if model != "34460A" {
-				cmds.Number(base+":TERMinals", func(*truevolt, *Call) (Number, error) {
-					return Number{Min: 3, Max: 10, Default: 3}, nil
+				cmds.Number(base+":TERMinals", func(*truevolt, *sim.Call) (sim.Number, error) {
+					return sim.Number{Min: 3, Max: 10, Default: 3}, nil
 				},
-					func(d *truevolt, _ *Call) float64 { return float64(get(d).terms) },
-					func(d *truevolt, _ *Call, v float64) error {
+					func(d *truevolt, _ *sim.Call) float64 { return float64(get(d).terms) },
+					func(d *truevolt, _ *sim.Call, v float64) error {
 						if v != 3 && v != 10 {
-							return ErrIllegalParameterValue
+							return sim.ErrIllegalParameterValue
 						}
 						get(d).terms = int(v)
 						return nil
-					}, func(c *Call, v float64) { replySigned(c, int(v)) })
+					}, func(c *sim.Call, v float64) { replySigned(c, int(v)) })
 			}
 		case fnRes, fnFRes:
 			boolSetting(":OCOMpensated", func(s *truevoltSense) *bool { return &s.ocomp })
 		case fnTemp:
 			cmds.Choice(base+":TRANsducer:TYPE", []string{"FRTD", "RTD", "FTHermistor", "THERmistor"},
-				func(d *truevolt, _ *Call) int { return get(d).trans },
-				func(d *truevolt, _ *Call, k int) error { get(d).trans = k; return nil })
+				func(d *truevolt, _ *sim.Call) int { return get(d).trans },
+				func(d *truevolt, _ *sim.Call, k int) error { get(d).trans = k; return nil })
 		}
 		if fn == fnVoltAC || fn == fnCurrAC {
-			cmds.Number(base+":BANDwidth", func(*truevolt, *Call) (Number, error) {
-				return Number{Unit: "HZ", Min: 3, Max: 200, Default: 20}, nil
+			cmds.Number(base+":BANDwidth", func(*truevolt, *sim.Call) (sim.Number, error) {
+				return sim.Number{Unit: "HZ", Min: 3, Max: 200, Default: 20}, nil
 			},
-				func(d *truevolt, _ *Call) float64 { return get(d).band },
-				func(d *truevolt, _ *Call, v float64) error {
+				func(d *truevolt, _ *sim.Call) float64 { return get(d).band },
+				func(d *truevolt, _ *sim.Call, v float64) error {
 					// The filter for the lowest frequency asked: 3, 20 or 200 Hz.
 					b := 200.0
 					if v < 20 {
@@ -584,26 +588,26 @@ func truevoltSenseCommands(cmds *Commands[*truevolt], model string, high bool) {
 	}
 }
 
-func truevoltTriggerCommands(cmds *Commands[*truevolt], high bool) {
+func truevoltTriggerCommands(cmds *sim.Commands[*truevolt], high bool) {
 	sources := truevoltTrigSources[:3]
 	if high {
 		sources = truevoltTrigSources
 	}
 	cmds.Choice("TRIGger:SOURce", sources,
-		func(d *truevolt, _ *Call) int { return d.trigSource },
-		func(d *truevolt, _ *Call, k int) error { d.trigSource = k; return nil })
-	cmds.Handle("TRIGger:COUNt", func(d *truevolt, c *Call) error {
-		if c.Kind(0) == ParamCharacter && matchChoice([]byte(c.Raw(0)), "INFinity") {
+		func(d *truevolt, _ *sim.Call) int { return d.trigSource },
+		func(d *truevolt, _ *sim.Call, k int) error { d.trigSource = k; return nil })
+	cmds.Handle("TRIGger:COUNt", func(d *truevolt, c *sim.Call) error {
+		if c.Is(0, "INFinity") {
 			d.trigCount = math.Inf(1)
 			return nil
 		}
-		n, err := c.Int(0, Number{Min: 1, Max: 1e6, Default: 1})
+		n, err := c.Int(0, sim.Number{Min: 1, Max: 1e6, Default: 1})
 		if err == nil {
 			d.trigCount = float64(n)
 		}
 		return err
 	})
-	cmds.Handle("TRIGger:COUNt?", func(d *truevolt, c *Call) error {
+	cmds.Handle("TRIGger:COUNt?", func(d *truevolt, c *sim.Call) error {
 		if math.IsInf(d.trigCount, 1) {
 			c.ReplyNR3(9.9e37, 8)
 			return nil
@@ -611,27 +615,27 @@ func truevoltTriggerCommands(cmds *Commands[*truevolt], high bool) {
 		replySigned(c, int(d.trigCount))
 		return nil
 	})
-	cmds.Number("TRIGger:DELay", func(*truevolt, *Call) (Number, error) {
-		return Number{Unit: "S", Min: 0, Max: 3600, Default: 0}, nil
+	cmds.Number("TRIGger:DELay", func(*truevolt, *sim.Call) (sim.Number, error) {
+		return sim.Number{Unit: "S", Min: 0, Max: 3600, Default: 0}, nil
 	},
-		func(d *truevolt, _ *Call) float64 { return d.trigDelay },
-		func(d *truevolt, _ *Call, v float64) error { d.trigDelay, d.trigAutoDel = v, false; return nil },
-		func(c *Call, v float64) { c.ReplyNR3(v, 8) })
-	cmds.Bool("TRIGger:DELay:AUTO", func(d *truevolt, _ *Call) (bool, error) { return d.trigAutoDel, nil },
-		func(d *truevolt, _ *Call, on bool) error { d.trigAutoDel = on; return nil })
+		func(d *truevolt, _ *sim.Call) float64 { return d.trigDelay },
+		func(d *truevolt, _ *sim.Call, v float64) error { d.trigDelay, d.trigAutoDel = v, false; return nil },
+		func(c *sim.Call, v float64) { c.ReplyNR3(v, 8) })
+	cmds.Bool("TRIGger:DELay:AUTO", func(d *truevolt, _ *sim.Call) (bool, error) { return d.trigAutoDel, nil },
+		func(d *truevolt, _ *sim.Call, on bool) error { d.trigAutoDel = on; return nil })
 	cmds.Choice("TRIGger:SLOPe", []string{"POSitive", "NEGative"},
-		func(d *truevolt, _ *Call) int { return d.trigSlope },
-		func(d *truevolt, _ *Call, k int) error { d.trigSlope = k; return nil })
-	cmds.Handle("SAMPle:COUNt", func(d *truevolt, c *Call) error {
-		n, err := c.Int(0, Number{Min: 1, Max: 1e6, Default: 1})
+		func(d *truevolt, _ *sim.Call) int { return d.trigSlope },
+		func(d *truevolt, _ *sim.Call, k int) error { d.trigSlope = k; return nil })
+	cmds.Handle("SAMPle:COUNt", func(d *truevolt, c *sim.Call) error {
+		n, err := c.Int(0, sim.Number{Min: 1, Max: 1e6, Default: 1})
 		if err == nil {
 			d.sampleCount = n
 		}
 		return err
 	})
-	cmds.Handle("SAMPle:COUNt?", func(d *truevolt, c *Call) error {
+	cmds.Handle("SAMPle:COUNt?", func(d *truevolt, c *sim.Call) error {
 		if c.NumParams() > 0 {
-			v, err := c.Int(0, Number{Min: 1, Max: 1e6, Default: 1})
+			v, err := c.Int(0, sim.Number{Min: 1, Max: 1e6, Default: 1})
 			if err == nil {
 				replySigned(c, v)
 			}
@@ -643,39 +647,39 @@ func truevoltTriggerCommands(cmds *Commands[*truevolt], high bool) {
 	if high {
 		// Kept and read back: the readings before a level trigger need
 		// a signal to trigger on, which no simulated input gets.
-		cmds.Handle("SAMPle:COUNt:PRETrigger", func(d *truevolt, c *Call) error {
-			n, err := c.Int(0, Number{Min: 0, Max: 2e6 - 1, Default: 0})
+		cmds.Handle("SAMPle:COUNt:PRETrigger", func(d *truevolt, c *sim.Call) error {
+			n, err := c.Int(0, sim.Number{Min: 0, Max: 2e6 - 1, Default: 0})
 			if err == nil {
 				d.pretrigger = n
 			}
 			return err
 		})
-		cmds.Handle("SAMPle:COUNt:PRETrigger?", func(d *truevolt, c *Call) error { replySigned(c, d.pretrigger); return nil })
-		cmds.Number("TRIGger:LEVel", func(d *truevolt, _ *Call) (Number, error) {
+		cmds.Handle("SAMPle:COUNt:PRETrigger?", func(d *truevolt, c *sim.Call) error { replySigned(c, d.pretrigger); return nil })
+		cmds.Number("TRIGger:LEVel", func(d *truevolt, _ *sim.Call) (sim.Number, error) {
 			r := d.ranges(d.function)
 			top := r[len(r)-1] * 1.2
-			return Number{Min: -top, Max: top, Default: 0}, nil
+			return sim.Number{Min: -top, Max: top, Default: 0}, nil
 		},
-			func(d *truevolt, _ *Call) float64 { return d.trigLevel },
-			func(d *truevolt, _ *Call, v float64) error { d.trigLevel = v; return nil },
-			func(c *Call, v float64) { c.ReplyNR3(v, 8) })
+			func(d *truevolt, _ *sim.Call) float64 { return d.trigLevel },
+			func(d *truevolt, _ *sim.Call, v float64) error { d.trigLevel = v; return nil },
+			func(c *sim.Call, v float64) { c.ReplyNR3(v, 8) })
 	}
 	cmds.Choice("SAMPle:SOURce", []string{"IMMediate", "TIMer"},
-		func(d *truevolt, _ *Call) int { return d.sampleSource },
-		func(d *truevolt, _ *Call, k int) error { d.sampleSource = k; return nil })
-	cmds.Number("SAMPle:TIMer", func(*truevolt, *Call) (Number, error) {
-		return Number{Unit: "S", Min: 0, Max: 3600, Default: 1}, nil
+		func(d *truevolt, _ *sim.Call) int { return d.sampleSource },
+		func(d *truevolt, _ *sim.Call, k int) error { d.sampleSource = k; return nil })
+	cmds.Number("SAMPle:TIMer", func(*truevolt, *sim.Call) (sim.Number, error) {
+		return sim.Number{Unit: "S", Min: 0, Max: 3600, Default: 1}, nil
 	},
-		func(d *truevolt, _ *Call) float64 { return d.sampleTimer },
-		func(d *truevolt, _ *Call, v float64) error { d.sampleTimer = v; return nil },
-		func(c *Call, v float64) { c.ReplyNR3(v, 8) })
+		func(d *truevolt, _ *sim.Call) float64 { return d.sampleTimer },
+		func(d *truevolt, _ *sim.Call, v float64) error { d.sampleTimer = v; return nil },
+		func(c *sim.Call, v float64) { c.ReplyNR3(v, 8) })
 	// INITiate clears the memory and waits for triggers: with IMMediate
 	// they all come at once; with BUS each *TRG takes SAMPle:COUNt
 	// readings; EXTernal and INTernal signals never come to a simulated
 	// input, so the measurement stays armed until ABORt.
-	cmds.Handle("INITiate[:IMMediate]", func(d *truevolt, c *Call) error {
+	cmds.Handle("INITiate[:IMMediate]", func(d *truevolt, c *sim.Call) error {
 		if d.armed > 0 {
-			return ErrInitIgnored
+			return sim.ErrInitIgnored
 		}
 		d.memory = d.memory[:0]
 		if d.trigSource == 0 {
@@ -685,13 +689,13 @@ func truevoltTriggerCommands(cmds *Commands[*truevolt], high bool) {
 		d.armed = d.triggers()
 		return nil
 	})
-	cmds.Handle("ABORt", func(d *truevolt, c *Call) error { d.armed = 0; return nil })
-	cmds.Handle("READ?", func(d *truevolt, c *Call) error {
+	cmds.Handle("ABORt", func(d *truevolt, c *sim.Call) error { d.armed = 0; return nil })
+	cmds.Handle("READ?", func(d *truevolt, c *sim.Call) error {
 		if d.trigSource == 1 {
-			return ErrTriggerDeadlock // READ? waits for a *TRG it cannot receive
+			return sim.ErrTriggerDeadlock // READ? waits for a *TRG it cannot receive
 		}
 		if d.trigSource != 0 {
-			return ErrTriggerDeadlock.WithInfo("no external trigger reaches a simulated input")
+			return sim.ErrTriggerDeadlock.WithInfo("no external trigger reaches a simulated input")
 		}
 		d.memory = d.memory[:0]
 		d.measure(d.sampleCount * d.triggers())
@@ -701,19 +705,19 @@ func truevoltTriggerCommands(cmds *Commands[*truevolt], high bool) {
 		d.memory = d.memory[:0]
 		return nil
 	})
-	cmds.Handle("FETCh?", func(d *truevolt, c *Call) error {
+	cmds.Handle("FETCh?", func(d *truevolt, c *sim.Call) error {
 		if len(d.memory) == 0 {
-			return ErrDataCorruptOrStale.WithInfo("no readings")
+			return sim.ErrDataCorruptOrStale.WithInfo("no readings")
 		}
 		for _, x := range d.memory {
 			replyReading(c, x)
 		}
 		return nil
 	})
-	cmds.Handle("R?", func(d *truevolt, c *Call) error {
+	cmds.Handle("R?", func(d *truevolt, c *sim.Call) error {
 		n := len(d.memory)
 		if c.NumParams() > 0 {
-			m, err := c.Int(0, Number{Min: 1, Max: 2e6})
+			m, err := c.Int(0, sim.Number{Min: 1, Max: 2e6})
 			if err != nil {
 				return err
 			}
@@ -723,11 +727,11 @@ func truevoltTriggerCommands(cmds *Commands[*truevolt], high bool) {
 		d.memory = d.memory[n:]
 		return nil
 	})
-	cmds.Handle("DATA:REMove?", func(d *truevolt, c *Call) error {
+	cmds.Handle("DATA:REMove?", func(d *truevolt, c *sim.Call) error {
 		if err := c.Params(1, 2); err != nil {
 			return err
 		}
-		n, err := c.Int(0, Number{Min: 1, Max: 2e6})
+		n, err := c.Int(0, sim.Number{Min: 1, Max: 2e6})
 		if err != nil {
 			return err
 		}
@@ -737,7 +741,7 @@ func truevoltTriggerCommands(cmds *Commands[*truevolt], high bool) {
 			}
 		}
 		if n > len(d.memory) {
-			return ErrSettingsConflict.WithInfo("fewer readings in memory")
+			return sim.ErrSettingsConflict.WithInfo("fewer readings in memory")
 		}
 		for _, x := range d.memory[:n] {
 			replyReading(c, x)
@@ -745,15 +749,15 @@ func truevoltTriggerCommands(cmds *Commands[*truevolt], high bool) {
 		d.memory = d.memory[n:]
 		return nil
 	})
-	cmds.Handle("DATA:LAST?", func(d *truevolt, c *Call) error {
+	cmds.Handle("DATA:LAST?", func(d *truevolt, c *sim.Call) error {
 		x := 9.91e37 // no reading: the SCPI NaN
 		if len(d.memory) > 0 {
 			x = finite(d.memory[len(d.memory)-1])
 		}
-		c.Reply(string(appendSCPIFloat(signed(x), x, 'E', 8)) + " " + truevoltUnitName(d.function))
+		c.Reply(string(sim.AppendFloat(signed(x), x, 'E', 8)) + " " + truevoltUnitName(d.function))
 		return nil
 	})
-	cmds.Handle("DATA:POINts?", func(d *truevolt, c *Call) error { replySigned(c, len(d.memory)); return nil })
+	cmds.Handle("DATA:POINts?", func(d *truevolt, c *sim.Call) error { replySigned(c, len(d.memory)); return nil })
 }
 
 func signed(x float64) []byte {
@@ -786,13 +790,13 @@ func (d *truevolt) payload(xs []float64) []byte {
 			payload = append(payload, ',')
 		}
 		x = finite(x)
-		payload = appendSCPIFloat(append(payload, signed(x)...), x, 'E', 8)
+		payload = sim.AppendFloat(append(payload, signed(x)...), x, 'E', 8)
 	}
 	return payload
 }
 
-func truevoltSystemCommands(cmds *Commands[*truevolt], high bool) {
-	cmds.Handle("FORMat[:DATA]", func(d *truevolt, c *Call) error {
+func truevoltSystemCommands(cmds *sim.Commands[*truevolt], high bool) {
+	cmds.Handle("FORMat[:DATA]", func(d *truevolt, c *sim.Call) error {
 		if err := c.Params(1, 2); err != nil {
 			return err
 		}
@@ -801,101 +805,101 @@ func truevoltSystemCommands(cmds *Commands[*truevolt], high bool) {
 			return err
 		}
 		if k == 1 && !high {
-			return ErrUndefinedHeader.WithInfo("REAL format needs a 34465A or 34470A")
+			return sim.ErrUndefinedHeader.WithInfo("REAL format needs a 34465A or 34470A")
 		}
 		if c.NumParams() == 2 {
-			if n, err := c.Int(1, Number{Max: 64}); err != nil || (k == 1 && n != 64) || (k == 0 && n != 9) {
-				return ErrIllegalParameterValue
+			if n, err := c.Int(1, sim.Number{Max: 64}); err != nil || (k == 1 && n != 64) || (k == 0 && n != 9) {
+				return sim.ErrIllegalParameterValue
 			}
 		}
 		d.real64 = k == 1
 		return nil
 	})
-	cmds.Handle("FORMat[:DATA]?", func(d *truevolt, c *Call) error {
+	cmds.Handle("FORMat[:DATA]?", func(d *truevolt, c *sim.Call) error {
 		c.Reply(map[bool]string{false: "ASC,9", true: "REAL,64"}[d.real64])
 		return nil
 	})
 	cmds.Choice("FORMat:BORDer", []string{"NORMal", "SWAPped"},
-		func(d *truevolt, _ *Call) int {
+		func(d *truevolt, _ *sim.Call) int {
 			if d.swapped {
 				return 1
 			}
 			return 0
 		},
-		func(d *truevolt, _ *Call, k int) error { d.swapped = k == 1; return nil })
-	cmds.Handle("SYSTem:ERRor[:NEXT]?", ErrorQueryHandler[*truevolt])
-	cmds.Handle("SYSTem:VERSion?", func(_ *truevolt, c *Call) error { c.Reply("1994.0"); return nil })
-	cmds.Handle("SYSTem:BEEPer[:IMMediate]", func(*truevolt, *Call) error { return nil })
-	cmds.Bool("SYSTem:BEEPer:STATe", func(d *truevolt, _ *Call) (bool, error) { return d.beeper, nil },
-		func(d *truevolt, _ *Call, on bool) error { d.beeper = on; return nil })
-	cmds.Bool("DISPlay[:STATe]", func(d *truevolt, _ *Call) (bool, error) { return d.display, nil },
-		func(d *truevolt, _ *Call, on bool) error { d.display = on; return nil })
-	cmds.Handle("DISPlay:TEXT[:DATA]", func(d *truevolt, c *Call) error {
+		func(d *truevolt, _ *sim.Call, k int) error { d.swapped = k == 1; return nil })
+	cmds.Handle("SYSTem:ERRor[:NEXT]?", sim.ErrorQueryHandler[*truevolt])
+	cmds.Handle("SYSTem:VERSion?", func(_ *truevolt, c *sim.Call) error { c.Reply("1994.0"); return nil })
+	cmds.Handle("SYSTem:BEEPer[:IMMediate]", func(*truevolt, *sim.Call) error { return nil })
+	cmds.Bool("SYSTem:BEEPer:STATe", func(d *truevolt, _ *sim.Call) (bool, error) { return d.beeper, nil },
+		func(d *truevolt, _ *sim.Call, on bool) error { d.beeper = on; return nil })
+	cmds.Bool("DISPlay[:STATe]", func(d *truevolt, _ *sim.Call) (bool, error) { return d.display, nil },
+		func(d *truevolt, _ *sim.Call, on bool) error { d.display = on; return nil })
+	cmds.Handle("DISPlay:TEXT[:DATA]", func(d *truevolt, c *sim.Call) error {
 		s, err := c.String(0)
 		if err == nil {
 			d.displayText = s
 		}
 		return err
 	})
-	cmds.Handle("DISPlay:TEXT[:DATA]?", func(d *truevolt, c *Call) error { c.ReplyString(d.displayText); return nil })
-	cmds.Handle("DISPlay:TEXT:CLEar", func(d *truevolt, c *Call) error { d.displayText = ""; return nil })
+	cmds.Handle("DISPlay:TEXT[:DATA]?", func(d *truevolt, c *sim.Call) error { c.ReplyString(d.displayText); return nil })
+	cmds.Handle("DISPlay:TEXT:CLEar", func(d *truevolt, c *sim.Call) error { d.displayText = ""; return nil })
 	for k, p := range []string{"SYSTem:LOCal", "SYSTem:REMote", "SYSTem:RWLock"} {
-		cmds.Handle(p, func(d *truevolt, c *Call) error { d.remote = k; return nil })
+		cmds.Handle(p, func(d *truevolt, c *sim.Call) error { d.remote = k; return nil })
 	}
-	cmds.Bool("*PSC", func(d *truevolt, _ *Call) (bool, error) { return d.psc, nil },
-		func(d *truevolt, _ *Call, on bool) error { d.psc = on; return nil })
+	cmds.Bool("*PSC", func(d *truevolt, _ *sim.Call) (bool, error) { return d.psc, nil },
+		func(d *truevolt, _ *sim.Call, on bool) error { d.psc = on; return nil })
 	// The meter measures the mains it runs on; a simulated one reports
 	// 50 Hz.
-	cmds.Handle("SYSTem:LFRequency?", func(_ *truevolt, c *Call) error { replySigned(c, 50); return nil })
+	cmds.Handle("SYSTem:LFRequency?", func(_ *truevolt, c *sim.Call) error { replySigned(c, 50); return nil })
 	cmds.Choice("UNIT:TEMPerature", []string{"C", "F", "K"},
-		func(d *truevolt, _ *Call) int { return d.tempUnit },
-		func(d *truevolt, _ *Call, k int) error { d.tempUnit = k; return nil })
+		func(d *truevolt, _ *sim.Call) int { return d.tempUnit },
+		func(d *truevolt, _ *sim.Call, k int) error { d.tempUnit = k; return nil })
 	// CALCulate:AVERage: statistics of the readings taken while on.
-	cmds.Bool("CALCulate:AVERage[:STATe]", func(d *truevolt, _ *Call) (bool, error) { return d.stats.on, nil },
-		func(d *truevolt, _ *Call, on bool) error {
+	cmds.Bool("CALCulate:AVERage[:STATe]", func(d *truevolt, _ *sim.Call) (bool, error) { return d.stats.on, nil },
+		func(d *truevolt, _ *sim.Call, on bool) error {
 			if on && !d.stats.on {
 				d.stats = truevoltStats{on: true}
 			}
 			d.stats.on = on
 			return nil
 		})
-	cmds.Handle("CALCulate:AVERage:CLEar[:IMMediate]", func(d *truevolt, c *Call) error {
+	cmds.Handle("CALCulate:AVERage:CLEar[:IMMediate]", func(d *truevolt, c *sim.Call) error {
 		d.stats = truevoltStats{on: d.stats.on}
 		return nil
 	})
 	stat := func(pattern string, value func(*truevoltStats) float64) {
-		cmds.Handle(pattern+"?", func(d *truevolt, c *Call) error { c.ReplyNR3(value(&d.stats), 8); return nil })
+		cmds.Handle(pattern+"?", func(d *truevolt, c *sim.Call) error { c.ReplyNR3(value(&d.stats), 8); return nil })
 	}
 	stat("CALCulate:AVERage:AVERage", (*truevoltStats).mean)
 	stat("CALCulate:AVERage:MAXimum", func(s *truevoltStats) float64 { return s.hi })
 	stat("CALCulate:AVERage:MINimum", func(s *truevoltStats) float64 { return s.lo })
 	stat("CALCulate:AVERage:PTPeak", func(s *truevoltStats) float64 { return s.hi - s.lo })
 	stat("CALCulate:AVERage:SDEViation", (*truevoltStats).sdev)
-	cmds.Handle("CALCulate:AVERage:COUNt?", func(d *truevolt, c *Call) error { replySigned(c, d.stats.n); return nil })
-	cmds.Handle("CALCulate:AVERage:ALL?", func(d *truevolt, c *Call) error {
+	cmds.Handle("CALCulate:AVERage:COUNt?", func(d *truevolt, c *sim.Call) error { replySigned(c, d.stats.n); return nil })
+	cmds.Handle("CALCulate:AVERage:ALL?", func(d *truevolt, c *sim.Call) error {
 		for _, v := range []float64{d.stats.mean(), d.stats.sdev(), d.stats.lo, d.stats.hi} {
 			c.ReplyNR3(v, 8)
 		}
 		return nil
 	})
 	// CALCulate:LIMit: bounds kept and read back.
-	cmds.Bool("CALCulate:LIMit[:STATe]", func(d *truevolt, _ *Call) (bool, error) { return d.limitOn, nil },
-		func(d *truevolt, _ *Call, on bool) error { d.limitOn = on; return nil })
-	bound := Number{Min: -1.2e9, Max: 1.2e9}
-	cmds.Number("CALCulate:LIMit:LOWer[:DATA]", func(*truevolt, *Call) (Number, error) { return bound, nil },
-		func(d *truevolt, _ *Call) float64 { return d.lower },
-		func(d *truevolt, _ *Call, v float64) error { d.lower = v; return nil },
-		func(c *Call, v float64) { c.ReplyNR3(v, 8) })
-	cmds.Number("CALCulate:LIMit:UPPer[:DATA]", func(*truevolt, *Call) (Number, error) { return bound, nil },
-		func(d *truevolt, _ *Call) float64 { return d.upper },
-		func(d *truevolt, _ *Call, v float64) error { d.upper = v; return nil },
-		func(c *Call, v float64) { c.ReplyNR3(v, 8) })
-	cmds.Handle("CALCulate:LIMit:CLEar[:IMMediate]", func(d *truevolt, c *Call) error { return nil })
+	cmds.Bool("CALCulate:LIMit[:STATe]", func(d *truevolt, _ *sim.Call) (bool, error) { return d.limitOn, nil },
+		func(d *truevolt, _ *sim.Call, on bool) error { d.limitOn = on; return nil })
+	bound := sim.Number{Min: -1.2e9, Max: 1.2e9}
+	cmds.Number("CALCulate:LIMit:LOWer[:DATA]", func(*truevolt, *sim.Call) (sim.Number, error) { return bound, nil },
+		func(d *truevolt, _ *sim.Call) float64 { return d.lower },
+		func(d *truevolt, _ *sim.Call, v float64) error { d.lower = v; return nil },
+		func(c *sim.Call, v float64) { c.ReplyNR3(v, 8) })
+	cmds.Number("CALCulate:LIMit:UPPer[:DATA]", func(*truevolt, *sim.Call) (sim.Number, error) { return bound, nil },
+		func(d *truevolt, _ *sim.Call) float64 { return d.upper },
+		func(d *truevolt, _ *sim.Call, v float64) error { d.upper = v; return nil },
+		func(c *sim.Call, v float64) { c.ReplyNR3(v, 8) })
+	cmds.Handle("CALCulate:LIMit:CLEar[:IMMediate]", func(d *truevolt, c *sim.Call) error { return nil })
 	// *OPT? answers 0 for no option, the IEEE 488.2 answer: the
 	// simulated units model none.
-	cmds.Handle("*OPT?", func(_ *truevolt, c *Call) error { c.Reply("0"); return nil })
-	location := Number{Min: 0, Max: 4}
-	cmds.Handle("*SAV", func(d *truevolt, c *Call) error {
+	cmds.Handle("*OPT?", func(_ *truevolt, c *sim.Call) error { c.Reply("0"); return nil })
+	location := sim.Number{Min: 0, Max: 4}
+	cmds.Handle("*SAV", func(d *truevolt, c *sim.Call) error {
 		n, err := c.Int(0, location)
 		if err == nil {
 			s := *d
@@ -904,14 +908,14 @@ func truevoltSystemCommands(cmds *Commands[*truevolt], high bool) {
 		}
 		return err
 	})
-	cmds.Handle("*RCL", func(d *truevolt, c *Call) error {
+	cmds.Handle("*RCL", func(d *truevolt, c *sim.Call) error {
 		n, err := c.Int(0, location)
 		if err != nil {
 			return err
 		}
 		s := d.saved[n]
 		if s == nil {
-			return ErrExecution.WithInfo("location " + strconv.Itoa(n) + " is empty")
+			return sim.ErrExecution.WithInfo("location " + strconv.Itoa(n) + " is empty")
 		}
 		saved, probe, memory := d.saved, d.probe, d.memory
 		*d = *s
@@ -920,14 +924,9 @@ func truevoltSystemCommands(cmds *Commands[*truevolt], high bool) {
 	})
 }
 
-// Prober is a meter that measures a supply output on a bench.
-type Prober interface {
-	ProbeOutput(o *Output)
-}
-
 func init() {
 	for _, m := range truevoltModels {
-		MustRegister(m, "Keysight Truevolt "+m+" digital multimeter", truevoltCommands(m), newTruevolt(m))
+		sim.MustRegister(m, "Keysight Truevolt "+m+" digital multimeter", truevoltCommands(m), newTruevolt(m))
 	}
-	RegisterGuide(truevoltGuide())
+	sim.RegisterGuide(truevoltGuide())
 }
