@@ -2,7 +2,6 @@ package keysight
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/scpikit/scpikit/sim"
 )
@@ -12,8 +11,8 @@ import (
 // optional channel list (@1:3) and otherwise act on the channel selected
 // with INSTrument; numbers come back as NR3 with eight decimals.
 type e36300 struct {
+	sim.Outputs   // CH1, CH2, CH3
 	model, serial string
-	outs          []*sim.Output
 	selected      int // 0-based
 	tracking      bool
 	remoteSense   []bool
@@ -29,11 +28,8 @@ var e36300Ranges = map[string][]sim.OutputRange{
 
 func newE36300(model string) func() *e36300 {
 	return func() *e36300 {
-		d := &e36300{model: model, serial: "MY59000001"}
-		for _, r := range e36300Ranges[model] {
-			d.outs = append(d.outs, sim.NewOutput(r))
-		}
-		d.remoteSense = make([]bool, len(d.outs))
+		d := &e36300{model: model, serial: "MY59000001", Outputs: sim.NewOutputs(e36300Ranges[model]...)}
+		d.remoteSense = make([]bool, len(d.Outputs))
 		return d
 	}
 }
@@ -43,31 +39,14 @@ func (d *e36300) Identity() string {
 }
 
 func (d *e36300) Reset() {
-	for _, o := range d.outs {
-		o.Reset()
-	}
+	d.ResetOutputs()
 	d.selected, d.tracking = 0, false
 	clear(d.remoteSense)
 }
 
-func (d *e36300) Output(ch int) (*sim.Output, bool) {
-	if ch < 1 || ch > len(d.outs) {
-		return nil, false
-	}
-	return d.outs[ch-1], true
-}
-
-func (d *e36300) StatusSummary() (questionable, operation bool) {
-	for _, o := range d.outs {
-		if _, _, tripped := o.OVP(); tripped {
-			questionable = true
-		}
-		if _, tripped := o.OCP(); tripped {
-			questionable = true
-		}
-	}
-	return questionable, false
-}
+// StatusSummary sets the status byte's QUES bit while a protection is
+// tripped.
+func (d *e36300) StatusSummary() (questionable, operation bool) { return d.Tripped(), false }
 
 // channels reads the optional channel list at parameter i: the listed
 // channels (0-based), or the selected one.
@@ -81,12 +60,23 @@ func (d *e36300) channels(c *sim.Call, i int) ([]int, error) {
 	}
 	out := make([]int, len(list))
 	for k, ch := range list {
-		if ch < 1 || ch > len(d.outs) {
+		if ch < 1 || ch > len(d.Outputs) {
 			return nil, sim.ErrDataOutOfRange.WithInfo(fmt.Sprintf("no channel %d", ch))
 		}
 		out[k] = ch - 1
 	}
 	return out, nil
+}
+
+// listed selects the outputs of the optional channel list at parameter 0,
+// for the shared handlers.
+func listed(d *e36300, c *sim.Call) ([]*sim.Output, error) {
+	chans, err := d.channels(c, 0)
+	outs := make([]*sim.Output, len(chans))
+	for k, ch := range chans {
+		outs[k] = d.Outputs[ch]
+	}
+	return outs, err
 }
 
 // boolPerChannel handles a "<command> ON|OFF[,(@list)]" setting: set is
@@ -105,7 +95,7 @@ func boolPerChannel(set func(o *sim.Output, on bool)) func(d *e36300, c *sim.Cal
 			return err
 		}
 		for _, ch := range chans {
-			set(d.outs[ch], on)
+			set(d.Outputs[ch], on)
 		}
 		return nil
 	}
@@ -124,7 +114,7 @@ func (d *e36300) level(c *sim.Call, voltage bool) error {
 	// Check every channel's range before changing any.
 	values := make([]float64, len(chans))
 	for k, ch := range chans {
-		r := d.outs[ch].Range()
+		r := d.Outputs[ch].Range()
 		spec := sim.Number{Unit: "A", Min: 0, Max: r.MaxI}
 		if voltage {
 			spec = sim.Number{Unit: "V", Min: r.MinV, Max: r.MaxV}
@@ -135,12 +125,12 @@ func (d *e36300) level(c *sim.Call, voltage bool) error {
 	}
 	for k, ch := range chans {
 		if !voltage {
-			d.outs[ch].SetCurrentLimit(values[k])
+			d.Outputs[ch].SetCurrentLimit(values[k])
 			continue
 		}
-		d.outs[ch].SetVoltage(values[k])
+		d.Outputs[ch].SetVoltage(values[k])
 		if d.tracking && ch > 0 {
-			d.outs[3-ch].SetVoltage(values[k]) // CH2 and CH3 track each other
+			d.Outputs[3-ch].SetVoltage(values[k]) // CH2 and CH3 track each other
 		}
 	}
 	return nil
@@ -162,8 +152,8 @@ func (d *e36300) levelQuery(c *sim.Call, voltage bool) error {
 		return err
 	}
 	for _, ch := range chans {
-		r := d.outs[ch].Range()
-		v, cur := d.outs[ch].Settings()
+		r := d.Outputs[ch].Range()
+		v, cur := d.Outputs[ch].Settings()
 		val := cur
 		if voltage {
 			val = v
@@ -193,26 +183,13 @@ func e36300Commands() *sim.Commands[*e36300] {
 	cmds.Handle("OUTPut[:STATe]?", func(d *e36300, c *sim.Call) error {
 		chans, err := d.channels(c, 0)
 		for _, ch := range chans {
-			c.ReplyBool(d.outs[ch].On())
+			c.ReplyBool(d.Outputs[ch].On())
 		}
 		return err
 	})
-	measure := func(voltage bool) func(*e36300, *sim.Call) error {
-		return func(d *e36300, c *sim.Call) error {
-			chans, err := d.channels(c, 0)
-			for _, ch := range chans {
-				v, i, _ := d.outs[ch].Measure(time.Now())
-				if voltage {
-					c.ReplyNR3(v, 8)
-				} else {
-					c.ReplyNR3(i, 8)
-				}
-			}
-			return err
-		}
-	}
-	cmds.Handle("MEASure[:SCALar]:VOLTage[:DC]?", measure(true))
-	cmds.Handle("MEASure[:SCALar]:CURRent[:DC]?", measure(false))
+	nr3 := func(c *sim.Call, x float64) { c.ReplyNR3(x, 8) }
+	cmds.Handle("MEASure[:SCALar]:VOLTage[:DC]?", sim.MeasureHandler(listed, sim.Voltage, nr3))
+	cmds.Handle("MEASure[:SCALar]:CURRent[:DC]?", sim.MeasureHandler(listed, sim.Current, nr3))
 	cmds.Handle("[SOURce:]VOLTage:PROTection[:LEVel]", func(d *e36300, c *sim.Call) error {
 		if err := c.Params(1, 2); err != nil {
 			return err
@@ -222,56 +199,36 @@ func e36300Commands() *sim.Commands[*e36300] {
 			return err
 		}
 		for _, ch := range chans {
-			r := d.outs[ch].Range()
+			r := d.Outputs[ch].Range()
 			v, err := c.Number(0, sim.Number{Unit: "V", Min: 0, Max: 1.1 * max(r.MaxV, -r.MinV)})
 			if err != nil {
 				return err
 			}
-			_, on, _ := d.outs[ch].OVP()
-			d.outs[ch].SetOVP(v, on)
+			_, on, _ := d.Outputs[ch].OVP()
+			d.Outputs[ch].SetOVP(v, on)
 		}
 		return nil
 	})
 	cmds.Handle("[SOURce:]VOLTage:PROTection[:LEVel]?", func(d *e36300, c *sim.Call) error {
 		chans, err := d.channels(c, 0)
 		for _, ch := range chans {
-			level, _, _ := d.outs[ch].OVP()
+			level, _, _ := d.Outputs[ch].OVP()
 			c.ReplyNR3(level, 8)
 		}
 		return err
 	})
-	cmds.Handle("[SOURce:]VOLTage:PROTection:TRIPped?", func(d *e36300, c *sim.Call) error {
-		chans, err := d.channels(c, 0)
-		for _, ch := range chans {
-			_, _, tripped := d.outs[ch].OVP()
-			c.ReplyBool(tripped)
-		}
-		return err
-	})
+	cmds.Handle("[SOURce:]VOLTage:PROTection:TRIPped?", sim.TrippedHandler(listed, sim.OVP))
 	cmds.Handle("[SOURce:]CURRent:PROTection:STATe", boolPerChannel((*sim.Output).SetOCP))
 	cmds.Handle("[SOURce:]CURRent:PROTection:STATe?", func(d *e36300, c *sim.Call) error {
 		chans, err := d.channels(c, 0)
 		for _, ch := range chans {
-			on, _ := d.outs[ch].OCP()
+			on, _ := d.Outputs[ch].OCP()
 			c.ReplyBool(on)
 		}
 		return err
 	})
-	cmds.Handle("[SOURce:]CURRent:PROTection:TRIPped?", func(d *e36300, c *sim.Call) error {
-		chans, err := d.channels(c, 0)
-		for _, ch := range chans {
-			_, tripped := d.outs[ch].OCP()
-			c.ReplyBool(tripped)
-		}
-		return err
-	})
-	clearProt := func(d *e36300, c *sim.Call) error {
-		chans, err := d.channels(c, 0)
-		for _, ch := range chans {
-			d.outs[ch].ClearProtection()
-		}
-		return err
-	}
+	cmds.Handle("[SOURce:]CURRent:PROTection:TRIPped?", sim.TrippedHandler(listed, sim.OCP))
+	clearProt := sim.ClearHandler(listed)
 	cmds.Handle("[SOURce:]VOLTage:PROTection:CLEar", clearProt)
 	cmds.Handle("[SOURce:]CURRent:PROTection:CLEar", clearProt)
 	cmds.Handle("OUTPut:PROTection:CLEar", clearProt)
@@ -283,7 +240,7 @@ func e36300Commands() *sim.Commands[*e36300] {
 		func(d *e36300, _ *sim.Call) int { return d.selected },
 		func(d *e36300, _ *sim.Call, i int) error { d.selected = i; return nil })
 	cmds.Number("INSTrument:NSELect", func(d *e36300, _ *sim.Call) (sim.Number, error) {
-		return sim.Number{Min: 1, Max: float64(len(d.outs)), Default: 1}, nil
+		return sim.Number{Min: 1, Max: float64(len(d.Outputs)), Default: 1}, nil
 	}, func(d *e36300, _ *sim.Call) float64 { return float64(d.selected + 1) },
 		func(d *e36300, _ *sim.Call, v float64) error { d.selected = int(v) - 1; return nil },
 		func(c *sim.Call, v float64) { c.ReplyInt(int64(v)) })
@@ -296,8 +253,8 @@ func e36300Commands() *sim.Commands[*e36300] {
 			}
 			d.tracking = on
 			if on {
-				v, _ := d.outs[1].Settings()
-				d.outs[2].SetVoltage(v)
+				v, _ := d.Outputs[1].Settings()
+				d.Outputs[2].SetVoltage(v)
 			}
 			return nil
 		})
@@ -322,9 +279,8 @@ func e36300Commands() *sim.Commands[*e36300] {
 		}
 		return err
 	})
-	cmds.Handle("SYSTem:ERRor[:NEXT]?", sim.ErrorQueryHandler[*e36300])
+	cmds.SystemCommands("1999.0")
 	cmds.Handle("SYSTem:ERRor:COUNt?", sim.ErrorCountHandler[*e36300])
-	cmds.Handle("SYSTem:VERSion?", func(_ *e36300, c *sim.Call) error { c.Reply("1999.0"); return nil })
 	return cmds
 }
 

@@ -15,7 +15,7 @@ import (
 // levels for the selected output or the coupled ones, and the
 // questionable status registers with one ISUMmary register per output.
 type e3631a struct {
-	outs     []*sim.Output
+	sim.Outputs
 	selected int
 	on       bool
 	tracking bool
@@ -73,7 +73,7 @@ const (
 func newE3631A() *e3631a {
 	d := &e3631a{}
 	for _, r := range []sim.OutputRange{{Name: "P6V", MinV: 0, MaxV: 6.18, MaxI: 5.15}, {Name: "P25V", MinV: 0, MaxV: 25.75, MaxI: 1.03}, {Name: "N25V", MinV: -25.75, MaxV: 0, MaxI: 1.03}} {
-		d.outs = append(d.outs, sim.NewOutput(r))
+		d.Outputs = append(d.Outputs, sim.NewOutput(r))
 	}
 	d.Reset()
 	// A location never saved holds the power-on settings.
@@ -89,7 +89,7 @@ func (d *e3631a) Identity() string { return "Agilent Technologies,E3631A,0,2.1-5
 // Reset is *RST. It leaves *PSC, the enable registers and the saved
 // locations alone, as IEEE 488.2 has it.
 func (d *e3631a) Reset() {
-	for _, o := range d.outs {
+	for _, o := range d.Outputs {
 		o.Reset()
 		o.SetOVP(0, false) // no OVP on this model
 	}
@@ -104,16 +104,9 @@ func (d *e3631a) Reset() {
 // SelfTest answers *TST?: 0, passed.
 func (d *e3631a) SelfTest() int { return 0 }
 
-func (d *e3631a) Output(ch int) (*sim.Output, bool) {
-	if ch < 1 || ch > len(d.outs) {
-		return nil, false
-	}
-	return d.outs[ch-1], true
-}
-
 func (d *e3631a) setOn(on bool) {
 	d.on = on
-	for _, o := range d.outs {
+	for _, o := range d.Outputs {
 		o.SetOn(on)
 	}
 }
@@ -127,14 +120,14 @@ func (d *e3631a) output(c *sim.Call, i int) (int, error) {
 }
 
 func (d *e3631a) setVoltage(ch int, v float64) {
-	d.outs[ch].SetVoltage(v)
+	d.Outputs[ch].SetVoltage(v)
 	if d.tracking && ch > 0 {
-		d.outs[3-ch].SetVoltage(-v) // the ±25 V outputs mirror each other
+		d.Outputs[3-ch].SetVoltage(-v) // the ±25 V outputs mirror each other
 	}
 }
 
 func (d *e3631a) level(ch int, voltage bool) float64 {
-	v, i := d.outs[ch].Settings()
+	v, i := d.Outputs[ch].Settings()
 	if voltage {
 		return v
 	}
@@ -145,7 +138,7 @@ func (d *e3631a) setLevel(ch int, voltage bool, x float64) {
 	if voltage {
 		d.setVoltage(ch, x)
 	} else {
-		d.outs[ch].SetCurrentLimit(x)
+		d.Outputs[ch].SetCurrentLimit(x)
 	}
 }
 
@@ -183,7 +176,7 @@ func (d *e3631a) fire() {
 func (d *e3631a) save() e3631aState {
 	s := e3631aState{step: d.step, trig: d.trig, trigSet: d.trigSet, coupled: d.coupled, bus: d.bus,
 		delay: d.delay, on: d.on, tracking: d.tracking, selected: d.selected}
-	for ch, o := range d.outs {
+	for ch, o := range d.Outputs {
 		s.v[ch], s.i[ch] = o.Settings()
 	}
 	return s
@@ -192,7 +185,7 @@ func (d *e3631a) save() e3631aState {
 func (d *e3631a) recall(s e3631aState) {
 	d.step, d.trig, d.trigSet, d.coupled, d.bus = s.step, s.trig, s.trigSet, s.coupled, s.bus
 	d.delay, d.tracking, d.selected, d.armed = s.delay, s.tracking, s.selected, false
-	for ch, o := range d.outs {
+	for ch, o := range d.Outputs {
 		o.SetVoltage(s.v[ch])
 		o.SetCurrentLimit(s.i[ch])
 	}
@@ -202,7 +195,7 @@ func (d *e3631a) recall(s e3631aState) {
 // isumCondition is output ch's questionable instrument summary condition:
 // bit 0 (VOLTage) in CC, bit 1 (CURRent) in CV.
 func (d *e3631a) isumCondition(ch int) int {
-	_, _, mode := d.outs[ch].Measure(time.Now())
+	_, _, mode := d.Outputs[ch].Measure(time.Now())
 	return map[sim.RegulationMode]int{sim.ModeCC: 1, sim.ModeCV: 2, sim.ModeUnregulated: 3}[mode]
 }
 
@@ -211,7 +204,7 @@ func (d *e3631a) isumCondition(ch int) int {
 // is output n's enabled events, bit 13 of the questionable register the
 // summary's enabled events.
 func (d *e3631a) latch() (inst, ques int) {
-	for ch := range d.outs {
+	for ch := range d.Outputs {
 		d.isumEvent[ch] |= d.isumCondition(ch)
 		if d.isumEvent[ch]&d.isumEnable[ch] != 0 {
 			inst |= 1 << (ch + 1)
@@ -244,7 +237,7 @@ func e3631aCommands() *sim.Commands[*e3631a] {
 			if c.Kind(0) == sim.ParamCharacter {
 				if dir, err := c.Choice(0, "UP", "DOWN"); err == nil {
 					x := d.level(ch, voltage) + []float64{1, -1}[dir]*d.step[ch][k]
-					spec := d.outs[ch].LevelSpec(voltage)
+					spec := d.Outputs[ch].LevelSpec(voltage)
 					if x < spec.Min-1e-12 || x > spec.Max+1e-12 {
 						return sim.ErrDataOutOfRange
 					}
@@ -252,7 +245,7 @@ func e3631aCommands() *sim.Commands[*e3631a] {
 					return nil
 				}
 			}
-			x, err := c.Number(0, d.outs[ch].LevelSpec(voltage))
+			x, err := c.Number(0, d.Outputs[ch].LevelSpec(voltage))
 			if err != nil {
 				return err
 			}
@@ -260,7 +253,7 @@ func e3631aCommands() *sim.Commands[*e3631a] {
 			return nil
 		})
 		cmds.Handle("[SOURce:]"+name+"[:LEVel][:IMMediate][:AMPLitude]?", func(d *e3631a, c *sim.Call) error {
-			spec := d.outs[d.selected].LevelSpec(voltage)
+			spec := d.Outputs[d.selected].LevelSpec(voltage)
 			if c.NumParams() > 0 {
 				k, err := c.Choice(0, "MINimum", "MAXimum")
 				if err != nil {
@@ -273,7 +266,7 @@ func e3631aCommands() *sim.Commands[*e3631a] {
 			return nil
 		})
 		cmds.Handle("[SOURce:]"+name+"[:LEVel][:IMMediate]:STEP[:INCRement]", func(d *e3631a, c *sim.Call) error {
-			spec := d.outs[d.selected].LevelSpec(voltage)
+			spec := d.Outputs[d.selected].LevelSpec(voltage)
 			r := e3631aResolution[d.selected][k]
 			x, err := c.Number(0, sim.Number{Unit: spec.Unit, Min: r, Max: spec.Max - spec.Min, Default: r})
 			if err == nil {
@@ -293,14 +286,14 @@ func e3631aCommands() *sim.Commands[*e3631a] {
 			return nil
 		})
 		cmds.Handle("[SOURce:]"+name+"[:LEVel]:TRIGgered[:AMPLitude]", func(d *e3631a, c *sim.Call) error {
-			x, err := c.Number(0, d.outs[d.selected].LevelSpec(voltage))
+			x, err := c.Number(0, d.Outputs[d.selected].LevelSpec(voltage))
 			if err == nil {
 				d.trig[d.selected][k], d.trigSet[d.selected][k] = x, true
 			}
 			return err
 		})
 		cmds.Handle("[SOURce:]"+name+"[:LEVel]:TRIGgered[:AMPLitude]?", func(d *e3631a, c *sim.Call) error {
-			spec := d.outs[d.selected].LevelSpec(voltage)
+			spec := d.Outputs[d.selected].LevelSpec(voltage)
 			if c.NumParams() > 0 {
 				m, err := c.Choice(0, "MINimum", "MAXimum")
 				if err != nil {
@@ -325,7 +318,7 @@ func e3631aCommands() *sim.Commands[*e3631a] {
 		if err != nil {
 			return err
 		}
-		v, i, err := sim.ApplyLevels(c, d.outs[ch])
+		v, i, err := sim.ApplyLevels(c, d.Outputs[ch])
 		if err != nil {
 			return err
 		}
@@ -333,7 +326,7 @@ func e3631aCommands() *sim.Commands[*e3631a] {
 			d.setVoltage(ch, v)
 		}
 		if c.NumParams() > 2 {
-			d.outs[ch].SetCurrentLimit(i)
+			d.Outputs[ch].SetCurrentLimit(i)
 		}
 		return nil
 	})
@@ -342,7 +335,7 @@ func e3631aCommands() *sim.Commands[*e3631a] {
 		if err != nil {
 			return err
 		}
-		v, i := d.outs[ch].Settings()
+		v, i := d.Outputs[ch].Settings()
 		// A quoted string of two numbers, as the guide shows.
 		c.Reply(`"` + string(sim.AppendFloat(nil, v, 'f', 6)) + "," + string(sim.AppendFloat(nil, i, 'f', 6)) + `"`)
 		return nil
@@ -399,7 +392,7 @@ func e3631aCommands() *sim.Commands[*e3631a] {
 			if err != nil {
 				return err
 			}
-			v, i, _ := d.outs[ch].Measure(time.Now())
+			v, i, _ := d.Outputs[ch].Measure(time.Now())
 			if voltage {
 				c.ReplyNR3(v, 8)
 			} else {
@@ -416,8 +409,8 @@ func e3631aCommands() *sim.Commands[*e3631a] {
 		func(d *e3631a, _ *sim.Call, on bool) error {
 			d.tracking = on
 			if on {
-				v, _ := d.outs[1].Settings()
-				d.outs[2].SetVoltage(-v)
+				v, _ := d.Outputs[1].Settings()
+				d.Outputs[2].SetVoltage(-v)
 			}
 			return nil
 		})

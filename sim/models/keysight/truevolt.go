@@ -827,8 +827,7 @@ func truevoltSystemCommands(cmds *sim.Commands[*truevolt], high bool) {
 			return 0
 		},
 		func(d *truevolt, _ *sim.Call, k int) error { d.swapped = k == 1; return nil })
-	cmds.Handle("SYSTem:ERRor[:NEXT]?", sim.ErrorQueryHandler[*truevolt])
-	cmds.Handle("SYSTem:VERSion?", func(_ *truevolt, c *sim.Call) error { c.Reply("1994.0"); return nil })
+	cmds.SystemCommands("1994.0")
 	cmds.Handle("SYSTem:BEEPer[:IMMediate]", func(*truevolt, *sim.Call) error { return nil })
 	cmds.Bool("SYSTem:BEEPer:STATe", func(d *truevolt, _ *sim.Call) (bool, error) { return d.beeper, nil },
 		func(d *truevolt, _ *sim.Call, on bool) error { d.beeper = on; return nil })

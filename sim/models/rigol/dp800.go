@@ -16,9 +16,9 @@ import (
 // with what is implemented, is dp800Guide (dp800_guide.go).
 type dp800 struct {
 	model, serial string
-	outs          []*sim.Output
-	chans         []dp800Channel
-	selected      int
+	sim.Outputs
+	chans    []dp800Channel
+	selected int
 
 	// System settings, kept across *RST as the unit keeps them.
 	beeper bool
@@ -93,9 +93,9 @@ func newDP800(model string) func() *dp800 {
 			d.serial = "DP8A2400001"
 		}
 		for _, r := range dp800Ranges[dp800Base(model)] {
-			d.outs = append(d.outs, sim.NewOutput(r))
+			d.Outputs = append(d.Outputs, sim.NewOutput(r))
 		}
-		d.chans = make([]dp800Channel, len(d.outs))
+		d.chans = make([]dp800Channel, len(d.Outputs))
 		d.Reset()
 		return d
 	}
@@ -109,7 +109,7 @@ func (d *dp800) Identity() string {
 // System settings (beeper, OTP, remote state, *PSC) and the *SAV
 // locations stay, as IEEE 488.2 10.32 asks.
 func (d *dp800) Reset() {
-	for i, o := range d.outs {
+	for i, o := range d.Outputs {
 		o.Reset()
 		// The DP800 resets OCP to 110% of the rated current.
 		o.SetOCPLevel(1.1 * o.Range().MaxI)
@@ -123,13 +123,6 @@ func (d *dp800) Reset() {
 // SelfTest passes: the unit answers *TST? with its boards' results.
 func (d *dp800) SelfTest() int { return 0 }
 
-func (d *dp800) Output(ch int) (*sim.Output, bool) {
-	if ch < 1 || ch > len(d.outs) {
-		return nil, false
-	}
-	return d.outs[ch-1], true
-}
-
 // Trigger is *TRG: with the trigger source BUS, the selected channel
 // takes its triggered levels.
 func (d *dp800) Trigger() error {
@@ -142,7 +135,7 @@ func (d *dp800) Trigger() error {
 
 func (d *dp800) fire() {
 	ch := &d.chans[d.selected]
-	o := d.outs[d.selected]
+	o := d.Outputs[d.selected]
 	if !math.IsNaN(ch.vTrig) {
 		o.SetVoltage(ch.vTrig)
 	}
@@ -163,7 +156,7 @@ func (d *dp800) channel(c *sim.Call, i int) (ch int, given bool, err error) {
 	if err != nil {
 		return 0, false, err
 	}
-	if k >= len(d.outs) {
+	if k >= len(d.Outputs) {
 		return 0, false, sim.ErrIllegalParameterValue.WithInfo("no " + dp800Channels[k] + " on the " + d.model)
 	}
 	return k, true, nil
@@ -173,7 +166,7 @@ func (d *dp800) channel(c *sim.Call, i int) (ch int, given bool, err error) {
 // else the selected channel.
 func (d *dp800) source(c *sim.Call) (int, error) {
 	if n, given := c.SuffixGiven("SOUR"); given {
-		if n < 1 || n > len(d.outs) {
+		if n < 1 || n > len(d.Outputs) {
 			return 0, sim.ErrHeaderSuffix
 		}
 		return n - 1, nil
@@ -226,20 +219,20 @@ func (d *dp800) trackPartner(ch int) int {
 // setVoltage programs ch and, when tracking, its partner: the DP831's
 // negative CH3 tracks with the opposite sign.
 func (d *dp800) setVoltage(ch int, v float64) {
-	d.outs[ch].SetVoltage(v)
+	d.Outputs[ch].SetVoltage(v)
 	if p := d.trackPartner(ch); p >= 0 && (d.chans[ch].track || d.chans[p].track) {
-		r := d.outs[p].Range()
+		r := d.Outputs[p].Range()
 		pv := v
-		if (r.MinV < 0) != (d.outs[ch].Range().MinV < 0) {
+		if (r.MinV < 0) != (d.Outputs[ch].Range().MinV < 0) {
 			pv = -v
 		}
-		d.outs[p].SetVoltage(min(max(pv, r.MinV), r.MaxV))
+		d.Outputs[p].SetVoltage(min(max(pv, r.MinV), r.MaxV))
 	}
 }
 
 func (d *dp800) save() *dp800State {
 	s := &dp800State{selected: d.selected, chans: append([]dp800Channel(nil), d.chans...)}
-	for _, o := range d.outs {
+	for _, o := range d.Outputs {
 		v, i := o.Settings()
 		lv, on, _ := o.OVP()
 		ocpOn, _ := o.OCP()
@@ -253,7 +246,7 @@ func (d *dp800) save() *dp800State {
 func (d *dp800) recall(s *dp800State) {
 	d.selected = s.selected
 	copy(d.chans, s.chans)
-	for k, o := range d.outs {
+	for k, o := range d.Outputs {
 		o.SetOn(false) // a recalled state starts with the outputs off
 		o.SetVoltage(s.levels[k][0])
 		o.SetCurrentLimit(s.levels[k][1])
@@ -267,7 +260,7 @@ func (d *dp800) recall(s *dp800State) {
 // table 1-3): bit 0 the voltage is not regulated (CC), bit 1 the current
 // is not regulated (CV), bit 2 OVP tripped, bit 3 OCP tripped.
 func (d *dp800) isumCondition(ch int) int {
-	o := d.outs[ch]
+	o := d.Outputs[ch]
 	_, _, mode := o.Measure(time.Now())
 	cond := 0
 	switch mode {
@@ -289,7 +282,7 @@ func (d *dp800) isumCondition(ch int) int {
 // summary in bit 13 (INSTrument summary) on the multi-channel models, the
 // single channel's bits on the DP811.
 func (d *dp800) quesCondition() int {
-	if len(d.outs) == 1 {
+	if len(d.Outputs) == 1 {
 		return d.isumCondition(0)
 	}
 	if d.quesInstCondition() != 0 {
@@ -301,7 +294,7 @@ func (d *dp800) quesCondition() int {
 // quesInstCondition has bit n set when ISUMmary<n> has an enabled bit set.
 func (d *dp800) quesInstCondition() int {
 	cond := 0
-	for k := range d.outs {
+	for k := range d.Outputs {
 		if d.isumCondition(k)&d.isum[k].enable != 0 {
 			cond |= 1 << (k + 1)
 		}
@@ -336,7 +329,7 @@ func dp800SourceCommands(cmds *sim.Commands[*dp800]) {
 		if err != nil {
 			return err
 		}
-		v, i, err := sim.ApplyLevels(c, d.outs[ch])
+		v, i, err := sim.ApplyLevels(c, d.Outputs[ch])
 		if err != nil {
 			return err
 		}
@@ -345,7 +338,7 @@ func dp800SourceCommands(cmds *sim.Commands[*dp800]) {
 			d.setVoltage(ch, v)
 		}
 		if c.NumParams() > 2 {
-			d.outs[ch].SetCurrentLimit(i)
+			d.Outputs[ch].SetCurrentLimit(i)
 		}
 		return nil
 	})
@@ -354,7 +347,7 @@ func dp800SourceCommands(cmds *sim.Commands[*dp800]) {
 		if err != nil {
 			return err
 		}
-		v, i := d.outs[ch].Settings()
+		v, i := d.Outputs[ch].Settings()
 		if c.NumParams() > 1 {
 			k, err := c.Choice(1, "CURRent", "VOLTage")
 			if err != nil {
@@ -391,7 +384,7 @@ func dp800SourceCommands(cmds *sim.Commands[*dp800]) {
 			if err != nil {
 				return err
 			}
-			o := d.outs[ch]
+			o := d.Outputs[ch]
 			x, err := dp800Level(c, d, ch, voltage)
 			if err != nil {
 				return err
@@ -408,7 +401,7 @@ func dp800SourceCommands(cmds *sim.Commands[*dp800]) {
 			if err != nil {
 				return err
 			}
-			spec := d.outs[ch].LevelSpec(voltage)
+			spec := d.Outputs[ch].LevelSpec(voltage)
 			if c.NumParams() > 0 {
 				v, err := c.Limit(0, spec)
 				if err != nil {
@@ -417,7 +410,7 @@ func dp800SourceCommands(cmds *sim.Commands[*dp800]) {
 				c.ReplyFixed(v, decimals(voltage))
 				return nil
 			}
-			v, i := d.outs[ch].Settings()
+			v, i := d.Outputs[ch].Settings()
 			if voltage {
 				c.ReplyFixed(v, 3)
 			} else {
@@ -431,7 +424,7 @@ func dp800SourceCommands(cmds *sim.Commands[*dp800]) {
 				if err != nil {
 					return sim.Number{}, err
 				}
-				r := d.outs[ch].Range()
+				r := d.Outputs[ch].Range()
 				top := r.MaxI
 				if voltage {
 					top = max(r.MaxV, -r.MinV)
@@ -461,7 +454,7 @@ func dp800SourceCommands(cmds *sim.Commands[*dp800]) {
 			if err != nil {
 				return err
 			}
-			x, err := c.Number(0, d.outs[ch].LevelSpec(voltage))
+			x, err := c.Number(0, d.Outputs[ch].LevelSpec(voltage))
 			if err != nil {
 				return err
 			}
@@ -477,7 +470,7 @@ func dp800SourceCommands(cmds *sim.Commands[*dp800]) {
 			if err != nil {
 				return err
 			}
-			v, i := d.outs[ch].Settings()
+			v, i := d.Outputs[ch].Settings()
 			x := map[bool]float64{true: d.chans[ch].vTrig, false: d.chans[ch].iTrig}[voltage]
 			if math.IsNaN(x) {
 				x = map[bool]float64{true: v, false: i}[voltage]
@@ -493,11 +486,11 @@ func dp800SourceCommands(cmds *sim.Commands[*dp800]) {
 			if err != nil {
 				return err
 			}
-			x, err := c.Number(0, dp800ProtSpec(d.outs[ch], voltage))
+			x, err := c.Number(0, dp800ProtSpec(d.Outputs[ch], voltage))
 			if err != nil {
 				return err
 			}
-			dp800SetProtLevel(d.outs[ch], voltage, x)
+			dp800SetProtLevel(d.Outputs[ch], voltage, x)
 			return nil
 		})
 		cmds.Handle(prot+"[:LEVel]?", func(d *dp800, c *sim.Call) error {
@@ -506,14 +499,14 @@ func dp800SourceCommands(cmds *sim.Commands[*dp800]) {
 				return err
 			}
 			if c.NumParams() > 0 {
-				v, err := c.Limit(0, dp800ProtSpec(d.outs[ch], voltage))
+				v, err := c.Limit(0, dp800ProtSpec(d.Outputs[ch], voltage))
 				if err != nil {
 					return err
 				}
 				c.ReplyFixed(v, decimals(voltage))
 				return nil
 			}
-			c.ReplyFixed(dp800ProtLevel(d.outs[ch], voltage), decimals(voltage))
+			c.ReplyFixed(dp800ProtLevel(d.Outputs[ch], voltage), decimals(voltage))
 			return nil
 		})
 		cmds.Handle(prot+":STATe", func(d *dp800, c *sim.Call) error {
@@ -523,28 +516,28 @@ func dp800SourceCommands(cmds *sim.Commands[*dp800]) {
 			}
 			on, err := c.Bool(0)
 			if err == nil {
-				dp800SetProtState(d.outs[ch], voltage, on)
+				dp800SetProtState(d.Outputs[ch], voltage, on)
 			}
 			return err
 		})
 		cmds.Handle(prot+":STATe?", func(d *dp800, c *sim.Call) error {
 			ch, err := d.source(c)
 			if err == nil {
-				replyOnOff(c, dp800ProtState(d.outs[ch], voltage))
+				replyOnOff(c, dp800ProtState(d.Outputs[ch], voltage))
 			}
 			return err
 		})
 		cmds.Handle(prot+":TRIPped?", func(d *dp800, c *sim.Call) error {
 			ch, err := d.source(c)
 			if err == nil {
-				replyYesNo(c, dp800ProtTripped(d.outs[ch], voltage))
+				replyYesNo(c, dp800ProtTripped(d.Outputs[ch], voltage))
 			}
 			return err
 		})
 		cmds.Handle(prot+":CLEar", func(d *dp800, c *sim.Call) error {
 			ch, err := d.source(c)
 			if err == nil {
-				d.outs[ch].ClearProtection()
+				d.Outputs[ch].ClearProtection()
 			}
 			return err
 		})
@@ -561,7 +554,7 @@ func dp800SourceCommands(cmds *sim.Commands[*dp800]) {
 		return nil
 	})
 	cmds.Handle("INSTrument:NSELect", func(d *dp800, c *sim.Call) error {
-		n, err := c.Int(0, sim.Number{Min: 1, Max: float64(len(d.outs))})
+		n, err := c.Int(0, sim.Number{Min: 1, Max: float64(len(d.Outputs))})
 		if err == nil {
 			d.selected = n - 1
 		}
@@ -577,7 +570,7 @@ func dp800SourceCommands(cmds *sim.Commands[*dp800]) {
 			if err != nil {
 				return err
 			}
-			v, i, _ := d.outs[ch].Measure(time.Now())
+			v, i, _ := d.Outputs[ch].Measure(time.Now())
 			switch what {
 			case 0:
 				c.ReplyFixed(v, 4)
@@ -620,7 +613,7 @@ func dp800SourceCommands(cmds *sim.Commands[*dp800]) {
 // dp800Level reads a level setting: a value, MIN, MAX, DEF, or UP and
 // DOWN by the channel's step.
 func dp800Level(c *sim.Call, d *dp800, ch int, voltage bool) (float64, error) {
-	o := d.outs[ch]
+	o := d.Outputs[ch]
 	spec := o.LevelSpec(voltage)
 	if c.Kind(0) == sim.ParamCharacter {
 		up, down := c.Is(0, "UP"), c.Is(0, "DOWN")
@@ -699,14 +692,14 @@ func dp800OutputCommands(cmds *sim.Commands[*dp800], tracking bool) {
 	cmds.Handle("OUTPut[:STATe]", func(d *dp800, c *sim.Call) error {
 		ch, on, err := d.onOff(c)
 		if err == nil {
-			d.outs[ch].SetOn(on)
+			d.Outputs[ch].SetOn(on)
 		}
 		return err
 	})
 	cmds.Handle("OUTPut[:STATe]?", func(d *dp800, c *sim.Call) error {
 		ch, _, err := d.channel(c, 0)
 		if err == nil {
-			replyOnOff(c, d.outs[ch].On())
+			replyOnOff(c, d.Outputs[ch].On())
 		}
 		return err
 	})
@@ -715,7 +708,7 @@ func dp800OutputCommands(cmds *sim.Commands[*dp800], tracking bool) {
 		if err != nil {
 			return err
 		}
-		_, _, mode := d.outs[ch].Measure(time.Now())
+		_, _, mode := d.Outputs[ch].Measure(time.Now())
 		if mode == sim.ModeOff {
 			mode = sim.ModeCV // an off output reports CV on the DP800
 		}
@@ -769,9 +762,9 @@ func dp800ProtectionCommands(cmds *sim.Commands[*dp800]) {
 			if err != nil {
 				return err
 			}
-			x, err := c.Number(i, dp800ProtSpec(d.outs[ch], ovp))
+			x, err := c.Number(i, dp800ProtSpec(d.Outputs[ch], ovp))
 			if err == nil {
-				dp800SetProtLevel(d.outs[ch], ovp, x)
+				dp800SetProtLevel(d.Outputs[ch], ovp, x)
 			}
 			return err
 		})
@@ -784,27 +777,27 @@ func dp800ProtectionCommands(cmds *sim.Commands[*dp800]) {
 			if ovp {
 				dec = 3
 			}
-			c.ReplyFixed(dp800ProtLevel(d.outs[ch], ovp), dec)
+			c.ReplyFixed(dp800ProtLevel(d.Outputs[ch], ovp), dec)
 			return nil
 		})
 		cmds.Handle("OUTPut:"+name+"[:STATe]", func(d *dp800, c *sim.Call) error {
 			ch, on, err := d.onOff(c)
 			if err == nil {
-				dp800SetProtState(d.outs[ch], ovp, on)
+				dp800SetProtState(d.Outputs[ch], ovp, on)
 			}
 			return err
 		})
 		cmds.Handle("OUTPut:"+name+"[:STATe]?", func(d *dp800, c *sim.Call) error {
 			ch, _, err := d.channel(c, 0)
 			if err == nil {
-				replyOnOff(c, dp800ProtState(d.outs[ch], ovp))
+				replyOnOff(c, dp800ProtState(d.Outputs[ch], ovp))
 			}
 			return err
 		})
 		tripped := func(d *dp800, c *sim.Call) error {
 			ch, _, err := d.channel(c, 0)
 			if err == nil {
-				replyYesNo(c, dp800ProtTripped(d.outs[ch], ovp))
+				replyYesNo(c, dp800ProtTripped(d.Outputs[ch], ovp))
 			}
 			return err
 		}
@@ -813,7 +806,7 @@ func dp800ProtectionCommands(cmds *sim.Commands[*dp800]) {
 		cmds.Handle("OUTPut:"+name+":CLEAR", func(d *dp800, c *sim.Call) error {
 			ch, _, err := d.channel(c, 0)
 			if err == nil {
-				d.outs[ch].ClearProtection()
+				d.Outputs[ch].ClearProtection()
 			}
 			return err
 		})
@@ -821,8 +814,7 @@ func dp800ProtectionCommands(cmds *sim.Commands[*dp800]) {
 }
 
 func dp800SystemCommands(cmds *sim.Commands[*dp800]) {
-	cmds.Handle("SYSTem:ERRor[:NEXT]?", sim.ErrorQueryHandler[*dp800])
-	cmds.Handle("SYSTem:VERSion?", func(_ *dp800, c *sim.Call) error { c.Reply("1999.0"); return nil })
+	cmds.SystemCommands("1999.0")
 	cmds.Handle("SYSTem:BEEPer[:IMMediate]", func(d *dp800, c *sim.Call) error {
 		if d.beeper {
 			d.beeps++
@@ -946,7 +938,7 @@ func dp800StatusCommands(cmds *sim.Commands[*dp800], multi bool) {
 		})
 	}
 	isum := func(d *dp800, c *sim.Call) (int, error) {
-		n, err := c.SuffixIn("ISUM", 1, len(d.outs))
+		n, err := c.SuffixIn("ISUM", 1, len(d.Outputs))
 		return n - 1, err
 	}
 	zero := func(*dp800, *sim.Call) (int, error) { return 0, nil }

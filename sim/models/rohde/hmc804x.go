@@ -13,8 +13,8 @@ import (
 // Overvoltage protection trips above its level; overcurrent protection is
 // an electronic fuse, cleared by switching the channel off.
 type hmc804x struct {
-	model    string
-	outs     []*sim.Output
+	model string
+	sim.Outputs
 	chanOn   []bool
 	master   bool
 	selected int
@@ -27,7 +27,7 @@ func newHMC(model string) func() *hmc804x {
 		n := map[string]int{"HMC8041": 1, "HMC8042": 2, "HMC8043": 3}[model]
 		d := &hmc804x{model: model, chanOn: make([]bool, n)}
 		for ch := range n {
-			d.outs = append(d.outs, sim.NewOutput(sim.OutputRange{Name: "OUT" + string(rune('1'+ch)), MaxV: 32.05, MaxI: hmcCurrents[model]}))
+			d.Outputs = append(d.Outputs, sim.NewOutput(sim.OutputRange{Name: "OUT" + string(rune('1'+ch)), MaxV: 32.05, MaxI: hmcCurrents[model]}))
 		}
 		d.Reset()
 		return d
@@ -39,7 +39,7 @@ func (d *hmc804x) Identity() string {
 }
 
 func (d *hmc804x) Reset() {
-	for i, o := range d.outs {
+	for i, o := range d.Outputs {
 		o.Reset()
 		o.SetOVP(32.05*1.1, true)
 		d.chanOn[i] = false
@@ -47,16 +47,9 @@ func (d *hmc804x) Reset() {
 	d.master, d.selected = false, 0
 }
 
-func (d *hmc804x) Output(ch int) (*sim.Output, bool) {
-	if ch < 1 || ch > len(d.outs) {
-		return nil, false
-	}
-	return d.outs[ch-1], true
-}
-
 // apply makes each output live where its channel and the master are on.
 func (d *hmc804x) apply() {
-	for i, o := range d.outs {
+	for i, o := range d.Outputs {
 		o.SetOn(d.chanOn[i] && d.master)
 		if !o.On() {
 			d.chanOn[i] = d.chanOn[i] && !tripped(o) // a trip switches the channel off
@@ -74,49 +67,49 @@ func hmcCommands() *sim.Commands[*hmc804x] {
 	cmds := sim.NewCommands[*hmc804x]()
 	cmds.Handle("INSTrument[:SELect]", func(d *hmc804x, c *sim.Call) error {
 		if c.Kind(0) == sim.ParamNumber {
-			n, err := c.Int(0, sim.Number{Min: 1, Max: float64(len(d.outs))})
+			n, err := c.Int(0, sim.Number{Min: 1, Max: float64(len(d.Outputs))})
 			if err == nil {
 				d.selected = n - 1
 			}
 			return err
 		}
 		k, err := c.Choice(0, "OUTPut1", "OUTPut2", "OUTPut3", "OUT1", "OUT2", "OUT3")
-		if err != nil || k%3 >= len(d.outs) {
+		if err != nil || k%3 >= len(d.Outputs) {
 			return sim.ErrIllegalParameterValue
 		}
 		d.selected = k % 3
 		return nil
 	})
 	cmds.Number("INSTrument:NSELect", func(d *hmc804x, _ *sim.Call) (sim.Number, error) {
-		return sim.Number{Min: 1, Max: float64(len(d.outs)), Default: 1}, nil
+		return sim.Number{Min: 1, Max: float64(len(d.Outputs)), Default: 1}, nil
 	}, func(d *hmc804x, _ *sim.Call) float64 { return float64(d.selected + 1) },
 		func(d *hmc804x, _ *sim.Call, v float64) error { d.selected = int(v) - 1; return nil },
 		func(c *sim.Call, v float64) { c.ReplyInt(int64(v)) })
 	cmds.Number("[SOURce:]VOLTage[:LEVel][:IMMediate][:AMPLitude]", func(d *hmc804x, _ *sim.Call) (sim.Number, error) {
 		return sim.Number{Unit: "V", Max: 32.05}, nil
-	}, func(d *hmc804x, _ *sim.Call) float64 { v, _ := d.outs[d.selected].Settings(); return v },
+	}, func(d *hmc804x, _ *sim.Call) float64 { v, _ := d.Outputs[d.selected].Settings(); return v },
 		func(d *hmc804x, _ *sim.Call, v float64) error {
-			d.outs[d.selected].SetVoltage(v)
+			d.Outputs[d.selected].SetVoltage(v)
 			d.apply()
 			return nil
 		},
 		func(c *sim.Call, v float64) { c.ReplyNR3(v, 4) })
 	cmds.Number("[SOURce:]CURRent[:LEVel][:IMMediate][:AMPLitude]", func(d *hmc804x, _ *sim.Call) (sim.Number, error) {
 		return sim.Number{Unit: "A", Min: 0.0005, Max: hmcCurrents[d.model], Default: hmcCurrents[d.model]}, nil
-	}, func(d *hmc804x, _ *sim.Call) float64 { _, i := d.outs[d.selected].Settings(); return i },
+	}, func(d *hmc804x, _ *sim.Call) float64 { _, i := d.Outputs[d.selected].Settings(); return i },
 		func(d *hmc804x, _ *sim.Call, i float64) error {
-			d.outs[d.selected].SetCurrentLimit(i)
+			d.Outputs[d.selected].SetCurrentLimit(i)
 			d.apply()
 			return nil
 		},
 		func(c *sim.Call, v float64) { c.ReplyNR3(v, 4) })
 	cmds.Bool("OUTPut:CHANnel[:STATe]", func(d *hmc804x, _ *sim.Call) (bool, error) {
-		d.outs[d.selected].Measure(time.Now()) // a trip may have switched it off
+		d.Outputs[d.selected].Measure(time.Now()) // a trip may have switched it off
 		d.apply()
 		return d.chanOn[d.selected], nil
 	},
 		func(d *hmc804x, _ *sim.Call, on bool) error {
-			o := d.outs[d.selected]
+			o := d.Outputs[d.selected]
 			if !on {
 				o.ClearProtection() // switching a channel off resets its fuse and OVP
 			}
@@ -128,13 +121,13 @@ func hmcCommands() *sim.Commands[*hmc804x] {
 	// the master too, so that the output goes live in one command; the
 	// query reads whether the selected output is live.
 	cmds.Bool("OUTPut[:STATe]", func(d *hmc804x, _ *sim.Call) (bool, error) {
-		d.outs[d.selected].Measure(time.Now())
+		d.Outputs[d.selected].Measure(time.Now())
 		d.apply()
-		return d.outs[d.selected].On(), nil
+		return d.Outputs[d.selected].On(), nil
 	},
 		func(d *hmc804x, _ *sim.Call, on bool) error {
 			if !on {
-				d.outs[d.selected].ClearProtection()
+				d.Outputs[d.selected].ClearProtection()
 			}
 			d.chanOn[d.selected] = on
 			d.master = d.master || on
@@ -145,7 +138,7 @@ func hmcCommands() *sim.Commands[*hmc804x] {
 		func(d *hmc804x, _ *sim.Call, on bool) error { d.master = on; d.apply(); return nil })
 	measure := func(what int) func(*hmc804x, *sim.Call) error {
 		return func(d *hmc804x, c *sim.Call) error {
-			v, i, _ := d.outs[d.selected].Measure(time.Now())
+			v, i, _ := d.Outputs[d.selected].Measure(time.Now())
 			d.apply()
 			c.ReplyNR3([]float64{v, i, v * i}[what], 4)
 			return nil
@@ -156,43 +149,42 @@ func hmcCommands() *sim.Commands[*hmc804x] {
 	cmds.Handle("MEASure[:SCALar]:POWer?", measure(2))
 	cmds.Number("VOLTage:PROTection[:LEVel]", func(*hmc804x, *sim.Call) (sim.Number, error) {
 		return sim.Number{Unit: "V", Min: 0, Max: 33.0}, nil
-	}, func(d *hmc804x, _ *sim.Call) float64 { l, _, _ := d.outs[d.selected].OVP(); return l },
+	}, func(d *hmc804x, _ *sim.Call) float64 { l, _, _ := d.Outputs[d.selected].OVP(); return l },
 		func(d *hmc804x, _ *sim.Call, v float64) error {
-			_, on, _ := d.outs[d.selected].OVP()
-			d.outs[d.selected].SetOVP(v, on)
+			_, on, _ := d.Outputs[d.selected].OVP()
+			d.Outputs[d.selected].SetOVP(v, on)
 			d.apply()
 			return nil
 		},
 		func(c *sim.Call, v float64) { c.ReplyNR3(v, 4) })
-	cmds.Bool("VOLTage:PROTection:STATe", func(d *hmc804x, _ *sim.Call) (bool, error) { _, on, _ := d.outs[d.selected].OVP(); return on, nil },
+	cmds.Bool("VOLTage:PROTection:STATe", func(d *hmc804x, _ *sim.Call) (bool, error) { _, on, _ := d.Outputs[d.selected].OVP(); return on, nil },
 		func(d *hmc804x, _ *sim.Call, on bool) error {
-			l, _, _ := d.outs[d.selected].OVP()
-			d.outs[d.selected].SetOVP(l, on)
+			l, _, _ := d.Outputs[d.selected].OVP()
+			d.Outputs[d.selected].SetOVP(l, on)
 			d.apply()
 			return nil
 		})
 	cmds.Handle("VOLTage:PROTection:TRIPped?", func(d *hmc804x, c *sim.Call) error {
-		_, _, t := d.outs[d.selected].OVP()
+		_, _, t := d.Outputs[d.selected].OVP()
 		c.ReplyBool(t)
 		return nil
 	})
 	cmds.Handle("VOLTage:PROTection:CLEar", func(d *hmc804x, c *sim.Call) error {
-		d.outs[d.selected].ClearProtection()
+		d.Outputs[d.selected].ClearProtection()
 		return nil
 	})
-	cmds.Bool("FUSE[:STATe]", func(d *hmc804x, _ *sim.Call) (bool, error) { on, _ := d.outs[d.selected].OCP(); return on, nil },
-		func(d *hmc804x, _ *sim.Call, on bool) error { d.outs[d.selected].SetOCP(on); d.apply(); return nil })
+	cmds.Bool("FUSE[:STATe]", func(d *hmc804x, _ *sim.Call) (bool, error) { on, _ := d.Outputs[d.selected].OCP(); return on, nil },
+		func(d *hmc804x, _ *sim.Call, on bool) error { d.Outputs[d.selected].SetOCP(on); d.apply(); return nil })
 	cmds.Handle("FUSE:TRIPped?", func(d *hmc804x, c *sim.Call) error {
-		d.outs[d.selected].Measure(time.Now())
+		d.Outputs[d.selected].Measure(time.Now())
 		d.apply()
-		_, t := d.outs[d.selected].OCP()
+		_, t := d.Outputs[d.selected].OCP()
 		c.ReplyBool(t)
 		return nil
 	})
 	cmds.Handle("STATus:QUEStionable:INSTrument:ISUMmary#:CONDition?", sim.ISUMCondition[*hmc804x])
 
-	cmds.Handle("SYSTem:ERRor[:NEXT]?", sim.ErrorQueryHandler[*hmc804x])
-	cmds.Handle("SYSTem:VERSion?", func(_ *hmc804x, c *sim.Call) error { c.Reply("1999.0"); return nil })
+	cmds.SystemCommands("1999.0")
 	return cmds
 }
 

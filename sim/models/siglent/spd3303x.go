@@ -25,12 +25,12 @@ import (
 //     dropped, as users of the real instrument find; drivers must pace.
 type spd3303x struct {
 	model, serial string
-	outs          []*sim.Output // CH1, CH2, CH3 (fixed 2.5/3.3/5 V, switch only)
-	selected      int
-	track         int // 0 independent, 1 series, 2 parallel
-	wave          [2]bool
-	timers        [2]spdTimer
-	saved         [5]spdState // *SAV/*RCL locations 1 to 5
+	sim.Outputs
+	selected int
+	track    int // 0 independent, 1 series, 2 parallel
+	wave     [2]bool
+	timers   [2]spdTimer
+	saved    [5]spdState // *SAV/*RCL locations 1 to 5
 	// The LAN settings survive *RST, as a unit's network setup does.
 	ip, mask, gate netip.Addr
 	dhcp           bool
@@ -71,7 +71,7 @@ func newSPD(model string) func() *spd3303x {
 			mask: netip.MustParseAddr("255.255.255.0"),
 			gate: netip.MustParseAddr("192.168.1.1")}
 		for _, r := range []sim.OutputRange{{Name: "CH1", MinV: 0, MaxV: 32, MaxI: 3.2}, {Name: "CH2", MinV: 0, MaxV: 32, MaxI: 3.2}, {Name: "CH3", MinV: 0, MaxV: 5, MaxI: 3.2}} {
-			d.outs = append(d.outs, sim.NewOutput(r))
+			d.Outputs = append(d.Outputs, sim.NewOutput(r))
 		}
 		d.Reset()
 		// The memories of a unit out of the box hold its power-on
@@ -88,21 +88,14 @@ func (d *spd3303x) Identity() string {
 }
 
 func (d *spd3303x) Reset() {
-	for _, o := range d.outs {
+	for _, o := range d.Outputs {
 		o.Reset()
 		o.SetOVP(0, false) // no OVP on this model
 	}
-	d.outs[2].SetVoltage(5) // CH3's switch sits at 5 V
+	d.Outputs[2].SetVoltage(5) // CH3's switch sits at 5 V
 	d.selected, d.track = 0, 0
 	d.wave = [2]bool{}
 	d.timers = [2]spdTimer{}
-}
-
-func (d *spd3303x) Output(ch int) (*sim.Output, bool) {
-	if ch < 1 || ch > len(d.outs) {
-		return nil, false
-	}
-	return d.outs[ch-1], true
 }
 
 // paced drops a command that follows the previous one too closely.
@@ -139,8 +132,8 @@ func (d *spd3303x) runTimers(now time.Time) {
 			continue
 		}
 		g := t.groups[active]
-		d.outs[ch].SetVoltage(g.v)
-		d.outs[ch].SetCurrentLimit(g.i)
+		d.Outputs[ch].SetVoltage(g.v)
+		d.Outputs[ch].SetCurrentLimit(g.i)
 		if elapsed >= end {
 			t.running = false
 		}
@@ -150,15 +143,15 @@ func (d *spd3303x) runTimers(now time.Time) {
 func (d *spd3303x) save() spdState {
 	s := spdState{track: d.track}
 	for ch := range 2 {
-		s.v[ch], s.i[ch] = d.outs[ch].Settings()
+		s.v[ch], s.i[ch] = d.Outputs[ch].Settings()
 	}
 	return s
 }
 
 func (d *spd3303x) recall(s spdState) {
 	for ch := range 2 {
-		d.outs[ch].SetVoltage(s.v[ch])
-		d.outs[ch].SetCurrentLimit(s.i[ch])
+		d.Outputs[ch].SetVoltage(s.v[ch])
+		d.Outputs[ch].SetCurrentLimit(s.i[ch])
 	}
 	d.track = s.track
 }
@@ -246,7 +239,7 @@ func spdCommands() *sim.Commands[*spd3303x] {
 			if err != nil {
 				return err
 			}
-			r := d.outs[ch].Range()
+			r := d.Outputs[ch].Range()
 			spec := sim.Number{Unit: "A", Max: r.MaxI}
 			if voltage {
 				spec = sim.Number{Unit: "V", Max: r.MaxV}
@@ -256,12 +249,12 @@ func spdCommands() *sim.Commands[*spd3303x] {
 				return err
 			}
 			if voltage {
-				d.outs[ch].SetVoltage(x)
+				d.Outputs[ch].SetVoltage(x)
 				if d.track != 0 {
-					d.outs[1-ch].SetVoltage(x)
+					d.Outputs[1-ch].SetVoltage(x)
 				}
 			} else {
-				d.outs[ch].SetCurrentLimit(x)
+				d.Outputs[ch].SetCurrentLimit(x)
 			}
 			return nil
 		})
@@ -270,7 +263,7 @@ func spdCommands() *sim.Commands[*spd3303x] {
 			if err != nil {
 				return err
 			}
-			v, i := d.outs[ch].Settings()
+			v, i := d.Outputs[ch].Settings()
 			if voltage {
 				c.ReplyFixed(v, 3)
 			} else {
@@ -293,7 +286,7 @@ func spdCommands() *sim.Commands[*spd3303x] {
 		if err != nil {
 			return err
 		}
-		d.outs[ch].SetOn(on)
+		d.Outputs[ch].SetOn(on)
 		return nil
 	})
 	handle("OUTPut:TRACK", func(d *spd3303x, c *sim.Call) error {
@@ -337,7 +330,7 @@ func spdCommands() *sim.Commands[*spd3303x] {
 					return err
 				}
 			}
-			v, i, _ := d.outs[ch].Measure(d.now())
+			v, i, _ := d.Outputs[ch].Measure(d.now())
 			switch what {
 			case 0:
 				c.ReplyFixed(v, 3)
@@ -357,7 +350,7 @@ func spdCommands() *sim.Commands[*spd3303x] {
 		if err != nil {
 			return err
 		}
-		r := d.outs[ch].Range()
+		r := d.Outputs[ch].Range()
 		v, err := c.Number(2, sim.Number{Unit: "V", Max: r.MaxV})
 		if err != nil {
 			return err
@@ -403,11 +396,11 @@ func spdCommands() *sim.Commands[*spd3303x] {
 	handle("SYSTem:STATus?", func(d *spd3303x, c *sim.Call) error {
 		var w int
 		for ch := range 2 {
-			_, _, mode := d.outs[ch].Measure(d.now())
+			_, _, mode := d.Outputs[ch].Measure(d.now())
 			if mode == sim.ModeCC {
 				w |= 1 << ch
 			}
-			if d.outs[ch].On() {
+			if d.Outputs[ch].On() {
 				w |= 1 << (4 + ch)
 			}
 			if d.timers[ch].running {
