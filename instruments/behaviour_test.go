@@ -38,11 +38,44 @@ func simulated(t *testing.T, model string, ohms float64) (instruments.Instrument
 	return inst, in
 }
 
-var supplyModels = []string{"E36311A", "E36312A", "E36313A", "E3631A", "DP832", "DP831", "DP821", "DP811",
-	"HMC8041", "HMC8042", "HMC8043", "SPD3303X", "SPD3303X-E", "SAMPLE"}
+// supplyModels lists every registered simulated model that instruments.Open
+// drives as a PowerSupply, from sim.Models(): a new supply model and its
+// driver are tested here, channel by channel, without being listed.
+// Models whose console is silent until powered (the DUT) cannot be opened
+// alone and are left out.
+func supplyModels(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	for _, m := range sim.Models() {
+		asleep := false
+		probe := m.New()
+		probe.Do(func(d sim.Device) {
+			s, ok := d.(sim.Sleeper)
+			asleep = ok && !s.Awake()
+		})
+		probe.Close()
+		if asleep {
+			continue
+		}
+		if inst, _ := simulated(t, m.Name, 100); isSupply(inst) {
+			out = append(out, m.Name)
+		}
+	}
+	if len(out) == 0 {
+		t.Fatal("no simulated supply model is registered")
+	}
+	return out
+}
 
+func isSupply(inst instruments.Instrument) bool {
+	_, ok := inst.(instruments.PowerSupply)
+	return ok
+}
+
+// TestSupplyBehaviour runs every simulated supply model through its
+// driver, one subtest per model and channel (E36312A/CH2).
 func TestSupplyBehaviour(t *testing.T) {
-	for _, model := range supplyModels {
+	for _, model := range supplyModels(t) {
 		t.Run(model, func(t *testing.T) {
 			inst, _ := simulated(t, model, 100)
 			p, ok := inst.(instruments.PowerSupply)
@@ -50,44 +83,46 @@ func TestSupplyBehaviour(t *testing.T) {
 				t.Fatalf("%T is not a PowerSupply", inst)
 			}
 			for _, c := range p.Channels() {
-				// Half the range, a generous limit: constant voltage.
-				v := (c.MaxVoltage + c.MinVoltage) / 2
-				if c.MaxVoltage <= 0 {
-					v = c.MinVoltage / 2
-				}
-				must(t, p.SetVoltage(bg, c.Number, v))
-				must(t, p.SetCurrentLimit(bg, c.Number, c.MaxCurrent))
-				if got, err := p.Voltage(bg, c.Number); err != nil || !near(float64(got), float64(v)) {
-					t.Fatalf("channel %d: Voltage = %v, %v; want %v", c.Number, got, err, v)
-				}
-				if got, err := p.CurrentLimit(bg, c.Number); err != nil || !near(float64(got), float64(c.MaxCurrent)) {
-					t.Fatalf("channel %d: CurrentLimit = %v, %v", c.Number, got, err)
-				}
-				if on, _ := p.Output(bg, c.Number); !on {
-					if m, _ := p.Mode(bg, c.Number); m != instruments.ModeOff {
-						t.Fatalf("channel %d: mode %v before switching on", c.Number, m)
+				t.Run(c.Name, func(t *testing.T) {
+					// Half the range, a generous limit: constant voltage.
+					v := (c.MaxVoltage + c.MinVoltage) / 2
+					if c.MaxVoltage <= 0 {
+						v = c.MinVoltage / 2
 					}
-				}
-				if err := p.SetOutput(bg, c.Number, true); errors.Is(err, instruments.ErrNotSupported) {
-					must(t, p.SetAllOutputs(bg, true)) // one switch for every output (E3631A)
-				} else {
-					must(t, err)
-				}
-				if on, err := p.Output(bg, c.Number); err != nil || !on {
-					t.Fatalf("channel %d: Output = %v, %v", c.Number, on, err)
-				}
-				mv, _ := p.MeasureVoltage(bg, c.Number)
-				mi, _ := p.MeasureCurrent(bg, c.Number)
-				wantI := float64(v) / 100
-				if model == "SAMPLE" {
-					wantI = float64(v) / 10 // the sample model's own fixed 10 ohm loads
-				}
-				if !near(float64(mv), float64(v)) || !near(math.Abs(float64(mi)), math.Abs(wantI)) {
-					t.Fatalf("channel %d: measured %v, %v; want %v, %.4g A", c.Number, mv, mi, v, wantI)
-				}
-				if m, _ := p.Mode(bg, c.Number); m != instruments.ModeCV && !(model == "SAMPLE" && m == instruments.ModeCC) {
-					t.Fatalf("channel %d: mode %v, want CV", c.Number, m)
-				}
+					must(t, p.SetVoltage(bg, c.Number, v))
+					must(t, p.SetCurrentLimit(bg, c.Number, c.MaxCurrent))
+					if got, err := p.Voltage(bg, c.Number); err != nil || !near(float64(got), float64(v)) {
+						t.Fatalf("channel %d: Voltage = %v, %v; want %v", c.Number, got, err, v)
+					}
+					if got, err := p.CurrentLimit(bg, c.Number); err != nil || !near(float64(got), float64(c.MaxCurrent)) {
+						t.Fatalf("channel %d: CurrentLimit = %v, %v", c.Number, got, err)
+					}
+					if on, _ := p.Output(bg, c.Number); !on {
+						if m, _ := p.Mode(bg, c.Number); m != instruments.ModeOff {
+							t.Fatalf("channel %d: mode %v before switching on", c.Number, m)
+						}
+					}
+					if err := p.SetOutput(bg, c.Number, true); errors.Is(err, instruments.ErrNotSupported) {
+						must(t, p.SetAllOutputs(bg, true)) // one switch for every output (E3631A)
+					} else {
+						must(t, err)
+					}
+					if on, err := p.Output(bg, c.Number); err != nil || !on {
+						t.Fatalf("channel %d: Output = %v, %v", c.Number, on, err)
+					}
+					mv, _ := p.MeasureVoltage(bg, c.Number)
+					mi, _ := p.MeasureCurrent(bg, c.Number)
+					wantI := float64(v) / 100
+					if model == "SAMPLE" {
+						wantI = float64(v) / 10 // the sample model's own fixed 10 ohm loads
+					}
+					if !near(float64(mv), float64(v)) || !near(math.Abs(float64(mi)), math.Abs(wantI)) {
+						t.Fatalf("channel %d: measured %v, %v; want %v, %.4g A", c.Number, mv, mi, v, wantI)
+					}
+					if m, _ := p.Mode(bg, c.Number); m != instruments.ModeCV && !(model == "SAMPLE" && m == instruments.ModeCC) {
+						t.Fatalf("channel %d: mode %v, want CV", c.Number, m)
+					}
+				})
 			}
 			must(t, p.SafeState(bg))
 			for _, c := range p.Channels() {
@@ -363,5 +398,35 @@ func TestE3631ATracking(t *testing.T) {
 	must(t, p.SetVoltage(bg, 2, 5*units.Volt))
 	if v, _ := p.Voltage(bg, 3); v != -10 {
 		t.Fatalf("N25V moved to %v after tracking was switched off", v)
+	}
+}
+
+// TestEverySimulatedModelHasADriver: each registered simulated model
+// (but the sample, which stands for "any other supply") identifies as a
+// model some registered driver lists, so instruments.Open never falls
+// back to the generic driver for a model we simulate.
+func TestEverySimulatedModelHasADriver(t *testing.T) {
+	driven := map[string]string{}
+	for _, d := range instruments.Drivers() {
+		for _, m := range d.Models {
+			driven[m] = d.Name
+		}
+	}
+	for _, m := range sim.Models() {
+		if m.Name == "SAMPLE" {
+			continue
+		}
+		in := m.New()
+		var idn string
+		in.Do(func(d sim.Device) { idn = d.Identity() })
+		in.Close()
+		id, err := scpi.ParseIDN(idn)
+		if err != nil {
+			t.Errorf("%s: *IDN? %q: %v", m.Name, idn, err)
+			continue
+		}
+		if _, ok := driven[id.Model]; !ok {
+			t.Errorf("simulated model %s identifies as %q, which no registered driver lists in its Models", m.Name, id.Model)
+		}
 	}
 }

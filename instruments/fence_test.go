@@ -10,7 +10,7 @@ import (
 // Every supply driver refuses output-on for a fenced output, and only
 // while a fence holds it; output-off and read-back still work.
 func TestFencedOutputsRefuseOn(t *testing.T) {
-	for _, model := range supplyModels {
+	for _, model := range supplyModels(t) {
 		t.Run(model, func(t *testing.T) {
 			inst, _ := simulated(t, model, 100)
 			p := inst.(instruments.PowerSupply)
