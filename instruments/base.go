@@ -36,6 +36,24 @@ func (p *supply) channel(ch int) (Channel, error) {
 	return p.channels[ch-1], nil
 }
 
+// queryFloat checks the channel, then sends format with args and reads a
+// number: the channel check every per-channel query of a driver needs,
+// written once.
+func (p *supply) queryFloat(ctx context.Context, ch int, format string, args ...any) (float64, error) {
+	if _, err := p.channel(ch); err != nil {
+		return 0, err
+	}
+	return p.s.QueryFloat(ctx, fmt.Sprintf(format, args...))
+}
+
+// queryBool is queryFloat for a 1/0 or ON/OFF answer.
+func (p *supply) queryBool(ctx context.Context, ch int, format string, args ...any) (bool, error) {
+	if _, err := p.channel(ch); err != nil {
+		return false, err
+	}
+	return p.s.QueryBool(ctx, fmt.Sprintf(format, args...))
+}
+
 func (p *supply) checkVoltage(ch int, v units.Voltage) error {
 	c, err := p.channel(ch)
 	if err != nil {

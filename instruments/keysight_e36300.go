@@ -51,10 +51,7 @@ func (p *E36300) SetVoltage(ctx context.Context, ch int, v units.Voltage) error 
 }
 
 func (p *E36300) Voltage(ctx context.Context, ch int) (units.Voltage, error) {
-	if _, err := p.channel(ch); err != nil {
-		return 0, err
-	}
-	v, err := p.s.QueryFloat(ctx, fmt.Sprintf("VOLT? (@%d)", ch))
+	v, err := p.queryFloat(ctx, ch, "VOLT? (@%d)", ch)
 	return units.Voltage(v), err
 }
 
@@ -83,10 +80,7 @@ func (p *E36300) SetOutput(ctx context.Context, ch int, on bool) error {
 }
 
 func (p *E36300) Output(ctx context.Context, ch int) (bool, error) {
-	if _, err := p.channel(ch); err != nil {
-		return false, err
-	}
-	return p.s.QueryBool(ctx, fmt.Sprintf("OUTP? (@%d)", ch))
+	return p.queryBool(ctx, ch, "OUTP? (@%d)", ch)
 }
 
 func (p *E36300) SetAllOutputs(ctx context.Context, on bool) error {
@@ -96,18 +90,12 @@ func (p *E36300) SetAllOutputs(ctx context.Context, on bool) error {
 }
 
 func (p *E36300) MeasureVoltage(ctx context.Context, ch int) (units.Voltage, error) {
-	if _, err := p.channel(ch); err != nil {
-		return 0, err
-	}
-	v, err := p.s.QueryFloat(ctx, fmt.Sprintf("MEAS:VOLT? (@%d)", ch))
+	v, err := p.queryFloat(ctx, ch, "MEAS:VOLT? (@%d)", ch)
 	return units.Voltage(v), err
 }
 
 func (p *E36300) MeasureCurrent(ctx context.Context, ch int) (units.Current, error) {
-	if _, err := p.channel(ch); err != nil {
-		return 0, err
-	}
-	i, err := p.s.QueryFloat(ctx, fmt.Sprintf("MEAS:CURR? (@%d)", ch))
+	i, err := p.queryFloat(ctx, ch, "MEAS:CURR? (@%d)", ch)
 	return units.Current(i), err
 }
 

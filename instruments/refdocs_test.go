@@ -136,6 +136,9 @@ type docPage struct {
 func docPages() []docPage {
 	var pages []docPage
 	for _, d := range instruments.Drivers() {
+		if d.Name == "Example EX-1" {
+			continue // the guide's worked example, registered only in these tests: no product to document
+		}
 		model := d.Models[len(d.Models)/2]
 		if model == "DUT-1" {
 			model = "DUT" // the simulator's name for the board that answers DUT-1
