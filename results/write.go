@@ -103,7 +103,9 @@ func (w *batchWriter) write(ctx context.Context, tx *sql.Tx, e *harness.Event, b
 			if u.Metadata == nil {
 				meta = []byte("{}")
 			}
-			if err := exec(`INSERT OR REPLACE INTO units (run_id, dut, serial, part, revision, slot, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			if err := exec(`INSERT INTO units (run_id, dut, serial, part, revision, slot, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (run_id, dut) DO UPDATE SET serial = excluded.serial, part = excluded.part,
+					revision = excluded.revision, slot = excluded.slot, metadata = excluded.metadata`,
 				e.Run, e.DUT, u.Serial, u.Part, u.Revision, u.Slot, string(meta)); err != nil {
 				return err
 			}
@@ -126,6 +128,15 @@ func (w *batchWriter) write(ctx context.Context, tx *sql.Tx, e *harness.Event, b
 			if err := exec(`UPDATE runs SET ended_ns = ?, outcome = ?, stop_cause = ?, recovered = ? WHERE id = ?`,
 				e.Time.UnixNano(), end.Outcome.String(), end.StopCause, end.Recovered, e.Run); err != nil {
 				return err
+			}
+			// Every DUT gets its verdict in units, identified or not:
+			// yield counts units, and reads no event bodies.
+			for _, d := range end.DUTs {
+				if err := exec(`INSERT INTO units (run_id, dut, outcome, ended_ns) VALUES (?, ?, ?, ?)
+					ON CONFLICT (run_id, dut) DO UPDATE SET outcome = excluded.outcome, ended_ns = excluded.ended_ns`,
+					e.Run, d.Name, d.Outcome.String(), e.Time.UnixNano()); err != nil {
+					return err
+				}
 			}
 		}
 		for key := range w.units {

@@ -75,8 +75,16 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	pinged := make(chan struct{})
+	defer func() {
+		// The keep-alives end before the handler returns: net/http
+		// finishes the response then, and a write racing it would
+		// corrupt the stream (the race detector caught one).
+		cancel()
+		<-pinged
+	}()
 	go func() {
+		defer close(pinged)
 		// A comment now and then: a proxy or a browser that closes idle
 		// connections keeps this one, and a dead client is found.
 		t := time.NewTicker(s.ping)
