@@ -33,11 +33,12 @@ func (tx *Tx) Write(ctx context.Context, cmd string) error {
 
 // Query sends cmd and returns the response, without its terminator.
 func (s *Session) Query(ctx context.Context, cmd string) (string, error) {
-	if err := s.acquire(ctx); err != nil {
+	pre, err := s.acquireQuery(ctx, cmd)
+	if err != nil {
 		return "", err
 	}
 	defer s.release()
-	msg, err := s.query(ctx, cmd)
+	msg, err := s.queryAfter(ctx, cmd, pre)
 	return s.text(msg), err
 }
 

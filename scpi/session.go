@@ -30,10 +30,10 @@ import (
 type Session struct {
 	commands // typed queries and common commands, promoted
 
-	cfg    config
-	lock   chan struct{} // a one-slot semaphore: waiting for it honours a context
-	timers sync.Pool     // of *time.Timer, for waits on lock
-	done   chan struct{} // closed by Close
+	cfg     config
+	lock    lockQueue
+	waiters sync.Pool     // of *waiter
+	done    chan struct{} // closed by Close
 
 	connMu sync.Mutex // guards conn against Close and the interrupt callback
 	conn   transport.Conn
@@ -79,7 +79,6 @@ func NewSession(conn transport.Conn, opts ...Option) *Session {
 	}
 	s := &Session{
 		cfg:         cfg,
-		lock:        make(chan struct{}, 1),
 		done:        make(chan struct{}),
 		conn:        conn,
 		rd:          newReader(conn, cfg.readTerm, cfg.maxResponse),
@@ -123,6 +122,11 @@ func (s *Session) Close() error {
 	err := ErrClosed
 	s.closeOnce.Do(func() {
 		close(s.done)
+		s.lock.mu.Lock()
+		if s.lock.expiry != nil {
+			s.lock.expiry.Stop() // waiters leave on done
+		}
+		s.lock.mu.Unlock()
 		s.connMu.Lock()
 		err = s.conn.Close()
 		s.connMu.Unlock()
@@ -142,54 +146,211 @@ func (s *Session) closed() bool {
 	}
 }
 
+// The session lock is a FIFO queue of waiters. A call that finds it free
+// takes it at once; otherwise it queues and is handed the lock by the call
+// before it, in arrival order. A waiter that is a query is handed the lock
+// with its command already sent when the session is in step (see
+// handOff): the hand-off wakes a goroutine, which on a machine with more
+// than one CPU costs about as much as the round trip itself, and this way
+// the wake-up happens while the instrument works on the query rather than
+// before the command goes out. At most one command is ever outstanding,
+// so a query the instrument never answers cannot shift replies between
+// callers.
+type lockQueue struct {
+	mu    sync.Mutex
+	held  bool
+	queue []*waiter // FIFO; the head is handed the lock next
+
+	// One timer for the whole queue enforces the default timeout of
+	// waiters whose context has no deadline, instead of a timer per wait:
+	// their deadlines rise in queue order, so it only ever needs to run
+	// for the earliest.
+	expiry      *time.Timer
+	expiryArmed bool
+}
+
+// waiter is one call waiting for the lock.
+type waiter struct {
+	ready chan struct{} // receives once the lock is handed over, or the wait expired
+	// Guarded by lockQueue.mu.
+	taken    bool      // out of the queue: a hand-off (or expiry) is coming
+	expired  bool      // the default timeout passed before the lock came
+	deadline time.Time // the default timeout's end (zero: the context has a deadline)
+
+	// A query's command, which the holder may send for it on hand-off,
+	// with its context.
+	ctx context.Context
+	cmd string
+
+	pre sent // set by the holder before ready
+}
+
+// sent is a command the previous holder sent for a query while handing
+// it the lock: stop is arm's result (to be passed to disarm) and err the
+// session's error for a failed send.
+type sent struct {
+	ok   bool
+	stop func() bool
+	err  error
+}
+
 // acquire takes the session lock, waiting no longer than ctx allows (the
-// default timeout when ctx has no deadline). Waiters queue on the lock
-// channel in arrival order, so the lock is handed on first come, first
-// served.
+// default timeout when ctx has no deadline), first come, first served.
 func (s *Session) acquire(ctx context.Context) error {
+	_, err := s.acquireQuery(ctx, "")
+	return err
+}
+
+// acquireQuery is acquire for a query of cmd (cmd "": not a query). When
+// the lock was handed over with cmd already sent, pre.ok is set and the
+// caller must go on with pre (see Session.query).
+func (s *Session) acquireQuery(ctx context.Context, cmd string) (pre sent, err error) {
 	if s.closed() {
-		return s.opErr("lock", "", ErrClosed)
+		return sent{}, s.opErr("lock", "", ErrClosed)
 	}
-	select {
-	case s.lock <- struct{}{}:
-		return nil
-	default:
+	q := &s.lock
+	q.mu.Lock()
+	if !q.held {
+		q.held = true
+		q.mu.Unlock()
+		return sent{}, nil
 	}
-	var timeout <-chan time.Time
+	w, _ := s.waiters.Get().(*waiter)
+	if w == nil {
+		w = &waiter{ready: make(chan struct{}, 1)}
+	}
+	w.ctx, w.cmd, w.taken, w.expired, w.pre = ctx, cmd, false, false, sent{}
+	w.deadline = time.Time{}
 	if _, ok := ctx.Deadline(); !ok {
-		// A timer from the session's pool, not a new one per wait: with
-		// many goroutines sharing a session, nearly every call waits.
-		t := s.waitTimer()
-		defer func() {
-			t.Stop()
-			s.timers.Put(t)
-		}()
-		timeout = t.C
+		w.deadline = time.Now().Add(s.cfg.timeout)
+		if !q.expiryArmed {
+			s.armExpiry(s.cfg.timeout)
+		}
 	}
+	q.queue = append(q.queue, w)
+	q.mu.Unlock()
+
+	var cause error
 	select {
-	case s.lock <- struct{}{}:
-		return nil
+	case <-w.ready:
 	case <-ctx.Done():
-		return s.opErr("lock", "", ctxCause(ctx))
-	case <-timeout:
-		return s.opErr("lock", "", ErrTimeout)
+		cause = ctxCause(ctx)
 	case <-s.done:
-		return s.opErr("lock", "", ErrClosed)
+		cause = ErrClosed
+	}
+	if cause != nil && !s.withdraw(w) {
+		// The lock (or the expiry) is already on its way to this call,
+		// and a query's command may be out: take it; the call then fails
+		// on its own context and accounts for any reply owed.
+		<-w.ready
+		cause = nil
+	}
+	if w.expired {
+		cause = ErrTimeout
+	}
+	pre = w.pre
+	w.ctx, w.pre = nil, sent{}
+	s.waiters.Put(w)
+	if cause != nil {
+		return sent{}, s.opErr("lock", "", cause)
+	}
+	return pre, nil
+}
+
+// withdraw takes w out of the queue; false when the holder has already
+// taken it to hand it the lock.
+func (s *Session) withdraw(w *waiter) bool {
+	q := &s.lock
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if w.taken {
+		return false
+	}
+	if i := slices.Index(q.queue, w); i >= 0 {
+		q.queue = slices.Delete(q.queue, i, i+1)
+	}
+	return true
+}
+
+// armExpiry starts the queue's expiry timer to fire after d; lock.mu is
+// held.
+func (s *Session) armExpiry(d time.Duration) {
+	q := &s.lock
+	q.expiryArmed = true
+	if q.expiry == nil {
+		q.expiry = time.AfterFunc(d, s.expire)
+		return
+	}
+	q.expiry.Reset(d)
+}
+
+// expire ends the waits whose default timeout has passed, and runs the
+// timer again for the earliest one left.
+func (s *Session) expire() {
+	q := &s.lock
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.expiryArmed = false
+	now := time.Now()
+	keep := q.queue[:0]
+	var next time.Time
+	for _, w := range q.queue {
+		switch {
+		case w.deadline.IsZero():
+		case !now.Before(w.deadline):
+			w.taken, w.expired = true, true
+			w.ready <- struct{}{}
+			continue
+		case next.IsZero():
+			next = w.deadline
+		}
+		keep = append(keep, w)
+	}
+	clear(q.queue[len(keep):])
+	q.queue = keep
+	if !next.IsZero() {
+		s.armExpiry(next.Sub(now))
 	}
 }
 
-// waitTimer returns a timer running for the default timeout. A timer goes
-// back to s.timers stopped or fired; since Go 1.23 Reset leaves no stale
-// tick in its channel either way.
-func (s *Session) waitTimer() *time.Timer {
-	if t, ok := s.timers.Get().(*time.Timer); ok {
-		t.Reset(s.cfg.timeout)
-		return t
+// release hands the lock to the first waiter, or frees it.
+func (s *Session) release() {
+	q := &s.lock
+	q.mu.Lock()
+	if len(q.queue) == 0 {
+		q.held = false
+		q.mu.Unlock()
+		return
 	}
-	return time.NewTimer(s.cfg.timeout)
+	w := q.queue[0]
+	q.queue = slices.Delete(q.queue, 0, 1)
+	w.taken = true
+	q.mu.Unlock()
+	if w.cmd != "" {
+		w.pre = s.sendFor(w.ctx, w.cmd)
+	}
+	w.ready <- struct{}{}
 }
 
-func (s *Session) release() { <-s.lock }
+// sendFor sends a waiting query's command on its behalf, still holding the
+// lock, when that is exactly what the query would do first: the session
+// is in step (nothing to resynchronise), the command is valid and its
+// context live. Otherwise it leaves everything to the query.
+func (s *Session) sendFor(ctx context.Context, cmd string) sent {
+	if s.cfg.observer != nil || s.broken != nil || s.owes() || s.closed() || ctx.Err() != nil ||
+		s.checkCommand("query", cmd) != nil {
+		return sent{}
+	}
+	stop, err := s.arm(ctx, "query", cmd)
+	if err != nil {
+		return sent{}
+	}
+	pre := sent{ok: true, stop: stop}
+	if err := s.send(cmd, nil); err != nil {
+		pre.err = s.fail(ctx, "query", cmd, err)
+	}
+	return pre
+}
 
 func ctxCause(ctx context.Context) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
@@ -610,21 +771,43 @@ func (s *Session) write(ctx context.Context, cmd string, block []byte) (err erro
 // query sends cmd and returns the response message; the slice is valid
 // until the next exchange.
 func (s *Session) query(ctx context.Context, cmd string) (msg []byte, err error) {
-	if s.cfg.observer != nil {
-		defer s.observe("query", cmd, time.Now(), &err)
+	return s.queryAfter(ctx, cmd, sent{})
+}
+
+// queryAfter is query, when pre.ok after the lock's previous holder sent
+// cmd for it (see release).
+func (s *Session) queryAfter(ctx context.Context, cmd string, pre sent) (msg []byte, err error) {
+	if pre.ok {
+		defer s.disarm(pre.stop)
+		if pre.err != nil {
+			return nil, pre.err
+		}
+		if ctx.Err() != nil || s.closed() {
+			// Given up while waiting for the lock: the reply is owed.
+			s.pending++
+			if s.closed() {
+				return nil, s.opErr("query", cmd, ErrClosed)
+			}
+			return nil, s.opErr("query", cmd, ctxCause(ctx))
+		}
+		msg, err = s.reply(ctx, cmd)
+	} else {
+		if s.cfg.observer != nil {
+			defer s.observe("query", cmd, time.Now(), &err)
+		}
+		if err := s.checkCommand("query", cmd); err != nil {
+			return nil, err
+		}
+		stop, armErr := s.arm(ctx, "query", cmd)
+		if armErr != nil {
+			return nil, armErr
+		}
+		defer s.disarm(stop)
+		if err := s.ready(ctx, "query", cmd); err != nil {
+			return nil, err
+		}
+		msg, err = s.exchange(ctx, cmd)
 	}
-	if err := s.checkCommand("query", cmd); err != nil {
-		return nil, err
-	}
-	stop, err := s.arm(ctx, "query", cmd)
-	if err != nil {
-		return nil, err
-	}
-	defer s.disarm(stop)
-	if err := s.ready(ctx, "query", cmd); err != nil {
-		return nil, err
-	}
-	msg, err = s.exchange(ctx, cmd)
 	if err != nil {
 		return nil, err
 	}
@@ -687,6 +870,11 @@ func (s *Session) exchange(ctx context.Context, cmd string) ([]byte, error) {
 	if err := s.send(cmd, nil); err != nil {
 		return nil, s.fail(ctx, "query", cmd, err)
 	}
+	return s.reply(ctx, cmd)
+}
+
+// reply reads the reply to cmd, sent.
+func (s *Session) reply(ctx context.Context, cmd string) ([]byte, error) {
 	msg, err := s.receive(false)
 	if err != nil {
 		if errors.Is(err, ErrResponseTooLarge) {
