@@ -249,11 +249,10 @@ func (s *Session) errors(ctx context.Context) (_ []DeviceError, err error) {
 	if s.cfg.observer != nil {
 		defer s.observe("errors", s.cfg.errorQuery, time.Now(), &err)
 	}
-	stop, err := s.arm(ctx, "query", s.cfg.errorQuery)
-	if err != nil {
+	if err := s.arm(ctx, "query", s.cfg.errorQuery); err != nil {
 		return nil, err
 	}
-	defer s.disarm(stop)
+	defer s.disarm()
 	if err := s.ready(ctx, "query", s.cfg.errorQuery); err != nil {
 		return nil, err
 	}
@@ -283,11 +282,10 @@ func (s *Session) checkErrorsCall(ctx context.Context) (err error) {
 	if s.cfg.observer != nil {
 		defer s.observe("errors", s.cfg.errorQuery, time.Now(), &err)
 	}
-	stop, err := s.arm(ctx, "query", s.cfg.errorQuery)
-	if err != nil {
+	if err := s.arm(ctx, "query", s.cfg.errorQuery); err != nil {
 		return err
 	}
-	defer s.disarm(stop)
+	defer s.disarm()
 	if err := s.ready(ctx, "query", s.cfg.errorQuery); err != nil {
 		return err
 	}

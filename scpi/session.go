@@ -50,8 +50,14 @@ type Session struct {
 	owedSince    time.Time // when a call abandoned what is owed (zero: nothing is)
 	clearFailed  bool      // device clear failed for what is owed now: do not retry it
 
-	interrupt   func()        // context.AfterFunc callback: unblocks the link
-	interrupted chan struct{} // signalled once interrupt has run
+	// Cancellation: interrupt (a context.AfterFunc callback) unblocks the
+	// link when the current call's context is done. Guarded by connMu.
+	interrupt   func()
+	curDone     <-chan struct{} // the current call's ctx.Done() (nil between calls)
+	interrupted bool            // interrupt set the link's deadline in the past
+	regDone     <-chan struct{} // the Done of the context interrupt is registered with
+	regStop     func() bool     // unregisters it
+	lastDone    <-chan struct{} // the previous call's ctx.Done(); guarded by lock
 	closeOnce   sync.Once
 }
 
@@ -78,18 +84,26 @@ func NewSession(conn transport.Conn, opts ...Option) *Session {
 		cfg.writeTerm = "\n"
 	}
 	s := &Session{
-		cfg:         cfg,
-		done:        make(chan struct{}),
-		conn:        conn,
-		rd:          newReader(conn, cfg.readTerm, cfg.maxResponse),
-		interrupted: make(chan struct{}, 1),
+		cfg:  cfg,
+		done: make(chan struct{}),
+		conn: conn,
+		rd:   newReader(conn, cfg.readTerm, cfg.maxResponse),
 	}
 	s.commands.c = s
 	s.interrupt = func() {
 		s.connMu.Lock()
-		s.conn.SetDeadline(aLongTimeAgo)
-		s.connMu.Unlock()
-		s.interrupted <- struct{}{}
+		defer s.connMu.Unlock()
+		// A registration kept from an earlier call may fire at any time:
+		// it cuts short only a call whose own context is done.
+		if s.curDone == nil {
+			return
+		}
+		select {
+		case <-s.curDone:
+			s.conn.SetDeadline(aLongTimeAgo)
+			s.interrupted = true
+		default:
+		}
 	}
 	return s
 }
@@ -128,6 +142,10 @@ func (s *Session) Close() error {
 		}
 		s.lock.mu.Unlock()
 		s.connMu.Lock()
+		if s.regStop != nil {
+			s.regStop()
+			s.regStop, s.regDone = nil, nil
+		}
 		err = s.conn.Close()
 		s.connMu.Unlock()
 	})
@@ -186,12 +204,11 @@ type waiter struct {
 }
 
 // sent is a command the previous holder sent for a query while handing
-// it the lock: stop is arm's result (to be passed to disarm) and err the
+// it the lock (armed for its context: the query must disarm), and err the
 // session's error for a failed send.
 type sent struct {
-	ok   bool
-	stop func() bool
-	err  error
+	ok  bool
+	err error
 }
 
 // acquire takes the session lock, waiting no longer than ctx allows (the
@@ -341,11 +358,10 @@ func (s *Session) sendFor(ctx context.Context, cmd string) sent {
 		s.checkCommand("query", cmd) != nil {
 		return sent{}
 	}
-	stop, err := s.arm(ctx, "query", cmd)
-	if err != nil {
+	if err := s.arm(ctx, "query", cmd); err != nil {
 		return sent{}
 	}
-	pre := sent{ok: true, stop: stop}
+	pre := sent{ok: true}
 	if err := s.send(cmd, nil); err != nil {
 		pre.err = s.fail(ctx, "query", cmd, err)
 	}
@@ -397,22 +413,49 @@ func (tx *Tx) check(op, cmd string) error {
 // ----- the call cycle: arm a deadline, resynchronise, exchange, disarm -----
 
 // arm bounds the link's I/O by ctx's deadline, or the default timeout, and
-// makes cancelling ctx interrupt blocked I/O. The returned stop must be
-// passed to disarm.
-func (s *Session) arm(ctx context.Context, op, cmd string) (func() bool, error) {
+// makes cancelling ctx interrupt blocked I/O. After a nil error the call
+// must disarm.
+func (s *Session) arm(ctx context.Context, op, cmd string) error {
 	if s.closed() {
-		return nil, s.opErr(op, cmd, ErrClosed)
+		return s.opErr(op, cmd, ErrClosed)
 	}
+	done := ctx.Done()
+	if done != nil {
+		s.connMu.Lock()
+		s.curDone = done
+		s.connMu.Unlock()
+	}
+	// After curDone is set: a cancellation from here on is either seen
+	// now or interrupts the I/O.
 	if ctx.Err() != nil {
-		return nil, s.opErr(op, cmd, ctxCause(ctx))
+		s.clearDone()
+		return s.opErr(op, cmd, ctxCause(ctx))
 	}
 	if err := s.armDeadline(ctx); err != nil {
-		return nil, s.fail(ctx, op, cmd, err)
+		s.clearDone()
+		return s.fail(ctx, op, cmd, err)
 	}
-	if ctx.Done() == nil {
-		return nil, nil
+	if done != nil && done != s.regDone {
+		// context.AfterFunc costs two allocations. A caller that passes
+		// the same context to call after call (a test run's, a
+		// monitor's) registers once: from the second call in a row with
+		// the same context, the registration is kept across calls (see
+		// disarm) and reused here.
+		s.connMu.Lock()
+		if s.regStop != nil {
+			s.regStop()
+		}
+		s.regStop, s.regDone = context.AfterFunc(ctx, s.interrupt), done
+		s.connMu.Unlock()
 	}
-	return context.AfterFunc(ctx, s.interrupt), nil
+	return nil
+}
+
+// clearDone ends the current call's exposure to interrupt.
+func (s *Session) clearDone() {
+	s.connMu.Lock()
+	s.curDone = nil
+	s.connMu.Unlock()
 }
 
 // armDeadline sets the link's deadline for a call: the context's, or the
@@ -442,13 +485,25 @@ func (s *Session) setDeadline(t time.Time) error {
 	return s.conn.SetDeadline(t)
 }
 
-// disarm undoes arm. When the interrupt has already started, it waits for
-// it, so a late interrupt can never cut short the next call's I/O.
-func (s *Session) disarm(stop func() bool) {
-	if stop != nil && !stop() {
-		<-s.interrupted
+// disarm undoes arm. interrupt runs under connMu and checks curDone, so
+// once curDone is cleared here a late interrupt can never cut short the
+// next call's I/O. The AfterFunc registration is dropped unless the same
+// context served the call before this one too (then it is likely to serve
+// the next, and is kept for it).
+func (s *Session) disarm() {
+	s.connMu.Lock()
+	done := s.curDone
+	s.curDone = nil
+	if s.interrupted {
+		s.interrupted = false
 		s.armed = aLongTimeAgo // what the interrupt set
 	}
+	if s.regStop != nil && (done == nil || done != s.lastDone) {
+		s.regStop()
+		s.regStop, s.regDone = nil, nil
+	}
+	s.connMu.Unlock()
+	s.lastDone = done
 	// The resync bound runs from the moment a call walks away from a reply
 	// (a call that fails while resynchronising leaves the earlier moment).
 	if s.owedSince.IsZero() && s.owes() {
@@ -751,11 +806,10 @@ func (s *Session) write(ctx context.Context, cmd string, block []byte) (err erro
 	if err := s.checkCommand(op, cmd); err != nil {
 		return err
 	}
-	stop, err := s.arm(ctx, op, cmd)
-	if err != nil {
+	if err := s.arm(ctx, op, cmd); err != nil {
 		return err
 	}
-	defer s.disarm(stop)
+	defer s.disarm()
 	if err := s.ready(ctx, op, cmd); err != nil {
 		return err
 	}
@@ -778,7 +832,7 @@ func (s *Session) query(ctx context.Context, cmd string) (msg []byte, err error)
 // cmd for it (see release).
 func (s *Session) queryAfter(ctx context.Context, cmd string, pre sent) (msg []byte, err error) {
 	if pre.ok {
-		defer s.disarm(pre.stop)
+		defer s.disarm()
 		if pre.err != nil {
 			return nil, pre.err
 		}
@@ -798,11 +852,10 @@ func (s *Session) queryAfter(ctx context.Context, cmd string, pre sent) (msg []b
 		if err := s.checkCommand("query", cmd); err != nil {
 			return nil, err
 		}
-		stop, armErr := s.arm(ctx, "query", cmd)
-		if armErr != nil {
-			return nil, armErr
+		if err := s.arm(ctx, "query", cmd); err != nil {
+			return nil, err
 		}
-		defer s.disarm(stop)
+		defer s.disarm()
 		if err := s.ready(ctx, "query", cmd); err != nil {
 			return nil, err
 		}
@@ -842,11 +895,10 @@ func (s *Session) read(ctx context.Context) (msg []byte, err error) {
 	if s.cfg.observer != nil {
 		defer s.observe("read", "", time.Now(), &err)
 	}
-	stop, err := s.arm(ctx, "read", "")
-	if err != nil {
+	if err := s.arm(ctx, "read", ""); err != nil {
 		return nil, err
 	}
-	defer s.disarm(stop)
+	defer s.disarm()
 	if err := s.ready(ctx, "read", ""); err != nil {
 		return nil, err
 	}
