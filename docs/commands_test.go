@@ -106,10 +106,9 @@ var commands = map[string]how{
 	// one iteration, once.
 	"go test ./scpi -run '^$' -bench 'BenchmarkReplySize|BenchmarkQueryBlockVsRaw' -benchtime 10x -count 8": {inRepo: true,
 		as: "go test ./scpi -run '^$' -bench 'BenchmarkReplySize/text/1KiB$' -benchtime 1x -count 1", want: []string{"session/raw", "ok "}},
-	"go test ./scpi -run '^$' -bench 'BenchmarkSharedSession' -benchtime 50x -count 8": {inRepo: true,
-		as: "go test ./scpi -run '^$' -bench 'BenchmarkSharedSession/goroutines-8$' -benchtime 1x -count 1", want: []string{"shared/one", "ok "}},
-	"go test ./scpi -run '^$' -bench 'BenchmarkCancellableContext' -benchtime 5000x -count 8": {inRepo: true,
-		as: "go test ./scpi -run '^$' -bench 'BenchmarkCancellableContext/instant$' -benchtime 64x -count 1", want: []string{"cancellable/background", "ok "}},
+	"go test ./scpi -run '^$' -bench 'BenchmarkSharedSession|BenchmarkCancellableContext' -benchtime 50x -count 8": {inRepo: true,
+		as:   "go test ./scpi -run '^$' -bench 'BenchmarkSharedSession/goroutines-8$|BenchmarkCancellableContext/instant$' -benchtime 1x -count 1",
+		want: []string{"shared/one", "cancellable/background", "extra-allocs/call", "ok "}},
 
 	// docs/simulator.md and docs/links/vxi11.md: shortened likewise (the
 	// liblxi comparison skips, saying why, where lxi or root is missing).

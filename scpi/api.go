@@ -33,11 +33,12 @@ func (tx *Tx) Write(ctx context.Context, cmd string) error {
 
 // Query sends cmd and returns the response, without its terminator.
 func (s *Session) Query(ctx context.Context, cmd string) (string, error) {
-	if err := s.acquire(ctx); err != nil {
+	pre, err := s.acquireQuery(ctx, cmd)
+	if err != nil {
 		return "", err
 	}
 	defer s.release()
-	msg, err := s.query(ctx, cmd)
+	msg, err := s.queryAfter(ctx, cmd, pre)
 	return s.text(msg), err
 }
 
@@ -248,11 +249,10 @@ func (s *Session) errors(ctx context.Context) (_ []DeviceError, err error) {
 	if s.cfg.observer != nil {
 		defer s.observe("errors", s.cfg.errorQuery, time.Now(), &err)
 	}
-	stop, err := s.arm(ctx, "query", s.cfg.errorQuery)
-	if err != nil {
+	if err := s.arm(ctx, "query", s.cfg.errorQuery); err != nil {
 		return nil, err
 	}
-	defer s.disarm(stop)
+	defer s.disarm()
 	if err := s.ready(ctx, "query", s.cfg.errorQuery); err != nil {
 		return nil, err
 	}
@@ -282,11 +282,10 @@ func (s *Session) checkErrorsCall(ctx context.Context) (err error) {
 	if s.cfg.observer != nil {
 		defer s.observe("errors", s.cfg.errorQuery, time.Now(), &err)
 	}
-	stop, err := s.arm(ctx, "query", s.cfg.errorQuery)
-	if err != nil {
+	if err := s.arm(ctx, "query", s.cfg.errorQuery); err != nil {
 		return err
 	}
-	defer s.disarm(stop)
+	defer s.disarm()
 	if err := s.ready(ctx, "query", s.cfg.errorQuery); err != nil {
 		return err
 	}

@@ -46,11 +46,10 @@ func (s *Session) queryBlock(ctx context.Context, cmd string, sink blockSink) (_
 	if err := s.checkCommand(op, cmd); err != nil {
 		return 0, nil, err
 	}
-	stop, err := s.arm(ctx, op, cmd)
-	if err != nil {
+	if err := s.arm(ctx, op, cmd); err != nil {
 		return 0, nil, err
 	}
-	defer s.disarm(stop)
+	defer s.disarm()
 	if err := s.ready(ctx, op, cmd); err != nil {
 		return 0, nil, err
 	}

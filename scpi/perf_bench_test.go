@@ -303,6 +303,23 @@ func BenchmarkCancellableContext(b *testing.B) {
 			b.ReportAllocs()
 			interleave(b, 64, "cancellable", func() { query(ctx) },
 				baseline{"background", func() { query(context.Background()) }})
+			// Per call: the same cancellable context call after call (its
+			// cancellation hook is kept across calls), and a fresh one per
+			// call (the hook registered and dropped each time; the
+			// context's own allocations, the caller's, counted apart).
+			bg := testing.AllocsPerRun(200, func() { query(context.Background()) })
+			same := testing.AllocsPerRun(200, func() { query(ctx) })
+			fresh := testing.AllocsPerRun(200, func() {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+				query(ctx)
+				cancel()
+			})
+			ctxOnly := testing.AllocsPerRun(200, func() {
+				_, cancel := context.WithTimeout(context.Background(), time.Hour)
+				cancel()
+			})
+			b.ReportMetric(same-bg, "extra-allocs/call")
+			b.ReportMetric(fresh-ctxOnly-bg, "fresh-ctx-extra-allocs/call")
 		})
 	}
 }

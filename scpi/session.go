@@ -30,10 +30,10 @@ import (
 type Session struct {
 	commands // typed queries and common commands, promoted
 
-	cfg    config
-	lock   chan struct{} // a one-slot semaphore: waiting for it honours a context
-	timers sync.Pool     // of *time.Timer, for waits on lock
-	done   chan struct{} // closed by Close
+	cfg     config
+	lock    lockQueue
+	waiters sync.Pool     // of *waiter
+	done    chan struct{} // closed by Close
 
 	connMu sync.Mutex // guards conn against Close and the interrupt callback
 	conn   transport.Conn
@@ -50,8 +50,14 @@ type Session struct {
 	owedSince    time.Time // when a call abandoned what is owed (zero: nothing is)
 	clearFailed  bool      // device clear failed for what is owed now: do not retry it
 
-	interrupt   func()        // context.AfterFunc callback: unblocks the link
-	interrupted chan struct{} // signalled once interrupt has run
+	// Cancellation: interrupt (a context.AfterFunc callback) unblocks the
+	// link when the current call's context is done. Guarded by connMu.
+	interrupt   func()
+	curDone     <-chan struct{} // the current call's ctx.Done() (nil between calls)
+	interrupted bool            // interrupt set the link's deadline in the past
+	regDone     <-chan struct{} // the Done of the context interrupt is registered with
+	regStop     func() bool     // unregisters it
+	lastDone    <-chan struct{} // the previous call's ctx.Done(); guarded by lock
 	closeOnce   sync.Once
 }
 
@@ -78,19 +84,26 @@ func NewSession(conn transport.Conn, opts ...Option) *Session {
 		cfg.writeTerm = "\n"
 	}
 	s := &Session{
-		cfg:         cfg,
-		lock:        make(chan struct{}, 1),
-		done:        make(chan struct{}),
-		conn:        conn,
-		rd:          newReader(conn, cfg.readTerm, cfg.maxResponse),
-		interrupted: make(chan struct{}, 1),
+		cfg:  cfg,
+		done: make(chan struct{}),
+		conn: conn,
+		rd:   newReader(conn, cfg.readTerm, cfg.maxResponse),
 	}
 	s.commands.c = s
 	s.interrupt = func() {
 		s.connMu.Lock()
-		s.conn.SetDeadline(aLongTimeAgo)
-		s.connMu.Unlock()
-		s.interrupted <- struct{}{}
+		defer s.connMu.Unlock()
+		// A registration kept from an earlier call may fire at any time:
+		// it cuts short only a call whose own context is done.
+		if s.curDone == nil {
+			return
+		}
+		select {
+		case <-s.curDone:
+			s.conn.SetDeadline(aLongTimeAgo)
+			s.interrupted = true
+		default:
+		}
 	}
 	return s
 }
@@ -123,7 +136,16 @@ func (s *Session) Close() error {
 	err := ErrClosed
 	s.closeOnce.Do(func() {
 		close(s.done)
+		s.lock.mu.Lock()
+		if s.lock.expiry != nil {
+			s.lock.expiry.Stop() // waiters leave on done
+		}
+		s.lock.mu.Unlock()
 		s.connMu.Lock()
+		if s.regStop != nil {
+			s.regStop()
+			s.regStop, s.regDone = nil, nil
+		}
 		err = s.conn.Close()
 		s.connMu.Unlock()
 	})
@@ -142,54 +164,209 @@ func (s *Session) closed() bool {
 	}
 }
 
+// The session lock is a FIFO queue of waiters. A call that finds it free
+// takes it at once; otherwise it queues and is handed the lock by the call
+// before it, in arrival order. A waiter that is a query is handed the lock
+// with its command already sent when the session is in step (see
+// handOff): the hand-off wakes a goroutine, which on a machine with more
+// than one CPU costs about as much as the round trip itself, and this way
+// the wake-up happens while the instrument works on the query rather than
+// before the command goes out. At most one command is ever outstanding,
+// so a query the instrument never answers cannot shift replies between
+// callers.
+type lockQueue struct {
+	mu    sync.Mutex
+	held  bool
+	queue []*waiter // FIFO; the head is handed the lock next
+
+	// One timer for the whole queue enforces the default timeout of
+	// waiters whose context has no deadline, instead of a timer per wait:
+	// their deadlines rise in queue order, so it only ever needs to run
+	// for the earliest.
+	expiry      *time.Timer
+	expiryArmed bool
+}
+
+// waiter is one call waiting for the lock.
+type waiter struct {
+	ready chan struct{} // receives once the lock is handed over, or the wait expired
+	// Guarded by lockQueue.mu.
+	taken    bool      // out of the queue: a hand-off (or expiry) is coming
+	expired  bool      // the default timeout passed before the lock came
+	deadline time.Time // the default timeout's end (zero: the context has a deadline)
+
+	// A query's command, which the holder may send for it on hand-off,
+	// with its context.
+	ctx context.Context
+	cmd string
+
+	pre sent // set by the holder before ready
+}
+
+// sent is a command the previous holder sent for a query while handing
+// it the lock (armed for its context: the query must disarm), and err the
+// session's error for a failed send.
+type sent struct {
+	ok  bool
+	err error
+}
+
 // acquire takes the session lock, waiting no longer than ctx allows (the
-// default timeout when ctx has no deadline). Waiters queue on the lock
-// channel in arrival order, so the lock is handed on first come, first
-// served.
+// default timeout when ctx has no deadline), first come, first served.
 func (s *Session) acquire(ctx context.Context) error {
+	_, err := s.acquireQuery(ctx, "")
+	return err
+}
+
+// acquireQuery is acquire for a query of cmd (cmd "": not a query). When
+// the lock was handed over with cmd already sent, pre.ok is set and the
+// caller must go on with pre (see Session.query).
+func (s *Session) acquireQuery(ctx context.Context, cmd string) (pre sent, err error) {
 	if s.closed() {
-		return s.opErr("lock", "", ErrClosed)
+		return sent{}, s.opErr("lock", "", ErrClosed)
 	}
-	select {
-	case s.lock <- struct{}{}:
-		return nil
-	default:
+	q := &s.lock
+	q.mu.Lock()
+	if !q.held {
+		q.held = true
+		q.mu.Unlock()
+		return sent{}, nil
 	}
-	var timeout <-chan time.Time
+	w, _ := s.waiters.Get().(*waiter)
+	if w == nil {
+		w = &waiter{ready: make(chan struct{}, 1)}
+	}
+	w.ctx, w.cmd, w.taken, w.expired, w.pre = ctx, cmd, false, false, sent{}
+	w.deadline = time.Time{}
 	if _, ok := ctx.Deadline(); !ok {
-		// A timer from the session's pool, not a new one per wait: with
-		// many goroutines sharing a session, nearly every call waits.
-		t := s.waitTimer()
-		defer func() {
-			t.Stop()
-			s.timers.Put(t)
-		}()
-		timeout = t.C
+		w.deadline = time.Now().Add(s.cfg.timeout)
+		if !q.expiryArmed {
+			s.armExpiry(s.cfg.timeout)
+		}
 	}
+	q.queue = append(q.queue, w)
+	q.mu.Unlock()
+
+	var cause error
 	select {
-	case s.lock <- struct{}{}:
-		return nil
+	case <-w.ready:
 	case <-ctx.Done():
-		return s.opErr("lock", "", ctxCause(ctx))
-	case <-timeout:
-		return s.opErr("lock", "", ErrTimeout)
+		cause = ctxCause(ctx)
 	case <-s.done:
-		return s.opErr("lock", "", ErrClosed)
+		cause = ErrClosed
+	}
+	if cause != nil && !s.withdraw(w) {
+		// The lock (or the expiry) is already on its way to this call,
+		// and a query's command may be out: take it; the call then fails
+		// on its own context and accounts for any reply owed.
+		<-w.ready
+		cause = nil
+	}
+	if w.expired {
+		cause = ErrTimeout
+	}
+	pre = w.pre
+	w.ctx, w.pre = nil, sent{}
+	s.waiters.Put(w)
+	if cause != nil {
+		return sent{}, s.opErr("lock", "", cause)
+	}
+	return pre, nil
+}
+
+// withdraw takes w out of the queue; false when the holder has already
+// taken it to hand it the lock.
+func (s *Session) withdraw(w *waiter) bool {
+	q := &s.lock
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if w.taken {
+		return false
+	}
+	if i := slices.Index(q.queue, w); i >= 0 {
+		q.queue = slices.Delete(q.queue, i, i+1)
+	}
+	return true
+}
+
+// armExpiry starts the queue's expiry timer to fire after d; lock.mu is
+// held.
+func (s *Session) armExpiry(d time.Duration) {
+	q := &s.lock
+	q.expiryArmed = true
+	if q.expiry == nil {
+		q.expiry = time.AfterFunc(d, s.expire)
+		return
+	}
+	q.expiry.Reset(d)
+}
+
+// expire ends the waits whose default timeout has passed, and runs the
+// timer again for the earliest one left.
+func (s *Session) expire() {
+	q := &s.lock
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.expiryArmed = false
+	now := time.Now()
+	keep := q.queue[:0]
+	var next time.Time
+	for _, w := range q.queue {
+		switch {
+		case w.deadline.IsZero():
+		case !now.Before(w.deadline):
+			w.taken, w.expired = true, true
+			w.ready <- struct{}{}
+			continue
+		case next.IsZero():
+			next = w.deadline
+		}
+		keep = append(keep, w)
+	}
+	clear(q.queue[len(keep):])
+	q.queue = keep
+	if !next.IsZero() {
+		s.armExpiry(next.Sub(now))
 	}
 }
 
-// waitTimer returns a timer running for the default timeout. A timer goes
-// back to s.timers stopped or fired; since Go 1.23 Reset leaves no stale
-// tick in its channel either way.
-func (s *Session) waitTimer() *time.Timer {
-	if t, ok := s.timers.Get().(*time.Timer); ok {
-		t.Reset(s.cfg.timeout)
-		return t
+// release hands the lock to the first waiter, or frees it.
+func (s *Session) release() {
+	q := &s.lock
+	q.mu.Lock()
+	if len(q.queue) == 0 {
+		q.held = false
+		q.mu.Unlock()
+		return
 	}
-	return time.NewTimer(s.cfg.timeout)
+	w := q.queue[0]
+	q.queue = slices.Delete(q.queue, 0, 1)
+	w.taken = true
+	q.mu.Unlock()
+	if w.cmd != "" {
+		w.pre = s.sendFor(w.ctx, w.cmd)
+	}
+	w.ready <- struct{}{}
 }
 
-func (s *Session) release() { <-s.lock }
+// sendFor sends a waiting query's command on its behalf, still holding the
+// lock, when that is exactly what the query would do first: the session
+// is in step (nothing to resynchronise), the command is valid and its
+// context live. Otherwise it leaves everything to the query.
+func (s *Session) sendFor(ctx context.Context, cmd string) sent {
+	if s.cfg.observer != nil || s.broken != nil || s.owes() || s.closed() || ctx.Err() != nil ||
+		s.checkCommand("query", cmd) != nil {
+		return sent{}
+	}
+	if err := s.arm(ctx, "query", cmd); err != nil {
+		return sent{}
+	}
+	pre := sent{ok: true}
+	if err := s.send(cmd, nil); err != nil {
+		pre.err = s.fail(ctx, "query", cmd, err)
+	}
+	return pre
+}
 
 func ctxCause(ctx context.Context) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
@@ -236,22 +413,49 @@ func (tx *Tx) check(op, cmd string) error {
 // ----- the call cycle: arm a deadline, resynchronise, exchange, disarm -----
 
 // arm bounds the link's I/O by ctx's deadline, or the default timeout, and
-// makes cancelling ctx interrupt blocked I/O. The returned stop must be
-// passed to disarm.
-func (s *Session) arm(ctx context.Context, op, cmd string) (func() bool, error) {
+// makes cancelling ctx interrupt blocked I/O. After a nil error the call
+// must disarm.
+func (s *Session) arm(ctx context.Context, op, cmd string) error {
 	if s.closed() {
-		return nil, s.opErr(op, cmd, ErrClosed)
+		return s.opErr(op, cmd, ErrClosed)
 	}
+	done := ctx.Done()
+	if done != nil {
+		s.connMu.Lock()
+		s.curDone = done
+		s.connMu.Unlock()
+	}
+	// After curDone is set: a cancellation from here on is either seen
+	// now or interrupts the I/O.
 	if ctx.Err() != nil {
-		return nil, s.opErr(op, cmd, ctxCause(ctx))
+		s.clearDone()
+		return s.opErr(op, cmd, ctxCause(ctx))
 	}
 	if err := s.armDeadline(ctx); err != nil {
-		return nil, s.fail(ctx, op, cmd, err)
+		s.clearDone()
+		return s.fail(ctx, op, cmd, err)
 	}
-	if ctx.Done() == nil {
-		return nil, nil
+	if done != nil && done != s.regDone {
+		// context.AfterFunc costs two allocations. A caller that passes
+		// the same context to call after call (a test run's, a
+		// monitor's) registers once: from the second call in a row with
+		// the same context, the registration is kept across calls (see
+		// disarm) and reused here.
+		s.connMu.Lock()
+		if s.regStop != nil {
+			s.regStop()
+		}
+		s.regStop, s.regDone = context.AfterFunc(ctx, s.interrupt), done
+		s.connMu.Unlock()
 	}
-	return context.AfterFunc(ctx, s.interrupt), nil
+	return nil
+}
+
+// clearDone ends the current call's exposure to interrupt.
+func (s *Session) clearDone() {
+	s.connMu.Lock()
+	s.curDone = nil
+	s.connMu.Unlock()
 }
 
 // armDeadline sets the link's deadline for a call: the context's, or the
@@ -281,13 +485,25 @@ func (s *Session) setDeadline(t time.Time) error {
 	return s.conn.SetDeadline(t)
 }
 
-// disarm undoes arm. When the interrupt has already started, it waits for
-// it, so a late interrupt can never cut short the next call's I/O.
-func (s *Session) disarm(stop func() bool) {
-	if stop != nil && !stop() {
-		<-s.interrupted
+// disarm undoes arm. interrupt runs under connMu and checks curDone, so
+// once curDone is cleared here a late interrupt can never cut short the
+// next call's I/O. The AfterFunc registration is dropped unless the same
+// context served the call before this one too (then it is likely to serve
+// the next, and is kept for it).
+func (s *Session) disarm() {
+	s.connMu.Lock()
+	done := s.curDone
+	s.curDone = nil
+	if s.interrupted {
+		s.interrupted = false
 		s.armed = aLongTimeAgo // what the interrupt set
 	}
+	if s.regStop != nil && (done == nil || done != s.lastDone) {
+		s.regStop()
+		s.regStop, s.regDone = nil, nil
+	}
+	s.connMu.Unlock()
+	s.lastDone = done
 	// The resync bound runs from the moment a call walks away from a reply
 	// (a call that fails while resynchronising leaves the earlier moment).
 	if s.owedSince.IsZero() && s.owes() {
@@ -590,11 +806,10 @@ func (s *Session) write(ctx context.Context, cmd string, block []byte) (err erro
 	if err := s.checkCommand(op, cmd); err != nil {
 		return err
 	}
-	stop, err := s.arm(ctx, op, cmd)
-	if err != nil {
+	if err := s.arm(ctx, op, cmd); err != nil {
 		return err
 	}
-	defer s.disarm(stop)
+	defer s.disarm()
 	if err := s.ready(ctx, op, cmd); err != nil {
 		return err
 	}
@@ -610,21 +825,42 @@ func (s *Session) write(ctx context.Context, cmd string, block []byte) (err erro
 // query sends cmd and returns the response message; the slice is valid
 // until the next exchange.
 func (s *Session) query(ctx context.Context, cmd string) (msg []byte, err error) {
-	if s.cfg.observer != nil {
-		defer s.observe("query", cmd, time.Now(), &err)
+	return s.queryAfter(ctx, cmd, sent{})
+}
+
+// queryAfter is query, when pre.ok after the lock's previous holder sent
+// cmd for it (see release).
+func (s *Session) queryAfter(ctx context.Context, cmd string, pre sent) (msg []byte, err error) {
+	if pre.ok {
+		defer s.disarm()
+		if pre.err != nil {
+			return nil, pre.err
+		}
+		if ctx.Err() != nil || s.closed() {
+			// Given up while waiting for the lock: the reply is owed.
+			s.pending++
+			if s.closed() {
+				return nil, s.opErr("query", cmd, ErrClosed)
+			}
+			return nil, s.opErr("query", cmd, ctxCause(ctx))
+		}
+		msg, err = s.reply(ctx, cmd)
+	} else {
+		if s.cfg.observer != nil {
+			defer s.observe("query", cmd, time.Now(), &err)
+		}
+		if err := s.checkCommand("query", cmd); err != nil {
+			return nil, err
+		}
+		if err := s.arm(ctx, "query", cmd); err != nil {
+			return nil, err
+		}
+		defer s.disarm()
+		if err := s.ready(ctx, "query", cmd); err != nil {
+			return nil, err
+		}
+		msg, err = s.exchange(ctx, cmd)
 	}
-	if err := s.checkCommand("query", cmd); err != nil {
-		return nil, err
-	}
-	stop, err := s.arm(ctx, "query", cmd)
-	if err != nil {
-		return nil, err
-	}
-	defer s.disarm(stop)
-	if err := s.ready(ctx, "query", cmd); err != nil {
-		return nil, err
-	}
-	msg, err = s.exchange(ctx, cmd)
 	if err != nil {
 		return nil, err
 	}
@@ -659,11 +895,10 @@ func (s *Session) read(ctx context.Context) (msg []byte, err error) {
 	if s.cfg.observer != nil {
 		defer s.observe("read", "", time.Now(), &err)
 	}
-	stop, err := s.arm(ctx, "read", "")
-	if err != nil {
+	if err := s.arm(ctx, "read", ""); err != nil {
 		return nil, err
 	}
-	defer s.disarm(stop)
+	defer s.disarm()
 	if err := s.ready(ctx, "read", ""); err != nil {
 		return nil, err
 	}
@@ -687,6 +922,11 @@ func (s *Session) exchange(ctx context.Context, cmd string) ([]byte, error) {
 	if err := s.send(cmd, nil); err != nil {
 		return nil, s.fail(ctx, "query", cmd, err)
 	}
+	return s.reply(ctx, cmd)
+}
+
+// reply reads the reply to cmd, sent.
+func (s *Session) reply(ctx context.Context, cmd string) ([]byte, error) {
 	msg, err := s.receive(false)
 	if err != nil {
 		if errors.Is(err, ErrResponseTooLarge) {

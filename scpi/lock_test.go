@@ -1,0 +1,163 @@
+package scpi_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/scpikit/scpikit/internal/testserver"
+	"github.com/scpikit/scpikit/scpi"
+)
+
+// holdLock holds s's lock in Do until the returned release is called.
+func holdLock(t *testing.T, s *scpi.Session) (release func()) {
+	t.Helper()
+	holding, free, done := make(chan struct{}), make(chan struct{}), make(chan error)
+	go func() {
+		done <- s.Do(bg, func(*scpi.Tx) error {
+			close(holding)
+			<-free
+			return nil
+		})
+	}()
+	<-holding
+	return func() {
+		close(free)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// waitQueued waits until n calls are queued for s's lock.
+func waitQueued(s *scpi.Session, n int) {
+	for scpi.Waiting(s) != n {
+		runtime.Gosched()
+	}
+}
+
+// TestLockIsFirstComeFirstServed queues queries, writes and a Do behind a
+// held lock one at a time, with a waiter that gives up and one whose
+// default timeout passes in between, and checks that the instrument sees
+// the rest in arrival order, each query getting its own reply (a queued
+// query is sent by the call before it as it hands the lock over).
+func TestLockIsFirstComeFirstServed(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	srv := testserver.Start(t, testserver.Lines(func(line string) (string, bool) {
+		mu.Lock()
+		seen = append(seen, line)
+		mu.Unlock()
+		tag, ok := strings.CutPrefix(line, "TAG? ")
+		return tag, ok
+	}))
+	s := openTCP(t, srv, scpi.WithTimeout(time.Minute))
+	release := holdLock(t, s)
+
+	var wg sync.WaitGroup
+	var want []string
+	errs := make(chan error, 16)
+	queue := func(cmd string, call func() error) {
+		want = append(want, cmd)
+		n := scpi.Waiting(s)
+		wg.Go(func() { errs <- call() })
+		waitQueued(s, n+1)
+	}
+	query := func(tag string) {
+		queue("TAG? "+tag, func() error {
+			got, err := s.Query(bg, "TAG? "+tag)
+			if err == nil && got != tag {
+				err = fmt.Errorf("query %s got %q", tag, got)
+			}
+			return err
+		})
+	}
+	query("a")
+	queue("*CLS", func() error { return s.Write(bg, "*CLS") })
+	query("b")
+
+	// A waiter that gives up leaves the queue, and the rest keep their order.
+	ctx, cancel := context.WithCancel(bg)
+	n := scpi.Waiting(s)
+	gaveUp := make(chan error)
+	go func() {
+		_, err := s.Query(ctx, "TAG? cancelled")
+		gaveUp <- err
+	}()
+	waitQueued(s, n+1)
+	query("c")
+	cancel()
+	if err := <-gaveUp; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled waiter: %v", err)
+	}
+
+	queue("TAG? in-do", func() error {
+		return s.Do(bg, func(tx *scpi.Tx) error {
+			got, err := tx.Query(bg, "TAG? in-do")
+			if err == nil && got != "in-do" {
+				err = fmt.Errorf("query in Do got %q", got)
+			}
+			return err
+		})
+	})
+	query("d")
+
+	waitQueued(s, len(want))
+	release()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if diff := cmp.Diff(want, seen); diff != "" {
+		t.Errorf("commands reached the instrument out of arrival order (-want +got):\n%s", diff)
+	}
+}
+
+// TestLockWaitDefaultTimeout: a waiter whose context has no deadline gives
+// up after the session's default timeout, and leaves the queue; a waiter
+// behind it with a longer deadline still gets the lock.
+func TestLockWaitDefaultTimeout(t *testing.T) {
+	srv := tagServer(t)
+	s := openTCP(t, srv, scpi.WithTimeout(20*time.Millisecond))
+	release := holdLock(t, s)
+	first := make(chan error)
+	go func() {
+		_, err := s.Query(bg, "TAG? x")
+		first <- err
+	}()
+	waitQueued(s, 1)
+	later := make(chan error)
+	ctx, cancel := context.WithTimeout(bg, time.Minute)
+	defer cancel()
+	go func() {
+		got, err := s.Query(ctx, "TAG? y")
+		if err == nil && got != "y" {
+			err = fmt.Errorf("got %q", got)
+		}
+		later <- err
+	}()
+	waitQueued(s, 2)
+	err := <-first
+	var oe *scpi.OpError
+	if !errors.Is(err, scpi.ErrTimeout) || !errors.As(err, &oe) || oe.Op != "lock" {
+		t.Fatalf("waiter without a deadline: %v, want a lock timeout", err)
+	}
+	if n := scpi.Waiting(s); n != 1 {
+		t.Fatalf("%d waiting after the timeout, want 1", n)
+	}
+	release()
+	if err := <-later; err != nil {
+		t.Fatal(err)
+	}
+}
