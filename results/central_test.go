@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -118,7 +119,7 @@ func indexRows(t *testing.T, db *sql.DB) map[string][]string {
 		"units": `SELECT run_id || '|' || dut || '|' || serial || '|' || part || '|' || revision || '|' || slot || '|' || metadata || '|' ||
 			coalesce(outcome, '-') || '|' || coalesce(ended_ns, -1) FROM units ORDER BY run_id, dut`,
 		"measurements": `SELECT run_id || '|' || seq || '|' || dut || '|' || phase || '|' || attempt || '|' || name || '|' ||
-			coalesce(cast(value AS TEXT), '-') || '|' || coalesce(points, -1) || '|' || unit || '|' || comparator || '|' || outcome || '|' || time_ns
+			coalesce(cast(cast(round(value * 1000000) AS BIGINT) AS TEXT), '-') || '|' || coalesce(points, -1) || '|' || unit || '|' || comparator || '|' || outcome || '|' || time_ns
 			FROM measurements ORDER BY run_id, seq`,
 		"events": `SELECT run_id || '|' || seq || '|' || time_ns || '|' || kind || '|' || dut || '|' || body FROM events ORDER BY run_id, seq`,
 	}
@@ -195,4 +196,78 @@ func emitRun(t testing.TB, s *Store, i, duts, meas int) string {
 		}
 	}
 	return id
+}
+
+// A station's events replicated to PostgreSQL make the same runs, units,
+// measurements and events there, by the same fold; sending them all
+// again (an acknowledgement lost after the commit) changes nothing.
+func TestCentralMatchesStationAndResendChangesNothing(t *testing.T) {
+	s := writeRuns(t, 6)
+	c := openCentral(t)
+	ctx := context.Background()
+	r := s.NewReplicator(c, ReplicaOptions{Station: "st1", BatchSize: 9})
+	st, err := r.Sync(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Inserted != int(s.Stats().Events) || st.Backlog != 0 {
+		t.Fatalf("sync: %+v, want %d inserted", st, s.Stats().Events)
+	}
+	want := indexRows(t, s.db)
+	if diff := cmp.Diff(want, indexRows(t, c.db)); diff != "" {
+		t.Errorf("central differs from the station (-station +central):\n%s", diff)
+	}
+	// The cut between commit and acknowledgement: everything again.
+	evs, _, err := s.outbox(ctx, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := c.Ingest(ctx, Batch{Station: "st1", Events: evs})
+	if err != nil || n != 0 {
+		t.Fatalf("resend: %d new, %v; want 0", n, err)
+	}
+	if diff := cmp.Diff(want, indexRows(t, c.db)); diff != "" {
+		t.Errorf("a resend changed the central database (-before +after):\n%s", diff)
+	}
+	var seen, backlog, events int64
+	if err := c.db.QueryRow(`SELECT last_seen_ns, backlog, events FROM stations WHERE id = 'st1'`).Scan(&seen, &backlog, &events); err != nil {
+		t.Fatal(err)
+	}
+	if backlog != 0 || events != int64(s.Stats().Events) || seen == 0 {
+		t.Errorf("stations row: seen %d backlog %d events %d", seen, backlog, events)
+	}
+}
+
+// What PostgreSQL cannot store (a NUL byte in a name) is parked with
+// PostgreSQL's reason, and the rest goes in.
+func TestCentralRejectsDataErrorsWhichAreParked(t *testing.T) {
+	s := writeRuns(t, 2)
+	now := time.Unix(1_900_000_000, 0)
+	id := harness.NewRunID(now)
+	for _, err := range []error{
+		<-s.Emit(harness.Event{Run: id, Seq: 1, Time: now, Kind: harness.EventRunStarted, Info: &harness.RunInfo{Name: "bad\x00name"}}),
+		<-s.Emit(harness.Event{Run: id, Seq: 2, Time: now, Kind: harness.EventRunEnded, End: &harness.RunEnd{Outcome: harness.OutcomePass}}),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	emitRun(t, s, 3, 1, 1)
+	c := openCentral(t)
+	ctx := context.Background()
+	st, err := s.NewReplicator(c, ReplicaOptions{Station: "st1"}).Sync(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Parked != 1 || st.Inserted != int(s.Stats().Events)-1 {
+		t.Errorf("sync: %+v, want 1 parked and the other %d in", st, s.Stats().Events-1)
+	}
+	out, err := s.Outbox(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 1 || len(out[0].Parked) != 1 || !cmp.Equal(out[0].Parked[0].Runs, []string{id}) ||
+		!strings.Contains(out[0].Parked[0].Reason, "SQLSTATE 22") {
+		t.Errorf("outbox: %+v", out)
+	}
 }

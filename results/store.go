@@ -84,6 +84,8 @@ type Store struct {
 
 	watcher *watcher // wakes tails and controls' waiters (watch.go)
 
+	replicas []func() // stop each background replication (ReplicateTo), and wait
+
 	latMu     sync.Mutex
 	latencies []time.Duration // of measurements, from Emit to commit: a ring
 	latNext   int
@@ -274,6 +276,15 @@ func (s *Store) Close() error {
 	s.mu.Unlock()
 	if already {
 		return nil
+	}
+	// Replication reads the store: it stops first. What it had not sent
+	// waits in the outbox for the next time.
+	s.mu.Lock()
+	replicas := s.replicas
+	s.replicas = nil
+	s.mu.Unlock()
+	for _, stop := range replicas {
+		stop()
 	}
 	s.stopWatching()
 	select {
