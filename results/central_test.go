@@ -159,6 +159,14 @@ func writeRuns(t *testing.T, n int) *Store {
 // DUT 0 failing its last one when i is odd.
 func emitRun(t testing.TB, s *Store, i, duts, meas int) string {
 	t.Helper()
+	id, err := emitRunErr(s, i, duts, meas)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func emitRunErr(s *Store, i, duts, meas int) (string, error) {
 	now := time.Unix(1_800_000_000+int64(i), 0)
 	id := harness.NewRunID(now)
 	var seq uint64
@@ -192,10 +200,10 @@ func emitRun(t testing.TB, s *Store, i, duts, meas int) string {
 	acks = append(acks, s.Emit(next(harness.Event{Kind: harness.EventRunEnded, End: &end})))
 	for _, a := range acks {
 		if err := <-a; err != nil {
-			t.Fatal(err)
+			return id, err
 		}
 	}
-	return id
+	return id, nil
 }
 
 // A station's events replicated to PostgreSQL make the same runs, units,
