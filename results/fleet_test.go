@@ -1,3 +1,5 @@
+//go:build linux
+
 package results
 
 import (
@@ -7,9 +9,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -23,6 +27,16 @@ import (
 const envTestCluster = "SCPIKIT_TEST_POSTGRES_CLUSTER"
 
 func pgCtl(ctx context.Context, cluster []string, args ...string) error {
+	// The server pg_ctlcluster starts outlives the test: it must not
+	// inherit what the test inherited (a lock file held by flock around
+	// go test, which the restarted server would hold forever).
+	if fds, err := os.ReadDir("/proc/self/fd"); err == nil {
+		for _, f := range fds {
+			if fd, err := strconv.Atoi(f.Name()); err == nil && fd > 2 {
+				syscall.CloseOnExec(fd)
+			}
+		}
+	}
 	cmd := exec.CommandContext(ctx, "pg_ctlcluster", append(append([]string{"--skip-systemctl-redirect"}, cluster...), args...)...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
