@@ -127,6 +127,17 @@ var commands = map[string]how{
 	"go test -run '^$' -bench BenchmarkStationLoad -benchtime 1x ./results": {inRepo: true,
 		as: "SCPIKIT_LOAD_SECONDS=1 go test -run '^$' -bench BenchmarkStationLoad -benchtime 1x ./results", want: []string{"commit-p50/fsync-p50", "ok "}},
 
+	// docs/fleet.md: a PostgreSQL server is not there for the docs test;
+	// the same steps run in .ci/run and the tests (internal/pgtest).
+	"apt-get install -y postgresql":                         {skip: "installs a package as root"},
+	"pg_ctlcluster --skip-systemctl-redirect 15 main start": {skip: "starts a PostgreSQL server as root"},
+	`runuser -u postgres -- psql -c "CREATE ROLE scpikit LOGIN CREATEDB PASSWORD 'scpikit'" -c "CREATE DATABASE scpikit OWNER scpikit"`: {skip: "needs a PostgreSQL server"},
+	"SCPIKIT_DB='postgres://scpikit:scpikit@127.0.0.1:5432/scpikit?sslmode=disable' go run ./cmd/station sync --station line-3":         {skip: "needs a PostgreSQL server"},
+	"SCPIKIT_DB='postgres://scpikit:scpikit@127.0.0.1:5432/scpikit?sslmode=disable' go run ./cmd/station serve --station line-3":        {skip: "needs a PostgreSQL server"},
+	"go run ./cmd/station status": {want: []string{"store ", "replication: never replicated"}},
+	"SCPIKIT_TEST_POSTGRES='postgres://scpikit:scpikit@127.0.0.1:5432/scpikit?sslmode=disable' SCPIKIT_TEST_POSTGRES_CLUSTER='15 main' go test ./results -run 'TestFleetUnderFaults' -v": {skip: "stops a PostgreSQL cluster; go test runs it in CI"},
+	"go test ./results -run '^$' -bench 'BenchmarkIngest|BenchmarkCommitLatencyWhileReplicating' -benchtime 3x":                                                                          {skip: "needs SCPIKIT_TEST_POSTGRES; without it the benchmarks skip"},
+
 	// docs/station.md: the page on a free loopback port, in the background;
 	// the burn-in serving its own page; the API of the first.
 	"go run ./cmd/station serve": {background: true, as: "station serve --listen 127.0.0.1:0"},

@@ -84,6 +84,8 @@ type Store struct {
 
 	watcher *watcher // wakes tails and controls' waiters (watch.go)
 
+	replicas []func() // stop each background replication (ReplicateTo), and wait
+
 	latMu     sync.Mutex
 	latencies []time.Duration // of measurements, from Emit to commit: a ring
 	latNext   int
@@ -145,7 +147,7 @@ func Open(path string) (*Store, error) {
 		s.release()
 		return nil, err
 	}
-	if err := migrate(ctx, db); err != nil {
+	if err := migrate(ctx, db, sqliteDialect); err != nil {
 		s.release()
 		return nil, fmt.Errorf("results: %s: %w", path, err)
 	}
@@ -275,6 +277,15 @@ func (s *Store) Close() error {
 	if already {
 		return nil
 	}
+	// Replication reads the store: it stops first. What it had not sent
+	// waits in the outbox for the next time.
+	s.mu.Lock()
+	replicas := s.replicas
+	s.replicas = nil
+	s.mu.Unlock()
+	for _, stop := range replicas {
+		stop()
+	}
 	s.stopWatching()
 	select {
 	case s.wake <- struct{}{}:
@@ -299,7 +310,7 @@ func (s *Store) release() error {
 func (s *Store) writer(conn *sql.Conn) {
 	defer close(s.done)
 	defer conn.Close()
-	w := &batchWriter{conn: conn, owner: s.owner, units: map[[2]string]harness.Unit{}}
+	w := &batchWriter{conn: conn, indexer: newIndexer(sqliteDialect, s.owner)}
 	// Runs an event of which could not be stored: their later events
 	// fail too, so the store never holds a run with a gap that would pass
 	// for its whole record. Such a run stays unfinished, and is closed as

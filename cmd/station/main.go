@@ -41,7 +41,10 @@ const usage = `usage:
   station show RUN                                              one run: units, verdicts, faults, safe state
   station report RUN --dir DIR                                  write its JSON, JUnit and HTML reports to DIR
   station export --csv [--since D] [--serial S] [--run RUN]     one CSV row per measurement, on stdout
-  station serve [--listen ADDR] [--allow-remote]                the station's live page, its API and /metrics
+  station serve [--listen ADDR] [--allow-remote] [--db URL]     the station's live page, its API and /metrics
+                                                                (--db or $SCPIKIT_DB: replicating to it meanwhile)
+  station sync [--db URL] [--station ID]                        send the central database what it lacks, once
+  station status                                                the replication backlog and parked events
 
 RUN is a run ID, a unique prefix of one, or "last".
 D is a duration before now (24h, 90m) or a date (2026-12-01, 2026-12-01T08:00:00Z).
@@ -61,8 +64,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	verb, args := args[0], args[1:]
-	if verb == "serve" {
+	switch verb {
+	case "serve":
 		return serve(ctx, args, stdout, stderr)
+	case "sync":
+		return syncCmd(ctx, args, stdout, stderr)
+	case "status":
+		return statusCmd(ctx, args, stdout, stderr)
 	}
 	fs := flag.NewFlagSet("station "+verb, flag.ContinueOnError)
 	fs.SetOutput(stderr)

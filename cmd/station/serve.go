@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"syscall"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -34,6 +35,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	listen := fs.String("listen", DefaultListen, "the address to serve on (host:port); beyond loopback only with --allow-remote")
 	allowRemote := fs.Bool("allow-remote", false, "allow --listen beyond loopback (0.0.0.0:8080, a LAN address): anyone who reaches it can answer prompts and stop runs")
 	storePath := fs.String("store", results.DefaultPath(), "the station store (created if it does not exist)")
+	db := fs.String("db", os.Getenv(results.EnvCentral), "replicate the store to this central database meanwhile, a postgres:// URL (default $"+results.EnvCentral+")")
+	stationID := fs.String("station", "", "this station's ID in the central database (default: the host name)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -72,6 +75,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	log := zerolog.New(zerolog.ConsoleWriter{Out: stderr, NoColor: true}).With().Timestamp().Logger()
+	if *db != "" {
+		// In the background, stopped by store.Close: the page never
+		// waits for the network.
+		store.ReplicateTo(*db, results.ReplicaOptions{Station: *stationID, Log: log})
+		fmt.Fprintf(stdout, "station: replicating to %s\n", results.Redact(*db))
+	}
 	// /metrics: the store's events counted as they are committed, by
 	// whichever process runs the tests.
 	reg := prometheus.NewRegistry()

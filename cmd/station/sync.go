@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/scpikit/scpikit/results"
+)
+
+// openExisting opens the station store a command reads, refusing to
+// create one that is not there.
+func openExisting(cmd, storePath string, stderr io.Writer) (*results.Store, int) {
+	if file, err := results.FilePath(storePath); err != nil {
+		fmt.Fprintf(stderr, "station %s: %v\n", cmd, err)
+		return nil, exitStore
+	} else if _, err := os.Stat(file); err != nil {
+		fmt.Fprintf(stderr, "station %s: no station store at %s: run a test first, or name one with --store or $%s\n", cmd, storePath, results.EnvStore)
+		return nil, exitStore
+	}
+	store, err := results.Open(storePath)
+	if err != nil {
+		fmt.Fprintf(stderr, "station %s: %v\n", cmd, err)
+		return nil, exitStore
+	}
+	return store, exitOK
+}
+
+// syncCmd is station sync: send the central database what it lacks,
+// once, and say whether the station is caught up.
+func syncCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("station sync", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	storePath := fs.String("store", results.DefaultPath(), "the station store")
+	db := fs.String("db", os.Getenv(results.EnvCentral), "the central database, a postgres:// URL (default $"+results.EnvCentral+")")
+	stationID := fs.String("station", "", "this station's ID in the central database (default: the host name)")
+	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this long")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "station sync: unexpected %q\n", fs.Args())
+		return exitUsage
+	}
+	if *db == "" {
+		fmt.Fprintf(stderr, "station sync: name the central database with --db postgres://... or $%s\n", results.EnvCentral)
+		return exitUsage
+	}
+	store, code := openExisting("sync", *storePath, stderr)
+	if store == nil {
+		return code
+	}
+	defer store.Close()
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	started := time.Now()
+	central, err := results.OpenCentral(ctx, *db)
+	if err != nil {
+		fmt.Fprintf(stderr, "station sync: %v\nnothing was sent; the station's events wait in its outbox: run station sync again once the database can be reached\n", err)
+		return exitFailure
+	}
+	defer central.Close()
+	st, err := store.NewReplicator(central, results.ReplicaOptions{Station: *stationID}).Sync(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "station sync: %v\nsent %d events; %d still wait in the outbox: run station sync again once the database can be reached\n", err, st.Sent, st.Backlog)
+		return exitFailure
+	}
+	fmt.Fprintf(stdout, "station sync: caught up with %s in %d ms: %d events sent, %d new there",
+		central.Target(), time.Since(started).Milliseconds(), st.Sent, st.Inserted)
+	if st.Parked > 0 {
+		fmt.Fprintf(stdout, ", %d rejected and parked (station status shows why)", st.Parked)
+	}
+	fmt.Fprintln(stdout)
+	return exitOK
+}
+
+// statusCmd is station status: what the station has still to send to
+// each central database, and what they rejected.
+func statusCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("station status", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	storePath := fs.String("store", results.DefaultPath(), "the station store")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "station status: unexpected %q\n", fs.Args())
+		return exitUsage
+	}
+	store, code := openExisting("status", *storePath, stderr)
+	if store == nil {
+		return code
+	}
+	defer store.Close()
+	out, err := store.Outbox(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "station status: %v\n", err)
+		return exitFailure
+	}
+	fmt.Fprintf(stdout, "store %s\n", store.Path())
+	if len(out) == 0 {
+		fmt.Fprintf(stdout, "replication: never replicated (station sync --db URL, or station serve with $%s)\n", results.EnvCentral)
+		return exitOK
+	}
+	for _, o := range out {
+		fmt.Fprintf(stdout, "central database %s\n", o.Target)
+		fmt.Fprintf(stdout, "  backlog: %d events to send (acknowledged up to position %d", o.Backlog, o.Acked)
+		if !o.AckedAt.IsZero() {
+			fmt.Fprintf(stdout, ", last at %s", o.AckedAt.UTC().Format(time.RFC3339))
+		}
+		fmt.Fprintln(stdout, ")")
+		if o.Error != "" {
+			fmt.Fprintf(stdout, "  unreachable since %s: %s\n", o.ErrorSince.UTC().Format(time.RFC3339), o.Error)
+		}
+		for _, p := range o.Parked {
+			fmt.Fprintf(stdout, "  parked: positions %d-%d (%d events, runs %v) at %s: %s\n",
+				p.First, p.Last, p.Events, p.Runs, p.At.UTC().Format(time.RFC3339), p.Reason)
+		}
+	}
+	return exitOK
+}

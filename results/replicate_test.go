@@ -1,0 +1,242 @@
+package results
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/rs/zerolog"
+	"github.com/scpikit/scpikit/harness"
+	"go.uber.org/goleak"
+	"strings"
+)
+
+// fakeTarget is a central database in memory, with a script of failures.
+type fakeTarget struct {
+	mu      sync.Mutex
+	events  map[[2]any]string // (run, seq) -> body
+	down    int               // the next down batches fail as if the network were cut
+	reject  func(OutboxEvent) bool
+	batches int
+	calls   chan struct{} // a value per Ingest call, when not nil
+}
+
+func (f *fakeTarget) Target() string { return "fake://central" }
+
+func (f *fakeTarget) Ingest(ctx context.Context, b Batch) (int, error) {
+	f.mu.Lock()
+	defer func() {
+		f.mu.Unlock()
+		if f.calls != nil {
+			f.calls <- struct{}{}
+		}
+	}()
+	if f.down > 0 {
+		f.down--
+		return 0, errors.New("dial tcp 127.0.0.1:5432: connect: connection refused")
+	}
+	for _, e := range b.Events {
+		if f.reject != nil && f.reject(e) {
+			return 0, &RejectedError{Reason: fmt.Sprintf("event %d of %s is bad", e.Seq, e.Run)}
+		}
+	}
+	f.batches++
+	n := 0
+	for _, e := range b.Events {
+		k := [2]any{e.Run, e.Seq}
+		if _, ok := f.events[k]; !ok {
+			f.events[k] = e.Body
+			n++
+		}
+	}
+	return n, nil
+}
+
+func newFake() *fakeTarget { return &fakeTarget{events: map[[2]any]string{}} }
+
+func TestSyncSendsEverythingOnceAndParksRejected(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	s, err := Open(filepath.Join(t.TempDir(), "station.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var ids []string
+	for i := range 5 {
+		ids = append(ids, emitRun(t, s, i, 2, 3))
+	}
+	total := int(s.Stats().Events) // 5 runs x (start + 2 x (dut + 3 m) + end) = 50
+	bad := ids[2]
+	f := newFake()
+	f.reject = func(e OutboxEvent) bool { return e.Run == bad && e.Seq == 4 }
+	r := s.NewReplicator(f, ReplicaOptions{Station: "st1", BatchSize: 7})
+	ctx := context.Background()
+	st, err := r.Sync(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Parked != 1 || st.Inserted != total-1 || st.Backlog != 0 {
+		t.Errorf("sync: %+v, want 1 parked, %d inserted, backlog 0", st, total-1)
+	}
+	out, err := s.Outbox(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 1 || out[0].Backlog != 0 || len(out[0].Parked) != 1 {
+		t.Fatalf("outbox: %+v", out)
+	}
+	p := out[0].Parked[0]
+	if p.Events != 1 || p.First != p.Last || !cmp.Equal(p.Runs, []string{bad}) || p.Reason != "event 4 of "+bad+" is bad" {
+		t.Errorf("parked: %+v", p)
+	}
+	// Again: nothing new, nothing sent but the heartbeat.
+	st, err = r.Sync(ctx)
+	if err != nil || st.Sent != 0 || st.Inserted != 0 {
+		t.Errorf("second sync: %+v, %v; want nothing sent", st, err)
+	}
+	if len(f.events) != total-1 {
+		t.Errorf("target holds %d events, want %d", len(f.events), total-1)
+	}
+}
+
+func TestSyncStopsAtUnreachableAndResumes(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	s := writeRuns(t, 3)
+	f := newFake()
+	r := s.NewReplicator(f, ReplicaOptions{Station: "st1", BatchSize: 10})
+	ctx := context.Background()
+	if _, err := r.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	emitRun(t, s, 9, 1, 1)
+	f.down = 1
+	st, err := r.Sync(ctx)
+	if !errors.Is(err, ErrUnreachable) {
+		t.Fatalf("sync with the target down: %v, want ErrUnreachable", err)
+	}
+	if st.Backlog != 4 {
+		t.Errorf("backlog %d, want the 4 events of the new run", st.Backlog)
+	}
+	if st, err = r.Sync(ctx); err != nil || st.Inserted != 4 || st.Backlog != 0 {
+		t.Errorf("sync once back: %+v, %v", st, err)
+	}
+}
+
+// Run backs off exponentially, with jitter and a cap, while the target
+// is down, logs once going and once back, and sends everything.
+func TestRunBacksOffAndCatchesUp(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	s := writeRuns(t, 2)
+	f := newFake()
+	f.down = 8
+	f.calls = make(chan struct{}, 100)
+	var mu sync.Mutex
+	var waits []time.Duration
+	fire := make(chan time.Time)
+	close(fire)
+	var logs syncBuffer
+	o := ReplicaOptions{Station: "st1", MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second, Heartbeat: time.Hour,
+		Log: zerologTo(&logs)}
+	o.after = func(d time.Duration) <-chan time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		if d == time.Hour {
+			return nil // the idle heartbeat: never, in this test
+		}
+		waits = append(waits, d)
+		return fire
+	}
+	r := s.NewReplicator(f, o)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- r.Run(ctx) }()
+	for range 9 { // 8 failures, then the batch that goes through
+		<-f.calls
+	}
+	// Caught up: the run waits for a commit. Wait for the ack to land.
+	deadline := time.After(10 * time.Second)
+	for {
+		out, err := s.Outbox(context.Background())
+		if err == nil && len(out) == 1 && out[0].Backlog == 0 {
+			break
+		}
+		select {
+		case <-deadline:
+			t.Fatalf("never caught up: %+v %v", out, err)
+		case <-s.watcher.changed():
+		case <-time.After(10 * time.Millisecond): // the ack is not a commit of the writer; poll
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(waits) != 8 {
+		t.Fatalf("waited %d times, want 8: %v", len(waits), waits)
+	}
+	nominal := []time.Duration{100, 200, 400, 800, 1000, 1000, 1000, 1000}
+	for i, w := range waits {
+		n := nominal[i] * time.Millisecond
+		if w < n/2 || w > n {
+			t.Errorf("wait %d: %v, want between %v and %v", i, w, n/2, n)
+		}
+	}
+	if len(f.events) != int(s.Stats().Events) {
+		t.Errorf("target holds %d events, want %d", len(f.events), s.Stats().Events)
+	}
+	text := logs.String()
+	for _, want := range []string{"cannot send to central database fake://central; 20 events wait", "is back after", "20 events that waited were sent"} {
+		if !contains(text, want) {
+			t.Errorf("log lacks %q:\n%s", want, text)
+		}
+	}
+	if n := countOf(text, "\n"); n != 2 {
+		t.Errorf("want two log lines, one going, one back; got %d:\n%s", n, text)
+	}
+}
+
+// ReplicateTo's goroutine ends with the store, even with the database away.
+func TestReplicateToStopsWithStore(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	s, err := Open(filepath.Join(t.TempDir(), "station.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.ReplicateTo("postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=1", ReplicaOptions{})
+	emitRun(t, s, 0, 1, 1)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var _ = harness.EventRunEnded
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  []byte
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.b = append(b.b, p...)
+	return len(p), nil
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return string(b.b)
+}
+
+func zerologTo(w *syncBuffer) zerolog.Logger { return zerolog.New(w) }
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
+func countOf(s, sub string) int   { return strings.Count(s, sub) }
