@@ -6,6 +6,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,7 +21,12 @@ import (
 // applied versions and a transaction, about fifty lines; the libraries
 // bring drivers, CLIs and down-migrations we would not use.
 //
-//go:embed migrations/*.sql
+// PostgreSQL's (the central database) are under migrations/postgres with
+// the same numbers and names: a version may be a comment-only no-op in
+// one dialect (the station's controls mean nothing centrally), so
+// "schema version N" names the same step on both.
+//
+//go:embed migrations/*.sql migrations/postgres/*.sql
 var migrations embed.FS
 
 type migration struct {
@@ -29,14 +35,14 @@ type migration struct {
 	sql     string
 }
 
-func loadMigrations() ([]migration, error) {
-	files, err := fs.Glob(migrations, "migrations/*.sql")
+func loadMigrations(d dialect) ([]migration, error) {
+	files, err := fs.Glob(migrations, d.migrationsDir()+"/*.sql")
 	if err != nil {
 		return nil, err
 	}
 	var out []migration
 	for _, f := range files {
-		base := strings.TrimSuffix(strings.TrimPrefix(f, "migrations/"), ".sql")
+		base := strings.TrimSuffix(path.Base(f), ".sql")
 		num, name, ok := strings.Cut(base, "_")
 		v, err := strconv.Atoi(num)
 		if !ok || err != nil {
@@ -59,24 +65,51 @@ func loadMigrations() ([]migration, error) {
 
 // SchemaVersion is the version of the schema this package writes.
 func SchemaVersion() int {
-	ms, _ := loadMigrations()
+	ms, _ := loadMigrations(sqliteDialect)
 	return len(ms)
 }
 
+// migrationLock is the PostgreSQL advisory lock migrations take, so
+// that stations opening a new central database at once apply each step
+// once (any constant; "scpi" in ASCII).
+const migrationLock = 0x73637069
+
 // migrate applies the migrations the database lacks, each in a
-// transaction of its own (IMMEDIATE: two processes opening a new store
-// at once apply each step once).
-func migrate(ctx context.Context, db *sql.DB) error {
-	ms, err := loadMigrations()
+// transaction of its own (SQLite's IMMEDIATE, PostgreSQL's advisory
+// lock: two processes opening a new database at once apply each step
+// once).
+func migrate(ctx context.Context, db *sql.DB, d dialect) error {
+	ms, err := loadMigrations(d)
 	if err != nil {
 		return err
 	}
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ns INTEGER NOT NULL)`); err != nil {
+	begin := func() (*sql.Tx, error) {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return nil, err
+		}
+		if d == postgresDialect {
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
+				tx.Rollback()
+				return nil, fmt.Errorf("the migrations' lock: %w", err)
+			}
+		}
+		return tx, nil
+	}
+	tx, err := begin()
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ns BIGINT NOT NULL)`); err != nil {
+		tx.Rollback()
+		return fmt.Errorf("schema_migrations: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("schema_migrations: %w", err)
 	}
 	for _, m := range ms {
-		tx, err := db.BeginTx(ctx, nil)
+		tx, err := begin()
 		if err != nil {
 			return err
 		}
@@ -97,7 +130,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 			tx.Rollback()
 			return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_ns) VALUES (?, ?, ?)`,
+		if _, err := tx.ExecContext(ctx, d.rebind(`INSERT INTO schema_migrations (version, name, applied_ns) VALUES (?, ?, ?)`),
 			m.version, m.name, time.Now().UnixNano()); err != nil {
 			tx.Rollback()
 			return err

@@ -118,7 +118,7 @@ func (s *Store) closeAborted(ctx context.Context, id string) (bool, error) {
 		return false, err
 	}
 	defer conn.Close()
-	w := &batchWriter{conn: conn, owner: s.owner, units: map[[2]string]harness.Unit{}}
+	w := &batchWriter{conn: conn, indexer: newIndexer(sqliteDialect, s.owner)}
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return false, err

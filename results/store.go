@@ -145,7 +145,7 @@ func Open(path string) (*Store, error) {
 		s.release()
 		return nil, err
 	}
-	if err := migrate(ctx, db); err != nil {
+	if err := migrate(ctx, db, sqliteDialect); err != nil {
 		s.release()
 		return nil, fmt.Errorf("results: %s: %w", path, err)
 	}
@@ -299,7 +299,7 @@ func (s *Store) release() error {
 func (s *Store) writer(conn *sql.Conn) {
 	defer close(s.done)
 	defer conn.Close()
-	w := &batchWriter{conn: conn, owner: s.owner, units: map[[2]string]harness.Unit{}}
+	w := &batchWriter{conn: conn, indexer: newIndexer(sqliteDialect, s.owner)}
 	// Runs an event of which could not be stored: their later events
 	// fail too, so the store never holds a run with a gap that would pass
 	// for its whole record. Such a run stays unfinished, and is closed as

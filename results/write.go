@@ -12,13 +12,26 @@ import (
 
 // batchWriter writes batches of events on the writer's connection.
 type batchWriter struct {
-	conn  *sql.Conn
-	owner string
-	// units holds each open run's units as identified so far, to write
-	// the merged row; a run's entries go when it ends.
-	units map[[2]string]harness.Unit
+	conn *sql.Conn
+	indexer
 	// pos is the last events.pos of the transaction being written.
 	pos int64
+}
+
+// indexer writes the index rows an event makes (runs, units,
+// measurements) in either dialect: the station store's writer and the
+// central database's ingest are one fold, so the two cannot disagree.
+type indexer struct {
+	d     dialect
+	owner string // runs.owner of the runs it starts
+	// units holds each open run's units as identified so far, to write
+	// the merged row; a run's entries go when it ends. Nil: read from
+	// the database every time.
+	units map[[2]string]harness.Unit
+}
+
+func newIndexer(d dialect, owner string) indexer {
+	return indexer{d: d, owner: owner, units: map[[2]string]harness.Unit{}}
 }
 
 // encode is an event as the events table keeps it.
@@ -53,10 +66,8 @@ func (w *batchWriter) commit(ctx context.Context, batch []item) (err error) {
 		}
 		last[it.e.Run] = max(last[it.e.Run], it.e.Seq)
 	}
-	for run, seq := range last {
-		if _, err := tx.ExecContext(ctx, `UPDATE runs SET last_seq = max(last_seq, ?) WHERE id = ?`, seq, run); err != nil {
-			return fmt.Errorf("results: %w", err)
-		}
+	if err := w.lastSeqs(ctx, tx, last); err != nil {
+		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("results: commit: %w", err)
@@ -64,11 +75,35 @@ func (w *batchWriter) commit(ctx context.Context, batch []item) (err error) {
 	return nil
 }
 
+// lastSeqs raises each run's last_seq to the last seq written of it.
+func (x *indexer) lastSeqs(ctx context.Context, tx *sql.Tx, last map[string]uint64) error {
+	q := x.d.rebind(`UPDATE runs SET last_seq = ` + x.d.greatest() + `(last_seq, ?) WHERE id = ?`)
+	for run, seq := range last {
+		if _, err := tx.ExecContext(ctx, q, int64(seq), run); err != nil {
+			return fmt.Errorf("results: last event of run %s: %w", run, err)
+		}
+	}
+	return nil
+}
+
 // write inserts one event, encoded as body, and the index rows it makes.
-func (w *batchWriter) write(ctx context.Context, tx *sql.Tx, e *harness.Event, body []byte) (err error) {
-	owner := w.owner
+func (w *batchWriter) write(ctx context.Context, tx *sql.Tx, e *harness.Event, body []byte) error {
+	if err := w.index(ctx, tx, e); err != nil {
+		return err
+	}
+	w.pos++
+	if _, err := tx.ExecContext(ctx, `INSERT INTO events (run_id, seq, time_ns, kind, dut, body, pos) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		e.Run, e.Seq, e.Time.UnixNano(), string(e.Kind), e.DUT, string(body), w.pos); err != nil {
+		return fmt.Errorf("results: %s event %d of run %s: %w", e.Kind, e.Seq, e.Run, err)
+	}
+	return nil
+}
+
+// index writes the index rows event e makes, in x's dialect.
+func (x *indexer) index(ctx context.Context, tx *sql.Tx, e *harness.Event) (err error) {
+	owner := x.owner
 	exec := func(q string, args ...any) error {
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		if _, err := tx.ExecContext(ctx, x.d.rebind(q), args...); err != nil {
 			return fmt.Errorf("results: %s event %d of run %s: %w", e.Kind, e.Seq, e.Run, err)
 		}
 		return nil
@@ -90,15 +125,17 @@ func (w *batchWriter) write(ctx context.Context, tx *sql.Tx, e *harness.Event, b
 	case harness.EventDUTStarted, harness.EventUnit:
 		if e.Unit != nil {
 			key := [2]string{e.Run, e.DUT}
-			u, ok := w.units[key]
+			u, ok := x.units[key]
 			if !ok {
-				u, err = loadUnit(ctx, tx, e.Run, e.DUT)
+				u, err = x.loadUnit(ctx, tx, e.Run, e.DUT)
 				if err != nil {
 					return err
 				}
 			}
 			u = u.Merge(*e.Unit)
-			w.units[key] = u
+			if x.units != nil {
+				x.units[key] = u
+			}
 			meta, _ := json.Marshal(u.Metadata)
 			if u.Metadata == nil {
 				meta = []byte("{}")
@@ -126,7 +163,7 @@ func (w *batchWriter) write(ctx context.Context, tx *sql.Tx, e *harness.Event, b
 	case harness.EventRunEnded:
 		if end := e.End; end != nil {
 			if err := exec(`UPDATE runs SET ended_ns = ?, outcome = ?, stop_cause = ?, recovered = ? WHERE id = ?`,
-				e.Time.UnixNano(), end.Outcome.String(), end.StopCause, end.Recovered, e.Run); err != nil {
+				e.Time.UnixNano(), end.Outcome.String(), end.StopCause, boolInt(end.Recovered), e.Run); err != nil {
 				return err
 			}
 			// Every DUT gets its verdict in units, identified or not:
@@ -139,15 +176,21 @@ func (w *batchWriter) write(ctx context.Context, tx *sql.Tx, e *harness.Event, b
 				}
 			}
 		}
-		for key := range w.units {
+		for key := range x.units {
 			if key[0] == e.Run {
-				delete(w.units, key)
+				delete(x.units, key)
 			}
 		}
 	}
-	w.pos++
-	return exec(`INSERT INTO events (run_id, seq, time_ns, kind, dut, body, pos) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		e.Run, e.Seq, e.Time.UnixNano(), string(e.Kind), e.DUT, string(body), w.pos)
+	return nil
+}
+
+// boolInt is a flag as both dialects' INTEGER columns hold it.
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // startPos reads the last position committed, inside the write
@@ -176,10 +219,10 @@ func realPtr(v *float64) any {
 	return real(*v)
 }
 
-func loadUnit(ctx context.Context, tx *sql.Tx, run, dut string) (harness.Unit, error) {
+func (x *indexer) loadUnit(ctx context.Context, tx *sql.Tx, run, dut string) (harness.Unit, error) {
 	var u harness.Unit
 	var meta string
-	err := tx.QueryRowContext(ctx, `SELECT serial, part, revision, slot, metadata FROM units WHERE run_id = ? AND dut = ?`, run, dut).
+	err := tx.QueryRowContext(ctx, x.d.rebind(`SELECT serial, part, revision, slot, metadata FROM units WHERE run_id = ? AND dut = ?`), run, dut).
 		Scan(&u.Serial, &u.Part, &u.Revision, &u.Slot, &meta)
 	switch {
 	case err == sql.ErrNoRows:

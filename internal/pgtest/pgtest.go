@@ -1,0 +1,77 @@
+// Package pgtest gives each test a PostgreSQL database of its own.
+//
+// The server is named by SCPIKIT_TEST_POSTGRES, a postgres:// URL of a
+// role that may create databases (CI starts a cluster and sets it; see
+// docs/fleet.md for a developer's machine). Without it, tests skip
+// saying how to set it, unless SCPIKIT_REQUIRE_INTEROP is set (CI),
+// when they fail.
+//
+//	url := pgtest.New(t) // a fresh database, dropped at cleanup
+//	central, err := results.OpenCentral(ctx, url)
+package pgtest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registered as "pgx"
+)
+
+// Env names the test server.
+const Env = "SCPIKIT_TEST_POSTGRES"
+
+// Server is the URL of the test server, skipping (or failing, in CI) t
+// without one.
+func Server(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv(Env)
+	if u == "" {
+		msg := "no PostgreSQL for tests: set " + Env + "=postgres://USER:PASSWORD@127.0.0.1:5432/DB?sslmode=disable (a role with CREATEDB; docs/fleet.md says how)"
+		if os.Getenv("SCPIKIT_REQUIRE_INTEROP") != "" {
+			t.Fatal(msg + ", which SCPIKIT_REQUIRE_INTEROP requires")
+		}
+		t.Skip(msg)
+	}
+	return u
+}
+
+// New creates a database for t alone and returns its URL; it is dropped
+// (with any connection left to it) when t ends.
+func New(t testing.TB) string {
+	t.Helper()
+	server := Server(t)
+	base, err := url.Parse(server)
+	if err != nil {
+		t.Fatalf("%s: %v", Env, err)
+	}
+	var b [6]byte
+	rand.Read(b[:])
+	name := "test_" + hex.EncodeToString(b[:])
+	admin, err := sql.Open("pgx", server)
+	if err != nil {
+		t.Fatalf("%s: %v", Env, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		admin.Close()
+		t.Fatalf("pgtest: creating a database on %s: %v", base.Redacted(), err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Errorf("pgtest: dropping %s: %v", name, err)
+		}
+		admin.Close()
+	})
+	u := *base
+	u.Path = "/" + name
+	return u.String()
+}
