@@ -55,39 +55,20 @@ func (sc Scope) check() error {
 	return nil
 }
 
-// dialect is what differs between the SQL texts of the two databases.
-type dialect struct {
-	// dollar: placeholders are $1, $2... (PostgreSQL), not ?.
-	dollar bool
-	// collate makes text order bytewise, as SQLite's default is: a
-	// PostgreSQL database's default collation follows its locale, and
-	// ties between runs must break the same way on both.
-	collate string
+// collate makes text order bytewise, as SQLite's default is: a
+// PostgreSQL database's default collation follows its locale, and ties
+// between runs must break the same way on both.
+func (d dialect) collate() string {
+	if d == postgresDialect {
+		return ` COLLATE "C"`
+	}
+	return ""
 }
 
-var (
-	sqliteDialect   = dialect{}
-	postgresDialect = dialect{dollar: true, collate: ` COLLATE "C"`}
-)
-
 // sql is q for this dialect: {C} becomes the collation, each ? a
-// placeholder. The queries here have no ? or {C} inside literals.
+// placeholder.
 func (d dialect) sql(q string) string {
-	q = strings.ReplaceAll(q, "{C}", d.collate)
-	if !d.dollar {
-		return q
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range q {
-		if r == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
+	return d.rebind(strings.ReplaceAll(q, "{C}", d.collate()))
 }
 
 // analytics runs the queries on one database.

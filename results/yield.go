@@ -55,3 +55,28 @@ func (s *Store) FirstPassYield(ctx context.Context, since time.Time) (Yield, err
 	rep, err := s.Yield(ctx, Scope{Since: since})
 	return rep.FirstPass, err
 }
+
+// The analytics of the central database: the same queries as a station
+// store's, on every station's results.
+
+func (c *Central) analytics() analytics { return analytics{db: c.db, d: c.d} }
+
+// Yield is Store.Yield over every station's results.
+func (c *Central) Yield(ctx context.Context, sc Scope) (YieldReport, error) {
+	return c.analytics().yield(ctx, sc)
+}
+
+// Pareto is Store.Pareto over every station's results.
+func (c *Central) Pareto(ctx context.Context, sc Scope) ([]ParetoRow, error) {
+	return c.analytics().pareto(ctx, sc)
+}
+
+// Capability is Store.Capability over every station's results.
+func (c *Central) Capability(ctx context.Context, name string, sc Scope) (Capability, error) {
+	return c.analytics().capability(ctx, name, sc)
+}
+
+// Durations is Store.Durations over every station's results.
+func (c *Central) Durations(ctx context.Context, sc Scope, t Trend) ([]DurationBucket, error) {
+	return c.analytics().durations(ctx, sc, t)
+}

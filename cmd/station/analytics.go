@@ -30,7 +30,7 @@ func analytics(ctx context.Context, verb string, args []string, stdout, stderr i
 	fs := flag.NewFlagSet("station "+verb, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	storePath := fs.String("store", results.DefaultPath(), "the station store")
-	dbURL := fs.String("db", os.Getenv(envDB), "the central database (postgres://...) instead of the station store; default $"+envDB)
+	dbURL := fs.String("db", os.Getenv(results.EnvCentral), "the central database (postgres://...) instead of the station store; default $"+results.EnvCentral)
 	part := fs.String("part", "", "units of this part number only")
 	stationName := fs.String("station", "", "runs of this station only")
 	since := fs.String("since", "", "runs started since: a duration before now (24h) or a date")

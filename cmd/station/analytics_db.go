@@ -4,17 +4,20 @@ import (
 	"context"
 	"fmt"
 	"io"
+
+	"github.com/scpikit/scpikit/results"
 )
 
-// envDB names the central database when --db does not.
-const envDB = "SCPIKIT_DB"
-
-// openAnalyst opens the central database when url is set, else the
-// station store at storePath.
+// openAnalyst opens the central database when url is set (--db, or
+// $SCPIKIT_DB), else the station store at storePath.
 func openAnalyst(ctx context.Context, verb, storePath, url string, stderr io.Writer) (analyst, func(), int) {
 	if url != "" {
-		fmt.Fprintf(stderr, "station %s: --db: this build cannot read a central database yet; leave --db and $SCPIKIT_DB unset to read the station store\n", verb)
-		return nil, nil, exitStore
+		central, err := results.OpenCentral(ctx, url)
+		if err != nil {
+			fmt.Fprintf(stderr, "station %s: %v\n", verb, err)
+			return nil, nil, exitStore
+		}
+		return central, func() { central.Close() }, exitOK
 	}
 	store, code := openStoreAnalyst(verb, storePath, stderr)
 	if code != exitOK {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/scpikit/scpikit/harness"
+	"github.com/scpikit/scpikit/internal/pgtest"
 	"github.com/scpikit/scpikit/results"
 	"github.com/scpikit/scpikit/units"
 )
@@ -67,7 +69,7 @@ func yieldStore(t *testing.T) string {
 
 func TestYieldParetoCpk(t *testing.T) {
 	path := yieldStore(t)
-	t.Setenv(envDB, "")
+	t.Setenv(results.EnvCentral, "")
 
 	code, out, errOut := runCmd(t, "yield", "--store", path, "--part", "PCB-7")
 	if code != 0 {
@@ -154,5 +156,69 @@ func TestCpkTooFewValues(t *testing.T) {
 	recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
 	if code != 0 || err != nil || len(recs) != 2 || recs[1][2] != "2" || recs[1][10] != "" {
 		t.Fatalf("cpk --csv of 2 values: exit %d: %v\n%s", code, err, out)
+	}
+}
+
+// ingest copies a station store's events into the central database at
+// url, as replication sends them.
+func ingest(t *testing.T, path, url string) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT pos, run_id, seq, time_ns, kind, dut, body FROM events ORDER BY pos`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var events []results.OutboxEvent
+	for rows.Next() {
+		var e results.OutboxEvent
+		if err := rows.Scan(&e.Pos, &e.Run, &e.Seq, &e.TimeNS, &e.Kind, &e.DUT, &e.Body); err != nil {
+			t.Fatal(err)
+		}
+		events = append(events, e)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	central, err := results.OpenCentral(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer central.Close()
+	if _, err := central.Ingest(ctx, results.Batch{Station: "line-3", Events: events}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// --db (or $SCPIKIT_DB) reads the central database: the same answers as
+// the station store's.
+func TestAnalyticsOfTheCentralDatabase(t *testing.T) {
+	url := pgtest.New(t)
+	path := yieldStore(t)
+	ingest(t, path, url)
+	t.Setenv(results.EnvCentral, "")
+	for _, args := range [][]string{{"yield", "--json"}, {"pareto", "--csv"}, {"yield", "--part", "PCB-7"}, {"pareto"}} {
+		code, fromStore, errOut := runCmd(t, append(args, "--store", path)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut)
+		}
+		code, fromCentral, errOut := runCmd(t, append(args, "--db", url)...)
+		if code != 0 || fromCentral != fromStore {
+			t.Errorf("%v --db: exit %d: %s\n%s\nthe store said:\n%s", args, code, errOut, fromCentral, fromStore)
+		}
+	}
+	t.Setenv(results.EnvCentral, url)
+	code, out, errOut := runCmd(t, "cpk", "12V", "--store", filepath.Join(t.TempDir(), "none.db"))
+	if code != 0 || !strings.Contains(out, "n = 40") || !strings.Contains(out, "Cpk 5.730") {
+		t.Fatalf("cpk with $%s: exit %d: %s\n%s", results.EnvCentral, code, errOut, out)
+	}
+	code, _, errOut = runCmd(t, "yield", "--db", "mysql://nobody@127.0.0.1/x")
+	if code != exitStore || !strings.Contains(errOut, "postgres://") {
+		t.Fatalf("--db of another database: exit %d: %s", code, errOut)
 	}
 }
