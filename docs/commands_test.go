@@ -117,6 +117,14 @@ var commands = map[string]how{
 	"go test ./transport/vxi11 -run '^$' -bench 'BenchmarkIDNVsLiblxi' -benchtime 2x -count 8": {inRepo: true,
 		as: "go test ./transport/vxi11 -run '^$' -bench 'BenchmarkIDNVsLiblxi' -benchtime 1x -count 1", want: []string{"ok "}},
 
+	// docs/analytics.md: the store the burn-in above wrote (its supply
+	// voltage is measured over a hundred times: enough for a Cpk).
+	"go run ./cmd/station yield --since 24h":           {want: []string{"yield (since ", "units first tested in it"}},
+	"go run ./cmd/station pareto --csv":                {want: []string{"name,failed_units,tested_units,failures,share,cumulative"}},
+	"go run ./cmd/station cpk 'supply voltage' --json": {want: []string{`"name": "supply voltage"`, `"enough": true`, `"cpk": `}},
+	"station yield --db postgres://scpikit@db.example/scpikit --part PCB-7 --since 2026-12-01": {
+		skip: "the reader's own central database: the golden test runs the same on PostgreSQL"},
+
 	// docs/results.md: the store the burn-in above wrote.
 	"go run ./cmd/station runs":                                       {want: []string{"burn-in", "SN24-0012"}},
 	"go run ./cmd/station runs --since 24h --serial SN24-0012 --json": {want: []string{`"name": "burn-in"`}},

@@ -1,12 +1,24 @@
 // Command station reads the station store: the runs a station has made,
 // each run's units and verdicts, its reports rebuilt from the stored
-// events, and every measurement as CSV.
+// events, and every measurement as CSV; it replicates the store to a
+// central PostgreSQL database and computes yield analytics on either.
 //
 //	station runs [--since D] [--serial S] [--limit N] [--json]
 //	station show RUN [--json]
 //	station report RUN --dir DIR
 //	station export --csv [--since D] [--serial S] [--run RUN]
-//	station serve [--listen 127.0.0.1:8080] [--allow-remote]
+//	station serve [--listen 127.0.0.1:8080] [--allow-remote] [--db URL]
+//	station sync [--db URL] [--station ID]
+//	station status
+//	station yield [SCOPE] [--csv|--json]
+//	station pareto [SCOPE] [--csv|--json]
+//	station cpk NAME [SCOPE] [--csv|--json]
+//
+// station sync sends the central database (--db or $SCPIKIT_DB, a
+// postgres:// URL) the events it lacks, once; station serve does so
+// continuously when one is named. yield, pareto and cpk read the store,
+// or the central database with --db; SCOPE is any of --part, --station,
+// --since, --until (docs/fleet.md, docs/analytics.md).
 //
 // station serve serves the station's live page (package station): every
 // DUT of the runs going on, prompts answered and runs stopped from the

@@ -45,6 +45,13 @@ const usage = `usage:
                                                                 (--db or $SCPIKIT_DB: replicating to it meanwhile)
   station sync [--db URL] [--station ID]                        send the central database what it lacks, once
   station status                                                the replication backlog and parked events
+  station yield [SCOPE] [--csv|--json]                          first-, second- and last-pass yield, retest rate
+  station pareto [SCOPE] [--csv|--json]                         the failing measurements, most failed units first
+  station cpk NAME [SCOPE] [--csv|--json]                       Cpk, Cpu, Cpl of a measurement against its limits
+
+SCOPE is any of --part P, --station S, --since D, --until D; yield, pareto
+and cpk read the central database instead of the store with --db URL (or
+$SCPIKIT_DB).
 
 RUN is a run ID, a unique prefix of one, or "last".
 D is a duration before now (24h, 90m) or a date (2026-12-01, 2026-12-01T08:00:00Z).
@@ -52,7 +59,7 @@ D is a duration before now (24h, 90m) or a date (2026-12-01, 2026-12-01T08:00:00
 every command takes:
   --store FILE   the station store (default: $SCPIKIT_STORE, else %s)
 
-exit status: 0 ok, 1 failure, 2 usage, 3 cannot open the store, 4 no such run
+exit status: 0 ok, 1 failure, 2 usage, 3 cannot open the store, 4 no such run (or measurement)
 `
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -71,6 +78,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return syncCmd(ctx, args, stdout, stderr)
 	case "status":
 		return statusCmd(ctx, args, stdout, stderr)
+	case "yield", "cpk", "pareto":
+		return analytics(ctx, verb, args, stdout, stderr)
 	}
 	fs := flag.NewFlagSet("station "+verb, flag.ContinueOnError)
 	fs.SetOutput(stderr)

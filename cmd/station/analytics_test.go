@@ -1,0 +1,224 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/scpikit/scpikit/harness"
+	"github.com/scpikit/scpikit/internal/pgtest"
+	"github.com/scpikit/scpikit/results"
+	"github.com/scpikit/scpikit/units"
+)
+
+// yieldStore writes 40 units of part PCB-7 on station line-3 (4 runs of
+// 10): units 0, 10, 20 and 30 fail 3V3 at first; a retest passes all but
+// SN-30. Their 12V: 12 V + 1 mV·(k-4.5) for slot k.
+func yieldStore(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "station.db")
+	store, err := results.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	run := func(serials []int, body func(d *harness.DUTRun, i int) error) {
+		_, err := harness.Run(context.Background(), "fct", func(tt *harness.Test) error {
+			for k, i := range serials {
+				tt.DUT(fmt.Sprintf("slot-%d", k), func(d *harness.DUTRun) error { return body(d, i) },
+					harness.WithUnit(harness.Unit{Serial: fmt.Sprintf("SN-%02d", i), Part: "PCB-7"}))
+			}
+			return nil
+		}, harness.WithoutSignals(), harness.WithSink(store), harness.WithRunInfo(harness.RunInfo{Station: "line-3"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for r := range 4 {
+		var serials []int
+		for k := range 10 {
+			serials = append(serials, r*10+k)
+		}
+		run(serials, func(d *harness.DUTRun, i int) error {
+			if err := d.Measure("12V", units.Value(12+0.001*(float64(i%10)-4.5), "V"), harness.Between(11.9, 12.05)); err != nil {
+				return err
+			}
+			v := 3.3
+			if i%10 == 0 {
+				v = 3.0
+			}
+			return d.Measure("3V3", units.Value(v, "V"), harness.Between(3.2, 3.4))
+		})
+	}
+	run([]int{0, 10, 20, 30}, func(d *harness.DUTRun, i int) error {
+		v := 3.3
+		if i == 30 {
+			v = 3.0
+		}
+		return d.Measure("3V3", units.Value(v, "V"), harness.Between(3.2, 3.4))
+	})
+	return path
+}
+
+func TestYieldParetoCpk(t *testing.T) {
+	path := yieldStore(t)
+	t.Setenv(results.EnvCentral, "")
+
+	code, out, errOut := runCmd(t, "yield", "--store", path, "--part", "PCB-7")
+	if code != 0 {
+		t.Fatalf("yield: exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"yield (part PCB-7): 40 units first tested in it", "first pass  36 of 40  90.0 %",
+		"last pass  39 of 40  97.5 %", "retested   4 of 40  10.0 %", "ATTEMPT", "2      4       3             39        97.5 %"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("yield lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, _ = runCmd(t, "yield", "--store", path, "--json", "--station", "line-3", "--since", "1h")
+	var rep results.YieldReport
+	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || rep.FirstPass != (results.Yield{Units: 40, Passed: 36, Yield: 0.9}) {
+		t.Fatalf("yield --json: exit %d:\n%s", code, out)
+	}
+	code, out, _ = runCmd(t, "yield", "--store", path, "--csv", "--station", "line-9")
+	recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if code != 0 || err != nil || len(recs) != 2 || recs[0][0] != "units" || recs[1][0] != "0" {
+		t.Fatalf("yield --csv of another station: exit %d: %v\n%s", code, err, out)
+	}
+
+	code, out, errOut = runCmd(t, "pareto", "--store", path)
+	if code != 0 || !strings.Contains(out, "3V3") || !strings.Contains(out, "100.0 %") || strings.Contains(out, "12V") {
+		t.Fatalf("pareto: exit %d: %s\n%s", code, errOut, out)
+	}
+	code, out, _ = runCmd(t, "pareto", "--store", path, "--csv")
+	recs, err = csv.NewReader(strings.NewReader(out)).ReadAll()
+	want := [][]string{{"name", "failed_units", "tested_units", "failures", "share", "cumulative"}, {"3V3", "4", "40", "5", "1", "1"}}
+	if diff := cmp.Diff(want, recs); code != 0 || err != nil || diff != "" {
+		t.Fatalf("pareto --csv: exit %d: %v (-want +got):\n%s", code, err, diff)
+	}
+
+	// 12V: 40 values, 1 mV apart in slots: mean 12 V; (k - 4.5)² for k =
+	// 0..9 sums to 82.5, four times 330; s² = 330/39 = 8.4615 mV², s =
+	// 2.90887 mV, 3s = 8.72661 mV; Cpu = 50 / 8.72661 = 5.730, Cpl = 100 /
+	// 8.72661 = 11.459.
+	code, out, errOut = runCmd(t, "cpk", "12V", "--store", path)
+	if code != 0 {
+		t.Fatalf("cpk: exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"12V (all results): n = 40, limits 11.9 V to 12.05 V", "mean 12 V", "standard deviation 2.90887 mV", "Cpk 5.730  (Cpu 5.730, Cpl 11.459)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("cpk lacks %q:\n%s", want, out)
+		}
+	}
+	// 3V3: 40 first values and 4 of the retest.
+	code, out, _ = runCmd(t, "cpk", "--store", path, "3V3", "--json", "--since", "1h", "--station", "line-3")
+	var c results.Capability
+	if code != 0 || json.Unmarshal([]byte(out), &c) != nil || c.N != 44 || !c.Enough {
+		t.Fatalf("cpk 3V3 --json: exit %d:\n%s", code, out)
+	}
+	code, out, _ = runCmd(t, "cpk", "3V3", "--store", path, "--until", "2000-01-02", "--since", "2000-01-01")
+	if code != exitNotFound {
+		t.Fatalf("cpk of an empty period: exit %d:\n%s", code, out)
+	}
+	code, _, errOut = runCmd(t, "cpk", "nothing", "--store", path)
+	if code != exitNotFound || !strings.Contains(errOut, `no value of "nothing"`) {
+		t.Fatalf("cpk of an unknown measurement: exit %d: %s", code, errOut)
+	}
+	code, _, errOut = runCmd(t, "cpk", "--store", path)
+	if code != exitUsage || !strings.Contains(errOut, "name one measurement") {
+		t.Fatalf("cpk without a name: exit %d: %s", code, errOut)
+	}
+	code, _, errOut = runCmd(t, "yield", "--store", path, "--since", "1h", "--until", "2h")
+	if code != exitUsage || !strings.Contains(errOut, "until") {
+		t.Fatalf("until before since: exit %d: %s", code, errOut)
+	}
+	code, _, errOut = runCmd(t, "pareto", "--store", filepath.Join(t.TempDir(), "none.db"))
+	if code != exitStore || !strings.Contains(errOut, "no station store") {
+		t.Fatalf("pareto of no store: exit %d: %s", code, errOut)
+	}
+}
+
+// Fewer than 30 values: the indices are not computed, and the output
+// says why, with n.
+func TestCpkTooFewValues(t *testing.T) {
+	path, _ := storeWithRun(t)
+	code, out, errOut := runCmd(t, "cpk", "12V", "--store", path)
+	if code != 0 || !strings.Contains(out, "n = 2") || !strings.Contains(out, "Cpk not computed: n = 2, fewer than the 30 values") {
+		t.Fatalf("cpk of 2 values: exit %d: %s\n%s", code, errOut, out)
+	}
+	code, out, _ = runCmd(t, "cpk", "12V", "--store", path, "--csv")
+	recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if code != 0 || err != nil || len(recs) != 2 || recs[1][2] != "2" || recs[1][10] != "" {
+		t.Fatalf("cpk --csv of 2 values: exit %d: %v\n%s", code, err, out)
+	}
+}
+
+// ingest copies a station store's events into the central database at
+// url, as replication sends them.
+func ingest(t *testing.T, path, url string) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT pos, run_id, seq, time_ns, kind, dut, body FROM events ORDER BY pos`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var events []results.OutboxEvent
+	for rows.Next() {
+		var e results.OutboxEvent
+		if err := rows.Scan(&e.Pos, &e.Run, &e.Seq, &e.TimeNS, &e.Kind, &e.DUT, &e.Body); err != nil {
+			t.Fatal(err)
+		}
+		events = append(events, e)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	central, err := results.OpenCentral(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer central.Close()
+	if _, err := central.Ingest(ctx, results.Batch{Station: "line-3", Events: events}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// --db (or $SCPIKIT_DB) reads the central database: the same answers as
+// the station store's.
+func TestAnalyticsOfTheCentralDatabase(t *testing.T) {
+	url := pgtest.New(t)
+	path := yieldStore(t)
+	ingest(t, path, url)
+	t.Setenv(results.EnvCentral, "")
+	for _, args := range [][]string{{"yield", "--json"}, {"pareto", "--csv"}, {"yield", "--part", "PCB-7"}, {"pareto"}} {
+		code, fromStore, errOut := runCmd(t, append(args, "--store", path)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut)
+		}
+		code, fromCentral, errOut := runCmd(t, append(args, "--db", url)...)
+		if code != 0 || fromCentral != fromStore {
+			t.Errorf("%v --db: exit %d: %s\n%s\nthe store said:\n%s", args, code, errOut, fromCentral, fromStore)
+		}
+	}
+	t.Setenv(results.EnvCentral, url)
+	code, out, errOut := runCmd(t, "cpk", "12V", "--store", filepath.Join(t.TempDir(), "none.db"))
+	if code != 0 || !strings.Contains(out, "n = 40") || !strings.Contains(out, "Cpk 5.730") {
+		t.Fatalf("cpk with $%s: exit %d: %s\n%s", results.EnvCentral, code, errOut, out)
+	}
+	code, _, errOut = runCmd(t, "yield", "--db", "mysql://nobody@127.0.0.1/x")
+	if code != exitStore || !strings.Contains(errOut, "postgres://") {
+		t.Fatalf("--db of another database: exit %d: %s", code, errOut)
+	}
+}
