@@ -96,6 +96,24 @@ func (d *DUTRun) end(err error) {
 	if err != nil {
 		cause = err.Error()
 	}
+	if err != nil && d.ctx.Err() != nil {
+		// It returned an error because its context ended: the run's
+		// context was cancelled or the run stopped at once, maybe
+		// before the run noticed and cut its DUTs. It did not finish,
+		// so it is aborted (an isolating fault keeps its own verdict).
+		c := context.Cause(d.ctx)
+		var f *Fault
+		if !errors.As(c, &f) && !errors.Is(c, errDUTDone) {
+			d.setCause(c)
+			r := t.rec.dut(d.name)
+			r.cut = true
+			for _, p := range r.Phases {
+				if p.Ended.IsZero() {
+					p.cut = true
+				}
+			}
+		}
+	}
 	t.emitLocked(Event{Kind: EventDUTEnded, DUT: d.name, Cause: cause})
 	t.recMu.Unlock()
 	if err != nil && d.ctx.Err() == nil && !t.stoppedBy(err) {

@@ -403,3 +403,29 @@ func TestExitCode(t *testing.T) {
 		}
 	}
 }
+
+// A DUT whose function returns an error because the run's context was
+// cancelled is aborted, never a pass: it did not finish. It may return
+// before the run has noticed the cancellation and cut its DUTs.
+func TestCancelledRunContextAbortsItsDUTs(t *testing.T) {
+	for i := range 20 {
+		ctx, cancel := context.WithCancel(bg)
+		started := make(chan struct{})
+		go func() { <-started; cancel() }()
+		rec, _ := harness.Run(ctx, "cancelled", func(tt *harness.Test) error {
+			tt.DUT("waits", func(d *harness.DUTRun) error {
+				if err := d.Measure("v", units.Volt, harness.Between(0, 2)); err != nil {
+					return err
+				}
+				close(started)
+				<-d.Context().Done()
+				return d.Context().Err()
+			})
+			return nil
+		}, harness.WithoutSignals())
+		cancel()
+		if got := rec.DUTs[0].Outcome; got != harness.OutcomeAborted {
+			t.Fatalf("try %d: the DUT whose run was cancelled is %v (run %v), want aborted", i, got, rec.Outcome)
+		}
+	}
+}

@@ -216,8 +216,6 @@ func askGolden(t *testing.T, a analyst, now time.Time) goldenAnswers {
 	return g
 }
 
-func ptr(v float64) *float64 { return &v }
-
 // checkGolden checks the answers of one backend against the dataset.
 func checkGolden(t *testing.T, g goldenAnswers) {
 	t.Helper()
