@@ -6,12 +6,10 @@ import (
 	"testing"
 )
 
-// TestAddingAnInstrumentGuide keeps docs/instruments/adding-an-instrument.md's
-// two Go blocks identical to the code the tests compile and run: the
-// whole of sim/models/example/supply.go, and the driver between the
-// guide markers of instruments/example_driver_test.go.
-func TestAddingAnInstrumentGuide(t *testing.T) {
-	doc, err := os.ReadFile("instruments/adding-an-instrument.md")
+// goBlocks reads the ```go blocks of a markdown file.
+func goBlocks(t *testing.T, path string) []string {
+	t.Helper()
+	doc, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -20,29 +18,45 @@ func TestAddingAnInstrumentGuide(t *testing.T) {
 	for {
 		_, after, ok := strings.Cut(rest, "```go\n")
 		if !ok {
-			break
+			return blocks
 		}
 		block, after, ok := strings.Cut(after, "```")
 		if !ok {
-			t.Fatal("adding-an-instrument.md: a ```go block is not closed")
+			t.Fatalf("%s: a ```go block is not closed", path)
 		}
 		blocks, rest = append(blocks, block), after
 	}
+}
+
+// between reads the code of a Go file between the lines "// NAME begin"
+// and "// NAME end".
+func between(t *testing.T, path, name string) string {
+	t.Helper()
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, code, ok := strings.Cut(string(src), "// "+name+" begin\n")
+	if ok {
+		code, _, ok = strings.Cut(code, "// "+name+" end")
+	}
+	if !ok {
+		t.Fatalf("%s lacks its // %s begin and // %s end markers", path, name, name)
+	}
+	return code
+}
+
+// TestAddingAnInstrumentGuide keeps docs/instruments/adding-an-instrument.md's
+// two Go blocks identical to the code the tests compile and run: the
+// whole of sim/models/example/supply.go, and the driver between the
+// guide markers of instruments/example_driver_test.go.
+func TestAddingAnInstrumentGuide(t *testing.T) {
+	blocks := goBlocks(t, "instruments/adding-an-instrument.md")
 	model, err := os.ReadFile("../sim/models/example/supply.go")
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := os.ReadFile("../instruments/example_driver_test.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, driver, ok := strings.Cut(string(src), "// guide begin\n")
-	if ok {
-		driver, _, ok = strings.Cut(driver, "// guide end")
-	}
-	if !ok {
-		t.Fatal("instruments/example_driver_test.go lacks its // guide begin and // guide end markers")
-	}
+	driver := between(t, "../instruments/example_driver_test.go", "guide")
 	want := []string{string(model), strings.Trim(driver, "\n") + "\n"}
 	if len(blocks) != len(want) {
 		t.Fatalf("adding-an-instrument.md has %d Go blocks, want %d (the model, the driver)", len(blocks), len(want))
