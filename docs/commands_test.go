@@ -338,6 +338,7 @@ func TestDocumentedCommands(t *testing.T) {
 				args := strings.Fields(line)
 				cmd := exec.Command(filepath.Join(bin, args[0]), args[1:]...)
 				cmd.Env, cmd.Dir = env, scratch
+				dieWithTest(cmd)
 				res, err := serve(cmd, &wg)
 				if cmd.Process != nil {
 					servers = append(servers, cmd)

@@ -30,6 +30,8 @@ type Console struct {
 	terminal bool
 	progress string // the progress line now drawn below the log, "" for none
 	failed   bool   // a write failed: no more progress lines
+	held     int    // prompts being asked on the terminal: no progress line meanwhile
+	draws    int    // drawProgress calls, for tests that wait for redraws
 }
 
 // NewConsole writes to w, which is a terminal when it is an *os.File (or
@@ -91,8 +93,12 @@ func (c *Console) Logger() zerolog.Logger {
 func (c *Console) drawProgress(line string, final bool) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.draws++
 	if c.failed {
 		return false
+	}
+	if c.terminal && c.held > 0 && !final {
+		return true // a prompt is being asked: a redraw would erase the question and the operator's typing
 	}
 	var out string
 	switch {
@@ -109,6 +115,30 @@ func (c *Console) drawProgress(line string, final bool) bool {
 		return false
 	}
 	return true
+}
+
+// hold takes the progress line off the terminal until release: a prompt
+// is being asked there, and a redraw (a carriage return, then the line)
+// would wipe out the question and what the operator has typed so far.
+// Log lines still print, above the prompt. Holds nest: one per prompt
+// waiting.
+func (c *Console) hold() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.held++
+	if c.held == 1 && c.terminal && c.progress != "" && !c.failed {
+		c.progress = ""
+		if _, err := io.WriteString(c.w, "\r\x1b[K"); err != nil {
+			c.failed = true
+		}
+	}
+}
+
+// release ends a hold; the progress line comes back at its next redraw.
+func (c *Console) release() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.held = max(c.held-1, 0)
 }
 
 // timestampHook stamps each event with the time to the nanosecond, where

@@ -20,6 +20,7 @@ func (t *Test) startProgress() (stop func()) {
 		return func() {}
 	}
 	c := NewConsole(t.opts.Progress)
+	t.console = c // before the body starts: prompts read it without a lock
 	every := t.opts.ProgressInterval
 	if !c.Terminal() {
 		every *= plainProgressEvery

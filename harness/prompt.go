@@ -191,7 +191,7 @@ func (t *Test) prompt(ctx context.Context, d *DUTRun, p Prompt) (string, error) 
 		}
 		t.log.Info().Func(dutField(dut)).Str("prompt", id).Str("input", string(p.Input)).Str("text", p.Text).
 			Msg("harness: prompt: waiting for the operator")
-		answer, by, err := pr.Answer(answering, PromptRequest{Run: t.id, DUT: dut, ID: id, Prompt: p})
+		answer, by, err := t.ask(answering, pr, PromptRequest{Run: t.id, DUT: dut, ID: id, Prompt: p})
 		if answering.Err() != nil {
 			// Stopped or timed out: whatever the Prompter returned, the
 			// prompt is over, and why is the context's cause.
@@ -225,6 +225,17 @@ func (t *Test) prompt(ctx context.Context, d *DUTRun, p Prompt) (string, error) 
 		}
 		return norm, nil
 	}
+}
+
+// ask has pr answer r. A prompter that asks on the terminal gets the
+// terminal to itself while it does: the progress line is held off, so
+// its redraws do not wipe out the question or the operator's typing.
+func (t *Test) ask(ctx context.Context, pr Prompter, r PromptRequest) (string, string, error) {
+	if _, onTerminal := pr.(*terminalPrompter); onTerminal && t.console != nil {
+		t.console.hold()
+		defer t.console.release()
+	}
+	return pr.Answer(ctx, r)
 }
 
 // promptStop is the cause of a stop that has already come for the run or

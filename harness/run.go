@@ -166,6 +166,7 @@ func WithProgressInterval(d time.Duration) Option { return func(o *Options) { o.
 type Test struct {
 	name     string
 	opts     Options
+	console  *Console // the progress line's, when shown; set before the body starts
 	log      zerolog.Logger
 	ctx      context.Context
 	cancel   context.CancelCauseFunc

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -284,7 +285,17 @@ func TestStopSignals(t *testing.T) {
 		exit   int
 	}{{"HUP", 129}, {"QUIT", 131}, {"INT", 130}, {"TERM", 143}, {"PIPE", 141}} {
 		t.Run(tc.signal, func(t *testing.T) {
-			cmd := exec.Command(os.Args[0], "-test.run=^$")
+			if sig := signalNamed(tc.signal); sig != nil && signal.Ignored(sig) {
+				// The helper inherits the disposition, and the harness keeps
+				// an ignored signal ignored (nohup, a shell's background job):
+				// it would never stop.
+				t.Skipf("SIG%s is ignored in this process (started by nohup or as a shell's background job), so the helper would ignore it too, as it must", tc.signal)
+			}
+			// Bounded: a helper that never stops is killed and the test fails
+			// with what it wrote, instead of hanging until go test's timeout.
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
 			cmd.Env = append(os.Environ(), helperEnv+"="+tc.signal)
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
@@ -305,6 +316,9 @@ func TestStopSignals(t *testing.T) {
 				cmd.Process.Signal(signalNamed(tc.signal))
 			}
 			err = cmd.Wait()
+			if ctx.Err() != nil {
+				t.Fatalf("the helper did not exit within 2 minutes of SIG%s; killed. It wrote:\n%s", tc.signal, stderr.String())
+			}
 			var ee *exec.ExitError
 			if !errors.As(err, &ee) || ee.ExitCode() != tc.exit {
 				t.Fatalf("exit %v, want %d\n%s", err, tc.exit, stderr.String())

@@ -244,6 +244,9 @@ func TestSinkCountsEqualTheRun(t *testing.T) {
 // With the station store as the next sink, the exposition's counts equal
 // the store's, and the store's commit latency is exported over as many
 // measurements as it committed.
+// The station store reports its replication backlog to /metrics.
+var _ metrics.Backlogger = (*results.Store)(nil)
+
 func TestCountsEqualTheStore(t *testing.T) {
 	store, err := results.Open(filepath.Join(t.TempDir(), "station.db"))
 	if err != nil {
