@@ -118,4 +118,10 @@ func ExampleStore_NewReplicator() {
 		}
 		fmt.Printf("sent %d, new %d, backlog %d\n", st.Sent, st.Inserted, st.Backlog)
 	}
+	// Output:
+	// batch from line-3: 4 events, 4 new, 1 still to come
+	// batch from line-3: 1 events, 1 new, 0 still to come
+	// sent 5, new 5, backlog 0
+	// batch from line-3: 0 events, 0 new, 0 still to come
+	// sent 0, new 0, backlog 0
 }

@@ -118,7 +118,8 @@ func (r *Replicator) Sync(ctx context.Context) (SyncStats, error) {
 // when the target rejects them it halves the batch until the rejected
 // events alone are parked.
 func (r *Replicator) send(ctx context.Context, evs []OutboxEvent, last int64, st *SyncStats) error {
-	var lastPos int64
+	// Nothing to send (a heartbeat): everything up to last is acknowledged.
+	lastPos := last
 	if len(evs) > 0 {
 		lastPos = evs[len(evs)-1].Pos
 	}
