@@ -119,9 +119,13 @@ var commands = map[string]how{
 
 	// docs/analytics.md: the store the burn-in above wrote (its supply
 	// voltage is measured over a hundred times: enough for a Cpk).
-	"go run ./cmd/station yield --since 24h":           {want: []string{"yield (since ", "units first tested in it"}},
-	"go run ./cmd/station pareto --csv":                {want: []string{"name,failed_units,tested_units,failures,share,cumulative"}},
-	"go run ./cmd/station cpk 'supply voltage' --json": {want: []string{`"name": "supply voltage"`, `"enough": true`, `"cpk": `}},
+	"go run ./cmd/station yield --since 24h":            {want: []string{"yield (since ", "units first tested in it"}},
+	"go run ./cmd/station pareto --csv":                 {want: []string{"name,failed_units,tested_units,failures,share,cumulative"}},
+	"go run ./cmd/station cpk 'supply voltage' --json":  {want: []string{`"name": "supply voltage"`, `"enough": true`, `"cpk": `}},
+	"go run ./cmd/station durations --units --every 20": {want: []string{"durations of DUTs (all results), in groups of 20", "P90", " ms"}},
+	"station durations --since 168h --part PCB-7":       {skip: "the reader's own part and a week of runs: cmd/station's TestDurations runs the same flags"},
+	"station durations --units --every 50 --csv":        {skip: "the reader's own runs: cmd/station's TestDurations runs the same flags"},
+	"station durations --tz Europe/Berlin --json":       {skip: "the reader's own runs: cmd/station's TestDurations runs the same flags"},
 	"station yield --db postgres://scpikit@db.example/scpikit --part PCB-7 --since 2026-12-01": {
 		skip: "the reader's own central database: the golden test runs the same on PostgreSQL"},
 
@@ -142,6 +146,7 @@ var commands = map[string]how{
 	`runuser -u postgres -- psql -c "CREATE ROLE scpikit LOGIN CREATEDB PASSWORD 'scpikit'" -c "CREATE DATABASE scpikit OWNER scpikit"`: {skip: "needs a PostgreSQL server"},
 	"SCPIKIT_DB='postgres://scpikit:scpikit@127.0.0.1:5432/scpikit?sslmode=disable' go run ./cmd/station sync --station line-3":         {skip: "needs a PostgreSQL server"},
 	"SCPIKIT_DB='postgres://scpikit:scpikit@127.0.0.1:5432/scpikit?sslmode=disable' go run ./cmd/station serve --station line-3":        {skip: "needs a PostgreSQL server"},
+	"SCPIKIT_DB='postgres://scpikit:scpikit@127.0.0.1:5432/scpikit?sslmode=disable' go run ./cmd/station sync --retry-parked":           {skip: "needs a PostgreSQL server; cmd/station's TestSyncRetryParked runs it"},
 	"go run ./cmd/station status": {want: []string{"store ", "replication: never replicated"}},
 	"SCPIKIT_TEST_POSTGRES='postgres://scpikit:scpikit@127.0.0.1:5432/scpikit?sslmode=disable' SCPIKIT_TEST_POSTGRES_CLUSTER='15 main' go test ./results -run 'TestFleetUnderFaults' -v": {skip: "stops a PostgreSQL cluster; go test runs it in CI"},
 	"go test ./results -run '^$' -bench 'BenchmarkIngest|BenchmarkCommitLatencyWhileReplicating' -benchtime 3x":                                                                          {skip: "needs SCPIKIT_TEST_POSTGRES; without it the benchmarks skip"},

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"strconv"
 	"strings"
 	"time"
@@ -14,10 +15,12 @@ import (
 // Analytics read the units, measurements, runs and events tables alone,
 // with SQL that SQLite (one station's store) and PostgreSQL (the fleet's
 // central database) both run: CTEs and window functions, no JSON, no
-// statistics aggregates. Whatever the databases do differently in
-// floating point (SQLite sums with compensation, PostgreSQL does not) is
-// kept to the two sums of Capability; every count, yield and percentile
-// is computed from integers and is the same on both.
+// statistics aggregates, and no floating-point arithmetic in SQL (SQLite
+// sums floats with compensation, PostgreSQL does not: they would differ
+// in the last bits). Every count, yield, duration and percentile is
+// computed from integers; Capability reads the values themselves and Go
+// adds them exactly. So both databases answer every query with the same
+// bits, which the golden test checks with no tolerance.
 
 // ErrBadScope is matched by the error of an analytics query whose Scope
 // cannot hold anything (Until before Since).
@@ -342,6 +345,10 @@ type Capability struct {
 	// left out because they were taken against other limits.
 	N           int `json:"n"`
 	OtherLimits int `json:"other_limits,omitempty"`
+	// NotFinite: values left out because they are infinite (an
+	// instrument's overload reading, 9.9E37, is +Inf): no mean or
+	// deviation can include them.
+	NotFinite int `json:"not_finite,omitempty"`
 	// Low and High are the limits (nil: none on that side).
 	Low  *float64 `json:"low"`
 	High *float64 `json:"high"`
@@ -361,14 +368,17 @@ type Capability struct {
 	Cpk    *float64 `json:"cpk"`
 }
 
-// capability computes Capability. The mean and variance come from sums
-// the database makes of d = x - K, K being one of the values (the
-// latest): the "shifted data" method, var = (Σd² - (Σd)²/n) / (n-1).
-// Summing x² directly would cancel catastrophically for a 12 V rail of
-// 1 mV spread (x² ≈ 144, the variance ≈ 1e-6: eight of the sixteen
-// digits of a double gone before a row is added); with the shift the
-// terms are of the size of the spread itself, and what is subtracted
-// is (n·(mean-K)²), of the order of the variance.
+// capability computes Capability. The database sends each distinct
+// value with how many times it occurs (GROUP BY: a DMM's resolution
+// repeats values, so this is usually far fewer rows than values), in no
+// order, and Go adds them exactly (exactSums): Σx and Σx² without a
+// single rounding, whatever the order the rows come in. The mean
+// Σx/n and the variance (n·Σx² - (Σx)²) / (n·(n-1)) are then rounded
+// once each. So both databases, which read the same float8 values, give
+// the same bits, and the result is as accurate as a double can be: no
+// cancellation (summing x² in floating point would lose eight of the
+// sixteen digits of a double for a 12 V rail with a 1 mV spread), no
+// drift with n.
 func (a analytics) capability(ctx context.Context, name string, sc Scope) (Capability, error) {
 	c := Capability{Name: name}
 	if err := sc.check(); err != nil {
@@ -381,9 +391,8 @@ func (a analytics) capability(ctx context.Context, name string, sc Scope) (Capab
 		WHERE m.name = ? AND m.value IS NOT NULL AND m.points IS NULL AND u.outcome IS NOT NULL` + where
 	args = append([]any{name}, args...)
 	var low, high sql.NullFloat64
-	var shift float64
-	err := a.db.QueryRowContext(ctx, a.d.sql(`SELECT m.low, m.high, m.unit, m.value`+from+`
-		ORDER BY m.time_ns DESC, m.run_id{C} DESC, m.seq DESC LIMIT 1`), args...).Scan(&low, &high, &c.Unit, &shift)
+	err := a.db.QueryRowContext(ctx, a.d.sql(`SELECT m.low, m.high, m.unit`+from+`
+		ORDER BY m.time_ns DESC, m.run_id{C} DESC, m.seq DESC LIMIT 1`), args...).Scan(&low, &high, &c.Unit)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, fmt.Errorf("%w: no value of %q in the scope", ErrNoMeasurements, name)
 	}
@@ -401,38 +410,50 @@ func (a analytics) capability(ctx context.Context, name string, sc Scope) (Capab
 	}
 	lowCond, lowArg := same("m.low", low)
 	highCond, highArg := same("m.high", high)
-	limits := "(" + lowCond + " AND " + highCond + ")"
-	var n, other int
-	var sum, sumSq, minV, maxV sql.NullFloat64
-	err = a.db.QueryRowContext(ctx, a.d.sql(`SELECT
-			sum(CASE WHEN `+limits+` THEN 1 ELSE 0 END),
-			sum(CASE WHEN `+limits+` THEN 0 ELSE 1 END),
-			sum(CASE WHEN `+limits+` THEN m.value - ? END),
-			sum(CASE WHEN `+limits+` THEN (m.value - ?) * (m.value - ?) END),
-			min(CASE WHEN `+limits+` THEN m.value END),
-			max(CASE WHEN `+limits+` THEN m.value END)`+from),
-		capabilityArgs(shift, lowArg, highArg, args)...).Scan(&n, &other, &sum, &sumSq, &minV, &maxV)
+	// One row per distinct value taken against these limits, and one
+	// (value NULL) counting the values taken against others.
+	q := `SELECT CASE WHEN ` + lowCond + ` AND ` + highCond + ` THEN m.value END AS v, count(*)` + from + `
+		GROUP BY 1`
+	qargs := append(append(append([]any{}, lowArg...), highArg...), args...)
+	rows, err := a.db.QueryContext(ctx, a.d.sql(q), qargs...)
 	if err != nil {
 		return c, fmt.Errorf("results: capability of %s: %w", name, err)
 	}
-	c.N, c.OtherLimits = n, other
+	defer rows.Close()
+	var sums exactSums
+	for rows.Next() {
+		var v sql.NullFloat64
+		var count int64
+		if err := rows.Scan(&v, &count); err != nil {
+			return c, fmt.Errorf("results: capability of %s: %w", name, err)
+		}
+		switch x := v.Float64; {
+		case !v.Valid:
+			c.OtherLimits += int(count)
+		case math.IsInf(x, 0) || math.IsNaN(x):
+			c.NotFinite += int(count)
+		default:
+			sums.add(x, count)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return c, fmt.Errorf("results: capability of %s: %w", name, err)
+	}
+	rows.Close()
 	if low.Valid {
 		c.Low = &low.Float64
 	}
 	if high.Valid {
 		c.High = &high.Float64
 	}
-	c.Min, c.Max = minV.Float64, maxV.Float64
-	mean := shift + sum.Float64/float64(n)
-	c.Mean = mean
-	if n > 1 {
-		v := (sumSq.Float64 - sum.Float64*sum.Float64/float64(n)) / float64(n-1)
-		c.StdDev = math.Sqrt(max(v, 0)) // rounding can leave -0.0000…
-	}
-	c.Enough = n >= MinCapabilitySamples
-	if !c.Enough || c.StdDev == 0 {
+	c.N = int(sums.n)
+	c.Min, c.Max = sums.min, sums.max
+	c.Mean, c.StdDev = sums.meanStdDev()
+	c.Enough = c.N >= MinCapabilitySamples
+	if !c.Enough || c.StdDev == 0 || math.IsInf(c.StdDev, 0) {
 		return c, nil
 	}
+	mean := c.Mean
 	if c.High != nil {
 		cpu := (*c.High - mean) / (3 * c.StdDev)
 		c.Cpu, c.Cpk = &cpu, &cpu
@@ -447,18 +468,66 @@ func (a analytics) capability(ctx context.Context, name string, sc Scope) (Capab
 	return c, nil
 }
 
-// capabilityArgs are the placeholders' values of capability's sums, in
-// the order the query names them: each CASE repeats the limits.
-func capabilityArgs(shift float64, lowArg, highArg, scope []any) []any {
-	lim := append(append([]any{}, lowArg...), highArg...)
-	var out []any
-	out = append(out, lim...)                       // n
-	out = append(out, lim...)                       // other
-	out = append(append(out, lim...), shift)        // Σd
-	out = append(append(out, lim...), shift, shift) // Σd²
-	out = append(out, lim...)                       // min
-	out = append(out, lim...)                       // max
-	return append(out, scope...)
+// sumPrec is enough bits for Σx and Σx² of any finite doubles to be
+// exact: a double is m·2^e with 53-bit m and e from -1074 to 971, so x²
+// spans 2^-2148 to 2^2048 (4196 bits), and up to 2^63 terms add 63
+// bits of carry.
+const sumPrec = 4400
+
+// exactSums adds finite doubles without rounding: big.Float keeps only
+// the bits a sum has (for values of one magnitude, a few words), so an
+// add costs about what a small integer add does, and the memory is
+// bounded by sumPrec whatever n is. Exact sums do not depend on the order
+// of the terms, which is what makes two databases agree to the bit.
+type exactSums struct {
+	n        int64
+	sum, sq  big.Float // Σx, Σx²
+	min, max float64
+	term     big.Float
+}
+
+func (s *exactSums) add(x float64, count int64) {
+	if x == 0 {
+		x = 0 // -0 and 0 are one group to PostgreSQL; make them one value
+	}
+	if s.n == 0 {
+		s.sum.SetPrec(sumPrec)
+		s.sq.SetPrec(sumPrec)
+		s.term.SetPrec(sumPrec)
+		s.min, s.max = x, x
+	}
+	s.n += count
+	s.min, s.max = min(s.min, x), max(s.max, x)
+	var k, v big.Float
+	k.SetInt64(count)
+	v.SetFloat64(x)
+	s.term.Mul(&v, &k) // count·x: 53 + 63 bits, exact
+	s.sum.Add(&s.sum, &s.term)
+	s.term.Mul(&v, &v) // x²: 106 bits, exact
+	s.term.Mul(&s.term, &k)
+	s.sq.Add(&s.sq, &s.term)
+}
+
+// meanStdDev rounds the mean Σx/n once, and the sample standard
+// deviation from the exact n·Σx² - (Σx)² (never negative: exact, it is
+// n²× the population variance).
+func (s *exactSums) meanStdDev() (mean, stddev float64) {
+	if s.n == 0 {
+		return 0, 0
+	}
+	n := new(big.Float).SetInt64(s.n)
+	mean, _ = new(big.Float).SetPrec(53).Quo(&s.sum, n).Float64()
+	if s.n < 2 {
+		return mean, 0
+	}
+	const wide = 2*sumPrec + 128 // (Σx)² and n·Σx² exactly
+	num := new(big.Float).SetPrec(wide).Mul(&s.sum, &s.sum)
+	num.Sub(new(big.Float).SetPrec(wide).Mul(n, &s.sq), num)
+	den := new(big.Float).SetPrec(128).SetInt64(s.n)
+	den.Mul(den, new(big.Float).SetInt64(s.n-1)) // < 2^126: exact
+	variance := new(big.Float).SetPrec(128).Quo(num, den)
+	stddev, _ = new(big.Float).SetPrec(53).Sqrt(variance).Float64()
+	return mean, stddev
 }
 
 // Trend says how Durations groups what it measures.

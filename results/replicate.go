@@ -118,7 +118,8 @@ func (r *Replicator) Sync(ctx context.Context) (SyncStats, error) {
 // when the target rejects them it halves the batch until the rejected
 // events alone are parked.
 func (r *Replicator) send(ctx context.Context, evs []OutboxEvent, last int64, st *SyncStats) error {
-	var lastPos int64
+	// Nothing to send (a heartbeat): everything up to last is acknowledged.
+	lastPos := last
 	if len(evs) > 0 {
 		lastPos = evs[len(evs)-1].Pos
 	}
@@ -203,6 +204,74 @@ func (r *Replicator) Run(ctx context.Context) error {
 		case <-r.o.after(r.o.Heartbeat):
 		}
 	}
+}
+
+// RetryStats says what RetryParked did.
+type RetryStats struct {
+	Retried     int // parked events sent again
+	Inserted    int // of them, events the target did not have
+	StillParked int // events the target rejected again: still parked, with the new reason
+}
+
+// RetryParked sends the target again the events it rejected, once the
+// cause is fixed (a constraint changed, a column widened): those it
+// takes are no longer parked; those it rejects again stay parked with
+// its new reason. The target ignores an event it already holds (run id,
+// seq), so a retry duplicates nothing. The error matches ErrUnreachable
+// when the target cannot be reached; what was retried before stays
+// done.
+func (r *Replicator) RetryParked(ctx context.Context) (RetryStats, error) {
+	var st RetryStats
+	type span struct{ first, last int64 }
+	rows, err := r.s.db.QueryContext(ctx, `SELECT first_pos, last_pos FROM outbox_parked WHERE target = ? ORDER BY first_pos`, r.key)
+	if err != nil {
+		return st, fmt.Errorf("results: parked events of %s: %w", r.key, err)
+	}
+	var spans []span
+	for rows.Next() {
+		var sp span
+		if err := rows.Scan(&sp.first, &sp.last); err != nil {
+			rows.Close()
+			return st, fmt.Errorf("results: parked events of %s: %w", r.key, err)
+		}
+		spans = append(spans, sp)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return st, fmt.Errorf("results: parked events of %s: %w", r.key, err)
+	}
+	for _, sp := range spans {
+		evs, last, err := r.s.outbox(ctx, sp.first-1, int(sp.last-sp.first+1))
+		if err != nil {
+			return st, err
+		}
+		if len(evs) == 0 {
+			continue // cannot be: events are never deleted; nothing to send
+		}
+		n, err := r.t.Ingest(ctx, Batch{Station: r.o.Station, Events: evs, Backlog: last - sp.last})
+		var rej *RejectedError
+		switch {
+		case err == nil:
+			st.Retried += len(evs)
+			st.Inserted += n
+			if _, err := r.s.db.ExecContext(ctx, `DELETE FROM outbox_parked WHERE target = ? AND first_pos = ?`, r.key, sp.first); err != nil {
+				return st, fmt.Errorf("results: unparking positions %d-%d: %w", sp.first, sp.last, err)
+			}
+			r.o.Log.Info().Int64("first", sp.first).Int64("last", sp.last).
+				Msgf("replication: parked events %d-%d were taken by central database %s on retry", sp.first, sp.last, r.key)
+		case errors.As(err, &rej):
+			st.StillParked += len(evs)
+			if _, err := r.s.db.ExecContext(ctx, `UPDATE outbox_parked SET reason = ?, parked_ns = ? WHERE target = ? AND first_pos = ?`,
+				rej.Reason, time.Now().UnixNano(), r.key, sp.first); err != nil {
+				return st, fmt.Errorf("results: parked positions %d-%d: %w", sp.first, sp.last, err)
+			}
+		case ctx.Err() != nil:
+			return st, ctx.Err()
+		default:
+			return st, fmt.Errorf("%w: %s: %w", ErrUnreachable, r.key, err)
+		}
+	}
+	return st, nil
 }
 
 // outbox reads up to limit events after position acked, and the store's

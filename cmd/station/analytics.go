@@ -23,9 +23,11 @@ type analyst interface {
 	Yield(ctx context.Context, sc results.Scope) (results.YieldReport, error)
 	Pareto(ctx context.Context, sc results.Scope) ([]results.ParetoRow, error)
 	Capability(ctx context.Context, name string, sc results.Scope) (results.Capability, error)
+	Durations(ctx context.Context, sc results.Scope, t results.Trend) ([]results.DurationBucket, error)
 }
 
-// analytics is station yield, station cpk NAME and station pareto.
+// analytics is station yield, station cpk NAME, station pareto and
+// station durations.
 func analytics(ctx context.Context, verb string, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("station "+verb, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -37,6 +39,13 @@ func analytics(ctx context.Context, verb string, args []string, stdout, stderr i
 	until := fs.String("until", "", "runs started before: a duration before now or a date")
 	asCSV := fs.Bool("csv", false, "print CSV")
 	asJSON := fs.Bool("json", false, "print JSON")
+	var trend results.Trend
+	var tz string
+	if verb == "durations" {
+		fs.BoolVar(&trend.Units, "units", false, "the DUTs' durations (start to end of each DUT), not the runs'")
+		fs.IntVar(&trend.Every, "every", 0, "groups of N, in the order they started, instead of days")
+		fs.StringVar(&tz, "tz", "UTC", "the time zone of the days: UTC, Local or a name such as Europe/Berlin")
+	}
 	positional, err := parseInterleaved(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -59,6 +68,16 @@ func analytics(ctx context.Context, verb string, args []string, stdout, stderr i
 	if *asCSV && *asJSON {
 		fmt.Fprintf(stderr, "station %s: --csv or --json, not both\n", verb)
 		return exitUsage
+	}
+	if trend.Every < 0 {
+		fmt.Fprintf(stderr, "station %s: --every %d: give a group size of 1 or more (or leave it out for days)\n", verb, trend.Every)
+		return exitUsage
+	}
+	if tz != "" && tz != "UTC" {
+		if trend.Location, err = time.LoadLocation(tz); err != nil {
+			fmt.Fprintf(stderr, "station %s: --tz %q: not a time zone (UTC, Local, or an IANA name such as Europe/Berlin): %v\n", verb, tz, err)
+			return exitUsage
+		}
 	}
 	sc := results.Scope{Part: *part, Station: *stationName}
 	now := time.Now()
@@ -100,6 +119,12 @@ func analytics(ctx context.Context, verb string, args []string, stdout, stderr i
 			return analyticsFailed(verb, err, stderr)
 		}
 		return printPareto(stdout, stderr, sc, rows, format)
+	case "durations":
+		buckets, err := db.Durations(ctx, sc, trend)
+		if err != nil {
+			return analyticsFailed(verb, err, stderr)
+		}
+		return printDurations(stdout, stderr, sc, trend, buckets, format)
 	default:
 		c, err := db.Capability(ctx, positional[0], sc)
 		if err != nil {
@@ -260,9 +285,9 @@ func printCapability(stdout, stderr io.Writer, sc results.Scope, c results.Capab
 	case "csv":
 		f := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 		return writeCSV(stdout, stderr, [][]string{
-			{"name", "unit", "n", "other_limits", "low", "high", "mean", "stddev", "min", "max", "cpk", "cpu", "cpl"},
+			{"name", "unit", "n", "other_limits", "low", "high", "mean", "stddev", "min", "max", "cpk", "cpu", "cpl", "not_finite"},
 			{csvSafe(c.Name), csvSafe(c.Unit), strconv.Itoa(c.N), strconv.Itoa(c.OtherLimits), opt(c.Low), opt(c.High),
-				f(c.Mean), f(c.StdDev), f(c.Min), f(c.Max), opt(c.Cpk), opt(c.Cpu), opt(c.Cpl)},
+				f(c.Mean), f(c.StdDev), f(c.Min), f(c.Max), opt(c.Cpk), opt(c.Cpu), opt(c.Cpl), strconv.Itoa(c.NotFinite)},
 		})
 	}
 	lim := func(v *float64) string {
@@ -274,6 +299,9 @@ func printCapability(stdout, stderr io.Writer, sc results.Scope, c results.Capab
 	fmt.Fprintf(stdout, "%s (%s): n = %d, limits %s to %s\n", clean(c.Name), scopeText(sc), c.N, lim(c.Low), lim(c.High))
 	if c.OtherLimits > 0 {
 		fmt.Fprintf(stdout, "  (%d older value(s) against other limits left out)\n", c.OtherLimits)
+	}
+	if c.NotFinite > 0 {
+		fmt.Fprintf(stdout, "  (%d infinite value(s), overload readings, left out)\n", c.NotFinite)
 	}
 	fmt.Fprintf(stdout, "  mean %s, standard deviation %s, min %s, max %s\n",
 		quantity(c.Mean, c.Unit), quantity(c.StdDev, c.Unit), quantity(c.Min, c.Unit), quantity(c.Max, c.Unit))
@@ -312,4 +340,56 @@ func quantity(v float64, unit string) string {
 		}
 	}
 	return strconv.FormatFloat(v, 'g', 6, 64) + " " + unit
+}
+
+// ms is a duration in milliseconds, as a person reads it in a table.
+func ms(d time.Duration) string {
+	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 1, 64) + " ms"
+}
+
+func printDurations(stdout, stderr io.Writer, sc results.Scope, t results.Trend, buckets []results.DurationBucket, format string) int {
+	what := "runs"
+	if t.Units {
+		what = "DUTs"
+	}
+	switch format {
+	case "json":
+		return writeJSON(stdout, stderr, buckets)
+	case "csv":
+		records := [][]string{{"day", "first", "last", "n", "p50_ms", "p90_ms", "max_ms", "mean_ms"}}
+		f := func(d time.Duration) string {
+			return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', -1, 64)
+		}
+		for _, b := range buckets {
+			records = append(records, []string{b.Day, b.First.UTC().Format(time.RFC3339Nano), b.Last.UTC().Format(time.RFC3339Nano),
+				strconv.Itoa(b.N), f(b.P50), f(b.P90), f(b.Max), f(b.Mean)})
+		}
+		return writeCSV(stdout, stderr, records)
+	}
+	if len(buckets) == 0 {
+		fmt.Fprintf(stdout, "no %s that ended in %s\n", what, scopeText(sc))
+		return exitOK
+	}
+	group := "by day"
+	if t.Every > 0 {
+		group = "in groups of " + strconv.Itoa(t.Every)
+	} else if t.Location != nil {
+		group += " (" + t.Location.String() + ")"
+	}
+	fmt.Fprintf(stdout, "durations of %s (%s), %s, aborted ones left out\n", what, scopeText(sc), group)
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	first := "DAY"
+	if t.Every > 0 {
+		first = "FIRST STARTED"
+	}
+	fmt.Fprintln(tw, first+"\tN\tP50\tP90\tMAX\tMEAN\t")
+	for _, b := range buckets {
+		label := b.Day
+		if t.Every > 0 {
+			label = b.First.UTC().Format("2006-01-02 15:04:05Z")
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t\n", label, b.N, ms(b.P50), ms(b.P90), ms(b.Max), ms(b.Mean))
+	}
+	tw.Flush()
+	return exitOK
 }

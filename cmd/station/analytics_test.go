@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -202,7 +203,8 @@ func TestAnalyticsOfTheCentralDatabase(t *testing.T) {
 	path := yieldStore(t)
 	ingest(t, path, url)
 	t.Setenv(results.EnvCentral, "")
-	for _, args := range [][]string{{"yield", "--json"}, {"pareto", "--csv"}, {"yield", "--part", "PCB-7"}, {"pareto"}} {
+	for _, args := range [][]string{{"yield", "--json"}, {"pareto", "--csv"}, {"yield", "--part", "PCB-7"}, {"pareto"},
+		{"cpk", "12V", "--json"}, {"durations", "--units", "--every", "7", "--json"}, {"durations", "--csv"}} {
 		code, fromStore, errOut := runCmd(t, append(args, "--store", path)...)
 		if code != 0 {
 			t.Fatalf("%v: exit %d: %s", args, code, errOut)
@@ -220,5 +222,61 @@ func TestAnalyticsOfTheCentralDatabase(t *testing.T) {
 	code, _, errOut = runCmd(t, "yield", "--db", "mysql://nobody@127.0.0.1/x")
 	if code != exitStore || !strings.Contains(errOut, "postgres://") {
 		t.Fatalf("--db of another database: exit %d: %s", code, errOut)
+	}
+}
+
+// station durations: by day and in groups, of runs and of DUTs, as a
+// table, CSV and JSON, with the same scope flags as yield.
+func TestDurations(t *testing.T) {
+	path := yieldStore(t)
+	t.Setenv(results.EnvCentral, "")
+
+	code, out, errOut := runCmd(t, "durations", "--store", path, "--part", "PCB-7")
+	if code != 0 {
+		t.Fatalf("durations: exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"durations of runs (part PCB-7), by day, aborted ones left out", "DAY", "P50", "P90", " ms"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("durations lacks %q:\n%s", want, out)
+		}
+	}
+	// 4 runs of 10 DUTs and a retest of 4: 44 DUTs, in groups of 20.
+	code, out, errOut = runCmd(t, "durations", "--store", path, "--units", "--every", "20", "--json")
+	var buckets []results.DurationBucket
+	if code != 0 || json.Unmarshal([]byte(out), &buckets) != nil {
+		t.Fatalf("durations --units --every 20 --json: exit %d: %s\n%s", code, errOut, out)
+	}
+	var ns []int
+	for _, b := range buckets {
+		ns = append(ns, b.N)
+		if b.Day != "" || b.P50 <= 0 || b.P50 > b.P90 || b.P90 > b.Max {
+			t.Errorf("a group of DUT durations: %+v", b)
+		}
+	}
+	if diff := cmp.Diff([]int{20, 20, 4}, ns); diff != "" {
+		t.Errorf("groups of DUTs (-want +got):\n%s", diff)
+	}
+	code, out, _ = runCmd(t, "durations", "--store", path, "--csv", "--tz", "Europe/Berlin")
+	recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if code != 0 || err != nil || len(recs) < 2 || recs[0][0] != "day" || recs[0][4] != "p50_ms" {
+		t.Fatalf("durations --csv: exit %d: %v\n%s", code, err, out)
+	}
+	runs := 0
+	for _, r := range recs[1:] {
+		n, _ := strconv.Atoi(r[3])
+		runs += n
+	}
+	if runs != 5 {
+		t.Errorf("durations --csv counts %d runs, want 5:\n%s", runs, out)
+	}
+	code, out, _ = runCmd(t, "durations", "--store", path, "--station", "line-9")
+	if code != 0 || !strings.Contains(out, "no runs that ended in station line-9") {
+		t.Errorf("durations of another station: exit %d:\n%s", code, out)
+	}
+	for _, bad := range [][]string{{"--every", "-2"}, {"--tz", "Mars/Olympus"}, {"--since", "1h", "--until", "2h"}} {
+		code, _, errOut = runCmd(t, append([]string{"durations", "--store", path}, bad...)...)
+		if code != exitUsage || errOut == "" {
+			t.Errorf("durations %v: exit %d: %s", bad, code, errOut)
+		}
 	}
 }

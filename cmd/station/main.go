@@ -43,14 +43,17 @@ const usage = `usage:
   station export --csv [--since D] [--serial S] [--run RUN]     one CSV row per measurement, on stdout
   station serve [--listen ADDR] [--allow-remote] [--db URL]     the station's live page, its API and /metrics
                                                                 (--db or $SCPIKIT_DB: replicating to it meanwhile)
-  station sync [--db URL] [--station ID]                        send the central database what it lacks, once
+  station sync [--db URL] [--station ID] [--retry-parked]       send the central database what it lacks, once
+                                                                (--retry-parked: and what it rejected, once fixed)
   station status                                                the replication backlog and parked events
   station yield [SCOPE] [--csv|--json]                          first-, second- and last-pass yield, retest rate
   station pareto [SCOPE] [--csv|--json]                         the failing measurements, most failed units first
   station cpk NAME [SCOPE] [--csv|--json]                       Cpk, Cpu, Cpl of a measurement against its limits
+  station durations [SCOPE] [--units] [--every N] [--tz ZONE] [--csv|--json]
+                                                                p50, p90, max, mean duration by day or per N
 
-SCOPE is any of --part P, --station S, --since D, --until D; yield, pareto
-and cpk read the central database instead of the store with --db URL (or
+SCOPE is any of --part P, --station S, --since D, --until D; yield, pareto,
+cpk and durations read the central database instead of the store with --db URL (or
 $SCPIKIT_DB).
 
 RUN is a run ID, a unique prefix of one, or "last".
@@ -78,7 +81,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return syncCmd(ctx, args, stdout, stderr)
 	case "status":
 		return statusCmd(ctx, args, stdout, stderr)
-	case "yield", "cpk", "pareto":
+	case "yield", "cpk", "pareto", "durations":
 		return analytics(ctx, verb, args, stdout, stderr)
 	}
 	fs := flag.NewFlagSet("station "+verb, flag.ContinueOnError)

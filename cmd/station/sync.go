@@ -39,6 +39,7 @@ func syncCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	db := fs.String("db", os.Getenv(results.EnvCentral), "the central database, a postgres:// URL (default $"+results.EnvCentral+")")
 	stationID := fs.String("station", "", "this station's ID in the central database (default: the host name)")
 	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this long")
+	retry := fs.Bool("retry-parked", false, "first send again the events the database rejected (station status lists them), once their cause is fixed")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -67,7 +68,20 @@ func syncCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	defer central.Close()
-	st, err := store.NewReplicator(central, results.ReplicaOptions{Station: *stationID}).Sync(ctx)
+	repl := store.NewReplicator(central, results.ReplicaOptions{Station: *stationID})
+	if *retry {
+		rs, err := repl.RetryParked(ctx)
+		if err != nil {
+			fmt.Fprintf(stderr, "station sync: retrying parked events: %v\n%d sent again before it; the rest stay parked: run station sync --retry-parked again once the database can be reached\n", err, rs.Retried)
+			return exitFailure
+		}
+		fmt.Fprintf(stdout, "station sync: %d parked events sent again, %d new there", rs.Retried, rs.Inserted)
+		if rs.StillParked > 0 {
+			fmt.Fprintf(stdout, "; %d rejected again and still parked (station status shows why)", rs.StillParked)
+		}
+		fmt.Fprintln(stdout)
+	}
+	st, err := repl.Sync(ctx)
 	if err != nil {
 		fmt.Fprintf(stderr, "station sync: %v\nsent %d events; %d still wait in the outbox: run station sync again once the database can be reached\n", err, st.Sent, st.Backlog)
 		return exitFailure
@@ -122,9 +136,15 @@ func statusCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		if o.Error != "" {
 			fmt.Fprintf(stdout, "  unreachable since %s: %s\n", o.ErrorSince.UTC().Format(time.RFC3339), o.Error)
 		}
+		if len(o.Parked) == 0 {
+			fmt.Fprintln(stdout, "  parked: none")
+		}
 		for _, p := range o.Parked {
 			fmt.Fprintf(stdout, "  parked: positions %d-%d (%d events, runs %v) at %s: %s\n",
 				p.First, p.Last, p.Events, p.Runs, p.At.UTC().Format(time.RFC3339), p.Reason)
+		}
+		if len(o.Parked) > 0 {
+			fmt.Fprintln(stdout, "  once their cause is fixed: station sync --retry-parked sends them again (nothing is duplicated)")
 		}
 	}
 	return exitOK

@@ -1,10 +1,16 @@
 package main
 
 import (
+	"context"
+	"database/sql"
+	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/scpikit/scpikit/internal/pgtest"
+	"github.com/scpikit/scpikit/results"
 )
 
 func TestSyncAndStatus(t *testing.T) {
@@ -34,5 +40,85 @@ func TestSyncAndStatus(t *testing.T) {
 	code, out, _ = runCmd(t, "status", "--store", path)
 	if code != 0 || !strings.Contains(out, "backlog: 0 events to send") {
 		t.Errorf("status: exit %d, %q", code, out)
+	}
+}
+
+// A measurement the central database rejects (here a constraint its
+// administrator added) is parked, status says why; once the constraint
+// is dropped, sync --retry-parked sends it, status shows nothing parked,
+// and the central database holds exactly what the station does: every
+// event, unit and measurement once.
+func TestSyncRetryParked(t *testing.T) {
+	path, _ := storeWithRun(t)
+	url := pgtest.New(t)
+	ctx := context.Background()
+	local, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer local.Close()
+	var badSeq int64
+	if err := local.QueryRow(`SELECT seq FROM events WHERE kind = 'measurement' ORDER BY pos LIMIT 1`).Scan(&badSeq); err != nil {
+		t.Fatal(err)
+	}
+	// The schema first, then the constraint a first sync meets.
+	central, err := results.OpenCentral(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	central.Close()
+	pg, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	if _, err := pg.Exec(fmt.Sprintf(`ALTER TABLE events ADD CONSTRAINT not_that_one CHECK (NOT (kind = 'measurement' AND seq = %d))`, badSeq)); err != nil {
+		t.Fatal(err)
+	}
+
+	code, out, errOut := runCmd(t, "sync", "--store", path, "--db", url, "--station", "line-3")
+	if code != 0 || !strings.Contains(out, "1 rejected and parked") {
+		t.Fatalf("sync against the constraint: exit %d, %q %q", code, out, errOut)
+	}
+	code, out, _ = runCmd(t, "status", "--store", path)
+	if code != 0 || !strings.Contains(out, "parked: positions") || !strings.Contains(out, "not_that_one") || !strings.Contains(out, "--retry-parked") {
+		t.Fatalf("status with a parked event: exit %d:\n%s", code, out)
+	}
+	// Retrying before the cause is fixed keeps it parked.
+	code, out, _ = runCmd(t, "sync", "--store", path, "--db", url, "--station", "line-3", "--retry-parked")
+	if code != 0 || !strings.Contains(out, "0 parked events sent again, 0 new there; 1 rejected again and still parked") {
+		t.Fatalf("retry before the fix: exit %d:\n%s", code, out)
+	}
+
+	if _, err := pg.Exec(`ALTER TABLE events DROP CONSTRAINT not_that_one`); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = runCmd(t, "sync", "--store", path, "--db", url, "--station", "line-3", "--retry-parked")
+	if code != 0 || !strings.Contains(out, "1 parked events sent again, 1 new there") || !strings.Contains(out, "caught up") {
+		t.Fatalf("retry after the fix: exit %d, %q %q", code, out, errOut)
+	}
+	code, out, _ = runCmd(t, "status", "--store", path)
+	if code != 0 || !strings.Contains(out, "parked: none") || !strings.Contains(out, "backlog: 0 events to send") {
+		t.Fatalf("status after the retry: exit %d:\n%s", code, out)
+	}
+	code, out, _ = runCmd(t, "sync", "--store", path, "--db", url, "--station", "line-3", "--retry-parked")
+	if code != 0 || !strings.Contains(out, "0 parked events sent again") || !strings.Contains(out, "0 events sent, 0 new there") {
+		t.Fatalf("a second retry: exit %d:\n%s", code, out)
+	}
+
+	counts := func(db *sql.DB) []int {
+		var out []int
+		for _, q := range []string{`SELECT count(*) FROM events`, `SELECT count(*) FROM units`, `SELECT count(*) FROM measurements`,
+			`SELECT count(*) FROM measurements WHERE outcome = 'fail'`} {
+			var n int
+			if err := db.QueryRow(q).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, n)
+		}
+		return out
+	}
+	if diff := cmp.Diff(counts(local), counts(pg)); diff != "" {
+		t.Errorf("events, units, measurements, failed measurements (-station +central):\n%s", diff)
 	}
 }
