@@ -53,6 +53,12 @@ type hmcChannel struct {
 	arbStart  time.Time // when the arbitrary sequence started
 	lastAt    time.Time // the last update, for the energy meter
 	lastPower float64
+	mode      sim.RegulationMode // at the last update
+	// What the output stage was last told, so an update that changes
+	// nothing costs no calls into it, and the trips it last reported.
+	outOCP, outOVPOn bool
+	outOVP           float64
+	ovpT, fuseT      bool
 
 	fuseTrip, oppTrip bool
 	ovpTrip           bool // tripped on the measured voltage (MODE MEASured)
@@ -160,7 +166,7 @@ func (d *hmc804x) defaults() hmcSettings {
 func (d *hmc804x) Reset() {
 	d.ResetOutputs()
 	for k := range d.ch {
-		d.ch[k] = &hmcChannel{hmcSettings: d.defaults()}
+		d.ch[k] = &hmcChannel{hmcSettings: d.defaults(), outOVP: -1, outOVPOn: true}
 		d.isum[k] = newStatus()
 	}
 	d.ques, d.quesInst, d.oper = newStatus(), newStatus(), newStatus()
@@ -182,7 +188,9 @@ func (d *hmc804x) update() {
 	now := d.now()
 	for k, ch := range d.ch {
 		o := d.Outputs[k]
-		live := ch.on && d.master && !d.tripped(k)
+		// A trip has switched the channel off, or (the output stage's
+		// own, since the last update) keeps the output off below.
+		live := ch.on && d.master
 		if live && !ch.live {
 			ch.onSince, ch.arbStart, ch.ccSince = now, now, time.Time{}
 		}
@@ -208,12 +216,26 @@ func (d *hmc804x) update() {
 		// The output stage's own OCP trips at once on current limiting:
 		// the fuse without delays. A delayed fuse is timed below.
 		armed := ch.fuse && now.Sub(ch.onSince).Seconds()*1000 >= ch.fuseInit
-		o.SetOCP(armed && ch.fuseDelay == 0)
+		if ocp := armed && ch.fuseDelay == 0; ocp != ch.outOCP {
+			o.SetOCP(ocp)
+			ch.outOCP = ocp
+		}
 		// PROTected compares the programmed voltage, as the output
 		// stage's OVP does; MEASured the measured one, below.
-		o.SetOVP(ch.ovp, ch.ovpOn && ch.ovpMode == 1)
-		o.SetOn(live)
-		mv, mi, mode := o.Measure(now)
+		if ovpOn := ch.ovpOn && ch.ovpMode == 1; ovpOn != ch.outOVPOn || ch.ovp != ch.outOVP {
+			o.SetOVP(ch.ovp, ovpOn)
+			ch.outOVP, ch.outOVPOn = ch.ovp, ovpOn
+		}
+		on := o.On()
+		if on != live {
+			o.SetOn(live)
+			on = o.On()
+		}
+		var mv, mi float64
+		mode := sim.ModeOff
+		if on {
+			mv, mi, mode = o.Measure(now)
+		}
 		p := mv * mi
 		if ch.ovpOn && ch.ovpMode == 0 && o.On() && math.Abs(mv) > ch.ovp {
 			ch.ovpTrip = true
@@ -237,22 +259,26 @@ func (d *hmc804x) update() {
 		if ch.energyOn && !ch.lastAt.IsZero() {
 			ch.energy += ch.lastPower * now.Sub(ch.lastAt).Seconds()
 		}
-		ch.lastAt, ch.lastPower = now, 0
+		ch.lastAt, ch.lastPower, ch.mode = now, 0, sim.ModeOff
 		if o.On() {
-			ch.lastPower = p
+			ch.lastPower, ch.mode = p, mode
 		}
 	}
 	// A trip switches its channel off, and a fuse trip every channel
 	// linked to it.
 	for k, ch := range d.ch {
-		if !d.tripped(k) {
+		ch.ovpT, ch.fuseT = ch.ovpTrip, ch.fuseTrip
+		if ch.mode == sim.ModeOff { // only an output that is off can have tripped
+			ch.ovpT, ch.fuseT = d.ovpTripped(k), d.fuseTripped(k)
+		}
+		if !ch.ovpT && !ch.fuseT && !ch.oppTrip {
 			continue
 		}
-		ch.on, ch.live = false, false
-		if d.fuseTripped(k) {
+		ch.on, ch.live, ch.mode = false, false, sim.ModeOff
+		if ch.fuseT {
 			for j, linked := range ch.fuseLink {
 				if linked && j < len(d.ch) && j != k {
-					d.ch[j].on, d.ch[j].live = false, false
+					d.ch[j].on, d.ch[j].live, d.ch[j].mode = false, false, sim.ModeOff
 					d.Outputs[j].SetOn(false)
 				}
 			}
@@ -295,17 +321,16 @@ const (
 
 func (d *hmc804x) isumCondition(k int) int {
 	cond := 0
-	_, _, mode := d.Outputs[k].Measure(d.now())
-	switch mode {
+	switch d.ch[k].mode {
 	case sim.ModeCC:
 		cond |= isumCC
 	case sim.ModeCV:
 		cond |= isumCV
 	}
-	if d.ovpTripped(k) {
+	if d.ch[k].ovpT {
 		cond |= isumOVP
 	}
-	if d.fuseTripped(k) {
+	if d.ch[k].fuseT {
 		cond |= isumFuse
 	}
 	if d.ch[k].oppTrip {
@@ -374,13 +399,16 @@ func sel(d *hmc804x, _ *sim.Call) ([]*sim.Output, error) {
 
 func hmcCommands(model string) *sim.Commands[*hmc804x] {
 	cmds := sim.NewCommands[*hmc804x]()
-	// handle runs the device's clock before and after every command, so
-	// ramps, sequences, fuse delays and trips are current.
+	// handle brings the device up to its clock before every command, so
+	// ramps, sequences, fuse delays and trips are current, and after a
+	// setting, so the outputs follow it at once.
 	handle := func(pattern string, h func(*hmc804x, *hmcChannel, *sim.Call) error) {
 		cmds.Handle(pattern, func(d *hmc804x, c *sim.Call) error {
 			d.update()
 			err := h(d, d.ch[d.selected], c)
-			d.update()
+			if !c.IsQuery() {
+				d.update()
+			}
 			return err
 		})
 	}

@@ -1,6 +1,7 @@
 package rohde
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"go.uber.org/goleak"
 
+	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/sim"
 	"github.com/scpikit/scpikit/sim/simtest"
 )
@@ -329,5 +331,38 @@ func TestHMC804xGuideCoverage(t *testing.T) {
 	}
 	if diff := cmp.Diff(got["HMC8042"][sim.NotApplicable]+2, got["HMC8041"][sim.NotApplicable]); diff != "" {
 		t.Errorf("the HMC8041 lacks FUSE:LINK and FUSE:UNLink only (-want +got):\n%s", diff)
+	}
+}
+
+// BenchmarkHMC804xQuery is a query of the HMC8043 over the in-process
+// link, which brings all three channels up to the clock before and after
+// it, reported with its ratio to *IDN? (answered by the engine, no model
+// code) measured in the same run.
+func BenchmarkHMC804xQuery(b *testing.B) {
+	for _, cmd := range []string{"VOLT?", "MEAS:VOLT?", "STAT:QUES:INST:ISUM3:COND?"} {
+		b.Run(cmd, func(b *testing.B) {
+			in := sim.MustNew("HMC8043")
+			defer in.Close()
+			s := scpi.NewSession(in.Conn())
+			defer s.Close()
+			ctx := context.Background()
+			if err := s.Write(ctx, "INST:NSEL 3;:VOLT 5;:OUTP ON"); err != nil {
+				b.Fatal(err)
+			}
+			run := func(q string) time.Duration {
+				start := time.Now()
+				for range b.N {
+					if _, err := s.Query(ctx, q); err != nil {
+						b.Fatal(err)
+					}
+				}
+				return time.Since(start)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			base := run("*IDN?")
+			d := run(cmd)
+			b.ReportMetric(float64(d)/float64(base), "x-IDN")
+		})
 	}
 }
