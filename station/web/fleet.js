@@ -123,13 +123,14 @@
         tr.dataset.serial = u.serial || '';
         const verdict = u.outcome || (u.failed > 0 ? 'fail' : (u.latest ? u.latest.outcome : ''));
         if (verdict === 'fail' || verdict === 'error') { tr.classList.add('fail'); failing = true; }
+        else if (u.outcome === 'pass' || u.outcome === 'marginal') tr.classList.add('pass');
         const cells = [
           u.dut,
           u.serial || '—',
           u.phase ? u.phase + (u.attempt > 1 ? ' #' + u.attempt : '') : '—',
           u.outcome ? u.outcome.toUpperCase() : (u.latest ? (u.failed > 0 ? '✗ ' : '✓ ') + fmtValue(u.latest) : '—'),
         ];
-        const cls = ['dut', 'serial', 'phase', 'latest'];
+        const cls = ['dut', 'serial', 'ph', 'latest'];
         cells.forEach((text, i) => {
           const td = document.createElement('td');
           td.className = cls[i];
