@@ -2,6 +2,7 @@ package station_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -46,6 +47,16 @@ func TestFleetPageLive(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Line 7 was last heard from an hour ago: offline.
+	db, err := sql.Open("pgx", dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx0, `UPDATE stations SET last_seen_ns = $1 WHERE id = 'line-07'`, now.Add(-time.Hour).UnixNano()); err != nil {
+		t.Fatal(err)
+	}
+
 	fleet := station.NewFleet(dbURL, station.WithFleetPoll(100*time.Millisecond))
 	defer fleet.Close()
 	srv, _ := serve(t, stores[0], station.WithFleet(fleet))
@@ -87,6 +98,17 @@ func TestFleetPageLive(t *testing.T) {
 	if n := eval[int](t, ctx, `document.querySelectorAll('#yields li[data-part]').length`); n != 2 {
 		t.Errorf("%d parts' yields shown, want 2", n)
 	}
+	online := eval[map[string]string](t, ctx, `Object.fromEntries([...document.querySelectorAll('.station')].map(c => [c.dataset.id, c.querySelector('.state').textContent]))`)
+	for _, id := range ids {
+		want := "online"
+		if id == "line-07" {
+			want = "offline"
+		}
+		if online[id] != want {
+			t.Errorf("%s: shown %q, want %q", id, online[id], want)
+		}
+	}
+	checkContrast(t, ctx)
 	screenshot(t, ctx, "fleet.png")
 
 	// Live: a run line 3 starts after the page opened, and the backlog

@@ -223,7 +223,7 @@ func TestFleetAPI(t *testing.T) {
 // again when it is back.
 func TestFleetStream(t *testing.T) {
 	dbURL, c := fleetDB(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	a := openStore(t, filepath.Join(t.TempDir(), "a.db"))
 	defer a.Close()
