@@ -9,8 +9,10 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 	"github.com/scpikit/scpikit/results"
@@ -261,6 +263,11 @@ func (f *Fleet) station(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if len(id) > maxStationID {
 		httpError(w, http.StatusBadRequest, fmt.Sprintf("a station ID is at most %d bytes", maxStationID))
+		return
+	}
+	if !utf8.ValidString(id) || strings.ContainsRune(id, 0) {
+		// PostgreSQL cannot hold it: no station has it.
+		httpError(w, http.StatusBadRequest, "a station ID is UTF-8 text without NUL bytes")
 		return
 	}
 	c, err := f.central(r.Context())

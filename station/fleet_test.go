@@ -202,6 +202,8 @@ func TestFleetAPI(t *testing.T) {
 	}{
 		{path: "/api/fleet/stations/line-9", code: 404, says: `no station \"line-9\"`},
 		{path: "/api/fleet/stations/" + strings.Repeat("x", 300), code: 400, says: "at most 256 bytes"},
+		{path: "/api/fleet/stations/a%00b", code: 400, says: "without NUL bytes"},
+		{path: "/api/fleet/stations/a%ffb", code: 400, says: "without NUL bytes"},
 		{path: "/api/fleet?since=" + url.QueryEscape("1 OR 1=1"), code: 400, says: "since: want"},
 		{path: "/fleet/events", header: []string{"Last-Event-ID", "<script>"}, code: 400, says: "not a fleet token"},
 		{path: "/fleet/events?after=" + strings.Repeat("1", 200), code: 400, says: "not a fleet token"},
