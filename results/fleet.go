@@ -101,15 +101,18 @@ type PartYield struct {
 // takes a batch from any station (events, or a heartbeat that updates a
 // backlog or a last-seen time): the fleet page's change counter, read
 // with one aggregate over the stations table (a row per station), so it
-// may be polled every second.
+// may be polled every second. The last-seen times are summed, not their
+// maximum taken: they are the stations' clocks, and a heartbeat from a
+// station whose clock is behind another's must change it too.
 func (c *Central) FleetToken(ctx context.Context) (string, error) {
-	var n, events, backlog, seen int64
-	err := c.db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(events), 0), coalesce(sum(backlog), 0), coalesce(max(last_seen_ns), 0) FROM stations`).
+	var n, events, backlog int64
+	var seen string
+	err := c.db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(events), 0), coalesce(sum(backlog), 0), coalesce(sum(last_seen_ns), 0)::text FROM stations`).
 		Scan(&n, &events, &backlog, &seen)
 	if err != nil {
 		return "", fmt.Errorf("results: fleet: %w", err)
 	}
-	return fmt.Sprintf("%d-%d-%d-%d", n, events, backlog, seen), nil
+	return fmt.Sprintf("%d-%d-%d-%s", n, events, backlog, seen), nil
 }
 
 // Fleet is a snapshot of the fleet: every station (up to

@@ -115,6 +115,21 @@ func TestCentralFleet(t *testing.T) {
 	if token1 == token0 {
 		t.Errorf("the fleet token did not change with a batch: %s", token1)
 	}
+	// A heartbeat of a station whose clock is behind the others' (nothing
+	// sent, the same backlog) changes it too.
+	if _, err := c.db.ExecContext(ctx, `UPDATE stations SET last_seen_ns = last_seen_ns - 3600000000000 WHERE id = 'line-1'`); err != nil {
+		t.Fatal(err)
+	}
+	token2, err := c.FleetToken(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token2 == token1 {
+		t.Errorf("the fleet token did not change with a station's last-seen time: %s", token2)
+	}
+	if _, err := c.db.ExecContext(ctx, `UPDATE stations SET last_seen_ns = last_seen_ns + 3600000000000 WHERE id = 'line-1'`); err != nil {
+		t.Fatal(err)
+	}
 
 	since := t0.Add(-time.Hour)
 	f, err := c.Fleet(ctx, since)

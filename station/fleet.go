@@ -44,6 +44,7 @@ type Fleet struct {
 	mu     sync.Mutex
 	c      *results.Central
 	closed bool
+	cache  FleetView // the last snapshot read (view)
 }
 
 // FleetOption configures a Fleet.
@@ -211,21 +212,38 @@ func (f *Fleet) token(ctx context.Context, c *results.Central, since time.Time) 
 	return since.Format("20060102") + "." + t, nil
 }
 
-// view reads a snapshot of the fleet.
+// view reads a snapshot of the fleet: from the database when its token
+// moved since the last one read, else that one again (every open page
+// polls, and all of them want the same snapshot), with the clock and who
+// is online brought up to date.
 func (f *Fleet) view(ctx context.Context, c *results.Central, since time.Time) (FleetView, error) {
 	token, err := f.token(ctx, c, since)
 	if err != nil {
 		return FleetView{}, err
 	}
-	fl, err := c.Fleet(ctx, since)
-	if err != nil {
-		return FleetView{}, err
+	f.mu.Lock()
+	cached, ok := f.cache, f.cache.Token == token && f.cache.Since.Equal(since)
+	f.mu.Unlock()
+	if !ok {
+		fl, err := c.Fleet(ctx, since)
+		if err != nil {
+			return FleetView{}, err
+		}
+		cached = FleetView{Token: token, Stations: make([]FleetStationView, len(fl.Stations)), More: fl.More, Yield: fl.Yield, Since: fl.Since}
+		for i, s := range fl.Stations {
+			cached.Stations[i].FleetStation = s
+		}
+		f.mu.Lock()
+		f.cache = cached
+		f.mu.Unlock()
 	}
+	// A copy: the cached snapshot is shared, read only.
 	now := f.now()
-	v := FleetView{Token: token, Now: now, OfflineAfter: f.offline.Seconds(), Stations: make([]FleetStationView, len(fl.Stations)),
-		More: fl.More, Yield: fl.Yield, Since: fl.Since}
-	for i, s := range fl.Stations {
-		v.Stations[i] = FleetStationView{FleetStation: s, Online: now.Sub(s.LastSeen) < f.offline}
+	v := cached
+	v.Now, v.OfflineAfter = now, f.offline.Seconds()
+	v.Stations = make([]FleetStationView, len(cached.Stations))
+	for i, s := range cached.Stations {
+		v.Stations[i] = FleetStationView{FleetStation: s.FleetStation, Online: now.Sub(s.LastSeen) < f.offline}
 	}
 	return v, nil
 }

@@ -322,3 +322,25 @@ func nextFleet(t *testing.T, s *sseStream) fleetEvent {
 		return fleetEvent{e.ID, v}
 	}
 }
+
+// A central database that cannot be reached from the start: the API
+// says so (503, with the reason), the stream says so and stays open, and
+// nothing hangs past the request.
+func TestFleetDatabaseAway(t *testing.T) {
+	base := serveFleet(t, station.NewFleet("postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2", station.WithFleetPoll(50*time.Millisecond)))
+	code, body := do(t, "GET", base+"/api/fleet", "", nil)
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "the central database cannot be read") || !strings.Contains(body, "127.0.0.1") {
+		t.Errorf("/api/fleet: %d %s, want 503 naming the database", code, body)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := openSSE(ctx, base+"/fleet/events", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	e, err := s.next()
+	if err != nil || e.Event != "unavailable" || !strings.Contains(e.Data, "the central database cannot be read") {
+		t.Errorf("the stream: %+v, %v; want an unavailable event", e, err)
+	}
+}
