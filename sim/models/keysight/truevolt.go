@@ -319,7 +319,7 @@ func (d *truevolt) measure(n int) {
 		}
 		d.memory = append(d.memory, d.process(d.reading()))
 	}
-	d.latchOperation(d.operPrev & operGlobalError)
+	d.noteOperation()
 }
 
 // start begins a measurement as INITiate, READ? and MEASure? do: the
@@ -333,6 +333,7 @@ func (d *truevolt) start() {
 	d.math.resetSmoothing()
 	d.math.refPending = d.math.refAuto
 	d.lastConf = d.truevoltSettings
+	d.operPrev &^= operConfigChange // the condition is clear again: the next change rises
 }
 
 // setFunction selects a measurement function; a change turns scaling
@@ -803,12 +804,12 @@ func truevoltTriggerCommands(cmds *sim.Commands[*truevolt], high bool) {
 			return nil
 		}
 		d.armed = d.triggers()
-		d.latchOperation(d.operPrev & operGlobalError)
+		d.noteOperation()
 		return nil
 	})
 	cmds.Handle("ABORt", func(d *truevolt, c *sim.Call) error {
 		d.armed = 0
-		d.latchOperation(d.operPrev & operGlobalError)
+		d.noteOperation()
 		return nil
 	})
 	cmds.Handle("READ?", func(d *truevolt, c *sim.Call) error {
@@ -1056,7 +1057,7 @@ func truevoltSystemCommands(cmds *sim.Commands[*truevolt], high bool) {
 		d.saved, d.probe, d.memory = keep.saved, keep.probe, keep.memory
 		d.ques, d.oper, d.quesCond, d.operPrev, d.lastConf = keep.ques, keep.oper, keep.quesCond, keep.operPrev, keep.lastConf
 		d.clock, d.timeoutAuto, d.now = keep.clock, keep.timeoutAuto, keep.now
-		d.math.hist.pending, d.math.hist.bins = keep.math.hist.pending, keep.math.hist.bins
+		d.math.hist.pending, d.math.hist.bins, d.math.hist.n = keep.math.hist.pending, keep.math.hist.bins, keep.math.hist.n
 		d.math.hist.clear()
 		d.math.resetSmoothing()
 		return nil

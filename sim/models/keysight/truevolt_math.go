@@ -145,12 +145,14 @@ func (h *truevoltHistogram) reset() {
 
 // clear drops the data and restarts automatic ranging.
 func (h *truevoltHistogram) clear() {
-	h.n, h.ranged = 0, false
+	h.ranged = false
 	h.pending = h.pending[:0]
 	if len(h.bins) != h.points+2 {
 		h.bins = make([]int, h.points+2)
+	} else if h.n > 0 { // with no reading counted, no bin has one
+		clear(h.bins)
 	}
-	clear(h.bins)
+	h.n = 0
 }
 
 func (h *truevoltHistogram) add(x float64) {

@@ -78,6 +78,22 @@ func (d *truevolt) latchOperation(globalError int) int {
 	return c
 }
 
+// noteOperation latches the operation events a measurement, INIT or
+// ABORt can raise (measuring, waiting, memory threshold) without comparing
+// the settings: the configuration-change and global-error bits keep what
+// the last full look saw, so the readings' path stays cheap.
+func (d *truevolt) noteOperation() {
+	c := d.operPrev & (operConfigChange | operGlobalError)
+	if d.armed > 0 {
+		c |= operMeasuring | operWaitTrigger
+	}
+	if len(d.memory) >= d.threshold {
+		c |= operMemThreshold
+	}
+	d.oper.event |= c &^ d.operPrev
+	d.operPrev = c
+}
+
 // StatusSummary sets status byte bits 3 and 7 from the enabled events.
 func (d *truevolt) StatusSummary() (questionable, operation bool) {
 	d.latchOperation(d.operPrev & operGlobalError)
