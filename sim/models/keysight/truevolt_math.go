@@ -246,6 +246,15 @@ func scaleApplies(scaleFn, fn int) bool {
 	return fn != fnCont && fn != fnDiod
 }
 
+// checkWide refuses what the guide's "-1.0E+15 to -1.0E-15, 0.0, +1.0E-15
+// to 1.0E+15" leaves out: magnitudes between 0 and 1E-15.
+func checkWide(v float64) error {
+	if v != 0 && math.Abs(v) < 1e-15 {
+		return sim.ErrDataOutOfRange
+	}
+	return nil
+}
+
 func truevoltMathCommands(cmds *sim.Commands[*truevolt], high bool) {
 	nr3 := func(c *sim.Call, v float64) { c.ReplyNR3(v, 8) }
 	wide := sim.Number{Min: -1e15, Max: 1e15}
@@ -308,6 +317,9 @@ func truevoltMathCommands(cmds *sim.Commands[*truevolt], high bool) {
 		cmds.Number("CALCulate:SCALe:REFerence", func(*truevolt, *sim.Call) (sim.Number, error) { return wide, nil },
 			func(d *truevolt, _ *sim.Call) float64 { return d.math.pctRef },
 			func(d *truevolt, _ *sim.Call, v float64) error {
+				if err := checkWide(v); err != nil {
+					return err
+				}
 				d.math.pctRef, d.math.refAuto, d.math.refPending = v, false, false
 				return nil
 			}, nr3)
@@ -317,10 +329,22 @@ func truevoltMathCommands(cmds *sim.Commands[*truevolt], high bool) {
 			return g, nil
 		},
 			func(d *truevolt, _ *sim.Call) float64 { return d.math.gain },
-			func(d *truevolt, _ *sim.Call, v float64) error { d.math.gain = v; return nil }, nr3)
+			func(d *truevolt, _ *sim.Call, v float64) error {
+				if err := checkWide(v); err != nil {
+					return err
+				}
+				d.math.gain = v
+				return nil
+			}, nr3)
 		cmds.Number("CALCulate:SCALe:OFFSet", func(*truevolt, *sim.Call) (sim.Number, error) { return wide, nil },
 			func(d *truevolt, _ *sim.Call) float64 { return d.math.offset },
-			func(d *truevolt, _ *sim.Call, v float64) error { d.math.offset = v; return nil }, nr3)
+			func(d *truevolt, _ *sim.Call, v float64) error {
+				if err := checkWide(v); err != nil {
+					return err
+				}
+				d.math.offset = v
+				return nil
+			}, nr3)
 		cmds.Handle("CALCulate:SCALe:UNIT", func(d *truevolt, c *sim.Call) error {
 			s, err := c.String(0)
 			if err != nil {
@@ -400,6 +424,9 @@ func truevoltMathCommands(cmds *sim.Commands[*truevolt], high bool) {
 				return [2]float64{lo, hi}[k]
 			},
 			func(d *truevolt, _ *sim.Call, v float64) error {
+				if err := checkWide(v); err != nil {
+					return err
+				}
 				h := &d.math.hist
 				// Switching to manual keeps the other bound where
 				// automatic ranging put it.
