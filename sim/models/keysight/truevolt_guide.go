@@ -96,7 +96,7 @@ func truevoltGuide() sim.Guide {
 		e("DISPlay", "DISPlay[:STATe]", b, y, ""),
 		e("DISPlay", "DISPlay:TEXT:CLEar", set, y, ""),
 		e("DISPlay", "DISPlay:TEXT[:DATA]", b, y, ""),
-		e("DISPlay", "DISPlay:VIEW", b, p, "NUMeric, HISTogram, TCHart or METer, kept and read back; the screen capture draws the same bar in every view"),
+		e("DISPlay", "DISPlay:VIEW", b, p, "NUMeric, HISTogram, TCHart or METer, kept and read back (TCHart -224 on the 34460A, which has no trend chart); the screen capture draws the same bar in every view"),
 		e("FETCh", "FETCh", q, y, "the readings in memory, kept; none: -230 Data corrupt or stale"),
 		e("FORMat", "FORMat:BORDer", b, y, ""),
 		e("FORMat", "FORMat[:DATA]", b, y, "ASCii,9 on all; REAL,64 on the 34465A and 34470A only (-113 on the others)"),

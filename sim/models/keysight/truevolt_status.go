@@ -171,9 +171,16 @@ func truevoltStatusCommands(cmds *sim.Commands[*truevolt], model string) {
 	cmds.Choice("OUTPut:TRIGger:SLOPe", []string{"POSitive", "NEGative"},
 		func(d *truevolt, _ *sim.Call) int { return d.outSlope },
 		func(d *truevolt, _ *sim.Call, k int) error { d.outSlope = k; return nil })
+	// The 34460A has no trend chart (the guide's "Trend Chart" topic).
 	cmds.Choice("DISPlay:VIEW", []string{"NUMeric", "HISTogram", "TCHart", "METer"},
 		func(d *truevolt, _ *sim.Call) int { return d.view },
-		func(d *truevolt, _ *sim.Call, k int) error { d.view = k; return nil })
+		func(d *truevolt, _ *sim.Call, k int) error {
+			if k == 2 && model == "34460A" {
+				return sim.ErrIllegalParameterValue.WithInfo("the 34460A has no trend chart")
+			}
+			d.view = k
+			return nil
+		})
 	cmds.Choice("HCOPy:SDUMp:DATA:FORMat", []string{"PNG", "BMP"},
 		func(d *truevolt, _ *sim.Call) int {
 			if d.hcopyBMP {

@@ -196,6 +196,11 @@ func TestTruevoltMembers(t *testing.T) {
 	for _, model := range []string{"34460A", "34461A"} {
 		t.Run(model, func(t *testing.T) {
 			maxThr := map[string]string{"34460A": "+1000", "34461A": "+10000"}[model]
+			// The 34460A has no trend chart.
+			view, viewErr := "TCH", noError
+			if model == "34460A" {
+				view, viewErr = "NUM", `-224,"Illegal parameter value;the 34460A has no trend chart"`
+			}
 			simtest.Converse(t, model, []simtest.Exchange{
 				{Send: "CALC:SCAL:GAIN 2", Want: ""},
 				{Send: "SYST:ERR?", Want: `-113,"Undefined header"`},
@@ -214,6 +219,9 @@ func TestTruevoltMembers(t *testing.T) {
 				{Send: "DATA:POIN:EVEN:THR? MAX", Want: maxThr},
 				{Send: "CALC:TRAN:HIST:POIN 10", Want: ""},
 				{Send: "CALC:TRAN:HIST:POIN?", Want: "+10"},
+				{Send: "DISP:VIEW TCH", Want: ""},
+				{Send: "DISP:VIEW?", Want: view},
+				{Send: "SYST:ERR?", Want: viewErr},
 				{Send: "SYST:ERR?", Want: noError},
 			})
 		})
