@@ -291,6 +291,11 @@ func (d *truevolt) reading() float64 {
 		x = math.Inf(1) // no transducer wired
 	}
 	if s.null && !math.IsInf(x, 0) {
+		// NULL:VALue:AUTO: the first reading becomes the null value,
+		// and automatic selection ends, as the guide says.
+		if s.nullAuto {
+			s.nullVal, s.nullAuto = x, false
+		}
 		x -= s.nullVal
 	}
 	limit := d.ranges(d.function)
@@ -567,7 +572,11 @@ func truevoltSenseCommands(cmds *sim.Commands[*truevolt], model string, high boo
 			return sim.Number{Unit: f.unit, Min: -top, Max: top, Default: 0}, nil
 		},
 			func(d *truevolt, _ *sim.Call) float64 { return get(d).nullVal },
-			func(d *truevolt, _ *sim.Call, v float64) error { get(d).nullVal = v; return nil }, nr3)
+			func(d *truevolt, _ *sim.Call, v float64) error {
+				s := get(d)
+				s.nullVal, s.nullAuto = v, false
+				return nil
+			}, nr3)
 		boolSetting(":NULL:VALue:AUTO", func(s *truevoltSense) *bool { return &s.nullAuto })
 		if f.integrates {
 			cmds.Number(base+":NPLC", func(d *truevolt, _ *sim.Call) (sim.Number, error) {

@@ -156,7 +156,7 @@ func truevoltGuide() sim.Guide {
 		}
 		add(e(sec, base+":NULL[:STATe]", b, y, ""),
 			e(sec, base+":NULL:VALue", b, y, ""),
-			e(sec, base+":NULL:VALue:AUTO", b, p, "kept; the next reading does not become the null value"))
+			e(sec, base+":NULL:VALue:AUTO", b, y, "ON: the next reading with NULL on becomes NULL:VALue and automatic selection turns off; setting NULL:VALue turns it off"))
 		if f.integrates {
 			add(e(sec, base+":NPLC", b, y, "0.02, 0.2, 1, 10, 100 (34460A, 34461A); 0.06 too on the 34465A and 34470A: a value rounds up to the next"),
 				e(sec, base+":ZERO:AUTO", b, p, "kept; the readings have no offset to null"))

@@ -272,6 +272,15 @@ func TestTruevoltMath(t *testing.T) {
 		{send: "CONF:RES"},
 		{send: "CALC:SCAL:FUNC DB;STAT ON"},
 		{send: "SYST:ERR?", want: `-221,"Settings conflict;DB does not apply to RES"`},
+		// NULL:VALue:AUTO: the first reading becomes the null value.
+		{send: "CONF:VOLT 10"},
+		{send: "VOLT:NULL:VAL:AUTO ON;:VOLT:NULL ON"},
+		{send: "READ?", want: "+0.00000000E+00"},
+		{send: "VOLT:NULL:VAL?;VAL:AUTO?", want: "+5.00000000E+00;0"},
+		{do: volts(7), send: "READ?", want: "+2.00000000E+00"},
+		{send: "VOLT:NULL:VAL:AUTO ON;:VOLT:NULL:VAL 1"},
+		{send: "VOLT:NULL:VAL:AUTO?", want: "0"},
+		{do: volts(5), send: "VOLT:NULL OFF"},
 		// The moving average of the last 10 readings.
 		{send: "CONF:VOLT 10"},
 		{send: "CALC:SMO:RESP FAST;STAT ON"},
