@@ -363,6 +363,15 @@ func (d *truevolt) triggers() int {
 	return int(d.trigCount)
 }
 
+// maxRun bounds the readings one INITiate or READ? takes at once: the
+// largest reading memory of the family (34465A/70A with option MEM).
+// SAMPle:COUNt and TRIGger:COUNt each go to 1,000,000, and a million
+// million readings would hold the instrument's lock for hours.
+const maxRun = 2_000_000
+
+// runLength is how many readings an immediate INITiate or READ? takes.
+func (d *truevolt) runLength() int { return min(d.sampleCount*d.triggers(), maxRun) }
+
 func (d *truevolt) Trigger() error {
 	if d.trigSource != 1 || d.armed == 0 {
 		return sim.ErrTriggerIgnored
@@ -809,7 +818,7 @@ func truevoltTriggerCommands(cmds *sim.Commands[*truevolt], high bool) {
 		}
 		d.start()
 		if d.trigSource == 0 {
-			d.measure(d.sampleCount * d.triggers())
+			d.measure(d.runLength())
 			return nil
 		}
 		d.armed = d.triggers()
@@ -829,7 +838,7 @@ func truevoltTriggerCommands(cmds *sim.Commands[*truevolt], high bool) {
 			return sim.ErrTriggerDeadlock.WithInfo("no external trigger reaches a simulated input")
 		}
 		d.start()
-		d.measure(d.sampleCount * d.triggers())
+		d.measure(d.runLength())
 		for _, x := range d.memory {
 			replyReading(c, x)
 		}

@@ -118,7 +118,7 @@ func truevoltGuide() sim.Guide {
 		e("IEEE-488", "*TRG", set, y, "with TRIG:SOUR BUS after INIT: SAMPle:COUNt readings; otherwise -211 Trigger ignored"),
 		e("IEEE-488", "*TST", q, y, "0: passed"),
 		e("IEEE-488", "*WAI", set, y, ""),
-		e("INITiate", "INITiate[:IMMediate]", set, p, "IMMediate takes every reading at once, SAMPle:TIMer and TRIGger:DELay not waited; EXTernal and INTernal never fire (no signal reaches a simulated input)"),
+		e("INITiate", "INITiate[:IMMediate]", set, p, "IMMediate takes every reading at once (at most 2,000,000 per INIT or READ?), SAMPle:TIMer and TRIGger:DELay not waited; EXTernal and INTernal never fire (no signal reaches a simulated input)"),
 		e("LXI", "LXI:IDENtify[:STATe]", b, na, noIface),
 		e("LXI", "LXI:MDNS:ENABle", b, na, noIface),
 		e("LXI", "LXI:RESet", set, na, noIface),

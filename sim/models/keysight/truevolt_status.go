@@ -419,9 +419,11 @@ func (d *truevolt) screen() *image.Paletted {
 	if n := len(d.memory); n > 0 {
 		x := d.memory[n-1]
 		rng := d.fn[d.function].rng
-		if math.IsInf(x, 0) || rng == 0 {
+		switch {
+		case math.IsNaN(x):
+		case math.IsInf(x, 0) || rng == 0:
 			frac = 1
-		} else {
+		default:
 			frac = min(math.Abs(x)/(rng*1.2), 1)
 		}
 	}

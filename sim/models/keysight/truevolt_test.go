@@ -531,3 +531,59 @@ func TestTruevoltClock(t *testing.T) {
 		{send: "*RST;:SYST:DATE?", want: "+2028,+02,+29"},
 	})
 }
+
+// Every command of every member, sent with parameters of every kind, in
+// range or not: nothing panics or answers without bound, every error is
+// a standard SCPI one, and the meter still answers afterwards.
+func TestTruevoltSurvivesAnyParameter(t *testing.T) {
+	params := []string{"", "0", "-1", "0.5", "1E300", "-1E-300", "9.9E37", "MIN", "MAX", "DEF", "INF", "ON", "ONCE",
+		"ABC", `"text"`, `"a much longer quoted string"`, "#15hello", "1,2,3", "2000,2,30", "(@1)"}
+	optional := strings.NewReplacer("[", "", "]", "")
+	for _, model := range []string{"34460A", "34461A", "34465A", "34470A"} {
+		t.Run(model, func(t *testing.T) {
+			in, _ := probed(t, model)
+			m, err := sim.Lookup(model)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cl := in.NewClient()
+			send := func(msg string) string {
+				cl.Write([]byte(msg + "\n"))
+				return string(cl.TakeOutput())
+			}
+			for _, p := range m.Patterns() {
+				// Every optional node present: "[SENSe:]VOLTage[:DC]:RANGe"
+				// gives "SENSe:VOLTage:DC:RANGe".
+				header := optional.Replace(p)
+				for _, arg := range params {
+					msg := strings.TrimSpace(header + " " + arg)
+					if reply := send(msg); len(reply) > 1<<20 {
+						t.Errorf("%s: a %d-byte reply", msg, len(reply))
+					}
+					for range 25 {
+						e := strings.TrimSpace(send("SYST:ERR?"))
+						if e == noError {
+							break
+						}
+						// -1xx command, -2xx execution errors; -3xx would be
+						// a handler's Go error or an overflowing queue.
+						field, _, _ := strings.Cut(e, ",")
+						if code, err := strconv.Atoi(field); err != nil || code > -100 || code <= -300 {
+							t.Errorf("%s: %s is not a standard command or execution error", msg, e)
+						}
+					}
+					send("*CLS;:ABOR;:SAMP:COUN 1;:TRIG:COUN 1;:TRIG:SOUR IMM")
+				}
+			}
+			// The longest run an INIT takes is bounded.
+			send("SAMP:COUN MAX;:TRIG:COUN MAX;:INIT")
+			want := map[string]string{"34460A": "+1000", "34461A": "+10000", "34465A": "+50000", "34470A": "+50000"}[model]
+			if got := strings.TrimSpace(send("DATA:POIN?")); got != want {
+				t.Errorf("DATA:POIN? after the longest run = %s, want %s", got, want)
+			}
+			if got := send("*IDN?"); !strings.HasPrefix(got, "Keysight Technologies,"+model) {
+				t.Errorf("*IDN? after the sweep = %q", got)
+			}
+		})
+	}
+}
