@@ -332,6 +332,13 @@ func TestTruevoltHistogram(t *testing.T) {
 		{do: volts(5), send: "ABOR;:TRIG:SOUR IMM;COUN 1;:SAMP:COUN 1000"},
 		{send: "INIT"},
 		{send: "CALC:TRAN:HIST:ALL?", want: "+5.00000000E+00,+5.00000000E+00,+1000,+0,+1000,+0,+0,+0,+0,+0,+0,+0,+0,+0,+0"},
+		// *RCL brings the settings back, not the data: the recalled bin
+		// count holds from the next reading on.
+		{send: "CALC:TRAN:HIST:POIN 20;*SAV 2;:CALC:TRAN:HIST:POIN 40"},
+		{send: "SAMP:COUN 3;:INIT"},
+		{send: "*RCL 2;:CALC:TRAN:HIST:POIN?;COUN?", want: "+20;+0"},
+		{send: "CALC:TRAN:HIST:RANG:AUTO 0;LOW 0;UPP 10"},
+		{send: "SAMP:COUN 1;:INIT;:CALC:TRAN:HIST:DATA?", want: "+0,+0,+0,+0,+0,+0,+0,+0,+0,+0,+0,+1,+0,+0,+0,+0,+0,+0,+0,+0,+0,+0"},
 		// A function change clears it.
 		{send: "FUNC \"VOLT:AC\""},
 		{send: "CALC:TRAN:HIST:COUN?", want: "+0"},
