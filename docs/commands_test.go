@@ -178,6 +178,7 @@ var commands = map[string]how{
 		as: "SCPIKIT_SCREENSHOTS=$SCRATCH/shots go test -count=1 ./station -run TestLiveEightSlots", want: []string{"ok "}},
 	"go test ./station -run '^$' -bench BenchmarkPageRedraw64DUTs -benchtime 10x": {inRepo: true,
 		as: "go test ./station -run '^$' -bench BenchmarkPageRedraw64DUTs -benchtime 2x", want: []string{"ok "}},
+	"go test ./station -run '^$' -bench BenchmarkMeasurementToPage -benchtime 1x": {inRepo: true, want: []string{"ok "}},
 
 	// docs/simulator.md
 	"go run ./cmd/scpisim models": {want: []string{"DP832", "E36312A", "34465A", "SAMPLE"}},

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"github.com/scpikit/scpikit/harness"
 )
 
 // Target is where a Replicator sends a station's events: a *Central, or
@@ -28,10 +29,18 @@ type ReplicaOptions struct {
 	MinBackoff time.Duration // the first wait after a failure; default 100 ms
 	MaxBackoff time.Duration // the longest; default 30 s
 	Heartbeat  time.Duration // how often Run tells the database it is there while idle; default 30 s
-	Log        zerolog.Logger
+	// FinalSync is how long ReplicateTo goes on sending, when the store
+	// closes, what the central database still lacks: a test program that
+	// ends a second after its last measurement still reaches the fleet's
+	// dashboards. 0 stops at once; either way what is left waits in the
+	// outbox for the next sync, nothing is lost.
+	FinalSync time.Duration
+	Log       zerolog.Logger
 
 	// after replaces time.After in tests: the backoff's waits, recorded.
 	after func(time.Duration) <-chan time.Time
+	// finalCtx marks the final sync's context, for a test's target.
+	finalCtx func(context.Context) context.Context
 }
 
 // Replicator sends a station store's events to a central database:
@@ -165,6 +174,14 @@ func (r *Replicator) Run(ctx context.Context) error {
 	for {
 		changed := r.s.watcher.changed()
 		st, err := r.Sync(ctx)
+		if (err == nil || st.Sent > 0) && !awaySince.IsZero() {
+			// Said even when ctx ends now, or ended in the middle of
+			// the catch-up: the database did take what was sent.
+			r.o.Log.Info().Int64("backlog", st.Backlog).Int("sent", st.Sent).
+				Msgf("replication: central database %s is back after %d ms; %d events that waited were sent, %d wait",
+					r.key, time.Since(awaySince).Milliseconds(), st.Sent, st.Backlog)
+			awaySince = time.Time{}
+		}
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -186,12 +203,6 @@ func (r *Replicator) Run(ctx context.Context) error {
 			case <-r.o.after(wait):
 			}
 			continue
-		}
-		if !awaySince.IsZero() {
-			r.o.Log.Info().Int64("backlog", st.Backlog).Int("sent", st.Sent).
-				Msgf("replication: central database %s is back after %d ms; %d events that waited were sent, %d wait",
-					r.key, time.Since(awaySince).Milliseconds(), st.Sent, st.Backlog)
-			awaySince = time.Time{}
 		}
 		backoff = r.o.MinBackoff
 		if st.Backlog > 0 {
@@ -493,22 +504,57 @@ func (l *lazyCentral) Close() error {
 }
 
 // ReplicateTo replicates the store to the central database at url in the
-// background (Run, with CentralTarget) until the store is closed. The
-// harness never waits for it: a measurement waits for the station
-// store's commit only.
+// background (Run, with CentralTarget) until the store is closed, and
+// then for up to o.FinalSync more. The harness never waits for it: a
+// measurement waits for the station store's commit only.
 func (s *Store) ReplicateTo(url string, o ReplicaOptions) {
 	t := CentralTarget(url)
+	s.replicate(t, o, func() { t.(*lazyCentral).Close() })
+}
+
+// replicate runs s.NewReplicator(t, o) in the background until the store
+// closes, then its final sync; closeTarget, when not nil, runs last.
+func (s *Store) replicate(t Target, o ReplicaOptions, closeTarget func()) {
 	r := s.NewReplicator(t, o)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		defer t.(*lazyCentral).Close()
 		if err := r.Run(ctx); err != nil {
 			r.o.Log.Error().Err(err).Msg("replication stopped")
 		}
 	}()
 	s.mu.Lock()
-	s.replicas = append(s.replicas, func() { cancel(); <-done })
+	s.replicas = append(s.replicas, func() {
+		cancel()
+		<-done
+		r.finalSync()
+		if closeTarget != nil {
+			closeTarget()
+		}
+	})
 	s.mu.Unlock()
+}
+
+// finalSync sends what is left, for up to FinalSync, and says how it went.
+func (r *Replicator) finalSync() {
+	if r.o.FinalSync <= 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), r.o.FinalSync)
+	defer cancel()
+	if r.o.finalCtx != nil {
+		ctx = r.o.finalCtx(ctx)
+	}
+	start := time.Now()
+	st, err := r.Sync(ctx)
+	took := time.Since(start).Round(time.Millisecond)
+	switch {
+	case err != nil:
+		r.o.Log.Warn().Err(err).Int64("backlog", st.Backlog).Str("took", harness.FormatDuration(took)).
+			Msgf("replication: %d events could not be sent to %s before the store closed; they wait in the station's outbox, nothing is lost: station sync sends them", st.Backlog, r.key)
+	default:
+		r.o.Log.Info().Int("sent", st.Sent).Str("took", harness.FormatDuration(took)).
+			Msgf("replication: %s has every event of this store (%d sent as it closed)", r.key, st.Sent)
+	}
 }

@@ -240,3 +240,58 @@ func zerologTo(w *syncBuffer) zerolog.Logger { return zerolog.New(w) }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
 func countOf(s, sub string) int   { return strings.Count(s, sub) }
+
+// slowTarget takes nothing while the replicator's context lives (a
+// network that stalls): only a send on a context of its own gets through.
+type slowTarget struct {
+	*fakeTarget
+	stalled chan struct{} // closed at the first stalled call
+	once    sync.Once
+}
+
+func (s *slowTarget) Ingest(ctx context.Context, b Batch) (int, error) {
+	if ctx.Value(finalKey{}) == nil {
+		s.once.Do(func() { close(s.stalled) })
+		<-ctx.Done()
+		return 0, ctx.Err()
+	}
+	return s.fakeTarget.Ingest(ctx, b)
+}
+
+type finalKey struct{}
+
+// With FinalSync, closing the store sends what the run left unsent before
+// it lets go: the last run of a shift reaches the fleet.
+func TestReplicationFinishesWhenTheStoreCloses(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	for _, final := range []time.Duration{0, time.Minute} {
+		t.Run(fmt.Sprint("FinalSync=", final), func(t *testing.T) {
+			s, err := Open(filepath.Join(t.TempDir(), "station.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			target := &slowTarget{fakeTarget: newFake(), stalled: make(chan struct{})}
+			var log syncBuffer
+			s.replicate(target, ReplicaOptions{Station: "line-3", FinalSync: final, Log: zerologTo(&log),
+				finalCtx: func(ctx context.Context) context.Context { return context.WithValue(ctx, finalKey{}, true) }}, nil)
+			emitRun(t, s, 0, 2, 3)
+			<-target.stalled // the background replicator is stuck in the network
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			target.mu.Lock()
+			got := len(target.events)
+			target.mu.Unlock()
+			want := 0
+			if final > 0 {
+				want = 1 + 2*(1+3) + 1 // run started, per DUT: started and 3 measurements; run ended
+			}
+			if got != want {
+				t.Errorf("the central database got %d events, want %d\nlog:\n%s", got, want, log.String())
+			}
+			if final > 0 && !contains(log.String(), "has every event of this store") {
+				t.Errorf("the final sync said nothing:\n%s", log.String())
+			}
+		})
+	}
+}

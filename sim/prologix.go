@@ -187,7 +187,7 @@ func (p *Prologix) serve(rw io.ReadWriter, who string, idle time.Duration) {
 			}
 			if err != nil {
 				if errors.Is(err, os.ErrDeadlineExceeded) {
-					p.opts.Logger.Info().Str("client", who).Dur("idle", idle).Msg("sim: prologix: closing an idle connection")
+					p.opts.Logger.Info().Str("client", who).Stringer("idle", idle).Msg("sim: prologix: closing an idle connection")
 				}
 				return
 			}

@@ -183,7 +183,7 @@ func serveStream(rw io.ReadWriter, in *Instrument, opts ServerOptions, done <-ch
 		}
 		n, err := rw.Read(buf)
 		if errors.Is(err, os.ErrDeadlineExceeded) {
-			opts.Logger.Info().Str("client", who).Dur("idle", opts.IdleTimeout).Msg("sim: closing an idle connection")
+			opts.Logger.Info().Str("client", who).Stringer("idle", opts.IdleTimeout).Msg("sim: closing an idle connection")
 		}
 		if n > 0 {
 			if tracing {

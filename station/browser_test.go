@@ -81,7 +81,7 @@ func browser(t testing.TB) context.Context {
 
 // within bounds a browser action: a page that never shows what the test
 // waits for fails the test instead of hanging it.
-func within(t *testing.T, ctx context.Context, d time.Duration, what string, actions ...chromedp.Action[chromedp.Void]) {
+func within(t testing.TB, ctx context.Context, d time.Duration, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	c, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
@@ -116,7 +116,7 @@ func readStats(t *testing.T, ctx context.Context) pageStats {
 }
 
 // eval evaluates a JavaScript expression in the page.
-func eval[T any](t *testing.T, ctx context.Context, expr string) T {
+func eval[T any](t testing.TB, ctx context.Context, expr string) T {
 	t.Helper()
 	c, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()

@@ -87,6 +87,7 @@ type config struct {
 	policy     harness.Policy
 	reportsDir string
 	storePath  string    // the station store ("": none)
+	db         string    // the central database the store replicates to ("": none)
 	progress   io.Writer // where the progress line goes (nil: none)
 	info       harness.RunInfo
 	serve      string           // the station page's address ("": not served)
@@ -118,9 +119,14 @@ func run() int {
 	verbose := flag.Bool("v", false, "log at debug level")
 	serveAddr := flag.String("serve", "", "serve the station page on this address (127.0.0.1:8080) while the run goes on: its prompts and stop buttons act on the run")
 	allowRemote := flag.Bool("allow-remote", false, "allow -serve beyond loopback: anyone who reaches it can stop the run")
+	db := flag.String("db", os.Getenv(results.EnvCentral), "replicate the station store to this central database (postgres://...) while the run goes on; default $"+results.EnvCentral)
 	flag.Parse()
 
-	cfg := config{duration: *duration, reportsDir: *reports, storePath: *store, serve: *serveAddr}
+	cfg := config{duration: *duration, reportsDir: *reports, storePath: *store, serve: *serveAddr, db: *db}
+	if cfg.db != "" && cfg.storePath == "" {
+		fmt.Fprintln(os.Stderr, "burnin: -db replicates the station store: drop -store= or name one")
+		return 2
+	}
 	if cfg.serve != "" {
 		warning, err := loopback.Policy{Program: "burnin", Serves: "serves the station page (stop buttons)", Risk: "stop the run",
 			What: "the station page"}.Check("-serve", cfg.serve, *allowRemote)
@@ -242,6 +248,14 @@ func burnIn(ctx context.Context, cfg config, log zerolog.Logger, out *os.File) i
 			log.Warn().Int("runs", n).Msg("burnin: runs the station stopped during were closed as aborted")
 		}
 		runOpts = append(runOpts, harness.WithSink(store))
+		if cfg.db != "" {
+			// In the background: a measurement waits for the station
+			// store only. When the run is over, closing the store gives
+			// the central database up to 10 s to catch up; what it does
+			// not take then waits in the outbox for station sync.
+			store.ReplicateTo(cfg.db, results.ReplicaOptions{Station: info.Station, Log: log, FinalSync: 10 * time.Second})
+			fmt.Fprintf(out, "central database: replicating to %s\n", results.Redact(cfg.db))
+		}
 	}
 	if cfg.serve != "" && store != nil {
 		// The page in this process, following the store; its answers and

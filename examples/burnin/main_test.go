@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"io"
@@ -18,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/rs/zerolog"
 	"github.com/scpikit/scpikit/harness"
+	"github.com/scpikit/scpikit/internal/pgtest"
 	"github.com/scpikit/scpikit/results"
 	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/sim"
@@ -329,5 +331,69 @@ func TestBurnInPrintsAbsoluteReportPaths(t *testing.T) {
 		if _, err := os.Stat(p); err != nil {
 			t.Errorf("a printed report is not there: %v", err)
 		}
+	}
+}
+
+// -db: the run reaches the central database before the program exits,
+// every event of it, and the station's outbox is empty.
+func TestBurnInReplicatesToTheCentralDatabase(t *testing.T) {
+	url := pgtest.New(t)
+	bench, err := sim.ParseBench(defaultBench, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bench.Close()
+	var cfg config
+	if err := yaml.Unmarshal(defaultStation, &cfg.station); err != nil {
+		t.Fatal(err)
+	}
+	cfg.bench, cfg.duration, cfg.reportsDir, cfg.policy = bench, 500*time.Millisecond, t.TempDir(), harness.IsolateDUT
+	cfg.storePath = filepath.Join(t.TempDir(), "station.db")
+	cfg.db = url
+	var out strings.Builder
+	outFile, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer outFile.Close()
+	if code := burnIn(context.Background(), cfg, zerolog.Nop(), outFile); code != 0 {
+		b, _ := os.ReadFile(outFile.Name())
+		t.Fatalf("exit %d:\n%s", code, b)
+	}
+	b, _ := os.ReadFile(outFile.Name())
+	out.Write(b)
+	if !strings.Contains(out.String(), "central database: replicating to ") || strings.Contains(out.String(), ":scpikit@") {
+		t.Errorf("the output should name the database without its password:\n%s", out.String())
+	}
+
+	store, err := results.Open(cfg.storePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	ctx := context.Background()
+	runs, err := store.Runs(ctx, results.Filter{})
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("the stored runs: %+v, %v", runs, err)
+	}
+	local, err := store.Events(ctx, runs[0].ID, 0, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	backlog, _ := store.Backlog()
+	if backlog != 0 {
+		t.Errorf("%d events still wait in the outbox after the program ended", backlog)
+	}
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var central int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM events WHERE run_id = $1", runs[0].ID).Scan(&central); err != nil {
+		t.Fatal(err)
+	}
+	if central != len(local) {
+		t.Errorf("the central database has %d events of run %s, the station store %d", central, runs[0].ID, len(local))
 	}
 }
