@@ -268,6 +268,9 @@
   }
 
   setInterval(renderClock, 1000);
+  // Served beside a station's page (station serve --db), link back to
+  // it; served alone (--fleet) there is none.
+  fetch('api/runs?limit=1', { method: 'HEAD' }).then((r) => { if (r.ok) $('#station-link').hidden = false; }, () => {});
   window.fleetPage = { state };
   connect();
 })();
