@@ -607,7 +607,11 @@ func dp800DelayCommands(cmds *dpTable) {
 		if err := c.Params(1, 1); err != nil {
 			return err
 		}
-		k := slices.Index(patterns, strings.ToUpper(strings.ReplaceAll(c.Raw(0), " ", "")))
+		// 01P parses as the number 01 with the suffix P.
+		if _, err := c.Number(0, sim.Number{Unit: "P", Max: 99}); err != nil {
+			return sim.ErrIllegalParameterValue
+		}
+		k := slices.Index([]string{"01", "10"}, c.Raw(0))
 		if k < 0 {
 			return sim.ErrIllegalParameterValue
 		}
@@ -1200,6 +1204,9 @@ func (d *dp800) lineArg(c *sim.Call) (line, next int, err error) {
 				d.line = k
 				return k, 1, nil
 			}
+		}
+		if r := c.Raw(0); len(r) >= 2 && r[0]|0x20 == 'd' && r[1] >= '0' && r[1] <= '9' {
+			return 0, 0, sim.ErrIllegalParameterValue.WithInfo("the data lines are D0 to D3")
 		}
 	}
 	return d.line, 0, nil
