@@ -83,6 +83,10 @@ var dp800Ranges = map[string][]sim.OutputRange{
 	"DP811": {{Name: "CH1", MinV: 0, MaxV: 21, MaxI: 10.5}},
 }
 
+// dp811High is the DP811's second range, P40V: 40 V at 5 A rated (guide,
+// :OUTPut:RANGe); its first, P20V, is dp800Ranges["DP811"].
+var dp811High = sim.OutputRange{Name: "CH1", MinV: 0, MaxV: 42, MaxI: 5.3}
+
 // dp800Models are the members, each A model after its original.
 var dp800Models = []string{"DP832", "DP832A", "DP831", "DP831A", "DP821", "DP821A", "DP811", "DP811A"}
 
@@ -126,6 +130,10 @@ func (d *dp800) Reset() {
 
 // presetChannels sets every channel to its default settings, output off.
 func (d *dp800) presetChannels() {
+	if d.highRange {
+		d.setHighRange(false)
+	}
+	d.sense = false
 	for i, o := range d.Outputs {
 		o.Reset()
 		// The DP800 resets OCP to 110% of the rated current.
@@ -342,6 +350,9 @@ func dp800Commands(model string) *sim.Commands[*dp800] {
 	dp800SystemCommands(cmds)
 	dp800StatusCommands(cmds, multi)
 	dp800FeatureCommands(cmds, tracking)
+	if !multi {
+		dp800RangeCommands(cmds)
+	}
 	return cmds.Commands
 }
 

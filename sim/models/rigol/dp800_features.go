@@ -1478,3 +1478,68 @@ func dp800SettingCommands(cmds *dpTable, tracking bool) {
 		return nil
 	})
 }
+
+// dp800RangeCommands are the DP811's: its two ranges and remote sense.
+func dp800RangeCommands(cmds *dpTable) {
+	ranges := []string{"P20V", "P40V", "LOW", "HIGH"}
+	set := func(d *dp800, c *sim.Call) error {
+		if err := c.Params(1, 1); err != nil {
+			return err
+		}
+		k, err := c.Choice(0, ranges...)
+		if err == nil && (k%2 == 1) != d.highRange {
+			d.setHighRange(k%2 == 1)
+		}
+		return err
+	}
+	reply := func(d *dp800, c *sim.Call) error {
+		c.Reply(map[bool]string{false: "P20V", true: "P40V"}[d.highRange])
+		return nil
+	}
+	cmds.Handle("OUTPut:RANGe", set)
+	cmds.Handle("OUTPut:RANGe?", reply)
+	cmds.Handle("[SOURce#:]VOLTage:RANGe", func(d *dp800, c *sim.Call) error {
+		if _, err := d.source(c); err != nil {
+			return err
+		}
+		return set(d, c)
+	})
+	cmds.Handle("[SOURce#:]VOLTage:RANGe?", func(d *dp800, c *sim.Call) error {
+		if _, err := d.source(c); err != nil {
+			return err
+		}
+		return reply(d, c)
+	})
+	cmds.Handle("OUTPut:SENSe", func(d *dp800, c *sim.Call) error {
+		_, on, err := d.onOff(c)
+		if err == nil {
+			d.sense = on
+		}
+		return err
+	})
+	cmds.Handle("OUTPut:SENSe?", func(d *dp800, c *sim.Call) error {
+		_, _, err := d.channel(c, 0)
+		if err == nil {
+			replyOnOff(c, d.sense)
+		}
+		return err
+	})
+}
+
+// setHighRange switches the DP811 to P40V (high) or P20V: the settings
+// and the protection levels are brought into the new range.
+func (d *dp800) setHighRange(high bool) {
+	r := dp800Ranges["DP811"][0]
+	if high {
+		r = dp811High
+	}
+	o := d.Outputs[0]
+	o.SetRange(r)
+	if level, on, _ := o.OVP(); level > 1.1*r.MaxV {
+		o.SetOVP(1.1*r.MaxV, on)
+	}
+	if o.OCPLevel() > 1.1*r.MaxI {
+		o.SetOCPLevel(1.1 * r.MaxI)
+	}
+	d.highRange = high
+}

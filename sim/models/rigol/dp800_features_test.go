@@ -368,3 +368,27 @@ func TestDP800TrackMode(t *testing.T) {
 		{":SYST:TRACKM SYNC;:SOUR1:VOLT 6;:SOUR2:VOLT?", "6.000"},
 	})
 }
+
+// The DP811 switches between its two ranges; remote sense is kept.
+func TestDP811Ranges(t *testing.T) {
+	for _, model := range []string{"DP811", "DP811A"} {
+		talk(t, model, [][2]string{
+			{":OUTP:RANG?;:VOLT:RANG?;:SOUR:VOLT? MAX;:SOUR:CURR? MAX", "P20V;P20V;21.000;10.5000"},
+			{":SOUR:VOLT 30;:SYST:ERR?", `-222,"Data out of range"`},
+			{":OUTP:RANG P40V;:OUTP:RANG?;:SOUR:VOLT? MAX;:SOUR:CURR? MAX", "P40V;42.000;5.3000"},
+			{":SOUR:VOLT 30;:SOUR:VOLT?;:SOUR:CURR?", "30.000;5.3000"},
+			{":OUTP:OVP:VAL?;:OUTP:OCP:VAL?", "23.100;5.8300"},
+			{":VOLT:RANG LOW;:VOLT:RANG?;:SOUR:VOLT?", "P20V;21.000"},
+			{":SOUR1:VOLT:RANG HIGH;:SOUR1:VOLT:RANG?", "P40V"},
+			{"*RST;:OUTP:RANG?", "P20V"},
+			{":OUTP:SENS?;:OUTP:SENS ON;:OUTP:SENS?", "OFF;ON"},
+			{":OUTP:SENS CH1,OFF;:OUTP:SENS? CH1", "OFF"},
+			{":OUTP:RANG P60V;:SYST:ERR?", `-224,"Illegal parameter value"`},
+			{":SYST:ERR?", noError},
+		})
+	}
+	talk(t, "DP832", [][2]string{
+		{":OUTP:RANG?", ""},
+		{":SYST:ERR?", `-113,"Undefined header"`},
+	})
+}

@@ -51,7 +51,8 @@ type dp800Features struct {
 	// System settings: kept across *RST, as the unit keeps them.
 	dispMode, brightness, contrast, language, powerOn, trackMode int
 	klock, onoffSync, saver                                      bool
-	warnings                                                     int // monitor warnings shown
+	highRange, sense                                             bool // the DP811's range P40V, remote sense
+	warnings                                                     int  // monitor warnings shown
 
 	active bool // something runs on the clock: tick's fast path
 }
@@ -105,7 +106,7 @@ func dp800Rated(o *sim.Output) dp800Rating {
 }
 
 func dp800RoundRated(x float64) float64 {
-	for _, rated := range []float64{1, 2, 3, 5, 8, 10, 20, 30, 60} {
+	for _, rated := range []float64{1, 2, 3, 5, 8, 10, 20, 30, 40, 60} {
 		if x >= rated && x <= rated*1.1 {
 			return rated
 		}
