@@ -1014,7 +1014,7 @@ func dp800RecorderCommands(cmds *dpTable) {
 // memory's location 10, the simulated recorder's fixed destination; the
 // analyzer opens it.
 func (d *dp800) finishRecord() error {
-	f := &dp800Record{period: d.rec.period, chans: len(d.Outputs), samples: d.rec.samples}
+	f := &dp800Record{period: d.rec.period, samples: d.rec.samples}
 	d.rec.on, d.rec.samples = false, nil
 	d.ana.open(f)
 	if d.locked[3][9] {

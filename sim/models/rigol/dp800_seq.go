@@ -242,7 +242,6 @@ type dp800Sample [3][3]float64
 // one period after the recorder started.
 type dp800Record struct {
 	period  int
-	chans   int
 	samples []dp800Sample
 }
 
@@ -285,7 +284,7 @@ func (d *dp800) advance(now time.Time) {
 		case 1:
 			d.timerStep(ch)
 		case 2:
-			d.delayStep(ch, at)
+			d.delayStep(ch)
 		case 3:
 			d.recordSample(at)
 		}
@@ -363,7 +362,7 @@ func (d *dp800) startDelay(ch int, now time.Time) {
 	d.active = true
 }
 
-func (d *dp800) delayStep(ch int, _ time.Time) {
+func (d *dp800) delayStep(ch int) {
 	dl := &d.delays[ch]
 	s := &dl.seq
 	s.step++
@@ -407,8 +406,6 @@ func (d *dp800) skipCycles(now time.Time) {
 			skipCycle(s, cycle, now)
 		}
 	}
-	// Samples past the record's room are not taken: the recorder is
-	// bounded by its own count.
 }
 
 // skipCycle moves s, in a cycle's first group, on by the whole cycles
