@@ -1336,11 +1336,21 @@ func dp800TriggerIOCommands(cmds *dpTable) {
 			return err
 		}
 		value := l.outValue
-		quantity := (k - 2) / 3
-		if k >= 2 && k <= 10 && c.NumParams() > i+1 {
+		relational := k >= 2 && k <= 10
+		if relational {
+			// A condition on another quantity starts from the guide's
+			// default: half the rated voltage or current, a quarter of the
+			// rated power of the source channel.
 			o := d.Outputs[min(l.outSource, len(d.Outputs)-1)]
-			if value, err = c.Number(i+1, quantitySpec(o, quantity, value)); err != nil {
-				return err
+			q := (k - 2) / 3
+			if l.outCond < 2 || l.outCond > 10 || (l.outCond-2)/3 != q {
+				r := dp800Rated(o)
+				value = [3]float64{r.v / 2, r.i / 2, r.v * r.i / 4}[q]
+			}
+			if c.NumParams() > i+1 {
+				if value, err = c.Number(i+1, quantitySpec(o, q, value)); err != nil {
+					return err
+				}
 			}
 		} else if c.NumParams() > i+1 {
 			return sim.ErrParameterNotAllowed

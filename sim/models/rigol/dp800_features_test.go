@@ -149,6 +149,8 @@ func TestDP800SettingsReadBack(t *testing.T) {
 		{":TRIG:OUT:COND D1,>V,8.8;:TRIG:OUT:COND? D1", ">V,8.800"},
 		{":TRIG:OUT:COND D1,<C,1.25;:TRIG:OUT:COND? D1", "<C,1.2500"},
 		{":TRIG:OUT:COND D1,OUTON;:TRIG:OUT:COND? D1", "OUTON"},
+		{":TRIG:OUT:COND D1,>C;:TRIG:OUT:COND? D1", ">C,1.5000"}, // half CH1's rated 3 A
+		{":TRIG:OUT:COND D1,<P;:TRIG:OUT:COND? D1", "<P,22.500"},
 		{":TRIG:OUT:COND D1,>V,40;:SYST:ERR?", `-222,"Data out of range"`},
 		{":TRIG:OUT D3,ON;:TRIG:OUT? D3;:TRIG:OUT? D0", "D3,ON;D0,OFF"},
 		{":TRIG:OUT:DUTY D0,30;:TRIG:OUT:DUTY? D0", "30"},
