@@ -99,6 +99,8 @@ var commands = map[string]how{
 	"go test ./harness -run '^$' -bench 'BenchmarkFaultToOutputOff' -count 6": {inRepo: true,
 		as: "go test ./harness -run '^$' -bench 'BenchmarkFaultToOutputOff$' -benchtime 10x -count 1", want: []string{"p99-µs", "ok "}},
 
+	"go test ./harness -run '^$' -bench 'BenchmarkMeasurement' -benchtime 20x -count 8": {inRepo: true,
+		as: "go test ./harness -run '^$' -bench 'BenchmarkMeasurement/duts-8$' -benchtime 1x -count 1", want: []string{"measure/read", "ok "}},
 	"go test ./harness -run '^$' -bench 'BenchmarkHTMLReport' -benchtime 2x -count 8": {inRepo: true,
 		as: "go test ./harness -run '^$' -bench 'BenchmarkHTMLReport' -benchtime 1x -count 1", want: []string{"html-ns/measurement", "ok "}},
 
@@ -147,6 +149,12 @@ var commands = map[string]how{
 	"SCPIKIT_DB='postgres://scpikit:scpikit@127.0.0.1:5432/scpikit?sslmode=disable' go run ./cmd/station sync --station line-3":         {skip: "needs a PostgreSQL server"},
 	"SCPIKIT_DB='postgres://scpikit:scpikit@127.0.0.1:5432/scpikit?sslmode=disable' go run ./cmd/station serve --station line-3":        {skip: "needs a PostgreSQL server"},
 	"SCPIKIT_DB='postgres://scpikit:scpikit@127.0.0.1:5432/scpikit?sslmode=disable' go run ./cmd/station sync --retry-parked":           {skip: "needs a PostgreSQL server; cmd/station's TestSyncRetryParked runs it"},
+	"SCPIKIT_DB='postgres://scpikit:scpikit@127.0.0.1:5432/scpikit?sslmode=disable' go run ./cmd/station serve --fleet":                 {skip: "needs a PostgreSQL server; cmd/station's TestServeFleet runs it"},
+	// The fleet page's tests (they skip without SCPIKIT_TEST_POSTGRES or
+	// chromium), its picture written to the scratch directory.
+	"go test ./station -run 'TestFleet'": {inRepo: true, want: []string{"ok "}},
+	"SCPIKIT_SCREENSHOTS=docs/station go test ./station -run TestFleetPageLive": {inRepo: true,
+		as: "SCPIKIT_SCREENSHOTS=$SCRATCH/shots go test -count=1 ./station -run TestFleetPageLive", want: []string{"ok "}},
 	"go run ./cmd/station status": {want: []string{"store ", "replication: never replicated"}},
 	"SCPIKIT_TEST_POSTGRES='postgres://scpikit:scpikit@127.0.0.1:5432/scpikit?sslmode=disable' SCPIKIT_TEST_POSTGRES_CLUSTER='15 main' go test ./results -run 'TestFleetUnderFaults' -v": {skip: "stops a PostgreSQL cluster; go test runs it in CI"},
 	"go test ./results -run '^$' -bench 'BenchmarkIngest|BenchmarkCommitLatencyWhileReplicating' -benchtime 3x":                                                                          {skip: "needs SCPIKIT_TEST_POSTGRES; without it the benchmarks skip"},

@@ -30,6 +30,38 @@ type DUTRun struct {
 	cleanMu  sync.Mutex
 	cleanups []func()
 	handed   bool // its cleanups have run or gone to the run's end; guarded by cleanMu
+	specMu   sync.Mutex
+	specs    [4]specMemo // the limits it measured against last; guarded by specMu
+	specNext int         // the entry to replace next; guarded by specMu
+}
+
+// specMemo is a limit and its spec, kept so that a DUT measuring in a
+// loop against the same few limits does not allocate a spec each time
+// (a spec's numbers are never written once made, so measurements can
+// share them).
+type specMemo struct {
+	limit Limit
+	spec  LimitSpec
+	ok    bool
+}
+
+// spec is limit.Spec(), from the memo when the DUT met the same limit
+// lately.
+func (d *DUTRun) spec(limit Limit) LimitSpec {
+	if limit.Check != nil {
+		return limit.Spec() // a func cannot be compared
+	}
+	d.specMu.Lock()
+	defer d.specMu.Unlock()
+	for _, m := range d.specs {
+		if m.ok && m.limit.same(limit) {
+			return m.spec
+		}
+	}
+	s := limit.Spec()
+	d.specs[d.specNext] = specMemo{limit, s, true}
+	d.specNext = (d.specNext + 1) % len(d.specs)
+	return s
 }
 
 // DUTOption says what is known of a DUT as it starts.
@@ -56,7 +88,7 @@ func (t *Test) DUT(name string, fn func(d *DUTRun) error, opts ...DUTOption) {
 	t.duts[name] = d
 	t.recMu.Lock()
 	t.emitLocked(Event{Kind: EventDUTStarted, DUT: name, Unit: &unit})
-	r := t.rec.dut(name)
+	r := t.fold.dut(name)
 	d.running = true
 	if t.cutBy != nil {
 		d.cause, r.cut = t.cutBy, true
@@ -105,7 +137,7 @@ func (d *DUTRun) end(err error) {
 		var f *Fault
 		if !errors.As(c, &f) && !errors.Is(c, errDUTDone) {
 			d.setCause(c)
-			r := t.rec.dut(d.name)
+			r := t.fold.dut(d.name)
 			r.cut = true
 			for _, p := range r.Phases {
 				if p.Ended.IsZero() {
@@ -300,7 +332,7 @@ func (t *Test) cut(cause error) {
 		if d.cause == nil {
 			d.cause = cause
 		}
-		r := t.rec.dut(d.name)
+		r := t.fold.dut(d.name)
 		r.cut = true
 		for _, p := range r.Phases {
 			if p.Ended.IsZero() {
@@ -341,7 +373,7 @@ func (d *DUTRun) Phase(name string, fn func(ctx context.Context) error, opts ...
 		}
 		d.t.recMu.Lock()
 		d.t.emitLocked(Event{Kind: EventPhaseStarted, DUT: d.name, Phase: &PhaseEvent{Name: name, Attempt: attempt}})
-		r := d.t.rec.dut(d.name)
+		r := d.t.fold.dut(d.name)
 		p := r.Phases[len(r.Phases)-1]
 		d.phase, d.attempt = name, attempt
 		d.t.recMu.Unlock()
@@ -413,7 +445,7 @@ func Resolution(step float64) MeasureOption { return func(m *Measurement) { m.Re
 // is not.
 func (d *DUTRun) Measure(name string, q units.Quantity, limit Limit, opts ...MeasureOption) error {
 	v := q.Float()
-	m := Measurement{DUT: d.name, Name: name, Value: v, Unit: q.Unit(), Limit: limit.Spec()}
+	m := Measurement{DUT: d.name, Name: name, Value: v, Unit: q.Unit(), Limit: d.spec(limit)}
 	m.Outcome = limit.check(v)
 	return d.record(m, limit, opts)
 }
@@ -431,7 +463,7 @@ type Waveform struct {
 // Otherwise it is Measure.
 func (d *DUTRun) MeasureWaveform(name string, w Waveform, limit Limit, opts ...MeasureOption) error {
 	axis := w.Axis
-	m := Measurement{DUT: d.name, Name: name, Values: slices.Clone(w.Values), Axis: &axis, Unit: w.Unit, Limit: limit.Spec()}
+	m := Measurement{DUT: d.name, Name: name, Values: slices.Clone(w.Values), Axis: &axis, Unit: w.Unit, Limit: d.spec(limit)}
 	if m.Values == nil {
 		m.Values = []float64{}
 	}
@@ -464,7 +496,7 @@ func (d *DUTRun) record(m Measurement, limit Limit, opts []MeasureOption) error 
 	m.Seq = d.t.seq + 1 // its event's
 	ack := d.t.emitLocked(Event{Kind: EventMeasurement, DUT: d.name, Time: m.Time, Measurement: &m})
 	d.t.recMu.Unlock()
-	if err := d.t.await(d.ctx, ack, "measurement "+m.Name); err != nil {
+	if err := d.t.await(d.ctx, ack, "measurement", m.Name); err != nil {
 		return err
 	}
 	if hook := d.t.opts.OnMeasurement; hook != nil {
@@ -492,7 +524,7 @@ func (d *DUTRun) record(m Measurement, limit Limit, opts []MeasureOption) error 
 // With a sink, it returns once that is durable.
 func (d *DUTRun) Identify(u Unit) error {
 	ack := d.t.emit(Event{Kind: EventUnit, DUT: d.name, Unit: &u})
-	return d.t.await(d.ctx, ack, "unit identity")
+	return d.t.await(d.ctx, ack, "unit identity", "")
 }
 
 // Attach keeps data with the DUT's record: an instrument transcript, a
@@ -517,5 +549,5 @@ func (t *Test) attach(ctx context.Context, dut, name, mediaType string, data []b
 		mediaType = "application/octet-stream"
 	}
 	ack := t.emit(Event{Kind: EventAttachment, DUT: dut, Attachment: &Attachment{Name: name, MediaType: mediaType, Data: slices.Clone(data)}})
-	return t.await(ctx, ack, "attachment "+name)
+	return t.await(ctx, ack, "attachment", name)
 }

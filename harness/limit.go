@@ -212,18 +212,36 @@ func (s *LimitSpec) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// same reports whether l and o, neither a custom check, make the same
+// spec: numbers compared bit for bit, so -0 and 0 differ as their
+// reports would.
+func (l Limit) same(o Limit) bool {
+	eq := func(a, b float64) bool { return math.Float64bits(a) == math.Float64bits(b) }
+	if (l.nominal == nil) != (o.nominal == nil) || (l.nominal != nil && !eq(*l.nominal, *o.nominal)) {
+		return false
+	}
+	return eq(l.Low, o.Low) && eq(l.High, o.High) && l.HasLow == o.HasLow && l.HasHigh == o.HasHigh &&
+		eq(l.Marginal, o.Marginal) && l.Name == o.Name && l.Action == o.Action && l.Check == nil && o.Check == nil
+}
+
 // Spec is the limit as the record stores it.
 func (l Limit) Spec() LimitSpec {
-	f := func(x float64) *float64 { return &x }
 	s := LimitSpec{Comparator: CompareNone, Marginal: l.Marginal, Action: l.Action}
-	switch {
-	case l.Check != nil:
+	if l.Check != nil {
 		s.Comparator, s.Name = CompareCustom, l.Name
 		return s
+	}
+	if !l.HasLow && !l.HasHigh {
+		return s
+	}
+	// The numbers share one allocation: every measurement makes a spec.
+	v := &[3]float64{l.Low, l.High}
+	switch {
 	case l.HasLow && l.HasHigh:
 		s.Comparator = CompareBetween
 		if l.nominal != nil {
-			s.Comparator, s.Nominal = CompareEquals, f(*l.nominal)
+			v[2] = *l.nominal
+			s.Comparator, s.Nominal = CompareEquals, &v[2]
 		}
 	case l.HasLow:
 		s.Comparator = CompareAtLeast
@@ -231,10 +249,10 @@ func (l Limit) Spec() LimitSpec {
 		s.Comparator = CompareAtMost
 	}
 	if l.HasLow {
-		s.Low = f(l.Low)
+		s.Low = &v[0]
 	}
 	if l.HasHigh {
-		s.High = f(l.High)
+		s.High = &v[1]
 	}
 	return s
 }

@@ -219,7 +219,7 @@ func (s *Sampler) Add(ctx context.Context, q units.Quantity) error {
 		case err := <-s.pending[0]:
 			s.pending = s.pending[1:]
 			if err != nil {
-				return s.t.await(ctx, errNow(err), "sample "+s.name)
+				return s.t.await(ctx, errNow(err), "sample", s.name)
 			}
 			continue
 		default:
@@ -227,7 +227,7 @@ func (s *Sampler) Add(ctx context.Context, q units.Quantity) error {
 		break
 	}
 	if len(s.pending) > SampleWindow {
-		err := s.t.await(ctx, s.pending[0], "sample "+s.name)
+		err := s.t.await(ctx, s.pending[0], "sample", s.name)
 		s.pending = s.pending[1:]
 		return err
 	}

@@ -179,7 +179,7 @@ func (t *Test) prompt(ctx context.Context, d *DUTRun, p Prompt) (string, error) 
 		asked := PromptEvent{ID: id, Text: p.Text, Input: p.Input, Choices: slices.Clone(p.Choices), Timeout: p.Timeout,
 			ImageType: p.ImageType, Image: slices.Clone(p.Image)}
 		ack := t.emit(Event{Kind: EventPrompt, DUT: dut, Prompt: &asked})
-		if err := t.await(wait, ack, "prompt "+id); err != nil {
+		if err := t.await(wait, ack, "prompt", id); err != nil {
 			t.cancelPrompt(dut, id, reasonOf(wait), err)
 			return "", err
 		}
@@ -214,7 +214,7 @@ func (t *Test) prompt(ctx context.Context, d *DUTRun, p Prompt) (string, error) 
 		}
 		answered := PromptEvent{ID: id, Answer: norm, By: by}
 		ack = t.emit(Event{Kind: EventPromptAnswered, DUT: dut, Prompt: &answered})
-		if err := t.await(ctx, ack, "answer to prompt "+id); err != nil {
+		if err := t.await(ctx, ack, "answer to prompt", id); err != nil {
 			return norm, err
 		}
 		t.log.Info().Func(dutField(dut)).Str("prompt", id).Str("answer", clip(norm, 80)).Str("by", by).Msg("harness: prompt answered")

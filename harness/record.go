@@ -263,15 +263,35 @@ func newRecord() *Record { return &Record{SchemaVersion: SchemaVersion} }
 // harness built as the run went, rebuilt. A run whose events stop short
 // of run.ended has a zero Ended; AbortedEnd settles it.
 func Replay(events []Event) *Record {
-	r := newRecord()
+	f := newFold(newRecord())
 	for i := range events {
-		r.apply(&events[i])
+		f.apply(&events[i])
 	}
-	return r
+	return f.r
+}
+
+// fold is a record being built from events, with its DUTs and series
+// indexed by name: a run's events are folded in under its lock, one per
+// measurement, and a scan of every DUT and series at each (64 DUTs, a
+// series each) cost more than the rest of the measurement.
+type fold struct {
+	r      *Record
+	duts   map[string]*DUTRecord
+	series map[seriesKey]*Series
+	// measurements and failed count the record's measurements and those
+	// out of limits, for the progress line.
+	measurements, failed int
+}
+
+type seriesKey struct{ dut, name string }
+
+func newFold(r *Record) *fold {
+	return &fold{r: r, duts: map[string]*DUTRecord{}, series: map[seriesKey]*Series{}}
 }
 
 // apply folds one event into the record.
-func (r *Record) apply(e *Event) {
+func (f *fold) apply(e *Event) {
+	r := f.r
 	r.Events = e.Seq
 	switch e.Kind {
 	case EventRunStarted:
@@ -280,29 +300,29 @@ func (r *Record) apply(e *Event) {
 			r.Name, r.Station, r.Operator, r.Batch, r.Software, r.Config = in.Name, in.Station, in.Operator, in.Batch, in.Software, in.Config
 		}
 	case EventDUTStarted:
-		d := r.dut(e.DUT)
+		d := f.dut(e.DUT)
 		d.Started = e.Time
 		if e.Unit != nil {
 			d.Unit = d.Unit.Merge(*e.Unit)
 		}
 	case EventUnit:
 		if e.Unit != nil {
-			d := r.dut(e.DUT)
+			d := f.dut(e.DUT)
 			d.Unit = d.Unit.Merge(*e.Unit)
 		}
 	case EventDUTEnded:
-		d := r.dut(e.DUT)
+		d := f.dut(e.DUT)
 		d.ended, d.Ended = true, e.Time
 	case EventPhaseStarted:
 		if e.Phase != nil {
-			d := r.dut(e.DUT)
+			d := f.dut(e.DUT)
 			d.Phases = append(d.Phases, &PhaseRecord{Name: e.Phase.Name, Attempt: e.Phase.Attempt, Started: e.Time})
 		}
 	case EventPhaseEnded:
 		if e.Phase == nil {
 			return
 		}
-		d := r.dut(e.DUT)
+		d := f.dut(e.DUT)
 		for i := len(d.Phases) - 1; i >= 0; i-- {
 			p := d.Phases[i]
 			if p.Name == e.Phase.Name && p.Attempt == e.Phase.Attempt && p.Ended.IsZero() {
@@ -312,28 +332,32 @@ func (r *Record) apply(e *Event) {
 		}
 	case EventMeasurement:
 		if m := e.Measurement; m != nil {
-			r.dut(e.DUT).addMeasurement(*m)
+			f.dut(e.DUT).addMeasurement(*m)
+			f.measurements++
+			if m.Outcome == OutcomeFail {
+				f.failed++
+			}
 			if m.Values == nil {
-				r.sample(e.DUT, m.Name, m.Unit, m.Time, m.Value, &m.Limit)
+				f.sample(e.DUT, m.Name, m.Unit, m.Time, m.Value, &m.Limit)
 			}
 		}
 	case EventSample:
 		if s := e.Sample; s != nil {
-			r.sample(e.DUT, s.Name, s.Unit, e.Time, s.Value, s.Band)
+			f.sample(e.DUT, s.Name, s.Unit, e.Time, s.Value, s.Band)
 		}
 	case EventAttachment:
 		if a := e.Attachment; a != nil {
 			r.Attachments = append(r.Attachments, &AttachmentRecord{Seq: e.Seq, DUT: e.DUT, Name: a.Name, MediaType: a.MediaType, Time: e.Time, Data: a.Data})
 		}
 	case EventFault:
-		if f := e.Fault; f != nil {
-			r.Faults = append(r.Faults, *f)
-			if f.DUT != "" {
+		if flt := e.Fault; flt != nil {
+			r.Faults = append(r.Faults, *flt)
+			if flt.DUT != "" {
 				// Whatever its policy, the DUT a fault names did not pass.
-				d := r.dut(f.DUT)
+				d := f.dut(flt.DUT)
 				d.Outcome = worse(d.Outcome, OutcomeError)
 				if d.StopCause == "" {
-					d.StopCause = f.Error()
+					d.StopCause = flt.Error()
 				}
 			}
 		}
@@ -370,14 +394,13 @@ func (r *Record) apply(e *Event) {
 }
 
 // dut finds or adds a DUT record.
-func (r *Record) dut(name string) *DUTRecord {
-	for _, d := range r.DUTs {
-		if d.Name == name {
-			return d
-		}
+func (f *fold) dut(name string) *DUTRecord {
+	if d := f.duts[name]; d != nil {
+		return d
 	}
 	d := &DUTRecord{Name: name}
-	r.DUTs = append(r.DUTs, d)
+	f.r.DUTs = append(f.r.DUTs, d)
+	f.duts[name] = d
 	return d
 }
 
@@ -392,7 +415,7 @@ func (d *DUTRecord) addMeasurement(m Measurement) {
 		p = &PhaseRecord{Name: "measurements", Attempt: 1, Started: m.Time, Ended: m.Time}
 		d.Phases = append(d.Phases, p)
 	}
-	p.Measurements = append(p.Measurements, m)
+	p.Measurements = appendDoubling(p.Measurements, m)
 	if m.Limit.Action != RecordOnly {
 		p.Outcome = worse(p.Outcome, m.Outcome)
 	}
@@ -400,22 +423,31 @@ func (d *DUTRecord) addMeasurement(m Measurement) {
 
 // sample appends a point to a series; band, when the series has no limit
 // lines yet, gives them.
-func (r *Record) sample(dut, name, unit string, t time.Time, v float64, band *LimitSpec) {
-	var s *Series
-	for _, x := range r.Series {
-		if x.DUT == dut && x.Name == name {
-			s = x
-		}
-	}
+func (f *fold) sample(dut, name, unit string, t time.Time, v float64, band *LimitSpec) {
+	r := f.r
+	k := seriesKey{dut, name}
+	s := f.series[k]
 	if s == nil {
 		s = &Series{DUT: dut, Name: name, Unit: unit}
 		r.Series = append(r.Series, s)
+		f.series[k] = s
 	}
 	if band != nil && s.Low == nil && s.High == nil {
 		s.Low, s.High = band.Low, band.High
 	}
-	s.Times = append(s.Times, t.Sub(r.Started).Seconds())
-	s.Values = append(s.Values, v)
+	s.Times = appendDoubling(s.Times, t.Sub(r.Started).Seconds())
+	s.Values = appendDoubling(s.Values, v)
+}
+
+// appendDoubling is append, but a full slice doubles, where append grows
+// a large one by a quarter. The record only grows, and each growth copies
+// it into fresh memory, a page fault per page touched: by quarters, each
+// element is copied about four times over, doubling about once.
+func appendDoubling[T any](s []T, v T) []T {
+	if n := len(s); n == cap(s) && n >= 256 {
+		s = slices.Grow(s, n)
+	}
+	return append(s, v)
 }
 
 // settle works out the verdicts of a run ending at the time given:

@@ -178,6 +178,7 @@ type Test struct {
 	safe     safeStack
 	id       string
 	rec      *Record
+	fold     *fold // builds rec; guarded by recMu
 	recMu    sync.Mutex
 	seq      uint64 // the last event's; guarded by recMu
 	recDone  bool   // the record was handed to Run's caller; guarded by recMu
@@ -232,6 +233,7 @@ func Run(ctx context.Context, name string, body func(t *Test) error, opts ...Opt
 	id := NewRunID(time.Now())
 	t := &Test{name: name, opts: o, log: stamped(o.Logger).With().Str("run", name).Str("run_id", id).Logger(), ctx: runCtx, cancel: cancel,
 		stopping: make(chan struct{}), id: id, rec: newRecord(), duts: map[string]*DUTRun{}}
+	t.fold = newFold(t.rec)
 	t.watching, t.endWatch = context.WithCancel(context.Background())
 	t.recMu.Lock()
 	info := o.Info
@@ -402,12 +404,13 @@ func (t *Test) finish(cause, bodyErr, safeErr, stuckErr error) (*Record, error) 
 	// Goroutines that outlived the run write, from now on, to a record
 	// nobody reads: the caller's is never written again.
 	t.rec, t.recDone = newRecord(), true
+	t.fold = newFold(t.rec)
 	t.recMu.Unlock()
 	// The end is durable before Run returns, within a bound: a stalled
 	// disk must not keep the program from exiting.
 	bound, cancel := context.WithTimeout(context.Background(), t.opts.SafeStateTimeout)
 	defer cancel()
-	if werr := t.await(bound, ack, "run ended"); werr != nil {
+	if werr := t.await(bound, ack, "run ended", ""); werr != nil {
 		err = errors.Join(err, werr)
 	}
 	ev := t.log.Info()
@@ -697,7 +700,7 @@ func (t *Test) emitLocked(e Event) <-chan error {
 	// Wall clock only: a record rebuilt from stored events computes the
 	// same durations as the live one (a monotonic reading is not stored).
 	e.Time = e.Time.Round(0)
-	t.rec.apply(&e)
+	t.fold.apply(&e)
 	if t.opts.Sink == nil {
 		return nil
 	}
@@ -714,7 +717,10 @@ func (t *Test) emit(e Event) <-chan error {
 // await waits until the sink has made an event durable, or ctx ends. A
 // sink that fails stops the run (once): a station that cannot keep its
 // results must not go on testing.
-func (t *Test) await(ctx context.Context, ack <-chan error, what string) error {
+//
+// What was awaited is kind, then name when there is one: the two are
+// joined only for an error, not on every measurement's way.
+func (t *Test) await(ctx context.Context, ack <-chan error, kind, name string) error {
 	if ack == nil {
 		return nil
 	}
@@ -723,6 +729,7 @@ func (t *Test) await(ctx context.Context, ack <-chan error, what string) error {
 		if err == nil {
 			return nil
 		}
+		what := awaited(kind, name)
 		late := errors.Is(err, errRunEnded)
 		err = fmt.Errorf("%w: %s: %w", ErrNotRecorded, what, err)
 		if late {
@@ -733,8 +740,15 @@ func (t *Test) await(ctx context.Context, ack <-chan error, what string) error {
 		})
 		return err
 	case <-ctx.Done():
-		return fmt.Errorf("%w: %s: not confirmed before the stop: %w", ErrNotRecorded, what, context.Cause(ctx))
+		return fmt.Errorf("%w: %s: not confirmed before the stop: %w", ErrNotRecorded, awaited(kind, name), context.Cause(ctx))
 	}
+}
+
+func awaited(kind, name string) string {
+	if name == "" {
+		return kind
+	}
+	return kind + " " + name
 }
 
 // awaitStart waits for the run's first event to be durable; unlike await

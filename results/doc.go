@@ -21,6 +21,12 @@
 // time of its last event, the next time the store is opened by any
 // process, once the process that wrote it is gone.
 //
+// The central database (Central, PostgreSQL) receives every station's
+// events (Replicator) and answers the same analytics; Central.Fleet is
+// what the fleet page shows of it: every station, its newest run as far
+// as it has arrived, its backlog, and the first-pass yield per part
+// (docs/fleet.md).
+//
 // The schema is in migrations/, applied in order and recorded in the
 // schema_migrations table; docs/results.md describes it.
 package results

@@ -174,6 +174,14 @@ func (r *Replicator) Run(ctx context.Context) error {
 	for {
 		changed := r.s.watcher.changed()
 		st, err := r.Sync(ctx)
+		if (err == nil || st.Sent > 0) && !awaySince.IsZero() {
+			// Said even when ctx ends now, or ended in the middle of
+			// the catch-up: the database did take what was sent.
+			r.o.Log.Info().Int64("backlog", st.Backlog).Int("sent", st.Sent).
+				Msgf("replication: central database %s is back after %d ms; %d events that waited were sent, %d wait",
+					r.key, time.Since(awaySince).Milliseconds(), st.Sent, st.Backlog)
+			awaySince = time.Time{}
+		}
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -195,12 +203,6 @@ func (r *Replicator) Run(ctx context.Context) error {
 			case <-r.o.after(wait):
 			}
 			continue
-		}
-		if !awaySince.IsZero() {
-			r.o.Log.Info().Int64("backlog", st.Backlog).Int("sent", st.Sent).
-				Msgf("replication: central database %s is back after %d ms; %d events that waited were sent, %d wait",
-					r.key, time.Since(awaySince).Milliseconds(), st.Sent, st.Backlog)
-			awaySince = time.Time{}
 		}
 		backoff = r.o.MinBackoff
 		if st.Backlog > 0 {

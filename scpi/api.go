@@ -51,6 +51,33 @@ func (tx *Tx) Query(ctx context.Context, cmd string) (string, error) {
 	return tx.s.text(msg), err
 }
 
+// QueryAppend sends cmd and appends the response, without its
+// terminator, to dst, returning the extended slice (dst as it was when
+// nothing was read). A caller that reads reply after reply into the same
+// slice (QueryAppend(ctx, buf[:0], cmd)) touches no fresh memory for
+// them: a large text reply costs about what reading it into a reused
+// buffer from the link does, where Query must return it in new memory.
+func (s *Session) QueryAppend(ctx context.Context, dst []byte, cmd string) ([]byte, error) {
+	pre, err := s.acquireQuery(ctx, cmd)
+	if err != nil {
+		return dst, err
+	}
+	defer s.release()
+	s.appendTo, s.appendOn = dst, true
+	msg, err := s.queryAfter(ctx, cmd, pre)
+	return s.appended(dst, msg), err
+}
+
+// QueryAppend is Session.QueryAppend inside Do.
+func (tx *Tx) QueryAppend(ctx context.Context, dst []byte, cmd string) ([]byte, error) {
+	if err := tx.check("query", cmd); err != nil {
+		return dst, err
+	}
+	tx.s.appendTo, tx.s.appendOn = dst, true
+	msg, err := tx.s.query(ctx, cmd)
+	return tx.s.appended(dst, msg), err
+}
+
 // Read reads the next response message without sending anything: the
 // reply to a query sent with Write, as PyVISA's read does. When nothing
 // comes before the deadline the error matches ErrTimeout and nothing is

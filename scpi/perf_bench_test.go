@@ -148,7 +148,8 @@ func rawBaselines(read func(fresh bool)) []baseline {
 }
 
 // BenchmarkReplySize is query latency against reply size, for text replies
-// (Session.Query against a raw read to the terminator) and definite
+// (Session.Query, and QueryAppend into a reused slice, against a raw read
+// to the terminator) and definite
 // blocks (Session.QueryBlock against io.ReadFull of the same bytes),
 // reported as session/raw at each size: the table in docs/session.md.
 func BenchmarkReplySize(b *testing.B) {
@@ -165,6 +166,29 @@ func BenchmarkReplySize(b *testing.B) {
 				got, err := s.Query(ctx, "READ?")
 				if err != nil || len(got) != size {
 					b.Fatalf("%d bytes, %v", len(got), err)
+				}
+			}, rawBaselines(func(fresh bool) {
+				if n := raw.queryLine(b, cmd, fresh); n != size+1 {
+					b.Fatalf("raw read %d bytes, want %d", n, size+1)
+				}
+			})...)
+		})
+	}
+	for _, size := range replySizes {
+		// QueryAppend into one reused slice: the same work as the raw loop.
+		b.Run("text-append/"+sizeName(size), func(b *testing.B) {
+			reply := textReply(size)
+			srv := fixedServer(b, append(reply, '\n'))
+			raw := dialRaw(b, srv.Addr(), size)
+			s := openTCP(b, srv, scpi.WithTimeout(time.Minute))
+			cmd := []byte("READ?\n")
+			var buf []byte
+			b.SetBytes(int64(size))
+			interleave(b, batchFor(size), "session", func() {
+				var err error
+				buf, err = s.QueryAppend(ctx, buf[:0], "READ?")
+				if err != nil || len(buf) != size {
+					b.Fatalf("%d bytes, %v", len(buf), err)
 				}
 			}, rawBaselines(func(fresh bool) {
 				if n := raw.queryLine(b, cmd, fresh); n != size+1 {

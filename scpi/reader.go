@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"unsafe"
@@ -40,6 +41,12 @@ type reader struct {
 	cont     msgScanner // where scanning stopped in a message cut short by an error
 	resume   bool       // cont is valid: the next call continues that message
 	fresh    bool       // the last message returned was joined from spill: the caller may keep it
+	// into, while intoOn, is a caller's slice (QueryAppend) that the next
+	// spilled message is appended to in place of a join into new memory;
+	// intoOut is then that slice with the message, and intoOn is cleared.
+	into, intoOut []byte
+	intoOn        bool
+	intoChunk     bool // spill[0] is the free room of into: never pooled
 }
 
 const (
@@ -77,11 +84,24 @@ func (rd *reader) held() int {
 // dropSpill lets the spill's chunks go, to the pool for the next large
 // message.
 func (rd *reader) dropSpill() {
-	for _, c := range rd.spill {
-		rd.pool.put(c)
+	for i, c := range rd.spill {
+		if i > 0 || !rd.intoChunk {
+			rd.pool.put(c)
+		}
 	}
 	clear(rd.spill)
-	rd.spill, rd.spilled, rd.spillBuf = rd.spill[:0], 0, false
+	rd.spill, rd.spilled, rd.spillBuf, rd.intoChunk = rd.spill[:0], 0, false, false
+}
+
+// detachInto moves a message cut short while being read into a caller's
+// slice (QueryAppend) to a chunk of the reader's own, so that what comes
+// of it later is never written to memory the caller has back.
+func (rd *reader) detachInto() {
+	if rd.intoChunk && len(rd.spill) > 0 {
+		c := rd.spill[0]
+		rd.spill[0] = append(rd.pool.get(cap(c)), c...)
+		rd.intoChunk = false
+	}
 }
 
 // chunkPool keeps the chunks of large messages for the next ones, until
@@ -254,8 +274,17 @@ func (rd *reader) next(discard bool) ([]byte, error) {
 }
 
 // spillStart moves the start of a large message, b, to a first chunk.
+//
+// For a QueryAppend whose slice has room, the first chunk is that room:
+// a reply that fits is read straight into the caller's memory, as a
+// hand-written loop into a reused buffer does.
 func (rd *reader) spillStart(b []byte) {
-	c := append(rd.pool.get(2*len(b)), b...)
+	var c []byte
+	if free := rd.into[len(rd.into):cap(rd.into)]; rd.intoOn && len(free) >= 2*len(b) {
+		c, rd.intoChunk = append(free[:0], b...), true
+	} else {
+		c = append(rd.pool.get(2*len(b)), b...)
+	}
 	rd.spill, rd.spilled, rd.spillBuf = append(rd.spill[:0], c), len(b), false
 }
 
@@ -351,7 +380,22 @@ func (rd *reader) spillDone(pos int) []byte {
 		rd.spilled -= len(after) + 1
 	}
 	var msg []byte
-	if len(rd.spill) == 1 && tail == nil {
+	if rd.intoOn {
+		// Appended to the caller's slice: the chunks go back to the pool,
+		// and a caller that reuses its slice touches no fresh memory.
+		start := len(rd.into)
+		d, rest := rd.into, rd.spill
+		if rd.intoChunk {
+			// The first chunk is in place already.
+			d, rest = rd.into[:start+len(rd.spill[0])], rd.spill[1:]
+		}
+		d = slices.Grow(d, rd.spilled+len(tail)-(len(d)-start))
+		for _, c := range rest {
+			d = append(d, c...)
+		}
+		d = append(d, tail...)
+		msg, rd.intoOut, rd.into, rd.intoOn = d[start:], d, nil, false
+	} else if len(rd.spill) == 1 && tail == nil {
 		msg = rd.spill[0]
 		rd.spill = rd.spill[:0] // the caller's now: not for the pool
 	} else {

@@ -46,6 +46,8 @@ type Session struct {
 	broken       error
 	lastCmd      string
 	owned        bool      // the message query or read returned is not a view of the reader's buffer
+	appendTo     []byte    // the slice a QueryAppend appends its reply to; see receive
+	appendOn     bool      // appendTo is set
 	armed        time.Time // the deadline last set on conn
 	owedSince    time.Time // when a call abandoned what is owed (zero: nothing is)
 	clearFailed  bool      // device clear failed for what is owed now: do not retry it
@@ -784,7 +786,17 @@ func (s *Session) receive(discard bool) ([]byte, error) {
 	if tracing {
 		start = time.Now()
 	}
+	if s.appendOn {
+		// A QueryAppend's slice, for its reply only: not for what a resync
+		// drains before it, nor for an error query after it.
+		s.rd.into, s.rd.intoOn = s.appendTo, true
+		s.appendTo, s.appendOn = nil, false
+	}
 	msg, err := s.rd.next(discard)
+	if err != nil {
+		s.rd.detachInto()
+	}
+	s.rd.into, s.rd.intoOn = nil, false
 	if err != nil {
 		s.pending++ // the rest of this reply is still owed
 		return nil, err
@@ -888,6 +900,17 @@ func (s *Session) text(msg []byte) string {
 		return unsafe.String(unsafe.SliceData(msg), len(msg))
 	}
 	return string(msg)
+}
+
+// appended is dst with msg, the message a QueryAppend read: already
+// there when the reader appended it in place of a join.
+func (s *Session) appended(dst, msg []byte) []byte {
+	out := s.rd.intoOut
+	s.rd.intoOut, s.appendTo, s.appendOn, s.owned = nil, nil, false, false
+	if out != nil {
+		return out[:len(dst)+len(msg)] // less a trailing \r the reader trimmed
+	}
+	return append(dst, msg...)
 }
 
 // read returns the next response message without writing.

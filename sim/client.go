@@ -393,6 +393,9 @@ func (cl *Client) common(name []byte, c *Call, mav bool) error {
 		in.dev.Reset()
 	case !q && equalFold(name, "CLS"):
 		st.clear()
+		if sc, ok := in.dev.(StatusClearer); ok {
+			sc.ClearStatus()
+		}
 	case q && equalFold(name, "ESR"):
 		c.ReplyInt(int64(st.esr))
 		st.esr = 0

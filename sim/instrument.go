@@ -31,6 +31,9 @@ type (
 	StatusSummarizer interface {
 		StatusSummary() (questionable, operation bool)
 	}
+	// StatusClearer clears the model's own event registers on *CLS, as
+	// IEEE 488.2 10.3 has it clear every event register.
+	StatusClearer interface{ ClearStatus() }
 	// FaultInjector takes model-specific faults by name ("overcurrent",
 	// "overtemperature"), from Go, YAML or scpisim flags.
 	FaultInjector interface{ InjectFault(name string) error }

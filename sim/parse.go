@@ -246,8 +246,12 @@ func parseParam(b []byte, i int) (param, int, error) {
 		return param{kind: ParamBlock, raw: b[i+hdr : i+hdr+n]}, i + hdr + n, nil
 	case isDigit(c) || c == '+' || c == '-' || c == '.':
 		return parseDecimal(b, i)
-	case isAlpha(c):
-		j := i
+	case isAlpha(c) || (c == '<' || c == '>' || c == '=') && i+1 < len(b) && isAlpha(b[i+1]):
+		// A leading comparison sign is a vendor form of character data:
+		// Rigol's ">V", "<C", "=P" (DP800 :MONItor, :DELAY:STOP,
+		// :TRIGger:OUT:CONDition). IEEE 488.2 has no such token; only a
+		// sign directly before a letter is taken.
+		j := i + 1
 		for j < len(b) && (isAlpha(b[j]) || isDigit(b[j]) || b[j] == '_') {
 			j++
 		}

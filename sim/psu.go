@@ -84,8 +84,21 @@ func NewOutput(r OutputRange) *Output {
 	return o
 }
 
-// Range returns the output's capabilities.
+// Range returns the output's capabilities. Range and SetRange are
+// called from the model's handlers, under the instrument's lock.
 func (o *Output) Range() OutputRange { return o.rng }
+
+// SetRange switches the output to another of its ranges, as a supply
+// with a low-voltage, high-current range and a high-voltage, low-current
+// one does; the settings are clamped into the new range.
+func (o *Output) SetRange(r OutputRange) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.rng = r
+	o.setV = min(max(o.setV, r.MinV), r.MaxV)
+	o.setI = min(o.setI, r.MaxI)
+	o.protectLocked(time.Now())
+}
 
 // Reset returns the output to its *RST state; the load stays wired.
 func (o *Output) Reset() {

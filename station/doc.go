@@ -21,7 +21,14 @@
 // "<run ID>/<seq>", event the harness.EventKind, data the event's JSON as
 // the store keeps it), /api/runs, /api/yield, /api/instruments,
 // /runs/{id}/report.html, POST /api/runs/{id}/prompts/{pid} and
-// /api/runs/{id}/stop, and /metrics when given (WithMetrics). The server
+// /api/runs/{id}/stop, and /metrics when given (WithMetrics).
+//
+// The fleet page (Fleet) shows every station replicating to a central
+// database: its current run as far as its events have arrived, its
+// replication backlog, online or not, and today's first-pass yield per
+// part, live. It is served beside a station's page (WithFleet: /fleet,
+// /fleet/events, /api/fleet, /api/fleet/stations/{id}) or alone
+// (Fleet.Serve, station serve --fleet, with no station store). The server
 // has no authentication: keep it on loopback, or on a network only the
 // line's people reach; cross-origin POSTs are refused.
 package station

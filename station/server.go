@@ -32,6 +32,7 @@ type Server struct {
 	recent  time.Duration
 	streams chan struct{} // a slot per live event stream
 	ping    time.Duration
+	fleet   *Fleet // the fleet page, when the station replicates (WithFleet)
 
 	// Set by the package's Serve.
 	addr net.Addr
@@ -44,6 +45,11 @@ type Option func(*Server)
 
 // WithMetrics serves h (a Prometheus handler) at /metrics.
 func WithMetrics(h http.Handler) Option { return func(s *Server) { s.metrics = h } }
+
+// WithFleet serves f, the fleet page of the central database the
+// station replicates to, at /fleet beside the station's page (which
+// links to it). f stays the caller's to close.
+func WithFleet(f *Fleet) Option { return func(s *Server) { s.fleet = f } }
 
 // WithLogger logs what goes wrong serving (a store that fails, a client
 // that goes away mid-stream is not logged).
@@ -85,6 +91,11 @@ func New(store *results.Store, opts ...Option) *Server {
 	if s.metrics != nil {
 		mux.Handle("GET /metrics", s.metrics)
 	}
+	if s.fleet != nil {
+		for _, p := range fleetRoutes {
+			mux.Handle(p, s.fleet)
+		}
+	}
 	mux.HandleFunc("GET /", s.page)
 	// A web page elsewhere in the operator's browser must not answer
 	// prompts or stop runs by posting here (the server has no
@@ -115,9 +126,12 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 
 // Serve serves on ln until ctx ends, then stops and returns nil; ln is
 // closed.
-func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error { return serveHTTP(ctx, ln, s) }
+
+// serveHTTP serves h on ln until ctx ends, then stops and returns nil.
+func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler) error {
 	hs := &http.Server{
-		Handler:           s,
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,

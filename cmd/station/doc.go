@@ -8,6 +8,7 @@
 //	station report RUN --dir DIR
 //	station export --csv [--since D] [--serial S] [--run RUN]
 //	station serve [--listen 127.0.0.1:8080] [--allow-remote] [--db URL]
+//	station serve --fleet [--db URL] [--listen 127.0.0.1:8080] [--allow-remote]
 //	station sync [--db URL] [--station ID]
 //	station status
 //	station yield [SCOPE] [--csv|--json]
@@ -25,7 +26,12 @@
 // page, the history of runs, /metrics. It follows the store, so it may run
 // in its own process beside the test programs. It listens on loopback
 // unless --allow-remote (the page has no authentication), and prints the
-// page's address, then "ready".
+// page's address, then "ready". With a central database (--db or
+// $SCPIKIT_DB) it also serves that database's fleet page at /fleet, linked
+// from the station page: every station, its current run as far as it has
+// replicated, today's first-pass yield per part and each station's
+// backlog, live. station serve --fleet serves the fleet page alone, with
+// no station store, for a supervisor's PC (docs/fleet.md, "Fleet page").
 //
 // RUN is a run ID, a unique prefix of one, or "last". The store is the
 // one the harness writes by default (results.DefaultPath): $SCPIKIT_STORE,

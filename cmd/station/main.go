@@ -42,7 +42,9 @@ const usage = `usage:
   station report RUN --dir DIR                                  write its JSON, JUnit and HTML reports to DIR
   station export --csv [--since D] [--serial S] [--run RUN]     one CSV row per measurement, on stdout
   station serve [--listen ADDR] [--allow-remote] [--db URL]     the station's live page, its API and /metrics
-                                                                (--db or $SCPIKIT_DB: replicating to it meanwhile)
+                                                                (--db or $SCPIKIT_DB: replicating to it meanwhile,
+                                                                and the fleet page of that database at /fleet)
+  station serve --fleet [--db URL] [--listen ADDR]              the fleet page alone, no station store
   station sync [--db URL] [--station ID] [--retry-parked]       send the central database what it lacks, once
                                                                 (--retry-parked: and what it rejected, once fixed)
   station status                                                the replication backlog and parked events

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,6 +28,11 @@ const DefaultListen = "127.0.0.1:8080"
 var pagePolicy = loopback.Policy{Program: "station", Serves: "serves the station page (prompts, stop buttons)",
 	Risk: "answer prompts and stop runs", What: "the station page"}
 
+// fleetPolicy is the fleet page's alone (--fleet): it changes nothing,
+// but shows every station's runs, serial numbers and operators.
+var fleetPolicy = loopback.Policy{Program: "station", Serves: "serves the fleet page (every station's runs)",
+	Risk: "read every station's runs, serial numbers and operators", What: "the fleet page"}
+
 // serve is station serve: the page of the store's runs, until ctx ends
 // (Ctrl-C, SIGTERM).
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -37,6 +43,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	storePath := fs.String("store", results.DefaultPath(), "the station store (created if it does not exist)")
 	db := fs.String("db", os.Getenv(results.EnvCentral), "replicate the store to this central database meanwhile, a postgres:// URL (default $"+results.EnvCentral+")")
 	stationID := fs.String("station", "", "this station's ID in the central database (default: the host name)")
+	fleetOnly := fs.Bool("fleet", false, "serve only the fleet page of the central database (--db), with no station store: for a supervisor's PC")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -46,6 +53,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "station serve: unexpected %q\n", fs.Args())
 		return exitUsage
+	}
+	if *fleetOnly {
+		var stray []string
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "store" || f.Name == "station" {
+				stray = append(stray, "--"+f.Name)
+			}
+		})
+		if len(stray) > 0 {
+			fmt.Fprintf(stderr, "station serve: %s: --fleet serves no station store\n", strings.Join(stray, ", "))
+			return exitUsage
+		}
+		return serveFleet(ctx, *listen, *allowRemote, *db, stdout, stderr)
 	}
 	// Checked before anything listens or the store is opened.
 	warning, err := pagePolicy.Check("--listen", *listen, *allowRemote)
@@ -65,21 +85,23 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if n := store.Stats().Recovered; n > 0 {
 		fmt.Fprintf(stderr, "station: %d run(s) the station stopped during were closed as aborted\n", n)
 	}
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		if errors.Is(err, syscall.EADDRINUSE) {
-			fmt.Fprintf(stderr, "station serve: %s is in use (another station serve?): give another with --listen\n", *listen)
-		} else {
-			fmt.Fprintf(stderr, "station serve: %v\n", err)
-		}
-		return exitFailure
+	ln, code := listenOn(*listen, stderr)
+	if ln == nil {
+		return code
 	}
 	log := zerolog.New(zerolog.ConsoleWriter{Out: stderr, NoColor: true}).With().Timestamp().Logger()
+	opts := []station.Option{station.WithLogger(log)}
 	if *db != "" {
 		// In the background, stopped by store.Close: the page never
 		// waits for the network.
 		store.ReplicateTo(*db, results.ReplicaOptions{Station: *stationID, Log: log})
 		fmt.Fprintf(stdout, "station: replicating to %s\n", results.Redact(*db))
+		// The fleet page beside the station's: it connects when first
+		// opened, so a database that is away delays nothing here.
+		fleet := station.NewFleet(*db, station.WithFleetLogger(log))
+		defer fleet.Close()
+		opts = append(opts, station.WithFleet(fleet))
+		fmt.Fprintf(stdout, "station: the fleet page is at http://%s/fleet\n", ln.Addr())
 	}
 	// /metrics: the store's events counted as they are committed, by
 	// whichever process runs the tests.
@@ -96,7 +118,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithCancel(ctx)
 	counted := make(chan error, 1)
 	go func() { counted <- station.CountStore(ctx, store, m) }()
-	srv := station.New(store, station.WithLogger(log), station.WithMetrics(metrics.Handler(reg)))
+	srv := station.New(store, append(opts, station.WithMetrics(metrics.Handler(reg)))...)
 	fmt.Fprintf(stdout, "station: the station page is at http://%s/ (store %s)\n", ln.Addr(), store.Path())
 	fmt.Fprintln(stdout, "ready")
 	serr := srv.Serve(ctx, ln)
@@ -106,6 +128,56 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if serr != nil {
 		fmt.Fprintf(stderr, "station serve: %v\n", serr)
+		return exitFailure
+	}
+	return exitOK
+}
+
+// listenOn listens on addr, or says why it cannot and returns the exit
+// status.
+func listenOn(addr string, stderr io.Writer) (net.Listener, int) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			fmt.Fprintf(stderr, "station serve: %s is in use (another station serve?): give another with --listen\n", addr)
+		} else {
+			fmt.Fprintf(stderr, "station serve: %v\n", err)
+		}
+		return nil, exitFailure
+	}
+	return ln, exitOK
+}
+
+// serveFleet is station serve --fleet: the fleet page of the central
+// database at db alone, no station store, until ctx ends.
+func serveFleet(ctx context.Context, listen string, allowRemote bool, db string, stdout, stderr io.Writer) int {
+	if db == "" {
+		fmt.Fprintf(stderr, "station serve: --fleet shows a central database: name it with --db postgres://... (or $%s)\n", results.EnvCentral)
+		return exitUsage
+	}
+	if !strings.HasPrefix(db, "postgres://") && !strings.HasPrefix(db, "postgresql://") && strings.Contains(db, "://") {
+		fmt.Fprintf(stderr, "station serve: --db %s: the central database is PostgreSQL: want a postgres:// URL\n", results.Redact(db))
+		return exitUsage
+	}
+	warning, err := fleetPolicy.Check("--listen", listen, allowRemote)
+	if err != nil {
+		fmt.Fprintf(stderr, "station serve: %v\n", err)
+		return exitUsage
+	}
+	if warning != "" {
+		fmt.Fprintln(stderr, warning)
+	}
+	ln, code := listenOn(listen, stderr)
+	if ln == nil {
+		return code
+	}
+	log := zerolog.New(zerolog.ConsoleWriter{Out: stderr, NoColor: true}).With().Timestamp().Logger()
+	fleet := station.NewFleet(db, station.WithFleetLogger(log))
+	defer fleet.Close()
+	fmt.Fprintf(stdout, "station: the fleet page is at http://%s/fleet (central database %s)\n", ln.Addr(), results.Redact(db))
+	fmt.Fprintln(stdout, "ready")
+	if err := fleet.Serve(ctx, ln); err != nil {
+		fmt.Fprintf(stderr, "station serve: %v\n", err)
 		return exitFailure
 	}
 	return exitOK

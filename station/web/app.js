@@ -1156,6 +1156,9 @@
   // and the pieces the browser tests check (formats, ticks, one fold step
   // and one redraw).
   window.stationPage = { stats, model, fmt, niceStep, ticks, apply, flush };
+  // The fleet page is served beside this one when the station replicates
+  // to a central database (station serve --db): link to it then.
+  fetch('fleet', { method: 'HEAD' }).then((r) => { if (r.ok) $('#fleet-link').hidden = false; }, () => {});
   refreshLists();
   connect();
 })();

@@ -19,8 +19,41 @@ import (
 // integers ("+1"). On a bench it measures the supply output it is wired
 // to. The command index is truevoltGuide (truevolt_guide.go).
 type truevolt struct {
-	model    string
-	probe    *sim.Output
+	model string
+	probe *sim.Output
+	truevoltSettings
+
+	memory  []float64
+	armed   int // triggers still awaited (TRIG:SOUR BUS)
+	real64  bool
+	swapped bool
+
+	beeper      bool
+	remote      int // 0 local, 1 remote, 2 remote with the front panel locked
+	psc         bool
+	stats       truevoltStats
+	math        truevoltMath
+	display     bool
+	displayText string
+	view        int // DISPlay:VIEW
+	hcopyBMP    bool
+	saved       [5]*truevolt // *SAV locations 0 to 4
+
+	// Status registers (truevolt_status.go); *RST leaves them alone.
+	ques, oper truevoltRegister
+	quesCond   int // lower/upper limit failed, memory overflow
+	operPrev   int // the operation condition last seen, for its events
+	lastConf   truevoltSettings
+	// Kept through *RST and SYSTem:PRESet, as the guide says.
+	clock       time.Duration    // SYSTem:DATE/TIME: the set clock minus the host's
+	timeoutAuto bool             // [SENSe:]{FREQuency|PERiod}:TIMeout:AUTO
+	now         func() time.Time // the host clock; tests fix it
+}
+
+// truevoltSettings are the measurement settings: what the operation
+// register's "configuration change" bit compares with those of the last
+// INITiate, READ? or MEASure?.
+type truevoltSettings struct {
 	function int // index into truevoltFunctions
 	fn       [len(truevoltFunctions)]truevoltSense
 
@@ -34,23 +67,16 @@ type truevolt struct {
 	trigDelay    float64
 	trigAutoDel  bool
 	trigSlope    int // 0 POSitive, 1 NEGative
+	outSlope     int // OUTPut:TRIGger:SLOPe, 0 POSitive, 1 NEGative
+	threshold    int // DATA:POINts:EVENt:THReshold
 
-	memory  []float64
-	armed   int // triggers still awaited (TRIG:SOUR BUS)
-	real64  bool
-	swapped bool
-
-	beeper      bool
-	remote      int // 0 local, 1 remote, 2 remote with the front panel locked
-	psc         bool
-	tempUnit    int // UNIT:TEMPerature: 0 C, 1 F, 2 K
-	stats       truevoltStats
-	limitOn     bool
-	lower       float64
-	upper       float64
-	display     bool
-	displayText string
-	saved       [5]*truevolt // *SAV locations 0 to 4
+	tempUnit  int     // UNIT:TEMPerature: 0 C, 1 F, 2 K
+	rtdRef    float64 // TEMPerature:TRANsducer:{FRTD|RTD}:RESistance
+	freqAper  float64 // {FREQuency|PERiod}:APERture, shared
+	freqLower float64 // {FREQuency|PERiod}:RANGe:LOWer, shared
+	limitOn   bool
+	lower     float64
+	upper     float64
 }
 
 // truevoltStats are the CALCulate:AVERage statistics of the readings
@@ -158,6 +184,7 @@ func newTruevolt(model string) func() *truevolt {
 	return func() *truevolt {
 		d := &truevolt{model: model, beeper: true, psc: true}
 		d.Reset()
+		d.lastConf = d.truevoltSettings
 		return d
 	}
 }
@@ -214,9 +241,11 @@ func (d *truevolt) Reset() {
 	d.sampleCount, d.sampleSource, d.sampleTimer, d.pretrigger, d.trigLevel = 1, 0, 1, 0, 0
 	d.trigCount, d.trigSource, d.trigDelay, d.trigAutoDel, d.trigSlope = 1, 0, 0, true, 1
 	d.memory, d.armed, d.real64, d.swapped = d.memory[:0], 0, false, false
-	d.display, d.displayText = true, ""
-	d.stats, d.limitOn, d.lower, d.upper = truevoltStats{}, false, 0, 0
-	d.tempUnit = 0
+	d.display, d.displayText, d.view, d.hcopyBMP = true, "", 0, false
+	d.stats, d.limitOn, d.lower, d.upper, d.quesCond = truevoltStats{}, false, 0, 0, 0
+	d.tempUnit, d.rtdRef, d.freqAper, d.freqLower = 0, 100, 0.1, 20
+	d.outSlope, d.threshold = 1, 1
+	d.math.reset()
 }
 
 // ProbeOutput wires the DMM to a supply output.
@@ -262,6 +291,11 @@ func (d *truevolt) reading() float64 {
 		x = math.Inf(1) // no transducer wired
 	}
 	if s.null && !math.IsInf(x, 0) {
+		// NULL:VALue:AUTO: the first reading becomes the null value,
+		// and automatic selection ends, as the guide says.
+		if s.nullAuto {
+			s.nullVal, s.nullAuto = x, false
+		}
 		x -= s.nullVal
 	}
 	limit := d.ranges(d.function)
@@ -278,17 +312,46 @@ func (d *truevolt) reading() float64 {
 	return x
 }
 
-// measure takes n readings into the memory, dropping the oldest when it
-// is full, as the Truevolt does.
+// measure takes n readings into the memory through the math, dropping
+// the oldest when it is full, as the Truevolt does (and reports in the
+// questionable register's memory overflow bit).
 func (d *truevolt) measure(n int) {
 	for range n {
 		if len(d.memory) >= d.memorySize() {
 			d.memory = d.memory[1:]
+			d.quesCond |= quesMemoryOverflow
+			d.ques.event |= quesMemoryOverflow
 		}
-		x := d.reading()
-		d.stats.add(x)
-		d.memory = append(d.memory, x)
+		d.memory = append(d.memory, d.process(d.reading()))
 	}
+	d.noteOperation()
+}
+
+// start begins a measurement as INITiate, READ? and MEASure? do: the
+// memory empties, the histogram and the smoothing filter restart, an
+// automatic scaling reference is taken anew, and the configuration
+// becomes the one the next change is measured from.
+func (d *truevolt) start() {
+	d.memory = d.memory[:0]
+	d.quesCond &^= quesMemoryOverflow
+	d.math.hist.clear()
+	d.math.resetSmoothing()
+	d.math.refPending = d.math.refAuto
+	d.lastConf = d.truevoltSettings
+	d.operPrev &^= operConfigChange // the condition is clear again: the next change rises
+}
+
+// setFunction selects a measurement function; a change turns scaling
+// off, restores the dBm reference and clears the histogram and the
+// smoothing filter, as the guide says.
+func (d *truevolt) setFunction(fn int) {
+	if fn == d.function {
+		return
+	}
+	d.function = fn
+	d.math.scaleOn, d.math.dbmRef = false, 600
+	d.math.hist.clear()
+	d.math.resetSmoothing()
 }
 
 // triggers is the trigger count as a number of triggers to run at once:
@@ -299,6 +362,15 @@ func (d *truevolt) triggers() int {
 	}
 	return int(d.trigCount)
 }
+
+// maxRun bounds the readings one INITiate or READ? takes at once: the
+// largest reading memory of the family (34465A/70A with option MEM).
+// SAMPle:COUNt and TRIGger:COUNt each go to 1,000,000, and a million
+// million readings would hold the instrument's lock for hours.
+const maxRun = 2_000_000
+
+// runLength is how many readings an immediate INITiate or READ? takes.
+func (d *truevolt) runLength() int { return min(d.sampleCount*d.triggers(), maxRun) }
 
 func (d *truevolt) Trigger() error {
 	if d.trigSource != 1 || d.armed == 0 {
@@ -343,6 +415,8 @@ func truevoltCommands(model string) *sim.Commands[*truevolt] {
 	truevoltSenseCommands(cmds, model, high)
 	truevoltTriggerCommands(cmds, high)
 	truevoltSystemCommands(cmds, high)
+	truevoltMathCommands(cmds, high)
+	truevoltStatusCommands(cmds, model)
 	return cmds
 }
 
@@ -375,7 +449,8 @@ func (d *truevolt) configure(c *sim.Call, fn int) error {
 	} else {
 		s.res = 3e-7 * s.rng
 	}
-	d.fn[fn], d.function = s, fn
+	d.fn[fn] = s
+	d.setFunction(fn)
 	d.sampleCount, d.trigCount, d.trigSource, d.trigDelay, d.trigAutoDel = 1, 1, 0, 0, true
 	return nil
 }
@@ -397,8 +472,10 @@ func truevoltConfigureCommands(cmds *sim.Commands[*truevolt]) {
 			if err := d.configure(c, fn); err != nil {
 				return err
 			}
+			d.start()
+			d.measure(1)
+			replyReading(c, d.memory[0])
 			d.memory = d.memory[:0]
-			replyReading(c, d.reading())
 			return nil
 		})
 	}
@@ -423,7 +500,7 @@ func truevoltConfigureCommands(cmds *sim.Commands[*truevolt]) {
 		for fn, f := range truevoltFunctions {
 			for _, alias := range []string{f.name, strings.ReplaceAll(strings.ToUpper(f.conf), "[:DC]", ""), shortConf(f.conf), f.name + ":DC"} {
 				if name == alias {
-					d.function = fn
+					d.setFunction(fn)
 					return nil
 				}
 			}
@@ -504,7 +581,11 @@ func truevoltSenseCommands(cmds *sim.Commands[*truevolt], model string, high boo
 			return sim.Number{Unit: f.unit, Min: -top, Max: top, Default: 0}, nil
 		},
 			func(d *truevolt, _ *sim.Call) float64 { return get(d).nullVal },
-			func(d *truevolt, _ *sim.Call, v float64) error { get(d).nullVal = v; return nil }, nr3)
+			func(d *truevolt, _ *sim.Call, v float64) error {
+				s := get(d)
+				s.nullVal, s.nullAuto = v, false
+				return nil
+			}, nr3)
 		boolSetting(":NULL:VALue:AUTO", func(s *truevoltSense) *bool { return &s.nullAuto })
 		if f.integrates {
 			cmds.Number(base+":NPLC", func(d *truevolt, _ *sim.Call) (sim.Number, error) {
@@ -567,6 +648,60 @@ func truevoltSenseCommands(cmds *sim.Commands[*truevolt], model string, high boo
 			cmds.Choice(base+":TRANsducer:TYPE", []string{"FRTD", "RTD", "FTHermistor", "THERmistor"},
 				func(d *truevolt, _ *sim.Call) int { return get(d).trans },
 				func(d *truevolt, _ *sim.Call, k int) error { get(d).trans = k; return nil })
+			// R0 of the RTD, one value for 2- and 4-wire.
+			for _, t := range []string{"FRTD", "RTD"} {
+				cmds.Number(base+":TRANsducer:"+t+":RESistance[:REFerence]", func(*truevolt, *sim.Call) (sim.Number, error) {
+					return sim.Number{Unit: "OHM", Min: 49, Max: 2.1e3, Default: 100}, nil
+				},
+					func(d *truevolt, _ *sim.Call) float64 { return d.rtdRef },
+					func(d *truevolt, _ *sim.Call, v float64) error { d.rtdRef = v; return nil }, nr3)
+			}
+			// The Truevolt takes 5 kΩ thermistors only.
+			for _, t := range []string{"FTHermistor", "THERmistor"} {
+				cmds.Number(base+":TRANsducer:"+t+":TYPE", func(*truevolt, *sim.Call) (sim.Number, error) {
+					return sim.Number{Min: 5000, Max: 5000, Default: 5000}, nil
+				},
+					func(*truevolt, *sim.Call) float64 { return 5000 },
+					func(*truevolt, *sim.Call, float64) error { return nil },
+					func(c *sim.Call, v float64) { replySigned(c, int(v)) })
+			}
+		case fnFreq, fnPer:
+			// The gate time, shared by frequency and period: 10 ms,
+			// 100 ms or 1 s, and 1 ms on the 34465A and 34470A; a value
+			// rounds up to the next.
+			apertures := []float64{0.01, 0.1, 1}
+			if high {
+				apertures = []float64{0.001, 0.01, 0.1, 1}
+			}
+			cmds.Number(base+":APERture", func(*truevolt, *sim.Call) (sim.Number, error) {
+				return sim.Number{Unit: "S", Min: apertures[0], Max: 1, Default: 0.1}, nil
+			},
+				func(d *truevolt, _ *sim.Call) float64 { return d.freqAper },
+				func(d *truevolt, _ *sim.Call, v float64) error {
+					for _, a := range apertures {
+						if v <= a*1.0000001 {
+							d.freqAper = a
+							break
+						}
+					}
+					return nil
+				}, nr3)
+			// The lowest frequency expected: the 3, 20 or 200 Hz filter.
+			cmds.Number(base+":RANGe:LOWer", func(*truevolt, *sim.Call) (sim.Number, error) {
+				return sim.Number{Unit: "HZ", Min: 3, Max: 200, Default: 20}, nil
+			},
+				func(d *truevolt, _ *sim.Call) float64 { return d.freqLower },
+				func(d *truevolt, _ *sim.Call, v float64) error {
+					d.freqLower = 200
+					if v < 20 {
+						d.freqLower = 3
+					} else if v < 200 {
+						d.freqLower = 20
+					}
+					return nil
+				}, nr3)
+			cmds.Bool(base+":TIMeout:AUTO", func(d *truevolt, _ *sim.Call) (bool, error) { return d.timeoutAuto, nil },
+				func(d *truevolt, _ *sim.Call, on bool) error { d.timeoutAuto = on; return nil })
 		}
 		if fn == fnVoltAC || fn == fnCurrAC {
 			cmds.Number(base+":BANDwidth", func(*truevolt, *sim.Call) (sim.Number, error) {
@@ -681,15 +816,20 @@ func truevoltTriggerCommands(cmds *sim.Commands[*truevolt], high bool) {
 		if d.armed > 0 {
 			return sim.ErrInitIgnored
 		}
-		d.memory = d.memory[:0]
+		d.start()
 		if d.trigSource == 0 {
-			d.measure(d.sampleCount * d.triggers())
+			d.measure(d.runLength())
 			return nil
 		}
 		d.armed = d.triggers()
+		d.noteOperation()
 		return nil
 	})
-	cmds.Handle("ABORt", func(d *truevolt, c *sim.Call) error { d.armed = 0; return nil })
+	cmds.Handle("ABORt", func(d *truevolt, c *sim.Call) error {
+		d.armed = 0
+		d.noteOperation()
+		return nil
+	})
 	cmds.Handle("READ?", func(d *truevolt, c *sim.Call) error {
 		if d.trigSource == 1 {
 			return sim.ErrTriggerDeadlock // READ? waits for a *TRG it cannot receive
@@ -697,8 +837,8 @@ func truevoltTriggerCommands(cmds *sim.Commands[*truevolt], high bool) {
 		if d.trigSource != 0 {
 			return sim.ErrTriggerDeadlock.WithInfo("no external trigger reaches a simulated input")
 		}
-		d.memory = d.memory[:0]
-		d.measure(d.sampleCount * d.triggers())
+		d.start()
+		d.measure(d.runLength())
 		for _, x := range d.memory {
 			replyReading(c, x)
 		}
@@ -881,9 +1021,16 @@ func truevoltSystemCommands(cmds *sim.Commands[*truevolt], high bool) {
 		}
 		return nil
 	})
-	// CALCulate:LIMit: bounds kept and read back.
+	// CALCulate:LIMit: each reading outside the bounds sets the
+	// questionable register's lower or upper limit failed bit.
 	cmds.Bool("CALCulate:LIMit[:STATe]", func(d *truevolt, _ *sim.Call) (bool, error) { return d.limitOn, nil },
-		func(d *truevolt, _ *sim.Call, on bool) error { d.limitOn = on; return nil })
+		func(d *truevolt, _ *sim.Call, on bool) error {
+			d.limitOn = on
+			if !on {
+				d.quesCond &^= quesLowerFail | quesUpperFail
+			}
+			return nil
+		})
 	bound := sim.Number{Min: -1.2e9, Max: 1.2e9}
 	cmds.Number("CALCulate:LIMit:LOWer[:DATA]", func(*truevolt, *sim.Call) (sim.Number, error) { return bound, nil },
 		func(d *truevolt, _ *sim.Call) float64 { return d.lower },
@@ -893,7 +1040,11 @@ func truevoltSystemCommands(cmds *sim.Commands[*truevolt], high bool) {
 		func(d *truevolt, _ *sim.Call) float64 { return d.upper },
 		func(d *truevolt, _ *sim.Call, v float64) error { d.upper = v; return nil },
 		func(c *sim.Call, v float64) { c.ReplyNR3(v, 8) })
-	cmds.Handle("CALCulate:LIMit:CLEar[:IMMediate]", func(d *truevolt, c *sim.Call) error { return nil })
+	cmds.Handle("CALCulate:LIMit:CLEar[:IMMediate]", func(d *truevolt, c *sim.Call) error {
+		d.quesCond &^= quesLowerFail | quesUpperFail
+		d.ques.event &^= quesLowerFail | quesUpperFail
+		return nil
+	})
 	// *OPT? answers 0 for no option, the IEEE 488.2 answer: the
 	// simulated units model none.
 	cmds.Handle("*OPT?", func(_ *truevolt, c *sim.Call) error { c.Reply("0"); return nil })
@@ -903,6 +1054,7 @@ func truevoltSystemCommands(cmds *sim.Commands[*truevolt], high bool) {
 		if err == nil {
 			s := *d
 			s.memory, s.saved, s.probe = nil, [5]*truevolt{}, nil
+			s.math.hist.pending, s.math.hist.bins = nil, nil
 			d.saved[n] = &s
 		}
 		return err
@@ -916,9 +1068,16 @@ func truevoltSystemCommands(cmds *sim.Commands[*truevolt], high bool) {
 		if s == nil {
 			return sim.ErrExecution.WithInfo("location " + strconv.Itoa(n) + " is empty")
 		}
-		saved, probe, memory := d.saved, d.probe, d.memory
+		// The settings come back; the readings, the status registers
+		// and the clock stay as they are.
+		keep := *d
 		*d = *s
-		d.saved, d.probe, d.memory = saved, probe, memory
+		d.saved, d.probe, d.memory = keep.saved, keep.probe, keep.memory
+		d.ques, d.oper, d.quesCond, d.operPrev, d.lastConf = keep.ques, keep.oper, keep.quesCond, keep.operPrev, keep.lastConf
+		d.clock, d.timeoutAuto, d.now = keep.clock, keep.timeoutAuto, keep.now
+		d.math.hist.pending, d.math.hist.bins, d.math.hist.n = keep.math.hist.pending, keep.math.hist.bins, keep.math.hist.n
+		d.math.hist.clear()
+		d.math.resetSmoothing()
 		return nil
 	})
 }

@@ -40,6 +40,13 @@ type dp800 struct {
 	isum       [3]dp800Status // questionable ISUMmary<n>
 	operIsum   [3]dp800Status
 	operInst   dp800Status
+
+	// now is the model's clock: the timer, the delayer, the recorder and
+	// the monitor run on it (dp800_seq.go), and tests replace it to move
+	// time without sleeping.
+	now func() time.Time
+
+	dp800Features
 }
 
 // dp800Channel is what a channel has beyond its output stage.
@@ -76,6 +83,10 @@ var dp800Ranges = map[string][]sim.OutputRange{
 	"DP811": {{Name: "CH1", MinV: 0, MaxV: 21, MaxI: 10.5}},
 }
 
+// dp811High is the DP811's second range, P40V: 40 V at 5 A rated (guide,
+// :OUTPut:RANGe); its first, P20V, is dp800Ranges["DP811"].
+var dp811High = sim.OutputRange{Name: "CH1", MinV: 0, MaxV: 42, MaxI: 5.3}
+
 // dp800Models are the members, each A model after its original.
 var dp800Models = []string{"DP832", "DP832A", "DP831", "DP831A", "DP821", "DP821A", "DP811", "DP811A"}
 
@@ -88,7 +99,8 @@ func dp800Base(model string) string {
 
 func newDP800(model string) func() *dp800 {
 	return func() *dp800 {
-		d := &dp800{model: model, serial: "DP8C2400001", beeper: true, otp: true, psc: true}
+		d := &dp800{model: model, serial: "DP8C2400001", beeper: true, otp: true, psc: true, now: time.Now}
+		d.initSystem()
 		if model != dp800Base(model) {
 			d.serial = "DP8A2400001"
 		}
@@ -109,15 +121,25 @@ func (d *dp800) Identity() string {
 // System settings (beeper, OTP, remote state, *PSC) and the *SAV
 // locations stay, as IEEE 488.2 10.32 asks.
 func (d *dp800) Reset() {
+	d.presetChannels()
+	d.selected = 0
+	d.display, d.displayText = true, ""
+	d.trigSource, d.trigDelay = 0, 0
+	d.resetFeatures()
+}
+
+// presetChannels sets every channel to its default settings, output off.
+func (d *dp800) presetChannels() {
+	if d.highRange {
+		d.setHighRange(false)
+	}
+	d.sense = false
 	for i, o := range d.Outputs {
 		o.Reset()
 		// The DP800 resets OCP to 110% of the rated current.
 		o.SetOCPLevel(1.1 * o.Range().MaxI)
 		d.chans[i] = dp800Channel{vStep: 0.001, iStep: 0.001, vTrig: math.NaN(), iTrig: math.NaN()}
 	}
-	d.selected = 0
-	d.display, d.displayText = true, ""
-	d.trigSource, d.trigDelay = 0, 0
 }
 
 // SelfTest passes: the unit answers *TST? with its boards' results.
@@ -217,14 +239,23 @@ func (d *dp800) trackPartner(ch int) int {
 }
 
 // setVoltage programs ch and, when tracking, its partner: the DP831's
-// negative CH3 tracks with the opposite sign.
+// negative CH3 tracks with the opposite sign. In the SYNC track mode the
+// partner takes the same setting; in INDEpendent it keeps its own and
+// moves by the same change (:SYSTem:TRACKMode).
 func (d *dp800) setVoltage(ch int, v float64) {
+	old, _ := d.Outputs[ch].Settings()
 	d.Outputs[ch].SetVoltage(v)
 	if p := d.trackPartner(ch); p >= 0 && (d.chans[ch].track || d.chans[p].track) {
 		r := d.Outputs[p].Range()
 		pv := v
-		if (r.MinV < 0) != (d.Outputs[ch].Range().MinV < 0) {
-			pv = -v
+		if d.trackMode == 1 {
+			pold, _ := d.Outputs[p].Settings()
+			pv = math.Abs(pold) + math.Abs(v) - math.Abs(old)
+		}
+		if r.MinV < 0 {
+			pv = -math.Abs(pv)
+		} else {
+			pv = math.Abs(pv)
 		}
 		d.Outputs[p].SetVoltage(min(max(pv, r.MinV), r.MaxV))
 	}
@@ -261,7 +292,7 @@ func (d *dp800) recall(s *dp800State) {
 // is not regulated (CV), bit 2 OVP tripped, bit 3 OCP tripped.
 func (d *dp800) isumCondition(ch int) int {
 	o := d.Outputs[ch]
-	_, _, mode := o.Measure(time.Now())
+	_, _, mode := o.Measure(d.now())
 	cond := 0
 	switch mode {
 	case sim.ModeCC:
@@ -311,16 +342,43 @@ func (d *dp800) StatusSummary() (questionable, operation bool) {
 // dp800Commands is the command table of one member: the DP811 has no
 // tracking and no channel status registers.
 func dp800Commands(model string) *sim.Commands[*dp800] {
-	cmds := sim.NewCommands[*dp800]()
+	cmds := &dpTable{sim.NewCommands[*dp800]()}
 	multi := len(dp800Ranges[dp800Base(model)]) > 1
+	tracking := dp800Base(model) == "DP832" || dp800Base(model) == "DP831"
 	dp800SourceCommands(cmds)
-	dp800OutputCommands(cmds, dp800Base(model) == "DP832" || dp800Base(model) == "DP831")
+	dp800OutputCommands(cmds, tracking)
 	dp800SystemCommands(cmds)
 	dp800StatusCommands(cmds, multi)
-	return cmds
+	dp800FeatureCommands(cmds, tracking)
+	if !multi {
+		dp800RangeCommands(cmds)
+	}
+	return cmds.Commands
 }
 
-func dp800SourceCommands(cmds *sim.Commands[*dp800]) {
+// dpTable is the DP800's command table: every handler first brings the
+// model's running sequences (timer, delayer, recorder, monitor) up to the
+// model's clock, so what a command sees or changes is the state at the
+// moment it arrives. With nothing running that costs one branch.
+type dpTable struct{ *sim.Commands[*dp800] }
+
+func (t *dpTable) Handle(pattern string, h func(*dp800, *sim.Call) error) {
+	t.Commands.Handle(pattern, func(d *dp800, c *sim.Call) error { d.tick(); return h(d, c) })
+}
+
+func (t *dpTable) Number(pattern string, spec func(*dp800, *sim.Call) (sim.Number, error),
+	get func(*dp800, *sim.Call) float64, set func(*dp800, *sim.Call, float64) error, reply func(*sim.Call, float64)) {
+	// spec runs first in both forms.
+	t.Commands.Number(pattern, func(d *dp800, c *sim.Call) (sim.Number, error) { d.tick(); return spec(d, c) }, get, set, reply)
+}
+
+func (t *dpTable) Choice(pattern string, choices []string, get func(*dp800, *sim.Call) int, set func(*dp800, *sim.Call, int) error) {
+	t.Commands.Choice(pattern, choices,
+		func(d *dp800, c *sim.Call) int { d.tick(); return get(d, c) },
+		func(d *dp800, c *sim.Call, k int) error { d.tick(); return set(d, c, k) })
+}
+
+func dp800SourceCommands(cmds *dpTable) {
 	cmds.Handle("APPLy", func(d *dp800, c *sim.Call) error {
 		if err := c.Params(1, 3); err != nil {
 			return err
@@ -570,7 +628,7 @@ func dp800SourceCommands(cmds *sim.Commands[*dp800]) {
 			if err != nil {
 				return err
 			}
-			v, i, _ := d.Outputs[ch].Measure(time.Now())
+			v, i, _ := d.Outputs[ch].Measure(d.now())
 			switch what {
 			case 0:
 				c.ReplyFixed(v, 4)
@@ -688,7 +746,7 @@ func dp800ProtTripped(o *sim.Output, voltage bool) bool {
 	return t
 }
 
-func dp800OutputCommands(cmds *sim.Commands[*dp800], tracking bool) {
+func dp800OutputCommands(cmds *dpTable, tracking bool) {
 	cmds.Handle("OUTPut[:STATe]", func(d *dp800, c *sim.Call) error {
 		ch, on, err := d.onOff(c)
 		if err == nil {
@@ -708,7 +766,7 @@ func dp800OutputCommands(cmds *sim.Commands[*dp800], tracking bool) {
 		if err != nil {
 			return err
 		}
-		_, _, mode := d.Outputs[ch].Measure(time.Now())
+		_, _, mode := d.Outputs[ch].Measure(d.now())
 		if mode == sim.ModeOff {
 			mode = sim.ModeCV // an off output reports CV on the DP800
 		}
@@ -723,7 +781,7 @@ func dp800OutputCommands(cmds *sim.Commands[*dp800], tracking bool) {
 	dp800ProtectionCommands(cmds)
 }
 
-func dp800TrackCommands(cmds *sim.Commands[*dp800]) {
+func dp800TrackCommands(cmds *dpTable) {
 	cmds.Handle("OUTPut:TRACk", func(d *dp800, c *sim.Call) error {
 		ch, on, err := d.onOff(c)
 		if err != nil {
@@ -749,7 +807,7 @@ func dp800TrackCommands(cmds *sim.Commands[*dp800]) {
 	})
 }
 
-func dp800ProtectionCommands(cmds *sim.Commands[*dp800]) {
+func dp800ProtectionCommands(cmds *dpTable) {
 	// Protection: :OUTPut:OVP and :OUTPut:OCP, each with VALue, STATe,
 	// QUEStion, ALARm and CLEAR.
 	for _, ovp := range []bool{true, false} {
@@ -813,7 +871,7 @@ func dp800ProtectionCommands(cmds *sim.Commands[*dp800]) {
 	}
 }
 
-func dp800SystemCommands(cmds *sim.Commands[*dp800]) {
+func dp800SystemCommands(cmds *dpTable) {
 	cmds.SystemCommands("1999.0")
 	cmds.Handle("SYSTem:BEEPer[:IMMediate]", func(d *dp800, c *sim.Call) error {
 		if d.beeper {
@@ -878,10 +936,14 @@ func dp800SystemCommands(cmds *sim.Commands[*dp800]) {
 	location := sim.Number{Min: 1, Max: 10}
 	cmds.Handle("*SAV", func(d *dp800, c *sim.Call) error {
 		n, err := c.Int(0, location)
-		if err == nil {
-			d.saved[n-1] = d.save()
+		if err != nil {
+			return err
 		}
-		return err
+		if d.locked[0][n-1] { // :MEMory:LOCK RSF,<n>
+			return sim.ErrExecution.WithInfo("RSF location " + strconv.Itoa(n) + " is locked")
+		}
+		d.saved[n-1] = d.save()
+		return nil
 	})
 	cmds.Handle("*RCL", func(d *dp800, c *sim.Call) error {
 		n, err := c.Int(0, location)
@@ -896,7 +958,7 @@ func dp800SystemCommands(cmds *sim.Commands[*dp800]) {
 	})
 }
 
-func dp800StatusCommands(cmds *sim.Commands[*dp800], multi bool) {
+func dp800StatusCommands(cmds *dpTable, multi bool) {
 	// register registers the CONDition?, ENABle and [:EVENt]? of one
 	// status register. Events latch the condition seen when the register
 	// is read, and reading the event register clears it.
