@@ -23,18 +23,6 @@ type e36300 struct {
 	remote          int // 0 local, 1 remote, 2 remote with the front panel locked
 	text            string
 	fetched         [][2]float64 // the last measurement per channel, for FETCh
-	trans           []e36300Transient
-}
-
-// e36300Transient is a channel's transient system: the levels a trigger
-// applies in STEP mode, where triggers come from, and whether INITiate
-// has armed it.
-type e36300Transient struct {
-	v, i         float64
-	vSet, iSet   bool // a triggered level was programmed (else it reads the immediate level)
-	vStep, iStep bool // MODE STEP: a trigger applies the triggered level
-	bus, armed   bool // SOURce BUS (else IMMediate); initiated and waiting for a trigger
-	delay        float64
 }
 
 // E36300 channel ranges, programmable 3% beyond the rating as the data
@@ -50,7 +38,6 @@ func newE36300(model string) func() *e36300 {
 		d := &e36300{model: model, serial: "MY59000001", Outputs: sim.NewOutputs(e36300Ranges[model]...)}
 		d.remoteSense = make([]bool, len(d.Outputs))
 		d.fetched = make([][2]float64, len(d.Outputs))
-		d.trans = make([]e36300Transient, len(d.Outputs))
 		d.Reset()
 		return d
 	}
@@ -65,9 +52,6 @@ func (d *e36300) Reset() {
 	d.selected, d.tracking = 0, false
 	clear(d.remoteSense)
 	clear(d.fetched)
-	for k := range d.trans {
-		d.trans[k] = e36300Transient{bus: true}
-	}
 	d.beeper, d.display, d.text = true, true, ""
 }
 
@@ -324,7 +308,6 @@ func e36300Commands(model string) *sim.Commands[*e36300] {
 	cmds.SystemCommands("1999.0")
 	cmds.Handle("SYSTem:ERRor:COUNt?", sim.ErrorCountHandler[*e36300])
 	e36300MoreCommands(cmds)
-	e36300TransientCommands(cmds)
 	return cmds
 }
 
@@ -418,204 +401,5 @@ func e36300MoreCommands(cmds *sim.Commands[*e36300]) {
 	cmds.Handle("DISPlay[:WINDow]:TEXT:CLEar", func(d *e36300, _ *sim.Call) error {
 		d.text = ""
 		return nil
-	})
-}
-
-// fire applies the triggered levels of each armed channel of chans in
-// STEP mode and disarms it, as a trigger does.
-func (d *e36300) fire(chans []int) {
-	for _, ch := range chans {
-		t := &d.trans[ch]
-		if !t.armed {
-			continue
-		}
-		t.armed = false
-		o := d.Outputs[ch]
-		if t.vStep && t.vSet {
-			o.SetVoltage(t.v)
-		}
-		if t.iStep && t.iSet {
-			o.SetCurrentLimit(t.i)
-		}
-	}
-}
-
-// Trigger is *TRG: a bus trigger for the channels armed with SOURce BUS.
-func (d *e36300) Trigger() error {
-	var bus []int
-	for ch := range d.trans {
-		if d.trans[ch].armed && d.trans[ch].bus {
-			bus = append(bus, ch)
-		}
-	}
-	if len(bus) == 0 {
-		return sim.ErrTriggerIgnored
-	}
-	d.fire(bus)
-	return nil
-}
-
-// e36300TransientCommands registers the triggered levels, their modes,
-// the trigger source and delay, INITiate, TRIGger and ABORt.
-func e36300TransientCommands(cmds *sim.Commands[*e36300]) {
-	for _, voltage := range []bool{true, false} {
-		pattern := "[SOURce:]CURRent"
-		if voltage {
-			pattern = "[SOURce:]VOLTage"
-		}
-		cmds.Handle(pattern+"[:LEVel]:TRIGgered[:AMPLitude]", func(d *e36300, c *sim.Call) error {
-			if err := c.Params(1, 2); err != nil {
-				return err
-			}
-			chans, err := d.channels(c, 1)
-			if err != nil {
-				return err
-			}
-			values := make([]float64, len(chans))
-			for k, ch := range chans {
-				if values[k], err = c.Number(0, d.Outputs[ch].LevelSpec(voltage)); err != nil {
-					return err
-				}
-			}
-			for k, ch := range chans {
-				t := &d.trans[ch]
-				if voltage {
-					t.v, t.vSet = values[k], true
-				} else {
-					t.i, t.iSet = values[k], true
-				}
-			}
-			return nil
-		})
-		cmds.Handle(pattern+"[:LEVel]:TRIGgered[:AMPLitude]?", func(d *e36300, c *sim.Call) error {
-			chans, err := d.channels(c, 0)
-			for _, ch := range chans {
-				t := d.trans[ch]
-				v, i := d.Outputs[ch].Settings()
-				if t.vSet {
-					v = t.v
-				}
-				if t.iSet {
-					i = t.i
-				}
-				if voltage {
-					c.ReplyNR3(v, 8)
-				} else {
-					c.ReplyNR3(i, 8)
-				}
-			}
-			return err
-		})
-		cmds.Handle(pattern+":MODE", func(d *e36300, c *sim.Call) error {
-			if err := c.Params(1, 2); err != nil {
-				return err
-			}
-			k, err := c.Choice(0, "FIXed", "STEP")
-			if err != nil {
-				return err
-			}
-			chans, err := d.channels(c, 1)
-			for _, ch := range chans {
-				if voltage {
-					d.trans[ch].vStep = k == 1
-				} else {
-					d.trans[ch].iStep = k == 1
-				}
-			}
-			return err
-		})
-		cmds.Handle(pattern+":MODE?", func(d *e36300, c *sim.Call) error {
-			chans, err := d.channels(c, 0)
-			for _, ch := range chans {
-				step := d.trans[ch].iStep
-				if voltage {
-					step = d.trans[ch].vStep
-				}
-				c.Reply(map[bool]string{false: "FIX", true: "STEP"}[step])
-			}
-			return err
-		})
-	}
-	cmds.Handle("TRIGger[:SEQuence]:SOURce", func(d *e36300, c *sim.Call) error {
-		if err := c.Params(1, 2); err != nil {
-			return err
-		}
-		k, err := c.Choice(0, "BUS", "IMMediate")
-		if err != nil {
-			return err
-		}
-		chans, err := d.channels(c, 1)
-		for _, ch := range chans {
-			d.trans[ch].bus = k == 0
-		}
-		return err
-	})
-	cmds.Handle("TRIGger[:SEQuence]:SOURce?", func(d *e36300, c *sim.Call) error {
-		chans, err := d.channels(c, 0)
-		for _, ch := range chans {
-			c.Reply(map[bool]string{false: "IMM", true: "BUS"}[d.trans[ch].bus])
-		}
-		return err
-	})
-	cmds.Handle("TRIGger[:SEQuence]:DELay", func(d *e36300, c *sim.Call) error {
-		if err := c.Params(1, 2); err != nil {
-			return err
-		}
-		v, err := c.Number(0, sim.Number{Unit: "S", Min: 0, Max: 3600})
-		if err != nil {
-			return err
-		}
-		chans, err := d.channels(c, 1)
-		for _, ch := range chans {
-			d.trans[ch].delay = v
-		}
-		return err
-	})
-	cmds.Handle("TRIGger[:SEQuence]:DELay?", func(d *e36300, c *sim.Call) error {
-		chans, err := d.channels(c, 0)
-		for _, ch := range chans {
-			c.ReplyNR3(d.trans[ch].delay, 8)
-		}
-		return err
-	})
-	cmds.Handle("INITiate[:IMMediate]:TRANsient", func(d *e36300, c *sim.Call) error {
-		chans, err := d.channels(c, 0)
-		if err != nil {
-			return err
-		}
-		for _, ch := range chans {
-			if d.trans[ch].armed {
-				return sim.ErrInitIgnored
-			}
-		}
-		var imm []int
-		for _, ch := range chans {
-			d.trans[ch].armed = true
-			if !d.trans[ch].bus {
-				imm = append(imm, ch)
-			}
-		}
-		d.fire(imm) // an IMMediate source triggers as soon as the system is initiated
-		return nil
-	})
-	cmds.Handle("TRIGger[:SEQuence][:IMMediate]", func(d *e36300, c *sim.Call) error {
-		chans, err := d.channels(c, 0)
-		if err != nil {
-			return err
-		}
-		for _, ch := range chans {
-			if !d.trans[ch].armed {
-				return sim.ErrTriggerIgnored
-			}
-		}
-		d.fire(chans)
-		return nil
-	})
-	cmds.Handle("ABORt[:TRANsient]", func(d *e36300, c *sim.Call) error {
-		chans, err := d.channels(c, 0)
-		for _, ch := range chans {
-			d.trans[ch].armed = false
-		}
-		return err
 	})
 }

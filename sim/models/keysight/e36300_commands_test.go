@@ -45,23 +45,3 @@ func TestE36300Commands(t *testing.T) {
 		{Send: "APPL CH3,9;:VOLT? (@2)", Want: "+9.00000000E+00"},
 	})
 }
-
-// Triggered levels apply on a trigger, in STEP mode, once initiated.
-func TestE36300Transient(t *testing.T) {
-	simtest.Converse(t, "E36312A", []simtest.Exchange{
-		{Send: "VOLT 5,(@1:2);:VOLT:TRIG? (@1:2)", Want: "+5.00000000E+00,+5.00000000E+00"},
-		{Send: "VOLT:TRIG 6,(@1:2);:CURR:TRIG 0.5,(@1);:VOLT:MODE? (@1);:TRIG:SOUR? (@1)", Want: "FIX;BUS"},
-		{Send: "VOLT:MODE STEP,(@1);:CURR:MODE STEP,(@1);:INIT:TRAN (@1:2);:VOLT? (@1)", Want: "+5.00000000E+00"},
-		{Send: "INIT:TRAN (@1)", Want: ""},
-		{Send: "SYST:ERR?", Want: `-213,"Init ignored"`},
-		{Send: "*TRG;:VOLT? (@1:2);:CURR? (@1)", Want: "+6.00000000E+00,+5.00000000E+00;+5.00000000E-01"},
-		{Send: "*TRG;:SYST:ERR?", Want: `-211,"Trigger ignored"`},
-		{Send: "TRIG (@1)", Want: ""},
-		{Send: "SYST:ERR?", Want: `-211,"Trigger ignored"`},
-		{Send: "VOLT:TRIG 3,(@1);:INIT:TRAN (@1);:ABOR (@1);:TRIG (@1)", Want: ""},
-		{Send: "SYST:ERR?;:VOLT? (@1)", Want: `-211,"Trigger ignored";+6.00000000E+00`},
-		{Send: "TRIG:SOUR IMM,(@1);:TRIG:DEL 2,(@1);:TRIG:DEL? (@1);:INIT:TRAN (@1);:VOLT? (@1)", Want: "+2.00000000E+00;+3.00000000E+00"},
-		{Send: "VOLT:MODE LIST,(@1);:SYST:ERR?", Want: `-224,"Illegal parameter value"`},
-		{Send: "VOLT:TRIG 40,(@1);:SYST:ERR?", Want: `-222,"Data out of range"`},
-	})
-}

@@ -19,7 +19,6 @@ func e36300Guide() sim.Guide {
 	noFiles := "the simulated unit has no internal or USB storage to keep files in"
 	noScreen := "a screen image: the simulated unit has no screen to capture"
 	list := "(@1:3) channel list or, without one, the channel INSTrument selected"
-	trig := "the pending level a trigger applies in STEP mode, per channel of the "
 	pair := []string{"E36312A", "E36313A"}
 	noPair := "CH2 and CH3 of the E36312A and E36313A are a pair of like outputs; the E36311A's CH3 is its negative output"
 	e := func(section, cmd string, f sim.Forms, s sim.Status, note string) sim.GuideCommand {
@@ -45,10 +44,10 @@ func e36300Guide() sim.Guide {
 			e("IEEE-488 common", "*SAV", set, no, ""),
 			e("IEEE-488 common", "*SRE", b, y, ""),
 			e("IEEE-488 common", "*STB", q, p, "bit 3 is set while a protection has tripped; the questionable register's enable mask is not modelled"),
-			e("IEEE-488 common", "*TRG", set, y, "a bus trigger for the channels initiated with TRIGger:SOURce BUS; none is -211 Trigger ignored"),
+			e("IEEE-488 common", "*TRG", set, no, ""),
 			e("IEEE-488 common", "*TST", q, y, "0: passed"),
 			e("IEEE-488 common", "*WAI", set, y, ""),
-			e("ABORt", "ABORt[:TRANsient]", set, y, "disarms each channel of the "+list),
+			e("ABORt", "ABORt[:TRANsient]", set, no, ""),
 			e("APPLy", "APPLy", b, y, "CH1, CH2 or CH3, a voltage and an optional current (MIN, MAX, DEF), both checked before either changes; "+
 				"the query takes the channel and answers +5.00000000E+00,+1.00000000E+00"),
 			e("CALibration", "CALibration:CLEar", set, na, noCal),
@@ -70,8 +69,7 @@ func e36300Guide() sim.Guide {
 			e("FETCh", "FETCh[:SCALar]:VOLTage[:DC]", q, y, "the channel's last MEASure reading, not measured again; 0 before the first"),
 			e("HCOPy", "HCOPy:SDUMp:DATA", q, na, noScreen),
 			e("HCOPy", "HCOPy:SDUMp:DATA:FORMat", b, na, noScreen),
-			e("INITiate", "INITiate[:IMMediate]:TRANsient", set, p, "arms each channel of the "+list+" (one already armed is -213 Init ignored); "+
-				"with SOURce IMMediate the trigger follows at once: the trigger delay is kept, not waited"),
+			e("INITiate", "INITiate[:IMMediate]:TRANsient", set, no, ""),
 			e("INSTrument", "INSTrument[:SELect]", b, y, "CH1, CH2 or CH3; the query answers CH1"),
 			e("INSTrument", "INSTrument:NSELect", b, y, "1 to 3"),
 			e("LXI", "LXI:IDENtify[:STATe]", b, na, noIface),
@@ -92,16 +90,16 @@ func e36300Guide() sim.Guide {
 			e("OUTPut", "OUTPut:PROTection:CLEar", set, y, "clears OVP and OCP on each channel of the "+list+"; the output stays off"),
 			only(e("OUTPut", "OUTPut:TRACk[:STATe]", b, y, "CH2 and CH3 track CH2's or CH3's voltage setting"), pair, noPair),
 			e("SOURce", "[SOURce:]CURRent[:LEVel][:IMMediate][:AMPLitude]", b, y, "a value, MIN, MAX or DEF, then an optional "+list+"; every channel's range is checked before any changes"),
-			e("SOURce", "[SOURce:]CURRent[:LEVel]:TRIGgered[:AMPLitude]", b, y, trig+list+"; until set the query answers the immediate level"),
-			e("SOURce", "[SOURce:]CURRent:MODE", b, p, "FIXed or STEP (the query answers FIX or STEP); LIST is -224 Illegal parameter value, as the LIST subsystem is missing"),
+			e("SOURce", "[SOURce:]CURRent[:LEVel]:TRIGgered[:AMPLitude]", b, no, ""),
+			e("SOURce", "[SOURce:]CURRent:MODE", b, no, ""),
 			e("SOURce", "[SOURce:]CURRent:PROTection:CLEar", set, y, "as OUTPut:PROTection:CLEar"),
 			e("SOURce", "[SOURce:]CURRent:PROTection:DELay[:TIME]", b, no, ""),
 			e("SOURce", "[SOURce:]CURRent:PROTection:DELay:STARt", b, no, ""),
 			e("SOURce", "[SOURce:]CURRent:PROTection:STATe", b, y, "OCP trips the output off when it enters constant current"),
 			e("SOURce", "[SOURce:]CURRent:PROTection:TRIPped", q, y, "1 or 0 per channel"),
 			e("SOURce", "[SOURce:]VOLTage[:LEVel][:IMMediate][:AMPLitude]", b, y, "a value, MIN, MAX or DEF, then an optional "+list+"; a tracking pair follows"),
-			e("SOURce", "[SOURce:]VOLTage[:LEVel]:TRIGgered[:AMPLitude]", b, y, trig+list+"; until set the query answers the immediate level"),
-			e("SOURce", "[SOURce:]VOLTage:MODE", b, p, "FIXed or STEP (the query answers FIX or STEP); LIST is -224 Illegal parameter value, as the LIST subsystem is missing"),
+			e("SOURce", "[SOURce:]VOLTage[:LEVel]:TRIGgered[:AMPLitude]", b, no, ""),
+			e("SOURce", "[SOURce:]VOLTage:MODE", b, no, ""),
 			e("SOURce", "[SOURce:]VOLTage:PROTection:CLEar", set, y, "as OUTPut:PROTection:CLEar"),
 			e("SOURce", "[SOURce:]VOLTage:PROTection[:LEVel]", b, y, "0 to 110% of the channel's rating"),
 			e("SOURce", "[SOURce:]VOLTage:PROTection:TRIPped", q, y, "1 or 0 per channel"),
@@ -153,9 +151,9 @@ func e36300Guide() sim.Guide {
 			e("SYSTem", "SYSTem:SECurity:IMMediate", set, na, noFiles),
 			e("SYSTem", "SYSTem:TIME", b, no, ""),
 			e("SYSTem", "SYSTem:VERSion", q, y, "1999.0"),
-			e("TRIGger", "TRIGger[:SEQuence]:DELay", b, p, "0 to 3600 s per channel, kept and read back; a trigger applies the levels without waiting it"),
-			e("TRIGger", "TRIGger[:SEQuence]:SOURce", b, p, "BUS or IMMediate per channel of the "+list+", BUS after *RST; the rear panel's PIN sources are not simulated (-224)"),
-			e("TRIGger", "TRIGger[:SEQuence][:IMMediate]", set, y, "triggers each channel of the "+list+" at once; one not initiated is -211 Trigger ignored"),
+			e("TRIGger", "TRIGger[:SEQuence]:DELay", b, no, ""),
+			e("TRIGger", "TRIGger[:SEQuence]:SOURce", b, no, ""),
+			e("TRIGger", "TRIGger[:SEQuence][:IMMediate]", set, no, ""),
 		},
 	}
 }
