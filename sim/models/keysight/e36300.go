@@ -2,7 +2,6 @@ package keysight
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/scpikit/scpikit/sim"
 )
@@ -17,12 +16,6 @@ type e36300 struct {
 	selected      int // 0-based
 	tracking      bool
 	remoteSense   []bool
-
-	beeper, display bool
-	beeps           int
-	remote          int // 0 local, 1 remote, 2 remote with the front panel locked
-	text            string
-	fetched         [][2]float64 // the last measurement per channel, for FETCh
 }
 
 // E36300 channel ranges, programmable 3% beyond the rating as the data
@@ -37,8 +30,6 @@ func newE36300(model string) func() *e36300 {
 	return func() *e36300 {
 		d := &e36300{model: model, serial: "MY59000001", Outputs: sim.NewOutputs(e36300Ranges[model]...)}
 		d.remoteSense = make([]bool, len(d.Outputs))
-		d.fetched = make([][2]float64, len(d.Outputs))
-		d.Reset()
 		return d
 	}
 }
@@ -51,8 +42,6 @@ func (d *e36300) Reset() {
 	d.ResetOutputs()
 	d.selected, d.tracking = 0, false
 	clear(d.remoteSense)
-	clear(d.fetched)
-	d.beeper, d.display, d.text = true, true, ""
 }
 
 // StatusSummary sets the status byte's QUES bit while a protection is
@@ -184,7 +173,7 @@ func (d *e36300) levelQuery(c *sim.Call, voltage bool) error {
 	return nil
 }
 
-func e36300Commands(model string) *sim.Commands[*e36300] {
+func e36300Commands() *sim.Commands[*e36300] {
 	cmds := sim.NewCommands[*e36300]()
 	cmds.Handle("[SOURce:]VOLTage[:LEVel][:IMMediate][:AMPLitude]", func(d *e36300, c *sim.Call) error { return d.level(c, true) })
 	cmds.Handle("[SOURce:]VOLTage[:LEVel][:IMMediate][:AMPLitude]?", func(d *e36300, c *sim.Call) error { return d.levelQuery(c, true) })
@@ -198,25 +187,9 @@ func e36300Commands(model string) *sim.Commands[*e36300] {
 		}
 		return err
 	})
-	// MEASure measures each listed channel now and keeps the reading for
-	// FETCh, which answers it again without measuring.
-	measure := func(what int, fetch bool) func(d *e36300, c *sim.Call) error {
-		return func(d *e36300, c *sim.Call) error {
-			chans, err := d.channels(c, 0)
-			for _, ch := range chans {
-				if !fetch {
-					v, i, _ := d.Outputs[ch].Measure(time.Now())
-					d.fetched[ch] = [2]float64{v, i}
-				}
-				c.ReplyNR3(d.fetched[ch][what], 8)
-			}
-			return err
-		}
-	}
-	cmds.Handle("MEASure[:SCALar]:VOLTage[:DC]?", measure(0, false))
-	cmds.Handle("MEASure[:SCALar]:CURRent[:DC]?", measure(1, false))
-	cmds.Handle("FETCh[:SCALar]:VOLTage[:DC]?", measure(0, true))
-	cmds.Handle("FETCh[:SCALar]:CURRent[:DC]?", measure(1, true))
+	nr3 := func(c *sim.Call, x float64) { c.ReplyNR3(x, 8) }
+	cmds.Handle("MEASure[:SCALar]:VOLTage[:DC]?", sim.MeasureHandler(listed, sim.Voltage, nr3))
+	cmds.Handle("MEASure[:SCALar]:CURRent[:DC]?", sim.MeasureHandler(listed, sim.Current, nr3))
 	cmds.Handle("[SOURce:]VOLTage:PROTection[:LEVel]", func(d *e36300, c *sim.Call) error {
 		if err := c.Params(1, 2); err != nil {
 			return err
@@ -273,17 +246,18 @@ func e36300Commands(model string) *sim.Commands[*e36300] {
 		func(c *sim.Call, v float64) { c.ReplyInt(int64(v)) })
 	cmds.Handle("STATus:QUEStionable:INSTrument:ISUMmary#:CONDition?", sim.ISUMCondition[*e36300])
 
-	if model != "E36311A" { // no pair of like outputs to track on the E36311A
-		cmds.Bool("OUTPut:TRACk[:STATe]", func(d *e36300, _ *sim.Call) (bool, error) { return d.tracking, nil },
-			func(d *e36300, _ *sim.Call, on bool) error {
-				d.tracking = on
-				if on {
-					v, _ := d.Outputs[1].Settings()
-					d.Outputs[2].SetVoltage(v)
-				}
-				return nil
-			})
-	}
+	cmds.Bool("OUTPut:TRACk[:STATe]", func(d *e36300, _ *sim.Call) (bool, error) { return d.tracking, nil },
+		func(d *e36300, _ *sim.Call, on bool) error {
+			if d.model == "E36311A" {
+				return sim.ErrUndefinedHeader // no tracking pair on the E36311A
+			}
+			d.tracking = on
+			if on {
+				v, _ := d.Outputs[1].Settings()
+				d.Outputs[2].SetVoltage(v)
+			}
+			return nil
+		})
 	cmds.Handle("[SOURce:]VOLTage:SENSe[:SOURce]", func(d *e36300, c *sim.Call) error {
 		if err := c.Params(1, 2); err != nil {
 			return err
@@ -307,99 +281,12 @@ func e36300Commands(model string) *sim.Commands[*e36300] {
 	})
 	cmds.SystemCommands("1999.0")
 	cmds.Handle("SYSTem:ERRor:COUNt?", sim.ErrorCountHandler[*e36300])
-	e36300MoreCommands(cmds)
 	return cmds
 }
 
 func init() {
+	cmds := e36300Commands()
 	for _, m := range []string{"E36311A", "E36312A", "E36313A"} {
-		sim.MustRegister(m, "Keysight "+m+" triple-output DC power supply", e36300Commands(m), newE36300(m))
+		sim.MustRegister(m, "Keysight "+m+" triple-output DC power supply", cmds, newE36300(m))
 	}
-}
-
-// e36300MoreCommands registers APPLy, the status registers, SYSTem and
-// DISPlay.
-func e36300MoreCommands(cmds *sim.Commands[*e36300]) {
-	// APPLy CH<n>,<voltage>[,<current>]: both checked before either
-	// changes; APPLy? CH<n> answers "<voltage>,<current>".
-	channel := func(d *e36300, c *sim.Call) (int, error) {
-		k, err := c.Choice(0, "CH1", "CH2", "CH3")
-		if err != nil {
-			return 0, err
-		}
-		return k, nil
-	}
-	cmds.Handle("APPLy", func(d *e36300, c *sim.Call) error {
-		if err := c.Params(2, 3); err != nil {
-			return err
-		}
-		ch, err := channel(d, c)
-		if err != nil {
-			return err
-		}
-		o := d.Outputs[ch]
-		v, err := c.Number(1, o.LevelSpec(true))
-		if err != nil {
-			return err
-		}
-		_, i := o.Settings()
-		if c.NumParams() > 2 {
-			if i, err = c.Number(2, o.LevelSpec(false)); err != nil {
-				return err
-			}
-		}
-		o.SetVoltage(v)
-		o.SetCurrentLimit(i)
-		if d.tracking && ch > 0 {
-			d.Outputs[3-ch].SetVoltage(v)
-		}
-		return nil
-	})
-	cmds.Handle("APPLy?", func(d *e36300, c *sim.Call) error {
-		ch, err := channel(d, c)
-		if err != nil {
-			return err
-		}
-		v, i := d.Outputs[ch].Settings()
-		b := sim.AppendFloat(nil, v, 'E', 8)
-		if v >= 0 {
-			b = append([]byte{'+'}, b...)
-		}
-		b = append(b, ',', '+')
-		c.Reply(string(sim.AppendFloat(b, i, 'E', 8)))
-		return nil
-	})
-
-	cmds.Handle("SYSTem:BEEPer[:IMMediate]", func(d *e36300, _ *sim.Call) error {
-		if d.beeper {
-			d.beeps++
-		}
-		return nil
-	})
-	cmds.Bool("SYSTem:BEEPer:STATe", func(d *e36300, _ *sim.Call) (bool, error) { return d.beeper, nil },
-		func(d *e36300, _ *sim.Call, on bool) error { d.beeper = on; return nil })
-	for k, p := range []string{"SYSTem:LOCal", "SYSTem:REMote", "SYSTem:RWLock"} {
-		cmds.Handle(p, func(d *e36300, _ *sim.Call) error { d.remote = k; return nil })
-	}
-	cmds.Handle("SYSTem:CHANnel[:COUNt]?", func(d *e36300, c *sim.Call) error {
-		c.ReplyInt(int64(len(d.Outputs)))
-		return nil
-	})
-	cmds.Bool("DISPlay[:WINDow][:STATe]", func(d *e36300, _ *sim.Call) (bool, error) { return d.display, nil },
-		func(d *e36300, _ *sim.Call, on bool) error { d.display = on; return nil })
-	cmds.Handle("DISPlay[:WINDow]:TEXT[:DATA]", func(d *e36300, c *sim.Call) error {
-		s, err := c.String(0)
-		if err == nil {
-			d.text = s
-		}
-		return err
-	})
-	cmds.Handle("DISPlay[:WINDow]:TEXT[:DATA]?", func(d *e36300, c *sim.Call) error {
-		c.ReplyString(d.text)
-		return nil
-	})
-	cmds.Handle("DISPlay[:WINDow]:TEXT:CLEar", func(d *e36300, _ *sim.Call) error {
-		d.text = ""
-		return nil
-	})
 }
