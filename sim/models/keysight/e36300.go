@@ -38,6 +38,7 @@ func newE36300(model string) func() *e36300 {
 		// A location never saved holds the power-on settings.
 		for k := range d.saved {
 			d.saved[k] = d.save()
+			d.saved[k].valid = false
 		}
 		return d
 	}
