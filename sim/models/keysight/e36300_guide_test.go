@@ -141,6 +141,7 @@ func TestE36300Protection(t *testing.T) {
 		{Send: "CURR:PROT:TRIP? (@2)", Want: "1"},
 		{Send: "OUTP? (@2)", Want: "0"},
 		{Send: "STAT:QUES:COND?", Want: "2"},
+		{Send: "*STB?", Want: "0"}, // the event is not enabled yet
 		{Send: "STAT:QUES:ENAB 3", Want: ""},
 		{Send: "*STB?", Want: "8"},
 		{Send: "STAT:QUES?", Want: "2"},
