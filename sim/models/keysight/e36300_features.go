@@ -2,6 +2,7 @@ package keysight
 
 import (
 	"strings"
+	"time"
 
 	"github.com/scpikit/scpikit/sim"
 )
@@ -38,6 +39,7 @@ type e36300State struct {
 	bus       [3]bool       // TRIGger:SOURce BUS (else IMMediate)
 	trigDelay [3]float64
 	armed     [3]bool
+	due       [3]time.Time // a trigger received, its levels due after TRIGger:DELay
 	ocpDelay  [3]float64
 	ocpCC     [3]bool // CURRent:PROTection:DELay:STARt CCTRans (else SCHange)
 	coupled   [3]bool // OUTPut:COUPle:CHANnel
@@ -95,7 +97,7 @@ func (d *e36300) resetFeatures() {
 	for ch, o := range d.Outputs {
 		s.trig[ch] = [2]float64{0, o.Range().MaxI}
 	}
-	s.stepMode, s.bus, s.trigDelay, s.armed = [3][2]bool{}, [3]bool{}, [3]float64{}, [3]bool{}
+	s.stepMode, s.bus, s.trigDelay, s.armed, s.due = [3][2]bool{}, [3]bool{}, [3]float64{}, [3]bool{}, [3]time.Time{}
 	s.ocpDelay, s.ocpCC, s.coupled = [3]float64{}, [3]bool{}, [3]bool{}
 	s.display, s.text, s.view3, s.beeper = true, "", false, true
 }
@@ -154,10 +156,11 @@ func (d *e36300) switchOutputs(chans []int, on bool) {
 // Trigger is *TRG: every output initiated with TRIGger:SOURce BUS takes
 // its triggered levels; with none, -211 Trigger ignored.
 func (d *e36300) Trigger() error {
+	d.tick()
 	fired := false
 	for ch := range d.Outputs {
 		if d.armed[ch] && d.bus[ch] {
-			d.fire(ch)
+			d.triggered(ch)
 			fired = true
 		}
 	}
@@ -167,9 +170,31 @@ func (d *e36300) Trigger() error {
 	return nil
 }
 
+// triggered is output ch's trigger: its levels change after its
+// TRIGger:DELay, on the model's clock.
+func (d *e36300) triggered(ch int) {
+	d.armed[ch] = false
+	if d.trigDelay[ch] == 0 {
+		d.fire(ch)
+		return
+	}
+	d.due[ch] = d.now().Add(time.Duration(d.trigDelay[ch] * float64(time.Second)))
+}
+
+// tick applies the triggered levels whose delay has run out by now; every
+// command runs it first (Commands.Before).
+func (d *e36300) tick() {
+	now := d.now()
+	for ch, at := range d.due {
+		if !at.IsZero() && !now.Before(at) {
+			d.fire(ch)
+		}
+	}
+}
+
 // fire applies output ch's triggered levels where its MODE is STEP.
 func (d *e36300) fire(ch int) {
-	d.armed[ch] = false
+	d.due[ch] = time.Time{}
 	if d.stepMode[ch][0] {
 		d.Outputs[ch].SetVoltage(d.trig[ch][0])
 		if d.tracking && ch > 0 {
@@ -203,7 +228,7 @@ func (d *e36300) recall(s e36300Saved) {
 	st := s.settings
 	d.trig, d.stepMode, d.bus, d.trigDelay = st.trig, st.stepMode, st.bus, st.trigDelay
 	d.ocpDelay, d.ocpCC, d.coupled = st.ocpDelay, st.ocpCC, st.coupled
-	d.armed = [3]bool{}
+	d.armed, d.due = [3]bool{}, [3]time.Time{}
 	d.selected, d.tracking = s.selected, s.tracking
 	for ch, o := range d.Outputs {
 		o.SetOn(false)
@@ -264,6 +289,7 @@ func (d *e36300) latch() (quesCond, operCond int) {
 // StatusSummary sets the status byte's QUES and OPER bits from the
 // enabled events.
 func (d *e36300) StatusSummary() (questionable, operation bool) {
+	d.tick()
 	d.latch()
 	return d.ques.event&d.ques.enable != 0, d.oper.event&d.oper.enable != 0
 }
@@ -326,6 +352,7 @@ func perChannelQuery(reply func(d *e36300, c *sim.Call, ch int)) func(*e36300, *
 }
 
 func e36300Features(cmds *sim.Commands[*e36300], model string) {
+	cmds.Before((*e36300).tick)
 	nr3 := func(c *sim.Call, x float64) { c.ReplyNR3(x, 8) }
 
 	// APPLy takes the output by name: CH1 to CH3, or the E3631A's P6V,
@@ -434,14 +461,14 @@ func e36300Features(cmds *sim.Commands[*e36300], model string) {
 			return err
 		}
 		for _, ch := range chans {
-			if d.armed[ch] {
+			if d.armed[ch] || !d.due[ch].IsZero() {
 				return sim.ErrInitIgnored
 			}
 		}
 		for _, ch := range chans {
 			d.armed[ch] = true
 			if !d.bus[ch] {
-				d.fire(ch) // TRIGger:SOURce IMMediate: the trigger comes at once
+				d.triggered(ch) // TRIGger:SOURce IMMediate: the trigger comes at once
 			}
 		}
 		return nil
@@ -452,7 +479,7 @@ func e36300Features(cmds *sim.Commands[*e36300], model string) {
 		}
 		chans, err := d.channels(c, 0)
 		for _, ch := range chans {
-			d.armed[ch] = false
+			d.armed[ch], d.due[ch] = false, time.Time{}
 		}
 		return err
 	})

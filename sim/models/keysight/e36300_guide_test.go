@@ -2,9 +2,10 @@ package keysight_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/scpikit/scpikit/sim"
-	_ "github.com/scpikit/scpikit/sim/models/keysight"
+	"github.com/scpikit/scpikit/sim/models/keysight"
 	"github.com/scpikit/scpikit/sim/simtest"
 )
 
@@ -255,4 +256,48 @@ func TestE36300SaveRecallStatus(t *testing.T) {
 		{Send: "*PSC?", Want: "0"},
 		{Send: "*TST?", Want: "0"},
 	})
+}
+
+// TestE36300TriggerDelay: the triggered levels arrive TRIGger:DELay after
+// the trigger, on the model's clock, and ABORt cancels one still waiting.
+func TestE36300TriggerDelay(t *testing.T) {
+	in := sim.MustNew("E36312A")
+	defer in.Close()
+	clock := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	keysight.SetE36300Clock(in, func() time.Time { return clock })
+	step := func(script []simtest.Exchange, advance time.Duration) {
+		t.Helper()
+		simtest.ConverseWith(t, in, script)
+		in.Do(func(sim.Device) { clock = clock.Add(advance) })
+	}
+	step([]simtest.Exchange{
+		{Send: "VOLT 1,(@1)", Want: ""},
+		{Send: "VOLT:TRIG 5,(@1)", Want: ""},
+		{Send: "VOLT:MODE STEP,(@1)", Want: ""},
+		{Send: "TRIG:DEL 2,(@1)", Want: ""},
+		{Send: "INIT (@1)", Want: ""},
+		{Send: "VOLT? (@1)", Want: "+1.00000000E+00"},
+	}, 1999*time.Millisecond)
+	step([]simtest.Exchange{
+		{Send: "VOLT? (@1)", Want: "+1.00000000E+00"},
+		{Send: "INIT (@1)", Want: ""},
+		{Send: "SYST:ERR?", Want: `-213,"Init ignored"`},
+	}, time.Millisecond)
+	step([]simtest.Exchange{
+		{Send: "VOLT? (@1)", Want: "+5.00000000E+00"},
+		// BUS: *TRG starts the delay; ABORt cancels it.
+		{Send: "VOLT 1,(@1)", Want: ""},
+		{Send: "TRIG:SOUR BUS,(@1)", Want: ""},
+		{Send: "INIT (@1)", Want: ""},
+		{Send: "*TRG", Want: ""},
+		{Send: "ABOR (@1)", Want: ""},
+	}, 3*time.Second)
+	step([]simtest.Exchange{
+		{Send: "VOLT? (@1)", Want: "+1.00000000E+00"},
+		{Send: "INIT (@1)", Want: ""},
+		{Send: "*TRG", Want: ""},
+	}, 2*time.Second)
+	step([]simtest.Exchange{
+		{Send: "VOLT? (@1)", Want: "+5.00000000E+00"},
+	}, 0)
 }
