@@ -4,7 +4,11 @@ import "github.com/scpikit/scpikit/sim"
 
 // e36300Guide is the command index of the Keysight E36300 Series
 // Programming Guide, chapter 2 (SCPI Programming), subsystem by
-// subsystem as the guide orders them.
+// subsystem as the guide orders them. The guide's full text was not at
+// hand when the index was written: the subsystems follow its table of
+// contents, and these details still want checking against its pages or a
+// unit: DISPlay:TEXT's length (40 here), *SAV's locations (0 to 4),
+// *OPT?'s answer (0), APPLy?'s form (two NR3 values, unquoted).
 func e36300Guide() sim.Guide {
 	const (
 		y   = sim.Implemented
