@@ -437,17 +437,20 @@ func (s *Session) arm(ctx context.Context, op, cmd string) error {
 		s.clearDone()
 		return s.fail(ctx, op, cmd, err)
 	}
-	if done != nil && done != s.regDone {
+	if done != nil {
 		// context.AfterFunc costs two allocations. A caller that passes
 		// the same context to call after call (a test run's, a
 		// monitor's) registers once: from the second call in a row with
 		// the same context, the registration is kept across calls (see
-		// disarm) and reused here.
+		// disarm) and reused here. regDone is read under connMu: Close,
+		// which holds no session lock, clears it.
 		s.connMu.Lock()
-		if s.regStop != nil {
-			s.regStop()
+		if done != s.regDone && !s.closed() {
+			if s.regStop != nil {
+				s.regStop()
+			}
+			s.regStop, s.regDone = context.AfterFunc(ctx, s.interrupt), done
 		}
-		s.regStop, s.regDone = context.AfterFunc(ctx, s.interrupt), done
 		s.connMu.Unlock()
 	}
 	return nil

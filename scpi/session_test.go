@@ -1103,3 +1103,36 @@ func TestFailingDeviceClearIsTriedOnce(t *testing.T) {
 		t.Errorf("%d recovery lines, want 1:\n%s", n, logs.String())
 	}
 }
+
+// Close while another goroutine queries with a context of its own (a
+// monitor's, as the harness runs them) is safe: Close clears the kept
+// context registration that the next call's arm reads; found by the race
+// detector in the harness's burn-in test under load.
+func TestCloseWhileQueryingWithAContextIsRaceFree(t *testing.T) {
+	srv := testserver.Start(t, testserver.Lines(func(string) (string, bool) { return "A,B,C,D", true }))
+	for range 20 {
+		s := openTCP(t, srv, scpi.WithTimeout(time.Minute))
+		ctx, cancel := context.WithCancel(context.Background())
+		answered := make(chan struct{}, 1)
+		done := make(chan error)
+		go func() {
+			for {
+				if _, err := s.Query(ctx, "*IDN?"); err != nil {
+					done <- err
+					return
+				}
+				select {
+				case answered <- struct{}{}:
+				default:
+				}
+			}
+		}()
+		<-answered
+		<-answered // the same context twice in a row: its registration is kept
+		must(t, s.Close())
+		if err := <-done; !errors.Is(err, scpi.ErrClosed) {
+			t.Fatalf("a query after Close: %v, want ErrClosed", err)
+		}
+		cancel()
+	}
+}

@@ -15,6 +15,7 @@ func BenchmarkModelQuery(b *testing.B) {
 	for _, q := range []struct{ model, cmd string }{
 		{"DP832", ":SOUR1:VOLT?"}, {"DP832", ":MEAS:VOLT? CH1"}, {"DP832", ":OUTP:OVP:VAL? CH2"},
 		{"34465A", "SAMP:COUN?"}, {"34465A", "READ?"},
+		{"E36312A", "VOLT? (@1)"}, {"E36312A", "MEAS:VOLT? (@1:3)"},
 	} {
 		b.Run(q.model+" "+q.cmd, func(b *testing.B) {
 			s := scpi.NewSession(sim.MustNew(q.model).Conn())

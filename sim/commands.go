@@ -24,7 +24,13 @@ type Commands[D any] struct {
 	handlers []func(D, *Call) error
 	patterns []string // as registered, for the conformance check against the guide's index
 	errs     []error
+	before   func(D)
 }
+
+// Before sets a function every handler of the table runs first, with the
+// device: how a model whose state moves on its clock (a trigger delay, a
+// timer) brings it up to the moment a command arrives.
+func (t *Commands[D]) Before(f func(D)) { t.before = f }
 
 // NewCommands returns an empty command table.
 func NewCommands[D any]() *Commands[D] {

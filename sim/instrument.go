@@ -84,9 +84,14 @@ type binding[D any] struct {
 	dev  D
 }
 
-func (b binding[D]) tree() *node              { return b.cmds.root }
-func (b binding[D]) commons() []*node         { return b.cmds.common }
-func (b binding[D]) run(h int, c *Call) error { return b.cmds.handlers[h](b.dev, c) }
+func (b binding[D]) tree() *node      { return b.cmds.root }
+func (b binding[D]) commons() []*node { return b.cmds.common }
+func (b binding[D]) run(h int, c *Call) error {
+	if b.cmds.before != nil {
+		b.cmds.before(b.dev)
+	}
+	return b.cmds.handlers[h](b.dev, c)
+}
 
 var models = struct {
 	sync.RWMutex

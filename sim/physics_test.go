@@ -126,7 +126,9 @@ func TestProtectionTrips(t *testing.T) {
 		t.Fatal("output did not come back after clearing")
 	}
 	// OCP: 10 ohms at 5 V wants 0.5 A; a 0.1 A limit goes CC and trips.
-	must(t, psu.Write(bg, "CURR:PROT:STAT ON,(@3);:CURR 0.1,(@3)"))
+	// The status byte sums only enabled questionable events (bit 1: OCP
+	// tripped), as on the real E36300.
+	must(t, psu.Write(bg, "STAT:QUES:ENAB 2;:CURR:PROT:STAT ON,(@3);:CURR 0.1,(@3)"))
 	if tripped, _ := psu.QueryBool(bg, "CURR:PROT:TRIP? (@3)"); !tripped {
 		t.Fatal("OCP did not trip")
 	}

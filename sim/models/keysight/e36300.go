@@ -2,6 +2,7 @@ package keysight
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/scpikit/scpikit/sim"
 )
@@ -16,6 +17,9 @@ type e36300 struct {
 	selected      int // 0-based
 	tracking      bool
 	remoteSense   []bool
+	// now is the model's clock (replaced in tests so readings repeat).
+	now func() time.Time
+	e36300State
 }
 
 // E36300 channel ranges, programmable 3% beyond the rating as the data
@@ -28,8 +32,14 @@ var e36300Ranges = map[string][]sim.OutputRange{
 
 func newE36300(model string) func() *e36300 {
 	return func() *e36300 {
-		d := &e36300{model: model, serial: "MY59000001", Outputs: sim.NewOutputs(e36300Ranges[model]...)}
+		d := &e36300{model: model, serial: "MY59000001", Outputs: sim.NewOutputs(e36300Ranges[model]...), now: time.Now}
 		d.remoteSense = make([]bool, len(d.Outputs))
+		d.Reset()
+		// A location never saved holds the power-on settings.
+		for k := range d.saved {
+			d.saved[k] = d.save()
+			d.saved[k].valid = false
+		}
 		return d
 	}
 }
@@ -42,11 +52,8 @@ func (d *e36300) Reset() {
 	d.ResetOutputs()
 	d.selected, d.tracking = 0, false
 	clear(d.remoteSense)
+	d.resetFeatures()
 }
-
-// StatusSummary sets the status byte's QUES bit while a protection is
-// tripped.
-func (d *e36300) StatusSummary() (questionable, operation bool) { return d.Tripped(), false }
 
 // channels reads the optional channel list at parameter i: the listed
 // channels (0-based), or the selected one.
@@ -114,6 +121,9 @@ func (d *e36300) level(c *sim.Call, voltage bool) error {
 	// Check every channel's range before changing any.
 	values := make([]float64, len(chans))
 	for k, ch := range chans {
+		if err := d.pairedAway(ch); err != nil {
+			return err
+		}
 		r := d.Outputs[ch].Range()
 		spec := sim.Number{Unit: "A", Min: 0, Max: r.MaxI}
 		if voltage {
@@ -173,13 +183,27 @@ func (d *e36300) levelQuery(c *sim.Call, voltage bool) error {
 	return nil
 }
 
-func e36300Commands() *sim.Commands[*e36300] {
+func e36300Commands(model string) *sim.Commands[*e36300] {
 	cmds := sim.NewCommands[*e36300]()
 	cmds.Handle("[SOURce:]VOLTage[:LEVel][:IMMediate][:AMPLitude]", func(d *e36300, c *sim.Call) error { return d.level(c, true) })
 	cmds.Handle("[SOURce:]VOLTage[:LEVel][:IMMediate][:AMPLitude]?", func(d *e36300, c *sim.Call) error { return d.levelQuery(c, true) })
 	cmds.Handle("[SOURce:]CURRent[:LEVel][:IMMediate][:AMPLitude]", func(d *e36300, c *sim.Call) error { return d.level(c, false) })
 	cmds.Handle("[SOURce:]CURRent[:LEVel][:IMMediate][:AMPLitude]?", func(d *e36300, c *sim.Call) error { return d.levelQuery(c, false) })
-	cmds.Handle("OUTPut[:STATe]", boolPerChannel((*sim.Output).SetOn))
+	cmds.Handle("OUTPut[:STATe]", func(d *e36300, c *sim.Call) error {
+		if err := c.Params(1, 2); err != nil {
+			return err
+		}
+		on, err := c.Bool(0)
+		if err != nil {
+			return err
+		}
+		chans, err := d.channels(c, 1)
+		if err != nil {
+			return err
+		}
+		d.switchOutputs(chans, on)
+		return nil
+	})
 	cmds.Handle("OUTPut[:STATe]?", func(d *e36300, c *sim.Call) error {
 		chans, err := d.channels(c, 0)
 		for _, ch := range chans {
@@ -246,18 +270,20 @@ func e36300Commands() *sim.Commands[*e36300] {
 		func(c *sim.Call, v float64) { c.ReplyInt(int64(v)) })
 	cmds.Handle("STATus:QUEStionable:INSTrument:ISUMmary#:CONDition?", sim.ISUMCondition[*e36300])
 
-	cmds.Bool("OUTPut:TRACk[:STATe]", func(d *e36300, _ *sim.Call) (bool, error) { return d.tracking, nil },
-		func(d *e36300, _ *sim.Call, on bool) error {
-			if d.model == "E36311A" {
-				return sim.ErrUndefinedHeader // no tracking pair on the E36311A
-			}
-			d.tracking = on
-			if on {
-				v, _ := d.Outputs[1].Settings()
-				d.Outputs[2].SetVoltage(v)
-			}
-			return nil
-		})
+	if model != "E36311A" { // no tracking pair on the E36311A
+		cmds.Bool("OUTPut:TRACk[:STATe]", func(d *e36300, _ *sim.Call) (bool, error) { return d.tracking, nil },
+			func(d *e36300, _ *sim.Call, on bool) error {
+				if on && d.pair != pairOff {
+					return sim.ErrSettingsConflict.WithInfo("outputs 2 and 3 are paired")
+				}
+				d.tracking = on
+				if on {
+					v, _ := d.Outputs[1].Settings()
+					d.Outputs[2].SetVoltage(v)
+				}
+				return nil
+			})
+	}
 	cmds.Handle("[SOURce:]VOLTage:SENSe[:SOURce]", func(d *e36300, c *sim.Call) error {
 		if err := c.Params(1, 2); err != nil {
 			return err
@@ -281,12 +307,12 @@ func e36300Commands() *sim.Commands[*e36300] {
 	})
 	cmds.SystemCommands("1999.0")
 	cmds.Handle("SYSTem:ERRor:COUNt?", sim.ErrorCountHandler[*e36300])
+	e36300Features(cmds, model)
 	return cmds
 }
 
 func init() {
-	cmds := e36300Commands()
 	for _, m := range []string{"E36311A", "E36312A", "E36313A"} {
-		sim.MustRegister(m, "Keysight "+m+" triple-output DC power supply", cmds, newE36300(m))
+		sim.MustRegister(m, "Keysight "+m+" triple-output DC power supply", e36300Commands(m), newE36300(m))
 	}
 }

@@ -11,3 +11,9 @@ import (
 func SetTruevoltClock(in *sim.Instrument, now func() time.Time) {
 	in.Do(func(d sim.Device) { d.(*truevolt).now = now })
 }
+
+// SetE36300Clock replaces an E36300's clock, so a test moves time on
+// (trigger delays) without sleeping.
+func SetE36300Clock(in *sim.Instrument, now func() time.Time) {
+	in.Do(func(d sim.Device) { d.(*e36300).now = now })
+}
