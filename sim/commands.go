@@ -177,3 +177,20 @@ func (t *Commands[D]) Choice(pattern string, choices []string, get func(D, *Call
 		return nil
 	})
 }
+
+// HandleBool registers pattern and its query for a boolean setting at
+// field: the command takes ON, OFF, 1 or 0; the query answers with reply
+// (ON/OFF or 1/0, as the instrument does).
+func (t *Commands[D]) HandleBool(pattern string, field func(D) *bool, reply func(*Call, bool)) {
+	t.Handle(pattern, func(d D, c *Call) error {
+		on, err := c.Bool(0)
+		if err == nil {
+			*field(d) = on
+		}
+		return err
+	})
+	t.Handle(pattern+"?", func(d D, c *Call) error {
+		reply(c, *field(d))
+		return nil
+	})
+}

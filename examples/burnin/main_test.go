@@ -300,16 +300,7 @@ func TestBurnInPrintsAbsoluteReportPaths(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
 	cfg.bench, cfg.duration, cfg.reportsDir, cfg.policy = bench, 200*time.Millisecond, "reports", harness.IsolateDUT
-	out, err := os.CreateTemp(t.TempDir(), "out")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Close()
-	if code := burnIn(context.Background(), cfg, zerolog.Nop(), out); code != 0 {
-		b, _ := os.ReadFile(out.Name())
-		t.Fatalf("exit %d, want 0:\n%s", code, b)
-	}
-	b, _ := os.ReadFile(out.Name())
+	b := runBurnIn(t, cfg)
 	_, listed, ok := strings.Cut(string(b), "\nreports:\n")
 	if !ok {
 		t.Fatalf("no reports listed:\n%s", b)
@@ -350,20 +341,8 @@ func TestBurnInReplicatesToTheCentralDatabase(t *testing.T) {
 	cfg.bench, cfg.duration, cfg.reportsDir, cfg.policy = bench, 500*time.Millisecond, t.TempDir(), harness.IsolateDUT
 	cfg.storePath = filepath.Join(t.TempDir(), "station.db")
 	cfg.db = url
-	var out strings.Builder
-	outFile, err := os.CreateTemp(t.TempDir(), "out")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer outFile.Close()
-	if code := burnIn(context.Background(), cfg, zerolog.Nop(), outFile); code != 0 {
-		b, _ := os.ReadFile(outFile.Name())
-		t.Fatalf("exit %d:\n%s", code, b)
-	}
-	b, _ := os.ReadFile(outFile.Name())
-	out.Write(b)
-	if !strings.Contains(out.String(), "central database: replicating to ") || strings.Contains(out.String(), ":scpikit@") {
-		t.Errorf("the output should name the database without its password:\n%s", out.String())
+	if out := string(runBurnIn(t, cfg)); !strings.Contains(out, "central database: replicating to ") || strings.Contains(out, ":scpikit@") {
+		t.Errorf("the output should name the database without its password:\n%s", out)
 	}
 
 	store, err := results.Open(cfg.storePath)
@@ -396,4 +375,21 @@ func TestBurnInReplicatesToTheCentralDatabase(t *testing.T) {
 	if central != len(local) {
 		t.Errorf("the central database has %d events of run %s, the station store %d", central, runs[0].ID, len(local))
 	}
+}
+
+// runBurnIn runs the burn-in in process, wants exit status 0, and returns
+// what it printed.
+func runBurnIn(t *testing.T, cfg config) []byte {
+	t.Helper()
+	out, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	code := burnIn(context.Background(), cfg, zerolog.Nop(), out)
+	b, _ := os.ReadFile(out.Name())
+	if code != 0 {
+		t.Fatalf("exit %d, want 0:\n%s", code, b)
+	}
+	return b
 }

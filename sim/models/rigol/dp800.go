@@ -879,19 +879,7 @@ func dp800SystemCommands(cmds *dpTable) {
 		}
 		return nil
 	})
-	onOffSetting := func(pattern string, field func(*dp800) *bool) {
-		cmds.Handle(pattern, func(d *dp800, c *sim.Call) error {
-			on, err := c.Bool(0)
-			if err == nil {
-				*field(d) = on
-			}
-			return err
-		})
-		cmds.Handle(pattern+"?", func(d *dp800, c *sim.Call) error {
-			replyOnOff(c, *field(d))
-			return nil
-		})
-	}
+	onOffSetting := func(pattern string, field func(*dp800) *bool) { cmds.HandleBool(pattern, field, replyOnOff) }
 	onOffSetting("SYSTem:BEEPer:STATe", func(d *dp800) *bool { return &d.beeper })
 	onOffSetting("SYSTem:OTP", func(d *dp800) *bool { return &d.otp })
 	onOffSetting("DISPlay[:WINDow][:STATe]", func(d *dp800) *bool { return &d.display })

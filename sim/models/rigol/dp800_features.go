@@ -1422,19 +1422,7 @@ func dp800SettingCommands(cmds *dpTable, tracking bool) {
 	}
 	level("SYSTem:BRIGhtness", 50, func(d *dp800) *int { return &d.brightness })
 	level("SYSTem:CONTrast", 25, func(d *dp800) *int { return &d.contrast })
-	flag := func(pattern string, field func(*dp800) *bool) {
-		cmds.Handle(pattern, func(d *dp800, c *sim.Call) error {
-			on, err := c.Bool(0)
-			if err == nil {
-				*field(d) = on
-			}
-			return err
-		})
-		cmds.Handle(pattern+"?", func(d *dp800, c *sim.Call) error {
-			replyOnOff(c, *field(d))
-			return nil
-		})
-	}
+	flag := func(pattern string, field func(*dp800) *bool) { cmds.HandleBool(pattern, field, replyOnOff) }
 	flag("SYSTem:KLOCk[:STATe]", func(d *dp800) *bool { return &d.klock })
 	flag("SYSTem:ONOFFSync", func(d *dp800) *bool { return &d.onoffSync })
 	flag("SYSTem:SAVer", func(d *dp800) *bool { return &d.saver })
