@@ -297,10 +297,6 @@ func (d *hmc804x) ovpTripped(k int) bool {
 	return ovp || d.ch[k].ovpTrip
 }
 
-func (d *hmc804x) tripped(k int) bool {
-	return d.ovpTripped(k) || d.fuseTripped(k) || d.ch[k].oppTrip
-}
-
 // clearTrips resets a channel's fuse, OVP and OPP, as switching the
 // channel off does.
 func (d *hmc804x) clearTrips(k int) {
