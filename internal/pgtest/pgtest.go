@@ -15,11 +15,14 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registered as "pgx"
 )
 
@@ -66,7 +69,7 @@ func New(t testing.TB) string {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+		if err := drop(ctx, admin, name); err != nil {
 			t.Errorf("pgtest: dropping %s: %v", name, err)
 		}
 		admin.Close()
@@ -74,4 +77,24 @@ func New(t testing.TB) string {
 	u := *base
 	u.Path = "/" + name
 	return u.String()
+}
+
+// drop drops the database, ending the connections left to it. An
+// autovacuum worker that started on it after a test's writes can only be
+// ended by a role with pg_signal_backend (CI grants it; .ci/run): without
+// it, PostgreSQL refuses (42501), and drop waits for the worker to finish,
+// which it does within moments on a test's small tables.
+func drop(ctx context.Context, admin *sql.DB, name string) error {
+	for {
+		_, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		var pgErr *pgconn.PgError
+		if err == nil || !errors.As(err, &pgErr) || pgErr.Code != "42501" {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (an autovacuum worker on it did not finish; GRANT pg_signal_backend TO the test role lets the drop end it)", err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
