@@ -8,6 +8,7 @@ import (
 	"net"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -112,6 +113,8 @@ func TestQueryAppendCutShortLeavesTheSliceAlone(t *testing.T) {
 	const size = 256 << 10
 	reply := textReply(size)
 	release := make(chan struct{})
+	var releaseOnce sync.Once
+	let := func() { releaseOnce.Do(func() { close(release) }) }
 	srv := testserver.Start(t, func(c net.Conn) {
 		r := bufio.NewReader(c)
 		for first := true; ; first = false {
@@ -121,17 +124,14 @@ func TestQueryAppendCutShortLeavesTheSliceAlone(t *testing.T) {
 			if first {
 				// Half now, the rest once the caller has given up.
 				c.Write(reply[:size/2])
-				select {
-				case <-release:
-				case <-time.After(time.Minute):
-					return
-				}
+				<-release
 				c.Write(append(reply[size/2:], '\n'))
 				continue
 			}
 			c.Write([]byte("1\n"))
 		}
 	})
+	t.Cleanup(let) // before the server's cleanup, which waits for this handler, even if the test fails early
 	s := openTCP(t, srv, scpi.WithTimeout(time.Minute), scpi.WithResyncTimeout(time.Minute))
 	buf := make([]byte, 0, 2*size)
 	ctx, cancel := context.WithTimeout(bg, 200*time.Millisecond)
@@ -143,7 +143,7 @@ func TestQueryAppendCutShortLeavesTheSliceAlone(t *testing.T) {
 	for i := range buf {
 		buf[i] = 'x'
 	}
-	close(release)
+	let()
 	// The resync drains the rest of the first reply before this query.
 	if got, err := s.Query(bg, "PING?"); err != nil || got != "1" {
 		t.Fatalf("%q, %v", got, err)
