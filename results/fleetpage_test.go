@@ -10,56 +10,18 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/scpikit/scpikit/harness"
+	"github.com/scpikit/scpikit/results/resultstest"
 )
 
-// fleetUnit is a DUT of a scripted run: its serial and part, and its
+// fleetUnit is a DUT of a scripted run: its slot, serial, part and
 // verdict (OutcomeUnknown: the run has not ended for it).
-type fleetUnit struct {
-	dut, serial, part string
-	outcome           harness.Outcome
-}
+type fleetUnit = resultstest.Unit
 
-// scriptRun writes a run started at at into s: for each unit, its start,
-// a phase "load" (ended unless open), a measurement "vout" that fails
-// when the unit's outcome is a fail; and run.ended with the verdicts
-// unless open. It returns the run's ID.
+// scriptRun writes a run of station software v1.2.3 into s
+// (resultstest.WriteRun) and returns its ID.
 func scriptRun(t *testing.T, s *Store, at time.Time, name string, units []fleetUnit, open bool) string {
 	t.Helper()
-	id := harness.NewRunID(at)
-	var seq uint64
-	var acks []<-chan error
-	emit := func(e harness.Event) {
-		seq++
-		e.Run, e.Seq, e.Time = id, seq, at.Add(time.Duration(seq)*time.Millisecond)
-		acks = append(acks, s.Emit(e))
-	}
-	emit(harness.Event{Kind: harness.EventRunStarted, Info: &harness.RunInfo{Name: name, Station: "st", Operator: "ada", Software: "v1.2.3"}})
-	end := harness.RunEnd{Outcome: harness.OutcomePass}
-	for _, u := range units {
-		emit(harness.Event{Kind: harness.EventDUTStarted, DUT: u.dut, Unit: &harness.Unit{Serial: u.serial, Part: u.part}})
-		emit(harness.Event{Kind: harness.EventPhaseStarted, DUT: u.dut, Phase: &harness.PhaseEvent{Name: "load", Attempt: 1}})
-		lo, hi := 4.9, 5.1
-		v, o := 5.0, harness.OutcomePass
-		if u.outcome == harness.OutcomeFail {
-			v, o, end.Outcome = 6, harness.OutcomeFail, harness.OutcomeFail
-		}
-		emit(harness.Event{Kind: harness.EventMeasurement, DUT: u.dut, Measurement: &harness.Measurement{
-			Name: "vout", Phase: "load", Value: v, Unit: "V", Outcome: o,
-			Limit: harness.LimitSpec{Comparator: harness.CompareBetween, Low: &lo, High: &hi}}})
-		if !open {
-			emit(harness.Event{Kind: harness.EventPhaseEnded, DUT: u.dut, Phase: &harness.PhaseEvent{Name: "load", Attempt: 1, Outcome: o}})
-			end.DUTs = append(end.DUTs, harness.DUTVerdict{Name: u.dut, Outcome: u.outcome})
-		}
-	}
-	if !open {
-		emit(harness.Event{Kind: harness.EventRunEnded, End: &end})
-	}
-	for _, a := range acks {
-		if err := <-a; err != nil {
-			t.Fatal(err)
-		}
-	}
-	return id
+	return resultstest.WriteRun(t, s, at, harness.RunInfo{Name: name, Station: "st", Operator: "ada", Software: "v1.2.3"}, units, open)
 }
 
 func openStoreT(t *testing.T) *Store {
@@ -83,16 +45,16 @@ func TestCentralFleet(t *testing.T) {
 	pass, fail := harness.OutcomePass, harness.OutcomeFail
 
 	a := openStoreT(t)
-	scriptRun(t, a, t0.Add(-2*time.Hour), "yesterday", []fleetUnit{{"a", "A0", "P1", pass}}, false) // before the yield's since
-	scriptRun(t, a, t0, "burn-in", []fleetUnit{{"a", "A1", "P1", pass}, {"b", "A2", "P1", fail}}, false)
-	openRun := scriptRun(t, a, t0.Add(10*time.Second), "burn-in", []fleetUnit{{"a", "A3", "P1", 0}, {"b", "A4", "P1", 0}}, true)
+	scriptRun(t, a, t0.Add(-2*time.Hour), "yesterday", []fleetUnit{{DUT: "a", Serial: "A0", Part: "P1", Outcome: pass}}, false) // before the yield's since
+	scriptRun(t, a, t0, "burn-in", []fleetUnit{{DUT: "a", Serial: "A1", Part: "P1", Outcome: pass}, {DUT: "b", Serial: "A2", Part: "P1", Outcome: fail}}, false)
+	openRun := scriptRun(t, a, t0.Add(10*time.Second), "burn-in", []fleetUnit{{DUT: "a", Serial: "A3", Part: "P1", Outcome: 0}, {DUT: "b", Serial: "A4", Part: "P1", Outcome: 0}}, true)
 	if _, err := a.NewReplicator(c, ReplicaOptions{Station: "line-1", BatchSize: 7}).Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
 
 	b := openStoreT(t)
 	// A2 passes its retest on line 2: its first pass is still a fail.
-	bRun := scriptRun(t, b, t0.Add(20*time.Second), "final", []fleetUnit{{"w", "B4", "P2", pass}, {"x", "B1", "P2", pass}, {"y", "B2", "P2", fail}, {"z", "A2", "P1", pass}}, false)
+	bRun := scriptRun(t, b, t0.Add(20*time.Second), "final", []fleetUnit{{DUT: "w", Serial: "B4", Part: "P2", Outcome: pass}, {DUT: "x", Serial: "B1", Part: "P2", Outcome: pass}, {DUT: "y", Serial: "B2", Part: "P2", Outcome: fail}, {DUT: "z", Serial: "A2", Part: "P1", Outcome: pass}}, false)
 	// Line 2 sends all but its last 2 events (the last unit's phase end
 	// and its run.ended): a backlog of 2, and its run still running as
 	// far as the central database knows.

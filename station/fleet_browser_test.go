@@ -39,7 +39,7 @@ func TestFleetPageLive(t *testing.T) {
 			if (i+d)%7 == 3 {
 				o = fail
 			}
-			units[d] = fleetUnit{fmt.Sprintf("dut-%d", d+1), fmt.Sprintf("SN%02d%02d", i+1, d+1), []string{"PSU-12", "PSU-5"}[(i/2)%2], o}
+			units[d] = fleetUnit{DUT: fmt.Sprintf("dut-%d", d+1), Serial: fmt.Sprintf("SN%02d%02d", i+1, d+1), Part: []string{"PSU-12", "PSU-5"}[(i/2)%2], Outcome: o}
 		}
 		// Odd stations are in the middle of a run, even ones have ended
 		// theirs.
@@ -120,7 +120,7 @@ func TestFleetPageLive(t *testing.T) {
 	// Live: a run line 3 starts after the page opened, and the backlog
 	// line 10 catches up, appear without a reload.
 	eval[bool](t, ctx, `window.notReloaded = true`)
-	scriptFleetRun(t, stores[2], time.Now(), "retest", []fleetUnit{{"dut-1", "NEW-1", "PSU-12", 0}}, true)
+	scriptFleetRun(t, stores[2], time.Now(), "retest", []fleetUnit{{DUT: "dut-1", Serial: "NEW-1", Part: "PSU-12", Outcome: 0}}, true)
 	replicate(t, stores[2], c, "line-03")
 	replicate(t, stores[9], c, "line-10") // nothing to send: a heartbeat, backlog 0
 	within(t, ctx, 20*time.Second, "the new run and the backlog, live",

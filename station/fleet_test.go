@@ -16,57 +16,19 @@ import (
 	"github.com/scpikit/scpikit/harness"
 	"github.com/scpikit/scpikit/internal/pgtest"
 	"github.com/scpikit/scpikit/results"
+	"github.com/scpikit/scpikit/results/resultstest"
 	"github.com/scpikit/scpikit/station"
 )
 
 // fleetUnit is a DUT of a scripted run; outcome 0 (unknown) while the
 // run goes on.
-type fleetUnit struct {
-	dut, serial, part string
-	outcome           harness.Outcome
-}
+type fleetUnit = resultstest.Unit
 
-// scriptFleetRun writes a run started at at into s, as the harness would:
-// per unit its start, a phase "load", a measurement "vout" (failing for
-// a unit whose outcome is a fail), and unless open the phase's end and
-// run.ended with the verdicts.
+// scriptFleetRun writes a run of station software v2.0.1 into s
+// (resultstest.WriteRun) and returns its ID.
 func scriptFleetRun(t testing.TB, s *results.Store, at time.Time, name string, units []fleetUnit, open bool) string {
 	t.Helper()
-	id := harness.NewRunID(at)
-	var seq uint64
-	var acks []<-chan error
-	emit := func(e harness.Event) {
-		seq++
-		e.Run, e.Seq, e.Time = id, seq, at.Add(time.Duration(seq)*time.Millisecond)
-		acks = append(acks, s.Emit(e))
-	}
-	emit(harness.Event{Kind: harness.EventRunStarted, Info: &harness.RunInfo{Name: name, Operator: "ada", Software: "v2.0.1"}})
-	end := harness.RunEnd{Outcome: harness.OutcomePass}
-	for _, u := range units {
-		emit(harness.Event{Kind: harness.EventDUTStarted, DUT: u.dut, Unit: &harness.Unit{Serial: u.serial, Part: u.part}})
-		emit(harness.Event{Kind: harness.EventPhaseStarted, DUT: u.dut, Phase: &harness.PhaseEvent{Name: "load", Attempt: 1}})
-		lo, hi := 4.9, 5.1
-		v, o := 5.0, harness.OutcomePass
-		if u.outcome == harness.OutcomeFail {
-			v, o, end.Outcome = 6, harness.OutcomeFail, harness.OutcomeFail
-		}
-		emit(harness.Event{Kind: harness.EventMeasurement, DUT: u.dut, Measurement: &harness.Measurement{
-			Name: "vout", Phase: "load", Value: v, Unit: "V", Outcome: o,
-			Limit: harness.LimitSpec{Comparator: harness.CompareBetween, Low: &lo, High: &hi}}})
-		if !open {
-			emit(harness.Event{Kind: harness.EventPhaseEnded, DUT: u.dut, Phase: &harness.PhaseEvent{Name: "load", Attempt: 1, Outcome: o}})
-			end.DUTs = append(end.DUTs, harness.DUTVerdict{Name: u.dut, Outcome: u.outcome})
-		}
-	}
-	if !open {
-		emit(harness.Event{Kind: harness.EventRunEnded, End: &end})
-	}
-	for _, a := range acks {
-		if err := <-a; err != nil {
-			t.Fatal(err)
-		}
-	}
-	return id
+	return resultstest.WriteRun(t, s, at, harness.RunInfo{Name: name, Operator: "ada", Software: "v2.0.1"}, units, open)
 }
 
 // fleetDB is a central database of the test's own, with a connection
@@ -140,12 +102,12 @@ func TestFleetAPI(t *testing.T) {
 	pass, fail := harness.OutcomePass, harness.OutcomeFail
 	a := openStore(t, filepath.Join(t.TempDir(), "a.db"))
 	defer a.Close()
-	scriptFleetRun(t, a, today.Add(-time.Minute), "burn-in", []fleetUnit{{"dut-1", "A1", "PSU-12", pass}, {"dut-2", "A2", "PSU-12", fail}}, false)
-	openRun := scriptFleetRun(t, a, today, "burn-in", []fleetUnit{{"dut-1", "A3", "PSU-12", 0}}, true)
+	scriptFleetRun(t, a, today.Add(-time.Minute), "burn-in", []fleetUnit{{DUT: "dut-1", Serial: "A1", Part: "PSU-12", Outcome: pass}, {DUT: "dut-2", Serial: "A2", Part: "PSU-12", Outcome: fail}}, false)
+	openRun := scriptFleetRun(t, a, today, "burn-in", []fleetUnit{{DUT: "dut-1", Serial: "A3", Part: "PSU-12", Outcome: 0}}, true)
 	replicate(t, a, c, "line-1")
 	b := openStore(t, filepath.Join(t.TempDir(), "b.db"))
 	defer b.Close()
-	scriptFleetRun(t, b, today.Add(-30*time.Second), "final", []fleetUnit{{"dut-1", "B1", "PSU-5", pass}}, false)
+	scriptFleetRun(t, b, today.Add(-30*time.Second), "final", []fleetUnit{{DUT: "dut-1", Serial: "B1", Part: "PSU-5", Outcome: pass}}, false)
 	replicate(t, b, c, "line-2")
 	// Line 2's heartbeat says 5 events wait on it.
 	if _, err := c.Ingest(context.Background(), results.Batch{Station: "line-2", Backlog: 5}); err != nil {
@@ -229,7 +191,7 @@ func TestFleetStream(t *testing.T) {
 	defer cancel()
 	a := openStore(t, filepath.Join(t.TempDir(), "a.db"))
 	defer a.Close()
-	scriptFleetRun(t, a, time.Now(), "burn-in", []fleetUnit{{"dut-1", "A1", "P", harness.OutcomePass}}, false)
+	scriptFleetRun(t, a, time.Now(), "burn-in", []fleetUnit{{DUT: "dut-1", Serial: "A1", Part: "P", Outcome: harness.OutcomePass}}, false)
 	replicate(t, a, c, "line-1")
 	base := serveFleet(t, station.NewFleet(dbURL, station.WithFleetPoll(20*time.Millisecond)))
 
