@@ -114,8 +114,12 @@ var commands = map[string]how{
 
 	// docs/simulator.md and docs/links/vxi11.md: shortened likewise (the
 	// liblxi comparison skips, saying why, where lxi or root is missing).
+	"go test ./sim -run '^$' -bench 'BenchmarkInProcessQuery|BenchmarkTCPServer|BenchmarkIdleInstrumentMemory' -benchtime 0.3s -count 8": {inRepo: true,
+		as: "go test ./sim -run '^$' -bench 'BenchmarkInProcessQuery/\\*IDN|BenchmarkIdleInstrumentMemory' -benchtime 1x -count 1", want: []string{"x-loopback", "bytes/instrument", "ok "}},
 	"go test ./sim -run '^$' -bench 'BenchmarkLargeMessage' -benchtime 2x -count 8": {inRepo: true,
 		as: "go test ./sim -run '^$' -bench 'BenchmarkLargeMessage' -benchtime 1x -count 1", want: []string{"largest/smallest", "ok "}},
+	"go test ./scpi -run '^$' -bench 'BenchmarkLink' -benchtime 0.5s -count 8": {inRepo: true,
+		as: "go test ./scpi -run '^$' -bench 'BenchmarkLinkQuery/hislip$' -benchtime 1x -count 1", want: []string{"x-socket", "ok "}},
 	"go test ./transport/vxi11 -run '^$' -bench 'BenchmarkIDNVsLiblxi' -benchtime 2x -count 8": {inRepo: true,
 		as: "go test ./transport/vxi11 -run '^$' -bench 'BenchmarkIDNVsLiblxi' -benchtime 1x -count 1", want: []string{"ok "}},
 

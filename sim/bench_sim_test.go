@@ -19,19 +19,42 @@ import (
 
 // BenchmarkInProcessQuery is a query of the sample instrument over the
 // in-process link, through scpi.Session: what a simulated test run pays
-// per exchange.
+// per exchange. It is interleaved with the same query to another sample
+// instrument served over loopback TCP, and reports how many times faster
+// the in-process link is (x-loopback), with the in-process allocations.
 func BenchmarkInProcessQuery(b *testing.B) {
 	for _, cmd := range []string{"*IDN?", "MEAS:VOLT? (@1)", "SOUR2:VOLT 2.5;VOLT?"} {
 		b.Run(cmd, func(b *testing.B) {
-			s := scpi.NewSession(sim.MustNew("SAMPLE").Conn())
-			defer s.Close()
-			ctx := context.Background()
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := s.Query(ctx, cmd); err != nil {
-					b.Fatal(err)
-				}
+			in := scpi.NewSession(sim.MustNew("SAMPLE").Conn())
+			defer in.Close()
+			srv, err := sim.ServeTCP("127.0.0.1:0", sim.MustNew("SAMPLE"), sim.ServerOptions{})
+			if err != nil {
+				b.Fatal(err)
 			}
+			defer srv.Close()
+			tcp, err := scpi.Open(context.Background(), srv.Resource(), scpi.WithTimeout(time.Minute))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer tcp.Close()
+			run := func(s *scpi.Session) (time.Duration, float64) {
+				var before, after runtime.MemStats
+				runtime.ReadMemStats(&before)
+				start := time.Now()
+				for range b.N {
+					if _, err := s.Query(context.Background(), cmd); err != nil {
+						b.Fatal(err)
+					}
+				}
+				took := time.Since(start)
+				runtime.ReadMemStats(&after)
+				return took, float64(after.Mallocs-before.Mallocs) / float64(b.N)
+			}
+			b.ResetTimer()
+			d, allocs := run(in)
+			loop, _ := run(tcp)
+			b.ReportMetric(float64(loop)/float64(d), "x-loopback")
+			b.ReportMetric(allocs, "in-process-allocs/op")
 		})
 	}
 }
