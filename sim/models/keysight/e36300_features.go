@@ -1,7 +1,6 @@
 package keysight
 
 import (
-	"strings"
 	"time"
 
 	"github.com/scpikit/scpikit/sim"
@@ -58,6 +57,8 @@ type e36300State struct {
 	ques, oper         e36300Register
 	quesInst, operInst e36300Register
 	quesISUM, operISUM [3]e36300Register
+
+	dlog e36300Dlog
 }
 
 // e36300Register is an event register with its enable mask; the event
@@ -100,10 +101,19 @@ func (d *e36300) resetFeatures() {
 	s.stepMode, s.bus, s.trigDelay, s.armed, s.due = [3][2]bool{}, [3]bool{}, [3]float64{}, [3]bool{}, [3]time.Time{}
 	s.ocpDelay, s.ocpCC, s.coupled = [3]float64{}, [3]bool{}, [3]bool{}
 	s.display, s.text, s.view3, s.beeper = true, "", false, true
+	d.dlogFinish() // *RST ends a running log, which keeps what it recorded
+	s.dlog.resetSettings()
 }
 
 // SelfTest answers *TST?: 0, passed.
 func (d *e36300) SelfTest() int { return 0 }
+
+// applyOCPDelay hands output ch's OCP delay and its start (CCTRans or
+// SCHange) to the output, whose protection applies them on the model's
+// clock.
+func (d *e36300) applyOCPDelay(ch int) {
+	d.Outputs[ch].SetOCPDelay(time.Duration(d.ocpDelay[ch]*float64(time.Second)), d.ocpCC[ch])
+}
 
 // pairedAway refuses a setting of output 3 (0-based 2) while it is paired
 // with output 2, which then programs the pair.
@@ -154,10 +164,11 @@ func (d *e36300) switchOutputs(chans []int, on bool) {
 }
 
 // Trigger is *TRG: every output initiated with TRIGger:SOURce BUS takes
-// its triggered levels; with none, -211 Trigger ignored.
+// its triggered levels, and a data logger waiting with TRIGger:DLOG:SOURce
+// BUS starts; with neither, -211 Trigger ignored.
 func (d *e36300) Trigger() error {
 	d.tick()
-	fired := false
+	fired := d.dlog.bus && d.dlogTrigger()
 	for ch := range d.Outputs {
 		if d.armed[ch] && d.bus[ch] {
 			d.triggered(ch)
@@ -181,10 +192,12 @@ func (d *e36300) triggered(ch int) {
 	d.due[ch] = d.now().Add(time.Duration(d.trigDelay[ch] * float64(time.Second)))
 }
 
-// tick applies the triggered levels whose delay has run out by now; every
-// command runs it first (Commands.Before).
+// tick applies the triggered levels whose delay has run out by now and
+// takes the data logger's samples due; every command runs it first
+// (Commands.Before).
 func (d *e36300) tick() {
 	now := d.now()
+	d.dlogAdvance(now)
 	for ch, at := range d.due {
 		if !at.IsZero() && !now.Before(at) {
 			d.fire(ch)
@@ -228,6 +241,9 @@ func (d *e36300) recall(s e36300Saved) {
 	st := s.settings
 	d.trig, d.stepMode, d.bus, d.trigDelay = st.trig, st.stepMode, st.bus, st.trigDelay
 	d.ocpDelay, d.ocpCC, d.coupled = st.ocpDelay, st.ocpCC, st.coupled
+	for ch := range d.Outputs {
+		d.applyOCPDelay(ch)
+	}
 	d.armed, d.due = [3]bool{}, [3]time.Time{}
 	d.selected, d.tracking = s.selected, s.tracking
 	for ch, o := range d.Outputs {
@@ -353,6 +369,7 @@ func perChannelQuery(reply func(d *e36300, c *sim.Call, ch int)) func(*e36300, *
 
 func e36300Features(cmds *sim.Commands[*e36300], model string) {
 	cmds.Before((*e36300).tick)
+	e36300DlogCommands(cmds)
 	nr3 := func(c *sim.Call, x float64) { c.ReplyNR3(x, 8) }
 
 	// APPLy takes the output by name: CH1 to CH3, or the E3631A's P6V,
@@ -504,53 +521,28 @@ func e36300Features(cmds *sim.Commands[*e36300], model string) {
 		func(_ *e36300, c *sim.Call, _ int) (float64, error) {
 			return c.Number(0, sim.Number{Unit: "s", Min: 0, Max: 0.255})
 		},
-		func(d *e36300, ch int, x float64) { d.ocpDelay[ch] = x }))
+		func(d *e36300, ch int, x float64) { d.ocpDelay[ch] = x; d.applyOCPDelay(ch) }))
 	cmds.Handle("[SOURce:]CURRent:PROTection:DELay[:TIME]?", perChannelQuery(func(d *e36300, c *sim.Call, ch int) { nr3(c, d.ocpDelay[ch]) }))
 	cmds.Handle("[SOURce:]CURRent:PROTection:DELay:STARt", perChannel(
 		func(_ *e36300, c *sim.Call, _ int) (bool, error) {
 			m, err := c.Choice(0, "SCHange", "CCTRans")
 			return m == 1, err
 		},
-		func(d *e36300, ch int, cc bool) { d.ocpCC[ch] = cc }))
+		func(d *e36300, ch int, cc bool) { d.ocpCC[ch] = cc; d.applyOCPDelay(ch) }))
 	cmds.Handle("[SOURce:]CURRent:PROTection:DELay:STARt?", perChannelQuery(func(d *e36300, c *sim.Call, ch int) {
 		c.Reply(map[bool]string{false: "SCH", true: "CCTR"}[d.ocpCC[ch]])
 	}))
 
 	// Output coupling and pairing.
 	cmds.Handle("OUTPut:COUPle:CHANnel", func(d *e36300, c *sim.Call) error {
-		var set [3]bool
-		for i := range c.NumParams() {
-			k, err := c.Choice(i, "ALL", "NONE", "CH1", "CH2", "CH3")
-			if err != nil {
-				return err
-			}
-			switch {
-			case k < 2 && c.NumParams() > 1:
-				return sim.ErrIllegalParameterValue.WithInfo("ALL and NONE stand alone")
-			case k == 0:
-				set = [3]bool{true, true, true}
-			case k > 1:
-				set[k-2] = true
-			}
+		set, err := sim.ParseCoupling(c, e36300Names)
+		if err == nil {
+			d.coupled = [3]bool(set)
 		}
-		d.coupled = set
-		return nil
+		return err
 	})
 	cmds.Handle("OUTPut:COUPle:CHANnel?", func(d *e36300, c *sim.Call) error {
-		var on []string
-		for ch, cp := range d.coupled {
-			if cp {
-				on = append(on, "CH"+string(rune('1'+ch)))
-			}
-		}
-		switch len(on) {
-		case 0:
-			c.Reply("NONE")
-		case 3:
-			c.Reply("ALL")
-		default:
-			c.Reply(strings.Join(on, ","))
-		}
+		sim.ReplyCoupling(c, e36300Names, d.coupled[:])
 		return nil
 	})
 	if model != "E36311A" {
