@@ -3,12 +3,24 @@ package keysight
 import "github.com/scpikit/scpikit/sim"
 
 // e36300Guide is the command index of the Keysight E36300 Series
-// Programming Guide, chapter 2 (SCPI Programming), subsystem by
-// subsystem as the guide orders them. The guide's full text was not at
-// hand when the index was written: the subsystems follow its table of
-// contents, and these details still want checking against its pages or a
-// unit: DISPlay:TEXT's length (40 here), *SAV's locations (0 to 4),
-// *OPT?'s answer (0), APPLy?'s form (two NR3 values, unquoted).
+// Programming Guide (E36311-90008), chapter 2 (SCPI Programming),
+// subsystem by subsystem as the guide orders them.
+//
+// What was checked, and against what: only the guide's table of contents
+// could be read (a public copy of its first pages; the command pages were
+// not at hand, December 2026). It confirms ABORt:DLOG, CALibration:ASAVE,
+// CALibration:CURRent[:DATA][:HIGH], and APPLy's syntax with
+// P6V|P25V|N25V|CH1|CH2|CH3 for the series; its chapter 1 describes the
+// Questionable, Questionable Instrument and Instrument Summary registers,
+// the Standard Event register and the Status Byte, and no Operation
+// register. These facts could NOT be confirmed and stay the model's
+// choices, each marked in its entry: DISPlay:TEXT's length (40), *SAV's
+// locations (0 to 4), *OPT?'s answer (0), APPLy?'s form (two NR3 values,
+// unquoted, where the E3631A quotes them), which names each member's
+// APPLy takes, the STATus:OPERation bits (Keysight's N6700 meanings),
+// which members have OUTPut:TRACk (whether the E36311A tracks its ±25 V
+// outputs as the E3631A does), and the data logger's ranges, defaults
+// and CSV layout.
 func e36300Guide() sim.Guide {
 	const (
 		y   = sim.Implemented
@@ -39,9 +51,10 @@ func e36300Guide() sim.Guide {
 		Commands: []sim.GuideCommand{
 			e("ABORt", "ABORt[:TRANsient]", set, y, "disarms the listed outputs' trigger system, a trigger still in its delay included"+list),
 			e("ABORt", "ABORt:DLOG", set, y, "ends a running or waiting data log; its file keeps what was recorded"),
-			e("APPLy", "APPLy", b, y, "CH1, CH2 or CH3 (also P6V, P25V, N25V on the E36311A, whose outputs are those) with optional voltage and current (MIN, MAX, DEF); the query answers +5.00000000E+00,+1.00000000E+00 for the named or selected output"),
+			e("APPLy", "APPLy", b, y, "CH1, CH2 or CH3 (also P6V, P25V, N25V on the E36311A, whose outputs are those) with optional voltage and current (MIN, MAX, DEF); the query answers +5.00000000E+00,+1.00000000E+00 for the named or selected output. Not confirmed: the guide's syntax lists P6V|P25V|N25V|CH1|CH2|CH3 for the series without saying which names each member takes, and APPLy?'s form (the E3631A quotes its answer)"),
 			e("CALibration", "CALibration:COUNt", q, na, noCal),
-			e("CALibration", "CALibration:CURRent[:DATA]", set, na, noCal),
+			e("CALibration", "CALibration:ASAVE", b, na, noCal),
+			e("CALibration", "CALibration:CURRent[:DATA][:HIGH]", set, na, noCal),
 			e("CALibration", "CALibration:CURRent:LEVel", set, na, noCal),
 			e("CALibration", "CALibration:DATE", b, na, noCal),
 			e("CALibration", "CALibration:SAVE", set, na, noCal),
@@ -51,7 +64,7 @@ func e36300Guide() sim.Guide {
 			e("CALibration", "CALibration:VOLTage[:DATA]", set, na, noCal),
 			e("CALibration", "CALibration:VOLTage:LEVel", set, na, noCal),
 			e("DISPlay", "DISPlay[:WINDow][:STATe]", b, y, ""),
-			e("DISPlay", "DISPlay[:WINDow]:TEXT[:DATA]", b, y, "up to 40 characters are kept, the rest cut off; the query answers the text quoted"),
+			e("DISPlay", "DISPlay[:WINDow]:TEXT[:DATA]", b, y, "up to 40 characters are kept, the rest cut off (the length is not confirmed by the guide); the query answers the text quoted"),
 			e("DISPlay", "DISPlay[:WINDow]:TEXT:CLEar", set, y, ""),
 			e("DISPlay", "DISPlay:VIEW", b, y, "METER1 (one output in large digits) or METER3 (all three); *RST: METER1"),
 			e("FETCh", "FETCh[:SCALar]:CURRent[:DC]", q, p, "answers the present operating point, as a fresh measurement would: the simulated meter has no separate acquisition"+list),
@@ -62,11 +75,11 @@ func e36300Guide() sim.Guide {
 			e("IEEE-488 common commands", "*ESR", q, y, ""),
 			e("IEEE-488 common commands", "*IDN", q, y, "Keysight Technologies,E36312A,MY59000001,2.1.0-1.0.4-1.12"),
 			e("IEEE-488 common commands", "*OPC", b, y, ""),
-			e("IEEE-488 common commands", "*OPT", q, y, "0: no options installed"),
+			e("IEEE-488 common commands", "*OPT", q, y, "0: no options installed (the answer's form is not confirmed by the guide)"),
 			e("IEEE-488 common commands", "*PSC", b, p, "the flag is kept; a simulated unit is never power-cycled, so it never acts"),
-			e("IEEE-488 common commands", "*RCL", set, y, "locations 0 to 4; a location never saved holds the power-on settings"),
+			e("IEEE-488 common commands", "*RCL", set, y, "locations 0 to 4 (not confirmed by the guide); a location never saved holds the power-on settings"),
 			e("IEEE-488 common commands", "*RST", set, y, "leaves the enable registers, *PSC, the saved locations and their names alone"),
-			e("IEEE-488 common commands", "*SAV", set, y, "locations 0 to 4: levels, output states, protection, triggered levels and modes, trigger settings, coupling, pairing, tracking, sense"),
+			e("IEEE-488 common commands", "*SAV", set, y, "locations 0 to 4 (not confirmed by the guide): levels, output states, protection, triggered levels and modes, trigger settings, coupling, pairing, tracking, sense"),
 			e("IEEE-488 common commands", "*SRE", b, y, ""),
 			e("IEEE-488 common commands", "*STB", q, y, "bit 3 (QUES) and bit 7 (OPER) from the enabled events of those registers"),
 			e("IEEE-488 common commands", "*TRG", set, y, "every output initiated with TRIGger:SOURce BUS takes its triggered levels (where its MODE is STEP) after its TRIGger:DELay, and a data log waiting with TRIGger:DLOG:SOURce BUS starts; with neither, -211 Trigger ignored"),
@@ -93,7 +106,7 @@ func e36300Guide() sim.Guide {
 			e("OUTPut", "OUTPut:PROTection:CLEar", set, y, "clears the listed outputs' OVP and OCP trips; they stay off until switched on"+list),
 			e("OUTPut", "OUTPut[:STATe]", b, y, "ON or OFF"+list),
 			only(e("OUTPut", "OUTPut:TRACk[:STATe]", b, y, "outputs 2 and 3 take the same voltage; refused with -221 while paired"), pairs,
-				"the model follows our E36300 driver, which tracks outputs 2 and 3 of the E36312A and E36313A only"),
+				"the model follows our E36300 driver, which tracks outputs 2 and 3 of the E36312A and E36313A only; whether the E36311A tracks its ±25 V outputs (as the E3631A does) could not be confirmed from the guide"),
 			e("SOURce", "[SOURce:]CURRent[:LEVel][:IMMediate][:AMPLitude]", b, y, "value, MIN, MAX or DEF, range-checked on every listed output before any changes; the query takes MIN or MAX"+list),
 			e("SOURce", "[SOURce:]CURRent[:LEVel]:TRIGgered[:AMPLitude]", b, y, "the level a trigger applies when CURRent:MODE is STEP; *RST: the output's full current; the query takes MIN or MAX"+list),
 			e("SOURce", "[SOURce:]CURRent:MODE", b, y, "FIXed or STEP; the query answers FIX or STEP"+list),
@@ -109,7 +122,7 @@ func e36300Guide() sim.Guide {
 			e("SOURce", "[SOURce:]VOLTage:PROTection:CLEar", set, y, "as OUTPut:PROTection:CLEar"+list),
 			e("SOURce", "[SOURce:]VOLTage:PROTection:TRIPped", q, y, "1 or 0 per output"+list),
 			e("SOURce", "[SOURce:]VOLTage:SENSe[:SOURce]", b, p, "INTernal or EXTernal, kept and read back (INT, EXT); the simulated output has no lead resistance for remote sense to correct"+list),
-			e("STATus", "STATus:OPERation:CONDition", q, y, "bit 5 (WTG): an output is initiated and waiting for a trigger; bit 13: the INSTrument register's enabled events"),
+			e("STATus", "STATus:OPERation:CONDition", q, y, "bit 5 (WTG): an output is initiated and waiting for a trigger; bit 13: the INSTrument register's enabled events. Keysight's N6700 bit meanings: not confirmed, the guide's chapter 1 describes no Operation register"),
 			e("STATus", "STATus:OPERation:ENABle", b, y, ""),
 			e("STATus", "STATus:OPERation[:EVENt]", q, p, status),
 			e("STATus", "STATus:OPERation:INSTrument:CONDition", q, y, "bit n: output n's ISUMmary has an enabled event"),
