@@ -415,6 +415,14 @@ func TestE36300DataLogSettings(t *testing.T) {
 // own time (a level changed between samples shows from the next one),
 // refuses changes while it runs, and exports as CSV.
 func TestE36300DataLogImmediate(t *testing.T) {
+	// Samples at 0, 0.5, 1 and 1.5 s; the level changes at 0.75 s.
+	log := []string{
+		"Time (s),CH1 Voltage (V),CH1 Current (A)",
+		"0.000,5.000000E+00,5.000000E-01",
+		"0.500,5.000000E+00,5.000000E-01",
+		"1.000,4.000000E+00,4.000000E-01",
+		"1.500,4.000000E+00,4.000000E-01",
+	}
 	in, step := clocked(t)
 	step([]simtest.Exchange{
 		{Send: "APPL CH1,5,1", Want: ""},
@@ -439,13 +447,6 @@ func TestE36300DataLogImmediate(t *testing.T) {
 		{Send: `MMEM:EXP:DLOG "Internal:/log1.txt"`, Want: ""},
 		{Send: "SYST:ERR?", Want: `-224,"Illegal parameter value;the file name ends in .csv"`},
 	}, 0)
-	log := []string{
-		"Time (s),CH1 Voltage (V),CH1 Current (A)",
-		"0.000,5.000000E+00,5.000000E-01",
-		"0.500,5.000000E+00,5.000000E-01",
-		"1.000,4.000000E+00,4.000000E-01",
-		"1.500,4.000000E+00,4.000000E-01",
-	}
 	wantFile(t, in, "Internal:/log1.dlog", log...)
 	wantFile(t, in, "Internal:/log1.csv", log...)
 }
