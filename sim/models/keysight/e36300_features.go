@@ -883,12 +883,29 @@ func (l *e36300Dlog) keepLast(n int) {
 }
 
 // dlogAdvance takes the samples due by now, each at its own time on the
-// grid; a clock moved far on takes at most what the log keeps.
+// grid (a clock moved far on takes at most what the log keeps), and ends
+// a log that has all its samples.
 func (d *e36300) dlogAdvance(now time.Time) {
 	l := &d.dlog
-	if l.state == dlogIdle || now.Before(l.sampleTime(l.k)) {
+	if l.state == dlogIdle {
 		return
 	}
+	if !now.Before(l.sampleTime(l.k)) {
+		d.dlogSample(now)
+	}
+	if l.state == dlogWaiting && len(l.at) > 2*l.pre {
+		l.keepLast(l.pre)
+	}
+	if l.state == dlogRunning && len(l.at) >= l.total {
+		d.dlogFinish()
+	}
+}
+
+// dlogSample records the samples on the grid up to now: while waiting
+// for the trigger only the last OFFSet's worth can stay, while running
+// only what TIME has room for.
+func (d *e36300) dlogSample(now time.Time) {
+	l := &d.dlog
 	due := int64(now.Sub(l.origin).Seconds()/l.period) + 1 - l.k
 	for due > 0 && now.Before(l.sampleTime(l.k+due-1)) {
 		due-- // the float division rounded up past now
@@ -915,12 +932,6 @@ func (d *e36300) dlogAdvance(now time.Time) {
 		}
 		l.at = append(l.at, l.k)
 		l.k++
-	}
-	if l.state == dlogWaiting && len(l.at) > 2*l.pre {
-		l.keepLast(l.pre)
-	}
-	if l.state == dlogRunning && len(l.at) >= l.total {
-		d.dlogFinish()
 	}
 }
 

@@ -484,7 +484,20 @@ func TestE36300DataLogBusTrigger(t *testing.T) {
 	step([]simtest.Exchange{
 		{Send: "ABOR:DLOG", Want: ""},
 		{Send: `MMEM:EXP:DLOG "Internal:/short.csv"`, Want: ""},
+		// OFFSet 100: all of TIME comes before the trigger, so the log
+		// is complete the moment the trigger arrives.
+		{Send: "SENS:DLOG:OFFS 100;TIME 2", Want: ""},
+		{Send: "TRIG:DLOG:SOUR BUS", Want: ""},
+		{Send: `INIT:DLOG "Internal:/before.dlog"`, Want: ""},
+	}, 5*time.Second)
+	step([]simtest.Exchange{
+		{Send: "*TRG", Want: ""},
 	}, 0)
+	wantFile(t, in, "Internal:/before.dlog",
+		"Time (s),CH1 Voltage (V)",
+		"-2.000,3.000000E+00",
+		"-1.000,3.000000E+00",
+	)
 	wantFile(t, in, "Internal:/bus.dlog",
 		"Time (s),CH1 Voltage (V)",
 		"-2.000,1.000000E+00",
