@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -81,7 +82,7 @@ type Output struct {
 	ocpFromCC bool
 	ocpOver   time.Time
 	changed   time.Time
-	clock     func() time.Time // nil: the host clock
+	clock     atomic.Pointer[func() time.Time] // nil: the host clock; read without the lock on every measurement
 	load      Load
 	noise     float64 // relative measurement noise (standard deviation)
 	random    *rand.Rand
@@ -125,25 +126,23 @@ func (o *Output) Reset() {
 // the protection delays run on the time a test moves on rather than on
 // the host's. Called under the instrument's lock, like the setters.
 func (o *Output) SetClock(now func() time.Time) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.clock = now
+	if now == nil {
+		o.clock.Store(nil)
+		return
+	}
+	o.clock.Store(&now)
 }
 
 // Now is the output's clock: the time its protections and measurements
 // are evaluated at.
 func (o *Output) Now() time.Time {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.nowLocked()
-}
-
-func (o *Output) nowLocked() time.Time {
-	if o.clock != nil {
-		return o.clock()
+	if now := o.clock.Load(); now != nil {
+		return (*now)()
 	}
 	return time.Now()
 }
+
+func (o *Output) nowLocked() time.Time { return o.Now() }
 
 // settingsChangedLocked notes a settings change (which starts an SCHange
 // OCP delay) and evaluates the protections at once.
