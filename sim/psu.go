@@ -77,12 +77,13 @@ type Output struct {
 	// trips; ocpFromCC says the delay runs from the moment the output
 	// entered the condition (Keysight's CCTRans), else from the last
 	// settings change (SCHange). ocpOver is when the condition began (zero:
-	// not over), changed when the settings last changed.
+	// not over), changed when the settings last changed, clock the
+	// model's clock (nil: the host's), read without the lock.
 	ocpDelay  time.Duration
 	ocpFromCC bool
 	ocpOver   time.Time
 	changed   time.Time
-	clock     atomic.Pointer[func() time.Time] // nil: the host clock; read without the lock on every measurement
+	clock     atomic.Pointer[func() time.Time]
 	load      Load
 	noise     float64 // relative measurement noise (standard deviation)
 	random    *rand.Rand
@@ -123,8 +124,8 @@ func (o *Output) Reset() {
 }
 
 // SetClock gives the output its model's clock (nil: the host clock), so
-// the protection delays run on the time a test moves on rather than on
-// the host's. Called under the instrument's lock, like the setters.
+// the protection delays run on the model's time, which a test moves on by
+// hand, rather than on the host's.
 func (o *Output) SetClock(now func() time.Time) {
 	if now == nil {
 		o.clock.Store(nil)
@@ -142,12 +143,10 @@ func (o *Output) Now() time.Time {
 	return time.Now()
 }
 
-func (o *Output) nowLocked() time.Time { return o.Now() }
-
 // settingsChangedLocked notes a settings change (which starts an SCHange
 // OCP delay) and evaluates the protections at once.
 func (o *Output) settingsChangedLocked() {
-	now := o.nowLocked()
+	now := o.Now()
 	o.changed = now
 	o.protectLocked(now)
 }
@@ -302,7 +301,7 @@ func (o *Output) SetOCPDelay(delay time.Duration, fromCC bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.ocpDelay, o.ocpFromCC = delay, fromCC
-	o.protectLocked(o.nowLocked())
+	o.protectLocked(o.Now())
 }
 
 // OCPDelay returns the OCP delay and whether it starts on entering the
@@ -318,7 +317,7 @@ func (o *Output) OCPDelay() (delay time.Duration, fromCC bool) {
 // run out on the output's clock; otherwise it costs nothing.
 func (o *Output) pendingLocked() {
 	if !o.ocpOver.IsZero() {
-		o.protectLocked(o.nowLocked())
+		o.protectLocked(o.Now())
 	}
 }
 
