@@ -345,7 +345,9 @@ func wantFile(t *testing.T, in *sim.Instrument, name string, lines ...string) {
 
 // TestE36300OCPDelay: with an OCP delay, an output switched on into a
 // load beyond its limit trips only once the delay has passed on the
-// model's clock; CURR:PROT:DEL:STAR reaches the output.
+// model's clock (SCHange: from switching on). With CCTRans the delay runs
+// from entering constant current (here, coming on into the load), and a
+// settings change 30 ms later does not restart it.
 func TestE36300OCPDelay(t *testing.T) {
 	_, run := clocked(t)
 	run([]simtest.Exchange{
@@ -361,13 +363,10 @@ func TestE36300OCPDelay(t *testing.T) {
 		{Send: "CURR:PROT:TRIP? (@1)", Want: "1"},
 		{Send: "OUTP? (@1)", Want: "0"},
 		{Send: "STAT:QUES:COND?", Want: "2"},
-		// CCTRans: the delay runs from entering CC, which happens when
-		// the output comes on into the load.
 		{Send: "OUTP:PROT:CLE (@1)", Want: ""},
 		{Send: "CURR:PROT:DEL:STAR CCTR,(@1)", Want: ""},
 		{Send: "OUTP ON,(@1)", Want: ""},
 		{Send: "wait 30ms"},
-		// A settings change does not restart a CCTRans delay.
 		{Send: "VOLT 4.9,(@1)", Want: ""},
 		{Send: "OUTP? (@1)", Want: "1"},
 		{Send: "wait 20ms"},
