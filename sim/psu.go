@@ -3,7 +3,9 @@ package sim
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -71,9 +73,20 @@ type Output struct {
 	ocpOn    bool
 	ocpTrip  bool
 	ocpLevel float64 // 0: trip on entering constant current (Keysight); else trip above it (Rigol)
-	load     Load
-	noise    float64 // relative measurement noise (standard deviation)
-	random   *rand.Rand
+	// ocpDelay is how long the overcurrent condition may last before OCP
+	// trips; ocpFromCC says the delay runs from the moment the output
+	// entered the condition (Keysight's CCTRans), else from the last
+	// settings change (SCHange). ocpOver is when the condition began (zero:
+	// not over), changed when the settings last changed, clock the
+	// model's clock (nil: the host's), read without the lock.
+	ocpDelay  time.Duration
+	ocpFromCC bool
+	ocpOver   time.Time
+	changed   time.Time
+	clock     atomic.Pointer[func() time.Time]
+	load      Load
+	noise     float64 // relative measurement noise (standard deviation)
+	random    *rand.Rand
 }
 
 // NewOutput returns an output in its reset state: 0 V, full current
@@ -97,7 +110,7 @@ func (o *Output) SetRange(r OutputRange) {
 	o.rng = r
 	o.setV = min(max(o.setV, r.MinV), r.MaxV)
 	o.setI = min(o.setI, r.MaxI)
-	o.protectLocked(time.Now())
+	o.settingsChangedLocked()
 }
 
 // Reset returns the output to its *RST state; the load stays wired.
@@ -107,6 +120,35 @@ func (o *Output) Reset() {
 	o.setV, o.setI, o.on = 0, o.rng.MaxI, false
 	o.ovpLevel, o.ovpOn, o.ovpTrip = 1.1*math.Max(math.Abs(o.rng.MaxV), math.Abs(o.rng.MinV)), true, false
 	o.ocpOn, o.ocpTrip, o.ocpLevel = false, false, 0
+	o.ocpDelay, o.ocpFromCC, o.ocpOver = 0, false, time.Time{}
+}
+
+// SetClock gives the output its model's clock (nil: the host clock), so
+// the protection delays run on the model's time, which a test moves on by
+// hand, rather than on the host's.
+func (o *Output) SetClock(now func() time.Time) {
+	if now == nil {
+		o.clock.Store(nil)
+		return
+	}
+	o.clock.Store(&now)
+}
+
+// Now is the output's clock: the time its protections and measurements
+// are evaluated at.
+func (o *Output) Now() time.Time {
+	if now := o.clock.Load(); now != nil {
+		return (*now)()
+	}
+	return time.Now()
+}
+
+// settingsChangedLocked notes a settings change (which starts an SCHange
+// OCP delay) and evaluates the protections at once.
+func (o *Output) settingsChangedLocked() {
+	now := o.Now()
+	o.changed = now
+	o.protectLocked(now)
 }
 
 // Load returns the load wired to the output (nil: open circuit), as a
@@ -174,7 +216,7 @@ func (o *Output) SetVoltage(v float64) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.setV = v
-	o.protectLocked(time.Now())
+	o.settingsChangedLocked()
 }
 
 // SetCurrentLimit programs the current limit.
@@ -182,7 +224,7 @@ func (o *Output) SetCurrentLimit(i float64) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.setI = i
-	o.protectLocked(time.Now())
+	o.settingsChangedLocked()
 }
 
 // SetOn switches the output. A tripped protection keeps it off until
@@ -191,13 +233,14 @@ func (o *Output) SetOn(on bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.on = on && !o.ovpTrip && !o.ocpTrip
-	o.protectLocked(time.Now())
+	o.settingsChangedLocked()
 }
 
 // On reports whether the output is on.
 func (o *Output) On() bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.pendingLocked()
 	return o.on
 }
 
@@ -206,7 +249,7 @@ func (o *Output) SetOVP(level float64, on bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.ovpLevel, o.ovpOn = level, on
-	o.protectLocked(time.Now())
+	o.settingsChangedLocked()
 }
 
 // OVP returns the overvoltage protection level, state and trip.
@@ -222,7 +265,7 @@ func (o *Output) SetOCP(on bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.ocpOn = on
-	o.protectLocked(time.Now())
+	o.settingsChangedLocked()
 }
 
 // SetOCPLevel sets the current above which OCP trips; 0 means on
@@ -231,7 +274,7 @@ func (o *Output) SetOCPLevel(level float64) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.ocpLevel = level
-	o.protectLocked(time.Now())
+	o.settingsChangedLocked()
 }
 
 // OCPLevel returns the OCP trip current (0: on entering CC).
@@ -245,7 +288,37 @@ func (o *Output) OCPLevel() float64 {
 func (o *Output) OCP() (on, tripped bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.pendingLocked()
 	return o.ocpOn, o.ocpTrip
+}
+
+// SetOCPDelay sets how long the output may stay in the overcurrent
+// condition before OCP trips, and when that time starts: on entering the
+// condition (fromCC, Keysight's CCTRans) or at the last settings change
+// (SCHange: output on, a level or a protection setting), so a load's
+// inrush after switching on does not trip it.
+func (o *Output) SetOCPDelay(delay time.Duration, fromCC bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.ocpDelay, o.ocpFromCC = delay, fromCC
+	o.protectLocked(o.Now())
+}
+
+// OCPDelay returns the OCP delay and whether it starts on entering the
+// overcurrent condition (else at a settings change).
+func (o *Output) OCPDelay() (delay time.Duration, fromCC bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.ocpDelay, o.ocpFromCC
+}
+
+// pendingLocked evaluates the protections when an overcurrent condition
+// is waiting out its delay, so a reader sees the trip once the delay has
+// run out on the output's clock; otherwise it costs nothing.
+func (o *Output) pendingLocked() {
+	if !o.ocpOver.IsZero() {
+		o.protectLocked(o.Now())
+	}
 }
 
 // ClearProtection clears the trips; the output stays off until switched
@@ -254,6 +327,7 @@ func (o *Output) ClearProtection() {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.ovpTrip, o.ocpTrip = false, false
+	o.ocpOver = time.Time{}
 }
 
 // Measure returns the output's voltage, current and mode now, with noise,
@@ -311,9 +385,11 @@ func (o *Output) solveLocked(now time.Time) (v, i float64, mode RegulationMode) 
 }
 
 // protectLocked trips OVP when the programmed voltage exceeds its level
-// and OCP when the output current-limits.
+// and OCP when the output current-limits (or passes the OCP level) for
+// longer than the OCP delay.
 func (o *Output) protectLocked(now time.Time) {
 	if !o.on {
+		o.ocpOver = time.Time{}
 		return
 	}
 	if o.ovpOn && math.Abs(o.setV) > o.ovpLevel {
@@ -321,16 +397,29 @@ func (o *Output) protectLocked(now time.Time) {
 		o.operateLocked(now)
 		return
 	}
-	if o.ocpOn {
-		_, i, mode := o.solveLocked(now)
-		over := mode == ModeCC
-		if o.ocpLevel > 0 {
-			over = math.Abs(i) > o.ocpLevel
-		}
-		if over {
-			o.on, o.ocpTrip = false, true
-			o.operateLocked(now)
-		}
+	if !o.ocpOn {
+		o.ocpOver = time.Time{}
+		return
+	}
+	_, i, mode := o.solveLocked(now)
+	over := mode == ModeCC
+	if o.ocpLevel > 0 {
+		over = math.Abs(i) > o.ocpLevel
+	}
+	if !over {
+		o.ocpOver = time.Time{}
+		return
+	}
+	if o.ocpOver.IsZero() {
+		o.ocpOver = now
+	}
+	start := o.changed
+	if o.ocpFromCC {
+		start = o.ocpOver
+	}
+	if o.ocpDelay == 0 || now.Sub(start) >= o.ocpDelay {
+		o.on, o.ocpTrip, o.ocpOver = false, true, time.Time{}
+		o.operateLocked(now)
 	}
 }
 
@@ -372,7 +461,56 @@ func ISUMCondition[D Supply](d D, c *Call) error {
 		return err
 	}
 	o, _ := d.Output(ch)
-	_, _, mode := o.Measure(time.Now())
+	_, _, mode := o.Measure(o.Now())
 	c.ReplyInt(map[RegulationMode]int64{ModeOff: 0, ModeCC: 1, ModeCV: 2, ModeUnregulated: 3}[mode])
 	return nil
+}
+
+// ParseCoupling reads a coupling list as Keysight's triple-output supplies
+// take it (the E3631A's INSTrument:COUPle, the E36300's
+// OUTPut:COUPle:CHANnel): ALL, NONE, or one or more of the outputs' names,
+// ALL and NONE standing alone. It returns which outputs are coupled, in
+// the order of names, and changes nothing on an error.
+func ParseCoupling(c *Call, names []string) ([]bool, error) {
+	if c.NumParams() == 0 {
+		return nil, ErrMissingParameter
+	}
+	choices := append([]string{"ALL", "NONE"}, names...)
+	set := make([]bool, len(names))
+	for i := range c.NumParams() {
+		k, err := c.Choice(i, choices...)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case k < 2 && c.NumParams() > 1:
+			return nil, ErrIllegalParameterValue.WithInfo("ALL and NONE stand alone")
+		case k == 0:
+			for j := range set {
+				set[j] = true
+			}
+		case k > 1:
+			set[k-2] = true
+		}
+	}
+	return set, nil
+}
+
+// ReplyCoupling answers a coupling query: ALL, NONE, or the coupled
+// outputs' names joined by commas (CH1,CH3).
+func ReplyCoupling(c *Call, names []string, coupled []bool) {
+	var on []string
+	for k, cp := range coupled {
+		if cp {
+			on = append(on, names[k])
+		}
+	}
+	switch len(on) {
+	case 0:
+		c.Reply("NONE")
+	case len(coupled):
+		c.Reply("ALL")
+	default:
+		c.Reply(strings.Join(on, ","))
+	}
 }

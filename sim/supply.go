@@ -109,7 +109,7 @@ func MeasureHandler[D any](sel Selector[D], q Quantity, reply func(*Call, float6
 			return err
 		}
 		for _, o := range outs {
-			v, i, _ := o.Measure(time.Now())
+			v, i, _ := o.Measure(o.Now())
 			reply(c, q.Of(v, i))
 		}
 		return nil
@@ -136,7 +136,7 @@ func TrippedHandler[D any](sel Selector[D], p Protection) func(D, *Call) error {
 			return err
 		}
 		for _, o := range outs {
-			o.protect(time.Now())
+			o.protect(o.Now())
 			var tripped bool
 			if p == OVP {
 				_, _, tripped = o.OVP()

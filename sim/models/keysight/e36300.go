@@ -22,6 +22,10 @@ type e36300 struct {
 	e36300State
 }
 
+// e36300Names are the outputs' names, as INSTrument and the coupling
+// list take them.
+var e36300Names = []string{"CH1", "CH2", "CH3"}
+
 // E36300 channel ranges, programmable 3% beyond the rating as the data
 // sheet allows.
 var e36300Ranges = map[string][]sim.OutputRange{
@@ -34,6 +38,10 @@ func newE36300(model string) func() *e36300 {
 	return func() *e36300 {
 		d := &e36300{model: model, serial: "MY59000001", Outputs: sim.NewOutputs(e36300Ranges[model]...), now: time.Now}
 		d.remoteSense = make([]bool, len(d.Outputs))
+		for _, o := range d.Outputs {
+			// The outputs' protection delays run on the model's clock.
+			o.SetClock(func() time.Time { return d.now() })
+		}
 		d.Reset()
 		// A location never saved holds the power-on settings.
 		for k := range d.saved {
@@ -256,11 +264,7 @@ func e36300Commands(model string) *sim.Commands[*e36300] {
 	cmds.Handle("[SOURce:]VOLTage:PROTection:CLEar", clearProt)
 	cmds.Handle("[SOURce:]CURRent:PROTection:CLEar", clearProt)
 	cmds.Handle("OUTPut:PROTection:CLEar", clearProt)
-	names := make([]string, 0, 3)
-	for _, r := range e36300Ranges["E36312A"] {
-		names = append(names, r.Name)
-	}
-	cmds.Choice("INSTrument[:SELect]", names,
+	cmds.Choice("INSTrument[:SELect]", e36300Names,
 		func(d *e36300, _ *sim.Call) int { return d.selected },
 		func(d *e36300, _ *sim.Call, i int) error { d.selected = i; return nil })
 	cmds.Number("INSTrument:NSELect", func(d *e36300, _ *sim.Call) (sim.Number, error) {

@@ -1,8 +1,12 @@
 package keysight_test
 
 import (
+	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/scpikit/scpikit/sim"
 	"github.com/scpikit/scpikit/sim/models/keysight"
@@ -261,29 +265,19 @@ func TestE36300SaveRecallStatus(t *testing.T) {
 // TestE36300TriggerDelay: the triggered levels arrive TRIGger:DELay after
 // the trigger, on the model's clock, and ABORt cancels one still waiting.
 func TestE36300TriggerDelay(t *testing.T) {
-	in := sim.MustNew("E36312A")
-	defer in.Close()
-	clock := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	keysight.SetE36300Clock(in, func() time.Time { return clock })
-	step := func(script []simtest.Exchange, advance time.Duration) {
-		t.Helper()
-		simtest.ConverseWith(t, in, script)
-		in.Do(func(sim.Device) { clock = clock.Add(advance) })
-	}
-	step([]simtest.Exchange{
+	_, run := clocked(t)
+	run([]simtest.Exchange{
 		{Send: "VOLT 1,(@1)", Want: ""},
 		{Send: "VOLT:TRIG 5,(@1)", Want: ""},
 		{Send: "VOLT:MODE STEP,(@1)", Want: ""},
 		{Send: "TRIG:DEL 2,(@1)", Want: ""},
 		{Send: "INIT (@1)", Want: ""},
 		{Send: "VOLT? (@1)", Want: "+1.00000000E+00"},
-	}, 1999*time.Millisecond)
-	step([]simtest.Exchange{
+		{Send: "wait 1999ms"},
 		{Send: "VOLT? (@1)", Want: "+1.00000000E+00"},
 		{Send: "INIT (@1)", Want: ""},
 		{Send: "SYST:ERR?", Want: `-213,"Init ignored"`},
-	}, time.Millisecond)
-	step([]simtest.Exchange{
+		{Send: "wait 1ms"},
 		{Send: "VOLT? (@1)", Want: "+5.00000000E+00"},
 		// BUS: *TRG starts the delay; ABORt cancels it.
 		{Send: "VOLT 1,(@1)", Want: ""},
@@ -291,13 +285,232 @@ func TestE36300TriggerDelay(t *testing.T) {
 		{Send: "INIT (@1)", Want: ""},
 		{Send: "*TRG", Want: ""},
 		{Send: "ABOR (@1)", Want: ""},
-	}, 3*time.Second)
-	step([]simtest.Exchange{
+		{Send: "wait 3s"},
 		{Send: "VOLT? (@1)", Want: "+1.00000000E+00"},
 		{Send: "INIT (@1)", Want: ""},
 		{Send: "*TRG", Want: ""},
-	}, 2*time.Second)
-	step([]simtest.Exchange{
+		{Send: "wait 2s"},
 		{Send: "VOLT? (@1)", Want: "+5.00000000E+00"},
-	}, 0)
+	})
+}
+
+// clocked returns an E36312A on a clock the test moves on, with a 10 Ω
+// load on output 1, and a run function: it sends a script's exchanges in
+// order, except that an exchange whose Send is "wait <duration>" moves
+// the clock on.
+func clocked(t *testing.T) (*sim.Instrument, func([]simtest.Exchange)) {
+	t.Helper()
+	in := sim.MustNew("E36312A")
+	t.Cleanup(in.Close)
+	clock := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	keysight.SetE36300Clock(in, func() time.Time { return clock })
+	in.Do(func(d sim.Device) {
+		o, _ := d.(sim.Supply).Output(1)
+		o.Connect(sim.Resistor(10))
+	})
+	return in, func(script []simtest.Exchange) {
+		t.Helper()
+		for len(script) > 0 {
+			n := slices.IndexFunc(script, func(x simtest.Exchange) bool { return strings.HasPrefix(x.Send, "wait ") })
+			if n < 0 {
+				n = len(script)
+			}
+			if n > 0 {
+				simtest.ConverseWith(t, in, script[:n])
+			}
+			if n == len(script) {
+				return
+			}
+			d, err := time.ParseDuration(strings.TrimPrefix(script[n].Send, "wait "))
+			if err != nil {
+				t.Fatal(err)
+			}
+			in.Do(func(sim.Device) { clock = clock.Add(d) })
+			script = script[n+1:]
+		}
+	}
+}
+
+// wantFile compares a file the model wrote with its lines.
+func wantFile(t *testing.T, in *sim.Instrument, name string, lines ...string) {
+	t.Helper()
+	got, ok := keysight.E36300File(in, name)
+	if !ok {
+		t.Fatalf("no file %s", name)
+	}
+	if diff := cmp.Diff(strings.Join(lines, "\n")+"\n", string(got)); diff != "" {
+		t.Errorf("%s (-want +got):\n%s", name, diff)
+	}
+}
+
+// TestE36300OCPDelay: with an OCP delay, an output switched on into a
+// load beyond its limit trips only once the delay has passed on the
+// model's clock (SCHange: from switching on). With CCTRans the delay runs
+// from entering constant current (here, coming on into the load), and a
+// settings change 30 ms later does not restart it.
+func TestE36300OCPDelay(t *testing.T) {
+	_, run := clocked(t)
+	run([]simtest.Exchange{
+		{Send: "APPL CH1,5,0.2", Want: ""},
+		{Send: "CURR:PROT:DEL 0.05,(@1)", Want: ""},
+		{Send: "CURR:PROT:STAT ON,(@1)", Want: ""},
+		{Send: "OUTP ON,(@1)", Want: ""},
+		{Send: "OUTP? (@1)", Want: "1"},
+		{Send: "wait 49ms"},
+		{Send: "CURR:PROT:TRIP? (@1)", Want: "0"},
+		{Send: "OUTP? (@1)", Want: "1"},
+		{Send: "wait 1ms"},
+		{Send: "CURR:PROT:TRIP? (@1)", Want: "1"},
+		{Send: "OUTP? (@1)", Want: "0"},
+		{Send: "STAT:QUES:COND?", Want: "2"},
+		{Send: "OUTP:PROT:CLE (@1)", Want: ""},
+		{Send: "CURR:PROT:DEL:STAR CCTR,(@1)", Want: ""},
+		{Send: "OUTP ON,(@1)", Want: ""},
+		{Send: "wait 30ms"},
+		{Send: "VOLT 4.9,(@1)", Want: ""},
+		{Send: "OUTP? (@1)", Want: "1"},
+		{Send: "wait 20ms"},
+		{Send: "OUTP? (@1)", Want: "0"},
+	})
+}
+
+// TestE36300DataLogImmediate: an immediately triggered log records the
+// selected quantities every PERiod for TIME, each sample taken at its
+// own time (a level changed between samples shows from the next one),
+// refuses changes while it runs, and exports as CSV.
+func TestE36300DataLogImmediate(t *testing.T) {
+	// Samples at 0, 0.5, 1 and 1.5 s; the level changes at 0.75 s.
+	log := []string{
+		"Time (s),CH1 Voltage (V),CH1 Current (A)",
+		"0.000,5.000000E+00,5.000000E-01",
+		"0.500,5.000000E+00,5.000000E-01",
+		"1.000,4.000000E+00,4.000000E-01",
+		"1.500,4.000000E+00,4.000000E-01",
+	}
+	in, run := clocked(t)
+	run([]simtest.Exchange{
+		{Send: "APPL CH1,5,1", Want: ""},
+		{Send: "OUTP ON,(@1)", Want: ""},
+		{Send: "SENS:DLOG:FUNC:VOLT OFF,(@2:3)", Want: ""},
+		{Send: "SENS:DLOG:FUNC:CURR OFF,(@2:3)", Want: ""},
+		{Send: "SENS:DLOG:PER 0.5", Want: ""},
+		{Send: "SENS:DLOG:TIME 2", Want: ""},
+		{Send: `INIT:DLOG "Internal:/log1.dlog"`, Want: ""},
+		{Send: `INIT:DLOG "Internal:/log2.dlog"`, Want: ""},
+		{Send: "SYST:ERR?", Want: `-213,"Init ignored;the data logger is running"`},
+		{Send: "SENS:DLOG:PER 1", Want: ""},
+		{Send: "SYST:ERR?", Want: `-221,"Settings conflict;the data logger is running"`},
+		{Send: `MMEM:EXP:DLOG "Internal:/log1.csv"`, Want: ""},
+		{Send: "SYST:ERR?", Want: `-221,"Settings conflict;the data logger is running"`},
+		{Send: "wait 750ms"},
+		{Send: "VOLT 4,(@1)", Want: ""},
+		{Send: "wait 1250ms"},
+		{Send: `MMEM:EXP:DLOG "Internal:/log1.csv"`, Want: ""},
+		{Send: `MMEM:EXP:DLOG "Internal:/log1.txt"`, Want: ""},
+		{Send: "SYST:ERR?", Want: `-224,"Illegal parameter value;the file name ends in .csv"`},
+	})
+	wantFile(t, in, "Internal:/log1.dlog", log...)
+	wantFile(t, in, "Internal:/log1.csv", log...)
+}
+
+// TestE36300DataLogBusTrigger: with TRIGger:DLOG:SOURce BUS the log
+// waits for *TRG, keeping OFFSet percent of TIME from before it; the
+// clock moved on a century while waiting costs no more than the log
+// keeps; ABORt:DLOG ends a log with what it has.
+func TestE36300DataLogBusTrigger(t *testing.T) {
+	in, run := clocked(t)
+	run([]simtest.Exchange{
+		{Send: "APPL CH1,1,1", Want: ""},
+		{Send: "OUTP ON,(@1)", Want: ""},
+		{Send: "SENS:DLOG:FUNC:VOLT OFF,(@2:3)", Want: ""},
+		{Send: "SENS:DLOG:FUNC:CURR OFF,(@1:3)", Want: ""},
+		{Send: "SENS:DLOG:TIME 4", Want: ""},
+		{Send: "SENS:DLOG:OFFS 50", Want: ""},
+		{Send: "TRIG:DLOG:SOUR BUS", Want: ""},
+		{Send: `INIT:DLOG "Internal:/bus.dlog"`, Want: ""},
+		{Send: "wait 876000h"},
+		{Send: "VOLT 2,(@1)", Want: ""},
+		{Send: "*TRG", Want: ""},
+		{Send: "*TRG", Want: ""},
+		{Send: "SYST:ERR?", Want: `-211,"Trigger ignored"`},
+		{Send: "wait 2s"},
+		{Send: "VOLT 3,(@1)", Want: ""},
+		// The immediate trigger command starts a waiting log whatever
+		// the source; ABORt:DLOG ends it early.
+		{Send: "TRIG:DLOG:SOUR IMM", Want: ""},
+		{Send: "SENS:DLOG:OFFS 0", Want: ""},
+		{Send: `INIT:DLOG "Internal:/short.dlog"`, Want: ""},
+		{Send: "wait 1500ms"},
+		{Send: "ABOR:DLOG", Want: ""},
+		{Send: `MMEM:EXP:DLOG "Internal:/short.csv"`, Want: ""},
+		// OFFSet 100: all of TIME comes before the trigger, so the log
+		// is complete the moment the trigger arrives.
+		{Send: "SENS:DLOG:OFFS 100;TIME 2", Want: ""},
+		{Send: "TRIG:DLOG:SOUR BUS", Want: ""},
+		{Send: `INIT:DLOG "Internal:/before.dlog"`, Want: ""},
+		{Send: "wait 5s"},
+		{Send: "*TRG", Want: ""},
+	})
+	wantFile(t, in, "Internal:/before.dlog",
+		"Time (s),CH1 Voltage (V)",
+		"-2.000,3.000000E+00",
+		"-1.000,3.000000E+00",
+	)
+	wantFile(t, in, "Internal:/bus.dlog",
+		"Time (s),CH1 Voltage (V)",
+		"-2.000,1.000000E+00",
+		"-1.000,1.000000E+00",
+		"0.000,2.000000E+00",
+		"1.000,2.000000E+00",
+	)
+	wantFile(t, in, "Internal:/short.csv",
+		"Time (s),CH1 Voltage (V)",
+		"0.000,3.000000E+00",
+		"1.000,3.000000E+00",
+	)
+}
+
+// TestE36300DataLogSettings: the data logger's settings, their ranges,
+// *RST values and replies.
+func TestE36300DataLogSettings(t *testing.T) {
+	simtest.Converse(t, "E36313A", []simtest.Exchange{
+		{Send: "SENS:DLOG:PER?", Want: "+1.00000000E+00"},
+		{Send: "SENS:DLOG:TIME?", Want: "+3.00000000E+01"},
+		{Send: "SENS:DLOG:OFFS?", Want: "+0.00000000E+00"},
+		{Send: "SENS:DLOG:FUNC:VOLT? (@1:3)", Want: "1,1,1"},
+		{Send: "SENS:DLOG:FUNC:CURR? (@1:3)", Want: "1,1,1"},
+		{Send: "TRIG:DLOG:SOUR?", Want: "IMM"},
+		{Send: "SENS:DLOG:PER? MIN", Want: "+2.00000000E-01"},
+		{Send: "SENS:DLOG:PER 0.1", Want: ""},
+		{Send: "SYST:ERR?", Want: `-222,"Data out of range"`},
+		{Send: "SENS:DLOG:PER 0.5", Want: ""},
+		{Send: "SENS:DLOG:PER?", Want: "+5.00000000E-01"},
+		{Send: "SENS:DLOG:TIME MAX", Want: ""},
+		{Send: "SENS:DLOG:TIME?", Want: "+3.60000000E+05"},
+		{Send: "SENS:DLOG:OFFS 101", Want: ""},
+		{Send: "SYST:ERR?", Want: `-222,"Data out of range"`},
+		{Send: "SENS:DLOG:OFFS 25", Want: ""},
+		{Send: "SENS:DLOG:FUNC:CURR OFF,(@2,3)", Want: ""},
+		{Send: "SENS:DLOG:FUNC:CURR? (@1:3)", Want: "1,0,0"},
+		{Send: "TRIG:DLOG:SOUR BUS", Want: ""},
+		{Send: "TRIG:DLOG:SOUR?", Want: "BUS"},
+		// Too many samples for the simulated logger: refused at INIT.
+		{Send: `INIT:DLOG "Internal:/big.dlog"`, Want: ""},
+		{Send: "SYST:ERR?", Want: `-221,"Settings conflict;the simulated data logger keeps at most 20000 samples: lengthen PERiod or shorten TIME"`},
+		{Send: "SENS:DLOG:TIME 10", Want: ""},
+		{Send: `INIT:DLOG "Internal:/log.txt"`, Want: ""},
+		{Send: "SYST:ERR?", Want: `-224,"Illegal parameter value;the file name ends in .dlog"`},
+		{Send: `MMEM:EXP:DLOG "Internal:/log.csv"`, Want: ""},
+		{Send: "SYST:ERR?", Want: `-200,"Execution error;no data log to export"`},
+		{Send: "TRIG:DLOG", Want: ""},
+		{Send: "SYST:ERR?", Want: `-211,"Trigger ignored"`},
+		{Send: "SENS:DLOG:FUNC:VOLT OFF,(@1:3);:SENS:DLOG:FUNC:CURR OFF,(@1)", Want: ""},
+		{Send: `INIT:DLOG "Internal:/none.dlog"`, Want: ""},
+		{Send: "SYST:ERR?", Want: `-221,"Settings conflict;no voltage or current is selected for the data log"`},
+		{Send: "*RST", Want: ""},
+		{Send: "SENS:DLOG:PER?", Want: "+1.00000000E+00"},
+		{Send: "SENS:DLOG:OFFS?", Want: "+0.00000000E+00"},
+		{Send: "SENS:DLOG:FUNC:VOLT? (@1:3)", Want: "1,1,1"},
+		{Send: "TRIG:DLOG:SOUR?", Want: "IMM"},
+	})
 }

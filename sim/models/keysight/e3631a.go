@@ -1,7 +1,6 @@
 package keysight
 
 import (
-	"strings"
 	"time"
 
 	"github.com/scpikit/scpikit/sim"
@@ -348,42 +347,14 @@ func e3631aCommands() *sim.Commands[*e3631a] {
 		func(d *e3631a, _ *sim.Call, v float64) error { d.selected = int(v) - 1; return nil },
 		func(c *sim.Call, v float64) { c.ReplyInt(int64(v)) })
 	cmds.Handle("INSTrument:COUPle[:TRIGger]", func(d *e3631a, c *sim.Call) error {
-		if c.NumParams() == 0 {
-			return sim.ErrMissingParameter
+		set, err := sim.ParseCoupling(c, e3631aNames)
+		if err == nil {
+			d.coupled = [3]bool(set)
 		}
-		var set [3]bool
-		for i := range c.NumParams() {
-			k, err := c.Choice(i, append([]string{"ALL", "NONE"}, e3631aNames...)...)
-			if err != nil {
-				return err
-			}
-			switch {
-			case (k == 0 || k == 1) && c.NumParams() > 1:
-				return sim.ErrIllegalParameterValue.WithInfo("ALL and NONE stand alone")
-			case k == 0:
-				set = [3]bool{true, true, true}
-			case k > 1:
-				set[k-2] = true
-			}
-		}
-		d.coupled = set
-		return nil
+		return err
 	})
 	cmds.Handle("INSTrument:COUPle[:TRIGger]?", func(d *e3631a, c *sim.Call) error {
-		var names []string
-		for ch, on := range d.coupled {
-			if on {
-				names = append(names, e3631aNames[ch])
-			}
-		}
-		switch len(names) {
-		case 0:
-			c.Reply("NONE")
-		case len(d.coupled):
-			c.Reply("ALL")
-		default:
-			c.Reply(strings.Join(names, ","))
-		}
+		sim.ReplyCoupling(c, e3631aNames, d.coupled[:])
 		return nil
 	})
 	measure := func(voltage bool) func(*e3631a, *sim.Call) error {

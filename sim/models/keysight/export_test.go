@@ -17,3 +17,10 @@ func SetTruevoltClock(in *sim.Instrument, now func() time.Time) {
 func SetE36300Clock(in *sim.Instrument, now func() time.Time) {
 	in.Do(func(d sim.Device) { d.(*e36300).now = now })
 }
+
+// E36300File returns a file an E36300 has written (a data log, a CSV
+// export), as its memory holds it.
+func E36300File(in *sim.Instrument, name string) (data []byte, ok bool) {
+	in.Do(func(d sim.Device) { data, ok = d.(*e36300).File(name) })
+	return data, ok
+}
