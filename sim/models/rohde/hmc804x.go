@@ -35,6 +35,9 @@ type hmc804x struct {
 	ques, quesInst, oper hmcStatus
 	isum                 []hmcStatus
 
+	eventRead bool // an event register was read (and cleared) since the last update
+	exact     bool // tests: update every channel before every command, the reference for update's skips
+
 	remote      int // 0 local, 1 remote, 2 remote with the panel locked, 3 mixed
 	beeps       int
 	displayText string
@@ -58,7 +61,11 @@ type hmcChannel struct {
 	// nothing costs no calls into it, and the trips it last reported.
 	outOCP, outOVPOn bool
 	outOVP           float64
+	outV, outI       float64
 	ovpT, fuseT      bool
+	// idle: the last update left the channel neither live nor on;
+	// steady: live, and nothing on the clock changes it (update).
+	idle, steady bool
 
 	fuseTrip, oppTrip bool
 	ovpTrip           bool // tripped on the measured voltage (MODE MEASured)
@@ -166,12 +173,14 @@ func (d *hmc804x) defaults() hmcSettings {
 func (d *hmc804x) Reset() {
 	d.ResetOutputs()
 	for k := range d.ch {
-		d.ch[k] = &hmcChannel{hmcSettings: d.defaults(), outOVP: -1, outOVPOn: true}
+		// NaN levels: the output stage's are not known, so the update
+		// below tells it them.
+		d.ch[k] = &hmcChannel{hmcSettings: d.defaults(), outOVP: -1, outOVPOn: true, outV: math.NaN(), outI: math.NaN()}
 		d.isum[k] = newStatus()
 	}
 	d.ques, d.quesInst, d.oper = newStatus(), newStatus(), newStatus()
 	d.master, d.selected, d.displayText = false, 0, ""
-	d.update()
+	d.update(true)
 }
 
 // StatusSummary sets the status byte's QUES bit from the questionable
@@ -183,10 +192,26 @@ func (d *hmc804x) StatusSummary() (questionable, operation bool) {
 // update brings the outputs up to the device's clock: it notices outputs
 // going live, moves EasyRamp and arbitrary setpoints, times the fuse,
 // checks OPP, integrates energy and latches the status registers. Every
-// handler runs it before and after it acts.
-func (d *hmc804x) update() {
+// handler runs it before it acts (all false) and, after a setting, again
+// with all true, so the outputs follow the setting at once.
+//
+// Before a command it skips the channels the last update left idle:
+// nothing on the clock moves a channel that is neither live nor on (its
+// ramp, sequence, fuse delays and trips all wait for it to go live, and
+// its energy meter adds nothing while its power is 0), and only a setting
+// can change it, which is followed by a full update. When every other
+// channel is steady too (settled) it does nothing at all, not even read
+// the clock. That keeps a query's cost near the engine's own.
+func (d *hmc804x) update(all bool) {
+	all = all || d.exact
+	if !all && d.settled() {
+		return
+	}
 	now := d.now()
 	for k, ch := range d.ch {
+		if ch.idle && !all {
+			continue
+		}
 		o := d.Outputs[k]
 		// A trip has switched the channel off, or (the output stage's
 		// own, since the last update) keeps the output off below.
@@ -209,9 +234,12 @@ func (d *hmc804x) update() {
 				v *= f
 			}
 		}
-		if ov, oi := o.Settings(); ov != v || oi != i {
+		// Only update tells the output stage its levels, so what it was
+		// last told is what it has.
+		if ch.outV != v || ch.outI != i {
 			o.SetVoltage(v)
 			o.SetCurrentLimit(i)
+			ch.outV, ch.outI = v, i
 		}
 		// The output stage's own OCP trips at once on current limiting:
 		// the fuse without delays. A delayed fuse is timed below.
@@ -234,12 +262,16 @@ func (d *hmc804x) update() {
 		var mv, mi float64
 		mode := sim.ModeOff
 		if on {
+			// A protection the measurement trips switches the output
+			// off: then it answers ModeOff.
 			mv, mi, mode = o.Measure(now)
+			on = mode != sim.ModeOff
 		}
 		p := mv * mi
-		if ch.ovpOn && ch.ovpMode == 0 && o.On() && math.Abs(mv) > ch.ovp {
+		if ch.ovpOn && ch.ovpMode == 0 && on && math.Abs(mv) > ch.ovp {
 			ch.ovpTrip = true
 			o.SetOn(false)
+			on = false
 		}
 		if armed && ch.fuseDelay > 0 && mode == sim.ModeCC {
 			if ch.ccSince.IsZero() {
@@ -248,25 +280,42 @@ func (d *hmc804x) update() {
 			if now.Sub(ch.ccSince).Seconds()*1000 >= ch.fuseDelay {
 				ch.fuseTrip = true
 				o.SetOn(false)
+				on = false
 			}
 		} else if mode != sim.ModeCC {
 			ch.ccSince = time.Time{}
 		}
-		if ch.oppOn && o.On() && p > ch.opp {
+		if ch.oppOn && on && p > ch.opp {
 			ch.oppTrip = true
 			o.SetOn(false)
+			on = false
 		}
 		if ch.energyOn && !ch.lastAt.IsZero() {
 			ch.energy += ch.lastPower * now.Sub(ch.lastAt).Seconds()
 		}
 		ch.lastAt, ch.lastPower, ch.mode = now, 0, sim.ModeOff
-		if o.On() {
+		if on {
 			ch.lastPower, ch.mode = p, mode
 		}
+		// A channel that tripped just now is still marked live: the loop
+		// below switches it off, and the next update finds it idle.
+		ch.idle = !on && !ch.live
+		// A steady channel's next update, with no setting changed, would
+		// measure what this one did, so trip nothing and change nothing,
+		// as long as nothing runs on the clock: no sequence, no ramp still
+		// rising, no fuse waiting to arm or timing current limiting, no
+		// energy to integrate. Its output must stay steady (settled).
+		ch.steady = on && ch.live && !(ch.arbOn && !ch.arbTrig) &&
+			(!ch.rampOn || now.Sub(ch.onSince).Seconds() >= ch.rampDur) &&
+			(!ch.fuse || armed && (ch.fuseDelay == 0 || mode != sim.ModeCC)) && !ch.energyOn
 	}
 	// A trip switches its channel off, and a fuse trip every channel
-	// linked to it.
+	// linked to it. An idle channel's trips are as the update that left
+	// it idle found them, and so are the channels its fuse switched off.
 	for k, ch := range d.ch {
+		if ch.idle && !all {
+			continue
+		}
 		ch.ovpT, ch.fuseT = ch.ovpTrip, ch.fuseTrip
 		if ch.mode == sim.ModeOff { // only an output that is off can have tripped
 			ch.ovpT, ch.fuseT = d.ovpTripped(k), d.fuseTripped(k)
@@ -274,17 +323,34 @@ func (d *hmc804x) update() {
 		if !ch.ovpT && !ch.fuseT && !ch.oppTrip {
 			continue
 		}
-		ch.on, ch.live, ch.mode = false, false, sim.ModeOff
+		ch.on, ch.live, ch.mode, ch.steady = false, false, sim.ModeOff, false
 		if ch.fuseT {
 			for j, linked := range ch.fuseLink {
 				if linked && j < len(d.ch) && j != k {
-					d.ch[j].on, d.ch[j].live, d.ch[j].mode = false, false, sim.ModeOff
+					d.ch[j].on, d.ch[j].live, d.ch[j].mode, d.ch[j].steady = false, false, sim.ModeOff, false
 					d.Outputs[j].SetOn(false)
 				}
 			}
 		}
 	}
 	d.latchStatus()
+	d.eventRead = false
+}
+
+// settled reports whether an update now would change nothing: every
+// channel idle or steady with its output still steady (a load wired or
+// noise set since makes it not), and no event register read since the
+// last latch (reading one can change the summaries above it).
+func (d *hmc804x) settled() bool {
+	if d.eventRead {
+		return false
+	}
+	for k, ch := range d.ch {
+		if !ch.idle && !(ch.steady && d.Outputs[k].Steady()) {
+			return false
+		}
+	}
+	return true
 }
 
 func (d *hmc804x) fuseTripped(k int) bool {
@@ -400,10 +466,10 @@ func hmcCommands(model string) *sim.Commands[*hmc804x] {
 	// setting, so the outputs follow it at once.
 	handle := func(pattern string, h func(*hmc804x, *hmcChannel, *sim.Call) error) {
 		cmds.Handle(pattern, func(d *hmc804x, c *sim.Call) error {
-			d.update()
+			d.update(false)
 			err := h(d, d.ch[d.selected], c)
 			if !c.IsQuery() {
-				d.update()
+				d.update(true)
 			}
 			return err
 		})
@@ -616,7 +682,23 @@ func hmcCommands(model string) *sim.Commands[*hmc804x] {
 		h := sim.MeasureHandler(sel, q, nr3)
 		handle(pattern, func(d *hmc804x, _ *hmcChannel, c *sim.Call) error { return h(d, c) })
 	}
-	boolean("MEASure[:SCALar]:ENERgy:STATe", func(_ *hmc804x, ch *hmcChannel) *bool { return &ch.energyOn })
+	handle("MEASure[:SCALar]:ENERgy:STATe", func(_ *hmc804x, ch *hmcChannel, c *sim.Call) error {
+		on, err := c.Bool(0)
+		if err != nil {
+			return err
+		}
+		if on && !ch.energyOn {
+			// The meter counts from now: the update after this command
+			// starts the integral, not from an update long ago.
+			ch.lastAt = time.Time{}
+		}
+		ch.energyOn = on
+		return nil
+	})
+	handle("MEASure[:SCALar]:ENERgy:STATe?", func(_ *hmc804x, ch *hmcChannel, c *sim.Call) error {
+		c.ReplyBool(ch.energyOn)
+		return nil
+	})
 	handle("MEASure[:SCALar]:ENERgy:RESet", func(_ *hmc804x, ch *hmcChannel, _ *sim.Call) error {
 		ch.energy = 0
 		return nil
@@ -887,6 +969,7 @@ func hmcStatusCommands(cmds *sim.Commands[*hmc804x], handle hmcHandle) {
 			if err == nil {
 				c.ReplyInt(int64(r.event))
 				r.event = 0 // reading the event register clears it
+				d.eventRead = true
 			}
 			return err
 		})

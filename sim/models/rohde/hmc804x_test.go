@@ -2,6 +2,7 @@ package rohde
 
 import (
 	"context"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -211,6 +212,8 @@ func TestHMC804xFuse(t *testing.T) {
 		{Send: "FUSE:TRIP?;OUTP?;OUTP:CHAN?", Want: "1;0;0"},
 		{Send: "STAT:QUES:INST:ISUM1:COND?", Want: "1024"},
 		{Send: "INST:NSEL 2;OUTP:CHAN?;FUSE:TRIP?", Want: "0;0"},
+		// The blown fuse holds the channel linked to it off.
+		{Send: "INST:NSEL 2;OUTP:CHAN ON;OUTP:CHAN?", Want: "0"},
 		// A blown fuse keeps the channel off until the channel is switched off.
 		{Send: "INST:NSEL 1;CURR 3;OUTP:CHAN ON;OUTP?", Want: "0"},
 		{Send: "VOLT:PROT:CLE;FUSE:TRIP?", Want: "1"},
@@ -365,4 +368,101 @@ func BenchmarkHMC804xQuery(b *testing.B) {
 			b.ReportMetric(float64(d)/float64(base), "x-IDN")
 		})
 	}
+}
+
+// stepLoad draws through r1 ohms until at, then through r2: a load that
+// changes with time, which update must keep measuring.
+type stepLoad struct {
+	at     time.Time
+	r1, r2 float64
+}
+
+func (l stepLoad) Current(v float64, now time.Time) float64 {
+	if now.Before(l.at) {
+		return v / l.r1
+	}
+	return v / l.r2
+}
+
+// update skips the channels that are idle or steady before a command;
+// whatever a client does and however time passes, every reply must be
+// what it is when every channel is updated before every command.
+func TestHMC804xUpdateSkipsChangeNothing(t *testing.T) {
+	settings := []string{
+		"INST:NSEL 1", "INST:NSEL 2", "INST:NSEL 3", "VOLT 5", "VOLT 12", "CURR 0.2", "CURR 2",
+		"OUTP ON", "OUTP OFF", "OUTP:CHAN ON", "OUTP:CHAN OFF", "OUTP:MAST ON", "OUTP:MAST OFF",
+		"INST:NSEL 1;:OUTP ON", "INST:NSEL 2;:OUTP ON", "INST:NSEL 3;:OUTP ON",
+		"FUSE ON", "FUSE OFF", "FUSE:DEL 50", "FUSE:DEL 0", "FUSE:DEL:INIT 100", "FUSE:LINK 1", "FUSE:LINK 3",
+		"POW:PROT ON", "POW:PROT OFF", "POW:PROT:LEV 5", "POW:PROT:LEV 50", "POW:PROT:CLE",
+		"VOLT:PROT 6", "VOLT:PROT 33", "VOLT:PROT:MODE PROT", "VOLT:PROT:MODE MEAS", "VOLT:PROT:CLE",
+		"VOLT:RAMP ON", "VOLT:RAMP OFF", "VOLT:RAMP:DUR 0.5",
+		"ARB:DATA 1,1,0.2,0,6,1,0.3,1;ARB:REP 2;ARB:TRAN 1;ARB ON", "ARB:DATA 3,1,0.1,1,2,1,0.1,0;ARB:TRAN 2;ARB ON",
+		"ARB ON", "ARB OFF", "ARB:ENDB HOLD",
+		"MEAS:ENER:STAT ON", "MEAS:ENER:STAT OFF", "MEAS:ENER:RES",
+		"STAT:QUES:INST:ISUM1:NTR 3", "STAT:QUES:INST:ISUM2:ENAB 3",
+	}
+	queries := []string{
+		"VOLT?", "MEAS:VOLT?", "MEAS:CURR?", "MEAS:POW?", "MEAS:ENER?", "OUTP?", "OUTP:CHAN?",
+		"FUSE:TRIP?", "VOLT:PROT:TRIP?", "POW:PROT:TRIP?", "STAT:QUES:INST:ISUM1:COND?",
+		"STAT:QUES:INST:ISUM1?", "STAT:QUES:INST:ISUM2?", "STAT:QUES:INST:ISUM3?", "STAT:QUES:INST?",
+		"STAT:QUES?", "*STB?",
+	}
+	setup := "STAT:QUES:INST:ISUM1:ENAB 3587;:STAT:QUES:INST:ISUM3:ENAB 3587;:STAT:QUES:INST:ENAB 14;:STAT:QUES:ENAB 8192"
+	// The HMC8041's one channel settles more often than three do.
+	for _, model := range []string{"HMC8041", "HMC8043"} {
+		for _, noise := range []float64{0, 0.01} {
+			for seed := range uint64(40) {
+				var replies [2][]string
+				for k, exact := range []bool{true, false} {
+					r := newRig(t, model, nil)
+					r.in.Do(func(d sim.Device) {
+						h := d.(*hmc804x)
+						h.exact = exact
+						h.Outputs[0].Connect(sim.Resistor(10))
+						if len(h.Outputs) > 1 {
+							h.Outputs[1].Connect(stepLoad{at: r.clock.Add(2 * time.Second), r1: 100, r2: 2})
+						}
+					})
+					if noise > 0 {
+						if err := r.in.SetNoise(noise, seed); err != nil {
+							t.Fatal(err)
+						}
+					}
+					cl := r.in.NewClient()
+					send := func(msg string) {
+						cl.Write([]byte(msg + "\n"))
+						replies[k] = append(replies[k], msg+" -> "+string(cl.TakeOutput()))
+					}
+					send(setup)
+					// Phases of a few settings, then queries while time
+					// passes, so that channels sit live for a while with only
+					// queries updating them.
+					rnd := rand.New(rand.NewPCG(seed, 1))
+					for range 30 {
+						for range 1 + rnd.IntN(4) {
+							send(settings[rnd.IntN(len(settings))])
+						}
+						for range 10 {
+							r.clock = r.clock.Add(time.Duration(rnd.IntN(150)) * time.Millisecond)
+							send(queries[rnd.IntN(len(queries))])
+						}
+					}
+				}
+				if diff := cmp.Diff(replies[0], replies[1]); diff != "" {
+					t.Fatalf("%s, noise %v, seed %d: replies with update's skips differ (-every channel +skips):\n%s", model, noise, seed, diff)
+				}
+			}
+		}
+	}
+}
+
+// The energy meter counts from when it is switched on, even when the
+// output has been steady (and its updates skipped) for a while before.
+func TestHMC804xEnergyCountsFromSwitchOn(t *testing.T) {
+	r := newRig(t, "HMC8041", sim.Resistor(10))
+	r.converse(t, []simtest.Exchange{{Send: "VOLT 10;OUTP ON", Want: ""}})
+	r.clock = r.clock.Add(5 * time.Second)
+	r.converse(t, []simtest.Exchange{{Send: "VOLT?", Want: "+1.0000E+01"}, {Send: "MEAS:ENER:STAT ON", Want: ""}})
+	r.clock = r.clock.Add(3 * time.Second)
+	r.converse(t, []simtest.Exchange{{Send: "MEAS:ENER?", Want: "+3.0000E+01"}})
 }
