@@ -180,7 +180,16 @@ func TestSupplyCrossoverAndProtection(t *testing.T) {
 				// The DP800's OCP trips above its own level, not at the limit.
 				must(t, p.Session().Write(bg, ":OUTP:OCP:VAL CH2,0.1"))
 			}
-			if tripped, _ := ocp.OCPTripped(bg, 2); !tripped {
+			// The HMC804x's electronic fuse trips after its delay (10 ms at
+			// least, as on the real unit): wait for the trip as a program
+			// driving a real supply would, bounded by a deadline.
+			ctx, cancel := context.WithTimeout(bg, 10*time.Second)
+			tripped := false
+			for !tripped && ctx.Err() == nil {
+				tripped, _ = ocp.OCPTripped(ctx, 2)
+			}
+			cancel()
+			if !tripped {
 				t.Fatal("OCP did not trip")
 			}
 			if on, _ := p.Output(bg, 2); on {

@@ -182,11 +182,11 @@ func (p *HMC804x) SetOVPLevel(ctx context.Context, ch int, v units.Voltage) erro
 	if err := p.checkOVP(ch, v); err != nil {
 		return err
 	}
-	return p.write(ctx, ch, "VOLT:PROT %v", volts(v))
+	return p.write(ctx, ch, "VOLT:PROT:LEV %v", volts(v)) // VOLT:PROT alone is the OVP state
 }
 
 func (p *HMC804x) OVPLevel(ctx context.Context, ch int) (units.Voltage, error) {
-	v, err := p.queryFloat(ctx, ch, "VOLT:PROT?")
+	v, err := p.queryFloat(ctx, ch, "VOLT:PROT:LEV?")
 	return units.Voltage(v), err
 }
 

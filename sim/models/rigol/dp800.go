@@ -459,9 +459,8 @@ func dp800SourceCommands(cmds *dpTable) {
 			if err != nil {
 				return err
 			}
-			spec := d.Outputs[ch].LevelSpec(voltage)
 			if c.NumParams() > 0 {
-				v, err := c.Limit(0, spec)
+				v, err := c.Limit(0, d.Outputs[ch].LevelSpec(voltage))
 				if err != nil {
 					return err
 				}

@@ -40,7 +40,8 @@ func dp800Guide() sim.Guide {
 			e(":ANALyzer", "ANALyzer:MEMory", set, na, "opens a record file: "+noFiles),
 			e(":ANALyzer", "ANALyzer:MMEMory", set, na, "opens a record file: "+noFiles),
 			e(":ANALyzer", "ANALyzer:OBJect", b, y, "V, C or P"),
-			e(":ANALyzer", "ANALyzer:RESult", q, y, "NumGroups, Median, Mode (the most frequent value at the display's resolution), Average, Variance (of the population), Range, Min, Max, MeanDev (mean absolute deviation), in the object's unit"),
+			e(":ANALyzer", "ANALyzer:RESult", q, y, "NumGroups, Median, Mode (the most frequent value at the display's resolution), Average, Variance (of the population), Range, Min, Max, MeanDev (mean absolute deviation), in the object's unit, "+
+				"as name:value pairs separated by commas (the form a public DP800 driver parses; the exact number format is not confirmed)"),
 			e(":ANALyzer", "ANALyzer:STARTTime", b, y, "whole seconds from 1, before the end time"),
 			e(":ANALyzer", "ANALyzer:UNIT", b, y, "the channel analysed: CH1, CH2 or CH3"),
 			e(":ANALyzer", "ANALyzer:VALue", q, y, "Volt, Curr and Power of the analysed channel at a record time"),
@@ -68,7 +69,9 @@ func dp800Guide() sim.Guide {
 			e("IEEE488.2", "*ESR", q, y, ""),
 			e("IEEE488.2", "*IDN", q, y, ""),
 			e("IEEE488.2", "*OPC", b, y, ""),
-			e("IEEE488.2", "*OPT", q, y, "answers 0, Rigol's answer when no option is installed"),
+			e("IEEE488.2", "*OPT", q, y, "answers 0, Rigol's answer when no option is installed; public drivers read the reply as a comma-separated list "+
+				"with 0 for each option not installed (QCoDeS looks for DP8-ACCURACY in it), so 0 reads as none. What a non-A unit without licences "+
+				"answers, and so whether the option features it simulates should show here, could not be confirmed"),
 			e("IEEE488.2", "*PSC", b, p, "the flag is kept; a simulated unit is never power-cycled, so it never acts"),
 			e("IEEE488.2", "*RCL", set, y, "locations 1 to 10; an empty location is -200 Execution error"),
 			e("IEEE488.2", "*RST", set, y, ""),

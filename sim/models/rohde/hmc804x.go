@@ -35,6 +35,14 @@ type hmc804x struct {
 	ques, quesInst, oper hmcStatus
 	isum                 []hmcStatus
 
+	eventRead bool // an event register was read (and cleared) since the last update
+	exact     bool // tests: update every channel before every command, the reference for update's skips
+
+	// The rear panel's Analog In settings: its input unit (0 VOLTage,
+	// 1 CURRent), mode (0 LINear, 1 STEP) and STEP threshold.
+	ainInput, ainMode int
+	ainThreshold      float64
+
 	remote      int // 0 local, 1 remote, 2 remote with the panel locked, 3 mixed
 	beeps       int
 	displayText string
@@ -56,9 +64,13 @@ type hmcChannel struct {
 	mode      sim.RegulationMode // at the last update
 	// What the output stage was last told, so an update that changes
 	// nothing costs no calls into it, and the trips it last reported.
-	outOCP, outOVPOn bool
-	outOVP           float64
-	ovpT, fuseT      bool
+	outOVPOn    bool
+	outOVP      float64
+	outV, outI  float64
+	ovpT, fuseT bool
+	// idle: the last update left the channel neither live nor on;
+	// steady: live, and nothing on the clock changes it (update).
+	idle, steady bool
 
 	fuseTrip, oppTrip bool
 	ovpTrip           bool // tripped on the measured voltage (MODE MEASured)
@@ -68,6 +80,7 @@ type hmcChannel struct {
 	arbOn             bool
 	arbTrig           bool
 	arbTrigMode       int // 0 SINGle, 1 RUN
+	analogIn          bool
 }
 
 // hmcSettings is what *SAV keeps of a channel.
@@ -78,8 +91,8 @@ type hmcSettings struct {
 	ovpOn        bool
 	ovpMode      int // 0 MEASured, 1 PROTected
 	fuse         bool
-	fuseDelay    float64 // ms in current limiting before the fuse trips
-	fuseInit     float64 // ms after switching on before the fuse is armed
+	fuseDelay    float64 // s in current limiting before the fuse trips
+	fuseInit     float64 // s after switching on before the fuse is armed
 	fuseLink     [3]bool
 	oppOn        bool
 	opp          float64
@@ -128,14 +141,25 @@ var (
 const (
 	hmcMaxV      = 32.05
 	hmcMinI      = 0.0005
-	hmcMaxOVP    = 33.0
+	hmcMaxOVP    = 32.05 // the manual's MAX and DEF of VOLTage:PROTection:LEVel
 	hmcMaxPower  = 100.0 // the unit's total rating caps a channel's OPP level
 	hmcArbPoints = 512
+	// FUSE:DELay is 10 ms to 10 s (the manual's MIN and MAX); the *RST
+	// value could not be confirmed: MIN is assumed.
+	hmcMinFuseDelay = 0.01
 )
 
-// hmcMaxPowerOf is the OPP range of a member's channel: its rated
+// hmcMaxPowerOf is the OPP range of a member's channel. The manual gives
+// 0 to 33 W (MAX and DEF) for the HMC8043, the unit's 100 W shared by
+// three channels; the HMC8041's and HMC8042's ranges could not be
+// confirmed, so those keep their rated voltage times current within 100 W.
 // voltage times current, within the unit's 100 W.
-func hmcMaxPowerOf(model string) float64 { return math.Min(hmcMaxPower, 32*hmcCurrents[model]) }
+func hmcMaxPowerOf(model string) float64 {
+	if model == "HMC8043" {
+		return 33
+	}
+	return math.Min(hmcMaxPower, 32*hmcCurrents[model])
+}
 
 func newHMC(model string) func() *hmc804x {
 	return func() *hmc804x {
@@ -157,7 +181,7 @@ func (d *hmc804x) Identity() string {
 
 func (d *hmc804x) defaults() hmcSettings {
 	return hmcSettings{i: hmcCurrents[d.model], vStep: 1, iStep: 0.1, ovp: hmcMaxOVP, ovpOn: true,
-		fuseDelay: 0, opp: hmcMaxPowerOf(d.model), rampDur: 0.01}
+		fuseDelay: hmcMinFuseDelay, opp: hmcMaxPowerOf(d.model), rampDur: 0.01}
 }
 
 // Reset is *RST: every channel to 0 V and its rated current, outputs,
@@ -166,12 +190,15 @@ func (d *hmc804x) defaults() hmcSettings {
 func (d *hmc804x) Reset() {
 	d.ResetOutputs()
 	for k := range d.ch {
-		d.ch[k] = &hmcChannel{hmcSettings: d.defaults(), outOVP: -1, outOVPOn: true}
+		// NaN levels: the output stage's are not known, so the update
+		// below tells it them.
+		d.ch[k] = &hmcChannel{hmcSettings: d.defaults(), outOVP: -1, outOVPOn: true, outV: math.NaN(), outI: math.NaN()}
 		d.isum[k] = newStatus()
 	}
 	d.ques, d.quesInst, d.oper = newStatus(), newStatus(), newStatus()
 	d.master, d.selected, d.displayText = false, 0, ""
-	d.update()
+	d.ainInput, d.ainMode, d.ainThreshold = 0, 0, 1
+	d.update(true)
 }
 
 // StatusSummary sets the status byte's QUES bit from the questionable
@@ -183,10 +210,26 @@ func (d *hmc804x) StatusSummary() (questionable, operation bool) {
 // update brings the outputs up to the device's clock: it notices outputs
 // going live, moves EasyRamp and arbitrary setpoints, times the fuse,
 // checks OPP, integrates energy and latches the status registers. Every
-// handler runs it before and after it acts.
-func (d *hmc804x) update() {
+// handler runs it before it acts (all false) and, after a setting, again
+// with all true, so the outputs follow the setting at once.
+//
+// Before a command it skips the channels the last update left idle:
+// nothing on the clock moves a channel that is neither live nor on (its
+// ramp, sequence, fuse delays and trips all wait for it to go live, and
+// its energy meter adds nothing while its power is 0), and only a setting
+// can change it, which is followed by a full update. When every other
+// channel is steady too (settled) it does nothing at all, not even read
+// the clock. That keeps a query's cost near the engine's own.
+func (d *hmc804x) update(all bool) {
+	all = all || d.exact
+	if !all && d.settled() {
+		return
+	}
 	now := d.now()
 	for k, ch := range d.ch {
+		if ch.idle && !all {
+			continue
+		}
 		o := d.Outputs[k]
 		// A trip has switched the channel off, or (the output stage's
 		// own, since the last update) keeps the output off below.
@@ -209,17 +252,17 @@ func (d *hmc804x) update() {
 				v *= f
 			}
 		}
-		if ov, oi := o.Settings(); ov != v || oi != i {
+		// Only update tells the output stage its levels, so what it was
+		// last told is what it has.
+		if ch.outV != v || ch.outI != i {
 			o.SetVoltage(v)
 			o.SetCurrentLimit(i)
+			ch.outV, ch.outI = v, i
 		}
-		// The output stage's own OCP trips at once on current limiting:
-		// the fuse without delays. A delayed fuse is timed below.
-		armed := ch.fuse && now.Sub(ch.onSince).Seconds()*1000 >= ch.fuseInit
-		if ocp := armed && ch.fuseDelay == 0; ocp != ch.outOCP {
-			o.SetOCP(ocp)
-			ch.outOCP = ocp
-		}
+		// The fuse is timed below: it is armed its initial delay after
+		// the output goes live, and trips after limiting current for its
+		// delay (at least 10 ms, so never at once).
+		armed := ch.fuse && now.Sub(ch.onSince).Seconds() >= ch.fuseInit
 		// PROTected compares the programmed voltage, as the output
 		// stage's OVP does; MEASured the measured one, below.
 		if ovpOn := ch.ovpOn && ch.ovpMode == 1; ovpOn != ch.outOVPOn || ch.ovp != ch.outOVP {
@@ -234,39 +277,60 @@ func (d *hmc804x) update() {
 		var mv, mi float64
 		mode := sim.ModeOff
 		if on {
+			// A protection the measurement trips switches the output
+			// off: then it answers ModeOff.
 			mv, mi, mode = o.Measure(now)
+			on = mode != sim.ModeOff
 		}
 		p := mv * mi
-		if ch.ovpOn && ch.ovpMode == 0 && o.On() && math.Abs(mv) > ch.ovp {
+		if ch.ovpOn && ch.ovpMode == 0 && on && math.Abs(mv) > ch.ovp {
 			ch.ovpTrip = true
 			o.SetOn(false)
+			on = false
 		}
-		if armed && ch.fuseDelay > 0 && mode == sim.ModeCC {
+		if armed && mode == sim.ModeCC {
 			if ch.ccSince.IsZero() {
 				ch.ccSince = now
 			}
-			if now.Sub(ch.ccSince).Seconds()*1000 >= ch.fuseDelay {
+			if now.Sub(ch.ccSince).Seconds() >= ch.fuseDelay {
 				ch.fuseTrip = true
 				o.SetOn(false)
+				on = false
 			}
 		} else if mode != sim.ModeCC {
 			ch.ccSince = time.Time{}
 		}
-		if ch.oppOn && o.On() && p > ch.opp {
+		if ch.oppOn && on && p > ch.opp {
 			ch.oppTrip = true
 			o.SetOn(false)
+			on = false
 		}
 		if ch.energyOn && !ch.lastAt.IsZero() {
 			ch.energy += ch.lastPower * now.Sub(ch.lastAt).Seconds()
 		}
 		ch.lastAt, ch.lastPower, ch.mode = now, 0, sim.ModeOff
-		if o.On() {
+		if on {
 			ch.lastPower, ch.mode = p, mode
 		}
+		// A channel that tripped just now is still marked live: the loop
+		// below switches it off, and the next update finds it idle.
+		ch.idle = !on && !ch.live
+		// A steady channel's next update, with no setting changed, would
+		// measure what this one did, so trip nothing and change nothing,
+		// as long as nothing runs on the clock: no sequence, no ramp still
+		// rising, no fuse waiting to arm or timing current limiting, no
+		// energy to integrate. Its output must stay steady (settled).
+		ch.steady = on && ch.live && !(ch.arbOn && !ch.arbTrig) &&
+			(!ch.rampOn || now.Sub(ch.onSince).Seconds() >= ch.rampDur) &&
+			(!ch.fuse || armed && mode != sim.ModeCC) && !ch.energyOn
 	}
 	// A trip switches its channel off, and a fuse trip every channel
-	// linked to it.
+	// linked to it. An idle channel's trips are as the update that left
+	// it idle found them, and so are the channels its fuse switched off.
 	for k, ch := range d.ch {
+		if ch.idle && !all {
+			continue
+		}
 		ch.ovpT, ch.fuseT = ch.ovpTrip, ch.fuseTrip
 		if ch.mode == sim.ModeOff { // only an output that is off can have tripped
 			ch.ovpT, ch.fuseT = d.ovpTripped(k), d.fuseTripped(k)
@@ -274,17 +338,34 @@ func (d *hmc804x) update() {
 		if !ch.ovpT && !ch.fuseT && !ch.oppTrip {
 			continue
 		}
-		ch.on, ch.live, ch.mode = false, false, sim.ModeOff
+		ch.on, ch.live, ch.mode, ch.steady = false, false, sim.ModeOff, false
 		if ch.fuseT {
 			for j, linked := range ch.fuseLink {
 				if linked && j < len(d.ch) && j != k {
-					d.ch[j].on, d.ch[j].live, d.ch[j].mode = false, false, sim.ModeOff
+					d.ch[j].on, d.ch[j].live, d.ch[j].mode, d.ch[j].steady = false, false, sim.ModeOff, false
 					d.Outputs[j].SetOn(false)
 				}
 			}
 		}
 	}
 	d.latchStatus()
+	d.eventRead = false
+}
+
+// settled reports whether an update now would change nothing: every
+// channel idle or steady with its output still steady (a load wired or
+// noise set since makes it not), and no event register read since the
+// last latch (reading one can change the summaries above it).
+func (d *hmc804x) settled() bool {
+	if d.eventRead {
+		return false
+	}
+	for k, ch := range d.ch {
+		if !ch.idle && !(ch.steady && d.Outputs[k].Steady()) {
+			return false
+		}
+	}
+	return true
 }
 
 func (d *hmc804x) fuseTripped(k int) bool {
@@ -400,10 +481,10 @@ func hmcCommands(model string) *sim.Commands[*hmc804x] {
 	// setting, so the outputs follow it at once.
 	handle := func(pattern string, h func(*hmc804x, *hmcChannel, *sim.Call) error) {
 		cmds.Handle(pattern, func(d *hmc804x, c *sim.Call) error {
-			d.update()
+			d.update(false)
 			err := h(d, d.ch[d.selected], c)
 			if !c.IsQuery() {
-				d.update()
+				d.update(true)
 			}
 			return err
 		})
@@ -611,12 +692,28 @@ func hmcCommands(model string) *sim.Commands[*hmc804x] {
 
 	// Measurements of the selected channel, and its energy meter.
 	for pattern, q := range map[string]sim.Quantity{
-		"MEASure[:SCALar]:VOLTage[:DC]?": sim.Voltage, "MEASure[:SCALar]:CURRent[:DC]?": sim.Current, "MEASure[:SCALar]:POWer?": sim.Power,
+		"MEASure[:SCALar][:VOLTage][:DC]?": sim.Voltage, "MEASure[:SCALar]:CURRent[:DC]?": sim.Current, "MEASure[:SCALar]:POWer?": sim.Power,
 	} {
 		h := sim.MeasureHandler(sel, q, nr3)
 		handle(pattern, func(d *hmc804x, _ *hmcChannel, c *sim.Call) error { return h(d, c) })
 	}
-	boolean("MEASure[:SCALar]:ENERgy:STATe", func(_ *hmc804x, ch *hmcChannel) *bool { return &ch.energyOn })
+	handle("MEASure[:SCALar]:ENERgy:STATe", func(_ *hmc804x, ch *hmcChannel, c *sim.Call) error {
+		on, err := c.Bool(0)
+		if err != nil {
+			return err
+		}
+		if on && !ch.energyOn {
+			// The meter counts from now: the update after this command
+			// starts the integral, not from an update long ago.
+			ch.lastAt = time.Time{}
+		}
+		ch.energyOn = on
+		return nil
+	})
+	handle("MEASure[:SCALar]:ENERgy:STATe?", func(_ *hmc804x, ch *hmcChannel, c *sim.Call) error {
+		c.ReplyBool(ch.energyOn)
+		return nil
+	})
 	handle("MEASure[:SCALar]:ENERgy:RESet", func(_ *hmc804x, ch *hmcChannel, _ *sim.Call) error {
 		ch.energy = 0
 		return nil
@@ -627,26 +724,28 @@ func hmcCommands(model string) *sim.Commands[*hmc804x] {
 	})
 
 	// Overvoltage protection.
-	number("VOLTage:PROTection[:LEVel]", func(*hmc804x) sim.Number {
+	// The manual's default node is [:STATe]: VOLT:PROT ON switches OVP,
+	// VOLT:PROT:LEV sets its level.
+	number("[SOURce:]VOLTage:PROTection:LEVel", func(*hmc804x) sim.Number {
 		return sim.Number{Unit: "V", Min: 0, Max: hmcMaxOVP, Default: hmcMaxOVP}
 	}, func(ch *hmcChannel) *float64 { return &ch.ovp }, nr3)
-	boolean("VOLTage:PROTection:STATe", func(_ *hmc804x, ch *hmcChannel) *bool { return &ch.ovpOn })
-	handle("VOLTage:PROTection:MODE", func(_ *hmc804x, ch *hmcChannel, c *sim.Call) error {
+	boolean("[SOURce:]VOLTage:PROTection[:STATe]", func(_ *hmc804x, ch *hmcChannel) *bool { return &ch.ovpOn })
+	handle("[SOURce:]VOLTage:PROTection:MODE", func(_ *hmc804x, ch *hmcChannel, c *sim.Call) error {
 		k, err := c.Choice(0, "MEASured", "PROTected")
 		if err == nil {
 			ch.ovpMode = k
 		}
 		return err
 	})
-	handle("VOLTage:PROTection:MODE?", func(_ *hmc804x, ch *hmcChannel, c *sim.Call) error {
+	handle("[SOURce:]VOLTage:PROTection:MODE?", func(_ *hmc804x, ch *hmcChannel, c *sim.Call) error {
 		c.Reply([]string{"MEAS", "PROT"}[ch.ovpMode])
 		return nil
 	})
-	handle("VOLTage:PROTection:TRIPped?", func(d *hmc804x, _ *hmcChannel, c *sim.Call) error {
+	handle("[SOURce:]VOLTage:PROTection:TRIPped?", func(d *hmc804x, _ *hmcChannel, c *sim.Call) error {
 		c.ReplyBool(d.ovpTripped(d.selected))
 		return nil
 	})
-	handle("VOLTage:PROTection:CLEar", func(d *hmc804x, ch *hmcChannel, _ *sim.Call) error {
+	handle("[SOURce:]VOLTage:PROTection:CLEar", func(d *hmc804x, ch *hmcChannel, _ *sim.Call) error {
 		// The output stage clears its OCP with its OVP: a blown fuse
 		// stays blown until the channel is switched off.
 		fuse := d.fuseTripped(d.selected)
@@ -657,12 +756,14 @@ func hmcCommands(model string) *sim.Commands[*hmc804x] {
 
 	// The electronic fuse.
 	boolean("FUSE[:STATe]", func(_ *hmc804x, ch *hmcChannel) *bool { return &ch.fuse })
-	// The fuse delays are in milliseconds, answered as integers.
-	ms := func(c *sim.Call, v float64) { c.ReplyInt(int64(math.Round(v))) }
-	number("FUSE:DELay", func(*hmc804x) sim.Number { return sim.Number{Min: 0, Max: 250, Default: 0} },
-		func(ch *hmcChannel) *float64 { return &ch.fuseDelay }, ms)
-	number("FUSE:DELay:INITial", func(*hmc804x) sim.Number { return sim.Number{Min: 0, Max: 60000, Default: 0} },
-		func(ch *hmcChannel) *float64 { return &ch.fuseInit }, ms)
+	// The fuse delays are in seconds (the manual: FUSE:DELay 10 ms to
+	// 10 s in 1 ms steps). FUSE:DELay:INITial's range (0 to 60 s here)
+	// could not be confirmed.
+	number("FUSE:DELay", func(*hmc804x) sim.Number {
+		return sim.Number{Unit: "S", Min: hmcMinFuseDelay, Max: 10, Default: hmcMinFuseDelay}
+	}, func(ch *hmcChannel) *float64 { return &ch.fuseDelay }, nr3)
+	number("FUSE:DELay:INITial", func(*hmc804x) sim.Number { return sim.Number{Unit: "S", Min: 0, Max: 60, Default: 0} },
+		func(ch *hmcChannel) *float64 { return &ch.fuseInit }, nr3)
 	link := func(unlink bool) func(*hmc804x, *hmcChannel, *sim.Call) error {
 		return func(d *hmc804x, ch *hmcChannel, c *sim.Call) error {
 			n, err := c.Int(0, channel(d))
@@ -694,15 +795,15 @@ func hmcCommands(model string) *sim.Commands[*hmc804x] {
 	})
 
 	// Overpower protection.
-	boolean("POWer:PROTection[:STATe]", func(_ *hmc804x, ch *hmcChannel) *bool { return &ch.oppOn })
-	number("POWer:PROTection:LEVel", func(d *hmc804x) sim.Number {
+	boolean("[SOURce:]POWer:PROTection[:STATe]", func(_ *hmc804x, ch *hmcChannel) *bool { return &ch.oppOn })
+	number("[SOURce:]POWer:PROTection:LEVel", func(d *hmc804x) sim.Number {
 		return sim.Number{Unit: "W", Min: 0, Max: hmcMaxPowerOf(d.model), Default: hmcMaxPowerOf(d.model)}
 	}, func(ch *hmcChannel) *float64 { return &ch.opp }, nr3)
-	handle("POWer:PROTection:TRIPped?", func(d *hmc804x, ch *hmcChannel, c *sim.Call) error {
+	handle("[SOURce:]POWer:PROTection:TRIPped?", func(d *hmc804x, ch *hmcChannel, c *sim.Call) error {
 		c.ReplyBool(ch.oppTrip)
 		return nil
 	})
-	handle("POWer:PROTection:CLEar", func(_ *hmc804x, ch *hmcChannel, _ *sim.Call) error {
+	handle("[SOURce:]POWer:PROTection:CLEar", func(_ *hmc804x, ch *hmcChannel, _ *sim.Call) error {
 		ch.oppTrip = false
 		return nil
 	})
@@ -712,6 +813,47 @@ func hmcCommands(model string) *sim.Commands[*hmc804x] {
 	boolean("[SOURce:]VOLTage:RAMP[:STATe]", func(_ *hmc804x, ch *hmcChannel) *bool { return &ch.rampOn })
 	number("[SOURce:]VOLTage:RAMP:DURation", func(*hmc804x) sim.Number { return sim.Number{Unit: "S", Min: 0.01, Max: 10, Default: 0.01} },
 		func(ch *hmcChannel) *float64 { return &ch.rampDur }, nr3)
+
+	// Analog In: the output follows a voltage or current at the rear
+	// panel's terminal block. The settings are kept and read back; a
+	// simulated unit has no signal there, so its outputs keep their
+	// programmed levels. The *RST values are assumed (off, VOLTage,
+	// LINear, 1 V), as is the Analog In being on every member: the
+	// manual's descriptions could not be checked for either.
+	boolean("[SOURce:]VOLTage:AINPut[:STATe]", func(_ *hmc804x, ch *hmcChannel) *bool { return &ch.analogIn })
+	choice := func(pattern string, field func(*hmc804x) *int, long []string, short []string) {
+		handle(pattern, func(d *hmc804x, _ *hmcChannel, c *sim.Call) error {
+			k, err := c.Choice(0, long...)
+			if err == nil {
+				*field(d) = k
+			}
+			return err
+		})
+		handle(pattern+"?", func(d *hmc804x, _ *hmcChannel, c *sim.Call) error {
+			c.Reply(short[*field(d)])
+			return nil
+		})
+	}
+	choice("[SOURce:]VOLTage:AINPut:INPut", func(d *hmc804x) *int { return &d.ainInput }, []string{"VOLTage", "CURRent"}, []string{"VOLT", "CURR"})
+	choice("[SOURce:]VOLTage:AINPut:MODE", func(d *hmc804x) *int { return &d.ainMode }, []string{"LINear", "STEP"}, []string{"LIN", "STEP"})
+	handle("[SOURce:]VOLTage:AINPut:THReshold", func(d *hmc804x, _ *hmcChannel, c *sim.Call) error {
+		v, err := c.Number(0, sim.Number{Unit: "V", Min: 0, Max: 10, Default: 1})
+		if err == nil {
+			d.ainThreshold = v
+		}
+		return err
+	})
+	handle("[SOURce:]VOLTage:AINPut:THReshold?", func(d *hmc804x, _ *hmcChannel, c *sim.Call) error {
+		if c.NumParams() > 0 {
+			v, err := c.Limit(0, sim.Number{Unit: "V", Min: 0, Max: 10, Default: 1})
+			if err == nil {
+				nr3(c, v)
+			}
+			return err
+		}
+		nr3(c, d.ainThreshold)
+		return nil
+	})
 
 	hmcArbCommands(cmds, handle, channel)
 	hmcStatusCommands(cmds, handle)
@@ -887,6 +1029,7 @@ func hmcStatusCommands(cmds *sim.Commands[*hmc804x], handle hmcHandle) {
 			if err == nil {
 				c.ReplyInt(int64(r.event))
 				r.event = 0 // reading the event register clears it
+				d.eventRead = true
 			}
 			return err
 		})

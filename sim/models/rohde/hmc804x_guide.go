@@ -4,6 +4,11 @@ import "github.com/scpikit/scpikit/sim"
 
 // hmc804xGuide is the command index of the R&S HMC804x SCPI programmer's
 // manual (remote control chapter), in the manual's order of subsystems.
+// The index was first written without the manual at hand; the syntax,
+// ranges and defaults of the source, protection, fuse, EasyRamp, Analog In
+// and measurement commands were since checked against the manual's text as
+// public drivers quote it. Where a fact could not be confirmed, its note
+// says so.
 func hmc804xGuide() sim.Guide {
 	const (
 		y   = sim.Implemented
@@ -36,7 +41,7 @@ func hmc804xGuide() sim.Guide {
 			e("Common commands", "*OPC", b, y, ""),
 			e("Common commands", "*RCL", set, y, "locations 0 to 9; a location never saved is -200 Execution error"),
 			e("Common commands", "*RST", set, y, "every channel to 0 V and its rated current, channels, master, fuse, OPP, EasyRamp, "+
-				"the arbitrary sequencer and the energy meter off, OVP 33 V"),
+				"the arbitrary sequencer and the energy meter off, OVP 32.05 V, fuse delay 10 ms (assumed: not confirmed)"),
 			e("Common commands", "*SAV", set, y, "locations 0 to 9: each channel's levels, steps, OVP, fuse, OPP and EasyRamp settings"),
 			e("Common commands", "*SRE", b, y, ""),
 			e("Common commands", "*STB", q, y, "bit 3 summarises the questionable register's enabled events"),
@@ -56,40 +61,48 @@ func hmc804xGuide() sim.Guide {
 				"(another is -224 Illegal parameter value); the query answers OUTP1"),
 			e("Channel selection", "INSTrument:NSELect", b, y, "1 to the member's channel count; else -222 Data out of range"),
 			e("Source", "[SOURce:]VOLTage[:LEVel][:IMMediate][:AMPLitude]", b, y, "0 to 32.05 V, MIN, MAX, DEF, UP or DOWN by the step, "+channelNote+"; +5.0000E+00"),
-			e("Source", "[SOURce:]VOLTage[:LEVel][:IMMediate]:STEP[:INCRement]", b, y, "default 1 V"),
+			e("Source", "[SOURce:]VOLTage[:LEVel][:IMMediate]:STEP[:INCRement]", b, y, "0 to 32.05 V, DEF 1 V"),
 			e("Source", "[SOURce:]CURRent[:LEVel][:IMMediate][:AMPLitude]", b, y, "0.5 mA to the rated current (10 A HMC8041, 5 A HMC8042, 3 A HMC8043), "+
 				"MIN, MAX, DEF, UP or DOWN"),
-			e("Source", "[SOURce:]CURRent[:LEVel][:IMMediate]:STEP[:INCRement]", b, y, "default 0.1 A"),
+			e("Source", "[SOURce:]CURRent[:LEVel][:IMMediate]:STEP[:INCRement]", b, y, "0.5 mA to the rated current, DEF 0.1 A"),
 			e("Source", "APPLy", b, y, "voltage[,current[,OUT<n>]], both checked before either changes; the query answers voltage,current "+channelNote),
 			e("Source", "[SOURce:]VOLTage:RAMP[:STATe]", b, y, "EasyRamp: each time the output goes live its voltage rises linearly from 0 over the duration, on the model's clock"),
-			e("Source", "[SOURce:]VOLTage:RAMP:DURation", b, y, "10 ms to 10 s"),
+			e("Source", "[SOURce:]VOLTage:RAMP:DURation", b, y, "10 ms to 10 s, DEF 10 ms"),
+			e("Source", "[SOURce:]VOLTage:AINPut[:STATe]", b, p, "Analog In "+channelNote+": kept and read back; a simulated unit has no signal at the rear panel's input, "+
+				"so the output keeps its programmed level (that every member has Analog In is not confirmed)"),
+			e("Source", "[SOURce:]VOLTage:AINPut:INPut", b, p, "VOLTage or CURRent, read back as VOLT or CURR; VOLTage after *RST (assumed)"),
+			e("Source", "[SOURce:]VOLTage:AINPut:MODE", b, p, "LINear or STEP, read back as LIN or STEP; LINear after *RST (assumed)"),
+			e("Source", "[SOURce:]VOLTage:AINPut:THReshold", b, p, "the STEP mode's threshold, 0 to 10 V, DEF 1 V"),
 			e("Output", "OUTPut:CHANnel[:STATe]", b, y, "the channel switch; switching off resets a tripped fuse, OVP or OPP"),
 			e("Output", "OUTPut:MASTer[:STATe]", b, y, "an output is live only with its channel and the master on"),
 			e("Output", "OUTPut[:STATe]", b, y, "switches the selected channel and, switching on, the master; the query answers whether the selected output is live"),
-			e("Protection", "VOLTage:PROTection[:LEVel]", b, y, "0 to 33 V, MIN, MAX"),
-			e("Protection", "VOLTage:PROTection:STATe", b, y, "on after *RST"),
-			e("Protection", "VOLTage:PROTection:MODE", b, y, "MEASured trips on the measured voltage, PROTected on the programmed one; the query answers MEAS or PROT"),
-			e("Protection", "VOLTage:PROTection:TRIPped", q, y, "1 or 0; a trip switches the channel off"),
-			e("Protection", "VOLTage:PROTection:CLEar", set, y, "the channel stays off until switched on again"),
+			e("Protection", "[SOURce:]VOLTage:PROTection[:STATe]", b, y, "the default node: VOLT:PROT ON switches OVP; on after *RST (assumed: not confirmed)"),
+			e("Protection", "[SOURce:]VOLTage:PROTection:LEVel", b, y, "0 to 32.05 V, MIN, MAX, DEF 32.05 V"),
+			e("Protection", "[SOURce:]VOLTage:PROTection:MODE", b, y, "MEASured trips on the measured voltage, PROTected on the programmed one; the query answers MEAS or PROT"),
+			e("Protection", "[SOURce:]VOLTage:PROTection:TRIPped", q, y, "1 or 0; a trip switches the channel off"),
+			e("Protection", "[SOURce:]VOLTage:PROTection:CLEar", set, y, "the channel stays off until switched on again"),
 			e("Protection", "FUSE[:STATe]", b, y, "the electronic fuse trips when the output has limited current for the fuse delay, and switches the channel off"),
-			e("Protection", "FUSE:DELay", b, y, "0 to 250 ms, answered in ms; timed on the model's clock"),
-			e("Protection", "FUSE:DELay:INITial", b, y, "0 to 60000 ms after the output goes live before the fuse is armed; timed on the model's clock"),
+			e("Protection", "FUSE:DELay", b, y, "10 ms to 10 s, MIN, MAX, in seconds (+1.0000E-02); timed on the model's clock"),
+			e("Protection", "FUSE:DELay:INITial", b, y, "seconds after the output goes live before the fuse is armed, timed on the model's clock; "+
+				"the range here, 0 to 60 s, is not confirmed"),
 			only(e("Protection", "FUSE:LINK", b, y, "channel 1 to <n>, not the selected one (-221 Settings conflict): a trip of either fuse switches both channels off; "+
 				"the query takes the channel and answers 1 or 0")),
 			only(e("Protection", "FUSE:UNLink", set, y, "")),
 			e("Protection", "FUSE:TRIPped", q, y, "1 or 0; switching the channel off resets the fuse"),
-			e("Protection", "POWer:PROTection[:STATe]", b, y, "OPP trips when the measured power exceeds the level, and switches the channel off"),
-			e("Protection", "POWer:PROTection:LEVel", b, y, "0 W to the channel's rated power (32 V times the rated current, at most the unit's 100 W)"),
-			e("Protection", "POWer:PROTection:TRIPped", q, y, "1 or 0"),
-			e("Protection", "POWer:PROTection:CLEar", set, y, ""),
-			e("Measurement", "MEASure[:SCALar]:VOLTage[:DC]", q, y, "the terminal voltage "+channelNote+", from the output's operating point into its load"),
+			e("Protection", "[SOURce:]POWer:PROTection[:STATe]", b, y, "OPP trips when the measured power exceeds the level, and switches the channel off"),
+			e("Protection", "[SOURce:]POWer:PROTection:LEVel", b, y, "0 to 33 W on the HMC8043, MAX and DEF 33 W; the HMC8041's and HMC8042's ranges are not confirmed "+
+				"(here 100 W, the unit's rating)"),
+			e("Protection", "[SOURce:]POWer:PROTection:TRIPped", q, y, "1 or 0"),
+			e("Protection", "[SOURce:]POWer:PROTection:CLEar", set, y, ""),
+			e("Measurement", "MEASure[:SCALar][:VOLTage][:DC]", q, y, "the terminal voltage "+channelNote+" (MEAS? too), from the output's operating point into its load"),
 			e("Measurement", "MEASure[:SCALar]:CURRent[:DC]", q, y, ""),
 			e("Measurement", "MEASure[:SCALar]:POWer", q, y, ""),
 			e("Measurement", "MEASure[:SCALar]:ENERgy:STATe", b, y, "starts and stops the energy meter"),
 			e("Measurement", "MEASure[:SCALar]:ENERgy", q, p, "in Ws; the power is integrated between commands as constant at its value at the earlier one"),
 			e("Measurement", "MEASure[:SCALar]:ENERgy:RESet", set, y, ""),
 			e("Arbitrary", "ARBitrary:DATA", b, y, "up to 512 points of voltage, current, time (10 ms to 60 s) and interpolation (0 hold, 1 ramp to the next point); "+
-				"a count not a multiple of 4 is -109 Missing parameter, more than 512 points -223 Too much data"),
+				"a count not a multiple of 4 is -109 Missing parameter, more than 512 points -223 Too much data; "+
+				"the ARBitrary ranges, the reply format and the LOG commands could not be checked against the manual"),
 			e("Arbitrary", "ARBitrary:CLEar", set, y, ""),
 			e("Arbitrary", "ARBitrary:REPetitions", b, y, "0 (endless) to 255"),
 			e("Arbitrary", "ARBitrary:ENDBehavior", b, y, "OFF switches the channel off after the last repetition, HOLD keeps the last point"),

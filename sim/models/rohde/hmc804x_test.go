@@ -2,6 +2,7 @@ package rohde
 
 import (
 	"context"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -77,6 +78,7 @@ func TestHMC804xSetAndReadBack(t *testing.T) {
 	for _, model := range []string{"HMC8041", "HMC8042", "HMC8043"} {
 		t.Run(model, func(t *testing.T) {
 			maxI := map[string]string{"HMC8041": "+1.0000E+01", "HMC8042": "+5.0000E+00", "HMC8043": "+3.0000E+00"}[model]
+			maxP := map[string]string{"HMC8041": "+1.0000E+02", "HMC8042": "+1.0000E+02", "HMC8043": "+3.3000E+01"}[model]
 			converse(t, model, []simtest.Exchange{
 				{Send: "*IDN?", Want: "Rohde&Schwarz," + model + ",100001,HW50020001/SW2.51"},
 				{Send: "INST:NSEL?", Want: "1"},
@@ -98,17 +100,23 @@ func TestHMC804xSetAndReadBack(t *testing.T) {
 				{Send: "OUTP:CHAN?;OUTP:MAST?;OUTP?", Want: "0;0;0"},
 				{Send: "OUTP:CHAN ON;OUTP:CHAN?;OUTP?", Want: "1;0"},
 				{Send: "OUTP:MAST ON;OUTP:MAST?;OUTP?", Want: "1;1"},
-				{Send: "MEAS:VOLT?;MEAS:CURR?;MEAS:POW?", Want: "+3.3000E+00;+0.0000E+00;+0.0000E+00"},
-				{Send: "VOLT:PROT?", Want: "+3.3000E+01"},
-				{Send: "VOLT:PROT 20;VOLT:PROT:LEV?", Want: "+2.0000E+01"},
-				{Send: "VOLT:PROT:STAT?;VOLT:PROT:MODE?", Want: "1;MEAS"},
+				{Send: "MEAS:VOLT?;MEAS:CURR?;MEAS:POW?;MEAS?", Want: "+3.3000E+00;+0.0000E+00;+0.0000E+00;+3.3000E+00"},
+				{Send: "VOLT:PROT:LEV?;VOLT:PROT:LEV? MAX", Want: "+3.2050E+01;+3.2050E+01"},
+				{Send: "VOLT:PROT:LEV 20;VOLT:PROT:LEV?", Want: "+2.0000E+01"},
+				{Send: "VOLT:PROT?;VOLT:PROT:STAT?;VOLT:PROT:MODE?", Want: "1;1;MEAS"},
+				{Send: "VOLT:PROT OFF;SOUR:VOLT:PROT?;VOLT:PROT ON;VOLT:PROT?", Want: "0;1"},
 				{Send: "VOLT:PROT:MODE PROT;VOLT:PROT:MODE?", Want: "PROT"},
 				{Send: "VOLT:PROT:TRIP?", Want: "0"},
-				{Send: "FUSE?;FUSE:DEL?;FUSE:DEL:INIT?", Want: "0;0;0"},
-				{Send: "FUSE ON;FUSE:DEL 100;FUSE:DEL:INIT 2000;FUSE?;FUSE:DEL?;FUSE:DEL:INIT?", Want: "1;100;2000"},
+				{Send: "FUSE?;FUSE:DEL?;FUSE:DEL:INIT?", Want: "0;+1.0000E-02;+0.0000E+00"},
+				{Send: "FUSE:DEL? MIN;FUSE:DEL? MAX", Want: "+1.0000E-02;+1.0000E+01"},
+				{Send: "FUSE ON;FUSE:DEL 0.1;FUSE:DEL:INIT 2;FUSE?;FUSE:DEL?;FUSE:DEL:INIT?", Want: "1;+1.0000E-01;+2.0000E+00"},
+				{Send: "FUSE:DEL 250 ms;FUSE:DEL?", Want: "+2.5000E-01"},
 				{Send: "FUSE:TRIP?", Want: "0"},
 				{Send: "POW:PROT?;POW:PROT:TRIP?", Want: "0;0"},
-				{Send: "POW:PROT ON;POW:PROT:LEV 20;POW:PROT:LEV?", Want: "+2.0000E+01"},
+				{Send: "POW:PROT ON;POW:PROT:LEV 20;SOUR:POW:PROT:LEV?", Want: "+2.0000E+01"},
+				{Send: "POW:PROT:LEV? MAX", Want: maxP},
+				{Send: "VOLT:AINP?;VOLT:AINP:INP?;VOLT:AINP:MODE?;VOLT:AINP:THR?", Want: "0;VOLT;LIN;+1.0000E+00"},
+				{Send: "VOLT:AINP ON;VOLT:AINP:INP CURR;VOLT:AINP:MODE STEP;VOLT:AINP:THR 2.5;VOLT:AINP?;VOLT:AINP:INP?;VOLT:AINP:MODE?;VOLT:AINP:THR?", Want: "1;CURR;STEP;+2.5000E+00"},
 				{Send: "VOLT:RAMP?;VOLT:RAMP:DUR?", Want: "0;+1.0000E-02"},
 				{Send: "VOLT:RAMP ON;VOLT:RAMP:DUR 2;VOLT:RAMP?;VOLT:RAMP:DUR?", Want: "1;+2.0000E+00"},
 				{Send: "MEAS:ENER:STAT?;MEAS:ENER?", Want: "0;+0.0000E+00"},
@@ -153,9 +161,13 @@ func TestHMC804xRejects(t *testing.T) {
 		{Send: "APPL 40,1;:SYST:ERR?", Want: `-222,"Data out of range"`},
 		{Send: "APPL 5,9;:SYST:ERR?", Want: `-222,"Data out of range"`},
 		{Send: "APPL?", Want: "+0.0000E+00,+5.0000E+00"},
-		{Send: "VOLT:PROT 34;:SYST:ERR?", Want: `-222,"Data out of range"`},
+		{Send: "VOLT:PROT:LEV 32.1;:SYST:ERR?", Want: `-222,"Data out of range"`},
+		// VOLT:PROT is the state (a number is a boolean, nonzero ON): the level stays.
+		{Send: "VOLT:PROT 20;VOLT:PROT:LEV?;VOLT:PROT?", Want: "+3.2050E+01;1"},
 		{Send: "VOLT:PROT:MODE FAST;:SYST:ERR?", Want: `-224,"Illegal parameter value"`},
-		{Send: "FUSE:DEL 300;:SYST:ERR?", Want: `-222,"Data out of range"`},
+		{Send: "FUSE:DEL 11;:SYST:ERR?", Want: `-222,"Data out of range"`},
+		{Send: "FUSE:DEL 0.005;:SYST:ERR?", Want: `-222,"Data out of range"`},
+		{Send: "VOLT:AINP:THR 11;:SYST:ERR?", Want: `-222,"Data out of range"`},
 		{Send: "FUSE:LINK 1;:SYST:ERR?", Want: `-221,"Settings conflict;a fuse cannot link to its own channel"`},
 		{Send: "FUSE:LINK 3;:SYST:ERR?", Want: `-222,"Data out of range"`},
 		{Send: "POW:PROT:LEV 200;:SYST:ERR?", Want: `-222,"Data out of range"`},
@@ -200,7 +212,7 @@ func TestHMC804xFuse(t *testing.T) {
 	r := newRig(t, "HMC8043", sim.Resistor(10))
 	r.converse(t, []simtest.Exchange{
 		{Send: "INST:NSEL 2;VOLT 5;CURR 1;OUTP:CHAN ON", Want: ""},
-		{Send: "INST:NSEL 1;VOLT 10;CURR 0.2;FUSE ON;FUSE:DEL 100;FUSE:LINK 2;FUSE:LINK? 2", Want: "1"},
+		{Send: "INST:NSEL 1;VOLT 10;CURR 0.2;FUSE ON;FUSE:DEL 0.1;FUSE:LINK 2;FUSE:LINK? 2", Want: "1"},
 		{Send: "OUTP ON;OUTP?;FUSE:TRIP?", Want: "1;0"},
 		{Send: "STAT:QUES:INST:ISUM1:COND?", Want: "1"},
 	})
@@ -211,18 +223,22 @@ func TestHMC804xFuse(t *testing.T) {
 		{Send: "FUSE:TRIP?;OUTP?;OUTP:CHAN?", Want: "1;0;0"},
 		{Send: "STAT:QUES:INST:ISUM1:COND?", Want: "1024"},
 		{Send: "INST:NSEL 2;OUTP:CHAN?;FUSE:TRIP?", Want: "0;0"},
+		// The blown fuse holds the channel linked to it off.
+		{Send: "INST:NSEL 2;OUTP:CHAN ON;OUTP:CHAN?", Want: "0"},
 		// A blown fuse keeps the channel off until the channel is switched off.
 		{Send: "INST:NSEL 1;CURR 3;OUTP:CHAN ON;OUTP?", Want: "0"},
 		{Send: "VOLT:PROT:CLE;FUSE:TRIP?", Want: "1"},
 		{Send: "OUTP:CHAN OFF;FUSE:TRIP?;OUTP:CHAN ON;OUTP?", Want: "0;1"},
 		{Send: "MEAS:CURR?", Want: "+1.0000E+00"},
 	})
-	// Without a delay the fuse trips at once; the initial delay holds it
-	// off after switching on.
+	// The initial delay holds the fuse off after switching on; then it
+	// trips after its delay (the least, 10 ms, after *RST).
 	r.converse(t, []simtest.Exchange{
-		{Send: "INST:NSEL 3;VOLT 10;CURR 0.2;FUSE ON;FUSE:DEL:INIT 500;OUTP ON;FUSE:TRIP?;OUTP?", Want: "0;1"},
+		{Send: "INST:NSEL 3;VOLT 10;CURR 0.2;FUSE ON;FUSE:DEL:INIT 0.5;OUTP ON;FUSE:TRIP?;OUTP?", Want: "0;1"},
 	})
 	r.clock = r.clock.Add(500 * time.Millisecond)
+	r.converse(t, []simtest.Exchange{{Send: "FUSE:TRIP?;OUTP?", Want: "0;1"}})
+	r.clock = r.clock.Add(10 * time.Millisecond)
 	r.converse(t, []simtest.Exchange{{Send: "FUSE:TRIP?;OUTP?", Want: "1;0"}})
 }
 
@@ -232,12 +248,12 @@ func TestHMC804xProtection(t *testing.T) {
 	r := newRig(t, "HMC8042", sim.Resistor(10))
 	r.converse(t, []simtest.Exchange{
 		// MEASured: a current-limited output below the level does not trip.
-		{Send: "VOLT 10;CURR 0.5;VOLT:PROT 8;OUTP ON;OUTP?;MEAS:VOLT?", Want: "1;+5.0000E+00"},
+		{Send: "VOLT 10;CURR 0.5;VOLT:PROT:LEV 8;OUTP ON;OUTP?;MEAS:VOLT?", Want: "1;+5.0000E+00"},
 		{Send: "VOLT:PROT:MODE PROT;VOLT:PROT:TRIP?;OUTP?;OUTP:CHAN?", Want: "1;0;0"},
 		{Send: "STAT:QUES:INST:ISUM1:COND?", Want: "512"},
 		{Send: "VOLT:PROT:CLE;VOLT:PROT:TRIP?;OUTP?", Want: "0;0"},
 		{Send: "VOLT:PROT:MODE MEAS;CURR 2;OUTP:CHAN ON;VOLT:PROT:TRIP?;OUTP?", Want: "1;0"},
-		{Send: "VOLT:PROT:CLE;VOLT:PROT 33;OUTP:CHAN ON;OUTP?", Want: "1"},
+		{Send: "VOLT:PROT:CLE;VOLT:PROT:LEV 32;OUTP:CHAN ON;OUTP?", Want: "1"},
 		// OPP: 10 V into 10 ohms is 10 W.
 		{Send: "POW:PROT:LEV 12;POW:PROT ON;POW:PROT:TRIP?;OUTP?", Want: "0;1"},
 		{Send: "POW:PROT:LEV 9;POW:PROT:TRIP?;OUTP?", Want: "1;0"},
@@ -309,7 +325,7 @@ func TestHMC804xStatus(t *testing.T) {
 	r.converse(t, []simtest.Exchange{
 		{Send: "STAT:QUES:INST:ISUM1:ENAB 512;STAT:QUES:INST:ENAB 2;STAT:QUES:ENAB 8192;*STB?", Want: "0"},
 		{Send: "VOLT 10;OUTP ON;STAT:QUES:INST:ISUM1:COND?", Want: "2"},
-		{Send: "VOLT:PROT 5;STAT:QUES:INST:ISUM1:COND?;STAT:QUES:INST:COND?;STAT:QUES:COND?;*STB?", Want: "512;2;8192;8"},
+		{Send: "VOLT:PROT:LEV 5;STAT:QUES:INST:ISUM1:COND?;STAT:QUES:INST:COND?;STAT:QUES:COND?;*STB?", Want: "512;2;8192;8"},
 		{Send: "STAT:QUES:INST:ISUM1?", Want: "514"},
 		{Send: "STAT:QUES:INST:ISUM1?;STAT:QUES?;STAT:QUES?", Want: "0;8192;0"},
 		{Send: "*STB?", Want: "0"},
@@ -365,4 +381,101 @@ func BenchmarkHMC804xQuery(b *testing.B) {
 			b.ReportMetric(float64(d)/float64(base), "x-IDN")
 		})
 	}
+}
+
+// stepLoad draws through r1 ohms until at, then through r2: a load that
+// changes with time, which update must keep measuring.
+type stepLoad struct {
+	at     time.Time
+	r1, r2 float64
+}
+
+func (l stepLoad) Current(v float64, now time.Time) float64 {
+	if now.Before(l.at) {
+		return v / l.r1
+	}
+	return v / l.r2
+}
+
+// update skips the channels that are idle or steady before a command;
+// whatever a client does and however time passes, every reply must be
+// what it is when every channel is updated before every command.
+func TestHMC804xUpdateSkipsChangeNothing(t *testing.T) {
+	settings := []string{
+		"INST:NSEL 1", "INST:NSEL 2", "INST:NSEL 3", "VOLT 5", "VOLT 12", "CURR 0.2", "CURR 2",
+		"OUTP ON", "OUTP OFF", "OUTP:CHAN ON", "OUTP:CHAN OFF", "OUTP:MAST ON", "OUTP:MAST OFF",
+		"INST:NSEL 1;:OUTP ON", "INST:NSEL 2;:OUTP ON", "INST:NSEL 3;:OUTP ON",
+		"FUSE ON", "FUSE OFF", "FUSE:DEL 0.05", "FUSE:DEL 0.01", "FUSE:DEL:INIT 0.1", "FUSE:LINK 1", "FUSE:LINK 3",
+		"POW:PROT ON", "POW:PROT OFF", "POW:PROT:LEV 5", "POW:PROT:LEV 50", "POW:PROT:CLE",
+		"VOLT:PROT:LEV 6", "VOLT:PROT:LEV 32", "VOLT:PROT OFF", "VOLT:PROT ON", "VOLT:PROT:MODE PROT", "VOLT:PROT:MODE MEAS", "VOLT:PROT:CLE",
+		"VOLT:RAMP ON", "VOLT:RAMP OFF", "VOLT:RAMP:DUR 0.5",
+		"ARB:DATA 1,1,0.2,0,6,1,0.3,1;ARB:REP 2;ARB:TRAN 1;ARB ON", "ARB:DATA 3,1,0.1,1,2,1,0.1,0;ARB:TRAN 2;ARB ON",
+		"ARB ON", "ARB OFF", "ARB:ENDB HOLD",
+		"MEAS:ENER:STAT ON", "MEAS:ENER:STAT OFF", "MEAS:ENER:RES",
+		"STAT:QUES:INST:ISUM1:NTR 3", "STAT:QUES:INST:ISUM2:ENAB 3",
+	}
+	queries := []string{
+		"VOLT?", "MEAS:VOLT?", "MEAS:CURR?", "MEAS:POW?", "MEAS:ENER?", "OUTP?", "OUTP:CHAN?",
+		"FUSE:TRIP?", "VOLT:PROT:TRIP?", "POW:PROT:TRIP?", "STAT:QUES:INST:ISUM1:COND?",
+		"STAT:QUES:INST:ISUM1?", "STAT:QUES:INST:ISUM2?", "STAT:QUES:INST:ISUM3?", "STAT:QUES:INST?",
+		"STAT:QUES?", "*STB?",
+	}
+	setup := "STAT:QUES:INST:ISUM1:ENAB 3587;:STAT:QUES:INST:ISUM3:ENAB 3587;:STAT:QUES:INST:ENAB 14;:STAT:QUES:ENAB 8192"
+	// The HMC8041's one channel settles more often than three do.
+	for _, model := range []string{"HMC8041", "HMC8043"} {
+		for _, noise := range []float64{0, 0.01} {
+			for seed := range uint64(40) {
+				var replies [2][]string
+				for k, exact := range []bool{true, false} {
+					r := newRig(t, model, nil)
+					r.in.Do(func(d sim.Device) {
+						h := d.(*hmc804x)
+						h.exact = exact
+						h.Outputs[0].Connect(sim.Resistor(10))
+						if len(h.Outputs) > 1 {
+							h.Outputs[1].Connect(stepLoad{at: r.clock.Add(2 * time.Second), r1: 100, r2: 2})
+						}
+					})
+					if noise > 0 {
+						if err := r.in.SetNoise(noise, seed); err != nil {
+							t.Fatal(err)
+						}
+					}
+					cl := r.in.NewClient()
+					send := func(msg string) {
+						cl.Write([]byte(msg + "\n"))
+						replies[k] = append(replies[k], msg+" -> "+string(cl.TakeOutput()))
+					}
+					send(setup)
+					// Phases of a few settings, then queries while time
+					// passes, so that channels sit live for a while with only
+					// queries updating them.
+					rnd := rand.New(rand.NewPCG(seed, 1))
+					for range 30 {
+						for range 1 + rnd.IntN(4) {
+							send(settings[rnd.IntN(len(settings))])
+						}
+						for range 10 {
+							r.clock = r.clock.Add(time.Duration(rnd.IntN(150)) * time.Millisecond)
+							send(queries[rnd.IntN(len(queries))])
+						}
+					}
+				}
+				if diff := cmp.Diff(replies[0], replies[1]); diff != "" {
+					t.Fatalf("%s, noise %v, seed %d: replies with update's skips differ (-every channel +skips):\n%s", model, noise, seed, diff)
+				}
+			}
+		}
+	}
+}
+
+// The energy meter counts from when it is switched on, even when the
+// output has been steady (and its updates skipped) for a while before.
+func TestHMC804xEnergyCountsFromSwitchOn(t *testing.T) {
+	r := newRig(t, "HMC8041", sim.Resistor(10))
+	r.converse(t, []simtest.Exchange{{Send: "VOLT 10;OUTP ON", Want: ""}})
+	r.clock = r.clock.Add(5 * time.Second)
+	r.converse(t, []simtest.Exchange{{Send: "VOLT?", Want: "+1.0000E+01"}, {Send: "MEAS:ENER:STAT ON", Want: ""}})
+	r.clock = r.clock.Add(3 * time.Second)
+	r.converse(t, []simtest.Exchange{{Send: "MEAS:ENER?", Want: "+3.0000E+01"}})
 }
