@@ -70,6 +70,9 @@ type PhaseRecord struct {
 	Error        string        `json:"error,omitempty"`
 	Measurements []Measurement `json:"measurements"`
 	cut          bool          // a stop came while it ran
+	// kept holds the live record's measurements until the run ends
+	// (fold.flush); Measurements holds them from then on.
+	kept *keptMeasurements
 }
 
 // Measurement is one value (or array of values) with its unit, limit and
@@ -281,6 +284,10 @@ type fold struct {
 	// measurements and failed count the record's measurements and those
 	// out of limits, for the progress line.
 	measurements, failed int
+	// compact says measurements are kept compact until the run ends
+	// (keptMeasurements): the live record's fold, not Replay's, whose
+	// events already hold every measurement whole.
+	compact bool
 }
 
 type seriesKey struct{ dut, name string }
@@ -332,7 +339,7 @@ func (f *fold) apply(e *Event) {
 		}
 	case EventMeasurement:
 		if m := e.Measurement; m != nil {
-			f.dut(e.DUT).addMeasurement(*m)
+			f.dut(e.DUT).addMeasurement(m, f.compact)
 			f.measurements++
 			if m.Outcome == OutcomeFail {
 				f.failed++
@@ -388,6 +395,7 @@ func (f *fold) apply(e *Event) {
 		}
 	case EventRunEnded:
 		if e.End != nil {
+			f.flush()
 			r.end(e.Time, e.End)
 		}
 	}
@@ -406,8 +414,8 @@ func (f *fold) dut(name string) *DUTRecord {
 
 // addMeasurement files m in its phase (the running one of its name, or a
 // phase of its own when none runs) and folds its outcome in, unless the
-// limit only records.
-func (d *DUTRecord) addMeasurement(m Measurement) {
+// limit only records. A compact phase keeps it in p.kept.
+func (d *DUTRecord) addMeasurement(m *Measurement, compact bool) {
 	var p *PhaseRecord
 	if n := len(d.Phases); n > 0 && d.Phases[n-1].Ended.IsZero() && (m.Phase == "" || d.Phases[n-1].Name == m.Phase) {
 		p = d.Phases[n-1]
@@ -415,9 +423,29 @@ func (d *DUTRecord) addMeasurement(m Measurement) {
 		p = &PhaseRecord{Name: "measurements", Attempt: 1, Started: m.Time, Ended: m.Time}
 		d.Phases = append(d.Phases, p)
 	}
-	p.Measurements = appendDoubling(p.Measurements, m)
+	if compact {
+		if p.kept == nil {
+			p.kept = &keptMeasurements{}
+		}
+		p.kept.add(m)
+	} else {
+		p.Measurements = appendDoubling(p.Measurements, *m)
+	}
 	if m.Limit.Action != RecordOnly {
 		p.Outcome = worse(p.Outcome, m.Outcome)
+	}
+}
+
+// flush makes every phase's kept measurements its Measurements: the run
+// has ended, and the record goes to its readers.
+func (f *fold) flush() {
+	for _, d := range f.r.DUTs {
+		for _, p := range d.Phases {
+			if p.kept != nil {
+				p.Measurements = p.kept.measurements()
+				p.kept = nil
+			}
+		}
 	}
 }
 
