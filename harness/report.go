@@ -1,7 +1,6 @@
 package harness
 
 import (
-	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"html/template"
@@ -14,13 +13,6 @@ import (
 	"strings"
 	"time"
 )
-
-// WriteJSON writes the record as indented JSON.
-func (r *Record) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
-}
 
 // JUnit XML, as Jenkins and GitLab read it: a suite per DUT, a case per
 // phase attempt, a suite for the run's own faults and safe state.
