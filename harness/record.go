@@ -594,7 +594,8 @@ func (d *DUTRecord) Summaries() []Summary {
 	var out []Summary
 	index := map[string]int{}
 	for _, p := range d.Phases {
-		for _, m := range p.Measurements {
+		for j := range p.Measurements {
+			m := &p.Measurements[j]
 			i, ok := index[m.Name]
 			if !ok {
 				i = len(out)

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"math"
 	"reflect"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -179,4 +181,59 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 	w.max = max(w.max, len(p))
 	w.n += len(p)
 	return len(p), nil
+}
+
+// The HTML report's table of measurements says what Measurement.Format
+// and LimitSpec.Format say, escaped, row by row: its numbers appended in
+// place and its limits formatted once per run of rows must not change a
+// cell. Limits alternate and repeat by value with numbers of their own,
+// as in a record read back from a store.
+func TestPhaseRowsAsFormatted(t *testing.T) {
+	r := oddRecord()
+	p := r.DUTs[0].Phases[0]
+	for i := range 40 {
+		lo, hi := float64(i%3), 10.0
+		m := Measurement{Name: "m<", Value: float64(i) / 7, Unit: []string{"V", "", "<&>"}[i%3], Resolution: []float64{0, 0.01, 1e-9, -1}[i%4],
+			Limit: LimitSpec{Comparator: []Comparator{CompareBetween, CompareAtLeast, CompareAtMost}[i%3], Low: &lo, High: &hi}, Outcome: Outcome(i % 5)}
+		p.Measurements = append(p.Measurements, m)
+	}
+	for _, d := range append(r.DUTs[:1], benchRecord().DUTs[0]) {
+		var want strings.Builder
+		for _, p := range d.Phases {
+			if p == nil {
+				continue
+			}
+			row := "<tr><td>" + p.Name + sep + strconv.Itoa(p.Attempt) + sep + p.Outcome.String() + sep
+			if len(p.Measurements) == 0 {
+				want.WriteString(row + p.Error + sep)
+				continue
+			}
+			for _, m := range p.Measurements {
+				want.WriteString(row + m.Name + sep + m.Format() + sep + m.Limit.Format(m.Unit) + sep + m.Outcome.String() + sep)
+			}
+		}
+		d.Phases = slices.DeleteFunc(d.Phases, func(p *PhaseRecord) bool { return p == nil })
+		got := string(phaseRows(d))
+		// The cells, unescaped, in order: what each row says.
+		cells := regexp.MustCompile(`<tr><td>|<td[^>]*>|<span[^>]*>`).ReplaceAllString(got, "")
+		cells = regexp.MustCompile(`</span></td>|</td>`).ReplaceAllString(cells, sep)
+		cells = strings.ReplaceAll(cells, "</tr>", "")
+		if diff := cmp.Diff(strings.Split(escapeAll(want.String()), sep), strings.Split(cells, sep)); diff != "" {
+			t.Fatalf("rows differ from the formatted values (-want +got):\n%s", diff)
+		}
+	}
+}
+
+// sep is in no string of the records.
+const sep = "\uE000"
+
+func escapeAll(s string) string {
+	var b strings.Builder
+	for i, part := range strings.Split(strings.ReplaceAll(s, "<tr><td>", ""), sep) {
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		escapeHTML(&b, part)
+	}
+	return b.String()
 }
