@@ -100,7 +100,9 @@ func (w *workers) stop() {
 // two alternate. measure/read is the cost of a measurement as a multiple
 // of a bare read's (1 would be free; flat from 1 to 64 DUTs means no
 // contention between DUTs); extra-allocs is what the harness allocates
-// per measurement beyond the read. end-ns/op is the run's end (the phase
+// per measurement beyond the read. measure/ctx-read is the same against
+// a read with a cancellable context like the DUT's, interleaved too:
+// ctx-read/read is what watching a context costs a session. end-ns/op is the run's end (the phase
 // and Run returning its record) spread over the measurements, and
 // with-end/read the ratio counting it.
 func BenchmarkMeasurement(b *testing.B) {
@@ -140,6 +142,21 @@ func benchMeasurement(b *testing.B, n int) {
 		})
 	}
 	defer bare.stop()
+	// The same read with a cancellable context, a child of the run's as a
+	// DUT's is: the session's own cost of watching a context (scpi's, not
+	// the harness's) is in measure/read, not in measure/ctx-read.
+	runCtx, cancelRun := context.WithCancelCause(ctx)
+	defer cancelRun(nil)
+	bareCtx := newWorkers(n)
+	for i := range n {
+		dutCtx, cancel := context.WithCancelCause(runCtx)
+		defer cancel(nil)
+		go bareCtx.serve(i, func() error {
+			_, err := dmms[i].Read(dutCtx)
+			return err
+		})
+	}
+	defer bareCtx.stop()
 
 	meas := newWorkers(n)
 	ran := make(chan error, 1)
@@ -174,12 +191,14 @@ func benchMeasurement(b *testing.B, n int) {
 	}()
 
 	batch := max(4, 512/n) // calls per worker per round
-	var bareTime, measTime time.Duration
+	var bareTime, ctxTime, measTime time.Duration
 	var bareAllocs, measAllocs uint64
 	rounds := 0
 	for b.Loop() {
 		t, a := bare.round(b, batch)
 		bareTime, bareAllocs = bareTime+t, bareAllocs+a
+		t, _ = bareCtx.round(b, batch)
+		ctxTime += t
 		t, a = meas.round(b, batch)
 		measTime, measAllocs = measTime+t, measAllocs+a
 		rounds++
@@ -206,6 +225,8 @@ func benchMeasurement(b *testing.B, n int) {
 	b.ReportMetric(float64(measTime.Nanoseconds())/calls, "measure-ns/op")
 	b.ReportMetric(float64(bareTime.Nanoseconds())/calls, "read-ns/op")
 	b.ReportMetric(measTime.Seconds()/bareTime.Seconds(), "measure/read")
+	b.ReportMetric(measTime.Seconds()/ctxTime.Seconds(), "measure/ctx-read")
+	b.ReportMetric(ctxTime.Seconds()/bareTime.Seconds(), "ctx-read/read")
 	b.ReportMetric(float64(endTime.Nanoseconds())/calls, "end-ns/op")
 	b.ReportMetric((measTime+endTime).Seconds()/bareTime.Seconds(), "with-end/read")
 	b.ReportMetric(float64(measAllocs)/calls, "measure-allocs/op")
