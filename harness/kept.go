@@ -2,7 +2,9 @@ package harness
 
 import (
 	"math"
+	"slices"
 	"time"
+	"unsafe"
 )
 
 // keptMeasurements are a phase's measurements as the live record keeps
@@ -80,8 +82,8 @@ func keyOf(m *Measurement) measurementKey {
 	return k
 }
 
-// add keeps m.
-func (k *keptMeasurements) add(m *Measurement) {
+// add keeps m, in a chunk from pool.
+func (k *keptMeasurements) add(m *Measurement, pool *chunkPool) {
 	e := keptMeasurement{seq: m.Seq, sec: m.Time.Unix(), nsec: int32(m.Time.Nanosecond()), value: m.Value, outcome: int8(m.Outcome)}
 	if m.Values != nil || m.Axis != nil || m.Outcome != Outcome(e.outcome) || !sameTime(m.Time, e) {
 		e.kind, e.value = keptWhole, float64(len(k.whole))
@@ -95,7 +97,7 @@ func (k *keptMeasurements) add(m *Measurement) {
 	}
 	i := k.n % keptChunk
 	if i == 0 {
-		k.chunks = append(k.chunks, make([]keptMeasurement, keptChunk))
+		k.chunks = append(k.chunks, pool.measurementChunk())
 	}
 	k.chunks[len(k.chunks)-1][i] = e
 	k.n++
@@ -162,4 +164,114 @@ func (k *keptMeasurements) measurements() []Measurement {
 		}
 	}
 	return out
+}
+
+// keptPoints are a series' points as the live record keeps them while
+// the run goes, in chunks never copied (a slice that doubles copies the
+// whole series, under the run's lock); they become its Times and Values
+// when the run ends.
+type keptPoints struct {
+	chunks [][]point
+	n      int
+}
+
+type point struct{ t, v float64 }
+
+// pointChunk is the number of points in a chunk (8 KiB).
+const pointChunk = 512
+
+func (k *keptPoints) add(t, v float64, pool *chunkPool) {
+	i := k.n % pointChunk
+	if i == 0 {
+		k.chunks = append(k.chunks, pool.pointChunk())
+	}
+	k.chunks[len(k.chunks)-1][i] = point{t, v}
+	k.n++
+}
+
+// flush appends the kept points to s.
+func (k *keptPoints) flush(s *Series) {
+	s.Times = slices.Grow(s.Times, k.n)
+	s.Values = slices.Grow(s.Values, k.n)
+	for c, chunk := range k.chunks {
+		for _, p := range chunk[:min(pointChunk, k.n-c*pointChunk)] {
+			s.Times = append(s.Times, p.t)
+			s.Values = append(s.Values, p.v)
+		}
+	}
+}
+
+// chunkPool holds chunks made, and their pages touched, by the measuring
+// goroutines after they have let go of the run's lock (refill), for the
+// fold to take under it. On a machine where the first touch of a page
+// costs a page fault of several microseconds, a fault under the lock
+// holds every other DUT's measurement up for that long.
+type chunkPool struct {
+	measurements chan []keptMeasurement
+	points       chan []point
+}
+
+func newChunkPool() *chunkPool {
+	return &chunkPool{measurements: make(chan []keptMeasurement, 8), points: make(chan []point, 8)}
+}
+
+// measurementChunk is a chunk from the pool, or a new one when it is
+// empty (or nil: Replay's fold has none).
+func (p *chunkPool) measurementChunk() []keptMeasurement {
+	if p != nil {
+		select {
+		case c := <-p.measurements:
+			return c
+		default:
+		}
+	}
+	return make([]keptMeasurement, keptChunk)
+}
+
+func (p *chunkPool) pointChunk() []point {
+	if p != nil {
+		select {
+		case c := <-p.points:
+			return c
+		default:
+		}
+	}
+	return make([]point, pointChunk)
+}
+
+// refill tops the pool up, outside the run's lock; it returns at once
+// when the pool is full.
+func (p *chunkPool) refill() {
+	if p == nil {
+		return
+	}
+	for len(p.measurements) < cap(p.measurements) {
+		c := make([]keptMeasurement, keptChunk)
+		touch(unsafe.Slice((*byte)(unsafe.Pointer(&c[0])), len(c)*int(unsafe.Sizeof(c[0]))))
+		select {
+		case p.measurements <- c:
+		default:
+			return
+		}
+	}
+	for len(p.points) < cap(p.points) {
+		c := make([]point, pointChunk)
+		touch(unsafe.Slice((*byte)(unsafe.Pointer(&c[0])), len(c)*int(unsafe.Sizeof(c[0]))))
+		select {
+		case p.points <- c:
+		default:
+			return
+		}
+	}
+}
+
+// touch writes a byte of every page of b (zero, as it is), so that its
+// page faults happen now.
+func touch(b []byte) {
+	for i := 0; i < len(b); i += 4096 {
+		b[i] = 0
+	}
+	if len(b) > 0 {
+		b[len(b)-1] = 0
+	}
 }

@@ -256,7 +256,7 @@ func (s *Series) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	*s = Series{j.DUT, j.Name, j.Unit, j.Times, floats(j.Values), (*float64)(j.Low), (*float64)(j.High)}
+	*s = Series{DUT: j.DUT, Name: j.Name, Unit: j.Unit, Times: j.Times, Values: floats(j.Values), Low: (*float64)(j.Low), High: (*float64)(j.High)}
 	return nil
 }
 
@@ -280,20 +280,29 @@ func Replay(events []Event) *Record {
 type fold struct {
 	r      *Record
 	duts   map[string]*DUTRecord
-	series map[seriesKey]*Series
+	series map[seriesKey]*foldSeries
 	// measurements and failed count the record's measurements and those
 	// out of limits, for the progress line.
 	measurements, failed int
-	// compact says measurements are kept compact until the run ends
-	// (keptMeasurements): the live record's fold, not Replay's, whose
-	// events already hold every measurement whole.
+	// compact says measurements and series points are kept compact
+	// until the run ends (keptMeasurements, keptPoints), in chunks from
+	// pool: the live record's fold, not Replay's, whose events already
+	// hold every measurement whole.
 	compact bool
+	pool    *chunkPool
 }
 
 type seriesKey struct{ dut, name string }
 
+// foldSeries is a series of the record and, in a compact fold, its
+// points until the run ends.
+type foldSeries struct {
+	s    *Series
+	kept *keptPoints
+}
+
 func newFold(r *Record) *fold {
-	return &fold{r: r, duts: map[string]*DUTRecord{}, series: map[seriesKey]*Series{}}
+	return &fold{r: r, duts: map[string]*DUTRecord{}, series: map[seriesKey]*foldSeries{}}
 }
 
 // apply folds one event into the record.
@@ -339,7 +348,7 @@ func (f *fold) apply(e *Event) {
 		}
 	case EventMeasurement:
 		if m := e.Measurement; m != nil {
-			f.dut(e.DUT).addMeasurement(m, f.compact)
+			f.dut(e.DUT).addMeasurement(m, f.compact, f.pool)
 			f.measurements++
 			if m.Outcome == OutcomeFail {
 				f.failed++
@@ -415,7 +424,7 @@ func (f *fold) dut(name string) *DUTRecord {
 // addMeasurement files m in its phase (the running one of its name, or a
 // phase of its own when none runs) and folds its outcome in, unless the
 // limit only records. A compact phase keeps it in p.kept.
-func (d *DUTRecord) addMeasurement(m *Measurement, compact bool) {
+func (d *DUTRecord) addMeasurement(m *Measurement, compact bool, pool *chunkPool) {
 	var p *PhaseRecord
 	if n := len(d.Phases); n > 0 && d.Phases[n-1].Ended.IsZero() && (m.Phase == "" || d.Phases[n-1].Name == m.Phase) {
 		p = d.Phases[n-1]
@@ -427,7 +436,7 @@ func (d *DUTRecord) addMeasurement(m *Measurement, compact bool) {
 		if p.kept == nil {
 			p.kept = &keptMeasurements{}
 		}
-		p.kept.add(m)
+		p.kept.add(m, pool)
 	} else {
 		p.Measurements = appendDoubling(p.Measurements, *m)
 	}
@@ -436,8 +445,9 @@ func (d *DUTRecord) addMeasurement(m *Measurement, compact bool) {
 	}
 }
 
-// flush makes every phase's kept measurements its Measurements: the run
-// has ended, and the record goes to its readers.
+// flush makes every phase's kept measurements its Measurements, and
+// every series' kept points its Times and Values: the run has ended, and
+// the record goes to its readers.
 func (f *fold) flush() {
 	for _, d := range f.r.DUTs {
 		for _, p := range d.Phases {
@@ -447,6 +457,12 @@ func (f *fold) flush() {
 			}
 		}
 	}
+	for _, s := range f.series {
+		if s.kept != nil {
+			s.kept.flush(s.s)
+			s.kept = nil
+		}
+	}
 }
 
 // sample appends a point to a series; band, when the series has no limit
@@ -454,14 +470,22 @@ func (f *fold) flush() {
 func (f *fold) sample(dut, name, unit string, t time.Time, v float64, band *LimitSpec) {
 	r := f.r
 	k := seriesKey{dut, name}
-	s := f.series[k]
-	if s == nil {
-		s = &Series{DUT: dut, Name: name, Unit: unit}
-		r.Series = append(r.Series, s)
-		f.series[k] = s
+	fs := f.series[k]
+	if fs == nil {
+		fs = &foldSeries{s: &Series{DUT: dut, Name: name, Unit: unit}}
+		if f.compact {
+			fs.kept = &keptPoints{}
+		}
+		r.Series = append(r.Series, fs.s)
+		f.series[k] = fs
 	}
+	s := fs.s
 	if band != nil && s.Low == nil && s.High == nil {
 		s.Low, s.High = band.Low, band.High
+	}
+	if fs.kept != nil {
+		fs.kept.add(t.Sub(r.Started).Seconds(), v, f.pool)
+		return
 	}
 	s.Times = appendDoubling(s.Times, t.Sub(r.Started).Seconds())
 	s.Values = appendDoubling(s.Values, v)

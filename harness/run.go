@@ -234,7 +234,7 @@ func Run(ctx context.Context, name string, body func(t *Test) error, opts ...Opt
 	t := &Test{name: name, opts: o, log: stamped(o.Logger).With().Str("run", name).Str("run_id", id).Logger(), ctx: runCtx, cancel: cancel,
 		stopping: make(chan struct{}), id: id, rec: newRecord(), duts: map[string]*DUTRun{}}
 	t.fold = newFold(t.rec)
-	t.fold.compact = true
+	t.fold.compact, t.fold.pool = true, newChunkPool()
 	t.watching, t.endWatch = context.WithCancel(context.Background())
 	t.recMu.Lock()
 	info := o.Info
