@@ -495,7 +495,9 @@ func (d *DUTRun) record(m Measurement, limit Limit, opts []MeasureOption) error 
 	m.Phase, m.Attempt = d.phase, d.attempt
 	m.Seq = d.t.seq + 1 // its event's
 	ack := d.t.emitLocked(Event{Kind: EventMeasurement, DUT: d.name, Time: m.Time, Measurement: &m})
+	pool := d.t.fold.pool
 	d.t.recMu.Unlock()
+	pool.refill() // what the next measurements' fold takes, made outside the lock
 	if err := d.t.await(d.ctx, ack, "measurement", m.Name); err != nil {
 		return err
 	}

@@ -43,7 +43,14 @@ func FuzzReplay(f *testing.F) {
 		for _, r := range []*harness.Record{rec, settled} {
 			r.WriteJUnit(io.Discard)
 			r.WriteHTML(io.Discard)
-			r.WriteJSON(io.Discard)
+			// The streamed JSON is encoding/json's, byte for byte.
+			var want, got bytes.Buffer
+			enc := json.NewEncoder(&want)
+			enc.SetIndent("", "  ")
+			wantErr := enc.Encode(r)
+			if err := r.WriteJSON(&got); (err != nil) != (wantErr != nil) || wantErr == nil && !bytes.Equal(got.Bytes(), want.Bytes()) {
+				t.Fatalf("WriteJSON: %v, encoding/json: %v\n%s\nwant\n%s", err, wantErr, got.Bytes(), want.Bytes())
+			}
 			r.Measurements()
 			for _, d := range r.DUTs {
 				d.Summaries()

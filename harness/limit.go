@@ -306,10 +306,18 @@ func formatResolved(v float64, unit string, resolution float64) string {
 	if resolution <= 0 || math.IsNaN(v) || math.IsInf(v, 0) {
 		return formatValue(v, unit)
 	}
-	digits := max(0, int(math.Ceil(-math.Log10(resolution)-1e-9)))
-	s := strconv.FormatFloat(math.Round(v/resolution)*resolution, 'f', digits, 64)
+	s := string(appendResolved(nil, v, resolution))
 	if unit != "" {
 		s += " " + unit
 	}
 	return s
+}
+
+// appendResolved appends formatResolved's number, without the unit.
+func appendResolved(b []byte, v, resolution float64) []byte {
+	if resolution <= 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return strconv.AppendFloat(b, v, 'g', 6, 64)
+	}
+	digits := max(0, int(math.Ceil(-math.Log10(resolution)-1e-9)))
+	return strconv.AppendFloat(b, math.Round(v/resolution)*resolution, 'f', digits, 64)
 }

@@ -100,7 +100,11 @@ func (w *workers) stop() {
 // two alternate. measure/read is the cost of a measurement as a multiple
 // of a bare read's (1 would be free; flat from 1 to 64 DUTs means no
 // contention between DUTs); extra-allocs is what the harness allocates
-// per measurement beyond the read.
+// per measurement beyond the read. measure/ctx-read is the same against
+// a read with a cancellable context like the DUT's, interleaved too:
+// ctx-read/read is what watching a context costs a session. end-ns/op is the run's end (the phase
+// and Run returning its record) spread over the measurements, and
+// with-end/read the ratio counting it.
 func BenchmarkMeasurement(b *testing.B) {
 	for _, n := range []int{1, 8, 64} {
 		b.Run(fmt.Sprintf("duts-%d", n), func(b *testing.B) {
@@ -138,6 +142,21 @@ func benchMeasurement(b *testing.B, n int) {
 		})
 	}
 	defer bare.stop()
+	// The same read with a cancellable context, a child of the run's as a
+	// DUT's is: the session's own cost of watching a context (scpi's, not
+	// the harness's) is in measure/read, not in measure/ctx-read.
+	runCtx, cancelRun := context.WithCancelCause(ctx)
+	defer cancelRun(nil)
+	bareCtx := newWorkers(n)
+	for i := range n {
+		dutCtx, cancel := context.WithCancelCause(runCtx)
+		defer cancel(nil)
+		go bareCtx.serve(i, func() error {
+			_, err := dmms[i].Read(dutCtx)
+			return err
+		})
+	}
+	defer bareCtx.stop()
 
 	meas := newWorkers(n)
 	ran := make(chan error, 1)
@@ -172,28 +191,44 @@ func benchMeasurement(b *testing.B, n int) {
 	}()
 
 	batch := max(4, 512/n) // calls per worker per round
-	var bareTime, measTime time.Duration
+	var bareTime, ctxTime, measTime time.Duration
 	var bareAllocs, measAllocs uint64
 	rounds := 0
 	for b.Loop() {
 		t, a := bare.round(b, batch)
 		bareTime, bareAllocs = bareTime+t, bareAllocs+a
+		t, _ = bareCtx.round(b, batch)
+		ctxTime += t
 		t, a = meas.round(b, batch)
 		measTime, measAllocs = measTime+t, measAllocs+a
 		rounds++
 	}
+	// The run's end is timed too: the record keeps its measurements
+	// compact while the run goes and makes them whole as it ends.
+	t0 := time.Now()
 	meas.stop()
 	stopped = true
 	if err := <-ran; err != nil {
 		b.Fatal(err)
 	}
+	endTime := time.Since(t0)
 	calls := float64(rounds * batch * n)
-	if got := len(rec.Measurements()); float64(got) != calls {
+	got := 0
+	for _, d := range rec.DUTs {
+		for _, p := range d.Phases {
+			got += len(p.Measurements)
+		}
+	}
+	if float64(got) != calls {
 		b.Fatalf("%d measurements recorded, want %.0f", got, calls)
 	}
 	b.ReportMetric(float64(measTime.Nanoseconds())/calls, "measure-ns/op")
 	b.ReportMetric(float64(bareTime.Nanoseconds())/calls, "read-ns/op")
 	b.ReportMetric(measTime.Seconds()/bareTime.Seconds(), "measure/read")
+	b.ReportMetric(measTime.Seconds()/ctxTime.Seconds(), "measure/ctx-read")
+	b.ReportMetric(ctxTime.Seconds()/bareTime.Seconds(), "ctx-read/read")
+	b.ReportMetric(float64(endTime.Nanoseconds())/calls, "end-ns/op")
+	b.ReportMetric((measTime+endTime).Seconds()/bareTime.Seconds(), "with-end/read")
 	b.ReportMetric(float64(measAllocs)/calls, "measure-allocs/op")
 	b.ReportMetric((float64(measAllocs)-float64(bareAllocs))/calls, "extra-allocs/op")
 }

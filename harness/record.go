@@ -70,6 +70,9 @@ type PhaseRecord struct {
 	Error        string        `json:"error,omitempty"`
 	Measurements []Measurement `json:"measurements"`
 	cut          bool          // a stop came while it ran
+	// kept holds the live record's measurements until the run ends
+	// (fold.flush); Measurements holds them from then on.
+	kept *keptMeasurements
 }
 
 // Measurement is one value (or array of values) with its unit, limit and
@@ -253,7 +256,7 @@ func (s *Series) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	*s = Series{j.DUT, j.Name, j.Unit, j.Times, floats(j.Values), (*float64)(j.Low), (*float64)(j.High)}
+	*s = Series{DUT: j.DUT, Name: j.Name, Unit: j.Unit, Times: j.Times, Values: floats(j.Values), Low: (*float64)(j.Low), High: (*float64)(j.High)}
 	return nil
 }
 
@@ -277,16 +280,29 @@ func Replay(events []Event) *Record {
 type fold struct {
 	r      *Record
 	duts   map[string]*DUTRecord
-	series map[seriesKey]*Series
+	series map[seriesKey]*foldSeries
 	// measurements and failed count the record's measurements and those
 	// out of limits, for the progress line.
 	measurements, failed int
+	// compact says measurements and series points are kept compact
+	// until the run ends (keptMeasurements, keptPoints), in chunks from
+	// pool: the live record's fold, not Replay's, whose events already
+	// hold every measurement whole.
+	compact bool
+	pool    *chunkPool
 }
 
 type seriesKey struct{ dut, name string }
 
+// foldSeries is a series of the record and, in a compact fold, its
+// points until the run ends.
+type foldSeries struct {
+	s    *Series
+	kept *keptPoints
+}
+
 func newFold(r *Record) *fold {
-	return &fold{r: r, duts: map[string]*DUTRecord{}, series: map[seriesKey]*Series{}}
+	return &fold{r: r, duts: map[string]*DUTRecord{}, series: map[seriesKey]*foldSeries{}}
 }
 
 // apply folds one event into the record.
@@ -332,7 +348,7 @@ func (f *fold) apply(e *Event) {
 		}
 	case EventMeasurement:
 		if m := e.Measurement; m != nil {
-			f.dut(e.DUT).addMeasurement(*m)
+			f.dut(e.DUT).addMeasurement(m, f.compact, f.pool)
 			f.measurements++
 			if m.Outcome == OutcomeFail {
 				f.failed++
@@ -388,6 +404,7 @@ func (f *fold) apply(e *Event) {
 		}
 	case EventRunEnded:
 		if e.End != nil {
+			f.flush()
 			r.end(e.Time, e.End)
 		}
 	}
@@ -406,8 +423,8 @@ func (f *fold) dut(name string) *DUTRecord {
 
 // addMeasurement files m in its phase (the running one of its name, or a
 // phase of its own when none runs) and folds its outcome in, unless the
-// limit only records.
-func (d *DUTRecord) addMeasurement(m Measurement) {
+// limit only records. A compact phase keeps it in p.kept.
+func (d *DUTRecord) addMeasurement(m *Measurement, compact bool, pool *chunkPool) {
 	var p *PhaseRecord
 	if n := len(d.Phases); n > 0 && d.Phases[n-1].Ended.IsZero() && (m.Phase == "" || d.Phases[n-1].Name == m.Phase) {
 		p = d.Phases[n-1]
@@ -415,9 +432,36 @@ func (d *DUTRecord) addMeasurement(m Measurement) {
 		p = &PhaseRecord{Name: "measurements", Attempt: 1, Started: m.Time, Ended: m.Time}
 		d.Phases = append(d.Phases, p)
 	}
-	p.Measurements = appendDoubling(p.Measurements, m)
+	if compact {
+		if p.kept == nil {
+			p.kept = &keptMeasurements{}
+		}
+		p.kept.add(m, pool)
+	} else {
+		p.Measurements = appendDoubling(p.Measurements, *m)
+	}
 	if m.Limit.Action != RecordOnly {
 		p.Outcome = worse(p.Outcome, m.Outcome)
+	}
+}
+
+// flush makes every phase's kept measurements its Measurements, and
+// every series' kept points its Times and Values: the run has ended, and
+// the record goes to its readers.
+func (f *fold) flush() {
+	for _, d := range f.r.DUTs {
+		for _, p := range d.Phases {
+			if p.kept != nil {
+				p.Measurements = p.kept.measurements()
+				p.kept = nil
+			}
+		}
+	}
+	for _, s := range f.series {
+		if s.kept != nil {
+			s.kept.flush(s.s)
+			s.kept = nil
+		}
 	}
 }
 
@@ -426,14 +470,22 @@ func (d *DUTRecord) addMeasurement(m Measurement) {
 func (f *fold) sample(dut, name, unit string, t time.Time, v float64, band *LimitSpec) {
 	r := f.r
 	k := seriesKey{dut, name}
-	s := f.series[k]
-	if s == nil {
-		s = &Series{DUT: dut, Name: name, Unit: unit}
-		r.Series = append(r.Series, s)
-		f.series[k] = s
+	fs := f.series[k]
+	if fs == nil {
+		fs = &foldSeries{s: &Series{DUT: dut, Name: name, Unit: unit}}
+		if f.compact {
+			fs.kept = &keptPoints{}
+		}
+		r.Series = append(r.Series, fs.s)
+		f.series[k] = fs
 	}
+	s := fs.s
 	if band != nil && s.Low == nil && s.High == nil {
 		s.Low, s.High = band.Low, band.High
+	}
+	if fs.kept != nil {
+		fs.kept.add(t.Sub(r.Started).Seconds(), v, f.pool)
+		return
 	}
 	s.Times = appendDoubling(s.Times, t.Sub(r.Started).Seconds())
 	s.Values = appendDoubling(s.Values, v)
@@ -566,7 +618,8 @@ func (d *DUTRecord) Summaries() []Summary {
 	var out []Summary
 	index := map[string]int{}
 	for _, p := range d.Phases {
-		for _, m := range p.Measurements {
+		for j := range p.Measurements {
+			m := &p.Measurements[j]
 			i, ok := index[m.Name]
 			if !ok {
 				i = len(out)

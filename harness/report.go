@@ -1,7 +1,6 @@
 package harness
 
 import (
-	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"html/template"
@@ -14,13 +13,6 @@ import (
 	"strings"
 	"time"
 )
-
-// WriteJSON writes the record as indented JSON.
-func (r *Record) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
-}
 
 // JUnit XML, as Jenkins and GitLab read it: a suite per DUT, a case per
 // phase attempt, a suite for the run's own faults and safe state.
@@ -409,7 +401,8 @@ func plot(xs, ys []float64, xLabel, yLabel, unit string, low, high *float64) tem
 // each, written directly rather than by the template: a run has tens of
 // thousands of measurements, and the template's reflection and
 // contextual escaping cost about ten times as much per row. Each field is
-// escaped as html/template escapes text.
+// escaped as html/template escapes text; numbers are appended in place,
+// and a limit is formatted once for the rows that share it.
 func phaseRows(d *DUTRecord) template.HTML {
 	var b strings.Builder
 	rows := 0
@@ -418,7 +411,8 @@ func phaseRows(d *DUTRecord) template.HTML {
 	}
 	b.Grow(rows * 200)
 	esc := func(s string) { escapeHTML(&b, s) }
-	var num [20]byte
+	var num [64]byte
+	var limits limitCells
 	for _, p := range d.Phases {
 		start := func() {
 			b.WriteString("<tr><td>")
@@ -442,17 +436,64 @@ func phaseRows(d *DUTRecord) template.HTML {
 			b.WriteString(">")
 			esc(m.Name)
 			b.WriteString(`</td><td class="num">`)
-			esc(m.Format())
+			// The number needs no escaping; the unit may.
+			b.Write(appendResolved(num[:0], m.Value, m.Resolution))
+			if m.Unit != "" || m.Resolution <= 0 || math.IsNaN(m.Value) || math.IsInf(m.Value, 0) {
+				b.WriteByte(' ')
+				esc(m.Unit)
+			}
 			b.WriteString("</td><td>")
-			esc(m.Limit.Format(m.Unit))
+			b.WriteString(limits.cell(&m.Limit, m.Unit))
 			b.WriteString(`</td><td><span class="o `)
-			esc(m.Outcome.String())
+			o := m.Outcome.String()
+			esc(o)
 			b.WriteString(`">`)
-			esc(m.Outcome.String())
+			esc(o)
 			b.WriteString("</span></td></tr>")
 		}
 	}
 	return template.HTML(b.String())
+}
+
+// limitCells are the escaped texts of the limits a table met last: the
+// rows of a DUT measure against a few limits, again and again.
+type limitCells struct {
+	entries [8]limitCell
+	next    int
+}
+
+type limitCell struct {
+	spec LimitSpec
+	unit string
+	html string
+	ok   bool
+}
+
+// cell is spec.Format(unit), escaped, from the cache when a row had the
+// same limit (by value: a record read back from a store has its own
+// numbers for each measurement).
+func (c *limitCells) cell(spec *LimitSpec, unit string) string {
+	for i := range c.entries {
+		e := &c.entries[i]
+		if e.ok && e.unit == unit && sameSpec(&e.spec, spec) {
+			return e.html
+		}
+	}
+	var b strings.Builder
+	escapeHTML(&b, spec.Format(unit))
+	html := b.String()
+	c.entries[c.next] = limitCell{spec: *spec, unit: unit, html: html, ok: true}
+	c.next = (c.next + 1) % len(c.entries)
+	return html
+}
+
+// sameSpec reports whether two specs format the same: their numbers
+// compared bit for bit.
+func sameSpec(a, b *LimitSpec) bool {
+	eq := func(x, y *float64) bool {
+		return x == y || x != nil && y != nil && math.Float64bits(*x) == math.Float64bits(*y)
+	}
+	return a.Comparator == b.Comparator && a.Name == b.Name && eq(a.Low, b.Low) && eq(a.High, b.High) && eq(a.Nominal, b.Nominal)
 }
 
 // arrays are a DUT's array measurements (waveforms, spectra), found in
@@ -460,9 +501,9 @@ func phaseRows(d *DUTRecord) template.HTML {
 func arrays(d *DUTRecord) []Measurement {
 	var out []Measurement
 	for _, p := range d.Phases {
-		for _, m := range p.Measurements {
-			if len(m.Values) > 0 {
-				out = append(out, m)
+		for i := range p.Measurements {
+			if m := &p.Measurements[i]; len(m.Values) > 0 {
+				out = append(out, *m)
 			}
 		}
 	}
@@ -513,7 +554,8 @@ func summaries(r *Record) []dutSummary {
 			s.Took = d.Ended.Sub(d.Started).Round(time.Millisecond).String()
 		}
 		for _, p := range d.Phases {
-			for _, m := range p.Measurements {
+			for i := range p.Measurements {
+				m := &p.Measurements[i]
 				s.Measurements++
 				if m.Outcome == OutcomeFail && len(s.Failed) < 5 {
 					s.Failed = append(s.Failed, m.Name+" = "+m.Format()+" outside "+m.Limit.Format(m.Unit))

@@ -234,6 +234,7 @@ func Run(ctx context.Context, name string, body func(t *Test) error, opts ...Opt
 	t := &Test{name: name, opts: o, log: stamped(o.Logger).With().Str("run", name).Str("run_id", id).Logger(), ctx: runCtx, cancel: cancel,
 		stopping: make(chan struct{}), id: id, rec: newRecord(), duts: map[string]*DUTRun{}}
 	t.fold = newFold(t.rec)
+	t.fold.compact, t.fold.pool = true, newChunkPool()
 	t.watching, t.endWatch = context.WithCancel(context.Background())
 	t.recMu.Lock()
 	info := o.Info
@@ -724,24 +725,30 @@ func (t *Test) await(ctx context.Context, ack <-chan error, kind, name string) e
 	if ack == nil {
 		return nil
 	}
+	var err error
 	select {
-	case err := <-ack:
-		if err == nil {
-			return nil
+	case err = <-ack:
+		// Already durable (or failed): the common case with a sink that
+		// confirms at once, answered without a two-way select.
+	default:
+		select {
+		case err = <-ack:
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %s: not confirmed before the stop: %w", ErrNotRecorded, awaited(kind, name), context.Cause(ctx))
 		}
-		what := awaited(kind, name)
-		late := errors.Is(err, errRunEnded)
-		err = fmt.Errorf("%w: %s: %w", ErrNotRecorded, what, err)
-		if late {
-			return err // nothing left to stop
-		}
-		t.sinkOnce.Do(func() {
-			t.Fault(&Fault{Source: "station store", Message: err.Error(), Err: err}, StopAll)
-		})
-		return err
-	case <-ctx.Done():
-		return fmt.Errorf("%w: %s: not confirmed before the stop: %w", ErrNotRecorded, awaited(kind, name), context.Cause(ctx))
 	}
+	if err == nil {
+		return nil
+	}
+	late := errors.Is(err, errRunEnded)
+	err = fmt.Errorf("%w: %s: %w", ErrNotRecorded, awaited(kind, name), err)
+	if late {
+		return err // nothing left to stop
+	}
+	t.sinkOnce.Do(func() {
+		t.Fault(&Fault{Source: "station store", Message: err.Error(), Err: err}, StopAll)
+	})
+	return err
 }
 
 func awaited(kind, name string) string {
