@@ -20,6 +20,8 @@ import (
 // large as the chunk's free space, so a long reply costs few system calls
 // and no copy through the buffer. The chunks are joined once the message's
 // end is found (a message that fits in one chunk is returned as it is).
+// When the session expects the message's size (see hint), the first chunk
+// is new memory of that size, which is the result when the message fits.
 // So a lying or endless instrument costs about the response cap (the
 // chunks) and no more, and nothing big is kept once the message is done
 // with.
