@@ -20,6 +20,8 @@ import (
 // large as the chunk's free space, so a long reply costs few system calls
 // and no copy through the buffer. The chunks are joined once the message's
 // end is found (a message that fits in one chunk is returned as it is).
+// When the session expects the message's size (see hint), the first chunk
+// is new memory of that size, which is the result when the message fits.
 // So a lying or endless instrument costs about the response cap (the
 // chunks) and no more, and nothing big is kept once the message is done
 // with.
@@ -47,6 +49,16 @@ type reader struct {
 	into, intoOut []byte
 	intoOn        bool
 	intoChunk     bool // spill[0] is the free room of into: never pooled
+
+	// hint, when not 0, is the size the next message is expected to have
+	// (the session's last reply to the same command was that large): a
+	// message that spills is read straight into new memory of that size,
+	// which becomes the result when the message fits (hinted is then set),
+	// with no pooled chunk filled first and no join. spilledLen is the
+	// length of the last message returned, when it spilled (else 0).
+	hint       int
+	hinted     bool
+	spilledLen int
 }
 
 const (
@@ -90,7 +102,7 @@ func (rd *reader) dropSpill() {
 		}
 	}
 	clear(rd.spill)
-	rd.spill, rd.spilled, rd.spillBuf, rd.intoChunk = rd.spill[:0], 0, false, false
+	rd.spill, rd.spilled, rd.spillBuf, rd.intoChunk, rd.hinted = rd.spill[:0], 0, false, false, false
 }
 
 // detachInto moves a message cut short while being read into a caller's
@@ -213,7 +225,7 @@ func (rd *reader) take(n int) []byte {
 // the middle of a message leaves where it stopped, and the next call goes
 // on from there.
 func (rd *reader) next(discard bool) ([]byte, error) {
-	rd.fresh = false
+	rd.fresh, rd.spilledLen = false, 0
 	sc := newScanner()
 	first := true
 	if rd.resume {
@@ -282,6 +294,10 @@ func (rd *reader) spillStart(b []byte) {
 	var c []byte
 	if free := rd.into[len(rd.into):cap(rd.into)]; rd.intoOn && len(free) >= 2*len(b) {
 		c, rd.intoChunk = append(free[:0], b...), true
+	} else if !rd.intoOn && rd.hint >= 2*len(b) {
+		// Most likely as large as the last reply to the same command: read
+		// straight into memory of that size, the result if it fits.
+		c, rd.hinted = append(make([]byte, 0, rd.hint), b...), true
 	} else {
 		c = append(rd.pool.get(2*len(b)), b...)
 	}
@@ -395,7 +411,9 @@ func (rd *reader) spillDone(pos int) []byte {
 		}
 		d = append(d, tail...)
 		msg, rd.intoOut, rd.into, rd.intoOn = d[start:], d, nil, false
-	} else if len(rd.spill) == 1 && tail == nil {
+	} else if len(rd.spill) == 1 && tail == nil && (!rd.hinted || 2*len(rd.spill[0]) >= cap(rd.spill[0])) {
+		// In one chunk (not one more than twice the message's size, when a
+		// hint made it): the result as it is.
 		msg = rd.spill[0]
 		rd.spill = rd.spill[:0] // the caller's now: not for the pool
 	} else {
@@ -419,6 +437,7 @@ func (rd *reader) spillDone(pos int) []byte {
 		rd.w = copy(rd.buf, after)
 	}
 	rd.dropSpill()
+	rd.spilledLen = len(msg)
 	if len(msg) > 0 && msg[len(msg)-1] == '\r' {
 		msg = msg[:len(msg)-1]
 	}

@@ -236,3 +236,39 @@ func TestReaderSpillFramesLikeMessageEnd(t *testing.T) {
 		}
 	}
 }
+
+// A message read with a size hint (the session's last reply to the same
+// command) is framed as without one, whether the hint is right, short of
+// the message or far beyond it; and a hint far beyond the message does not
+// leave the message (one the caller may keep) holding the hint's memory.
+func TestReaderHintedMessages(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 2))
+	var stream []byte
+	for range 60 {
+		text := bytes.Repeat([]byte("1.5,"), rng.IntN(40<<10))
+		if rng.IntN(3) == 0 {
+			text = AppendBlock(append(text, ','), bytes.Repeat([]byte("\n#9"), rng.IntN(10<<10)))
+		}
+		stream = append(append(stream, text...), '\n')
+	}
+	for _, sizes := range [][]byte{nil, {63}, {0, 63, 17}} {
+		rd := newReader(&chunkReader{data: stream, sizes: sizes}, '\n', 1<<20)
+		rest := stream
+		for n := 0; len(rest) > 0; n++ {
+			end := MessageEnd(rest, '\n')
+			hints := []int{0, end + 1, end, end / 2, 3*end + 100<<10}
+			rd.hint = hints[n%len(hints)]
+			msg, err := rd.next(false)
+			if err != nil {
+				t.Fatalf("sizes %v, message %d, hint %d: %v", sizes, n, rd.hint, err)
+			}
+			if !bytes.Equal(msg, rest[:end]) {
+				t.Fatalf("sizes %v, message %d, hint %d: %d bytes, want %d", sizes, n, rd.hint, len(msg), end)
+			}
+			if rd.fresh && cap(msg) > 2*(end+1) && rd.hint > 2*end {
+				t.Fatalf("sizes %v, message %d: %d bytes held in %d, after a hint of %d", sizes, n, end, cap(msg), rd.hint)
+			}
+			rest = rest[end+1:]
+		}
+	}
+}

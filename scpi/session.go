@@ -51,6 +51,12 @@ type Session struct {
 	armed        time.Time // the deadline last set on conn
 	owedSince    time.Time // when a call abandoned what is owed (zero: nothing is)
 	clearFailed  bool      // device clear failed for what is owed now: do not retry it
+	// The last command whose reply was too large for the reader's buffer,
+	// and that reply's length: the size the reader expects when the same
+	// command is sent again (a DMM's or a logger's buffer dump, read in a
+	// loop), to read the next reply straight into memory of that size.
+	largeCmd string
+	largeLen int
 
 	// Cancellation: interrupt (a context.AfterFunc callback) unblocks the
 	// link when the current call's context is done. Guarded by connMu.
@@ -795,11 +801,24 @@ func (s *Session) receive(discard bool) ([]byte, error) {
 		s.rd.into, s.rd.intoOn = s.appendTo, true
 		s.appendTo, s.appendOn = nil, false
 	}
+	s.rd.hint = 0
+	if !discard && s.lastCmd == s.largeCmd {
+		// Room for the terminator (and a CR before it) and for a reply a
+		// little longer than the last.
+		s.rd.hint = s.largeLen + s.largeLen/32 + 64
+	}
 	msg, err := s.rd.next(discard)
 	if err != nil {
 		s.rd.detachInto()
 	}
-	s.rd.into, s.rd.intoOn = nil, false
+	s.rd.into, s.rd.intoOn, s.rd.hint = nil, false, 0
+	if err == nil && !discard {
+		if s.rd.spilledLen > 0 {
+			s.largeCmd, s.largeLen = s.lastCmd, s.rd.spilledLen
+		} else if s.lastCmd == s.largeCmd {
+			s.largeCmd, s.largeLen = "", 0
+		}
+	}
 	if err != nil {
 		s.pending++ // the rest of this reply is still owed
 		return nil, err

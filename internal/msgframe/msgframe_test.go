@@ -113,7 +113,21 @@ func scanInPieces(scan func(*Scanner, []byte, byte) (bool, int), msg []byte, ter
 	return -1, states
 }
 
+// withWindows runs f with Scan's search window at sizes that make windows
+// end inside headers, strings and blocks, and at its own size.
+func withWindows(f func(window int)) {
+	defer func(w int) { scanWindow = w }(scanWindow)
+	for _, w := range []int{1, 2, 3, 5, scanWindow} {
+		scanWindow = w
+		f(w)
+	}
+}
+
 func TestScanMatchesReference(t *testing.T) {
+	withWindows(func(window int) { scanMatchesReference(t, window) })
+}
+
+func scanMatchesReference(t *testing.T, window int) {
 	for _, in := range []string{
 		"*IDN?\n", "DATA #15a\nb\ncd\n", `DISP "a;b` + "\n", `A 'x"y',#13abc` + "\n",
 		"X,#210" + "0123456789\n", "#H1F #0abc\n", `"'"#11x` + "\n", "a\tb #21", "1,2,3,4",
@@ -122,10 +136,10 @@ func TestScanMatchesReference(t *testing.T) {
 			wantEnd, wantStates := scanInPieces(refScan, []byte(in), '\n', sizes)
 			gotEnd, gotStates := scanInPieces((*Scanner).Scan, []byte(in), '\n', sizes)
 			if wantEnd != gotEnd {
-				t.Errorf("%q in pieces %v: end %d, want %d", in, sizes, gotEnd, wantEnd)
+				t.Errorf("%q in pieces %v, window %d: end %d, want %d", in, sizes, window, gotEnd, wantEnd)
 			}
 			if diff := cmp.Diff(wantStates, gotStates, cmp.AllowUnexported(Scanner{})); diff != "" {
-				t.Errorf("%q in pieces %v: states differ (-want +got):\n%s", in, sizes, diff)
+				t.Errorf("%q in pieces %v, window %d: states differ (-want +got):\n%s", in, sizes, window, diff)
 			}
 		}
 	}
@@ -139,12 +153,14 @@ func FuzzScan(f *testing.F) {
 	f.Add([]byte("X,#2100123456789;'q#'\r"), []byte{3}, byte('\r'))
 	f.Fuzz(func(t *testing.T, msg, sizes []byte, term byte) {
 		wantEnd, wantStates := scanInPieces(refScan, msg, term, sizes)
-		gotEnd, gotStates := scanInPieces((*Scanner).Scan, msg, term, sizes)
-		if wantEnd != gotEnd {
-			t.Fatalf("end %d, want %d", gotEnd, wantEnd)
-		}
-		if diff := cmp.Diff(wantStates, gotStates, cmp.AllowUnexported(Scanner{})); diff != "" {
-			t.Fatalf("states differ (-want +got):\n%s", diff)
-		}
+		withWindows(func(window int) {
+			gotEnd, gotStates := scanInPieces((*Scanner).Scan, msg, term, sizes)
+			if wantEnd != gotEnd {
+				t.Fatalf("window %d: end %d, want %d", window, gotEnd, wantEnd)
+			}
+			if diff := cmp.Diff(wantStates, gotStates, cmp.AllowUnexported(Scanner{})); diff != "" {
+				t.Fatalf("window %d: states differ (-want +got):\n%s", window, diff)
+			}
+		})
 	})
 }
