@@ -199,6 +199,10 @@ func (d *e36300) triggered(ch int) {
 // takes the data logger's samples due; every command runs it first
 // (Commands.Before).
 func (d *e36300) tick() {
+	// Most commands find nothing timed: they need not read the clock.
+	if d.dlog.state == dlogIdle && !d.anyDue() {
+		return
+	}
 	now := d.now()
 	d.dlogAdvance(now)
 	for ch, at := range d.due {
@@ -206,6 +210,16 @@ func (d *e36300) tick() {
 			d.fire(ch)
 		}
 	}
+}
+
+// anyDue tells whether a triggered level waits for its delay.
+func (d *e36300) anyDue() bool {
+	for _, at := range d.due {
+		if !at.IsZero() {
+			return true
+		}
+	}
+	return false
 }
 
 // fire applies output ch's triggered levels where its MODE is STEP.
