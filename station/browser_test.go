@@ -80,10 +80,21 @@ func browser(t testing.TB) context.Context {
 }
 
 // within bounds a browser action: a page that never shows what the test
-// waits for fails the test instead of hanging it.
-func within(t testing.TB, ctx context.Context, d time.Duration, what string, actions ...chromedp.Action[chromedp.Void]) {
+// waits for fails the test instead of hanging it. The bound is a guard
+// against a hang, not a judgement of speed: it is what is left of the
+// test binary's -timeout less a minute (so the page's body is printed
+// before the binary's own timeout would kill it), or ten minutes without
+// one. A fixed 10 s failed once on a machine loaded by two busy loops,
+// the race detector and another package's tests beside the browser.
+func within(t testing.TB, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	c, cancel := context.WithTimeout(ctx, d)
+	bound := 10 * time.Minute
+	if dt, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
+		if deadline, ok := dt.Deadline(); ok {
+			bound = max(time.Until(deadline)-time.Minute, 10*time.Second)
+		}
+	}
+	c, cancel := context.WithTimeout(ctx, bound)
 	defer cancel()
 	if err := chromedp.Do(c, actions...); err != nil {
 		hc, hcancel := context.WithTimeout(ctx, 2*time.Second)
@@ -550,7 +561,7 @@ func TestPageEightSlots(t *testing.T) {
 	f.setLists(run)
 	eightSlots(t, f, run, time.Now().Add(-35*time.Second))
 
-	within(t, ctx, 20*time.Second, "loading the page with 8 DUTs",
+	within(t, ctx, "loading the page with 8 DUTs",
 		chromedp.Navigate(f.url),
 		chromedp.WaitVisible(chromedp.CSS(`.slot[data-dut="dut-8"] .meas tbody tr`)),
 		chromedp.WaitVisible(chromedp.CSS(`.slot[data-dut="dut-7"] .prompt button.yes`)),
@@ -605,14 +616,14 @@ func TestPageEightSlots(t *testing.T) {
 	if got := eval[string](t, ctx, `document.activeElement.closest('.slot') && document.activeElement.closest('.slot').dataset.dut`); got != "dut-7" {
 		t.Errorf("the focus is in slot %q, want dut-7's prompt", got)
 	}
-	within(t, ctx, 5*time.Second, "answering the prompt", chromedp.Click(chromedp.CSS(`.slot[data-dut="dut-7"] .prompt button.yes`)))
-	within(t, ctx, 5*time.Second, "waiting for the answer to be sent",
+	within(t, ctx, "answering the prompt", chromedp.Click(chromedp.CSS(`.slot[data-dut="dut-7"] .prompt button.yes`)))
+	within(t, ctx, "waiting for the answer to be sent",
 		chromedp.WaitVisible(chromedp.CSS(`.slot[data-dut="dut-7"] .prompt button.yes[disabled]`)))
 	if diff := cmp.Diff([]fakeAnswer{{run, "p1", "yes"}}, f.answered()); diff != "" {
 		t.Errorf("answers posted (-want +got):\n%s", diff)
 	}
 	f.emitJSON(t, run, map[string]any{"kind": "prompt.answered", "dut": "dut-7", "prompt": map[string]any{"id": "p1", "answer": "yes", "by": "page"}})
-	within(t, ctx, 5*time.Second, "the answered prompt goes", chromedp.WaitNotVisible(chromedp.CSS(`.slot[data-dut="dut-7"] .prompt`)))
+	within(t, ctx, "the answered prompt goes", chromedp.WaitNotVisible(chromedp.CSS(`.slot[data-dut="dut-7"] .prompt`)))
 
 	end := &harness.RunEnd{Outcome: harness.OutcomeError, StopCause: "harness: fault from monitor vout on dut-6"}
 	for d := 1; d <= 8; d++ {
@@ -632,7 +643,7 @@ func TestPageEightSlots(t *testing.T) {
 			SafeState: &harness.SafeStateRecord{Name: "output off", DUT: fmt.Sprintf("dut-%d", d), Time: time.Now(), Took: 3 * time.Millisecond, Verified: true}})
 	}
 	f.emit(t, harness.Event{Run: run, Kind: harness.EventRunEnded, End: end})
-	within(t, ctx, 5*time.Second, "the verdicts", chromedp.WaitVisible(chromedp.CSS(`.slot[data-dut="dut-8"] .verdict`)))
+	within(t, ctx, "the verdicts", chromedp.WaitVisible(chromedp.CSS(`.slot[data-dut="dut-8"] .verdict`)))
 	verdicts := eval[map[string]string](t, ctx, `Object.fromEntries([...document.querySelectorAll('.slot')].map(s => [s.dataset.dut, s.querySelector('.verdict').firstChild.textContent]))`)
 	wantV := map[string]string{"dut-1": "PASS", "dut-2": "PASS", "dut-3": "FAIL", "dut-4": "PASS", "dut-5": "PASS", "dut-6": "ERROR", "dut-7": "PASS", "dut-8": "ABORTED"}
 	if diff := cmp.Diff(wantV, verdicts); diff != "" {
@@ -649,7 +660,7 @@ func TestPageEightSlots(t *testing.T) {
 	// The next unit in a slot clears the last one's verdict.
 	const next = "01JEXAMPLE0000000000000004"
 	f.emit(t, runStarted(next, "PSU burn-in"), dutStarted(next, "dut-1", "SN24-01200"))
-	within(t, ctx, 5*time.Second, "the next unit", chromedp.WaitNotVisible(chromedp.CSS(`.slot[data-dut="dut-1"] .verdict`)))
+	within(t, ctx, "the next unit", chromedp.WaitNotVisible(chromedp.CSS(`.slot[data-dut="dut-1"] .verdict`)))
 	if got := eval[string](t, ctx, `document.querySelector('.slot[data-dut="dut-2"] .verdict').firstChild.textContent`); got != "PASS" {
 		t.Errorf("dut-2's verdict went before its next unit: %q", got)
 	}
@@ -666,7 +677,7 @@ func TestPageStopButtons(t *testing.T) {
 	f := newFakeStation(t)
 	const run = "01JEXAMPLE0000000000000010"
 	f.emit(t, runStarted(run, "soak"), dutStarted(run, "dut-1", "SN1"), phase(run, "dut-1", "soak", 1))
-	within(t, ctx, 10*time.Second, "loading the page",
+	within(t, ctx, "loading the page",
 		chromedp.Navigate(f.url),
 		chromedp.WaitVisible(chromedp.CSS(`.slot[data-dut="dut-1"]`)),
 		chromedp.WaitEnabled(chromedp.CSS(`#stop-immediate`)),
@@ -679,13 +690,13 @@ func TestPageStopButtons(t *testing.T) {
 	if got := eval[string](t, ctx, `document.querySelector('#stop-immediate').textContent`); got != "Click again to stop NOW" {
 		t.Errorf("the armed button says %q", got)
 	}
-	within(t, ctx, 5*time.Second, "confirming the immediate stop",
+	within(t, ctx, "confirming the immediate stop",
 		chromedp.Click(chromedp.CSS(`#stop-immediate`)),
 		chromedp.WaitVisible(chromedp.CSS(`.banner.stopping`)),
 		chromedp.Click(chromedp.CSS(`#stop-graceful`)),
 	)
 	want := []fakeStop{{run, true}, {run, false}}
-	within(t, ctx, 5*time.Second, "the stops reach the station", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+	within(t, ctx, "the stops reach the station", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
 		for len(f.stopped()) < 2 {
 			select {
 			case <-ctx.Done():
@@ -701,7 +712,7 @@ func TestPageStopButtons(t *testing.T) {
 	f.emit(t, harness.Event{Run: run, Kind: harness.EventStopping, Cause: "harness: stop requested on the page"},
 		harness.Event{Run: run, Kind: harness.EventSafeState, DUT: "dut-1",
 			SafeState: &harness.SafeStateRecord{Name: "output off", DUT: "dut-1", Time: time.Now(), Verified: false, Error: "CH1 still reads 12.0 V"}})
-	within(t, ctx, 5*time.Second, "the NOT verified banner", chromedp.WaitVisible(chromedp.CSS(`.banner.safe-bad`)))
+	within(t, ctx, "the NOT verified banner", chromedp.WaitVisible(chromedp.CSS(`.banner.safe-bad`)))
 	got := eval[string](t, ctx, `document.querySelector('.banner.safe-bad').textContent`)
 	if !strings.Contains(got, "SAFE STATE NOT VERIFIED — output off (dut-1): CH1 still reads 12.0 V") {
 		t.Errorf("the banner says %q", got)
@@ -720,7 +731,7 @@ func TestPageScannerAnswersSerialPrompt(t *testing.T) {
 	f.emit(t, runStarted(run, "final test"), dutStarted(run, "dut-1", ""), dutStarted(run, "dut-2", ""))
 	f.emitJSON(t, run, map[string]any{"kind": "prompt", "dut": "dut-2", "prompt": map[string]any{"id": "p1", "text": "Scan the serial of the unit in slot 2", "input": "serial"}})
 	f.emitJSON(t, run, map[string]any{"kind": "prompt", "dut": "dut-1", "prompt": map[string]any{"id": "p2", "text": "Scan the serial of the unit in slot 1", "input": "serial", "timeout": int64(90 * time.Second)}})
-	within(t, ctx, 10*time.Second, "the serial prompts",
+	within(t, ctx, "the serial prompts",
 		chromedp.Navigate(f.url),
 		chromedp.WaitVisible(chromedp.CSS(`.slot[data-dut="dut-1"] .prompt input`)),
 		chromedp.WaitVisible(chromedp.CSS(`.slot[data-dut="dut-2"] .prompt input`)),
@@ -728,7 +739,7 @@ func TestPageScannerAnswersSerialPrompt(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#run-name`)),
 		chromedp.KeyEvent("SN-0042\r"), // the scanner: keys, then Enter
 	)
-	within(t, ctx, 5*time.Second, "the answer is sent", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+	within(t, ctx, "the answer is sent", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
 		for len(f.answered()) < 1 {
 			select {
 			case <-ctx.Done():
@@ -744,7 +755,7 @@ func TestPageScannerAnswersSerialPrompt(t *testing.T) {
 	}
 	f.emitJSON(t, run, map[string]any{"kind": "prompt.answered", "dut": "dut-2", "prompt": map[string]any{"id": "p1", "answer": "SN-0042", "by": "page"}})
 	f.emit(t, harness.Event{Run: run, Kind: harness.EventUnit, DUT: "dut-2", Unit: &harness.Unit{Serial: "SN-0042"}})
-	within(t, ctx, 5*time.Second, "the next prompt takes the focus",
+	within(t, ctx, "the next prompt takes the focus",
 		chromedp.WaitNotPresent(chromedp.CSS(`.slot[data-dut="dut-2"] .prompt input`)),
 		chromedp.Poll[chromedp.Void](`document.activeElement === document.querySelector('.slot[data-dut="dut-1"] .prompt input')`),
 		chromedp.KeyEvent("SN-0043\r"),
@@ -753,9 +764,9 @@ func TestPageScannerAnswersSerialPrompt(t *testing.T) {
 		t.Errorf("dut-2's serial shows as %q", got)
 	}
 	// Sent, the prompt says what was answered until the run goes on.
-	within(t, ctx, 5*time.Second, "dut-1's prompt says its answer was sent",
+	within(t, ctx, "dut-1's prompt says its answer was sent",
 		chromedp.Poll[chromedp.Void](`document.querySelector('.slot[data-dut="dut-1"] .prompt .note')?.textContent.includes('answered “SN-0043”')`))
-	within(t, ctx, 5*time.Second, "the second answer is sent", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+	within(t, ctx, "the second answer is sent", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
 		for len(f.answered()) < 2 {
 			select {
 			case <-ctx.Done():
@@ -780,7 +791,7 @@ func TestPageDedupesResentEvents(t *testing.T) {
 	for i := range 20 {
 		f.emit(t, measured(run, "dut-1", fmt.Sprintf("m%02d", i), float64(i), "V", harness.AtMost(100)))
 	}
-	within(t, ctx, 10*time.Second, "loading the page",
+	within(t, ctx, "loading the page",
 		chromedp.Navigate(f.url),
 		chromedp.Poll[chromedp.Void](`window.stationPage.stats.applied === 22`),
 	)
@@ -791,7 +802,7 @@ func TestPageDedupesResentEvents(t *testing.T) {
 	for i := 20; i < 25; i++ {
 		f.emit(t, measured(run, "dut-1", fmt.Sprintf("m%02d", i), float64(i), "V", harness.AtMost(100)))
 	}
-	within(t, ctx, 10*time.Second, "the page resumes",
+	within(t, ctx, "the page resumes",
 		chromedp.Poll[chromedp.Void](`window.stationPage.stats.applied === 27 && window.stationPage.stats.duplicates >= 22`),
 		chromedp.WaitVisible(chromedp.CSS(`tr[data-name="m24"]`)))
 	st := readStats(t, ctx)
@@ -809,7 +820,7 @@ func TestPageDedupesResentEvents(t *testing.T) {
 func TestPageFormatsNumbers(t *testing.T) {
 	ctx := browser(t)
 	f := newFakeStation(t)
-	within(t, ctx, 10*time.Second, "loading the page", chromedp.Navigate(f.url), chromedp.WaitVisible(chromedp.CSS(`#no-slots`)))
+	within(t, ctx, "loading the page", chromedp.Navigate(f.url), chromedp.WaitVisible(chromedp.CSS(`#no-slots`)))
 	got := eval[[]string](t, ctx, `(() => { const p = window.stationPage; return [
 		p.fmt(0.005, 'V'), p.fmt(12.5e-6, 'A'), p.fmt(1234.5, 'Hz'), p.fmt(91.25, '%'), p.fmt(NaN, 'V'),
 		p.fmt(Infinity, 'V'), p.fmt(-Infinity, ''), p.fmt(0, 'V'), p.fmt(-0.0421, 'V'),
@@ -1003,7 +1014,7 @@ func TestPagePromptLeavesOperatorsFocus(t *testing.T) {
 	const run = "01JEXAMPLE0000000000000040"
 	f.emit(t, runStarted(run, "soak"), dutStarted(run, "dut-1", "SN1"))
 	f.emitJSON(t, run, map[string]any{"kind": "prompt", "dut": "dut-1", "prompt": map[string]any{"id": "p1", "text": "Lid closed?", "input": "text"}})
-	within(t, ctx, 10*time.Second, "the prompt takes the focus",
+	within(t, ctx, "the prompt takes the focus",
 		chromedp.Navigate(f.url),
 		chromedp.Poll[chromedp.Void](`document.activeElement === document.querySelector('.slot[data-dut="dut-1"] .prompt input')`),
 		chromedp.Focus(chromedp.CSS(`#stop-graceful`)),
@@ -1011,14 +1022,14 @@ func TestPagePromptLeavesOperatorsFocus(t *testing.T) {
 	for i := range 5 {
 		f.emit(t, measured(run, "dut-1", fmt.Sprintf("m%d", i), 1, "V", harness.AtMost(2)))
 	}
-	within(t, ctx, 10*time.Second, "the events drawn", chromedp.WaitVisible(chromedp.CSS(`tr[data-name="m4"]`)))
+	within(t, ctx, "the events drawn", chromedp.WaitVisible(chromedp.CSS(`tr[data-name="m4"]`)))
 	if got := eval[string](t, ctx, `document.activeElement.id`); got != "stop-graceful" {
 		t.Errorf("the focus went from the stop button to %q as events came", got)
 	}
 	// A new prompt takes it.
 	f.emit(t, dutStarted(run, "dut-2", "SN2"))
 	f.emitJSON(t, run, map[string]any{"kind": "prompt", "dut": "dut-2", "prompt": map[string]any{"id": "p2", "text": "Lid closed?", "input": "confirm"}})
-	within(t, ctx, 10*time.Second, "the new prompt takes the focus",
+	within(t, ctx, "the new prompt takes the focus",
 		chromedp.Poll[chromedp.Void](`document.activeElement.closest('.prompt') !== null`))
 }
 
@@ -1030,15 +1041,15 @@ func TestPageReconnectsAfterBrowserGivesUp(t *testing.T) {
 	f := newFakeStation(t)
 	const run = "01JEXAMPLE0000000000000050"
 	f.emit(t, runStarted(run, "soak"), dutStarted(run, "dut-1", "SN1"))
-	within(t, ctx, 10*time.Second, "loading the page",
+	within(t, ctx, "loading the page",
 		chromedp.Navigate(f.url), chromedp.WaitVisible(chromedp.CSS(`.slot[data-dut="dut-1"]`)), chromedp.WaitVisible(chromedp.CSS(`#conn.live`)))
 	f.mu.Lock()
 	f.refuse = 1
 	f.mu.Unlock()
 	f.drop()
-	within(t, ctx, 10*time.Second, "the page sees the stream refused", chromedp.WaitVisible(chromedp.CSS(`#conn.down`)))
+	within(t, ctx, "the page sees the stream refused", chromedp.WaitVisible(chromedp.CSS(`#conn.down`)))
 	f.emit(t, measured(run, "dut-1", "after", 1, "V", harness.AtMost(2)))
-	within(t, ctx, 20*time.Second, "the page reconnects by itself",
+	within(t, ctx, "the page reconnects by itself",
 		chromedp.WaitVisible(chromedp.CSS(`tr[data-name="after"]`)), chromedp.WaitVisible(chromedp.CSS(`#conn.live`)))
 	f.mu.Lock()
 	cursors := append([]string(nil), f.cursors...)

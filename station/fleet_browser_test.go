@@ -66,7 +66,7 @@ func TestFleetPageLive(t *testing.T) {
 	defer fleet.Close()
 	srv, _ := serve(t, stores[0], station.WithFleet(fleet))
 	ctx := browser(t)
-	within(t, ctx, 20*time.Second, "following the station page's Fleet link",
+	within(t, ctx, "following the station page's Fleet link",
 		chromedp.Navigate(srv.URL()),
 		chromedp.WaitVisible(chromedp.CSS(`#fleet-link`)),
 		chromedp.Click(chromedp.CSS(`#fleet-link`)),
@@ -123,7 +123,7 @@ func TestFleetPageLive(t *testing.T) {
 	scriptFleetRun(t, stores[2], time.Now(), "retest", []fleetUnit{{DUT: "dut-1", Serial: "NEW-1", Part: "PSU-12", Outcome: 0}}, true)
 	replicate(t, stores[2], c, "line-03")
 	replicate(t, stores[9], c, "line-10") // nothing to send: a heartbeat, backlog 0
-	within(t, ctx, 20*time.Second, "the new run and the backlog, live",
+	within(t, ctx, "the new run and the backlog, live",
 		chromedp.WaitVisible(chromedp.CSS(`.station[data-id="line-03"] tr[data-serial="NEW-1"]`)),
 		chromedp.Poll[chromedp.Void](`document.querySelector('.station[data-id="line-10"] .backlog').textContent === '0'`),
 	)

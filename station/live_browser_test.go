@@ -59,7 +59,7 @@ func livePage(t testing.TB, store *results.Store) (context.Context, *station.Ser
 	t.Helper()
 	ctx := browser(t)
 	srv, _ := serve(t, store)
-	within(t, ctx, 10*time.Second, "opening the page", chromedp.Navigate(srv.URL()), chromedp.WaitVisible(chromedp.CSS(`#conn.live`)))
+	within(t, ctx, "opening the page", chromedp.Navigate(srv.URL()), chromedp.WaitVisible(chromedp.CSS(`#conn.live`)))
 	return ctx, srv
 }
 
@@ -124,7 +124,7 @@ func measurementsToPage(t testing.TB, n int) []float64 {
 	for i := range n {
 		next <- i
 		sel := fmt.Sprintf(`.slot[data-dut="dut-1"] tr[data-name="m%d"]`, i)
-		within(t, ctx, 10*time.Second, "measurement "+sel, chromedp.WaitVisible(chromedp.CSS(sel)))
+		within(t, ctx, "measurement "+sel, chromedp.WaitVisible(chromedp.CSS(sel)))
 		ms := eval[float64](t, ctx, fmt.Sprintf(`(() => { const r = document.querySelector(%q); return r.dataset.drawnMs - r.dataset.eventMs; })()`, sel))
 		latencies = append(latencies, ms)
 	}
@@ -160,7 +160,7 @@ func TestLivePromptAnsweredInBrowser(t *testing.T) {
 		})
 		return nil
 	})
-	within(t, ctx, 20*time.Second, "answering the prompt on the page",
+	within(t, ctx, "answering the prompt on the page",
 		chromedp.WaitVisible(chromedp.CSS(`.slot[data-dut="dut-1"] .prompt img`)),
 		chromedp.Click(chromedp.CSS(`.slot[data-dut="dut-1"] .prompt button.yes`)),
 		// The phase went on: its measurement, then the verdict.
@@ -204,7 +204,7 @@ func TestLiveScannerStartsRun(t *testing.T) {
 		})
 		return nil
 	})
-	within(t, ctx, 20*time.Second, "scanning the serial",
+	within(t, ctx, "scanning the serial",
 		chromedp.WaitVisible(chromedp.CSS(`.slot[data-dut="dut-1"] .prompt input`)),
 		chromedp.Poll[chromedp.Void](`document.activeElement === document.querySelector('.slot[data-dut="dut-1"] .prompt input')`),
 		chromedp.KeyEvent("SN-7781\r"),
@@ -273,7 +273,7 @@ func TestLiveStopButtonLeadsToVerifiedSafeState(t *testing.T) {
 				steps = append(steps, chromedp.Click(chromedp.CSS(`#stop-graceful`)))
 			}
 			steps = append(steps, chromedp.WaitVisible(chromedp.CSS(`.banner.safe-ok`)), chromedp.WaitVisible(chromedp.CSS(`.slot[data-dut="dut-1"] .verdict.aborted`)))
-			within(t, ctx, 30*time.Second, "stopping the run on the page", steps...)
+			within(t, ctx, "stopping the run on the page", steps...)
 			run.wait(t)
 			var stopped *harness.StopRequestError
 			if !errors.As(run.err, &stopped) || stopped.By != "page" || stopped.Immediate != immediate {
@@ -315,7 +315,7 @@ func TestLivePageResumesAfterServerRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := srv.Addr().String()
-	within(t, ctx, 10*time.Second, "opening the page", chromedp.Navigate(srv.URL()), chromedp.WaitVisible(chromedp.CSS(`#conn.live`)))
+	within(t, ctx, "opening the page", chromedp.Navigate(srv.URL()), chromedp.WaitVisible(chromedp.CSS(`#conn.live`)))
 
 	// The run measures and samples in three stages; the test stops the
 	// server after the first and starts it again after the second.
@@ -345,12 +345,12 @@ func TestLivePageResumesAfterServerRestart(t *testing.T) {
 	})
 	stage <- 1
 	<-paused
-	within(t, ctx, 10*time.Second, "the first stage on the page", chromedp.WaitVisible(chromedp.CSS(`tr[data-name="s1-m27"]`)))
+	within(t, ctx, "the first stage on the page", chromedp.WaitVisible(chromedp.CSS(`tr[data-name="s1-m27"]`)))
 	stopSrv()
 	if err := srv.Wait(); err != nil {
 		t.Fatalf("stopping the server: %v", err)
 	}
-	within(t, ctx, 10*time.Second, "the page sees the server gone", chromedp.WaitVisible(chromedp.CSS(`#conn.down`)))
+	within(t, ctx, "the page sees the server gone", chromedp.WaitVisible(chromedp.CSS(`#conn.down`)))
 	stage <- 2 // while the server is down
 	<-paused
 	srvCtx2, stopSrv2 := context.WithCancel(context.Background())
@@ -369,7 +369,7 @@ func TestLivePageResumesAfterServerRestart(t *testing.T) {
 	if run.err != nil {
 		t.Fatalf("the run: %v", run.err)
 	}
-	within(t, ctx, 20*time.Second, "the page resumes and sees the run end",
+	within(t, ctx, "the page resumes and sees the run end",
 		chromedp.WaitVisible(chromedp.CSS(`#conn.live`)),
 		chromedp.WaitVisible(chromedp.CSS(`.slot[data-dut="dut-1"] .verdict.pass`)))
 	events, err := store.Events(context.Background(), run.rec.ID, 0, 0)
@@ -385,7 +385,7 @@ func TestLivePageResumesAfterServerRestart(t *testing.T) {
 		t.Error("the page never reconnected: the test did not restart the server under it")
 	}
 	// The chart redraws at most every 100 ms: it comes to all 90 samples.
-	within(t, ctx, 5*time.Second, "the chart of the 90 samples",
+	within(t, ctx, "the chart of the 90 samples",
 		chromedp.Poll[chromedp.Void](`document.querySelector('.slot[data-dut="dut-1"] canvas')?.dataset.samples === '90'`))
 	t.Logf("the page applied %d events, reconnected %d times", got.Applied, st.Reconnects)
 }
@@ -517,7 +517,7 @@ func TestLiveEightSlots(t *testing.T) {
 	}()
 
 	// The monitors have drawn a while; then dut-6's board draws too much.
-	within(t, ctx, 30*time.Second, "the monitors' first samples",
+	within(t, ctx, "the monitors' first samples",
 		chromedp.WaitVisible(chromedp.CSS(`.slot[data-dut="dut-7"] .prompt button.yes`)),
 		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('.slot canvas')].length === 8 && [...document.querySelectorAll('.slot canvas')].every(c => Number(c.dataset.samples) >= 30)`))
 	slots[5].board.Do(func(d sim.Device) {
@@ -525,18 +525,18 @@ func TestLiveEightSlots(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	within(t, ctx, 30*time.Second, "dut-6 faulted, dut-3 failing",
+	within(t, ctx, "dut-6 faulted, dut-3 failing",
 		chromedp.WaitVisible(chromedp.CSS(`.slot[data-dut="dut-6"] .fault-line`)),
 		chromedp.WaitVisible(chromedp.CSS(`.slot[data-dut="dut-3"] .failing-tag`)),
 		chromedp.WaitVisible(chromedp.CSS(`.banner.fault`)),
 		chromedp.WaitVisible(chromedp.CSS(`#instruments .badge`)))
 	screenshot(t, ctx, "station-running.png")
 
-	within(t, ctx, 10*time.Second, "answering dut-7", chromedp.Click(chromedp.CSS(`.slot[data-dut="dut-7"] .prompt button.yes`)),
+	within(t, ctx, "answering dut-7", chromedp.Click(chromedp.CSS(`.slot[data-dut="dut-7"] .prompt button.yes`)),
 		chromedp.WaitVisible(chromedp.CSS(`.slot[data-dut="dut-7"] tr[data-name="led_green"]`)))
 	close(done)
 	run.wait(t)
-	within(t, ctx, 30*time.Second, "the verdicts", chromedp.WaitVisible(chromedp.CSS(`.slot[data-dut="dut-8"] .verdict`)),
+	within(t, ctx, "the verdicts", chromedp.WaitVisible(chromedp.CSS(`.slot[data-dut="dut-8"] .verdict`)),
 		chromedp.WaitVisible(chromedp.CSS(`.banner.safe-ok`)))
 	verdicts := eval[map[string]string](t, ctx, `Object.fromEntries([...document.querySelectorAll('.slot')].map(s => [s.dataset.dut, s.querySelector('.verdict').firstChild.textContent]))`)
 	want := map[string]string{"dut-1": "PASS", "dut-2": "PASS", "dut-3": "FAIL", "dut-4": "PASS", "dut-5": "PASS", "dut-6": "ERROR", "dut-7": "PASS", "dut-8": "PASS"}
@@ -548,7 +548,7 @@ func TestLiveEightSlots(t *testing.T) {
 			t.Errorf("the record says %s %v, the test wants %s", d.Name, d.Outcome, want[d.Name])
 		}
 	}
-	within(t, ctx, 10*time.Second, "the recent runs and the yield",
+	within(t, ctx, "the recent runs and the yield",
 		chromedp.WaitVisible(chromedp.CSS(`#runs a`)),
 		chromedp.Poll[chromedp.Void](`document.querySelector('#yield-value').textContent !== '–'`))
 	screenshot(t, ctx, "station-ended.png")
