@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"github.com/scpikit/scpikit/harness"
 	"github.com/scpikit/scpikit/sim"
 	_ "github.com/scpikit/scpikit/sim/models/all" // every simulated model, by name
 	"github.com/scpikit/scpikit/transport"
@@ -165,7 +166,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *trace {
 		level = zerolog.DebugLevel
 	}
-	logger := zerolog.New(zerolog.ConsoleWriter{Out: stderr, TimeFormat: time.TimeOnly}).Level(level).With().Timestamp().Logger()
+	// Time to the millisecond; colour only on a terminal, plain lines in a
+	// pipe or a CI log.
+	logger := harness.NewConsole(stderr).Logger().Level(level)
 
 	entries, err := instruments(fs.Arg(0))
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -46,9 +47,10 @@ func TestMain(m *testing.M) {
 
 // served is a running scpisim process.
 type served struct {
-	cmd   *exec.Cmd
-	lines []string // what it printed before "ready": resource strings
-	out   *bufio.Reader
+	cmd    *exec.Cmd
+	lines  []string // what it printed before "ready": resource strings
+	out    *bufio.Reader
+	stderr strings.Builder // its log, complete once it has exited
 }
 
 func launch(t *testing.T, args ...string) *served {
@@ -58,7 +60,8 @@ func launch(t *testing.T, args ...string) *served {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stderr = io.Discard
+	s := &served{cmd: cmd, out: bufio.NewReader(stdout)}
+	cmd.Stderr = &s.stderr // a pipe, as in a CI log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +69,7 @@ func launch(t *testing.T, args ...string) *served {
 		cmd.Process.Kill()
 		cmd.Wait()
 	})
-	return &served{cmd: cmd, out: bufio.NewReader(stdout)}
+	return s
 }
 
 // start runs scpisim serve and reads the lines it prints up to "ready".
@@ -150,6 +153,43 @@ func TestServeModelAndStopCleanly(t *testing.T) {
 		t.Fatalf("%+v %v", id, err)
 	}
 	s.stop(t)
+}
+
+// In a pipe (a CI log) the server's log is plain lines, no colour or other
+// escape sequences, each stamped to the millisecond (issue 18, items 1-2).
+func TestServeLogIsPlainInAPipe(t *testing.T) {
+	s := start(t, "SAMPLE")
+	sess, err := scpi.Open(context.Background(), s.lines[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sess.QueryIDN(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sess.Close()
+	s.stop(t)
+	log := s.stderr.String()
+	if !strings.Contains(log, "client connected") || !strings.Contains(log, "shutting down") {
+		t.Fatalf("the log lacks the connection or the shutdown:\n%s", log)
+	}
+	if strings.ContainsRune(log, '\x1b') {
+		t.Errorf("escape sequences in a pipe: %q", log)
+	}
+	// Log lines (level INF, WRN...), not the lines that list what is served.
+	stamp := regexp.MustCompile(`^\d\d:\d\d:\d\d\.\d{3} [A-Z]{3} `)
+	logged := 0
+	for line := range strings.Lines(log) {
+		if strings.HasPrefix(line, "scpisim: ") {
+			continue
+		}
+		logged++
+		if !stamp.MatchString(line) {
+			t.Errorf("a log line without a time to the millisecond: %q", line)
+		}
+	}
+	if logged < 2 {
+		t.Errorf("want at least the connection and the shutdown logged:\n%s", log)
+	}
 }
 
 func TestServeBenchWithFaults(t *testing.T) {

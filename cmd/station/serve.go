@@ -12,7 +12,7 @@ import (
 	"syscall"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/rs/zerolog"
+	"github.com/scpikit/scpikit/harness"
 	"github.com/scpikit/scpikit/internal/loopback"
 	"github.com/scpikit/scpikit/metrics"
 	"github.com/scpikit/scpikit/results"
@@ -89,7 +89,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if ln == nil {
 		return code
 	}
-	log := zerolog.New(zerolog.ConsoleWriter{Out: stderr, NoColor: true}).With().Timestamp().Logger()
+	log := harness.NewConsole(stderr).Logger()
 	opts := []station.Option{station.WithLogger(log)}
 	if *db != "" {
 		// In the background, stopped by store.Close: the page never
@@ -171,7 +171,7 @@ func serveFleet(ctx context.Context, listen string, allowRemote bool, db string,
 	if ln == nil {
 		return code
 	}
-	log := zerolog.New(zerolog.ConsoleWriter{Out: stderr, NoColor: true}).With().Timestamp().Logger()
+	log := harness.NewConsole(stderr).Logger()
 	fleet := station.NewFleet(db, station.WithFleetLogger(log))
 	defer fleet.Close()
 	fmt.Fprintf(stdout, "station: the fleet page is at http://%s/fleet (central database %s)\n", ln.Addr(), results.Redact(db))

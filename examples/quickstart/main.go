@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"github.com/scpikit/scpikit/harness"
 	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/sim"
 	_ "github.com/scpikit/scpikit/sim/models/all" // every simulated model, by name
@@ -40,8 +41,8 @@ func main() {
 
 func run(resource string, simulate bool) error {
 	ctx := context.Background()
-	logger := zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: time.TimeOnly}).
-		With().Timestamp().Logger().Level(zerolog.WarnLevel)
+	// Warnings and errors to the millisecond, coloured only on a terminal.
+	logger := harness.NewConsole(os.Stderr).Logger().Level(zerolog.WarnLevel)
 	opts := []scpi.Option{scpi.WithLogger(logger), scpi.WithTimeout(2 * time.Second)}
 
 	var supply *sim.Instrument
