@@ -596,3 +596,83 @@ func TestTruevoltSurvivesAnyParameter(t *testing.T) {
 		})
 	}
 }
+
+func TestTruevoltCommands(t *testing.T) {
+	simtest.Converse(t, "34465A", []simtest.Exchange{
+		{Send: "*OPT?", Want: "0"},
+		{Send: "SAMP:COUN?", Want: "+1"},
+		{Send: "SAMP:COUN 3;COUN?", Want: "+3"},
+		{Send: "TRIG:COUN?;:TRIG:SOUR?;:TRIG:SLOP?;:TRIG:DEL:AUTO?", Want: "+1;IMM;NEG;1"},
+		{Send: "TRIG:COUN INF;COUN?", Want: "+9.90000000E+37"},
+		{Send: "TRIG:COUN 2;:TRIG:DEL 0.5;DEL?;:TRIG:DEL:AUTO?", Want: "+5.00000000E-01;0"},
+		{Send: "FUNC?", Want: `"VOLT"`},
+		{Send: "VOLT:RANG?;RANG:AUTO?;:VOLT:NPLC?;:VOLT:ZERO:AUTO?;:VOLT:IMP:AUTO?", Want: "+1.00000000E+01;1;+1.00000000E+01;1;0"},
+		{Send: "VOLT:RANG 2;RANG?;RANG:AUTO?", Want: "+1.00000000E+01;0"},
+		{Send: "VOLT:NPLC 0.05;NPLC?", Want: "+6.00000000E-02"},
+		{Send: "VOLT:APER 0.01;APER?;APER:ENAB?", Want: "+1.00000000E-02;1"},
+		{Send: "SENS:CURR:TERM 10;TERM?", Want: "+10"},
+		{Send: "CURR:AC:BAND 50;BAND?", Want: "+2.00000000E+01"},
+		{Send: "RES:OCOM ON;OCOM?", Want: "1"},
+		{Send: "TEMP:TRAN:TYPE THER;TYPE?", Want: "THER"},
+		{Send: `FUNC "CURR:AC";FUNC?`, Want: `"CURR:AC"`},
+		{Send: `FUNC "FRES";FUNC?`, Want: `"FRES"`},
+		{Send: "INIT;:DATA:POIN?", Want: "+6"},
+		{Send: "DATA:LAST?", Want: "+9.90000000E+37 OHM"},
+		{Send: "CONF:VOLT:DC 10;:CONF?", Want: `"VOLT +1.000000E+01,+3.000000E-06"`},
+		{Send: "SAMP:COUN?;:TRIG:COUN?", Want: "+1;+1"},
+		{Send: "READ?", Want: "+0.00000000E+00"},
+		{Send: "MEAS:DIOD?;:CONF?", Want: `+9.90000000E+37;"DIOD"`},
+		{Send: "MEAS:TEMP?", Want: "+9.90000000E+37"},
+		{Send: "MEAS:FREQ?", Want: "+0.00000000E+00"},
+		{Send: "CONF:VOLT;:SAMP:COUN 2;:INIT;:DATA:REM? 1;:DATA:POIN?", Want: "+0.00000000E+00;+1"},
+		{Send: "TRIG:SOUR BUS;:READ?", Want: ""},
+		{Send: "SYST:ERR?", Want: `-214,"Trigger deadlock"`},
+		{Send: "INIT;*TRG;:DATA:POIN?", Want: "+2"},
+		{Send: "*TRG;:SYST:ERR?", Want: `-211,"Trigger ignored"`},
+		{Send: "INIT;INIT;:SYST:ERR?", Want: `-213,"Init ignored"`},
+		{Send: "ABOR;*SAV 2;*RST;:TRIG:SOUR?;*RCL 2;:TRIG:SOUR?", Want: "IMM;BUS"},
+		{Send: "DISP:TEXT 'Hi';TEXT?", Want: `"Hi"`},
+		{Send: "SYST:BEEP:STAT?", Want: "1"},
+		{Send: "SYST:LFR?;:SAMP:COUN:PRET 5;PRET?;:TRIG:LEV -1.5;LEV?", Want: "+50;+5;-1.50000000E+00"},
+		{Send: "SYST:ERR?", Want: `0,"No error"`},
+	})
+	simtest.Converse(t, "34460A", []simtest.Exchange{
+		{Send: "VOLT:APER 0.01", Want: ""},
+		{Send: "SYST:ERR?", Want: `-113,"Undefined header"`},
+		{Send: "CURR:TERM 10", Want: ""},
+		{Send: "SYST:ERR?", Want: `-113,"Undefined header"`},
+		{Send: "CURR:RANG 10", Want: ""},
+		{Send: "SYST:ERR?", Want: `-222,"Data out of range"`},
+		{Send: "VOLT:NPLC 0.05;NPLC?", Want: "+2.00000000E-01"},
+		{Send: "TRIG:SOUR INT", Want: ""},
+		{Send: "SYST:ERR?", Want: `-224,"Illegal parameter value"`},
+		{Send: "TRIG:LEV 1", Want: ""},
+		{Send: "SYST:ERR?", Want: `-113,"Undefined header"`},
+	})
+}
+
+// The Truevolt's statistics over readings of a 5 V output, then of the
+// output switched off.
+func TestTruevoltStatistics(t *testing.T) {
+	in := sim.MustNew("34461A")
+	defer in.Close()
+	o := sim.NewOutput(sim.OutputRange{Name: "CH1", MaxV: 30, MaxI: 3})
+	o.SetVoltage(5)
+	o.SetOn(true)
+	in.Do(func(d sim.Device) { d.(sim.Prober).ProbeOutput(o) })
+	cl := in.NewClient()
+	run := func(cmd string) string {
+		cl.Write([]byte(cmd + "\n"))
+		return strings.TrimSpace(string(cl.TakeOutput()))
+	}
+	run("CONF:VOLT:DC 10;:CALC:AVER ON;:SAMP:COUN 3;:INIT")
+	o.SetOn(false)
+	run("INIT")
+	got := []string{run("CALC:AVER:COUN?"), run("CALC:AVER:ALL?"), run("CALC:AVER:PTP?"), run("CALC:AVER:CLE;COUN?"),
+		run("UNIT:TEMP K;TEMP?"), run("CALC:LIM:UPP 5.5;UPP?"), run("SYST:ERR?")}
+	want := []string{"+6", "+2.50000000E+00,+2.73861279E+00,+0.00000000E+00,+5.00000000E+00", "+5.00000000E+00", "+0",
+		"K", "+5.50000000E+00", `0,"No error"`}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
