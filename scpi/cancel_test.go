@@ -3,6 +3,8 @@ package scpi_test
 import (
 	"context"
 	"errors"
+	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -64,5 +66,94 @@ func TestCancellingAnEarlierContextLeavesTheCurrentCallAlone(t *testing.T) {
 	close(release)
 	if r := <-done; r.err != nil || r.got != "slow" {
 		t.Fatalf("got %q, %v; want the slow reply", r.got, r.err)
+	}
+}
+
+// raceConn answers every query at once and, on the call it is told to,
+// cancels the caller's context from inside SetDeadline, then lets the
+// session's cancellation hook set its deadline to the past before the
+// deadline being set lands: a cancellation that arrives while a call is
+// arming its deadline.
+type raceConn struct {
+	cancel   context.CancelFunc
+	ctx      context.Context
+	armOn    int // the SetDeadline call (1-based, future deadlines only) that cancels
+	arms     int
+	pastSet  chan struct{} // the hook set a past deadline
+	mu       sync.Mutex
+	deadline time.Time
+	pending  int
+	lost     bool // a read ran with the context cancelled and the hook's deadline overwritten
+}
+
+func (c *raceConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	c.pending++
+	c.mu.Unlock()
+	return len(p), nil
+}
+
+func (c *raceConn) Read(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ctx.Err() != nil {
+		if !c.deadline.Before(time.Unix(1000, 0)) {
+			c.lost = true // a real link would block here until the late deadline
+		}
+		return 0, os.ErrDeadlineExceeded
+	}
+	if c.pending == 0 {
+		return 0, os.ErrDeadlineExceeded
+	}
+	c.pending--
+	return copy(p, "1\n"), nil
+}
+
+func (c *raceConn) SetDeadline(t time.Time) error {
+	if t.Before(time.Unix(1000, 0)) { // the cancellation hook
+		c.mu.Lock()
+		c.deadline = t
+		c.mu.Unlock()
+		close(c.pastSet)
+		return nil
+	}
+	c.arms++
+	if c.arms == c.armOn {
+		c.cancel()
+		<-c.pastSet // the hook has run; now this call's deadline lands
+	}
+	c.mu.Lock()
+	c.deadline = t
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *raceConn) Close() error { return nil }
+
+// A context cancelled while a call arms its deadline still ends the call:
+// with a context that served the calls before (its cancellation hook kept
+// across calls) and no deadline of its own (the session's default timeout
+// is armed anew), the hook's past deadline used to be overwritten by the
+// call's, and the call waited for the default timeout instead.
+func TestCancelWhileArmingEndsTheCall(t *testing.T) {
+	ctx, cancel := context.WithCancel(bg)
+	defer cancel()
+	c := &raceConn{ctx: ctx, cancel: cancel, armOn: 3, pastSet: make(chan struct{})}
+	// A timeout so short that every call arms a new default deadline.
+	s := scpi.NewSession(c, scpi.WithTimeout(time.Nanosecond))
+	defer s.Close()
+	for i := 1; i <= 2; i++ {
+		if _, err := s.Query(ctx, "MEAS?"); err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	_, err := s.Query(ctx, "MEAS?")
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled while arming: %v, want context.Canceled", err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.lost {
+		t.Error("the call read with its context cancelled and the cancellation's deadline overwritten")
 	}
 }

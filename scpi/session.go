@@ -431,26 +431,13 @@ func (s *Session) arm(ctx context.Context, op, cmd string) error {
 	if done != nil {
 		s.connMu.Lock()
 		s.curDone = done
-		s.connMu.Unlock()
-	}
-	// After curDone is set: a cancellation from here on is either seen
-	// now or interrupts the I/O.
-	if ctx.Err() != nil {
-		s.clearDone()
-		return s.opErr(op, cmd, ctxCause(ctx))
-	}
-	if err := s.armDeadline(ctx); err != nil {
-		s.clearDone()
-		return s.fail(ctx, op, cmd, err)
-	}
-	if done != nil {
 		// context.AfterFunc costs two allocations. A caller that passes
 		// the same context to call after call (a test run's, a
 		// monitor's) registers once: from the second call in a row with
 		// the same context, the registration is kept across calls (see
 		// disarm) and reused here. regDone is read under connMu: Close,
-		// which holds no session lock, clears it.
-		s.connMu.Lock()
+		// which holds no session lock, clears it. One critical section
+		// with curDone: each costs a lock and an unlock per call.
 		if done != s.regDone && !s.closed() {
 			if s.regStop != nil {
 				s.regStop()
@@ -459,14 +446,19 @@ func (s *Session) arm(ctx context.Context, op, cmd string) error {
 		}
 		s.connMu.Unlock()
 	}
+	if err := s.armDeadline(ctx); err != nil {
+		s.disarm()
+		return s.fail(ctx, op, cmd, err)
+	}
+	// After curDone is set and the deadline armed: a cancellation from
+	// here on is either seen now or interrupts the I/O. (Seen before
+	// arming the deadline, an interrupt that came in between would be
+	// overwritten by it.) disarm undoes an interrupt that came already.
+	if ctx.Err() != nil {
+		s.disarm()
+		return s.opErr(op, cmd, ctxCause(ctx))
+	}
 	return nil
-}
-
-// clearDone ends the current call's exposure to interrupt.
-func (s *Session) clearDone() {
-	s.connMu.Lock()
-	s.curDone = nil
-	s.connMu.Unlock()
 }
 
 // armDeadline sets the link's deadline for a call: the context's, or the
