@@ -365,7 +365,18 @@ func (cl *Client) resolve(u *unit, c *Call) (*node, error) {
 	for _, m := range u.mnems {
 		var next *node
 		var el pathElem
+		if len(m) == 0 {
+			return nil, ErrUndefinedHeader
+		}
+		// A mnemonic matches only a form that starts with its first
+		// letter: comparing that first skips most of a wide node's
+		// children (a full command set has dozens at the root) without a
+		// whole comparison. (Short and long forms are never empty.)
+		first := m[0] &^ ('a' - 'A') // a letter in upper case; no other byte becomes a letter
 		for _, child := range n.children {
+			if child.short[0] != first && child.long[0] != first {
+				continue
+			}
 			if suf, given, ok := child.matches(m); ok {
 				next, el = child, pathElem{n: child, suffix: suf, given: given}
 				break
