@@ -101,6 +101,8 @@ var commands = map[string]how{
 
 	"go test ./harness -run '^$' -bench 'BenchmarkMeasurement' -benchtime 200x -count 8": {inRepo: true,
 		as: "go test ./harness -run '^$' -bench 'BenchmarkMeasurement/duts-8$' -benchtime 1x -count 1", want: []string{"measure/read", "ok "}},
+	"go test ./harness -run '^$' -bench 'BenchmarkMeasurement' -benchtime 400x -count 8": {inRepo: true,
+		as: "go test ./harness -run '^$' -bench 'BenchmarkMeasurement/duts-1$' -benchtime 1x -count 1", want: []string{"measure/read", "ok "}},
 	"go test ./harness -run '^$' -bench 'BenchmarkHTMLReport' -benchtime 2x -count 8": {inRepo: true,
 		as: "go test ./harness -run '^$' -bench 'BenchmarkHTMLReport' -benchtime 1x -count 1", want: []string{"html-ns/measurement", "ok "}},
 
