@@ -419,6 +419,31 @@ func TestTruevoltStatus(t *testing.T) {
 	})
 }
 
+// The configuration-change condition (operation bit 8) rises with every
+// way the settings change after a reading (a command, *RCL, *RST, the
+// automatic null value a reading takes) and falls with the next reading;
+// a query, or a MEASure? refused for its range, leaves it down.
+func TestTruevoltConfigChangeEveryWay(t *testing.T) {
+	in, _ := probed(t, "34461A")
+	converse(t, in, []step{
+		{send: "*SAV 1"},
+		{send: "READ?;:STAT:OPER:COND?", want: "+5.00000000E+00;+0"},
+		{send: "CONF?;:VOLT:RANG?;:STAT:OPER:COND?", want: `"VOLT +1.000000E+01,+3.000000E-06";+1.00000000E+01;+0`},
+		{send: "VOLT:RANG 100;:STAT:OPER:COND?", want: "+256"},
+		{send: "READ?;:STAT:OPER:COND?", want: "+5.00000000E+00;+0"},
+		{send: "*RCL 1;:STAT:OPER:COND?", want: "+256"},
+		{send: "READ?;:STAT:OPER:COND?", want: "+5.00000000E+00;+0"},
+		{send: "VOLT:RANG 100;:READ?", want: "+5.00000000E+00"},
+		{send: "*RST;:STAT:OPER:COND?", want: "+256"},
+		{send: "READ?;:STAT:OPER:COND?", want: "+5.00000000E+00;+0"},
+		{send: "VOLT:NULL:VAL:AUTO ON;:VOLT:NULL ON;:READ?", want: "+0.00000000E+00"},
+		{send: "STAT:OPER:COND?", want: "+256"},
+		{send: "READ?;:STAT:OPER:COND?", want: "+0.00000000E+00;+0"},
+		{send: "MEAS:VOLT? 2000;:STAT:OPER:COND?", want: "+8192"}, // refused, nothing changed: the error bit only
+		{send: "SYST:ERR?", want: `-222,"Data out of range"`},
+	})
+}
+
 // *LRN? sent back restores every setting.
 func TestTruevoltLearn(t *testing.T) {
 	for _, model := range []string{"34460A", "34465A"} {
