@@ -79,7 +79,9 @@ type raceConn struct {
 	ctx      context.Context
 	armOn    int // the SetDeadline call (1-based, future deadlines only) that cancels
 	arms     int
+	silent   int           // writes whose reply never comes
 	pastSet  chan struct{} // the hook set a past deadline
+	pastOnce sync.Once
 	mu       sync.Mutex
 	deadline time.Time
 	pending  int
@@ -88,7 +90,11 @@ type raceConn struct {
 
 func (c *raceConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
-	c.pending++
+	if c.silent > 0 {
+		c.silent--
+	} else {
+		c.pending++
+	}
 	c.mu.Unlock()
 	return len(p), nil
 }
@@ -114,7 +120,7 @@ func (c *raceConn) SetDeadline(t time.Time) error {
 		c.mu.Lock()
 		c.deadline = t
 		c.mu.Unlock()
-		close(c.pastSet)
+		c.pastOnce.Do(func() { close(c.pastSet) })
 		return nil
 	}
 	c.arms++
@@ -153,6 +159,35 @@ func TestCancelWhileArmingEndsTheCall(t *testing.T) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.lost {
+		t.Error("the call read with its context cancelled and the cancellation's deadline overwritten")
+	}
+}
+
+// The same while the call resynchronises: a call that finds a reply owed
+// by an earlier one waits for it with a deadline of its own (the resync
+// window), which used to overwrite the interrupt of a cancellation that
+// came after arm's check; the call then waited out the window.
+func TestCancelWhileResynchronisingEndsTheCall(t *testing.T) {
+	ctx, cancel := context.WithCancel(bg)
+	defer cancel()
+	// Future deadlines set: the first call's, the second call's, then the
+	// resync window, where the cancellation comes.
+	c := &raceConn{ctx: ctx, cancel: cancel, armOn: 3, silent: 1, pastSet: make(chan struct{})}
+	s := scpi.NewSession(c, scpi.WithTimeout(time.Nanosecond), scpi.WithResyncTimeout(time.Hour))
+	defer s.Close()
+	if _, err := s.Query(bg, "LOST?"); !errors.Is(err, scpi.ErrTimeout) {
+		t.Fatalf("the unanswered query: %v, want a timeout", err)
+	}
+	_, err := s.Query(ctx, "MEAS?")
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled while resynchronising: %v, want context.Canceled", err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.arms < 3 {
+		t.Fatalf("only %d deadlines set: the call did not resynchronise", c.arms)
+	}
 	if c.lost {
 		t.Error("the call read with its context cancelled and the cancellation's deadline overwritten")
 	}

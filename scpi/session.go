@@ -451,9 +451,9 @@ func (s *Session) arm(ctx context.Context, op, cmd string) error {
 		return s.fail(ctx, op, cmd, err)
 	}
 	// After curDone is set and the deadline armed: a cancellation from
-	// here on is either seen now or interrupts the I/O. (Seen before
-	// arming the deadline, an interrupt that came in between would be
-	// overwritten by it.) disarm undoes an interrupt that came already.
+	// here on interrupts the I/O, and every deadline the call sets later
+	// (resynchronising, reconnecting) keeps it (see setDeadline). disarm
+	// undoes an interrupt that came already.
 	if ctx.Err() != nil {
 		s.disarm()
 		return s.opErr(op, cmd, ctxCause(ctx))
@@ -472,20 +472,29 @@ func (s *Session) armDeadline(ctx context.Context) error {
 		if dl.Equal(s.armed) {
 			return nil
 		}
-		return s.setDeadline(dl)
+		return s.setDeadline(ctx, dl)
 	}
 	t := s.cfg.timeout
 	earliest := time.Now().Add(t)
 	if !s.armed.Before(earliest) && !s.armed.After(earliest.Add(t/8)) {
 		return nil
 	}
-	return s.setDeadline(earliest.Add(t / 16))
+	return s.setDeadline(ctx, earliest.Add(t/16))
 }
 
-// setDeadline sets the link's deadline and remembers it.
-func (s *Session) setDeadline(t time.Time) error {
+// setDeadline sets the link's deadline for a call armed for ctx, and
+// remembers it. A cancellation of ctx that came just before would have
+// had its interrupt (a deadline in the past) overwritten by this one: a
+// ctx already done gets the past deadline back, so the call's I/O ends at
+// once. (One that comes after interrupts as usual.)
+func (s *Session) setDeadline(ctx context.Context, t time.Time) error {
 	s.armed = t
-	return s.conn.SetDeadline(t)
+	err := s.conn.SetDeadline(t)
+	if ctx.Err() != nil {
+		s.armed = aLongTimeAgo
+		s.conn.SetDeadline(aLongTimeAgo)
+	}
+	return err
 }
 
 // disarm undoes arm. interrupt runs under connMu and checks curDone, so
@@ -606,14 +615,14 @@ func (s *Session) discardOwed(ctx context.Context, left time.Duration) (int, err
 	if hasDeadline && window.After(ctxDeadline) {
 		window = ctxDeadline
 	}
-	s.setDeadline(window)
+	s.setDeadline(ctx, window)
 	// Without a caller's deadline, the call's own default timeout starts
 	// after the resync, so time spent cleaning up is not charged to it.
 	defer func() {
 		if hasDeadline {
-			s.setDeadline(ctxDeadline)
+			s.setDeadline(ctx, ctxDeadline)
 		} else {
-			s.setDeadline(time.Now().Add(s.cfg.timeout))
+			s.setDeadline(ctx, time.Now().Add(s.cfg.timeout))
 		}
 	}()
 	discarded := 0
