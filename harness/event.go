@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/scpikit/scpikit/scpi"
 )
 
 // EventKind says what an Event records.
@@ -139,6 +141,28 @@ func (u Unit) Merge(v Unit) Unit {
 			m[k] = x
 		}
 		u.Metadata = m
+	}
+	return u
+}
+
+// UnitFromIDN is the identity a DUT reports to *IDN?
+// (scpi.Session.QueryIDN): its serial number, its model as the part
+// number, and its manufacturer and firmware as metadata, for Identify. A
+// serial of "0", what an instrument answers when it has none, is left
+// out, so it neither identifies the unit nor replaces a serial known
+// otherwise (a scanned label); so are empty fields.
+func UnitFromIDN(id scpi.IDN) Unit {
+	u := Unit{Part: strings.TrimSpace(id.Model)}
+	if serial := strings.TrimSpace(id.Serial); serial != "0" {
+		u.Serial = serial
+	}
+	for k, v := range map[string]string{"manufacturer": id.Manufacturer, "firmware": id.Firmware} {
+		if v = strings.TrimSpace(v); v != "" {
+			if u.Metadata == nil {
+				u.Metadata = map[string]string{}
+			}
+			u.Metadata[k] = v
+		}
 	}
 	return u
 }

@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/scpikit/scpikit/harness"
+	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/sim"
 	_ "github.com/scpikit/scpikit/sim/models/all" // every simulated model, by name
 	"github.com/scpikit/scpikit/units"
@@ -97,5 +99,30 @@ func TestSIGTERMRunsTheSafeState(t *testing.T) {
 	}
 	if on := st.outputsOn(); len(on) > 0 {
 		t.Fatalf("outputs on after SIGTERM: %v", on)
+	}
+}
+
+// UnitFromIDN maps an *IDN? reply to a unit's identity; "0", the serial
+// of an instrument that has none, and empty fields are left out, so that
+// merging it never erases what was known.
+func TestUnitFromIDN(t *testing.T) {
+	for _, tc := range []struct {
+		id   scpi.IDN
+		want harness.Unit
+	}{
+		{scpi.IDN{Manufacturer: "Acme", Model: "PSU-9", Serial: "A123", Firmware: "2.1"},
+			harness.Unit{Serial: "A123", Part: "PSU-9", Metadata: map[string]string{"manufacturer": "Acme", "firmware": "2.1"}}},
+		{scpi.IDN{Manufacturer: "Acme", Model: " PSU-9 ", Serial: "0", Firmware: ""},
+			harness.Unit{Part: "PSU-9", Metadata: map[string]string{"manufacturer": "Acme"}}},
+		{scpi.IDN{}, harness.Unit{}},
+	} {
+		got := harness.UnitFromIDN(tc.id)
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("UnitFromIDN(%q) (-want +got):\n%s", tc.id, diff)
+		}
+		known := harness.Unit{Serial: "LABEL-7", Part: "P"}
+		if tc.id.Serial == "0" && known.Merge(got).Serial != "LABEL-7" {
+			t.Errorf("a serial of 0 replaced the known one: %+v", known.Merge(got))
+		}
 	}
 }
