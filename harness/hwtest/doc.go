@@ -33,7 +33,9 @@
 //
 // SCPIKIT_STORE=station.db keeps each run in that station store, every
 // measurement durable as it is taken (see package results; cmd/station
-// reads it back); without it go test writes no store.
+// reads it back); without it go test writes no store. With it,
+// SCPIKIT_DB=postgres://... also replicates the store to the fleet's
+// central database as the run goes (package results, docs/fleet.md).
 //
 // SCPIKIT_REPORTS=dir asks for the reports: with TestMain calling Main,
 // one JSON, JUnit XML and HTML report for the whole package run.

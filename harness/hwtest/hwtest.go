@@ -237,6 +237,13 @@ func Run(t *testing.T, st *Station, setup func(r *R) error, opts ...harness.Opti
 			t.Fatalf("hwtest: the station store ($%s): %v", results.EnvStore, err)
 		}
 		all = append(all, harness.WithSink(store))
+		if db := os.Getenv(results.EnvCentral); db != "" {
+			// Store and forward to the fleet's central database as the run
+			// goes; closing the store at the end sends what is left (for
+			// up to 10 s: what it cannot send waits in the outbox for the
+			// next station sync). The test never waits for the network.
+			store.ReplicateTo(db, results.ReplicaOptions{Log: logger, FinalSync: 10 * time.Second})
+		}
 	}
 	go func() {
 		defer close(done)

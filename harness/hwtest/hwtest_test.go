@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/scpikit/scpikit/harness"
 	"github.com/scpikit/scpikit/harness/hwtest"
+	"github.com/scpikit/scpikit/internal/pgtest"
 	"github.com/scpikit/scpikit/results"
 	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/sim"
@@ -530,4 +532,32 @@ func TestReportsRelativePrintedAbsolute(t *testing.T) {
 		}
 	}
 	s.requireOff(t, "the test")
+}
+
+// With SCPIKIT_DB too, the run reaches the central database by the time
+// the test binary exits: every measurement, replicated as it went.
+func TestPassReplicatesToTheCentralDatabase(t *testing.T) {
+	db := pgtest.New(t)
+	s := newStation(t)
+	storePath := filepath.Join(t.TempDir(), "station.db")
+	cmd := s.command(t, "pass")
+	cmd.Env = append(cmd.Env, results.EnvStore+"="+storePath, results.EnvCentral+"="+db)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	central, err := sql.Open("pgx", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer central.Close()
+	var runs, measurements int
+	if err := central.QueryRow("SELECT count(*) FROM runs WHERE name = 'TestBench' AND outcome = 'pass'").Scan(&runs); err != nil {
+		t.Fatal(err)
+	}
+	if err := central.QueryRow("SELECT count(*) FROM measurements").Scan(&measurements); err != nil {
+		t.Fatal(err)
+	}
+	if runs != 1 || measurements != 2 {
+		t.Errorf("the central database has %d passed runs and %d measurements, want 1 and 2", runs, measurements)
+	}
 }
