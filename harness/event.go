@@ -156,13 +156,15 @@ func UnitFromIDN(id scpi.IDN) Unit {
 	if serial := strings.TrimSpace(id.Serial); serial != "0" {
 		u.Serial = serial
 	}
-	for k, v := range map[string]string{"manufacturer": id.Manufacturer, "firmware": id.Firmware} {
-		if v = strings.TrimSpace(v); v != "" {
-			if u.Metadata == nil {
-				u.Metadata = map[string]string{}
-			}
-			u.Metadata[k] = v
-		}
+	meta := map[string]string{}
+	if v := strings.TrimSpace(id.Manufacturer); v != "" {
+		meta["manufacturer"] = v
+	}
+	if v := strings.TrimSpace(id.Firmware); v != "" {
+		meta["firmware"] = v
+	}
+	if len(meta) > 0 {
+		u.Metadata = meta
 	}
 	return u
 }

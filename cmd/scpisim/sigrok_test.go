@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -48,9 +49,9 @@ func sigrokOn(t *testing.T, arg string) map[string]servedResource {
 
 func newSigrokCLI(t *testing.T, driver string, r servedResource) *sigrokCLI {
 	t.Helper()
-	_, port, ok := strings.Cut(r.Address, ":")
-	if !ok {
-		t.Fatalf("no port in %q", r.Address)
+	_, port, err := net.SplitHostPort(r.Address)
+	if err != nil {
+		t.Fatalf("the served address: %v", err)
 	}
 	return &sigrokCLI{t: t, cli: requireTool(t, "sigrok-cli", "sigrok-cli"), driver: fmt.Sprintf("%s:conn=tcp-raw/127.0.0.1/%s", driver, port)}
 }
@@ -93,6 +94,32 @@ func (s *sigrokCLI) get(group, key string) string {
 func (s *sigrokCLI) set(group, key, value string) {
 	s.t.Helper()
 	s.run(true, groupArgs(group, "--config", key+"="+value, "--set")...)
+}
+
+// setAll sets each key of a channel group to its value, reading each back
+// as sigrok prints it.
+func (s *sigrokCLI) setAll(group string, kvs [][2]string) map[string]string {
+	s.t.Helper()
+	got := map[string]string{}
+	for _, kv := range kvs {
+		s.set(group, kv[0], kv[1])
+		got[kv[0]] = s.get(group, kv[0])
+	}
+	return got
+}
+
+// plain is a number as a setting is sent and as normalise gives a reply:
+// 1.5, 0.25, 11.
+func plain(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
+
+// sigrokNumber is a number as sigrok-cli prints a config value: a whole
+// number with ".0" (11.0), else as plain (the tests' values are exact in
+// binary, which sigrok prints with up to 17 digits).
+func sigrokNumber(x float64) string {
+	if x == math.Trunc(x) {
+		return plain(x) + ".0"
+	}
+	return plain(x)
 }
 
 // showKeys checks that --show of a channel group lists each key.
@@ -160,7 +187,7 @@ func normalise(replies []string) []string {
 			continue
 		}
 		if f, err := scpi.ParseFloat(r); err == nil {
-			out[i] = strconv.FormatFloat(f, 'g', -1, 64)
+			out[i] = plain(f)
 			continue
 		}
 		out[i] = r
@@ -202,32 +229,21 @@ func TestSigrokDP8xx(t *testing.T) {
 				gs := strconv.Itoa(g)
 				v, i := 1.0+0.5*float64(g), 0.25*float64(g)
 				ovp, ocp := 4+0.25*float64(g), 0.25+0.25*float64(g) // all exact in binary: sigrok prints 17 digits
-				f := func(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
-				got := map[string]string{}
-				for _, kv := range [][2]string{{"voltage_target", f(v)}, {"current_limit", f(i)},
-					{"ovp_threshold", f(ovp)}, {"ocp_threshold", f(ocp)}, {"ovp_enabled", "on"}, {"ocp_enabled", "on"}, {"enabled", "on"}} {
-					s.set(gs, kv[0], kv[1])
-					got[kv[0]] = s.get(gs, kv[0])
-				}
+				got := s.setAll(gs, [][2]string{{"voltage_target", plain(v)}, {"current_limit", plain(i)},
+					{"ovp_threshold", plain(ovp)}, {"ocp_threshold", plain(ocp)}, {"ovp_enabled", "on"}, {"ocp_enabled", "on"}, {"enabled", "on"}})
 				for _, key := range []string{"voltage", "current", "regulation", "ovp_active", "ocp_active"} {
 					got[key] = s.get(gs, key)
 				}
-				sig := func(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
 				want := map[string]string{
-					"voltage_target": sig(v), "current_limit": sig(i), "ovp_threshold": sig(ovp), "ocp_threshold": sig(ocp),
+					"voltage_target": sigrokNumber(v), "current_limit": sigrokNumber(i), "ovp_threshold": sigrokNumber(ovp), "ocp_threshold": sigrokNumber(ocp),
 					"ovp_enabled": "true", "ocp_enabled": "true", "enabled": "true",
-					"voltage": sig(v), "current": "0.0", "regulation": "'CV'", "ovp_active": "false", "ocp_active": "false",
-				}
-				for k, w := range want {
-					if !strings.Contains(w, ".") && w[0] >= '0' && w[0] <= '9' {
-						want[k] = w + ".0" // sigrok prints whole numbers as 2.0
-					}
+					"voltage": sigrokNumber(v), "current": "0.0", "regulation": "'CV'", "ovp_active": "false", "ocp_active": "false",
 				}
 				if diff := cmp.Diff(want, got); diff != "" {
 					t.Errorf("channel group %d as sigrok reads it (-want +got):\n%s", g, diff)
 				}
 				q := fmt.Sprintf(":SOUR%[1]d:VOLT?;:SOUR%[1]d:CURR?;:OUTP:OVP:VAL? CH%[1]d;:OUTP:OCP:VAL? CH%[1]d;:OUTP:OVP? CH%[1]d;:OUTP:OCP? CH%[1]d;:OUTP? CH%[1]d", g)
-				wantState := []string{f(v), f(i), f(ovp), f(ocp), "on", "on", "on"}
+				wantState := []string{plain(v), plain(i), plain(ovp), plain(ocp), "on", "on", "on"}
 				if diff := cmp.Diff(wantState, normalise(state(t, r, q))); diff != "" {
 					t.Errorf("CH%d as the model has it (-want +got):\n%s", g, diff)
 				}
@@ -286,27 +302,17 @@ func TestSigrokHMC8043(t *testing.T) {
 			t.Errorf("--show lacks %q:\n%s", line, out)
 		}
 	}
-	f := func(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
 	for g := 1; g <= 3; g++ {
 		gs := strconv.Itoa(g)
 		s.showKeys(gs, "ovp_enabled", "ovp_active", "ovp_threshold", "voltage", "voltage_target", "current", "current_limit", "enabled")
 		v, i, ovp := 1.5*float64(g), 0.5*float64(g), 10+float64(g)
-		got := map[string]string{}
-		for _, kv := range [][2]string{{"voltage_target", f(v)}, {"current_limit", f(i)}, {"ovp_threshold", f(ovp)},
-			{"ovp_enabled", "on"}, {"enabled", "on"}} {
-			s.set(gs, kv[0], kv[1])
-			got[kv[0]] = s.get(gs, kv[0])
-		}
+		got := s.setAll(gs, [][2]string{{"voltage_target", plain(v)}, {"current_limit", plain(i)}, {"ovp_threshold", plain(ovp)},
+			{"ovp_enabled", "on"}, {"enabled", "on"}})
 		for _, key := range []string{"voltage", "current", "ovp_active"} {
 			got[key] = s.get(gs, key)
 		}
-		want := map[string]string{"voltage_target": f(v), "current_limit": f(i), "ovp_threshold": f(ovp) + ".0",
-			"ovp_enabled": "true", "enabled": "true", "voltage": f(v), "current": "0.0", "ovp_active": "false"}
-		for _, k := range []string{"voltage_target", "current_limit", "voltage"} {
-			if !strings.Contains(want[k], ".") {
-				want[k] += ".0"
-			}
-		}
+		want := map[string]string{"voltage_target": sigrokNumber(v), "current_limit": sigrokNumber(i), "ovp_threshold": sigrokNumber(ovp),
+			"ovp_enabled": "true", "enabled": "true", "voltage": sigrokNumber(v), "current": "0.0", "ovp_active": "false"}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("channel group %d as sigrok reads it (-want +got):\n%s", g, diff)
 		}
@@ -317,7 +323,7 @@ func TestSigrokHMC8043(t *testing.T) {
 		if g != 1 {
 			want1 = "off"
 		}
-		if diff := cmp.Diff([]string{f(v), f(i), f(ovp), "on", "on", want1}, normalise(state(t, r, q))); diff != "" {
+		if diff := cmp.Diff([]string{plain(v), plain(i), plain(ovp), "on", "on", want1}, normalise(state(t, r, q))); diff != "" {
 			t.Errorf("channel %d as the model has it, then channel 1's switch (-want +got):\n%s", g, diff)
 		}
 		out, _ := s.run(true, "--samples", "1")

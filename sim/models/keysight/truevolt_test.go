@@ -679,12 +679,7 @@ func TestTruevoltCommands(t *testing.T) {
 // The Truevolt's statistics over readings of a 5 V output, then of the
 // output switched off.
 func TestTruevoltStatistics(t *testing.T) {
-	in := sim.MustNew("34461A")
-	defer in.Close()
-	o := sim.NewOutput(sim.OutputRange{Name: "CH1", MaxV: 30, MaxI: 3})
-	o.SetVoltage(5)
-	o.SetOn(true)
-	in.Do(func(d sim.Device) { d.(sim.Prober).ProbeOutput(o) })
+	in, o := probed(t, "34461A")
 	cl := in.NewClient()
 	run := func(cmd string) string {
 		cl.Write([]byte(cmd + "\n"))
@@ -696,7 +691,7 @@ func TestTruevoltStatistics(t *testing.T) {
 	got := []string{run("CALC:AVER:COUN?"), run("CALC:AVER:ALL?"), run("CALC:AVER:PTP?"), run("CALC:AVER:CLE;COUN?"),
 		run("UNIT:TEMP K;TEMP?"), run("CALC:LIM:UPP 5.5;UPP?"), run("SYST:ERR?")}
 	want := []string{"+6", "+2.50000000E+00,+2.73861279E+00,+0.00000000E+00,+5.00000000E+00", "+5.00000000E+00", "+0",
-		"K", "+5.50000000E+00", `0,"No error"`}
+		"K", "+5.50000000E+00", noError}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
