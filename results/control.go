@@ -47,31 +47,29 @@ const maxAuthor = 64
 // prompt the store does not hold (yet: the prompt's event is committed
 // before it is shown), and matching ErrPromptClosed when the prompt was
 // answered already or its run has ended.
+//
+// What can be refused is refused before the store's write lock is taken,
+// which the run's writer needs for every event: a page (or a client in a
+// loop) posting answers to prompts that do not exist, or again to one
+// answered, never holds up the run.
 func (s *Store) AnswerPrompt(ctx context.Context, run, promptID, answer, by string) error {
 	if !utf8.ValidString(answer) || len(answer) > MaxAnswer {
 		return fmt.Errorf("%w: want UTF-8 text of at most %d bytes", ErrBadAnswer, MaxAnswer)
 	}
 	by = clip(by, maxAuthor)
+	if err := answerable(ctx, s.db, run, promptID, true); err != nil {
+		return err
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("results: answering prompt %s of run %s: %w", promptID, run, err)
 	}
 	defer tx.Rollback()
-	ended, err := runEnded(ctx, tx, run)
-	if err != nil {
+	// Again under the lock, but only what can have changed since: a
+	// prompt once asked stays asked, and its event (an image, maybe) is
+	// not read again here.
+	if err := answerable(ctx, tx, run, promptID, false); err != nil {
 		return err
-	}
-	open, err := promptOpen(ctx, tx, run, promptID)
-	if err != nil {
-		return err
-	}
-	switch {
-	case !open.asked:
-		return fmt.Errorf("%w: run %s has no prompt %q", ErrNotFound, run, promptID)
-	case open.closed:
-		return fmt.Errorf("%w: prompt %s of run %s was answered already", ErrPromptClosed, promptID, run)
-	case ended:
-		return fmt.Errorf("%w: run %s has ended", ErrPromptClosed, run)
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO controls (run_id, kind, prompt_id, answer, author, created_ns) VALUES (?, 'answer', ?, ?, ?, ?)`,
 		run, promptID, answer, by, time.Now().UnixNano())
@@ -91,23 +89,64 @@ func (s *Store) AnswerPrompt(ctx context.Context, run, promptID, answer, by stri
 	return nil
 }
 
+// answerable checks that run is going on and its prompt promptID open:
+// asked (checked only with asked set), not answered on the page yet, not
+// closed by the run.
+func answerable(ctx context.Context, q querier, run, promptID string, asked bool) error {
+	ended, err := runEnded(ctx, q, run)
+	if err != nil {
+		return err
+	}
+	if asked {
+		ok, err := promptEvent(ctx, q, run, promptID, "prompt")
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("%w: run %s has no prompt %q", ErrNotFound, run, promptID)
+		}
+	}
+	var answered bool
+	err = q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM controls WHERE run_id = ? AND prompt_id = ? AND kind = 'answer')`, run, promptID).Scan(&answered)
+	if err != nil {
+		return fmt.Errorf("results: run %s: %w", run, err)
+	}
+	closed := answered
+	if !closed {
+		if closed, err = promptEvent(ctx, q, run, promptID, "prompt.answered", "prompt.cancelled"); err != nil {
+			return err
+		}
+	}
+	switch {
+	case closed:
+		return fmt.Errorf("%w: prompt %s of run %s was answered already", ErrPromptClosed, promptID, run)
+	case ended:
+		return fmt.Errorf("%w: run %s has ended", ErrPromptClosed, run)
+	}
+	return nil
+}
+
 // RequestStop asks run to stop: gracefully (as a first Ctrl-C: phases
 // end, the safe state runs) or, immediate, as a second one. It fails,
 // matching ErrNotFound, for a run the store does not hold, and matching
-// ErrRunEnded for one that has ended.
+// ErrRunEnded for one that has ended. A request the run has had already
+// (a graceful stop after any stop, an immediate one after an immediate
+// one) succeeds and changes nothing: the store keeps at most two per
+// run, however often the button is pressed.
 func (s *Store) RequestStop(ctx context.Context, run string, immediate bool, by string) error {
 	by = clip(by, maxAuthor)
+	// Checked before the write lock too, for the reason AnswerPrompt
+	// gives.
+	if asked, err := stopAsked(ctx, s.db, run, immediate); err != nil || asked {
+		return err
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("results: stopping run %s: %w", run, err)
 	}
 	defer tx.Rollback()
-	ended, err := runEnded(ctx, tx, run)
-	if err != nil {
+	if asked, err := stopAsked(ctx, tx, run, immediate); err != nil || asked {
 		return err
-	}
-	if ended {
-		return fmt.Errorf("%w: run %s", ErrRunEnded, run)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO controls (run_id, kind, author, immediate, created_ns) VALUES (?, 'stop', ?, ?, ?)`,
 		run, by, immediate, time.Now().UnixNano()); err != nil {
@@ -118,6 +157,25 @@ func (s *Store) RequestStop(ctx context.Context, run string, immediate bool, by 
 	}
 	s.watcher.notify()
 	return nil
+}
+
+// stopAsked reports whether run has been asked to stop already as
+// immediate asks (or more firmly); it fails for a run that is not held
+// or has ended.
+func stopAsked(ctx context.Context, q querier, run string, immediate bool) (bool, error) {
+	ended, err := runEnded(ctx, q, run)
+	if err != nil {
+		return false, err
+	}
+	if ended {
+		return false, fmt.Errorf("%w: run %s", ErrRunEnded, run)
+	}
+	var asked bool
+	err = q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM controls WHERE run_id = ? AND kind = 'stop' AND immediate >= ?)`, run, immediate).Scan(&asked)
+	if err != nil {
+		return false, fmt.Errorf("results: stopping run %s: %w", run, err)
+	}
+	return asked, nil
 }
 
 // AwaitAnswer waits until prompt promptID of run is answered
@@ -250,7 +308,7 @@ func (s *Store) takeStops(ctx context.Context, run string) ([]harness.StopReques
 
 // runEnded reports whether run has ended; ErrNotFound when the store
 // does not hold it.
-func runEnded(ctx context.Context, q *sql.Tx, run string) (bool, error) {
+func runEnded(ctx context.Context, q querier, run string) (bool, error) {
 	var ended bool
 	err := q.QueryRowContext(ctx, `SELECT ended_ns IS NOT NULL FROM runs WHERE id = ?`, run).Scan(&ended)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -262,37 +320,34 @@ func runEnded(ctx context.Context, q *sql.Tx, run string) (bool, error) {
 	return ended, nil
 }
 
-type promptState struct{ asked, closed bool }
-
-// promptOpen reads whether a prompt was asked, and whether it was
-// answered or cancelled, from the run's prompt events.
-func promptOpen(ctx context.Context, q *sql.Tx, run, promptID string) (promptState, error) {
-	rows, err := q.QueryContext(ctx, `SELECT kind, body FROM events WHERE run_id = ? AND kind IN ('prompt', 'prompt.answered', 'prompt.cancelled')`, run)
+// promptEvent reports whether run has an event of one of kinds about
+// prompt promptID.
+func promptEvent(ctx context.Context, q querier, run, promptID string, kinds ...string) (bool, error) {
+	query := `SELECT body FROM events WHERE run_id = ? AND kind IN (?` + strings.Repeat(", ?", len(kinds)-1) + `)`
+	args := []any{run}
+	for _, k := range kinds {
+		args = append(args, k)
+	}
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return promptState{}, fmt.Errorf("results: run %s: %w", run, err)
+		return false, fmt.Errorf("results: run %s: %w", run, err)
 	}
 	defer rows.Close()
-	var st promptState
 	for rows.Next() {
-		var kind, body string
-		if err := rows.Scan(&kind, &body); err != nil {
-			return st, fmt.Errorf("results: run %s: %w", run, err)
+		var body string
+		if err := rows.Scan(&body); err != nil {
+			return false, fmt.Errorf("results: run %s: %w", run, err)
 		}
 		var e struct {
 			Prompt *struct {
 				ID string `json:"id"`
 			} `json:"prompt"`
 		}
-		if json.Unmarshal([]byte(body), &e) != nil || e.Prompt == nil || e.Prompt.ID != promptID {
-			continue
-		}
-		if kind == "prompt" {
-			st.asked = true
-		} else {
-			st.closed = true
+		if json.Unmarshal([]byte(body), &e) == nil && e.Prompt != nil && e.Prompt.ID == promptID {
+			return true, nil
 		}
 	}
-	return st, rows.Err()
+	return false, rows.Err()
 }
 
 // isConstraint reports whether err is SQLite's SQLITE_CONSTRAINT.

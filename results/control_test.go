@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/scpikit/scpikit/harness"
 	"github.com/scpikit/scpikit/results"
 )
@@ -25,18 +26,27 @@ func addPrompt(t testing.TB, path, run string, seq uint64, kind, id string) {
 	}
 }
 
+// runAndServer opens the store at a new path twice, as the run's
+// process (runner) and the web server's (server) would, and starts a run
+// through the runner; both stores close at the end of the test.
+func runAndServer(t *testing.T) (path string, runner, server *results.Store, run string) {
+	t.Helper()
+	path = filepath.Join(t.TempDir(), "station.db")
+	runner = openStore(t, path)
+	t.Cleanup(func() { runner.Close() })
+	server = openStore(t, path)
+	t.Cleanup(func() { server.Close() })
+	run = harness.NewRunID(time.Now())
+	emitAll(t, runner, started(run, time.Now()))
+	return path, runner, server, run
+}
+
 // A prompt's answer, given through another store on the file (the web
 // server's process), reaches the run's AwaitAnswer; the first answer
 // wins, and what cannot be answered is refused with a typed error.
 func TestAnswerPrompt(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "station.db")
-	runner := openStore(t, path)
-	defer runner.Close()
-	server := openStore(t, path)
-	defer server.Close()
+	path, runner, server, run := runAndServer(t)
 	ctx := context.Background()
-	run := harness.NewRunID(time.Now())
-	emitAll(t, runner, started(run, time.Now()))
 	addPrompt(t, path, run, 2, "prompt", "p1")
 
 	type answer struct {
@@ -119,15 +129,9 @@ func TestAwaitAnswerEnds(t *testing.T) {
 // once, in order, those made before it looked included; an ended run
 // refuses them.
 func TestRequestStop(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "station.db")
-	runner := openStore(t, path)
-	defer runner.Close()
-	server := openStore(t, path)
-	defer server.Close()
+	_, runner, server, run := runAndServer(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	run := harness.NewRunID(time.Now())
-	emitAll(t, runner, started(run, time.Now()))
 
 	if err := server.RequestStop(ctx, run, false, "page"); err != nil {
 		t.Fatal(err)
@@ -168,6 +172,70 @@ func TestRequestStop(t *testing.T) {
 	}
 	cancel()
 	for range reqs { // closed once its context ends
+	}
+}
+
+// What the page cannot do is refused without the store's write lock,
+// which the run's writer needs for every event: here another connection
+// holds it (as a writer committing would), and answers to a prompt that
+// does not exist or was answered, and a stop asked already, come back at
+// once with their usual results instead of waiting for the lock. Pressing
+// stop again and again stores one request of each kind.
+func TestRefusedControlsTakeNoWriteLock(t *testing.T) {
+	path, _, server, run := runAndServer(t)
+	ctx := context.Background()
+	addPrompt(t, path, run, 2, "prompt", "p1")
+	if err := server.AnswerPrompt(ctx, run, "p1", "SN-1", "page"); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		for _, immediate := range []bool{false, true, false} {
+			if err := server.RequestStop(ctx, run, immediate, "page"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	db := rawDB(t, path)
+	defer db.Close()
+	var stops []bool
+	rows, err := db.Query(`SELECT immediate FROM controls WHERE run_id = ? AND kind = 'stop' ORDER BY id`, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var b bool
+		if err := rows.Scan(&b); err != nil {
+			t.Fatal(err)
+		}
+		stops = append(stops, b)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]bool{false, true}, stops); diff != "" {
+		t.Errorf("stop requests stored (-want +got):\n%s", diff)
+	}
+
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.ExecContext(ctx, "ROLLBACK")
+	if err := server.AnswerPrompt(ctx, run, "nope", "x", "page"); !errors.Is(err, results.ErrNotFound) {
+		t.Errorf("a prompt the run never asked, while the lock is held: %v", err)
+	}
+	if err := server.AnswerPrompt(ctx, run, "p1", "SN-2", "page"); !errors.Is(err, results.ErrPromptClosed) {
+		t.Errorf("a prompt answered already, while the lock is held: %v", err)
+	}
+	for _, immediate := range []bool{false, true} {
+		if err := server.RequestStop(ctx, run, immediate, "page"); err != nil {
+			t.Errorf("a stop asked already (immediate %v), while the lock is held: %v", immediate, err)
+		}
 	}
 }
 

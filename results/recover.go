@@ -147,4 +147,5 @@ func (s *Store) closeAborted(ctx context.Context, id string) (bool, error) {
 // querier is what both *sql.DB and *sql.Tx offer.
 type querier interface {
 	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
 }

@@ -119,7 +119,9 @@ func (s *Store) position(ctx context.Context, c Cursor) (int64, error) {
 }
 
 // eventsFrom reads up to limit events committed after position pos, in
-// commit order.
+// commit order, and fewer once their bodies pass tailBytes in all (one
+// at least, however large): a batch of events that carry attachments
+// must not take a page's stream hundreds of megabytes.
 func (s *Store) eventsFrom(ctx context.Context, pos int64, limit int) ([]StoredEvent, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT run_id, seq, kind, dut, body, pos FROM events WHERE pos > ? ORDER BY pos LIMIT ?`, pos, limit)
 	if err != nil {
@@ -127,6 +129,7 @@ func (s *Store) eventsFrom(ctx context.Context, pos int64, limit int) ([]StoredE
 	}
 	defer rows.Close()
 	var out []StoredEvent
+	size := 0
 	for rows.Next() {
 		var e StoredEvent
 		var kind, body string
@@ -135,13 +138,17 @@ func (s *Store) eventsFrom(ctx context.Context, pos int64, limit int) ([]StoredE
 		}
 		e.Kind, e.Body = harness.EventKind(kind), json.RawMessage(body)
 		out = append(out, e)
+		if size += len(body); size >= tailBytes {
+			break
+		}
 	}
 	return out, rows.Err()
 }
 
 // EventsAfter are the events committed after the one c names, in the
 // order they were committed (runs going on at once interleave), at most
-// limit of them (1 to 10,000; out of range: 1,000).
+// limit of them (1 to 10,000; out of range: 1,000), and fewer when their
+// bodies pass 4 MiB in all: ask again after the last one for more.
 func (s *Store) EventsAfter(ctx context.Context, c Cursor, limit int) ([]StoredEvent, error) {
 	if limit <= 0 || limit > 10000 {
 		limit = tailBatch
@@ -153,8 +160,12 @@ func (s *Store) EventsAfter(ctx context.Context, c Cursor, limit int) ([]StoredE
 	return s.eventsFrom(ctx, pos, limit)
 }
 
-// tailBatch is how many events a tail reads at a time.
-const tailBatch = 1000
+// tailBatch is how many events a tail reads at a time, at most; it
+// stops early once the events' bodies pass tailBytes.
+const (
+	tailBatch = 1000
+	tailBytes = 4 << 20
+)
 
 // Tail follows the store: it calls fn with the events committed after
 // the one c names, in commit order and in batches, then with each new

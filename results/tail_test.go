@@ -155,6 +155,52 @@ func TestTailInterleavedRuns(t *testing.T) {
 	}
 }
 
+// A batch of events stops once their bodies pass 4 MiB (a page's stream
+// holds a batch in memory): twelve events carrying 1 MiB attachments
+// come a few at a time, all of them, in order, each once.
+func TestLargeEventsComeInSmallerBatches(t *testing.T) {
+	store := openStore(t, filepath.Join(t.TempDir(), "station.db"))
+	defer store.Close()
+	now := time.Now()
+	run := harness.NewRunID(now)
+	emitAll(t, store, started(run, now))
+	want := []string{run + "/1"}
+	for i := uint64(2); i <= 13; i++ {
+		emitAll(t, store, harness.Event{Run: run, Seq: i, Time: now, Kind: harness.EventAttachment, DUT: "d1",
+			Attachment: &harness.Attachment{Name: "trace.bin", MediaType: "application/octet-stream", Data: make([]byte, 1<<20)}})
+		want = append(want, results.Cursor{Run: run, Seq: i}.String())
+	}
+	ctx := context.Background()
+	var got []string
+	var c results.Cursor
+	batches := 0
+	for {
+		batch, err := store.EventsAfter(ctx, c, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(batch) == 0 {
+			break
+		}
+		batches++
+		size := 0
+		for _, e := range batch {
+			size += len(e.Body)
+		}
+		if len(batch) > 1 && size-len(batch[len(batch)-1].Body) >= 4<<20 {
+			t.Errorf("a batch of %d events went on past 4 MiB (%d bytes)", len(batch), size)
+		}
+		got = append(got, cursors(batch)...)
+		c = batch[len(batch)-1].Cursor()
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("events (-want +got):\n%s", diff)
+	}
+	if batches < 3 {
+		t.Errorf("13 events with 12 MiB of attachments came in %d batches", batches)
+	}
+}
+
 // tailInto follows store from c in a goroutine, sending what it sees.
 func tailInto(ctx context.Context, store *results.Store, c results.Cursor) (<-chan results.StoredEvent, <-chan error) {
 	out, done := make(chan results.StoredEvent, 1000), make(chan error, 1)
