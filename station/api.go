@@ -18,6 +18,9 @@ import (
 // results.MaxAnswer bytes, with JSON around it.
 const maxBody = 64 << 10
 
+// bodyTimeout bounds the time a POST's body takes to come (Server.body).
+const bodyTimeout = 10 * time.Second
+
 // Run is one run as /api/runs lists it.
 type Run struct {
 	results.RunSummary
@@ -166,8 +169,20 @@ func sortInstruments(v []Instrument) {
 	}
 }
 
-// report serves a run's HTML report, rebuilt from the store.
+// maxReports bounds the reports built at once: each holds its run's
+// whole record in memory (a long burn-in's is large), and a server
+// serving the page beside a run shares its process.
+const maxReports = 2
+
+// report serves a run's HTML report, rebuilt from the store. Requests
+// beyond maxReports wait their turn.
 func (s *Server) report(w http.ResponseWriter, r *http.Request) {
+	select {
+	case s.reports <- struct{}{}:
+		defer func() { <-s.reports }()
+	case <-r.Context().Done():
+		return
+	}
 	rec, err := s.store.Record(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, err)
@@ -190,7 +205,7 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Answer *string `json:"answer"`
 	}
-	if !readJSON(w, r, &body) {
+	if !readJSON(w, r, &body, s.body) {
 		return
 	}
 	if body.Answer == nil {
@@ -211,7 +226,7 @@ func (s *Server) stop(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Immediate bool `json:"immediate"`
 	}
-	if !readJSON(w, r, &body) {
+	if !readJSON(w, r, &body, s.body) {
 		return
 	}
 	if err := s.store.RequestStop(r.Context(), r.PathValue("id"), body.Immediate, "page"); err != nil {
@@ -221,13 +236,18 @@ func (s *Server) stop(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusAccepted)
 }
 
-// readJSON decodes a request's JSON body (at most maxBody bytes; an
-// empty body is {}) into v, or answers with the error and returns false.
-func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+// readJSON decodes a request's JSON body (at most maxBody bytes, within
+// timeout; an empty body is {}) into v, or answers with the error and
+// returns false.
+func readJSON(w http.ResponseWriter, r *http.Request, v any, timeout time.Duration) bool {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		httpError(w, http.StatusUnsupportedMediaType, "send JSON (Content-Type: application/json)")
 		return false
 	}
+	// A client that sends its body a byte a minute must not hold a
+	// connection for ever (the server's timeouts cover headers only:
+	// a read timeout would also end the live event streams).
+	http.NewResponseController(w).SetReadDeadline(time.Now().Add(timeout))
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	var tooBig *http.MaxBytesError
 	switch {

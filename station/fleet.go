@@ -40,6 +40,10 @@ type Fleet struct {
 	ping    time.Duration
 	offline time.Duration
 	streams chan struct{}
+	hosts   hostPolicy
+	// The last failed connection, answered with until connRetry.
+	connErr   error
+	connRetry time.Time
 
 	mu     sync.Mutex
 	c      *results.Central
@@ -83,6 +87,15 @@ func WithFleetMaxStreams(n int) FleetOption {
 	}
 }
 
+// WithFleetHosts is WithHosts for the fleet page served alone.
+func WithFleetHosts(names ...string) FleetOption {
+	return func(f *Fleet) {
+		for _, n := range names {
+			f.hosts.add(n)
+		}
+	}
+}
+
 // FleetPoll is how often a live fleet page's stream reads the central
 // database's change counter (results.Central.FleetToken): one aggregate
 // over a row per station, so cheap; a snapshot is read only when it
@@ -105,7 +118,7 @@ var fleetRoutes = []string{"GET /fleet", "GET /fleet/events", "GET /api/fleet", 
 func NewFleet(url string, opts ...FleetOption) *Fleet {
 	web, _ := fs.Sub(webFiles, "web") // a valid name: never fails
 	f := &Fleet{url: url, web: web, log: zerolog.Nop(), now: time.Now, poll: FleetPoll, ping: 15 * time.Second,
-		offline: OfflineAfter, streams: make(chan struct{}, 16)}
+		offline: OfflineAfter, streams: make(chan struct{}, 16), hosts: newHostPolicy()}
 	for _, o := range opts {
 		o(f)
 	}
@@ -126,6 +139,9 @@ func (f *Fleet) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")
+	if f.hosts.refused(w, r) {
+		return
+	}
 	f.mux.ServeHTTP(w, r)
 }
 
@@ -145,6 +161,10 @@ func (f *Fleet) Close() error {
 	return nil
 }
 
+// fleetConnectRetry is how long a failed connection to the central
+// database answers for the next ones.
+const fleetConnectRetry = 2 * time.Second
+
 // errFleetClosed is the error of a request after Close.
 var errFleetClosed = errors.New("station: the fleet page is closed")
 
@@ -154,6 +174,7 @@ var errFleetClosed = errors.New("station: the fleet page is closed")
 func (f *Fleet) central(ctx context.Context) (*results.Central, error) {
 	f.mu.Lock()
 	c, closed := f.c, f.closed
+	lastErr, retry := f.connErr, f.connRetry
 	f.mu.Unlock()
 	if closed {
 		return nil, errFleetClosed
@@ -161,14 +182,25 @@ func (f *Fleet) central(ctx context.Context) (*results.Central, error) {
 	if c != nil {
 		return c, nil
 	}
+	// While the database is away, its last failure answers for a
+	// moment: every page polls once a second, and a connection attempt
+	// (which also checks the schema) per poll would hammer a database
+	// that is starting.
+	if lastErr != nil && f.now().Before(retry) {
+		return nil, lastErr
+	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	c, err := results.OpenCentral(ctx, f.url)
-	if err != nil {
-		return nil, err
-	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if err != nil {
+		if ctx.Err() == nil || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			f.connErr, f.connRetry = err, f.now().Add(fleetConnectRetry)
+		}
+		return nil, err
+	}
+	f.connErr = nil
 	switch {
 	case f.closed:
 		c.Close()

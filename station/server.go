@@ -33,6 +33,9 @@ type Server struct {
 	streams chan struct{} // a slot per live event stream
 	ping    time.Duration
 	fleet   *Fleet // the fleet page, when the station replicates (WithFleet)
+	hosts   hostPolicy
+	reports chan struct{} // a slot per report being built
+	body    time.Duration // how long a POST's body may take to come
 
 	// Set by the package's Serve.
 	addr net.Addr
@@ -50,6 +53,21 @@ func WithMetrics(h http.Handler) Option { return func(s *Server) { s.metrics = h
 // station replicates to, at /fleet beside the station's page (which
 // links to it). f stays the caller's to close.
 func WithFleet(f *Fleet) Option { return func(s *Server) { s.fleet = f } }
+
+// WithHosts lets the server answer requests addressed to these host
+// names too (a station reached by name from other machines, served
+// with --allow-remote); "*" allows any name. Without it, the server
+// answers requests addressed to an IP address, to localhost or to this
+// machine's name (os.Hostname), and refuses others with 403: a web page
+// of another site, whose name its owner made resolve to this machine
+// (DNS rebinding), must not answer prompts or stop runs.
+func WithHosts(names ...string) Option {
+	return func(s *Server) {
+		for _, n := range names {
+			s.hosts.add(n)
+		}
+	}
+}
 
 // WithLogger logs what goes wrong serving (a store that fails, a client
 // that goes away mid-stream is not logged).
@@ -76,7 +94,8 @@ const LiveWindow = 10 * time.Minute
 func New(store *results.Store, opts ...Option) *Server {
 	web, _ := fs.Sub(webFiles, "web") // a valid name: never fails
 	s := &Server{store: store, web: web, log: zerolog.Nop(), now: time.Now, recent: LiveWindow,
-		streams: make(chan struct{}, 64), ping: 15 * time.Second}
+		streams: make(chan struct{}, 64), ping: 15 * time.Second, hosts: newHostPolicy(),
+		reports: make(chan struct{}, maxReports), body: bodyTimeout}
 	for _, o := range opts {
 		o(s)
 	}
@@ -110,6 +129,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")
+	if s.hosts.refused(w, r) {
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 

@@ -39,10 +39,8 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			httpError(w, http.StatusBadRequest, err.Error()+" (Last-Event-ID or ?after=)")
 			return
 		}
-	} else if cur, err = s.store.LiveStart(ctx, s.now(), s.recent); err != nil {
-		s.fail(w, r, err)
-		return
 	}
+	// The slot first: a stream refused costs no query of the store.
 	select {
 	case s.streams <- struct{}{}:
 		defer func() { <-s.streams }()
@@ -50,6 +48,12 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "5")
 		httpError(w, http.StatusServiceUnavailable, "too many live pages are open on this station server; close one")
 		return
+	}
+	if from == "" {
+		if cur, err = s.store.LiveStart(ctx, s.now(), s.recent); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 	}
 
 	rc := http.NewResponseController(w)
@@ -107,7 +111,13 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		for _, e := range batch {
 			writeEvent(&buf, e)
 		}
-		return write(buf.Bytes())
+		err := write(buf.Bytes())
+		if buf.Cap() > 1<<20 {
+			// A batch with attachments: not kept for the rest of the
+			// stream, which mostly carries small events.
+			buf = bytes.Buffer{}
+		}
+		return err
 	})
 	if err != nil && ctx.Err() == nil && !errors.Is(err, results.ErrClosed) && !isClientGone(err) {
 		s.log.Error().Err(err).Str("from", cur.String()).Msg("station: a live event stream failed")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -62,6 +63,10 @@ func do(t testing.TB, method, url, contentType string, body io.Reader, header ..
 		req.Header.Set("Content-Type", contentType)
 	}
 	for i := 0; i+1 < len(header); i += 2 {
+		if header[i] == "Host" { // net/http takes it from the request, not its header
+			req.Host = header[i+1]
+			continue
+		}
 		req.Header.Set(header[i], header[i+1])
 	}
 	resp, err := http.DefaultClient.Do(req)
@@ -204,19 +209,28 @@ func itoa(n uint64) string {
 	return strings.TrimPrefix(results.Cursor{Run: "x", Seq: n}.String(), "x/")
 }
 
-// Whatever a client sends, the server answers with a clear status and
-// bounded work.
-func TestHostileRequests(t *testing.T) {
+// runningRun opens a store with a run going on in it, paused after its
+// first measurement. When the test ends (after the servers it started
+// stop) the run ends and the store closes.
+func runningRun(t *testing.T) (*results.Store, string) {
+	t.Helper()
 	store := openStore(t, filepath.Join(t.TempDir(), "station.db"))
-	defer store.Close()
+	t.Cleanup(func() { store.Close() })
 	run := startPacedRun(store, [3]int{1, 0, 0})
 	id := <-run.id
 	<-run.paused
-	defer func() {
+	t.Cleanup(func() {
 		close(run.resume[0])
 		close(run.resume[1])
 		<-run.done
-	}()
+	})
+	return store, id
+}
+
+// Whatever a client sends, the server answers with a clear status and
+// bounded work.
+func TestHostileRequests(t *testing.T) {
+	store, id := runningRun(t)
 	srv, _ := serve(t, store, station.WithMaxStreams(1))
 	base := strings.TrimSuffix(srv.URL(), "/")
 	huge := `{"answer": "` + strings.Repeat("x", 1<<20) + `"}`
@@ -265,6 +279,44 @@ func TestHostileRequests(t *testing.T) {
 	defer s1.Close()
 	if code, body := do(t, "GET", base+"/events", "", nil); code != 503 || !strings.Contains(body, "too many") {
 		t.Fatalf("a second stream: %d %s", code, body)
+	}
+}
+
+// A request addressed to a name that is not this server's is refused:
+// a web site whose name its owner made resolve to 127.0.0.1 (DNS
+// rebinding) is same-origin to itself, so only its Host tells. IP
+// addresses, localhost and names given with WithHosts are served.
+func TestRequestsForOtherNamesRefused(t *testing.T) {
+	store, id := runningRun(t)
+	srv, _ := serve(t, store, station.WithHosts("Station-7.lab.example.com"))
+	_, port, err := net.SplitHostPort(srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(method, host, path, body string) (int, string) {
+		t.Helper()
+		return do(t, method, srv.URL()+strings.TrimPrefix(path, "/"), "application/json", strings.NewReader(body), "Host", host)
+	}
+	for _, host := range []string{"rebind.evil.example:" + port, "rebind.evil.example", "station-7.lab.example.com.evil.example:" + port, "localhost.evil.example:" + port} {
+		for _, r := range []struct{ method, path, body string }{
+			{"POST", "/api/runs/" + id + "/stop", `{"immediate": true}`},
+			{"GET", "/", ""},
+			{"GET", "/api/runs", ""},
+			{"GET", "/events", ""},
+		} {
+			code, body := send(r.method, host, r.path, r.body)
+			if code != http.StatusForbidden || !strings.Contains(body, "--host") {
+				t.Errorf("%s %s addressed to %s: %d %.200s, want 403 saying how to allow the name", r.method, r.path, host, code, body)
+			}
+		}
+	}
+	if n, _ := store.Runs(context.Background(), results.Filter{}); n[0].Outcome != "running" {
+		t.Fatalf("a refused request stopped the run: it is %s", n[0].Outcome)
+	}
+	for _, host := range []string{"127.0.0.1:" + port, "localhost:" + port, "[::1]:" + port, "station-7.LAB.example.com.:" + port, "ui.localhost:" + port} {
+		if code, body := send("GET", host, "/api/runs", ""); code != http.StatusOK {
+			t.Errorf("GET /api/runs addressed to %s: %d %.200s", host, code, body)
+		}
 	}
 }
 

@@ -7,8 +7,8 @@
 //	station show RUN [--json]
 //	station report RUN --dir DIR
 //	station export --csv [--since D] [--serial S] [--run RUN]
-//	station serve [--listen 127.0.0.1:8080] [--allow-remote] [--db URL]
-//	station serve --fleet [--db URL] [--listen 127.0.0.1:8080] [--allow-remote]
+//	station serve [--listen 127.0.0.1:8080] [--allow-remote] [--host NAME] [--db URL]
+//	station serve --fleet [--db URL] [--listen 127.0.0.1:8080] [--allow-remote] [--host NAME]
 //	station sync [--db URL] [--station ID]
 //	station status
 //	station yield [SCOPE] [--csv|--json]
@@ -25,7 +25,10 @@
 // DUT of the runs going on, prompts answered and runs stopped from the
 // page, the history of runs, /metrics. It follows the store, so it may run
 // in its own process beside the test programs. It listens on loopback
-// unless --allow-remote (the page has no authentication), and prints the
+// unless --allow-remote (the page has no authentication), answers only
+// requests addressed to its IP addresses, localhost, this machine's name
+// or a --host NAME (a web page elsewhere whose name resolves to this
+// machine must not stop runs: DNS rebinding), and prints the
 // page's address, then "ready". With a central database (--db or
 // $SCPIKIT_DB) it also serves that database's fleet page at /fleet, linked
 // from the station page: every station, its current run as far as it has

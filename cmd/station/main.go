@@ -43,7 +43,8 @@ const usage = `usage:
   station export --csv [--since D] [--serial S] [--run RUN]     one CSV row per measurement, on stdout
   station serve [--listen ADDR] [--allow-remote] [--db URL]     the station's live page, its API and /metrics
                                                                 (--db or $SCPIKIT_DB: replicating to it meanwhile,
-                                                                and the fleet page of that database at /fleet)
+                                                                and the fleet page of that database at /fleet;
+                                                                --host NAME: a name it is reached by, see --help)
   station serve --fleet [--db URL] [--listen ADDR]              the fleet page alone, no station store
   station sync [--db URL] [--station ID] [--retry-parked]       send the central database what it lacks, once
                                                                 (--retry-parked: and what it rejected, once fixed)

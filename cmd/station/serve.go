@@ -43,6 +43,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	storePath := fs.String("store", results.DefaultPath(), "the station store (created if it does not exist)")
 	db := fs.String("db", os.Getenv(results.EnvCentral), "replicate the store to this central database meanwhile, a postgres:// URL (default $"+results.EnvCentral+")")
 	stationID := fs.String("station", "", "this station's ID in the central database (default: the host name)")
+	var hosts []string
+	fs.Func("host", "a name browsers reach this server by, beside its IP addresses, localhost and this machine's name (repeat for more; requests addressed to other names are refused, against DNS rebinding)", func(v string) error {
+		if v == "" || strings.ContainsAny(v, "/ ") {
+			return fmt.Errorf("want a host name, such as station-7.lab.example.com")
+		}
+		hosts = append(hosts, v)
+		return nil
+	})
 	fleetOnly := fs.Bool("fleet", false, "serve only the fleet page of the central database (--db), with no station store: for a supervisor's PC")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -65,7 +73,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "station serve: %s: --fleet serves no station store\n", strings.Join(stray, ", "))
 			return exitUsage
 		}
-		return serveFleet(ctx, *listen, *allowRemote, *db, stdout, stderr)
+		return serveFleet(ctx, *listen, *allowRemote, *db, hosts, stdout, stderr)
 	}
 	// Checked before anything listens or the store is opened.
 	warning, err := pagePolicy.Check("--listen", *listen, *allowRemote)
@@ -90,7 +98,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	log := harness.NewConsole(stderr).Logger()
-	opts := []station.Option{station.WithLogger(log)}
+	opts := []station.Option{station.WithLogger(log), station.WithHosts(hosts...)}
 	if *db != "" {
 		// In the background, stopped by store.Close: the page never
 		// waits for the network.
@@ -98,7 +106,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "station: replicating to %s\n", results.Redact(*db))
 		// The fleet page beside the station's: it connects when first
 		// opened, so a database that is away delays nothing here.
-		fleet := station.NewFleet(*db, station.WithFleetLogger(log))
+		fleet := station.NewFleet(*db, station.WithFleetLogger(log), station.WithFleetHosts(hosts...))
 		defer fleet.Close()
 		opts = append(opts, station.WithFleet(fleet))
 		fmt.Fprintf(stdout, "station: the fleet page is at http://%s/fleet\n", ln.Addr())
@@ -150,7 +158,7 @@ func listenOn(addr string, stderr io.Writer) (net.Listener, int) {
 
 // serveFleet is station serve --fleet: the fleet page of the central
 // database at db alone, no station store, until ctx ends.
-func serveFleet(ctx context.Context, listen string, allowRemote bool, db string, stdout, stderr io.Writer) int {
+func serveFleet(ctx context.Context, listen string, allowRemote bool, db string, hosts []string, stdout, stderr io.Writer) int {
 	if db == "" {
 		fmt.Fprintf(stderr, "station serve: --fleet shows a central database: name it with --db postgres://... (or $%s)\n", results.EnvCentral)
 		return exitUsage
@@ -172,7 +180,7 @@ func serveFleet(ctx context.Context, listen string, allowRemote bool, db string,
 		return code
 	}
 	log := harness.NewConsole(stderr).Logger()
-	fleet := station.NewFleet(db, station.WithFleetLogger(log))
+	fleet := station.NewFleet(db, station.WithFleetLogger(log), station.WithFleetHosts(hosts...))
 	defer fleet.Close()
 	fmt.Fprintf(stdout, "station: the fleet page is at http://%s/fleet (central database %s)\n", ln.Addr(), results.Redact(db))
 	fmt.Fprintln(stdout, "ready")
