@@ -98,7 +98,8 @@ func (a *Announcer) serve() {
 		if err != nil || q.Response {
 			continue
 		}
-		if reply, ok := a.answer(q); ok {
+		ua, _ := from.(*net.UDPAddr)
+		if reply, ok := a.answer(q, ua == nil || ua.Port != 5353); ok {
 			if b, err := reply.Append(nil); err == nil {
 				a.pc.WriteTo(b, a.replyTo(q, from))
 			}
@@ -125,14 +126,24 @@ func (a *Announcer) replyTo(q dnsmsg.Message, from net.Addr) net.Addr {
 
 const announceTTL = 120
 
-func (a *Announcer) answer(q dnsmsg.Message) (dnsmsg.Message, bool) {
-	reply := dnsmsg.Message{ID: q.ID, Response: true, Questions: q.Questions}
-	seenHost := map[string]bool{}
+// answer is the reply to q, when it asks for a service announced here.
+// Each name asked is answered once, however often the query repeats it,
+// and the questions go back only to a legacy unicast asker, which needs
+// them (RFC 6762 6, 6.7): so a reply is never much larger than the
+// services announced, and a spoofed query cannot turn a small datagram
+// into a large one sent elsewhere.
+func (a *Announcer) answer(q dnsmsg.Message, legacy bool) (dnsmsg.Message, bool) {
+	reply := dnsmsg.Message{ID: q.ID, Response: true}
+	if legacy {
+		reply.Questions = q.Questions
+	}
+	seenHost, asked := map[string]bool{}, map[string]bool{}
 	for _, question := range q.Questions {
 		name := strings.ToLower(question.Name)
-		if question.Type != dnsmsg.TypePTR && question.Type != dnsmsg.TypeANY {
+		if question.Type != dnsmsg.TypePTR && question.Type != dnsmsg.TypeANY || asked[name] {
 			continue
 		}
+		asked[name] = true
 		if name == "_services._dns-sd._udp.local." {
 			types := map[string]bool{}
 			for _, s := range a.services {

@@ -94,7 +94,7 @@ func FuzzVXI11Call(f *testing.F) {
 	f.Fuzz(func(t *testing.T, rec []byte) {
 		mine := map[int32]bool{}
 		handler := func(call oncrpc.Call, d *oncrpc.Decoder, e *oncrpc.Encoder) oncrpc.AcceptStat {
-			code, _ := srv.core1(call.Proc, d, e, mine, nil)
+			code, _ := srv.core1(call.Proc, d, e, &vxiCaller{mine: mine})
 			if code < 0 {
 				return oncrpc.ProcUnavail
 			}

@@ -219,6 +219,11 @@ func (s *HiSLIPServer) serveSync(c net.Conn, rd *hislipwire.Reader, h hislipwire
 	}
 	ss := &hislipSession{id: s.nextID, cl: s.in.NewClient(), asyncUp: make(chan struct{}), clear: make(chan struct{}, 1), closed: make(chan struct{}), conns: []net.Conn{c}}
 	ss.cl.MaxInput, ss.cl.MaxOutput = s.opts.MaxLine, s.opts.MaxOutput
+	// A payload of many messages (queries joined by newlines) is run a
+	// stretch at a time, each stretch's responses sent before the next
+	// runs: MaxOutput bounds each message's response, this the output
+	// of all of them together.
+	ss.cl.pauseAt = streamPauseAt
 	ss.cl.hold = s.opts.hold()
 	ss.clientMax.Store(1 << 20)
 	s.nextID++
@@ -285,18 +290,30 @@ func (s *HiSLIPServer) syncMessage(c net.Conn, rd *hislipwire.Reader, ss *hislip
 		if werr == nil && h.Type == hislipwire.DataEnd && (len(payload) == 0 || payload[len(payload)-1] != '\n') {
 			_, werr = ss.cl.Write([]byte{'\n'})
 		}
-		// Only this goroutine adds output, so the slice stays valid while
-		// it is sent. It is in flight from the moment it leaves cl, under
-		// clmu, so that no status query sees MAV clear in between.
-		out := ss.cl.TakeOutput()
-		if len(out) > 0 {
-			ss.inFlight.Store(true)
+		for {
+			// Only this goroutine adds output, so the slice stays valid
+			// while it is sent. It is in flight from the moment it leaves
+			// cl, under clmu, so that no status query sees MAV clear in
+			// between.
+			out := ss.cl.TakeOutput()
+			if len(out) > 0 {
+				ss.inFlight.Store(true)
+			}
+			ss.clmu.Unlock()
+			if len(out) > 0 && !s.respond(c, ss, h.Param, out) {
+				return false
+			}
+			if werr != nil {
+				return false
+			}
+			// Messages held back while that output was sent run now.
+			ss.clmu.Lock()
+			var more bool
+			if more, werr = ss.cl.resume(); !more && werr == nil && ss.cl.Pending() == 0 {
+				ss.clmu.Unlock()
+				return true
+			}
 		}
-		ss.clmu.Unlock()
-		if len(out) > 0 && !s.respond(c, ss, h.Param, out) {
-			return false
-		}
-		return werr == nil
 	case hislipwire.Trigger:
 		if rd.Skip() != nil || !s.waitLock(ss) {
 			return false

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,7 +16,10 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"github.com/scpikit/scpikit/internal/dnsmsg"
 	"github.com/scpikit/scpikit/internal/hislipwire"
+	"github.com/scpikit/scpikit/internal/oncrpc"
+	"github.com/scpikit/scpikit/internal/vxi11wire"
 	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/transport"
 )
@@ -304,6 +308,18 @@ var hostileCases = []struct {
 		liar.Write(hislipwire.Message(nil, hislipwire.Initialize, 0, uint32(hislipwire.Version)<<16, []byte("hislip0")))
 		liar.Write(append(hislipwire.Message(nil, hislipwire.DataEnd, 0, 0, nil)[:8], binary.BigEndian.AppendUint64(nil, 1<<40)...))
 		writeAttack(t, srv.Resource())
+		// The amplification as many messages in one payload, never read:
+		// run a stretch at a time, each stretch's output sent (here,
+		// stuck in the socket) before the next runs; before, all 300
+		// responses (48 MB) were made at once.
+		amp, err := transport.Open(context.Background(), srv.Resource())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { amp.Close() })
+		if _, err := amp.Write([]byte(amplify)); err != nil {
+			t.Fatal(err)
+		}
 		return hostileTarget{srv.Memory, func(t *testing.T) { idnSession(t, srv.Resource(), "HiSLIP") }, srv.Close}
 	}},
 	{"Prologix", func(t *testing.T) hostileTarget {
@@ -539,5 +555,196 @@ func TestMemoryAccount(t *testing.T) {
 	events.wait(t, ctx, "sim: vxi11 client disconnected", 1)
 	if m := v.Memory(); m.Held != 0 {
 		t.Errorf("VXI-11, the client gone: %+v, want 0 held", m)
+	}
+}
+
+// A query that repeats its question gets each name answered once, so a
+// small (possibly spoofed) datagram cannot draw a large reply: the reply
+// is the services' records, with the questions echoed only to a legacy
+// unicast asker, which needs them.
+func TestAnnouncerRepliesAreNotAmplified(t *testing.T) {
+	a, err := Announce("127.0.0.1:0", Service{Instance: "DP832 sim", Type: "_scpi-raw._tcp", Host: "dp832.local.",
+		Addr: netip.MustParseAddr("127.0.0.1"), Port: 5025, Text: []string{"Manufacturer=RIGOL", "Model=DP832"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	q := dnsmsg.Message{ID: 7}
+	for range 200 {
+		q.Questions = append(q.Questions, dnsmsg.Question{Name: "_scpi-raw._tcp.local.", Type: dnsmsg.TypePTR})
+	}
+	query, err := q.Append(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("udp", a.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	if _, err := c.Write(query); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 65536)
+	n, err := c.Read(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply, err := dnsmsg.Parse(buf[:n])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(reply.Answers) != 1 || len(reply.Additional) != 3 {
+		t.Errorf("%d answers and %d additional records for one service asked 200 times, want 1 and 3", len(reply.Answers), len(reply.Additional))
+	}
+	if len(reply.Questions) != len(q.Questions) {
+		t.Errorf("a legacy unicast reply carries %d questions, want the %d asked", len(reply.Questions), len(q.Questions))
+	}
+	if limit := len(query) + 512; n > limit {
+		t.Errorf("a %d-byte query drew a %d-byte reply (at most %d expected)", len(query), n, limit)
+	}
+}
+
+// vxiCall sends one core channel call on c and returns the decoder at its
+// results.
+func vxiCall(t *testing.T, c net.Conn, proc uint32, args func(*oncrpc.Encoder)) *oncrpc.Decoder {
+	t.Helper()
+	vxiSend(t, c, proc, args)
+	rec, err := oncrpc.ReadRecord(c, nil, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := oncrpc.NewDecoder(rec)
+	if _, err := oncrpc.DecodeReply(d); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func vxiSend(t *testing.T, c net.Conn, proc uint32, args func(*oncrpc.Encoder)) {
+	t.Helper()
+	var e oncrpc.Encoder
+	oncrpc.AppendCall(&e, proc, vxi11wire.CoreProg, vxi11wire.Version, proc)
+	args(&e)
+	if err := oncrpc.WriteRecord(c, e.B); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func vxiLinkOn(t *testing.T, c net.Conn) int32 {
+	t.Helper()
+	d := vxiCall(t, c, vxi11wire.ProcCreateLink, vxi11wire.CreateLinkParms{Device: "inst0"}.Encode)
+	if code := vxi11wire.ErrorCode(d.Int32()); code != 0 {
+		t.Fatalf("create_link: error %d", code)
+	}
+	return d.Int32()
+}
+
+// A link is its connection's: link IDs come in sequence, so another
+// client could guess one, but its calls on it are refused (error 4,
+// invalid link identifier) and change nothing.
+func TestVXI11LinksAreTheirConnections(t *testing.T) {
+	srv, err := ServeVXI11("127.0.0.1:0", MustNew("SAMPLE"), VXI11Options{Portmapper: "-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	a, b := dial(t, srv.Addr().String()), dial(t, srv.Addr().String())
+	la := vxiLinkOn(t, a)
+	vxiLinkOn(t, b)
+	lock := vxi11wire.LockParms{LinkID: la}
+	if code := vxiCall(t, a, vxi11wire.ProcDeviceLock, lock.Encode).Int32(); code != 0 {
+		t.Fatalf("the owner's device_lock: error %d", code)
+	}
+	for _, c := range []struct {
+		name string
+		proc uint32
+		args func(*oncrpc.Encoder)
+	}{
+		{"device_write", vxi11wire.ProcDeviceWrite, vxi11wire.WriteParms{LinkID: la, Flags: vxi11wire.FlagEnd, Data: []byte("*RST\n")}.Encode},
+		{"device_read", vxi11wire.ProcDeviceRead, vxi11wire.ReadParms{LinkID: la, RequestSize: 100, IOTimeout: 100}.Encode},
+		{"device_clear", vxi11wire.ProcDeviceClear, vxi11wire.GenericParms{LinkID: la}.Encode},
+		{"device_lock", vxi11wire.ProcDeviceLock, lock.Encode},
+		{"device_unlock", vxi11wire.ProcDeviceUnlock, func(e *oncrpc.Encoder) { e.Int32(la) }},
+		{"destroy_link", vxi11wire.ProcDestroyLink, func(e *oncrpc.Encoder) { e.Int32(la) }},
+	} {
+		if code := vxi11wire.ErrorCode(vxiCall(t, b, c.proc, c.args).Int32()); code != vxi11wire.ErrInvalidLink {
+			t.Errorf("%s on another connection's link: error %d, want %d", c.name, code, vxi11wire.ErrInvalidLink)
+		}
+	}
+	// Still a's, and still locked by it.
+	if code := vxiCall(t, a, vxi11wire.ProcDeviceUnlock, func(e *oncrpc.Encoder) { e.Int32(la) }).Int32(); code != 0 {
+		t.Fatalf("the owner's device_unlock: error %d", code)
+	}
+}
+
+// A client that goes away while its call waits (a device_read with
+// VISA's infinite io_timeout, for a reply that never comes) loses its
+// links at once, and the lock it held goes to the next client, instead
+// of both being kept for 49 days.
+func TestVXI11ClientGoneDuringAWait(t *testing.T) {
+	srv, err := ServeVXI11("127.0.0.1:0", MustNew("SAMPLE"), VXI11Options{Portmapper: "-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	a, b := dial(t, srv.Addr().String()), dial(t, srv.Addr().String())
+	la, lb := vxiLinkOn(t, a), vxiLinkOn(t, b)
+	if code := vxiCall(t, a, vxi11wire.ProcDeviceLock, vxi11wire.LockParms{LinkID: la}.Encode).Int32(); code != 0 {
+		t.Fatalf("device_lock: error %d", code)
+	}
+	vxiSend(t, a, vxi11wire.ProcDeviceRead, vxi11wire.ReadParms{LinkID: la, RequestSize: 100, IOTimeout: 0xFFFFFFFF}.Encode)
+	a.Close()
+	// Waits for the lock as long as a test may take; granted once a's
+	// link is gone.
+	wait := vxi11wire.LockParms{LinkID: lb, Flags: vxi11wire.FlagWaitLock, LockTimeout: 10 * 60 * 1000}
+	if code := vxiCall(t, b, vxi11wire.ProcDeviceLock, wait.Encode).Int32(); code != 0 {
+		t.Fatalf("the next client's device_lock: error %d, want the lock", code)
+	}
+	if n := srv.Links(); n != 1 {
+		t.Fatalf("%d links, want the one of the client still connected", n)
+	}
+}
+
+// A HiSLIP Data message may hold many newline-ended messages: 300 trace
+// queries (48 MB of responses) in one. The server runs them a stretch at
+// a time, each stretch's responses sent before the next runs, so what it
+// holds for the client stays near one response however many the message
+// asks; all 300 arrive, in order. Before, all 300 were made before the
+// first was sent.
+func TestHiSLIPManyMessagesInOnePayload(t *testing.T) {
+	srv, err := ServeHiSLIP("127.0.0.1:0", MustNew("SAMPLE"), hostileOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	c, err := transport.Open(context.Background(), srv.Resource())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(2 * time.Minute))
+	if _, err := c.Write([]byte(amplify)); err != nil {
+		t.Fatal(err)
+	}
+	rd := bufio.NewReaderSize(c, 1<<20)
+	var first string
+	for i := range 300 {
+		line, err := rd.ReadString('\n')
+		if err != nil {
+			t.Fatalf("response %d: %v", i+1, err)
+		}
+		if i == 0 {
+			first = line
+		} else if line != first {
+			t.Fatalf("response %d differs from the first (%d bytes, %d)", i+1, len(line), len(first))
+		}
+	}
+	if len(first) < 100<<10 {
+		t.Fatalf("a trace of %d bytes", len(first))
+	}
+	if m := srv.Memory(); m.Peak > 4<<20 {
+		t.Errorf("the server held up to %d bytes for one client's 300 queries; want about one response's worth (%d bytes)", m.Peak, len(first))
 	}
 }

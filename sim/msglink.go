@@ -80,8 +80,10 @@ const (
 // term when term >= 0), waiting up to wait for one; stop channels end the
 // wait early. The piece aliases the client's buffer: it is valid until
 // the next call on m, so the caller sends it before anything else. Nothing to read within wait records -420 Query
-// UNTERMINATED, as IEEE 488.2 says of reading with no query sent.
-func (m *msgClient) read(max, term int, wait time.Duration, stop ...<-chan struct{}) ([]byte, readResult) {
+// UNTERMINATED, as IEEE 488.2 says of reading with no query sent. A wait
+// longer than watchAfter also ends on the channel gone returns (when
+// gone is not nil): the client went away.
+func (m *msgClient) read(max, term int, wait time.Duration, gone func() <-chan struct{}, stop ...<-chan struct{}) ([]byte, readResult) {
 	m.mu.Lock()
 	m.compact()
 	if len(m.cl.out) > 0 && !m.shaped && m.in.faultsOn.Load() {
@@ -100,6 +102,9 @@ func (m *msgClient) read(max, term int, wait time.Duration, stop ...<-chan struc
 		until = min(time.Until(m.readyAt), wait)
 	}
 	m.mu.Unlock()
+	if until > watchAfter && gone != nil {
+		stop = append(stop[:len(stop):len(stop)], gone())
+	}
 	if until > 0 && !sleepUnless(until, stop...) {
 		return nil, readAborted
 	}
@@ -133,15 +138,15 @@ func (m *msgClient) read(max, term int, wait time.Duration, stop ...<-chan struc
 	return piece, res
 }
 
-// sleepUnless waits d, or less when one of the (up to three) stop
+// sleepUnless waits d, or less when one of the (up to four) stop
 // channels closes or receives; it reports whether d passed.
 func sleepUnless(d time.Duration, stop ...<-chan struct{}) bool {
-	if len(stop) > 3 {
-		panic("sim: sleepUnless takes three stop channels at most")
+	if len(stop) > 4 {
+		panic("sim: sleepUnless takes four stop channels at most")
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()
-	var s0, s1, s2 <-chan struct{}
+	var s0, s1, s2, s3 <-chan struct{}
 	if len(stop) > 0 {
 		s0 = stop[0]
 	}
@@ -151,12 +156,16 @@ func sleepUnless(d time.Duration, stop ...<-chan struct{}) bool {
 	if len(stop) > 2 {
 		s2 = stop[2]
 	}
+	if len(stop) > 3 {
+		s3 = stop[3]
+	}
 	select {
 	case <-t.C:
 		return true
 	case <-s0:
 	case <-s1:
 	case <-s2:
+	case <-s3:
 	}
 	return false
 }

@@ -448,7 +448,7 @@ func (p *Prologix) read(w io.Writer, st *prologixState, arg string, gone <-chan 
 	}
 	var out bytes.Buffer
 	for {
-		piece, res := dev.read(64<<10, term, st.readTmo, p.done, gone)
+		piece, res := dev.read(64<<10, term, st.readTmo, nil, p.done, gone)
 		out.Write(piece)
 		st.outHeld.set(out.Cap())
 		if res&readEnd != 0 && st.eotEnable {

@@ -47,8 +47,8 @@ func readRecord(r io.Reader, buf []byte, max int, h *holding) ([]byte, error) {
 		}
 		mark := binary.BigEndian.Uint32(hdr[:])
 		n := int(mark &^ (1 << 31))
-		if len(buf)+n > max {
-			return buf, fmt.Errorf("%w: %d bytes, limit %d", oncrpc.ErrTooLarge, len(buf)+n, max)
+		if n > max-len(buf) { // not len(buf)+n: that can wrap where int is 32 bits
+			return buf, fmt.Errorf("%w: %d bytes, limit %d", oncrpc.ErrTooLarge, int64(len(buf))+int64(n), max)
 		}
 		for n > 0 {
 			k := min(n, recordChunk)

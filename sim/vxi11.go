@@ -196,6 +196,8 @@ func (s *VXI11Server) handleCore(c net.Conn) {
 	remote := c.RemoteAddr().String()
 	mine := map[int32]bool{}
 	dropped := make(chan struct{})
+	pc := &peerConn{Conn: c}
+	caller := &vxiCaller{mine: mine, dropped: dropped, conn: pc}
 	var once sync.Once
 	s.opts.Logger.Info().Str("remote", remote).Str("model", s.in.model).Msg("sim: vxi11 client connected")
 	// Logged last, once the links are destroyed and their buffers given
@@ -210,14 +212,15 @@ func (s *VXI11Server) handleCore(c net.Conn) {
 	}()
 	// A client sends no more than the maxRecvSize create_link told it
 	// (VXI-11 B.6.1), plus the call's headers.
-	serveRPCConn(c, s.opts.IdleTimeout, s.opts.MaxRecvSize+4096, vxi11wire.Version, s.opts.ServerOptions, func(call oncrpc.Call, d *oncrpc.Decoder, e *oncrpc.Encoder) oncrpc.AcceptStat {
+	serveRPCConn(pc, s.opts.IdleTimeout, s.opts.MaxRecvSize+4096, vxi11wire.Version, s.opts.ServerOptions, func(call oncrpc.Call, d *oncrpc.Decoder, e *oncrpc.Encoder) oncrpc.AcceptStat {
 		if call.Prog != vxi11wire.CoreProg {
 			return oncrpc.ProgUnavail
 		}
 		if call.Vers != vxi11wire.Version {
 			return oncrpc.ProgMismatch
 		}
-		code, drop := s.core1(call.Proc, d, e, mine, dropped)
+		code, drop := s.core1(call.Proc, d, e, caller)
+		pc.endWatch()
 		if code < 0 {
 			return oncrpc.ProcUnavail
 		}
@@ -231,22 +234,50 @@ func (s *VXI11Server) handleCore(c net.Conn) {
 	})
 }
 
+// vxiCaller is the connection a core channel call came on: the links it
+// created, which are the only ones its calls may use (link IDs are
+// handed out in sequence: another client's are easy to guess), and what
+// ends its waits early.
+type vxiCaller struct {
+	mine    map[int32]bool
+	dropped <-chan struct{} // closed when a fault drops the instrument's links
+	conn    *peerConn       // nil when core1 is called with no connection (the fuzz test)
+}
+
+// gone is a channel closed if the caller's client goes away while its
+// call waits (see peerConn); nil, which never closes, with no connection.
+func (v *vxiCaller) gone() <-chan struct{} {
+	if v.conn == nil {
+		return nil
+	}
+	return v.conn.goneSignal()
+}
+
+// use finds the caller's link lid for an operation, waiting for another
+// link's lock when flags say so, up to lockTimeout ms.
+func (s *VXI11Server) use(v *vxiCaller, lid int32, flags, lockTimeout uint32) (*vxiLink, vxi11wire.ErrorCode) {
+	if !v.mine[lid] {
+		return nil, vxi11wire.ErrInvalidLink
+	}
+	return s.awaitLock(v, lid, flags, lockTimeout, false)
+}
+
 // core1 runs one core channel procedure. It returns -1 for an unknown
 // procedure, and drop when a fault dropped the link.
-func (s *VXI11Server) core1(proc uint32, d *oncrpc.Decoder, e *oncrpc.Encoder, mine map[int32]bool, dropped <-chan struct{}) (code int, drop bool) {
+func (s *VXI11Server) core1(proc uint32, d *oncrpc.Decoder, e *oncrpc.Encoder, v *vxiCaller) (code int, drop bool) {
 	switch proc {
 	case vxi11wire.ProcCreateLink:
 		p := vxi11wire.DecodeCreateLinkParms(d)
 		if d.Err() != nil {
 			return 0, false
 		}
-		e.B = append(e.B, s.createLink(p, mine)...)
+		e.B = append(e.B, s.createLink(v, p)...)
 	case vxi11wire.ProcDeviceWrite:
 		p := vxi11wire.DecodeWriteParms(d)
 		if d.Err() != nil {
 			return 0, false
 		}
-		lk, errc := s.use(p.LinkID, p.Flags, p.LockTimeout)
+		lk, errc := s.use(v, p.LinkID, p.Flags, p.LockTimeout)
 		resp := vxi11wire.WriteResp{Error: errc}
 		if lk != nil {
 			s.trace("recv", p.Data)
@@ -262,10 +293,10 @@ func (s *VXI11Server) core1(proc uint32, d *oncrpc.Decoder, e *oncrpc.Encoder, m
 		if d.Err() != nil {
 			return 0, false
 		}
-		lk, errc := s.use(p.LinkID, p.Flags, p.LockTimeout)
+		lk, errc := s.use(v, p.LinkID, p.Flags, p.LockTimeout)
 		resp := vxi11wire.ReadResp{Error: errc}
 		if lk != nil {
-			resp = s.read(lk, p, dropped)
+			resp = s.read(v, lk, p)
 		}
 		resp.Encode(e)
 	case vxi11wire.ProcDeviceReadStb, vxi11wire.ProcDeviceTrigger, vxi11wire.ProcDeviceClear,
@@ -274,7 +305,7 @@ func (s *VXI11Server) core1(proc uint32, d *oncrpc.Decoder, e *oncrpc.Encoder, m
 		if d.Err() != nil {
 			return 0, false
 		}
-		lk, errc := s.use(p.LinkID, p.Flags, p.LockTimeout)
+		lk, errc := s.use(v, p.LinkID, p.Flags, p.LockTimeout)
 		var stb byte
 		if lk != nil {
 			switch proc {
@@ -301,11 +332,15 @@ func (s *VXI11Server) core1(proc uint32, d *oncrpc.Decoder, e *oncrpc.Encoder, m
 		if d.Err() != nil {
 			return 0, false
 		}
-		e.Int32(int32(s.lock(p)))
+		e.Int32(int32(s.lock(v, p)))
 	case vxi11wire.ProcDeviceUnlock:
 		lid := d.Int32()
 		if d.Err() != nil {
 			return 0, false
+		}
+		if !v.mine[lid] {
+			e.Int32(int32(vxi11wire.ErrInvalidLink))
+			break
 		}
 		e.Int32(int32(s.release(lid)))
 	case vxi11wire.ProcDestroyLink:
@@ -313,11 +348,11 @@ func (s *VXI11Server) core1(proc uint32, d *oncrpc.Decoder, e *oncrpc.Encoder, m
 		if d.Err() != nil {
 			return 0, false
 		}
-		if !mine[lid] {
+		if !v.mine[lid] {
 			e.Int32(int32(vxi11wire.ErrInvalidLink))
 			break
 		}
-		delete(mine, lid)
+		delete(v.mine, lid)
 		s.destroy(lid)
 		e.Int32(0)
 	case vxi11wire.ProcDeviceEnableSRQ, vxi11wire.ProcDeviceDoCmd, vxi11wire.ProcCreateIntrChan, vxi11wire.ProcDestroyIntrChan:
@@ -341,7 +376,7 @@ func (s *VXI11Server) trace(dir string, data []byte) {
 }
 
 // createLink accepts the device names "inst0", "inst1", ...
-func (s *VXI11Server) createLink(p vxi11wire.CreateLinkParms, mine map[int32]bool) []byte {
+func (s *VXI11Server) createLink(v *vxiCaller, p vxi11wire.CreateLinkParms) []byte {
 	var e oncrpc.Encoder
 	name := strings.ToLower(p.Device)
 	if n, ok := strings.CutPrefix(name, "inst"); !ok || n == "" || strings.Trim(n, "0123456789") != "" {
@@ -358,12 +393,12 @@ func (s *VXI11Server) createLink(p vxi11wire.CreateLinkParms, mine map[int32]boo
 	s.nextLID++
 	s.links[lk.id] = lk
 	s.mu.Unlock()
-	mine[lk.id] = true
+	v.mine[lk.id] = true
 	resp := vxi11wire.CreateLinkResp{LinkID: lk.id, AbortPort: uint16(s.abortLn.Addr().(*net.TCPAddr).Port), MaxRecvSize: uint32(s.opts.MaxRecvSize)}
 	if p.LockDevice {
-		if code := s.lock(vxi11wire.LockParms{LinkID: lk.id, Flags: vxi11wire.FlagWaitLock, LockTimeout: p.LockTimeout}); code != 0 {
+		if code := s.lock(v, vxi11wire.LockParms{LinkID: lk.id, Flags: vxi11wire.FlagWaitLock, LockTimeout: p.LockTimeout}); code != 0 {
 			s.destroy(lk.id)
-			delete(mine, lk.id)
+			delete(v.mine, lk.id)
 			resp = vxi11wire.CreateLinkResp{Error: code}
 		}
 	}
@@ -383,21 +418,18 @@ func (s *VXI11Server) destroy(lid int32) {
 	}
 }
 
-// use finds a link for an operation, waiting for another link's lock when
-// flags say so, up to lockTimeout ms.
-func (s *VXI11Server) use(lid int32, flags, lockTimeout uint32) (*vxiLink, vxi11wire.ErrorCode) {
-	return s.awaitLock(lid, flags, lockTimeout, false)
-}
-
-func (s *VXI11Server) lock(p vxi11wire.LockParms) vxi11wire.ErrorCode {
-	_, code := s.awaitLock(p.LinkID, p.Flags, p.LockTimeout, true)
+func (s *VXI11Server) lock(v *vxiCaller, p vxi11wire.LockParms) vxi11wire.ErrorCode {
+	if !v.mine[p.LinkID] {
+		return vxi11wire.ErrInvalidLink
+	}
+	_, code := s.awaitLock(v, p.LinkID, p.Flags, p.LockTimeout, true)
 	return code
 }
 
 // awaitLock waits until no other link holds the lock (with waitlock in
 // flags, up to lockTimeout ms; else not at all) and, when take is set,
 // takes it for lid.
-func (s *VXI11Server) awaitLock(lid int32, flags, lockTimeout uint32, take bool) (*vxiLink, vxi11wire.ErrorCode) {
+func (s *VXI11Server) awaitLock(v *vxiCaller, lid int32, flags, lockTimeout uint32, take bool) (*vxiLink, vxi11wire.ErrorCode) {
 	deadline := time.Now().Add(time.Duration(lockTimeout) * time.Millisecond)
 	for {
 		s.mu.Lock()
@@ -421,16 +453,22 @@ func (s *VXI11Server) awaitLock(lid int32, flags, lockTimeout uint32, take bool)
 		if flags&vxi11wire.FlagWaitLock != 0 {
 			s.opts.Logger.Debug().Int32("link", lid).Bool("take", take).Msg("sim: vxi11 lock request waits")
 		}
-		if flags&vxi11wire.FlagWaitLock == 0 || !s.waitUnlock(freed, deadline) {
+		if flags&vxi11wire.FlagWaitLock == 0 || !s.waitUnlock(v, freed, deadline) {
 			return nil, vxi11wire.ErrLocked
 		}
 	}
 }
 
-func (s *VXI11Server) waitUnlock(freed chan struct{}, deadline time.Time) bool {
+// waitUnlock waits until the lock is freed, the deadline passes, the
+// server closes or, for a long wait, the caller's client goes away.
+func (s *VXI11Server) waitUnlock(v *vxiCaller, freed chan struct{}, deadline time.Time) bool {
 	left := time.Until(deadline)
 	if left <= 0 {
 		return false
+	}
+	var gone <-chan struct{}
+	if left > watchAfter {
+		gone = v.gone()
 	}
 	t := time.NewTimer(left)
 	defer t.Stop()
@@ -439,6 +477,7 @@ func (s *VXI11Server) waitUnlock(freed chan struct{}, deadline time.Time) bool {
 		return true
 	case <-t.C:
 	case <-s.done:
+	case <-gone:
 	}
 	return false
 }
@@ -463,7 +502,7 @@ func (s *VXI11Server) unlockLocked() {
 	s.unlock = make(chan struct{})
 }
 
-func (s *VXI11Server) read(lk *vxiLink, p vxi11wire.ReadParms, dropped <-chan struct{}) vxi11wire.ReadResp {
+func (s *VXI11Server) read(v *vxiCaller, lk *vxiLink, p vxi11wire.ReadParms) vxi11wire.ReadResp {
 	select { // an abort sent before this read does not abort it
 	case <-lk.abort:
 	default:
@@ -476,7 +515,7 @@ func (s *VXI11Server) read(lk *vxiLink, p vxi11wire.ReadParms, dropped <-chan st
 	if size == 0 {
 		return vxi11wire.ReadResp{Error: vxi11wire.ErrParameter}
 	}
-	data, res := lk.mc.read(size, term, time.Duration(p.IOTimeout)*time.Millisecond, lk.abort, s.done, dropped)
+	data, res := lk.mc.read(size, term, time.Duration(p.IOTimeout)*time.Millisecond, v.gone, lk.abort, s.done, v.dropped)
 	switch res {
 	case readTimeout:
 		return vxi11wire.ReadResp{Error: vxi11wire.ErrIOTimeout}

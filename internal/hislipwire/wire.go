@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 )
 
 // Message types (IVI-6.1 table 4).
@@ -238,15 +239,20 @@ func (r *Reader) Payload() ([]byte, error) {
 	if r.left > r.Max {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, r.left, r.Max)
 	}
-	want := int(r.cur.Length)
-	if cap(r.buf) < want {
-		r.buf = make([]byte, 0, want)
-	}
-	got := want - int(r.left)
-	r.buf = r.buf[:want]
+	// What an earlier call read before a deadline cut it is kept: the
+	// call goes on from there.
+	r.buf = r.buf[:r.cur.Length-r.left]
 	for r.left > 0 {
-		n, err := r.R.Read(r.buf[got:])
-		got += n
+		if len(r.buf) == cap(r.buf) {
+			// Grown as the bytes come, not to the declared length at
+			// once: a peer that declares a large payload and sends
+			// little costs little. A buffer as large as an earlier
+			// payload is read into straight.
+			r.buf = slices.Grow(r.buf, int(min(r.left, uint64(max(cap(r.buf), payloadChunk)))))
+		}
+		end := len(r.buf) + int(min(r.left, uint64(cap(r.buf)-len(r.buf))))
+		n, err := r.R.Read(r.buf[len(r.buf):end])
+		r.buf = r.buf[:len(r.buf)+n]
 		r.left -= uint64(n)
 		if err != nil && r.left > 0 {
 			return nil, eofInMessage(err)
@@ -254,6 +260,10 @@ func (r *Reader) Payload() ([]byte, error) {
 	}
 	return r.buf, nil
 }
+
+// payloadChunk is the least a payload buffer grows by while the bytes
+// come.
+const payloadChunk = 64 << 10
 
 // Skip discards the rest of the current payload.
 func (r *Reader) Skip() error {

@@ -82,6 +82,36 @@ func TestReaderLimits(t *testing.T) {
 	}
 }
 
+// A header that declares a large payload costs memory only as the bytes
+// come: 8 MiB declared and 10 bytes sent leave a small buffer; a payload
+// that does come whole is read whole, through a buffer grown on the way,
+// and the next one as large is read into it again.
+func TestPayloadGrowsAsBytesCome(t *testing.T) {
+	msg := Message(nil, DataEnd, 0, 0, make([]byte, 8<<20))
+	r := &Reader{R: bytes.NewReader(msg[:HeaderSize+10]), Max: 16 << 20}
+	if _, err := r.Next(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Payload(); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("truncated payload: %v", err)
+	}
+	if cap(r.buf) > 1<<20 {
+		t.Fatalf("10 bytes of a declared 8 MiB took a %d-byte buffer", cap(r.buf))
+	}
+	body := bytes.Repeat([]byte("0123456789abcdef"), 3<<16) // 3 MiB
+	two := Message(Message(nil, Data, 0, 1, body), DataEnd, 0, 2, body)
+	r = &Reader{R: iotest.HalfReader(bytes.NewReader(two)), Max: 16 << 20}
+	for i := range 2 {
+		if _, err := r.Next(); err != nil {
+			t.Fatal(err)
+		}
+		p, err := r.Payload()
+		if err != nil || !bytes.Equal(p, body) {
+			t.Fatalf("payload %d: %d bytes, %v", i, len(p), err)
+		}
+	}
+}
+
 // FuzzReader reads arbitrary bytes as a stream of messages: errors, never
 // a panic, and never more payload than there were bytes.
 func FuzzReader(f *testing.F) {

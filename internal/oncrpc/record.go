@@ -47,8 +47,8 @@ func ReadRecord(r io.Reader, buf []byte, max int) ([]byte, error) {
 		}
 		mark := binary.BigEndian.Uint32(hdr[:])
 		n := int(mark &^ lastFragment)
-		if len(buf)+n > max {
-			return buf, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(buf)+n, max)
+		if n > max-len(buf) { // not len(buf)+n: that can wrap where int is 32 bits
+			return buf, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, int64(len(buf))+int64(n), max)
 		}
 		start := len(buf)
 		buf = append(buf, make([]byte, n)...)
@@ -136,8 +136,8 @@ func (rr *RecordReader) Next() ([]byte, error) {
 			rr.hn = 0
 			mark := binary.BigEndian.Uint32(rr.hdr[:])
 			n := int(mark &^ lastFragment)
-			if len(rr.rec)+n > rr.Max {
-				return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(rr.rec)+n, rr.Max)
+			if n > rr.Max-len(rr.rec) { // not len+n: that can wrap where int is 32 bits
+				return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, int64(len(rr.rec))+int64(n), rr.Max)
 			}
 			rr.left, rr.last, rr.inFrg = n, mark&lastFragment != 0, true
 		}
