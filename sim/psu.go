@@ -144,11 +144,17 @@ func (o *Output) Now() time.Time {
 }
 
 // settingsChangedLocked notes a settings change (which starts an SCHange
-// OCP delay) and evaluates the protections at once.
+// OCP delay), evaluates the protections at once, and tells a load that
+// settles (a board) the voltage it gets from now: a board's inrush starts
+// when the output comes on, not when somebody first measures it (a
+// monitor's first reading then saw the inrush's peak).
 func (o *Output) settingsChangedLocked() {
 	now := o.Now()
 	o.changed = now
 	o.protectLocked(now)
+	if _, ok := o.load.(Settler); ok {
+		o.operateLocked(now)
+	}
 }
 
 // Load returns the load wired to the output (nil: open circuit), as a
