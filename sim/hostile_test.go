@@ -748,3 +748,59 @@ func TestHiSLIPManyMessagesInOnePayload(t *testing.T) {
 		t.Errorf("the server held up to %d bytes for one client's 300 queries; want about one response's worth (%d bytes)", m.Peak, len(first))
 	}
 }
+
+// Two hosts of one Prologix controller talking to the same instrument at
+// once: one reads long responses while the other keeps writing to it.
+// What the reader receives may be cut short (a new message discards the
+// response waiting, as on GPIB), but the bytes it is sent are copied
+// while the instrument's buffer is locked: the race detector saw the
+// copy made after the lock was let go, while the other host's write
+// moved the buffer.
+func TestPrologixHostsShareAnInstrument(t *testing.T) {
+	p, addr := servePrologix(t, map[int]*Instrument{5: MustNew("SAMPLE")}, ServerOptions{})
+	defer p.Close()
+	reader, writer := dial(t, addr), dial(t, addr)
+	reader.Write([]byte("++addr 5\n++auto 0\n++read_tmo_ms 50\nTRAC:POIN 10000\n"))
+	writer.Write([]byte("++addr 5\n++auto 0\n"))
+	stop := make(chan struct{})
+	wrote := make(chan struct{})
+	go func() {
+		defer close(wrote)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			writer.SetWriteDeadline(time.Now().Add(10 * time.Second))
+			if _, err := writer.Write([]byte("*CLS\n")); err != nil {
+				return
+			}
+		}
+	}()
+	buf := make([]byte, 64<<10)
+	for range 20 {
+		reader.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := reader.Write([]byte("TRAC:DATA?\n++read eoi\n")); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			// The response, or what is left of it: it ends with its
+			// terminator, or the controller's read times out with no more.
+			reader.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+			n, err := reader.Read(buf)
+			if err != nil || bytes.IndexByte(buf[:n], '\n') >= 0 {
+				break
+			}
+		}
+	}
+	close(stop)
+	<-wrote
+	// The controller still answers a host of its own.
+	c := dial(t, addr)
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	c.Write([]byte("++ver\n"))
+	if line, err := bufio.NewReader(c).ReadString('\n'); err != nil || !strings.HasPrefix(line, PrologixVersion) {
+		t.Fatalf("++ver after the two hosts: %q, %v", line, err)
+	}
+}

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bytes"
 	"sync"
 	"time"
 )
@@ -83,7 +84,12 @@ const (
 // UNTERMINATED, as IEEE 488.2 says of reading with no query sent. A wait
 // longer than watchAfter also ends on the channel gone returns (when
 // gone is not nil): the client went away.
-func (m *msgClient) read(max, term int, wait time.Duration, gone func() <-chan struct{}, stop ...<-chan struct{}) ([]byte, readResult) {
+//
+// With into set, the piece is written to into instead, under m's lock,
+// and nil returned: for a link whose devices other clients share
+// (Prologix: hosts on one bus), whose next call on m may come from
+// another goroutine at any time.
+func (m *msgClient) read(into *bytes.Buffer, max, term int, wait time.Duration, gone func() <-chan struct{}, stop ...<-chan struct{}) ([]byte, readResult) {
 	m.mu.Lock()
 	m.compact()
 	if len(m.cl.out) > 0 && !m.shaped && m.in.faultsOn.Load() {
@@ -134,6 +140,10 @@ func (m *msgClient) read(max, term int, wait time.Duration, gone func() <-chan s
 		m.cl.out, m.off = m.cl.out[:0], 0
 		m.shaped = false
 		res |= readEnd
+	}
+	if into != nil {
+		into.Write(piece)
+		piece = nil
 	}
 	return piece, res
 }

@@ -448,8 +448,7 @@ func (p *Prologix) read(w io.Writer, st *prologixState, arg string, gone <-chan 
 	}
 	var out bytes.Buffer
 	for {
-		piece, res := dev.read(64<<10, term, st.readTmo, nil, p.done, gone)
-		out.Write(piece)
+		_, res := dev.read(&out, 64<<10, term, st.readTmo, nil, p.done, gone)
 		st.outHeld.set(out.Cap())
 		if res&readEnd != 0 && st.eotEnable {
 			out.WriteByte(st.eotChar)

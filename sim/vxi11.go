@@ -515,7 +515,7 @@ func (s *VXI11Server) read(v *vxiCaller, lk *vxiLink, p vxi11wire.ReadParms) vxi
 	if size == 0 {
 		return vxi11wire.ReadResp{Error: vxi11wire.ErrParameter}
 	}
-	data, res := lk.mc.read(size, term, time.Duration(p.IOTimeout)*time.Millisecond, v.gone, lk.abort, s.done, v.dropped)
+	data, res := lk.mc.read(nil, size, term, time.Duration(p.IOTimeout)*time.Millisecond, v.gone, lk.abort, s.done, v.dropped)
 	switch res {
 	case readTimeout:
 		return vxi11wire.ReadResp{Error: vxi11wire.ErrIOTimeout}
