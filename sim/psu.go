@@ -341,6 +341,11 @@ func (o *Output) ClearProtection() {
 func (o *Output) Measure(now time.Time) (v, i float64, mode RegulationMode) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	// A measurement stamped before the output's last change (its caller
+	// read the clock, then waited for the lock) sees the output as it is.
+	if now.Before(o.changed) {
+		now = o.changed
+	}
 	o.protectLocked(now)
 	v, i, mode = o.operateLocked(now)
 	if o.noise > 0 && o.random != nil && mode != ModeOff {

@@ -40,6 +40,7 @@ type dutElectrical struct {
 	energizedAt time.Time // when the input rose from zero: the inrush decays from here
 	poweredAt   time.Time // when the input crossed the power-on threshold; zero below it
 	lastV       float64
+	settledAt   time.Time // the latest evaluation applied: an older one comes late and is not
 	fault       int
 	forced      int // a fault injected and held
 	hung        bool
@@ -99,7 +100,7 @@ func (d *dutDevice) Current(v float64, now time.Time) float64 {
 	r := e.nominal * e.nominal / e.power
 	var t time.Duration
 	if !e.energizedAt.IsZero() {
-		t = now.Sub(e.energizedAt)
+		t = max(now.Sub(e.energizedAt), 0) // an evaluation stamped before power came sees the peak, not more
 	}
 	i := 3 * (v / r) * math.Exp(-float64(t)/float64(dutInrushTau)) // charging the input capacitors
 	if v < dutPowerOnFrac*e.nominal {
@@ -119,6 +120,14 @@ func (d *dutDevice) Settle(v float64, now time.Time) {
 	e := d.elec
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	// Evaluations of the supply from several goroutines (a monitor, the
+	// console, a settings change) can reach the board out of their time
+	// order: one stamped earlier than what the board has seen says
+	// nothing new, and must not latch a brown-out or restart the inrush.
+	if now.Before(e.settledAt) {
+		return
+	}
+	e.settledAt = now
 	e.lastV = v
 	switch {
 	case v <= 0.05*e.nominal:
