@@ -546,6 +546,12 @@ func TestLiveEightSlots(t *testing.T) {
 	for _, d := range run.rec.DUTs {
 		if got := verdictWord(d.Outcome); got != want[d.Name] {
 			t.Errorf("the record says %s %v, the test wants %s", d.Name, d.Outcome, want[d.Name])
+			for _, p := range d.Phases {
+				t.Logf("  %s: phase %s %v %s", d.Name, p.Name, p.Outcome, p.Error)
+				for _, m := range p.Measurements {
+					t.Logf("    %s = %g %s: %v", m.Name, m.Value, m.Unit, m.Outcome)
+				}
+			}
 		}
 	}
 	within(t, ctx, "the recent runs and the yield",

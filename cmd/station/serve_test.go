@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -219,4 +220,40 @@ func TestServeBeyondLoopbackRefused(t *testing.T) {
 	}
 	// Allowed, it warns (internal/loopback's test): not bound here, since
 	// tests listen on loopback only.
+}
+
+// station serve answers requests addressed to its IP address, localhost
+// and each --host name, and refuses other names (DNS rebinding) with 403
+// saying which flag allows them.
+func TestServeHostNames(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "station.db")
+	if code, _, errOut := runCmd(t, "serve", "--store", path, "--host", "not a name"); code != exitUsage || !strings.Contains(errOut, "want a host name") {
+		t.Fatalf("--host with a space: exit %d, %q", code, errOut)
+	}
+	base := startServe(t, "--store", path, "--host", "station-7.lab.example.com")
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for host, want := range map[string]int{
+		u.Host:                                  http.StatusOK,
+		"localhost:" + u.Port():                 http.StatusOK,
+		"station-7.lab.example.com:" + u.Port(): http.StatusOK,
+		"rebind.evil.example:" + u.Port():       http.StatusForbidden,
+	} {
+		req, err := http.NewRequest("GET", base+"api/runs", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want || want == http.StatusForbidden && !strings.Contains(string(body), "--host") {
+			t.Errorf("addressed to %s: %d %.200s, want %d", host, resp.StatusCode, body, want)
+		}
+	}
 }
