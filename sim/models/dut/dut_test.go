@@ -7,6 +7,21 @@ import (
 	"github.com/scpikit/scpikit/sim"
 )
 
+// switchedOn is a board on an output at 12 V with a 1 A limit, switched
+// on at start on the output's clock, which stays there: measurements
+// give their own times.
+func switchedOn(start time.Time) (*sim.Output, *dutDevice) {
+	o := sim.NewOutput(sim.OutputRange{Name: "CH1", MaxV: 30, MaxI: 3})
+	o.SetClock(func() time.Time { return start })
+	d := newDUT()
+	d.PoweredBy(o)
+	o.Connect(d)
+	o.SetVoltage(12)
+	o.SetCurrentLimit(1)
+	o.SetOn(true)
+	return o, d
+}
+
 // A board's inrush starts when its supply's output comes on, whoever
 // looks first: measured 100 ms (five time constants) later, the draw is
 // the steady 0.5 A. It used to start at the first measurement, so a
@@ -14,16 +29,9 @@ import (
 // the board saw the inrush's peak (the supply's 1 A limit) and faulted a
 // board that was fine.
 func TestInrushStartsWhenTheOutputComesOn(t *testing.T) {
-	now := time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC)
-	o := sim.NewOutput(sim.OutputRange{Name: "CH1", MaxV: 30, MaxI: 3})
-	o.SetClock(func() time.Time { return now })
-	d := newDUT()
-	d.PoweredBy(o)
-	o.Connect(d)
-	o.SetVoltage(12)
-	o.SetCurrentLimit(1)
-	o.SetOn(true)
-	now = now.Add(5 * dutInrushTau)
+	start := time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC)
+	o, _ := switchedOn(start)
+	now := start.Add(5 * dutInrushTau)
 	if _, i, mode := o.Measure(now); i > 0.52 || mode != sim.ModeCV {
 		t.Fatalf("%v after switching on: %.3f A in mode %v, want 0.5 A (the inrush over) in CV", 5*dutInrushTau, i, mode)
 	}
@@ -37,15 +45,8 @@ func TestInrushStartsWhenTheOutputComesOn(t *testing.T) {
 // that change.
 func TestLateEvaluationsChangeNothing(t *testing.T) {
 	start := time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC)
-	now := start
-	o := sim.NewOutput(sim.OutputRange{Name: "CH1", MaxV: 30, MaxI: 3})
-	o.SetClock(func() time.Time { return now })
-	d := newDUT()
-	d.PoweredBy(o)
-	o.Connect(d)
-	o.SetVoltage(12)
-	o.SetCurrentLimit(1)
-	o.SetOn(true)
+	o, d := switchedOn(start)
+	var now time.Time
 	for _, at := range []time.Duration{30 * time.Millisecond, 300 * time.Millisecond} {
 		now = start.Add(at)
 		o.Measure(now)
