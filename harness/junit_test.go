@@ -22,11 +22,11 @@ import (
 func junitRecord(t *testing.T) *harness.Record {
 	t.Helper()
 	events := make(chan error, 1)
+	loopsEnded := &dutEndSink{dut: "loops", ended: make(chan struct{})}
 	rec, err := harness.Run(bg, "junit", func(tt *harness.Test) error {
 		tt.OnSafeState(harness.SafeState{Name: "supply off", Run: func(context.Context) error { return nil }})
-		failedDone, faulted, loopsDone := make(chan struct{}), make(chan struct{}), make(chan struct{})
+		failedDone, faulted := make(chan struct{}), make(chan struct{})
 		tt.DUT("loops", func(d *harness.DUTRun) error {
-			defer close(loopsDone)
 			for i := range 35 {
 				d.Phase("do_something", func(context.Context) error { return d.Measure("v", units.Voltage(i), harness.None()) })
 			}
@@ -56,14 +56,32 @@ func junitRecord(t *testing.T) *harness.Record {
 		})
 		<-failedDone
 		<-faulted
-		<-loopsDone // only "aborted" is still running when the run-level fault comes
+		// Only "aborted" is still running when the run-level fault comes:
+		// "loops" has ended, as the run records it (its function's return
+		// alone is not enough: a stop between that and the record cuts it).
+		<-loopsEnded.ended
 		tt.Fault(&harness.Fault{Source: "mains monitor", Message: "mains dropped to 180 V"}, harness.StopAll)
 		return nil
-	}, harness.WithoutSignals())
+	}, harness.WithoutSignals(), harness.WithSink(loopsEnded))
 	if err == nil {
 		t.Fatal("the run passed")
 	}
 	return rec
+}
+
+// dutEndSink is a sink that says when a DUT's end is recorded.
+type dutEndSink struct {
+	dut   string
+	ended chan struct{}
+}
+
+func (s *dutEndSink) Emit(e harness.Event) <-chan error {
+	if e.Kind == harness.EventDUTEnded && e.DUT == s.dut {
+		close(s.ended)
+	}
+	ack := make(chan error, 1)
+	ack <- nil
+	return ack
 }
 
 type xmlSuites struct {
