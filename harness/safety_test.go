@@ -218,6 +218,7 @@ func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 func TestInterruptedIsAborted(t *testing.T) {
 	finished := make(chan struct{})
 	inPhase := make(chan struct{}, 1)
+	doneEnded := &dutEndSink{dut: "done", ended: make(chan struct{})}
 	rec, err := harness.Run(bg, "interrupted", func(tt *harness.Test) error {
 		tt.DUT("done", func(d *harness.DUTRun) error {
 			defer close(finished)
@@ -250,11 +251,13 @@ func TestInterruptedIsAborted(t *testing.T) {
 			}
 			return nil
 		})
-		<-finished
+		// "done" has ended as the run records it, not only returned (see
+		// junitRecord): else the stop may cut it.
+		<-doneEnded.ended
 		<-inPhase
 		tt.Stop(&harness.SignalError{Signal: os.Interrupt})
 		return nil
-	}, harness.WithoutSignals())
+	}, harness.WithoutSignals(), harness.WithSink(doneEnded))
 	got := map[string]string{}
 	for _, d := range rec.DUTs {
 		got[d.Name] = d.Outcome.String()
