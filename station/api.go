@@ -179,10 +179,17 @@ const maxReports = 2
 func (s *Server) report(w http.ResponseWriter, r *http.Request) {
 	select {
 	case s.reports <- struct{}{}:
-		defer func() { <-s.reports }()
-	case <-r.Context().Done():
-		return
+	default:
+		if s.reportWaits != nil {
+			s.reportWaits()
+		}
+		select {
+		case s.reports <- struct{}{}:
+		case <-r.Context().Done():
+			return
+		}
 	}
+	defer func() { <-s.reports }()
 	rec, err := s.store.Record(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, err)

@@ -41,14 +41,13 @@ type Fleet struct {
 	offline time.Duration
 	streams chan struct{}
 	hosts   hostPolicy
-	// The last failed connection, answered with until connRetry.
-	connErr   error
-	connRetry time.Time
 
-	mu     sync.Mutex
-	c      *results.Central
-	closed bool
-	cache  FleetView // the last snapshot read (view)
+	mu        sync.Mutex
+	c         *results.Central
+	closed    bool
+	cache     FleetView // the last snapshot read (view)
+	connErr   error     // the last failed connection, answered with until connRetry
+	connRetry time.Time
 }
 
 // FleetOption configures a Fleet.

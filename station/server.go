@@ -36,6 +36,9 @@ type Server struct {
 	hosts   hostPolicy
 	reports chan struct{} // a slot per report being built
 	body    time.Duration // how long a POST's body may take to come
+	// reportWaits, when set (by a test), is called as a report request
+	// starts waiting for a slot.
+	reportWaits func()
 
 	// Set by the package's Serve.
 	addr net.Addr
