@@ -430,3 +430,47 @@ func TestNewOnOneRegistry(t *testing.T) {
 		t.Error("no error for a nil registerer")
 	}
 }
+
+// A measurement the store refuses (closed here; a lost run alike) is in
+// no record, so it is not counted as measured: only what was stored is.
+func TestRefusedMeasurementNotCounted(t *testing.T) {
+	store, err := results.Open(filepath.Join(t.TempDir(), "station.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	m, err := metrics.New(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := m.Sink(store)
+	run := harness.NewRunID(time.Now())
+	measurement := func(seq uint64, name string) harness.Event {
+		return harness.Event{Run: run, Seq: seq, Time: time.Now(), Kind: harness.EventMeasurement, DUT: "d",
+			Measurement: &harness.Measurement{DUT: "d", Name: name, Value: 9, Outcome: harness.OutcomeFail}}
+	}
+	for _, e := range []harness.Event{
+		{Run: run, Seq: 1, Time: time.Now(), Kind: harness.EventRunStarted, Info: &harness.RunInfo{Name: "r"}},
+		measurement(2, "stored"),
+	} {
+		if err := <-sink.Emit(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store.Close()
+	if err := <-sink.Emit(measurement(3, "refused")); !errors.Is(err, results.ErrClosed) {
+		t.Fatalf("a measurement to a closed store: %v", err)
+	}
+	fams := scrape(t, reg)
+	got := map[string]map[string]float64{
+		"measurements":  withoutZeros(values(fams, "scpikit_measurements_total")),
+		"out of limits": withoutZeros(values(fams, "scpikit_measurements_out_of_limits_total")),
+	}
+	want := map[string]map[string]float64{
+		"measurements":  {"fail": 1},
+		"out of limits": {"stored": 1},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}

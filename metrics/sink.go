@@ -7,10 +7,13 @@ import (
 
 // Sink counts every event a run emits on its way to next (the station
 // store; nil for none), so that the counts are folds of the same stream
-// as the record and the store: a run's measurements, faults and prompts
-// here are the ones stored. Counting costs a few atomic additions and,
-// for the events that open and close a span (run, phase, prompt), a map
-// entry under a lock; it never blocks the run.
+// as the record and the store. Measurements are counted once next has
+// stored them (a measurement the store refused is in no record, and a
+// yield read from here must not count it); other events as they are
+// emitted, so that a run the store lost is still seen to end and its
+// fault counted. Counting costs a few atomic additions and, for the
+// events that open and close a span (run, phase, prompt), a map entry
+// under a lock; it never blocks the run.
 //
 //	rec, err := harness.Run(ctx, "burn-in", body, harness.WithSink(m.Sink(store)))
 func (m *Metrics) Sink(next harness.Sink) harness.Sink { return &sink{m: m, next: next} }
@@ -23,9 +26,35 @@ type sink struct {
 func (s *sink) Emit(e harness.Event) <-chan error {
 	s.m.count(&e)
 	if s.next == nil {
+		s.m.countMeasurement(&e)
 		return nil // nothing to wait for: the harness takes a nil channel as durable
 	}
-	return s.next.Emit(e)
+	stored := s.next.Emit(e)
+	if e.Kind != harness.EventMeasurement || stored == nil {
+		s.m.countMeasurement(&e)
+		return stored
+	}
+	// Counted before the caller hears it is stored, so a scrape after
+	// Measure returns sees it.
+	ack := make(chan error, 1)
+	go func() {
+		err := <-stored
+		if err == nil {
+			s.m.countMeasurement(&e)
+		}
+		ack <- err
+	}()
+	return ack
+}
+
+// countMeasurement counts a stored measurement by its outcome.
+func (m *Metrics) countMeasurement(e *harness.Event) {
+	if ms := e.Measurement; e.Kind == harness.EventMeasurement && ms != nil {
+		m.measurements.WithLabelValues(ms.Outcome.String()).Inc()
+		if ms.Outcome == harness.OutcomeFail {
+			m.outOfLimits.WithLabelValues(m.measNames.bound(ms.Name)).Inc()
+		}
+	}
 }
 
 // count folds one event into the metrics.
@@ -36,12 +65,7 @@ func (m *Metrics) count(e *harness.Event) {
 		// The most frequent event (monitors at 1 kHz): its kind's count
 		// is all there is to it.
 	case harness.EventMeasurement:
-		if ms := e.Measurement; ms != nil {
-			m.measurements.WithLabelValues(ms.Outcome.String()).Inc()
-			if ms.Outcome == harness.OutcomeFail {
-				m.outOfLimits.WithLabelValues(m.measNames.bound(ms.Name)).Inc()
-			}
-		}
+		// Counted by outcome once stored (countMeasurement).
 	case harness.EventRunStarted:
 		m.mu.Lock()
 		m.started[e.Run] = e.Time
