@@ -3,8 +3,10 @@ package sim
 import (
 	"bytes"
 	"errors"
+	"runtime"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/scpikit/scpikit/internal/msgframe"
 )
@@ -205,10 +207,7 @@ func (cl *Client) Execute(msg []byte) error {
 	cl.messages++
 	cl.discard = false
 	defer func() { cl.discard = false }()
-	if in.faults.hung {
-		return nil
-	}
-	if s, ok := in.dev.(Sleeper); ok && !s.Awake() {
+	if cl.silenced() {
 		return nil
 	}
 	if cl.Buffered && len(cl.out) > 0 {
@@ -223,7 +222,27 @@ func (cl *Client) Execute(msg []byte) error {
 		}
 	} else {
 		cl.path = cl.path[:0]
-		splitUnits(msg, func(u []byte) error { return cl.unit(u, start) })
+		began, units, hushed := time.Now(), 0, false
+		splitUnits(msg, func(u []byte) error {
+			if units++; units%64 == 0 && time.Since(began) >= messageSlice {
+				cl.letOthersIn()
+				if cl.dropped {
+					return errStop
+				}
+				if hushed = cl.silenced(); hushed {
+					return errStop
+				}
+				began = time.Now()
+			}
+			return cl.unit(u, start)
+		})
+		switch {
+		case cl.dropped:
+			return ErrLinkDropped
+		case hushed:
+			cl.out = cl.out[:start] // hung part way: this message goes unanswered
+			return nil
+		}
 		if len(cl.out) > start {
 			cl.out = append(cl.out, cl.Terminator...)
 		}
@@ -233,6 +252,34 @@ func (cl *Client) Execute(msg []byte) error {
 		return ErrLinkDropped
 	}
 	return nil
+}
+
+// messageSlice is how long a message runs before the instrument's lock
+// is let go between two of its units. One client's message can hold a
+// million queries in MaxInput; other clients then wait a slice at a time,
+// not for the whole message.
+const messageSlice = 10 * time.Millisecond
+
+// letOthersIn lets clients waiting for the instrument run their messages
+// before the rest of this one. A fault or Close meanwhile may have
+// dropped the link (cl.dropped is then set) or hung the instrument.
+func (cl *Client) letOthersIn() {
+	in := cl.in
+	in.mu.Unlock()
+	// A waiter the unlock woke runs first on this CPU, rather than
+	// finding the lock taken again.
+	runtime.Gosched()
+	in.mu.Lock()
+	if in.closed || cl.epoch != in.faults.epoch {
+		cl.dropped = true
+	}
+}
+
+// silenced reports whether the instrument answers nothing now: hung by a
+// fault, or a device whose console sleeps.
+func (cl *Client) silenced() bool {
+	s, ok := cl.in.dev.(Sleeper)
+	return cl.in.faults.hung || ok && !s.Awake()
 }
 
 // errStop ends a program message after a command error: IEEE 488.2 has

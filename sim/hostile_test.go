@@ -804,3 +804,101 @@ func TestPrologixHostsShareAnInstrument(t *testing.T) {
 		t.Fatalf("++ver after the two hosts: %q, %v", line, err)
 	}
 }
+
+// stepper counts the STEP units run before and after another client's
+// MARK; until the MARK comes each STEP takes a millisecond, so that a
+// message of them is slow.
+type stepper struct {
+	sampleDevice
+	started      chan struct{}
+	steps, after int
+	marked       bool
+}
+
+// One client's long message does not keep the instrument from others:
+// a message of 20000 slow units (20 s) lets another client's message run
+// part way through, and a fault that hangs the instrument meanwhile ends
+// it unanswered.
+func TestLongMessageLetsOthersIn(t *testing.T) {
+	cmds := NewCommands[*stepper]()
+	cmds.Handle("STEP", func(d *stepper, c *Call) error {
+		if d.steps++; d.steps == 1 {
+			close(d.started)
+		}
+		if d.marked {
+			d.after++
+		} else {
+			time.Sleep(time.Millisecond)
+		}
+		return nil
+	})
+	cmds.Handle("STEP?", func(d *stepper, c *Call) error {
+		c.Reply(strconv.Itoa(d.steps))
+		return nil
+	})
+	cmds.Handle("MARK", func(d *stepper, c *Call) error { d.marked = true; return nil })
+	m, err := NewModel("STEPPER", "", cmds, func() *stepper { return &stepper{started: make(chan struct{})} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := m.New()
+	d := in.dev.(*stepper)
+	long := []byte(strings.Repeat("STEP;", 20000) + "STEP?\n")
+
+	a, b := in.NewClient(), in.NewClient()
+	done := make(chan error, 1)
+	go func() { _, err := a.Write(long); done <- err }()
+	<-d.started
+	if _, err := b.Write([]byte("MARK;STEP?\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := string(a.TakeOutput()); got != "20000\n" {
+		t.Errorf("the long message answered %q, want 20000 (all its steps ran)", got)
+	}
+	if d.after == 0 {
+		t.Errorf("no STEP of the long message ran after the other client's MARK: it waited for the whole message (%q)", b.TakeOutput())
+	}
+
+	// A hang that comes while a long message runs: the message ends
+	// there, unanswered, and the instrument answers again once it ends.
+	in.mu.Lock()
+	d.marked, d.steps, d.started = false, 0, make(chan struct{})
+	in.mu.Unlock()
+	go func() { _, err := a.Write(long); done <- err }()
+	<-d.started
+	if err := in.Inject(TimedFault{Hang: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := a.TakeOutput(); len(got) != 0 {
+		t.Errorf("a message the instrument hung in answered %q", got)
+	}
+	in.mu.Lock()
+	steps := d.steps
+	in.mu.Unlock()
+	if steps >= 20000 {
+		t.Errorf("all %d steps ran after the hang", steps)
+	}
+
+	// A disconnect part way drops the link at once.
+	if err := in.Inject(TimedFault{Recover: true}); err != nil {
+		t.Fatal(err)
+	}
+	in.mu.Lock()
+	d.steps, d.started = 0, make(chan struct{})
+	in.mu.Unlock()
+	c := in.NewClient()
+	go func() { _, err := c.Write(long); done <- err }()
+	<-d.started
+	if err := in.Inject(TimedFault{Disconnect: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; !errors.Is(err, ErrLinkDropped) {
+		t.Errorf("a link dropped part way through a message: %v, want ErrLinkDropped", err)
+	}
+}
