@@ -45,7 +45,7 @@ type Fleet struct {
 	mu        sync.Mutex
 	c         *results.Central
 	closed    bool
-	cache     FleetView // the last snapshot read (view)
+	cache     FleetView // the last snapshot of today read (view)
 	connErr   error     // the last failed connection, answered with until connRetry
 	connRetry time.Time
 }
@@ -264,9 +264,14 @@ func (f *Fleet) view(ctx context.Context, c *results.Central, since time.Time) (
 		for i, s := range fl.Stations {
 			cached.Stations[i].FleetStation = s
 		}
-		f.mu.Lock()
-		f.cache = cached
-		f.mu.Unlock()
+		if since.Equal(f.today()) {
+			// Only today's is shared: every open page streams it, while
+			// another ?since= is a one-off request that would otherwise
+			// push it out and make every stream read the database again.
+			f.mu.Lock()
+			f.cache = cached
+			f.mu.Unlock()
+		}
 	}
 	// A copy: the cached snapshot is shared, read only.
 	now := f.now()
