@@ -84,6 +84,8 @@ type Store struct {
 
 	watcher *watcher // wakes tails and controls' waiters (watch.go)
 
+	w *batchWriter // the writer goroutine's own
+
 	replicas []func() // stop each background replication (ReplicateTo), and wait
 
 	latMu     sync.Mutex
@@ -162,7 +164,8 @@ func Open(path string) (*Store, error) {
 		s.release()
 		return nil, fmt.Errorf("results: %s: %w", path, err)
 	}
-	go s.writer(conn)
+	s.w = &batchWriter{conn: conn, indexer: newIndexer(sqliteDialect, s.owner), lost: map[string]error{}}
+	go s.writer()
 	return s, nil
 }
 
@@ -307,15 +310,11 @@ func (s *Store) release() error {
 
 // writer is the one goroutine that writes events: each pass commits all
 // that are waiting in one transaction, then tells their callers.
-func (s *Store) writer(conn *sql.Conn) {
+func (s *Store) writer() {
 	defer close(s.done)
-	defer conn.Close()
-	w := &batchWriter{conn: conn, indexer: newIndexer(sqliteDialect, s.owner)}
-	// Runs an event of which could not be stored: their later events
-	// fail too, so the store never holds a run with a gap that would pass
-	// for its whole record. Such a run stays unfinished, and is closed as
-	// aborted once its program has gone.
-	lost := map[string]error{}
+	w := s.w
+	defer w.conn.Close()
+	lost := w.lost
 	for {
 		s.mu.Lock()
 		all := s.pending
@@ -341,6 +340,9 @@ func (s *Store) writer(conn *sql.Conn) {
 				err = fmt.Errorf("results: event %d of run %s: an earlier event of the run was not stored: %w", it.e.Seq, it.e.Run, err)
 			}
 			if err != nil {
+				if it.e.Kind == harness.EventRunEnded {
+					w.forget(it.e.Run) // nothing more of it comes
+				}
 				it.ack <- err
 				s.mu.Lock()
 				s.stats.Failed++

@@ -16,6 +16,22 @@ type batchWriter struct {
 	indexer
 	// pos is the last events.pos of the transaction being written.
 	pos int64
+	// lost holds the runs an event of which could not be stored: their
+	// later events fail too, so the store never holds a run with a gap
+	// that would pass for its whole record. Such a run stays unfinished,
+	// and is closed as aborted once its program has gone. A run's entry
+	// goes with its run.ended, stored or not.
+	lost map[string]error
+}
+
+// forget drops what the writer holds of a run that has ended.
+func (w *batchWriter) forget(run string) {
+	delete(w.lost, run)
+	for key := range w.units {
+		if key[0] == run {
+			delete(w.units, key)
+		}
+	}
 }
 
 // indexer writes the index rows an event makes (runs, units,
