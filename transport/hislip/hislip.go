@@ -92,6 +92,10 @@ type Conn struct {
 	delivered bool // a whole response was read since the last message
 	broken    error
 	closed    atomic.Bool
+	// deadline is the one SetDeadline set: an out-of-band call that bounds
+	// the synchronous channel by its ctx puts it back after.
+	dmu      sync.Mutex
+	deadline time.Time
 
 	amu sync.Mutex // the asynchronous channel
 	ard hislipwire.Reader
@@ -357,7 +361,21 @@ func (c *Conn) readErr(err error) error {
 }
 
 // SetDeadline bounds reads and writes on the synchronous channel.
-func (c *Conn) SetDeadline(t time.Time) error { return c.sync.SetDeadline(t) }
+func (c *Conn) SetDeadline(t time.Time) error {
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	c.deadline = t
+	return c.sync.SetDeadline(t)
+}
+
+// restoreDeadline puts back the deadline SetDeadline set, after an
+// out-of-band call bounded the synchronous channel by its own ctx: the
+// caller's read that follows must keep its bound.
+func (c *Conn) restoreDeadline() {
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	c.sync.SetDeadline(c.deadline)
+}
 
 // asyncCall sends one message on the asynchronous channel and waits for
 // the response of type want, bounded by ctx.
@@ -476,7 +494,7 @@ func (c *Conn) Clear(ctx context.Context) error {
 	stop := interrupt.OnDone(ctx, c.sync)
 	defer func() {
 		stop()
-		c.sync.SetDeadline(time.Time{})
+		c.restoreDeadline()
 	}()
 	if err := hislipwire.Write(c.sync, hislipwire.DeviceClearComplete, 0, 0, nil); err != nil {
 		c.broken = fmt.Errorf("hislip: device clear: %w", err)
@@ -518,7 +536,7 @@ func (c *Conn) Trigger(ctx context.Context) error {
 	}
 	if dl, ok := ctx.Deadline(); ok {
 		c.sync.SetDeadline(dl)
-		defer c.sync.SetDeadline(time.Time{})
+		defer c.restoreDeadline()
 	}
 	if err := hislipwire.Write(c.sync, hislipwire.Trigger, ctl, c.msgID, nil); err != nil {
 		return fmt.Errorf("hislip: trigger: %w", err)

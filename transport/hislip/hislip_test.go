@@ -562,3 +562,78 @@ func TestContextEndingWithTheHandshakeSparesTheConn(t *testing.T) {
 	}
 	t.Logf("%d of 400 dials succeeded (a dial took %v)", succeeded, took)
 }
+
+// Clear and Trigger bound the synchronous channel by their own ctx; after
+// them the deadline the caller set with SetDeadline holds again, so a read
+// of a reply that never comes still ends (it used to wait forever).
+func TestOutOfBandCallsKeepTheDeadline(t *testing.T) {
+	srv := serve(t, "SAMPLE", sim.ServerOptions{})
+	for _, tc := range []struct {
+		name    string
+		bounded bool
+		op      func(c *hislip.Conn, ctx context.Context) error
+	}{
+		{"Clear without a ctx deadline", false, (*hislip.Conn).Clear},
+		{"Clear with a ctx deadline", true, (*hislip.Conn).Clear},
+		{"Trigger with a ctx deadline", true, (*hislip.Conn).Trigger},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			if tc.bounded {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, time.Minute)
+				defer cancel()
+			}
+			c := dial(t, srv)
+			c.SetDeadline(time.Now().Add(100 * time.Millisecond))
+			if err := tc.op(c, ctx); err != nil {
+				t.Fatal(err)
+			}
+			// Nothing was asked: no reply comes, and only the deadline ends
+			// the read.
+			errc := make(chan error, 1)
+			go func() { _, err := c.Read(make([]byte, 8)); errc <- err }()
+			select {
+			case err := <-errc:
+				if !errors.Is(err, os.ErrDeadlineExceeded) {
+					t.Fatalf("read: %v, want a deadline error", err)
+				}
+			case <-time.After(10 * time.Second):
+				c.Close() // ends the read
+				<-errc
+				t.Fatal("the read had no deadline: the out-of-band call dropped the one set before it")
+			}
+		})
+	}
+}
+
+// The session's path: a query that times out leaves a reply owed, the
+// next call resynchronises with a device clear and then waits for a reply
+// that never comes; its default timeout must still end it.
+func TestSessionTimesOutAfterADeviceClear(t *testing.T) {
+	srv := serve(t, "SAMPLE", sim.ServerOptions{})
+	s := open(t, srv, scpi.WithTimeout(200*time.Millisecond))
+	ctx := context.Background()
+	srv.Instrument().SetFaults(sim.Faults{Latency: 300 * time.Millisecond})
+	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if _, err := s.Query(short, "*IDN?"); !errors.Is(err, scpi.ErrTimeout) {
+		t.Fatalf("slow query: %v, want ErrTimeout", err)
+	}
+	srv.Instrument().SetFaults(sim.Faults{})
+	errc := make(chan error, 1)
+	go func() {
+		_, err := s.Query(ctx, "*CLS") // a command: no reply comes
+		errc <- err
+	}()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, scpi.ErrTimeout) {
+			t.Fatalf("query without a reply: %v, want ErrTimeout", err)
+		}
+	case <-time.After(10 * time.Second):
+		s.Close()
+		<-errc
+		t.Fatal("the query had no deadline after the session's device clear")
+	}
+}
