@@ -89,6 +89,38 @@ func (p *supply) checkOVP(ch int, v units.Voltage) error {
 	return nil
 }
 
+// safeOff is a supply's SafeState: off switches every output off (going
+// on past one that fails: see eachOutput), then every output is read
+// back whatever off returned. The read-back decides: a command that
+// failed but took effect leaves the outputs verified off.
+func (p *supply) safeOff(ctx context.Context, off func(context.Context) error, output func(context.Context, int) (bool, error)) error {
+	offErr := off(ctx)
+	if err := p.verifyOff(ctx, output); err != nil {
+		if offErr != nil {
+			return fmt.Errorf("%w (switching off: %w)", err, offErr)
+		}
+		return err
+	}
+	return nil
+}
+
+// eachOutput runs switch for each of n outputs (or steps). Switching on
+// stops at the first that fails; switching off goes on past it, so that
+// one channel that times out does not leave the others on, and returns
+// every failure.
+func eachOutput(on bool, n int, switchOne func(i int) error) error {
+	var errs []error
+	for i := range n {
+		if err := switchOne(i); err != nil {
+			if on {
+				return err
+			}
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // verifyOff reads every output back; any still on is ErrUnsafe.
 func (p *supply) verifyOff(ctx context.Context, output func(context.Context, int) (bool, error)) error {
 	var errs []error

@@ -31,6 +31,15 @@ func TestTruevoltScript(t *testing.T) {
 		scpitest.Write("FORM:BORD SWAP"),
 		scpitest.Write("SAMP:COUN 2"),
 		scpitest.Write("INIT"),
+		scpitest.Query("*OPC?", "1"),
+		scpitest.Query("R?", block),
+		scpitest.Write("FORM ASC"),
+		// R? with fewer readings than asked: an error, and ASCII back.
+		scpitest.Write("FORM REAL,64"),
+		scpitest.Write("FORM:BORD SWAP"),
+		scpitest.Write("SAMP:COUN 3"),
+		scpitest.Write("INIT"),
+		scpitest.Query("*OPC?", "1"),
 		scpitest.Query("R?", block),
 		scpitest.Write("FORM ASC"),
 	)
@@ -47,6 +56,9 @@ func TestTruevoltScript(t *testing.T) {
 	bs, err := m.(instruments.BinaryReader).ReadManyBinary(bg, 2)
 	if diff := cmp.Diff([]float64{1.5, -2}, bs); err != nil || diff != "" {
 		t.Fatalf("ReadManyBinary: %v %s", err, diff)
+	}
+	if bs, err := m.(instruments.BinaryReader).ReadManyBinary(bg, 3); !errors.Is(err, scpi.ErrMalformed) || bs != nil {
+		t.Fatalf("ReadManyBinary of 3 answered with 2: %v, %v; want ErrMalformed", bs, err)
 	}
 	if err := m.Configure(bg, instruments.DCVoltage, 2000); !errors.Is(err, instruments.ErrOutOfRange) {
 		t.Fatalf("range above 1000 V: %v", err)
@@ -121,5 +133,24 @@ func TestTruevoltBehaviour(t *testing.T) {
 	}
 	if err := mi.Session().CheckErrors(bg); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A temperature reads in the unit UNIT:TEMPerature sets, which CONF?
+// does not name: 120 °F is 48.9 °C, not 120 °C.
+func TestTruevoltTemperatureInFahrenheit(t *testing.T) {
+	inst := scripted(t, "Keysight Technologies,34465A,MY54500001,A.02.14-02.40-02.14-00.49-02-01",
+		scpitest.Write("SAMP:COUN 1"),
+		scpitest.Query("CONF?", `"TEMP TC,K"`),
+		scpitest.Query("UNIT:TEMP?", "F"),
+		scpitest.Query("READ?", "+1.20000000E+02"),
+	)
+	q, err := inst.(instruments.DMM).Read(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ok := q.(units.Temperature)
+	if !ok || math.Abs(float64(got)-48.8889) > 1e-3 {
+		t.Errorf("Read = %v (%T), want 48.889 °C", q, q)
 	}
 }

@@ -123,12 +123,9 @@ func (p *GenericSupply) Output(ctx context.Context, ch int) (bool, error) {
 
 func (p *GenericSupply) SetAllOutputs(ctx context.Context, on bool) error {
 	return p.switchOutputs(ctx, 0, on, func(tx *scpi.Tx) error {
-		for _, c := range p.channels {
-			if err := tx.Writef(ctx, "OUTP%d %s", c.Number, onOff(on)); err != nil {
-				return err
-			}
-		}
-		return nil
+		return eachOutput(on, len(p.channels), func(i int) error {
+			return tx.Writef(ctx, "OUTP%d %s", p.channels[i].Number, onOff(on))
+		})
 	})
 }
 
@@ -153,8 +150,5 @@ func (p *GenericSupply) MeasureCurrent(ctx context.Context, ch int) (units.Curre
 func (p *GenericSupply) Mode(ctx context.Context, ch int) (Mode, error) { return p.isumMode(ctx, ch) }
 
 func (p *GenericSupply) SafeState(ctx context.Context) error {
-	if err := p.SetAllOutputs(ctx, false); err != nil {
-		return err
-	}
-	return p.verifyOff(ctx, p.Output)
+	return p.safeOff(ctx, func(ctx context.Context) error { return p.SetAllOutputs(ctx, false) }, p.Output)
 }

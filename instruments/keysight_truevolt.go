@@ -72,9 +72,22 @@ func (m *Truevolt) Read(ctx context.Context) (q units.Quantity, err error) {
 		if err != nil {
 			return err
 		}
+		// A temperature reads in the unit UNIT:TEMPerature sets (C, F or
+		// K), which CONF? does not say.
+		var tempUnit string
+		if truevoltFunction(conf) == "TEMP" {
+			if tempUnit, err = tx.Query(ctx, "UNIT:TEMP?"); err != nil {
+				return err
+			}
+		}
 		v, err := tx.QueryFloat(ctx, "READ?")
 		if err != nil {
 			return err
+		}
+		if tempUnit != "" {
+			if v, err = truevoltCelsius(tempUnit, v); err != nil {
+				return err
+			}
 		}
 		q, err = truevoltQuantity(conf, v)
 		return err
@@ -82,11 +95,30 @@ func (m *Truevolt) Read(ctx context.Context) (q units.Quantity, err error) {
 	return q, err
 }
 
+// truevoltFunction is the function CONFigure? names, upper case.
+func truevoltFunction(conf string) string {
+	fn, _, _ := strings.Cut(strings.Trim(strings.TrimSpace(conf), `"`), " ")
+	return strings.ToUpper(fn)
+}
+
+// truevoltCelsius converts a temperature reading in the unit
+// UNIT:TEMPerature? answered to degrees Celsius.
+func truevoltCelsius(unit string, v float64) (float64, error) {
+	switch strings.ToUpper(strings.TrimSpace(unit)) {
+	case "C", "CEL":
+		return v, nil
+	case "F", "FAR":
+		return (v - 32) * 5 / 9, nil
+	case "K":
+		return v - 273.15, nil
+	}
+	return 0, &scpi.OpError{Op: "query", Command: "UNIT:TEMP?", Err: &scpi.ParseError{Want: "C, F or K", Input: unit, Why: "unexpected answer"}}
+}
+
 // truevoltQuantity types a reading by the function CONFigure? names
 // (`"VOLT +1.000000E+01,+3.000000E-06"`: function, range, resolution).
 func truevoltQuantity(conf string, v float64) (units.Quantity, error) {
-	fn, _, _ := strings.Cut(strings.Trim(strings.TrimSpace(conf), `"`), " ")
-	switch strings.ToUpper(fn) {
+	switch truevoltFunction(conf) {
 	case "VOLT", "VOLT:DC", "VOLT:AC", "DIOD":
 		return units.Voltage(v), nil
 	case "CURR", "CURR:DC", "CURR:AC":
@@ -129,22 +161,39 @@ func (m *Truevolt) ReadMany(ctx context.Context, n int) (vs []float64, err error
 }
 
 // ReadManyBinary takes n readings and reads them as a little-endian
-// REAL,64 block with R?, then sets ASCII format back.
+// REAL,64 block with R?, then sets ASCII format back (whatever happened,
+// so that the next ASCII query is not answered in binary).
+//
+// R? reads the readings in memory now, without waiting for the sweep to
+// end as FETCh? does: *OPC? waits for the INITiate first, so the wait is
+// bounded by ctx (or the session's timeout) like any query.
 func (m *TruevoltBinary) ReadManyBinary(ctx context.Context, n int) (vs []float64, err error) {
 	if err := m.checkCount(n); err != nil {
 		return nil, err
 	}
-	err = m.s.Do(ctx, func(tx *scpi.Tx) error {
-		for _, cmd := range []string{"FORM REAL,64", "FORM:BORD SWAP", fmt.Sprintf("SAMP:COUN %d", n), "INIT"} {
+	err = m.s.Do(ctx, func(tx *scpi.Tx) (err error) {
+		if err := tx.Write(ctx, "FORM REAL,64"); err != nil {
+			return err
+		}
+		defer func() {
+			if ferr := tx.Write(ctx, "FORM ASC"); err == nil {
+				err = ferr
+			}
+		}()
+		for _, cmd := range []string{"FORM:BORD SWAP", fmt.Sprintf("SAMP:COUN %d", n), "INIT"} {
 			if err := tx.Write(ctx, cmd); err != nil {
 				return err
 			}
 		}
-		vs, err = scpi.QueryValues[float64](ctx, tx, "R?", binary.LittleEndian)
-		if err != nil {
+		if _, err := tx.QueryInt(ctx, "*OPC?"); err != nil {
 			return err
 		}
-		return tx.Write(ctx, "FORM ASC")
+		vs, err = scpi.QueryValues[float64](ctx, tx, "R?", binary.LittleEndian)
+		if err == nil && len(vs) != n {
+			err = fmt.Errorf("instruments: %s: R? returned %d readings, want %d: %w", m.id.Model, len(vs), n, scpi.ErrMalformed)
+			vs = nil
+		}
+		return err
 	})
 	return vs, err
 }

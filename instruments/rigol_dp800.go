@@ -97,12 +97,9 @@ func (p *DP800) Output(ctx context.Context, ch int) (bool, error) {
 
 func (p *DP800) SetAllOutputs(ctx context.Context, on bool) error {
 	return p.switchOutputs(ctx, 0, on, func(tx *scpi.Tx) error {
-		for _, c := range p.channels {
-			if err := tx.Writef(ctx, ":OUTP CH%d,%s", c.Number, onOff(on)); err != nil {
-				return err
-			}
-		}
-		return nil
+		return eachOutput(on, len(p.channels), func(i int) error {
+			return tx.Writef(ctx, ":OUTP CH%d,%s", p.channels[i].Number, onOff(on))
+		})
 	})
 }
 
@@ -151,10 +148,7 @@ func (p *DP800) Mode(ctx context.Context, ch int) (Mode, error) {
 
 // SafeState switches each output off, then reads each back.
 func (p *DP800) SafeState(ctx context.Context) error {
-	if err := p.SetAllOutputs(ctx, false); err != nil {
-		return err
-	}
-	return p.verifyOff(ctx, p.Output)
+	return p.safeOff(ctx, func(ctx context.Context) error { return p.SetAllOutputs(ctx, false) }, p.Output)
 }
 
 // SetOVPLevel sets the level and switches the protection on.

@@ -2,6 +2,7 @@ package instruments
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -126,24 +127,22 @@ func (p *HMC804x) Output(ctx context.Context, ch int) (live bool, err error) {
 
 func (p *HMC804x) SetAllOutputs(ctx context.Context, on bool) error {
 	return p.switchOutputs(ctx, 0, on, func(tx *scpi.Tx) error {
+		var master error
 		if !on {
-			// The master first: everything goes dead at once.
-			if err := tx.Write(ctx, "OUTP:MAST OFF"); err != nil {
+			// The master first: everything goes dead at once. Should it
+			// fail, each channel is still switched off on its own.
+			master = tx.Write(ctx, "OUTP:MAST OFF")
+		}
+		err := eachOutput(on, len(p.channels), func(i int) error {
+			if err := tx.Writef(ctx, "INST:NSEL %d", p.channels[i].Number); err != nil {
 				return err
 			}
+			return tx.Writef(ctx, "OUTP:CHAN %s", onOff(on))
+		})
+		if err == nil && on {
+			err = tx.Write(ctx, "OUTP:MAST ON")
 		}
-		for _, c := range p.channels {
-			if err := tx.Writef(ctx, "INST:NSEL %d", c.Number); err != nil {
-				return err
-			}
-			if err := tx.Writef(ctx, "OUTP:CHAN %s", onOff(on)); err != nil {
-				return err
-			}
-		}
-		if on {
-			return tx.Write(ctx, "OUTP:MAST ON")
-		}
-		return nil
+		return errors.Join(master, err)
 	})
 }
 
@@ -164,10 +163,7 @@ func (p *HMC804x) Mode(ctx context.Context, ch int) (Mode, error) { return p.isu
 // SafeState switches the master and every channel off and reads each
 // output back.
 func (p *HMC804x) SafeState(ctx context.Context) error {
-	if err := p.SetAllOutputs(ctx, false); err != nil {
-		return err
-	}
-	return p.verifyOff(ctx, p.Output)
+	return p.safeOff(ctx, func(ctx context.Context) error { return p.SetAllOutputs(ctx, false) }, p.Output)
 }
 
 func (p *HMC804x) SetMasterOutput(ctx context.Context, on bool) error {

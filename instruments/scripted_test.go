@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -458,3 +459,64 @@ func must(t *testing.T, err error) {
 func fmtType(v any) string { return fmt.Sprintf("%T", v) }
 
 var littleEndian = binary.LittleEndian
+
+// failOnce is a link on which the first write of one command fails
+// with err (a relay driver that does not answer in time); everything
+// else goes through.
+type failOnce struct {
+	*scpitest.Conn
+	cmd    string
+	err    error
+	failed bool
+}
+
+func (c *failOnce) Write(p []byte) (int, error) {
+	if !c.failed && strings.HasPrefix(string(p), c.cmd+"\n") {
+		c.failed = true
+		return 0, c.err
+	}
+	return c.Conn.Write(p)
+}
+
+// supplyFailingOnce opens a driver whose link fails the first cmd.
+func supplyFailingOnce(t *testing.T, idn, cmd string, err error, script ...scpitest.Exchange) instruments.PowerSupply {
+	t.Helper()
+	conn := &failOnce{Conn: scpitest.NewConn(t, append([]scpitest.Exchange{scpitest.Query("*IDN?", idn)}, script...)...), cmd: cmd, err: err}
+	s := scpi.NewSession(conn)
+	t.Cleanup(func() { s.Close() })
+	inst, ierr := instruments.New(bg, s)
+	if ierr != nil {
+		t.Fatal(ierr)
+	}
+	return inst.(instruments.PowerSupply)
+}
+
+// Switching off goes on past an output whose command fails, and every
+// output is read back whatever happened: one channel that times out must
+// not leave the others on, and the one left on is named.
+func TestSafeStateGoesOnPastAFailedChannel(t *testing.T) {
+	stuck := errors.New("relay driver busy")
+	dp := supplyFailingOnce(t, "RIGOL TECHNOLOGIES,DP832,DP8C1234,00.01.16", ":OUTP CH1,OFF", stuck,
+		scpitest.Write(":OUTP CH2,OFF"),
+		scpitest.Write(":OUTP CH3,OFF"),
+		scpitest.Query(":OUTP? CH1", "ON"),
+		scpitest.Query(":OUTP? CH2", "OFF"),
+		scpitest.Query(":OUTP? CH3", "OFF"),
+	)
+	err := dp.SafeState(bg)
+	if !errors.Is(err, instruments.ErrUnsafe) || !errors.Is(err, stuck) || !strings.Contains(err.Error(), "channel 1 still on") {
+		t.Errorf("DP832 with CH1 stuck: %v, want ErrUnsafe naming channel 1, and the failed command's error", err)
+	}
+
+	hmc := supplyFailingOnce(t, "Rohde&Schwarz,HMC8043,100001,HW50020001/SW2.51", "OUTP:MAST OFF", stuck,
+		scpitest.Write("INST:NSEL 1"), scpitest.Write("OUTP:CHAN OFF"),
+		scpitest.Write("INST:NSEL 2"), scpitest.Write("OUTP:CHAN OFF"),
+		scpitest.Write("INST:NSEL 3"), scpitest.Write("OUTP:CHAN OFF"),
+		scpitest.Write("INST:NSEL 1"), scpitest.Query("OUTP:CHAN?", "0"),
+		scpitest.Write("INST:NSEL 2"), scpitest.Query("OUTP:CHAN?", "0"),
+		scpitest.Write("INST:NSEL 3"), scpitest.Query("OUTP:CHAN?", "0"),
+	)
+	if err := hmc.SafeState(bg); err != nil {
+		t.Errorf("HMC8043 whose master switch failed but every channel went off (read back): %v, want verified", err)
+	}
+}

@@ -142,18 +142,14 @@ func (p *SPD3303X) Output(ctx context.Context, ch int) (bool, error) {
 
 // SetAllOutputs switches CH1, CH2 and CH3.
 func (p *SPD3303X) SetAllOutputs(ctx context.Context, on bool) error {
-	for ch := 1; ch <= 3; ch++ {
-		err := p.paced(ctx, func(tx *scpi.Tx) error {
+	return eachOutput(on, 3, func(i int) error {
+		return p.paced(ctx, func(tx *scpi.Tx) error {
 			if err := p.refuseOn(0, on); err != nil {
 				return err
 			}
-			return tx.Writef(ctx, "OUTP CH%d,%s", ch, onOff(on))
+			return tx.Writef(ctx, "OUTP CH%d,%s", i+1, onOff(on))
 		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	})
 }
 
 func (p *SPD3303X) MeasureVoltage(ctx context.Context, ch int) (units.Voltage, error) {
@@ -191,8 +187,5 @@ func (p *SPD3303X) Mode(ctx context.Context, ch int) (Mode, error) {
 // SafeState switches all three outputs off and verifies CH1 and CH2 (CH3's
 // state cannot be read on this model).
 func (p *SPD3303X) SafeState(ctx context.Context) error {
-	if err := p.SetAllOutputs(ctx, false); err != nil {
-		return err
-	}
-	return p.verifyOff(ctx, p.Output)
+	return p.safeOff(ctx, func(ctx context.Context) error { return p.SetAllOutputs(ctx, false) }, p.Output)
 }
