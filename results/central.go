@@ -69,14 +69,89 @@ func (c *Central) Close() error { return c.db.Close() }
 // outbox names it.
 func (c *Central) Target() string { return c.target }
 
-// Redact is a database URL with its password replaced by "xxxxx", fit
-// for logs, messages and the station's outbox.
+// Redact is a database URL or libpq key=value string with its password
+// replaced by "xxxxx", fit for logs, messages and the station's outbox.
 func Redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
+	if !strings.Contains(raw, "://") {
+		return redactKeywords(raw)
 	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		// Unparsed, it might show the password in an error message too.
+		return "(a database URL that does not parse)"
+	}
+	// libpq takes the password as a parameter too.
+	q := u.Query()
+	if !q.Has("password") {
+		if u.User == nil {
+			return raw // as it was: the station's outbox is keyed by it
+		}
+		return u.Redacted()
+	}
+	q.Set("password", "xxxxx")
+	u.RawQuery = q.Encode()
 	return u.Redacted()
+}
+
+// redactKeywords masks the password of a libpq key=value string
+// ("host=db password='a b' dbname=fleet"): keys, optional spaces around
+// "=", values bare or single-quoted, with backslash escapes in either.
+func redactKeywords(s string) string {
+	space := func(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' }
+	var b strings.Builder
+	i := 0
+	skip := func(j int) int {
+		for j < len(s) && space(s[j]) {
+			j++
+		}
+		return j
+	}
+	for i < len(s) {
+		j := skip(i)
+		b.WriteString(s[i:j])
+		if i = j; i == len(s) {
+			break
+		}
+		for j < len(s) && s[j] != '=' && !space(s[j]) {
+			j++
+		}
+		key := s[i:j]
+		password := strings.EqualFold(key, "password")
+		b.WriteString(key)
+		i, j = j, skip(j)
+		if j == len(s) || s[j] != '=' {
+			if password { // not key=value: hide all that follows
+				b.WriteString(" xxxxx")
+				break
+			}
+			continue
+		}
+		j = skip(j + 1)
+		b.WriteString(s[i:j])
+		i = j
+		if j < len(s) && s[j] == '\'' {
+			for j++; j < len(s) && s[j] != '\''; j++ {
+				if s[j] == '\\' {
+					j++
+				}
+			}
+			j++ // the closing quote
+		} else {
+			for ; j < len(s) && !space(s[j]); j++ {
+				if s[j] == '\\' {
+					j++
+				}
+			}
+		}
+		j = min(j, len(s))
+		if password {
+			b.WriteString("xxxxx")
+		} else {
+			b.WriteString(s[i:j])
+		}
+		i = j
+	}
+	return b.String()
 }
 
 // OutboxEvent is an event as a station sends it: the row of its store.

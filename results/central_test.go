@@ -279,3 +279,30 @@ func TestCentralRejectsDataErrorsWhichAreParked(t *testing.T) {
 		t.Errorf("outbox: %+v", out)
 	}
 }
+
+// Redact leaves no password in a URL (user info or parameter) or a
+// libpq key=value string (bare, quoted, with escapes or spaces), and
+// changes nothing else.
+func TestRedact(t *testing.T) {
+	want := map[string]string{
+		"postgres://u:secret@db:5432/fleet?sslmode=disable":     "postgres://u:xxxxx@db:5432/fleet?sslmode=disable",
+		"postgres://db/fleet?sslmode=disable":                   "postgres://db/fleet?sslmode=disable",
+		"postgres://u@db/fleet?password=secret&sslmode=disable": "postgres://u@db/fleet?password=xxxxx&sslmode=disable",
+		"host=db user=u password=secret dbname=fleet":           "host=db user=u password=xxxxx dbname=fleet",
+		"host=db password = secret":                             "host=db password = xxxxx",
+		"PASSWORD='se cret' host=db":                            "PASSWORD=xxxxx host=db",
+		`host=db password='it\'s secret' dbname=fleet`:          "host=db password=xxxxx dbname=fleet",
+		`password=sec\ ret host=db`:                             "password=xxxxx host=db",
+		"host=db dbname=fleet sslmode=disable":                  "host=db dbname=fleet sslmode=disable",
+		"host=db password":                                      "host=db password xxxxx",
+		"host=db password='unterminated secret":                 "host=db password=xxxxx",
+		"postgres://u:secret@db:5432/%zz":                       "(a database URL that does not parse)",
+	}
+	got := map[string]string{}
+	for in := range want {
+		got[in] = Redact(in)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Redact (-want +got):\n%s", diff)
+	}
+}
