@@ -72,9 +72,15 @@ type DUTOption func(*Unit)
 // slot. What is learned later goes to DUTRun.Identify.
 func WithUnit(u Unit) DUTOption { return func(x *Unit) { *x = x.Merge(u) } }
 
+// ErrDuplicateDUT is the error of the fault recorded when a DUT is
+// started under a name another DUT of the run already has.
+var ErrDuplicateDUT = errors.New("harness: a DUT of this name was already started")
+
 // DUT starts fn for one DUT on a goroutine the run owns. An error, a
 // panic or a runtime.Goexit in fn ends that DUT (its safe state runs at
-// once) and the others go on.
+// once) and the others go on. Each DUT needs a name of its own: a second
+// of the same name is not started, and a fault (ErrDuplicateDUT) fails
+// the run.
 func (t *Test) DUT(name string, fn func(d *DUTRun) error, opts ...DUTOption) {
 	var unit Unit
 	for _, opt := range opts {
@@ -85,6 +91,15 @@ func (t *Test) DUT(name string, fn func(d *DUTRun) error, opts ...DUTOption) {
 	// Under both locks, as cut takes them: a DUT that starts as the run
 	// stops is cut short like the others.
 	t.dutsMu.Lock()
+	if _, dup := t.duts[name]; dup {
+		t.dutsMu.Unlock()
+		// Two DUTs of one name would share a record, and a fault that
+		// isolates one would cut the other: the second is not started,
+		// and the run fails rather than pass without it.
+		t.recordFault(&Fault{Source: "DUT " + name, Err: ErrDuplicateDUT,
+			Message: "a DUT of this name was started already, so this one was not: give each DUT (slot) a name of its own"})
+		return
+	}
 	t.duts[name] = d
 	t.recMu.Lock()
 	t.emitLocked(Event{Kind: EventDUTStarted, DUT: name, Unit: &unit})
@@ -158,13 +173,17 @@ func (d *DUTRun) end(err error) {
 		}
 		t.isolateDUT(d, f) // cancels its context
 	}
+	// Its outputs go off now, while its monitors still watch: a DUT that
+	// has finished is not left powered, unwatched, until the others do.
+	// (An isolation has taken them already.)
+	t.runSafe(t.safe.take(d.name, false))
 	// An error after a stop is the stop's doing: the stop is its cause.
 	d.cancel(errDUTDone) // its monitors and helpers end with it
 	d.scope.close()
 	waitIdle(t.opts.ReturnGrace, &d.scope)
 	// An isolation a monitor started may still be switching the outputs
 	// off: the cleanups wait for it.
-	t.safe.wait(d.name, t.opts.SafeStateTimeout+t.opts.SafeStateTimeout/10)
+	t.awaitSafe(t.safe.taken(d.name))
 	d.endCleanups()
 	close(d.ended)
 }
@@ -373,8 +392,10 @@ func (d *DUTRun) Phase(name string, fn func(ctx context.Context) error, opts ...
 		}
 		d.t.recMu.Lock()
 		d.t.emitLocked(Event{Kind: EventPhaseStarted, DUT: d.name, Phase: &PhaseEvent{Name: name, Attempt: attempt}})
-		r := d.t.fold.dut(d.name)
-		p := r.Phases[len(r.Phases)-1]
+		p := &PhaseRecord{Name: name, Attempt: attempt} // recorded nowhere: the run has ended
+		if r := d.t.fold.dut(d.name); !d.t.recDone && len(r.Phases) > 0 {
+			p = r.Phases[len(r.Phases)-1]
+		}
 		d.phase, d.attempt = name, attempt
 		d.t.recMu.Unlock()
 		err := d.t.protectCtx(ctx, "phase "+name, d.name, fn)

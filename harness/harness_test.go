@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strings"
 	"sync"
@@ -11,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/rs/zerolog"
 	"github.com/scpikit/scpikit/harness"
 	"github.com/scpikit/scpikit/instruments"
 	"github.com/scpikit/scpikit/units"
@@ -104,6 +107,59 @@ func TestSafeStateOnceReverseFreshContextPastFailures(t *testing.T) {
 	}
 	if len(rec.SafeState) != 3 || rec.SafeState[1].Verified || !rec.SafeState[0].Verified {
 		t.Fatalf("safe state record %+v", rec.SafeState)
+	}
+}
+
+// stallingWriter is a log writer that blocks every write once stalled
+// until released: a terminal paused with Ctrl-S.
+type stallingWriter struct {
+	stalled, released chan struct{}
+	once              sync.Once
+}
+
+func (w *stallingWriter) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), "safe state") {
+		w.once.Do(func() { close(w.stalled) })
+		<-w.released
+	}
+	return len(p), nil
+}
+
+// A log writer that blocks after the first safe-state action cannot keep
+// the others from running: every output goes off first, then the lines
+// are written.
+func TestStalledLogCannotHoldTheSafeState(t *testing.T) {
+	w := &stallingWriter{stalled: make(chan struct{}), released: make(chan struct{})}
+	ran := make(chan string, 3)
+	action := func(name string) harness.SafeState {
+		return harness.SafeState{Name: name, Run: func(context.Context) error { ran <- name; return nil }}
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := harness.Run(bg, "stalled", func(tt *harness.Test) error {
+			tt.OnSafeState(action("aux rail off"))
+			tt.OnSafeState(action("main rail off"))
+			tt.OnSafeState(action("load off"))
+			return nil
+		}, harness.WithoutSignals(), harness.WithLogger(zerolog.New(w)))
+		done <- err
+	}()
+	var got []string
+	for len(got) < 3 {
+		select {
+		case name := <-ran:
+			got = append(got, name)
+		case <-time.After(30 * time.Second):
+			close(w.released)
+			t.Fatalf("only %v ran while the log was stalled", got)
+		}
+	}
+	close(w.released)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if diffStrings(got, []string{"load off", "main rail off", "aux rail off"}) {
+		t.Errorf("ran %v", got)
 	}
 }
 
@@ -350,6 +406,108 @@ func TestMeasurementsLimitsAndRetries(t *testing.T) {
 	}
 	if d.Outcome != harness.OutcomeFail || rec.Outcome != harness.OutcomeFail {
 		t.Errorf("DUT %v, run %v", d.Outcome, rec.Outcome)
+	}
+}
+
+// Every run of a phase counts toward its DUT's verdict: a loop's
+// iteration that failed is not undone by a later one that passed, nor is
+// one measurement taken outside any phase by the next; only a retry's
+// last attempt replaces the attempts before it.
+func TestEveryRunOfAPhaseCounts(t *testing.T) {
+	rec, err := harness.Run(bg, "loops", func(tt *harness.Test) error {
+		tt.DUT("loop", func(d *harness.DUTRun) error {
+			for i := range 5 {
+				d.Phase("cycle", func(ctx context.Context) error {
+					v := 12.0
+					if i == 2 {
+						v = 9
+					}
+					d.Measure("rail", units.Voltage(v), harness.Between(11, 13))
+					return nil
+				})
+			}
+			return nil
+		})
+		tt.DUT("loose", func(d *harness.DUTRun) error {
+			d.Measure("rail", 9*units.Volt, harness.Between(11, 13))
+			d.Measure("rail", 12*units.Volt, harness.Between(11, 13))
+			return nil
+		})
+		tt.DUT("retried", func(d *harness.DUTRun) error {
+			for range 2 {
+				tries := 0
+				d.Phase("settle", func(ctx context.Context) error {
+					tries++
+					return d.Measure("rail", units.Voltage(10+tries), harness.AtLeast(11))
+				}, harness.Retries(2))
+			}
+			return nil
+		})
+		return nil
+	}, harness.WithoutSignals())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]harness.Outcome{}
+	for _, d := range rec.DUTs {
+		got[d.Name] = d.Outcome
+	}
+	want := map[string]harness.Outcome{"loop": harness.OutcomeFail, "loose": harness.OutcomeFail, "retried": harness.OutcomePass}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("verdicts (-want +got):\n%s", diff)
+	}
+	if rec.Outcome != harness.OutcomeFail {
+		t.Errorf("run %v, want fail", rec.Outcome)
+	}
+}
+
+// Two DUTs of one name would share a record and each other's isolation:
+// the second is refused with a fault, and the run does not pass.
+func TestDuplicateDUTNameIsAFault(t *testing.T) {
+	var second atomic.Bool
+	rec, err := harness.Run(bg, "slots", func(tt *harness.Test) error {
+		tt.DUT("slot-1", func(d *harness.DUTRun) error { return d.Measure("rail", 12*units.Volt, harness.Between(11, 13)) })
+		tt.DUT("slot-1", func(d *harness.DUTRun) error { second.Store(true); return nil })
+		return nil
+	}, harness.WithoutSignals())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Load() {
+		t.Error("the second DUT named slot-1 ran")
+	}
+	if len(rec.Faults) != 1 || !errors.Is(rec.Faults[0].Err, harness.ErrDuplicateDUT) && !strings.Contains(rec.Faults[0].Message, "name of its own") {
+		t.Errorf("faults %+v, want one for the duplicate name", rec.Faults)
+	}
+	if rec.Outcome != harness.OutcomeError || len(rec.DUTs) != 1 || rec.DUTs[0].Outcome != harness.OutcomePass {
+		t.Errorf("run %v with DUTs %+v, want error with slot-1 passed", rec.Outcome, rec.DUTs)
+	}
+}
+
+// A limit with a NaN bound (computed from a reading that was NaN) fails
+// every value: comparisons with NaN are false, and written the other way
+// round they would pass everything.
+func TestNaNBoundFails(t *testing.T) {
+	nan := math.NaN()
+	rec, err := harness.Run(bg, "nan", func(tt *harness.Test) error {
+		tt.DUT("d", func(d *harness.DUTRun) error {
+			d.Measure("at most NaN", 5*units.Volt, harness.AtMost(nan))
+			d.Measure("at least NaN", 5*units.Volt, harness.AtLeast(nan))
+			d.Measure("between 4 and NaN", 5*units.Volt, harness.Between(4, nan))
+			return nil
+		})
+		return nil
+	}, harness.WithoutSignals())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]harness.Outcome{}
+	for _, m := range rec.Measurements() {
+		got[m.Name] = m.Outcome
+	}
+	want := map[string]harness.Outcome{"at most NaN": harness.OutcomeFail, "at least NaN": harness.OutcomeFail, "between 4 and NaN": harness.OutcomeFail}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("outcomes (-want +got):\n%s", diff)
 	}
 }
 

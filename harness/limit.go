@@ -141,7 +141,9 @@ func (l Limit) check(v float64) Outcome {
 		}
 		return OutcomePass
 	}
-	if (l.HasLow && v < l.Low) || (l.HasHigh && v > l.High) {
+	// Written so that a NaN bound (a limit computed from a reading that
+	// was 9.91E37, NaN) fails every value rather than pass them all.
+	if (l.HasLow && !(v >= l.Low)) || (l.HasHigh && !(v <= l.High)) {
 		return OutcomeFail
 	}
 	if l.Marginal > 0 {

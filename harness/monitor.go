@@ -29,7 +29,8 @@ type Monitor struct {
 
 // Monitor starts m on a goroutine the run owns. It ends when the run's
 // work (the body, the DUTs and their helpers) has ended, when the run
-// stops, when its DUT ends, or after it has raised its fault. Monitors
+// stops at once, when its DUT ends, or after it has raised its fault. A
+// graceful stop leaves it watching while the loops finish their step. Monitors
 // are watchers: a run-level one does not keep a finished run alive.
 //
 // A Check that fails because its session or connection was closed is
@@ -51,8 +52,7 @@ func (t *Test) Monitor(m Monitor) {
 		groups = append(groups, &d.scope)
 	}
 	// The watch is over when ctx ends (the DUT or the run) or the run's
-	// watching does (a stop, or the work done); Check still gets ctx,
-	// which a graceful stop leaves running.
+	// watching does (an immediate stop, or the work done).
 	over, cancel := context.WithCancel(ctx)
 	stopWatching := context.AfterFunc(t.watching, cancel)
 	started := t.goWith(ctx, "monitor "+m.Name, m.DUT, groups, func(ctx context.Context) error {

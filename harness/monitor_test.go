@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/rs/zerolog"
 	"github.com/scpikit/scpikit/harness"
 	"github.com/scpikit/scpikit/internal/testserver"
@@ -202,5 +203,36 @@ func TestDUTCleanupRunsAfterItsSafeState(t *testing.T) {
 		if at[order[0]] > at[order[1]] {
 			t.Errorf("%q came after %q: %v", order[0], order[1], steps)
 		}
+	}
+}
+
+// A graceful stop leaves the DUTs powered while their loops finish a
+// step, so the monitors go on watching: a fault found in the grace
+// period still stops the run at once.
+func TestMonitorsWatchThroughAGracefulStop(t *testing.T) {
+	rec, err := harness.Run(bg, "grace", func(tt *harness.Test) error {
+		tt.DUT("d", func(d *harness.DUTRun) error {
+			tt.Monitor(harness.Monitor{Name: "overcurrent", DUT: "d", Interval: 5 * time.Millisecond, Policy: harness.StopAll,
+				Check: func(ctx context.Context) error {
+					if tt.Stopped() {
+						return errors.New("3.2 A on a 1 A rail")
+					}
+					return nil
+				}})
+			tt.StopGracefully(errors.New("operator"))
+			<-d.Context().Done() // a step that runs on until the fault stops it
+			return nil
+		})
+		return nil
+	}, harness.WithoutSignals(), harness.WithGracePeriod(20*time.Second))
+	if err == nil {
+		t.Fatal("the run passed")
+	}
+	var sources []string
+	for _, f := range rec.Faults {
+		sources = append(sources, f.Source+": "+f.Message)
+	}
+	if diff := cmp.Diff([]string{"overcurrent: 3.2 A on a 1 A rail"}, sources); diff != "" {
+		t.Errorf("faults (-want +got):\n%s\n(without the monitor the run waited out its grace period)", diff)
 	}
 }

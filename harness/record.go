@@ -503,18 +503,26 @@ func appendDoubling[T any](s []T, v T) []T {
 }
 
 // settle works out the verdicts of a run ending at the time given:
-// cut reports the DUTs a stop cut short. The last attempt of each phase
-// decides it; a phase still running is aborted, and so is a DUT cut
-// short, whatever it measured so far.
+// cut reports the DUTs a stop cut short. Every run of a phase counts (a
+// loop's, or each measurement taken outside a phase), and the last
+// attempt of a run that was retried decides that run; a phase still
+// running is aborted, and so is a DUT cut short, whatever it measured so
+// far.
 func (r *Record) settle(stopCause string, cut func(d *DUTRecord) bool) RunEnd {
 	end := RunEnd{StopCause: stopCause}
 	for _, d := range r.DUTs {
 		v := DUTVerdict{Name: d.Name, Outcome: d.Outcome, StopCause: d.StopCause}
+		// The outcome of the latest run of each phase name, whose retries
+		// may still replace it: a first attempt starts a new run, and the
+		// one before it is then final.
 		last := map[string]Outcome{}
 		for _, p := range d.Phases {
 			o := p.Outcome
 			if p.Ended.IsZero() {
 				o = worse(o, OutcomeAborted)
+			}
+			if prev, ok := last[p.Name]; ok && p.Attempt <= 1 {
+				v.Outcome = worse(v.Outcome, prev)
 			}
 			last[p.Name] = o
 		}

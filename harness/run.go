@@ -482,20 +482,30 @@ func (t *Test) stop(cause error, graceful bool) (first bool) {
 			t.cut(cause) // and records the stop
 		}
 		close(t.stopping)
-		t.endWatch()
 		if graceful {
-			t.log.Warn().Err(cause).Str("grace", FormatDuration(t.opts.GracePeriod)).Msg("harness: stopping gracefully")
+			// The monitors go on watching through the grace period: the
+			// DUTs are still powered while their loops finish a step.
 			timer := time.AfterFunc(t.opts.GracePeriod, func() { t.cancel(cause) })
 			context.AfterFunc(t.ctx, func() { timer.Stop() })
 			return
 		}
-		t.cancel(cause) // first: a log line blocked on a stalled terminal must not delay it
-		if !errors.Is(cause, errCompleted) {
-			t.log.Warn().Err(cause).Msg("harness: stopping")
-		}
+		t.cancel(cause)
+		t.endWatch()
 	})
+	// Logged outside the Once, which a later stop waits on: a log line
+	// blocked on a stalled terminal must not keep an immediate stop from
+	// taking effect.
+	switch {
+	case first && graceful:
+		t.log.Warn().Err(cause).Str("grace", FormatDuration(t.opts.GracePeriod)).Msg("harness: stopping gracefully")
+	case first && !errors.Is(cause, errCompleted):
+		t.log.Warn().Err(cause).Msg("harness: stopping")
+	}
 	if !first && !graceful {
-		t.cancel(cause) // an immediate stop overrides a graceful one in progress
+		// An immediate stop overrides a graceful one in progress, and so
+		// does the end of the work (Run): the watch is over either way.
+		t.cancel(cause)
+		t.endWatch()
 	}
 	return first
 }

@@ -92,20 +92,13 @@ func (s *safeStack) runAll(t *Test) error {
 	all := slices.Clone(s.actions) // every one is taken now
 	s.mu.Unlock()
 	var errs []error
+	late := t.awaitSafe(all)
 	for _, a := range all {
-		// An isolation runs its actions on its own goroutine, bounded by
-		// their contexts; one that ignores its context is given up here
-		// as bounded gives up its own.
-		wait := time.NewTimer(t.opts.SafeStateTimeout + t.opts.SafeStateTimeout/10)
-		select {
-		case <-a.finished:
-			if a.err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", a.Name, a.err))
-			}
-		case <-wait.C:
+		if slices.Contains(late, a) {
 			errs = append(errs, fmt.Errorf("%s: did not return within %v: it ignores its context", a.Name, t.opts.SafeStateTimeout))
+		} else if a.err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", a.Name, a.err))
 		}
-		wait.Stop()
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%w: %w", ErrUnsafe, errors.Join(errs...))
@@ -113,48 +106,85 @@ func (s *safeStack) runAll(t *Test) error {
 	return nil
 }
 
-// wait waits, at most d, for the actions of dut that a runner has taken
-// to finish.
-func (s *safeStack) wait(dut string, d time.Duration) {
+// taken returns the actions of dut that a runner has taken.
+func (s *safeStack) taken(dut string) []*safeAction {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	var taken []*safeAction
 	for _, a := range s.actions {
 		if a.taken && a.DUT == dut {
 			taken = append(taken, a)
 		}
 	}
-	s.mu.Unlock()
-	timer := time.NewTimer(d)
+	return taken
+}
+
+// awaitSafe waits for actions a runner has taken to finish, and returns those
+// that did not. An isolation runs its actions one after another on its
+// own goroutine, each bounded by its context (an action that ignores its
+// context is given up here as bounded gives up its own), so each one
+// still to finish is allowed its bound in turn: one that hangs to its
+// bound cannot make the wait give up on the others.
+func (t *Test) awaitSafe(actions []*safeAction) (late []*safeAction) {
+	each := t.opts.SafeStateTimeout + t.opts.SafeStateTimeout/10
+	var pending []*safeAction
+	for _, a := range actions {
+		select {
+		case <-a.finished:
+		default:
+			pending = append(pending, a)
+		}
+	}
+	if len(pending) == 0 {
+		return nil
+	}
+	timer := time.NewTimer(each * time.Duration(len(pending)))
 	defer timer.Stop()
-	for _, a := range taken {
+	for i, a := range pending {
 		select {
 		case <-a.finished:
 		case <-timer.C:
-			return
+			for _, a := range pending[i:] {
+				select {
+				case <-a.finished:
+				default:
+					late = append(late, a)
+				}
+			}
+			return late
 		}
 	}
+	return nil
 }
 
 // runSafe runs actions one by one, each on a goroutine of its own with a
 // bounded context of its own (never the run's, which may be cancelled),
 // going on past failures, and records each outcome. The runner's own
 // goroutine runs no user code: a panic, a Goexit or a hang in an action
-// cannot cut the actions after it short.
+// cannot cut the actions after it short. Nor can a log writer that
+// blocks (a terminal paused with Ctrl-S, a pipe nobody reads): every
+// action has run before the first is recorded and logged.
 func (t *Test) runSafe(actions []*safeAction) {
-	for _, a := range actions {
+	recs := make([]SafeStateRecord, len(actions))
+	for i, a := range actions {
 		start := time.Now()
-		err := t.bounded("safe state: "+a.Name, a.DUT, t.opts.SafeStateTimeout, a.Run)
-		rec := SafeStateRecord{Name: a.Name, DUT: a.DUT, Time: start, Took: time.Since(start), Verified: err == nil}
-		if err != nil {
-			rec.Error = err.Error()
+		a.err = t.bounded("safe state: "+a.Name, a.DUT, t.opts.SafeStateTimeout, a.Run)
+		recs[i] = SafeStateRecord{Name: a.Name, DUT: a.DUT, Time: start, Took: time.Since(start), Verified: a.err == nil}
+		if a.err != nil {
+			recs[i].Error = a.err.Error()
 		}
-		t.emit(Event{Kind: EventSafeState, DUT: a.DUT, SafeState: &rec})
-		a.err = err
+	}
+	// Recorded before finished closes: the run's end waits on it, then
+	// settles the record.
+	for i, a := range actions {
+		t.emit(Event{Kind: EventSafeState, DUT: a.DUT, SafeState: &recs[i]})
 		close(a.finished)
-		if err != nil {
-			t.log.Error().Err(err).Str("action", a.Name).Func(dutField(a.DUT)).Msg("harness: SAFE STATE NOT VERIFIED")
+	}
+	for i, a := range actions {
+		if a.err != nil {
+			t.log.Error().Err(a.err).Str("action", a.Name).Func(dutField(a.DUT)).Msg("harness: SAFE STATE NOT VERIFIED")
 		} else {
-			t.log.Info().Str("action", a.Name).Func(dutField(a.DUT)).Str("took", FormatDuration(rec.Took)).Msg("harness: safe state verified")
+			t.log.Info().Str("action", a.Name).Func(dutField(a.DUT)).Str("took", FormatDuration(recs[i].Took)).Msg("harness: safe state verified")
 		}
 	}
 }

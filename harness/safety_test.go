@@ -446,3 +446,71 @@ func TestCancelledRunContextAbortsItsDUTs(t *testing.T) {
 		}
 	}
 }
+
+// An isolation runs its DUT's actions one after another, each up to the
+// safe-state bound: the DUT's cleanups (which close its sessions) wait
+// for every one, not for one bound in all, so a first action that hangs
+// to its bound cannot leave the second to run on a closed session.
+func TestCleanupsWaitForEveryIsolationAction(t *testing.T) {
+	var finished atomic.Int32
+	var atCleanup int32 = -1
+	hang := func(ctx context.Context) error {
+		<-ctx.Done() // a relay that never answers: cut at the bound
+		finished.Add(1)
+		return ctx.Err()
+	}
+	_, err := harness.Run(bg, "isolation", func(tt *harness.Test) error {
+		tt.DUT("d", func(d *harness.DUTRun) error {
+			d.OnSafeState("aux rail off", hang)
+			d.OnSafeState("main rail off", hang)
+			d.Cleanup(func() { atCleanup = finished.Load() })
+			tt.Monitor(harness.Monitor{Name: "overcurrent", DUT: "d", Interval: time.Millisecond, Policy: harness.IsolateDUT,
+				Check: func(context.Context) error { return errors.New("3.2 A on a 1 A rail") }})
+			<-d.Context().Done()
+			return nil
+		})
+		return nil
+	}, harness.WithoutSignals(), harness.WithSafeStateTimeout(2*time.Second))
+	if !errors.Is(err, harness.ErrUnsafe) {
+		t.Errorf("err = %v, want ErrUnsafe (neither action was verified)", err)
+	}
+	if atCleanup != 2 {
+		t.Errorf("the DUT's cleanup ran with %d of its 2 isolation actions finished", atCleanup)
+	}
+}
+
+// A goroutine that outlived its run and starts a phase changes nothing
+// and does not panic: the run's record was handed over, and the phase is
+// recorded nowhere.
+func TestPhaseAfterTheRunEndedIsHarmless(t *testing.T) {
+	runDone, phaseDone := make(chan struct{}), make(chan error, 1)
+	rec, err := harness.Run(bg, "late", func(tt *harness.Test) error {
+		tt.DUT("d", func(d *harness.DUTRun) error {
+			go func() { // not the run's: it ignores the run's end
+				<-runDone
+				defer func() {
+					if p := recover(); p != nil {
+						phaseDone <- fmt.Errorf("panicked: %v", p)
+					}
+				}()
+				phaseDone <- d.Phase("late", func(context.Context) error { return nil })
+			}()
+			return nil
+		})
+		return nil
+	}, harness.WithoutSignals())
+	if err != nil {
+		t.Fatal(err)
+	}
+	close(runDone)
+	if err := <-phaseDone; err != nil && strings.Contains(err.Error(), "panicked") {
+		t.Fatal(err)
+	}
+	for _, d := range rec.DUTs {
+		for _, p := range d.Phases {
+			if p.Name == "late" {
+				t.Errorf("the record handed over has a phase started after the run: %+v", p)
+			}
+		}
+	}
+}
