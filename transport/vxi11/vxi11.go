@@ -177,8 +177,15 @@ func ctxErr(ctx context.Context, err error) error {
 const maxKeptCall = 16 << 10
 
 func (c *Conn) call(proc uint32, args func(*oncrpc.Encoder), results func(*oncrpc.Decoder)) error {
+	_, err := c.exchange(proc, args, results)
+	return err
+}
+
+// exchange is call that also says whether the call's record went out
+// whole: then the instrument may act on it, whatever the error.
+func (c *Conn) exchange(proc uint32, args func(*oncrpc.Encoder), results func(*oncrpc.Decoder)) (sent bool, err error) {
 	if c.broken != nil {
-		return c.broken
+		return false, c.broken
 	}
 	if len(c.owed) > 0 {
 		c.abort()
@@ -202,7 +209,7 @@ func (c *Conn) call(proc uint32, args func(*oncrpc.Encoder), results func(*oncrp
 		if n > 0 { // part of a record went out: the stream is out of step
 			c.broken = fmt.Errorf("vxi11: core channel broken by an interrupted call: %w", err)
 		}
-		return fmt.Errorf("vxi11: send: %w", err)
+		return false, fmt.Errorf("vxi11: send: %w", err)
 	}
 	for {
 		rec, err := c.rr.Next()
@@ -214,7 +221,7 @@ func (c *Conn) call(proc uint32, args func(*oncrpc.Encoder), results func(*oncrp
 			} else {
 				c.broken = fmt.Errorf("vxi11: core channel: %w", err)
 			}
-			return fmt.Errorf("vxi11: receive: %w", err)
+			return true, fmt.Errorf("vxi11: receive: %w", err)
 		}
 		d := oncrpc.NewDecoder(rec)
 		got, err := oncrpc.DecodeReply(d)
@@ -226,16 +233,16 @@ func (c *Conn) call(proc uint32, args func(*oncrpc.Encoder), results func(*oncrp
 		}
 		if err != nil {
 			c.broken = fmt.Errorf("vxi11: core channel: %w", err)
-			return c.broken
+			return true, c.broken
 		}
 		c.owed = c.owed[:0]
 		results(d)
 		if err := d.Done(); err != nil {
 			c.broken = fmt.Errorf("vxi11: core channel: %w", err)
-			return c.broken
+			return true, c.broken
 		}
 		c.releaseAbandoned()
-		return nil
+		return true, nil
 	}
 }
 
@@ -337,10 +344,16 @@ func (c *Conn) Write(b []byte) (int, error) {
 		}
 		io, _ := c.ioTimeout()
 		var resp vxi11wire.WriteResp
-		err := c.call(vxi11wire.ProcDeviceWrite, func(e *oncrpc.Encoder) {
+		out, err := c.exchange(vxi11wire.ProcDeviceWrite, func(e *oncrpc.Encoder) {
 			vxi11wire.WriteParms{LinkID: c.lid, IOTimeout: io, LockTimeout: lockTimeoutMS, Flags: flags, Data: piece}.Encode(e)
 		}, func(d *oncrpc.Decoder) { resp = vxi11wire.DecodeWriteResp(d) })
 		if err != nil {
+			if out {
+				// The piece went out and the instrument may run it though
+				// its reply was lost: counted, so that the caller knows
+				// the command may have been sent and resynchronises.
+				return sent + len(piece), err
+			}
 			return sent, err
 		}
 		if resp.Error != vxi11wire.ErrNone {

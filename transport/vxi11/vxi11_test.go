@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/rs/zerolog"
 	"github.com/scpikit/scpikit/internal/testserver"
+	"github.com/scpikit/scpikit/internal/vxi11wire"
 	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/sim"
 	_ "github.com/scpikit/scpikit/sim/models/all" // every simulated model, by name
@@ -273,4 +274,47 @@ func TestAbandonedLockIsReleased(t *testing.T) {
 func TestContextEndingWithACallSparesTheNext(t *testing.T) {
 	c := dial(t, serve(t, "SAMPLE", sim.VXI11Options{}))
 	testserver.CancelRace(t, c, 1000)
+}
+
+// A device_write whose reply misses the deadline went out all the same,
+// and the instrument may run it: Write counts it, so the caller knows the
+// command may have been sent.
+func TestWriteWithALostReplyCountsThePiece(t *testing.T) {
+	f := startFake(t)
+	c := f.dial(t)
+	f.holdNext(vxi11wire.ProcDeviceWrite)
+	c.SetDeadline(time.Now().Add(100 * time.Millisecond))
+	n, err := c.Write([]byte("A?\n"))
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("write: %v, want a deadline error", err)
+	}
+	if diff := cmp.Diff(3, n); diff != "" {
+		t.Fatalf("bytes counted as sent (-want +got):\n%s", diff)
+	}
+}
+
+// The session on top: the query whose write reply was lost is
+// resynchronised (device_clear), so the next query gets its own reply,
+// not the first one's.
+func TestSessionAfterALostWriteReplyGetsItsOwnReply(t *testing.T) {
+	f := startFake(t)
+	c := f.dial(t)
+	s := scpi.NewSession(c)
+	t.Cleanup(func() { s.Close() })
+	ctx := context.Background()
+	f.holdNext(vxi11wire.ProcDeviceWrite)
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if _, err := s.Query(short, "A?"); !errors.Is(err, scpi.ErrTimeout) {
+		t.Fatalf("query with a lost write reply: %v, want ErrTimeout", err)
+	}
+	bounded, cancel2 := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel2()
+	got, err := s.Query(bounded, "B?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff("B? reply", got); diff != "" {
+		t.Fatalf("the next query's reply (-want +got):\n%s", diff)
+	}
 }
