@@ -81,7 +81,8 @@ func (tx *Tx) QueryAppend(ctx context.Context, dst []byte, cmd string) ([]byte, 
 // Read reads the next response message without sending anything: the
 // reply to a query sent with Write, as PyVISA's read does. When nothing
 // comes before the deadline the error matches ErrTimeout and nothing is
-// recorded as owed.
+// recorded as owed. When part of a message came, the next Read goes on
+// with it, and any other call first discards the rest of it.
 func (s *Session) Read(ctx context.Context) (string, error) {
 	if err := s.acquire(ctx); err != nil {
 		return "", err

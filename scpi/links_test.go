@@ -272,3 +272,32 @@ func TestLostReplyRecoversOnEveryLink(t *testing.T) {
 		})
 	}
 }
+
+// On links that mark a message's end (VXI-11, HiSLIP) the link gives
+// every response a terminator, so a session told that blocks come bare
+// still reads the one after a block, and the next query gets its own
+// reply rather than an empty one.
+func TestBareBlockSettingOnEndMarkingLinks(t *testing.T) {
+	for _, l := range links {
+		if l.name != "vxi11" && l.name != "hislip" {
+			continue
+		}
+		t.Run(l.name, func(t *testing.T) {
+			in, err := sim.New("SAMPLE")
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := l.open(t, in, sim.ServerOptions{}, scpi.WithBlockTermination(false))
+			if err := s.WriteBlock(bg, "DATA:ARB ", []byte("abcde")); err != nil {
+				t.Fatal(err)
+			}
+			b, err := s.QueryBlock(bg, "DATA:ARB?")
+			if err != nil || string(b) != "abcde" {
+				t.Fatalf("QueryBlock = %q, %v", b, err)
+			}
+			if id, err := s.Query(bg, "*IDN?"); err != nil || !strings.Contains(id, "SAMPLE") {
+				t.Errorf(`Query("*IDN?") after the block = %q, %v; want the identity`, id, err)
+			}
+		})
+	}
+}

@@ -133,7 +133,9 @@ func WithResource(name string) Option { return func(c *config) { c.resource = na
 // WithBlockTermination says whether the instrument ends a block response
 // with the terminator, as IEEE 488.2 requires (true unless set). Set it to
 // false for instruments that send the bare block, so the session does not
-// wait for a terminator that never comes.
+// wait for a terminator that never comes. Links that mark the end of a
+// message (VXI-11, HiSLIP) give it a terminator either way, so there the
+// setting is ignored.
 func WithBlockTermination(on bool) Option { return func(c *config) { c.blockTerm = on } }
 
 // WithReconnect gives the session a way to open a fresh link, which it

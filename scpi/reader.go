@@ -445,6 +445,12 @@ func (rd *reader) spillDone(pos int) []byte {
 	return msg
 }
 
+// partial reports whether a call cut short left part of a message read
+// (buffered, spilled or scanned): the rest of it is still to come.
+func (rd *reader) partial() bool {
+	return rd.resume && (rd.w > rd.r || len(rd.spill) > 0 || rd.cont.Pos > 0)
+}
+
 // suspend keeps the scanner of a message cut short by err, so that the
 // next call (a discard, or a Read that waits longer) goes on with it.
 func (rd *reader) suspend(sc msgScanner, err error) error {

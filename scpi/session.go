@@ -43,6 +43,7 @@ type Session struct {
 	wbuf         []byte
 	pending      int  // replies the instrument still owes for abandoned queries
 	partialWrite bool // a command went out only in part
+	readCut      bool // a Read was cut short part way through a message (see ready)
 	broken       error
 	lastCmd      string
 	owned        bool      // the message query or read returned is not a view of the reader's buffer
@@ -69,6 +70,11 @@ type Session struct {
 	closeOnce   sync.Once
 }
 
+// endTerminator is a link that ends every response message with a
+// newline, adding one when the instrument marked the end another way
+// (VXI-11's and HiSLIP's END) without sending it.
+type endTerminator interface{ TerminatesAtEnd() bool }
+
 // aLongTimeAgo is a deadline that has passed: setting it unblocks I/O.
 var aLongTimeAgo = time.Unix(1, 0)
 
@@ -90,6 +96,11 @@ func NewSession(conn transport.Conn, opts ...Option) *Session {
 	}
 	if cfg.writeTerm == "" {
 		cfg.writeTerm = "\n"
+	}
+	if t, ok := conn.(endTerminator); ok && t.TerminatesAtEnd() {
+		// The link gives every response a terminator, bare blocks too:
+		// one left unread would be the next query's (empty) reply.
+		cfg.blockTerm = true
 	}
 	s := &Session{
 		cfg:  cfg,
@@ -362,7 +373,7 @@ func (s *Session) release() {
 // is in step (nothing to resynchronise), the command is valid and its
 // context live. Otherwise it leaves everything to the query.
 func (s *Session) sendFor(ctx context.Context, cmd string) sent {
-	if s.cfg.observer != nil || s.broken != nil || s.owes() || s.closed() || ctx.Err() != nil ||
+	if s.cfg.observer != nil || s.broken != nil || s.owes() || s.readCut || s.closed() || ctx.Err() != nil ||
 		s.checkCommand("query", cmd) != nil {
 		return sent{}
 	}
@@ -535,6 +546,13 @@ func (s *Session) ready(ctx context.Context, op, cmd string) error {
 			return s.opErr(op, cmd, err)
 		}
 	}
+	if op != "read" && s.readCut {
+		// A Read cut short part way through a message left the rest to
+		// come: a Read goes on with it, anything else must not take it
+		// for its own reply.
+		s.pending++
+		s.readCut = false
+	}
 	if s.owes() {
 		if err := s.resync(ctx); err != nil {
 			return s.fail(ctx, op, cmd, err)
@@ -551,7 +569,7 @@ func (s *Session) owes() bool { return s.pending > 0 || s.partialWrite || s.rd.o
 // inStep records that nothing is owed any more.
 func (s *Session) inStep() {
 	s.rd.reset()
-	s.pending, s.partialWrite, s.clearFailed = 0, false, false
+	s.pending, s.partialWrite, s.clearFailed, s.readCut = 0, false, false, false
 	s.owedSince = time.Time{}
 }
 
@@ -692,6 +710,13 @@ func (s *Session) reconnect(ctx context.Context, why string) error {
 		return fmt.Errorf("reconnect: %w", errors.Join(ErrDisconnected, err))
 	}
 	s.connMu.Lock()
+	if s.closed() {
+		// Close ran while the link was dialled: it closed the old one,
+		// and nothing would ever close this one.
+		s.connMu.Unlock()
+		conn.Close()
+		return ErrClosed
+	}
 	s.conn.Close()
 	s.conn = conn
 	s.connMu.Unlock()
@@ -951,11 +976,14 @@ func (s *Session) read(ctx context.Context) (msg []byte, err error) {
 	msg, err = s.rd.next(false)
 	if err != nil {
 		if errors.Is(err, ErrResponseTooLarge) {
+			s.readCut = false
 			s.pending++
 			return nil, s.opErr("read", "", err)
 		}
+		s.readCut = s.rd.partial()
 		return nil, s.fail(ctx, "read", "", err)
 	}
+	s.readCut = false
 	s.owned = s.rd.fresh
 	if s.tracing() {
 		s.trace("recv", msg, 0, 0)
