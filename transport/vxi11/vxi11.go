@@ -46,11 +46,14 @@ var ErrLocked = errors.New("vxi11: device locked by another link")
 
 const (
 	maxReply      = vxi11wire.MaxData + 1024
-	readChunk     = 1 << 20         // bytes asked for per device_read
-	noDeadlineIO  = 10_000          // ms per device_read when no deadline is set
-	lockTimeoutMS = 0               // do not wait for another link's lock unless asked
-	abortWait     = 2 * time.Second // bound on sending device_abort
+	readChunk     = 1 << 20 // bytes asked for per device_read
+	noDeadlineIO  = 10_000  // ms per device_read when no deadline is set
+	lockTimeoutMS = 0       // do not wait for another link's lock unless asked
 )
+
+// abortWait bounds sending device_abort and waiting for its reply (a
+// variable for tests).
+var abortWait = 2 * time.Second
 
 // Conn is an open VXI-11 link. Its methods may be called from several
 // goroutines; calls are sent one at a time.
@@ -74,8 +77,14 @@ type Conn struct {
 	pending   []byte              // device_read data not yet given to Read; aliases rr's record
 	broken    error               // set when the core channel lost its framing
 	closed    bool
-	dmu       sync.Mutex
-	deadline  time.Time
+	// ctx bounds the out-of-band call under way (set by withCtx); Read
+	// and Write are bounded by deadline instead.
+	ctx      context.Context
+	dmu      sync.Mutex
+	deadline time.Time
+	// stopAbort ends a device_abort under way: SetDeadline interrupts it
+	// as it does the core channel.
+	stopAbort context.CancelFunc
 }
 
 // Dial opens a link to device ("inst0" when empty) on host, through the
@@ -281,19 +290,42 @@ func (c *Conn) releaseAbandoned() {
 // abort sends device_abort on the abort channel, so that a read the
 // instrument is still waiting on ends now rather than at its io_timeout.
 // Failure is not an error: the late reply is dropped by its xid anyway.
+// It takes no longer than the call it runs for may (its ctx, else the
+// Conn's deadline), and at most abortWait; with no time left it is
+// skipped.
 func (c *Conn) abort() {
 	if c.abortPort == 0 {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), abortWait)
-	defer cancel()
+	parent := c.ctx
+	if parent == nil {
+		parent = context.Background()
+	}
+	dl := time.Now().Add(abortWait)
+	c.dmu.Lock()
+	if c.ctx == nil && !c.deadline.IsZero() && c.deadline.Before(dl) {
+		dl = c.deadline
+	}
+	ctx, cancel := context.WithDeadline(parent, dl)
+	c.stopAbort = cancel // under dmu with the deadline read: no interrupt is missed
+	c.dmu.Unlock()
+	defer func() {
+		c.dmu.Lock()
+		c.stopAbort = nil
+		c.dmu.Unlock()
+		cancel()
+	}()
+	if ctx.Err() != nil {
+		return
+	}
 	var d net.Dialer
 	nc, err := d.DialContext(ctx, "tcp", net.JoinHostPort(c.host, strconv.Itoa(c.abortPort)))
 	if err != nil {
 		return
 	}
 	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(abortWait))
+	nc.SetDeadline(dl)
+	defer interrupt.OnDone(ctx, nc)()
 	e := oncrpc.Encoder{B: make([]byte, 4, 64)}
 	oncrpc.AppendCall(&e, 1, vxi11wire.AbortProg, vxi11wire.Version, vxi11wire.ProcDeviceAbort)
 	e.Int32(c.lid)
@@ -416,6 +448,9 @@ func (c *Conn) Read(b []byte) (int, error) {
 func (c *Conn) SetDeadline(t time.Time) error {
 	c.dmu.Lock()
 	c.deadline = t
+	if c.stopAbort != nil && !t.IsZero() && !t.After(time.Now()) {
+		c.stopAbort()
+	}
 	c.dmu.Unlock()
 	return c.core.SetDeadline(t)
 }
@@ -464,7 +499,9 @@ func (c *Conn) withCtx(ctx context.Context, fn func(io uint32) error) error {
 	}
 	c.core.SetDeadline(dl)
 	stop := interrupt.OnDone(ctx, c.core)
+	c.ctx = ctx
 	err := fn(uint32(max(time.Until(dl).Milliseconds(), 0)))
+	c.ctx = nil
 	if stop() { // an interrupt under way has landed: the restore below stays
 		err = errors.Join(ctx.Err(), err)
 	}
@@ -524,6 +561,11 @@ func (c *Conn) UnlockDevice(ctx context.Context) error {
 // and closes the core channel.
 func (c *Conn) Close() error {
 	c.core.SetDeadline(time.Unix(1, 0)) // interrupt a call under way
+	c.dmu.Lock()
+	if c.stopAbort != nil { // ... and its device_abort
+		c.stopAbort()
+	}
+	c.dmu.Unlock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {

@@ -318,3 +318,56 @@ func TestSessionAfterALostWriteReplyGetsItsOwnReply(t *testing.T) {
 		t.Fatalf("the next query's reply (-want +got):\n%s", diff)
 	}
 }
+
+// The device_abort sent before the call that follows a cut one takes no
+// longer than that call may: the Conn's deadline bounds it for Read and
+// Write, and cancelling an out-of-band call's ctx or setting a past
+// deadline ends it. It used to wait abortWait (here a minute) for an
+// abort channel that does not answer, holding the Conn.
+func TestAbortIsBoundedByItsCall(t *testing.T) {
+	defer vxi11.SetAbortWait(time.Minute)()
+	f := startFake(t)
+	c := f.dial(t)
+	f.setSilentAbort(true)
+	defer f.setSilentAbort(false) // Close's own abort is answered
+	wait := func(errc <-chan error, what string, want error) {
+		t.Helper()
+		select {
+		case err := <-errc:
+			if !errors.Is(err, want) {
+				t.Fatalf("%s: %v, want %v", what, err, want)
+			}
+		case <-time.After(10 * time.Second):
+			f.abort.DropConnections() // ends the abort's wait
+			<-errc
+			t.Fatalf("%s waited for its device_abort past its bound", what)
+		}
+	}
+
+	// A read the instrument does not answer in time: its reply is owed,
+	// and every call from here on sends device_abort first.
+	f.holdNext(vxi11wire.ProcDeviceRead)
+	c.SetDeadline(time.Now().Add(50 * time.Millisecond))
+	if _, err := c.Read(make([]byte, 8)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read: %v, want a deadline error", err)
+	}
+
+	errc := make(chan error, 1)
+	c.SetDeadline(time.Now().Add(200 * time.Millisecond))
+	go func() { _, err := c.Write([]byte("A?\n")); errc <- err }()
+	<-f.aborts
+	wait(errc, "write with a deadline", os.ErrDeadlineExceeded)
+
+	c.SetDeadline(time.Time{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { errc <- c.Clear(ctx) }()
+	<-f.aborts
+	cancel()
+	wait(errc, "cancelled clear", context.Canceled)
+
+	go func() { _, err := c.Read(make([]byte, 8)); errc <- err }()
+	<-f.aborts
+	c.SetDeadline(time.Unix(1, 0))
+	wait(errc, "read interrupted by a past deadline", os.ErrDeadlineExceeded)
+}
