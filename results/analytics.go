@@ -349,7 +349,7 @@ type Capability struct {
 	// instrument's overload reading, 9.9E37, is +Inf): no mean or
 	// deviation can include them.
 	NotFinite int `json:"not_finite,omitempty"`
-	// Low and High are the limits (nil: none on that side).
+	// Low and High are the limits (nil: none on that side, or ±Inf).
 	Low  *float64 `json:"low"`
 	High *float64 `json:"high"`
 	// Mean and StdDev (the sample standard deviation, n-1) of the values;
@@ -399,7 +399,11 @@ func (a analytics) capability(ctx context.Context, name string, sc Scope) (Capab
 	if err != nil {
 		return c, fmt.Errorf("results: capability of %s: %w", name, err)
 	}
-	if !low.Valid && !high.Valid {
+	// A side open as ±Inf (a limit read from a file) is no limit: its
+	// index would be infinite, which JSON cannot hold. The grouping
+	// below still matches the bounds as stored.
+	finite := func(v sql.NullFloat64) bool { return v.Valid && !math.IsInf(v.Float64, 0) && !math.IsNaN(v.Float64) }
+	if !finite(low) && !finite(high) {
 		return c, fmt.Errorf("%w: %q is only recorded, it has no limit to compare against", ErrNoLimits, name)
 	}
 	same := func(col string, v sql.NullFloat64) (string, []any) {
@@ -440,10 +444,10 @@ func (a analytics) capability(ctx context.Context, name string, sc Scope) (Capab
 		return c, fmt.Errorf("results: capability of %s: %w", name, err)
 	}
 	rows.Close()
-	if low.Valid {
+	if finite(low) {
 		c.Low = &low.Float64
 	}
-	if high.Valid {
+	if finite(high) {
 		c.High = &high.Float64
 	}
 	c.N = int(sums.n)

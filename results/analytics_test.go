@@ -2,6 +2,7 @@ package results_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/scpikit/scpikit/harness"
 	"github.com/scpikit/scpikit/internal/pgtest"
@@ -403,5 +405,59 @@ func TestGoldenAnalyticsPostgres(t *testing.T) {
 	// Identical to the bit, floats included: no tolerance.
 	if diff := cmp.Diff(fromStore, fromCentral); diff != "" {
 		t.Errorf("the station store and the central database differ (-store +central):\n%s", diff)
+	}
+}
+
+// A limit with one side open as ±Inf (read from a file) has no index on
+// that side: the capability is the other side's, and it encodes as JSON
+// (station cpk --json), which has no infinities.
+func TestCapabilityOfAnOpenSidedLimit(t *testing.T) {
+	store := openStore(t, filepath.Join(t.TempDir(), "station.db"))
+	defer store.Close()
+	inf := math.Inf(1)
+	_, err := harness.Run(context.Background(), "leakage", func(tt *harness.Test) error {
+		tt.DUT("dut", func(d *harness.DUTRun) error {
+			for i := range results.MinCapabilitySamples {
+				v := 1 + float64(i%3) // mean 2, s = sqrt(20/29)
+				if err := d.Measure("leak", units.Value(v, "uA"), harness.Between(-inf, 5)); err != nil {
+					return err
+				}
+				if err := d.Measure("floor", units.Value(v, "uA"), harness.Between(-1, inf)); err != nil {
+					return err
+				}
+				if err := d.Measure("open", units.Value(v, "uA"), harness.Between(-inf, inf)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		return nil
+	}, harness.WithoutSignals(), harness.WithSink(store))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	f := func(x float64) *float64 { return &x }
+	s := math.Sqrt(20.0 / 29)
+	want := map[string]results.Capability{
+		"leak":  {Name: "leak", Unit: "uA", N: 30, High: f(5), Mean: 2, StdDev: s, Min: 1, Max: 3, Enough: true, Cpu: f(3 / (3 * s)), Cpk: f(3 / (3 * s))},
+		"floor": {Name: "floor", Unit: "uA", N: 30, Low: f(-1), Mean: 2, StdDev: s, Min: 1, Max: 3, Enough: true, Cpl: f(3 / (3 * s)), Cpk: f(3 / (3 * s))},
+	}
+	got := map[string]results.Capability{}
+	for name := range want {
+		c, err := store.Capability(ctx, name, results.Scope{})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if _, err := json.Marshal(c); err != nil {
+			t.Errorf("%s as JSON: %v", name, err)
+		}
+		got[name] = c
+	}
+	if diff := cmp.Diff(want, got, cmpopts.EquateApprox(1e-12, 0)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if _, err := store.Capability(ctx, "open", results.Scope{}); !errors.Is(err, results.ErrNoLimits) {
+		t.Errorf("a limit open on both sides: %v, want ErrNoLimits", err)
 	}
 }
