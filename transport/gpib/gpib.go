@@ -308,6 +308,13 @@ func (c *Conn) selectAddress() error {
 }
 
 func (c *Conn) letGo() {
+	if len(c.a.rbuf) > 0 {
+		// Bytes after the reply (a reply with more than one line before
+		// its EOI, an answer with more than asked) are this exchange's
+		// and may still be coming: never another exchange's reply, so
+		// the next one, whatever its address, drops them first.
+		c.a.dirty = true
+	}
 	c.a.om.Lock()
 	c.a.owner = nil
 	c.a.conn.SetDeadline(time.Time{})

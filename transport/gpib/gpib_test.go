@@ -271,3 +271,79 @@ func TestContextEndingWithACallSparesTheNext(t *testing.T) {
 	defer c.Close()
 	testserver.CancelRace(t, c, 1000, func() error { _, err := c.Write([]byte("*CLS\n")); return err })
 }
+
+// fakeAdapter is a scripted Prologix GPIB-ETHERNET on loopback: ++read
+// eoi answers with replies[the address selected], in one write, as an
+// instrument's reply ends with EOI only after its last line.
+func fakeAdapter(t *testing.T, replies map[string]string) string {
+	t.Helper()
+	addr := ""
+	srv := testserver.Start(t, testserver.Lines(func(line string) (string, bool) {
+		switch {
+		case line == "++ver":
+			return "Prologix GPIB-ETHERNET Version 1.6.6.0\r", true
+		case strings.HasPrefix(line, "++addr "):
+			addr = strings.TrimPrefix(line, "++addr ")
+		case line == "++read eoi":
+			r, ok := replies[addr]
+			return strings.TrimSuffix(r, "\n"), ok
+		case strings.HasPrefix(line, "++spoll"):
+			return "16\r", true
+		}
+		return "", false
+	}))
+	return fmt.Sprintf("TCPIP::127.0.0.1::%d::SOCKET", srv.Port())
+}
+
+// exchange writes cmd to c and reads one line of reply.
+func exchange(t *testing.T, c *gpib.Conn, cmd string) string {
+	t.Helper()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	defer c.SetDeadline(time.Time{})
+	if _, err := c.Write([]byte(cmd + "\n")); err != nil {
+		t.Fatal(err)
+	}
+	var got []byte
+	buf := make([]byte, 64)
+	for !strings.HasSuffix(string(got), "\n") {
+		n, err := c.Read(buf)
+		if err != nil {
+			t.Fatalf("%s: %q, %v", cmd, got, err)
+		}
+		got = append(got, buf[:n]...)
+	}
+	return string(got)
+}
+
+// An instrument whose reply has more lines than the session reads (*LRN?,
+// a catalog) leaves bytes in the adapter's buffer, which every address
+// shares: they are never taken for another address's reply, nor for an
+// answer of the adapter's own.
+func TestLeftoverBytesAreNoOtherAddressesReply(t *testing.T) {
+	adapter := fakeAdapter(t, map[string]string{"5": "L1\nL2\n", "7": "seven\n"})
+	ctx := context.Background()
+	o := transport.NewOptions()
+	five, err := gpib.Dial(ctx, adapter, 5, transport.NoAddress, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer five.Close()
+	seven, err := gpib.Dial(ctx, adapter, 7, transport.NoAddress, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seven.Close()
+	got := []string{exchange(t, five, "*LRN?"), exchange(t, seven, "*IDN?"), exchange(t, five, "*LRN?")}
+	if diff := cmp.Diff([]string{"L1\n", "seven\n", "L1\n"}, got); diff != "" {
+		t.Errorf("replies (-want +got):\n%s", diff)
+	}
+	bounded, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	stb, err := seven.ReadStatusByte(bounded)
+	if err != nil {
+		t.Fatalf("serial poll after a reply with two lines: %v", err)
+	}
+	if diff := cmp.Diff(byte(16), stb); diff != "" {
+		t.Fatalf("status byte (-want +got):\n%s", diff)
+	}
+}
