@@ -226,7 +226,7 @@ func TestCentralMatchesStationAndResendChangesNothing(t *testing.T) {
 		t.Errorf("central differs from the station (-station +central):\n%s", diff)
 	}
 	// The cut between commit and acknowledgement: everything again.
-	evs, _, err := s.outbox(ctx, 0, 1000)
+	evs, _, err := s.outbox(ctx, 0, 1000, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

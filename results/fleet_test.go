@@ -201,7 +201,7 @@ func TestFleetUnderFaults(t *testing.T) {
 		if err != nil || st.Inserted != 0 || st.Backlog != 0 {
 			t.Errorf("sync again: %+v, %v", st, err)
 		}
-		evs, _, err := s.outbox(ctx, 0, 1<<20)
+		evs, _, err := s.outbox(ctx, 0, 1<<20, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -58,7 +58,7 @@ func TestCentralFleet(t *testing.T) {
 	// Line 2 sends all but its last 2 events (the last unit's phase end
 	// and its run.ended): a backlog of 2, and its run still running as
 	// far as the central database knows.
-	evs, last, err := b.outbox(ctx, 0, 1000)
+	evs, last, err := b.outbox(ctx, 0, 1000, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,6 +37,9 @@ type ReplicaOptions struct {
 	FinalSync time.Duration
 	Log       zerolog.Logger
 
+	// batchBytes bounds a batch's event bodies (replicaBytes; smaller
+	// in tests).
+	batchBytes int
 	// after replaces time.After in tests: the backoff's waits, recorded.
 	after func(time.Duration) <-chan time.Time
 	// finalCtx marks the final sync's context, for a test's target.
@@ -73,6 +76,9 @@ func (s *Store) NewReplicator(t Target, o ReplicaOptions) *Replicator {
 	if o.Heartbeat <= 0 {
 		o.Heartbeat = 30 * time.Second
 	}
+	if o.batchBytes <= 0 {
+		o.batchBytes = replicaBytes
+	}
 	if o.after == nil {
 		o.after = time.After
 	}
@@ -104,7 +110,7 @@ func (r *Replicator) Sync(ctx context.Context) (SyncStats, error) {
 		return st, err
 	}
 	for first := true; ; first = false {
-		evs, last, err := r.s.outbox(ctx, acked, r.o.BatchSize)
+		evs, last, err := r.s.outbox(ctx, acked, r.o.BatchSize, r.o.batchBytes)
 		if err != nil {
 			return st, err
 		}
@@ -252,7 +258,8 @@ func (r *Replicator) RetryParked(ctx context.Context) (RetryStats, error) {
 		return st, fmt.Errorf("results: parked events of %s: %w", r.key, err)
 	}
 	for _, sp := range spans {
-		evs, last, err := r.s.outbox(ctx, sp.first-1, int(sp.last-sp.first+1))
+		// A span is taken or refused whole (one event, as send parks them).
+		evs, last, err := r.s.outbox(ctx, sp.first-1, int(sp.last-sp.first+1), 0)
 		if err != nil {
 			return st, err
 		}
@@ -285,9 +292,18 @@ func (r *Replicator) RetryParked(ctx context.Context) (RetryStats, error) {
 	return st, nil
 }
 
-// outbox reads up to limit events after position acked, and the store's
+// replicaBytes is how many bytes of event bodies a batch holds, about:
+// it stops once they pass it (one event at least, however large). Events
+// with attachments are up to about 21 MiB each as JSON; 500 of them in
+// one batch would pass PostgreSQL's 1 GiB message limit, which drops the
+// connection, so the same batch would fail as "unreachable" forever, and
+// hold gigabytes in memory meanwhile.
+const replicaBytes = 32 << 20
+
+// outbox reads up to limit events after position acked, fewer once their
+// bodies pass maxBytes (0: no bound; one event at least), and the store's
 // last position.
-func (s *Store) outbox(ctx context.Context, acked int64, limit int) ([]OutboxEvent, int64, error) {
+func (s *Store) outbox(ctx context.Context, acked int64, limit, maxBytes int) ([]OutboxEvent, int64, error) {
 	var last int64
 	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(pos), 0) FROM events`).Scan(&last); err != nil {
 		return nil, 0, fmt.Errorf("results: outbox: %w", err)
@@ -298,6 +314,7 @@ func (s *Store) outbox(ctx context.Context, acked int64, limit int) ([]OutboxEve
 	}
 	defer rows.Close()
 	var out []OutboxEvent
+	size := 0
 	for rows.Next() {
 		var e OutboxEvent
 		var seq int64
@@ -306,6 +323,9 @@ func (s *Store) outbox(ctx context.Context, acked int64, limit int) ([]OutboxEve
 		}
 		e.Seq = uint64(seq)
 		out = append(out, e)
+		if size += len(e.Body); maxBytes > 0 && size >= maxBytes {
+			break
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, 0, fmt.Errorf("results: outbox: %w", err)

@@ -295,3 +295,71 @@ func TestReplicationFinishesWhenTheStoreCloses(t *testing.T) {
 		})
 	}
 }
+
+// batchSizes is a fakeTarget that notes each batch's event body sizes.
+type batchSizes struct {
+	*fakeTarget
+	sizes [][]int
+}
+
+func (b *batchSizes) Ingest(ctx context.Context, batch Batch) (int, error) {
+	var sizes []int
+	for _, e := range batch.Events {
+		sizes = append(sizes, len(e.Body))
+	}
+	b.sizes = append(b.sizes, sizes)
+	return b.fakeTarget.Ingest(ctx, batch)
+}
+
+// A batch stops growing once its bodies pass the byte budget (one event
+// at least, however large): events that carry attachments up to 16 MiB
+// must not make a batch PostgreSQL cannot take (1 GiB), which would fail
+// as unreachable on every resend.
+func TestBatchesAreBoundedInBytes(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	s, err := Open(filepath.Join(t.TempDir(), "station.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const budget = 100 << 10
+	run := harness.NewRunID(time.Now())
+	events := []harness.Event{{Kind: harness.EventRunStarted, Info: &harness.RunInfo{Name: "scope shots"}}}
+	for i := range 12 {
+		size := 30 << 10
+		if i == 5 {
+			size = 2 * budget // alone past the budget: a batch of its own
+		}
+		events = append(events, harness.Event{Kind: harness.EventAttachment, DUT: "d",
+			Attachment: &harness.Attachment{Name: "shot", MediaType: "application/octet-stream", Data: make([]byte, size)}})
+	}
+	events = append(events, harness.Event{Kind: harness.EventRunEnded, End: &harness.RunEnd{}})
+	for i := range events {
+		events[i].Run, events[i].Seq, events[i].Time = run, uint64(i+1), time.Now()
+		if err := <-s.Emit(events[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := &batchSizes{fakeTarget: newFake()}
+	r := s.NewReplicator(f, ReplicaOptions{Station: "st1", BatchSize: 500, batchBytes: budget})
+	st, err := r.Sync(context.Background())
+	if err != nil || st.Inserted != len(events) || st.Backlog != 0 {
+		t.Fatalf("sync: %+v, %v; want all %d events sent", st, err, len(events))
+	}
+	// Each batch ends at the first event that takes its bodies to the
+	// budget or past it, if not before.
+	var over []string
+	for i, sizes := range f.sizes {
+		sum := 0
+		for j, n := range sizes {
+			if sum >= budget {
+				over = append(over, fmt.Sprintf("batch %d goes on past the budget at its event %d (%d bytes before it)", i, j, sum))
+				break
+			}
+			sum += n
+		}
+	}
+	if diff := cmp.Diff([]string(nil), over); diff != "" {
+		t.Errorf("batches past the byte budget (-want +got):\n%s", diff)
+	}
+}
