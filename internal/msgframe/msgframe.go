@@ -64,6 +64,9 @@ type Scanner struct {
 	Pos       int  // where scanning resumes; beyond the data while inside a block's payload
 	elemStart bool // the next byte starts a data element
 	quote     byte // the open quote character, or 0
+	// raw is set after an indefinite block's header (#0): its payload
+	// is any bytes up to the terminator, so quotes and '#' mean nothing.
+	raw bool
 }
 
 // NewScanner starts scanning a message.
@@ -101,6 +104,13 @@ func (sc *Scanner) Scan(b []byte, term byte) (done bool, at int) {
 		return next[k]
 	}
 	for sc.Pos < len(b) {
+		if sc.raw {
+			sc.Pos = find(0)
+			if is(0, sc.Pos) {
+				return true, sc.Pos
+			}
+			continue // the end of a window: search on from there
+		}
 		if sc.quote != 0 {
 			// Inside a string only the terminator and the closing quote
 			// count; a terminator ends even an open string.
@@ -145,6 +155,10 @@ func (sc *Scanner) Scan(b []byte, term byte) (done bool, at int) {
 				case BlockDefinite:
 					sc.Pos += hdr + n
 					sc.elemStart = false
+					continue
+				case BlockIndefinite:
+					sc.Pos += hdr
+					sc.raw, sc.elemStart = true, false
 					continue
 				}
 			}

@@ -17,12 +17,15 @@ func TestMessageEnd(t *testing.T) {
 		"FREQ #H1F\n",             // not a block: #H
 		"CURV #0abc\ndef\n",       // indefinite: runs to the terminator
 		"X,#210" + "0123456789\n", // after a separator
+		"#0x,#13\nabc",            // an indefinite payload holds what looks like a header
+		"#0'ab\n",                 // and what looks like a quote
 	} {
 		got[in] = MessageEnd([]byte(in), '\n')
 	}
 	want := map[string]int{
 		"*IDN?\n": 5, "DATA #15a\nb\ncd\n": 14, "DATA #15a\nb": -1, `DISP "a;b` + "\n": 9,
 		"MEAS:VOLT? (@1)": -1, "FREQ #H1F\n": 9, "CURV #0abc\ndef\n": 10, "X,#2100123456789\n": 16,
+		"#0x,#13\nabc": 7, "#0'ab\n": 5,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatal(diff)
@@ -49,6 +52,13 @@ func TestScannerResumes(t *testing.T) {
 func refScan(sc *Scanner, b []byte, term byte) (done bool, at int) {
 	for sc.Pos < len(b) {
 		c := b[sc.Pos]
+		if sc.raw {
+			if c == term {
+				return true, sc.Pos
+			}
+			sc.Pos++
+			continue
+		}
 		if sc.quote != 0 {
 			if c == term {
 				return true, sc.Pos
@@ -75,6 +85,10 @@ func refScan(sc *Scanner, b []byte, term byte) (done bool, at int) {
 				case BlockDefinite:
 					sc.Pos += hdr + n
 					sc.elemStart = false
+					continue
+				case BlockIndefinite:
+					sc.Pos += hdr
+					sc.raw, sc.elemStart = true, false
 					continue
 				}
 			}
@@ -131,6 +145,7 @@ func scanMatchesReference(t *testing.T, window int) {
 	for _, in := range []string{
 		"*IDN?\n", "DATA #15a\nb\ncd\n", `DISP "a;b` + "\n", `A 'x"y',#13abc` + "\n",
 		"X,#210" + "0123456789\n", "#H1F #0abc\n", `"'"#11x` + "\n", "a\tb #21", "1,2,3,4",
+		"#0x,#13\nabc", "A #0\"#11\n",
 	} {
 		for _, sizes := range [][]byte{nil, {0}, {1, 2}, {5, 3, 0}} {
 			wantEnd, wantStates := scanInPieces(refScan, []byte(in), '\n', sizes)
@@ -151,6 +166,7 @@ func FuzzScan(f *testing.F) {
 	f.Add([]byte("DATA #15a\nb\ncd\n"), []byte{1, 2}, byte('\n'))
 	f.Add([]byte(`DISP "a;b`+"\n"), []byte{}, byte('\n'))
 	f.Add([]byte("X,#2100123456789;'q#'\r"), []byte{3}, byte('\r'))
+	f.Add([]byte("CURV #0\"x,#13\nabc"), []byte{2}, byte('\n'))
 	f.Fuzz(func(t *testing.T, msg, sizes []byte, term byte) {
 		wantEnd, wantStates := scanInPieces(refScan, msg, term, sizes)
 		withWindows(func(window int) {
