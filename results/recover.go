@@ -36,15 +36,14 @@ func ownerFile(path, owner string) string {
 }
 
 // alive reports whether the store an owner names may still be writing
-// its run. Unsure (another host, whose locks a network file system may
-// not show; a lock file this user cannot read) counts as alive: a live
-// run must never be closed under its writer.
+// its run. Its lock says so whatever host name the owner has: a WAL
+// store is only ever shared on one host (it needs shared memory), where
+// the lock is seen, and a container's host name changes when it
+// restarts. Unsure (no owner, no file locks on this system, a lock file
+// this user cannot read) counts as alive: a live run must never be
+// closed under its writer.
 func (s *Store) alive(owner string) bool {
-	host, _ := os.Hostname()
-	if owner == "" || !strings.HasPrefix(owner, host+"/") {
-		return true
-	}
-	if owner == s.owner {
+	if owner == "" || owner == s.owner {
 		return true
 	}
 	held, err := lockHeld(ownerFile(s.path, owner))

@@ -87,6 +87,32 @@ func TestRunOfALiveProcessNotRecovered(t *testing.T) {
 	}
 }
 
+// A run whose writer has gone is recovered whatever host name it was
+// written under: a container gets a new one when it restarts, and its
+// store, on one host, shows its lock all the same.
+func TestRunOfAnotherHostNameRecovered(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "station.db")
+	s := openStore(t, path)
+	run := harness.NewRunID(time.Now())
+	commitOne(t, s, harness.Event{Run: run, Seq: 1, Time: time.Now(), Kind: harness.EventRunStarted, Info: &harness.RunInfo{Name: "in a container"}})
+	s.Close()
+	setOwner(t, path, run, "3f9c2e1a7b4d/1/00112233aabbccdd") // the container before its restart
+	s = openStore(t, path)
+	defer s.Close()
+	rec, err := s.Record(context.Background(), run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type state struct {
+		Recovered int
+		Outcome   harness.Outcome
+	}
+	want := state{1, harness.OutcomeAborted}
+	if diff := cmp.Diff(want, state{s.Stats().Recovered, rec.Outcome}); diff != "" {
+		t.Fatalf("(-want +got):\n%s", diff)
+	}
+}
+
 // An event the store cannot keep fails every later event of its run, so
 // that the store never holds a run with a hole in it that reads as its
 // whole record; other runs go on.
