@@ -46,7 +46,7 @@ func (s *Store) alive(owner string) bool {
 	if owner == "" || owner == s.owner {
 		return true
 	}
-	held, err := lockHeld(ownerFile(s.path, owner))
+	held, err := lockHeld(ownerFile(s.real, owner))
 	return err != nil || held
 }
 

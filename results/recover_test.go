@@ -113,6 +113,38 @@ func TestRunOfAnotherHostNameRecovered(t *testing.T) {
 	}
 }
 
+// A program that names the store through a symlink sees the locks of
+// those that name it by its file, and leaves their live runs alone.
+func TestLiveRunNotRecoveredThroughASymlink(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "data", "station.db")
+	writer := openStore(t, path)
+	defer writer.Close()
+	run := harness.NewRunID(time.Now())
+	commitOne(t, writer, harness.Event{Run: run, Seq: 1, Time: time.Now(), Kind: harness.EventRunStarted, Info: &harness.RunInfo{Name: "live"}})
+	link := filepath.Join(dir, "station.db")
+	if err := os.Symlink(path, link); err != nil {
+		t.Skip("no symlinks here:", err)
+	}
+	other := openStore(t, link)
+	defer other.Close()
+	runs, err := other.Runs(context.Background(), results.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type state struct {
+		Recovered int
+		Outcome   string
+	}
+	got := state{Recovered: other.Stats().Recovered}
+	if len(runs) == 1 {
+		got.Outcome = runs[0].Outcome
+	}
+	if diff := cmp.Diff(state{0, "running"}, got); diff != "" {
+		t.Fatalf("the live run, seen through the symlink (-want +got):\n%s", diff)
+	}
+}
+
 // An event the store cannot keep fails every later event of its run, so
 // that the store never holds a run with a hole in it that reads as its
 // whole record; other runs go on.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -71,6 +72,7 @@ func dataDir() string {
 // several processes may share one file.
 type Store struct {
 	path  string
+	real  string // path with symlinks resolved: the owners' locks are beside it
 	db    *sql.DB
 	owner string
 	lock  *os.File // held while open (see newOwner)
@@ -125,6 +127,10 @@ func Open(path string) (*Store, error) {
 			return nil, fmt.Errorf("results: %w", err)
 		}
 	}
+	real, err := realPath(path)
+	if err != nil {
+		return nil, fmt.Errorf("results: %s: %w", path, err)
+	}
 	// WAL with synchronous=FULL: a commit is on disk (the WAL fsynced)
 	// before it returns. Every connection of the pool gets the pragmas.
 	dsn := "file:" + strings.ReplaceAll(path, "%", "%25") +
@@ -133,15 +139,15 @@ func Open(path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("results: %s: %w", path, err)
 	}
-	s := &Store{path: path, db: db, owner: newOwner(), wake: make(chan struct{}, 1), done: make(chan struct{}), watcher: newWatcher()}
+	s := &Store{path: path, real: real, db: db, owner: newOwner(), wake: make(chan struct{}, 1), done: make(chan struct{}), watcher: newWatcher()}
 	ctx := context.Background()
 	// Held while the store is open: how other processes know its runs
 	// are live.
-	if err := os.MkdirAll(ownersDir(path), 0o755); err != nil {
+	if err := os.MkdirAll(ownersDir(real), 0o755); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("results: %w", err)
 	}
-	if s.lock, err = holdLock(ownerFile(path, s.owner)); err != nil {
+	if s.lock, err = holdLock(ownerFile(real, s.owner)); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("results: %s: the store's lock file: %w", path, err)
 	}
@@ -167,6 +173,29 @@ func Open(path string) (*Store, error) {
 	s.w = &batchWriter{conn: conn, indexer: newIndexer(sqliteDialect, s.owner), lost: map[string]error{}}
 	go s.writer()
 	return s, nil
+}
+
+// realPath is path absolute, with symlinks resolved (of its directory
+// only, when the file is not there yet): programs that name one store
+// differently (through a symlink) must find each other's locks, or one
+// would close the other's live run as abandoned.
+func realPath(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	real, err := filepath.EvalSymlinks(abs)
+	if err == nil {
+		return real, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return "", err
+	}
+	dir, err := filepath.EvalSymlinks(filepath.Dir(abs))
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, filepath.Base(abs)), nil
 }
 
 // FilePath is the file a station store's name points at: the path
