@@ -52,7 +52,9 @@ func open(ctx context.Context, r transport.Resource, o transport.Options) (trans
 }
 
 // adapters are the open Prologix controllers, shared by every Conn that
-// goes through them: a registry.
+// goes through them: a registry. An adapter is in it from when its dial
+// starts, so that one dial serves every caller; the lock is not held
+// while it runs.
 var adapters = struct {
 	sync.Mutex
 	m map[string]*adapter
@@ -60,9 +62,10 @@ var adapters = struct {
 
 // adapter is one open Prologix controller.
 type adapter struct {
-	key  string
-	conn transport.Conn
-	refs int // guarded by adapters
+	key   string
+	conn  transport.Conn
+	refs  int           // guarded by adapters
+	ready chan struct{} // closed when the dial and set-up are done, or failed
 
 	bus      chan struct{} // held for a whole exchange
 	selected string        // the ++addr in effect
@@ -76,26 +79,63 @@ type adapter struct {
 func acquireAdapter(ctx context.Context, resource string, o transport.Options) (*adapter, error) {
 	key := strings.ToUpper(resource)
 	if r, err := transport.ParseResource(resource); err == nil {
+		if r.Link() == transport.LinkGPIB {
+			// It would open itself through itself, for ever.
+			return nil, fmt.Errorf("%w: GPIB adapter %q is itself a GPIB resource", transport.ErrBadResource, resource)
+		}
 		key = r.String()
 	}
-	adapters.Lock()
-	defer adapters.Unlock()
-	if a := adapters.m[key]; a != nil {
-		a.refs++
-		return a, nil
+	for {
+		adapters.Lock()
+		a := adapters.m[key]
+		if a == nil {
+			a = &adapter{key: key, refs: 1, bus: make(chan struct{}, 1), ready: make(chan struct{})}
+			adapters.m[key] = a
+			adapters.Unlock()
+			if err := a.open(ctx, resource, o); err != nil {
+				return nil, err
+			}
+			return a, nil
+		}
+		adapters.Unlock()
+		select {
+		case <-a.ready:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("gpib: adapter: waiting for its dial: %w", ctx.Err())
+		}
+		adapters.Lock()
+		if adapters.m[key] == a {
+			a.refs++
+			adapters.Unlock()
+			return a, nil
+		}
+		// Its dial failed (perhaps only its caller's context ended), or
+		// its last user closed it meanwhile: dial anew.
+		adapters.Unlock()
 	}
+}
+
+// open dials and sets up a new adapter, already registered, and makes it
+// ready; a failure takes it out of the registry.
+func (a *adapter) open(ctx context.Context, resource string, o transport.Options) (err error) {
+	defer func() {
+		if err != nil {
+			adapters.Lock()
+			delete(adapters.m, a.key)
+			adapters.Unlock()
+		}
+		close(a.ready)
+	}()
 	o.GPIBAdapter = ""
-	conn, err := transport.Open(ctx, resource, func(x *transport.Options) { *x = o })
+	a.conn, err = transport.Open(ctx, resource, func(x *transport.Options) { *x = o })
 	if err != nil {
-		return nil, fmt.Errorf("gpib: adapter: %w", err)
+		return fmt.Errorf("gpib: adapter: %w", err)
 	}
-	a := &adapter{key: key, conn: conn, refs: 1, bus: make(chan struct{}, 1)}
 	if err := a.setup(ctx); err != nil {
-		conn.Close()
-		return nil, err
+		a.conn.Close()
+		return err
 	}
-	adapters.m[key] = a
-	return a, nil
+	return nil
 }
 
 func (a *adapter) release() error {

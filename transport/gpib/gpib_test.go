@@ -1,9 +1,11 @@
 package gpib_test
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"sync"
@@ -345,5 +347,110 @@ func TestLeftoverBytesAreNoOtherAddressesReply(t *testing.T) {
 	}
 	if diff := cmp.Diff(byte(16), stb); diff != "" {
 		t.Fatalf("status byte (-want +got):\n%s", diff)
+	}
+}
+
+// An adapter resource that is itself GPIB is refused: opening it would
+// open itself through itself (it used to deadlock on the registry's lock,
+// and every GPIB open after it with it).
+func TestAdapterThatIsGPIBIsRefused(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		env  string
+		opts []transport.Option
+	}{
+		{"in the environment", "GPIB0::1::INSTR", nil},
+		{"as an option", "", []transport.Option{transport.WithGPIBAdapter("gpib::1::instr")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv(gpib.EnvAdapter, tc.env)
+			errc := make(chan error, 1)
+			go func() {
+				c, err := transport.Open(ctx, "GPIB0::5::INSTR", tc.opts...)
+				if err == nil {
+					c.Close()
+				}
+				errc <- err
+			}()
+			select {
+			case err := <-errc:
+				if !errors.Is(err, transport.ErrBadResource) {
+					t.Fatalf("open: %v, want ErrBadResource", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("open through a GPIB adapter that is GPIB did not return")
+			}
+		})
+	}
+}
+
+// A slow adapter dial holds up no one: not an open through another
+// adapter, and a caller waiting for the same adapter's dial gives up when
+// its own context says. Both used to wait for the registry's lock until
+// the slow dial ended.
+func TestSlowAdapterDialHoldsUpNoOne(t *testing.T) {
+	asked := make(chan struct{}, 1)
+	slow := testserver.Start(t, func(c net.Conn) {
+		r := bufio.NewReader(c)
+		if line, err := r.ReadString('\n'); err != nil || line != "++ver\n" {
+			return
+		}
+		asked <- struct{}{}
+		io.Copy(io.Discard, r) // never answers, until the client goes
+	})
+	slowRes := fmt.Sprintf("TCPIP::127.0.0.1::%d::SOCKET", slow.Port())
+	o := transport.NewOptions()
+	first, cancelFirst := context.WithTimeout(context.Background(), time.Minute)
+	defer cancelFirst()
+	firstDone := make(chan error, 1)
+	go func() {
+		c, err := gpib.Dial(first, slowRes, 5, transport.NoAddress, o)
+		if err == nil {
+			c.Close()
+		}
+		firstDone <- err
+	}()
+	<-asked // the first dial is under way, waiting for ++ver's answer
+
+	wait := func(errc <-chan error, what string, want error) {
+		t.Helper()
+		select {
+		case err := <-errc:
+			if want == nil && err != nil || want != nil && !errors.Is(err, want) {
+				t.Errorf("%s: %v, want %v", what, err, want)
+			}
+		case <-time.After(10 * time.Second):
+			cancelFirst() // ends the slow dial, and with it the wait
+			<-errc
+			t.Errorf("%s waited for another adapter's dial", what)
+		}
+	}
+
+	_, other := bus(t)
+	errc := make(chan error, 1)
+	go func() {
+		c, err := gpib.Dial(context.Background(), other, 9, transport.NoAddress, o)
+		if err == nil {
+			c.Close()
+		}
+		errc <- err
+	}()
+	wait(errc, "open through another adapter", nil)
+
+	short, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	go func() {
+		c, err := gpib.Dial(short, slowRes, 7, transport.NoAddress, o)
+		if err == nil {
+			c.Close()
+		}
+		errc <- err
+	}()
+	wait(errc, "open through the same adapter", context.DeadlineExceeded)
+
+	cancelFirst()
+	if err := <-firstDone; err == nil {
+		t.Fatal("the slow dial succeeded, with no answer to ++ver")
 	}
 }
