@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -234,10 +235,15 @@ func (c *Conn) Read(b []byte) (int, error) {
 				c.dmu.Unlock()
 				return 0, fmt.Errorf("usbtmc: read %s: %w", c.path, os.ErrDeadlineExceeded)
 			}
-			tmo = uint32(max(left.Milliseconds(), minTimeoutMS))
+			tmo = driverTimeout(left)
 		}
 		if tmo != c.tmo {
-			c.control(func(fd int) error { return unix.IoctlSetPointerInt(fd, ioctlSetTmo, int(tmo)) })
+			// Remembered only once the driver has it: a failure is
+			// tried again by the next read.
+			if err := c.control(func(fd int) error { return unix.IoctlSetPointerInt(fd, ioctlSetTmo, int(tmo)) }); err != nil {
+				c.dmu.Unlock()
+				return 0, fmt.Errorf("usbtmc: read %s: set the driver's timeout to %d ms: %w", c.path, tmo, err)
+			}
 			c.tmo = tmo
 		}
 		c.inRead.Store(true)
@@ -254,6 +260,14 @@ func (c *Conn) Read(b []byte) (int, error) {
 		}
 		return n, nil
 	}
+}
+
+// driverTimeout is the driver's timeout in ms for a read with left to
+// go: no less than the driver's floor, and no more than the int32 the
+// ioctl takes (a deadline weeks away would wrap to a short timeout, or
+// one below the floor that the driver refuses).
+func driverTimeout(left time.Duration) uint32 {
+	return uint32(min(max(left.Milliseconds(), minTimeoutMS), math.MaxInt32))
 }
 
 func (c *Conn) deadlineZero() bool {
