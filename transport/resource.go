@@ -200,8 +200,8 @@ func (p *parser) parse() (Resource, error) {
 	}
 	head, tail, _ := strings.Cut(rest, "::")
 	if head != "" {
-		n, err := strconv.Atoi(head)
-		if err != nil || n < 0 {
+		n, ok := decimal(head)
+		if !ok {
 			return r, p.fail("board number", head, "not a non-negative integer")
 		}
 		r.Board = n
@@ -289,8 +289,8 @@ func (p *parser) tcpip(r Resource, tail string) (Resource, error) {
 			}
 			return r, p.fail("resource", "", "too many parts for TCPIP::host::port::SOCKET")
 		}
-		port, err := strconv.Atoi(parts[0])
-		if err != nil || port < 1 || port > 65535 {
+		port, ok := decimal(parts[0])
+		if !ok || port < 1 || port > 65535 {
 			return r, p.fail("port", parts[0], "not a TCP port (1-65535)")
 		}
 		r.Port = port
@@ -304,7 +304,7 @@ func (p *parser) tcpip(r Resource, tail string) (Resource, error) {
 		case 0:
 			r.Device = "inst0"
 		case 1:
-			if _, err := strconv.Atoi(parts[0]); err == nil {
+			if _, ok := decimal(parts[0]); ok {
 				return r, p.fail("resource class", "", "a port number needs ::SOCKET")
 			}
 			if !validDeviceName(parts[0]) {
@@ -340,8 +340,8 @@ func (p *parser) serial(r Resource, rest string) (Resource, error) {
 	case head == "":
 		// ASRL::INSTR: board 0.
 	case head[0] >= '0' && head[0] <= '9':
-		n, err := strconv.Atoi(head)
-		if err != nil || n < 0 {
+		n, ok := decimal(head)
+		if !ok {
 			return r, p.fail("board number", head, "not a non-negative integer")
 		}
 		r.Board = n
@@ -376,14 +376,14 @@ func (p *parser) gpib(r Resource, parts []string) (Resource, error) {
 	if len(parts) > 2 {
 		return r, p.fail("resource", "", "too many parts for GPIB::primary[::secondary]::INSTR")
 	}
-	pa, err := strconv.Atoi(parts[0])
-	if err != nil || pa < 0 || pa > 30 {
+	pa, ok := decimal(parts[0])
+	if !ok || pa > 30 {
 		return r, p.fail("primary address", parts[0], "not a GPIB address (0-30)")
 	}
 	r.PrimaryAddress = pa
 	if len(parts) == 2 {
-		sa, err := strconv.Atoi(parts[1])
-		if err != nil || sa < 0 || sa > 30 {
+		sa, ok := decimal(parts[1])
+		if !ok || sa > 30 {
 			return r, p.fail("secondary address", parts[1], "not a GPIB secondary address (0-30)")
 		}
 		r.SecondaryAddress = sa
@@ -423,13 +423,28 @@ func (p *parser) usb(r Resource, parts []string) (Resource, error) {
 	}
 	r.VendorID, r.ProductID, r.SerialNumber = vid, pid, parts[2]
 	if len(parts) == 4 {
-		n, err := strconv.Atoi(parts[3])
-		if err != nil || n < 0 || n > 255 {
+		n, ok := decimal(parts[3])
+		if !ok || n > 255 {
 			return r, p.fail("USB interface number", parts[3], "not an interface number (0-255)")
 		}
 		r.USBInterface = n
 	}
 	return r, nil
+}
+
+// decimal parses s as plain decimal digits, as resource strings write
+// numbers: strconv.Atoi alone would take "+5" and "-0" too.
+func decimal(s string) (int, bool) {
+	if s == "" {
+		return 0, false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.Atoi(s)
+	return n, err == nil
 }
 
 func parseID(s string) (uint16, error) {

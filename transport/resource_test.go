@@ -141,6 +141,14 @@ func TestParseResourceErrors(t *testing.T) {
 		{"SIM::INSTR", "model", ""},
 		{"SIM::a b::INSTR", "model", "a b"},
 		{"SIM::a::b::INSTR", "resource", ""},
+		// Numbers are plain decimal digits: no sign.
+		{"TCPIP0::h::+5025::SOCKET", "port", "+5025"},
+		{"TCPIP+0::h::INSTR", "board number", "+0"},
+		{"GPIB-0::5::INSTR", "board number", "-0"},
+		{"GPIB::+5::INSTR", "primary address", "+5"},
+		{"GPIB::-0::INSTR", "primary address", "-0"},
+		{"GPIB0::5::+2::INSTR", "secondary address", "+2"},
+		{"USB0::1::2::S::+3::INSTR", "USB interface number", "+3"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -167,6 +175,7 @@ func FuzzParseResource(f *testing.F) {
 		"TCPIP0::10.0.0.5::5025::SOCKET", "TCPIP::host::hislip0::INSTR", "TCPIP::[::1]::inst0",
 		"ASRL/dev/ttyUSB0::INSTR", "ASRL3::INSTR", "GPIB0::5::2::INSTR",
 		"USB0::0x2A8D::0x1002::MY123::0::INSTR", "SIM::dp832::INSTR", "::", "TCPIP::[",
+		"TCPIP0::h::+5025::SOCKET", "GPIB::+5::INSTR", "GPIB0::5::-0::INSTR", "TCPIP+0::h::INSTR",
 	} {
 		f.Add(s)
 	}
