@@ -5,6 +5,7 @@ package results
 import (
 	"errors"
 	"os"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -43,4 +44,26 @@ func lockHeld(path string) (bool, error) {
 	}
 	os.Remove(path) // still locked by us: no store can be taking it
 	return false, nil
+}
+
+// waitLock creates path and takes an exclusive lock on it, waiting up to
+// timeout for another process to let go of it.
+func waitLock(path string, timeout time.Duration) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		if err == nil {
+			return f, nil
+		}
+		if !errors.Is(err, unix.EWOULDBLOCK) || time.Now().After(deadline) {
+			f.Close()
+			return nil, err
+		}
+		// Polled: a blocking flock could not be given up at the timeout.
+		time.Sleep(10 * time.Millisecond)
+	}
 }

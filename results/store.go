@@ -31,6 +31,17 @@ var ErrNotFound = errors.New("results: no such run")
 // than one run has.
 var ErrAmbiguous = errors.New("results: run ID prefix is ambiguous")
 
+// ErrInUse is matched by Open's error for a store whose schema must be
+// upgraded while another program has it open: that program writes with
+// the schema it opened, and would go on writing rows the new one
+// misreads (and wait on the upgrade's write lock). Close it, then open
+// the store again.
+var ErrInUse = errors.New("results: the store's schema must be upgraded, and another program has it open")
+
+// errNoLocks is lockHeld's error on a system without file locks, where
+// whether an owner is alive cannot be told.
+var errNoLocks = errors.New("results: no file locks on this system")
+
 // ErrSchemaTooNew is matched by Open's error for a store written by a
 // newer scpikit, whose schema this one does not know.
 var ErrSchemaTooNew = errors.New("results: store schema is newer than this program")
@@ -147,11 +158,20 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("results: %w", err)
 	}
-	if s.lock, err = holdLock(ownerFile(real, s.owner)); err != nil {
+	// One program at a time checks and upgrades the schema; one waiting
+	// here holds no lock of its own yet, so the one upgrading does not
+	// take it for a program of the old schema.
+	schemaLock, err := waitLock(filepath.Join(ownersDir(real), schemaLockFile), schemaLockWait)
+	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("results: %s: the store's lock file: %w", path, err)
+		return nil, fmt.Errorf("results: %s: waiting for another program to finish upgrading the store's schema: %w", path, err)
 	}
+	defer schemaLock.Close()
 	if err := s.checkPragmas(ctx); err != nil {
+		s.release()
+		return nil, err
+	}
+	if err := s.refuseUpgradeInUse(ctx); err != nil {
 		s.release()
 		return nil, err
 	}
@@ -159,6 +179,11 @@ func Open(path string) (*Store, error) {
 		s.release()
 		return nil, fmt.Errorf("results: %s: %w", path, err)
 	}
+	if s.lock, err = holdLock(ownerFile(real, s.owner)); err != nil {
+		s.release()
+		return nil, fmt.Errorf("results: %s: the store's lock file: %w", path, err)
+	}
+	schemaLock.Close()
 	n, err := s.recover(ctx)
 	if err != nil {
 		s.release()
@@ -173,6 +198,56 @@ func Open(path string) (*Store, error) {
 	s.w = &batchWriter{conn: conn, indexer: newIndexer(sqliteDialect, s.owner), lost: map[string]error{}}
 	go s.writer()
 	return s, nil
+}
+
+// schemaLockFile, in the owners directory, is locked by a program
+// checking and upgrading the schema (never an owner's name: those have
+// no dot first); schemaLockWait is how long another waits for it.
+const (
+	schemaLockFile = ".schema"
+	schemaLockWait = time.Minute
+)
+
+// refuseUpgradeInUse returns an error matching ErrInUse when the schema
+// is older than this program's and another program holds its lock on
+// the store, leaving the store as it is.
+func (s *Store) refuseUpgradeInUse(ctx context.Context) error {
+	var tables, have int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&tables); err != nil {
+		return fmt.Errorf("results: %s: %w", s.path, err)
+	}
+	if tables > 0 {
+		if err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
+			return fmt.Errorf("results: %s: %w", s.path, err)
+		}
+	}
+	want := SchemaVersion()
+	if have >= want {
+		return nil
+	}
+	dir := ownersDir(s.real)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("results: %s: %w", s.path, err)
+	}
+	for _, e := range entries {
+		if e.Name() == schemaLockFile {
+			continue
+		}
+		held, err := lockHeld(filepath.Join(dir, e.Name()))
+		if errors.Is(err, errNoLocks) {
+			return nil // cannot be told here: upgraded as before
+		}
+		if err != nil || held {
+			why := ""
+			if err != nil {
+				why = fmt.Sprintf(" (whether it still runs cannot be told: %v; if it does not, remove the file)", err)
+			}
+			return fmt.Errorf("%w: %s is at schema version %d, this program writes %d, and program %s has it open%s: close that program, then open the store again (lock file %s)",
+				ErrInUse, s.path, have, want, e.Name(), why, filepath.Join(dir, e.Name()))
+		}
+	}
+	return nil
 }
 
 // realPath is path absolute, with symlinks resolved (of its directory
