@@ -447,12 +447,14 @@ func (c *Conn) Read(b []byte) (int, error) {
 // interrupts a call at once.
 func (c *Conn) SetDeadline(t time.Time) error {
 	c.dmu.Lock()
+	defer c.dmu.Unlock()
 	c.deadline = t
+	err := c.core.SetDeadline(t)
+	// After the core channel's: the call an abort ends must not send.
 	if c.stopAbort != nil && !t.IsZero() && !t.After(time.Now()) {
 		c.stopAbort()
 	}
-	c.dmu.Unlock()
-	return c.core.SetDeadline(t)
+	return err
 }
 
 // generic runs one of the calls that take Device_GenericParms, bounded by
