@@ -173,14 +173,15 @@ func (d *DUTRun) end(err error) {
 		}
 		t.isolateDUT(d, f) // cancels its context
 	}
-	// Its outputs go off now, while its monitors still watch: a DUT that
-	// has finished is not left powered, unwatched, until the others do.
-	// (An isolation has taken them already.)
-	t.runSafe(t.safe.take(d.name, false))
 	// An error after a stop is the stop's doing: the stop is its cause.
 	d.cancel(errDUTDone) // its monitors and helpers end with it
 	d.scope.close()
 	waitIdle(t.opts.ReturnGrace, &d.scope)
+	// Its outputs go off now: a DUT that has finished is not left
+	// powered, unwatched, until the others have. Not before its monitors
+	// have ended: a current monitor would take the current falling for a
+	// fault. (An isolation has taken them already.)
+	t.runSafe(t.safe.take(d.name, false))
 	// An isolation a monitor started may still be switching the outputs
 	// off: the cleanups wait for it.
 	t.awaitSafe(t.safe.taken(d.name))

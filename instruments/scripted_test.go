@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -252,8 +253,19 @@ func TestE3631AScript(t *testing.T) {
 
 // From the HMC804x SCPI manual: INST:NSEL, then the command; channel and
 // master switches.
+// hmcChannelsOffVerified is an HMC804x's three channels switched off,
+// then read back.
+var hmcChannelsOffVerified = []scpitest.Exchange{
+	scpitest.Write("INST:NSEL 1"), scpitest.Write("OUTP:CHAN OFF"),
+	scpitest.Write("INST:NSEL 2"), scpitest.Write("OUTP:CHAN OFF"),
+	scpitest.Write("INST:NSEL 3"), scpitest.Write("OUTP:CHAN OFF"),
+	scpitest.Write("INST:NSEL 1"), scpitest.Query("OUTP:CHAN?", "0"),
+	scpitest.Write("INST:NSEL 2"), scpitest.Query("OUTP:CHAN?", "0"),
+	scpitest.Write("INST:NSEL 3"), scpitest.Query("OUTP:CHAN?", "0"),
+}
+
 func TestHMC804xScript(t *testing.T) {
-	inst := scripted(t, "Rohde&Schwarz,HMC8043,100001,HW50020001/SW2.51",
+	inst := scripted(t, "Rohde&Schwarz,HMC8043,100001,HW50020001/SW2.51", slices.Concat([]scpitest.Exchange{
 		scpitest.Write("INST:NSEL 2"), scpitest.Write("VOLT 12"),
 		scpitest.Write("INST:NSEL 2"), scpitest.Query("VOLT?", "+1.2000E+01"),
 		scpitest.Write("INST:NSEL 2"), scpitest.Write("CURR 0.5"),
@@ -268,12 +280,7 @@ func TestHMC804xScript(t *testing.T) {
 		scpitest.Write("INST:NSEL 3"), scpitest.Write("OUTP:CHAN ON"),
 		scpitest.Write("OUTP:MAST ON"),
 		scpitest.Write("OUTP:MAST OFF"),
-		scpitest.Write("INST:NSEL 1"), scpitest.Write("OUTP:CHAN OFF"),
-		scpitest.Write("INST:NSEL 2"), scpitest.Write("OUTP:CHAN OFF"),
-		scpitest.Write("INST:NSEL 3"), scpitest.Write("OUTP:CHAN OFF"),
-		scpitest.Write("INST:NSEL 1"), scpitest.Query("OUTP:CHAN?", "0"),
-		scpitest.Write("INST:NSEL 2"), scpitest.Query("OUTP:CHAN?", "0"),
-		scpitest.Write("INST:NSEL 3"), scpitest.Query("OUTP:CHAN?", "0"),
+	}, hmcChannelsOffVerified, []scpitest.Exchange{
 		scpitest.Write("INST:NSEL 2"), scpitest.Write("VOLT:PROT:LEV 13"),
 		scpitest.Write("INST:NSEL 2"), scpitest.Query("VOLT:PROT:LEV?", "+1.3000E+01"),
 		scpitest.Write("INST:NSEL 2"), scpitest.Query("VOLT:PROT:TRIP?", "0"),
@@ -283,7 +290,7 @@ func TestHMC804xScript(t *testing.T) {
 		scpitest.Write("INST:NSEL 2"), scpitest.Query("FUSE:TRIP?", "1"),
 		scpitest.Write("INST:NSEL 2"), scpitest.Write("OUTP:CHAN OFF"),
 		scpitest.Write("OUTP:MAST OFF"),
-	)
+	})...)
 	p := inst.(instruments.PowerSupply)
 	runScript(t, p, supplyCalls(), []any{nil, units.Voltage(12), nil, units.Current(0.5), nil, true,
 		units.Voltage(11.999), units.Current(0.421), instruments.ModeCV, nil, nil})
@@ -508,14 +515,7 @@ func TestSafeStateGoesOnPastAFailedChannel(t *testing.T) {
 		t.Errorf("DP832 with CH1 stuck: %v, want ErrUnsafe naming channel 1, and the failed command's error", err)
 	}
 
-	hmc := supplyFailingOnce(t, "Rohde&Schwarz,HMC8043,100001,HW50020001/SW2.51", "OUTP:MAST OFF", stuck,
-		scpitest.Write("INST:NSEL 1"), scpitest.Write("OUTP:CHAN OFF"),
-		scpitest.Write("INST:NSEL 2"), scpitest.Write("OUTP:CHAN OFF"),
-		scpitest.Write("INST:NSEL 3"), scpitest.Write("OUTP:CHAN OFF"),
-		scpitest.Write("INST:NSEL 1"), scpitest.Query("OUTP:CHAN?", "0"),
-		scpitest.Write("INST:NSEL 2"), scpitest.Query("OUTP:CHAN?", "0"),
-		scpitest.Write("INST:NSEL 3"), scpitest.Query("OUTP:CHAN?", "0"),
-	)
+	hmc := supplyFailingOnce(t, "Rohde&Schwarz,HMC8043,100001,HW50020001/SW2.51", "OUTP:MAST OFF", stuck, hmcChannelsOffVerified...)
 	if err := hmc.SafeState(bg); err != nil {
 		t.Errorf("HMC8043 whose master switch failed but every channel went off (read back): %v, want verified", err)
 	}
