@@ -69,10 +69,17 @@ func TestFleetPageLive(t *testing.T) {
 	within(t, ctx, "following the station page's Fleet link",
 		chromedp.Navigate(srv.URL()),
 		chromedp.WaitVisible(chromedp.CSS(`#fleet-link`)),
-		chromedp.Click(chromedp.CSS(`#fleet-link`)),
+		// Clicked through the DOM, not at the link's coordinates: the
+		// header's text fills in as the page's stream draws it, which
+		// can move the link between where a mouse click was aimed and
+		// where it lands (the page then stayed where it was).
+		func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+			_, err := chromedp.Evaluate[bool](`document.querySelector('#fleet-link').click(), true`)(ctx, tg)
+			return chromedp.Void{}, err
+		},
+		chromedp.WaitVisible(chromedp.CSS(`#station-link`)), // the fleet page, with its link back
 		chromedp.WaitVisible(chromedp.CSS(`#conn.live`)),
 		chromedp.WaitVisible(chromedp.CSS(`.station[data-id="line-10"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`#station-link`)), // and back
 	)
 	ids := eval[[]string](t, ctx, `[...document.querySelectorAll('.station')].map(c => c.dataset.id)`)
 	if len(ids) != 10 || ids[0] != "line-01" || ids[9] != "line-10" {
