@@ -89,12 +89,12 @@ func (p *supply) checkOVP(ch int, v units.Voltage) error {
 	return nil
 }
 
-// safeOff is a supply's SafeState: off switches every output off (going
+// safeOff is a supply's SafeState: setAll switches every output off (going
 // on past one that fails: see eachOutput), then every output is read
-// back whatever off returned. The read-back decides: a command that
+// back whatever setAll returned. The read-back decides: a command that
 // failed but took effect leaves the outputs verified off.
-func (p *supply) safeOff(ctx context.Context, off func(context.Context) error, output func(context.Context, int) (bool, error)) error {
-	offErr := off(ctx)
+func (p *supply) safeOff(ctx context.Context, setAll func(context.Context, bool) error, output func(context.Context, int) (bool, error)) error {
+	offErr := setAll(ctx, false)
 	if err := p.verifyOff(ctx, output); err != nil {
 		if offErr != nil {
 			return fmt.Errorf("%w (switching off: %w)", err, offErr)

@@ -150,5 +150,5 @@ func (p *GenericSupply) MeasureCurrent(ctx context.Context, ch int) (units.Curre
 func (p *GenericSupply) Mode(ctx context.Context, ch int) (Mode, error) { return p.isumMode(ctx, ch) }
 
 func (p *GenericSupply) SafeState(ctx context.Context) error {
-	return p.safeOff(ctx, func(ctx context.Context) error { return p.SetAllOutputs(ctx, false) }, p.Output)
+	return p.safeOff(ctx, p.SetAllOutputs, p.Output)
 }

@@ -105,7 +105,7 @@ func (p *E36300) Mode(ctx context.Context, ch int) (Mode, error) { return p.isum
 
 // SafeState switches all outputs off in one command and reads each back.
 func (p *E36300) SafeState(ctx context.Context) error {
-	return p.safeOff(ctx, func(ctx context.Context) error { return p.SetAllOutputs(ctx, false) }, p.Output)
+	return p.safeOff(ctx, p.SetAllOutputs, p.Output)
 }
 
 func (p *E36300) SetOVPLevel(ctx context.Context, ch int, v units.Voltage) error {

@@ -119,7 +119,7 @@ func (p *E3631A) Mode(ctx context.Context, ch int) (Mode, error) { return p.isum
 
 // SafeState switches the outputs off and reads the switch back.
 func (p *E3631A) SafeState(ctx context.Context) error {
-	return p.safeOff(ctx, func(ctx context.Context) error { return p.SetAllOutputs(ctx, false) }, func(ctx context.Context, ch int) (bool, error) {
+	return p.safeOff(ctx, p.SetAllOutputs, func(ctx context.Context, ch int) (bool, error) {
 		if ch > 1 {
 			return false, nil // one switch: read once
 		}

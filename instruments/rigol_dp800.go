@@ -148,7 +148,7 @@ func (p *DP800) Mode(ctx context.Context, ch int) (Mode, error) {
 
 // SafeState switches each output off, then reads each back.
 func (p *DP800) SafeState(ctx context.Context) error {
-	return p.safeOff(ctx, func(ctx context.Context) error { return p.SetAllOutputs(ctx, false) }, p.Output)
+	return p.safeOff(ctx, p.SetAllOutputs, p.Output)
 }
 
 // SetOVPLevel sets the level and switches the protection on.

@@ -163,7 +163,7 @@ func (p *HMC804x) Mode(ctx context.Context, ch int) (Mode, error) { return p.isu
 // SafeState switches the master and every channel off and reads each
 // output back.
 func (p *HMC804x) SafeState(ctx context.Context) error {
-	return p.safeOff(ctx, func(ctx context.Context) error { return p.SetAllOutputs(ctx, false) }, p.Output)
+	return p.safeOff(ctx, p.SetAllOutputs, p.Output)
 }
 
 func (p *HMC804x) SetMasterOutput(ctx context.Context, on bool) error {

@@ -187,5 +187,5 @@ func (p *SPD3303X) Mode(ctx context.Context, ch int) (Mode, error) {
 // SafeState switches all three outputs off and verifies CH1 and CH2 (CH3's
 // state cannot be read on this model).
 func (p *SPD3303X) SafeState(ctx context.Context) error {
-	return p.safeOff(ctx, func(ctx context.Context) error { return p.SetAllOutputs(ctx, false) }, p.Output)
+	return p.safeOff(ctx, p.SetAllOutputs, p.Output)
 }

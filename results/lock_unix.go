@@ -12,17 +12,7 @@ import (
 
 // holdLock creates path and takes an exclusive lock on it, held until
 // the file is closed or the process dies.
-func holdLock(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
-}
+func holdLock(path string) (*os.File, error) { return waitLock(path, 0) }
 
 // lockHeld reports whether a live process holds the lock on path. A file
 // that is not there, or whose lock can be taken, is a dead store's: it
