@@ -60,7 +60,7 @@ func TestFleetUnderFaults(t *testing.T) {
 		t.Skip(msg)
 	}
 	t.Cleanup(func() { goleak.VerifyNone(t) }) // after pgtest's cleanup, which closes its pool
-	url := pgtest.New(t)
+	url := pgtest.NewStopping(t)
 	const stations, duts, runsEach, meas = 10, 8, 100, 3
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()

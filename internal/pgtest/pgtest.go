@@ -45,14 +45,30 @@ func Server(t testing.TB) string {
 }
 
 // New creates a database for t alone and returns its URL; it is dropped
-// (with any connection left to it) when t ends.
+// (with any connection left to it) when t ends. Until then t shares the
+// server with other tests, in this process and others (go test runs
+// packages at once), and a test that stops it (NewStopping) waits.
 func New(t testing.TB) string {
+	t.Helper()
+	return newDB(t, false)
+}
+
+// NewStopping is New for a test that stops and starts the server: it
+// waits until no other test (of any package) has a database of New's,
+// and keeps them from taking one until it ends.
+func NewStopping(t testing.TB) string {
+	t.Helper()
+	return newDB(t, true)
+}
+
+func newDB(t testing.TB, alone bool) string {
 	t.Helper()
 	server := Server(t)
 	base, err := url.Parse(server)
 	if err != nil {
 		t.Fatalf("%s: %v", Env, err)
 	}
+	holdServer(t, base.Host, alone)
 	var b [6]byte
 	rand.Read(b[:])
 	name := "test_" + hex.EncodeToString(b[:])
