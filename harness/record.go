@@ -266,11 +266,58 @@ func newRecord() *Record { return &Record{SchemaVersion: SchemaVersion} }
 // harness built as the run went, rebuilt. A run whose events stop short
 // of run.ended has a zero Ended; AbortedEnd settles it.
 func Replay(events []Event) *Record {
-	f := newFold(newRecord())
+	var rp Replayer
 	for i := range events {
-		f.apply(&events[i])
+		rp.Add(&events[i])
 	}
-	return f.r
+	return rp.Record()
+}
+
+// A Replayer folds a run's events into its record one at a time, as Replay
+// does with a slice of them: a store rebuilding the record of a long run
+// (millions of monitor samples) reads its events a page at a time and
+// never holds them all, only the record they make. The zero Replayer is
+// ready to use.
+type Replayer struct {
+	f    *fold
+	last Event // the last event added, without its payload
+}
+
+// Add folds the next event in. The record may keep the event's payload
+// (a measurement, an attachment's bytes): the caller must not change it
+// afterwards.
+func (rp *Replayer) Add(e *Event) {
+	if rp.f == nil {
+		rp.f = newFold(newRecord())
+	}
+	rp.f.apply(e)
+	rp.last = Event{Run: e.Run, Seq: e.Seq, Time: e.Time}
+}
+
+// Events is how many events were added.
+func (rp *Replayer) Events() int {
+	if rp.f == nil {
+		return 0
+	}
+	return rp.f.added
+}
+
+// Record is the record of the events added so far.
+func (rp *Replayer) Record() *Record {
+	if rp.f == nil {
+		rp.f = newFold(newRecord())
+	}
+	return rp.f.r
+}
+
+// AbortedEnd is the run.ended event that closes the run of the events
+// added, which stop short of one: see the function AbortedEnd.
+func (rp *Replayer) AbortedEnd() Event {
+	r := rp.Record()
+	end := r.settle(StationStopped, func(d *DUTRecord) bool { return !d.ended })
+	end.Outcome = worse(end.Outcome, OutcomeAborted)
+	end.Recovered = true
+	return Event{Run: rp.last.Run, Seq: rp.last.Seq + 1, Time: rp.last.Time, Kind: EventRunEnded, End: &end}
 }
 
 // fold is a record being built from events, with its DUTs and series
@@ -284,6 +331,7 @@ type fold struct {
 	// measurements and failed count the record's measurements and those
 	// out of limits, for the progress line.
 	measurements, failed int
+	added                int // events applied
 	// compact says measurements and series points are kept compact
 	// until the run ends (keptMeasurements, keptPoints), in chunks from
 	// pool: the live record's fold, not Replay's, whose events already
@@ -308,6 +356,7 @@ func newFold(r *Record) *fold {
 // apply folds one event into the record.
 func (f *fold) apply(e *Event) {
 	r := f.r
+	f.added++
 	r.Events = e.Seq
 	switch e.Kind {
 	case EventRunStarted:
@@ -553,15 +602,11 @@ const StationStopped = "station stopped unexpectedly"
 // function had not returned is aborted, the cause is StationStopped, and
 // the time is that of its last event.
 func AbortedEnd(events []Event) Event {
-	r := Replay(events)
-	var last Event
-	if n := len(events); n > 0 {
-		last = events[n-1]
+	var rp Replayer
+	for i := range events {
+		rp.Add(&events[i])
 	}
-	end := r.settle(StationStopped, func(d *DUTRecord) bool { return !d.ended })
-	end.Outcome = worse(end.Outcome, OutcomeAborted)
-	end.Recovered = true
-	return Event{Run: last.Run, Seq: last.Seq + 1, Time: last.Time, Kind: EventRunEnded, End: &end}
+	return rp.AbortedEnd()
 }
 
 // end folds the run's verdicts in.

@@ -18,7 +18,7 @@ import (
 // loadEvents reads a run's events after seq after, at most limit of them
 // (0: all), in order.
 func loadEvents(ctx context.Context, q querier, run string, after uint64, limit int) ([]harness.Event, error) {
-	query := `SELECT body FROM events WHERE run_id = ? AND seq > ? ORDER BY seq`
+	query := `SELECT body, seq FROM events WHERE run_id = ? AND seq > ? ORDER BY seq`
 	args := []any{run, after}
 	if limit > 0 {
 		query += ` LIMIT ?`
@@ -29,36 +29,65 @@ func loadEvents(ctx context.Context, q querier, run string, after uint64, limit 
 
 // queryEvents decodes the events bodies a query selects.
 func queryEvents(ctx context.Context, q querier, run, query string, args ...any) ([]harness.Event, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	var out []harness.Event
-	for rows.Next() {
-		var body string
-		if err := rows.Scan(&body); err != nil {
-			return nil, err
-		}
-		var e harness.Event
-		if err := json.Unmarshal([]byte(body), &e); err != nil {
-			return nil, fmt.Errorf("results: run %s: an event does not decode: %w", run, err)
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	err := eachEvent(ctx, q, run, query, args, func(e *harness.Event, _ uint64) { out = append(out, *e) })
+	return out, err
 }
 
-// loadEventsExcept reads a run's events but those of the kinds given, in
-// order.
-func loadEventsExcept(ctx context.Context, q querier, run string, kinds ...string) ([]harness.Event, error) {
-	query := `SELECT body FROM events WHERE run_id = ?`
-	args := []any{run}
-	for _, k := range kinds {
-		query += ` AND kind != ?`
-		args = append(args, k)
+// eachEvent decodes the events a query selects (body, seq), one at a time,
+// each into an Event of its own that fn may keep.
+func eachEvent(ctx context.Context, q querier, run, query string, args []any, fn func(e *harness.Event, seq uint64)) error {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
 	}
-	return queryEvents(ctx, q, run, query+` ORDER BY seq`, args...)
+	defer rows.Close()
+	for rows.Next() {
+		var body []byte
+		var seq uint64
+		if err := rows.Scan(&body, &seq); err != nil {
+			return err
+		}
+		e := new(harness.Event)
+		if err := json.Unmarshal(body, e); err != nil {
+			return fmt.Errorf("results: run %s: an event does not decode: %w", run, err)
+		}
+		fn(e, seq)
+	}
+	return rows.Err()
+}
+
+// replayPage is how many events a replay reads per query: a long run's
+// events (a monitor's samples: millions) are never all in memory at once,
+// and no read holds the database for the whole replay, which would keep a
+// live run's writes from being checkpointed.
+var replayPage = 4096
+
+// replay folds a run's events, but those of the kinds given, into rp a
+// page at a time, in order.
+func replay(ctx context.Context, q querier, run string, rp *harness.Replayer, except ...string) error {
+	query := `SELECT body, seq FROM events WHERE run_id = ? AND seq > ?`
+	for range except {
+		query += ` AND kind != ?`
+	}
+	query += ` ORDER BY seq LIMIT ?`
+	var after uint64
+	for {
+		args := []any{run, after}
+		for _, k := range except {
+			args = append(args, k)
+		}
+		args = append(args, replayPage)
+		n := 0
+		err := eachEvent(ctx, q, run, query, args, func(e *harness.Event, seq uint64) {
+			rp.Add(e)
+			after = seq
+			n++
+		})
+		if err != nil || n < replayPage {
+			return err
+		}
+	}
 }
 
 // Events are a run's events with Seq above after, in order, at most limit
@@ -69,16 +98,17 @@ func (s *Store) Events(ctx context.Context, run string, after uint64, limit int)
 
 // Record rebuilds a run's record from its events: the same record the
 // harness returned, and the reports written from it are the same. A run
-// still going has a zero Ended.
+// still going has a zero Ended. The events are read a page at a time, so
+// what it holds is the record, not the events too.
 func (s *Store) Record(ctx context.Context, run string) (*harness.Record, error) {
-	events, err := s.Events(ctx, run, 0, 0)
-	if err != nil {
+	var rp harness.Replayer
+	if err := replay(ctx, s.db, run, &rp); err != nil {
 		return nil, err
 	}
-	if len(events) == 0 {
+	if rp.Events() == 0 {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, run)
 	}
-	return harness.Replay(events), nil
+	return rp.Record(), nil
 }
 
 // Resolve finds the run an ID, a unique prefix of one, or "last" (the

@@ -102,14 +102,14 @@ func (s *Store) closeAborted(ctx context.Context, id string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	events, err := loadEventsExcept(ctx, s.db, id, string(harness.EventSample), string(harness.EventAttachment))
-	if err != nil {
+	var rp harness.Replayer
+	if err := replay(ctx, s.db, id, &rp, string(harness.EventSample), string(harness.EventAttachment)); err != nil {
 		return false, err
 	}
-	if len(events) == 0 {
+	if rp.Events() == 0 {
 		return false, nil
 	}
-	end := harness.AbortedEnd(events)
+	end := rp.AbortedEnd()
 	end.Seq, end.Time = lastSeq+1, time.Unix(0, lastTime)
 
 	conn, err := s.db.Conn(ctx)
