@@ -78,7 +78,7 @@ func Redact(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		// Unparsed, it might show the password in an error message too.
-		return "(a database URL that does not parse)"
+		return unparsedURL
 	}
 	// libpq takes the password as a parameter too.
 	q := u.Query()
@@ -92,6 +92,9 @@ func Redact(raw string) string {
 	u.RawQuery = q.Encode()
 	return u.Redacted()
 }
+
+// unparsedURL is what Redact makes of a URL that does not parse.
+const unparsedURL = "(a database URL that does not parse)"
 
 // redactKeywords masks the password of a libpq key=value string
 // ("host=db password='a b' dbname=fleet"): keys, optional spaces around

@@ -380,6 +380,59 @@ func (s *Store) park(ctx context.Context, target string, evs []OutboxEvent, reas
 	return nil
 }
 
+// redactTargets renames the outbox rows of a target kept under a name
+// that shows its password (written before Redact masked the password of
+// key=value strings and of ?password= URLs) to the name Redact gives it
+// now, keeping what the target acknowledged: the password leaves the
+// store (station status lists these names), and the replicator, which
+// looks its position up by the new name, sends nothing twice. A name that
+// does not parse is left alone: Redact gives every such name one text,
+// and rows of different databases must not be merged.
+func (s *Store) redactTargets(ctx context.Context) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT target FROM outbox_state UNION SELECT target FROM outbox_parked`)
+	if err != nil {
+		return err
+	}
+	renames := map[string]string{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return err
+		}
+		if red := Redact(name); red != name && red != unparsedURL {
+			renames[name] = red
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(renames) == 0 {
+		return err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for old, name := range renames {
+		// Two names of one database (the password changed): it holds what
+		// either acknowledged.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox_state (target, acked_pos, acked_ns, error, error_ns)
+			SELECT ?, acked_pos, acked_ns, '', 0 FROM outbox_state WHERE target = ?
+			ON CONFLICT (target) DO UPDATE SET acked_pos = max(acked_pos, excluded.acked_pos), acked_ns = max(acked_ns, excluded.acked_ns)`, name, old); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE OR IGNORE outbox_parked SET target = ? WHERE target = ?`, name, old); err != nil {
+			return err
+		}
+		for _, table := range []string{"outbox_state", "outbox_parked"} {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE target = ?`, old); err != nil {
+				return err
+			}
+		}
+	}
+	return tx.Commit()
+}
+
 // noteTargetError records why target cannot be reached, for station
 // status; the next acknowledgement clears it. Best effort: the log has
 // it too.

@@ -179,6 +179,10 @@ func Open(path string) (*Store, error) {
 		s.release()
 		return nil, fmt.Errorf("results: %s: %w", path, err)
 	}
+	if err := s.redactTargets(ctx); err != nil {
+		s.release()
+		return nil, fmt.Errorf("results: %s: masking passwords in the outbox: %w", path, err)
+	}
 	if s.lock, err = holdLock(ownerFile(real, s.owner)); err != nil {
 		s.release()
 		return nil, fmt.Errorf("results: %s: the store's lock file: %w", path, err)
