@@ -433,6 +433,42 @@ func (s *Store) redactTargets(ctx context.Context) error {
 	return tx.Commit()
 }
 
+// ErrUnknownTarget is matched by ForgetTarget's error when the outbox has
+// no central database of that name.
+var ErrUnknownTarget = errors.New("results: the outbox has no such central database")
+
+// ForgetTarget drops a central database from the outbox: its
+// acknowledged position and parked batches. The backlog (Backlog, station
+// status, the metric) counts the database furthest behind, so one the
+// station no longer replicates to (a test database, a retired server)
+// would otherwise hold it up for good. The events stay in the store; a
+// later replication to that database starts from the first event again,
+// which the database's (run, seq) key makes harmless. name is as Outbox
+// lists it, or the URL it masks.
+func (s *Store) ForgetTarget(ctx context.Context, name string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("results: forgetting %s: %w", Redact(name), err)
+	}
+	defer tx.Rollback()
+	var n int64
+	for _, table := range []string{"outbox_state", "outbox_parked"} {
+		res, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE target IN (?, ?)`, name, Redact(name))
+		if err != nil {
+			return fmt.Errorf("results: forgetting %s: %w", Redact(name), err)
+		}
+		k, _ := res.RowsAffected()
+		n += k
+	}
+	if n == 0 {
+		return fmt.Errorf("%w: %s (station status lists those it has)", ErrUnknownTarget, Redact(name))
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("results: forgetting %s: %w", Redact(name), err)
+	}
+	return nil
+}
+
 // noteTargetError records why target cannot be reached, for station
 // status; the next acknowledgement clears it. Best effort: the log has
 // it too.

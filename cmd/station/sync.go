@@ -40,6 +40,7 @@ func syncCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	stationID := fs.String("station", "", "this station's ID in the central database (default: the host name)")
 	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this long")
 	retry := fs.Bool("retry-parked", false, "first send again the events the database rejected (station status lists them), once their cause is fixed")
+	forget := fs.String("forget", "", "stop replicating to this central database, named as station status lists it: it no longer counts in the backlog")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -49,6 +50,9 @@ func syncCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "station sync: unexpected %q\n", fs.Args())
 		return exitUsage
+	}
+	if *forget != "" {
+		return forgetTarget(ctx, *storePath, *forget, stdout, stderr)
 	}
 	if *db == "" {
 		fmt.Fprintf(stderr, "station sync: name the central database with --db postgres://... or $%s\n", results.EnvCentral)
@@ -95,6 +99,29 @@ func syncCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
+// forgetTarget is station sync --forget: drop a central database from
+// the outbox.
+func forgetTarget(ctx context.Context, storePath, name string, stdout, stderr io.Writer) int {
+	store, code := openExisting("sync", storePath, stderr)
+	if store == nil {
+		return code
+	}
+	defer store.Close()
+	if err := store.ForgetTarget(ctx, name); err != nil {
+		fmt.Fprintf(stderr, "station sync: %v\n", err)
+		if errors.Is(err, results.ErrUnknownTarget) {
+			return exitUsage
+		}
+		return exitFailure
+	}
+	fmt.Fprintf(stdout, "station sync: forgot %s: it no longer counts in the backlog; the events stay in the store, and a later station sync to it sends them all again (it keeps no duplicates)\n", results.Redact(name))
+	return exitOK
+}
+
+// staleAfter is how long without an acknowledgement before station
+// status suggests forgetting a central database.
+const staleAfter = 7 * 24 * time.Hour
+
 // statusCmd is station status: what the station has still to send to
 // each central database, and what they rejected.
 func statusCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -135,6 +162,10 @@ func statusCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stdout, ")")
 		if o.Error != "" {
 			fmt.Fprintf(stdout, "  unreachable since %s: %s\n", o.ErrorSince.UTC().Format(time.RFC3339), o.Error)
+		}
+		if o.Backlog > 0 && !o.AckedAt.IsZero() && time.Since(o.AckedAt) > staleAfter {
+			fmt.Fprintf(stdout, "  nothing acknowledged for %d days: if the station no longer replicates there, station sync --forget '%s' stops it holding up the backlog\n",
+				int(time.Since(o.AckedAt)/(24*time.Hour)), o.Target)
 		}
 		if len(o.Parked) == 0 {
 			fmt.Fprintln(stdout, "  parked: none")

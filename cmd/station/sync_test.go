@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -120,5 +121,56 @@ func TestSyncRetryParked(t *testing.T) {
 	}
 	if diff := cmp.Diff(counts(local), counts(pg)); diff != "" {
 		t.Errorf("events, units, measurements, failed measurements (-station +central):\n%s", diff)
+	}
+}
+
+// A central database the station has not reached for weeks is pointed
+// out by status with the command that forgets it; once forgotten it no
+// longer holds up the backlog, and the other one is kept.
+func TestSyncForget(t *testing.T) {
+	path, _ := storeWithRun(t)
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-30 * 24 * time.Hour).UnixNano()
+	_, err = db.Exec(`INSERT INTO outbox_state (target, acked_pos, acked_ns) VALUES ('postgres://u:xxxxx@old.example/fleet', 1, ?),
+		('postgres://u:xxxxx@db.example/fleet', (SELECT max(pos) FROM events), ?)`, old, time.Now().UnixNano())
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	backlog := func() int {
+		store, err := results.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer store.Close()
+		n, _ := store.Backlog()
+		return n
+	}
+	if n := backlog(); n == 0 {
+		t.Fatal("the stale database holds no backlog")
+	}
+	code, out, _ := runCmd(t, "status", "--store", path)
+	hint := "nothing acknowledged for 30 days: if the station no longer replicates there, station sync --forget 'postgres://u:xxxxx@old.example/fleet'"
+	if code != 0 || !strings.Contains(out, hint) || strings.Count(out, "nothing acknowledged") != 1 {
+		t.Errorf("status: exit %d, %q", code, out)
+	}
+	// Named by the URL with its password, as the station was given it.
+	code, out, errOut := runCmd(t, "sync", "--store", path, "--forget", "postgres://u:secret@old.example/fleet")
+	if code != 0 || !strings.Contains(out, "forgot postgres://u:xxxxx@old.example/fleet") || strings.Contains(out, "secret") {
+		t.Fatalf("sync --forget: exit %d, %q %q", code, out, errOut)
+	}
+	if n := backlog(); n != 0 {
+		t.Errorf("backlog %d after forgetting the stale database, want 0", n)
+	}
+	code, out, _ = runCmd(t, "status", "--store", path)
+	if code != 0 || strings.Contains(out, "old.example") || !strings.Contains(out, "db.example") {
+		t.Errorf("status after forgetting: exit %d, %q", code, out)
+	}
+	code, _, errOut = runCmd(t, "sync", "--store", path, "--forget", "postgres://u:secret@old.example/fleet")
+	if code != exitUsage || !strings.Contains(errOut, "no such central database: postgres://u:xxxxx@old.example/fleet (station status lists") {
+		t.Errorf("forgetting it again: exit %d, %q", code, errOut)
 	}
 }
