@@ -422,6 +422,9 @@ type Tx struct {
 	done bool
 }
 
+// Resource is the session's resource string.
+func (tx *Tx) Resource() string { return tx.s.Resource() }
+
 func (tx *Tx) check(op, cmd string) error {
 	if tx.done {
 		return tx.s.opErr(op, cmd, ErrTxDone)
@@ -1044,6 +1047,9 @@ func (s *Session) checkErrors(ctx context.Context) error {
 			des[i].Command = ""
 		}
 	}
+	if len(des) == 0 {
+		return err // nil, or an OpError of the error query
+	}
 	errs := make([]error, 0, len(des)+1)
 	for i := range des {
 		errs = append(errs, &des[i])
@@ -1051,7 +1057,9 @@ func (s *Session) checkErrors(ctx context.Context) error {
 	if err != nil {
 		errs = append(errs, err)
 	}
-	return errors.Join(errs...)
+	// An OpError like every other failed call, naming the instrument;
+	// errors.As still finds each *DeviceError through it.
+	return s.opErr("error check", "", errors.Join(errs...))
 }
 
 // ----- tracing -----

@@ -626,6 +626,43 @@ func TestCheckAfterWriteNamesTheCommand(t *testing.T) {
 	must(t, s.Write(bg, "VOLT 5"))
 }
 
+// Every failed call is an *OpError naming the instrument, the errors the
+// instrument reports and the replies that do not parse included, as
+// docs/session.md promises; errors.As still finds each *DeviceError.
+func TestEveryFailureIsAnOpErrorNamingTheInstrument(t *testing.T) {
+	s := scpi.NewSession(scpitest.NewConn(t,
+		scpitest.Write("VOLT 50"),
+		scpitest.Query("SYST:ERR?", `-222,"Data out of range"`),
+		scpitest.Query("SYST:ERR?", `0,"No error"`),
+		scpitest.Query("VOLT?", "five"),
+		scpitest.Query("SYST:ERR?", `-113,"Undefined header"`),
+		scpitest.Query("SYST:ERR?", `0,"No error"`),
+	), scpi.WithErrorCheck(scpi.CheckAfterWrite), scpi.WithResource("TCPIP0::psu-3::5025::SOCKET"))
+	defer s.Close()
+	named := func(what string, err error) {
+		t.Helper()
+		var op *scpi.OpError
+		if !errors.As(err, &op) || op.Resource != "TCPIP0::psu-3::5025::SOCKET" {
+			t.Errorf("%s: %v is not an OpError naming the instrument", what, err)
+		}
+	}
+	err := s.Write(bg, "VOLT 50")
+	named("a write the instrument refused", err)
+	var de *scpi.DeviceError
+	if !errors.As(err, &de) || de.Code != -222 {
+		t.Errorf("the device error is not found through it: %v", err)
+	}
+	_, err = s.QueryFloat(bg, "VOLT?")
+	named("a reply that does not parse", err)
+	_, err = s.Queryf(bg, "VOLT %v", math.NaN())
+	named("a command that does not format", err)
+	err = s.CheckErrors(bg)
+	named("CheckErrors", err)
+	if !errors.As(err, &de) || de.Code != -113 {
+		t.Errorf("CheckErrors: the device error is not found through it: %v", err)
+	}
+}
+
 func TestCheckAfterEachChecksQueries(t *testing.T) {
 	s := scpi.NewSession(scpitest.NewConn(t,
 		scpitest.Query("VOLT?", "5"),

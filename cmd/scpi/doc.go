@@ -52,6 +52,9 @@
 // the queries elsewhere (a directed broadcast, one host), --skip KIND
 // leaves a kind out, --timeout D is how long answers are awaited.
 //
+// scpi help, or -h or --help after a verb, prints the usage on stderr
+// (status 0).
+//
 // Exit status: 0 success, 1 other failure, 2 usage error, 3 the resource
 // could not be opened, 4 timeout, 5 the instrument reported errors.
 // Errors are printed on stderr; replies, one per line, on stdout.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -33,7 +34,12 @@ func runList(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Var(&vxi, "vxi11", "")
 	fs.Var(&mdns, "mdns", "")
 	fs.Var(&skip, "skip", "")
-	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stderr, usage)
+		return exitOK
+	}
+	if err != nil || fs.NArg() != 0 {
 		if err == nil {
 			err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
 		}

@@ -101,6 +101,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	maxBlockFlag := fs.String("max-block", "256M", "")
 	raw := fs.Bool("raw", false, "")
 	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) { // -h, --help: asked for, as scpi help
+			fmt.Fprint(stderr, usage)
+			return exitOK
+		}
 		fmt.Fprintf(stderr, "scpi %s: %v\n\n%s", verb, err, usage)
 		return exitUsage
 	}

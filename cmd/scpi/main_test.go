@@ -186,6 +186,21 @@ func TestUsageAndOpenErrors(t *testing.T) {
 	}
 }
 
+// -h and --help after a verb ask for the usage: it is printed alone, no
+// error line, and the status is 0, as for scpi help.
+func TestHelpFlagAfterAVerb(t *testing.T) {
+	for _, verb := range []string{"query", "write", "list", "shell"} {
+		for _, help := range []string{"--help", "-h"} {
+			code, out, errs := runCLI(verb, help)
+			if code != exitOK || out != "" || errs != usage {
+				first, _, _ := strings.Cut(errs, "\n")
+				t.Errorf("scpi %s %s: exit %d, stdout %q, stderr starting %q; want 0 and the usage alone on stderr",
+					verb, help, code, out, first)
+			}
+		}
+	}
+}
+
 // Issue 16, item 3: an instrument's bytes reach the terminal escaped, as
 // %q shows them, unless --raw asks for them as they came.
 func TestRepliesAreEscapedUnlessRaw(t *testing.T) {

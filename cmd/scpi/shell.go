@@ -190,7 +190,12 @@ func runShell(ctx context.Context, args []string, stdin *os.File, stdout, stderr
 	timeout := fs.Duration("timeout", 5*time.Second, "")
 	trace := fs.Bool("trace", false, "")
 	raw := fs.Bool("raw", false, "")
-	if err := fs.Parse(args); err != nil || fs.NArg() != 1 || *timeout <= 0 {
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stderr, usage)
+		return exitOK
+	}
+	if err != nil || fs.NArg() != 1 || *timeout <= 0 {
 		if err == nil {
 			err = errors.New("want one resource and a positive --timeout")
 		}

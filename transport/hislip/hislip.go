@@ -61,6 +61,10 @@ func (e *ServerError) Error() string {
 // ErrLocked is matched when the lock was not granted in time.
 var ErrLocked = errors.New("hislip: lock not granted")
 
+// ErrBadHeader is matched by the error for a message header without the
+// "HS" prologue: the peer is not a HiSLIP server.
+var ErrBadHeader = hislipwire.ErrBadHeader
+
 // ErrProtocol is matched when the instrument sends something the protocol
 // does not allow at that point.
 var ErrProtocol = errors.New("hislip: protocol error")

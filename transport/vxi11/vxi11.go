@@ -44,6 +44,11 @@ func (e *DeviceError) Is(target error) bool {
 // lock did not come free in time.
 var ErrLocked = errors.New("vxi11: device locked by another link")
 
+// ErrMalformed is matched by the error for a reply that is not valid ONC
+// RPC or VXI-11 (a wrong transaction ID, a record that lies about its
+// length); the link is closed.
+var ErrMalformed = oncrpc.ErrMalformed
+
 const (
 	maxReply      = vxi11wire.MaxData + 1024
 	readChunk     = 1 << 20 // bytes asked for per device_read
