@@ -2,6 +2,7 @@ package station
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -219,7 +220,9 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, `want {"answer": "..."}`)
 		return
 	}
-	if err := s.store.AnswerPrompt(r.Context(), r.PathValue("id"), r.PathValue("pid"), *body.Answer, "page"); err != nil {
+	ctx, cancel := operatorContext(r)
+	defer cancel()
+	if err := s.store.AnswerPrompt(ctx, r.PathValue("id"), r.PathValue("pid"), *body.Answer, "page"); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -236,11 +239,25 @@ func (s *Server) stop(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &body, s.body) {
 		return
 	}
-	if err := s.store.RequestStop(r.Context(), r.PathValue("id"), body.Immediate, "page"); err != nil {
+	ctx, cancel := operatorContext(r)
+	defer cancel()
+	if err := s.store.RequestStop(ctx, r.PathValue("id"), body.Immediate, "page"); err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusAccepted)
+}
+
+// operatorTimeout bounds the store's work on an operator's answer or
+// stop: a store busy with another program's write waits up to 10 s.
+const operatorTimeout = 30 * time.Second
+
+// operatorContext is the context of the store's work on an operator's
+// answer or stop, once its body is in: it is not cancelled when the
+// client goes away or the server begins to stop (a stop pressed as the
+// browser closes must still be stored), only by its own bound.
+func operatorContext(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(r.Context()), operatorTimeout)
 }
 
 // readJSON decodes a request's JSON body (at most maxBody bytes, within
@@ -254,8 +271,17 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any, timeout time.Durati
 	// A client that sends its body a byte a minute must not hold a
 	// connection for ever (the server's timeouts cover headers only:
 	// a read timeout would also end the live event streams).
-	http.NewResponseController(w).SetReadDeadline(time.Now().Add(timeout))
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Now().Add(timeout))
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err == nil {
+		// Cleared once the body is in: net/http goes on reading the
+		// connection in the background, and a deadline that passed there
+		// would cancel the request while the store is still taking it.
+		// (Kept after a failed read: the rest of the body is not waited
+		// for, and the connection closes.)
+		rc.SetReadDeadline(time.Time{})
+	}
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
@@ -285,7 +311,9 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, results.ErrBadAnswer):
 		httpError(w, http.StatusBadRequest, err.Error())
 	case r.Context().Err() != nil:
-		// The client went away: no one to answer.
+		// The client went away or the server is stopping: answered all
+		// the same, since an empty 200 would read as done.
+		httpError(w, http.StatusServiceUnavailable, "the request was cancelled before the station store took it (the station is stopping, or the client went away): try again")
 	default:
 		s.log.Error().Err(err).Str("path", r.URL.Path).Msg("station: serving a request failed")
 		httpError(w, http.StatusInternalServerError, "the station store failed: "+err.Error())

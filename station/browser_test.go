@@ -781,6 +781,73 @@ func TestPageScannerAnswersSerialPrompt(t *testing.T) {
 	}
 }
 
+// A page opened while a prompt has waited 5 minutes of its 10 counts down
+// from 5 minutes: before, it took the time from the newest event it had
+// (the prompt, 5 minutes old) and said 10.
+func TestPageCountdownOfAnOldPrompt(t *testing.T) {
+	ctx := browser(t)
+	f := newFakeStation(t)
+	const run = "01JEXAMPLE0000000000000021"
+	asked := time.Now().Add(-5 * time.Minute)
+	started, dut := runStarted(run, "final test"), dutStarted(run, "dut-1", "")
+	started.Time, dut.Time = asked.Add(-time.Second), asked.Add(-time.Second)
+	f.emit(t, started, dut)
+	f.emitJSON(t, run, map[string]any{"kind": "prompt", "dut": "dut-1", "time": asked,
+		"prompt": map[string]any{"id": "p1", "text": "Lid closed?", "input": "confirm", "timeout": int64(10 * time.Minute)}})
+	within(t, ctx, "the countdown from what is left",
+		chromedp.Navigate(f.url),
+		chromedp.WaitVisible(chromedp.CSS(`.slot[data-dut="dut-1"] .prompt`)),
+		chromedp.Poll[chromedp.Void](`/times out in (4:[45]\d|5:00)$/.test(document.querySelector('.slot[data-dut="dut-1"] .prompt .note')?.textContent ?? '')`),
+	)
+}
+
+// A second program's run on the same store takes the page, and the first,
+// still going, stays in sight: a banner says its prompt waits, and its
+// link shows that run, whose prompt is then answered; that page in turn
+// says what the other run needs (a fault). Before, the first run's events
+// were dropped once the second started: its prompt never showed.
+func TestPageKeepsAnotherRunInSight(t *testing.T) {
+	ctx := browser(t)
+	f := newFakeStation(t)
+	const first, second = "01JEXAMPLE0000000000000061", "01JEXAMPLE0000000000000062"
+	f.emit(t, runStarted(first, "soak A"), dutStarted(first, "dut-1", "SN-A"))
+	f.emit(t, runStarted(second, "soak B"), dutStarted(second, "dut-1", "SN-B"))
+	f.emitJSON(t, first, map[string]any{"kind": "prompt", "dut": "dut-1", "prompt": map[string]any{"id": "p1", "text": "Lid of A closed?", "input": "text"}})
+	other := `document.querySelector('.banner.other[data-run="` + first + `"]')`
+	within(t, ctx, "the first run's banner on the second run's page",
+		chromedp.Navigate(f.url),
+		chromedp.Poll[chromedp.Void](`document.querySelector('#run-name').textContent.includes('soak B')`),
+		chromedp.Poll[chromedp.Void](other+`?.textContent.includes('1 prompt waits for an answer')`),
+		chromedp.Click(chromedp.CSS(`.banner.other[data-run="`+first+`"] a`)),
+		chromedp.WaitVisible(chromedp.CSS(`.slot[data-dut="dut-1"] .prompt input`)),
+	)
+	if got := eval[string](t, ctx, `location.search`); got != "?run="+first {
+		t.Errorf("the link led to %q", got)
+	}
+	if got := eval[string](t, ctx, `document.querySelector('#run-name').textContent`); !strings.Contains(got, "soak A") {
+		t.Errorf("the page shows %q, want the first run", got)
+	}
+	f.emit(t, harness.Event{Run: second, Kind: harness.EventFault, Fault: &harness.Fault{Source: "monitor", DUT: "dut-1", Message: "overcurrent"}})
+	within(t, ctx, "the second run's fault on the first run's page, and the answer",
+		chromedp.Poll[chromedp.Void](`document.querySelector('.banner.other[data-run="`+second+`"]')?.textContent.includes('1 fault')`),
+		chromedp.Focus(chromedp.CSS(`.slot[data-dut="dut-1"] .prompt input`)),
+		chromedp.KeyEvent("yes\r"),
+	)
+	within(t, ctx, "the answer is sent", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		for len(f.answered()) < 1 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+		return nil
+	}))
+	if diff := cmp.Diff([]fakeAnswer{{first, "p1", "yes"}}, f.answered()); diff != "" {
+		t.Errorf("answers (-want +got):\n%s", diff)
+	}
+}
+
 // A stream that breaks and resends what the page already has (a server
 // that lost its place) draws nothing twice and misses nothing.
 func TestPageDedupesResentEvents(t *testing.T) {

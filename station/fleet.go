@@ -344,7 +344,9 @@ func (f *Fleet) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, results.ErrNotFound):
 		httpError(w, http.StatusNotFound, err.Error())
 	case r.Context().Err() != nil:
-		// The client went away.
+		// The client went away or the server is stopping: answered all
+		// the same, since an empty 200 would read as an answer.
+		httpError(w, http.StatusServiceUnavailable, "the request was cancelled (the station is stopping, or the client went away): try again")
 	default:
 		f.log.Error().Err(err).Str("path", r.URL.Path).Msg("station: the fleet page's database failed")
 		w.Header().Set("Retry-After", "5")

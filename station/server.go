@@ -114,8 +114,11 @@ func New(store *results.Store, opts ...Option) *Server {
 		mux.Handle("GET /metrics", s.metrics)
 	}
 	if s.fleet != nil {
+		// The fleet's routes without the fleet's own host check: served
+		// beside the station page, they answer the names the station
+		// does (WithHosts); WithFleetHosts is for the fleet served alone.
 		for _, p := range fleetRoutes {
-			mux.Handle(p, s.fleet)
+			mux.Handle(p, s.fleet.mux)
 		}
 	}
 	mux.HandleFunc("GET /", s.page)

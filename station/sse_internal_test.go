@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scpikit/scpikit/harness"
 	"github.com/scpikit/scpikit/results"
 )
 
@@ -138,5 +139,38 @@ func TestReportsWaitForASlot(t *testing.T) {
 		t.Fatalf("with a slot free: %v %v", resp, err)
 	} else {
 		resp.Body.Close()
+	}
+}
+
+// A stop whose request is cancelled once its body is in (the browser
+// closed as the operator pressed Stop, the server stopping, or net/http's
+// background read) is still stored and answered 202: before, the store's
+// write failed on the cancelled context and the page got an empty 200,
+// which it took for success.
+func TestStopStoredWhenTheRequestIsCancelled(t *testing.T) {
+	store, err := results.Open(filepath.Join(t.TempDir(), "station.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	id := harness.NewRunID(time.Now())
+	if err := <-store.Emit(harness.Event{Run: id, Seq: 1, Time: time.Now(), Kind: harness.EventRunStarted, Info: &harness.RunInfo{Name: "r"}}); err != nil {
+		t.Fatal(err)
+	}
+	s := New(store)
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	req := httptest.NewRequest("POST", "/api/runs/"+id+"/stop", strings.NewReader(`{"immediate":true}`)).WithContext(gone)
+	req.Host, req.RemoteAddr = "127.0.0.1", "127.0.0.1:5000"
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, req)
+	if rec.Code != http.StatusAccepted {
+		t.Fatalf("stop: %d %q, want 202", rec.Code, rec.Body.String())
+	}
+	ctx, done := context.WithTimeout(context.Background(), time.Minute) // a hang fails the test, late
+	defer done()
+	if stop, ok := <-store.StopRequests(ctx, id); !ok || !stop.Immediate {
+		t.Fatalf("stored stop request: %+v %v", stop, ok)
 	}
 }

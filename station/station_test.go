@@ -320,6 +320,32 @@ func TestRequestsForOtherNamesRefused(t *testing.T) {
 	}
 }
 
+// The fleet's routes served beside the station page answer the names the
+// station was given (WithHosts): before, the fleet checked names of its
+// own and refused them, telling the user to pass the --host already given.
+func TestFleetRoutesAnswerTheStationsNames(t *testing.T) {
+	store := openStore(t, filepath.Join(t.TempDir(), "station.db"))
+	defer store.Close()
+	// A database that is not there: the fleet's API answers 503 then, and
+	// a refused name 403 before it is asked.
+	fleet := station.NewFleet("postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2")
+	defer fleet.Close()
+	srv, _ := serve(t, store, station.WithHosts("station-7.lab"), station.WithFleet(fleet))
+	_, port, err := net.SplitHostPort(srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/api/fleet", "/fleet"} {
+		code, body := do(t, "GET", srv.URL()+strings.TrimPrefix(path, "/"), "", nil, "Host", "station-7.lab:"+port)
+		if code == http.StatusForbidden {
+			t.Errorf("GET %s addressed to station-7.lab: %d %.200s", path, code, body)
+		}
+		if code, body := do(t, "GET", srv.URL()+strings.TrimPrefix(path, "/"), "", nil, "Host", "rebind.evil.example:"+port); code != http.StatusForbidden {
+			t.Errorf("GET %s addressed to rebind.evil.example: %d %.200s, want 403", path, code, body)
+		}
+	}
+}
+
 // The API: recent runs with their units' verdicts and report links, the
 // report, the yield, the instruments.
 func TestAPI(t *testing.T) {

@@ -233,7 +233,17 @@
     runPrompts: new Map(), // prompts of the run with no DUT: id -> prompt
     lastSeq: new Map(), // run ID -> the last sequence number applied
     lastId: '',
-    clockOffset: Infinity, // receipt time - event time, smallest seen (ms)
+    clockOffset: Infinity, // receipt time - event time, smallest seen (ms): until clockSkew is known
+    clockSkew: NaN, // the server's clock - this one's (ms), from a Date header
+    // The run this page shows whatever else starts (?run=ID), or '' for
+    // the newest.
+    pinned: new URLSearchParams(location.search).get('run') || '',
+    // Runs going on beside the one shown (another program on the same
+    // store), as much of them as needs the operator: run ID -> {id, name,
+    // started, ended, prompts (open prompt IDs), faults, unsafe (actions
+    // not verified), stopping}.
+    others: new Map(),
+    bannersDirty: true,
   };
 
   // What the page did, for the operator's curiosity and for tests.
@@ -283,8 +293,17 @@
     if (off < model.clockOffset) model.clockOffset = off;
 
     if (e.kind === 'run.started' || !model.run || model.run.id !== e.run) {
-      if (!model.run || e.run >= model.run.id) startRun(e.run, e.kind === 'run.started' ? e.info : null);
-      else return true; // an older run's event, after a newer one started
+      const show = model.pinned ? e.run === model.pinned && (!model.run || model.run.id !== e.run) :
+        !model.run || e.run > model.run.id;
+      if (show) {
+        // The run shown before, if it goes on, stays in sight as another.
+        if (model.run && !isFinite(model.run.ended)) demote(model.run);
+        model.others.delete(e.run);
+        startRun(e.run, e.kind === 'run.started' ? e.info : null);
+      } else if (!model.run || model.run.id !== e.run) {
+        noteOther(e, t);
+        return true;
+      }
     }
     const run = model.run;
     const s = e.dut ? slotFor(e.dut) : null;
@@ -393,6 +412,52 @@
     disarm();
   }
 
+  // demote keeps what needs the operator of run r, no longer shown.
+  function demote(r) {
+    const o = otherRun(r.id, r.info, r.started);
+    for (const sl of model.slots.values()) if (sl.prompt && sl.prompt.run === r.id) o.prompts.add(sl.prompt.id);
+    for (const p of model.runPrompts.values()) if (p.run === r.id) o.prompts.add(p.id);
+    o.faults = r.faultCount;
+    o.unsafe = r.safe.filter((a) => !a.verified).map((a) => a.name + (a.dut ? ' (' + a.dut + ')' : ''));
+    o.stopping = r.stopping;
+  }
+
+  function otherRun(id, info, started) {
+    let o = model.others.get(id);
+    if (!o) {
+      o = { id, name: '', started: NaN, ended: NaN, prompts: new Set(), faults: 0, unsafe: [], stopping: '' };
+      model.others.set(id, o);
+    }
+    if (info && info.name) o.name = info.name;
+    if (isFinite(started)) o.started = started;
+    return o;
+  }
+
+  // noteOther folds an event of a run not shown into its summary: the
+  // prompts waiting, the faults, a safe state not verified. Its other
+  // events are for the page that shows it (?run=ID).
+  function noteOther(e, t) {
+    const o = otherRun(e.run, e.kind === 'run.started' ? e.info : null, e.kind === 'run.started' ? t : NaN);
+    const id = e.prompt && e.prompt.id;
+    switch (e.kind) {
+      case 'prompt': if (id) o.prompts.add(id); break;
+      case 'prompt.answered': case 'prompt.cancelled': case 'prompt.timeout': if (id) o.prompts.delete(id); break;
+      case 'fault': o.faults++; break;
+      case 'safe_state':
+        if (e.safe_state && !e.safe_state.verified) o.unsafe.push(e.safe_state.name + (e.safe_state.dut ? ' (' + e.safe_state.dut + ')' : ''));
+        break;
+      case 'run.stopping': o.stopping = e.cause || 'stop requested'; break;
+      case 'run.ended':
+        o.ended = t;
+        o.prompts.clear();
+        // Over, and safe: nothing more to say of it.
+        if (!o.unsafe.length) model.others.delete(e.run);
+        break;
+    }
+    model.bannersDirty = true;
+    schedule();
+  }
+
   const refusedWhy = new Map(); // DUT -> why its last answer was refused
 
   function openPrompt(e, s) {
@@ -437,7 +502,8 @@
   function flush() {
     scheduled = false;
     const now = Date.now();
-    if (model.run && model.run.dirty) { renderHeader(); renderBanners(); model.run.dirty = false; }
+    if (model.run && model.run.dirty) { renderHeader(); model.run.dirty = false; model.bannersDirty = true; }
+    if (model.bannersDirty) { renderBanners(); model.bannersDirty = false; }
     let sorted = false, later = false;
     const chartEvery = Math.max(100, model.slots.size * 8);
     for (const s of model.slots.values()) {
@@ -484,6 +550,21 @@
     const r = model.run;
     const box = $('#banners');
     const out = [];
+    if (r) runBanners(r, out);
+    for (const o of [...model.others.values()].sort((a, b) => (a.id < b.id ? -1 : 1))) out.push(otherBanner(o));
+    if (model.pinned) {
+      const b = banner('pinned', 'This page shows run ' + model.pinned + ' only. ', 'status');
+      const a = document.createElement('a');
+      a.href = location.pathname;
+      a.textContent = 'Show the newest run';
+      b.appendChild(a);
+      out.push(b);
+    }
+    box.replaceChildren(...out);
+  }
+
+  // runBanners adds the banners of the run shown to out.
+  function runBanners(r, out) {
     const bad = r.safe.filter((a) => !a.verified);
     if (bad.length) {
       const what = bad.map((a) => a.name + (a.dut ? ' (' + a.dut + ')' : '') + (a.error ? ': ' + a.error : '')).join('; ');
@@ -503,7 +584,27 @@
     if (r.stopping && !isFinite(r.ended)) out.push(banner('stopping', 'Stopping: ' + r.stopping));
     else if (r.stopAsked && !isFinite(r.ended)) out.push(banner('stopping', r.stopAsked, 'status'));
     if (r.end && r.end.recovered) out.push(banner('stopping', 'This run was cut short (the station stopped); its verdicts were settled from the record.', 'status'));
-    box.replaceChildren(...out);
+  }
+
+  // otherBanner says what a run beside the one shown needs, with a link
+  // to the page that shows it.
+  function otherBanner(o) {
+    const parts = [];
+    if (o.unsafe.length) parts.push('⚠ SAFE STATE NOT VERIFIED — ' + o.unsafe.join('; ') + '. Outputs may still be live');
+    if (o.prompts.size) parts.push(o.prompts.size + (o.prompts.size > 1 ? ' prompts wait' : ' prompt waits') + ' for an answer');
+    if (o.faults) parts.push(o.faults + (o.faults > 1 ? ' faults' : ' fault'));
+    if (o.stopping && !isFinite(o.ended)) parts.push('stopping: ' + o.stopping);
+    const what = (isFinite(o.ended) ? 'Run ' : 'Another run is going on this station: ') + (o.name ? '“' + o.name + '” ' : '') +
+      '(' + o.id + (isFinite(o.started) ? ', started ' + new Date(o.started).toLocaleTimeString() : '') + ')' +
+      (isFinite(o.ended) ? ' has ended' : '');
+    const urgent = o.unsafe.length || o.prompts.size || o.faults;
+    const b = banner(o.unsafe.length ? 'safe-bad other' : urgent ? 'fault other' : 'stopping other', what + (parts.length ? ' — ' + parts.join(' · ') : '') + '. ', urgent ? 'alert' : 'status');
+    b.dataset.run = o.id;
+    const a = document.createElement('a');
+    a.href = '?run=' + encodeURIComponent(o.id);
+    a.textContent = 'Show it';
+    b.appendChild(a);
+    return b;
   }
 
   function createSlot(s) {
@@ -530,7 +631,25 @@
   }
 
   function serverNow() {
+    if (isFinite(model.clockSkew)) return Date.now() + model.clockSkew;
     return Date.now() - (isFinite(model.clockOffset) ? model.clockOffset : 0);
+  }
+
+  // The server's clock, from the Date header of a request made now (whole
+  // seconds: half a second is added for the part cut off). The events'
+  // own times cannot give it to a page opened while a prompt has waited
+  // for minutes: the newest event is then minutes old, and a countdown
+  // taken from it would show minutes too many.
+  async function syncClock() {
+    try {
+      const t0 = Date.now();
+      const res = await fetch('.', { method: 'HEAD', cache: 'no-store' });
+      const t1 = Date.now();
+      const d = Date.parse(res.headers.get('Date') || '');
+      if (isFinite(d)) model.clockSkew = d + 500 - (t0 + t1) / 2;
+    } catch (err) {
+      // The events' times stand in.
+    }
   }
 
   function renderElapsed(s, now) {
@@ -784,7 +903,7 @@
     } catch (err) {
       res = null;
     }
-    if (res && (res.status === 204 || res.status === 200 || res.status === 202)) {
+    if (res && res.status === 204) { // only 204 says the answer is stored
       pr.state = 'sent';
       note(pr, 'answered “' + answer + '”; waiting for the test to go on…');
       schedule();
@@ -840,7 +959,7 @@
     } catch (err) {
       res = null;
     }
-    if (!res || !res.ok) {
+    if (!res || res.status !== 202) { // only 202 says the request is stored
       r.stopAsked = 'STOP NOT SENT: ' + (res ? 'the station answered ' + res.status + ': ' + await errorText(res) : 'the station cannot be reached') + ' — press again';
       r.dirty = true;
       schedule();
@@ -1097,6 +1216,7 @@
     source.onopen = () => {
       retryMs = 1000;
       setConn('live', 'live');
+      syncClock();
     };
     source.onerror = () => {
       if (source.readyState === EventSource.CLOSED) {
