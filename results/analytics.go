@@ -95,11 +95,11 @@ func scopeWhere(sc Scope, since bool) (string, []any) {
 	}
 	if since && !sc.Since.IsZero() {
 		where = append(where, "r.started_ns >= ?")
-		args = append(args, sc.Since.UnixNano())
+		args = append(args, unixNanos(sc.Since))
 	}
 	if !sc.Until.IsZero() {
 		where = append(where, "r.started_ns < ?")
-		args = append(args, sc.Until.UnixNano())
+		args = append(args, unixNanos(sc.Until))
 	}
 	if len(where) == 0 {
 		return "", nil
@@ -192,7 +192,7 @@ func (a analytics) yield(ctx context.Context, sc Scope) (YieldReport, error) {
 		SELECT tries, coalesce(first_pass, 0), last_passed, count(*) FROM per_unit
 		GROUP BY tries, coalesce(first_pass, 0), last_passed`
 	if !sc.Since.IsZero() {
-		args = append(args, sc.Since.UnixNano())
+		args = append(args, unixNanos(sc.Since))
 	}
 	rows, err := a.db.QueryContext(ctx, a.d.sql(q), args...)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -152,6 +153,20 @@ func (s *Store) Resolve(ctx context.Context, ref string) (string, error) {
 	return "", fmt.Errorf("%w: %q matches several runs (%s, %s, ...); give more of the run ID", ErrAmbiguous, ref, ids[0], ids[1])
 }
 
+// unixNanos is t in nanoseconds since 1970, as times are stored, with
+// times beyond what that counts (before 1678, after 2262) taken as its
+// ends: UnixNano's result is undefined there, and a filter "since 2300"
+// then selected every run instead of none.
+func unixNanos(t time.Time) int64 {
+	switch {
+	case t.Before(time.Unix(0, math.MinInt64)):
+		return math.MinInt64
+	case t.After(time.Unix(0, math.MaxInt64)):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
 // Filter selects runs.
 type Filter struct {
 	Since  time.Time // runs started at or after it
@@ -165,7 +180,7 @@ func (f Filter) where() (string, []any) {
 	var args []any
 	if !f.Since.IsZero() {
 		conds = append(conds, "r.started_ns >= ?")
-		args = append(args, f.Since.UnixNano())
+		args = append(args, unixNanos(f.Since))
 	}
 	if f.Serial != "" {
 		conds = append(conds, "EXISTS (SELECT 1 FROM units u WHERE u.run_id = r.id AND u.serial = ?)")

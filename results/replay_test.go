@@ -117,3 +117,37 @@ func TestReplayReadsAPageAtATime(t *testing.T) {
 		t.Fatal("a run the store does not hold has a record")
 	}
 }
+
+// A since beyond the years nanoseconds count (before 1678, after 2262)
+// selects as its end of time would: none after 2300, all after 1600.
+// UnixNano's value is undefined there, and "since 2300" selected every
+// run.
+func TestSinceBeyondTheNanosecondYears(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "station.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	unfinishedRun(t, s)
+	ctx := context.Background()
+	all, err := s.Yield(ctx, Scope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		since       time.Time
+		runs, units int
+	}{
+		{time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC), 0, 0},
+		{time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC), 1, all.Units},
+	} {
+		runs, err := s.Runs(ctx, Filter{Since: tc.since})
+		if err != nil || len(runs) != tc.runs {
+			t.Errorf("runs since %d: %d (%v), want %d", tc.since.Year(), len(runs), err, tc.runs)
+		}
+		y, err := s.Yield(ctx, Scope{Since: tc.since})
+		if err != nil || y.Units != tc.units {
+			t.Errorf("yield since %d: %d units (%v), want %d", tc.since.Year(), y.Units, err, tc.units)
+		}
+	}
+}

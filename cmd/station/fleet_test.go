@@ -28,9 +28,12 @@ func TestServeFleetUsage(t *testing.T) {
 		{[]string{"serve", "--fleet", "--db", "mysql://u@h/db"}, "want a postgres:// URL"},
 		{[]string{"serve", "--fleet", "--db", "postgres://u@127.0.0.1/db", "--store", store}, "--fleet serves no station store"},
 		{[]string{"serve", "--fleet", "--db", "postgres://u@127.0.0.1/db", "--listen", "0.0.0.0:0"}, "--allow-remote"},
+		// Beside the station's page too: before, it started, said it
+		// replicated there, and failed only in its log.
+		{[]string{"serve", "--db", "mysql://u:secret@h/db", "--store", store, "--listen", "127.0.0.1:0"}, "want a postgres:// URL"},
 	} {
 		code, out, errOut := runCmd(t, tc.args...)
-		if code != exitUsage || !strings.Contains(errOut, tc.says) || strings.Contains(out, "ready") {
+		if code != exitUsage || !strings.Contains(errOut, tc.says) || strings.Contains(out, "ready") || strings.Contains(errOut, "secret") {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q; want %d saying %q", tc.args, code, out, errOut, exitUsage, tc.says)
 		}
 	}

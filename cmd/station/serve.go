@@ -76,6 +76,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return serveFleet(ctx, *listen, *allowRemote, *db, hosts, stdout, stderr)
 	}
 	// Checked before anything listens or the store is opened.
+	if *db != "" && notPostgres(*db, stderr) {
+		return exitUsage
+	}
 	warning, err := pagePolicy.Check("--listen", *listen, *allowRemote)
 	if err != nil {
 		fmt.Fprintf(stderr, "station serve: %v\n", err)
@@ -163,8 +166,7 @@ func serveFleet(ctx context.Context, listen string, allowRemote bool, db string,
 		fmt.Fprintf(stderr, "station serve: --fleet shows a central database: name it with --db postgres://... (or $%s)\n", results.EnvCentral)
 		return exitUsage
 	}
-	if !strings.HasPrefix(db, "postgres://") && !strings.HasPrefix(db, "postgresql://") && strings.Contains(db, "://") {
-		fmt.Fprintf(stderr, "station serve: --db %s: the central database is PostgreSQL: want a postgres:// URL\n", results.Redact(db))
+	if notPostgres(db, stderr) {
 		return exitUsage
 	}
 	warning, err := fleetPolicy.Check("--listen", listen, allowRemote)
@@ -189,4 +191,14 @@ func serveFleet(ctx context.Context, listen string, allowRemote bool, db string,
 		return exitFailure
 	}
 	return exitOK
+}
+
+// notPostgres says so on stderr when db is a URL of some other database
+// than PostgreSQL (a libpq key=value string has no scheme, and passes).
+func notPostgres(db string, stderr io.Writer) bool {
+	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") || !strings.Contains(db, "://") {
+		return false
+	}
+	fmt.Fprintf(stderr, "station serve: --db %s: the central database is PostgreSQL: want a postgres:// URL\n", results.Redact(db))
+	return true
 }

@@ -122,6 +122,22 @@ func forgetTarget(ctx context.Context, storePath, name string, stdout, stderr io
 // status suggests forgetting a central database.
 const staleAfter = 7 * 24 * time.Hour
 
+// staleFor is how long a central database with a backlog has
+// acknowledged nothing, when that is longer than staleAfter (else 0): since
+// its last acknowledgement, or, one that never acknowledged anything (a
+// mistyped URL, a test database never brought up), since it was first
+// found unreachable.
+func staleFor(o results.OutboxStatus) time.Duration {
+	since := o.AckedAt
+	if since.IsZero() && o.Error != "" {
+		since = o.ErrorSince
+	}
+	if o.Backlog == 0 || since.IsZero() || time.Since(since) <= staleAfter {
+		return 0
+	}
+	return time.Since(since)
+}
+
 // statusCmd is station status: what the station has still to send to
 // each central database, and what they rejected.
 func statusCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -163,9 +179,9 @@ func statusCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		if o.Error != "" {
 			fmt.Fprintf(stdout, "  unreachable since %s: %s\n", o.ErrorSince.UTC().Format(time.RFC3339), o.Error)
 		}
-		if o.Backlog > 0 && !o.AckedAt.IsZero() && time.Since(o.AckedAt) > staleAfter {
+		if silent := staleFor(o); silent > 0 {
 			fmt.Fprintf(stdout, "  nothing acknowledged for %d days: if the station no longer replicates there, station sync --forget '%s' stops it holding up the backlog\n",
-				int(time.Since(o.AckedAt)/(24*time.Hour)), o.Target)
+				int(silent/(24*time.Hour)), o.Target)
 		}
 		if len(o.Parked) == 0 {
 			fmt.Fprintln(stdout, "  parked: none")

@@ -136,6 +136,10 @@ func TestSyncForget(t *testing.T) {
 	old := time.Now().Add(-30 * 24 * time.Hour).UnixNano()
 	_, err = db.Exec(`INSERT INTO outbox_state (target, acked_pos, acked_ns) VALUES ('postgres://u:xxxxx@old.example/fleet', 1, ?),
 		('postgres://u:xxxxx@db.example/fleet', (SELECT max(pos) FROM events), ?)`, old, time.Now().UnixNano())
+	if err == nil {
+		// Never reached: a mistyped name, failing for 30 days.
+		_, err = db.Exec(`INSERT INTO outbox_state (target, error, error_ns) VALUES ('postgres://u:xxxxx@typo.example/fleet', 'no such host', ?)`, old)
+	}
 	db.Close()
 	if err != nil {
 		t.Fatal(err)
@@ -154,7 +158,8 @@ func TestSyncForget(t *testing.T) {
 	}
 	code, out, _ := runCmd(t, "status", "--store", path)
 	hint := "nothing acknowledged for 30 days: if the station no longer replicates there, station sync --forget 'postgres://u:xxxxx@old.example/fleet'"
-	if code != 0 || !strings.Contains(out, hint) || strings.Count(out, "nothing acknowledged") != 1 {
+	typo := "nothing acknowledged for 30 days: if the station no longer replicates there, station sync --forget 'postgres://u:xxxxx@typo.example/fleet'"
+	if code != 0 || !strings.Contains(out, hint) || !strings.Contains(out, typo) || strings.Count(out, "nothing acknowledged") != 2 {
 		t.Errorf("status: exit %d, %q", code, out)
 	}
 	// Named by the URL with its password, as the station was given it.
@@ -162,8 +167,11 @@ func TestSyncForget(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "forgot postgres://u:xxxxx@old.example/fleet") || strings.Contains(out, "secret") {
 		t.Fatalf("sync --forget: exit %d, %q %q", code, out, errOut)
 	}
+	if code, out, errOut := runCmd(t, "sync", "--store", path, "--forget", "postgres://u:xxxxx@typo.example/fleet"); code != 0 {
+		t.Fatalf("sync --forget: exit %d, %q %q", code, out, errOut)
+	}
 	if n := backlog(); n != 0 {
-		t.Errorf("backlog %d after forgetting the stale database, want 0", n)
+		t.Errorf("backlog %d after forgetting the stale databases, want 0", n)
 	}
 	code, out, _ = runCmd(t, "status", "--store", path)
 	if code != 0 || strings.Contains(out, "old.example") || !strings.Contains(out, "db.example") {
