@@ -37,10 +37,16 @@
 // own. The error queue is read before each line that talks to the
 // instrument, so :errors says which line each error followed (an
 // instrument that does not answer SYST:ERR? is asked only by :errors,
-// after a note). With stdin
-// not a terminal it runs the lines piped in, as a script, whose exit
-// status is that of its first failed line (a line the instrument reported
-// errors after: 5).
+// after a note). Line editing needs stdin and stdout to be terminals:
+// with stdout redirected (scpi shell RES > replies.txt) the lines are read
+// as the terminal itself edits them, nothing is drawn, and the file gets
+// the replies alone. With stdin not a terminal it runs the lines piped
+// in, as a script, whose exit status is that of its first failed line (a
+// line the instrument reported errors after: 5). Replies, and what :errors,
+// :help, :timeout and :save answer, go to stdout; errors, notes and
+// "interrupted" to stderr. SIGTERM (kill, timeout(1)) ends the shell at
+// once, at the prompt too, with status 1 and the terminal in the mode it
+// had; so does Ctrl-C in a script.
 //
 // scpi list shows serial ports (with their /dev/serial/by-id names),
 // usbtmc devices, VXI-11 instruments that answer a portmapper broadcast,

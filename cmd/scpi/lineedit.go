@@ -163,6 +163,9 @@ func (e *editor) ReadLine() (string, error) {
 	for {
 		key, err := e.readKey()
 		if err != nil {
+			// The input ended or the wait for it was given up (SIGTERM):
+			// what follows starts on a row of its own.
+			io.WriteString(e.out, "\r\n")
 			return "", err
 		}
 		if key == ctrlR {

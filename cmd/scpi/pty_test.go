@@ -4,16 +4,20 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/creack/pty"
 	"github.com/scpikit/scpikit/internal/testserver"
+	"golang.org/x/sys/unix"
 )
 
 // ptyShell is `scpi shell` running on a pseudo-terminal, as a person runs
@@ -385,6 +389,134 @@ func TestShellScriptExitStatus(t *testing.T) {
 		}
 		if code != tc.code || !strings.Contains(string(out), tc.out) {
 			t.Errorf("%q: exit %d, want %d; output:\n%s", tc.script, code, tc.code, out)
+		}
+	}
+}
+
+// exitStatus is a finished command's exit status (-1: it did not run).
+func exitStatus(err error) int {
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return ee.ExitCode()
+	}
+	return -1
+}
+
+// waitExit waits for cmd to end by itself and returns its exit status.
+// One still running after a generous limit is killed, and fails the test
+// instead of hanging it.
+func waitExit(t *testing.T, cmd *exec.Cmd, after string) int {
+	t.Helper()
+	status := make(chan int, 1)
+	go func() { status <- exitStatus(cmd.Wait()) }()
+	limit := time.NewTimer(20 * time.Second)
+	defer limit.Stop()
+	select {
+	case code := <-status:
+		return code
+	case <-limit.C:
+		cmd.Process.Kill()
+		<-status
+		t.Fatalf("the shell was still running 20s after %s", after)
+		return -1
+	}
+}
+
+// termios is the terminal's mode, asked of the pseudo-terminal's master
+// (which answers for its terminal) without putting it in blocking mode.
+func termios(t *testing.T, tty *os.File) *unix.Termios {
+	t.Helper()
+	rc, err := tty.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tio *unix.Termios
+	if cerr := rc.Control(func(fd uintptr) { tio, err = unix.IoctlGetTermios(int(fd), unix.TCGETS) }); cerr != nil {
+		t.Fatal(cerr)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tio
+}
+
+// SIGTERM (kill, timeout(1)) at an idle prompt ends the shell at once,
+// with the status of an interrupted command (1), and leaves the terminal
+// in the mode it had, not in the raw mode of the line editor.
+func TestShellSIGTERMAtThePrompt(t *testing.T) {
+	p := startShell(t, nil, "SIM::DP832::INSTR")
+	if tio := termios(t, p.tty); tio.Lflag&unix.ICANON != 0 {
+		t.Fatalf("at the prompt the terminal is not in raw mode (lflag %#x)", tio.Lflag)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := waitExit(t, p.cmd, "SIGTERM at the prompt"); code != exitFailure {
+		t.Errorf("exit %d, want %d", code, exitFailure)
+	}
+	p.expect("\r\ninterrupted\r\n")
+	tio := termios(t, p.tty)
+	if tio.Lflag&(unix.ICANON|unix.ECHO|unix.ISIG) != unix.ICANON|unix.ECHO|unix.ISIG ||
+		tio.Iflag&unix.ICRNL == 0 || tio.Oflag&unix.OPOST == 0 {
+		t.Errorf("the shell left the terminal in raw mode: iflag %#x oflag %#x lflag %#x", tio.Iflag, tio.Oflag, tio.Lflag)
+	}
+}
+
+// scpi shell RES > replies.txt at a terminal: the file gets the replies
+// alone, plain (no prompt, no line editor's escape sequences); errors go
+// to stderr; the terminal is left in its own mode, which echoes and edits
+// what is typed.
+func TestShellStdoutToAFile(t *testing.T) {
+	res := instrument(t)
+	tty, pts, err := pty.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	drained := make(chan struct{})
+	go func() { // the terminal's echo
+		io.Copy(io.Discard, tty)
+		close(drained)
+	}()
+	t.Cleanup(func() {
+		tty.Close()
+		<-drained
+	})
+	replies := filepath.Join(t.TempDir(), "replies.txt")
+	stdout, err := os.Create(replies)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd := exec.Command(binary, "shell", res)
+	cmd.Env = append(os.Environ(), "XDG_STATE_HOME="+t.TempDir(), "TERM=xterm")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = pts, stdout, &stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true} // the terminal is its own, as a login's
+	err = cmd.Start()
+	pts.Close()
+	stdout.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Typed ahead: the terminal keeps the lines until the shell reads them.
+	if _, err := tty.WriteString("*IDN?\rBOGUS\r:timeout nope\r:quit\r"); err != nil {
+		t.Fatal(err)
+	}
+	if code := waitExit(t, cmd, ":quit"); code != exitOK {
+		t.Errorf("exit %d, want %d (a person's session)", code, exitOK)
+	}
+	got, err := os.ReadFile(replies)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != "Acme,Model1,SN1,1.0\n" {
+		t.Errorf("replies.txt holds %q; want the reply to *IDN? alone", got)
+	}
+	for _, want := range []string{`scpi: device error -113, "Undefined header" after "BOGUS"`, ":timeout wants a positive duration"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
 		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -137,7 +138,8 @@ func (g gateWriter) Write(p []byte) (int, error) {
 // shell is one interactive session.
 type shell struct {
 	s         *scpi.Session
-	out       io.Writer
+	out       io.Writer // replies, and what the shell's commands were asked for
+	errOut    io.Writer // errors, notes, "interrupted"
 	timeout   time.Duration
 	trace     *atomic.Bool
 	raw       bool // --raw: replies as they came
@@ -181,10 +183,13 @@ func (e lineError) String() string {
 }
 
 // runShell parses the shell's flags, opens the session and runs lines
-// from stdin: through a terminal with line editing and history when stdin
-// is one, line by line otherwise (a script, whose exit status is the first
-// failed line's).
-func runShell(ctx context.Context, args []string, stdin *os.File, stdout, stderr io.Writer) int {
+// from stdin: with line editing and history when stdin and stdout are both
+// terminals; as the terminal's own line discipline edits them, nothing
+// drawn, when only stdin is one (stdout is a file the replies go to); line
+// by line otherwise (a script, whose exit status is the first failed
+// line's). Replies go to stdout, errors and notes to stderr. SIGTERM
+// (ctx), and in a script Ctrl-C, end it at once, at the prompt too.
+func runShell(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("scpi shell", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	timeout := fs.Duration("timeout", 5*time.Second, "")
@@ -211,19 +216,37 @@ func runShell(ctx context.Context, args []string, stdin *os.File, stdout, stderr
 	if stdin == nil {
 		stdin = os.Stdin
 	}
-	fd := int(stdin.Fd())
-	if !term.IsTerminal(fd) {
+	fd, person := terminal(stdin)
+	if !person {
 		// A script: Ctrl-C from wherever it was started ends it.
 		ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 		defer stop()
-		return sh.run(ctx, scanLines{bufio.NewScanner(stdin)}, nil)
+		in := newInput(ctx, stdin)
+		defer in.Close()
+		return sh.run(ctx, scanLines{bufio.NewScanner(in)}, nil)
 	}
 	interrupts := make(chan os.Signal, 1)
 	signal.Notify(interrupts, os.Interrupt)
 	defer signal.Stop(interrupts)
 	sh.interrupts = interrupts
+	in := newInput(ctx, stdin)
+	defer in.Close()
+	// A person's session: leaving it is not a failure, being stopped
+	// (SIGTERM) is, as for a command it interrupts.
+	ended := func(code int) int {
+		if ctx.Err() != nil {
+			return code
+		}
+		return exitOK
+	}
 
-	ed := newEditor(stdin, stdout, "scpi> ", loadHistory(historyPath()))
+	if _, drawable := terminal(stdout); !drawable {
+		// stdout is a file or a pipe: it gets the replies and nothing
+		// else. The terminal stays in its own mode, which echoes and edits
+		// what is typed; Ctrl-C there discards the line being typed.
+		return ended(sh.run(ctx, scanLines{bufio.NewScanner(in)}, nil))
+	}
+	ed := newEditor(in, stdout, "scpi> ", loadHistory(historyPath()))
 	ed.width = func() int {
 		w, _, err := term.GetSize(fd)
 		if err != nil {
@@ -234,16 +257,35 @@ func runShell(ctx context.Context, args []string, stdin *os.File, stdout, stderr
 	ed.complete = completer{tree: simulatedTree(fs.Arg(0))}.complete
 	fmt.Fprintf(stdout, "%s: type :help for help, Tab to complete, Ctrl-D to leave\n", sh.s.Resource())
 	// Raw mode only while a line is edited: during an exchange Ctrl-C is a
-	// signal again, and interrupts it.
-	sh.run(ctx, ed, func(read func() (string, error)) (string, error) {
+	// signal again, and interrupts it. The mode is restored however the
+	// read ends: a line, the end of input, SIGTERM.
+	return ended(sh.run(ctx, ed, func(read func() (string, error)) (string, error) {
 		old, err := term.MakeRaw(fd)
 		if err != nil {
 			return "", err
 		}
 		defer term.Restore(fd, old)
 		return read()
-	})
-	return exitOK // a person's session: leaving it is not a failure
+	}))
+}
+
+// terminal reports whether f is a terminal, and its descriptor. It asks
+// through SyscallConn, not Fd, which would put a file the runtime polls
+// in blocking mode, where a read deadline no longer ends a read (input).
+func terminal(f any) (fd int, ok bool) {
+	sc, ok := f.(syscall.Conn)
+	if !ok {
+		return -1, false
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return -1, false
+	}
+	fd = -1
+	if rc.Control(func(d uintptr) { fd = int(d) }) != nil || fd < 0 {
+		return -1, false
+	}
+	return fd, term.IsTerminal(fd)
 }
 
 // lostReplyBound is how long the shell's session still waits for the
@@ -267,7 +309,7 @@ func openShell(ctx context.Context, resource string, timeout time.Duration, trac
 		fmt.Fprintf(stderr, "scpi: %v\n", err)
 		return nil, exitOpen
 	}
-	return &shell{s: s, out: stdout, timeout: timeout, trace: on}, exitOK
+	return &shell{s: s, out: stdout, errOut: stderr, timeout: timeout, trace: on}, exitOK
 }
 
 // run reads and runs lines until :quit, the end of input or ctx ends; it
@@ -282,14 +324,15 @@ func (sh *shell) run(ctx context.Context, in lineReader, wrap func(func() (strin
 		} else {
 			line, err = in.ReadLine()
 		}
+		if ctx.Err() != nil { // SIGTERM, or Ctrl-C in a script, while waiting for a line
+			fmt.Fprintln(sh.errOut, "interrupted")
+			return exitFailure
+		}
 		if errors.Is(err, io.EOF) {
 			return sh.finish(ctx)
 		}
 		if err != nil {
-			fmt.Fprintf(sh.out, "scpi shell: %v\n", err)
-			return exitFailure
-		}
-		if ctx.Err() != nil {
+			fmt.Fprintf(sh.errOut, "scpi shell: %v\n", err)
 			return exitFailure
 		}
 		line = strings.TrimSpace(line)
@@ -307,7 +350,7 @@ func (sh *shell) run(ctx context.Context, in lineReader, wrap func(func() (strin
 			}
 		default:
 			if sh.checkErrors(ctx) {
-				fmt.Fprintf(sh.out, "interrupted: %s not sent\n", line)
+				fmt.Fprintf(sh.errOut, "interrupted: %s not sent\n", line)
 				break
 			}
 			err := sh.exchange(ctx, line)
@@ -316,7 +359,7 @@ func (sh *shell) run(ctx context.Context, in lineReader, wrap func(func() (strin
 			sh.unchecked = append(sh.unchecked, line)
 		}
 		if ctx.Err() != nil { // SIGTERM, or Ctrl-C in a script: leave
-			fmt.Fprintln(sh.out, "interrupted")
+			fmt.Fprintln(sh.errOut, "interrupted")
 			return exitFailure
 		}
 	}
@@ -334,7 +377,7 @@ func (sh *shell) fail(err error) {
 func (sh *shell) finish(ctx context.Context) int {
 	sh.checkErrors(ctx)
 	for _, e := range sh.errs {
-		fmt.Fprintln(sh.out, e)
+		fmt.Fprintln(sh.errOut, e)
 	}
 	return sh.failed
 }
@@ -382,7 +425,7 @@ func (sh *shell) checkErrors(ctx context.Context) (interrupted bool) {
 	case errors.As(err, &pe):
 		sh.noCheck = fmt.Sprintf("it answered the error query with %q", pe.Input)
 		sh.unchecked = sh.unchecked[:0]
-		fmt.Fprintf(sh.out, "note: the error queue is not read after each line: %s; :errors reads it\n", sh.noCheck)
+		fmt.Fprintf(sh.errOut, "note: the error queue is not read after each line: %s; :errors reads it\n", sh.noCheck)
 	case hit():
 		return true // kept unchecked, as below
 	case errors.Is(err, scpi.ErrTimeout) && sh.lastOK:
@@ -391,10 +434,10 @@ func (sh *shell) checkErrors(ctx context.Context) (interrupted bool) {
 		// every line would cost every line a timeout.
 		sh.noCheck = "it did not answer the error query (SYST:ERR?) within the timeout"
 		sh.unchecked = sh.unchecked[:0]
-		fmt.Fprintf(sh.out, "note: the error queue is not read after each line: %s; :errors reads it\n", sh.noCheck)
+		fmt.Fprintf(sh.errOut, "note: the error queue is not read after each line: %s; :errors reads it\n", sh.noCheck)
 	default:
 		// Kept unchecked: the next read's errors may follow any of them.
-		fmt.Fprintf(sh.out, "error: reading the error queue after %q: %v\n", sh.unchecked[len(sh.unchecked)-1], err)
+		fmt.Fprintf(sh.errOut, "error: reading the error queue after %q: %v\n", sh.unchecked[len(sh.unchecked)-1], err)
 	}
 	return false
 }
@@ -434,9 +477,9 @@ func (sh *shell) exchange(ctx context.Context, line string) error {
 	switch {
 	case err == nil:
 	case interrupted():
-		fmt.Fprintf(sh.out, "interrupted: %s\n", line)
+		fmt.Fprintf(sh.errOut, "interrupted: %s\n", line)
 	default:
-		fmt.Fprintf(sh.out, "error: %v\n", err)
+		fmt.Fprintf(sh.errOut, "error: %v\n", err)
 	}
 	return err
 }
@@ -494,14 +537,14 @@ func (sh *shell) showErrors(ctx context.Context) error {
 		}
 		if err != nil {
 			if interrupted() {
-				fmt.Fprintln(sh.out, "interrupted: :errors")
+				fmt.Fprintln(sh.errOut, "interrupted: :errors")
 			} else {
-				fmt.Fprintf(sh.out, "error: %v\n", err)
+				fmt.Fprintf(sh.errOut, "error: %v\n", err)
 			}
 			return err
 		}
 	} else if sh.checkErrors(ctx) {
-		fmt.Fprintln(sh.out, "interrupted: :errors")
+		fmt.Fprintln(sh.errOut, "interrupted: :errors")
 		return nil
 	}
 	for _, e := range sh.errs {
@@ -527,7 +570,7 @@ func (sh *shell) meta(ctx context.Context, line string) (quit bool, err error) {
 		return false, sh.showErrors(ctx)
 	case ":clear":
 		if sh.checkErrors(ctx) { // the errors before the clear are the lines'
-			fmt.Fprintf(sh.out, "interrupted: %s\n", line)
+			fmt.Fprintf(sh.errOut, "interrupted: %s\n", line)
 			return false, nil
 		}
 	}
@@ -535,9 +578,9 @@ func (sh *shell) meta(ctx context.Context, line string) (quit bool, err error) {
 	defer done()
 	report := func(err error) error {
 		if interrupted() {
-			fmt.Fprintf(sh.out, "interrupted: %s\n", line)
+			fmt.Fprintf(sh.errOut, "interrupted: %s\n", line)
 		} else {
-			fmt.Fprintf(sh.out, "error: %v\n", err)
+			fmt.Fprintf(sh.errOut, "error: %v\n", err)
 		}
 		return err
 	}
@@ -549,7 +592,7 @@ func (sh *shell) meta(ctx context.Context, line string) (quit bool, err error) {
 	case ":timeout":
 		d, err := time.ParseDuration(arg)
 		if err != nil || d <= 0 {
-			fmt.Fprintf(sh.out, "error: :timeout wants a positive duration such as 5s, not %q\n", arg)
+			fmt.Fprintf(sh.errOut, "error: :timeout wants a positive duration such as 5s, not %q\n", arg)
 			return false, errShellCommand
 		}
 		sh.timeout = d
@@ -561,7 +604,7 @@ func (sh *shell) meta(ctx context.Context, line string) (quit bool, err error) {
 		case "off":
 			sh.trace.Store(false)
 		default:
-			fmt.Fprintf(sh.out, "error: :trace on or :trace off, not %q\n", arg)
+			fmt.Fprintf(sh.errOut, "error: :trace on or :trace off, not %q\n", arg)
 			return false, errShellCommand
 		}
 	case ":read":
@@ -578,10 +621,10 @@ func (sh *shell) meta(ctx context.Context, line string) (quit bool, err error) {
 	case ":save":
 		switch {
 		case arg == "":
-			fmt.Fprintln(sh.out, "error: :save FILE")
+			fmt.Fprintln(sh.errOut, "error: :save FILE")
 			return false, errShellCommand
 		case sh.lastBlock == nil:
-			fmt.Fprintln(sh.out, "error: no binary block received yet")
+			fmt.Fprintln(sh.errOut, "error: no binary block received yet")
 			return false, errShellCommand
 		default:
 			if err := os.WriteFile(arg, sh.lastBlock, 0o644); err != nil {
@@ -590,7 +633,7 @@ func (sh *shell) meta(ctx context.Context, line string) (quit bool, err error) {
 			fmt.Fprintf(sh.out, "%d bytes written to %s\n", len(sh.lastBlock), arg)
 		}
 	default:
-		fmt.Fprintf(sh.out, "error: unknown shell command %s (:help lists them)\n", cmd)
+		fmt.Fprintf(sh.errOut, "error: unknown shell command %s (:help lists them)\n", cmd)
 		return false, errShellCommand
 	}
 	return false, nil

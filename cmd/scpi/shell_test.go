@@ -16,7 +16,7 @@ import (
 )
 
 // shellScript runs lines through the shell as a piped script and returns
-// its exit code, replies and trace.
+// its exit code, stdout (replies) and stderr (errors, notes, the trace).
 func shellScript(t *testing.T, res string, script string, args ...string) (int, string, string) {
 	t.Helper()
 	r, w, err := os.Pipe()
@@ -36,7 +36,7 @@ func shellScript(t *testing.T, res string, script string, args ...string) (int, 
 func TestShellScript(t *testing.T) {
 	res := instrument(t)
 	saved := filepath.Join(t.TempDir(), "curve.bin")
-	code, out, trace := shellScript(t, res, strings.Join([]string{
+	code, out, errs := shellScript(t, res, strings.Join([]string{
 		"*IDN?",
 		"",
 		"VOLT 5",
@@ -59,6 +59,9 @@ func TestShellScript(t *testing.T) {
 	if code != exitInstrument {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
+	// stdout holds the replies, and what the shell's commands were asked
+	// for (:errors lists the errors), nothing else: the errors of HANG?
+	// and :timeout nope are on stderr, as doc.go says.
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
 	want := []string{
 		"Acme,Model1,SN1,1.0",
@@ -69,20 +72,16 @@ func TestShellScript(t *testing.T) {
 		`scpi: device error -113, "Undefined header" after "BOGUS"`,
 		"timeout 100ms",
 	}
-	if len(lines) < len(want)+2 {
-		t.Fatalf("output:\n%s", out)
+	if diff := cmp.Diff(want, lines); diff != "" {
+		t.Errorf("stdout (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(want, lines[:len(want)]); diff != "" {
-		t.Errorf("replies (-want +got):\n%s", diff)
-	}
-	rest := strings.Join(lines[len(want):], "\n")
 	for _, w := range []string{"error: ", "timeout", ":timeout wants a positive duration"} {
-		if !strings.Contains(rest, w) {
-			t.Errorf("output lacks %q:\n%s", w, rest)
+		if !strings.Contains(errs, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, errs)
 		}
 	}
-	if strings.Count(trace, `-> "MEAS:VOLT?\n"`) != 1 {
-		t.Errorf("trace shows other than the one traced exchange:\n%s", trace)
+	if strings.Count(errs, `-> "MEAS:VOLT?\n"`) != 1 {
+		t.Errorf("trace shows other than the one traced exchange:\n%s", errs)
 	}
 	if b, err := os.ReadFile(saved); err != nil || string(b) != "bin\ndata" {
 		t.Errorf("saved block: %q, %v", b, err)
@@ -189,9 +188,57 @@ func TestShellWithoutAnErrorQuery(t *testing.T) {
 		return "", false
 	}))
 	res := "TCPIP0::127.0.0.1::" + strconv.Itoa(srv.Port()) + "::SOCKET"
-	code, out, _ := shellScript(t, res, "*IDN?\n*IDN?\n*IDN?\n*IDN?\n", "--timeout", "200ms")
-	if code != exitOK || strings.Count(out, "Acme,Bare,1,1.0") != 4 ||
-		strings.Count(out, "note: the error queue is not read after each line") != 1 || strings.Contains(out, "error: ") {
-		t.Fatalf("exit %d:\n%s", code, out)
+	code, out, errs := shellScript(t, res, "*IDN?\n*IDN?\n*IDN?\n*IDN?\n", "--timeout", "200ms")
+	if code != exitOK || out != strings.Repeat("Acme,Bare,1,1.0\n", 4) ||
+		strings.Count(errs, "note: the error queue is not read after each line") != 1 || strings.Contains(errs, "error: ") {
+		t.Fatalf("exit %d, stdout:\n%s\nstderr:\n%s", code, out, errs)
+	}
+}
+
+// stalledInput is a stdin from which no line comes (a FIFO or a socket
+// whose writer is idle) until release is closed; reading says that a Read
+// has begun.
+type stalledInput struct {
+	reading chan struct{} // capacity 1
+	release chan struct{}
+}
+
+func (s *stalledInput) Read([]byte) (int, error) {
+	select {
+	case s.reading <- struct{}{}:
+	default:
+	}
+	<-s.release
+	return 0, io.EOF
+}
+
+// Cancelled while it waits for a line (SIGTERM, or Ctrl-C in a script, on
+// a stdin that is a FIFO or a socket), the shell leaves at once, as an
+// interrupted command does (status 1), without waiting for the input.
+func TestShellLeavesWhenCancelledWaitingForALine(t *testing.T) {
+	res := instrument(t)
+	stdin := &stalledInput{reading: make(chan struct{}, 1), release: make(chan struct{})}
+	// Then the read the shell gave up on ends, and with it its goroutine.
+	defer close(stdin.release)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb bytes.Buffer
+	done := make(chan int, 1)
+	go func() { done <- runShell(ctx, []string{res}, stdin, &out, &errb) }()
+	select {
+	case <-stdin.reading:
+	case code := <-done:
+		t.Fatalf("the shell ended (%d) before reading a line: %s", code, errb.String())
+	}
+	cancel() // what main does on SIGTERM
+	limit := time.NewTimer(20 * time.Second)
+	defer limit.Stop()
+	select {
+	case code := <-done:
+		if code != exitFailure || out.String() != "" || errb.String() != "interrupted\n" {
+			t.Fatalf("exit %d, stdout %q, stderr %q; want %d, nothing, \"interrupted\"", code, out.String(), errb.String(), exitFailure)
+		}
+	case <-limit.C:
+		t.Fatal("the shell still waits for a line 20s after its context was cancelled")
 	}
 }
