@@ -327,6 +327,20 @@ func (f *fakeStation) emitJSON(t *testing.T, run string, e map[string]any) {
 	f.push(streamed{run, seq, harness.EventKind(fmt.Sprint(e["kind"])), b})
 }
 
+// answersSent waits until the page has posted n answers.
+func (f *fakeStation) answersSent(n int) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		for len(f.answered()) < n {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+		return nil
+	})
+}
+
 func (f *fakeStation) lastSeq(run string) uint64 {
 	for i := len(f.events) - 1; i >= 0; i-- {
 		if f.events[i].Run == run {
@@ -739,16 +753,7 @@ func TestPageScannerAnswersSerialPrompt(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#run-name`)),
 		chromedp.KeyEvent("SN-0042\r"), // the scanner: keys, then Enter
 	)
-	within(t, ctx, "the answer is sent", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-		for len(f.answered()) < 1 {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(10 * time.Millisecond):
-			}
-		}
-		return nil
-	}))
+	within(t, ctx, "the answer is sent", f.answersSent(1))
 	// The oldest prompt (dut-2's) is answered first.
 	if diff := cmp.Diff([]fakeAnswer{{run, "p1", "SN-0042"}}, f.answered()); diff != "" {
 		t.Errorf("answers (-want +got):\n%s", diff)
@@ -766,16 +771,7 @@ func TestPageScannerAnswersSerialPrompt(t *testing.T) {
 	// Sent, the prompt says what was answered until the run goes on.
 	within(t, ctx, "dut-1's prompt says its answer was sent",
 		chromedp.Poll[chromedp.Void](`document.querySelector('.slot[data-dut="dut-1"] .prompt .note')?.textContent.includes('answered “SN-0043”')`))
-	within(t, ctx, "the second answer is sent", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-		for len(f.answered()) < 2 {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(10 * time.Millisecond):
-			}
-		}
-		return nil
-	}))
+	within(t, ctx, "the second answer is sent", f.answersSent(2))
 	if diff := cmp.Diff([]fakeAnswer{{run, "p1", "SN-0042"}, {run, "p2", "SN-0043"}}, f.answered()); diff != "" {
 		t.Errorf("answers (-want +got):\n%s", diff)
 	}
@@ -833,16 +829,7 @@ func TestPageKeepsAnotherRunInSight(t *testing.T) {
 		chromedp.Focus(chromedp.CSS(`.slot[data-dut="dut-1"] .prompt input`)),
 		chromedp.KeyEvent("yes\r"),
 	)
-	within(t, ctx, "the answer is sent", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-		for len(f.answered()) < 1 {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(10 * time.Millisecond):
-			}
-		}
-		return nil
-	}))
+	within(t, ctx, "the answer is sent", f.answersSent(1))
 	if diff := cmp.Diff([]fakeAnswer{{first, "p1", "yes"}}, f.answered()); diff != "" {
 		t.Errorf("answers (-want +got):\n%s", diff)
 	}
