@@ -3,11 +3,14 @@ package sim
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/scpikit/scpikit/internal/msgframe"
 )
 
@@ -76,6 +79,9 @@ type Client struct {
 	// hold counts input and out in the server's memory account (nil:
 	// not a server's client).
 	hold *holding
+	// log is the server's logger, for a handler that panicked (the zero
+	// Logger, which logs nothing, for a client of no server).
+	log zerolog.Logger
 }
 
 // NewClient opens a client connection to the instrument.
@@ -214,7 +220,37 @@ func (cl *Client) Execute(msg []byte) error {
 		cl.out = cl.out[:0]
 		in.st.push(ErrQueryInterrupted)
 	}
-	start := len(cl.out)
+	return cl.run(msg, len(cl.out))
+}
+
+// run executes a message whose response starts at start in cl.out, with
+// the instrument's lock held. A handler that panics (a model's bug) ends
+// the message there, unanswered, with -300 queued and the panic logged:
+// one bad command must not take down every client of a server, nor the
+// server's process.
+func (cl *Client) run(msg []byte, start int) (err error) {
+	in := cl.in
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		what := "message"
+		if _, ok := in.dev.(MessageDevice); !ok {
+			what = string(cl.u.header[:min(len(cl.u.header), 40)])
+		}
+		e := ErrDeviceSpecific.WithInfo(fmt.Sprintf("panic in %s: %v", what, r))
+		if len(e.Message) > 200 {
+			e.Message = e.Message[:200]
+		}
+		cl.log.Error().Str("model", in.model).Str("error", e.Message).Bytes("message", msg[:min(len(msg), 256)]).
+			Bytes("stack", debug.Stack()).Msg("sim: a handler panicked; the message is dropped")
+		cl.out = cl.out[:start]
+		cl.discard = false
+		in.st.push(e)
+		in.publishLocked(Event{Error: &e})
+		err = nil
+	}()
 	if md, ok := in.dev.(MessageDevice); ok {
 		cl.out = md.Respond(msg, cl.out) // it terminates its own responses
 		if cl.MaxOutput > 0 && len(cl.out) > start+cl.MaxOutput {

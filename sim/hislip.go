@@ -224,7 +224,7 @@ func (s *HiSLIPServer) serveSync(c net.Conn, rd *hislipwire.Reader, h hislipwire
 	// runs: MaxOutput bounds each message's response, this the output
 	// of all of them together.
 	ss.cl.pauseAt = streamPauseAt
-	ss.cl.hold = s.opts.hold()
+	ss.cl.hold, ss.cl.log = s.opts.hold(), s.opts.Logger
 	ss.clientMax.Store(1 << 20)
 	s.nextID++
 	s.sessions[ss.id] = ss

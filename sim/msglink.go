@@ -36,7 +36,7 @@ func newMsgClient(in *Instrument, opts ServerOptions) *msgClient {
 	cl.Buffered = true
 	opts = opts.withDefaults()
 	cl.MaxInput, cl.MaxOutput = opts.MaxLine, opts.MaxOutput
-	cl.hold = opts.hold()
+	cl.hold, cl.log = opts.hold(), opts.Logger
 	return &msgClient{cl: cl, in: in}
 }
 

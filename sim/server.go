@@ -169,7 +169,7 @@ func serveStream(rw io.ReadWriter, in *Instrument, opts ServerOptions, done <-ch
 	cl := in.NewClient()
 	cl.MaxInput, cl.MaxOutput = opts.MaxLine, opts.MaxOutput
 	cl.pauseAt = streamPauseAt
-	cl.hold = opts.hold()
+	cl.hold, cl.log = opts.hold(), opts.Logger
 	defer cl.hold.release()
 	dl, canDeadline := rw.(deadliner)
 	tracing := opts.Logger.GetLevel() <= zerolog.DebugLevel
