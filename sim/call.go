@@ -148,7 +148,8 @@ type Number struct {
 
 // Number reads parameter i as a number in spec's unit: decimal or #H/#Q/#B,
 // with an optional suffix (500 mV, 2k, 1.5 kHz), or MIN, MAX, DEF. Outside
-// [Min, Max] it is refused with -222.
+// [Min, Max] it is refused with -222. MIN, MAX and DEF are held to the
+// range too (see special), so a handler never gets a value outside it.
 func (c *Call) Number(i int, spec Number) (float64, error) {
 	p, err := c.get(i)
 	if err != nil {
@@ -156,11 +157,7 @@ func (c *Call) Number(i int, spec Number) (float64, error) {
 	}
 	switch p.kind {
 	case ParamCharacter:
-		v, ok := spec.special(p.raw)
-		if !ok {
-			return 0, ErrIllegalParameterValue
-		}
-		return v, nil
+		return spec.special(p.raw)
 	case ParamNumber:
 		mult, ok := suffixMultiplier(p.suffix, spec.Unit)
 		if !ok {
@@ -182,24 +179,39 @@ func (c *Call) Limit(i int, spec Number) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	v, ok := spec.special(p.raw)
-	if p.kind != ParamCharacter || !ok {
+	if p.kind != ParamCharacter {
 		return 0, ErrIllegalParameterValue
 	}
-	return v, nil
+	return spec.special(p.raw)
 }
 
-// special resolves MIN, MAX and DEF (short or long form).
-func (n Number) special(w []byte) (float64, bool) {
+// special resolves MIN, MAX and DEF (short or long form); any other word
+// is -224. A spec whose Default lies outside [Min, Max] has no default
+// (its Default was left at zero, as for a memory slot numbered from 1):
+// DEF is then -224, a keyword the parameter does not take, rather than
+// a value its handler never expects (*RCL DEF indexing slot 0). A range
+// with nothing in it (Min > Max: a memory that holds no reading yet) has
+// no MIN or MAX either: -222.
+func (n Number) special(w []byte) (float64, error) {
+	var v float64
+	def := false
 	switch {
 	case equalFold(w, "MIN") || equalFold(w, "MINIMUM"):
-		return n.Min, true
+		v = n.Min
 	case equalFold(w, "MAX") || equalFold(w, "MAXIMUM"):
-		return n.Max, true
+		v = n.Max
 	case equalFold(w, "DEF") || equalFold(w, "DEFAULT"):
-		return n.Default, true
+		v, def = n.Default, true
+	default:
+		return 0, ErrIllegalParameterValue
 	}
-	return 0, false
+	if v < n.Min || v > n.Max || math.IsNaN(v) {
+		if def {
+			return 0, ErrIllegalParameterValue
+		}
+		return 0, ErrDataOutOfRange
+	}
+	return v, nil
 }
 
 // Int reads parameter i as Number does and rounds it to an integer, as
