@@ -212,7 +212,7 @@ func (cl *Client) Execute(msg []byte) error {
 	}
 	cl.messages++
 	cl.discard = false
-	defer func() { cl.discard = false }()
+	defer cl.shrink()
 	if cl.silenced() {
 		return nil
 	}
@@ -288,6 +288,18 @@ func (cl *Client) run(msg []byte, start int) (err error) {
 		return ErrLinkDropped
 	}
 	return nil
+}
+
+// shrink ends a message: it drops the parameters' slice a large unit
+// grew (see keepParams), so that its room is not kept for the
+// connection's life. (Mnemonics need no such care: maxMnemonics bounds
+// them.)
+func (cl *Client) shrink() {
+	cl.discard = false
+	if cap(cl.u.params) > keepParams {
+		cl.u.params = nil
+	}
+	cl.call.params = nil // u.params, or what it was
 }
 
 // messageSlice is how long a message runs before the instrument's lock

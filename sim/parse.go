@@ -52,6 +52,29 @@ type unit struct {
 	params   []param
 }
 
+// MaxParams bounds the parameters of one program message unit; more are
+// refused with -108 Parameter not allowed, and the rest of the message
+// is discarded. The longest lists the models take are an HMC804x
+// arbitrary table (512 points of 4: 2048 parameters) and a DP800 list;
+// the bound keeps "FOO 1,1,1,..." up to MaxLine (4 million parameters of
+// 64 bytes each, parsed before any handler can refuse them) from costing
+// a client hundreds of megabytes.
+const MaxParams = 4096
+
+// maxMnemonics bounds the mnemonics of one header: no command tree is
+// nearly this deep (SOURce:VOLTage:LEVel:IMMediate:AMPLitude is five), so
+// a longer header is undefined whatever it says, and ":A:A:A:..." up to
+// MaxLine is refused before it costs 24 bytes a mnemonic.
+const maxMnemonics = 32
+
+// keepParams is the most parameters a client keeps room for between
+// messages: a unit that needed more (a 2048-parameter table)
+// gets its slices dropped once its message has run, so a connection does
+// not keep its largest unit's room for its whole life.
+const keepParams = 64
+
+var errTooManyParams = ErrParameterNotAllowed.WithInfo("more than " + strconv.Itoa(MaxParams) + " parameters")
+
 // splitUnits calls fn for each program message unit of msg: split at ';'
 // outside strings, blocks and expressions. It stops at fn's first error.
 func splitUnits(msg []byte, fn func(u []byte) error) error {
@@ -138,6 +161,9 @@ func parseUnit(b []byte, u *unit) (bool, error) {
 			if i-m > 12 {
 				return true, ErrMnemonicTooLong
 			}
+			if len(u.mnems) == maxMnemonics {
+				return true, ErrUndefinedHeader // deeper than any command tree
+			}
 			u.mnems = append(u.mnems, b[m:i])
 			if i < len(b) && b[i] == ':' {
 				i++
@@ -173,6 +199,9 @@ func parseUnit(b []byte, u *unit) (bool, error) {
 		p, i, err = parseParam(b, i)
 		if err != nil {
 			return true, err
+		}
+		if len(u.params) == MaxParams {
+			return true, errTooManyParams
 		}
 		u.params = append(u.params, p)
 		for i < len(b) && isSpace(b[i]) {
