@@ -707,6 +707,70 @@ func TestVXI11ClientGoneDuringAWait(t *testing.T) {
 	}
 }
 
+// A client that sends a byte while its call waits, and then goes away,
+// is still seen to go: the watch keeps the byte for the next call and
+// watches on. Before, the byte ended the watch, and the link and its
+// lock stayed for the read's 49 days (16 such clients took every link).
+func TestVXI11ClientGoneAfterSendingAByte(t *testing.T) {
+	srv, err := ServeVXI11("127.0.0.1:0", MustNew("SAMPLE"), VXI11Options{Portmapper: "-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	a, b := dial(t, srv.Addr().String()), dial(t, srv.Addr().String())
+	la, lb := vxiLinkOn(t, a), vxiLinkOn(t, b)
+	if code := vxiCall(t, a, vxi11wire.ProcDeviceLock, vxi11wire.LockParms{LinkID: la}.Encode).Int32(); code != 0 {
+		t.Fatalf("device_lock: error %d", code)
+	}
+	// The read waits for ever, so it watches the connection from the
+	// start; the byte reaches the watch whenever the server gets to it,
+	// as the server reads no further than the read's record.
+	vxiSend(t, a, vxi11wire.ProcDeviceRead, vxi11wire.ReadParms{LinkID: la, RequestSize: 100, IOTimeout: 0xFFFFFFFF}.Encode)
+	if _, err := a.Write([]byte{0x80}); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	// Waits as long as only a broken server makes it; granted once a's
+	// link is gone.
+	wait := vxi11wire.LockParms{LinkID: lb, Flags: vxi11wire.FlagWaitLock, LockTimeout: 60 * 1000}
+	if code := vxiCall(t, b, vxi11wire.ProcDeviceLock, wait.Encode).Int32(); code != 0 {
+		t.Fatalf("the next client's device_lock: error %d, want the lock (the gone client kept it)", code)
+	}
+	if n := srv.Links(); n != 1 {
+		t.Fatalf("%d links, want the one of the client still connected", n)
+	}
+}
+
+// What a client sends ahead while its call waits is served in order once
+// the call has answered; more than the watch holds ends the wait, as a
+// VXI-11 client sends nothing while it waits for a reply.
+func TestVXI11CallSentAheadOfAWait(t *testing.T) {
+	srv, err := ServeVXI11("127.0.0.1:0", MustNew("SAMPLE"), VXI11Options{Portmapper: "-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	a := dial(t, srv.Addr().String())
+	a.SetDeadline(time.Now().Add(time.Minute))
+	la := vxiLinkOn(t, a)
+	vxiSend(t, a, vxi11wire.ProcDeviceRead, vxi11wire.ReadParms{LinkID: la, RequestSize: 100, IOTimeout: 0xFFFFFFFF}.Encode)
+	msg := []byte("DISP:TEXT \"" + strings.Repeat("x", 2*watchAheadMax) + "\"\n")
+	vxiSend(t, a, vxi11wire.ProcDeviceWrite, vxi11wire.WriteParms{LinkID: la, Flags: vxi11wire.FlagEnd, Data: msg}.Encode)
+	for i, want := range []vxi11wire.ErrorCode{vxi11wire.ErrAbort, 0} {
+		rec, err := oncrpc.ReadRecord(a, nil, 1<<20)
+		if err != nil {
+			t.Fatalf("reply %d: %v", i+1, err)
+		}
+		d := oncrpc.NewDecoder(rec)
+		if _, err := oncrpc.DecodeReply(d); err != nil {
+			t.Fatal(err)
+		}
+		if code := vxi11wire.ErrorCode(d.Int32()); code != want {
+			t.Errorf("reply %d: error %d, want %d", i+1, code, want)
+		}
+	}
+}
+
 // A HiSLIP Data message may hold many newline-ended messages: 300 trace
 // queries (48 MB of responses) in one. The server runs them a stretch at
 // a time, each stretch's responses sent before the next runs, so what it

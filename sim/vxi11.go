@@ -196,7 +196,11 @@ func (s *VXI11Server) handleCore(c net.Conn) {
 	remote := c.RemoteAddr().String()
 	mine := map[int32]bool{}
 	dropped := make(chan struct{})
-	pc := &peerConn{Conn: c}
+	// A VXI-11 client sends nothing on the core channel while a call of
+	// its waits: what it does send ahead beyond the watch's room ends the
+	// wait (see peerConn.fullIsGone).
+	pc := &peerConn{Conn: c, fullIsGone: true, hold: s.opts.hold()}
+	defer pc.hold.release()
 	caller := &vxiCaller{mine: mine, dropped: dropped, conn: pc}
 	var once sync.Once
 	s.opts.Logger.Info().Str("remote", remote).Str("model", s.in.model).Msg("sim: vxi11 client connected")
