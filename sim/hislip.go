@@ -229,7 +229,13 @@ func (s *HiSLIPServer) serveSync(c net.Conn, rd *hislipwire.Reader, h hislipwire
 	s.nextID++
 	s.sessions[ss.id] = ss
 	s.mu.Unlock()
-	defer s.endSession(ss)
+	opened := false
+	defer func() {
+		s.endSession(ss)
+		if opened { // logged once the session is gone and its locks released
+			s.opts.Logger.Info().Uint16("session", ss.id).Msg("sim: hislip session closed")
+		}
+	}()
 	unregister := s.in.onDrop(ss.end)
 	defer unregister()
 
@@ -238,7 +244,7 @@ func (s *HiSLIPServer) serveSync(c net.Conn, rd *hislipwire.Reader, h hislipwire
 		return
 	}
 	s.opts.Logger.Info().Str("remote", c.RemoteAddr().String()).Uint16("session", ss.id).Msg("sim: hislip session opened")
-	defer s.opts.Logger.Info().Uint16("session", ss.id).Msg("sim: hislip session closed")
+	opened = true
 	rd.Max = s.maxMsg
 	payHeld := s.opts.hold() // rd's payload buffer
 	defer payHeld.release()
@@ -586,6 +592,14 @@ func (s *HiSLIPServer) lock(ss *hislipSession, h hislipwire.Header, payload []by
 	deadline := time.Now().Add(time.Duration(h.Param) * time.Millisecond)
 	for {
 		s.mu.Lock()
+		if !s.liveLocked(ss) {
+			// The session ended while the request came or waited (its
+			// synchronous channel closed): endSession has already
+			// released its locks, once, so a lock granted now would never
+			// be, and every other session would wait on it for ever.
+			s.mu.Unlock()
+			return hislipwire.LockFailure
+		}
 		free := s.locker == 0 || s.locker == ss.id
 		for id, k := range s.shared {
 			if id != ss.id && (key == "" || k != key) {
@@ -609,6 +623,19 @@ func (s *HiSLIPServer) lock(ss *hislipSession, h hislipwire.Header, payload []by
 			return hislipwire.LockFailure
 		}
 	}
+}
+
+// liveLocked reports whether ss is an open session of the server; s.mu
+// is held. endSession removes a session, and releases its locks, under
+// s.mu, so a lock granted to a live session under the same hold is
+// released with it.
+func (s *HiSLIPServer) liveLocked(ss *hislipSession) bool {
+	select {
+	case <-ss.closed:
+		return false
+	default:
+	}
+	return s.sessions[ss.id] == ss
 }
 
 func (s *HiSLIPServer) waitFreed(freed chan struct{}, d time.Duration, ss *hislipSession) bool {
