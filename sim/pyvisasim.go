@@ -409,15 +409,26 @@ func (d *pvsDevice) errorHandler(n yaml.Node) error {
 	return nil
 }
 
+// pvsQueueOverflow takes the last place of a full pyvisa-sim error queue,
+// as SCPI-99 21.8.1 has an instrument's queue do.
+const pvsQueueOverflow = `-350,"Queue overflow"`
+
 // errorResponse records an error in the registers and queues, and
-// returns the response defined for it.
+// returns the response defined for it. A queue holds at most
+// defaultErrorQueueSize errors, as the SCPI engine's does: pyvisa-sim's
+// grows without bound, and a client that sends nothing but bad commands
+// would grow it until the process runs out of memory.
 func (d *pvsDevice) errorResponse(key string) string {
 	for _, r := range d.regByError[key] {
 		r.value |= r.bits[key]
 	}
 	for _, q := range d.queues {
 		if m, ok := q.byError[key]; ok {
-			q.queue = append(q.queue, m)
+			if len(q.queue) < defaultErrorQueueSize {
+				q.queue = append(q.queue, m)
+			} else {
+				q.queue[len(q.queue)-1] = pvsQueueOverflow
+			}
 		}
 	}
 	if r, ok := d.errResp[key]; ok {
@@ -488,7 +499,7 @@ func (d *pvsDevice) match(q string) (string, bool) {
 		queue.queue = queue.queue[1:]
 		return m, true
 	}
-	if r, ok := d.setters(&d.pvsComponent, q, ""); ok {
+	if r, ok := d.setters(&d.pvsComponent, nil, q, ""); ok {
 		return r, true
 	}
 	for _, ch := range d.channels {
@@ -510,9 +521,17 @@ func (d *pvsDevice) format(g pvsGetter, v any) string {
 	return s
 }
 
-// setters tries the component's setters; channel is the selected channel
-// for channel properties.
-func (d *pvsDevice) setters(c *pvsComponent, q, channel string) (string, bool) {
+// setters tries the component's setters; ids are a channel group's
+// channels (nil for the device's own setters), channel the selected one.
+//
+// A {ch_id} field matches any text, and pyvisa-sim takes whatever it
+// matched (CH7:RANG 5 on a group of channels 1-3): it checks the value,
+// answers as for a channel it has, and keeps the value under that name,
+// where no query can read it (getters look only at the group's ids). So
+// does this, except that it keeps nothing for a channel the group does
+// not have: the replies are pyvisa-sim's, and a client sending made-up
+// channel names cannot grow the device's state without bound.
+func (d *pvsDevice) setters(c *pvsComponent, ids []string, q, channel string) (string, bool) {
 	for _, s := range c.setters {
 		v, named, ok := s.tmpl.match(q)
 		if !ok {
@@ -532,10 +551,11 @@ func (d *pvsDevice) setters(c *pvsComponent, q, channel string) (string, bool) {
 			}
 			continue
 		}
-		if p.perCh != nil {
-			p.perCh[channel] = cv
-		} else {
+		switch {
+		case p.perCh == nil:
 			p.value = cv
+		case slices.Contains(ids, channel):
+			p.perCh[channel] = cv
 		}
 		return s.response, true
 	}
@@ -565,7 +585,7 @@ func (d *pvsDevice) matchChannel(ch *pvsChannels, q string) (string, bool) {
 		if g, ok := ch.getters[q]; ok {
 			return d.format(g, valueOf(ch.props[g.prop], id)), true
 		}
-		return d.setters(&ch.pvsComponent, q, id)
+		return d.setters(&ch.pvsComponent, ch.ids, q, id)
 	}
 	for _, id := range ch.ids {
 		for tmpl, r := range ch.dialogues {
@@ -580,5 +600,5 @@ func (d *pvsDevice) matchChannel(ch *pvsChannels, q string) (string, bool) {
 			}
 		}
 	}
-	return d.setters(&ch.pvsComponent, q, ch.selected)
+	return d.setters(&ch.pvsComponent, ch.ids, q, ch.selected)
 }
