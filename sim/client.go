@@ -82,6 +82,30 @@ type Client struct {
 	// log is the server's logger, for a handler that panicked (the zero
 	// Logger, which logs nothing, for a client of no server).
 	log zerolog.Logger
+	// interrupt, when set, is asked between two slices of a long message
+	// (see messageSlice) whether to give up the rest of it: the server
+	// is closing, or the client has gone. Execute then returns
+	// errInterrupted, the message unanswered.
+	interrupt func() bool
+}
+
+// errInterrupted is Execute's error for a message given up part way
+// because its server is closing or its client has gone (Client.interrupt):
+// the link ends, as for ErrLinkDropped, but the client itself is not
+// dropped, for a link whose client several hosts share (Prologix).
+var errInterrupted = errors.New("sim: message given up: the server is closing or the client has gone")
+
+// closedAny reports whether one of the channels is closed (or has a value
+// ready); nil channels never are.
+func closedAny(chans ...<-chan struct{}) bool {
+	for _, ch := range chans {
+		select {
+		case <-ch:
+			return true
+		default:
+		}
+	}
+	return false
 }
 
 // NewClient opens a client connection to the instrument.
@@ -258,11 +282,17 @@ func (cl *Client) run(msg []byte, start int) (err error) {
 		}
 	} else {
 		cl.path = cl.path[:0]
-		began, units, hushed := time.Now(), 0, false
+		// The time is read after every unit, not every so many: a unit
+		// can take long (an INIT of a million readings takes 100 ms),
+		// and reading the clock costs far less than any unit.
+		began, first, hushed, cut := time.Now(), true, false, false
 		splitUnits(msg, func(u []byte) error {
-			if units++; units%64 == 0 && time.Since(began) >= messageSlice {
+			if !first && time.Since(began) >= messageSlice {
 				cl.letOthersIn()
 				if cl.dropped {
+					return errStop
+				}
+				if cut = cl.interrupt != nil && cl.interrupt(); cut {
 					return errStop
 				}
 				if hushed = cl.silenced(); hushed {
@@ -270,11 +300,16 @@ func (cl *Client) run(msg []byte, start int) (err error) {
 				}
 				began = time.Now()
 			}
+			first = false
 			return cl.unit(u, start)
 		})
 		switch {
 		case cl.dropped:
+			cl.out = cl.out[:start]
 			return ErrLinkDropped
+		case cut:
+			cl.out = cl.out[:start]
+			return errInterrupted
 		case hushed:
 			cl.out = cl.out[:start] // hung part way: this message goes unanswered
 			return nil
@@ -304,8 +339,10 @@ func (cl *Client) shrink() {
 
 // messageSlice is how long a message runs before the instrument's lock
 // is let go between two of its units. One client's message can hold a
-// million queries in MaxInput; other clients then wait a slice at a time,
-// not for the whole message.
+// million queries in MaxInput; other clients then wait a slice (and the
+// unit that ends it) at a time, not for the whole message. Between two
+// slices the message is also given up if its server is closing or its
+// client has gone (Client.interrupt), so that neither waits for it.
 const messageSlice = 10 * time.Millisecond
 
 // letOthersIn lets clients waiting for the instrument run their messages

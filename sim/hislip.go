@@ -225,6 +225,7 @@ func (s *HiSLIPServer) serveSync(c net.Conn, rd *hislipwire.Reader, h hislipwire
 	// of all of them together.
 	ss.cl.pauseAt = streamPauseAt
 	ss.cl.hold, ss.cl.log = s.opts.hold(), s.opts.Logger
+	ss.cl.interrupt = func() bool { return closedAny(s.done, ss.closed) }
 	ss.clientMax.Store(1 << 20)
 	s.nextID++
 	s.sessions[ss.id] = ss

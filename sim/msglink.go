@@ -19,6 +19,10 @@ type msgClient struct {
 	// capacity across responses (a 64 MiB waveform is not reallocated
 	// for every query).
 	off int
+	// gone and stop are the write running's: what gives up a long
+	// message (see Client.interrupt).
+	gone func() <-chan struct{}
+	stop []<-chan struct{}
 }
 
 // compact drops the part of the response already read, before the
@@ -37,7 +41,11 @@ func newMsgClient(in *Instrument, opts ServerOptions) *msgClient {
 	opts = opts.withDefaults()
 	cl.MaxInput, cl.MaxOutput = opts.MaxLine, opts.MaxOutput
 	cl.hold, cl.log = opts.hold(), opts.Logger
-	return &msgClient{cl: cl, in: in}
+	m := &msgClient{cl: cl, in: in}
+	cl.interrupt = func() bool { // m.mu is held: it runs within write
+		return closedAny(m.stop...) || m.gone != nil && closedAny(m.gone())
+	}
+	return m
 }
 
 // release gives the client's buffers back to the server's account: the
@@ -50,10 +58,16 @@ func (m *msgClient) release() {
 
 // write takes program message bytes; end marks the end of a message (the
 // link's END indicator), which terminates it like a newline. It returns
-// ErrLinkDropped when a fault drops the link.
-func (m *msgClient) write(data []byte, end bool) error {
+// ErrLinkDropped when a fault drops the link. A message that runs long is
+// given up (errInterrupted) when one of the stop channels closes or,
+// when gone is not nil, the channel it returns does: gone is called only
+// then, so a link that must start watching its client for it (a
+// peerConn) does so only for a long message.
+func (m *msgClient) write(data []byte, end bool, gone func() <-chan struct{}, stop ...<-chan struct{}) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.gone, m.stop = gone, stop
+	defer func() { m.gone, m.stop = nil, nil }()
 	m.compact()
 	if _, err := m.cl.Write(data); err != nil {
 		return err

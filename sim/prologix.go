@@ -294,7 +294,7 @@ func (p *Prologix) line(w io.Writer, st *prologixState, line []byte, cmd bool, g
 		}
 		data := append([]byte(nil), line...)
 		data = append(data, [][]byte{{'\r', '\n'}, {'\r'}, {'\n'}, nil}[st.eos]...)
-		if err := dev.write(data, st.eoi); err != nil {
+		if err := dev.write(data, st.eoi, nil, p.done, gone); err != nil {
 			return false
 		}
 		if st.auto {

@@ -159,11 +159,18 @@ func (s *Server) serve(c net.Conn) {
 	defer s.opts.Logger.Info().Str("remote", remote).Msg("sim: client disconnected")
 	unregister := s.in.onDrop(func() { c.Close() })
 	defer unregister()
-	serveStream(c, s.in, s.opts, s.done, remote)
+	// While a long message runs, the connection is watched for the
+	// client going away (see Client.interrupt); what it sends meanwhile
+	// is kept for the next read, up to a message's worth.
+	pc := &peerConn{Conn: c, aheadMax: s.opts.MaxLine, hold: s.opts.hold()}
+	defer pc.hold.release()
+	serveStream(pc, s.in, s.opts, s.done, remote)
 }
 
 // serveStream runs one client over a byte stream (a TCP connection, a
 // pseudo-terminal) until it ends, the instrument drops it or done closes.
+// A message that runs long is given up when done closes or, on a
+// peerConn, when the client goes away.
 func serveStream(rw io.ReadWriter, in *Instrument, opts ServerOptions, done <-chan struct{}, who string) {
 	opts = opts.withDefaults()
 	cl := in.NewClient()
@@ -171,6 +178,16 @@ func serveStream(rw io.ReadWriter, in *Instrument, opts ServerOptions, done <-ch
 	cl.pauseAt = streamPauseAt
 	cl.hold, cl.log = opts.hold(), opts.Logger
 	defer cl.hold.release()
+	watch, _ := rw.(*peerConn)
+	cl.interrupt = func() bool {
+		if watch != nil {
+			return closedAny(done, watch.goneSignal())
+		}
+		return closedAny(done)
+	}
+	if watch != nil {
+		defer watch.endWatch()
+	}
 	dl, canDeadline := rw.(deadliner)
 	tracing := opts.Logger.GetLevel() <= zerolog.DebugLevel
 	buf := make([]byte, 32<<10)
@@ -178,6 +195,9 @@ func serveStream(rw io.ReadWriter, in *Instrument, opts ServerOptions, done <-ch
 	bufHeld.set(cap(buf))
 	defer bufHeld.release()
 	for {
+		if watch != nil {
+			watch.endWatch() // the last message's, if it ran long
+		}
 		if canDeadline && opts.IdleTimeout > 0 {
 			dl.SetReadDeadline(time.Now().Add(opts.IdleTimeout))
 		}

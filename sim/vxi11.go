@@ -285,7 +285,7 @@ func (s *VXI11Server) core1(proc uint32, d *oncrpc.Decoder, e *oncrpc.Encoder, v
 		resp := vxi11wire.WriteResp{Error: errc}
 		if lk != nil {
 			s.trace("recv", p.Data)
-			if err := lk.mc.write(p.Data, p.Flags&vxi11wire.FlagEnd != 0); err != nil {
+			if err := lk.mc.write(p.Data, p.Flags&vxi11wire.FlagEnd != 0, v.gone, s.done, v.dropped); err != nil {
 				resp.Error, drop = vxi11wire.ErrIO, true
 			} else {
 				resp.Size = uint32(len(p.Data))
