@@ -276,7 +276,16 @@ func (cl *Client) run(msg []byte, start int) (err error) {
 		err = nil
 	}()
 	if md, ok := in.dev.(MessageDevice); ok {
-		cl.out = md.Respond(msg, cl.out) // it terminates its own responses
+		// It terminates its own responses. A pyvisa-sim device stops
+		// adding them once past the bound, so that a message of many
+		// queries with long answers is refused below without its
+		// responses having been made first (a file's 1 kB answer to
+		// "W", asked four million times in MaxLine, was 4 GB).
+		if pd, ok := md.(*pvsDevice); ok && cl.MaxOutput > 0 {
+			cl.out = pd.respondUpTo(msg, cl.out, start+cl.MaxOutput)
+		} else {
+			cl.out = md.Respond(msg, cl.out)
+		}
 		if cl.MaxOutput > 0 && len(cl.out) > start+cl.MaxOutput {
 			cl.deadlock(start)
 		}

@@ -462,16 +462,27 @@ func (d *pvsDevice) Reset() {
 func (d *pvsDevice) InputTerminator() byte { return d.qTerm }
 
 func (d *pvsDevice) Respond(msg []byte, out []byte) []byte {
-	queries := [][]byte{msg}
-	if len(d.delimiter) > 0 {
-		queries = bytes.Split(msg, d.delimiter)
-	}
-	for _, q := range queries {
+	return d.respondUpTo(msg, out, 0)
+}
+
+// respondUpTo is Respond adding no response once out is longer than
+// limit (when limit > 0): the queries after still run, their settings
+// taking effect, and the caller refuses the response it cannot take
+// (-430). The queries are taken one at a time, not split into a slice
+// first: a message of MaxLine delimiters would split into millions.
+func (d *pvsDevice) respondUpTo(msg []byte, out []byte, limit int) []byte {
+	for rest, more := msg, true; more; {
+		var q []byte
+		if len(d.delimiter) > 0 {
+			q, rest, more = bytes.Cut(rest, d.delimiter)
+		} else {
+			q, more = rest, false
+		}
 		resp, ok := d.match(string(q))
 		if !ok {
 			resp = d.errorResponse("command_error")
 		}
-		if resp != noResponse {
+		if resp != noResponse && (limit <= 0 || len(out) <= limit) {
 			out = append(out, resp...)
 			out = append(out, d.rTerm...)
 		}

@@ -89,3 +89,33 @@ func TestPyVISASimErrorQueueIsBounded(t *testing.T) {
 		}
 	}
 }
+
+// A pyvisa-sim message of many queries whose answers outgrow MaxOutput is
+// refused (-430) without all its answers being made first: the device
+// stops adding them once past the bound, while the queries after still
+// run. Before, every answer was appended and only then refused: a file's
+// long answer asked millions of times in one message took gigabytes.
+func TestPyVISASimResponseStopsAtTheBound(t *testing.T) {
+	b, err := LoadBench("testdata/pyvisa-sim.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	in, _ := b.Instrument("USB::0x1111::0x2222::SUP1::INSTR")
+	cl := in.NewClient()
+	cl.MaxOutput = 1000
+	cl.Write([]byte(strings.Repeat("*IDN?;", 10000) + ":VOLT 7\n"))
+	if c := cap(cl.out); c > 4<<10 {
+		t.Errorf("10000 answers refused after room for %d bytes was made for them (bound 1000)", c)
+	}
+	if got := cl.TakeOutput(); len(got) != 0 {
+		t.Errorf("%d bytes answered past the bound", len(got))
+	}
+	if errs := in.Errors(); len(errs) != 1 || errs[0].Code != -430 {
+		t.Errorf("errors %v, want -430", errs)
+	}
+	cl.Write([]byte(":VOLT?\n"))
+	if got := string(cl.TakeOutput()); got != "+7.00000000E+00\n" {
+		t.Errorf(":VOLT? after the refused message = %q: its last query did not run", got)
+	}
+}
