@@ -205,7 +205,8 @@ func TestClientGoneEndsALongMessage(t *testing.T) {
 
 // What a stream client sends while its long message runs is kept, in
 // order, for after it: the watch for the client going away reads it
-// ahead.
+// ahead, up to watchAheadMax, and what passes that waits in the
+// connection.
 func TestStreamInputDuringALongMessage(t *testing.T) {
 	in, d := slowSteps(t, time.Millisecond)
 	srv, err := ServeTCP("", in, ServerOptions{})
@@ -219,13 +220,19 @@ func TestStreamInputDuringALongMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-d.started
-	if _, err := c.Write([]byte("*IDN?\n*OPC?\n")); err != nil {
-		t.Fatal(err)
-	}
-	want := "scpikit,SAMPLE,SIM000001,1.0\n1\n"
+	opcs := 2 * watchAheadMax / len("*OPC?\n")
+	wrote := make(chan error, 1)
+	go func() {
+		_, err := c.Write([]byte("*IDN?\n" + strings.Repeat("*OPC?\n", opcs)))
+		wrote <- err
+	}()
+	want := "scpikit,SAMPLE,SIM000001,1.0\n" + strings.Repeat("1\n", opcs)
 	got := make([]byte, len(want))
 	if _, err := io.ReadFull(c, got); err != nil || string(got) != want {
-		t.Fatalf("the queries sent during the long message: %q, %v; want %q", got, err, want)
+		t.Fatalf("the queries sent during the long message: %.60q..., %v; want %.60q...", got, err, want)
+	}
+	if err := <-wrote; err != nil {
+		t.Fatal(err)
 	}
 	if n := stepsRun(in, d); n != 200 {
 		t.Errorf("%d STEPs ran, want all 200", n)

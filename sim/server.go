@@ -161,8 +161,11 @@ func (s *Server) serve(c net.Conn) {
 	defer unregister()
 	// While a long message runs, the connection is watched for the
 	// client going away (see Client.interrupt); what it sends meanwhile
-	// is kept for the next read, up to a message's worth.
-	pc := &peerConn{Conn: c, aheadMax: s.opts.MaxLine, hold: s.opts.hold()}
+	// is kept for the next read. Past watchAheadMax of it the watch
+	// stops, and the client's going is seen only when the message ends:
+	// a client that pipelines that much is there, and holding more for
+	// it would only let one hold more.
+	pc := &peerConn{Conn: c, hold: s.opts.hold()}
 	defer pc.hold.release()
 	serveStream(pc, s.in, s.opts, s.done, remote)
 }
