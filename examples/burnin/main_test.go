@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -118,7 +119,8 @@ func TestSignalsLeaveOutputsOff(t *testing.T) {
 
 	srv := exec.Command(scpisim, "serve", "--json", "--listen", "127.0.0.1:0", "bench.yaml")
 	srvOut, _ := srv.StdoutPipe()
-	srv.Stderr = io.Discard
+	var srvLog syncBuffer // shown if a run is stuck
+	srv.Stderr = &srvLog
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +251,25 @@ func TestSignalsLeaveOutputsOff(t *testing.T) {
 				}
 				run.Process.Signal(sig)
 			}
-			err = run.Wait()
+			waited := make(chan error, 1)
+			go func() { waited <- run.Wait() }()
+			select {
+			case err = <-waited:
+			case <-time.After(3 * time.Minute):
+				// Not a judgement of speed: every stop ends well within this
+				// (the grace period, the safe state's bounds), so a program
+				// still running is stuck. SIGABRT makes the Go runtime dump
+				// its goroutines into the log the failure shows.
+				run.Process.Signal(syscall.SIGABRT)
+				select {
+				case <-waited:
+				case <-time.After(30 * time.Second):
+					run.Process.Kill()
+					<-waited
+				}
+				<-copied
+				t.Fatalf("burnin still running 3 min after %v: stuck\n%s\nscpisim's log:\n%s", tc.signals, logged.String(), srvLog.String())
+			}
 			<-copied // logged is complete
 			pr.Close()
 			var ee *exec.ExitError
@@ -392,4 +412,23 @@ func runBurnIn(t *testing.T, cfg config) []byte {
 		t.Fatalf("exit %d, want 0:\n%s", code, b)
 	}
 	return b
+}
+
+// syncBuffer is a bytes.Buffer that a process's output may be written to
+// while a test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
