@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -107,6 +108,24 @@ func TestBurnInSimulated(t *testing.T) {
 // blocks for ever, ignoring its context, and three signals in a row: the
 // outputs still go off and the program still exits.
 func TestSignalsLeaveOutputsOff(t *testing.T) {
+	// A test run under nohup, or as a background job, has SIGHUP (or
+	// SIGINT, SIGQUIT) ignored, and the programs it starts inherit that:
+	// the burn-in then rightly goes on ignoring them (harness/signals.go),
+	// and the case waits for a stop that never comes (seen in CI started
+	// with nohup: the SIGHUP case ran on for minutes). Taking the ignored
+	// ones in this process for the test's length gives its children the
+	// default disposition back.
+	var ignored []os.Signal
+	for _, sig := range []os.Signal{syscall.SIGHUP, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTERM} {
+		if signal.Ignored(sig) {
+			ignored = append(ignored, sig)
+		}
+	}
+	if len(ignored) > 0 {
+		taken := make(chan os.Signal, 1)
+		signal.Notify(taken, ignored...)
+		defer signal.Stop(taken)
+	}
 	dir := t.TempDir()
 	build := func(pkg, name string) string {
 		bin := filepath.Join(dir, name)
