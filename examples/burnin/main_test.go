@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -22,6 +21,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/scpikit/scpikit/harness"
 	"github.com/scpikit/scpikit/internal/pgtest"
+	"github.com/scpikit/scpikit/internal/testserver"
 	"github.com/scpikit/scpikit/results"
 	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/sim"
@@ -138,7 +138,7 @@ func TestSignalsLeaveOutputsOff(t *testing.T) {
 
 	srv := exec.Command(scpisim, "serve", "--json", "--listen", "127.0.0.1:0", "bench.yaml")
 	srvOut, _ := srv.StdoutPipe()
-	var srvLog syncBuffer // shown if a run is stuck
+	var srvLog testserver.Log // shown if a run is stuck
 	srv.Stderr = &srvLog
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
@@ -431,23 +431,4 @@ func runBurnIn(t *testing.T, cfg config) []byte {
 		t.Fatalf("exit %d, want 0:\n%s", code, b)
 	}
 	return b
-}
-
-// syncBuffer is a bytes.Buffer that a process's output may be written to
-// while a test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
