@@ -150,6 +150,11 @@ func makeValues[T BlockValue](n int) ([]T, error) {
 		return nil, parseErr("block of "+fmt.Sprintf("%T", zero), fmt.Sprintf("%d bytes", n),
 			fmt.Sprintf("length is not a multiple of %d", size))
 	}
+	if n >= minUninitialized {
+		// Every byte is read or copied into before the values are returned.
+		b := uninitialized(n)[:n]
+		return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b))), n/size), nil
+	}
 	return make([]T, n/size), nil
 }
 

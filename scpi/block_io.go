@@ -100,7 +100,7 @@ func (s *Session) queryBlock(ctx context.Context, cmd string, sink blockSink) (_
 			return 0, nil, s.opErr(op, cmd, fmt.Errorf("%w: header announces %d bytes, limit %d", ErrBlockTooLarge, n, s.cfg.maxBlock))
 		}
 		if sink.alloc {
-			data = make([]byte, n)
+			data = uninitialized(n)[:n]
 		} else if data, err = sink.make(n); err != nil {
 			s.rd.owed = int64(n)
 			s.owedTerminator()
