@@ -215,6 +215,61 @@ func BenchmarkReplySize(b *testing.B) {
 	}
 }
 
+// BenchmarkFreshMemory explains the gap between Query of a large text
+// reply and the raw loop into one reused buffer (BenchmarkReplySize):
+// Query's result is new memory each call, as it must be for a reply the
+// caller keeps. Beside raw and raw-fresh it runs raw-cold, the raw loop
+// into a ring of buffers covering 64 MiB, reused (never a page fault, no
+// allocation, no garbage collection) but never in the CPU's cache when
+// read into; and it reports the minor page faults per call of Query and
+// of raw-fresh.
+func BenchmarkFreshMemory(b *testing.B) {
+	ctx := context.Background()
+	for _, size := range replySizes[2:] {
+		b.Run("text/"+sizeName(size), func(b *testing.B) {
+			reply := textReply(size)
+			srv := fixedServer(b, append(reply, '\n'))
+			raw := dialRaw(b, srv.Addr(), size)
+			s := openTCP(b, srv, scpi.WithTimeout(time.Minute))
+			cmd := []byte("READ?\n")
+			ring := make([][]byte, (64<<20)/size)
+			for i := range ring {
+				ring[i] = make([]byte, len(raw.buf))
+			}
+			reused, next := raw.buf, 0
+			line := func(fresh bool) {
+				if n := raw.queryLine(b, cmd, fresh); n != size+1 {
+					b.Fatalf("raw read %d bytes, want %d", n, size+1)
+				}
+			}
+			var faults [2]int64
+			var known [2]bool
+			counted := func(i int, call func()) {
+				f0, ok0 := minorFaults()
+				call()
+				f1, ok1 := minorFaults()
+				faults[i] += f1 - f0
+				known[i] = ok0 && ok1
+			}
+			b.SetBytes(int64(size))
+			interleave(b, batchFor(size), "session", func() {
+				counted(0, func() {
+					if got, err := s.Query(ctx, "READ?"); err != nil || len(got) != size {
+						b.Fatalf("%d bytes, %v", len(got), err)
+					}
+				})
+			}, baseline{"raw", func() { raw.buf = reused; line(false) }},
+				baseline{"raw-cold", func() { raw.buf = ring[next]; next = (next + 1) % len(ring); line(false) }},
+				baseline{"raw-fresh", func() { counted(1, func() { line(true) }) }})
+			calls := float64(b.N)
+			if known[0] && known[1] {
+				b.ReportMetric(float64(faults[0])/calls, "session-faults/call")
+				b.ReportMetric(float64(faults[1])/calls, "raw-fresh-faults/call")
+			}
+		})
+	}
+}
+
 // BenchmarkQueryBlockVsRaw reads a 64 MiB block as a new slice with
 // QueryBlock, and decodes one as []float32 with QueryValues, each against
 // io.ReadFull of the same bytes from a raw connection. QueryValues makes
