@@ -227,3 +227,5 @@ func MessageEnd(b []byte, term byte) int { return msgframe.MessageEnd(b, term) }
 type msgScanner = msgframe.Scanner
 
 func newScanner() msgScanner { return msgframe.NewScanner() }
+
+func newPayloadScanner() msgScanner { return msgframe.NewPayloadScanner() }

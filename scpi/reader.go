@@ -59,6 +59,12 @@ type reader struct {
 	hint       int
 	hinted     bool
 	spilledLen int
+
+	// payload is set while the message read is an indefinite block's
+	// payload, its header (#0) already consumed by blockStart: any bytes
+	// up to the terminator, where '#' and quotes mean nothing and a CR
+	// before the terminator is data.
+	payload bool
 }
 
 const (
@@ -76,7 +82,7 @@ func (rd *reader) reset() {
 	rd.r, rd.w, rd.owed = 0, 0, 0
 	rd.buf = rd.home
 	rd.dropSpill()
-	rd.resume = false
+	rd.resume, rd.payload = false, false
 }
 
 func (rd *reader) buffered() int { return rd.w - rd.r }
@@ -233,7 +239,16 @@ func (rd *reader) take(n int) []byte {
 	msg := rd.buf[rd.r : rd.r+n]
 	rd.r += n + 1
 	rd.drained()
-	if len(msg) > 0 && msg[len(msg)-1] == '\r' {
+	return rd.trimCR(msg)
+}
+
+// trimCR drops a carriage return before the terminator (CR LF
+// instruments), except from a block's payload, whose bytes are all data;
+// the message is complete.
+func (rd *reader) trimCR(msg []byte) []byte {
+	payload := rd.payload
+	rd.payload = false
+	if !payload && len(msg) > 0 && msg[len(msg)-1] == '\r' {
 		msg = msg[:len(msg)-1]
 	}
 	return msg
@@ -248,6 +263,9 @@ func (rd *reader) take(n int) []byte {
 func (rd *reader) next(discard bool) ([]byte, error) {
 	rd.fresh, rd.spilledLen = false, 0
 	sc := newScanner()
+	if rd.payload {
+		sc = newPayloadScanner()
+	}
 	first := true
 	if rd.resume {
 		sc, rd.resume, first = rd.cont, false, false
@@ -269,7 +287,7 @@ func (rd *reader) next(discard bool) ([]byte, error) {
 		// runs on every fill, is nearly as fast: it too jumps from one
 		// byte that matters to the next with IndexByte.)
 		if first && !discard {
-			if i := bytes.IndexByte(b, rd.term); i >= 0 && bytes.IndexByte(b[:i], '#') < 0 {
+			if i := bytes.IndexByte(b, rd.term); i >= 0 && (rd.payload || bytes.IndexByte(b[:i], '#') < 0) {
 				return rd.take(i), nil
 			}
 		}
@@ -459,9 +477,7 @@ func (rd *reader) spillDone(pos int) []byte {
 	}
 	rd.dropSpill()
 	rd.spilledLen = len(msg)
-	if len(msg) > 0 && msg[len(msg)-1] == '\r' {
-		msg = msg[:len(msg)-1]
-	}
+	msg = rd.trimCR(msg)
 	rd.fresh = true
 	return msg
 }
@@ -494,7 +510,7 @@ func (rd *reader) result(pos int, discard bool) []byte {
 // parses.
 func (rd *reader) blockStart() (n, hdr int, err error) {
 	// A block starts a message: nothing of an earlier one goes on here.
-	rd.resume = false
+	rd.resume, rd.payload = false, false
 	rd.dropSpill()
 	for {
 		b := rd.buf[rd.r:rd.w]
@@ -517,6 +533,7 @@ func (rd *reader) blockStart() (n, hdr int, err error) {
 				return n, i + h, nil
 			case blockIndefinite:
 				rd.r += i + h
+				rd.payload = true
 				return -1, i + h, nil
 			case blockNone:
 				return 0, 0, rd.notBlock(b[i:])

@@ -85,3 +85,37 @@ func checkLargeValues[T scpi.BlockValue](t *testing.T, litter func(), gen func()
 		}
 	}
 }
+
+// An indefinite block's payload (after #0) is any bytes up to the
+// terminator: a '#' and digits in it do not start a block, quotes do not
+// open a string, and a CR before the terminator is data. Short payloads
+// (read whole from the buffer) and long ones (spilled) alike.
+func TestIndefiniteBlockPayloadIsData(t *testing.T) {
+	long := bytes.Repeat([]byte("#15ab,\"'x "), 10<<10)
+	for _, payload := range []string{
+		"#15ab", "1,#15ab", "#9000000001", `"open`, "'", "data\r", "\r", "#0more",
+		string(long), string(long) + "\r",
+	} {
+		s := scpi.NewSession(scpitest.NewConn(t,
+			scpitest.Query("CURV?", "#0"+payload),
+			scpitest.Query("VALS?", "#0"+payload),
+			scpitest.Query("*IDN?", "next")))
+		got, err := s.QueryBlock(bg, "CURV?")
+		if err != nil || string(got) != payload {
+			t.Fatalf("QueryBlock of #0%.20q: %.20q (%d bytes), %v", payload, got, len(got), err)
+		}
+		if n := len(payload); n%2 == 0 {
+			vals, err := scpi.QueryValues[int16](bg, s, "VALS?", binary.LittleEndian)
+			if err != nil || len(vals) != n/2 {
+				t.Fatalf("QueryValues of #0%.20q: %d values, %v", payload, len(vals), err)
+			}
+		} else if _, err := s.QueryBlock(bg, "VALS?"); err != nil {
+			t.Fatal(err)
+		}
+		// The next reply is framed as usual: its CR would be dropped.
+		if idn, err := s.Query(bg, "*IDN?"); err != nil || idn != "next" {
+			t.Fatalf("after #0%.20q: %q, %v", payload, idn, err)
+		}
+		s.Close()
+	}
+}

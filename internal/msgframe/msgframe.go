@@ -72,6 +72,10 @@ type Scanner struct {
 // NewScanner starts scanning a message.
 func NewScanner() Scanner { return Scanner{elemStart: true} }
 
+// NewPayloadScanner starts scanning the payload of an indefinite block
+// whose header (#0) has been read already: any bytes up to the terminator.
+func NewPayloadScanner() Scanner { return Scanner{raw: true} }
+
 // Scan advances over b from sc.Pos. It reports whether the terminator was
 // found and where. When not, sc.Pos says how far the message is known to
 // extend: everything before it may be dropped (shifting sc.Pos), and when
