@@ -1,9 +1,12 @@
 package scpi_test
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -159,5 +162,111 @@ func TestLockWaitDefaultTimeout(t *testing.T) {
 	release()
 	if err := <-later; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// spyConn is one end of a pipe that records the link's deadline at each
+// write of the command stuck; with fail set, it fails the first such write
+// as a link that took no byte by then would: a timeout, nothing written.
+type spyConn struct {
+	net.Conn
+	stuck string
+	fail  bool
+
+	mu       sync.Mutex
+	deadline time.Time
+	seen     []time.Time // the deadline at each write of stuck
+}
+
+func (c *spyConn) SetDeadline(t time.Time) error {
+	c.mu.Lock()
+	c.deadline = t
+	c.mu.Unlock()
+	return c.Conn.SetDeadline(t)
+}
+
+func (c *spyConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	if string(p) == c.stuck {
+		c.seen = append(c.seen, c.deadline)
+		if c.fail && len(c.seen) == 1 {
+			c.mu.Unlock()
+			return 0, os.ErrDeadlineExceeded
+		}
+	}
+	c.mu.Unlock()
+	return c.Conn.Write(p)
+}
+
+// A call that hands the lock to a queued query sends that query's command
+// for it, but never under a deadline later than its own: the link keeps
+// the releasing call's deadline while it writes, unless the waiter's is
+// earlier. A write that times out under the releasing call's deadline is
+// the waiter's to do again, and both calls get their own replies.
+func TestHandOffWritesWithinTheReleasingCallsDeadline(t *testing.T) {
+	soon := time.Now().Add(time.Hour).Round(0)
+	later := soon.Add(time.Hour)
+	for _, tc := range []struct {
+		name         string
+		holder, next time.Time
+		fail         bool
+		want         []time.Time // deadlines of B's writes
+	}{
+		{"waiter's deadline later", soon, later, false, []time.Time{soon}},
+		{"waiter's deadline later, write stuck", soon, later, true, []time.Time{soon, later}},
+		{"waiter's deadline earlier", later, soon, false, []time.Time{soon}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			client, instr := net.Pipe()
+			conn := &spyConn{Conn: client, stuck: "B?\n", fail: tc.fail}
+			s := scpi.NewSession(conn)
+			defer s.Close()
+			gotA, served := make(chan struct{}), make(chan error, 1)
+			go func() {
+				defer instr.Close()
+				r := bufio.NewReader(instr)
+				for _, want := range []string{"A?\n", "B?\n"} {
+					line, err := r.ReadString('\n')
+					if err != nil || line != want {
+						served <- fmt.Errorf("instrument read %q, %v; want %q", line, err, want)
+						return
+					}
+					if want == "A?\n" {
+						close(gotA)
+						waitQueued(s, 1) // B waits behind A: A hands it the lock
+					}
+					if _, err := instr.Write([]byte(strings.ToLower(line[:1]) + "\n")); err != nil {
+						served <- err
+						return
+					}
+				}
+				served <- nil
+			}()
+			ctxA, cancelA := context.WithDeadline(bg, tc.holder)
+			defer cancelA()
+			ctxB, cancelB := context.WithDeadline(bg, tc.next)
+			defer cancelB()
+			a := make(chan string, 1)
+			go func() {
+				got, err := s.Query(ctxA, "A?")
+				a <- fmt.Sprint(got, " ", err)
+			}()
+			<-gotA
+			b, err := s.Query(ctxB, "B?")
+			if err != nil || b != "b" {
+				t.Fatalf("B: %q, %v", b, err)
+			}
+			if got := <-a; got != "a <nil>" {
+				t.Fatalf("A: %s", got)
+			}
+			if err := <-served; err != nil {
+				t.Fatal(err)
+			}
+			conn.mu.Lock()
+			defer conn.mu.Unlock()
+			if diff := cmp.Diff(tc.want, conn.seen); diff != "" {
+				t.Fatalf("deadlines of B's writes (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -372,19 +372,47 @@ func (s *Session) release() {
 // lock, when that is exactly what the query would do first: the session
 // is in step (nothing to resynchronise), the command is valid and its
 // context live. Otherwise it leaves everything to the query.
+//
+// The write happens on the releasing call's time, after that call has its
+// reply, so it must not hold that call past its own deadline, which the
+// link still has (s.armed). When the waiter's deadline is no earlier, the
+// command goes out under that deadline and the link is armed for the
+// waiter once it is out; a write that cannot finish by then (a link that
+// stopped taking bytes) is left to the waiter's call, which resynchronises
+// first if part of it went out. When the waiter's deadline is earlier,
+// the link is armed for the waiter first, which bounds the write sooner.
 func (s *Session) sendFor(ctx context.Context, cmd string) sent {
 	if s.cfg.observer != nil || s.broken != nil || s.owes() || s.readCut || s.closed() || ctx.Err() != nil ||
 		s.checkCommand("query", cmd) != nil {
 		return sent{}
 	}
-	if err := s.arm(ctx, "query", cmd); err != nil {
+	due, ok := ctx.Deadline()
+	if !ok {
+		due = time.Now().Add(s.cfg.timeout)
+	}
+	if due.Before(s.armed) {
+		if err := s.arm(ctx, "query", cmd); err != nil {
+			return sent{}
+		}
+		pre := sent{ok: true}
+		if err := s.send(cmd, nil); err != nil {
+			pre.err = s.fail(ctx, "query", cmd, err)
+		}
+		return pre
+	}
+	if err := s.send(cmd, nil); err != nil {
+		if !isTimeout(err) {
+			s.fail(ctx, "query", cmd, err) // the waiter's call reconnects or reports it
+		}
 		return sent{}
 	}
-	pre := sent{ok: true}
-	if err := s.send(cmd, nil); err != nil {
-		pre.err = s.fail(ctx, "query", cmd, err)
+	if err := s.arm(ctx, "query", cmd); err != nil {
+		// Given up, or closed, just as the command went out: its reply is
+		// owed, and the query fails on its own when it finds out.
+		s.pending++
+		return sent{}
 	}
-	return pre
+	return sent{ok: true}
 }
 
 func ctxCause(ctx context.Context) error {
