@@ -76,12 +76,26 @@ func WithUnit(u Unit) DUTOption { return func(x *Unit) { *x = x.Merge(u) } }
 // started under a name another DUT of the run already has.
 var ErrDuplicateDUT = errors.New("harness: a DUT of this name was already started")
 
+// ErrNoDUTName is the error of the fault recorded when a DUT is started
+// with the empty name, which is the run's own: its end would take the
+// run's safe-state actions (every output off) with its own.
+var ErrNoDUTName = errors.New("harness: a DUT needs a name")
+
 // DUT starts fn for one DUT on a goroutine the run owns. An error, a
 // panic or a runtime.Goexit in fn ends that DUT (its safe state runs at
-// once) and the others go on. Each DUT needs a name of its own: a second
-// of the same name is not started, and a fault (ErrDuplicateDUT) fails
-// the run.
-func (t *Test) DUT(name string, fn func(d *DUTRun) error, opts ...DUTOption) {
+// once) and the others go on. Each DUT needs a name of its own, not
+// empty: a DUT without one, or a second of the same name, is not started
+// (fn is not called), a fault (ErrNoDUTName, ErrDuplicateDUT) fails the
+// run, and DUT returns its error. DUT also returns an error, without
+// calling fn, once the run has ended.
+func (t *Test) DUT(name string, fn func(d *DUTRun) error, opts ...DUTOption) error {
+	if name == "" {
+		// The empty name is the run's: the DUT's end would run every
+		// run-level safe-state action while the other DUTs run on.
+		t.recordFault(&Fault{Source: "DUT", Err: ErrNoDUTName,
+			Message: "a DUT was started without a name, so it was not: give each DUT (slot) a name of its own"})
+		return ErrNoDUTName
+	}
 	var unit Unit
 	for _, opt := range opts {
 		opt(&unit)
@@ -98,7 +112,7 @@ func (t *Test) DUT(name string, fn func(d *DUTRun) error, opts ...DUTOption) {
 		// and the run fails rather than pass without it.
 		t.recordFault(&Fault{Source: "DUT " + name, Err: ErrDuplicateDUT,
 			Message: "a DUT of this name was started already, so this one was not: give each DUT (slot) a name of its own"})
-		return
+		return fmt.Errorf("%w: %s", ErrDuplicateDUT, name)
 	}
 	t.duts[name] = d
 	t.recMu.Lock()
@@ -113,8 +127,9 @@ func (t *Test) DUT(name string, fn func(d *DUTRun) error, opts ...DUTOption) {
 	source := "DUT " + name
 	m := t.work.enter(source, name)
 	if m == nil {
-		d.end(errors.New("harness: the run had ended")) // nothing of the run is left to start it in
-		return
+		err := fmt.Errorf("harness: DUT %s not started: the run had ended", name)
+		d.end(err) // nothing of the run is left to start it in
+		return err
 	}
 	go func() {
 		m.bind()
@@ -130,6 +145,7 @@ func (t *Test) DUT(name string, fn func(d *DUTRun) error, opts ...DUTOption) {
 		err = t.protectCtx(ctx, source, name, func(context.Context) error { return fn(d) })
 		returned = true
 	}()
+	return nil
 }
 
 // end follows the DUT's function: a failure isolates the DUT, then its

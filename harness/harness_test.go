@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/rs/zerolog"
 	"github.com/scpikit/scpikit/harness"
 	"github.com/scpikit/scpikit/instruments"
@@ -486,6 +487,60 @@ func TestDuplicateDUTNameIsAFault(t *testing.T) {
 	}
 	if rec.Outcome != harness.OutcomeError || len(rec.DUTs) != 1 || rec.DUTs[0].Outcome != harness.OutcomePass {
 		t.Errorf("run %v with DUTs %+v, want error with slot-1 passed", rec.Outcome, rec.DUTs)
+	}
+}
+
+// A DUT named "" would share the run's name for its safe-state actions:
+// its end would switch every run-level output off while the other DUTs
+// run on. It is refused with a fault, and DUT says why.
+func TestEmptyDUTNameIsRefused(t *testing.T) {
+	var ran atomic.Bool
+	var startErr error
+	var steps []string
+	var mu sync.Mutex
+	step := func(s string) {
+		mu.Lock()
+		defer mu.Unlock()
+		steps = append(steps, s)
+	}
+	rec, err := harness.Run(bg, "unnamed", func(tt *harness.Test) error {
+		tt.OnSafeState(harness.SafeState{Name: "all outputs off", Run: func(context.Context) error { step("all outputs off"); return nil }})
+		release, done := make(chan struct{}), make(chan struct{})
+		tt.DUT("slot-1", func(d *harness.DUTRun) error {
+			defer close(done)
+			<-release // slot-1 runs on after the unnamed DUT has ended
+			step("slot-1 measured")
+			return d.Measure("rail", 12*units.Volt, harness.Between(11, 13))
+		})
+		unnamed := make(chan *harness.DUTRun, 1)
+		startErr = tt.DUT("", func(d *harness.DUTRun) error { ran.Store(true); unnamed <- d; return nil })
+		if startErr == nil { // started: let it end first
+			<-(<-unnamed).Ended()
+		}
+		close(release)
+		<-done
+		return nil
+	}, harness.WithoutSignals())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ran.Load() {
+		t.Error("the DUT without a name ran")
+	}
+	if !errors.Is(startErr, harness.ErrNoDUTName) {
+		t.Errorf("DUT(\"\") = %v, want ErrNoDUTName", startErr)
+	}
+	var faults []error
+	for _, f := range rec.Faults {
+		faults = append(faults, f.Err)
+	}
+	if diff := cmp.Diff([]error{harness.ErrNoDUTName}, faults, cmpopts.EquateErrors()); diff != "" {
+		t.Errorf("faults (-want +got):\n%s", diff)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if diff := cmp.Diff([]string{"slot-1 measured", "all outputs off"}, steps); diff != "" {
+		t.Errorf("steps (-want +got):\n%s", diff)
 	}
 }
 
