@@ -371,10 +371,14 @@ func (r *R) runDUT(st *testing.T, decl dutDecl) {
 	}
 	handoff := make(chan *harness.DUTRun, 1)
 	result := make(chan error, 1)
-	r.ht.DUT(decl.name, func(hd *harness.DUTRun) error {
+	// A DUT the harness refuses (a name another has, an empty one) never
+	// gets its function called: nothing would come on handoff.
+	if err := r.ht.DUT(decl.name, func(hd *harness.DUTRun) error {
 		handoff <- hd
 		return <-result
-	})
+	}); err != nil {
+		st.Fatalf("hwtest: DUT %s not started: %v", decl.name, err)
+	}
 	d := &DUT{DUTRun: <-handoff, t: st, cur: st}
 	r.mu.Lock()
 	r.active[decl.name] = d

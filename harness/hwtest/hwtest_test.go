@@ -360,6 +360,20 @@ func TestSetupFatal(t *testing.T) {
 	s.requireOff(t, "the test")
 }
 
+// A DUT declared twice is refused by the harness: its subtest fails at
+// once, saying why, and the run ends as soon as the other DUTs have, not
+// at the -timeout margin.
+func TestDuplicateDUT(t *testing.T) {
+	s := newStation(t)
+	out := s.runFailing(t, "duplicate", "-test.timeout=2m")
+	mustContain(t, out, "hwtest: DUT dut-1 not started: harness: a DUT of this name was already started",
+		"--- PASS: TestBench/dut-2 ", "--- FAIL: TestBench ")
+	if strings.Contains(out, "-timeout margin") {
+		t.Errorf("the refused DUT held the run to the timeout:\n%s", out)
+	}
+	s.requireOff(t, "the test")
+}
+
 // t.Fatal in a monitor's check is that monitor's fault: its DUT is
 // isolated and fails, the other passes.
 func TestMonitorFatal(t *testing.T) {

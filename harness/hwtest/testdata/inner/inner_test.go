@@ -72,6 +72,10 @@ func TestBench(t *testing.T) {
 					return errors.New("DUT reports overtemperature")
 				}})
 		}
+		if scenario == "duplicate" {
+			// A slot declared twice: the harness refuses the second.
+			r.DUT("dut-1", func(t *testing.T, d *hwtest.DUT) {})
+		}
 		for ch := 1; ch <= 2; ch++ {
 			r.DUT(fmt.Sprintf("dut-%d", ch), func(t *testing.T, d *hwtest.DUT) {
 				if err := d.PowerOn(d.Context(), psu, ch, 12*units.Volt, units.Amp); err != nil {
