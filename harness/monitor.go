@@ -105,7 +105,7 @@ func (t *Test) watch(ctx, over context.Context, m Monitor) error {
 			}
 			err = e
 		}
-		if err == nil || ctx.Err() != nil && !foundAsItsDUTEnded(ctx, err) {
+		if err == nil || ctx.Err() != nil && cutShort(ctx, err) {
 			continue // a stop's doing: the call was cut short
 		}
 		if closedConn(err) {
@@ -130,12 +130,14 @@ func (t *Test) watch(ctx, over context.Context, m Monitor) error {
 	return nil
 }
 
-// foundAsItsDUTEnded reports whether err is a finding of a check that
-// ran as its DUT's function returned (not a call the end cut short): a
-// fault on the last tick is still a fault.
-func foundAsItsDUTEnded(ctx context.Context, err error) bool {
-	return errors.Is(context.Cause(ctx), errDUTDone) && !errors.Is(err, context.Canceled) &&
-		!errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, scpi.ErrTimeout) && !closedConn(err)
+// cutShort reports whether err, from a check whose ctx has ended, is the
+// end's doing (a call cancelled, timed out or closed under it, or the
+// cause itself) rather than a finding. A finding stays a fault whatever
+// ended ctx (its DUT returning, an isolation, a stop): a fault on the
+// last tick is still a fault.
+func cutShort(ctx context.Context, err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, scpi.ErrTimeout) || closedConn(err) || errors.Is(err, context.Cause(ctx))
 }
 
 // endsWithin reports whether ctx ends within d.

@@ -3,6 +3,7 @@ package harness_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -234,5 +235,39 @@ func TestMonitorsWatchThroughAGracefulStop(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"overcurrent: 3.2 A on a 1 A rail"}, sources); diff != "" {
 		t.Errorf("faults (-want +got):\n%s\n(without the monitor the run waited out its grace period)", diff)
+	}
+}
+
+// A check whose context ends while it runs (here the run is stopped
+// under it) may still have found something real: its finding is a fault,
+// not taken for a call the stop cut short.
+func TestMonitorFindingAsTheRunStopsIsKept(t *testing.T) {
+	rec, err := harness.Run(bg, "finding", func(tt *harness.Test) error {
+		tt.DUT("d", func(d *harness.DUTRun) error {
+			var once sync.Once
+			tt.Monitor(harness.Monitor{Name: "overcurrent", DUT: "d", Interval: time.Millisecond, Policy: harness.IsolateDUT,
+				Check: func(ctx context.Context) error {
+					found := errors.New("3.2 A on a 1 A rail")
+					once.Do(func() {
+						tt.Stop(errors.New("operator")) // the stop comes as the reading does
+						found = fmt.Errorf("%w (read as the run stopped)", found)
+					})
+					return found
+				}})
+			<-d.Context().Done()
+			return nil
+		})
+		return nil
+	}, harness.WithoutSignals())
+	if err == nil {
+		t.Fatal("the run passed")
+	}
+	var faults []string
+	for _, f := range rec.Faults {
+		faults = append(faults, f.Source+": "+f.Message)
+	}
+	want := []string{"overcurrent: 3.2 A on a 1 A rail (read as the run stopped)"}
+	if diff := cmp.Diff(want, faults); diff != "" {
+		t.Errorf("faults (-want +got):\n%s", diff)
 	}
 }
