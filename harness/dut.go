@@ -33,6 +33,9 @@ type DUTRun struct {
 	specMu   sync.Mutex
 	specs    [4]specMemo // the limits it measured against last; guarded by specMu
 	specNext int         // the entry to replace next; guarded by specMu
+	logMu    sync.Mutex
+	unlogged []*Fault // panics in its phases, logged once it has ended; guarded by logMu
+	logged   bool     // it has ended: log at once; guarded by logMu
 }
 
 // specMemo is a limit and its spec, kept so that a DUT measuring in a
@@ -135,14 +138,17 @@ func (t *Test) DUT(name string, fn func(d *DUTRun) error, opts ...DUTOption) err
 		m.bind()
 		defer m.leave()
 		var err error
+		var panicked *Fault
 		returned := false
 		defer func() {
 			if !returned {
-				err = t.goexitFault(source, name)
+				panicked = t.goexitFault(source, name)
+				err = panicked
 			}
 			d.end(err)
+			t.logFault(panicked) // once the DUT is isolated
 		}()
-		err = t.protectCtx(ctx, source, name, func(context.Context) error { return fn(d) })
+		panicked, err = t.protectCtx(ctx, source, name, func(context.Context) error { return fn(d) })
 		returned = true
 	}()
 	return nil
@@ -202,7 +208,31 @@ func (d *DUTRun) end(err error) {
 	// off: the cleanups wait for it.
 	t.awaitSafe(t.safe.taken(d.name))
 	d.endCleanups()
+	d.logMu.Lock()
+	unlogged := d.unlogged
+	d.unlogged, d.logged = nil, true
+	d.logMu.Unlock()
+	for _, f := range unlogged {
+		t.logFault(f)
+	}
 	close(d.ended)
+}
+
+// logAtEnd logs f (a panic in a phase) once the DUT has ended, and been
+// isolated if its function returned the panic's fault: a stalled log must
+// not hold the DUT's goroutine before then. After the end it logs at once.
+func (d *DUTRun) logAtEnd(f *Fault) {
+	if f == nil {
+		return
+	}
+	d.logMu.Lock()
+	if !d.logged {
+		d.unlogged = append(d.unlogged, f)
+		d.logMu.Unlock()
+		return
+	}
+	d.logMu.Unlock()
+	d.t.logFault(f)
 }
 
 // stoppedBy reports whether err is the run's stop showing through: a
@@ -415,7 +445,8 @@ func (d *DUTRun) Phase(name string, fn func(ctx context.Context) error, opts ...
 		}
 		d.phase, d.attempt = name, attempt
 		d.t.recMu.Unlock()
-		err := d.t.protectCtx(ctx, "phase "+name, d.name, fn)
+		panicked, err := d.t.protectCtx(ctx, "phase "+name, d.name, fn)
+		d.logAtEnd(panicked) // the DUT's function may return it, for its isolation
 		cancel()
 		d.t.recMu.Lock()
 		outcome := OutcomeError
@@ -545,17 +576,18 @@ func (d *DUTRun) record(m Measurement, limit Limit, opts []MeasureOption) error 
 	if m.Outcome != OutcomeFail {
 		return nil
 	}
-	d.t.log.Warn().Str("dut", d.name).Str("measurement", m.Name).Str("value", m.Format()).
-		Str("limit", m.Limit.Format(m.Unit)).Msg("harness: measurement out of limits")
+	var err error
 	switch limit.Action {
 	case StopDUT:
-		return &LimitError{Measurement: m}
+		err = &LimitError{Measurement: m}
 	case StopRun:
-		err := &LimitError{Measurement: m}
+		err = &LimitError{Measurement: m}
 		d.t.Fault(&Fault{Source: "limit " + m.Name, DUT: d.name, Message: err.Error(), Err: err}, StopAll)
-		return err
 	}
-	return nil
+	// Logged once the run is stopping: a stalled log must not delay it.
+	d.t.log.Warn().Str("dut", d.name).Str("measurement", m.Name).Str("value", m.Format()).
+		Str("limit", m.Limit.Format(m.Unit)).Msg("harness: measurement out of limits")
+	return err
 }
 
 // Identify records what the run has learned of the unit in the DUT's

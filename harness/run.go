@@ -541,19 +541,22 @@ func (t *Test) goWith(ctx context.Context, name, dut string, groups []*group, fn
 		returned := false
 		defer func() {
 			if !returned {
-				if f := t.goexitFault(name, dut); ctx.Err() == nil {
+				f := t.goexitFault(name, dut)
+				if ctx.Err() == nil {
 					onErr(f)
 				}
+				t.logFault(f) // once acted on
 			}
 			for _, m := range ms {
 				m.leave()
 			}
 		}()
-		err := t.protectCtx(ctx, name, dut, fn)
+		panicked, err := t.protectCtx(ctx, name, dut, fn)
 		returned = true
 		if err != nil && ctx.Err() == nil {
 			onErr(err)
 		}
+		t.logFault(panicked)
 	}()
 	return true
 }
@@ -563,28 +566,42 @@ var errGoexit = errors.New("runtime.Goexit")
 
 // goexitFault records the fault of a goroutine that runtime.Goexit is
 // ending: what t.FailNow, t.Fatal and t.SkipNow do off the test's own
-// goroutine.
+// goroutine. The caller logs it (logFault) once it has acted on it.
 func (t *Test) goexitFault(name, dut string) *Fault {
 	f := &Fault{Time: time.Now(), Source: name, DUT: dut, Err: errGoexit,
 		Message: "runtime.Goexit ended it (t.FailNow, t.Fatal or t.SkipNow called off the test's goroutine?)"}
-	t.log.Error().Str("goroutine", name).Func(dutField(dut)).Msg("harness: runtime.Goexit became a fault")
 	t.recordFault(f)
 	return f
 }
 
-// protectCtx runs fn, turning a panic into a recorded fault. A
-// runtime.Goexit passes through: the goroutine's own wrapper sees it.
-func (t *Test) protectCtx(ctx context.Context, name, dut string, fn func(ctx context.Context) error) (err error) {
+// protectCtx runs fn, turning a panic into a recorded fault, which it
+// returns as err and as panicked for the caller to log (logFault) once
+// it has acted on it: acting comes before logging, so a stalled log (a
+// terminal paused with Ctrl-S, a pipe nobody reads) cannot delay the
+// isolation or the stop a panic calls for. A runtime.Goexit passes
+// through: the goroutine's own wrapper sees it.
+func (t *Test) protectCtx(ctx context.Context, name, dut string, fn func(ctx context.Context) error) (panicked *Fault, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			f := &Fault{Time: time.Now(), Source: name, DUT: dut, Message: fmt.Sprintf("panic: %v", p),
+			panicked = &Fault{Time: time.Now(), Source: name, DUT: dut, Message: fmt.Sprintf("panic: %v", p),
 				Err: fmt.Errorf("panic: %v\n%s", p, debug.Stack())}
-			t.log.Error().Str("goroutine", name).Func(dutField(dut)).Interface("panic", p).Msg("harness: panic became a fault")
-			t.recordFault(f)
-			err = f
+			t.recordFault(panicked)
+			err = panicked
 		}
 	}()
-	return fn(ctx)
+	return nil, fn(ctx)
+}
+
+// logFault logs a fault of a panic or a runtime.Goexit (nil: nothing),
+// once the harness has acted on it.
+func (t *Test) logFault(f *Fault) {
+	switch {
+	case f == nil:
+	case errors.Is(f.Err, errGoexit):
+		t.log.Error().Str("goroutine", f.Source).Func(dutField(f.DUT)).Msg("harness: runtime.Goexit became a fault")
+	default:
+		t.log.Error().Str("goroutine", f.Source).Func(dutField(f.DUT)).Str("panic", strings.TrimPrefix(f.Message, "panic: ")).Msg("harness: panic became a fault")
+	}
 }
 
 // bounded runs fn on a goroutine of the after group with a context of
@@ -604,12 +621,16 @@ func (t *Test) bounded(name, dut string, timeout time.Duration, fn func(ctx cont
 		returned := false
 		defer func() {
 			if !returned {
-				res <- t.goexitFault(name, dut)
+				f := t.goexitFault(name, dut)
+				res <- f
+				t.logFault(f) // once the caller has its result
 			}
 			m.leave()
 		}()
-		res <- t.protectCtx(ctx, name, dut, fn)
+		panicked, err := t.protectCtx(ctx, name, dut, fn)
 		returned = true
+		res <- err
+		t.logFault(panicked)
 	}()
 	wait := time.NewTimer(timeout + timeout/10)
 	defer wait.Stop()

@@ -514,3 +514,103 @@ func TestPhaseAfterTheRunEndedIsHarmless(t *testing.T) {
 		}
 	}
 }
+
+// stallOn is a log writer that blocks each line containing match until
+// released: a terminal paused with Ctrl-S as that line is written.
+type stallOn struct {
+	match    string
+	released chan struct{}
+}
+
+func (w *stallOn) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), w.match) {
+		<-w.released
+	}
+	return len(p), nil
+}
+
+// Acting comes before logging: a log stalled on the line that reports a
+// panic, a runtime.Goexit or a StopRun limit cannot delay what the
+// harness does about it (the DUT isolated, the run stopped, the next
+// safe-state action run). Each case waits for its outputs to go off
+// while the line is stalled.
+func TestStalledLogCannotDelayAFault(t *testing.T) {
+	for _, c := range []struct {
+		name, line, fault string
+		dut               func(tt *harness.Test, d *harness.DUTRun) error
+		panicky           bool // a safe-state action that panics comes first
+	}{
+		{name: "DUT panics", line: "panic became a fault", fault: "panic: fixture fell over",
+			dut: func(tt *harness.Test, d *harness.DUTRun) error { panic("fixture fell over") }},
+		{name: "phase panics", line: "panic became a fault", fault: "panic: boot loader",
+			dut: func(tt *harness.Test, d *harness.DUTRun) error {
+				return d.Phase("boot", func(context.Context) error { panic("boot loader") })
+			}},
+		{name: "helper panics", line: "panic became a fault", fault: "panic: reader",
+			dut: func(tt *harness.Test, d *harness.DUTRun) error {
+				d.Go("reader", func(context.Context) error { panic("reader") })
+				<-d.Context().Done()
+				return nil
+			}},
+		{name: "helper Goexits", line: "runtime.Goexit became a fault", fault: "runtime.Goexit ended it",
+			dut: func(tt *harness.Test, d *harness.DUTRun) error {
+				d.Go("reader", func(context.Context) error { runtime.Goexit(); return nil })
+				<-d.Context().Done()
+				return nil
+			}},
+		{name: "StopRun limit", line: "measurement out of limits", fault: "",
+			dut: func(tt *harness.Test, d *harness.DUTRun) error {
+				return d.Measure("rail", 16*units.Volt, harness.Between(11, 13).Then(harness.StopRun))
+			}},
+		{name: "safe-state action panics", line: "panic became a fault", fault: "panic: relay driver", panicky: true,
+			dut: func(tt *harness.Test, d *harness.DUTRun) error { return nil }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w := &stallOn{match: c.line, released: make(chan struct{})}
+			off := make(chan struct{})
+			type result struct {
+				rec *harness.Record
+				err error
+			}
+			done := make(chan result, 1)
+			go func() {
+				rec, err := harness.Run(bg, "stalled", func(tt *harness.Test) error {
+					tt.DUT("dut", func(d *harness.DUTRun) error {
+						d.OnSafeState("outputs off", func(context.Context) error { close(off); return nil })
+						if c.panicky {
+							d.OnSafeState("relay", func(context.Context) error { panic("relay driver") })
+						}
+						return c.dut(tt, d)
+					})
+					return nil
+				}, harness.WithoutSignals(), harness.WithLogger(zerolog.New(w)), harness.WithSafeStateTimeout(2*time.Second))
+				done <- result{rec, err}
+			}()
+			select {
+			case <-off:
+			case <-time.After(30 * time.Second): // a bound, not a measure: the fix makes it moments
+				t.Errorf("the outputs did not go off while the log was stalled on %q", c.line)
+			}
+			close(w.released)
+			r := <-done
+			var got []string
+			for _, s := range r.rec.SafeState {
+				state := "verified"
+				if !s.Verified {
+					state, _, _ = strings.Cut(s.Error, "\n") // the panic's message, not its stack
+				}
+				got = append(got, s.Name+": "+state)
+			}
+			want := []string{"outputs off: verified"}
+			if c.panicky {
+				want = []string{"relay: harness: fault from safe state: relay on dut: panic: relay driver", "outputs off: verified"}
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("safe state (-want +got):\n%s", diff)
+			}
+			if c.fault != "" && (len(r.rec.Faults) == 0 || !strings.Contains(r.rec.Faults[0].Message, c.fault)) {
+				t.Errorf("faults %+v, want the first %q", r.rec.Faults, c.fault)
+			}
+		})
+	}
+}
