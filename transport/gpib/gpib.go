@@ -145,8 +145,36 @@ func (a *adapter) release() error {
 	if a.refs > 0 {
 		return nil
 	}
-	delete(adapters.m, a.key)
+	if adapters.m[a.key] == a {
+		delete(adapters.m, a.key)
+	}
 	return a.conn.Close()
+}
+
+// write sends p to the adapter; see broke.
+func (a *adapter) write(p []byte) (int, error) {
+	n, err := a.conn.Write(p)
+	a.broke(err)
+	return n, err
+}
+
+// broke takes an adapter whose link failed (an error that is not a
+// timeout: the adapter rebooted, its cable or network went) out of the
+// registry, so that the next Dial to it, a session reconnecting, dials it
+// again instead of getting this dead link for as long as another address
+// still uses it. Its present users keep it until they close.
+func (a *adapter) broke(err error) {
+	if err == nil || errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, ErrReplyTooLong) {
+		return
+	}
+	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+		return
+	}
+	adapters.Lock()
+	if adapters.m[a.key] == a {
+		delete(adapters.m, a.key)
+	}
+	adapters.Unlock()
 }
 
 // setup checks that a Prologix controller answers and configures it.
@@ -158,7 +186,7 @@ func (a *adapter) setup(ctx context.Context) error {
 	a.conn.SetDeadline(dl)
 	defer a.conn.SetDeadline(time.Time{})
 	defer interrupt.OnDone(ctx, a.conn)() // lands before the restore
-	if _, err := a.conn.Write([]byte("++ver\n")); err != nil {
+	if _, err := a.write([]byte("++ver\n")); err != nil {
 		return fmt.Errorf("gpib: adapter: %w", err)
 	}
 	line, err := a.readLine()
@@ -168,7 +196,7 @@ func (a *adapter) setup(ctx context.Context) error {
 	if !strings.HasPrefix(line, "Prologix") {
 		return fmt.Errorf("%w: ++ver answered %q", ErrNotPrologix, line)
 	}
-	if _, err := a.conn.Write([]byte("++mode 1\n++auto 0\n++eoi 1\n++eos 2\n++eot_enable 0\n++read_tmo_ms 3000\n")); err != nil {
+	if _, err := a.write([]byte("++mode 1\n++auto 0\n++eoi 1\n++eos 2\n++eot_enable 0\n++read_tmo_ms 3000\n")); err != nil {
 		return fmt.Errorf("gpib: adapter set-up: %w", err)
 	}
 	return nil
@@ -204,6 +232,7 @@ func (a *adapter) fill() error {
 	if err == nil {
 		return errors.New("gpib: adapter read returned nothing")
 	}
+	a.broke(err)
 	return err
 }
 
@@ -213,7 +242,7 @@ func (a *adapter) resync() error {
 	if !a.dirty {
 		return nil
 	}
-	if _, err := a.conn.Write([]byte("++ver\n")); err != nil {
+	if _, err := a.write([]byte("++ver\n")); err != nil {
 		return err
 	}
 	for {
@@ -337,7 +366,7 @@ func (c *Conn) selectAddress() error {
 		return fmt.Errorf("gpib: adapter resync: %w", err)
 	}
 	if c.a.selected != c.addr {
-		if _, err := c.a.conn.Write([]byte("++addr " + c.addr + "\n")); err != nil {
+		if _, err := c.a.write([]byte("++addr " + c.addr + "\n")); err != nil {
 			c.a.dirty = true
 			c.letGo()
 			return fmt.Errorf("gpib: select address %s: %w", c.addr, err)
@@ -395,7 +424,7 @@ func (c *Conn) Write(b []byte) (int, error) {
 	msg := c.wbuf[:len(c.wbuf)-1] // the adapter ends it with LF and EOI (++eos 2, ++eoi 1)
 	out := escape(make([]byte, 0, len(msg)+len(msg)/16+1), msg)
 	out = append(out, '\n')
-	n, err := c.a.conn.Write(out)
+	n, err := c.a.write(out)
 	if err != nil {
 		if n > 0 {
 			c.a.dirty = true // the adapter holds part of a message
@@ -431,7 +460,7 @@ func (c *Conn) readReply() error {
 	}
 	defer c.letGo()
 	a := c.a
-	if _, err := a.conn.Write([]byte("++read eoi\n")); err != nil {
+	if _, err := a.write([]byte("++read eoi\n")); err != nil {
 		return fmt.Errorf("gpib: read from %s: %w", c.addr, err)
 	}
 	sc := msgframe.NewScanner()
@@ -473,7 +502,7 @@ func (c *Conn) command(ctx context.Context, cmd string, answer bool) (string, er
 		return "", errors.Join(ctx.Err(), err)
 	}
 	defer c.letGo()
-	if _, err := c.a.conn.Write([]byte(cmd + "\n")); err != nil {
+	if _, err := c.a.write([]byte(cmd + "\n")); err != nil {
 		return "", errors.Join(ctx.Err(), fmt.Errorf("gpib: %s: %w", cmd, err))
 	}
 	if !answer {

@@ -279,8 +279,18 @@ func TestContextEndingWithACallSparesTheNext(t *testing.T) {
 // instrument's reply ends with EOI only after its last line.
 func fakeAdapter(t *testing.T, replies map[string]string) string {
 	t.Helper()
+	srv := testserver.Start(t, testserver.Lines(fakeAdapterLines(replies)))
+	return fmt.Sprintf("TCPIP::127.0.0.1::%d::SOCKET", srv.Port())
+}
+
+// fakeAdapterLines answers as a Prologix adapter whose instruments give
+// replies (by address), the same on every connection.
+func fakeAdapterLines(replies map[string]string) func(line string) (string, bool) {
+	var mu sync.Mutex
 	addr := ""
-	srv := testserver.Start(t, testserver.Lines(func(line string) (string, bool) {
+	return func(line string) (string, bool) {
+		mu.Lock()
+		defer mu.Unlock()
 		switch {
 		case line == "++ver":
 			return "Prologix GPIB-ETHERNET Version 1.6.6.0\r", true
@@ -293,8 +303,7 @@ func fakeAdapter(t *testing.T, replies map[string]string) string {
 			return "16\r", true
 		}
 		return "", false
-	}))
-	return fmt.Sprintf("TCPIP::127.0.0.1::%d::SOCKET", srv.Port())
+	}
 }
 
 // exchange writes cmd to c and reads one line of reply.
@@ -452,5 +461,45 @@ func TestSlowAdapterDialHoldsUpNoOne(t *testing.T) {
 	cancelFirst()
 	if err := <-firstDone; err == nil {
 		t.Fatal("the slow dial succeeded, with no answer to ++ver")
+	}
+}
+
+// An adapter whose link fails (it rebooted, its cable went) is dialled
+// anew by the next Dial, although another address still holds the dead
+// link: a session reconnecting gets a working adapter, not the same
+// broken connection again for as long as the other address stays open.
+func TestAdapterThatFailedIsDialledAgain(t *testing.T) {
+	srv := testserver.Start(t, testserver.Lines(fakeAdapterLines(map[string]string{"5": "five\n", "7": "seven\n"})))
+	adapter := fmt.Sprintf("TCPIP::127.0.0.1::%d::SOCKET", srv.Port())
+	ctx := context.Background()
+	o := transport.NewOptions()
+	five, err := gpib.Dial(ctx, adapter, 5, transport.NoAddress, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seven, err := gpib.Dial(ctx, adapter, 7, transport.NoAddress, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seven.Close()
+	if got := exchange(t, five, "*IDN?"); got != "five\n" {
+		t.Fatalf("before the failure: %q", got)
+	}
+	srv.DropConnections()
+	five.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := five.Write([]byte("*IDN?\n")); err == nil {
+		_, err = five.Read(make([]byte, 64))
+		if err == nil {
+			t.Fatal("an exchange over the dropped link succeeded")
+		}
+	}
+	five.Close()
+	again, err := gpib.Dial(ctx, adapter, 5, transport.NoAddress, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if got := exchange(t, again, "*IDN?"); got != "five\n" {
+		t.Fatalf("after dialling again: %q", got)
 	}
 }
