@@ -172,7 +172,7 @@ func (d *DUTRun) end(err error) {
 		// so it is aborted (an isolating fault keeps its own verdict).
 		c := context.Cause(d.ctx)
 		var f *Fault
-		if !errors.As(c, &f) && !errors.Is(c, errDUTDone) {
+		if !errors.As(c, &f) && !errors.Is(c, errDUTDone) && !d.ownLimit(c) {
 			d.setCause(c)
 			r := t.fold.dut(d.name)
 			r.cut = true
@@ -185,7 +185,10 @@ func (d *DUTRun) end(err error) {
 	}
 	t.emitLocked(Event{Kind: EventDUTEnded, DUT: d.name, Cause: cause})
 	t.recMu.Unlock()
-	if err != nil && d.ctx.Err() == nil && !t.stoppedBy(err) {
+	// Its own limit, a StopDUT measurement's *LimitError returned as
+	// Phase invites, ends it with the fail verdict its measurement gave:
+	// it is no fault.
+	if err != nil && d.ctx.Err() == nil && !t.stoppedBy(err) && !d.ownLimit(err) {
 		f := &Fault{Source: "DUT " + d.name, DUT: d.name, Message: err.Error(), Err: err}
 		var already *Fault
 		if errors.As(err, &already) {
@@ -242,6 +245,13 @@ func (d *DUTRun) logAtEnd(f *Fault) {
 func (t *Test) stoppedBy(err error) bool {
 	cause := t.Cause()
 	return cause != nil && !errors.Is(cause, errCompleted) && errors.Is(err, cause)
+}
+
+// ownLimit reports whether err is a *LimitError of one of this DUT's
+// measurements: a StopDUT or StopRun limit it failed, a fail verdict.
+func (d *DUTRun) ownLimit(err error) bool {
+	var le *LimitError
+	return errors.As(err, &le) && le.Measurement.DUT == d.name
 }
 
 // errDUTDone is the quiet cause of a DUT context whose function returned.
@@ -395,6 +405,14 @@ func (t *Test) cut(cause error) {
 		if !d.running {
 			continue
 		}
+		if d.ownLimit(cause) {
+			// A StopRun limit it failed: the stop is its verdict (fail),
+			// not something that cut it short.
+			if d.cause == nil {
+				d.cause = cause
+			}
+			continue
+		}
 		if d.cause == nil {
 			d.cause = cause
 		}
@@ -506,7 +524,9 @@ func Resolution(step float64) MeasureOption { return func(m *Measurement) { m.Re
 // Measure records a measurement of the DUT in the current phase, checks
 // it against limit, and applies the limit's action: RecordOnly keeps it,
 // Fail fails the phase, StopDUT and StopRun also return a *LimitError
-// (and StopRun stops the run). The value is a typed quantity, as drivers
+// (and StopRun stops the run, with it as the cause). Either way the DUT's
+// verdict is fail, also when its function returns the *LimitError; the
+// other DUTs a StopRun cuts short are aborted. The value is a typed quantity, as drivers
 // return them (units.Voltage...), or units.Value for any other unit.
 //
 // With a sink (the station store) Measure returns only once the
@@ -581,8 +601,10 @@ func (d *DUTRun) record(m Measurement, limit Limit, opts []MeasureOption) error 
 	case StopDUT:
 		err = &LimitError{Measurement: m}
 	case StopRun:
+		// A stop with the limit as its cause, not a fault: the DUT fails
+		// (its measurement's verdict), the others are cut short.
 		err = &LimitError{Measurement: m}
-		d.t.Fault(&Fault{Source: "limit " + m.Name, DUT: d.name, Message: err.Error(), Err: err}, StopAll)
+		d.t.Stop(err)
 	}
 	// Logged once the run is stopping: a stalled log must not delay it.
 	d.t.log.Warn().Str("dut", d.name).Str("measurement", m.Name).Str("value", m.Format()).

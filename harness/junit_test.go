@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/scpikit/scpikit/harness"
 	"github.com/scpikit/scpikit/units"
 )
@@ -195,5 +196,83 @@ func TestJUnitSchemaRejectsAnExponentTime(t *testing.T) {
 	os.WriteFile(file, []byte(bad), 0o644)
 	if err := exec.Command("xmllint", "--noout", "--schema", "testdata/junit.xsd", file).Run(); err == nil {
 		t.Fatal("the schema accepts a time in exponent form")
+	}
+}
+
+// A limit that stops (StopRun, or StopDUT with the *LimitError returned
+// from the DUT's function, as Phase invites) is a failed limit: its DUT
+// fails, with a <failure> in JUnit, not an error. The stop still happens:
+// StopRun cuts the other DUT short (aborted), StopDUT ends its own.
+func TestStoppingLimitsFail(t *testing.T) {
+	for _, c := range []struct {
+		action   harness.LimitAction
+		verdicts map[string]harness.Outcome
+		run      harness.Outcome
+	}{
+		{harness.StopRun, map[string]harness.Outcome{"limited": harness.OutcomeFail, "other": harness.OutcomeAborted}, harness.OutcomeAborted},
+		{harness.StopDUT, map[string]harness.Outcome{"limited": harness.OutcomeFail, "other": harness.OutcomePass}, harness.OutcomeFail},
+	} {
+		t.Run(c.action.String(), func(t *testing.T) {
+			rec, err := harness.Run(bg, "stops", func(tt *harness.Test) error {
+				limited := make(chan struct{})
+				tt.DUT("limited", func(d *harness.DUTRun) error {
+					defer close(limited)
+					return d.Phase("rail", func(context.Context) error {
+						return d.Measure("12V rail", 16*units.Volt, harness.Between(11.4, 12.6).Then(c.action))
+					})
+				})
+				tt.DUT("other", func(d *harness.DUTRun) error {
+					select {
+					case <-limited: // StopDUT: the run goes on
+						return d.Measure("5V rail", 5*units.Volt, harness.Between(4.75, 5.25))
+					case <-d.Context().Done(): // StopRun: cut short
+						return context.Cause(d.Context())
+					}
+				})
+				return nil
+			}, harness.WithoutSignals())
+			var le *harness.LimitError
+			if c.action == harness.StopRun && !errors.As(err, &le) {
+				t.Errorf("err %v, want the *LimitError that stopped the run", err)
+			}
+			if c.action == harness.StopDUT && err != nil {
+				t.Errorf("err %v, want nil: the run was not stopped", err)
+			}
+			got := map[string]harness.Outcome{}
+			for _, d := range rec.DUTs {
+				got[d.Name] = d.Outcome
+			}
+			if diff := cmp.Diff(c.verdicts, got); diff != "" {
+				t.Errorf("verdicts (-want +got):\n%s", diff)
+			}
+			if rec.Outcome != c.run || len(rec.Faults) != 0 {
+				t.Errorf("run %v with faults %+v, want %v and none", rec.Outcome, rec.Faults, c.run)
+			}
+			var b bytes.Buffer
+			if err := rec.WriteJUnit(&b); err != nil {
+				t.Fatal(err)
+			}
+			var s xmlSuites
+			if err := xml.Unmarshal(b.Bytes(), &s); err != nil {
+				t.Fatal(err)
+			}
+			var cases []string
+			for _, suite := range s.Suites {
+				if suite.Name != "stops/limited" {
+					continue
+				}
+				for _, tc := range suite.Cases {
+					switch {
+					case tc.Error != nil:
+						cases = append(cases, tc.Name+": error")
+					case tc.Failure != nil:
+						cases = append(cases, tc.Name+": failure")
+					}
+				}
+			}
+			if diff := cmp.Diff([]string{"rail: failure"}, cases); diff != "" {
+				t.Errorf("the limited DUT's JUnit cases (-want +got):\n%s\n%s", diff, b.String())
+			}
+		})
 	}
 }

@@ -213,11 +213,12 @@ type Test struct {
 // through the Test) has returned or, after an immediate stop, once
 // Options.ReturnGrace has passed, whatever is still running; Run then
 // waits up to Options.AbandonAfter for the rest. The error is the stop
-// cause (a *Fault, a *SignalError, a context error, ErrStopped), a failed
-// body, one matching ErrUnsafe when the safe state could not be verified,
-// or one matching ErrStuck when goroutines never returned; nil when the
-// run passed or failed only by its measurements' limits (see
-// Record.Outcome). ExitCode turns the two into a program's exit status.
+// cause (a *Fault, a *SignalError, a context error, ErrStopped, the
+// *LimitError of a StopRun limit), a failed body, one matching ErrUnsafe
+// when the safe state could not be verified, or one matching ErrStuck
+// when goroutines never returned; nil when the run passed or failed only
+// by limits that did not stop it (see Record.Outcome). ExitCode turns the
+// two into a program's exit status.
 func Run(ctx context.Context, name string, body func(t *Test) error, opts ...Option) (*Record, error) {
 	o := Options{Logger: zerolog.Nop(), Signals: true, SafeStateTimeout: 10 * time.Second,
 		GracePeriod: 30 * time.Second, ReturnGrace: 200 * time.Millisecond, AbandonAfter: 2 * time.Second,
@@ -377,7 +378,8 @@ func (t *Test) finish(cause, bodyErr, safeErr, stuckErr error) (*Record, error) 
 	}
 	end := r.settle(stopCause, func(d *DUTRecord) bool { return d.cut })
 	var err error
-	own := true // the run's own failure (unsafe, its body, a fault), not a cut
+	own := true      // the run's own failure (unsafe, its body, a fault), not a cut
+	limited := false // a StopRun limit stopped it: the verdicts say so already
 	switch {
 	case safeErr != nil:
 		err = safeErr
@@ -387,10 +389,12 @@ func (t *Test) finish(cause, bodyErr, safeErr, stuckErr error) (*Record, error) 
 	case stopped:
 		err = cause
 		var f *Fault
-		own = errors.As(err, &f)
+		var le *LimitError
+		own, limited = errors.As(err, &f), errors.As(err, &le)
 	}
 	switch {
 	case err == nil:
+	case limited: // its DUT failed, the DUTs it cut short are aborted
 	case own:
 		end.Outcome = worse(end.Outcome, OutcomeError)
 	default:
