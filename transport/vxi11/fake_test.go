@@ -27,6 +27,7 @@ type fakeVXI struct {
 	mu          sync.Mutex
 	hold        map[uint32]int // procedure: how many of its next replies come late
 	silentAbort bool           // device_abort gets no reply
+	longVerf    bool           // device_unlock's reply carries a 40-byte verifier
 	in, out     []byte
 }
 
@@ -155,6 +156,25 @@ func (f *fakeVXI) core1(call oncrpc.Call, d *oncrpc.Decoder, e *oncrpc.Encoder) 
 		vxi11wire.DecodeGenericParms(d)
 		e.Int32(0)
 		e.Uint32(0)
+	case vxi11wire.ProcDeviceLock:
+		d.Int32()
+		d.Uint32()
+		d.Uint32()
+		e.Int32(0)
+	case vxi11wire.ProcDeviceUnlock:
+		d.Int32()
+		if f.longVerf {
+			// AUTH_SHORT, as RFC 5531 allows a server to return: the
+			// reply is longer than the usual 28 bytes.
+			e.B = e.B[:4]
+			e.Uint32(call.XID)
+			e.Uint32(1) // REPLY
+			e.Uint32(0) // MSG_ACCEPTED
+			e.Uint32(2) // AUTH_SHORT
+			e.Opaque(bytes.Repeat([]byte{'X'}, 40))
+			e.Uint32(0) // SUCCESS
+		}
+		e.Int32(0)
 	case vxi11wire.ProcDestroyLink:
 		d.Int32()
 		e.Int32(0)

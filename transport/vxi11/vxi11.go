@@ -255,7 +255,11 @@ func (c *Conn) exchange(proc uint32, args func(*oncrpc.Encoder), results func(*o
 			c.broken = fmt.Errorf("vxi11: core channel: %w", err)
 			return true, c.broken
 		}
-		c.releaseAbandoned()
+		if proc != vxi11wire.ProcDeviceRead {
+			// A device_read's data aliases the record buffer, which the
+			// unlock would reuse: Read releases once it has the data.
+			c.releaseAbandoned()
+		}
 		return true, nil
 	}
 }
@@ -441,6 +445,10 @@ func (c *Conn) Read(b []byte) (int, error) {
 		c.pending = resp.Data
 		if resp.Reason&vxi11wire.ReasonEnd != 0 && (len(resp.Data) == 0 || resp.Data[len(resp.Data)-1] != '\n') {
 			c.pending = append(c.pending, '\n')
+		}
+		if c.abandoned {
+			c.pending = append([]byte(nil), c.pending...)
+			c.releaseAbandoned()
 		}
 	}
 	n := copy(b, c.pending)

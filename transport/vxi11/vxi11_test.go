@@ -374,3 +374,31 @@ func TestAbortIsBoundedByItsCall(t *testing.T) {
 	c.SetDeadline(time.Unix(1, 0))
 	wait(errc, "read interrupted by a past deadline", os.ErrDeadlineExceeded)
 }
+
+// A device_lock cut by its deadline and granted late is released by the
+// next call that finds out. When that call is a device_read, its data
+// (read in place from the record buffer) must be kept before the unlock
+// reuses the buffer: an unlock reply with a long verifier used to
+// overwrite the data Read then returned.
+func TestLateLockReleaseKeepsTheReadsData(t *testing.T) {
+	f := startFake(t)
+	f.mu.Lock()
+	f.longVerf = true
+	f.mu.Unlock()
+	c := f.dial(t)
+	if _, err := c.Write([]byte("*IDN?\n")); err != nil {
+		t.Fatal(err)
+	}
+	f.holdNext(vxi11wire.ProcDeviceLock)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := c.LockDevice(ctx); err == nil {
+		t.Fatal("a lock whose reply was held came back in time")
+	}
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	buf := make([]byte, 64)
+	n, err := c.Read(buf)
+	if err != nil || string(buf[:n]) != "*IDN? reply\n" {
+		t.Fatalf("read after the late lock: %q, %v", buf[:n], err)
+	}
+}
