@@ -168,7 +168,8 @@ func (t *Test) WatchCurrent(dut string, psu instruments.PowerSupply, ch int, ban
 		if err != nil {
 			return err
 		}
-		// The band first: a slow store must never delay the fault.
+		// The band first. Add never waits for the store (SampleWindow), so
+		// a slow store cannot delay the fault, nor stop the polling.
 		if band.check(float64(i)) == OutcomeFail {
 			samples.Add(ctx, i) // kept for the chart if it can be; the fault is what matters
 			return &Fault{DUT: dut, Message: "supply current " + i.String() + " outside " + band.String()}
@@ -178,15 +179,18 @@ func (t *Test) WatchCurrent(dut string, psu instruments.PowerSupply, ch int, ban
 }
 
 // SampleWindow is how many of a Sampler's samples may wait to be made
-// durable: Add waits for the oldest beyond it. A monitor is never slowed
-// by one commit, and a sampler's unconfirmed samples stay bounded.
+// durable. Add never waits for the store: a sample added while
+// SampleWindow of its sampler's wait (a store that has fallen behind, its
+// database locked by another process) is dropped, from the record and the
+// store alike, and counted (Sampler.Dropped; the run logs the total as it
+// ends). A monitor's polling, and so its fault, is never held up by the
+// store, and a sampler's unconfirmed samples stay bounded.
 const SampleWindow = 256
 
 // Sampler records the readings of one monitored quantity of a DUT (or of
-// the run, for dut ""), for charts: Add does not wait for each sample to
-// be durable, only, when SampleWindow samples are waiting, for the
-// oldest. A crash loses at most the samples not yet committed, never a
-// measurement.
+// the run, for dut ""), for charts: Add does not wait for samples to be
+// durable, and drops the sample when SampleWindow are waiting. A crash
+// loses at most the samples not yet committed, never a measurement.
 type Sampler struct {
 	t         *Test
 	dut, name string
@@ -194,6 +198,7 @@ type Sampler struct {
 	mu        sync.Mutex
 	first     bool
 	pending   []<-chan error
+	dropped   int
 }
 
 // Sampler starts the series name of dut, drawn with band's limit lines.
@@ -202,19 +207,13 @@ func (t *Test) Sampler(dut, name string, band Limit) *Sampler {
 	return &Sampler{t: t, dut: dut, name: name, band: &spec, first: true}
 }
 
-// Add records one reading taken now.
+// Add records one reading taken now, unless SampleWindow samples of the
+// sampler wait for the store: it is then dropped and counted. It never
+// waits for the store; its error is that of an earlier sample the store
+// failed to keep.
 func (s *Sampler) Add(ctx context.Context, q units.Quantity) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sample := Sample{Name: s.name, Unit: q.Unit(), Value: q.Float()}
-	if s.first {
-		sample.Band, s.first = s.band, false
-	}
-	ack := s.t.emit(Event{Kind: EventSample, DUT: s.dut, Sample: &sample})
-	if ack == nil {
-		return nil
-	}
-	s.pending = append(s.pending, ack)
 	// Confirmed samples drop off the front without waiting.
 	for len(s.pending) > 0 {
 		select {
@@ -228,12 +227,28 @@ func (s *Sampler) Add(ctx context.Context, q units.Quantity) error {
 		}
 		break
 	}
-	if len(s.pending) > SampleWindow {
-		err := s.t.await(ctx, s.pending[0], "sample", s.name)
-		s.pending = s.pending[1:]
-		return err
+	if len(s.pending) >= SampleWindow {
+		s.dropped++
+		s.t.samplesDropped.Add(1)
+		return nil
+	}
+	sample := Sample{Name: s.name, Unit: q.Unit(), Value: q.Float()}
+	if s.first {
+		sample.Band, s.first = s.band, false
+	}
+	ack := s.t.emit(Event{Kind: EventSample, DUT: s.dut, Sample: &sample})
+	if ack != nil {
+		s.pending = append(s.pending, ack)
 	}
 	return nil
+}
+
+// Dropped is how many samples Add has dropped because SampleWindow of
+// them were waiting for the store.
+func (s *Sampler) Dropped() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dropped
 }
 
 // errNow is a channel that already holds err.

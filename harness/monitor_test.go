@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/rs/zerolog"
 	"github.com/scpikit/scpikit/harness"
+	"github.com/scpikit/scpikit/instruments"
 	"github.com/scpikit/scpikit/internal/testserver"
 	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/units"
@@ -269,5 +270,80 @@ func TestMonitorFindingAsTheRunStopsIsKept(t *testing.T) {
 	want := []string{"overcurrent: 3.2 A on a 1 A rail (read as the run stopped)"}
 	if diff := cmp.Diff(want, faults); diff != "" {
 		t.Errorf("faults (-want +got):\n%s", diff)
+	}
+}
+
+// samplesUnconfirmed is a station store that has fallen behind on
+// samples (its database locked by another process): every other event is
+// durable at once, no sample ever is.
+type samplesUnconfirmed struct{}
+
+func (samplesUnconfirmed) Emit(e harness.Event) <-chan error {
+	ack := make(chan error, 1)
+	if e.Kind != harness.EventSample {
+		ack <- nil
+	}
+	return ack
+}
+
+// readingsSupply reads 0.5 A for its first calls, then 3 A.
+type readingsSupply struct {
+	instruments.PowerSupply
+	calls, normal int64
+	mu            sync.Mutex
+}
+
+func (p *readingsSupply) MeasureCurrent(context.Context, int) (units.Current, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.calls++
+	if p.calls > p.normal {
+		return 3 * units.Amp, nil
+	}
+	return 0.5 * units.Amp, nil
+}
+
+// A store that has fallen behind never holds a monitor up: its samples
+// beyond SampleWindow are dropped and counted, it goes on polling, and
+// the overcurrent it then reads is a fault at once.
+func TestSlowStoreCannotDelayACurrentFault(t *testing.T) {
+	ctx, cancel := context.WithTimeoutCause(bg, 20*time.Second, errors.New("the monitor was held up by the store"))
+	defer cancel()
+	psu := &readingsSupply{normal: 2 * harness.SampleWindow} // past the window before the fault
+	var dropped int
+	rec, err := harness.Run(ctx, "slow store", func(tt *harness.Test) error {
+		vout := tt.Sampler("", "vout", harness.None())
+		for i := range harness.SampleWindow + 10 {
+			vout.Add(tt.Context(), units.Value(float64(i), "V"))
+		}
+		dropped = vout.Dropped()
+		tt.DUT("d", func(d *harness.DUTRun) error {
+			tt.Monitor(harness.Monitor{Name: "supply current", DUT: "d", Interval: time.Millisecond, Policy: harness.IsolateDUT,
+				Check: tt.WatchCurrent("d", psu, 1, harness.Between(0.1, 1))})
+			<-d.Context().Done()
+			return nil
+		})
+		return nil
+	}, harness.WithoutSignals(), harness.WithSink(samplesUnconfirmed{}))
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	var faults []string
+	for _, f := range rec.Faults {
+		faults = append(faults, f.DUT+": "+f.Message)
+	}
+	if diff := cmp.Diff([]string{"d: supply current 3 A outside [0.1, 1]"}, faults); diff != "" {
+		t.Errorf("faults (-want +got):\n%s", diff)
+	}
+	points := map[string]int{}
+	for _, s := range rec.Series {
+		points[s.Name] = len(s.Values)
+	}
+	want := map[string]int{"vout": harness.SampleWindow, "supply current": harness.SampleWindow}
+	if diff := cmp.Diff(want, points); diff != "" {
+		t.Errorf("points kept (-want +got):\n%s", diff)
+	}
+	if dropped != 10 {
+		t.Errorf("vout dropped %d samples, want 10", dropped)
 	}
 }

@@ -206,6 +206,9 @@ type Test struct {
 	quitDump string // every goroutine's stack when SIGQUIT came
 	// promptSeq numbers the run's prompts: "p1", "p2"...
 	promptSeq atomic.Uint64
+	// samplesDropped counts the samples its samplers dropped because the
+	// store had fallen behind (SampleWindow).
+	samplesDropped atomic.Uint64
 }
 
 // Run runs body as a test named name and returns its record. The safe
@@ -417,6 +420,9 @@ func (t *Test) finish(cause, bodyErr, safeErr, stuckErr error) (*Record, error) 
 	defer cancel()
 	if werr := t.await(bound, ack, "run ended", ""); werr != nil {
 		err = errors.Join(err, werr)
+	}
+	if n := t.samplesDropped.Load(); n > 0 {
+		t.log.Warn().Uint64("dropped", n).Int("window", SampleWindow).Msg("harness: monitor samples dropped: the station store fell behind")
 	}
 	ev := t.log.Info()
 	if err != nil {
