@@ -618,7 +618,7 @@ func (s *HiSLIPServer) lock(ss *hislipSession, h hislipwire.Header, payload []by
 		}
 		freed := s.unlocked
 		s.mu.Unlock()
-		s.opts.Logger.Debug().Uint16("session", ss.id).Str("key", key).Msg("sim: hislip lock request waits")
+		s.opts.Logger.Debug().Uint16("session", ss.id).Str("key", key).Uint32("timeout_ms", h.Param).Msg("sim: hislip lock request waits")
 		left := time.Until(deadline)
 		if left <= 0 || !s.waitFreed(freed, left, ss) {
 			return hislipwire.LockFailure

@@ -383,6 +383,8 @@ func (c *Conn) restoreDeadline() {
 
 // asyncCall sends one message on the asynchronous channel and waits for
 // the response of type want, bounded by ctx.
+//
+// A ctx without a deadline waits defaultAsyncWait.
 func (c *Conn) asyncCall(ctx context.Context, typ, control byte, param uint32, payload []byte, want byte) (hislipwire.Header, []byte, error) {
 	c.amu.Lock()
 	defer c.amu.Unlock()
@@ -397,7 +399,7 @@ func (c *Conn) asyncCall(ctx context.Context, typ, control byte, param uint32, p
 	}
 	dl, ok := ctx.Deadline()
 	if !ok {
-		dl = time.Now().Add(10 * time.Second)
+		dl = time.Now().Add(defaultAsyncWait)
 	}
 	c.async.SetDeadline(dl)
 	defer interrupt.OnDone(ctx, c.async)()
@@ -564,11 +566,19 @@ func (c *Conn) LockShared(ctx context.Context, key string) error {
 	return c.lock(ctx, key)
 }
 
+// defaultAsyncWait bounds an asynchronous-channel call whose context has
+// no deadline.
+const defaultAsyncWait = 10 * time.Second
+
 func (c *Conn) lock(ctx context.Context, key string) error {
-	timeout := uint32(10_000)
+	// Without a deadline the request is bounded as asyncCall bounds the
+	// answer's wait (defaultAsyncWait), less LockWait's margin for the
+	// instrument's "not granted" to come back.
+	left := defaultAsyncWait
 	if dl, ok := ctx.Deadline(); ok {
-		timeout = uint32(transport.LockWait(time.Until(dl)).Milliseconds())
+		left = time.Until(dl)
 	}
+	timeout := uint32(transport.LockWait(left).Milliseconds())
 	h, _, err := c.asyncCall(ctx, hislipwire.AsyncLock, 1, timeout, []byte(key), hislipwire.AsyncLockResponse)
 	if err != nil {
 		return err

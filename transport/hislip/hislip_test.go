@@ -637,3 +637,33 @@ func TestSessionTimesOutAfterADeviceClear(t *testing.T) {
 		t.Fatal("the query had no deadline after the session's device clear")
 	}
 }
+
+// A lock request whose context has no deadline asks the instrument to wait
+// a little less than the asynchronous channel waits for its answer, as
+// one with a deadline does: a lock that stays taken is then reported as
+// not granted, not as a timeout that leaves the answer owed.
+func TestLockWithoutDeadlineLeavesRoomForTheAnswer(t *testing.T) {
+	waits := testserver.NewSignal("lock request waits")
+	var log testserver.Log
+	srv := serve(t, "DP832", sim.ServerOptions{Logger: zerolog.New(io.MultiWriter(waits, &log)).Level(zerolog.DebugLevel)})
+	a, b := dial(t, srv), dial(t, srv)
+	ctx := context.Background()
+	if err := a.LockDevice(ctx); err != nil {
+		t.Fatal(err)
+	}
+	locked := make(chan error, 1)
+	go func() { locked <- b.LockDevice(ctx) }()
+	<-waits.Seen()
+	if want := `"timeout_ms":9750`; !strings.Contains(log.String(), want) {
+		t.Errorf("lock request without a deadline: want %s in the simulator's log:\n%s", want, log.String())
+	}
+	if err := a.UnlockDevice(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-locked; err != nil {
+		t.Fatalf("b's lock once a let go: %v", err)
+	}
+	if err := b.UnlockDevice(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
