@@ -270,3 +270,39 @@ func TestHandOffWritesWithinTheReleasingCallsDeadline(t *testing.T) {
 		})
 	}
 }
+
+// A hand-off from a call that never used the link (a Do that only
+// computed) arms the link for the waiter before writing: the link has no
+// deadline of the releasing call's to write under.
+func TestHandOffFromACallThatNeverUsedTheLink(t *testing.T) {
+	client, instr := net.Pipe()
+	conn := &spyConn{Conn: client, stuck: "B?\n"}
+	s := scpi.NewSession(conn)
+	defer s.Close()
+	go func() {
+		defer instr.Close()
+		r := bufio.NewReader(instr)
+		if line, err := r.ReadString('\n'); err == nil && line == "B?\n" {
+			instr.Write([]byte("b\n"))
+		}
+	}()
+	due := time.Now().Add(time.Hour).Round(0)
+	ctx, cancel := context.WithDeadline(bg, due)
+	defer cancel()
+	release := holdLock(t, s)
+	b := make(chan string, 1)
+	go func() {
+		got, err := s.Query(ctx, "B?")
+		b <- fmt.Sprint(got, " ", err)
+	}()
+	waitQueued(s, 1)
+	release()
+	if got := <-b; got != "b <nil>" {
+		t.Fatalf("B: %s", got)
+	}
+	conn.mu.Lock()
+	defer conn.mu.Unlock()
+	if diff := cmp.Diff([]time.Time{due}, conn.seen); diff != "" {
+		t.Fatalf("deadline of the hand-off's write (-want +got):\n%s", diff)
+	}
+}

@@ -390,7 +390,7 @@ func (s *Session) sendFor(ctx context.Context, cmd string) sent {
 	if !ok {
 		due = time.Now().Add(s.cfg.timeout)
 	}
-	if due.Before(s.armed) {
+	if s.armed.IsZero() || due.Before(s.armed) { // (zero: the link has no deadline yet)
 		if err := s.arm(ctx, "query", cmd); err != nil {
 			return sent{}
 		}
