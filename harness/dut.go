@@ -118,6 +118,11 @@ func (t *Test) DUT(name string, fn func(d *DUTRun) error, opts ...DUTOption) err
 		return fmt.Errorf("%w: %s", ErrDuplicateDUT, name)
 	}
 	t.duts[name] = d
+	// Its monitors registered before it started are its own from now on.
+	for _, e := range t.early[name] {
+		e.join(d)
+	}
+	delete(t.early, name)
 	t.recMu.Lock()
 	t.emitLocked(Event{Kind: EventDUTStarted, DUT: name, Unit: &unit})
 	r := t.fold.dut(name)

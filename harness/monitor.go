@@ -37,11 +37,24 @@ type Monitor struct {
 // not a fault when its DUT (or the run) is ending: closing a DUT's
 // session in a defer races the monitor's last tick. It is one when the
 // DUT goes on running, since the DUT is then no longer watched.
+//
+// A monitor of a DUT that has not started yet watches from now, as a
+// run-level one would, and from its DUT's start on it is that DUT's: it
+// ends with it, before the DUT's outputs go off.
 func (t *Test) Monitor(m Monitor) {
 	ctx, d := t.ctx, (*DUTRun)(nil)
+	var early *earlyMonitor
 	if m.DUT != "" {
 		t.dutsMu.Lock()
 		d = t.duts[m.DUT]
+		if d == nil {
+			early = &earlyMonitor{name: "monitor " + m.Name}
+			ctx, early.cancel = context.WithCancelCause(t.ctx)
+			if t.early == nil {
+				t.early = map[string][]*earlyMonitor{}
+			}
+			t.early[m.DUT] = append(t.early[m.DUT], early)
+		}
 		t.dutsMu.Unlock()
 		if d != nil {
 			ctx = d.ctx
@@ -55,7 +68,13 @@ func (t *Test) Monitor(m Monitor) {
 	// watching does (an immediate stop, or the work done).
 	over, cancel := context.WithCancel(ctx)
 	stopWatching := context.AfterFunc(t.watching, cancel)
-	started := t.goWith(ctx, "monitor "+m.Name, m.DUT, groups, func(ctx context.Context) error {
+	var end func()
+	if early != nil {
+		// After a panic or Goexit in Check has been acted on: the DUT's
+		// end waits for it to leave the DUT's monitors.
+		end = early.end
+	}
+	started := t.goWithEnd(ctx, "monitor "+m.Name, m.DUT, groups, func(ctx context.Context) error {
 		defer cancel()
 		defer stopWatching()
 		return t.watch(ctx, over, m)
@@ -66,11 +85,55 @@ func (t *Test) Monitor(m Monitor) {
 		if errors.As(err, &f) {
 			t.act(f, m.Policy)
 		}
-	})
+	}, end)
 	if !started { // the run's work, or the DUT, is over: nothing is left to watch
 		stopWatching()
 		cancel()
+		if early != nil {
+			early.end()
+		}
 	}
+}
+
+// earlyMonitor is a monitor registered before its DUT started: its
+// context is the run's until the DUT starts, then ends with the DUT's (and
+// its cause), and it counts among the DUT's monitors, which the DUT's end
+// waits for before switching its outputs off.
+type earlyMonitor struct {
+	name   string
+	cancel context.CancelCauseFunc // ends its context
+	mu     sync.Mutex
+	ended  bool        // its goroutine has ended; guarded by mu
+	member *member     // its place in its DUT's scope, once joined; guarded by mu
+	stop   func() bool // stops following the DUT's context; guarded by mu
+}
+
+// join makes the monitor its DUT's, as the DUT starts: t.dutsMu is held,
+// and the DUT's function has not started.
+func (e *earlyMonitor) join(d *DUTRun) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.ended {
+		return
+	}
+	e.member = d.scope.enter(e.name, d.name)
+	e.stop = context.AfterFunc(d.ctx, func() { e.cancel(context.Cause(d.ctx)) })
+}
+
+// end is called as the monitor's goroutine ends, once a panic or Goexit
+// in its check has been acted on (the wrapper decides that by the
+// monitor's context, which end cancels).
+func (e *earlyMonitor) end() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.ended = true
+	if e.stop != nil {
+		e.stop()
+	}
+	if e.member != nil {
+		e.member.leave()
+	}
+	e.cancel(context.Canceled)
 }
 
 // closedGrace is how long a monitor whose session was closed waits for

@@ -347,3 +347,83 @@ func TestSlowStoreCannotDelayACurrentFault(t *testing.T) {
 		t.Errorf("vout dropped %d samples, want 10", dropped)
 	}
 }
+
+// A monitor registered for a DUT before the DUT has started (in the
+// body, ahead of it) is that DUT's once it starts: it ends with it, not
+// with the run. Watching on, it would read the DUT's switched-off output
+// as a fault. Here the check is in progress as its DUT ends, and the
+// other DUT runs until the check has been cut short: were the monitor the
+// run's, only the test's 20 s bound would cut it.
+func TestMonitorRegisteredBeforeItsDUTEndsWithIt(t *testing.T) {
+	ctx, cancel := context.WithTimeoutCause(bg, 20*time.Second, errors.New("the monitor outlived its DUT"))
+	defer cancel()
+	rec, err := harness.Run(ctx, "early", func(tt *harness.Test) error {
+		inCheck, checked := make(chan struct{}), make(chan struct{})
+		var once sync.Once
+		tt.Monitor(harness.Monitor{Name: "supply current", DUT: "a", Interval: time.Millisecond, Policy: harness.IsolateDUT,
+			Check: func(ctx context.Context) error {
+				once.Do(func() { close(inCheck) })
+				<-ctx.Done() // a reading, cut short when the watch is over
+				select {
+				case <-checked:
+				default:
+					close(checked)
+				}
+				return ctx.Err()
+			}})
+		tt.DUT("a", func(d *harness.DUTRun) error {
+			<-inCheck
+			return nil
+		})
+		tt.DUT("b", func(d *harness.DUTRun) error {
+			select {
+			case <-checked:
+				return nil
+			case <-d.Context().Done():
+				return context.Cause(d.Context())
+			}
+		})
+		return nil
+	}, harness.WithoutSignals())
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if len(rec.Faults) > 0 || rec.Outcome != harness.OutcomePass {
+		t.Errorf("outcome %v, faults %+v", rec.Outcome, rec.Faults)
+	}
+}
+
+// A panic in the check of a monitor registered before its DUT started is
+// a fault with the monitor's policy, as any monitor's: here it isolates
+// the DUT, which waits for that.
+func TestMonitorRegisteredBeforeItsDUTActsOnAPanic(t *testing.T) {
+	ctx, cancel := context.WithTimeoutCause(bg, 20*time.Second, errors.New("the monitor's panic was not acted on"))
+	defer cancel()
+	var isolated error
+	rec, err := harness.Run(ctx, "early panic", func(tt *harness.Test) error {
+		started := make(chan struct{})
+		tt.Monitor(harness.Monitor{Name: "lid switch", DUT: "a", Interval: time.Millisecond, Policy: harness.IsolateDUT,
+			Check: func(ctx context.Context) error {
+				select {
+				case <-started:
+					panic("lid switch driver")
+				default:
+					return nil
+				}
+			}})
+		tt.DUT("a", func(d *harness.DUTRun) error {
+			close(started)
+			<-d.Context().Done()
+			isolated = context.Cause(d.Context())
+			return nil
+		})
+		return nil
+	}, harness.WithoutSignals())
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	var f *harness.Fault
+	if !errors.As(isolated, &f) || f.Source != "monitor lid switch" || len(rec.Faults) != 1 {
+		t.Fatalf("DUT ended by %v with faults %+v, want the monitor's panic once", isolated, rec.Faults)
+	}
+}

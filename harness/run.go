@@ -186,6 +186,7 @@ type Test struct {
 	sinkOnce sync.Once
 	cutBy    error // the cause of a stop that cut DUTs short; guarded by recMu
 	duts     map[string]*DUTRun
+	early    map[string][]*earlyMonitor // monitors of DUTs not started yet; guarded by dutsMu
 	dutsMu   sync.Mutex
 	cleanMu  sync.Mutex
 	cleanups []func()
@@ -533,6 +534,12 @@ func (t *Test) Go(name string, fn func(ctx context.Context) error) {
 // error (or fault) unless ctx has ended. It reports false, and runs
 // nothing, when a group is already shut.
 func (t *Test) goWith(ctx context.Context, name, dut string, groups []*group, fn func(ctx context.Context) error, onErr func(error)) bool {
+	return t.goWithEnd(ctx, name, dut, groups, fn, onErr, nil)
+}
+
+// goWithEnd is goWith, with end (when not nil) called as the goroutine
+// ends, after onErr, before it leaves its groups.
+func (t *Test) goWithEnd(ctx context.Context, name, dut string, groups []*group, fn func(ctx context.Context) error, onErr func(error), end func()) bool {
 	ms := make([]*member, 0, len(groups))
 	for _, g := range groups {
 		m := g.enter(name, dut)
@@ -556,6 +563,9 @@ func (t *Test) goWith(ctx context.Context, name, dut string, groups []*group, fn
 					onErr(f)
 				}
 				t.logFault(f) // once acted on
+			}
+			if end != nil {
+				end()
 			}
 			for _, m := range ms {
 				m.leave()
