@@ -175,19 +175,19 @@ func (a analytics) yield(ctx context.Context, sc Scope) (YieldReport, error) {
 	}
 	where, args := scopeWhere(sc, false)
 	q := `WITH attempts AS (
-			SELECT u.serial, r.started_ns, ` + passedSQL + ` AS passed,
-				row_number() OVER (PARTITION BY u.serial ORDER BY r.started_ns, u.run_id{C}, u.dut{C}) AS n,
-				count(*) OVER (PARTITION BY u.serial) AS tries
+			SELECT u.part, u.serial, r.started_ns, ` + passedSQL + ` AS passed,
+				row_number() OVER (PARTITION BY u.part, u.serial ORDER BY r.started_ns, u.run_id{C}, u.dut{C}) AS n,
+				count(*) OVER (PARTITION BY u.part, u.serial) AS tries
 			FROM units u JOIN runs r ON r.id = u.run_id
 			WHERE u.serial != '' AND u.outcome IS NOT NULL AND u.outcome != 'aborted'` + where + `
 		),
 		per_unit AS (
-			SELECT a.serial, max(a.tries) AS tries,
+			SELECT a.part, a.serial, max(a.tries) AS tries,
 				min(CASE WHEN a.passed = 1 THEN a.n END) AS first_pass,
 				max(CASE WHEN a.n = a.tries THEN a.passed ELSE 0 END) AS last_passed
 			FROM attempts a
-			WHERE a.serial IN (SELECT serial FROM attempts WHERE n = 1` + sinceCond(sc) + `)
-			GROUP BY a.serial
+			WHERE (a.part, a.serial) IN (SELECT part, serial FROM attempts WHERE n = 1` + sinceCond(sc) + `)
+			GROUP BY a.part, a.serial
 		)
 		SELECT tries, coalesce(first_pass, 0), last_passed, count(*) FROM per_unit
 		GROUP BY tries, coalesce(first_pass, 0), last_passed`
@@ -296,7 +296,9 @@ func (a analytics) pareto(ctx context.Context, sc Scope) ([]ParetoRow, error) {
 		return nil, err
 	}
 	where, args := scopeWhere(sc, true)
-	const unitKey = `CASE WHEN u.serial != '' THEN 's:' || u.serial ELSE 'd:' || m.run_id || '/' || m.dut END`
+	// A unit is a part's serial number (the part's length first, so that
+	// no part and serial run into another's), else a DUT of a run.
+	const unitKey = `CASE WHEN u.serial != '' THEN 's:' || length(u.part) || ':' || u.part || '/' || u.serial ELSE 'd:' || m.run_id || '/' || m.dut END`
 	q := `SELECT m.name,
 			count(DISTINCT CASE WHEN m.outcome = 'fail' THEN ` + unitKey + ` END) AS failed,
 			count(DISTINCT ` + unitKey + `) AS tested,

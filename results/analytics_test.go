@@ -372,6 +372,23 @@ func TestGoldenAnalyticsPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer central.Close()
+	ingestStore(t, central, path, "golden")
+
+	now := time.Now()
+	fromStore := askGolden(t, store, now)
+	fromCentral := askGolden(t, central, now)
+	checkGolden(t, fromCentral)
+	// Identical to the bit, floats included: no tolerance.
+	if diff := cmp.Diff(fromStore, fromCentral); diff != "" {
+		t.Errorf("the station store and the central database differ (-store +central):\n%s", diff)
+	}
+}
+
+// ingestStore sends every event of the store at path to central, as a
+// station's replication would, as station.
+func ingestStore(t *testing.T, central *results.Central, path, station string) {
+	t.Helper()
+	ctx := context.Background()
 	db := rawDB(t, path)
 	rows, err := db.Query(`SELECT pos, run_id, seq, time_ns, kind, dut, body FROM events ORDER BY pos`)
 	if err != nil {
@@ -392,19 +409,10 @@ func TestGoldenAnalyticsPostgres(t *testing.T) {
 	db.Close()
 	for len(events) > 0 {
 		n := min(len(events), 300)
-		if _, err := central.Ingest(ctx, results.Batch{Station: "golden", Events: events[:n], Backlog: int64(len(events) - n)}); err != nil {
+		if _, err := central.Ingest(ctx, results.Batch{Station: station, Events: events[:n], Backlog: int64(len(events) - n)}); err != nil {
 			t.Fatal(err)
 		}
 		events = events[n:]
-	}
-
-	now := time.Now()
-	fromStore := askGolden(t, store, now)
-	fromCentral := askGolden(t, central, now)
-	checkGolden(t, fromCentral)
-	// Identical to the bit, floats included: no tolerance.
-	if diff := cmp.Diff(fromStore, fromCentral); diff != "" {
-		t.Errorf("the station store and the central database differ (-store +central):\n%s", diff)
 	}
 }
 
@@ -460,4 +468,108 @@ func TestCapabilityOfAnOpenSidedLimit(t *testing.T) {
 	if _, err := store.Capability(ctx, "open", results.Scope{}); !errors.Is(err, results.ErrNoLimits) {
 		t.Errorf("a limit open on both sides: %v, want ErrNoLimits", err)
 	}
+}
+
+// sharedSerials writes four runs, each of one DUT, of two parts whose
+// serial numbers overlap (two makers' numbering): PSU-1's S1 failed two
+// days ago and PSU-2's S1 passes today (its first test, not a retest);
+// PSU-1's S2 passes today and PSU-2's S2 fails today, once (neither is
+// retested). Each DUT measures vout, which fails where the DUT fails.
+func sharedSerials(t *testing.T, s *results.Store, now time.Time) {
+	t.Helper()
+	for i, u := range []struct {
+		ago          time.Duration
+		part, serial string
+		outcome      harness.Outcome
+	}{
+		{48 * time.Hour, "PSU-1", "S1", harness.OutcomeFail},
+		{3 * time.Hour, "PSU-2", "S1", harness.OutcomePass},
+		{2 * time.Hour, "PSU-1", "S2", harness.OutcomePass},
+		{time.Hour, "PSU-2", "S2", harness.OutcomeFail},
+	} {
+		at := now.Add(-u.ago)
+		run := harness.NewRunID(at.Add(time.Duration(i)))
+		v, lo, hi := 5.0, 4.9, 5.1
+		if u.outcome == harness.OutcomeFail {
+			v = 6
+		}
+		evs := []harness.Event{
+			{Kind: harness.EventRunStarted, Info: &harness.RunInfo{Name: "final", Station: "line-1"}},
+			{Kind: harness.EventDUTStarted, DUT: "a", Unit: &harness.Unit{Part: u.part, Serial: u.serial}},
+			{Kind: harness.EventMeasurement, DUT: "a", Measurement: &harness.Measurement{Name: "vout", Value: v, Unit: "V", Outcome: u.outcome,
+				Limit: harness.LimitSpec{Comparator: harness.CompareBetween, Low: &lo, High: &hi}}},
+			{Kind: harness.EventRunEnded, End: &harness.RunEnd{Outcome: u.outcome, DUTs: []harness.DUTVerdict{{Name: "a", Outcome: u.outcome}}}},
+		}
+		for j := range evs {
+			evs[j].Run, evs[j].Seq, evs[j].Time = run, uint64(j+1), at.Add(time.Duration(j)*time.Millisecond)
+		}
+		emitAll(t, s, evs...)
+	}
+}
+
+// The same serial number on two parts is two units: without a part in
+// the scope (the station page's first-pass yield of today), PSU-2's S1
+// is a first test today, not PSU-1's S1 retested, and no unit is
+// retested; Pareto counts each part's units that vout tested. With a
+// part in the scope, the answers are that part's alone, as ever. The
+// central database answers the same.
+func TestYieldTellsPartsApart(t *testing.T) {
+	now := time.Now()
+	path := filepath.Join(t.TempDir(), "station.db")
+	s := openStore(t, path)
+	defer s.Close()
+	sharedSerials(t, s, now)
+	ctx := context.Background()
+	since := now.Add(-24 * time.Hour)
+	y, err := s.FirstPassYield(ctx, since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(results.Yield{Units: 3, Passed: 2, Yield: 2.0 / 3}, y); diff != "" {
+		t.Errorf("FirstPassYield (-want +got):\n%s", diff)
+	}
+
+	type answer struct {
+		Units, Retested int
+		FirstPass       results.Yield
+		Pareto          []results.ParetoRow
+	}
+	vout := func(units, tested, failures int) []results.ParetoRow {
+		return []results.ParetoRow{{Name: "vout", Units: units, Tested: tested, Failures: failures, Share: 1, Cumulative: 1}}
+	}
+	check := func(t *testing.T, a analyst) {
+		for _, c := range []struct {
+			sc   results.Scope
+			want answer
+		}{
+			// Today: S1 of PSU-2 (pass), S2 of PSU-1 (pass), S2 of PSU-2 (fail).
+			{results.Scope{Since: since}, answer{Units: 3, FirstPass: results.Yield{Units: 3, Passed: 2, Yield: 2.0 / 3}, Pareto: vout(1, 3, 1)}},
+			{results.Scope{}, answer{Units: 4, FirstPass: results.Yield{Units: 4, Passed: 2, Yield: 0.5}, Pareto: vout(2, 4, 2)}},
+			{results.Scope{Part: "PSU-2", Since: since}, answer{Units: 2, FirstPass: results.Yield{Units: 2, Passed: 1, Yield: 0.5}, Pareto: vout(1, 2, 1)}},
+			{results.Scope{Part: "PSU-1"}, answer{Units: 2, FirstPass: results.Yield{Units: 2, Passed: 1, Yield: 0.5}, Pareto: vout(1, 2, 1)}},
+		} {
+			y, err := a.Yield(ctx, c.sc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := a.Pareto(ctx, c.sc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := answer{Units: y.Units, Retested: y.Retested, FirstPass: y.FirstPass, Pareto: p}
+			if diff := cmp.Diff(c.want, got); diff != "" {
+				t.Errorf("scope %+v (-want +got):\n%s", c.sc, diff)
+			}
+		}
+	}
+	t.Run("station", func(t *testing.T) { check(t, s) })
+	t.Run("central", func(t *testing.T) {
+		central, err := results.OpenCentral(ctx, pgtest.New(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer central.Close()
+		ingestStore(t, central, path, "line-1")
+		check(t, central)
+	})
 }
