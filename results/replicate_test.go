@@ -2,9 +2,11 @@ package results
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -293,6 +295,77 @@ func TestReplicationFinishesWhenTheStoreCloses(t *testing.T) {
 				t.Errorf("the final sync said nothing:\n%s", log.String())
 			}
 		})
+	}
+}
+
+// Events still queued as the store closes (a run's last ones, its
+// run.ended, emitted as the program ends) are committed before the
+// replica's final sync, which sends them: the fleet has the whole run
+// without waiting for the next station sync.
+func TestFinalSyncSendsWhatCloseCommits(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "station.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := newFake()
+	var log syncBuffer
+	s.replicate(target, ReplicaOptions{Station: "line-3", FinalSync: time.Minute, Log: zerologTo(&log)}, nil)
+
+	// Another connection holds the write lock, so what is emitted stays
+	// queued until it lets go, which it does once the store has begun to
+	// close (its tails and waiters told to end).
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+		t.Fatal(err)
+	}
+	run := harness.NewRunID(time.Unix(1_800_000_000, 0))
+	evs := []harness.Event{
+		{Kind: harness.EventRunStarted, Info: &harness.RunInfo{Name: "burn-in"}},
+		{Kind: harness.EventDUTStarted, DUT: "a", Unit: &harness.Unit{Serial: "S1"}},
+		{Kind: harness.EventRunEnded, End: &harness.RunEnd{Outcome: harness.OutcomePass, DUTs: []harness.DUTVerdict{{Name: "a", Outcome: harness.OutcomePass}}}},
+	}
+	var acks []<-chan error
+	for i, e := range evs {
+		e.Run, e.Seq, e.Time = run, uint64(i+1), time.Unix(1_800_000_000, int64(i))
+		acks = append(acks, s.Emit(e))
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	<-s.watcher.quit
+	if _, err := conn.ExecContext(ctx, `ROLLBACK`); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range acks {
+		if err := <-a; err != nil {
+			t.Fatalf("an event queued at Close: %v", err)
+		}
+	}
+	target.mu.Lock()
+	var got []uint64
+	for k := range target.events {
+		if k[0] == run {
+			got = append(got, k[1].(uint64))
+		}
+	}
+	target.mu.Unlock()
+	slices.Sort(got)
+	if diff := cmp.Diff([]uint64{1, 2, 3}, got); diff != "" {
+		t.Errorf("the events of the run the central database got (-want +got):\n%s\nlog:\n%s", diff, log.String())
 	}
 }
 

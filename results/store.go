@@ -388,8 +388,17 @@ func (s *Store) Close() error {
 	if already {
 		return nil
 	}
-	// Replication reads the store: it stops first. What it had not sent
-	// waits in the outbox for the next time.
+	// Tails and waiters end; the writer commits what is queued (a run's
+	// last events, its run.ended) and ends.
+	s.stopWatching()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+	<-s.done
+	// Only then does replication stop, with its final sync: it has every
+	// event the store will hold. What it could not send waits in the
+	// outbox for the next time.
 	s.mu.Lock()
 	replicas := s.replicas
 	s.replicas = nil
@@ -397,12 +406,6 @@ func (s *Store) Close() error {
 	for _, stop := range replicas {
 		stop()
 	}
-	s.stopWatching()
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-	<-s.done
 	return s.release()
 }
 
