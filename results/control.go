@@ -320,10 +320,22 @@ func runEnded(ctx context.Context, q querier, run string) (bool, error) {
 	return ended, nil
 }
 
-// promptEvent reports whether run has an event of one of kinds about
-// prompt promptID.
+// promptEventsSQL reads a run's prompt events through events_prompts,
+// the partial index of the run's prompts and their ends, so that the
+// cost is the run's prompts, not its events (a long run with fast
+// monitors holds millions), as AnswerPrompt holds the write lock. The
+// index's own condition is repeated word for word, which is what lets
+// SQLite use a partial index; INDEXED BY makes it (the planner, without
+// statistics, prefers the primary key's run_id = ?, every event of the
+// run) and fails the query should the index ever go, rather than let it
+// scan. The caller adds the kinds it wants.
+const promptEventsSQL = `SELECT body FROM events INDEXED BY events_prompts
+	WHERE run_id = ? AND kind IN ('prompt', 'prompt.answered', 'prompt.cancelled')`
+
+// promptEvent reports whether run has an event of one of kinds (prompt
+// kinds: the events events_prompts indexes) about prompt promptID.
 func promptEvent(ctx context.Context, q querier, run, promptID string, kinds ...string) (bool, error) {
-	query := `SELECT body FROM events WHERE run_id = ? AND kind IN (?` + strings.Repeat(", ?", len(kinds)-1) + `)`
+	query := promptEventsSQL + ` AND kind IN (?` + strings.Repeat(", ?", len(kinds)-1) + `)`
 	args := []any{run}
 	for _, k := range kinds {
 		args = append(args, k)

@@ -256,7 +256,7 @@ func (s *Store) Runs(ctx context.Context, f Filter) ([]RunSummary, error) {
 		return nil, err
 	}
 	for i := range out {
-		units, err := s.units(ctx, out[i].ID)
+		units, err := runUnits(ctx, s.db, out[i].ID)
 		if err != nil {
 			return nil, err
 		}
@@ -265,11 +265,14 @@ func (s *Store) Runs(ctx context.Context, f Filter) ([]RunSummary, error) {
 	return out, nil
 }
 
-func (s *Store) units(ctx context.Context, run string) ([]UnitSummary, error) {
-	// The DUTs in the order they started, with the units identified.
-	rows, err := s.db.QueryContext(ctx, `SELECT e.dut, coalesce(u.serial, ''), coalesce(u.part, '') FROM events e
+// runUnits are run's DUTs in the order they started, with the units
+// identified. The DUTs come from events_dut_starts (schema version 6),
+// which holds the run's dut.started events alone: a listing reads a few
+// index rows per run, however many events the run has.
+func runUnits(ctx context.Context, q querier, run string) ([]UnitSummary, error) {
+	rows, err := q.QueryContext(ctx, `SELECT e.dut, coalesce(u.serial, ''), coalesce(u.part, '') FROM events e INDEXED BY events_dut_starts
 		LEFT JOIN units u ON u.run_id = e.run_id AND u.dut = e.dut
-		WHERE e.run_id = ? AND e.kind = ? ORDER BY e.seq`, run, string(harness.EventDUTStarted))
+		WHERE e.run_id = ? AND e.kind = 'dut.started' ORDER BY e.seq`, run)
 	if err != nil {
 		return nil, err
 	}

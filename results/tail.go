@@ -95,23 +95,39 @@ func (e StoredEvent) Event() (harness.Event, error) {
 }
 
 // position is where a cursor stands in the order of commits: the
-// events.pos of its event. A cursor the store has not (a hand-made one,
-// a store since replaced) stands before the first event that sorts after
-// it by run ID and seq, or at the end when none does.
+// events.pos of its event. A cursor the store has not (LiveStart's,
+// before a run's first event; a hand-made one; one of a store since
+// replaced) stands before the first committed of the events that sort
+// after it by run ID and seq, or at the end when none does.
 func (s *Store) position(ctx context.Context, c Cursor) (int64, error) {
+	return position(ctx, s.db, c)
+}
+
+// position finds that first event with index lookups, never a walk of
+// the events: a run's events are committed in the order of their seq
+// (harness.Sink: Emit is called in the order of Seq; the writer commits
+// in the order it is given), so the first committed of a run's events
+// after a seq is the next by seq, and of a whole run its run.started
+// (seq 1, which made its row in runs). So the cost is a lookup for
+// c.Run and one for each run with an ID after it: for LiveStart's
+// cursor, the runs whose events the page is about to be sent.
+func position(ctx context.Context, q querier, c Cursor) (int64, error) {
 	if c.Run == "" {
 		return 0, nil
 	}
 	var pos sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `SELECT pos FROM events WHERE run_id = ? AND seq = ?`, c.Run, c.Seq).Scan(&pos)
+	err := q.QueryRowContext(ctx, `SELECT pos FROM events WHERE run_id = ? AND seq = ?`, c.Run, c.Seq).Scan(&pos)
 	if err == nil && pos.Valid {
 		return pos.Int64, nil
 	}
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("results: cursor %s: %w", c, err)
 	}
-	err = s.db.QueryRowContext(ctx, `SELECT coalesce((SELECT min(pos) - 1 FROM events WHERE (run_id, seq) > (?, ?)),
-		(SELECT coalesce(max(pos), 0) FROM events))`, c.Run, c.Seq).Scan(&pos)
+	err = q.QueryRowContext(ctx, `SELECT coalesce(min(first) - 1, (SELECT coalesce(max(pos), 0) FROM events)) FROM (
+			SELECT (SELECT pos FROM events WHERE run_id = ?1 AND seq > ?2 ORDER BY seq LIMIT 1) AS first
+			UNION ALL
+			SELECT (SELECT e.pos FROM events e WHERE e.run_id = r.id AND e.seq = 1) FROM runs r WHERE r.id > ?1
+		)`, c.Run, c.Seq).Scan(&pos)
 	if err != nil {
 		return 0, fmt.Errorf("results: cursor %s: %w", c, err)
 	}
