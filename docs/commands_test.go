@@ -108,8 +108,8 @@ var commands = map[string]how{
 
 	// docs/session.md: the speed benchmarks, shortened to one small case,
 	// one iteration, once.
-	"go test ./scpi -run '^$' -bench 'BenchmarkReplySize|BenchmarkQueryBlockVsRaw' -benchtime 1s -count 8": {inRepo: true,
-		as: "go test ./scpi -run '^$' -bench 'BenchmarkReplySize/text/1KiB$' -benchtime 1x -count 1", want: []string{"session/raw", "ok "}},
+	"go test ./scpi -run '^$' -bench 'BenchmarkReplySize|BenchmarkQueryBlockVsRaw|BenchmarkFreshMemory' -benchtime 1s -count 8": {inRepo: true,
+		as: "go test ./scpi -run '^$' -bench 'BenchmarkReplySize/text/1KiB$|BenchmarkFreshMemory/text/100KiB$' -benchtime 1x -count 1", want: []string{"session/raw-cold", "session/raw", "ok "}},
 	"go test ./scpi -run '^$' -bench 'BenchmarkSharedSession|BenchmarkCancellableContext' -benchtime 50x -count 8 -cpu 2,1": {inRepo: true,
 		as:   "go test ./scpi -run '^$' -bench 'BenchmarkSharedSession/goroutines-8$|BenchmarkCancellableContext/instant$' -benchtime 1x -count 1",
 		want: []string{"shared/one", "cancellable/background", "extra-allocs/call", "ok "}},
