@@ -28,6 +28,12 @@ type fakeVXI struct {
 	hold        map[uint32]int // procedure: how many of its next replies come late
 	silentAbort bool           // device_abort gets no reply
 	longVerf    bool           // device_unlock's reply carries a 40-byte verifier
+	// empty is how many of the next device_reads are answered with no
+	// data, no error and reason emptyReason (END never): -1 for all.
+	empty       int
+	emptyReason int32
+	reads       int           // device_reads answered
+	readCalls   chan struct{} // a device_read arrived (when set)
 	in, out     []byte
 }
 
@@ -141,6 +147,17 @@ func (f *fakeVXI) core1(call oncrpc.Call, d *oncrpc.Decoder, e *oncrpc.Encoder) 
 		vxi11wire.WriteResp{Size: uint32(len(p.Data))}.Encode(e)
 	case vxi11wire.ProcDeviceRead:
 		vxi11wire.DecodeReadParms(d)
+		f.reads++
+		if f.readCalls != nil {
+			f.readCalls <- struct{}{}
+		}
+		if f.empty != 0 {
+			if f.empty > 0 {
+				f.empty--
+			}
+			vxi11wire.ReadResp{Reason: f.emptyReason &^ vxi11wire.ReasonEnd}.Encode(e)
+			break
+		}
 		msg, rest, ok := bytes.Cut(f.out, []byte("\n"))
 		if !ok {
 			vxi11wire.ReadResp{Error: vxi11wire.ErrIOTimeout}.Encode(e)

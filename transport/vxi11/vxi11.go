@@ -49,11 +49,21 @@ var ErrLocked = errors.New("vxi11: device locked by another link")
 // length); the link is closed.
 var ErrMalformed = oncrpc.ErrMalformed
 
+// ErrNoData is matched when the instrument answers device_read again and
+// again with no data, no END and no error: a reply VXI-11 does not allow
+// (device_read returns when requestSize bytes came, the term character or
+// END, or with an error such as its io_timeout). Asking again at once
+// would spin until the deadline; the link stays usable.
+var ErrNoData = errors.New("vxi11: device_read returned no data and no END")
+
 const (
 	maxReply      = vxi11wire.MaxData + 1024
 	readChunk     = 1 << 20 // bytes asked for per device_read
 	noDeadlineIO  = 10_000  // ms per device_read when no deadline is set
 	lockTimeoutMS = 0       // do not wait for another link's lock unless asked
+	// maxEmptyReads bounds the device_read replies in a row with no data
+	// and no END that Read asks past: see ErrNoData.
+	maxEmptyReads = 4
 )
 
 // abortWait bounds sending device_abort and waiting for its reply (a
@@ -424,6 +434,7 @@ func (c *Conn) Read(b []byte) (int, error) {
 	if c.closed {
 		return 0, net.ErrClosed
 	}
+	empty := 0
 	for len(c.pending) == 0 {
 		if c.expired() {
 			return 0, fmt.Errorf("vxi11: read: %w", os.ErrDeadlineExceeded)
@@ -449,6 +460,11 @@ func (c *Conn) Read(b []byte) (int, error) {
 		if c.abandoned {
 			c.pending = append([]byte(nil), c.pending...)
 			c.releaseAbandoned()
+		}
+		if len(c.pending) == 0 { // no data and no END, whatever the reason bits
+			if empty++; empty >= maxEmptyReads {
+				return 0, fmt.Errorf("%w (reason %#x, %d replies in a row)", ErrNoData, resp.Reason, empty)
+			}
 		}
 	}
 	n := copy(b, c.pending)

@@ -402,3 +402,52 @@ func TestLateLockReleaseKeepsTheReadsData(t *testing.T) {
 		t.Fatalf("read after the late lock: %q, %v", buf[:n], err)
 	}
 }
+
+// An instrument that answers device_read at once with no data, no END and
+// no error (whatever its reason bits) has nothing to give: Read gives up
+// after a few such replies with ErrNoData. It used to ask again at once,
+// spinning a CPU until the deadline (here the test's bound).
+func TestEmptyReadRepliesEndTheRead(t *testing.T) {
+	for _, reason := range []int32{0, vxi11wire.ReasonReqCnt, vxi11wire.ReasonChr} {
+		f := startFake(t)
+		c := f.dial(t)
+		f.mu.Lock()
+		f.empty, f.emptyReason = -1, reason
+		f.mu.Unlock()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		n, err := c.Read(make([]byte, 8))
+		if n != 0 || !errors.Is(err, vxi11.ErrNoData) {
+			t.Fatalf("reason %d: read %d bytes, %v; want ErrNoData", reason, n, err)
+		}
+		f.mu.Lock()
+		reads := f.reads
+		f.empty = 0
+		f.mu.Unlock()
+		if reads > 8 {
+			t.Fatalf("reason %d: %d device_reads before giving up", reason, reads)
+		}
+		// The link is still in step: a query gets its reply.
+		if _, err := c.Write([]byte("A?\n")); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 64)
+		if n, err := c.Read(buf); err != nil || string(buf[:n]) != "A? reply\n" {
+			t.Fatalf("reason %d: read after: %q, %v", reason, buf[:n], err)
+		}
+	}
+
+	// A few empty replies before the data are asked past.
+	f := startFake(t)
+	c := f.dial(t)
+	if _, err := c.Write([]byte("B?\n")); err != nil {
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	f.empty = 2
+	f.mu.Unlock()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 64)
+	if n, err := c.Read(buf); err != nil || string(buf[:n]) != "B? reply\n" {
+		t.Fatalf("read after two empty replies: %q, %v", buf[:n], err)
+	}
+}
