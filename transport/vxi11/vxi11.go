@@ -81,7 +81,7 @@ type Conn struct {
 	maxRecv   int
 	abortPort int
 
-	mu   sync.Mutex // one call at a time on the core channel
+	mu   linkLock // one call at a time on the core channel
 	xid  uint32
 	owed []owedCall // calls whose replies a deadline cut off
 	// abandoned is set when a late reply shows that a device_lock its
@@ -123,7 +123,7 @@ func Dial(ctx context.Context, host, device string, o transport.Options) (*Conn,
 	if err != nil {
 		return nil, fmt.Errorf("vxi11: core channel: %w", err)
 	}
-	c := &Conn{host: host, device: device, core: tc, xid: uint32(time.Now().UnixNano())}
+	c := &Conn{host: host, device: device, core: tc, xid: uint32(time.Now().UnixNano()), mu: newLinkLock()}
 	c.rr = oncrpc.RecordReader{R: tc, Max: maxReply}
 	stop := context.AfterFunc(ctx, func() { tc.SetDeadline(time.Unix(1, 0)) })
 	var resp vxi11wire.CreateLinkResp
@@ -489,7 +489,16 @@ func (c *Conn) SetDeadline(t time.Time) error {
 // generic runs one of the calls that take Device_GenericParms, bounded by
 // ctx; more reads what follows the error code in the reply.
 func (c *Conn) generic(ctx context.Context, op string, proc uint32, more func(*oncrpc.Decoder)) error {
-	return c.errorCall(ctx, op, proc, func(e *oncrpc.Encoder, io uint32) {
+	if err := c.lock(ctx, op); err != nil {
+		return err
+	}
+	defer c.mu.Unlock()
+	return c.genericLocked(ctx, op, proc, more)
+}
+
+// genericLocked is generic under c.mu.
+func (c *Conn) genericLocked(ctx context.Context, op string, proc uint32, more func(*oncrpc.Decoder)) error {
+	return c.errorCallLocked(ctx, op, proc, func(e *oncrpc.Encoder, io uint32) {
 		vxi11wire.GenericParms{LinkID: c.lid, LockTimeout: lockTimeoutMS, IOTimeout: io}.Encode(e)
 	}, more)
 }
@@ -498,8 +507,24 @@ func (c *Conn) generic(ctx context.Context, op string, proc uint32, more func(*o
 // bounded by ctx: args get the io_timeout left, more (when set) reads the
 // rest of the reply.
 func (c *Conn) errorCall(ctx context.Context, op string, proc uint32, args func(e *oncrpc.Encoder, io uint32), more func(*oncrpc.Decoder)) error {
-	c.mu.Lock()
+	if err := c.lock(ctx, op); err != nil {
+		return err
+	}
 	defer c.mu.Unlock()
+	return c.errorCallLocked(ctx, op, proc, args, more)
+}
+
+// lock takes the core channel for an out-of-band call, waiting no longer
+// than ctx allows: a Read can hold it until its own deadline.
+func (c *Conn) lock(ctx context.Context, op string) error {
+	if err := c.mu.LockCtx(ctx); err != nil {
+		return fmt.Errorf("vxi11: %s: waiting for the link: %w", op, err)
+	}
+	return nil
+}
+
+// errorCallLocked is errorCall under c.mu.
+func (c *Conn) errorCallLocked(ctx context.Context, op string, proc uint32, args func(e *oncrpc.Encoder, io uint32), more func(*oncrpc.Decoder)) error {
 	if c.closed {
 		return net.ErrClosed
 	}
@@ -545,10 +570,12 @@ func (c *Conn) withCtx(ctx context.Context, fn func(io uint32) error) error {
 // Clear sends device_clear: the instrument empties its input and output
 // buffers. Data already fetched and not yet read is dropped too.
 func (c *Conn) Clear(ctx context.Context) error {
-	err := c.generic(ctx, "device_clear", vxi11wire.ProcDeviceClear, nil)
-	c.mu.Lock()
+	if err := c.lock(ctx, "device_clear"); err != nil {
+		return err
+	}
+	defer c.mu.Unlock()
+	err := c.genericLocked(ctx, "device_clear", vxi11wire.ProcDeviceClear, nil)
 	c.pending = nil
-	c.mu.Unlock()
 	return err
 }
 
