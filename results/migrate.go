@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -26,13 +27,34 @@ import (
 // one dialect (the station's controls mean nothing centrally), so
 // "schema version N" names the same step on both.
 //
+// A migration that a program of the versions before it can live with
+// (an index, a table it never reads) says so with a line
+// "-- scpikit: additive". Applying it records that in schema_migrations,
+// and an older program goes on using the database, not refused as it
+// is by a newer schema that changes what it reads or writes: a fleet's
+// stations are upgraded one by one, and the first to reach the central
+// database upgrades it for all.
+//
 //go:embed migrations/*.sql migrations/postgres/*.sql
 var migrations embed.FS
 
 type migration struct {
-	version int
-	name    string
-	sql     string
+	version  int
+	name     string
+	sql      string
+	additive bool // older programs may still use a database at this version
+}
+
+// additiveMark, a line of its own in a migration, marks it additive.
+const additiveMark = "-- scpikit: additive"
+
+func isAdditive(sql string) bool {
+	for line := range strings.Lines(sql) {
+		if strings.TrimSpace(line) == additiveMark {
+			return true
+		}
+	}
+	return false
 }
 
 func loadMigrations(d dialect) ([]migration, error) {
@@ -52,7 +74,7 @@ func loadMigrations(d dialect) ([]migration, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, migration{version: v, name: name, sql: string(b)})
+		out = append(out, migration{version: v, name: name, sql: string(b), additive: isAdditive(string(b))})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
 	for i, m := range out {
@@ -83,6 +105,11 @@ func migrate(ctx context.Context, db *sql.DB, d dialect) error {
 	if err != nil {
 		return err
 	}
+	return applyMigrations(ctx, db, d, ms)
+}
+
+// applyMigrations applies those of ms the database lacks.
+func applyMigrations(ctx context.Context, db *sql.DB, d dialect, ms []migration) error {
 	begin := func() (*sql.Tx, error) {
 		tx, err := db.BeginTx(ctx, nil)
 		if err != nil {
@@ -101,7 +128,13 @@ func migrate(ctx context.Context, db *sql.DB, d dialect) error {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ns BIGINT NOT NULL)`); err != nil {
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ns BIGINT NOT NULL,
+		additive INTEGER NOT NULL DEFAULT 0)`); err != nil {
+		tx.Rollback()
+		return fmt.Errorf("schema_migrations: %w", err)
+	}
+	// A database made before version 6 has the table without the column.
+	if err := addAdditiveColumn(ctx, tx, d); err != nil {
 		tx.Rollback()
 		return fmt.Errorf("schema_migrations: %w", err)
 	}
@@ -119,8 +152,12 @@ func migrate(ctx context.Context, db *sql.DB, d dialect) error {
 			return err
 		}
 		if have > len(ms) {
+			err := newerSchema(ctx, tx, d, have, len(ms))
 			tx.Rollback()
-			return fmt.Errorf("%w: it is at version %d, this program knows %d", ErrSchemaTooNew, have, len(ms))
+			if err != nil {
+				return err
+			}
+			return nil // every version past ours is additive: nothing of ours to apply
 		}
 		if have >= m.version {
 			tx.Rollback()
@@ -130,8 +167,12 @@ func migrate(ctx context.Context, db *sql.DB, d dialect) error {
 			tx.Rollback()
 			return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
 		}
-		if _, err := tx.ExecContext(ctx, d.rebind(`INSERT INTO schema_migrations (version, name, applied_ns) VALUES (?, ?, ?)`),
-			m.version, m.name, time.Now().UnixNano()); err != nil {
+		additive := 0
+		if m.additive {
+			additive = 1
+		}
+		if _, err := tx.ExecContext(ctx, d.rebind(`INSERT INTO schema_migrations (version, name, applied_ns, additive) VALUES (?, ?, ?, ?)`),
+			m.version, m.name, time.Now().UnixNano(), additive); err != nil {
 			tx.Rollback()
 			return err
 		}
@@ -140,4 +181,52 @@ func migrate(ctx context.Context, db *sql.DB, d dialect) error {
 		}
 	}
 	return nil
+}
+
+// addAdditiveColumn adds schema_migrations.additive to a table made
+// without it: the versions recorded before it are not additive.
+func addAdditiveColumn(ctx context.Context, tx *sql.Tx, d dialect) error {
+	if d == postgresDialect {
+		_, err := tx.ExecContext(ctx, `ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS additive INTEGER NOT NULL DEFAULT 0`)
+		return err
+	}
+	var has int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info('schema_migrations') WHERE name = 'additive'`).Scan(&has); err != nil {
+		return err
+	}
+	if has > 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `ALTER TABLE schema_migrations ADD COLUMN additive INTEGER NOT NULL DEFAULT 0`)
+	return err
+}
+
+// newerSchema returns an error matching ErrSchemaTooNew when a version
+// past known (the last this program knows) is not additive: that
+// version changed what this program reads or writes. It returns nil
+// when every such version is additive.
+func newerSchema(ctx context.Context, tx *sql.Tx, d dialect, have, known int) error {
+	var v int
+	var name string
+	err := tx.QueryRowContext(ctx, d.rebind(`SELECT version, name FROM schema_migrations WHERE version > ? AND additive = 0 ORDER BY version LIMIT 1`), known).Scan(&v, &name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("schema_migrations: %w", err)
+	}
+	return fmt.Errorf("%w: it is at version %d, this program knows %d, and version %d (%s) changed what this program reads or writes: upgrade this program",
+		ErrSchemaTooNew, have, known, v, name)
+}
+
+// pendingAdditive reports whether every migration past version have is
+// additive: a program of that version may go on using the database
+// while they are applied.
+func pendingAdditive(ms []migration, have int) bool {
+	for _, m := range ms {
+		if m.version > have && !m.additive {
+			return false
+		}
+	}
+	return true
 }

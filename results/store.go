@@ -42,8 +42,10 @@ var ErrInUse = errors.New("results: the store's schema must be upgraded, and ano
 // whether an owner is alive cannot be told.
 var errNoLocks = errors.New("results: no file locks on this system")
 
-// ErrSchemaTooNew is matched by Open's error for a store written by a
-// newer scpikit, whose schema this one does not know.
+// ErrSchemaTooNew is matched by Open's (and OpenCentral's) error for a
+// database upgraded by a newer scpikit to a schema that changes what
+// this one reads or writes. A newer schema that only adds (an index, a
+// table this one never reads) is used as it is.
 var ErrSchemaTooNew = errors.New("results: store schema is newer than this program")
 
 // DefaultPath is the station store every program of a station shares
@@ -225,8 +227,14 @@ func (s *Store) refuseUpgradeInUse(ctx context.Context) error {
 			return fmt.Errorf("results: %s: %w", s.path, err)
 		}
 	}
-	want := SchemaVersion()
-	if have >= want {
+	ms, err := loadMigrations(sqliteDialect)
+	if err != nil {
+		return fmt.Errorf("results: %s: %w", s.path, err)
+	}
+	want := len(ms)
+	if have >= want || pendingAdditive(ms, have) {
+		// Nothing to apply, or nothing a program of the old schema
+		// would misread or miswrite.
 		return nil
 	}
 	dir := ownersDir(s.real)

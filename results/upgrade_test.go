@@ -1,13 +1,18 @@
 package results
 
 import (
+	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/scpikit/scpikit/internal/pgtest"
 )
 
 // schemaAt is the schema version the store at path holds.
@@ -36,7 +41,7 @@ func TestNoUpgradeUnderAnOpenStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	old := SchemaVersion() - 1
+	old := lastChange(t) - 1 // the additive versions after it may be applied under an old program
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
@@ -96,5 +101,134 @@ func TestNewStoreOpenedAtOnce(t *testing.T) {
 	}
 	if diff := cmp.Diff(make([]error, n), errs, cmp.Comparer(func(a, b error) bool { return a == b })); diff != "" {
 		t.Fatalf("(-want +got):\n%s", diff)
+	}
+}
+
+// lastChange is the version of the last migration that is not additive.
+func lastChange(t *testing.T) int {
+	t.Helper()
+	ms, err := loadMigrations(sqliteDialect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := 0
+	for _, m := range ms {
+		if !m.additive {
+			v = m.version
+		}
+	}
+	return v
+}
+
+// A store at version 5, made before schema_migrations had its additive
+// column, is upgraded to version 6 (an index, additive) while a program
+// of version 5 has it open: that program goes on writing what version 6
+// reads. The column is added, version 6 recorded as additive.
+func TestAdditiveUpgradeUnderAnOpenStore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "station.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []string{
+		`DELETE FROM schema_migrations WHERE version >= 6`,
+		`DROP INDEX events_dut_starts`,
+		`ALTER TABLE schema_migrations DROP COLUMN additive`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	real, err := realPath(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := holdLock(ownerFile(real, "station-7/4242/0011223344556677"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	s, err = Open(path)
+	if err != nil {
+		t.Fatalf("Open under a program of version 5: %v", err)
+	}
+	s.Close()
+	type row struct {
+		Version  int
+		Additive bool
+	}
+	var got []row
+	rows, err := db.Query(`SELECT version, additive FROM schema_migrations WHERE version >= 5 ORDER BY version`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.Version, &r.Additive); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, r)
+	}
+	rows.Close()
+	if diff := cmp.Diff([]row{{5, false}, {6, true}}, got); diff != "" {
+		t.Errorf("schema_migrations (-want +got):\n%s", diff)
+	}
+	var idx int
+	if err := db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'events_dut_starts'`).Scan(&idx); err != nil || idx != 1 {
+		t.Errorf("events_dut_starts: %d (%v), want it made", idx, err)
+	}
+}
+
+// A program opens a database a newer one upgraded when every version it
+// does not know is additive, and is refused (ErrSchemaTooNew, naming the
+// version that changed what it writes) when one is not; on the station
+// store and on the central database alike.
+func TestOlderProgramAndAdditiveVersions(t *testing.T) {
+	for _, d := range []dialect{sqliteDialect, postgresDialect} {
+		t.Run(d.String(), func(t *testing.T) {
+			ctx := context.Background()
+			var db *sql.DB
+			var err error
+			if d == postgresDialect {
+				db, err = sql.Open("pgx", pgtest.New(t))
+			} else {
+				db, err = sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "station.db")+"?_pragma=busy_timeout(10000)")
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			ours, err := loadMigrations(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := len(ours)
+			index := migration{version: n + 1, name: "future_index", sql: "CREATE TABLE future_notes (id INTEGER PRIMARY KEY)", additive: true}
+			change := migration{version: n + 2, name: "future_change", sql: "ALTER TABLE runs ADD COLUMN future_flag INTEGER"}
+
+			newer := append(slices.Clone(ours), index)
+			if err := applyMigrations(ctx, db, d, newer); err != nil {
+				t.Fatal(err)
+			}
+			if err := applyMigrations(ctx, db, d, ours); err != nil {
+				t.Fatalf("version %d is additive, yet a program of version %d is refused: %v", n+1, n, err)
+			}
+			if err := applyMigrations(ctx, db, d, append(newer, change)); err != nil {
+				t.Fatal(err)
+			}
+			err = applyMigrations(ctx, db, d, ours)
+			if !errors.Is(err, ErrSchemaTooNew) || !strings.Contains(err.Error(), fmt.Sprintf("version %d (future_change)", n+2)) {
+				t.Fatalf("a program of version %d under version %d, which is not additive: %v, want ErrSchemaTooNew naming it", n, n+2, err)
+			}
+			if err := applyMigrations(ctx, db, d, newer); !errors.Is(err, ErrSchemaTooNew) {
+				t.Fatalf("a program of version %d under version %d: %v, want ErrSchemaTooNew", n+1, n+2, err)
+			}
+		})
 	}
 }
