@@ -86,7 +86,7 @@ type Conn struct {
 	version     uint16
 	maxMsg      uint64 // largest message the instrument accepts
 
-	mu        sync.Mutex // the synchronous channel
+	mu        linkLock // the synchronous channel
 	rd        hislipwire.Reader
 	msgID     uint32
 	inData    bool // a Data/DataEnd payload is being read
@@ -101,7 +101,7 @@ type Conn struct {
 	dmu      sync.Mutex
 	deadline time.Time
 
-	amu sync.Mutex // the asynchronous channel
+	amu linkLock // the asynchronous channel
 	ard hislipwire.Reader
 	// owed lists the responses still due to asynchronous calls that a
 	// deadline or cancellation cut after their request went out; the next
@@ -131,7 +131,7 @@ func Dial(ctx context.Context, address, sub string, o transport.Options) (*Conn,
 	if err != nil {
 		return nil, fmt.Errorf("hislip: synchronous channel: %w", err)
 	}
-	c := &Conn{sync: syncC, msgID: hislipwire.FirstMessageID}
+	c := &Conn{sync: syncC, msgID: hislipwire.FirstMessageID, mu: newLinkLock(), amu: newLinkLock()}
 	c.rd = hislipwire.Reader{R: syncC, Max: maxAsyncLoad}
 	if err := c.handshake(ctx, address, sub, o); err != nil {
 		syncC.Close()
@@ -381,12 +381,24 @@ func (c *Conn) restoreDeadline() {
 	c.sync.SetDeadline(c.deadline)
 }
 
+// lockSync takes the synchronous channel for an out-of-band call, waiting
+// no longer than ctx allows: a Read can hold it until its own deadline.
+func (c *Conn) lockSync(ctx context.Context, op string) error {
+	if err := c.mu.LockCtx(ctx); err != nil {
+		return fmt.Errorf("hislip: %s: waiting for the synchronous channel: %w", op, err)
+	}
+	return nil
+}
+
 // asyncCall sends one message on the asynchronous channel and waits for
-// the response of type want, bounded by ctx.
+// the response of type want, bounded by ctx, which bounds the wait for
+// another asynchronous call to end too.
 //
 // A ctx without a deadline waits defaultAsyncWait.
 func (c *Conn) asyncCall(ctx context.Context, typ, control byte, param uint32, payload []byte, want byte) (hislipwire.Header, []byte, error) {
-	c.amu.Lock()
+	if err := c.amu.LockCtx(ctx); err != nil {
+		return hislipwire.Header{}, nil, fmt.Errorf("hislip: asynchronous channel: waiting for another call: %w", err)
+	}
 	defer c.amu.Unlock()
 	if c.closed.Load() {
 		return hislipwire.Header{}, nil, net.ErrClosed
@@ -458,15 +470,19 @@ func (c *Conn) settleOwed() error {
 }
 
 // lastMessageID is the MessageID of the most recent message sent.
-func (c *Conn) lastMessageID() uint32 {
-	c.mu.Lock()
+func (c *Conn) lastMessageID(ctx context.Context, op string) (uint32, error) {
+	if err := c.lockSync(ctx, op); err != nil {
+		return 0, err
+	}
 	defer c.mu.Unlock()
-	return c.msgID - 2
+	return c.msgID - 2, nil
 }
 
 // ReadStatusByte asks for the status byte on the asynchronous channel.
 func (c *Conn) ReadStatusByte(ctx context.Context) (byte, error) {
-	c.mu.Lock()
+	if err := c.lockSync(ctx, "status query"); err != nil {
+		return 0, err
+	}
 	var ctl byte
 	if c.delivered {
 		ctl = hislipwire.RMTDelivered
@@ -481,14 +497,20 @@ func (c *Conn) ReadStatusByte(ctx context.Context) (byte, error) {
 // acknowledgement, then DeviceClearComplete on the synchronous channel,
 // dropping what arrives there before DeviceClearAcknowledge. MessageIDs
 // start again.
+//
+// It takes the synchronous channel first (as long as ctx allows), so that
+// a clear that cannot have it sends nothing, rather than leave the
+// instrument waiting for a DeviceClearComplete.
 func (c *Conn) Clear(ctx context.Context) error {
+	if err := c.lockSync(ctx, "device clear"); err != nil {
+		return err
+	}
+	defer c.mu.Unlock()
 	// The acknowledgement carries the instrument's overlap preference; we
 	// stay synchronized and say so in DeviceClearComplete (control 0).
 	if _, _, err := c.asyncCall(ctx, hislipwire.AsyncDeviceClear, 0, 0, nil, hislipwire.AsyncDeviceClearAcknowledge); err != nil {
 		return err
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	if err := c.usable(); err != nil {
 		return err
 	}
@@ -528,7 +550,9 @@ func (c *Conn) Clear(ctx context.Context) error {
 
 // Trigger sends Trigger on the synchronous channel.
 func (c *Conn) Trigger(ctx context.Context) error {
-	c.mu.Lock()
+	if err := c.lockSync(ctx, "trigger"); err != nil {
+		return err
+	}
 	defer c.mu.Unlock()
 	if err := c.usable(); err != nil {
 		return err
@@ -595,7 +619,11 @@ func (c *Conn) lock(ctx context.Context, key string) error {
 // UnlockDevice releases the exclusive lock if this session holds it,
 // else its shared lock.
 func (c *Conn) UnlockDevice(ctx context.Context) error {
-	h, _, err := c.asyncCall(ctx, hislipwire.AsyncLock, 0, c.lastMessageID(), nil, hislipwire.AsyncLockResponse)
+	id, err := c.lastMessageID(ctx, "unlock")
+	if err != nil {
+		return err
+	}
+	h, _, err := c.asyncCall(ctx, hislipwire.AsyncLock, 0, id, nil, hislipwire.AsyncLockResponse)
 	if err != nil {
 		return err
 	}
@@ -608,7 +636,11 @@ func (c *Conn) UnlockDevice(ctx context.Context) error {
 // RemoteLocal sends AsyncRemoteLocalControl with one of the
 // hislipwire.Remote* requests.
 func (c *Conn) RemoteLocal(ctx context.Context, request byte) error {
-	_, _, err := c.asyncCall(ctx, hislipwire.AsyncRemoteLocalControl, request, c.lastMessageID(), nil, hislipwire.AsyncRemoteLocalResponse)
+	id, err := c.lastMessageID(ctx, "remote/local control")
+	if err != nil {
+		return err
+	}
+	_, _, err = c.asyncCall(ctx, hislipwire.AsyncRemoteLocalControl, request, id, nil, hislipwire.AsyncRemoteLocalResponse)
 	return err
 }
 

@@ -667,3 +667,132 @@ func TestLockWithoutDeadlineLeavesRoomForTheAnswer(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// scriptedHiSLIP is a HiSLIP instrument on loopback that does the
+// handshake and answers each later message with what onSync or onAsync
+// returns (nothing when nil).
+func scriptedHiSLIP(t *testing.T, onSync, onAsync func(h hislipwire.Header, payload []byte) []byte) string {
+	t.Helper()
+	srv := testserver.Start(t, func(c net.Conn) {
+		r := hislipwire.Reader{R: c, Max: 1 << 20}
+		handle := onSync
+		for first := true; ; first = false {
+			h, err := r.Next()
+			if err != nil {
+				return
+			}
+			payload, err := r.Payload()
+			if err != nil {
+				return
+			}
+			var reply []byte
+			switch {
+			case first && h.Type == hislipwire.Initialize:
+				reply = hexMsg(hislipwire.InitializeResponse, 0, 0x0100<<16|1, "")
+			case first && h.Type == hislipwire.AsyncInitialize:
+				handle = onAsync
+				reply = hexMsg(hislipwire.AsyncInitializeResponse, 0, 'Z'<<8|'Z', "")
+			case h.Type == hislipwire.AsyncMaximumMessageSize:
+				reply = hexMsg(hislipwire.AsyncMaximumMessageSizeResponse, 0, 0, "\x00\x00\x00\x00\x00\x10\x00\x00")
+			default:
+				reply = handle(h, payload)
+			}
+			if reply != nil {
+				if _, err := c.Write(reply); err != nil {
+					return
+				}
+			}
+		}
+	})
+	return srv.Addr()
+}
+
+// An out-of-band call waits for a channel another call holds no longer
+// than its context allows: a device clear the instrument never
+// acknowledges holds the synchronous channel (as a Read of an instrument
+// that does not answer does), a lock request it never answers the
+// asynchronous one. Each call used to wait for the holder to end, past
+// its own context.
+func TestOutOfBandCallsWaitForAChannelNoLongerThanTheirContext(t *testing.T) {
+	clearing := make(chan struct{}, 1) // DeviceClearComplete arrived
+	locking := make(chan struct{}, 1)  // AsyncLock arrived
+	addr := scriptedHiSLIP(t, func(h hislipwire.Header, _ []byte) []byte {
+		if h.Type == hislipwire.DeviceClearComplete {
+			clearing <- struct{}{} // and no DeviceClearAcknowledge, ever
+		}
+		return nil
+	}, func(h hislipwire.Header, _ []byte) []byte {
+		switch h.Type {
+		case hislipwire.AsyncDeviceClear:
+			return hexMsg(hislipwire.AsyncDeviceClearAcknowledge, 0, 0, "")
+		case hislipwire.AsyncLock:
+			locking <- struct{}{} // and no answer, ever
+		case hislipwire.AsyncStatusQuery:
+			return hexMsg(hislipwire.AsyncStatusResponse, 0, 0, "")
+		case hislipwire.AsyncRemoteLocalControl:
+			return hexMsg(hislipwire.AsyncRemoteLocalResponse, 0, 0, "")
+		}
+		return nil
+	})
+	c, err := hislip.Dial(context.Background(), addr, "hislip0", transport.NewOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+
+	type call struct {
+		name string
+		call func(context.Context) error
+	}
+	stb := func(ctx context.Context) error { _, err := c.ReadStatusByte(ctx); return err }
+	// try runs each call with a short context while holder holds a
+	// channel; holderDone must not have ended meanwhile.
+	try := func(holder string, holderDone chan error, release context.CancelFunc, calls []call) {
+		t.Helper()
+		for _, tc := range calls {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+			errc := make(chan error, 1)
+			go func() { errc <- tc.call(ctx) }()
+			select {
+			case err := <-errc:
+				cancel()
+				if !errors.Is(err, context.DeadlineExceeded) {
+					t.Errorf("%s while %s: %v, want a context deadline error", tc.name, holder, err)
+				}
+			case <-time.After(10 * time.Second): // the test's bound
+				release()
+				<-errc
+				cancel()
+				<-holderDone
+				t.Fatalf("%s waited past its context while %s", tc.name, holder)
+			}
+		}
+		select {
+		case err := <-holderDone:
+			t.Fatalf("%s ended before it was cancelled: %v", holder, err)
+		default:
+		}
+		release()
+		if err := <-holderDone; !errors.Is(err, context.Canceled) {
+			t.Fatalf("%s, cancelled: %v", holder, err)
+		}
+	}
+
+	hold, release := context.WithCancel(context.Background())
+	defer release()
+	holderDone := make(chan error, 1)
+	go func() { holderDone <- c.Clear(hold) }()
+	<-clearing // the clear holds the synchronous channel, waiting for the acknowledgement
+	try("a device clear waits", holderDone, release, []call{
+		{"ReadStatusByte", stb}, {"Clear", c.Clear}, {"Trigger", c.Trigger},
+		{"UnlockDevice", c.UnlockDevice}, {"Remote", c.Remote}, {"Local", c.Local},
+	})
+
+	hold, release = context.WithCancel(context.Background())
+	defer release()
+	go func() { holderDone <- c.LockDevice(hold) }()
+	<-locking // the lock request holds the asynchronous channel
+	try("a lock request waits", holderDone, release, []call{
+		{"ReadStatusByte", stb}, {"LockDevice", c.LockDevice}, {"Remote", c.Remote},
+	})
+}
