@@ -29,6 +29,7 @@ type Central struct {
 	db     *sql.DB
 	d      dialect
 	target string // the URL without its password
+	known  int    // the last schema version this program knows
 }
 
 // OpenCentral connects to the PostgreSQL database at url (postgres:// or
@@ -50,7 +51,7 @@ func OpenCentral(ctx context.Context, url string) (*Central, error) {
 	// station, and analytics read alongside.
 	db.SetMaxOpenConns(8)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	c := &Central{db: db, d: postgresDialect, target: Redact(url)}
+	c := &Central{db: db, d: postgresDialect, target: Redact(url), known: SchemaVersion()}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("results: central database %s: %w", c.target, err)
@@ -222,6 +223,9 @@ func (c *Central) Ingest(ctx context.Context, b Batch) (inserted int, err error)
 			err = rejected(err)
 		}
 	}()
+	if err := c.schemaUnchanged(ctx, tx); err != nil {
+		return 0, err
+	}
 	var lastPos int64
 	if n := len(b.Events); n > 0 {
 		lastPos = b.Events[n-1].Pos
@@ -240,6 +244,26 @@ func (c *Central) Ingest(ctx context.Context, b Batch) (inserted int, err error)
 		return 0, fmt.Errorf("results: central database: commit: %w", err)
 	}
 	return inserted, nil
+}
+
+// schemaUnchanged returns an error matching ErrSchemaTooNew when another
+// program has migrated the database, since this one connected, to a
+// version that changes what this one writes (a station of a newer
+// version, reaching it first). Checked in each batch's transaction,
+// which a migration's table locks order against: the batch goes in
+// under the schema it was written for, or not at all.
+func (c *Central) schemaUnchanged(ctx context.Context, tx *sql.Tx) error {
+	var have int
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
+		return fmt.Errorf("results: central database: schema_migrations: %w", err)
+	}
+	if have <= c.known {
+		return nil
+	}
+	if err := newerSchema(ctx, tx, c.d, have, c.known); err != nil {
+		return fmt.Errorf("results: central database %s: %w", c.target, err)
+	}
+	return nil
 }
 
 // insertEvents inserts the events of b the database has not, in one

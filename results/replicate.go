@@ -597,7 +597,18 @@ func (l *lazyCentral) Ingest(ctx context.Context, b Batch) (int, error) {
 		l.c = c
 	}
 	l.mu.Unlock()
-	return c.Ingest(ctx, b)
+	n, err := c.Ingest(ctx, b)
+	if errors.Is(err, ErrSchemaTooNew) {
+		// Connect afresh next time, which says the same until this
+		// program is upgraded.
+		l.mu.Lock()
+		if l.c == c {
+			l.c = nil
+			c.Close()
+		}
+		l.mu.Unlock()
+	}
+	return n, err
 }
 
 // Close closes the connection if one was made.

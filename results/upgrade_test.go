@@ -3,6 +3,7 @@ package results
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -10,8 +11,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/scpikit/scpikit/harness"
 	"github.com/scpikit/scpikit/internal/pgtest"
 )
 
@@ -230,5 +233,63 @@ func TestOlderProgramAndAdditiveVersions(t *testing.T) {
 				t.Fatalf("a program of version %d under version %d: %v, want ErrSchemaTooNew", n+1, n+2, err)
 			}
 		})
+	}
+}
+
+// A station connected to the central database before a newer station
+// migrated it goes on sending while the new versions are additive, and
+// stops (ErrSchemaTooNew, the batch not taken: it waits in the outbox)
+// at one that changes what it writes; its batch is never written under
+// a schema it does not know.
+func TestIngestStopsAtASchemaThatChangesIt(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.New(t)
+	c, err := OpenCentral(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ours, err := loadMigrations(postgresDialect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(ours)
+	newer := append(slices.Clone(ours), migration{version: n + 1, name: "future_index", sql: "CREATE TABLE future_notes (id INTEGER PRIMARY KEY)", additive: true})
+
+	run := harness.NewRunID(time.Unix(1_800_000_000, 0))
+	batch := func(seq uint64) Batch {
+		e := harness.Event{Run: run, Seq: seq, Time: time.Unix(1_800_000_000, int64(seq)), Kind: harness.EventRunStarted, Info: &harness.RunInfo{Name: "burn-in"}}
+		if seq > 1 {
+			e.Kind, e.Info, e.DUT, e.Phase = harness.EventPhaseStarted, nil, "a", &harness.PhaseEvent{Name: "load"}
+		}
+		body, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return Batch{Station: "line-3", Events: []OutboxEvent{{Pos: int64(seq), Run: run, Seq: seq, TimeNS: e.Time.UnixNano(), Kind: string(e.Kind), DUT: e.DUT, Body: string(body)}}}
+	}
+	if err := applyMigrations(ctx, db, postgresDialect, newer); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.Ingest(ctx, batch(1)); err != nil || got != 1 {
+		t.Fatalf("under an additive version %d: %d events taken, %v", n+1, got, err)
+	}
+	change := migration{version: n + 2, name: "future_change", sql: "ALTER TABLE runs ADD COLUMN future_flag INTEGER"}
+	if err := applyMigrations(ctx, db, postgresDialect, append(newer, change)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Ingest(ctx, batch(2))
+	var rej *RejectedError
+	if !errors.Is(err, ErrSchemaTooNew) || errors.As(err, &rej) {
+		t.Fatalf("under version %d, which changes what it writes: %v, want ErrSchemaTooNew, not a rejection (the batch is sent again once upgraded)", n+2, err)
+	}
+	var events int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM events`).Scan(&events); err != nil || events != 1 {
+		t.Errorf("events in the central database: %d (%v), want only the first batch's", events, err)
 	}
 }
