@@ -536,7 +536,10 @@ func Resolution(step float64) MeasureOption { return func(m *Measurement) { m.Re
 //
 // With a sink (the station store) Measure returns only once the
 // measurement is durable there; an error matching ErrNotRecorded says it
-// is not.
+// is not, and one matching ErrUnconfirmed that the DUT was stopped before
+// the store confirmed it (it may still be). Either way the value is in
+// the record and its limit is acted on: the error then joins the
+// *LimitError and the store's.
 func (d *DUTRun) Measure(name string, q units.Quantity, limit Limit, opts ...MeasureOption) error {
 	v := q.Float()
 	m := Measurement{DUT: d.name, Name: name, Value: v, Unit: q.Unit(), Limit: d.spec(limit)}
@@ -592,14 +595,18 @@ func (d *DUTRun) record(m Measurement, limit Limit, opts []MeasureOption) error 
 	pool := d.t.fold.pool
 	d.t.recMu.Unlock()
 	pool.refill() // what the next measurements' fold takes, made outside the lock
-	if err := d.t.await(d.ctx, ack, "measurement", m.Name); err != nil {
-		return err
+	recErr := d.t.await(d.ctx, ack, "measurement", m.Name)
+	if errors.Is(recErr, errRunEnded) {
+		return recErr // a goroutine that outlived the run: the value is in no record
 	}
+	// Whatever became of the commit (refused, or still pending when the
+	// DUT was stopped), the value is in the record, so its hook and its
+	// limit's action follow: a limit that says stop is never lost.
 	if hook := d.t.opts.OnMeasurement; hook != nil {
 		hook(m, limit.Action)
 	}
 	if m.Outcome != OutcomeFail {
-		return nil
+		return recErr
 	}
 	var err error
 	switch limit.Action {
@@ -614,6 +621,14 @@ func (d *DUTRun) record(m Measurement, limit Limit, opts []MeasureOption) error 
 	// Logged once the run is stopping: a stalled log must not delay it.
 	d.t.log.Warn().Str("dut", d.name).Str("measurement", m.Name).Str("value", m.Format()).
 		Str("limit", m.Limit.Format(m.Unit)).Msg("harness: measurement out of limits")
+	if err == nil {
+		return recErr
+	}
+	if recErr != nil {
+		// Both hold: the limit stops the DUT, and the store did not
+		// confirm the value.
+		return errors.Join(err, recErr)
+	}
 	return err
 }
 

@@ -221,7 +221,8 @@ type DUTVerdict struct {
 // replicator, a live page. Emit is called in the order of Seq, must not
 // block (queue, do not write, in the call), and returns a channel that
 // receives one value: nil once the event is durable, or why it could not
-// be made so. A measurement call returns only after that value has come.
+// be made so. A measurement call returns only after that value has come,
+// or ReturnGrace after its DUT was stopped (ErrUnconfirmed).
 type Sink interface {
 	Emit(e Event) <-chan error
 }
@@ -230,6 +231,14 @@ type Sink interface {
 // could not make durable: the value is in the in-memory record, not in
 // the station store.
 var ErrNotRecorded = errors.New("harness: not recorded in the station store")
+
+// ErrUnconfirmed is matched by the error of a call that stopped waiting
+// for the sink before it confirmed the call's event: the DUT or the run
+// was stopped while the event was being written. The value is in the
+// in-memory record, and the sink has it and may still make it durable
+// (the station store commits what is queued when it closes), so it is
+// not ErrNotRecorded.
+var ErrUnconfirmed = errors.New("harness: not yet confirmed by the station store")
 
 // NewRunID makes a run ID: 26 characters of Crockford base32, the first
 // ten the time in milliseconds, the rest random. IDs made on any station

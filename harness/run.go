@@ -766,9 +766,10 @@ func (t *Test) emit(e Event) <-chan error {
 	return t.emitLocked(e)
 }
 
-// await waits until the sink has made an event durable, or ctx ends. A
-// sink that fails stops the run (once): a station that cannot keep its
-// results must not go on testing.
+// await waits until the sink has made an event durable or refused it.
+// Once ctx ends it waits ReturnGrace more, then returns an error matching
+// ErrUnconfirmed. A sink that fails stops the run (once): a station that
+// cannot keep its results must not go on testing.
 //
 // What was awaited is kind, then name when there is one: the two are
 // joined only for an error, not on every measurement's way.
@@ -785,7 +786,17 @@ func (t *Test) await(ctx context.Context, ack <-chan error, kind, name string) e
 		select {
 		case err = <-ack:
 		case <-ctx.Done():
-			return fmt.Errorf("%w: %s: not confirmed before the stop: %w", ErrNotRecorded, awaited(kind, name), context.Cause(ctx))
+			// The sink has the event and may yet make it durable: it is
+			// not lost because the caller was stopped. Wait as long as
+			// a stop gives goroutines to return (ReturnGrace), then say
+			// it is unconfirmed, not unrecorded.
+			grace := time.NewTimer(t.opts.ReturnGrace)
+			defer grace.Stop()
+			select {
+			case err = <-ack:
+			case <-grace.C:
+				return fmt.Errorf("%w: %s: still being written when the wait ended: %w", ErrUnconfirmed, awaited(kind, name), context.Cause(ctx))
+			}
 		}
 	}
 	if err == nil {
