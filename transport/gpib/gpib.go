@@ -267,7 +267,7 @@ type Conn struct {
 	pad    int
 	wbuf   []byte // a program message not yet ended
 	rbuf   []byte // a reply read, not yet given to Read
-	mu     sync.Mutex
+	mu     linkLock
 	dmu    sync.Mutex
 	dl     time.Time
 	kick   chan struct{} // SetDeadline wakes a wait for the bus
@@ -291,7 +291,7 @@ func Dial(ctx context.Context, adapterResource string, pad, sad int, o transport
 	if err != nil {
 		return nil, err
 	}
-	return &Conn{a: a, addr: addr, pad: pad, kick: make(chan struct{}, 1)}, nil
+	return &Conn{a: a, addr: addr, pad: pad, kick: make(chan struct{}, 1), mu: newLinkLock()}, nil
 }
 
 // Adapter is the resource of the adapter this Conn goes through.
@@ -480,8 +480,24 @@ func (c *Conn) readReply() error {
 // command sends one adapter command for this address under the bus,
 // bounded by ctx, and reads its one-line answer when answer is set.
 func (c *Conn) command(ctx context.Context, cmd string, answer bool) (string, error) {
-	c.mu.Lock()
+	if err := c.lock(ctx, cmd); err != nil {
+		return "", err
+	}
 	defer c.mu.Unlock()
+	return c.commandLocked(ctx, cmd, answer)
+}
+
+// lock takes this Conn for an out-of-band call, waiting no longer than
+// ctx allows: a Read can hold it until its own deadline.
+func (c *Conn) lock(ctx context.Context, cmd string) error {
+	if err := c.mu.LockCtx(ctx); err != nil {
+		return fmt.Errorf("gpib: %s: waiting for the link to %s: %w", cmd, c.addr, err)
+	}
+	return nil
+}
+
+// commandLocked is command under c.mu.
+func (c *Conn) commandLocked(ctx context.Context, cmd string, answer bool) (string, error) {
 	if c.closed {
 		return "", net.ErrClosed
 	}
@@ -518,10 +534,12 @@ func (c *Conn) command(ctx context.Context, cmd string, answer bool) (string, er
 
 // Clear sends Selected Device Clear (++clr) and drops a reply not yet read.
 func (c *Conn) Clear(ctx context.Context) error {
-	_, err := c.command(ctx, "++clr", false)
-	c.mu.Lock()
+	if err := c.lock(ctx, "++clr"); err != nil {
+		return err
+	}
+	defer c.mu.Unlock()
+	_, err := c.commandLocked(ctx, "++clr", false)
 	c.rbuf, c.wbuf = c.rbuf[:0], c.wbuf[:0]
-	c.mu.Unlock()
 	return err
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -501,5 +502,68 @@ func TestAdapterThatFailedIsDialledAgain(t *testing.T) {
 	defer again.Close()
 	if got := exchange(t, again, "*IDN?"); got != "five\n" {
 		t.Fatalf("after dialling again: %q", got)
+	}
+}
+
+// An out-of-band call (serial poll, clear, trigger) waits for its Conn no
+// longer than its context allows: a Read of an instrument that does not
+// answer holds the Conn (here with no deadline, for ever). Each call used
+// to wait for it all the same, past its own context.
+func TestOutOfBandCallsWaitForTheLinkNoLongerThanTheirContext(t *testing.T) {
+	reading := make(chan struct{}, 1)
+	lines := fakeAdapterLines(map[string]string{}) // ++read eoi gets no answer
+	srv := testserver.Start(t, testserver.Lines(func(line string) (string, bool) {
+		if line == "++read eoi" {
+			select {
+			case reading <- struct{}{}:
+			default:
+			}
+		}
+		return lines(line)
+	}))
+	adapter := fmt.Sprintf("TCPIP::127.0.0.1::%d::SOCKET", srv.Port())
+	c, err := gpib.Dial(context.Background(), adapter, 5, transport.NoAddress, transport.NewOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	readDone := make(chan error, 1)
+	go func() { _, err := c.Read(make([]byte, 8)); readDone <- err }()
+	<-reading // the read holds the Conn, waiting for the instrument
+	stb := func(ctx context.Context) error { _, err := c.ReadStatusByte(ctx); return err }
+	calls := []struct {
+		name string
+		call func(context.Context) error
+	}{{"ReadStatusByte", stb}, {"Clear", c.Clear}, {"Trigger", c.Trigger}}
+	for _, tc := range calls {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		errc := make(chan error, 1)
+		go func() { errc <- tc.call(ctx) }()
+		select {
+		case err := <-errc:
+			cancel()
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("%s: %v, want a context deadline error", tc.name, err)
+			}
+		case <-time.After(10 * time.Second): // the test's bound
+			c.SetDeadline(time.Unix(1, 0)) // ends the read, and so the wait
+			<-errc
+			cancel()
+			<-readDone
+			t.Fatalf("%s waited for the link past its context", tc.name)
+		}
+	}
+	select {
+	case err := <-readDone:
+		t.Fatalf("the read ended before it was interrupted: %v", err)
+	default:
+	}
+	c.SetDeadline(time.Unix(1, 0))
+	if err := <-readDone; !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("interrupted read: %v", err)
+	}
+	c.SetDeadline(time.Time{})
+	if stb, err := c.ReadStatusByte(context.Background()); err != nil || stb != 16 {
+		t.Fatalf("serial poll after: %d, %v", stb, err)
 	}
 }
