@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -33,36 +34,53 @@ func schemaAt(t *testing.T, path string) int {
 	return v
 }
 
-// A store whose schema is older than this program's is not upgraded
-// while a program of the old schema has it open (it would go on writing
-// rows the new schema misreads): Open says so, and leaves the store as
-// it is; once that program has closed it, Open upgrades it.
-func TestNoUpgradeUnderAnOpenStore(t *testing.T) {
+// storeAt makes a store, closes it, and runs queries on it (taking it
+// back to an older schema); it returns its path.
+func storeAt(t *testing.T, queries ...string) string {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "station.db")
 	s, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
-	old := lastChange(t) - 1 // the additive versions after it may be applied under an old program
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Exec(`DELETE FROM schema_migrations WHERE version > ?`, old); err != nil {
-		t.Fatal(err)
+	defer db.Close()
+	for _, q := range queries {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
 	}
-	db.Close()
+	return path
+}
+
+// openedByAnother takes the lock of another program (of the schema the
+// store is at) with the store at path open.
+func openedByAnother(t *testing.T, path string) io.Closer {
+	t.Helper()
 	real, err := realPath(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A program of the old schema, with the store open.
 	other, err := holdLock(ownerFile(real, "station-7/4242/0011223344556677"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err = Open(path)
+	return other
+}
+
+// A store whose schema is older than this program's is not upgraded
+// while a program of the old schema has it open (it would go on writing
+// rows the new schema misreads): Open says so, and leaves the store as
+// it is; once that program has closed it, Open upgrades it.
+func TestNoUpgradeUnderAnOpenStore(t *testing.T) {
+	old := lastChange(t) - 1 // the additive versions after it may be applied under an old program
+	path := storeAt(t, fmt.Sprintf(`DELETE FROM schema_migrations WHERE version > %d`, old))
+	other := openedByAnother(t, path)
+	s, err := Open(path)
 	if err == nil {
 		s.Close()
 	}
@@ -128,36 +146,17 @@ func lastChange(t *testing.T) int {
 // of version 5 has it open: that program goes on writing what version 6
 // reads. The column is added, version 6 recorded as additive.
 func TestAdditiveUpgradeUnderAnOpenStore(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "station.db")
-	s, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
+	path := storeAt(t,
+		`DELETE FROM schema_migrations WHERE version >= 6`,
+		`DROP INDEX events_dut_starts`,
+		`ALTER TABLE schema_migrations DROP COLUMN additive`)
+	defer openedByAnother(t, path).Close()
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	for _, q := range []string{
-		`DELETE FROM schema_migrations WHERE version >= 6`,
-		`DROP INDEX events_dut_starts`,
-		`ALTER TABLE schema_migrations DROP COLUMN additive`,
-	} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	real, err := realPath(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := holdLock(ownerFile(real, "station-7/4242/0011223344556677"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	s, err = Open(path)
+	s, err := Open(path)
 	if err != nil {
 		t.Fatalf("Open under a program of version 5: %v", err)
 	}
