@@ -223,6 +223,13 @@ type DUTVerdict struct {
 // receives one value: nil once the event is durable, or why it could not
 // be made so. A measurement call returns only after that value has come,
 // or ReturnGrace after its DUT was stopped (ErrUnconfirmed).
+//
+// Every path out of Run ends the run's events with run.ended, also when
+// run.started was refused (the sink refuses what follows and can forget
+// the run) or the run's context ended before it was confirmed. When the
+// sink cannot make run.ended durable, Run's error says so and the record
+// it returns is whole; the station store then holds the run unfinished
+// until it is next opened, and closes it as aborted (recovered).
 type Sink interface {
 	Emit(e Event) <-chan error
 }

@@ -246,17 +246,7 @@ func Run(ctx context.Context, name string, body func(t *Test) error, opts ...Opt
 	ack := t.emitLocked(Event{Kind: EventRunStarted, Info: &info})
 	t.recMu.Unlock()
 	if err := awaitStart(runCtx, ack); err != nil {
-		// Nothing has been switched on: a store that cannot take the run
-		// stops it before it starts, and nothing more of it is emitted
-		// (a stop's events would be stored without their run).
-		cancel(err)
-		t.recMu.Lock()
-		r := t.rec
-		t.recDone = true
-		t.recMu.Unlock()
-		r.Ended, r.Outcome, r.StopCause = time.Now(), OutcomeError, err.Error()
-		t.log.Error().Err(err).Msg("harness: run not started")
-		return r, err
+		return t.endUnstarted(err, ack)
 	}
 	t.log.Info().Str("station", info.Station).Str("operator", info.Operator).Msg("harness: run started")
 
@@ -821,7 +811,9 @@ func awaited(kind, name string) string {
 }
 
 // awaitStart waits for the run's first event to be durable; unlike await
-// it raises no fault, since the run has not started.
+// it raises no fault, since the run has not started. Its error matches
+// ErrNotRecorded when the sink refused the event; otherwise ctx ended
+// first and it wraps ctx's cause.
 func awaitStart(ctx context.Context, ack <-chan error) error {
 	if ack == nil {
 		return nil
@@ -833,8 +825,61 @@ func awaitStart(ctx context.Context, ack <-chan error) error {
 		}
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("%w: run started: not confirmed before the stop: %w", ErrNotRecorded, context.Cause(ctx))
+		return fmt.Errorf("harness: run stopped before it started: %w", context.Cause(ctx))
 	}
+}
+
+// endUnstarted ends a run whose start was not confirmed: the sink refused
+// run.started, or the run's context ended while it was being written.
+// Nothing has been switched on and no DUT has run. Its run.ended follows
+// all the same, so that a store holding run.started never shows the run
+// running (a sink that refused run.started refuses it too, and drops
+// what it kept of the run). It is awaited, within SafeStateTimeout, only
+// when the start was not refused: then its confirmation says whether the
+// store has the run, ended.
+func (t *Test) endUnstarted(cause error, startAck <-chan error) (*Record, error) {
+	t.cancel(cause)
+	t.endWatch()
+	refused := errors.Is(cause, ErrNotRecorded)
+	end := RunEnd{Outcome: OutcomeAborted, StopCause: cause.Error()}
+	if refused {
+		end.Outcome = OutcomeError // the station cannot keep results
+	}
+	t.recMu.Lock()
+	r := t.rec
+	ack := t.emitLocked(Event{Kind: EventRunEnded, End: &end})
+	t.recDone = true
+	t.recMu.Unlock()
+	err := cause
+	if !refused {
+		bound, cancel := context.WithTimeout(context.Background(), t.opts.SafeStateTimeout)
+		defer cancel()
+		// The sink confirms in order: run.ended after run.started.
+		if werr := confirmed(bound, "run started and ended", startAck, ack); werr != nil {
+			err = errors.Join(err, werr)
+		}
+	}
+	t.log.Error().Err(err).Msg("harness: run not started")
+	return r, err
+}
+
+// confirmed waits, within ctx, for each ack in turn, and returns nil once
+// every one has confirmed its event; what names them in an error.
+func confirmed(ctx context.Context, what string, acks ...<-chan error) error {
+	for _, ack := range acks {
+		if ack == nil {
+			continue
+		}
+		select {
+		case err := <-ack:
+			if err != nil {
+				return fmt.Errorf("%w: %s: %w", ErrNotRecorded, what, err)
+			}
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %s: still being written: %w", ErrUnconfirmed, what, context.Cause(ctx))
+		}
+	}
+	return nil
 }
 
 // ID is the run's ID, unique across stations and sortable by time.
