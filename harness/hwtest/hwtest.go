@@ -220,7 +220,17 @@ func Run(t *testing.T, st *Station, setup func(r *R) error, opts ...harness.Opti
 	ctx, cancel := runContext(t)
 	r := &R{t: t, station: st, active: map[string]*DUT{}}
 	setupDone := make(chan struct{})
-	release := make(chan struct{}) // closed once every DUT subtest has ended
+	// The body holds the run open until every DUT has been handed to the
+	// harness (started, refused or never run): from then on each started
+	// DUT is the harness's own goroutine, which the run waits for and
+	// names should it not return. Not until the subtests end: their tails
+	// (waiting for the verdict, the testing package finishing them, this
+	// goroutine being scheduled to see them done) would count as the
+	// body's, and a late one had the harness report the body stuck.
+	var handed sync.WaitGroup
+	release := make(chan struct{})
+	var releaseOnce sync.Once
+	releaseBody := func() { releaseOnce.Do(func() { close(release) }) }
 	done := make(chan struct{})
 	var (
 		rec    *harness.Record
@@ -256,8 +266,8 @@ func Run(t *testing.T, st *Station, setup func(r *R) error, opts ...harness.Opti
 				return err
 			}
 			close(setupDone)
-			// Not Stopping: a DUT subtest may still be about to start,
-			// and the run must outlive every one of them.
+			// Not Stopping: a DUT subtest may still be about to start
+			// its DUT, and the run must outlive every start.
 			<-release
 			return nil
 		}, all...)
@@ -270,7 +280,7 @@ func Run(t *testing.T, st *Station, setup func(r *R) error, opts ...harness.Opti
 		t.Helper()
 		once.Do(func() {
 			t.Helper()
-			close(release)
+			releaseBody()
 			<-done
 			if store != nil {
 				if rec != nil {
@@ -296,9 +306,18 @@ func Run(t *testing.T, st *Station, setup func(r *R) error, opts ...harness.Opti
 	// -parallel (GOMAXPROCS by default) would run only a few at a time,
 	// and which start only after the test function has returned.
 	var duts sync.WaitGroup
+	handed.Add(len(r.decls))
 	for _, decl := range r.decls {
-		duts.Go(func() { t.Run(decl.name, func(st *testing.T) { r.runDUT(st, decl) }) })
+		handedOff := sync.OnceFunc(handed.Done)
+		duts.Go(func() {
+			t.Run(decl.name, func(st *testing.T) { r.runDUT(st, decl, handedOff) })
+			handedOff() // a subtest that never ran (-run, -failfast) or ended before starting its DUT
+		})
 	}
+	go func() {
+		handed.Wait()
+		releaseBody()
+	}()
 	duts.Wait()
 	end()
 }
@@ -364,8 +383,9 @@ func failFast() bool {
 // errFailed ends a DUT whose subtest failed.
 var errFailed = errors.New("hwtest: the DUT's test failed")
 
-// runDUT is the body of one DUT subtest.
-func (r *R) runDUT(st *testing.T, decl dutDecl) {
+// runDUT is the body of one DUT subtest; it calls handedOff once the
+// harness has started its DUT or refused to.
+func (r *R) runDUT(st *testing.T, decl dutDecl, handedOff func()) {
 	if cause := r.ht.Cause(); cause != nil {
 		st.Fatalf("hwtest: %s not started, the run stopped: %v", decl.name, cause)
 	}
@@ -373,10 +393,12 @@ func (r *R) runDUT(st *testing.T, decl dutDecl) {
 	result := make(chan error, 1)
 	// A DUT the harness refuses (a name another has, an empty one) never
 	// gets its function called: nothing would come on handoff.
-	if err := r.ht.DUT(decl.name, func(hd *harness.DUTRun) error {
+	err := r.ht.DUT(decl.name, func(hd *harness.DUTRun) error {
 		handoff <- hd
 		return <-result
-	}); err != nil {
+	})
+	handedOff()
+	if err != nil {
 		st.Fatalf("hwtest: DUT %s not started: %v", decl.name, err)
 	}
 	d := &DUT{DUTRun: <-handoff, t: st, cur: st}

@@ -575,3 +575,51 @@ func TestPassReplicatesToTheCentralDatabase(t *testing.T) {
 		t.Errorf("the central database has %d passed runs and %d measurements, want 1 and 2", runs, measurements)
 	}
 }
+
+// endSink confirms every event at once and closes ended at run.ended.
+type endSink struct {
+	mu    sync.Mutex
+	end   *harness.RunEnd
+	ended chan struct{}
+}
+
+func (s *endSink) Emit(e harness.Event) <-chan error {
+	if e.Kind == harness.EventRunEnded {
+		s.mu.Lock()
+		s.end = e.End
+		s.mu.Unlock()
+		close(s.ended)
+	}
+	ack := make(chan error, 1)
+	ack <- nil
+	return ack
+}
+
+// A DUT subtest that finishes late (here its cleanup waits for the run's
+// end, standing for one the scheduler runs late) is not the run body's
+// doing: once its DUT has ended in the harness, nothing of the run waits
+// for it. Before, the body held the run open until every subtest had
+// returned, so an immediate stop (here a stop without a cause: the run is
+// not failed by it) had the harness wait AbandonAfter and then report the
+// body, whose setup had returned, as a stuck goroutine.
+func TestLateDUTSubtestIsNoStuckBody(t *testing.T) {
+	if os.Getenv(results.EnvStore) != "" {
+		t.Skip("SCPIKIT_STORE replaces the test's sink")
+	}
+	st := hwtest.NewStation(t, []byte(benchYAML))
+	sink := &endSink{ended: make(chan struct{})}
+	hwtest.Run(t, st, func(r *hwtest.R) error {
+		r.DUT("dut-1", func(t *testing.T, d *hwtest.DUT) {
+			t.Cleanup(func() {
+				r.Test().Stop(nil)
+				<-sink.ended
+			})
+		})
+		return nil
+	}, harness.WithSink(sink))
+	sink.mu.Lock()
+	defer sink.mu.Unlock()
+	if diff := cmp.Diff([]harness.StuckGoroutine(nil), sink.end.Stuck); diff != "" {
+		t.Errorf("goroutines reported stuck (-want +got):\n%s", diff)
+	}
+}
