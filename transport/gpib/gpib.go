@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/scpikit/scpikit/internal/ctxlock"
 	"github.com/scpikit/scpikit/internal/interrupt"
 	"github.com/scpikit/scpikit/internal/msgframe"
 	"github.com/scpikit/scpikit/transport"
@@ -267,7 +268,7 @@ type Conn struct {
 	pad    int
 	wbuf   []byte // a program message not yet ended
 	rbuf   []byte // a reply read, not yet given to Read
-	mu     linkLock
+	mu     ctxlock.Mutex
 	dmu    sync.Mutex
 	dl     time.Time
 	kick   chan struct{} // SetDeadline wakes a wait for the bus
@@ -291,7 +292,7 @@ func Dial(ctx context.Context, adapterResource string, pad, sad int, o transport
 	if err != nil {
 		return nil, err
 	}
-	return &Conn{a: a, addr: addr, pad: pad, kick: make(chan struct{}, 1), mu: newLinkLock()}, nil
+	return &Conn{a: a, addr: addr, pad: pad, kick: make(chan struct{}, 1), mu: ctxlock.New()}, nil
 }
 
 // Adapter is the resource of the adapter this Conn goes through.

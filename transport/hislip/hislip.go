@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/scpikit/scpikit/internal/ctxlock"
 	"github.com/scpikit/scpikit/internal/hislipwire"
 	"github.com/scpikit/scpikit/internal/interrupt"
 	"github.com/scpikit/scpikit/internal/tcpdial"
@@ -86,7 +87,7 @@ type Conn struct {
 	version     uint16
 	maxMsg      uint64 // largest message the instrument accepts
 
-	mu        linkLock // the synchronous channel
+	mu        ctxlock.Mutex // the synchronous channel
 	rd        hislipwire.Reader
 	msgID     uint32
 	inData    bool // a Data/DataEnd payload is being read
@@ -101,7 +102,7 @@ type Conn struct {
 	dmu      sync.Mutex
 	deadline time.Time
 
-	amu linkLock // the asynchronous channel
+	amu ctxlock.Mutex // the asynchronous channel
 	ard hislipwire.Reader
 	// owed lists the responses still due to asynchronous calls that a
 	// deadline or cancellation cut after their request went out; the next
@@ -131,7 +132,7 @@ func Dial(ctx context.Context, address, sub string, o transport.Options) (*Conn,
 	if err != nil {
 		return nil, fmt.Errorf("hislip: synchronous channel: %w", err)
 	}
-	c := &Conn{sync: syncC, msgID: hislipwire.FirstMessageID, mu: newLinkLock(), amu: newLinkLock()}
+	c := &Conn{sync: syncC, msgID: hislipwire.FirstMessageID, mu: ctxlock.New(), amu: ctxlock.New()}
 	c.rd = hislipwire.Reader{R: syncC, Max: maxAsyncLoad}
 	if err := c.handshake(ctx, address, sub, o); err != nil {
 		syncC.Close()

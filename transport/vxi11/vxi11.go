@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/scpikit/scpikit/internal/ctxlock"
 	"github.com/scpikit/scpikit/internal/interrupt"
 	"github.com/scpikit/scpikit/internal/oncrpc"
 	"github.com/scpikit/scpikit/internal/tcpdial"
@@ -81,7 +82,7 @@ type Conn struct {
 	maxRecv   int
 	abortPort int
 
-	mu   linkLock // one call at a time on the core channel
+	mu   ctxlock.Mutex // one call at a time on the core channel
 	xid  uint32
 	owed []owedCall // calls whose replies a deadline cut off
 	// abandoned is set when a late reply shows that a device_lock its
@@ -123,7 +124,7 @@ func Dial(ctx context.Context, host, device string, o transport.Options) (*Conn,
 	if err != nil {
 		return nil, fmt.Errorf("vxi11: core channel: %w", err)
 	}
-	c := &Conn{host: host, device: device, core: tc, xid: uint32(time.Now().UnixNano()), mu: newLinkLock()}
+	c := &Conn{host: host, device: device, core: tc, xid: uint32(time.Now().UnixNano()), mu: ctxlock.New()}
 	c.rr = oncrpc.RecordReader{R: tc, Max: maxReply}
 	stop := context.AfterFunc(ctx, func() { tc.SetDeadline(time.Unix(1, 0)) })
 	var resp vxi11wire.CreateLinkResp
