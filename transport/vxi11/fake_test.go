@@ -32,9 +32,12 @@ type fakeVXI struct {
 	// data, no error and reason emptyReason (END never): -1 for all.
 	empty       int
 	emptyReason int32
-	reads       int           // device_reads answered
-	readCalls   chan struct{} // a device_read arrived (when set)
-	in, out     []byte
+	reads       int // device_reads answered
+	// dataAt, when not 0, is the device_read (counted from 1) that gets
+	// "late\n" when nothing is queued; those before get io_timeout at once.
+	dataAt    int
+	readCalls chan struct{} // a device_read arrived (when set)
+	in, out   []byte
 }
 
 func startFake(t *testing.T) *fakeVXI {
@@ -159,6 +162,9 @@ func (f *fakeVXI) core1(call oncrpc.Call, d *oncrpc.Decoder, e *oncrpc.Encoder) 
 			break
 		}
 		msg, rest, ok := bytes.Cut(f.out, []byte("\n"))
+		if !ok && f.dataAt != 0 && f.reads >= f.dataAt {
+			msg, rest, ok = []byte("late"), f.out, true
+		}
 		if !ok {
 			vxi11wire.ReadResp{Error: vxi11wire.ErrIOTimeout}.Encode(e)
 			break

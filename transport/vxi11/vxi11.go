@@ -57,6 +57,13 @@ var ErrMalformed = oncrpc.ErrMalformed
 // would spin until the deadline; the link stays usable.
 var ErrNoData = errors.New("vxi11: device_read returned no data and no END")
 
+// ErrEarlyTimeout is matched when, with no deadline set, the instrument
+// answers device_read with its io_timeout error again and again long
+// before the io_timeout asked for has passed: asking again at once would
+// spin for ever. The error also matches os.ErrDeadlineExceeded and
+// carries the instrument's *DeviceError; the link stays usable.
+var ErrEarlyTimeout = errors.New("vxi11: device_read timed out long before its io_timeout")
+
 const (
 	maxReply      = vxi11wire.MaxData + 1024
 	readChunk     = 1 << 20 // bytes asked for per device_read
@@ -65,6 +72,11 @@ const (
 	// maxEmptyReads bounds the device_read replies in a row with no data
 	// and no END that Read asks past: see ErrNoData.
 	maxEmptyReads = 4
+	// maxEarlyTimeouts bounds the io_timeout replies in a row, each back
+	// in less than a tenth of the io_timeout asked for, that a Read with
+	// no deadline asks past: see ErrEarlyTimeout. An instrument that caps
+	// io_timeout lower than asked (a second or more) still waits.
+	maxEarlyTimeouts = 4
 )
 
 // abortWait bounds sending device_abort and waiting for its reply (a
@@ -435,13 +447,14 @@ func (c *Conn) Read(b []byte) (int, error) {
 	if c.closed {
 		return 0, net.ErrClosed
 	}
-	empty := 0
+	empty, early := 0, 0
 	for len(c.pending) == 0 {
 		if c.expired() {
 			return 0, fmt.Errorf("vxi11: read: %w", os.ErrDeadlineExceeded)
 		}
 		io, bounded := c.ioTimeout()
 		var resp vxi11wire.ReadResp
+		start := time.Now()
 		err := c.call(vxi11wire.ProcDeviceRead, func(e *oncrpc.Encoder) {
 			vxi11wire.ReadParms{LinkID: c.lid, RequestSize: uint32(max(len(b), readChunk)), IOTimeout: io, LockTimeout: lockTimeoutMS}.Encode(e)
 		}, func(d *oncrpc.Decoder) { resp = vxi11wire.DecodeReadResp(d) })
@@ -449,7 +462,17 @@ func (c *Conn) Read(b []byte) (int, error) {
 			return 0, err
 		}
 		if resp.Error == vxi11wire.ErrIOTimeout && !bounded {
-			continue // no deadline: keep waiting, a chunk at a time
+			// No deadline: keep waiting, a chunk at a time, unless the
+			// instrument does not wait at all.
+			if time.Since(start) >= time.Duration(io)*time.Millisecond/10 {
+				early = 0
+				continue
+			}
+			if early++; early < maxEarlyTimeouts {
+				continue
+			}
+			return 0, fmt.Errorf("%w (%d replies in a row, io_timeout %d ms asked): %w",
+				ErrEarlyTimeout, early, io, c.deviceErr("device_read", resp.Error))
 		}
 		if resp.Error != vxi11wire.ErrNone {
 			return 0, c.deviceErr("device_read", resp.Error)

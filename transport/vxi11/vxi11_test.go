@@ -508,3 +508,39 @@ func TestOutOfBandCallsWaitForTheLinkNoLongerThanTheirContext(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// With no deadline, an instrument that answers device_read with its
+// io_timeout error at once, not after the io_timeout asked for, is asked
+// a few times and then Read gives up with ErrEarlyTimeout (also a
+// timeout, with the instrument's DeviceError). It used to ask again at
+// once for ever, spinning a CPU; the fake ends that here at its 1000th
+// device_read with data, which the read then returned.
+func TestEarlyIOTimeoutsEndAReadWithNoDeadline(t *testing.T) {
+	f := startFake(t)
+	c := f.dial(t)
+	f.mu.Lock()
+	f.dataAt = 1000
+	f.mu.Unlock()
+	n, err := c.Read(make([]byte, 64))
+	f.mu.Lock()
+	reads := f.reads
+	f.dataAt = 0
+	f.mu.Unlock()
+	if !errors.Is(err, vxi11.ErrEarlyTimeout) || !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read %d bytes, %v after %d device_reads; want ErrEarlyTimeout", n, err, reads)
+	}
+	if de, ok := errors.AsType[*vxi11.DeviceError](err); !ok || de.Code != vxi11wire.ErrIOTimeout {
+		t.Errorf("error %v carries no io_timeout DeviceError", err)
+	}
+	if reads > 8 {
+		t.Errorf("%d device_reads before giving up", reads)
+	}
+	// The link is still in step: a query gets its reply.
+	if _, err := c.Write([]byte("A?\n")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 64)
+	if n, err := c.Read(buf); err != nil || string(buf[:n]) != "A? reply\n" {
+		t.Fatalf("read after: %q, %v", buf[:n], err)
+	}
+}
