@@ -238,3 +238,40 @@ func TestStreamInputDuringALongMessage(t *testing.T) {
 		t.Errorf("%d STEPs ran, want all 200", n)
 	}
 }
+
+// A raw-socket client that sends more than the watch reads ahead while
+// its long message runs, and then closes, has the rest of the message
+// given up as one that sent less does. Before, the watch stopped reading
+// once watchAheadMax was full and never saw the connection end behind
+// the bytes: the message ran to its end (here 20,000 1 ms STEPs, about
+// 22 s) and its client's slot was held as long.
+func TestClientGoneBehindBytesAheadEndsALongMessage(t *testing.T) {
+	in, d := slowSteps(t, time.Millisecond)
+	logs, logger := newLogEvents()
+	srv, err := ServeTCP("", in, ServerOptions{Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c := dial(t, srv.Addr().String())
+	if _, err := c.Write(longSteps(20000)); err != nil {
+		t.Fatal(err)
+	}
+	<-d.started
+	// More than the watch keeps, little enough for the kernel's buffers
+	// to take the rest and the connection's end.
+	ahead := strings.Repeat("*OPC?\n", (watchAheadMax+8<<10)/len("*OPC?\n"))
+	if _, err := c.Write([]byte(ahead)); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	logs.wait(t, ctx, "sim: client disconnected", 1)
+	if n := stepsRun(in, d); n == 20000 {
+		t.Errorf("the connection ended once all %d STEPs had run: the message outlived its client", n)
+	}
+	if m := srv.Memory(); m.Peak > 2<<20 {
+		t.Errorf("the server held %d bytes at its peak; want the bytes ahead bounded", m.Peak)
+	}
+}

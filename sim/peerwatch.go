@@ -31,8 +31,12 @@ const watchAheadMax = 64 << 10
 type peerConn struct {
 	net.Conn
 	// aheadMax bounds what a watch reads ahead (watchAheadMax when 0).
-	// A watch that fills it stops reading: it can no longer see the
-	// connection end behind the bytes.
+	// A watch that fills it stops reading, and from then on asks the
+	// kernel whether the client has closed its side or reset the
+	// connection (awaitHangup): a close that has reached this host is
+	// seen even behind bytes not read. Where the kernel cannot be asked
+	// (awaitHangup reports false at once: not Linux, not a socket), the
+	// client's going is seen only when the call ends.
 	aheadMax int
 	// fullIsGone makes a watch that fills aheadMax end the wait as a
 	// client gone does: for a link whose client sends nothing while it
@@ -84,7 +88,10 @@ func (p *peerConn) goneSignal() <-chan struct{} {
 		for {
 			room := limit - len(p.ahead)
 			if room <= 0 {
-				if p.fullIsGone && !p.stopping.Load() {
+				// Full. What the client sends now waits in the kernel's
+				// buffers and then in its own (TCP back-pressure), not
+				// here; but the connection's end is still watched for.
+				if (p.fullIsGone || awaitHangup(p.Conn)) && !p.stopping.Load() {
 					close(gone)
 				}
 				return

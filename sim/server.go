@@ -162,9 +162,11 @@ func (s *Server) serve(c net.Conn) {
 	// While a long message runs, the connection is watched for the
 	// client going away (see Client.interrupt); what it sends meanwhile
 	// is kept for the next read. Past watchAheadMax of it the watch
-	// stops, and the client's going is seen only when the message ends:
-	// a client that pipelines that much is there, and holding more for
-	// it would only let one hold more.
+	// stops reading (holding more would only let one hold more; the rest
+	// waits in the kernel's buffers and the client's, TCP back-pressure)
+	// and waits for the client's close or reset instead, which the
+	// kernel reports behind bytes not read (on Linux; elsewhere the
+	// client's going is seen when the message ends).
 	pc := &peerConn{Conn: c, hold: s.opts.hold()}
 	defer pc.hold.release()
 	serveStream(pc, s.in, s.opts, s.done, remote)
