@@ -271,38 +271,59 @@ func TestHandOffWritesWithinTheReleasingCallsDeadline(t *testing.T) {
 	}
 }
 
-// A hand-off from a call that never used the link (a Do that only
-// computed) arms the link for the waiter before writing: the link has no
-// deadline of the releasing call's to write under.
+// A hand-off from a hold that never used the link (a Do that only
+// computed) sends nothing for the waiter, which writes its own command
+// under its own deadline: the link has no deadline of the releasing
+// call's, only none (a new link) or an older call's, which says nothing
+// of the releasing call's and may be hours away.
 func TestHandOffFromACallThatNeverUsedTheLink(t *testing.T) {
-	client, instr := net.Pipe()
-	conn := &spyConn{Conn: client, stuck: "B?\n"}
-	s := scpi.NewSession(conn)
-	defer s.Close()
-	go func() {
-		defer instr.Close()
-		r := bufio.NewReader(instr)
-		if line, err := r.ReadString('\n'); err == nil && line == "B?\n" {
-			instr.Write([]byte("b\n"))
-		}
-	}()
-	due := time.Now().Add(time.Hour).Round(0)
-	ctx, cancel := context.WithDeadline(bg, due)
-	defer cancel()
-	release := holdLock(t, s)
-	b := make(chan string, 1)
-	go func() {
-		got, err := s.Query(ctx, "B?")
-		b <- fmt.Sprint(got, " ", err)
-	}()
-	waitQueued(s, 1)
-	release()
-	if got := <-b; got != "b <nil>" {
-		t.Fatalf("B: %s", got)
-	}
-	conn.mu.Lock()
-	defer conn.mu.Unlock()
-	if diff := cmp.Diff([]time.Time{due}, conn.seen); diff != "" {
-		t.Fatalf("deadline of the hand-off's write (-want +got):\n%s", diff)
+	for _, tc := range []struct {
+		name   string
+		before bool // a query armed the link, for an hour, before the hold
+	}{{"new link", false}, {"armed by an earlier call", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			client, instr := net.Pipe()
+			conn := &spyConn{Conn: client, stuck: "B?\n"}
+			s := scpi.NewSession(conn)
+			defer s.Close()
+			go func() {
+				defer instr.Close()
+				r := bufio.NewReader(instr)
+				for {
+					line, err := r.ReadString('\n')
+					if err != nil {
+						return
+					}
+					instr.Write([]byte(strings.ToLower(strings.TrimSuffix(line, "?\n")) + "\n"))
+				}
+			}()
+			if tc.before {
+				ctx, cancel := context.WithTimeout(bg, time.Hour)
+				got, err := s.Query(ctx, "A?")
+				cancel()
+				if got != "a" || err != nil {
+					t.Fatalf("A: %q %v", got, err)
+				}
+			}
+			due := time.Now().Add(2 * time.Hour).Round(0)
+			ctx, cancel := context.WithDeadline(bg, due)
+			defer cancel()
+			release := holdLock(t, s)
+			b := make(chan string, 1)
+			go func() {
+				got, err := s.Query(ctx, "B?")
+				b <- fmt.Sprint(got, " ", err)
+			}()
+			waitQueued(s, 1)
+			release()
+			if got := <-b; got != "b <nil>" {
+				t.Fatalf("B: %s", got)
+			}
+			conn.mu.Lock()
+			defer conn.mu.Unlock()
+			if diff := cmp.Diff([]time.Time{due}, conn.seen); diff != "" {
+				t.Fatalf("deadline of B's write (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

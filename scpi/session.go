@@ -50,6 +50,7 @@ type Session struct {
 	appendTo     []byte    // the slice a QueryAppend appends its reply to; see receive
 	appendOn     bool      // appendTo is set
 	armed        time.Time // the deadline last set on conn
+	holdArmed    bool      // a call of the lock's current hold armed the link: armed is that call's deadline
 	owedSince    time.Time // when a call abandoned what is owed (zero: nothing is)
 	clearFailed  bool      // device clear failed for what is owed now: do not retry it
 	// The last command whose reply was too large for the reader's buffer,
@@ -249,6 +250,7 @@ func (s *Session) acquireQuery(ctx context.Context, cmd string) (pre sent, err e
 	if !q.held {
 		q.held = true
 		q.mu.Unlock()
+		s.holdArmed = false
 		return sent{}, nil
 	}
 	w, _ := s.waiters.Get().(*waiter)
@@ -365,6 +367,9 @@ func (s *Session) release() {
 	if w.cmd != "" {
 		w.pre = s.sendFor(w.ctx, w.cmd)
 	}
+	if !w.pre.ok {
+		s.holdArmed = false // the waiter's hold starts with the link not armed for it
+	}
 	w.ready <- struct{}{}
 }
 
@@ -375,14 +380,18 @@ func (s *Session) release() {
 //
 // The write happens on the releasing call's time, after that call has its
 // reply, so it must not hold that call past its own deadline, which the
-// link still has (s.armed). When the waiter's deadline is no earlier, the
+// link still has (s.armed) when a call of this hold armed it. A hold that
+// never armed the link (a Do that only computed, a call refused before
+// its I/O) leaves the link with an older call's deadline, which says
+// nothing of this one's: then nothing is sent, and the waiter writes its
+// own command. When the waiter's deadline is no earlier, the
 // command goes out under that deadline and the link is armed for the
 // waiter once it is out; a write that cannot finish by then (a link that
 // stopped taking bytes) is left to the waiter's call, which resynchronises
 // first if part of it went out. When the waiter's deadline is earlier,
 // the link is armed for the waiter first, which bounds the write sooner.
 func (s *Session) sendFor(ctx context.Context, cmd string) sent {
-	if s.cfg.observer != nil || s.broken != nil || s.owes() || s.readCut || s.closed() || ctx.Err() != nil ||
+	if !s.holdArmed || s.cfg.observer != nil || s.broken != nil || s.owes() || s.readCut || s.closed() || ctx.Err() != nil ||
 		s.checkCommand("query", cmd) != nil {
 		return sent{}
 	}
@@ -390,7 +399,7 @@ func (s *Session) sendFor(ctx context.Context, cmd string) sent {
 	if !ok {
 		due = time.Now().Add(s.cfg.timeout)
 	}
-	if s.armed.IsZero() || due.Before(s.armed) { // (zero: the link has no deadline yet)
+	if s.armed.IsZero() || due.Before(s.armed) { // (zero: a new link, no deadline set)
 		if err := s.arm(ctx, "query", cmd); err != nil {
 			return sent{}
 		}
@@ -489,9 +498,11 @@ func (s *Session) arm(ctx context.Context, op, cmd string) error {
 		s.connMu.Unlock()
 	}
 	if err := s.armDeadline(ctx); err != nil {
+		s.holdArmed = false
 		s.disarm()
 		return s.fail(ctx, op, cmd, err)
 	}
+	s.holdArmed = true
 	// After curDone is set and the deadline armed: a cancellation from
 	// here on interrupts the I/O, and every deadline the call sets later
 	// (resynchronising, reconnecting) keeps it (see setDeadline). disarm

@@ -99,7 +99,7 @@ func TestIndefiniteBlockPayloadIsData(t *testing.T) {
 		s := scpi.NewSession(scpitest.NewConn(t,
 			scpitest.Query("CURV?", "#0"+payload),
 			scpitest.Query("VALS?", "#0"+payload),
-			scpitest.Query("*IDN?", "next")))
+			scpitest.Query("*IDN?", "next\r")))
 		got, err := s.QueryBlock(bg, "CURV?")
 		if err != nil || string(got) != payload {
 			t.Fatalf("QueryBlock of #0%.20q: %.20q (%d bytes), %v", payload, got, len(got), err)
@@ -112,7 +112,7 @@ func TestIndefiniteBlockPayloadIsData(t *testing.T) {
 		} else if _, err := s.QueryBlock(bg, "VALS?"); err != nil {
 			t.Fatal(err)
 		}
-		// The next reply is framed as usual: its CR would be dropped.
+		// The next reply is framed as usual: its CR is dropped, as a payload's is not.
 		if idn, err := s.Query(bg, "*IDN?"); err != nil || idn != "next" {
 			t.Fatalf("after #0%.20q: %q, %v", payload, idn, err)
 		}
