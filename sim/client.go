@@ -80,7 +80,8 @@ type Client struct {
 	// not a server's client).
 	hold *holding
 	// log is the server's logger, for a handler that panicked (the zero
-	// Logger, which logs nothing, for a client of no server).
+	// Logger, which logs nothing, for a client of no server: the
+	// instrument's logger is used instead).
 	log zerolog.Logger
 	// interrupt, when set, is asked between two slices of a long message
 	// (see messageSlice) whether to give up the rest of it: the server
@@ -249,7 +250,8 @@ func (cl *Client) Execute(msg []byte) error {
 
 // run executes a message whose response starts at start in cl.out, with
 // the instrument's lock held. A handler that panics (a model's bug) ends
-// the message there, unanswered, with -300 queued and the panic logged:
+// the message there, unanswered, with -300 queued and the panic logged
+// (on the link's logger, else the instrument's):
 // one bad command must not take down every client of a server, nor the
 // server's process.
 func (cl *Client) run(msg []byte, start int) (err error) {
@@ -267,8 +269,14 @@ func (cl *Client) run(msg []byte, start int) (err error) {
 		if len(e.Message) > 200 {
 			e.Message = e.Message[:200]
 		}
-		cl.log.Error().Str("model", in.model).Str("error", e.Message).Bytes("message", msg[:min(len(msg), 256)]).
-			Bytes("stack", debug.Stack()).Msg("sim: a handler panicked; the message is dropped")
+		ev := cl.log.Error()
+		if !ev.Enabled() {
+			ev = in.log.Error() // a link with no logger: the instrument's (SetLogger)
+		}
+		if ev.Enabled() {
+			ev.Str("model", in.model).Str("error", e.Message).Bytes("message", msg[:min(len(msg), 256)]).
+				Bytes("stack", debug.Stack()).Msg("sim: a handler panicked; the message is dropped")
+		}
 		cl.out = cl.out[:start]
 		cl.discard = false
 		in.st.push(e)

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/rs/zerolog"
 )
 
 // Device is the state and behaviour of one simulated instrument, as a
@@ -186,6 +188,9 @@ type Instrument struct {
 	timers   []*time.Timer
 	closed   bool
 	subs     map[chan<- Event]struct{}
+	// log is where the instrument logs for a link with no logger of its
+	// own (SetLogger).
+	log zerolog.Logger
 }
 
 // Event is something an instrument reports on its own, as a real one
@@ -247,6 +252,17 @@ func (in *Instrument) Do(fn func(d Device)) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	fn(in.dev)
+}
+
+// SetLogger gives the instrument a logger (zerolog's zero Logger, which
+// logs nothing, until set). A handler that panics on a link with no
+// logger of its own — an in-process Conn (Conn, SIM:: resources,
+// benches), a Client of no server, a server given no Logger — is logged
+// here, with its stack; links of a server with a Logger log there.
+func (in *Instrument) SetLogger(l zerolog.Logger) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.log = l
 }
 
 // PushError adds an error to the queue, as the instrument itself would

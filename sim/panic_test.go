@@ -63,3 +63,83 @@ func TestPanickingHandlerIsAnError(t *testing.T) {
 	}
 	logs.wait(t, ctx, "a handler panicked", 1)
 }
+
+// A handler that panics on a link with no logger of its own — an
+// in-process Conn (sim.Conn, SIM:: resources, benches), or a server
+// given no Logger — has its panic and stack logged on the instrument's
+// logger (SetLogger), besides -300 and its event. Before, such a link
+// logged on the zero Logger, and the stack was lost.
+func TestPanickingHandlerLogsOnTheInstrumentsLogger(t *testing.T) {
+	cmds := NewCommands[*sampleDevice]()
+	cmds.Handle("BOOM", func(d *sampleDevice, c *Call) error {
+		var m map[string]int
+		m["boom"]++ // assignment to a nil map
+		return nil
+	})
+	m, err := NewModel("BOOMER", "", cmds, func() *sampleDevice { return &sampleDevice{} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	links := []struct {
+		name string
+		send func(t *testing.T, in *Instrument, msg string)
+	}{
+		{"in-process Conn", func(t *testing.T, in *Instrument, msg string) {
+			c := in.Conn()
+			defer c.Close()
+			if _, err := c.Write([]byte(msg)); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"server with no Logger", func(t *testing.T, in *Instrument, msg string) {
+			srv, err := ServeTCP("", in, ServerOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			c := dial(t, srv.Addr().String())
+			c.SetDeadline(time.Now().Add(time.Minute))
+			// *OPC? answers once BOOM's message has run.
+			if _, err := c.Write([]byte(msg + "*OPC?\n")); err != nil {
+				t.Fatal(err)
+			}
+			if line, err := bufio.NewReader(c).ReadString('\n'); line != "1\n" {
+				t.Fatalf("*OPC? after the panic: %q, %v", line, err)
+			}
+		}},
+	}
+	for _, link := range links {
+		t.Run(link.name, func(t *testing.T) {
+			in := m.New()
+			defer in.Close()
+			logs, logger := newLogEvents()
+			in.SetLogger(logger)
+			events := make(chan Event, 4)
+			defer in.Subscribe(events)()
+			link.send(t, in, "BOOM\n")
+			select {
+			case e := <-events:
+				if e.Error == nil || e.Error.Code != -300 {
+					t.Errorf("event %v, want -300", e)
+				}
+			default:
+				t.Error("no event for the panic")
+			}
+			// Logged before Write returned, or *OPC? was answered.
+			logs.mu.Lock()
+			defer logs.mu.Unlock()
+			logged := 0
+			for _, s := range logs.seen {
+				if strings.Contains(s, "a handler panicked") {
+					logged++
+					if !strings.Contains(s, "TestPanickingHandlerLogsOnTheInstrumentsLogger") {
+						t.Errorf("the panic's log has no stack down to the handler: %.300s", s)
+					}
+				}
+			}
+			if logged != 1 {
+				t.Errorf("the panic was logged %d times on the instrument's logger, want once", logged)
+			}
+		})
+	}
+}
