@@ -41,6 +41,13 @@ var ErrReplyTooLong = errors.New("gpib: reply too long")
 // MaxReply bounds one reply read through the adapter.
 const MaxReply = 256 << 20
 
+// eotChar is the byte the adapter is told to send after the byte that
+// came with EOI (++eot_enable 1, ++eot_char 4): the host sees where the
+// instrument's reply ended, not only its newline. ASCII EOT, which no
+// IEEE 488.2 response message starts with; inside a block's payload,
+// where it may occur, it is never looked for.
+const eotChar = 4
+
 func open(ctx context.Context, r transport.Resource, o transport.Options) (transport.Conn, error) {
 	adapter := o.GPIBAdapter
 	if adapter == "" {
@@ -197,7 +204,7 @@ func (a *adapter) setup(ctx context.Context) error {
 	if !strings.HasPrefix(line, "Prologix") {
 		return fmt.Errorf("%w: ++ver answered %q", ErrNotPrologix, line)
 	}
-	if _, err := a.write([]byte("++mode 1\n++auto 0\n++eoi 1\n++eos 2\n++eot_enable 0\n++read_tmo_ms 3000\n")); err != nil {
+	if _, err := a.write([]byte("++mode 1\n++auto 0\n++eoi 1\n++eos 2\n++eot_enable 1\n++eot_char " + strconv.Itoa(eotChar) + "\n++read_tmo_ms 3000\n")); err != nil {
 		return fmt.Errorf("gpib: adapter set-up: %w", err)
 	}
 	return nil
@@ -469,6 +476,16 @@ func (c *Conn) readReply() error {
 		if done, at := sc.Scan(a.rbuf, '\n'); done {
 			c.rbuf = append(c.rbuf[:0], a.rbuf[:at+1]...)
 			a.rbuf = a.rbuf[at+1:]
+			if len(a.rbuf) > 0 && a.rbuf[0] == eotChar {
+				a.rbuf = a.rbuf[1:] // EOI came with the newline: the reply is whole
+			} else {
+				// The adapter's read has not been seen to end: more
+				// lines of this reply (*LRN?, a catalog) may be on their
+				// way, or only its end mark. The next exchange, whatever
+				// its address, resyncs first, so they are never taken
+				// for its reply.
+				a.dirty = true
+			}
 			return nil
 		}
 		if err := a.fill(); err != nil {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -565,5 +566,166 @@ func TestOutOfBandCallsWaitForTheLinkNoLongerThanTheirContext(t *testing.T) {
 	c.SetDeadline(time.Time{})
 	if stb, err := c.ReadStatusByte(context.Background()); err != nil || stb != 16 {
 		t.Fatalf("serial poll after: %d, %v", stb, err)
+	}
+}
+
+// scriptedAdapter is a Prologix GPIB-ETHERNET on loopback that, unlike
+// fakeAdapter, honours ++eot_enable and ++eot_char as the adapter does
+// (the character follows the byte that came with EOI, the end of the
+// last piece) and sends a reply in pieces: each piece after the first
+// only once the test sends on more.
+type scriptedAdapter struct {
+	replies map[string][]string // by address: the pieces of ++read eoi's reply
+	more    chan struct{}
+	stop    chan struct{}
+}
+
+func startScriptedAdapter(t *testing.T, replies map[string][]string) (*scriptedAdapter, string) {
+	t.Helper()
+	f := &scriptedAdapter{replies: replies, more: make(chan struct{}), stop: make(chan struct{})}
+	srv := testserver.Start(t, f.serve)
+	t.Cleanup(func() { close(f.stop) }) // before the server's Close: a piece held is let go
+	return f, fmt.Sprintf("TCPIP::127.0.0.1::%d::SOCKET", srv.Port())
+}
+
+func (f *scriptedAdapter) serve(c net.Conn) {
+	in := bufio.NewReader(c)
+	addr, eot, eotChar := "", false, byte('\n')
+	for {
+		line, err := in.ReadString('\n')
+		if err != nil {
+			return
+		}
+		line = strings.TrimRight(line, "\r\n")
+		var out []string
+		switch {
+		case line == "++ver":
+			out = []string{"Prologix GPIB-ETHERNET Version 1.6.6.0\r\n"}
+		case strings.HasPrefix(line, "++addr "):
+			addr = strings.TrimPrefix(line, "++addr ")
+		case strings.HasPrefix(line, "++eot_enable "):
+			eot = strings.TrimPrefix(line, "++eot_enable ") == "1"
+		case strings.HasPrefix(line, "++eot_char "):
+			var v int
+			fmt.Sscan(strings.TrimPrefix(line, "++eot_char "), &v)
+			eotChar = byte(v)
+		case line == "++read eoi":
+			out = slices.Clone(f.replies[addr])
+			if eot && len(out) > 0 {
+				out[len(out)-1] += string(eotChar)
+			}
+		}
+		for i, piece := range out {
+			if i > 0 {
+				select {
+				case <-f.more:
+				case <-f.stop:
+					return
+				}
+			}
+			if _, err := io.WriteString(c, piece); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// release lets the adapter send the next piece of the reply it holds.
+func (f *scriptedAdapter) release(t *testing.T) {
+	t.Helper()
+	select {
+	case f.more <- struct{}{}:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the adapter holds no piece of a reply")
+	}
+}
+
+// readReply reads from c until want's length or an error.
+func readReply(t *testing.T, c *gpib.Conn, cmd string, want int) string {
+	t.Helper()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	defer c.SetDeadline(time.Time{})
+	if _, err := c.Write([]byte(cmd + "\n")); err != nil {
+		t.Fatal(err)
+	}
+	var got []byte
+	buf := make([]byte, 7)
+	for len(got) < want {
+		n, err := c.Read(buf)
+		if err != nil {
+			t.Fatalf("%s: %q, %v", cmd, got, err)
+		}
+		got = append(got, buf[:n]...)
+	}
+	return string(got)
+}
+
+// Lines of a reply that reach the host only after its first line was
+// read (an instrument sending *LRN? line by line before its EOI) are
+// never taken for the next exchange's reply, whatever its address: the
+// adapter marks the end of each reply (++eot_enable 1), so the link
+// knows the first read did not see it end. With ++eot_enable 0 it did
+// not know, and address 7's *IDN? got "L2\n".
+func TestLateLinesOfAReplyAreNoOtherAddressesReply(t *testing.T) {
+	f, adapter := startScriptedAdapter(t, map[string][]string{"5": {"L1\n", "L2\n"}, "7": {"seven\n"}})
+	ctx := context.Background()
+	o := transport.NewOptions()
+	five, err := gpib.Dial(ctx, adapter, 5, transport.NoAddress, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer five.Close()
+	seven, err := gpib.Dial(ctx, adapter, 7, transport.NoAddress, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seven.Close()
+	var got []string
+	for range 2 {
+		got = append(got, exchange(t, five, "*LRN?"))
+		f.release(t) // the second line comes now, after the first was read
+		got = append(got, exchange(t, seven, "*IDN?"))
+	}
+	if diff := cmp.Diff([]string{"L1\n", "seven\n", "L1\n", "seven\n"}, got); diff != "" {
+		t.Errorf("replies (-want +got):\n%s", diff)
+	}
+}
+
+// A definite-length block whose payload holds newlines, the end mark's
+// byte and a newline followed by it, arriving in pieces cut just after
+// such bytes, is read whole, and the next exchange gets its own reply.
+func TestBlockWithLineFeedsIsReadWhole(t *testing.T) {
+	payload := "ab\ncd\n\x04ef\n\ngh\x04\n"
+	block := fmt.Sprintf("#2%02d%s\n", len(payload), payload)
+	cut1 := strings.Index(block, "cd\n") + 3
+	cut2 := strings.Index(block, "\n\ngh") + 1
+	f, adapter := startScriptedAdapter(t, map[string][]string{
+		"5": {block[:cut1], block[cut1:cut2], block[cut2:]},
+		"7": {"seven\n"},
+	})
+	ctx := context.Background()
+	o := transport.NewOptions()
+	five, err := gpib.Dial(ctx, adapter, 5, transport.NoAddress, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer five.Close()
+	seven, err := gpib.Dial(ctx, adapter, 7, transport.NoAddress, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seven.Close()
+	go func() {
+		for range 2 {
+			select {
+			case f.more <- struct{}{}:
+			case <-f.stop:
+				return
+			}
+		}
+	}()
+	got := []string{readReply(t, five, "CURV?", len(block)), exchange(t, seven, "*IDN?")}
+	if diff := cmp.Diff([]string{block, "seven\n"}, got); diff != "" {
+		t.Errorf("replies (-want +got):\n%s", diff)
 	}
 }
