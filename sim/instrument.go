@@ -256,8 +256,8 @@ func (in *Instrument) Do(fn func(d Device)) {
 
 // SetLogger gives the instrument a logger (zerolog's zero Logger, which
 // logs nothing, until set). A handler that panics on a link with no
-// logger of its own — an in-process Conn (Conn, SIM:: resources,
-// benches), a Client of no server, a server given no Logger — is logged
+// logger of its own — an in-process Conn (Conn, a Bench's resources), a
+// Client of no server, a server given no Logger — is logged
 // here, with its stack; links of a server with a Logger log there.
 func (in *Instrument) SetLogger(l zerolog.Logger) {
 	in.mu.Lock()
