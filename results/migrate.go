@@ -163,6 +163,16 @@ func applyMigrations(ctx context.Context, db *sql.DB, d dialect, ms []migration)
 			tx.Rollback()
 			continue
 		}
+		if d == postgresDialect {
+			// An ingest reads the version in its transaction
+			// (Central.schemaUnchanged) and holds that read lock to its
+			// end: the migration waits for it, and an ingest that comes
+			// later waits for the migration and sees its version.
+			if _, err := tx.ExecContext(ctx, `LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE`); err != nil {
+				tx.Rollback()
+				return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
+			}
+		}
 		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
@@ -186,12 +196,15 @@ func applyMigrations(ctx context.Context, db *sql.DB, d dialect, ms []migration)
 // addAdditiveColumn adds schema_migrations.additive to a table made
 // without it: the versions recorded before it are not additive.
 func addAdditiveColumn(ctx context.Context, tx *sql.Tx, d dialect) error {
+	// Looked up first: an ALTER TABLE, even one that changes nothing,
+	// would lock the table against every station's ingest.
+	q := `SELECT count(*) FROM pragma_table_info('schema_migrations') WHERE name = 'additive'`
 	if d == postgresDialect {
-		_, err := tx.ExecContext(ctx, `ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS additive INTEGER NOT NULL DEFAULT 0`)
-		return err
+		q = `SELECT count(*) FROM information_schema.columns
+			WHERE table_schema = current_schema() AND table_name = 'schema_migrations' AND column_name = 'additive'`
 	}
 	var has int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info('schema_migrations') WHERE name = 'additive'`).Scan(&has); err != nil {
+	if err := tx.QueryRowContext(ctx, q).Scan(&has); err != nil {
 		return err
 	}
 	if has > 0 {
@@ -217,16 +230,4 @@ func newerSchema(ctx context.Context, tx *sql.Tx, d dialect, have, known int) er
 	}
 	return fmt.Errorf("%w: it is at version %d, this program knows %d, and version %d (%s) changed what this program reads or writes: upgrade this program",
 		ErrSchemaTooNew, have, known, v, name)
-}
-
-// pendingAdditive reports whether every migration past version have is
-// additive: a program of that version may go on using the database
-// while they are applied.
-func pendingAdditive(ms []migration, have int) bool {
-	for _, m := range ms {
-		if m.version > have && !m.additive {
-			return false
-		}
-	}
-	return true
 }

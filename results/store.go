@@ -227,14 +227,11 @@ func (s *Store) refuseUpgradeInUse(ctx context.Context) error {
 			return fmt.Errorf("results: %s: %w", s.path, err)
 		}
 	}
-	ms, err := loadMigrations(sqliteDialect)
-	if err != nil {
-		return fmt.Errorf("results: %s: %w", s.path, err)
-	}
-	want := len(ms)
-	if have >= want || pendingAdditive(ms, have) {
-		// Nothing to apply, or nothing a program of the old schema
-		// would misread or miswrite.
+	// Even an additive version waits: building an index over a store of
+	// millions of events holds the write lock for as long, and the other
+	// program's measurements would fail their commits meanwhile.
+	want := SchemaVersion()
+	if have >= want {
 		return nil
 	}
 	dir := ownersDir(s.real)

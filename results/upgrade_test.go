@@ -77,7 +77,7 @@ func openedByAnother(t *testing.T, path string) io.Closer {
 // rows the new schema misreads): Open says so, and leaves the store as
 // it is; once that program has closed it, Open upgrades it.
 func TestNoUpgradeUnderAnOpenStore(t *testing.T) {
-	old := lastChange(t) - 1 // the additive versions after it may be applied under an old program
+	old := SchemaVersion() - 1 // even an additive version (6 is): see refuseUpgradeInUse
 	path := storeAt(t, fmt.Sprintf(`DELETE FROM schema_migrations WHERE version > %d`, old))
 	other := openedByAnother(t, path)
 	s, err := Open(path)
@@ -125,32 +125,14 @@ func TestNewStoreOpenedAtOnce(t *testing.T) {
 	}
 }
 
-// lastChange is the version of the last migration that is not additive.
-func lastChange(t *testing.T) int {
-	t.Helper()
-	ms, err := loadMigrations(sqliteDialect)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v := 0
-	for _, m := range ms {
-		if !m.additive {
-			v = m.version
-		}
-	}
-	return v
-}
-
 // A store at version 5, made before schema_migrations had its additive
-// column, is upgraded to version 6 (an index, additive) while a program
-// of version 5 has it open: that program goes on writing what version 6
-// reads. The column is added, version 6 recorded as additive.
-func TestAdditiveUpgradeUnderAnOpenStore(t *testing.T) {
+// column, is upgraded to version 6 (an index, additive): the column is
+// added, version 6 recorded as additive, its index made.
+func TestUpgradeRecordsAdditiveVersions(t *testing.T) {
 	path := storeAt(t,
 		`DELETE FROM schema_migrations WHERE version >= 6`,
 		`DROP INDEX events_dut_starts`,
 		`ALTER TABLE schema_migrations DROP COLUMN additive`)
-	defer openedByAnother(t, path).Close()
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
@@ -158,7 +140,7 @@ func TestAdditiveUpgradeUnderAnOpenStore(t *testing.T) {
 	defer db.Close()
 	s, err := Open(path)
 	if err != nil {
-		t.Fatalf("Open under a program of version 5: %v", err)
+		t.Fatalf("Open of a store at version 5: %v", err)
 	}
 	s.Close()
 	type row struct {
@@ -290,5 +272,62 @@ func TestIngestStopsAtASchemaThatChangesIt(t *testing.T) {
 	var events int
 	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM events`).Scan(&events); err != nil || events != 1 {
 		t.Errorf("events in the central database: %d (%v), want only the first batch's", events, err)
+	}
+}
+
+// A migration of the central database waits for an ingest that has read
+// the schema's version to commit: the batch goes in under the version
+// it checked, never under the next one. (The ingest's read of
+// schema_migrations is what orders the two.)
+func TestCentralMigrationWaitsForAnIngestInFlight(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.New(t)
+	c, err := OpenCentral(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ingest, err := c.db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ingest.Rollback()
+	if err := c.schemaUnchanged(ctx, ingest); err != nil {
+		t.Fatal(err)
+	}
+
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ours, err := loadMigrations(postgresDialect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	change := migration{version: len(ours) + 1, name: "future_change", sql: "ALTER TABLE runs ADD COLUMN future_flag INTEGER"}
+	migrated := make(chan error, 1)
+	go func() { migrated <- applyMigrations(ctx, db, postgresDialect, append(slices.Clone(ours), change)) }()
+
+	// Until the migration either ends or waits for a lock on
+	// schema_migrations.
+	for waiting := false; !waiting; {
+		select {
+		case err := <-migrated:
+			t.Fatalf("the migration ran under an ingest in flight (%v)", err)
+		default:
+		}
+		if err := db.QueryRowContext(ctx, `SELECT count(*) > 0 FROM pg_locks l JOIN pg_class r ON r.oid = l.relation
+			WHERE l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+				AND r.relname = 'schema_migrations' AND NOT l.granted`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Millisecond) // a poll of the server's lock table, not a measurement
+	}
+	if err := ingest.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-migrated; err != nil {
+		t.Fatalf("the migration, once the ingest committed: %v", err)
 	}
 }
