@@ -22,4 +22,8 @@
 //
 // Access to /dev/usbtmcN needs read and write permission, usually from a
 // udev rule (SUBSYSTEM=="usbmisc", KERNEL=="usbtmc*", GROUP="plugdev").
+//
+// The package builds on every system, so that programs importing scpi
+// do; on one other than Linux, a USB resource is refused with
+// ErrUnsupported, naming the LAN resources to use instead.
 package usbtmc

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,12 +16,14 @@ import (
 	"time"
 
 	"github.com/scpikit/scpikit/transport"
-	"golang.org/x/sys/unix"
 )
 
 func init() { transport.Register(transport.LinkUSBTMC, open) }
 
 func open(ctx context.Context, r transport.Resource, _ transport.Options) (transport.Conn, error) {
+	if !supported {
+		return nil, fmt.Errorf("%w: %s: reach the instrument by its LAN resource (TCPIP::host::INSTR, ::hislip0, ::5025::SOCKET) or through a GPIB adapter", ErrUnsupported, r)
+	}
 	path, err := System.Resolve(r)
 	if err != nil {
 		return nil, err
@@ -31,6 +34,10 @@ func open(ctx context.Context, r transport.Resource, _ transport.Options) (trans
 // ErrNotFound is matched when no usbtmc device has the resource's vendor,
 // product and serial.
 var ErrNotFound = errors.New("usbtmc: no such device")
+
+// ErrUnsupported is matched when a USB resource is opened on a system
+// other than Linux: the link is the Linux kernel's usbtmc driver.
+var ErrUnsupported = errors.New("usbtmc: USB instruments need the Linux kernel's usbtmc driver, and this is " + runtime.GOOS)
 
 // ErrNotUSBTMC is matched by out-of-band calls on a file the usbtmc
 // driver does not serve.
@@ -184,13 +191,13 @@ func Open(ctx context.Context, path string) (*Conn, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|syscall.O_NOCTTY|syscall.O_NONBLOCK, 0)
+	f, err := os.OpenFile(path, os.O_RDWR|openFlags, 0)
 	if err != nil {
 		return nil, fmt.Errorf("usbtmc: %w", err)
 	}
 	c := &Conn{f: f, path: path}
 	c.control(func(fd int) error {
-		_, err := unix.IoctlGetUint32(fd, ioctlGetTmo)
+		_, err := ioctlGet(fd, ioctlGetTmo)
 		c.driver = err == nil
 		return nil
 	})
@@ -240,7 +247,7 @@ func (c *Conn) Read(b []byte) (int, error) {
 		if tmo != c.tmo {
 			// Remembered only once the driver has it: a failure is
 			// tried again by the next read.
-			if err := c.control(func(fd int) error { return unix.IoctlSetPointerInt(fd, ioctlSetTmo, int(tmo)) }); err != nil {
+			if err := c.control(func(fd int) error { return ioctlSetPointer(fd, ioctlSetTmo, int(tmo)) }); err != nil {
 				c.dmu.Unlock()
 				return 0, fmt.Errorf("usbtmc: read %s: set the driver's timeout to %d ms: %w", c.path, tmo, err)
 			}
@@ -292,7 +299,7 @@ func (c *Conn) SetDeadline(t time.Time) error {
 	c.dl = t
 	c.dmu.Unlock()
 	if c.driver && !t.IsZero() && !time.Now().Before(t) && c.inRead.Load() {
-		c.control(func(fd int) error { return unix.IoctlSetInt(fd, ioctlAbortIn, 0) })
+		c.control(func(fd int) error { return ioctlSet(fd, ioctlAbortIn, 0) })
 	}
 	return c.f.SetDeadline(t)
 }
@@ -317,14 +324,14 @@ func (c *Conn) ioctl(ctx context.Context, what string, fn func(fd int) error) er
 
 // Clear sends INITIATE_CLEAR and waits for it to complete.
 func (c *Conn) Clear(ctx context.Context) error {
-	return c.ioctl(ctx, "clear", func(fd int) error { return unix.IoctlSetInt(fd, ioctlClear, 0) })
+	return c.ioctl(ctx, "clear", func(fd int) error { return ioctlSet(fd, ioctlClear, 0) })
 }
 
 // ReadStatusByte sends READ_STATUS_BYTE.
 func (c *Conn) ReadStatusByte(ctx context.Context) (byte, error) {
 	var stb byte
 	err := c.ioctl(ctx, "read status byte", func(fd int) error {
-		v, err := unix.IoctlGetUint32(fd, ioctlReadSTB) // the driver writes one byte
+		v, err := ioctlGet(fd, ioctlReadSTB) // the driver writes one byte
 		stb = byte(v)
 		return err
 	})
@@ -333,24 +340,24 @@ func (c *Conn) ReadStatusByte(ctx context.Context) (byte, error) {
 
 // Trigger sends a USB488 TRIGGER message.
 func (c *Conn) Trigger(ctx context.Context) error {
-	return c.ioctl(ctx, "trigger", func(fd int) error { return unix.IoctlSetInt(fd, ioctlTrigger, 0) })
+	return c.ioctl(ctx, "trigger", func(fd int) error { return ioctlSet(fd, ioctlTrigger, 0) })
 }
 
 // Remote asserts REN (REN_CONTROL 1): the instrument goes remote when next
 // addressed.
 func (c *Conn) Remote(ctx context.Context) error {
-	return c.ioctl(ctx, "remote", func(fd int) error { return unix.IoctlSetPointerInt(fd, ioctlRENCtl, 1) })
+	return c.ioctl(ctx, "remote", func(fd int) error { return ioctlSetPointer(fd, ioctlRENCtl, 1) })
 }
 
 // Local sends GOTO_LOCAL.
 func (c *Conn) Local(ctx context.Context) error {
-	return c.ioctl(ctx, "local", func(fd int) error { return unix.IoctlSetInt(fd, ioctlGoLocal, 0) })
+	return c.ioctl(ctx, "local", func(fd int) error { return ioctlSet(fd, ioctlGoLocal, 0) })
 }
 
 // Close closes the device, aborting a read that waits in the driver.
 func (c *Conn) Close() error {
 	if c.driver && c.inRead.Load() {
-		c.control(func(fd int) error { return unix.IoctlSetInt(fd, ioctlAbortIn, 0) })
+		c.control(func(fd int) error { return ioctlSet(fd, ioctlAbortIn, 0) })
 	}
 	if err := c.f.Close(); err != nil {
 		return fmt.Errorf("usbtmc: %w", err)
