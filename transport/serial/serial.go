@@ -54,7 +54,27 @@ type Port struct {
 	opts transport.SerialOptions
 	line *tarm.Port // set the line up; kept open so its settings hold
 	f    *os.File   // non-blocking, so the poller gives it deadlines
+	// afterCR is set when the last byte read was a CR that ReadTermination
+	// "\r" ended a reply with: an LF right after it is the rest of a CR LF
+	// pair, not the start of the next reply.
+	afterCR bool
+
+	// outQueue and discardOutput see and drop what the driver has not
+	// sent yet (TIOCOUTQ, TCFLSH TCOFLUSH); variables for tests.
+	outQueue      func() (int, error)
+	discardOutput func() error
 }
+
+// Close waits for output the driver holds to go out while it keeps
+// going, for at most closeDrainMax, and discards it once none has gone
+// for closeStall (an instrument holding the line with XOFF or CTS): the
+// kernel's last close of a port waits for that output for the port's
+// closing_wait, 30 s by default and for ever when set so. Variables for
+// tests.
+var (
+	closeStall    = 500 * time.Millisecond
+	closeDrainMax = 30 * time.Second
+)
 
 // Open opens the serial device at path with the given line settings.
 func Open(ctx context.Context, path string, o transport.SerialOptions) (*Port, error) {
@@ -75,6 +95,14 @@ func Open(ctx context.Context, path string, o transport.SerialOptions) (*Port, e
 		return nil, fmt.Errorf("serial: open %s: %w", path, err)
 	}
 	p := &Port{path: path, opts: o, line: line, f: f}
+	p.outQueue = func() (int, error) {
+		n := 0
+		err := p.control(func(fd int) (err error) { n, err = unix.IoctlGetInt(fd, unix.TIOCOUTQ); return err })
+		return n, err
+	}
+	p.discardOutput = func() error {
+		return p.control(func(fd int) error { return unix.IoctlSetInt(fd, unix.TCFLSH, unix.TCOFLUSH) })
+	}
 	if err := p.setup(o.Flow); err != nil {
 		p.Close()
 		return nil, err
@@ -157,18 +185,45 @@ func (p *Port) setup(flow string) error {
 	return nil
 }
 
+// control runs fn on the port's descriptor.
+func (p *Port) control(fn func(fd int) error) error {
+	rc, err := p.f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var ioErr error
+	if err := rc.Control(func(fd uintptr) { ioErr = fn(int(fd)) }); err != nil {
+		return err
+	}
+	return ioErr
+}
+
 // Read reads what the instrument sent, with ReadTermination turned into
-// "\n" ("\r\n": every carriage return is dropped).
+// "\n" ("\r\n": every carriage return is dropped; "\r": an LF right after
+// a CR is dropped, so an instrument that ends replies with CR LF leaves no
+// stray LF to start the next reply).
 func (p *Port) Read(b []byte) (int, error) {
 	for {
 		n, err := p.f.Read(b)
 		switch p.opts.ReadTermination {
 		case "\r":
-			for i := range b[:n] {
-				if b[i] == '\r' {
-					b[i] = '\n'
+			j := 0
+			for _, c := range b[:n] {
+				after := p.afterCR
+				p.afterCR = c == '\r'
+				switch {
+				case c == '\r':
+					c = '\n'
+				case c == '\n' && after:
+					continue
 				}
+				b[j] = c
+				j++
 			}
+			if j == 0 && n > 0 && err == nil {
+				continue // only the LF of a CR LF: nothing to give yet
+			}
+			n = j
 		case "\r\n":
 			j := 0
 			for _, c := range b[:n] {
@@ -205,7 +260,36 @@ func (p *Port) Write(b []byte) (int, error) {
 // SetDeadline bounds reads and writes under way and to come.
 func (p *Port) SetDeadline(t time.Time) error { return p.f.SetDeadline(t) }
 
-// Close closes the port.
+// Close closes the port. Output the driver still holds is given a
+// bounded time to go out (see closeStall); what is left is discarded, so
+// Close does not wait for an instrument that holds the line with XOFF.
 func (p *Port) Close() error {
+	p.drain()
 	return errors.Join(p.f.Close(), p.line.Close())
+}
+
+// drain waits for the driver's output queue to empty while it keeps
+// emptying, then discards what is left.
+func (p *Port) drain() {
+	n, err := p.outQueue()
+	if err != nil || n == 0 {
+		return
+	}
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	start, moved := time.Now(), time.Now()
+	for n > 0 && time.Since(moved) < closeStall && time.Since(start) < closeDrainMax {
+		<-tick.C
+		m, err := p.outQueue()
+		if err != nil {
+			break
+		}
+		if m < n {
+			moved = time.Now()
+		}
+		n = m
+	}
+	if n > 0 {
+		p.discardOutput()
+	}
 }

@@ -110,7 +110,7 @@ func TestTermination(t *testing.T) {
 		name, read, sent, wantRead, wantWire string
 	}{
 		{"default", "", "", "V 1.5\r\n", "MEAS?\n"},
-		{"CR", "\r", "\r", "V 1.5\n\n", "MEAS?\r"},
+		{"CR", "\r", "\r", "V 1.5\n", "MEAS?\r"},
 		{"CRLF", "\r\n", "\r\n", "V 1.5\n", "MEAS?\r\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -142,6 +142,35 @@ func TestTermination(t *testing.T) {
 				t.Errorf("read (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// A link set for CR-terminated replies, talking to an instrument that
+// ends them with CR LF, drops the LF of each pair, also when it comes in
+// a read of its own: it used to be left to start the next reply ("\nB").
+func TestCRTerminationDropsTheLFOfACRLF(t *testing.T) {
+	m, path := openPTY(t)
+	p, err := serial.Open(context.Background(), path, transport.SerialOptions{ReadTermination: "\r"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	p.SetDeadline(time.Now().Add(10 * time.Second))
+	var got []string
+	for _, sent := range []string{"A\r\n", "B\r\n", "C\r", "\nD\r\n", "E\n\r"} {
+		if _, err := m.Write([]byte(sent)); err != nil {
+			t.Fatal(err)
+		}
+		reply := make([]byte, 2)
+		if _, err := io.ReadFull(p, reply); err != nil {
+			t.Fatalf("after %q: %q, %v", sent, reply, err)
+		}
+		got = append(got, string(reply))
+	}
+	// An LF not after a CR is kept: E's reply is "E\n", then "\n" for
+	// its CR.
+	if diff := cmp.Diff([]string{"A\n", "B\n", "C\n", "D\n", "E\n"}, got); diff != "" {
+		t.Errorf("replies (-want +got):\n%s", diff)
 	}
 }
 
