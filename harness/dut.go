@@ -18,7 +18,7 @@ type DUTRun struct {
 	t        *Test
 	name     string
 	ctx      context.Context
-	cancel   context.CancelCauseFunc
+	cancel   context.CancelCauseFunc // ends ctx, then its early monitors' (see stop)
 	isoOnce  sync.Once
 	isolated chan struct{}
 	ended    chan struct{} // closed once its function has returned and its monitors and helpers have ended
@@ -36,6 +36,23 @@ type DUTRun struct {
 	logMu    sync.Mutex
 	unlogged []*Fault // panics in its phases, logged once it has ended; guarded by logMu
 	logged   bool     // it has ended: log at once; guarded by logMu
+	earlyMu  sync.Mutex
+	early    []*earlyMonitor // its monitors registered before it started; guarded by earlyMu
+}
+
+// stop ends the DUT's context with cause, and at once, before the caller
+// goes on to switch its outputs off, the contexts of its monitors
+// registered before it started: they follow its context only through an
+// AfterFunc, which runs later, and a check in between would read the
+// output going off as a new fault.
+func (d *DUTRun) stop(cancel context.CancelCauseFunc, cause error) {
+	cancel(cause)
+	d.earlyMu.Lock()
+	early := d.early
+	d.earlyMu.Unlock()
+	for _, e := range early {
+		e.cancel(context.Cause(d.ctx))
+	}
 }
 
 // specMemo is a limit and its spec, kept so that a DUT measuring in a
@@ -104,7 +121,8 @@ func (t *Test) DUT(name string, fn func(d *DUTRun) error, opts ...DUTOption) err
 		opt(&unit)
 	}
 	ctx, cancel := context.WithCancelCause(t.ctx)
-	d := &DUTRun{t: t, name: name, ctx: ctx, cancel: cancel, isolated: make(chan struct{}), ended: make(chan struct{})}
+	d := &DUTRun{t: t, name: name, ctx: ctx, isolated: make(chan struct{}), ended: make(chan struct{})}
+	d.cancel = func(cause error) { d.stop(cancel, cause) }
 	// Under both locks, as cut takes them: a DUT that starts as the run
 	// stops is cut short like the others.
 	t.dutsMu.Lock()

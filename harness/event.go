@@ -222,7 +222,7 @@ type DUTVerdict struct {
 // block (queue, do not write, in the call), and returns a channel that
 // receives one value: nil once the event is durable, or why it could not
 // be made so. A measurement call returns only after that value has come,
-// or ReturnGrace after its DUT was stopped (ErrUnconfirmed).
+// or half of ReturnGrace after its DUT was stopped (ErrUnconfirmed).
 //
 // Every path out of Run ends the run's events with run.ended, also when
 // run.started was refused (the sink refuses what follows and can forget

@@ -117,7 +117,12 @@ func (e *earlyMonitor) join(d *DUTRun) {
 		return
 	}
 	e.member = d.scope.enter(e.name, d.name)
+	// The DUT's stops (d.cancel, see DUTRun.stop) end it at once, and
+	// the run's ends it with the run's context; this is a backstop.
 	e.stop = context.AfterFunc(d.ctx, func() { e.cancel(context.Cause(d.ctx)) })
+	d.earlyMu.Lock()
+	d.early = append(d.early, e)
+	d.earlyMu.Unlock()
 }
 
 // end is called as the monitor's goroutine ends, once a panic or Goexit

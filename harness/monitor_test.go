@@ -427,3 +427,40 @@ func TestMonitorRegisteredBeforeItsDUTActsOnAPanic(t *testing.T) {
 		t.Fatalf("DUT ended by %v with faults %+v, want the monitor's panic once", isolated, rec.Faults)
 	}
 }
+
+// A DUT isolated by its own failure has its outputs switched off only
+// once the monitors registered before it started have stopped watching:
+// a check in between would read the output going off as a new fault.
+func TestIsolatedDUTsEarlyMonitorStopsBeforeItsOutputsGoOff(t *testing.T) {
+	ctx, cancel := context.WithTimeoutCause(bg, 20*time.Second, errors.New("the run did not end"))
+	defer cancel()
+	var stillWatching error
+	_, err := harness.Run(ctx, "early isolate", func(tt *harness.Test) error {
+		ctxs := make(chan context.Context, 1)
+		tt.Monitor(harness.Monitor{Name: "vout", DUT: "a", Interval: time.Millisecond, Policy: harness.IsolateDUT,
+			Check: func(ctx context.Context) error {
+				select {
+				case ctxs <- ctx:
+				default:
+				}
+				return nil
+			}})
+		tt.DUT("a", func(d *harness.DUTRun) error {
+			watch := <-ctxs // the monitor has checked: it watches a
+			d.OnSafeState("outputs off", func(context.Context) error {
+				if watch.Err() == nil {
+					stillWatching = errors.New("the monitor still watched as a's outputs went off")
+				}
+				return nil
+			})
+			return errors.New("a's self-test failed")
+		})
+		return nil
+	}, harness.WithoutSignals())
+	if err != nil {
+		t.Logf("run: %v", err)
+	}
+	if stillWatching != nil {
+		t.Fatal(stillWatching)
+	}
+}

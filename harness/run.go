@@ -757,7 +757,7 @@ func (t *Test) emit(e Event) <-chan error {
 }
 
 // await waits until the sink has made an event durable or refused it.
-// Once ctx ends it waits ReturnGrace more, then returns an error matching
+// Once ctx ends it waits half of ReturnGrace more, then returns an error matching
 // ErrUnconfirmed. A sink that fails stops the run (once): a station that
 // cannot keep its results must not go on testing.
 //
@@ -780,7 +780,10 @@ func (t *Test) await(ctx context.Context, ack <-chan error, kind, name string) e
 			// not lost because the caller was stopped. Wait as long as
 			// a stop gives goroutines to return (ReturnGrace), then say
 			// it is unconfirmed, not unrecorded.
-			grace := time.NewTimer(t.opts.ReturnGrace)
+			// Half of it: the call's goroutine then returns within the
+			// ReturnGrace an immediate stop gives the work, and the safe
+			// state is not held back by a slow store.
+			grace := time.NewTimer(t.opts.ReturnGrace / 2)
 			defer grace.Stop()
 			select {
 			case err = <-ack:
