@@ -136,12 +136,14 @@ func Open(ctx context.Context, resource string, opts ...Option) (*Session, error
 	for _, o := range opts {
 		o(&cfg)
 	}
-	conn, err := transport.Open(ctx, resource, cfg.transportOpts...)
+	// The session's logger first: WithTransportOptions may set another.
+	topts := append([]transport.Option{transport.WithLogger(cfg.log)}, cfg.transportOpts...)
+	conn, err := transport.Open(ctx, resource, topts...)
 	if err != nil {
 		return nil, err
 	}
 	reopen := func(ctx context.Context) (transport.Conn, error) {
-		return transport.Open(ctx, resource, cfg.transportOpts...)
+		return transport.Open(ctx, resource, topts...)
 	}
 	all := append([]Option{WithResource(resource), WithReconnect(reopen)}, opts...)
 	return NewSession(conn, all...), nil

@@ -265,6 +265,18 @@ func (in *Instrument) SetLogger(l zerolog.Logger) {
 	in.log = l
 }
 
+// logTo gives the instrument l when l logs errors: the logger of the
+// program that last opened it (a SIM:: resource is one instrument per
+// process). One that logs nothing leaves the instrument's as it is.
+func (in *Instrument) logTo(l zerolog.Logger) {
+	ev := l.Error()
+	if !ev.Enabled() {
+		return
+	}
+	ev.Discard()
+	in.SetLogger(l)
+}
+
 // PushError adds an error to the queue, as the instrument itself would
 // (fault injection, a model's background event).
 func (in *Instrument) PushError(e Error) {

@@ -30,7 +30,7 @@ var simInstruments = struct {
 	byRes map[string]*Instrument
 }{byRes: map[string]*Instrument{}}
 
-func openSim(ctx context.Context, r transport.Resource, _ transport.Options) (transport.Conn, error) {
+func openSim(ctx context.Context, r transport.Resource, o transport.Options) (transport.Conn, error) {
 	simInstruments.Lock()
 	defer simInstruments.Unlock()
 	key := strings.ToUpper(r.String()) // model names are case-insensitive
@@ -42,6 +42,7 @@ func openSim(ctx context.Context, r transport.Resource, _ transport.Options) (tr
 		}
 		simInstruments.byRes[key] = in
 	}
+	in.logTo(o.Log) // its panics go to the program's log
 	return in.Conn(), nil
 }
 

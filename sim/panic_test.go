@@ -4,8 +4,11 @@ import (
 	"bufio"
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/scpikit/scpikit/scpi"
 )
 
 // A handler that panics (a model's bug) costs its message, not the
@@ -142,4 +145,35 @@ func TestPanickingHandlerLogsOnTheInstrumentsLogger(t *testing.T) {
 			}
 		})
 	}
+}
+
+// panickerOnce registers PANICKER-LOG, a model whose BOOM panics, once
+// per process (tests may run many times in one).
+var panickerOnce sync.Once
+
+// A SIM:: instrument opened with scpi.Open logs its handlers' panics, with
+// their stacks, on the session's logger: the program's log shows the
+// model's bug, not only -300 in an error queue it may never read.
+func TestSimResourceLogsPanicsOnTheSessionsLogger(t *testing.T) {
+	panickerOnce.Do(func() {
+		cmds := NewCommands[*sampleDevice]()
+		cmds.Handle("BOOM", func(d *sampleDevice, c *Call) error {
+			var m map[string]int
+			m["boom"]++ // assignment to a nil map
+			return nil
+		})
+		MustRegister("PANICKER-LOG", "", cmds, func() *sampleDevice { return &sampleDevice{} })
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	logs, logger := newLogEvents()
+	s, err := scpi.Open(ctx, "SIM::PANICKER-LOG::INSTR", scpi.WithLogger(logger))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Write(ctx, "BOOM"); err != nil {
+		t.Fatal(err)
+	}
+	logs.wait(t, ctx, "a handler panicked", 1)
 }

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/rs/zerolog"
 )
 
 // OpenFunc opens a link to the instrument named by r.
@@ -37,6 +39,11 @@ type Options struct {
 	// GPIB-ETHERNET, "ASRL/dev/ttyUSB0::INSTR" for a GPIB-USB. When empty
 	// the SCPIKIT_GPIB_ADAPTER environment variable is used.
 	GPIBAdapter string
+	// Log is where a link logs what its program should see that no call
+	// returns: a simulated instrument's handler panicking, with its
+	// stack. scpi.Open passes the session's logger. The zero Logger logs
+	// nothing.
+	Log zerolog.Logger
 }
 
 // SerialOptions are a serial port's line settings, as VISA's ASRL
@@ -76,6 +83,9 @@ func WithPortmapperPort(port int) Option { return func(o *Options) { o.Portmappe
 // WithGPIBAdapter names the Prologix controller for GPIB resources; see
 // Options.GPIBAdapter.
 func WithGPIBAdapter(resource string) Option { return func(o *Options) { o.GPIBAdapter = resource } }
+
+// WithLogger sets Options.Log.
+func WithLogger(l zerolog.Logger) Option { return func(o *Options) { o.Log = l } }
 
 // WithIntercept installs a resource interceptor; see Options.Intercept.
 func WithIntercept(f InterceptFunc) Option {
