@@ -4,11 +4,11 @@ import (
 	"bufio"
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/scpikit/scpikit/scpi"
+	"github.com/scpikit/scpikit/transport"
 )
 
 // A handler that panics (a model's bug) costs its message, not the
@@ -147,23 +147,35 @@ func TestPanickingHandlerLogsOnTheInstrumentsLogger(t *testing.T) {
 	}
 }
 
-// panickerOnce registers PANICKER-LOG, a model whose BOOM panics, once
-// per process (tests may run many times in one).
-var panickerOnce sync.Once
-
 // A SIM:: instrument opened with scpi.Open logs its handlers' panics, with
 // their stacks, on the session's logger: the program's log shows the
-// model's bug, not only -300 in an error queue it may never read.
+// model's bug, not only -300 in an error queue it may never read. (The
+// model is not registered, which would put it in every sweep of the
+// registered models: its instrument stands in the resources' cache.)
 func TestSimResourceLogsPanicsOnTheSessionsLogger(t *testing.T) {
-	panickerOnce.Do(func() {
-		cmds := NewCommands[*sampleDevice]()
-		cmds.Handle("BOOM", func(d *sampleDevice, c *Call) error {
-			var m map[string]int
-			m["boom"]++ // assignment to a nil map
-			return nil
-		})
-		MustRegister("PANICKER-LOG", "", cmds, func() *sampleDevice { return &sampleDevice{} })
+	cmds := NewCommands[*sampleDevice]()
+	cmds.Handle("BOOM", func(d *sampleDevice, c *Call) error {
+		var m map[string]int
+		m["boom"]++ // assignment to a nil map
+		return nil
 	})
+	m, err := NewModel("PANICKER-LOG", "", cmds, func() *sampleDevice { return &sampleDevice{} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := transport.ParseResource("SIM::PANICKER-LOG::INSTR")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := strings.ToUpper(r.String()) // as openSim keys it
+	simInstruments.Lock()
+	simInstruments.byRes[key] = m.New()
+	simInstruments.Unlock()
+	defer func() {
+		simInstruments.Lock()
+		delete(simInstruments.byRes, key)
+		simInstruments.Unlock()
+	}()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	logs, logger := newLogEvents()
