@@ -532,37 +532,8 @@ func TestOutOfBandCallsWaitForTheLinkNoLongerThanTheirContext(t *testing.T) {
 	go func() { _, err := c.Read(make([]byte, 8)); readDone <- err }()
 	<-reading // the read holds the Conn, waiting for the instrument
 	stb := func(ctx context.Context) error { _, err := c.ReadStatusByte(ctx); return err }
-	calls := []struct {
-		name string
-		call func(context.Context) error
-	}{{"ReadStatusByte", stb}, {"Clear", c.Clear}, {"Trigger", c.Trigger}}
-	for _, tc := range calls {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-		errc := make(chan error, 1)
-		go func() { errc <- tc.call(ctx) }()
-		select {
-		case err := <-errc:
-			cancel()
-			if !errors.Is(err, context.DeadlineExceeded) {
-				t.Errorf("%s: %v, want a context deadline error", tc.name, err)
-			}
-		case <-time.After(10 * time.Second): // the test's bound
-			c.SetDeadline(time.Unix(1, 0)) // ends the read, and so the wait
-			<-errc
-			cancel()
-			<-readDone
-			t.Fatalf("%s waited for the link past its context", tc.name)
-		}
-	}
-	select {
-	case err := <-readDone:
-		t.Fatalf("the read ended before it was interrupted: %v", err)
-	default:
-	}
-	c.SetDeadline(time.Unix(1, 0))
-	if err := <-readDone; !errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("interrupted read: %v", err)
-	}
+	testserver.CallsGiveUpWhileHeld(t, "a read waits", readDone, func() { c.SetDeadline(time.Unix(1, 0)) }, os.ErrDeadlineExceeded,
+		[]testserver.Call{{Name: "ReadStatusByte", Do: stb}, {Name: "Clear", Do: c.Clear}, {Name: "Trigger", Do: c.Trigger}})
 	c.SetDeadline(time.Time{})
 	if stb, err := c.ReadStatusByte(context.Background()); err != nil || stb != 16 {
 		t.Fatalf("serial poll after: %d, %v", stb, err)

@@ -740,59 +740,22 @@ func TestOutOfBandCallsWaitForAChannelNoLongerThanTheirContext(t *testing.T) {
 	}
 	defer c.Close()
 
-	type call struct {
-		name string
-		call func(context.Context) error
-	}
 	stb := func(ctx context.Context) error { _, err := c.ReadStatusByte(ctx); return err }
-	// try runs each call with a short context while holder holds a
-	// channel; holderDone must not have ended meanwhile.
-	try := func(holder string, holderDone chan error, release context.CancelFunc, calls []call) {
-		t.Helper()
-		for _, tc := range calls {
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-			errc := make(chan error, 1)
-			go func() { errc <- tc.call(ctx) }()
-			select {
-			case err := <-errc:
-				cancel()
-				if !errors.Is(err, context.DeadlineExceeded) {
-					t.Errorf("%s while %s: %v, want a context deadline error", tc.name, holder, err)
-				}
-			case <-time.After(10 * time.Second): // the test's bound
-				release()
-				<-errc
-				cancel()
-				<-holderDone
-				t.Fatalf("%s waited past its context while %s", tc.name, holder)
-			}
-		}
-		select {
-		case err := <-holderDone:
-			t.Fatalf("%s ended before it was cancelled: %v", holder, err)
-		default:
-		}
-		release()
-		if err := <-holderDone; !errors.Is(err, context.Canceled) {
-			t.Fatalf("%s, cancelled: %v", holder, err)
-		}
-	}
-
 	hold, release := context.WithCancel(context.Background())
 	defer release()
 	holderDone := make(chan error, 1)
 	go func() { holderDone <- c.Clear(hold) }()
 	<-clearing // the clear holds the synchronous channel, waiting for the acknowledgement
-	try("a device clear waits", holderDone, release, []call{
-		{"ReadStatusByte", stb}, {"Clear", c.Clear}, {"Trigger", c.Trigger},
-		{"UnlockDevice", c.UnlockDevice}, {"Remote", c.Remote}, {"Local", c.Local},
+	testserver.CallsGiveUpWhileHeld(t, "a device clear waits", holderDone, release, context.Canceled, []testserver.Call{
+		{Name: "ReadStatusByte", Do: stb}, {Name: "Clear", Do: c.Clear}, {Name: "Trigger", Do: c.Trigger},
+		{Name: "UnlockDevice", Do: c.UnlockDevice}, {Name: "Remote", Do: c.Remote}, {Name: "Local", Do: c.Local},
 	})
 
 	hold, release = context.WithCancel(context.Background())
 	defer release()
 	go func() { holderDone <- c.LockDevice(hold) }()
 	<-locking // the lock request holds the asynchronous channel
-	try("a lock request waits", holderDone, release, []call{
-		{"ReadStatusByte", stb}, {"LockDevice", c.LockDevice}, {"Remote", c.Remote},
+	testserver.CallsGiveUpWhileHeld(t, "a lock request waits", holderDone, release, context.Canceled, []testserver.Call{
+		{Name: "ReadStatusByte", Do: stb}, {Name: "LockDevice", Do: c.LockDevice}, {Name: "Remote", Do: c.Remote},
 	})
 }

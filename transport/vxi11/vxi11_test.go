@@ -468,40 +468,10 @@ func TestOutOfBandCallsWaitForTheLinkNoLongerThanTheirContext(t *testing.T) {
 	go func() { _, err := c.Read(make([]byte, 8)); readDone <- err }()
 	<-reads // the read holds the link, waiting for its reply
 	stb := func(ctx context.Context) error { _, err := c.ReadStatusByte(ctx); return err }
-	calls := []struct {
-		name string
-		call func(context.Context) error
-	}{
-		{"ReadStatusByte", stb}, {"Clear", c.Clear}, {"Trigger", c.Trigger}, {"Remote", c.Remote},
-		{"Local", c.Local}, {"LockDevice", c.LockDevice}, {"UnlockDevice", c.UnlockDevice},
-	}
-	for _, tc := range calls {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-		errc := make(chan error, 1)
-		go func() { errc <- tc.call(ctx) }()
-		select {
-		case err := <-errc:
-			cancel()
-			if !errors.Is(err, context.DeadlineExceeded) {
-				t.Errorf("%s: %v, want a context deadline error", tc.name, err)
-			}
-		case <-time.After(10 * time.Second): // the test's bound
-			c.SetDeadline(time.Unix(1, 0)) // ends the read, and so the wait
-			<-errc
-			cancel()
-			<-readDone
-			t.Fatalf("%s waited for the link past its context", tc.name)
-		}
-	}
-	select {
-	case err := <-readDone:
-		t.Fatalf("the read ended before it was interrupted: %v", err)
-	default:
-	}
-	c.SetDeadline(time.Unix(1, 0))
-	if err := <-readDone; !errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("interrupted read: %v", err)
-	}
+	testserver.CallsGiveUpWhileHeld(t, "a read waits", readDone, func() { c.SetDeadline(time.Unix(1, 0)) }, os.ErrDeadlineExceeded, []testserver.Call{
+		{Name: "ReadStatusByte", Do: stb}, {Name: "Clear", Do: c.Clear}, {Name: "Trigger", Do: c.Trigger}, {Name: "Remote", Do: c.Remote},
+		{Name: "Local", Do: c.Local}, {Name: "LockDevice", Do: c.LockDevice}, {Name: "UnlockDevice", Do: c.UnlockDevice},
+	})
 	// The link is in step after: the late reply is dropped.
 	c.SetDeadline(time.Now().Add(10 * time.Second))
 	if _, err := c.ReadStatusByte(context.Background()); err != nil {
