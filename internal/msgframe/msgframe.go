@@ -72,6 +72,11 @@ type Scanner struct {
 // NewScanner starts scanning a message.
 func NewScanner() Scanner { return Scanner{elemStart: true} }
 
+// Indefinite reports whether the message scanned holds an indefinite
+// block (#0): its end, which only the instrument's END marks, may lie past
+// the terminator found, at any newline in its payload.
+func (sc *Scanner) Indefinite() bool { return sc.raw }
+
 // NewPayloadScanner starts scanning the payload of an indefinite block
 // whose header (#0) has been read already: any bytes up to the terminator.
 func NewPayloadScanner() Scanner { return Scanner{raw: true} }

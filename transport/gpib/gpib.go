@@ -476,9 +476,12 @@ func (c *Conn) readReply() error {
 		if done, at := sc.Scan(a.rbuf, '\n'); done {
 			c.rbuf = append(c.rbuf[:0], a.rbuf[:at+1]...)
 			a.rbuf = a.rbuf[at+1:]
-			if len(a.rbuf) > 0 && a.rbuf[0] == eotChar {
+			if len(a.rbuf) > 0 && a.rbuf[0] == eotChar && !sc.Indefinite() {
 				a.rbuf = a.rbuf[1:] // EOI came with the newline: the reply is whole
 			} else {
+				// (After an indefinite block's header, the newline may
+				// be its payload's and the end mark a data byte after
+				// it: such a reply is never taken for whole either.)
 				// The adapter's read has not been seen to end: more
 				// lines of this reply (*LRN?, a catalog) may be on their
 				// way, or only its end mark. The next exchange, whatever

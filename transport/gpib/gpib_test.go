@@ -700,3 +700,29 @@ func TestBlockWithLineFeedsIsReadWhole(t *testing.T) {
 		t.Errorf("replies (-want +got):\n%s", diff)
 	}
 }
+
+// An indefinite block (#0) ends at the first newline the link finds, but
+// its payload may hold more, and a data byte 4 after that newline looks
+// like the adapter's end mark: the rest of the block is never taken for
+// the next exchange's reply, whatever its address.
+func TestIndefiniteBlockRestIsNoOtherAddressesReply(t *testing.T) {
+	f, adapter := startScriptedAdapter(t, map[string][]string{"5": {"#0ab\n\x04", "cd\n"}, "7": {"seven\n"}})
+	ctx := context.Background()
+	o := transport.NewOptions()
+	five, err := gpib.Dial(ctx, adapter, 5, transport.NoAddress, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer five.Close()
+	seven, err := gpib.Dial(ctx, adapter, 7, transport.NoAddress, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seven.Close()
+	got := []string{exchange(t, five, "CURV?")}
+	f.release(t) // the rest of the block comes now
+	got = append(got, exchange(t, seven, "*IDN?"))
+	if diff := cmp.Diff([]string{"#0ab\n", "seven\n"}, got); diff != "" {
+		t.Errorf("replies (-want +got):\n%s", diff)
+	}
+}
