@@ -34,7 +34,9 @@ type Signal struct {
 	once sync.Once
 }
 
-// NewSignal is a Signal for lines containing text.
+// NewSignal is a Signal for lines containing text. Beside a log that the
+// test reads once signalled, put it last in an io.MultiWriter: it signals
+// as the line passes it, and writers after it have not had the line yet.
 func NewSignal(text string) *Signal { return &Signal{text: text, seen: make(chan struct{})} }
 
 func (s *Signal) Write(p []byte) (int, error) {

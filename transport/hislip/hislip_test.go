@@ -645,7 +645,7 @@ func TestSessionTimesOutAfterADeviceClear(t *testing.T) {
 func TestLockWithoutDeadlineLeavesRoomForTheAnswer(t *testing.T) {
 	waits := testserver.NewSignal("lock request waits")
 	var log testserver.Log
-	srv := serve(t, "DP832", sim.ServerOptions{Logger: zerolog.New(io.MultiWriter(waits, &log)).Level(zerolog.DebugLevel)})
+	srv := serve(t, "DP832", sim.ServerOptions{Logger: zerolog.New(io.MultiWriter(&log, waits)).Level(zerolog.DebugLevel)})
 	a, b := dial(t, srv), dial(t, srv)
 	ctx := context.Background()
 	if err := a.LockDevice(ctx); err != nil {
