@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/scpikit/scpikit/internal/oncrpc"
 	"github.com/scpikit/scpikit/internal/testserver"
@@ -36,6 +37,7 @@ type fakeVXI struct {
 	// dataAt, when not 0, is the device_read (counted from 1) that gets
 	// "late\n" when nothing is queued; those before get io_timeout at once.
 	dataAt    int
+	readDelay time.Duration // each device_read's reply waits this long (an instrument capping io_timeout)
 	readCalls chan struct{} // a device_read arrived (when set)
 	in, out   []byte
 }
@@ -151,6 +153,7 @@ func (f *fakeVXI) core1(call oncrpc.Call, d *oncrpc.Decoder, e *oncrpc.Encoder) 
 	case vxi11wire.ProcDeviceRead:
 		vxi11wire.DecodeReadParms(d)
 		f.reads++
+		time.Sleep(f.readDelay) // the instrument's own wait, not a test's
 		if f.readCalls != nil {
 			f.readCalls <- struct{}{}
 		}

@@ -51,15 +51,15 @@ var ErrLocked = errors.New("vxi11: device locked by another link")
 var ErrMalformed = oncrpc.ErrMalformed
 
 // ErrNoData is matched when the instrument answers device_read again and
-// again with no data, no END and no error: a reply VXI-11 does not allow
+// again at once (within 50 ms) with no data, no END and no error: a reply VXI-11 does not allow
 // (device_read returns when requestSize bytes came, the term character or
 // END, or with an error such as its io_timeout). Asking again at once
 // would spin until the deadline; the link stays usable.
 var ErrNoData = errors.New("vxi11: device_read returned no data and no END")
 
 // ErrEarlyTimeout is matched when, with no deadline set, the instrument
-// answers device_read with its io_timeout error again and again long
-// before the io_timeout asked for has passed: asking again at once would
+// answers device_read with its io_timeout error again and again at once
+// (within 50 ms), not after the io_timeout asked for: asking again at once would
 // spin for ever. The error also matches os.ErrDeadlineExceeded and
 // carries the instrument's *DeviceError; the link stays usable.
 var ErrEarlyTimeout = errors.New("vxi11: device_read timed out long before its io_timeout")
@@ -70,13 +70,18 @@ const (
 	noDeadlineIO  = 10_000  // ms per device_read when no deadline is set
 	lockTimeoutMS = 0       // do not wait for another link's lock unless asked
 	// maxEmptyReads bounds the device_read replies in a row with no data
-	// and no END that Read asks past: see ErrNoData.
+	// and no END, each back within spinReply, that Read asks past: see
+	// ErrNoData.
 	maxEmptyReads = 4
 	// maxEarlyTimeouts bounds the io_timeout replies in a row, each back
-	// in less than a tenth of the io_timeout asked for, that a Read with
-	// no deadline asks past: see ErrEarlyTimeout. An instrument that caps
-	// io_timeout lower than asked (a second or more) still waits.
+	// within spinReply, that a Read with no deadline asks past: see
+	// ErrEarlyTimeout.
 	maxEarlyTimeouts = 4
+	// spinReply: a reply back sooner came at once, without the wait the
+	// call asked for, and asking again at once would spin. One that took
+	// longer (an instrument that caps io_timeout at 500 ms, or waits and
+	// then has nothing) is an instrument waiting, and is waited on.
+	spinReply = 50 * time.Millisecond
 )
 
 // abortWait bounds sending device_abort and waiting for its reply (a
@@ -461,11 +466,14 @@ func (c *Conn) Read(b []byte) (int, error) {
 		if err != nil {
 			return 0, err
 		}
+		quick := time.Since(start) < spinReply
+		if !quick {
+			empty, early = 0, 0 // not in a row
+		}
 		if resp.Error == vxi11wire.ErrIOTimeout && !bounded {
 			// No deadline: keep waiting, a chunk at a time, unless the
 			// instrument does not wait at all.
-			if time.Since(start) >= time.Duration(io)*time.Millisecond/10 {
-				early = 0
+			if !quick {
 				continue
 			}
 			if early++; early < maxEarlyTimeouts {
@@ -485,7 +493,7 @@ func (c *Conn) Read(b []byte) (int, error) {
 			c.pending = append([]byte(nil), c.pending...)
 			c.releaseAbandoned()
 		}
-		if len(c.pending) == 0 { // no data and no END, whatever the reason bits
+		if len(c.pending) == 0 && quick { // no data and no END, whatever the reason bits
 			if empty++; empty >= maxEmptyReads {
 				return 0, fmt.Errorf("%w (reason %#x, %d replies in a row)", ErrNoData, resp.Reason, empty)
 			}
