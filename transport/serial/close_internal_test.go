@@ -4,6 +4,7 @@ package serial
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -97,5 +98,20 @@ func TestCloseWaitsForOutputThatGoesOut(t *testing.T) {
 	closeWithin(t, p)
 	if discarded || left != 0 {
 		t.Fatalf("discarded %v with %d bytes still going out", discarded, left)
+	}
+}
+
+// A driver whose output queue cannot be read (the ioctl fails) has its
+// output discarded at Close rather than waited on, as XOFF-held output
+// is: the kernel's last close would wait on it, seen or not.
+func TestCloseDiscardsOutputItCannotSee(t *testing.T) {
+	p := openPort(t, transport.SerialOptions{})
+	discarded := false
+	p.outQueue = func() (int, error) { return 0, errors.New("TIOCOUTQ: inappropriate ioctl for device") }
+	discard := p.discardOutput
+	p.discardOutput = func() error { discarded = true; return discard() }
+	closeWithin(t, p)
+	if !discarded {
+		t.Fatal("output not discarded before the close")
 	}
 }

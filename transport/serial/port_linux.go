@@ -237,7 +237,11 @@ func (p *Port) Close() error {
 // emptying, then discards what is left.
 func (p *Port) drain() {
 	n, err := p.outQueue()
-	if err != nil || n == 0 {
+	if err != nil {
+		p.discardOutput() // the queue cannot be seen: do not let close wait on it
+		return
+	}
+	if n == 0 {
 		return
 	}
 	tick := time.NewTicker(10 * time.Millisecond)
