@@ -42,9 +42,8 @@ type DUTRun struct {
 
 // stop ends the DUT's context with cause, and at once, before the caller
 // goes on to switch its outputs off, the contexts of its monitors
-// registered before it started: they follow its context only through an
-// AfterFunc, which runs later, and a check in between would read the
-// output going off as a new fault.
+// registered before it started, which are not its context's children: a
+// check after the outputs went off would read the drop as a new fault.
 func (d *DUTRun) stop(cancel context.CancelCauseFunc, cause error) {
 	cancel(cause)
 	d.earlyMu.Lock()

@@ -103,9 +103,8 @@ type earlyMonitor struct {
 	name   string
 	cancel context.CancelCauseFunc // ends its context
 	mu     sync.Mutex
-	ended  bool        // its goroutine has ended; guarded by mu
-	member *member     // its place in its DUT's scope, once joined; guarded by mu
-	stop   func() bool // stops following the DUT's context; guarded by mu
+	ended  bool    // its goroutine has ended; guarded by mu
+	member *member // its place in its DUT's scope, once joined; guarded by mu
 }
 
 // join makes the monitor its DUT's, as the DUT starts: t.dutsMu is held,
@@ -117,12 +116,15 @@ func (e *earlyMonitor) join(d *DUTRun) {
 		return
 	}
 	e.member = d.scope.enter(e.name, d.name)
-	// The DUT's stops (d.cancel, see DUTRun.stop) end it at once, and
-	// the run's ends it with the run's context; this is a backstop.
-	e.stop = context.AfterFunc(d.ctx, func() { e.cancel(context.Cause(d.ctx)) })
+	// From now on the DUT's stops (DUTRun.stop) end it, and the run's
+	// ends it with the run's context, its parent. A stop that came first
+	// cancelled the DUT's context before DUTRun.stop read the list.
 	d.earlyMu.Lock()
 	d.early = append(d.early, e)
 	d.earlyMu.Unlock()
+	if d.ctx.Err() != nil {
+		e.cancel(context.Cause(d.ctx))
+	}
 }
 
 // end is called as the monitor's goroutine ends, once a panic or Goexit
@@ -132,9 +134,6 @@ func (e *earlyMonitor) end() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.ended = true
-	if e.stop != nil {
-		e.stop()
-	}
 	if e.member != nil {
 		e.member.leave()
 	}
