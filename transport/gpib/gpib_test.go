@@ -311,14 +311,21 @@ func fakeAdapterLines(replies map[string]string) func(line string) (string, bool
 // exchange writes cmd to c and reads one line of reply.
 func exchange(t *testing.T, c *gpib.Conn, cmd string) string {
 	t.Helper()
+	return readUntil(t, c, cmd, 64, func(got []byte) bool { return strings.HasSuffix(string(got), "\n") })
+}
+
+// readUntil sends cmd and reads from c, size bytes at most a read, until
+// done says the reply is all there.
+func readUntil(t *testing.T, c *gpib.Conn, cmd string, size int, done func(got []byte) bool) string {
+	t.Helper()
 	c.SetDeadline(time.Now().Add(10 * time.Second))
 	defer c.SetDeadline(time.Time{})
 	if _, err := c.Write([]byte(cmd + "\n")); err != nil {
 		t.Fatal(err)
 	}
 	var got []byte
-	buf := make([]byte, 64)
-	for !strings.HasSuffix(string(got), "\n") {
+	buf := make([]byte, size)
+	for !done(got) {
 		n, err := c.Read(buf)
 		if err != nil {
 			t.Fatalf("%s: %q, %v", cmd, got, err)
@@ -328,29 +335,36 @@ func exchange(t *testing.T, c *gpib.Conn, cmd string) string {
 	return string(got)
 }
 
+// dialFiveAndSeven dials addresses 5 and 7 through adapter, closed as
+// the test ends.
+func dialFiveAndSeven(t *testing.T, adapter string) (five, seven *gpib.Conn) {
+	t.Helper()
+	o := transport.NewOptions()
+	five, err := gpib.Dial(context.Background(), adapter, 5, transport.NoAddress, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { five.Close() })
+	seven, err = gpib.Dial(context.Background(), adapter, 7, transport.NoAddress, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { seven.Close() })
+	return five, seven
+}
+
 // An instrument whose reply has more lines than the session reads (*LRN?,
 // a catalog) leaves bytes in the adapter's buffer, which every address
 // shares: they are never taken for another address's reply, nor for an
 // answer of the adapter's own.
 func TestLeftoverBytesAreNoOtherAddressesReply(t *testing.T) {
 	adapter := fakeAdapter(t, map[string]string{"5": "L1\nL2\n", "7": "seven\n"})
-	ctx := context.Background()
-	o := transport.NewOptions()
-	five, err := gpib.Dial(ctx, adapter, 5, transport.NoAddress, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer five.Close()
-	seven, err := gpib.Dial(ctx, adapter, 7, transport.NoAddress, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer seven.Close()
+	five, seven := dialFiveAndSeven(t, adapter)
 	got := []string{exchange(t, five, "*LRN?"), exchange(t, seven, "*IDN?"), exchange(t, five, "*LRN?")}
 	if diff := cmp.Diff([]string{"L1\n", "seven\n", "L1\n"}, got); diff != "" {
 		t.Errorf("replies (-want +got):\n%s", diff)
 	}
-	bounded, cancel := context.WithTimeout(ctx, 10*time.Second)
+	bounded, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	stb, err := seven.ReadStatusByte(bounded)
 	if err != nil {
@@ -614,21 +628,7 @@ func (f *scriptedAdapter) release(t *testing.T) {
 // readReply reads from c until want's length or an error.
 func readReply(t *testing.T, c *gpib.Conn, cmd string, want int) string {
 	t.Helper()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	defer c.SetDeadline(time.Time{})
-	if _, err := c.Write([]byte(cmd + "\n")); err != nil {
-		t.Fatal(err)
-	}
-	var got []byte
-	buf := make([]byte, 7)
-	for len(got) < want {
-		n, err := c.Read(buf)
-		if err != nil {
-			t.Fatalf("%s: %q, %v", cmd, got, err)
-		}
-		got = append(got, buf[:n]...)
-	}
-	return string(got)
+	return readUntil(t, c, cmd, 7, func(got []byte) bool { return len(got) >= want })
 }
 
 // Lines of a reply that reach the host only after its first line was
@@ -639,18 +639,7 @@ func readReply(t *testing.T, c *gpib.Conn, cmd string, want int) string {
 // not know, and address 7's *IDN? got "L2\n".
 func TestLateLinesOfAReplyAreNoOtherAddressesReply(t *testing.T) {
 	f, adapter := startScriptedAdapter(t, map[string][]string{"5": {"L1\n", "L2\n"}, "7": {"seven\n"}})
-	ctx := context.Background()
-	o := transport.NewOptions()
-	five, err := gpib.Dial(ctx, adapter, 5, transport.NoAddress, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer five.Close()
-	seven, err := gpib.Dial(ctx, adapter, 7, transport.NoAddress, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer seven.Close()
+	five, seven := dialFiveAndSeven(t, adapter)
 	var got []string
 	for range 2 {
 		got = append(got, exchange(t, five, "*LRN?"))
@@ -674,18 +663,7 @@ func TestBlockWithLineFeedsIsReadWhole(t *testing.T) {
 		"5": {block[:cut1], block[cut1:cut2], block[cut2:]},
 		"7": {"seven\n"},
 	})
-	ctx := context.Background()
-	o := transport.NewOptions()
-	five, err := gpib.Dial(ctx, adapter, 5, transport.NoAddress, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer five.Close()
-	seven, err := gpib.Dial(ctx, adapter, 7, transport.NoAddress, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer seven.Close()
+	five, seven := dialFiveAndSeven(t, adapter)
 	go func() {
 		for range 2 {
 			select {
@@ -707,18 +685,7 @@ func TestBlockWithLineFeedsIsReadWhole(t *testing.T) {
 // the next exchange's reply, whatever its address.
 func TestIndefiniteBlockRestIsNoOtherAddressesReply(t *testing.T) {
 	f, adapter := startScriptedAdapter(t, map[string][]string{"5": {"#0ab\n\x04", "cd\n"}, "7": {"seven\n"}})
-	ctx := context.Background()
-	o := transport.NewOptions()
-	five, err := gpib.Dial(ctx, adapter, 5, transport.NoAddress, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer five.Close()
-	seven, err := gpib.Dial(ctx, adapter, 7, transport.NoAddress, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer seven.Close()
+	five, seven := dialFiveAndSeven(t, adapter)
 	got := []string{exchange(t, five, "CURV?")}
 	f.release(t) // the rest of the block comes now
 	got = append(got, exchange(t, seven, "*IDN?"))
