@@ -280,6 +280,12 @@ type Conn struct {
 	dl     time.Time
 	kick   chan struct{} // SetDeadline wakes a wait for the bus
 	closed bool
+	// closing is set (under dmu) as Close starts: calls that take this
+	// Conn after it return at once, and no deadline set after it
+	// replaces the past one that interrupts the call under way. Without
+	// it a call queued for the Conn would run (up to its own deadline)
+	// before Close got it.
+	closing bool
 }
 
 // Dial opens GPIB address pad (sad: transport.NoAddress, or 0-30) through
@@ -315,8 +321,19 @@ func (c *Conn) deadline() time.Time {
 // the bus.
 func (c *Conn) SetDeadline(t time.Time) error {
 	c.dmu.Lock()
+	if c.closing {
+		c.dmu.Unlock()
+		return net.ErrClosed // the past deadline Close set stays
+	}
 	c.dl = t
 	c.dmu.Unlock()
+	return c.applyDeadline()
+}
+
+// applyDeadline wakes a wait for the bus and bounds the adapter's I/O
+// under way with the deadline as it is now (read under om, so of two
+// racing setters the last to apply applies the newest).
+func (c *Conn) applyDeadline() error {
 	select {
 	case c.kick <- struct{}{}:
 	default:
@@ -324,9 +341,16 @@ func (c *Conn) SetDeadline(t time.Time) error {
 	c.a.om.Lock()
 	defer c.a.om.Unlock()
 	if c.a.owner == c {
-		return c.a.conn.SetDeadline(t)
+		return c.a.conn.SetDeadline(c.deadline())
 	}
 	return nil
+}
+
+// isClosed reports whether Close has begun.
+func (c *Conn) isClosed() bool {
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	return c.closing
 }
 
 // hold takes the bus for one exchange, waiting as long as the deadline
@@ -417,7 +441,7 @@ func escape(dst, data []byte) []byte {
 func (c *Conn) Write(b []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed {
+	if c.isClosed() {
 		return 0, net.ErrClosed
 	}
 	c.wbuf = append(c.wbuf, b...)
@@ -449,7 +473,7 @@ func (c *Conn) Write(b []byte) (int, error) {
 func (c *Conn) Read(b []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed {
+	if c.isClosed() {
 		return 0, net.ErrClosed
 	}
 	if len(c.rbuf) == 0 {
@@ -519,7 +543,7 @@ func (c *Conn) lock(ctx context.Context, cmd string) error {
 
 // commandLocked is command under c.mu.
 func (c *Conn) commandLocked(ctx context.Context, cmd string, answer bool) (string, error) {
-	if c.closed {
+	if c.isClosed() {
 		return "", net.ErrClosed
 	}
 	if err := ctx.Err(); err != nil {
@@ -586,7 +610,10 @@ func (c *Conn) ReadStatusByte(ctx context.Context) (byte, error) {
 // Close releases this address (interrupting an exchange under way); the
 // adapter closes with its last user.
 func (c *Conn) Close() error {
-	c.SetDeadline(time.Unix(1, 0))
+	c.dmu.Lock()
+	c.closing, c.dl = true, time.Unix(1, 0)
+	c.dmu.Unlock()
+	c.applyDeadline()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {

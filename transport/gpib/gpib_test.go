@@ -554,6 +554,55 @@ func TestOutOfBandCallsWaitForTheLinkNoLongerThanTheirContext(t *testing.T) {
 	}
 }
 
+// Close does not wait behind calls queued for the Conn: each returns
+// net.ErrClosed once Close has begun. Before, the call first in line took
+// the Conn when the read Close interrupted let go, and ran before Close,
+// bounded only by its own deadline (10 s without one), against an
+// instrument that may be gone.
+func TestCloseDoesNotWaitBehindQueuedCalls(t *testing.T) {
+	reading := make(chan struct{}, 1)
+	lines := fakeAdapterLines(map[string]string{}) // ++read eoi gets no answer
+	srv := testserver.Start(t, testserver.Lines(func(line string) (string, bool) {
+		switch {
+		case line == "++read eoi":
+			select {
+			case reading <- struct{}{}:
+			default:
+			}
+		case strings.HasPrefix(line, "++spoll"):
+			return "", false // nor a serial poll
+		}
+		return lines(line)
+	}))
+	adapter := fmt.Sprintf("TCPIP::127.0.0.1::%d::SOCKET", srv.Port())
+	c, err := gpib.Dial(context.Background(), adapter, 5, transport.NoAddress, transport.NewOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	readDone := make(chan error, 1)
+	go func() { _, err := c.Read(make([]byte, 8)); readDone <- err }()
+	<-reading // the read holds the Conn, waiting for the instrument
+	stbDone := make(chan error, 1)
+	go func() { _, err := c.ReadStatusByte(context.Background()); stbDone <- err }()
+	testserver.WaitForWaiter(t, "ctxlock.Mutex.LockCtx") // in line before Close
+	closed := make(chan error, 1)
+	go func() { closed <- c.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	case <-time.After(5 * time.Second): // the test's bound, below the queued call's 10 s
+		t.Fatal("Close waited behind a queued call")
+	}
+	if err := <-readDone; err == nil {
+		t.Error("the read Close interrupted returned no error")
+	}
+	if err := <-stbDone; !errors.Is(err, net.ErrClosed) {
+		t.Errorf("the queued ReadStatusByte: %v, want net.ErrClosed", err)
+	}
+}
+
 // scriptedAdapter is a Prologix GPIB-ETHERNET on loopback that, unlike
 // fakeAdapter, honours ++eot_enable and ++eot_char as the adapter does
 // (the character follows the byte that came with EOI, the end of the

@@ -110,6 +110,12 @@ type Conn struct {
 	pending   []byte              // device_read data not yet given to Read; aliases rr's record
 	broken    error               // set when the core channel lost its framing
 	closed    bool
+	// closing is set (under dmu) as Close starts: calls that take the
+	// link after it return at once, and no deadline set after it
+	// replaces the past one that interrupts the call under way. Without
+	// it a call queued for the link would run (up to its own deadline)
+	// before Close got the link.
+	closing bool
 	// ctx bounds the out-of-band call under way (set by withCtx); Read
 	// and Write are bounded by deadline instead.
 	ctx      context.Context
@@ -398,7 +404,7 @@ func (c *Conn) expired() bool {
 func (c *Conn) Write(b []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed {
+	if c.isClosed() {
 		return 0, net.ErrClosed
 	}
 	sent := 0
@@ -449,7 +455,7 @@ func (c *Conn) deviceErr(op string, code vxi11wire.ErrorCode) error {
 func (c *Conn) Read(b []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed {
+	if c.isClosed() {
 		return 0, net.ErrClosed
 	}
 	empty, early := 0, 0
@@ -510,6 +516,9 @@ func (c *Conn) SetDeadline(t time.Time) error {
 	c.dmu.Lock()
 	defer c.dmu.Unlock()
 	c.deadline = t
+	if c.closing {
+		return net.ErrClosed // the past deadline Close set stays
+	}
 	err := c.core.SetDeadline(t)
 	// After the core channel's: the call an abort ends must not send.
 	if c.stopAbort != nil && !t.IsZero() && !t.After(time.Now()) {
@@ -557,7 +566,7 @@ func (c *Conn) lock(ctx context.Context, op string) error {
 
 // errorCallLocked is errorCall under c.mu.
 func (c *Conn) errorCallLocked(ctx context.Context, op string, proc uint32, args func(e *oncrpc.Encoder, io uint32), more func(*oncrpc.Decoder)) error {
-	if c.closed {
+	if c.isClosed() {
 		return net.ErrClosed
 	}
 	return c.withCtx(ctx, func(io uint32) error {
@@ -585,7 +594,9 @@ func (c *Conn) withCtx(ctx context.Context, fn func(io uint32) error) error {
 	if !ok {
 		dl = time.Now().Add(noDeadlineIO * time.Millisecond)
 	}
-	c.core.SetDeadline(dl)
+	if !c.setCoreDeadline(dl) {
+		return net.ErrClosed
+	}
 	stop := interrupt.OnDone(ctx, c.core)
 	c.ctx = ctx
 	err := fn(uint32(max(time.Until(dl).Milliseconds(), 0)))
@@ -593,10 +604,27 @@ func (c *Conn) withCtx(ctx context.Context, fn func(io uint32) error) error {
 	if stop() { // an interrupt under way has landed: the restore below stays
 		err = errors.Join(ctx.Err(), err)
 	}
-	c.dmu.Lock()
-	c.core.SetDeadline(c.deadline)
-	c.dmu.Unlock()
+	c.setCoreDeadline(c.deadline)
 	return err
+}
+
+// setCoreDeadline sets the core channel's deadline unless Close has
+// begun, whose past deadline stays; it reports whether it did.
+func (c *Conn) setCoreDeadline(t time.Time) bool {
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	if c.closing {
+		return false
+	}
+	c.core.SetDeadline(t)
+	return true
+}
+
+// isClosed reports whether Close has begun.
+func (c *Conn) isClosed() bool {
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	return c.closing
 }
 
 // Clear sends device_clear: the instrument empties its input and output
@@ -650,9 +678,10 @@ func (c *Conn) UnlockDevice(ctx context.Context) error {
 // Close destroys the link (briefly bounded: the instrument may be gone)
 // and closes the core channel.
 func (c *Conn) Close() error {
-	c.core.SetDeadline(time.Unix(1, 0)) // interrupt a call under way
 	c.dmu.Lock()
-	if c.stopAbort != nil { // ... and its device_abort
+	c.closing = true
+	c.core.SetDeadline(time.Unix(1, 0)) // interrupt a call under way
+	if c.stopAbort != nil {             // ... and its device_abort
 		c.stopAbort()
 	}
 	c.dmu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -533,5 +534,43 @@ func TestCappedIOTimeoutIsWaitedOn(t *testing.T) {
 	f.mu.Unlock()
 	if err != nil || string(buf[:n]) != "late\n" {
 		t.Fatalf("read %q, %v; want the reply after 7 io_timeouts", buf[:n], err)
+	}
+}
+
+// Close does not wait behind calls queued for the link: each returns
+// net.ErrClosed once Close has begun. Before, the call first in line took
+// the link when the read Close interrupted let go, and ran before Close,
+// bounded only by its own deadline (10 s without one), against an
+// instrument that may be gone.
+func TestCloseDoesNotWaitBehindQueuedCalls(t *testing.T) {
+	f := startFake(t)
+	c := f.dial(t)
+	reads := make(chan struct{}, 1)
+	f.mu.Lock()
+	f.readCalls = reads
+	f.mu.Unlock()
+	f.holdNext(vxi11wire.ProcDeviceRead)
+	f.holdNext(vxi11wire.ProcDeviceReadStb) // an instrument that does not answer
+	readDone := make(chan error, 1)
+	go func() { _, err := c.Read(make([]byte, 8)); readDone <- err }()
+	<-reads // the read holds the link
+	stbDone := make(chan error, 1)
+	go func() { _, err := c.ReadStatusByte(context.Background()); stbDone <- err }()
+	testserver.WaitForWaiter(t, "ctxlock.Mutex.LockCtx") // in line before Close
+	closed := make(chan error, 1)
+	go func() { closed <- c.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	case <-time.After(5 * time.Second): // the test's bound, below the queued call's 10 s
+		t.Fatal("Close waited behind a queued call")
+	}
+	if err := <-readDone; err == nil {
+		t.Error("the read Close interrupted returned no error")
+	}
+	if err := <-stbDone; !errors.Is(err, net.ErrClosed) {
+		t.Errorf("the queued ReadStatusByte: %v, want net.ErrClosed", err)
 	}
 }
