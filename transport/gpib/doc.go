@@ -14,15 +14,17 @@
 // so sessions to several addresses can run in different goroutines.
 //
 // The adapter is set up as a controller that reads only when told
-// (++mode 1, ++auto 0), asserts EOI with the last byte written and ends
-// each message with LF (++eoi 1, ++eos 2). Data bytes that the adapter
-// would take for its own (CR, LF, ESC, '+') are escaped, so binary blocks
-// go through unchanged. A reply's end is found by IEEE 488.2 framing (a
+// (++mode 1, ++auto 0), asserts EOI with the last byte written and ends each
+// message with LF (++eoi 1, ++eos 2). Data bytes that the adapter would
+// take for its own (CR, LF, ESC, '+') are escaped, so binary blocks go
+// through unchanged. A reply's end is found by IEEE 488.2 framing (a
 // newline outside a definite-length block), which every 488.2 instrument
-// sends as NL with END; an instrument that ends replies with EOI alone is
-// not supported. A read cut short by a deadline is cleaned up before the
-// bus is used again: ++ver is sent, which aborts the adapter's read, and
-// everything before its reply is dropped.
+// sends as NL with END, or else by the mark the adapter sends after the
+// byte that came with EOI (++eot_enable 1, ++eot_char 4): a reply ended by
+// EOI alone gets a newline, as a VISA read ends at END. A read cut short
+// by a deadline is cleaned up before the bus is used again: ++ver is sent,
+// which aborts the adapter's read, and everything before its reply is
+// dropped.
 //
 // The Conn offers device clear (++clr, SDC; transport.Clearer), serial poll
 // (++spoll; transport.StatusByteReader) and group execute trigger (++trg;

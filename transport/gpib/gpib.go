@@ -496,6 +496,10 @@ func (c *Conn) readReply() error {
 		return fmt.Errorf("gpib: read from %s: %w", c.addr, err)
 	}
 	sc := msgframe.NewScanner()
+	// end looks for the end mark alone: a reply the instrument ended with
+	// EOI and no newline (488.1 instruments, or one set to terminate with
+	// EOI only) ends there, as a VISA read ends at END.
+	end := msgframe.NewScanner()
 	for {
 		if done, at := sc.Scan(a.rbuf, '\n'); done {
 			c.rbuf = append(c.rbuf[:0], a.rbuf[:at+1]...)
@@ -513,6 +517,17 @@ func (c *Conn) readReply() error {
 				// for its reply.
 				a.dirty = true
 			}
+			return nil
+		}
+		// No newline outside a block or string so far: an end mark
+		// outside them is the reply's end. (An indefinite block's
+		// payload may hold the mark's byte as data, and 488.2 ends the
+		// block with a newline: it is waited for.)
+		if done, at := end.Scan(a.rbuf, eotChar); done && !end.Indefinite() {
+			// The session's framing ends a message at its newline: one is
+			// added, as the VXI-11 link does for a reply ended by END.
+			c.rbuf = append(append(c.rbuf[:0], a.rbuf[:at]...), '\n')
+			a.rbuf = a.rbuf[at+1:]
 			return nil
 		}
 		if err := a.fill(); err != nil {

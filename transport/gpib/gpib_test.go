@@ -742,3 +742,38 @@ func TestIndefiniteBlockRestIsNoOtherAddressesReply(t *testing.T) {
 		t.Errorf("replies (-want +got):\n%s", diff)
 	}
 }
+
+// A reply the instrument ends with EOI and no newline (an IEEE 488.1
+// instrument, or one set to end its messages with EOI only) ends at the
+// adapter's end mark, and reaches the session with a newline, as a VISA
+// read ends at END: a text reply, and a definite block whose EOI comes with its last payload byte and whose
+// payload holds the mark's byte. Before, each read waited for a newline
+// and ran into its deadline. The next exchange gets its own reply.
+func TestReplyEndedByEOIAlone(t *testing.T) {
+	block := "#16ab\x04d\nf"
+	f, adapter := startScriptedAdapter(t, map[string][]string{
+		"5": {"+1.234E+00"},
+		"7": {block[:5], block[5:]},
+		"8": {"seven\n"},
+	})
+	go func() { // the block's second piece
+		select {
+		case f.more <- struct{}{}:
+		case <-f.stop:
+		}
+	}()
+	var got []string
+	for _, pad := range []int{5, 7, 8} {
+		c, err := gpib.Dial(context.Background(), adapter, pad, transport.NoAddress, transport.NewOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[int]int{5: 11, 7: len(block) + 1, 8: 6}[pad]
+		got = append(got, readReply(t, c, "READ?", want))
+		c.Close()
+	}
+	want := []string{"+1.234E+00\n", block + "\n", "seven\n"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("replies (-want +got):\n%s", diff)
+	}
+}
