@@ -19,6 +19,10 @@ func FuzzAdapterReplies(f *testing.F) {
 	f.Add([]byte("#9999999999"))
 	f.Add([]byte("16\r\n"))
 	f.Add([]byte("\r\n\r\n-3\r\n"))
+	f.Add([]byte("+1.000E+00\x04"))       // EOI alone: the end mark ends it
+	f.Add([]byte("#14a\x04\nb\x04\x04"))  // the mark's byte in a block's payload
+	f.Add([]byte("#0ab\x04cd\n\x04"))     // an indefinite block waits for its newline
+	f.Add([]byte("\"a\x04\" \x04\n\x04")) // the mark's byte in a string
 	f.Fuzz(func(t *testing.T, reply []byte) {
 		host, dev := transport.Pipe()
 		defer dev.Close()
