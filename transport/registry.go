@@ -59,8 +59,10 @@ type SerialOptions struct {
 	// message ("\r\n" or "\r" for instruments that want those).
 	WriteTermination string
 	// ReadTermination, when set, is the instrument's end of reply ("\r"
-	// or "\r\n"), turned into "\n" for the session. Leave it unset for
-	// instruments that send binary blocks: the translation would alter them.
+	// or "\r\n"). "\r" is turned into "\n" for the session, byte by byte:
+	// leave it unset for instruments that send binary blocks, whose CRs it
+	// would alter. "\r\n" replies pass as they are (the session drops
+	// the CR before a reply's LF), blocks included.
 	ReadTermination string
 }
 

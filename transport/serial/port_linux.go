@@ -163,10 +163,11 @@ func (p *Port) control(fn func(fd int) error) error {
 	return ioErr
 }
 
-// Read reads what the instrument sent, with ReadTermination turned into
-// "\n" ("\r\n": every carriage return is dropped; "\r": an LF right after
-// a CR is dropped, so an instrument that ends replies with CR LF leaves no
-// stray LF to start the next reply).
+// Read reads what the instrument sent. ReadTermination "\r" is turned
+// into "\n", and an LF right after a CR is dropped, so an instrument that
+// ends replies with CR LF leaves no stray LF to start the next reply.
+// "\r\n" needs no rewriting: the session ends a reply at its LF and drops
+// the CR before it, outside a block's payload, whose CRs are data.
 func (p *Port) Read(b []byte) (int, error) {
 	for {
 		n, err := p.f.Read(b)
@@ -187,18 +188,6 @@ func (p *Port) Read(b []byte) (int, error) {
 			}
 			if j == 0 && n > 0 && err == nil {
 				continue // only the LF of a CR LF: nothing to give yet
-			}
-			n = j
-		case "\r\n":
-			j := 0
-			for _, c := range b[:n] {
-				if c != '\r' {
-					b[j] = c
-					j++
-				}
-			}
-			if j == 0 && n > 0 && err == nil {
-				continue // only carriage returns: nothing to give yet
 			}
 			n = j
 		}

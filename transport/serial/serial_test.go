@@ -113,7 +113,7 @@ func TestTermination(t *testing.T) {
 	}{
 		{"default", "", "", "V 1.5\r\n", "MEAS?\n"},
 		{"CR", "\r", "\r", "V 1.5\n", "MEAS?\r"},
-		{"CRLF", "\r\n", "\r\n", "V 1.5\n", "MEAS?\r\n"},
+		{"CRLF", "\r\n", "\r\n", "V 1.5\r\n", "MEAS?\r\n"}, // the session drops the CR
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, path := openPTY(t)
@@ -173,6 +173,42 @@ func TestCRTerminationDropsTheLFOfACRLF(t *testing.T) {
 	// its CR.
 	if diff := cmp.Diff([]string{"A\n", "B\n", "C\n", "D\n", "E\n"}, got); diff != "" {
 		t.Errorf("replies (-want +got):\n%s", diff)
+	}
+}
+
+// A link set for CR LF replies gives a binary block whole, its CRs
+// included, and the session reads it and the reply after: the link used
+// to drop every CR it read: the block came 3 bytes short, and the query
+// waited for them until its deadline.
+func TestCRLFTerminationKeepsBlocksWhole(t *testing.T) {
+	m, path := openPTY(t)
+	s, err := scpi.Open(context.Background(), "ASRL"+path+"::INSTR",
+		scpi.WithTransportOptions(transport.WithSerial(transport.SerialOptions{ReadTermination: "\r\n", WriteTermination: "\r\n"})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	payload := "a\r\rb\r\nc"
+	go func() {
+		in := bufio.NewReader(m)
+		for _, reply := range []string{fmt.Sprintf("#1%d%s\r\n", len(payload), payload), "+1.5\r\n"} {
+			if _, err := in.ReadString('\n'); err != nil {
+				return
+			}
+			m.Write([]byte(reply))
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	block, err := s.QueryBlock(ctx, "CURV?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(payload, string(block)); diff != "" {
+		t.Errorf("block (-want +got):\n%s", diff)
+	}
+	if got, err := s.Query(ctx, "MEAS?"); err != nil || got != "+1.5" {
+		t.Errorf("the reply after: %q, %v", got, err)
 	}
 }
 
