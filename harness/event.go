@@ -74,6 +74,11 @@ type RunInfo struct {
 	Batch    string            `json:"batch,omitempty"`    // batch or work order
 	Software string            `json:"software,omitempty"` // the test program's version (its module version and VCS revision unless given)
 	Config   map[string]string `json:"config,omitempty"`   // settings that shaped the run (file names, limits, flags)
+	// SeriesPoints is the most points each series of the record keeps
+	// (Options.SeriesPoints): Run sets it, so that a record rebuilt from
+	// the events decimates as the run's own did. 0 (events from before
+	// it was recorded) is DefaultSeriesPoints.
+	SeriesPoints int `json:"series_points,omitempty"`
 }
 
 // withDefaults fills in the run's name, the station (the host name) and

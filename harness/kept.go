@@ -2,7 +2,6 @@ package harness
 
 import (
 	"math"
-	"slices"
 	"time"
 	"unsafe"
 )
@@ -166,40 +165,10 @@ func (k *keptMeasurements) measurements() []Measurement {
 	return out
 }
 
-// keptPoints are a series' points as the live record keeps them while
-// the run goes, in chunks never copied (a slice that doubles copies the
-// whole series, under the run's lock); they become its Times and Values
-// when the run ends.
-type keptPoints struct {
-	chunks [][]point
-	n      int
-}
-
 type point struct{ t, v float64 }
 
-// pointChunk is the number of points in a chunk (8 KiB).
+// pointChunk is the number of series points in a chunk (8 KiB).
 const pointChunk = 512
-
-func (k *keptPoints) add(t, v float64, pool *chunkPool) {
-	i := k.n % pointChunk
-	if i == 0 {
-		k.chunks = append(k.chunks, pool.pointChunk())
-	}
-	k.chunks[len(k.chunks)-1][i] = point{t, v}
-	k.n++
-}
-
-// flush appends the kept points to s.
-func (k *keptPoints) flush(s *Series) {
-	s.Times = slices.Grow(s.Times, k.n)
-	s.Values = slices.Grow(s.Values, k.n)
-	for c, chunk := range k.chunks {
-		for _, p := range chunk[:min(pointChunk, k.n-c*pointChunk)] {
-			s.Times = append(s.Times, p.t)
-			s.Values = append(s.Values, p.v)
-		}
-	}
-}
 
 // chunkPool holds chunks made, and their pages touched, by the measuring
 // goroutines after they have let go of the run's lock (refill), for the

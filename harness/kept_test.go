@@ -60,20 +60,3 @@ func TestKeptMeasurementsComeBackWhole(t *testing.T) {
 		}
 	}
 }
-
-// A series' kept points become its Times and Values, in order, after
-// any it had.
-func TestKeptPointsComeBackWhole(t *testing.T) {
-	s := &Series{Times: []float64{-1}, Values: []float64{-2}}
-	want := &Series{Times: []float64{-1}, Values: []float64{-2}}
-	var k keptPoints
-	pool := newChunkPool()
-	for i := range 3*pointChunk + 7 {
-		k.add(float64(i), float64(-i), pool)
-		want.Times, want.Values = append(want.Times, float64(i)), append(want.Values, float64(-i))
-	}
-	k.flush(s)
-	if diff := cmp.Diff(want, s); diff != "" {
-		t.Fatal(diff)
-	}
-}

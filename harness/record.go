@@ -7,8 +7,12 @@ import (
 	"time"
 )
 
-// SchemaVersion is the version of the record's JSON form (docs/record.schema.json).
-const SchemaVersion = 2
+// SchemaVersion is the version of the record's JSON form
+// (docs/schema/record.schema.json). Version 3 added a series' samples and
+// bucket: its points may stand for more samples than they are, which a
+// reader of version 2 (whose schema allows no other fields) would take
+// for every sample.
+const SchemaVersion = 3
 
 // Record is everything a run did: who ran it where, its DUTs and the
 // units in them, phases and measurements, the faults and the safe-state
@@ -225,30 +229,59 @@ const (
 	PromptCancelled = "cancelled"
 )
 
-// Series is a quantity over time, for charts: every scalar measurement
-// and monitor sample of one name on one DUT, with the limit lines to draw.
+// Series is a quantity over time, for charts: the scalar measurements
+// and monitor samples of one name on one DUT, with the limit lines to
+// draw. It keeps every sample up to a cap of points (Options.SeriesPoints,
+// DefaultSeriesPoints); past it, the smallest and largest sample of each
+// bucket of Bucket samples, in time order, and the first and last
+// samples, so that memory is bounded however long the run and a spike
+// still shows. Every sample is in the run's events (the station store),
+// and every measurement in its phase.
 type Series struct {
 	DUT    string    `json:"dut"`
 	Name   string    `json:"name"`
 	Unit   string    `json:"unit"`
 	Times  []float64 `json:"-"` // seconds since the run started
 	Values []float64 `json:"-"`
-	Low    *float64  `json:"low,omitempty"`
-	High   *float64  `json:"high,omitempty"`
+	// Samples is how many samples the series took: len(Times) unless it
+	// is decimated.
+	Samples int `json:"samples"`
+	// Bucket, when the series is decimated, is the width of its buckets
+	// in samples, each drawn by its smallest and largest sample; 0 when
+	// the series keeps every sample.
+	Bucket int      `json:"bucket,omitempty"`
+	Low    *float64 `json:"low,omitempty"`
+	High   *float64 `json:"high,omitempty"`
+}
+
+// Decimated reports whether the series keeps fewer points than it took
+// samples: the minimum and maximum of each of Buckets buckets.
+func (s *Series) Decimated() bool { return s.Bucket > 0 }
+
+// Buckets is how many buckets a decimated series' points are the
+// extremes of.
+func (s *Series) Buckets() int {
+	if s.Bucket <= 0 {
+		return 0
+	}
+	return (s.Samples + s.Bucket - 1) / s.Bucket
 }
 
 type seriesJSON struct {
-	DUT    string       `json:"dut"`
-	Name   string       `json:"name"`
-	Unit   string       `json:"unit"`
-	Times  []float64    `json:"t"`
-	Values []jsonNumber `json:"v"`
-	Low    *jsonNumber  `json:"low,omitempty"`
-	High   *jsonNumber  `json:"high,omitempty"`
+	DUT     string       `json:"dut"`
+	Name    string       `json:"name"`
+	Unit    string       `json:"unit"`
+	Samples int          `json:"samples"`
+	Bucket  int          `json:"bucket,omitempty"`
+	Times   []float64    `json:"t"`
+	Values  []jsonNumber `json:"v"`
+	Low     *jsonNumber  `json:"low,omitempty"`
+	High    *jsonNumber  `json:"high,omitempty"`
 }
 
 func (s Series) MarshalJSON() ([]byte, error) {
-	return json.Marshal(seriesJSON{s.DUT, s.Name, s.Unit, s.Times, numbers(s.Values), (*jsonNumber)(s.Low), (*jsonNumber)(s.High)})
+	return json.Marshal(seriesJSON{s.DUT, s.Name, s.Unit, s.Samples, s.Bucket, s.Times, numbers(s.Values),
+		(*jsonNumber)(s.Low), (*jsonNumber)(s.High)})
 }
 
 func (s *Series) UnmarshalJSON(b []byte) error {
@@ -256,7 +289,8 @@ func (s *Series) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	*s = Series{DUT: j.DUT, Name: j.Name, Unit: j.Unit, Times: j.Times, Values: floats(j.Values), Low: (*float64)(j.Low), High: (*float64)(j.High)}
+	*s = Series{DUT: j.DUT, Name: j.Name, Unit: j.Unit, Times: j.Times, Values: floats(j.Values), Samples: j.Samples, Bucket: j.Bucket,
+		Low: (*float64)(j.Low), High: (*float64)(j.High)}
 	return nil
 }
 
@@ -307,6 +341,7 @@ func (rp *Replayer) Record() *Record {
 	if rp.f == nil {
 		rp.f = newFold(newRecord())
 	}
+	rp.f.fillSeries() // a run still going has no run.ended to do it
 	return rp.f.r
 }
 
@@ -332,21 +367,26 @@ type fold struct {
 	// out of limits, for the progress line.
 	measurements, failed int
 	added                int // events applied
-	// compact says measurements and series points are kept compact
-	// until the run ends (keptMeasurements, keptPoints), in chunks from
-	// pool: the live record's fold, not Replay's, whose events already
-	// hold every measurement whole.
+	// compact says measurements are kept compact until the run ends
+	// (keptMeasurements), in chunks from pool, as are series points: the
+	// live record's fold, not Replay's, whose events already hold every
+	// measurement whole.
 	compact bool
 	pool    *chunkPool
+	// seriesPoints is the cap of points of each series, as run.started
+	// says (RunInfo.SeriesPoints), so that every fold of the run's events
+	// decimates alike.
+	seriesPoints int
 }
 
 type seriesKey struct{ dut, name string }
 
-// foldSeries is a series of the record and, in a compact fold, its
-// points until the run ends.
+// foldSeries is a series of the record and the points it keeps, which
+// become its Times and Values when the run ends (fold.fillSeries).
 type foldSeries struct {
-	s    *Series
-	kept *keptPoints
+	s      *Series
+	points seriesPoints
+	filled int // points.n when s last took its points
 }
 
 func newFold(r *Record) *fold {
@@ -363,6 +403,7 @@ func (f *fold) apply(e *Event) {
 		r.ID, r.Started = e.Run, e.Time
 		if in := e.Info; in != nil {
 			r.Name, r.Station, r.Operator, r.Batch, r.Software, r.Config = in.Name, in.Station, in.Operator, in.Batch, in.Software, in.Config
+			f.seriesPoints = in.SeriesPoints
 		}
 	case EventDUTStarted:
 		d := f.dut(e.DUT)
@@ -506,25 +547,28 @@ func (f *fold) flush() {
 			}
 		}
 	}
-	for _, s := range f.series {
-		if s.kept != nil {
-			s.kept.flush(s.s)
-			s.kept = nil
+	f.fillSeries()
+}
+
+// fillSeries gives every series that took samples since it was last
+// filled its points.
+func (f *fold) fillSeries() {
+	for _, fs := range f.series {
+		if fs.filled != fs.points.n {
+			fs.points.fill(fs.s)
+			fs.filled = fs.points.n
 		}
 	}
 }
 
-// sample appends a point to a series; band, when the series has no limit
+// sample adds a sample to a series; band, when the series has no limit
 // lines yet, gives them.
 func (f *fold) sample(dut, name, unit string, t time.Time, v float64, band *LimitSpec) {
 	r := f.r
 	k := seriesKey{dut, name}
 	fs := f.series[k]
 	if fs == nil {
-		fs = &foldSeries{s: &Series{DUT: dut, Name: name, Unit: unit}}
-		if f.compact {
-			fs.kept = &keptPoints{}
-		}
+		fs = &foldSeries{s: &Series{DUT: dut, Name: name, Unit: unit}, points: newSeriesPoints(seriesCap(f.seriesPoints))}
 		r.Series = append(r.Series, fs.s)
 		f.series[k] = fs
 	}
@@ -532,12 +576,7 @@ func (f *fold) sample(dut, name, unit string, t time.Time, v float64, band *Limi
 	if band != nil && s.Low == nil && s.High == nil {
 		s.Low, s.High = band.Low, band.High
 	}
-	if fs.kept != nil {
-		fs.kept.add(t.Sub(r.Started).Seconds(), v, f.pool)
-		return
-	}
-	s.Times = appendDoubling(s.Times, t.Sub(r.Started).Seconds())
-	s.Values = appendDoubling(s.Values, v)
+	fs.points.add(t.Sub(r.Started).Seconds(), v, f.pool)
 }
 
 // appendDoubling is append, but a full slice doubles, where append grows

@@ -592,6 +592,7 @@ h1 span,.o{padding:.1em .5em;border-radius:.3em;color:#fff;font-size:.8em}
 table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ddd;padding:.25em .6em;text-align:left;vertical-align:top}
 th{background:#f4f4f4}.num{text-align:right;font-variant-numeric:tabular-nums}.bad{color:#c0392b;font-weight:bold}
 .summary td:not(:last-child){white-space:nowrap}
+.decimated{color:#666;font-size:.9em;margin-top:0}
 dl{display:grid;grid-template-columns:max-content auto;gap:.1em 1em}dt{color:#666}dd{margin:0}
 </style></head><body>
 <h1>{{.Name}} <span class="{{.Outcome}}">{{.Outcome}}</span></h1>
@@ -612,7 +613,8 @@ dl{display:grid;grid-template-columns:max-content auto;gap:.1em 1em}dt{color:#66
 {{range .SafeState}}<tr><td>{{.Name}}</td><td>{{.DUT}}</td><td>{{since $ .Time}}</td><td>{{if .Verified}}yes{{else}}<span class="bad">NO: {{.Error}}</span>{{end}}</td></tr>{{else}}<tr><td colspan="4">none registered</td></tr>{{end}}</table>
 {{range .DUTs}}{{$dut := .}}<h2>{{.Name}}{{if .Unit.Serial}} · {{.Unit.Serial}}{{end}} <span class="o {{.Outcome}}">{{.Outcome}}</span></h2>
 {{if .StopCause}}<p class="bad">{{.StopCause}}</p>{{end}}
-{{range $.Series}}{{if eq .DUT $dut.Name}}<h3>{{.Name}} ({{.Unit}})</h3>{{chart .}}{{end}}{{end}}
+{{range $.Series}}{{if eq .DUT $dut.Name}}<h3>{{.Name}} ({{.Unit}})</h3>{{chart .}}{{if .Decimated}}
+<p class="decimated">{{.Samples}} samples, shown as the min/max of {{.Buckets}} buckets of {{.Bucket}}; every sample is in the run's events (the station store).</p>{{end}}{{end}}{{end}}
 {{range arrays .}}<h3>{{.Name}} ({{.Unit}}), {{len .Values}} points</h3>{{waveform .}}{{end}}
 {{with .Summaries}}<table><tr><th>measurement</th><th class="num">count</th><th class="num">min</th><th class="num">mean</th><th class="num">max</th><th>limit</th><th>worst</th></tr>
 {{range .}}<tr><td>{{.Name}}</td><td class="num">{{.Count}}</td><td class="num">{{value .Min .Unit .Resolution}}</td><td class="num">{{value .Mean .Unit .Resolution}}</td><td class="num">{{value .Max .Unit .Resolution}}</td><td>{{.Limit}}</td><td><span class="o {{.Worst}}">{{.Worst}}</span></td></tr>{{end}}</table>{{end}}

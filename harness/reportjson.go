@@ -379,6 +379,12 @@ func (j *jsonWriter) series(s *Series, depth int) {
 	j.str(s.Name)
 	o.key("unit")
 	j.str(s.Unit)
+	o.key("samples")
+	j.int(int64(s.Samples))
+	if s.Bucket != 0 {
+		o.key("bucket")
+		j.int(int64(s.Bucket))
+	}
 	o.key("t")
 	j.array(s.Times == nil, len(s.Times), depth+1, func(i int) { j.float(s.Times[i]) })
 	o.key("v")

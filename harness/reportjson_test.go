@@ -82,8 +82,8 @@ func oddRecord() *Record {
 		Faults:    []Fault{{Time: start, Source: odd, DUT: odd, Message: odd}},
 		SafeState: []SafeStateRecord{{Name: odd, Time: start, Took: time.Millisecond, Verified: true}, {Name: "x", Error: odd}},
 		Series: []*Series{
-			{DUT: odd, Name: odd, Unit: odd, Times: []float64{0, 1e-7, 1e-6, 1e21, 1e20, -0.5, negz, 123456789.125}, Values: []float64{nan, inf, -inf, 1e-7, 5, 0, negz, 2}, Low: &low, High: &inf},
-			{DUT: "d", Name: "empty", Times: []float64{}, Values: []float64{}},
+			{DUT: odd, Name: odd, Unit: odd, Times: []float64{0, 1e-7, 1e-6, 1e21, 1e20, -0.5, negz, 123456789.125}, Values: []float64{nan, inf, -inf, 1e-7, 5, 0, negz, 2}, Samples: math.MaxInt, Bucket: 1 << 40, Low: &low, High: &inf},
+			{DUT: "d", Name: "empty", Times: []float64{}, Values: []float64{}, Samples: -1},
 			{DUT: "d", Name: "nil"},
 			nil,
 		},
@@ -154,7 +154,7 @@ func TestWriteJSONKnowsEveryField(t *testing.T) {
 		{PhaseRecord{}, "name attempt started ended outcome error measurements"},
 		{measurementJSON{}, "seq dut phase attempt name value values axis unit resolution limit outcome time"},
 		{limitSpecJSON{}, "comparator low high nominal marginal name action"},
-		{seriesJSON{}, "dut name unit t v low high"},
+		{seriesJSON{}, "dut name unit samples bucket t v low high"},
 	} {
 		if got := tags(c.v); !slices.Equal(got, strings.Fields(c.want)) {
 			t.Errorf("%T has the JSON fields %v, WriteJSON writes %v", c.v, got, c.want)

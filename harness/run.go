@@ -111,6 +111,12 @@ type Options struct {
 	// Control, when set, answers prompts and stops the run on request
 	// (the station page's stop buttons), the way a signal does.
 	Control Control
+	// SeriesPoints caps the points each series of the record keeps (0:
+	// DefaultSeriesPoints; at least 16). Past it a series keeps the
+	// smallest and largest sample of each of its buckets, so that the
+	// record's memory is bounded however long the run; every sample
+	// stays in the run's events (the station store).
+	SeriesPoints int
 	// prompterSet says Prompter was given, even as nil: no default then.
 	prompterSet bool
 }
@@ -140,6 +146,10 @@ func WithSink(s Sink) Option { return func(o *Options) { o.Sink = s } }
 // WithRunInfo says who runs the test, where, for which batch: the run's
 // first event carries it.
 func WithRunInfo(info RunInfo) Option { return func(o *Options) { o.Info = info } }
+
+// WithSeriesPoints caps the points each series of the record keeps
+// (Options.SeriesPoints).
+func WithSeriesPoints(n int) Option { return func(o *Options) { o.SeriesPoints = n } }
 
 // WithGracePeriod sets how long a graceful stop may take.
 func WithGracePeriod(d time.Duration) Option { return func(o *Options) { o.GracePeriod = d } }
@@ -235,6 +245,7 @@ func Run(ctx context.Context, name string, body func(t *Test) error, opts ...Opt
 	}
 	runCtx, cancel := context.WithCancelCause(ctx)
 	o.Info = o.Info.withDefaults(name)
+	o.Info.SeriesPoints = seriesCap(o.SeriesPoints)
 	id := NewRunID(time.Now())
 	t := &Test{name: name, opts: o, log: stamped(o.Logger).With().Str("run", name).Str("run_id", id).Logger(), ctx: runCtx, cancel: cancel,
 		stopping: make(chan struct{}), id: id, rec: newRecord(), duts: map[string]*DUTRun{}}
