@@ -59,10 +59,10 @@ type SerialOptions struct {
 	// message ("\r\n" or "\r" for instruments that want those).
 	WriteTermination string
 	// ReadTermination, when set, is the instrument's end of reply ("\r"
-	// or "\r\n"). "\r" is turned into "\n" for the session, byte by byte:
-	// leave it unset for instruments that send binary blocks, whose CRs it
-	// would alter. "\r\n" replies pass as they are (the session drops
-	// the CR before a reply's LF), blocks included.
+	// or "\r\n"). With "\r" the CR that ends each reply is turned into
+	// "\n" for the session (an LF right after it is dropped); "\r\n"
+	// replies pass as they are (the session drops the CR before a reply's
+	// LF). A definite-length block's payload passes unchanged either way.
 	ReadTermination string
 }
 

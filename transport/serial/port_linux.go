@@ -19,10 +19,8 @@ type Port struct {
 	opts transport.SerialOptions
 	line *tarm.Port // set the line up; kept open so its settings hold
 	f    *os.File   // non-blocking, so the poller gives it deadlines
-	// afterCR is set when the last byte read was a CR that ReadTermination
-	// "\r" ended a reply with: an LF right after it is the rest of a CR LF
-	// pair, not the start of the next reply.
-	afterCR bool
+	// cr rewrites replies for ReadTermination "\r".
+	cr *crFrames
 
 	// outQueue and discardOutput see and drop what the driver has not
 	// sent yet (TIOCOUTQ, TCFLSH TCOFLUSH); variables for tests.
@@ -59,7 +57,7 @@ func Open(ctx context.Context, path string, o transport.SerialOptions) (*Port, e
 		line.Close()
 		return nil, fmt.Errorf("serial: open %s: %w", path, err)
 	}
-	p := &Port{path: path, opts: o, line: line, f: f}
+	p := &Port{path: path, opts: o, line: line, f: f, cr: newCRFrames()}
 	p.outQueue = func() (int, error) {
 		n := 0
 		err := p.control(func(fd int) (err error) { n, err = unix.IoctlGetInt(fd, unix.TIOCOUTQ); return err })
@@ -163,29 +161,18 @@ func (p *Port) control(fn func(fd int) error) error {
 	return ioErr
 }
 
-// Read reads what the instrument sent. ReadTermination "\r" is turned
-// into "\n", and an LF right after a CR is dropped, so an instrument that
-// ends replies with CR LF leaves no stray LF to start the next reply.
-// "\r\n" needs no rewriting: the session ends a reply at its LF and drops
+// Read reads what the instrument sent. With ReadTermination "\r" the CR
+// that ends a reply is turned into "\n", and an LF right after it is
+// dropped, so an instrument that ends replies with CR LF leaves no stray
+// LF to start the next reply; a block's payload is left as it is
+// (crFrames). "\r\n" needs no rewriting: the session ends a reply at its LF and drops
 // the CR before it, outside a block's payload, whose CRs are data.
 func (p *Port) Read(b []byte) (int, error) {
 	for {
 		n, err := p.f.Read(b)
 		switch p.opts.ReadTermination {
 		case "\r":
-			j := 0
-			for _, c := range b[:n] {
-				after := p.afterCR
-				p.afterCR = c == '\r'
-				switch {
-				case c == '\r':
-					c = '\n'
-				case c == '\n' && after:
-					continue
-				}
-				b[j] = c
-				j++
-			}
+			j := p.cr.rewrite(b[:n])
 			if j == 0 && n > 0 && err == nil {
 				continue // only the LF of a CR LF: nothing to give yet
 			}

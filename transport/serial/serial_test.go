@@ -176,39 +176,43 @@ func TestCRTerminationDropsTheLFOfACRLF(t *testing.T) {
 	}
 }
 
-// A link set for CR LF replies gives a binary block whole, its CRs
-// included, and the session reads it and the reply after: the link used
-// to drop every CR it read: the block came 3 bytes short, and the query
-// waited for them until its deadline.
-func TestCRLFTerminationKeepsBlocksWhole(t *testing.T) {
-	m, path := openPTY(t)
-	s, err := scpi.Open(context.Background(), "ASRL"+path+"::INSTR",
-		scpi.WithTransportOptions(transport.WithSerial(transport.SerialOptions{ReadTermination: "\r\n", WriteTermination: "\r\n"})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	payload := "a\r\rb\r\nc"
-	go func() {
-		in := bufio.NewReader(m)
-		for _, reply := range []string{fmt.Sprintf("#1%d%s\r\n", len(payload), payload), "+1.5\r\n"} {
-			if _, err := in.ReadString('\n'); err != nil {
-				return
-			}
-			m.Write([]byte(reply))
+// A link set for CR or CR LF replies gives a binary block whole, its CRs
+// and LFs included, and the session reads it and the reply after. With
+// "\r\n" the link used to drop every CR it read, and with "\r" turn every
+// CR into LF and drop an LF after one: the block came short or changed,
+// and the query waited for the rest until its deadline.
+func TestTerminationKeepsBlocksWhole(t *testing.T) {
+	payload := "a\r\rb\r\nc\n"
+	for _, term := range []string{"\r", "\r\n"} {
+		m, path := openPTY(t)
+		s, err := scpi.Open(context.Background(), "ASRL"+path+"::INSTR",
+			scpi.WithTransportOptions(transport.WithSerial(transport.SerialOptions{ReadTermination: term, WriteTermination: term})))
+		if err != nil {
+			t.Fatal(err)
 		}
-	}()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	block, err := s.QueryBlock(ctx, "CURV?")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(payload, string(block)); diff != "" {
-		t.Errorf("block (-want +got):\n%s", diff)
-	}
-	if got, err := s.Query(ctx, "MEAS?"); err != nil || got != "+1.5" {
-		t.Errorf("the reply after: %q, %v", got, err)
+		go func() {
+			in := bufio.NewReader(m)
+			// (The instrument ends the second reply with CR LF whatever
+			// the link is set for.)
+			for _, reply := range []string{fmt.Sprintf("#1%d%s%s", len(payload), payload, term), "+1.5\r\n"} {
+				if _, err := in.ReadString(term[len(term)-1]); err != nil {
+					return
+				}
+				m.Write([]byte(reply))
+			}
+		}()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		block, err := s.QueryBlock(ctx, "CURV?")
+		if err != nil {
+			t.Errorf("%q: %v", term, err)
+		} else if diff := cmp.Diff(payload, string(block)); diff != "" {
+			t.Errorf("%q: block (-want +got):\n%s", term, diff)
+		}
+		if got, err := s.Query(ctx, "MEAS?"); err != nil || got != "+1.5" {
+			t.Errorf("%q: the reply after: %q, %v", term, got, err)
+		}
+		cancel()
+		s.Close()
 	}
 }
 
