@@ -171,7 +171,11 @@ type OutboxEvent struct {
 
 // Batch is what a station sends at once.
 type Batch struct {
-	Station string        // the station's ID
+	Station string // the station's ID
+	// Store is the ID of the station store the events come from
+	// (Store.ID): "" from a program older than schema version 7, which
+	// is taken as before and never counted as another store.
+	Store   string
 	Events  []OutboxEvent // in the order of their positions
 	Backlog int64         // events the station has still to send after these
 }
@@ -207,43 +211,58 @@ func rejected(err error) error {
 }
 
 // Ingest inserts b's events and the index rows they make, and notes the
-// station's backlog, in one transaction. Events the database already
-// holds (a resend after an acknowledgement was lost) are skipped by
-// (run_id, seq) and make no index rows, so a resend changes nothing.
+// station's backlog and store, in one transaction. Events the database
+// already holds (a resend after an acknowledgement was lost) are skipped
+// by (run_id, seq) and make no index rows, so a resend changes nothing.
 // It returns how many events were new. A *RejectedError says the batch
 // can never go in; any other error, that it may later.
 func (c *Central) Ingest(ctx context.Context, b Batch) (inserted int, err error) {
+	r, err := c.IngestWithReceipt(ctx, b)
+	return r.Inserted, err
+}
+
+// IngestWithReceipt is Ingest, answering with a Receipt: how many events
+// were new, and whether another store replicates under b.Station too
+// (never a reason to refuse the batch: nothing may be lost, and a
+// re-imaged station must go on).
+func (c *Central) IngestWithReceipt(ctx context.Context, b Batch) (r Receipt, err error) {
 	tx, err := c.db.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, fmt.Errorf("results: central database: begin: %w", err)
+		return r, fmt.Errorf("results: central database: begin: %w", err)
 	}
 	defer func() {
 		if err != nil {
 			tx.Rollback()
 			err = rejected(err)
+			r = Receipt{}
 		}
 	}()
 	if err := c.schemaUnchanged(ctx, tx); err != nil {
-		return 0, err
+		return r, err
 	}
 	var lastPos int64
 	if n := len(b.Events); n > 0 {
 		lastPos = b.Events[n-1].Pos
-		inserted, err = c.insertEvents(ctx, tx, b)
+		r.Inserted, err = c.insertEvents(ctx, tx, b)
 		if err != nil {
-			return 0, err
+			return r, err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO stations (id, last_seen_ns, backlog, pos, events) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (id) DO UPDATE SET last_seen_ns = excluded.last_seen_ns, backlog = excluded.backlog,
-			pos = greatest(stations.pos, excluded.pos), events = stations.events + excluded.events`,
-		b.Station, time.Now().UnixNano(), b.Backlog, lastPos, inserted); err != nil {
-		return 0, fmt.Errorf("results: central database: station %s: %w", b.Station, err)
+	// The stations row and its store, in the one statement it always
+	// took: the conflict comes back with it, no round trip added.
+	var st stationStores
+	if err := tx.QueryRowContext(ctx, upsertStation, b.Station, time.Now().UnixNano(), b.Backlog, lastPos, r.Inserted, b.Store, StoreConflictWindow.Nanoseconds()).
+		Scan(st.dest()...); err != nil {
+		return r, fmt.Errorf("results: central database: station %s: %w", b.Station, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("results: central database: commit: %w", err)
+		return r, fmt.Errorf("results: central database: commit: %w", err)
 	}
-	return inserted, nil
+	if b.Store != "" {
+		// A batch of no store has none to be told of.
+		r.Conflict = st.conflict(b.Station)
+	}
+	return r, nil
 }
 
 // schemaUnchanged returns an error matching ErrSchemaTooNew when another

@@ -43,6 +43,18 @@ type FleetStation struct {
 	Events   int64     `json:"events"`    // events received from it, resends not counted
 	Software string    `json:"software,omitempty"`
 	Run      *FleetRun `json:"run,omitempty"` // its newest run; nil before any
+	// Store is the ID of the station store it replicates from
+	// (Store.ID): "" while only programs older than schema version 7
+	// have replicated under this ID.
+	Store string `json:"store,omitempty"`
+	// StoreChanged is when another store last took over this ID (a
+	// re-imaged PC), and StoreChanges how often that happened; nil and 0
+	// when it never did.
+	StoreChanged *time.Time `json:"store_changed,omitempty"`
+	StoreChanges int64      `json:"store_changes,omitempty"`
+	// Conflict is not nil while two stores replicate under this ID at
+	// once (StoreConflictWindow): two PCs sharing a configuration.
+	Conflict *StoreConflict `json:"conflict,omitempty"`
 }
 
 // FleetRun is a station's newest run, as far as its events have
@@ -120,7 +132,8 @@ func (c *Central) FleetToken(ctx context.Context) (string, error) {
 // yield per part of the units first tested since since.
 func (c *Central) Fleet(ctx context.Context, since time.Time) (Fleet, error) {
 	f := Fleet{Stations: []FleetStation{}, Yield: []PartYield{}, Since: since}
-	rows, err := c.db.QueryContext(ctx, `SELECT id, last_seen_ns, backlog, events, (SELECT count(*) FROM stations) FROM stations ORDER BY id COLLATE "C" LIMIT $1`, MaxFleetStations)
+	rows, err := c.db.QueryContext(ctx, `SELECT id, last_seen_ns, backlog, events, (SELECT count(*) FROM stations), `+stationStoreCols("$2")+`
+		FROM stations ORDER BY id COLLATE "C" LIMIT $1`, MaxFleetStations, StoreConflictWindow.Nanoseconds())
 	if err != nil {
 		return f, fmt.Errorf("results: fleet: stations: %w", err)
 	}
@@ -128,11 +141,13 @@ func (c *Central) Fleet(ctx context.Context, since time.Time) (Fleet, error) {
 	for rows.Next() {
 		var s FleetStation
 		var seen int64
-		if err := rows.Scan(&s.ID, &seen, &s.Backlog, &s.Events, &total); err != nil {
+		var st stationStores
+		if err := rows.Scan(append([]any{&s.ID, &seen, &s.Backlog, &s.Events, &total}, st.dest()...)...); err != nil {
 			rows.Close()
 			return f, fmt.Errorf("results: fleet: stations: %w", err)
 		}
 		s.LastSeen = time.Unix(0, seen)
+		st.fill(&s)
 		f.Stations = append(f.Stations, s)
 	}
 	rows.Close()
@@ -154,7 +169,9 @@ func (c *Central) Fleet(ctx context.Context, since time.Time) (Fleet, error) {
 func (c *Central) FleetStation(ctx context.Context, id string) (FleetStation, error) {
 	s := FleetStation{ID: id}
 	var seen int64
-	err := c.db.QueryRowContext(ctx, `SELECT last_seen_ns, backlog, events FROM stations WHERE id = $1`, id).Scan(&seen, &s.Backlog, &s.Events)
+	var st stationStores
+	err := c.db.QueryRowContext(ctx, `SELECT last_seen_ns, backlog, events, `+stationStoreCols("$2")+` FROM stations WHERE id = $1`, id, StoreConflictWindow.Nanoseconds()).
+		Scan(append([]any{&seen, &s.Backlog, &s.Events}, st.dest()...)...)
 	if err == sql.ErrNoRows {
 		return s, fmt.Errorf("%w: the central database has heard from no station %q", ErrNotFound, id)
 	}
@@ -162,6 +179,7 @@ func (c *Central) FleetStation(ctx context.Context, id string) (FleetStation, er
 		return s, fmt.Errorf("results: fleet: station %s: %w", id, err)
 	}
 	s.LastSeen = time.Unix(0, seen)
+	st.fill(&s)
 	list := []FleetStation{s}
 	if err := c.fleetRuns(ctx, list); err != nil {
 		return s, err

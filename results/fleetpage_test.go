@@ -102,7 +102,7 @@ func TestCentralFleet(t *testing.T) {
 	want := Fleet{
 		Since: since,
 		Stations: []FleetStation{{
-			ID: "line-1", Backlog: 0, Events: int64(a.Stats().Events), Software: "v1.2.3",
+			ID: "line-1", Backlog: 0, Events: int64(a.Stats().Events), Software: "v1.2.3", Store: a.ID(),
 			Run: &FleetRun{ID: openRun, Name: "burn-in", Operator: "ada", Software: "v1.2.3", Started: t0.Add(10*time.Second + time.Millisecond), Outcome: "running", Events: 7,
 				Slots: []FleetSlot{
 					{DUT: "a", Serial: "A3", Part: "P1", Phase: "load", Attempt: 1, Latest: &FleetMeasurement{Name: "vout", Value: v(5), Unit: "V", Outcome: "pass"}},

@@ -22,6 +22,15 @@ type Target interface {
 	Target() string // its name in the station's outbox: a URL without password
 }
 
+// ReceiptTarget is a Target that answers each batch with a Receipt (a
+// *Central does, and CentralTarget's): the replicator learns from it
+// that another store replicates under its station ID too, and warns.
+// The database/sql way: an optional capability, found by assertion.
+type ReceiptTarget interface {
+	Target
+	IngestWithReceipt(ctx context.Context, b Batch) (Receipt, error)
+}
+
 // ReplicaOptions tune a Replicator; the zero value is fine.
 type ReplicaOptions struct {
 	Station    string        // the station's ID; default: the host name
@@ -57,6 +66,9 @@ type Replicator struct {
 	t   Target
 	o   ReplicaOptions
 	key string // outbox_state.target
+
+	mu     sync.Mutex
+	warned time.Time // the Since of the store conflict last warned of
 }
 
 // NewReplicator replicates s to t.
@@ -91,6 +103,10 @@ type SyncStats struct {
 	Inserted int   // events the target did not have
 	Parked   int   // events the target rejected, parked
 	Backlog  int64 // events left to send
+	// Conflict is not nil when the target said, at the last batch, that
+	// another store replicates under this station's ID too (a target
+	// that is a ReceiptTarget; Run logs it as a warning).
+	Conflict *StoreConflict
 }
 
 // ErrUnreachable is matched by Sync's error when the target could not
@@ -138,12 +154,13 @@ func (r *Replicator) send(ctx context.Context, evs []OutboxEvent, last int64, st
 	if len(evs) > 0 {
 		lastPos = evs[len(evs)-1].Pos
 	}
-	n, err := r.t.Ingest(ctx, Batch{Station: r.o.Station, Events: evs, Backlog: last - lastPos})
+	rc, err := r.ingest(ctx, Batch{Station: r.o.Station, Store: r.s.ID(), Events: evs, Backlog: last - lastPos})
 	var rej *RejectedError
 	switch {
 	case err == nil:
 		st.Sent += len(evs)
-		st.Inserted += n
+		st.Inserted += rc.Inserted
+		st.Conflict = rc.Conflict
 		if len(evs) == 0 {
 			return nil
 		}
@@ -164,6 +181,39 @@ func (r *Replicator) send(ctx context.Context, evs []OutboxEvent, last int64, st
 	default:
 		return fmt.Errorf("%w: %s: %w", ErrUnreachable, r.key, err)
 	}
+}
+
+// ingest sends b, and warns (once a conflict) when the target says that
+// another store replicates under the station's ID too.
+func (r *Replicator) ingest(ctx context.Context, b Batch) (Receipt, error) {
+	rt, ok := r.t.(ReceiptTarget)
+	if !ok {
+		n, err := r.t.Ingest(ctx, b)
+		return Receipt{Inserted: n}, err
+	}
+	rc, err := rt.IngestWithReceipt(ctx, b)
+	if err != nil {
+		return rc, err
+	}
+	r.noteConflict(rc.Conflict)
+	return rc, nil
+}
+
+// noteConflict logs c, a warning, unless it was logged already; once it
+// has cleared (c nil), the next one is logged again.
+func (r *Replicator) noteConflict(c *StoreConflict) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c == nil {
+		r.warned = time.Time{}
+		return
+	}
+	if r.warned.Equal(c.Since) {
+		return
+	}
+	r.warned = c.Since
+	r.o.Log.Warn().Str("station", c.Station).Str("store", r.s.ID()).Strs("stores", c.Stores).Time("since", c.Since).
+		Msgf("replication to %s: %s", r.key, c.Warning())
 }
 
 // Run replicates until ctx ends: Sync, then wait for the store's next
@@ -266,12 +316,12 @@ func (r *Replicator) RetryParked(ctx context.Context) (RetryStats, error) {
 		if len(evs) == 0 {
 			continue // cannot be: events are never deleted; nothing to send
 		}
-		n, err := r.t.Ingest(ctx, Batch{Station: r.o.Station, Events: evs, Backlog: last - sp.last})
+		rc, err := r.ingest(ctx, Batch{Station: r.o.Station, Store: r.s.ID(), Events: evs, Backlog: last - sp.last})
 		var rej *RejectedError
 		switch {
 		case err == nil:
 			st.Retried += len(evs)
-			st.Inserted += n
+			st.Inserted += rc.Inserted
 			if _, err := r.s.db.ExecContext(ctx, `DELETE FROM outbox_parked WHERE target = ? AND first_pos = ?`, r.key, sp.first); err != nil {
 				return st, fmt.Errorf("results: unparking positions %d-%d: %w", sp.first, sp.last, err)
 			}
@@ -586,18 +636,23 @@ type lazyCentral struct {
 func (l *lazyCentral) Target() string { return l.name }
 
 func (l *lazyCentral) Ingest(ctx context.Context, b Batch) (int, error) {
+	r, err := l.IngestWithReceipt(ctx, b)
+	return r.Inserted, err
+}
+
+func (l *lazyCentral) IngestWithReceipt(ctx context.Context, b Batch) (Receipt, error) {
 	l.mu.Lock()
 	c := l.c
 	if c == nil {
 		var err error
 		if c, err = OpenCentral(ctx, l.url); err != nil {
 			l.mu.Unlock()
-			return 0, err
+			return Receipt{}, err
 		}
 		l.c = c
 	}
 	l.mu.Unlock()
-	n, err := c.Ingest(ctx, b)
+	rc, err := c.IngestWithReceipt(ctx, b)
 	if errors.Is(err, ErrSchemaTooNew) {
 		// Connect afresh next time, which says the same until this
 		// program is upgraded.
@@ -608,7 +663,7 @@ func (l *lazyCentral) Ingest(ctx context.Context, b Batch) (int, error) {
 		}
 		l.mu.Unlock()
 	}
-	return n, err
+	return rc, err
 }
 
 // Close closes the connection if one was made.

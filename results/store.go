@@ -88,6 +88,7 @@ type Store struct {
 	real  string // path with symlinks resolved: the owners' locks are beside it
 	db    *sql.DB
 	owner string
+	id    string   // the store's identity (ID), read once when opened
 	lock  *os.File // held while open (see newOwner)
 
 	mu      sync.Mutex
@@ -180,6 +181,10 @@ func Open(path string) (*Store, error) {
 	if err := migrate(ctx, db, sqliteDialect); err != nil {
 		s.release()
 		return nil, fmt.Errorf("results: %s: %w", path, err)
+	}
+	if err := s.db.QueryRowContext(ctx, `SELECT id FROM store_identity`).Scan(&s.id); err != nil {
+		s.release()
+		return nil, fmt.Errorf("results: %s: the store's identity: %w", path, err)
 	}
 	if err := s.redactTargets(ctx); err != nil {
 		s.release()
@@ -323,6 +328,14 @@ func (s *Store) checkPragmas(ctx context.Context) error {
 	}
 	return nil
 }
+
+// ID is the store's identity: a random ID (32 hex digits) made once,
+// when the store was made or first opened by a program of schema version
+// 7 or later, and kept in it. Each batch it replicates carries it
+// (Batch.Store), so that the central database can tell two stores
+// replicating under one station ID from one store that replaced another.
+// A copy of the store's file has the same ID.
+func (s *Store) ID() string { return s.id }
 
 // Path is the store's file.
 func (s *Store) Path() string { return s.path }
