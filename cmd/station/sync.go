@@ -96,6 +96,10 @@ func syncCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, ", %d rejected and parked (station status shows why)", st.Parked)
 	}
 	fmt.Fprintln(stdout)
+	if st.Conflict != nil {
+		// Everything was taken: a warning, not a failure.
+		fmt.Fprintf(stderr, "station sync: warning: %s\n", st.Conflict.Warning())
+	}
 	return exitOK
 }
 

@@ -182,3 +182,24 @@ func TestSyncForget(t *testing.T) {
 		t.Errorf("forgetting it again: exit %d, %q", code, errOut)
 	}
 }
+
+// Two station stores synced under one station ID in turn (a
+// configuration copied to a second PC): every sync succeeds, and once the
+// stores alternate, sync warns, naming the ID and --station.
+func TestSyncWarnsOfTwoStoresUnderOneID(t *testing.T) {
+	a, _ := storeWithRun(t)
+	b, _ := storeWithRun(t)
+	url := pgtest.New(t)
+	var warned []bool
+	for _, path := range []string{a, b, a} {
+		code, out, errOut := runCmd(t, "sync", "--store", path, "--db", url, "--station", "line-3")
+		if code != exitOK || !strings.Contains(out, "caught up") {
+			t.Fatalf("sync: exit %d, %q %q", code, out, errOut)
+		}
+		warned = append(warned, strings.Contains(errOut, `warning: station ID "line-3" is used by two station stores`) && strings.Contains(errOut, "--station"))
+	}
+	// The first change could be a re-image; the change back is not.
+	if diff := cmp.Diff([]bool{false, false, true}, warned); diff != "" {
+		t.Errorf("warned at each sync (-want +got):\n%s", diff)
+	}
+}
