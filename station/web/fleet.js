@@ -154,6 +154,13 @@
       tbody.replaceChildren(...rows);
     }
     card.classList.toggle('failing', failing);
+    // Two station stores replicating under this ID (results.StoreConflict):
+    // the banner says what to do, the card which one it is.
+    const conflict = $('.conflict', card);
+    conflict.hidden = !st.conflict;
+    if (st.conflict) conflict.title = conflictText(st.conflict);
+    card.classList.toggle('shared-id', !!st.conflict);
+    card.dataset.conflict = String(!!st.conflict);
     card.dataset.lastSeen = String(timeMs(st.last_seen));
   }
 
@@ -200,16 +207,36 @@
     }
   }
 
+  function shortStore(id) {
+    return id.length > 8 ? id.slice(0, 8) : id;
+  }
+
+  function conflictText(c) {
+    const [a, b] = c.stores || ['', ''];
+    return 'Station ID "' + c.station + '" is used by two station PCs at once (stores ' + shortStore(a) + ' and ' +
+      shortStore(b || '') + ', alternating since ' + new Date(timeMs(c.since)).toLocaleString() + '): its backlog and ' +
+      'last-seen time flip between them and analytics by station merge the two; no result is lost. ' +
+      'Give each station its own ID: --station (ReplicaOptions.Station) on one of them.';
+  }
+
   function renderBanner() {
     const box = $('#banners');
-    if (!state.unavailable) {
-      box.replaceChildren();
-      return;
+    const banners = [];
+    if (state.unavailable) {
+      const p = document.createElement('p');
+      p.className = 'banner fault';
+      p.textContent = state.unavailable + ' — showing the last snapshot received.';
+      banners.push(p);
     }
-    const p = document.createElement('p');
-    p.className = 'banner fault';
-    p.textContent = state.unavailable + ' — showing the last snapshot received.';
-    box.replaceChildren(p);
+    for (const st of (state.snapshot && state.snapshot.stations) || []) {
+      if (!st.conflict) continue;
+      const p = document.createElement('p');
+      p.className = 'banner stopping shared-id';
+      p.dataset.station = st.id;
+      p.textContent = conflictText(st.conflict);
+      banners.push(p);
+    }
+    box.replaceChildren(...banners);
   }
 
   // ---- the stream ----------------------------------------------------------
