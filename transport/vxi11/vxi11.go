@@ -515,10 +515,10 @@ func (c *Conn) Read(b []byte) (int, error) {
 func (c *Conn) SetDeadline(t time.Time) error {
 	c.dmu.Lock()
 	defer c.dmu.Unlock()
-	c.deadline = t
 	if c.closing {
 		return net.ErrClosed // the past deadline Close set stays
 	}
+	c.deadline = t
 	err := c.core.SetDeadline(t)
 	// After the core channel's: the call an abort ends must not send.
 	if c.stopAbort != nil && !t.IsZero() && !t.After(time.Now()) {
@@ -604,7 +604,7 @@ func (c *Conn) withCtx(ctx context.Context, fn func(io uint32) error) error {
 	if stop() { // an interrupt under way has landed: the restore below stays
 		err = errors.Join(ctx.Err(), err)
 	}
-	c.setCoreDeadline(c.deadline)
+	c.restoreCoreDeadline()
 	return err
 }
 
@@ -618,6 +618,17 @@ func (c *Conn) setCoreDeadline(t time.Time) bool {
 	}
 	c.core.SetDeadline(t)
 	return true
+}
+
+// restoreCoreDeadline sets the core channel's deadline back to the
+// Conn's own, read under the same lock, so that a SetDeadline racing the
+// restore is never undone; after Close has begun it leaves Close's.
+func (c *Conn) restoreCoreDeadline() {
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	if !c.closing {
+		c.core.SetDeadline(c.deadline)
+	}
 }
 
 // isClosed reports whether Close has begun.

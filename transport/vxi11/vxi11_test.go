@@ -574,3 +574,38 @@ func TestCloseDoesNotWaitBehindQueuedCalls(t *testing.T) {
 		t.Errorf("the queued ReadStatusByte: %v, want net.ErrClosed", err)
 	}
 }
+
+// An out-of-band call puts the Conn's own deadline back when it is done,
+// read under the lock SetDeadline takes: a SetDeadline from another
+// goroutine (a session's cancellation) while the call runs is never
+// undone. The restore used to read the deadline before taking the lock,
+// a data race that -race reports here.
+func TestOutOfBandCallRestoresTheDeadlineUnderItsLock(t *testing.T) {
+	f := startFake(t)
+	c := f.dial(t)
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			c.SetDeadline(time.Now().Add(time.Hour))
+		}
+	}()
+	for range 200 {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if _, err := c.ReadStatusByte(ctx); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+	}
+	close(stop)
+	<-done
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := c.ReadStatusByte(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
