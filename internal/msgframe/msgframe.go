@@ -77,6 +77,12 @@ func NewScanner() Scanner { return Scanner{elemStart: true} }
 // the terminator found, at any newline in its payload.
 func (sc *Scanner) Indefinite() bool { return sc.raw }
 
+// InString reports whether the scan stopped inside a quoted string: a
+// terminator found there ends the message (an instrument never sends one
+// inside a string), but a caller looking for another byte may take it as
+// data.
+func (sc *Scanner) InString() bool { return sc.quote != 0 }
+
 // NewPayloadScanner starts scanning the payload of an indefinite block
 // whose header (#0) has been read already: any bytes up to the terminator.
 func NewPayloadScanner() Scanner { return Scanner{raw: true} }

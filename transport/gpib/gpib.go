@@ -311,6 +311,11 @@ func Dial(ctx context.Context, adapterResource string, pad, sad int, o transport
 // Adapter is the resource of the adapter this Conn goes through.
 func (c *Conn) Adapter() string { return c.a.key }
 
+// TerminatesAtEnd reports that every reply read through the link ends
+// with a newline: one is added to a reply the instrument ended with EOI
+// alone, so a session's framing must read it, bare blocks included.
+func (c *Conn) TerminatesAtEnd() bool { return true }
+
 func (c *Conn) deadline() time.Time {
 	c.dmu.Lock()
 	defer c.dmu.Unlock()
@@ -519,15 +524,31 @@ func (c *Conn) readReply() error {
 			}
 			return nil
 		}
-		// No newline outside a block or string so far: an end mark
-		// outside them is the reply's end. (An indefinite block's
+		// No newline outside a block so far: the end mark, outside a
+		// block or string, and the last byte read, is the reply's end
+		// (the adapter sends nothing after it). (An indefinite block's
 		// payload may hold the mark's byte as data, and 488.2 ends the
 		// block with a newline: it is waited for.)
-		if done, at := end.Scan(a.rbuf, eotChar); done && !end.Indefinite() {
+		for {
+			done, at := end.Scan(a.rbuf, eotChar)
+			if !done || end.Indefinite() {
+				break
+			}
+			if at < len(a.rbuf)-1 || end.InString() {
+				if at == len(a.rbuf)-1 {
+					break // in a string: wait for what follows
+				}
+				end.Pos = at + 1 // bytes came after it: a data byte
+				continue
+			}
 			// The session's framing ends a message at its newline: one is
 			// added, as the VXI-11 link does for a reply ended by END.
 			c.rbuf = append(append(c.rbuf[:0], a.rbuf[:at]...), '\n')
 			a.rbuf = a.rbuf[at+1:]
+			// A data byte 4 that a read happened to end with looks the
+			// same: should more of the reply come, the next exchange,
+			// whatever its address, drops it first.
+			a.dirty = true
 			return nil
 		}
 		if err := a.fill(); err != nil {

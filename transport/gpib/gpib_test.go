@@ -318,21 +318,53 @@ func exchange(t *testing.T, c *gpib.Conn, cmd string) string {
 // done says the reply is all there.
 func readUntil(t *testing.T, c *gpib.Conn, cmd string, size int, done func(got []byte) bool) string {
 	t.Helper()
+	got, err := tryReadUntil(c, cmd, size, done)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// tryReadUntil is readUntil for a goroutine other than the test's: it
+// returns the error.
+func tryReadUntil(c *gpib.Conn, cmd string, size int, done func(got []byte) bool) (string, error) {
 	c.SetDeadline(time.Now().Add(10 * time.Second))
 	defer c.SetDeadline(time.Time{})
 	if _, err := c.Write([]byte(cmd + "\n")); err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	var got []byte
 	buf := make([]byte, size)
 	for !done(got) {
 		n, err := c.Read(buf)
 		if err != nil {
-			t.Fatalf("%s: %q, %v", cmd, got, err)
+			return string(got), fmt.Errorf("%s: %q, %w", cmd, got, err)
 		}
 		got = append(got, buf[:n]...)
 	}
-	return string(got)
+	return string(got), nil
+}
+
+// readReplyAsync starts reading c's reply to cmd, of want bytes, in a
+// goroutine, and returns what gets it.
+func readReplyAsync(c *gpib.Conn, cmd string, want int) func(t *testing.T) string {
+	type result struct {
+		got string
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		got, err := tryReadUntil(c, cmd, 7, func(got []byte) bool { return len(got) >= want })
+		done <- result{got, err}
+	}()
+	return func(t *testing.T) string {
+		t.Helper()
+		r := <-done
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		return r.got
+	}
 }
 
 // dialFiveAndSeven dials addresses 5 and 7 through adapter, closed as
@@ -746,34 +778,104 @@ func TestIndefiniteBlockRestIsNoOtherAddressesReply(t *testing.T) {
 // A reply the instrument ends with EOI and no newline (an IEEE 488.1
 // instrument, or one set to end its messages with EOI only) ends at the
 // adapter's end mark, and reaches the session with a newline, as a VISA
-// read ends at END: a text reply, and a definite block whose EOI comes with its last payload byte and whose
-// payload holds the mark's byte. Before, each read waited for a newline
-// and ran into its deadline. The next exchange gets its own reply.
+// read ends at END: a text reply, and a definite block whose EOI comes
+// with its last payload byte and whose payload holds LF and the mark's
+// byte. Before, each read waited for a newline and ran into its
+// deadline. A data byte 4 outside a string that a read happens to end
+// with looks like the mark, and ends the reply there, but the rest never
+// becomes another address's reply. Each reply is followed by address 7's, on the same
+// adapter.
 func TestReplyEndedByEOIAlone(t *testing.T) {
 	block := "#16ab\x04d\nf"
-	f, adapter := startScriptedAdapter(t, map[string][]string{
-		"5": {"+1.234E+00"},
-		"7": {block[:5], block[5:]},
-		"8": {"seven\n"},
-	})
-	go func() { // the block's second piece
-		select {
-		case f.more <- struct{}{}:
-		case <-f.stop:
-		}
-	}()
-	var got []string
-	for _, pad := range []int{5, 7, 8} {
-		c, err := gpib.Dial(context.Background(), adapter, pad, transport.NoAddress, transport.NewOptions())
+	for _, tc := range []struct {
+		name   string
+		pieces []string
+		want   string
+		// late: the second piece comes only once the reply was read
+		late bool
+	}{
+		{"text", []string{"+1.234E+00"}, "+1.234E+00\n", false},
+		{"block", []string{block[:5], block[5:]}, block + "\n", false},
+		{"data cut after the byte", []string{"ab\x04", "cd\n"}, "ab\n", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, adapter := startScriptedAdapter(t, map[string][]string{"5": tc.pieces, "7": {"seven\n"}})
+			five, seven := dialFiveAndSeven(t, adapter)
+			read := readReplyAsync(five, "READ?", len(tc.want))
+			var got []string
+			if len(tc.pieces) > 1 && !tc.late {
+				f.release(t)
+			}
+			got = append(got, read(t))
+			if tc.late {
+				f.release(t)
+			}
+			got = append(got, exchange(t, seven, "*IDN?"))
+			if diff := cmp.Diff([]string{tc.want, "seven\n"}, got); diff != "" {
+				t.Errorf("replies (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// The end mark's byte inside a string is data, also when a read ends
+// just after it. The adapter here is on a synchronous pipe, so the link
+// has read and scanned the first piece before the second can go: the
+// reply used to end there, "\"a\n", and its rest was address 7's reply.
+func TestEndMarkByteInAStringCutAfterIt(t *testing.T) {
+	f := &scriptedAdapter{replies: map[string][]string{"5": {"\"a\x04", "b\"\n"}, "7": {"seven\n"}},
+		more: make(chan struct{}), stop: make(chan struct{})}
+	host, dev := net.Pipe()
+	served := make(chan struct{})
+	go func() { defer close(served); f.serve(dev) }()
+	t.Cleanup(func() { close(f.stop); dev.Close(); <-served })
+	o := transport.NewOptions(transport.WithIntercept(func(context.Context, transport.Resource) (transport.Conn, bool, error) {
+		return host, true, nil
+	}))
+	var five, seven *gpib.Conn
+	for _, c := range []struct {
+		pad  int
+		conn **gpib.Conn
+	}{{5, &five}, {7, &seven}} {
+		conn, err := gpib.Dial(context.Background(), "ASRL/dev/pipe::INSTR", c.pad, transport.NoAddress, o)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := map[int]int{5: 11, 7: len(block) + 1, 8: 6}[pad]
-		got = append(got, readReply(t, c, "READ?", want))
-		c.Close()
+		t.Cleanup(func() { conn.Close() })
+		*c.conn = conn
 	}
-	want := []string{"+1.234E+00\n", block + "\n", "seven\n"}
-	if diff := cmp.Diff(want, got); diff != "" {
+	want := "\"a\x04b\"\n"
+	read := readReplyAsync(five, "DISP:TEXT?", len(want))
+	f.release(t)
+	got := []string{read(t), exchange(t, seven, "*IDN?")}
+	if diff := cmp.Diff([]string{want, "seven\n"}, got); diff != "" {
 		t.Errorf("replies (-want +got):\n%s", diff)
+	}
+}
+
+// A bare block (no newline after it, scpi.WithBlockTermination(false))
+// that the instrument ends with EOI reaches the session with the newline
+// the link adds, and the session reads it: it used to be left for the
+// next query, which returned "" with no error.
+func TestBareBlockEndedByEOIAlone(t *testing.T) {
+	_, adapter := startScriptedAdapter(t, map[string][]string{"5": {"#15abcde"}})
+	c, err := gpib.Dial(context.Background(), adapter, 5, transport.NoAddress, transport.NewOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := scpi.NewSession(c, scpi.WithBlockTermination(false))
+	defer s.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var got []string
+	for range 2 {
+		b, err := s.QueryBlock(ctx, "CURV?")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, string(b))
+	}
+	if diff := cmp.Diff([]string{"abcde", "abcde"}, got); diff != "" {
+		t.Errorf("blocks (-want +got):\n%s", diff)
 	}
 }
