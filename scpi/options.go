@@ -29,7 +29,7 @@ type config struct {
 	timeout       time.Duration
 	resyncTimeout time.Duration
 	writeTerm     string
-	readTerm      byte
+	readTerm      byte // 0: the link's (readTerminator), else '\n'
 	maxBlock      int
 	maxResponse   int
 	errorQuery    string
@@ -51,7 +51,6 @@ func defaultConfig() config {
 		timeout:     5 * time.Second,
 		poll:        10 * time.Millisecond,
 		writeTerm:   "\n",
-		readTerm:    '\n',
 		maxBlock:    256 << 20,
 		maxResponse: 256 << 20,
 		errorQuery:  "SYST:ERR?",
@@ -91,8 +90,10 @@ func WithPollInterval(d time.Duration) Option {
 func WithResyncTimeout(d time.Duration) Option { return func(c *config) { c.resyncTimeout = d } }
 
 // WithTermination sets the write terminator appended to each command and
-// the byte that ends each response ("\n" and '\n' unless set; a '\r'
-// before the read terminator is always dropped).
+// the byte that ends each response. Unset (or read 0), they are "\n" and
+// '\n', or for the read byte the link's own when it has one, as a serial
+// link set for CR-terminated replies does. A '\r' before a '\n' read
+// terminator is always dropped.
 func WithTermination(write string, read byte) Option {
 	return func(c *config) { c.writeTerm, c.readTerm = write, read }
 }

@@ -76,6 +76,11 @@ type Session struct {
 // (VXI-11's and HiSLIP's END) without sending it.
 type endTerminator interface{ TerminatesAtEnd() bool }
 
+// readTerminator is a link whose replies end with a byte of its own (a
+// serial link set for CR-terminated replies), which frames them unless
+// WithTermination says otherwise.
+type readTerminator interface{ ReadTerminator() byte }
+
 // aLongTimeAgo is a deadline that has passed: setting it unblocks I/O.
 var aLongTimeAgo = time.Unix(1, 0)
 
@@ -97,6 +102,12 @@ func NewSession(conn transport.Conn, opts ...Option) *Session {
 	}
 	if cfg.writeTerm == "" {
 		cfg.writeTerm = "\n"
+	}
+	if cfg.readTerm == 0 {
+		cfg.readTerm = '\n'
+		if t, ok := conn.(readTerminator); ok {
+			cfg.readTerm = t.ReadTerminator()
+		}
 	}
 	if t, ok := conn.(endTerminator); ok && t.TerminatesAtEnd() {
 		// The link gives every response a terminator, bare blocks too:

@@ -59,10 +59,11 @@ type SerialOptions struct {
 	// message ("\r\n" or "\r" for instruments that want those).
 	WriteTermination string
 	// ReadTermination, when set, is the instrument's end of reply ("\r"
-	// or "\r\n"). With "\r" the CR that ends each reply is turned into
-	// "\n" for the session (an LF right after it is dropped); "\r\n"
+	// or "\r\n"). With "\r" the session ends each reply at its CR (the
+	// link's ReadTerminator), and the link drops an LF right after that
+	// CR, so an instrument that sends CR LF leaves no stray LF; "\r\n"
 	// replies pass as they are (the session drops the CR before a reply's
-	// LF). A definite-length block's payload passes unchanged either way.
+	// LF). Blocks pass unchanged either way.
 	ReadTermination string
 }
 

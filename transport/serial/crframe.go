@@ -2,12 +2,12 @@ package serial
 
 import "github.com/scpikit/scpikit/internal/msgframe"
 
-// crFrames rewrites replies ended by CR (ReadTermination "\r") for the
-// session, which ends a reply at LF: the CR that ends each reply becomes
-// LF, and an LF right after it (an instrument that sends CR LF) is
-// dropped, so it never starts the next reply. It finds those CRs by IEEE
-// 488.2 framing, as the session does: a definite-length block's payload
-// is data, and its CRs and LFs pass unchanged.
+// crFrames serves ReadTermination "\r", where the session ends each reply
+// at its CR (Port.ReadTerminator): it drops an LF right after the CR that
+// ends a reply (an instrument that sends CR LF), so it never starts the
+// next reply. It finds those CRs by IEEE 488.2 framing, as the session
+// does: a definite-length block's payload is data, and its CRs and LFs
+// pass unchanged, as does any other LF.
 type crFrames struct {
 	sc msgframe.Scanner // the reply under way
 	// head is a block header cut off at the end of the last piece (at
@@ -41,9 +41,6 @@ func (f *crFrames) rewrite(b []byte) int {
 		done, at := f.sc.Scan(buf, '\r')
 		if !done {
 			break
-		}
-		if at >= off { // (always: a header held holds no CR)
-			b[at-off] = '\n'
 		}
 		f.sc = msgframe.NewScanner()
 		f.sc.Pos = at + 1

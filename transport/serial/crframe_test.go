@@ -8,8 +8,8 @@ import (
 )
 
 // rewriteWhole is what crFrames must give for stream, however it is cut
-// into pieces: each reply, found by msgframe.MessageEnd, with its CR
-// turned into LF, and an LF right after that CR dropped.
+// into pieces: each reply, found by msgframe.MessageEnd, with its CR, and
+// an LF right after that CR dropped.
 func rewriteWhole(stream []byte) []byte {
 	var out []byte
 	afterCR := false
@@ -22,7 +22,7 @@ func rewriteWhole(stream []byte) []byte {
 		if i < 0 {
 			return append(out, stream...)
 		}
-		out = append(append(out, stream[:i]...), '\n')
+		out = append(out, stream[:i+1]...)
 		stream, afterCR = stream[i+1:], true
 	}
 	return out
@@ -46,14 +46,15 @@ func rewriteInPieces(stream, sizes []byte) []byte {
 	return out
 }
 
-// The CR ending each reply becomes LF and the LF of a CR LF goes, cut
-// anywhere; a definite block's payload keeps its CRs and LFs, also when
-// its header is cut in two. The link used to turn every CR into LF, and
-// drop every LF after one, the payload's too.
+// The LF of a CR LF that ends a reply goes, cut anywhere; a definite
+// block's payload keeps its CRs and LFs, also when its header is cut in
+// two, and so does an indefinite block's and a text reply's LF. The link
+// used to turn every CR into LF, and drop every LF after one, the
+// payload's too.
 func TestCRFramesLeaveBlocksWhole(t *testing.T) {
 	// The block's 12 bytes are "a\r\rb\r\nc\r\n\r\nd".
 	stream := []byte("A\r\nB\r#212a\r\rb\r\nc\r\n\r\nd\r\n#0x\ry\r\"q\"\r")
-	want := "A\nB\n#212a\r\rb\r\nc\r\n\r\nd\n#0x\ny\n\"q\"\n"
+	want := "A\rB\r#212a\r\rb\r\nc\r\n\r\nd\r#0x\ry\r\"q\"\r"
 	if diff := cmp.Diff(want, string(rewriteWhole(stream))); diff != "" {
 		t.Fatalf("the reference (-want +got):\n%s", diff)
 	}

@@ -161,12 +161,22 @@ func (p *Port) control(fn func(fd int) error) error {
 	return ioErr
 }
 
-// Read reads what the instrument sent. With ReadTermination "\r" the CR
-// that ends a reply is turned into "\n", and an LF right after it is
-// dropped, so an instrument that ends replies with CR LF leaves no stray
-// LF to start the next reply; a block's payload is left as it is
-// (crFrames). "\r\n" needs no rewriting: the session ends a reply at its LF and drops
-// the CR before it, outside a block's payload, whose CRs are data.
+// ReadTerminator is the byte that ends the instrument's replies as Read
+// gives them: CR for ReadTermination "\r", else LF. A session frames
+// replies with it unless told otherwise.
+func (p *Port) ReadTerminator() byte {
+	if p.opts.ReadTermination == "\r" {
+		return '\r'
+	}
+	return '\n'
+}
+
+// Read reads what the instrument sent. With ReadTermination "\r" an LF
+// right after the CR that ends a reply is dropped (crFrames), so an
+// instrument that ends replies with CR LF leaves no stray LF to start the
+// next reply; the session ends replies at the CR (ReadTerminator). "\r\n"
+// needs nothing: the session ends a reply at its LF and drops the CR
+// before it, outside a block's payload, whose CRs are data.
 func (p *Port) Read(b []byte) (int, error) {
 	for {
 		n, err := p.f.Read(b)

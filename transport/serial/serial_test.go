@@ -112,7 +112,7 @@ func TestTermination(t *testing.T) {
 		name, read, sent, wantRead, wantWire string
 	}{
 		{"default", "", "", "V 1.5\r\n", "MEAS?\n"},
-		{"CR", "\r", "\r", "V 1.5\n", "MEAS?\r"},
+		{"CR", "\r", "\r", "V 1.5\r", "MEAS?\r"}, // the LF of the CR LF goes; the session ends the reply at its CR
 		{"CRLF", "\r\n", "\r\n", "V 1.5\r\n", "MEAS?\r\n"}, // the session drops the CR
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -169,9 +169,8 @@ func TestCRTerminationDropsTheLFOfACRLF(t *testing.T) {
 		}
 		got = append(got, string(reply))
 	}
-	// An LF not after a CR is kept: E's reply is "E\n", then "\n" for
-	// its CR.
-	if diff := cmp.Diff([]string{"A\n", "B\n", "C\n", "D\n", "E\n"}, got); diff != "" {
+	// An LF not after a CR is kept: E's reply is "E\n\r".
+	if diff := cmp.Diff([]string{"A\r", "B\r", "C\r", "D\r", "E\n"}, got); diff != "" {
 		t.Errorf("replies (-want +got):\n%s", diff)
 	}
 }
@@ -213,6 +212,47 @@ func TestTerminationKeepsBlocksWhole(t *testing.T) {
 		}
 		cancel()
 		s.Close()
+	}
+}
+
+// A session on a link set for CR-terminated replies ends each reply at
+// its CR, so an LF that is data (in an indefinite block, in a text reply)
+// stays in the reply: the link used to turn the CR into LF for a session
+// that ended replies at LF, so such a reply ended early and its rest was
+// the next query's reply.
+func TestCRTerminationKeepsLineFeedsThatAreData(t *testing.T) {
+	m, path := openPTY(t)
+	s, err := scpi.Open(context.Background(), "ASRL"+path+"::INSTR",
+		scpi.WithTransportOptions(transport.WithSerial(transport.SerialOptions{ReadTermination: "\r", WriteTermination: "\r"})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	go func() {
+		in := bufio.NewReader(m)
+		for _, reply := range []string{"#0a\nb\r", "line 1\nline 2\r\n", "+1.5\r"} {
+			if _, err := in.ReadString('\r'); err != nil {
+				return
+			}
+			m.Write([]byte(reply))
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	block, err := s.QueryBlock(ctx, "CURV?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, q := range []string{"SYST:HELP?", "MEAS?"} {
+		r, err := s.Query(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, r)
+	}
+	if diff := cmp.Diff([]string{"a\nb", "line 1\nline 2", "+1.5"}, append([]string{string(block)}, got...)); diff != "" {
+		t.Errorf("replies (-want +got):\n%s", diff)
 	}
 }
 
