@@ -3,6 +3,7 @@ package testserver
 import (
 	"context"
 	"errors"
+	"net"
 	"testing"
 	"time"
 )
@@ -48,5 +49,33 @@ func CallsGiveUpWhileHeld(t testing.TB, holder string, holderDone <-chan error, 
 	release()
 	if err := <-holderDone; !errors.Is(err, want) {
 		t.Fatalf("%s, let go: %v, want %v", holder, err, want)
+	}
+}
+
+// CloseSkipsQueuedCalls checks that Close does not wait behind a call
+// queued for the link: while a read holds the link (its error comes on
+// readDone), readStatusByte is started and waits for the link, then
+// Close must return within the test's bound (5 s, below a queued call's
+// own 10 s), the read must fail and the queued call return net.ErrClosed.
+func CloseSkipsQueuedCalls(t testing.TB, readStatusByte func(ctx context.Context) error, close func() error, readDone <-chan error) {
+	t.Helper()
+	stbDone := make(chan error, 1)
+	go func() { stbDone <- readStatusByte(context.Background()) }()
+	WaitForWaiter(t, "ctxlock.Mutex.LockCtx") // in line before Close
+	closed := make(chan error, 1)
+	go func() { closed <- close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	case <-time.After(5 * time.Second): // the test's bound
+		t.Fatal("Close waited behind a queued call")
+	}
+	if err := <-readDone; err == nil {
+		t.Error("the read Close interrupted returned no error")
+	}
+	if err := <-stbDone; !errors.Is(err, net.ErrClosed) {
+		t.Errorf("the queued ReadStatusByte: %v, want net.ErrClosed", err)
 	}
 }

@@ -112,7 +112,7 @@ func TestTermination(t *testing.T) {
 		name, read, sent, wantRead, wantWire string
 	}{
 		{"default", "", "", "V 1.5\r\n", "MEAS?\n"},
-		{"CR", "\r", "\r", "V 1.5\r", "MEAS?\r"}, // the LF of the CR LF goes; the session ends the reply at its CR
+		{"CR", "\r", "\r", "V 1.5\r", "MEAS?\r"},           // the LF of the CR LF goes; the session ends the reply at its CR
 		{"CRLF", "\r\n", "\r\n", "V 1.5\r\n", "MEAS?\r\n"}, // the session drops the CR
 	} {
 		t.Run(tc.name, func(t *testing.T) {

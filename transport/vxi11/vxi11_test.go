@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net"
 	"os"
 	"strings"
 	"testing"
@@ -453,13 +452,9 @@ func TestEmptyReadRepliesEndTheRead(t *testing.T) {
 	}
 }
 
-// An out-of-band call waits for the link no longer than its context
-// allows: a Read of an instrument that does not answer holds the link
-// (here with no deadline, for ever). Each call used to wait for it all
-// the same, past its own context.
-func TestOutOfBandCallsWaitForTheLinkNoLongerThanTheirContext(t *testing.T) {
-	f := startFake(t)
-	c := f.dial(t)
+// holdARead starts a Read whose reply the fake holds, and returns once
+// the read holds the link, waiting for it; its error comes on the channel.
+func holdARead(f *fakeVXI, c *vxi11.Conn) <-chan error {
 	reads := make(chan struct{}, 1)
 	f.mu.Lock()
 	f.readCalls = reads
@@ -467,7 +462,18 @@ func TestOutOfBandCallsWaitForTheLinkNoLongerThanTheirContext(t *testing.T) {
 	f.holdNext(vxi11wire.ProcDeviceRead)
 	readDone := make(chan error, 1)
 	go func() { _, err := c.Read(make([]byte, 8)); readDone <- err }()
-	<-reads // the read holds the link, waiting for its reply
+	<-reads
+	return readDone
+}
+
+// An out-of-band call waits for the link no longer than its context
+// allows: a Read of an instrument that does not answer holds the link
+// (here with no deadline, for ever). Each call used to wait for it all
+// the same, past its own context.
+func TestOutOfBandCallsWaitForTheLinkNoLongerThanTheirContext(t *testing.T) {
+	f := startFake(t)
+	c := f.dial(t)
+	readDone := holdARead(f, c)
 	stb := func(ctx context.Context) error { _, err := c.ReadStatusByte(ctx); return err }
 	testserver.CallsGiveUpWhileHeld(t, "a read waits", readDone, func() { c.SetDeadline(time.Unix(1, 0)) }, os.ErrDeadlineExceeded, []testserver.Call{
 		{Name: "ReadStatusByte", Do: stb}, {Name: "Clear", Do: c.Clear}, {Name: "Trigger", Do: c.Trigger}, {Name: "Remote", Do: c.Remote},
@@ -545,34 +551,10 @@ func TestCappedIOTimeoutIsWaitedOn(t *testing.T) {
 func TestCloseDoesNotWaitBehindQueuedCalls(t *testing.T) {
 	f := startFake(t)
 	c := f.dial(t)
-	reads := make(chan struct{}, 1)
-	f.mu.Lock()
-	f.readCalls = reads
-	f.mu.Unlock()
-	f.holdNext(vxi11wire.ProcDeviceRead)
+	readDone := holdARead(f, c)
 	f.holdNext(vxi11wire.ProcDeviceReadStb) // an instrument that does not answer
-	readDone := make(chan error, 1)
-	go func() { _, err := c.Read(make([]byte, 8)); readDone <- err }()
-	<-reads // the read holds the link
-	stbDone := make(chan error, 1)
-	go func() { _, err := c.ReadStatusByte(context.Background()); stbDone <- err }()
-	testserver.WaitForWaiter(t, "ctxlock.Mutex.LockCtx") // in line before Close
-	closed := make(chan error, 1)
-	go func() { closed <- c.Close() }()
-	select {
-	case err := <-closed:
-		if err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	case <-time.After(5 * time.Second): // the test's bound, below the queued call's 10 s
-		t.Fatal("Close waited behind a queued call")
-	}
-	if err := <-readDone; err == nil {
-		t.Error("the read Close interrupted returned no error")
-	}
-	if err := <-stbDone; !errors.Is(err, net.ErrClosed) {
-		t.Errorf("the queued ReadStatusByte: %v, want net.ErrClosed", err)
-	}
+	stb := func(ctx context.Context) error { _, err := c.ReadStatusByte(ctx); return err }
+	testserver.CloseSkipsQueuedCalls(t, stb, c.Close, readDone)
 }
 
 // An out-of-band call puts the Conn's own deadline back when it is done,
