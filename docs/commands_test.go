@@ -103,6 +103,8 @@ var commands = map[string]how{
 		as: "go test ./harness -run '^$' -bench 'BenchmarkMeasurement/duts-8$' -benchtime 1x -count 1", want: []string{"measure/read", "ok "}},
 	"go test ./harness -run '^$' -bench 'BenchmarkMeasurement' -benchtime 400x -count 8": {inRepo: true,
 		as: "go test ./harness -run '^$' -bench 'BenchmarkMeasurement/duts-1$' -benchtime 1x -count 1", want: []string{"measure/read", "ok "}},
+	"go test ./harness -run '^$' -bench 'BenchmarkSeriesSamples' -benchtime 1000000x -count 6": {inRepo: true,
+		as: "go test ./harness -run '^$' -bench 'BenchmarkSeriesSamples' -benchtime 100x -count 1", want: []string{"kept-B/sample", "ok "}},
 	"go test ./harness -run '^$' -bench 'BenchmarkHTMLReport' -benchtime 2x -count 8": {inRepo: true,
 		as: "go test ./harness -run '^$' -bench 'BenchmarkHTMLReport' -benchtime 1x -count 1", want: []string{"html-ns/measurement", "ok "}},
 
