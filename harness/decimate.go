@@ -1,9 +1,6 @@
 package harness
 
-import (
-	"cmp"
-	"math"
-)
+import "math"
 
 // DefaultSeriesPoints is the most points a series of the record keeps
 // unless Options.SeriesPoints says otherwise. Up to it a series keeps
@@ -38,8 +35,10 @@ func seriesCap(n int) int {
 // folds them (the live record and Replay agree), and a spike is never
 // averaged away: it is its bucket's extreme. The smallest is the earliest
 // of equal ones and the largest the latest (a flat bucket keeps its
-// first and last samples), in cmp.Compare's order, where NaN is below
-// -Inf. The points of full buckets are kept in chunks (from the live
+// first and last samples). A reading that is not a number or infinite
+// (an overload's 9.91E37, an overrange) is neither while the bucket has
+// a finite one (lower, higher): a chart cannot draw it, and it would
+// take the place of the dip or spike beside it. The points of full buckets are kept in chunks (from the live
 // record's pool) that are reused when buckets merge: memory is O(cap).
 type seriesPoints struct {
 	chunks  [][]point // two points for each full bucket, in time order
@@ -53,11 +52,13 @@ type seriesPoints struct {
 }
 
 // bucket is the bucket being filled: its smallest and largest sample so
-// far, hiLast when the largest came after the smallest.
+// far, hiLast when the largest came after the smallest, and its first
+// (while every sample is kept, a bucket keeps its two samples as they
+// are, finite or not).
 type bucket struct {
-	lo, hi point
-	hiLast bool
-	n      int
+	lo, hi, first point
+	hiLast        bool
+	n             int
 }
 
 func newSeriesPoints(capacity int) seriesPoints {
@@ -85,13 +86,22 @@ func (sp *seriesPoints) add(t, v float64, pool *chunkPool) {
 	}
 	sp.last = p
 	c := &sp.cur
-	switch {
-	case c.n == 0:
-		c.lo, c.hi, c.hiLast = p, p, false
-	case cmp.Compare(v, c.lo.v) < 0:
-		c.lo, c.hiLast = p, false
-	case cmp.Compare(v, c.hi.v) >= 0:
-		c.hi, c.hiLast = p, true
+	if c.n == 0 {
+		c.lo, c.hi, c.first, c.hiLast = p, p, p, false
+	} else {
+		lo, hi := lower(v, c.lo.v), higher(v, c.hi.v)
+		if lo {
+			c.lo = p
+		}
+		if hi {
+			c.hi = p
+		}
+		switch {
+		case hi:
+			c.hiLast = true
+		case lo:
+			c.hiLast = false
+		}
 	}
 	c.n++
 	if c.n < sp.width {
@@ -104,7 +114,10 @@ func (sp *seriesPoints) add(t, v float64, pool *chunkPool) {
 		return
 	}
 	a, b := c.hi, c.lo
-	if c.hiLast {
+	switch {
+	case sp.width == 2:
+		a, b = c.first, p // every sample kept
+	case c.hiLast:
 		a, b = c.lo, c.hi
 	}
 	sp.put(2*sp.full, a, pool)
@@ -120,10 +133,10 @@ func (sp *seriesPoints) halve() {
 		q := [4]point{*sp.at(4 * j), *sp.at(4*j + 1), *sp.at(4*j + 2), *sp.at(4*j + 3)}
 		lo, hi := extremes(&q, 0)
 		blo, bhi := extremes(&q, 2)
-		if cmp.Compare(q[blo].v, q[lo].v) < 0 {
+		if lower(q[blo].v, q[lo].v) {
 			lo = blo
 		}
-		if cmp.Compare(q[bhi].v, q[hi].v) >= 0 {
+		if higher(q[bhi].v, q[hi].v) {
 			hi = bhi
 		}
 		*sp.at(2 * j), *sp.at(2*j + 1) = q[min(lo, hi)], q[max(lo, hi)]
@@ -133,14 +146,35 @@ func (sp *seriesPoints) halve() {
 }
 
 // extremes are the indexes of the smallest (earliest of equals) and the
-// largest (latest of equals) of q[i] and q[i+1], in time order.
+// largest (latest of equals) of q[i] and q[i+1], in time order: the same
+// one when the other is not finite. A full bucket's two points hold its
+// smallest and largest (or, while every sample was kept, are its two
+// samples).
 func extremes(q *[4]point, i int) (lo, hi int) {
-	lo, hi = i, i+1
-	if cmp.Compare(q[i+1].v, q[i].v) < 0 {
-		lo, hi = i+1, i
+	lo, hi = i, i
+	if lower(q[i+1].v, q[i].v) {
+		lo = i + 1
+	}
+	if higher(q[i+1].v, q[i].v) {
+		hi = i + 1
 	}
 	return lo, hi
 }
+
+// lower reports whether a reading v is a bucket's smallest rather than
+// lo, the smallest before it: a finite reading below it, or the first
+// finite one after readings that were not (NaN, ±Inf), which are never
+// the smallest while a finite one is there.
+func lower(v, lo float64) bool {
+	return finite(v) && (!finite(lo) || v < lo)
+}
+
+// higher is lower for the largest, the latest of equal ones.
+func higher(v, hi float64) bool {
+	return finite(v) && (!finite(hi) || v >= hi)
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 // fill sets s's points from what is kept; s gets new slices, so that
 // a record handed out before keeps its own.
@@ -161,18 +195,24 @@ func (sp *seriesPoints) fill(s *Series) {
 	if decimated && !samePoint(head, sp.first) {
 		add(sp.first)
 	}
-	for i := range 2 * sp.full {
-		add(*sp.at(i))
+	// A bucket whose smallest and largest are one sample (its others
+	// not finite) shows it once.
+	pair := func(a, b point) {
+		add(a)
+		if !decimated || !samePoint(a, b) {
+			add(b)
+		}
+	}
+	for i := range sp.full {
+		pair(*sp.at(2 * i), *sp.at(2*i + 1))
 	}
 	if c := sp.cur; c.n == 1 {
 		add(c.lo)
 	} else if c.n > 1 {
 		if c.hiLast {
-			add(c.lo)
-			add(c.hi)
+			pair(c.lo, c.hi)
 		} else {
-			add(c.hi)
-			add(c.lo)
+			pair(c.hi, c.lo)
 		}
 	}
 	if decimated && !samePoint(point{ts[len(ts)-1], vs[len(vs)-1]}, sp.last) {

@@ -1,7 +1,6 @@
 package harness
 
 import (
-	"cmp"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -10,21 +9,28 @@ import (
 // decimated is what a series of samples should keep, worked out from
 // what the points are, not how seriesPoints keeps them: buckets of width
 // samples from the first, each shown by its earliest smallest and its
-// latest largest sample in time order, and the first and last samples.
+// latest largest finite sample in time order (its first when it has no
+// finite one), and the first and last samples.
 func decimated(samples []point, width int) (ts, vs []float64) {
 	add := func(p point) { ts, vs = append(ts, p.t), append(vs, p.v) }
 	var out []point
 	for i := 0; i < len(samples); i += width {
 		b := samples[i:min(i+width, len(samples))]
-		lo, hi := 0, 0
-		for j := range b {
-			if cmp.Compare(b[j].v, b[lo].v) < 0 {
+		if width == 2 { // every sample
+			out = append(out, b...)
+			continue
+		}
+		// The smallest and largest finite samples, else the first.
+		lo, hi := -1, -1
+		for j, p := range b {
+			if isFinite(p.v) && (lo < 0 || p.v < b[lo].v) {
 				lo = j
 			}
-			if cmp.Compare(b[j].v, b[hi].v) >= 0 {
+			if isFinite(p.v) && (hi < 0 || p.v >= b[hi].v) {
 				hi = j
 			}
 		}
+		lo, hi = max(lo, 0), max(hi, 0)
 		out = append(out, b[min(lo, hi)])
 		if lo != hi {
 			out = append(out, b[max(lo, hi)])
@@ -43,8 +49,8 @@ func decimated(samples []point, width int) (ts, vs []float64) {
 }
 
 // Past its cap a series keeps at most cap points, however many samples
-// it takes: the same as worked out from the samples, a spike anywhere, a
-// dip, a NaN, the first and last samples; its chunks stay within the
+// it takes: the same as worked out from the samples (with a NaN among
+// them), a spike anywhere, a dip, the first and last samples; its chunks stay within the
 // cap. Up to the cap it keeps every sample. Checked after every sample
 // for small caps, with noise, flat runs and ties.
 func TestSeriesKeepsAtMostItsCap(t *testing.T) {
@@ -105,11 +111,67 @@ func TestSeriesKeepsAtMostItsCap(t *testing.T) {
 		if !s.Decimated() || s.Buckets() < c/4 || s.Buckets() > c/2 {
 			t.Errorf("cap %d: %d samples in %d buckets of %d", c, s.Samples, s.Buckets(), s.Bucket)
 		}
-		for _, want := range []point{samples[0], samples[n-1], samples[spike], samples[dip], samples[nan]} {
+		// (The NaN is kept only while every sample is: past the cap it
+		// is no bucket's smallest or largest beside finite readings.)
+		for _, want := range []point{samples[0], samples[n-1], samples[spike], samples[dip]} {
 			if !hasPoint(&s, want) {
 				t.Errorf("cap %d: sample at %g (%g) is not kept", c, want.t, want.v)
 			}
 		}
+	}
+}
+
+func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// A reading that is not finite (an overload's NaN, an overrange's ±Inf)
+// beside a dip or a spike in the same bucket does not take its place:
+// the chart cannot draw it. Before, NaN sorted below every number and
+// +Inf above, so the dip and the spike were not kept. Up to the cap such
+// readings are kept like any other sample.
+func TestNonFiniteReadingsHideNoDip(t *testing.T) {
+	sp := newSeriesPoints(16)
+	var samples []point
+	for i := range 200 {
+		v := 1.0
+		switch i {
+		case 100:
+			v = -50
+		case 101:
+			v = math.NaN()
+		case 140:
+			v = 50
+		case 141:
+			v = math.Inf(1)
+		case 142:
+			v = math.Inf(-1)
+		case 180, 181, 182, 183, 184, 185, 186, 187:
+			v = math.NaN() // a bucket of nothing else
+		}
+		p := point{float64(i), v}
+		samples = append(samples, p)
+		sp.add(p.t, p.v, nil)
+	}
+	var s Series
+	sp.fill(&s)
+	if !s.Decimated() {
+		t.Fatalf("200 samples under a cap of 16: not decimated")
+	}
+	for _, i := range []int{100, 140} {
+		if !hasPoint(&s, samples[i]) {
+			t.Errorf("sample %d (%g) is not kept: %v", i, samples[i].v, s.Values)
+		}
+	}
+	if ts, vs := decimated(samples, s.Bucket); !sameFloats(s.Times, ts) || !sameFloats(s.Values, vs) {
+		t.Errorf("got %v %v\nwant %v %v", s.Times, s.Values, ts, vs)
+	}
+
+	few := newSeriesPoints(16)
+	for i, v := range []float64{math.NaN(), 5, math.Inf(1), 3} {
+		few.add(float64(i), v, nil)
+	}
+	few.fill(&s)
+	if want := []float64{math.NaN(), 5, math.Inf(1), 3}; s.Decimated() || !sameFloats(s.Values, want) {
+		t.Errorf("under the cap: %v, want every sample %v", s.Values, want)
 	}
 }
 
