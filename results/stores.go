@@ -19,7 +19,10 @@ import (
 // store it replaced). A change within StoreConflictWindow of the one
 // before it is a conflict: two stores alternating change it at every
 // batch or heartbeat (30 s), while a re-image changes it once and then
-// never again. A conflict shows for StoreConflictWindow after its last
+// never again. So is a change back to the store it replaced, however
+// long after: two PCs that take turns (a day shift's and a night
+// shift's) change it once a shift, and a re-image never brings an old
+// store back. A conflict shows for StoreConflictWindow after its last
 // change, so it clears that long after each station got its own ID.
 // Batches of no store (programs older than schema version 7) change
 // nothing here.
@@ -58,8 +61,8 @@ const dbNowNS = `(extract(epoch FROM statement_timestamp()) * 1000000000)::bigin
 const storeChanged = `(excluded.store <> '' AND s.store <> '' AND excluded.store <> s.store)`
 
 // storeConflictNow: the store changes now, within the window ($7) of
-// its last change.
-const storeConflictNow = `(` + storeChanged + ` AND s.store_changed_ns > ` + dbNowNS + ` - $7)`
+// its last change or back to the store that change replaced.
+const storeConflictNow = `(` + storeChanged + ` AND (s.store_changed_ns > ` + dbNowNS + ` - $7 OR excluded.store = s.prev_store))`
 
 // stationStoreCols are the stations row's store columns as
 // stationStores scans them; the last says whether a conflict shows now

@@ -210,6 +210,37 @@ func TestTwoStoresUnderOneStationIDAreAConflict(t *testing.T) {
 	}
 }
 
+// Two stores that take turns under one station ID, hours apart (a day
+// shift's PC and a night shift's), are a conflict from the first time
+// the ID goes back to a store it had: each change was more than
+// StoreConflictWindow after the one before, so each used to read as a
+// re-image, for ever.
+func TestStoresTakingTurnsAreAConflict(t *testing.T) {
+	c := openCentral(t)
+	day, night := writeRuns(t, 1), writeRuns(t, 1)
+	age := func() { // a shift passes
+		t.Helper()
+		if _, err := c.db.Exec(`UPDATE stations SET store_changed_ns = store_changed_ns - $1 WHERE id = 'line-9'`,
+			2*StoreConflictWindow.Nanoseconds()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	syncOK(t, day.NewReplicator(c, ReplicaOptions{Station: "line-9"}))
+	age()
+	syncOK(t, night.NewReplicator(c, ReplicaOptions{Station: "line-9"}))
+	if got := storesOf(t, c)["line-9"]; got.Conflict != nil {
+		t.Fatalf("after one change of store: %+v, want no conflict yet", got)
+	}
+	age()
+	emitRun(t, day, 10, 2, 3)
+	syncOK(t, day.NewReplicator(c, ReplicaOptions{Station: "line-9"}))
+	want := fleetStores{Store: day.ID(), StoreChanges: 2, Changed: true, Conflict: []string{day.ID(), night.ID()},
+		Events: int64(day.Stats().Events + night.Stats().Events)}
+	if diff := cmp.Diff(want, storesOf(t, c)["line-9"]); diff != "" {
+		t.Errorf("the station back to its first store (-want +got):\n%s", diff)
+	}
+}
+
 // A re-imaged station (a new, empty store under the same ID) goes on
 // replicating: the change is recorded, once, and is no conflict however
 // many batches follow; its replicator warns of nothing.
