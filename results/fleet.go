@@ -115,16 +115,20 @@ type PartYield struct {
 // with one aggregate over the stations table (a row per station), so it
 // may be polled every second. The last-seen times are summed, not their
 // maximum taken: they are the stations' clocks, and a heartbeat from a
-// station whose clock is behind another's must change it too.
+// station whose clock is behind another's must change it too. It also
+// changes when a shared station ID's conflict stops showing
+// (StoreConflictWindow after its last change), which no batch marks:
+// with every station silent, the page would show it for ever.
 func (c *Central) FleetToken(ctx context.Context) (string, error) {
-	var n, events, backlog int64
+	var n, events, backlog, conflicts int64
 	var seen string
-	err := c.db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(events), 0), coalesce(sum(backlog), 0), coalesce(sum(last_seen_ns), 0)::text FROM stations`).
-		Scan(&n, &events, &backlog, &seen)
+	err := c.db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(events), 0), coalesce(sum(backlog), 0), coalesce(sum(last_seen_ns), 0)::text,
+		count(*) FILTER (WHERE conflict_ns > `+dbNowNS+` - $1) FROM stations`, StoreConflictWindow.Nanoseconds()).
+		Scan(&n, &events, &backlog, &seen, &conflicts)
 	if err != nil {
 		return "", fmt.Errorf("results: fleet: %w", err)
 	}
-	return fmt.Sprintf("%d-%d-%d-%s", n, events, backlog, seen), nil
+	return fmt.Sprintf("%d-%d-%d-%s-%d", n, events, backlog, seen, conflicts), nil
 }
 
 // Fleet is a snapshot of the fleet: every station (up to

@@ -196,10 +196,18 @@ func TestTwoStoresUnderOneStationIDAreAConflict(t *testing.T) {
 	}
 
 	// The copy gets its own ID; the stores stop alternating. Aging the
-	// row's times stands for StoreConflictWindow passing.
+	// row's times stands for StoreConflictWindow passing: the fleet
+	// page's token changes then, though no batch came.
+	token, err := c.FleetToken(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := c.db.Exec(`UPDATE stations SET store_changed_ns = store_changed_ns - $1, conflict_since_ns = conflict_since_ns - $1, conflict_ns = conflict_ns - $1 WHERE id = 'line-3'`,
 		StoreConflictWindow.Nanoseconds()); err != nil {
 		t.Fatal(err)
+	}
+	if aged, err := c.FleetToken(context.Background()); err != nil || aged == token {
+		t.Errorf("the fleet's token once the conflict has passed: %q, %v; before %q", aged, err, token)
 	}
 	syncOK(t, b.NewReplicator(c, ReplicaOptions{Station: "line-5"}))
 	syncOK(t, ra)
