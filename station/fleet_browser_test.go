@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -140,4 +142,37 @@ func TestFleetPageLive(t *testing.T) {
 	if got := eval[string](t, ctx, `document.querySelector('.station[data-id="line-03"] .run-name').textContent`); got != "retest" {
 		t.Errorf("line 3's run shown: %q, want retest", got)
 	}
+	if n := eval[int](t, ctx, `document.querySelectorAll('#banners .shared-id, .station[data-conflict="true"]').length`); n != 0 {
+		t.Errorf("%d conflict banners or cards before any, want none", n)
+	}
+
+	// Two station PCs under one ID: a second store replicates as line-05
+	// (a copied configuration), then line 5's own store again. The
+	// banner naming the ID and what to do appears live, and the card is
+	// marked.
+	twin := openStore(t, filepath.Join(t.TempDir(), "twin.db"))
+	defer twin.Close()
+	replicate(t, twin, c, "line-05")
+	replicate(t, stores[4], c, "line-05")
+	within(t, ctx, "the shared-ID banner, live",
+		chromedp.WaitVisible(chromedp.CSS(`#banners .shared-id[data-station="line-05"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.station[data-id="line-05"] .badge.conflict`)),
+	)
+	banner := eval[string](t, ctx, `document.querySelector('#banners .shared-id').textContent`)
+	for _, want := range []string{`"line-05"`, twin.ID()[:8], stores[4].ID()[:8], "--station", "no result is lost"} {
+		if !strings.Contains(banner, want) {
+			t.Errorf("the banner says %q, which does not name %q", banner, want)
+		}
+	}
+	if got := eval[[]string](t, ctx, `[...document.querySelectorAll('.station[data-conflict="true"]')].map(c => c.dataset.id)`); !slices.Equal(got, []string{"line-05"}) {
+		t.Errorf("cards marked as sharing their ID: %v, want [line-05]", got)
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll('#banners .shared-id').length`); n != 1 {
+		t.Errorf("%d shared-ID banners, want 1", n)
+	}
+	if !eval[bool](t, ctx, `window.notReloaded === true`) {
+		t.Error("the page was reloaded")
+	}
+	checkContrast(t, ctx)
+	screenshot(t, ctx, "fleet-shared-id.png")
 }
