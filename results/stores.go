@@ -73,7 +73,10 @@ func stationStoreCols(window string) string {
 
 // upsertStation notes a batch on its station's row: $1 id, $2 the
 // station's clock, $3 backlog, $4 its last position, $5 events new, $6
-// its store, $7 StoreConflictWindow in nanoseconds.
+// its store, $7 StoreConflictWindow in nanoseconds. A conflict's last
+// change never goes back: of two batches that race, the one whose
+// statement began first can take the row second, and its earlier stamp
+// would put the conflict's Last before its Since.
 var upsertStation = `INSERT INTO stations AS s (id, last_seen_ns, backlog, pos, events, store) VALUES ($1, $2, $3, $4, $5, $6)
 	ON CONFLICT (id) DO UPDATE SET last_seen_ns = excluded.last_seen_ns, backlog = excluded.backlog,
 		pos = greatest(s.pos, excluded.pos), events = s.events + excluded.events,
@@ -82,7 +85,7 @@ var upsertStation = `INSERT INTO stations AS s (id, last_seen_ns, backlog, pos, 
 		store_changes = s.store_changes + CASE WHEN ` + storeChanged + ` THEN 1 ELSE 0 END,
 		store_changed_ns = CASE WHEN ` + storeChanged + ` THEN ` + dbNowNS + ` ELSE s.store_changed_ns END,
 		conflict_since_ns = CASE WHEN ` + storeConflictNow + ` AND s.conflict_ns <= ` + dbNowNS + ` - $7 THEN ` + dbNowNS + ` ELSE s.conflict_since_ns END,
-		conflict_ns = CASE WHEN ` + storeConflictNow + ` THEN ` + dbNowNS + ` ELSE s.conflict_ns END
+		conflict_ns = CASE WHEN ` + storeConflictNow + ` THEN greatest(s.conflict_ns, ` + dbNowNS + `) ELSE s.conflict_ns END
 	RETURNING ` + stationStoreCols("$7")
 
 // stationStores is what the stations row says of a station's stores.

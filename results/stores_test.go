@@ -333,3 +333,33 @@ func conflictsOf(rs []Receipt) []*StoreConflict {
 	}
 	return out
 }
+
+// Two batches that race: the one whose statement began first (stamped
+// earlier by the database's clock) can take the station's row second.
+// The conflict's last change then stays the later stamp, never before
+// when the conflict began. The race is played by moving the conflict's
+// stamps a minute ahead, as a later-stamped batch that took the row
+// first leaves them.
+func TestRacingBatchesKeepTheConflictsLastAfterItsStart(t *testing.T) {
+	c := openCentral(t)
+	a, b := writeRuns(t, 1), writeRuns(t, 1)
+	for _, s := range []*Store{a, b, a} {
+		syncOK(t, s.NewReplicator(c, ReplicaOptions{Station: "line-4"}))
+	}
+	if got := storesOf(t, c)["line-4"]; got.Conflict == nil {
+		t.Fatalf("stores alternating: %+v, want a conflict", got)
+	}
+	if _, err := c.db.Exec(`UPDATE stations SET conflict_since_ns = conflict_since_ns + $1, conflict_ns = conflict_ns + $1,
+		store_changed_ns = store_changed_ns + $1 WHERE id = 'line-4'`, time.Minute.Nanoseconds()); err != nil {
+		t.Fatal(err)
+	}
+	r := b.NewReplicator(c, ReplicaOptions{Station: "line-4"})
+	st, err := r.Sync(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Conflict == nil || st.Conflict.Since.After(st.Conflict.Last) {
+		t.Errorf("the receipt's conflict %+v, want one whose Last is not before its Since", st.Conflict)
+	}
+	storesOf(t, c) // checks the fleet's conflicts the same way
+}
