@@ -3,6 +3,7 @@ package instruments
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/units"
@@ -16,13 +17,26 @@ import (
 type GenericSupply struct{ supply }
 
 // NewGenericSupply finds the supply's channels and their ranges by asking
-// SOURce<n>:VOLTage? MAX for n = 1, 2, ... until one is refused. Each
-// probe is followed by *IDN? as a sentinel, so a refused probe (which
-// gets no answer) costs no timeout: whichever reply comes first tells.
+// SOURce<n>:VOLTage? MAX for n = 1, 2, ... until one is refused. A refused
+// probe gets no answer, and none may cost a timeout. Over a stream link
+// (a socket, serial) each probe is followed by *IDN? as a sentinel:
+// whichever reply comes first tells. So over HiSLIP, whose instrument
+// sends a reply unasked. Over a link whose instrument holds a reply until
+// it is read (VXI-11, GPIB, USBTMC), anything sent after the probe would
+// discard its reply (-410 Query INTERRUPTED), so the status byte, read
+// out of band, tells instead: MAV for a reply, the error queue's bit for
+// a refusal.
 func NewGenericSupply(ctx context.Context, s *scpi.Session, id scpi.IDN) (*GenericSupply, error) {
 	p := &GenericSupply{supply{base: base{s, id}}}
+	byStatus := s.HoldsReplies()
+	if byStatus {
+		// The error queue's bit must tell of the probes alone.
+		if _, err := s.Errors(ctx); err != nil {
+			return nil, fmt.Errorf("instruments: probing %s %s: %w", id.Manufacturer, id.Model, err)
+		}
+	}
 	for n := 1; n <= 8; n++ {
-		c, ok, err := p.probe(ctx, n)
+		c, ok, err := p.probe(ctx, n, byStatus)
 		if err != nil {
 			return nil, fmt.Errorf("instruments: probing %s %s: %w", id.Manufacturer, id.Model, err)
 		}
@@ -40,24 +54,37 @@ func NewGenericSupply(ctx context.Context, s *scpi.Session, id scpi.IDN) (*Gener
 	return p, nil
 }
 
-func (p *GenericSupply) probe(ctx context.Context, n int) (c Channel, ok bool, err error) {
+func (p *GenericSupply) probe(ctx context.Context, n int, byStatus bool) (c Channel, ok bool, err error) {
 	err = p.s.Do(ctx, func(tx *scpi.Tx) error {
 		if err := tx.Writef(ctx, "SOUR%d:VOLT? MAX", n); err != nil {
 			return err
 		}
-		first, err := tx.Query(ctx, "*IDN?")
-		if err != nil {
-			return err
-		}
-		if id, err := scpi.ParseIDN(first); err == nil && id == p.id {
-			return nil // no answer to the probe: no such channel
+		var first string
+		if byStatus {
+			answered, err := awaitReply(ctx, tx)
+			if err != nil || !answered {
+				return err
+			}
+			if first, err = tx.Read(ctx); err != nil {
+				return err
+			}
+		} else {
+			first, err = tx.Query(ctx, "*IDN?")
+			if err != nil {
+				return err
+			}
+			if id, err := scpi.ParseIDN(first); err == nil && id == p.id {
+				return nil // no answer to the probe: no such channel
+			}
 		}
 		maxV, err := scpi.ParseFloat(first)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Read(ctx); err != nil { // the sentinel's reply
-			return err
+		if !byStatus {
+			if _, err := tx.Read(ctx); err != nil { // the sentinel's reply
+				return err
+			}
 		}
 		minV, err := tx.QueryFloat(ctx, fmt.Sprintf("SOUR%d:VOLT? MIN", n))
 		if err != nil {
@@ -73,6 +100,41 @@ func (p *GenericSupply) probe(ctx context.Context, n int) (c Channel, ok bool, e
 		return nil
 	})
 	return c, ok, err
+}
+
+// probeWait bounds how long awaitReply watches the status byte when ctx
+// has no deadline: the session's default timeout.
+const probeWait = 5 * time.Second
+
+// awaitReply watches the status byte after a query until it shows a
+// reply waiting (MAV: true) or an error queued (false), polling at 1 ms,
+// then more slowly, up to every 50 ms.
+func awaitReply(ctx context.Context, tx *scpi.Tx) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, probeWait) // the earlier of the two
+	defer cancel()
+	wait := time.Millisecond
+	t := time.NewTimer(0)
+	defer t.Stop()
+	<-t.C
+	for {
+		stb, err := tx.StatusByte(ctx)
+		if err != nil {
+			return false, err
+		}
+		switch {
+		case stb&scpi.StatusMAV != 0:
+			return true, nil
+		case stb&scpi.StatusErrorQueue != 0:
+			return false, nil
+		}
+		t.Reset(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return false, fmt.Errorf("neither a reply (MAV) nor an error (the error queue's bit) showed in the status byte (last %#02x): %w", stb, context.Cause(ctx))
+		}
+		wait = min(2*wait, 50*time.Millisecond)
+	}
 }
 
 func (p *GenericSupply) SetVoltage(ctx context.Context, ch int, v units.Voltage) error {

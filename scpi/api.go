@@ -338,6 +338,19 @@ func (tx *Tx) StatusByte(ctx context.Context) (byte, error) {
 	return tx.s.statusByte(ctx)
 }
 
+// HoldsReplies reports whether the link's instrument holds each reply
+// until it is read (transport.ReplyHolder: VXI-11, GPIB, USBTMC). Then
+// nothing may be sent after a query before its reply is read (a new
+// message discards it, -410 Query INTERRUPTED), and StatusByte, read out
+// of band, shows MAV while the reply waits and the error queue's bit once
+// a refused command has queued an error.
+func (s *Session) HoldsReplies() bool {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	h, ok := s.conn.(transport.ReplyHolder)
+	return ok && h.HoldsReplies()
+}
+
 func (s *Session) statusByte(ctx context.Context) (byte, error) {
 	if r, ok := s.conn.(transport.StatusByteReader); ok {
 		b, err := r.ReadStatusByte(ctx)

@@ -37,6 +37,16 @@ type StatusByteReader interface {
 	ReadStatusByte(ctx context.Context) (byte, error)
 }
 
+// ReplyHolder is a link whose instrument holds each reply until the
+// controller asks for it (VXI-11 device_read, GPIB's read with the bus,
+// USBTMC REQUEST_DEV_DEP_MSG_IN), where a HiSLIP, socket or serial
+// instrument sends it unasked. IEEE 488.2 then has a message sent before
+// a reply is read discard it (-410 Query INTERRUPTED), and the status
+// byte's MAV, read out of band, says whether a reply waits.
+type ReplyHolder interface {
+	HoldsReplies() bool
+}
+
 // Triggerer is a link that sends a device trigger out of band (GPIB GET,
 // VXI-11 device_trigger, HiSLIP Trigger, USBTMC TRIGGER).
 type Triggerer interface {

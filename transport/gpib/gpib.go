@@ -630,6 +630,9 @@ func (c *Conn) Trigger(ctx context.Context) error {
 	return err
 }
 
+// HoldsReplies is true (transport.ReplyHolder): the adapter reads a reply only on ++read.
+func (c *Conn) HoldsReplies() bool { return true }
+
 // ReadStatusByte serial-polls this address (++spoll).
 func (c *Conn) ReadStatusByte(ctx context.Context) (byte, error) {
 	line, err := c.command(ctx, "++spoll "+c.addr, true)

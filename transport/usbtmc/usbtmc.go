@@ -327,6 +327,9 @@ func (c *Conn) Clear(ctx context.Context) error {
 	return c.ioctl(ctx, "clear", func(fd int) error { return ioctlSet(fd, ioctlClear, 0) })
 }
 
+// HoldsReplies is true (transport.ReplyHolder): a reply comes only in answer to REQUEST_DEV_DEP_MSG_IN.
+func (c *Conn) HoldsReplies() bool { return true }
+
 // ReadStatusByte sends READ_STATUS_BYTE.
 func (c *Conn) ReadStatusByte(ctx context.Context) (byte, error) {
 	var stb byte

@@ -650,6 +650,9 @@ func (c *Conn) Clear(ctx context.Context) error {
 	return err
 }
 
+// HoldsReplies is true (transport.ReplyHolder): a reply comes only in answer to device_read.
+func (c *Conn) HoldsReplies() bool { return true }
+
 // ReadStatusByte reads the status byte with device_readstb.
 func (c *Conn) ReadStatusByte(ctx context.Context) (byte, error) {
 	var stb byte
