@@ -138,9 +138,10 @@ func TestCursorPositionByLookups(t *testing.T) {
 	older, live, newer := harness.NewRunID(base.Add(-2*time.Hour)), harness.NewRunID(base), harness.NewRunID(base.Add(time.Second))
 	start := harness.Event{Kind: harness.EventRunStarted, Info: &harness.RunInfo{Name: "r"}}
 	phase := harness.Event{Kind: harness.EventPhaseStarted, DUT: "a", Phase: &harness.PhaseEvent{Name: "load"}}
-	emitEvents(t, s, older, base.Add(-2*time.Hour), start, phase, phase) // pos 1-3, long quiet
-	emitEvents(t, s, newer, base.Add(time.Second), start)                // pos 4: stored before live's first event
-	emitEvents(t, s, live, base, start, phase)                           // pos 5-6
+	end := harness.Event{Kind: harness.EventRunEnded, End: &harness.RunEnd{}}
+	emitEvents(t, s, older, base.Add(-2*time.Hour), start, phase, end) // pos 1-3, ended long ago
+	emitEvents(t, s, newer, base.Add(time.Second), start)              // pos 4: stored before live's first event
+	emitEvents(t, s, live, base, start, phase)                         // pos 5-6
 
 	cursor, err := s.LiveStart(ctx, base.Add(2*time.Second), time.Hour)
 	if err != nil {

@@ -233,24 +233,79 @@ func (s *Store) isClosed() bool {
 }
 
 // LiveStart is where a page that names no event starts: before the
-// first event of the oldest run that did something within recent of now
-// (ended, or committed an event: a run whose station died without a
-// trace is not live for ever), so that every run on the station's screen
-// is seen whole; else before the first event of the newest run; the zero
-// Cursor for an empty store.
+// first event of the oldest live run, so that every run on the station's
+// screen is seen whole; else before the first event of the newest run;
+// the zero Cursor for an empty store. A run is live if it ended within
+// recent of now, or if it is unfinished and its writer is known to be
+// still at work (this store, or another whose lock is held: see alive),
+// however long it has been quiet (a run waiting on an operator's prompt
+// emits nothing), or, its writer gone or unknown, committed an event
+// within recent of now (a run whose station died without a trace is not
+// live for ever).
 func (s *Store) LiveStart(ctx context.Context, now time.Time, recent time.Duration) (Cursor, error) {
-	var run string
-	err := s.db.QueryRowContext(ctx, `SELECT r.id FROM runs r WHERE r.ended_ns >= ?1
-		OR (r.ended_ns IS NULL AND (SELECT e.time_ns FROM events e WHERE e.run_id = r.id AND e.seq = r.last_seq) >= ?1)
-		ORDER BY r.started_ns, r.id LIMIT 1`, now.Add(-recent).UnixNano()).Scan(&run)
-	if errors.Is(err, sql.ErrNoRows) {
-		err = s.db.QueryRowContext(ctx, `SELECT id FROM runs ORDER BY started_ns DESC, id DESC LIMIT 1`).Scan(&run)
+	type run struct {
+		id      string
+		started int64
 	}
+	var first run
+	err := s.db.QueryRowContext(ctx, `SELECT r.id, r.started_ns FROM runs r WHERE r.ended_ns >= ?1
+		OR (r.ended_ns IS NULL AND (SELECT e.time_ns FROM events e WHERE e.run_id = r.id AND e.seq = r.last_seq) >= ?1)
+		ORDER BY r.started_ns, r.id LIMIT 1`, now.Add(-recent).UnixNano()).Scan(&first.id, &first.started)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return Cursor{}, fmt.Errorf("results: %w", err)
+	}
+	// The unfinished runs (few: a dead store's are closed when the store
+	// is next opened), oldest first: the first whose writer is at work is
+	// live, however quiet.
+	rows, err := s.db.QueryContext(ctx, `SELECT id, owner, started_ns FROM runs WHERE ended_ns IS NULL ORDER BY started_ns, id`)
+	if err != nil {
+		return Cursor{}, fmt.Errorf("results: %w", err)
+	}
+	for rows.Next() {
+		var r run
+		var owner string
+		if err := rows.Scan(&r.id, &owner, &r.started); err != nil {
+			rows.Close()
+			return Cursor{}, fmt.Errorf("results: %w", err)
+		}
+		if first.id != "" && (r.started > first.started || r.started == first.started && r.id >= first.id) {
+			break // no older than the oldest live run found already
+		}
+		if s.writing(owner) {
+			first = r
+			break
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return Cursor{}, fmt.Errorf("results: %w", err)
+	}
+	if first.id != "" {
+		return Cursor{Run: first.id}, nil
+	}
+	var newest string
+	err = s.db.QueryRowContext(ctx, `SELECT id FROM runs ORDER BY started_ns DESC, id DESC LIMIT 1`).Scan(&newest)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Cursor{}, nil
 	}
 	if err != nil {
 		return Cursor{}, fmt.Errorf("results: %w", err)
 	}
-	return Cursor{Run: run, Seq: 0}, nil
+	return Cursor{Run: newest, Seq: 0}, nil
+}
+
+// writing reports whether the store an owner names is known to be still
+// writing its run: this store, or one whose lock is held. Unlike alive,
+// unsure (no owner, no file locks on this system, a lock file that
+// cannot be read) is not: a crashed run is never recovered on a system
+// without file locks, and must not hold every page's start for ever.
+func (s *Store) writing(owner string) bool {
+	if owner == "" {
+		return false
+	}
+	if owner == s.owner {
+		return true
+	}
+	held, err := lockHeld(ownerFile(s.real, owner))
+	return err == nil && held
 }

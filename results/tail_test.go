@@ -317,6 +317,45 @@ func TestLiveStart(t *testing.T) {
 	}
 }
 
+// A run waiting on an operator's prompt emits nothing for as long as the
+// operator is away; while its writer is at work it is live however quiet,
+// so a page opened meanwhile starts with it (and sees its prompt), though
+// another run is busy. The window still applies to a run whose writer is
+// gone.
+func TestLiveStartKeepsAQuietRunOfALiveWriter(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "station.db")
+	page := openStore(t, path) // the station server's
+	defer page.Close()
+	writer := openStore(t, path) // the process of the waiting run
+	defer writer.Close()
+	gone := openStore(t, path) // a process that died with its run unfinished
+	ctx := context.Background()
+	now := time.Now()
+	crashed, waiting, busy := harness.NewRunID(now.Add(-3*time.Hour)), harness.NewRunID(now.Add(-2*time.Hour)), harness.NewRunID(now.Add(-time.Minute))
+	emitAll(t, gone, started(crashed, now.Add(-3*time.Hour)))
+	gone.Close()
+	emitAll(t, writer, started(waiting, now.Add(-2*time.Hour)),
+		harness.Event{Run: waiting, Seq: 2, Time: now.Add(-2 * time.Hour), Kind: harness.EventPrompt, DUT: "dut",
+			Prompt: &harness.PromptEvent{ID: "p1", Text: "Insert the fixture", Input: harness.InputConfirm}})
+	emitAll(t, page, started(busy, now.Add(-time.Minute)), measurementEvent(busy, 2, 1))
+
+	if c, err := page.LiveStart(ctx, now, 10*time.Minute); err != nil || c != (results.Cursor{Run: waiting}) {
+		t.Fatalf("LiveStart: %v %v, want %s/0: the run waiting on its prompt, quiet for 2 h, whose writer is at work", c, err, waiting)
+	}
+	// Its own store's quiet runs too (a run that serves its own page).
+	if c, err := writer.LiveStart(ctx, now, 10*time.Minute); err != nil || c != (results.Cursor{Run: waiting}) {
+		t.Fatalf("LiveStart of the writer's store: %v %v, want %s/0", c, err, waiting)
+	}
+	// A run whose writer is gone is live within the window of its last event only.
+	if c, err := page.LiveStart(ctx, now.Add(-3*time.Hour+time.Minute), 10*time.Minute); err != nil || c != (results.Cursor{Run: crashed}) {
+		t.Fatalf("LiveStart a minute after the crashed run's last event: %v %v, want %s/0", c, err, crashed)
+	}
+	writer.Close()
+	if c, err := page.LiveStart(ctx, now, 10*time.Minute); err != nil || c != (results.Cursor{Run: busy}) {
+		t.Fatalf("LiveStart once the waiting run's writer is gone: %v %v, want %s/0, the only run active within 10 min", c, err, busy)
+	}
+}
+
 // A store of schema version 1 (before events had positions) opens with
 // its events numbered by run and seq, and new events follow them.
 func TestMigrationNumbersOldEvents(t *testing.T) {

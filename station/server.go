@@ -89,7 +89,9 @@ func WithMaxStreams(n int) Option {
 
 // LiveWindow is how long after its last event a run is still shown to a
 // page that opens without naming an event (Last-Event-ID): it starts
-// with the oldest such run, whole.
+// with the oldest such run, whole. A run still going on (its writer at
+// work) is shown however long it has been quiet: one waiting on a prompt
+// emits nothing (results.Store.LiveStart).
 const LiveWindow = 10 * time.Minute
 
 // New is a server of store's runs. The store stays the caller's to close,

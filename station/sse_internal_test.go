@@ -174,3 +174,89 @@ func TestStopStoredWhenTheRequestIsCancelled(t *testing.T) {
 		t.Fatalf("stored stop request: %+v %v", stop, ok)
 	}
 }
+
+// A run waiting on its operator's prompt emits nothing; a page opened an
+// hour later, after another run has come and gone, still starts with it
+// and is sent its prompt: its writer is at work, so it is live however
+// quiet (before, only a run with an event in the last 10 minutes was, and
+// the page started with the newer run, the prompt never shown).
+func TestFreshPageIsSentAQuietRunsPrompt(t *testing.T) {
+	store, err := results.Open(filepath.Join(t.TempDir(), "station.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	s := New(store)
+	s.now = func() time.Time { return time.Now().Add(time.Hour) } // the operator is away an hour
+	hs := httptest.NewServer(s)
+	defer hs.Close()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	asked := make(chan string, 1)
+	go func() {
+		// Tells when the waiting run's prompt is committed.
+		store.Tail(ctx, results.Cursor{}, func(batch []results.StoredEvent) error {
+			for _, e := range batch {
+				if e.Kind == harness.EventPrompt {
+					asked <- e.Run
+					return errors.New("seen")
+				}
+			}
+			return nil
+		})
+	}()
+	waited := make(chan error, 1)
+	go func() {
+		_, err := harness.Run(ctx, "waits-for-operator", func(tt *harness.Test) error {
+			return tt.DUT("slot-A", func(d *harness.DUTRun) error {
+				_, err := d.Prompt(ctx, harness.Prompt{Text: "Insert the fixture and press yes", Input: harness.InputConfirm})
+				return err
+			})
+		}, harness.WithoutSignals(), harness.WithSink(store), harness.WithControl(store))
+		waited <- err
+	}()
+	waiting := <-asked
+	other, err := harness.Run(context.Background(), "another", func(tt *harness.Test) error {
+		return tt.DUT("slot-B", func(d *harness.DUTRun) error { return nil })
+	}, harness.WithoutSignals(), harness.WithSink(store))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	rctx, rcancel := context.WithCancel(ctx)
+	defer rcancel()
+	req, err := http.NewRequestWithContext(rctx, "GET", hs.URL+"/events", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	var id string
+	prompted := false
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("the stream: %v", err)
+		}
+		if v, ok := strings.CutPrefix(line, "id: "); ok {
+			id = strings.TrimSpace(v)
+		}
+		if strings.HasPrefix(line, "event: prompt") && strings.HasPrefix(id, waiting+"/") {
+			prompted = true
+		}
+		if strings.HasPrefix(line, "event: run.ended") && strings.HasPrefix(id, other.ID+"/") {
+			break // committed after the prompt: the page has had its chance
+		}
+	}
+	if !prompted {
+		t.Errorf("a page opened while run %s waited on its prompt was not sent the prompt", waiting)
+	}
+	rcancel()
+	cancel()
+	<-waited
+}
