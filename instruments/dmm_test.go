@@ -21,14 +21,17 @@ func TestTruevoltScript(t *testing.T) {
 	inst := scripted(t, "Keysight Technologies,34465A,MY54500001,A.02.14-02.40-02.14-00.49-02-01",
 		scpitest.Write("CONF:VOLT:DC 10"),
 		scpitest.Write("CONF:RES AUTO"),
+		scpitest.Write("TRIG:COUN 1"),
 		scpitest.Write("SAMP:COUN 1"),
 		scpitest.Query("CONF?", `"RES +1.000000E+03,+1.000000E-04"`),
 		scpitest.Query("READ?", "+1.234567890E+01"),
+		scpitest.Write("TRIG:COUN 1"),
 		scpitest.Write("SAMP:COUN 3"),
 		scpitest.Write("INIT"),
 		scpitest.Query("FETC?", "+1.0E+00,+2.0E+00,+9.90000000E+37"),
 		scpitest.Write("FORM REAL,64"),
 		scpitest.Write("FORM:BORD SWAP"),
+		scpitest.Write("TRIG:COUN 1"),
 		scpitest.Write("SAMP:COUN 2"),
 		scpitest.Write("INIT"),
 		scpitest.Query("*OPC?", "1"),
@@ -37,11 +40,17 @@ func TestTruevoltScript(t *testing.T) {
 		// R? with fewer readings than asked: an error, and ASCII back.
 		scpitest.Write("FORM REAL,64"),
 		scpitest.Write("FORM:BORD SWAP"),
+		scpitest.Write("TRIG:COUN 1"),
 		scpitest.Write("SAMP:COUN 3"),
 		scpitest.Write("INIT"),
 		scpitest.Query("*OPC?", "1"),
 		scpitest.Query("R?", block),
 		scpitest.Write("FORM ASC"),
+		// FETCh? with more readings than asked: an error.
+		scpitest.Write("TRIG:COUN 1"),
+		scpitest.Write("SAMP:COUN 2"),
+		scpitest.Write("INIT"),
+		scpitest.Query("FETC?", "+1.0E+00,+2.0E+00,+3.0E+00"),
 	)
 	m := inst.(instruments.DMM)
 	must(t, m.Configure(bg, instruments.DCVoltage, 10))
@@ -59,6 +68,9 @@ func TestTruevoltScript(t *testing.T) {
 	}
 	if bs, err := m.(instruments.BinaryReader).ReadManyBinary(bg, 3); !errors.Is(err, scpi.ErrMalformed) || bs != nil {
 		t.Fatalf("ReadManyBinary of 3 answered with 2: %v, %v; want ErrMalformed", bs, err)
+	}
+	if vs, err := m.ReadMany(bg, 2); !errors.Is(err, scpi.ErrMalformed) || vs != nil {
+		t.Fatalf("ReadMany(2) given 3 readings: %v, %v; want ErrMalformed", vs, err)
 	}
 	if err := m.Configure(bg, instruments.DCVoltage, 2000); !errors.Is(err, instruments.ErrOutOfRange) {
 		t.Fatalf("range above 1000 V: %v", err)
@@ -140,6 +152,7 @@ func TestTruevoltBehaviour(t *testing.T) {
 // does not name: 120 °F is 48.9 °C, not 120 °C.
 func TestTruevoltTemperatureInFahrenheit(t *testing.T) {
 	inst := scripted(t, "Keysight Technologies,34465A,MY54500001,A.02.14-02.40-02.14-00.49-02-01",
+		scpitest.Write("TRIG:COUN 1"),
 		scpitest.Write("SAMP:COUN 1"),
 		scpitest.Query("CONF?", `"TEMP TC,K"`),
 		scpitest.Query("UNIT:TEMP?", "F"),

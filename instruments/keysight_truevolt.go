@@ -3,8 +3,10 @@ package instruments
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/scpikit/scpikit/scpi"
 	"github.com/scpikit/scpikit/units"
@@ -25,7 +27,7 @@ var truevoltConfigure = []struct {
 }{
 	DCVoltage:          {"CONF:VOLT:DC", 1000},
 	ACVoltage:          {"CONF:VOLT:AC", 750},
-	DCCurrent:          {"CONF:CURR:DC", 3},
+	DCCurrent:          {"CONF:CURR:DC", 3}, // 10 on all but the 34460A
 	ACCurrent:          {"CONF:CURR:AC", 3},
 	Resistance:         {"CONF:RES", 1e8},
 	FourWireResistance: {"CONF:FRES", 1e8},
@@ -54,8 +56,12 @@ func (m *Truevolt) Configure(ctx context.Context, f Function, rangeValue float64
 	if rangeValue == 0 {
 		return m.s.Writef(ctx, "%s AUTO", c.cmd)
 	}
-	if rangeValue < 0 || rangeValue > c.maxRange {
-		return &RangeError{Model: m.id.Model, Quantity: f.String() + " range", Value: rangeValue, Min: 0, Max: c.maxRange}
+	maxRange := c.maxRange
+	if (f == DCCurrent || f == ACCurrent) && m.id.Model != "34460A" {
+		maxRange = 10 // the 10 A terminal: all but the 34460A
+	}
+	if rangeValue < 0 || rangeValue > maxRange {
+		return &RangeError{Model: m.id.Model, Quantity: f.String() + " range", Value: rangeValue, Min: 0, Max: maxRange}
 	}
 	return m.s.Writef(ctx, "%s %v", c.cmd, rangeValue)
 }
@@ -65,8 +71,10 @@ func (m *Truevolt) Configure(ctx context.Context, f Function, rangeValue float64
 // program may have changed it since Configure).
 func (m *Truevolt) Read(ctx context.Context) (q units.Quantity, err error) {
 	err = m.s.Do(ctx, func(tx *scpi.Tx) error {
-		if err := tx.Write(ctx, "SAMP:COUN 1"); err != nil {
-			return err
+		for _, cmd := range []string{oneTrigger, "SAMP:COUN 1"} {
+			if err := tx.Write(ctx, cmd); err != nil {
+				return err
+			}
 		}
 		conf, err := tx.Query(ctx, "CONF?")
 		if err != nil {
@@ -137,9 +145,33 @@ func truevoltQuantity(conf string, v float64) (units.Quantity, error) {
 	return nil, fmt.Errorf("instruments: %w: CONF? answered %q, a function this driver does not know the unit of", scpi.ErrMalformed, conf)
 }
 
+// checkCount refuses more readings than the model's reading memory holds
+// (the meter would drop the oldest): 1,000 on the 34460A, 10,000 on the
+// 34461A, 2,000,000 on a 34465A or 34470A with option MEM (50,000
+// without it, where the count read back tells).
 func (m *Truevolt) checkCount(n int) error {
-	if n < 1 || n > 1_000_000 {
-		return &RangeError{Model: m.id.Model, Quantity: "sample count", Value: n, Min: 1, Max: 1_000_000}
+	most := 2_000_000
+	switch m.id.Model {
+	case "34460A":
+		most = 1000
+	case "34461A":
+		most = 10_000
+	}
+	if n < 1 || n > most {
+		return &RangeError{Model: m.id.Model, Quantity: "sample count", Value: n, Min: 1, Max: most}
+	}
+	return nil
+}
+
+// oneTrigger is sent with every reading's SAMPle:COUNt: a trigger count
+// left from the front panel or another program would multiply the
+// readings taken.
+const oneTrigger = "TRIG:COUN 1"
+
+// checkRead says when the meter gave another number of readings than n.
+func (m *Truevolt) checkRead(cmd string, vs []float64, n int) error {
+	if len(vs) != n {
+		return fmt.Errorf("instruments: %s: %s returned %d readings, want %d: %w", m.id.Model, cmd, len(vs), n, scpi.ErrMalformed)
 	}
 	return nil
 }
@@ -149,16 +181,26 @@ func (m *Truevolt) ReadMany(ctx context.Context, n int) (vs []float64, err error
 		return nil, err
 	}
 	err = m.s.Do(ctx, func(tx *scpi.Tx) error {
-		for _, cmd := range []string{fmt.Sprintf("SAMP:COUN %d", n), "INIT"} {
+		for _, cmd := range []string{oneTrigger, fmt.Sprintf("SAMP:COUN %d", n), "INIT"} {
 			if err := tx.Write(ctx, cmd); err != nil {
 				return err
 			}
 		}
-		vs, err = tx.QueryFloats(ctx, "FETC?")
-		return err
+		if vs, err = tx.QueryFloats(ctx, "FETC?"); err != nil {
+			return err
+		}
+		return m.checkRead("FETC?", vs, n)
 	})
-	return vs, err
+	if err != nil {
+		return nil, err
+	}
+	return vs, nil
 }
+
+// formatRestoreTimeout bounds setting ASCII format back after
+// ReadManyBinary: long enough for the session to resynchronise first
+// after a reply the call abandoned (its resync bound is 5 s by default).
+const formatRestoreTimeout = 10 * time.Second
 
 // ReadManyBinary takes n readings and reads them as a little-endian
 // REAL,64 block with R?, then sets ASCII format back (whatever happened,
@@ -176,11 +218,18 @@ func (m *TruevoltBinary) ReadManyBinary(ctx context.Context, n int) (vs []float6
 			return err
 		}
 		defer func() {
-			if ferr := tx.Write(ctx, "FORM ASC"); err == nil {
-				err = ferr
+			// With a context of its own: the call's has often just ended
+			// (the readings took too long), and the format must still go
+			// back, or every READ? and FETCh? after this would be
+			// answered in binary.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), formatRestoreTimeout)
+			defer cancel()
+			if ferr := tx.Write(rctx, "FORM ASC"); ferr != nil {
+				ferr = fmt.Errorf("instruments: %s: setting ASCII format back failed; send FORM ASC before reading in ASCII: %w", m.id.Model, ferr)
+				err = errors.Join(err, ferr)
 			}
 		}()
-		for _, cmd := range []string{"FORM:BORD SWAP", fmt.Sprintf("SAMP:COUN %d", n), "INIT"} {
+		for _, cmd := range []string{"FORM:BORD SWAP", oneTrigger, fmt.Sprintf("SAMP:COUN %d", n), "INIT"} {
 			if err := tx.Write(ctx, cmd); err != nil {
 				return err
 			}
@@ -189,9 +238,10 @@ func (m *TruevoltBinary) ReadManyBinary(ctx context.Context, n int) (vs []float6
 			return err
 		}
 		vs, err = scpi.QueryValues[float64](ctx, tx, "R?", binary.LittleEndian)
-		if err == nil && len(vs) != n {
-			err = fmt.Errorf("instruments: %s: R? returned %d readings, want %d: %w", m.id.Model, len(vs), n, scpi.ErrMalformed)
-			vs = nil
+		if err == nil {
+			if err = m.checkRead("R?", vs, n); err != nil {
+				vs = nil
+			}
 		}
 		return err
 	})
