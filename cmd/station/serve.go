@@ -115,7 +115,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "station: the fleet page is at http://%s/fleet\n", ln.Addr())
 	}
 	// /metrics: the store's events counted as they are committed, by
-	// whichever process runs the tests.
+	// whichever process runs the tests; served once the replay of those
+	// committed before has counted them all (503 until then).
 	reg := prometheus.NewRegistry()
 	m, err := metrics.New(reg)
 	if err == nil {
@@ -128,8 +129,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	counted := make(chan error, 1)
-	go func() { counted <- station.CountStore(ctx, store, m) }()
-	srv := station.New(store, append(opts, station.WithMetrics(metrics.Handler(reg)))...)
+	counts := &storeCounts{metrics: metrics.Handler(reg)}
+	go func() { counted <- countStore(ctx, store, m, counts) }()
+	srv := station.New(store, append(opts, station.WithMetrics(counts))...)
 	fmt.Fprintf(stdout, "station: the station page is at http://%s/ (store %s)\n", ln.Addr(), store.Path())
 	fmt.Fprintln(stdout, "ready")
 	serr := srv.Serve(ctx, ln)
