@@ -371,6 +371,27 @@ func TestHMC804xMasterSwitch(t *testing.T) {
 	}
 }
 
+// SetOVPLevel arms the protection as well as setting its level: with OVP
+// left off (the front panel, a saved setup), an output set above the
+// level then trips and goes off. Before, it stayed on at 12 V.
+func TestHMC804xOVPLevelArmsProtection(t *testing.T) {
+	inst, _ := simulated(t, "HMC8043", 100)
+	p := inst.(instruments.PowerSupply)
+	o := inst.(instruments.OverVoltageProtector)
+	must(t, inst.Session().Write(bg, "INST:NSEL 1"))
+	must(t, inst.Session().Write(bg, "VOLT:PROT OFF"))
+	must(t, o.SetOVPLevel(bg, 1, 5*units.Volt))
+	must(t, p.SetVoltage(bg, 1, 12*units.Volt))
+	must(t, p.SetCurrentLimit(bg, 1, 1*units.Amp))
+	must(t, p.SetOutput(bg, 1, true))
+	if tripped, err := o.OVPTripped(bg, 1); err != nil || !tripped {
+		t.Errorf("OVP tripped: %v, %v; want true at 12 V over a 5 V level", tripped, err)
+	}
+	if on, err := p.Output(bg, 1); err != nil || on {
+		t.Errorf("output on: %v, %v; want off once OVP tripped", on, err)
+	}
+}
+
 // An unknown model gets the generic driver, and the log says so.
 func TestUnknownModelWarns(t *testing.T) {
 	bench := sim.NewBench()

@@ -178,7 +178,14 @@ func (p *HMC804x) SetOVPLevel(ctx context.Context, ch int, v units.Voltage) erro
 	if err := p.checkOVP(ch, v); err != nil {
 		return err
 	}
-	return p.write(ctx, ch, "VOLT:PROT:LEV %v", volts(v)) // VOLT:PROT alone is the OVP state
+	// The level, then the state (VOLT:PROT alone): OVP left off by the
+	// front panel or a saved setup would otherwise not protect at all.
+	return p.selected(ctx, ch, func(tx *scpi.Tx) error {
+		if err := tx.Writef(ctx, "VOLT:PROT:LEV %v", volts(v)); err != nil {
+			return err
+		}
+		return tx.Write(ctx, "VOLT:PROT ON")
+	})
 }
 
 func (p *HMC804x) OVPLevel(ctx context.Context, ch int) (units.Voltage, error) {

@@ -281,7 +281,7 @@ func TestHMC804xScript(t *testing.T) {
 		scpitest.Write("OUTP:MAST ON"),
 		scpitest.Write("OUTP:MAST OFF"),
 	}, hmcChannelsOffVerified, []scpitest.Exchange{
-		scpitest.Write("INST:NSEL 2"), scpitest.Write("VOLT:PROT:LEV 13"),
+		scpitest.Write("INST:NSEL 2"), scpitest.Write("VOLT:PROT:LEV 13"), scpitest.Write("VOLT:PROT ON"),
 		scpitest.Write("INST:NSEL 2"), scpitest.Query("VOLT:PROT:LEV?", "+1.3000E+01"),
 		scpitest.Write("INST:NSEL 2"), scpitest.Query("VOLT:PROT:TRIP?", "0"),
 		scpitest.Write("INST:NSEL 2"), scpitest.Write("VOLT:PROT:CLE"),
