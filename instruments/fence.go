@@ -20,8 +20,10 @@ var ErrFenced = errors.New("output fenced off by a safe state")
 // Every driver of this package implements it; the check is made under the
 // session's lock, in the same exchange as the command that would switch
 // the output on, so no output-on can slip between a fence and the
-// safe state's output-off. Commands sent through Session directly are not
-// fenced.
+// safe state's output-off. An output that would switch a fenced one on
+// with it (a master switch, E36300 outputs coupled by
+// OUTPut:COUPle:CHANnel) is refused too. Commands sent through Session
+// directly are not fenced.
 type OutputFencer interface {
 	// FenceOutputs refuses output-on for channels (every channel when none
 	// is named) with ErrFenced until lift is called. Fences stack: an
@@ -60,6 +62,14 @@ func (p *supply) FenceOutputs(channels ...int) (lift func()) {
 			}
 		})
 	}
+}
+
+// anyFenced reports whether a fence holds any output: a driver whose
+// outputs can switch on together asks which only then.
+func (p *supply) anyFenced() bool {
+	p.fence.mu.Lock()
+	defer p.fence.mu.Unlock()
+	return len(p.fence.held) > 0
 }
 
 // refuseOn is the error for switching ch on (0: every output) while a

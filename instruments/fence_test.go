@@ -63,3 +63,32 @@ func TestFencedOutputsRefuseOn(t *testing.T) {
 		})
 	}
 }
+
+// E36300 outputs coupled with OUTPut:COUPle:CHANnel switch on together:
+// with output 1 fenced, switching output 2 on is refused while they are
+// coupled, and allowed once they are not. Before, output 2 switched the
+// fenced output 1 back on.
+func TestE36300CoupledOutputsKeepTheFence(t *testing.T) {
+	inst, _ := simulated(t, "E36312A", 100)
+	p := inst.(instruments.PowerSupply)
+	s := inst.Session()
+	must(t, s.Write(bg, "OUTP:COUP:CHAN CH1,CH2"))
+	lift := inst.(instruments.OutputFencer).FenceOutputs(1)
+	defer lift()
+	if err := p.SetOutput(bg, 2, true); !errors.Is(err, instruments.ErrFenced) {
+		t.Errorf("output 2, coupled with fenced output 1, on: %v, want ErrFenced", err)
+	}
+	if on, err := p.Output(bg, 1); err != nil || on {
+		t.Errorf("fenced output 1: on %v, %v", on, err)
+	}
+	must(t, p.SetOutput(bg, 3, true)) // not coupled
+	must(t, s.Write(bg, "OUTP:COUP:CHAN NONE"))
+	must(t, p.SetOutput(bg, 2, true))
+	if on, err := p.Output(bg, 1); err != nil || on {
+		t.Errorf("fenced output 1 after output 2 on, uncoupled: on %v, %v", on, err)
+	}
+	must(t, s.Write(bg, "OUTP:COUP:CHAN ALL"))
+	if err := p.SetOutput(bg, 3, true); !errors.Is(err, instruments.ErrFenced) {
+		t.Errorf("output 3, all coupled, on: %v, want ErrFenced", err)
+	}
+}

@@ -3,6 +3,8 @@ package instruments
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/scpikit/scpikit/scpi"
@@ -75,8 +77,51 @@ func (p *E36300) SetOutput(ctx context.Context, ch int, on bool) error {
 		return err
 	}
 	return p.switchOutputs(ctx, ch, on, func(tx *scpi.Tx) error {
+		if on && p.anyFenced() {
+			// Outputs coupled with OUTPut:COUPle:CHANnel switch on together:
+			// switching this one on would switch a fenced one on too.
+			coupled, err := p.coupledWith(ctx, tx, ch)
+			if err != nil {
+				return err
+			}
+			for _, c := range coupled {
+				if err := p.refuseOn(c, true); err != nil {
+					return fmt.Errorf("%w (coupled with output %d by OUTPut:COUPle:CHANnel)", err, ch)
+				}
+			}
+		}
 		return tx.Writef(ctx, "OUTP %s,(@%d)", onOff(on), ch)
 	})
+}
+
+// coupledWith returns the outputs OUTPut:COUPle:CHANnel? couples with ch
+// (none when ch is not coupled). A reply it cannot read is an error: the
+// output is then not switched on.
+func (p *E36300) coupledWith(ctx context.Context, tx *scpi.Tx, ch int) ([]int, error) {
+	reply, err := tx.Query(ctx, "OUTP:COUP:CHAN?")
+	if err != nil {
+		return nil, err
+	}
+	var coupled []int
+	switch list := strings.ToUpper(strings.Trim(strings.TrimSpace(reply), `"`)); list {
+	case "ALL":
+		for _, c := range p.channels {
+			coupled = append(coupled, c.Number)
+		}
+	case "NONE", "":
+	default:
+		for _, name := range strings.Split(list, ",") {
+			n, err := strconv.Atoi(strings.TrimPrefix(strings.TrimSpace(name), "CH"))
+			if err != nil || !strings.HasPrefix(strings.TrimSpace(name), "CH") {
+				return nil, fmt.Errorf("instruments: %s: OUTP:COUP:CHAN? answered %q: %w", p.id.Model, reply, scpi.ErrMalformed)
+			}
+			coupled = append(coupled, n)
+		}
+	}
+	if !slices.Contains(coupled, ch) {
+		return nil, nil
+	}
+	return coupled, nil
 }
 
 func (p *E36300) Output(ctx context.Context, ch int) (bool, error) {
