@@ -32,7 +32,7 @@ func analytics(ctx context.Context, verb string, args []string, stdout, stderr i
 	fs := flag.NewFlagSet("station "+verb, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	storePath := fs.String("store", results.DefaultPath(), "the station store")
-	dbURL := fs.String("db", os.Getenv(results.EnvCentral), "the central database (postgres://...) instead of the station store; default $"+results.EnvCentral)
+	dbURL := fs.String("db", os.Getenv(results.EnvCentral), "the central database (postgres://...) instead of the station store; default $"+results.EnvCentral+", unless --store is given")
 	part := fs.String("part", "", "units of this part number only")
 	stationName := fs.String("station", "", "runs of this station only")
 	since := fs.String("since", "", "runs started since: a duration before now (24h) or a date")
@@ -65,12 +65,27 @@ func analytics(ctx context.Context, verb string, args []string, stdout, stderr i
 		}
 		return exitUsage
 	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if given["store"] {
+		if given["db"] {
+			fmt.Fprintf(stderr, "station %s: --store, --db: give one: --store for the station store, --db for the central database\n", verb)
+			return exitUsage
+		}
+		// A --store given beats $SCPIKIT_DB: a flag says what is meant
+		// for this command, the environment what is usual.
+		*dbURL = ""
+	}
 	if *asCSV && *asJSON {
 		fmt.Fprintf(stderr, "station %s: --csv or --json, not both\n", verb)
 		return exitUsage
 	}
 	if trend.Every < 0 {
 		fmt.Fprintf(stderr, "station %s: --every %d: give a group size of 1 or more (or leave it out for days)\n", verb, trend.Every)
+		return exitUsage
+	}
+	if given["tz"] && trend.Every > 0 {
+		fmt.Fprintf(stderr, "station %s: --tz, --every: --every %d groups the durations by count, not by day, so there are no days for a time zone: leave out one of them\n", verb, trend.Every)
 		return exitUsage
 	}
 	if tz != "" && tz != "UTC" {

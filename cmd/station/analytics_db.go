@@ -9,7 +9,8 @@ import (
 )
 
 // openAnalyst opens the central database when url is set (--db, or
-// $SCPIKIT_DB), else the station store at storePath.
+// $SCPIKIT_DB unless --store was given), else the station store at
+// storePath.
 func openAnalyst(ctx context.Context, verb, storePath, url string, stderr io.Writer) (analyst, func(), int) {
 	if url != "" {
 		central, err := results.OpenCentral(ctx, url)

@@ -215,7 +215,8 @@ func TestAnalyticsOfTheCentralDatabase(t *testing.T) {
 		}
 	}
 	t.Setenv(results.EnvCentral, url)
-	code, out, errOut := runCmd(t, "cpk", "12V", "--store", filepath.Join(t.TempDir(), "none.db"))
+	t.Setenv(results.EnvStore, filepath.Join(t.TempDir(), "none.db"))
+	code, out, errOut := runCmd(t, "cpk", "12V")
 	if code != 0 || !strings.Contains(out, "n = 40") || !strings.Contains(out, "Cpk 5.730") {
 		t.Fatalf("cpk with $%s: exit %d: %s\n%s", results.EnvCentral, code, errOut, out)
 	}
@@ -277,6 +278,48 @@ func TestDurations(t *testing.T) {
 		code, _, errOut = runCmd(t, append([]string{"durations", "--store", path}, bad...)...)
 		if code != exitUsage || errOut == "" {
 			t.Errorf("durations %v: exit %d: %s", bad, code, errOut)
+		}
+	}
+}
+
+// A --store given beats $SCPIKIT_DB (a replicating station has it set):
+// the station store answers, not the central database; --store with
+// --db is refused, as is --tz with --every (groups by count have no
+// days), naming both flags.
+func TestAnalyticsFlagsGivenWin(t *testing.T) {
+	path := yieldStore(t)
+	// A central database that cannot be reached: were it asked, the
+	// command would fail.
+	t.Setenv(results.EnvCentral, "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=5")
+	for _, verb := range [][]string{{"yield"}, {"pareto"}, {"cpk", "12V"}, {"durations"}} {
+		code, out, errOut := runCmd(t, append(verb, "--store", path, "--part", "PCB-7")...)
+		if code != 0 || out == "" {
+			t.Errorf("%v --store with $%s set: exit %d: %s\n%s", verb, results.EnvCentral, code, errOut, out)
+		}
+	}
+	code, out, _ := runCmd(t, "yield", "--store", path, "--part", "PCB-7")
+	if !strings.Contains(out, "40 units first tested in it") {
+		t.Errorf("yield --store with $%s set did not answer from the store:\n%s", results.EnvCentral, out)
+	}
+	code, _, errOut := runCmd(t, "yield", "--store", path, "--db", "postgres://nobody@127.0.0.1:1/none")
+	if code != exitUsage || !strings.Contains(errOut, "--store, --db: give one") {
+		t.Errorf("yield --store --db: exit %d, %q; want %d", code, errOut, exitUsage)
+	}
+	t.Setenv(results.EnvCentral, "")
+	code, _, errOut = runCmd(t, "durations", "--store", path, "--every", "5", "--tz", "Europe/Berlin")
+	if code != exitUsage || !strings.Contains(errOut, "--tz, --every") {
+		t.Errorf("durations --every 5 --tz: exit %d, %q; want %d", code, errOut, exitUsage)
+	}
+	// --tz UTC, the default, given with --every is as meaningless: refused
+	// too; --every alone and --tz alone are not.
+	for _, args := range [][]string{{"--every", "5", "--tz", "UTC"}, {"--tz", "Local", "--every", "1"}} {
+		if code, _, _ = runCmd(t, append([]string{"durations", "--store", path}, args...)...); code != exitUsage {
+			t.Errorf("durations %v: exit %d; want %d", args, code, exitUsage)
+		}
+	}
+	for _, args := range [][]string{{"--every", "5"}, {"--tz", "Europe/Berlin"}} {
+		if code, _, errOut = runCmd(t, append([]string{"durations", "--store", path}, args...)...); code != 0 {
+			t.Errorf("durations %v: exit %d: %s", args, code, errOut)
 		}
 	}
 }
