@@ -79,6 +79,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *db != "" && notPostgres(*db, stderr) {
 		return exitUsage
 	}
+	if *db == "" && *stationID != "" {
+		fmt.Fprintf(stderr, "station serve: --station: it names this station in the central database, and none is given: name it with --db postgres://... (or $%s), or leave --station out\n", results.EnvCentral)
+		return exitUsage
+	}
 	warning, err := pagePolicy.Check("--listen", *listen, *allowRemote)
 	if err != nil {
 		fmt.Fprintf(stderr, "station serve: %v\n", err)

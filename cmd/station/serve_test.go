@@ -257,3 +257,22 @@ func TestServeHostNames(t *testing.T) {
 		}
 	}
 }
+
+// station serve --station names the station in the central database:
+// without one (--db, $SCPIKIT_DB) it would be ignored, so it is refused,
+// naming the flag, before the store is opened.
+func TestServeStationWithoutDatabaseRefused(t *testing.T) {
+	t.Setenv(results.EnvCentral, "")
+	path := filepath.Join(t.TempDir(), "station.db")
+	// Cancelled already: a serve that started anyway ends at once.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errOut lockedBuffer
+	code := run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--store", path, "--station", "line-3"}, &out, &errOut)
+	if code != exitUsage || !strings.Contains(errOut.String(), "--station") || !strings.Contains(errOut.String(), "--db postgres://") {
+		t.Errorf("serve --station without a database: exit %d, stdout %q, stderr %q; want %d", code, out.String(), errOut.String(), exitUsage)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the refused serve created the store: %v", err)
+	}
+}
