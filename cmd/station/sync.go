@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/scpikit/scpikit/results"
@@ -52,6 +53,16 @@ func syncCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	if *forget != "" {
+		var stray []string
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "db" || f.Name == "station" || f.Name == "retry-parked" || f.Name == "timeout" {
+				stray = append(stray, "--"+f.Name)
+			}
+		})
+		if len(stray) > 0 {
+			fmt.Fprintf(stderr, "station sync: %s: --forget only drops a central database from the store's outbox and sends nothing: run station sync --forget alone, and station sync without it to send\n", strings.Join(stray, ", "))
+			return exitUsage
+		}
 		return forgetTarget(ctx, *storePath, *forget, stdout, stderr)
 	}
 	if *db == "" {

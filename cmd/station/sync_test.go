@@ -162,6 +162,18 @@ func TestSyncForget(t *testing.T) {
 	if code != 0 || !strings.Contains(out, hint) || !strings.Contains(out, typo) || strings.Count(out, "nothing acknowledged") != 2 {
 		t.Errorf("status: exit %d, %q", code, out)
 	}
+	// Flags that --forget would ignore are refused, naming them, and
+	// nothing is forgotten.
+	for _, stray := range [][]string{{"--db", "postgres://u@db.example/fleet"}, {"--retry-parked"}, {"--timeout", "1s"},
+		{"--station", "line-3"}, {"--timeout", "1s", "--retry-parked"}} {
+		code, _, errOut := runCmd(t, append([]string{"sync", "--store", path, "--forget", "postgres://u:secret@old.example/fleet"}, stray...)...)
+		if code != exitUsage || !strings.Contains(errOut, stray[0]) || !strings.Contains(errOut, "--forget only drops a central database") {
+			t.Errorf("sync --forget %v: exit %d, %q; want %d naming %s", stray, code, errOut, exitUsage, stray[0])
+		}
+	}
+	if code, out, _ := runCmd(t, "status", "--store", path); code != 0 || !strings.Contains(out, "old.example") {
+		t.Fatalf("status after refused forgets: exit %d, %q", code, out)
+	}
 	// Named by the URL with its password, as the station was given it.
 	code, out, errOut := runCmd(t, "sync", "--store", path, "--forget", "postgres://u:secret@old.example/fleet")
 	if code != 0 || !strings.Contains(out, "forgot postgres://u:xxxxx@old.example/fleet") || strings.Contains(out, "secret") {
