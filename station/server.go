@@ -36,6 +36,7 @@ type Server struct {
 	hosts   hostPolicy
 	reports chan struct{} // a slot per report being built
 	body    time.Duration // how long a POST's body may take to come
+	stall   time.Duration // how long a client may take nothing of a reply (stallTimeout)
 	// reportWaits, when set (by a test), is called as a report request
 	// starts waiting for a slot.
 	reportWaits func()
@@ -100,7 +101,7 @@ func New(store *results.Store, opts ...Option) *Server {
 	web, _ := fs.Sub(webFiles, "web") // a valid name: never fails
 	s := &Server{store: store, web: web, log: zerolog.Nop(), now: time.Now, recent: LiveWindow,
 		streams: make(chan struct{}, 64), ping: 15 * time.Second, hosts: newHostPolicy(),
-		reports: make(chan struct{}, maxReports), body: bodyTimeout}
+		reports: make(chan struct{}, maxReports), body: bodyTimeout, stall: stallTimeout}
 	for _, o := range opts {
 		o(s)
 	}

@@ -3,6 +3,7 @@ package station
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/scpikit/scpikit/harness"
 	"github.com/scpikit/scpikit/results"
 )
 
@@ -24,6 +26,7 @@ import (
 //	event: <kind>
 //	data: <the harness.Event as the store keeps it, JSON>
 //
+// but for an attachment's bytes (pageBody).
 // The harness never waits for a page: the stream reads what the store
 // has committed, at the client's pace.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
@@ -67,12 +70,9 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	write := func(b []byte) error {
 		mu.Lock()
 		defer mu.Unlock()
-		// A client that stops reading must not hold the stream for ever.
-		rc.SetWriteDeadline(time.Now().Add(30 * time.Second))
-		if _, err := w.Write(b); err != nil {
-			return err
-		}
-		return rc.Flush()
+		// A client that stops reading must not hold the stream for ever;
+		// one that reads slowly gets the whole of a large event.
+		return writeAll(w, rc, b, s.stall)
 	}
 	// The browser reconnects after 1 s when the stream breaks.
 	if write([]byte("retry: 1000\n\n")) != nil {
@@ -107,17 +107,26 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	}()
 	var buf bytes.Buffer
 	err = s.store.Tail(ctx, cur, func(batch []results.StoredEvent) error {
-		buf.Reset()
-		for _, e := range batch {
-			writeEvent(&buf, e)
+		// Written a chunk of events at a time, not the whole batch (up
+		// to 4 MiB) in one piece: the stream holds little for a client
+		// that does not read.
+		for i, e := range batch {
+			writeEvent(&buf, e.Cursor(), e.Kind, pageBody(e))
+			if buf.Len() < writeChunk && i < len(batch)-1 {
+				continue
+			}
+			err := write(buf.Bytes())
+			buf.Reset()
+			if buf.Cap() > 1<<20 {
+				// A large event: not kept for the rest of the stream,
+				// which mostly carries small ones.
+				buf = bytes.Buffer{}
+			}
+			if err != nil {
+				return err
+			}
 		}
-		err := write(buf.Bytes())
-		if buf.Cap() > 1<<20 {
-			// A batch with attachments: not kept for the rest of the
-			// stream, which mostly carries small events.
-			buf = bytes.Buffer{}
-		}
-		return err
+		return nil
 	})
 	if err != nil && ctx.Err() == nil && !errors.Is(err, results.ErrClosed) && !isClientGone(err) {
 		s.log.Error().Err(err).Str("from", cur.String()).Msg("station: a live event stream failed")
@@ -127,12 +136,12 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 // writeEvent writes one event in the SSE format. The body is JSON on one
 // line; were it not, each line would go in a data field of its own,
 // which the client joins with newlines.
-func writeEvent(b *bytes.Buffer, e results.StoredEvent) {
+func writeEvent(b *bytes.Buffer, id results.Cursor, kind harness.EventKind, data []byte) {
 	b.WriteString("id: ")
-	b.WriteString(e.Cursor().String())
+	b.WriteString(id.String())
 	b.WriteString("\nevent: ")
-	b.WriteString(oneLine(string(e.Kind)))
-	body := string(e.Body)
+	b.WriteString(oneLine(string(kind)))
+	body := string(data)
 	for {
 		line, rest, more := strings.Cut(body, "\n")
 		b.WriteString("\ndata: ")
@@ -143,6 +152,62 @@ func writeEvent(b *bytes.Buffer, e results.StoredEvent) {
 		body = rest
 	}
 	b.WriteString("\n\n")
+}
+
+// pageBody is the data of an event on the page's stream: the event as
+// the store keeps it, but for an attachment's bytes (up to 16 MiB, some
+// 21 MB of JSON), which the page does not show: an attachment event
+// carries its name, media type and size, {"name": "scope.png",
+// "media_type": "image/png", "size": 16777216}. The bytes are in the
+// store, and in the run's record (results.Store.Record).
+func pageBody(e results.StoredEvent) []byte {
+	if e.Kind != harness.EventAttachment {
+		return e.Body
+	}
+	var ev map[string]json.RawMessage
+	var a struct {
+		Name      string     `json:"name"`
+		MediaType string     `json:"media_type"`
+		Data      base64Size `json:"data"`
+	}
+	if err := json.Unmarshal(e.Body, &ev); err == nil {
+		if raw, ok := ev["attachment"]; ok {
+			if err := json.Unmarshal(raw, &a); err != nil {
+				a.Name, a.MediaType, a.Data = "", "", 0
+			}
+		}
+	} else {
+		// Never so for what the store wrote; the event all the same.
+		ev = map[string]json.RawMessage{}
+		for k, v := range map[string]any{"run": e.Run, "seq": e.Seq, "kind": e.Kind, "dut": e.DUT} {
+			ev[k], _ = json.Marshal(v)
+		}
+	}
+	ev["attachment"], _ = json.Marshal(struct {
+		Name      string `json:"name"`
+		MediaType string `json:"media_type"`
+		Size      int    `json:"size"`
+	}{a.Name, a.MediaType, int(a.Data)})
+	b, _ := json.Marshal(ev) // raw JSON and strings: never fails
+	return b
+}
+
+// base64Size decodes a JSON string of standard base64 (how encoding/json
+// writes a []byte) as the number of bytes it holds, without decoding
+// them.
+type base64Size int
+
+func (n *base64Size) UnmarshalJSON(b []byte) error {
+	var s []byte
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' {
+		s = b[1 : len(b)-1]
+	}
+	size := len(s) / 4 * 3
+	for i := len(s) - 1; i >= 0 && i >= len(s)-2 && s[i] == '='; i-- {
+		size--
+	}
+	*n = base64Size(size)
+	return nil
 }
 
 func oneLine(s string) string {

@@ -1,0 +1,255 @@
+package station
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/scpikit/scpikit/harness"
+	"github.com/scpikit/scpikit/results"
+)
+
+// smallBuffers shrinks the kernel's send buffer of each connection it
+// accepts, so that a reply larger than a few chunks waits on its client
+// rather than on loopback's megabytes of buffers.
+type smallBuffers struct{ net.Listener }
+
+func (l smallBuffers) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetWriteBuffer(16 << 10)
+	}
+	return c, err
+}
+
+// stallServer serves s on 127.0.0.1 with small send buffers; closed
+// receives each connection the server closes.
+func stallServer(t *testing.T, s *Server) (hs *httptest.Server, closed <-chan net.Conn) {
+	t.Helper()
+	ch := make(chan net.Conn, 16)
+	hs = httptest.NewUnstartedServer(s)
+	hs.Listener = smallBuffers{hs.Listener}
+	hs.Config.ConnState = func(c net.Conn, st http.ConnState) {
+		if st == http.StateClosed {
+			select {
+			case ch <- c:
+			default:
+			}
+		}
+	}
+	hs.Start()
+	t.Cleanup(hs.Close)
+	return hs, ch
+}
+
+// dial opens a connection to hs with a small receive buffer and sends a
+// GET of path (with headers, "Name: value" lines).
+func dial(t *testing.T, hs *httptest.Server, path string, headers ...string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", hs.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.(*net.TCPConn).SetReadBuffer(16 << 10)
+	c.SetDeadline(time.Now().Add(time.Minute)) // a hang fails the test, late
+	fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n", path)
+	for _, h := range headers {
+		fmt.Fprintf(c, "%s\r\n", h)
+	}
+	fmt.Fprintf(c, "\r\n")
+	return c
+}
+
+// slowReader reads at most 16 KiB each 10 ms tick: a client on a slow
+// link (about 1.6 MB/s), taking a 64 KiB chunk in some 40 ms, steadily.
+// Its pace is the scenario; nothing waits on it for something to happen.
+type slowReader struct {
+	r    io.Reader
+	tick *time.Ticker
+}
+
+func newSlowReader(r io.Reader) *slowReader {
+	return &slowReader{r: r, tick: time.NewTicker(10 * time.Millisecond)}
+}
+
+func (s *slowReader) Read(p []byte) (int, error) {
+	<-s.tick.C
+	if len(p) > 16<<10 {
+		p = p[:16<<10]
+	}
+	return s.r.Read(p)
+}
+
+// promptWithImage stores a run whose prompt shows an image of n random
+// bytes (its event some 4n/3 bytes of JSON, the page's to show), then a
+// measurement, and returns the run's ID.
+func promptWithImage(t *testing.T, store *results.Store, n int) string {
+	t.Helper()
+	img := make([]byte, n)
+	rand.Read(img)
+	run, now := harness.NewRunID(time.Now()), time.Now()
+	for _, e := range []harness.Event{
+		{Run: run, Seq: 1, Time: now, Kind: harness.EventRunStarted, Info: &harness.RunInfo{Name: "big prompt"}},
+		{Run: run, Seq: 2, Time: now, Kind: harness.EventPrompt, DUT: "slot-1",
+			Prompt: &harness.PromptEvent{ID: "p1", Text: "Is the LED green?", Input: harness.InputConfirm, ImageType: "image/png", Image: img}},
+		{Run: run, Seq: 3, Time: now, Kind: harness.EventMeasurement, DUT: "slot-1",
+			Measurement: &harness.Measurement{Seq: 3, DUT: "slot-1", Name: "after", Value: 1, Unit: "V", Limit: harness.LimitSpec{Comparator: harness.CompareNone}}},
+	} {
+		if err := <-store.Emit(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return run
+}
+
+func openTestStore(t *testing.T) *results.Store {
+	t.Helper()
+	store, err := results.Open(filepath.Join(t.TempDir(), "station.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return store
+}
+
+// A page on a slow link gets a large event whole and what follows, though
+// the event takes longer to go out than the stall bound: the bound counts
+// from the last chunk the client took, not from the start of the event.
+// Before, one deadline covered a whole batch: the client was cut in the
+// middle of the event, and its reconnect resumed before the same event,
+// for ever.
+func TestSlowPageGetsALargeEventWhole(t *testing.T) {
+	store := openTestStore(t)
+	const image = 2 << 20 // 2.8 MB of JSON: some 1.8 s at the reader's pace
+	run := promptWithImage(t, store, image)
+	s := New(store)
+	s.stall = 500 * time.Millisecond
+	hs, _ := stallServer(t, s)
+
+	c := dial(t, hs, "/events", "Last-Event-ID: "+run+"/1")
+	sr := newSlowReader(c)
+	defer sr.tick.Stop()
+	resp, err := http.ReadResponse(bufio.NewReaderSize(sr, 64<<10), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// resp.Body is not closed (it would read the stream to its end): the
+	// connection is.
+	br := bufio.NewReaderSize(resp.Body, 64<<10)
+	n, event := 0, ""
+	for {
+		line, err := br.ReadString('\n')
+		n += len(line)
+		if err != nil {
+			t.Fatalf("the stream ended after %d bytes (%v), in the event after %q", n, err, event)
+		}
+		if v, ok := strings.CutPrefix(line, "event: "); ok {
+			event = strings.TrimSpace(v)
+		}
+		if v, ok := strings.CutPrefix(line, "data: "); ok && event == "prompt" {
+			var e harness.Event
+			if err := json.Unmarshal([]byte(v), &e); err != nil || e.Prompt == nil || len(e.Prompt.Image) != image {
+				t.Fatalf("the prompt's data (%d bytes) does not decode to its image: %v", len(v), err)
+			}
+		}
+		if event == "measurement" {
+			return // past the large event
+		}
+	}
+}
+
+// A page that stops reading is dropped once it has taken nothing for the
+// stall bound, however the reply is chunked.
+func TestStalledPageIsDropped(t *testing.T) {
+	store := openTestStore(t)
+	run := promptWithImage(t, store, 2<<20)
+	s := New(store)
+	s.stall = 100 * time.Millisecond
+	s.ping = time.Hour
+	hs, closed := stallServer(t, s)
+	c := dial(t, hs, "/events", "Last-Event-ID: "+run+"/1")
+	local := c.LocalAddr().String()
+	for sc := range closed { // a hang fails the test at the client's deadline
+		if sc.RemoteAddr().String() == local {
+			break
+		}
+	}
+}
+
+// The page's stream carries an attachment's name, media type and size,
+// not its bytes (up to 16 MiB, some 21 MB of JSON, which the page does
+// not show, sent to every page that opens from before it, and held by
+// each stream of a client that does not read).
+func TestStreamLeavesOutAttachmentBytes(t *testing.T) {
+	store := openTestStore(t)
+	data := make([]byte, 1<<20+1) // a size whose base64 is padded
+	rand.Read(data)
+	rec, err := harness.Run(context.Background(), "with-attachment", func(tt *harness.Test) error {
+		return tt.DUT("slot-1", func(d *harness.DUTRun) error {
+			return d.Attach("scope.png", "image/png", data)
+		})
+	}, harness.WithoutSignals(), harness.WithSink(store))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(New(store))
+	defer hs.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "GET", hs.URL+"/events?after="+rec.ID+"/0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	event, seen := "", 0
+	for event != "run.ended" {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, ok := strings.CutPrefix(line, "event: "); ok {
+			event = strings.TrimSpace(v)
+		}
+		v, ok := strings.CutPrefix(line, "data: ")
+		if !ok || event != "attachment" {
+			continue
+		}
+		seen++
+		if len(v) > 1024 {
+			t.Errorf("an attachment event of %d bytes on the page's stream", len(v))
+		}
+		var e struct {
+			Run        string         `json:"run"`
+			Seq        uint64         `json:"seq"`
+			Kind       string         `json:"kind"`
+			DUT        string         `json:"dut"`
+			Attachment map[string]any `json:"attachment"`
+		}
+		if err := json.Unmarshal([]byte(v), &e); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]any{"name": "scope.png", "media_type": "image/png", "size": float64(len(data))}
+		if e.Run != rec.ID || e.Seq == 0 || e.Kind != "attachment" || e.DUT != "slot-1" || fmt.Sprint(e.Attachment) != fmt.Sprint(want) {
+			t.Errorf("the attachment event: %.300s, want its run, seq, kind, DUT and attachment %v", v, want)
+		}
+	}
+	if seen != 1 {
+		t.Errorf("%d attachment events, want 1", seen)
+	}
+}
