@@ -19,6 +19,9 @@
 //	              once the whole block has come, so a refused one leaves none
 //	--raw         print replies as they came
 //
+// Flags go before the resource: an argument after it that starts with '-'
+// (no SCPI command does) is refused as a usage error, not sent.
+//
 // A reply holding a non-printable byte (an escape sequence, say, from a
 // broken or hostile instrument) is printed quoted with Go's escapes, as %q
 // shows it, unless --raw is given; so are names and replies scpi list

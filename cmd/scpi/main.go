@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -109,6 +110,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	rest := fs.Args()
+	if err := flagAfterResource(verb, rest); err != nil {
+		fmt.Fprintf(stderr, "scpi %s: %v\n", verb, err)
+		return exitUsage
+	}
 	if len(rest) < 2 {
 		fmt.Fprintf(stderr, "scpi %s: need a resource and at least one command\n\n%s", verb, usage)
 		return exitUsage
@@ -158,6 +163,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return exitOK
+}
+
+// flagAfterResource refuses an argument after the flags that starts with
+// '-': Go's flag parsing stops at the resource, so "--check" there would
+// be sent to the instrument as SCPI, and no SCPI message starts with '-'.
+func flagAfterResource(verb string, args []string) error {
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") {
+			return fmt.Errorf("%q comes after the resource: flags go before it (scpi %s [flags] RESOURCE ...); no SCPI command starts with '-'", a, verb)
+		}
+	}
+	return nil
 }
 
 // output is where replies go and how.

@@ -278,3 +278,38 @@ func TestBlockFileHonoursTheCap(t *testing.T) {
 		t.Fatalf("bad --max-block: code %d, stderr %q", code, errs)
 	}
 }
+
+// A flag after the resource is not a flag to Go's flag package, which
+// stops at the first non-flag: it would be sent to the instrument as SCPI
+// and the status would be 0. No SCPI message starts with '-': it is a
+// usage error that names it and says where flags go.
+func TestFlagAfterTheResourceIsAUsageError(t *testing.T) {
+	res := instrument(t)
+	for _, args := range [][]string{
+		{"query", res, "*IDN?", "--check"},
+		{"query", res, "*IDN?", "--timeout", "1s"},
+		{"write", "--trace", res, "VOLT 5", "-check"},
+		{"query", "--", res, "--raw"},
+	} {
+		code, out, errs := runCLI(args...)
+		var flag string
+		for _, a := range args[1:] {
+			if strings.HasPrefix(a, "-") && a != "--" && a != "--trace" {
+				flag = a
+				break
+			}
+		}
+		if code != exitUsage || out != "" || !strings.Contains(errs, strconv.Quote(flag)) || !strings.Contains(errs, "before") {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want %d naming %q and saying flags go before the resource",
+				args, code, out, errs, exitUsage, flag)
+		}
+	}
+	code, out, errs := shellScript(t, "--check", "*IDN?\n", res)
+	if code != exitUsage || out != "" || !strings.Contains(errs, `"--check"`) || !strings.Contains(errs, "before") {
+		t.Errorf("shell RES --check: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	code, _, errs = shellScript(t, "--raw", "*IDN?\n", res)
+	if code != exitUsage || !strings.Contains(errs, `"--raw"`) {
+		t.Errorf("shell RES --raw: exit %d, stderr %q", code, errs)
+	}
+}

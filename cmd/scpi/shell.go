@@ -200,6 +200,9 @@ func runShell(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		fmt.Fprint(stderr, usage)
 		return exitOK
 	}
+	if err == nil {
+		err = flagAfterResource("shell", fs.Args())
+	}
 	if err != nil || fs.NArg() != 1 || *timeout <= 0 {
 		if err == nil {
 			err = errors.New("want one resource and a positive --timeout")
