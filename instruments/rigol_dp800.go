@@ -132,16 +132,23 @@ func (p *DP800) Mode(ctx context.Context, ch int) (Mode, error) {
 			m = ModeOff
 			return err
 		}
-		r, err := tx.Query(ctx, fmt.Sprintf(":OUTP:MODE? CH%d", ch))
+		cmd := fmt.Sprintf(":OUTP:MODE? CH%d", ch)
+		r, err := tx.Query(ctx, cmd)
+		if err != nil {
+			return err
+		}
 		switch strings.TrimSpace(r) {
 		case "CV":
 			m = ModeCV
 		case "CC":
 			m = ModeCC
-		default:
+		case "UR":
 			m = ModeUnregulated
+		default:
+			// A garbled reply is not a state of the output.
+			return &scpi.OpError{Op: "query", Resource: p.s.Resource(), Command: cmd, Err: &scpi.ParseError{Want: "CV, CC or UR", Input: r, Why: "unexpected answer"}}
 		}
-		return err
+		return nil
 	})
 	return m, err
 }

@@ -178,6 +178,25 @@ func TestDP800Script(t *testing.T) {
 	}
 }
 
+// The DP800's regulation modes are CV, CC and UR; any other answer (a
+// garbled or empty reply) is an error, not "unregulated".
+func TestDP800ModeRefusesGarbage(t *testing.T) {
+	inst := scripted(t, "RIGOL TECHNOLOGIES,DP832,DP8C1234,00.01.16",
+		scpitest.Query(":OUTP? CH1", "ON"), scpitest.Query(":OUTP:MODE? CH1", "UR"),
+		scpitest.Query(":OUTP? CH1", "ON"), scpitest.Query(":OUTP:MODE? CH1", "C\x7fV"),
+		scpitest.Query(":OUTP? CH1", "ON"), scpitest.Query(":OUTP:MODE? CH1", ""),
+	)
+	p := inst.(instruments.PowerSupply)
+	if m, err := p.Mode(bg, 1); err != nil || m != instruments.ModeUnregulated {
+		t.Errorf("Mode on UR: %v, %v; want unregulated", m, err)
+	}
+	for _, reply := range []string{"C\x7fV", ""} {
+		if m, err := p.Mode(bg, 1); !errors.Is(err, scpi.ErrMalformed) {
+			t.Errorf("Mode on the reply %q: %v, %v; want ErrMalformed", reply, m, err)
+		}
+	}
+}
+
 // From the SPD3303X programming guide: CHn: prefixes, OUTP CHn,ON, the
 // SYSTem:STATus? word for states and CV/CC.
 func TestSPD3303XScript(t *testing.T) {
