@@ -333,17 +333,16 @@ func (e *editor) search() (next rune, done bool) {
 	failed := false
 	found := map[string]bool{} // lines Ctrl-R has shown: not shown again
 	find := func(from int) {
-		q := strings.ToLower(string(query))
 		for i := from; e.history != nil && i < e.history.Len(); i++ {
 			h := e.history.At(i)
 			if i != match && found[h] {
 				continue
 			}
-			if strings.Contains(strings.ToLower(h), q) {
+			if at := indexFold([]rune(h), query); at >= 0 {
 				match, failed = i, false
 				found[h] = true
 				e.show(h)
-				e.pos = len([]rune(h[:strings.Index(strings.ToLower(h), q)]))
+				e.pos = at
 				return
 			}
 		}
@@ -446,4 +445,36 @@ func commonPrefixFold(a, b string) string {
 		n++
 	}
 	return string(ra[:n])
+}
+
+// indexFold is where q first occurs in line, ignoring case, as a rune
+// index (-1: nowhere). It compares rune by rune: lower-casing the strings
+// and taking a byte index from one to the other goes wrong where a
+// character's lower case has another length in UTF-8 (Ⱥ, 2 bytes, is ⱥ,
+// 3 bytes).
+func indexFold(line, q []rune) int {
+	for i := 0; i+len(q) <= len(line); i++ {
+		j := 0
+		for j < len(q) && equalFoldRune(line[i+j], q[j]) {
+			j++
+		}
+		if j == len(q) {
+			return i
+		}
+	}
+	return -1
+}
+
+// equalFoldRune reports whether a and b are the same letter under Unicode
+// case folding, as strings.EqualFold compares them.
+func equalFoldRune(a, b rune) bool {
+	if a == b {
+		return true
+	}
+	for f := unicode.SimpleFold(a); f != a; f = unicode.SimpleFold(f) {
+		if f == b {
+			return true
+		}
+	}
+	return false
 }

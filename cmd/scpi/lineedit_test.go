@@ -17,13 +17,13 @@ func FuzzEditor(f *testing.F) {
 	for _, s := range []string{
 		"*IDN?\r", "VOLT\x03\r", "\x04", "ab\x1b[D\x1b[Dc\x7f\r", "\x1b[1;5D\x1b[3~\x1bOH\x1b[200~x\x1b[201~\r",
 		"\x12vo\x12\x12\x7f\x07\r", "sour1:vo\t\t:t\t\r", "\x1b[99999999999999999999", "\x10\x0e\x0b\x15\x17\x01\x05\r",
-		"\xff\xfe\r", "\x1b", "\x12\x1b[A\r",
+		"\xff\xfe\r", "\x1b", "\x12\x1b[A\r", "\x12volt\r", "\x12\u023a\r", "\x12\u2c65\x12\r",
 	} {
 		f.Add(s)
 	}
 	tree := sim.MustNew("DP832").CommandTree()
 	f.Fuzz(func(t *testing.T, keys string) {
-		h := &fileHistory{lines: []string{"SOUR1:VOLT 1", "*IDN?", "SOUR1:VOLT?"}}
+		h := &fileHistory{lines: []string{"SOUR1:VOLT 1", `DISP:TEXT "ȺȺȺȺȺȺȺȺȺȺ";VOLT 5`, "*IDN?", "SOUR1:VOLT?"}}
 		e := newEditor(strings.NewReader(keys), io.Discard, "scpi> ", h)
 		e.complete = completer{tree: tree}.complete
 		for range len(keys) + 1 {
@@ -75,5 +75,33 @@ func TestComplete(t *testing.T) {
 	// Without a simulated instrument, shell commands only.
 	if _, got := (completer{}).complete("*ID"); len(got) != 0 {
 		t.Errorf("a real instrument's *ID completed: %v", got)
+	}
+}
+
+// Ctrl-R matches case-insensitively rune by rune: a line whose lower case
+// is longer in UTF-8 (Ⱥ, 2 bytes, lower-cases to ⱥ, 3 bytes) is found,
+// with the cursor on the match, and the search does not panic.
+func TestReverseSearchFoldsRuneWise(t *testing.T) {
+	const text = `DISP:TEXT "ȺȺȺȺȺȺȺȺȺȺ";VOLT 5`
+	for _, tc := range []struct {
+		keys string
+		pos  int // the cursor, in runes, while the match is shown
+	}{
+		{"\x12volt", 23},
+		{"\x12ⱥⱥ", 11},       // lower case of Ⱥ matches it
+		{"\x12TEXT \"ȺȺ", 5}, // as typed
+	} {
+		h := &fileHistory{lines: []string{text}}
+		var out strings.Builder
+		e := newEditor(strings.NewReader(tc.keys), &out, "scpi> ", h)
+		if _, err := e.ReadLine(); err != io.EOF {
+			t.Errorf("%q: %v, want the end of input", tc.keys, err)
+		}
+		if string(e.line) != text || e.pos != tc.pos {
+			t.Errorf("%q: line %q, cursor %d; want %q, cursor %d", tc.keys, string(e.line), e.pos, text, tc.pos)
+		}
+	}
+	if got := indexFold([]rune("aȺb"), []rune("ⱥB")); got != 1 {
+		t.Errorf("indexFold: %d, want 1", got)
 	}
 }
