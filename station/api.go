@@ -176,8 +176,33 @@ func sortInstruments(v []Instrument) {
 const maxReports = 2
 
 // report serves a run's HTML report, rebuilt from the store. Requests
-// beyond maxReports wait their turn.
+// beyond maxReports wait their turn to build theirs; a slot is given back
+// once the report is built, before it is sent, so a client that does not
+// read holds none, and it is sent under the stall bound of no progress
+// (writeAll): the server has no write timeout.
 func (s *Server) report(w http.ResponseWriter, r *http.Request) {
+	b, err := s.buildReport(r)
+	if errors.Is(err, errGaveUp) {
+		return // the client went away while waiting
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	writeAll(w, http.NewResponseController(w), b, s.stall) // a client that stops reading is dropped
+}
+
+// errGaveUp is buildReport's error for a request that ended while it
+// waited for a slot.
+var errGaveUp = errors.New("station: the request ended while waiting to build its report")
+
+// buildReport builds the HTML report of the request's run in one of the
+// maxReports slots, waiting for one as long as the request lasts.
+func (s *Server) buildReport(r *http.Request) ([]byte, error) {
 	select {
 	case s.reports <- struct{}{}:
 	default:
@@ -187,23 +212,19 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) {
 		select {
 		case s.reports <- struct{}{}:
 		case <-r.Context().Done():
-			return
+			return nil, errGaveUp
 		}
 	}
 	defer func() { <-s.reports }()
 	rec, err := s.store.Record(r.Context(), r.PathValue("id"))
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	var b bytes.Buffer
 	if err := rec.WriteHTML(&b); err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
-	w.Write(b.Bytes())
+	return b.Bytes(), nil
 }
 
 // answer answers a prompt: {"answer": "..."} -> 204; 404 for a run or

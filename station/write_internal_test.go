@@ -253,3 +253,125 @@ func TestStreamLeavesOutAttachmentBytes(t *testing.T) {
 		t.Errorf("%d attachment events, want 1", seen)
 	}
 }
+
+// bigReport stores a run of n measurements with long names, whose HTML
+// report is some megabytes, and returns the report's path.
+func bigReport(t *testing.T, store *results.Store, n int) string {
+	t.Helper()
+	run, now := harness.NewRunID(time.Now()), time.Now()
+	acks := []<-chan error{store.Emit(harness.Event{Run: run, Seq: 1, Time: now, Kind: harness.EventRunStarted, Info: &harness.RunInfo{Name: "big report"}})}
+	for i := range n {
+		seq := uint64(i + 2)
+		acks = append(acks, store.Emit(harness.Event{Run: run, Seq: seq, Time: now, Kind: harness.EventMeasurement, DUT: "slot-1",
+			Measurement: &harness.Measurement{Seq: seq, DUT: "slot-1", Name: fmt.Sprintf("%s-%05d", strings.Repeat("ripple", 30), i), Value: float64(i), Unit: "V",
+				Limit: harness.LimitSpec{Comparator: harness.CompareNone}}}))
+	}
+	for _, a := range acks {
+		if err := <-a; err != nil {
+			t.Fatal(err)
+		}
+	}
+	return "/runs/" + run + "/report.html"
+}
+
+// readHeader reads a reply's status line and header from c, and no more
+// than the 4 KiB of a bufio.Reader: the handler has begun to write.
+func readHeader(t *testing.T, c net.Conn) *http.Response {
+	t.Helper()
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s", resp.Status)
+	}
+	return resp
+}
+
+// Two clients that ask for a large report and do not read it hold no
+// report slot: a third gets its report at once. Before, each held its
+// slot for as long as it kept its connection (no write deadline), and
+// every other report request waited.
+func TestStalledReportReadersHoldNoSlot(t *testing.T) {
+	store := openTestStore(t)
+	path := bigReport(t, store, 1000)
+	s := New(store)
+	waited := make(chan struct{}, 1)
+	s.reportWaits = func() {
+		select {
+		case waited <- struct{}{}:
+		default:
+		}
+	}
+	hs, _ := stallServer(t, s)
+	for range maxReports {
+		readHeader(t, dial(t, hs, path)) // and reads no more
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "GET", hs.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type got struct {
+		n, want int64
+		err     error
+	}
+	done := make(chan got, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- got{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		n, err := io.Copy(io.Discard, resp.Body)
+		done <- got{n, resp.ContentLength, err}
+	}()
+	select {
+	case <-waited:
+		cancel()
+		<-done
+		t.Fatalf("a third report request waited for a slot held by %d clients that do not read", maxReports)
+	case g := <-done:
+		if g.err != nil || g.n != g.want || g.n < 1<<20 {
+			t.Fatalf("the third report: %d bytes of %d, %v", g.n, g.want, g.err)
+		}
+	}
+}
+
+// A client that stops reading a report is dropped after the stall
+// bound; one that reads slowly gets it whole, though it takes longer.
+func TestReportToAStalledClientIsDropped(t *testing.T) {
+	store := openTestStore(t)
+	path := bigReport(t, store, 1000)
+	s := New(store)
+	s.stall = 500 * time.Millisecond
+	hs, closed := stallServer(t, s)
+
+	c := dial(t, hs, path)
+	sr := newSlowReader(c)
+	defer sr.tick.Stop()
+	resp, err := http.ReadResponse(bufio.NewReaderSize(sr, 64<<10), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := io.Copy(io.Discard, resp.Body); err != nil || n < 1<<20 || resp.ContentLength >= 0 && n != resp.ContentLength {
+		t.Fatalf("a slow client got %d bytes of %d: %v", n, resp.ContentLength, err)
+	}
+
+	stalled := dial(t, hs, path)
+	readHeader(t, stalled)
+	local := stalled.LocalAddr().String()
+	late := time.After(time.Minute) // a hang fails the test, late
+	for {
+		select {
+		case sc := <-closed:
+			if sc.RemoteAddr().String() == local {
+				return
+			}
+		case <-late:
+			t.Fatal("a client that stopped reading its report was not dropped")
+		}
+	}
+}
