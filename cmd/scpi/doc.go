@@ -45,7 +45,8 @@
 // as the terminal itself edits them, nothing is drawn, and the file gets
 // the replies alone. With stdin not a terminal it runs the lines piped
 // in, as a script, whose exit status is that of its first failed line (a
-// line the instrument reported errors after: 5). Replies, and what :errors,
+// line the instrument reported errors after: 5); a line may be up to 256 MiB
+// long, and one longer is named with what to do. Replies, and what :errors,
 // :help, :timeout and :save answer, go to stdout; errors, notes and
 // "interrupted" to stderr. SIGTERM (kill, timeout(1)) ends the shell at
 // once, at the prompt too, with status 1 and the terminal in the mode it

@@ -44,14 +44,39 @@ type lineReader interface {
 	ReadLine() (string, error)
 }
 
-// scanLines reads lines from a plain reader.
-type scanLines struct{ sc *bufio.Scanner }
+// maxScriptLine is the longest line the shell reads from a plain reader:
+// the longest reply a session takes (scpi.WithMaxResponseSize's default),
+// far beyond what instruments accept. The buffer grows to it only as a
+// line needs.
+const maxScriptLine = 256 << 20
 
-func (r scanLines) ReadLine() (string, error) {
+// scanLines reads lines from a plain reader.
+type scanLines struct {
+	sc  *bufio.Scanner
+	max int // the longest line taken
+	n   int // lines read
+}
+
+func newScanLines(r io.Reader) *scanLines {
+	return newScanLinesMax(r, maxScriptLine)
+}
+
+func newScanLinesMax(r io.Reader, max int) *scanLines {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, min(64<<10, max)), max)
+	return &scanLines{sc: sc, max: max}
+}
+
+func (r *scanLines) ReadLine() (string, error) {
 	if r.sc.Scan() {
+		r.n++
 		return r.sc.Text(), nil
 	}
-	if err := r.sc.Err(); err != nil {
+	err := r.sc.Err()
+	if errors.Is(err, bufio.ErrTooLong) {
+		return "", fmt.Errorf("line %d is longer than %d bytes, the most the shell reads; split it into shorter lines, or send it with scpi query RESOURCE 'LINE'", r.n+1, r.max)
+	}
+	if err != nil {
 		return "", err
 	}
 	return "", io.EOF
@@ -226,7 +251,7 @@ func runShell(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		defer stop()
 		in := newInput(ctx, stdin)
 		defer in.Close()
-		return sh.run(ctx, scanLines{bufio.NewScanner(in)}, nil)
+		return sh.run(ctx, newScanLines(in), nil)
 	}
 	interrupts := make(chan os.Signal, 1)
 	signal.Notify(interrupts, os.Interrupt)
@@ -247,7 +272,7 @@ func runShell(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		// stdout is a file or a pipe: it gets the replies and nothing
 		// else. The terminal stays in its own mode, which echoes and edits
 		// what is typed; Ctrl-C there discards the line being typed.
-		return ended(sh.run(ctx, scanLines{bufio.NewScanner(in)}, nil))
+		return ended(sh.run(ctx, newScanLines(in), nil))
 	}
 	ed := newEditor(in, stdout, "scpi> ", loadHistory(historyPath()))
 	ed.width = func() int {

@@ -242,3 +242,22 @@ func TestShellLeavesWhenCancelledWaitingForALine(t *testing.T) {
 		t.Fatal("the shell still waits for a line 20s after its context was cancelled")
 	}
 }
+
+// A piped line longer than 64 KiB (bufio.Scanner's default) runs, as it
+// does with scpi query; a line beyond the shell's limit is named, with its
+// length limit and what to do.
+func TestShellLongLine(t *testing.T) {
+	long := strings.Repeat("*CLS;", 30000) + "*IDN?" // 150 KB
+	code, out, errs := shellScript(t, "SIM::DP832::INSTR", "*IDN?\n"+long+"\n")
+	if code != exitOK || strings.Count(out, "RIGOL TECHNOLOGIES,DP832") != 2 {
+		t.Fatalf("a %d-byte line: exit %d, stdout %q, stderr %q", len(long), code, out, errs)
+	}
+	r := newScanLinesMax(strings.NewReader("*IDN?\n"+long+"\n"), 1000)
+	if l, err := r.ReadLine(); l != "*IDN?" || err != nil {
+		t.Fatalf("line 1: %q, %v", l, err)
+	}
+	_, err := r.ReadLine()
+	if err == nil || !strings.Contains(err.Error(), "line 2 ") || !strings.Contains(err.Error(), "1000 bytes") || !strings.Contains(err.Error(), "scpi query") {
+		t.Fatalf("a line over the limit: %v", err)
+	}
+}
