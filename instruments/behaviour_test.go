@@ -144,11 +144,6 @@ func TestSupplyBehaviour(t *testing.T) {
 			if _, err := p.Output(bg, len(p.Channels())+1); !errors.Is(err, instruments.ErrNoChannel) {
 				t.Fatalf("missing channel: %v", err)
 			}
-			if strings.HasPrefix(model, "SPD") {
-				// Straight to the session, past the driver's pacing: wait
-				// as the driver would, or the SPD3303X drops the query.
-				time.Sleep(instruments.SPD3303XCommandGap)
-			}
 			if err := p.Session().CheckErrors(bg); err != nil {
 				t.Fatalf("the model logged errors: %v", err)
 			}
@@ -315,6 +310,35 @@ func TestDetection(t *testing.T) {
 }
 
 func typeName(v any) string { return fmtType(v) }
+
+// The SPD3303X drops commands that come too close. The driver has the
+// session pace every command, so the session's own error query after
+// each write (CheckAfterWrite) and commands sent through Session land
+// too. Before, the driver paced only its own: each SetVoltage failed
+// with a timeout on its SYST:ERR?, and a query straight after a driver
+// call was dropped.
+func TestSPD3303XPacesTheSessionsCommandsToo(t *testing.T) {
+	bench := sim.NewBench()
+	t.Cleanup(bench.Close)
+	res := "TCPIP0::10.1.1.7::5025::SOCKET"
+	must(t, bench.Add(res, sim.MustNew("SPD3303X")))
+	inst, err := instruments.Open(bg, res, instruments.WithSessionOptions(scpi.WithTimeout(time.Minute),
+		scpi.WithErrorCheck(scpi.CheckAfterWrite), scpi.WithTransportOptions(bench.TransportOption())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close()
+	p := inst.(instruments.PowerSupply)
+	for _, v := range []units.Voltage{1, 2, 3} {
+		must(t, p.SetVoltage(bg, 1, v))
+	}
+	if v, err := p.Voltage(bg, 1); err != nil || v != 3 {
+		t.Fatalf("voltage %v, %v; want 3 V", v, err)
+	}
+	if r, err := inst.Session().Query(bg, "CH1:VOLT?"); err != nil || r == "" {
+		t.Fatalf("a query through Session straight after a driver call: %q, %v", r, err)
+	}
+}
 
 // The SPD3303X drops commands that arrive back to back; the driver paces
 // its own, so a burst of driver calls all land.

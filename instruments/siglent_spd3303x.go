@@ -15,20 +15,20 @@ import (
 // series programming guide, with the model's quirks handled on purpose:
 //
 //   - it drops a command that follows the previous one too closely, so
-//     the driver waits SPD3303XCommandGap between commands, under the
-//     session lock so no other goroutine's command slips in;
+//     the driver sets the session's command gap (Session.SetCommandGap)
+//     to SPD3303XCommandGap: every command to it is paced, the driver's,
+//     the session's own error queries and resyncs, and those sent
+//     through Session directly;
 //   - output states are read from SYSTem:STATus? (a hex word); CH3, a
 //     fixed 2.5/3.3/5 V output, can be switched but its state cannot be
 //     read back, so it is not among Channels and SafeState switches it off
 //     without verifying it;
 //   - SYSTem:ERRor? answers "0  No Error", which scpi parses;
 //   - it has no OVP or OCP over SCPI, and the driver does not pretend.
-type SPD3303X struct {
-	supply
-	last time.Time // when the last command went out; guarded by the session lock
-}
+type SPD3303X struct{ supply }
 
-// SPD3303XCommandGap is how long the driver waits between commands.
+// SPD3303XCommandGap is the least time between commands the driver has
+// the session keep.
 const SPD3303XCommandGap = 10 * time.Millisecond
 
 func init() {
@@ -40,35 +40,18 @@ func init() {
 		},
 		New: func(s *scpi.Session, id scpi.IDN) (Instrument, error) {
 			chans := []Channel{{1, "CH1", 0, 32, 3.2}, {2, "CH2", 0, 32, 3.2}}
+			s.SetCommandGap(SPD3303XCommandGap)
 			return &SPD3303X{supply: supply{base: base{s, id}, channels: chans}}, nil
 		},
 	})
 }
 
-// paced runs fn under the session lock, after waiting out the gap since
-// the previous command.
-func (p *SPD3303X) paced(ctx context.Context, fn func(tx *scpi.Tx) error) error {
-	return p.s.Do(ctx, func(tx *scpi.Tx) error {
-		if wait := time.Until(p.last.Add(SPD3303XCommandGap)); wait > 0 {
-			t := time.NewTimer(wait)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-				return ctx.Err()
-			}
-		}
-		defer func() { p.last = time.Now() }()
-		return fn(tx)
-	})
-}
-
 func (p *SPD3303X) write(ctx context.Context, format string, args ...any) error {
-	return p.paced(ctx, func(tx *scpi.Tx) error { return tx.Writef(ctx, format, args...) })
+	return p.s.Do(ctx, func(tx *scpi.Tx) error { return tx.Writef(ctx, format, args...) })
 }
 
 func (p *SPD3303X) queryFloat(ctx context.Context, cmd string) (v float64, err error) {
-	err = p.paced(ctx, func(tx *scpi.Tx) error { v, err = tx.QueryFloat(ctx, cmd); return err })
+	err = p.s.Do(ctx, func(tx *scpi.Tx) error { v, err = tx.QueryFloat(ctx, cmd); return err })
 	return v, err
 }
 
@@ -106,7 +89,7 @@ func (p *SPD3303X) SetOutput(ctx context.Context, ch int, on bool) error {
 	if _, err := p.channel(ch); err != nil {
 		return err
 	}
-	return p.paced(ctx, func(tx *scpi.Tx) error {
+	return p.s.Do(ctx, func(tx *scpi.Tx) error {
 		if err := p.refuseOn(ch, on); err != nil {
 			return err
 		}
@@ -118,7 +101,7 @@ func (p *SPD3303X) SetOutput(ctx context.Context, ch int, on bool) error {
 // on.
 func (p *SPD3303X) status(ctx context.Context) (uint64, error) {
 	var word uint64
-	err := p.paced(ctx, func(tx *scpi.Tx) error {
+	err := p.s.Do(ctx, func(tx *scpi.Tx) error {
 		r, err := tx.Query(ctx, "SYST:STAT?")
 		if err != nil {
 			return err
@@ -143,7 +126,7 @@ func (p *SPD3303X) Output(ctx context.Context, ch int) (bool, error) {
 // SetAllOutputs switches CH1, CH2 and CH3.
 func (p *SPD3303X) SetAllOutputs(ctx context.Context, on bool) error {
 	return eachOutput(on, 3, func(i int) error {
-		return p.paced(ctx, func(tx *scpi.Tx) error {
+		return p.s.Do(ctx, func(tx *scpi.Tx) error {
 			if err := p.refuseOn(0, on); err != nil {
 				return err
 			}

@@ -27,6 +27,7 @@ const (
 
 type config struct {
 	timeout       time.Duration
+	commandGap    time.Duration
 	resyncTimeout time.Duration
 	writeTerm     string
 	readTerm      byte // 0: the link's (readTerminator), else '\n'
@@ -79,6 +80,15 @@ func WithPollInterval(d time.Duration) Option {
 		}
 	}
 }
+
+// WithCommandGap has the session wait at least d after sending a command
+// before it sends the next one, whoever sends it: a call, the error
+// query of WithErrorCheck, a resync. Some instruments (the Siglent
+// SPD3303X) drop a command that follows the previous one too closely.
+// The wait counts against the call's deadline and ends with its context.
+// Session.SetCommandGap changes it on a session already open, as a
+// driver that knows its instrument does.
+func WithCommandGap(d time.Duration) Option { return func(c *config) { c.commandGap = d } }
 
 // WithResyncTimeout bounds how long the session waits for the late reply
 // of an abandoned query (timed out, cancelled), counted from when it was

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -59,6 +60,9 @@ type Session struct {
 	// loop), to read the next reply straight into memory of that size.
 	largeCmd string
 	largeLen int
+	lastSend time.Time // when the last command went out, while commandGap is set
+
+	commandGap atomic.Int64 // the least time between commands sent (WithCommandGap)
 
 	// Cancellation: interrupt (a context.AfterFunc callback) unblocks the
 	// link when the current call's context is done. Guarded by connMu.
@@ -121,6 +125,7 @@ func NewSession(conn transport.Conn, opts ...Option) *Session {
 		rd:   newReader(conn, cfg.readTerm, cfg.maxResponse),
 	}
 	s.commands.c = s
+	s.commandGap.Store(int64(cfg.commandGap))
 	s.interrupt = func() {
 		s.connMu.Lock()
 		defer s.connMu.Unlock()
@@ -404,7 +409,7 @@ func (s *Session) release() {
 // first if part of it went out. When the waiter's deadline is earlier,
 // the link is armed for the waiter first, which bounds the write sooner.
 func (s *Session) sendFor(ctx context.Context, cmd string) sent {
-	if !s.holdArmed || s.cfg.observer != nil || s.broken != nil || s.owes() || s.readCut || s.closed() || ctx.Err() != nil ||
+	if !s.holdArmed || s.cfg.observer != nil || s.commandGap.Load() > 0 || s.broken != nil || s.owes() || s.readCut || s.closed() || ctx.Err() != nil ||
 		s.checkCommand("query", cmd) != nil {
 		return sent{}
 	}
@@ -832,6 +837,12 @@ func (s *Session) checkCommand(op, cmd string) error {
 // send writes cmd with its terminator, or the parts of a command followed
 // by a block payload.
 func (s *Session) send(cmd string, block []byte) error {
+	if gap := time.Duration(s.commandGap.Load()); gap > 0 {
+		if err := s.waitGap(gap); err != nil {
+			return err
+		}
+		defer func() { s.lastSend = time.Now() }()
+	}
 	var start time.Time
 	tracing := s.tracing()
 	if tracing {
@@ -869,6 +880,43 @@ func (s *Session) send(cmd string, block []byte) error {
 	s.lastCmd = cmd
 	return err
 }
+
+// waitGap waits until gap has passed since the last command went out:
+// no longer than the call's deadline, and not past the end of its
+// context. Either ends it with an error the link's own would give
+// (os.ErrDeadlineExceeded), with nothing sent.
+func (s *Session) waitGap(gap time.Duration) error {
+	wait := time.Until(s.lastSend.Add(gap))
+	if s.lastSend.IsZero() || wait <= 0 {
+		return nil
+	}
+	s.connMu.Lock()
+	done := s.curDone
+	s.connMu.Unlock()
+	late := false
+	if !s.armed.IsZero() {
+		if left := time.Until(s.armed); left < wait {
+			wait, late = max(left, 0), true
+		}
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		if late {
+			return os.ErrDeadlineExceeded
+		}
+		return nil
+	case <-done:
+		return os.ErrDeadlineExceeded
+	}
+}
+
+// SetCommandGap sets the least time between commands sent, as
+// WithCommandGap does; 0 sends each at once. A driver whose instrument
+// drops commands that come too close sets it, so that every command to
+// it is paced, its own and the session's.
+func (s *Session) SetCommandGap(d time.Duration) { s.commandGap.Store(int64(max(d, 0))) }
 
 func (s *Session) receive(discard bool) ([]byte, error) {
 	var start time.Time
