@@ -16,7 +16,9 @@
 //	              FILE ("-" for standard output) instead of printing it
 //	--max-block N (query --block) refuse a block larger than N bytes (K, M,
 //	              G for KiB, MiB, GiB; default 256M); FILE is written only
-//	              once the whole block has come, so a refused one leaves none
+//	              once the whole block has come, so a refused one leaves none;
+//	              a FIFO or device is written through, a symbolic link kept
+//	              (its target replaced), a replaced file's mode kept
 //	--raw         print replies as they came
 //
 // Flags go before the resource: an argument after it that starts with '-'

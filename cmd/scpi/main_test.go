@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -12,12 +13,14 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/scpikit/scpikit/internal/testserver"
 	"github.com/scpikit/scpikit/scpi"
 	"go.uber.org/goleak"
+	"golang.org/x/sys/unix"
 )
 
 // binary is the scpi command, built once for the tests that drive it
@@ -311,5 +314,97 @@ func TestFlagAfterTheResourceIsAUsageError(t *testing.T) {
 	code, _, errs = shellScript(t, "--raw", "*IDN?\n", res)
 	if code != exitUsage || !strings.Contains(errs, `"--raw"`) {
 		t.Errorf("shell RES --raw: exit %d, stderr %q", code, errs)
+	}
+}
+
+// --block FILE replaces only a regular file (or none), through a rename:
+// a symbolic link keeps pointing where it did and its target gets the
+// block; a FIFO (or /dev/null, /dev/stdout) is written through, not
+// replaced. A replaced file keeps its mode; a new one gets 0666 less the
+// umask, as os.Create gives. An error names FILE, not a hidden file.
+func TestBlockFileWritesThroughWhatIsThere(t *testing.T) {
+	res := instrument(t)
+	dir := t.TempDir()
+	block := func(path string) {
+		t.Helper()
+		if code, _, errs := runCLI("query", "--block", path, res, "CURV?"); code != exitOK {
+			t.Fatalf("--block %s: exit %d, %s", path, code, errs)
+		}
+	}
+	holds := func(path, want string) {
+		t.Helper()
+		if got, err := os.ReadFile(path); err != nil || string(got) != want {
+			t.Errorf("%s holds %q, %v; want %q", path, got, err, want)
+		}
+	}
+
+	// A symbolic link to a regular file, with a mode of its own.
+	target := filepath.Join(dir, "target.bin")
+	if err := os.WriteFile(target, []byte("old"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(target, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.bin")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	block(link)
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		t.Errorf("the link was replaced: %v, %v", fi.Mode(), err)
+	}
+	holds(target, "bin\ndata")
+	if fi, err := os.Stat(target); err != nil || fi.Mode().Perm() != 0o640 {
+		t.Errorf("target.bin's mode is %v (%v), want -rw-r-----", fi.Mode(), err)
+	}
+
+	// A FIFO: written through, still a FIFO.
+	fifo := filepath.Join(dir, "fifo.bin")
+	if err := unix.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The reader's end is open before scpi runs (read and write, so
+	// opening does not wait for a writer) and polled: closing it ends
+	// its read if the FIFO was replaced and nothing comes.
+	r, err := os.OpenFile(fifo, os.O_RDWR|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := make(chan string, 1)
+	go func() {
+		b := make([]byte, len("bin\ndata"))
+		n, _ := io.ReadFull(r, b)
+		read <- string(b[:n])
+	}()
+	block(fifo)
+	if fi, err := os.Lstat(fifo); err != nil || fi.Mode()&fs.ModeNamedPipe == 0 {
+		t.Errorf("the FIFO was replaced: %v, %v", fi.Mode(), err)
+		r.Close()
+	}
+	if got := <-read; got != "bin\ndata" {
+		t.Errorf("the FIFO's reader got %q", got)
+	}
+	r.Close()
+
+	// A new file: 0666 less the umask.
+	old := unix.Umask(0o027)
+	defer unix.Umask(old)
+	fresh := filepath.Join(dir, "new.bin")
+	block(fresh)
+	holds(fresh, "bin\ndata")
+	if fi, err := os.Stat(fresh); err != nil || fi.Mode().Perm() != 0o640 {
+		t.Errorf("a new file's mode is %v (%v) under umask 027, want -rw-r-----", fi.Mode(), err)
+	}
+	unix.Umask(old)
+
+	// A folder that is not there: the error names FILE.
+	missing := filepath.Join(dir, "nosuch", "curve.bin")
+	code, _, errs := runCLI("query", "--block", missing, res, "CURV?")
+	if code != exitFailure || !strings.Contains(errs, missing) || strings.Contains(errs, ".part") {
+		t.Errorf("--block into a missing folder: exit %d, stderr %q; want FILE named, no temporary file", code, errs)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 4 {
+		t.Errorf("the folder holds %v; want target.bin, link.bin, fifo.bin, new.bin", entries)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -68,23 +70,110 @@ func (c *capWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// writeBlockFile writes a block's payload to path: into a temporary file
-// beside it, renamed into place only once the whole block has come, so a
-// refused or broken block leaves no file, nor a truncated one.
+// writeBlockFile writes a block's payload to path. A regular file (or
+// none yet) is written into a temporary file beside it, renamed into place
+// only once the whole block has come, so a refused or broken block leaves
+// no file, nor a truncated one; a symbolic link to a regular file has its
+// target replaced that way, the link kept. Anything else (a FIFO, a
+// device such as /dev/null, a dangling link) is written through as it is,
+// never replaced. A replaced file keeps its mode; a new one gets the mode
+// os.Create would give it (0666 less the umask). Errors name path, not the
+// temporary file.
 func writeBlockFile(path string, max int64, query func(io.Writer) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.part")
+	target, mode, replace, err := blockTarget(path)
 	if err != nil {
 		return err
 	}
-	err = query(&capWriter{w: f, max: max})
+	if !replace {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
+		if err != nil {
+			return err
+		}
+		err = query(&capWriter{w: f, max: max})
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	}
+	f, err := createBeside(target)
+	if err != nil {
+		return renamed(err, path)
+	}
+	tmp := f.Name()
+	if mode != nil {
+		err = f.Chmod(*mode)
+	}
+	if err == nil {
+		err = query(&capWriter{w: f, max: max})
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(f.Name(), path)
+		err = renamed(os.Rename(tmp, target), path)
 	}
 	if err != nil {
-		os.Remove(f.Name())
+		os.Remove(tmp)
+	}
+	return err
+}
+
+// blockTarget says where writeBlockFile writes for path: the file that a
+// rename replaces and the mode to keep (nil: a new file), or, replace
+// false, path itself, written through.
+func blockTarget(path string) (target string, mode *fs.FileMode, replace bool, err error) {
+	fi, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return path, nil, true, nil
+	case err != nil:
+		return "", nil, false, err
+	case fi.Mode()&fs.ModeSymlink != 0:
+		st, err := os.Stat(path)
+		if err != nil || !st.Mode().IsRegular() {
+			return path, nil, false, nil // dangling, or to a FIFO or device: through it
+		}
+		if target, err = filepath.EvalSymlinks(path); err != nil {
+			return path, nil, false, nil
+		}
+		fi = st
+	case fi.Mode().IsRegular():
+		target = path
+	default:
+		return path, nil, false, nil
+	}
+	m := fi.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
+	return target, &m, true, nil
+}
+
+// createBeside creates a new, hidden file in path's folder, with the mode
+// os.Create gives (0666, less the umask, which the system applies: the
+// umask cannot be read portably, nor changed safely while other threads
+// run).
+func createBeside(path string) (*os.File, error) {
+	dir, base := filepath.Split(path)
+	for range 1000 {
+		name := filepath.Join(dir, "."+base+"."+strconv.FormatUint(uint64(rand.Uint32()), 10)+".part")
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if !errors.Is(err, fs.ErrExist) {
+			return f, err
+		}
+	}
+	return nil, &fs.PathError{Op: "create", Path: path, Err: fs.ErrExist}
+}
+
+// renamed puts path in err where it names the temporary file: a person
+// asked for path and knows nothing of the other.
+func renamed(err error, path string) error {
+	var pe *fs.PathError
+	var le *os.LinkError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &pe):
+		return &fs.PathError{Op: "write", Path: path, Err: pe.Err}
+	case errors.As(err, &le):
+		return &fs.PathError{Op: "write", Path: path, Err: le.Err}
 	}
 	return err
 }
