@@ -171,9 +171,14 @@ func TestSupplyCrossoverAndProtection(t *testing.T) {
 			// OCP trips the output off; clearing it lets it back on.
 			ocp := inst.(instruments.OverCurrentProtector)
 			must(t, ocp.SetOCP(bg, 2, true))
-			if model == "DP832" {
+			if l, ok := inst.(instruments.OCPLeveler); ok {
 				// The DP800's OCP trips above its own level, not at the limit.
-				must(t, p.Session().Write(bg, ":OUTP:OCP:VAL CH2,0.1"))
+				must(t, l.SetOCPLevel(bg, 2, 100*units.Milliamp))
+				if i, err := l.OCPLevel(bg, 2); err != nil || !near(float64(i), 0.1) {
+					t.Fatalf("OCP level %v, %v; want 100 mA", i, err)
+				}
+			} else if model == "DP832" {
+				t.Fatal("the DP800 driver has no OCP level")
 			}
 			// The HMC804x's electronic fuse trips after its delay (10 ms at
 			// least, as on the real unit): wait for the trip as a program

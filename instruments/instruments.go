@@ -72,12 +72,24 @@ type OverVoltageProtector interface {
 	ClearOVP(ctx context.Context, ch int) error
 }
 
-// OverCurrentProtector is a supply with overcurrent protection.
+// OverCurrentProtector is a supply with overcurrent protection. What
+// trips it is the instrument's: the E36300 and the HMC804x (its
+// electronic fuse) switch the output off once it goes into current limit
+// (CC); the DP800 once the current passes an OCP level of its own, which
+// a supply in current limit never does unless the level is below the
+// limit. Such a supply is also an OCPLeveler: set the level too.
 type OverCurrentProtector interface {
 	SetOCP(ctx context.Context, ch int, on bool) error
 	OCPEnabled(ctx context.Context, ch int) (bool, error)
 	OCPTripped(ctx context.Context, ch int) (bool, error)
 	ClearOCP(ctx context.Context, ch int) error
+}
+
+// OCPLeveler is an OverCurrentProtector whose protection trips at a level
+// of its own rather than at the current limit (the DP800).
+type OCPLeveler interface {
+	SetOCPLevel(ctx context.Context, ch int, i units.Current) error
+	OCPLevel(ctx context.Context, ch int) (units.Current, error)
 }
 
 // RemoteSenser is a supply that can regulate at the load through sense

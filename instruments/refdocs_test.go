@@ -73,6 +73,12 @@ func optionalDocCalls() []docCall {
 		{"ClearOCP(ctx, 1)", func(i instruments.Instrument) (any, error) {
 			return nil, i.(instruments.OverCurrentProtector).ClearOCP(bg, 1)
 		}},
+		{"SetOCPLevel(ctx, 1, 500*units.Milliamp)", func(i instruments.Instrument) (any, error) {
+			return nil, i.(instruments.OCPLeveler).SetOCPLevel(bg, 1, 500*units.Milliamp)
+		}},
+		{"OCPLevel(ctx, 1)", func(i instruments.Instrument) (any, error) {
+			return i.(instruments.OCPLeveler).OCPLevel(bg, 1)
+		}},
 		{"SetRemoteSense(ctx, 1, true)", func(i instruments.Instrument) (any, error) {
 			return nil, i.(instruments.RemoteSenser).SetRemoteSense(bg, 1, true)
 		}},
@@ -121,10 +127,11 @@ var optionalInterfaces = []struct {
 }{
 	{"OverVoltageProtector", reflect.TypeFor[instruments.OverVoltageProtector](), 0, 4},
 	{"OverCurrentProtector", reflect.TypeFor[instruments.OverCurrentProtector](), 4, 4},
-	{"RemoteSenser", reflect.TypeFor[instruments.RemoteSenser](), 8, 1},
-	{"Tracker", reflect.TypeFor[instruments.Tracker](), 9, 1},
-	{"MasterSwitch", reflect.TypeFor[instruments.MasterSwitch](), 10, 2},
-	{"BinaryReader", reflect.TypeFor[instruments.BinaryReader](), 12, 1},
+	{"OCPLeveler", reflect.TypeFor[instruments.OCPLeveler](), 8, 2},
+	{"RemoteSenser", reflect.TypeFor[instruments.RemoteSenser](), 10, 1},
+	{"Tracker", reflect.TypeFor[instruments.Tracker](), 11, 1},
+	{"MasterSwitch", reflect.TypeFor[instruments.MasterSwitch](), 12, 2},
+	{"BinaryReader", reflect.TypeFor[instruments.BinaryReader](), 14, 1},
 }
 
 type docPage struct {

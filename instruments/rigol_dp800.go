@@ -197,6 +197,24 @@ func (p *DP800) SetOCP(ctx context.Context, ch int, on bool) error {
 	return p.s.Writef(ctx, ":OUTP:OCP CH%d,%s", ch, onOff(on))
 }
 
+// SetOCPLevel sets the current above which OCP switches the output off
+// (:OUTP:OCP:VAL): the DP800's OCP trips there, not at the current
+// limit.
+func (p *DP800) SetOCPLevel(ctx context.Context, ch int, i units.Current) error {
+	if err := p.checkCurrent(ch, i); err != nil {
+		return err
+	}
+	return p.s.Writef(ctx, ":OUTP:OCP:VAL CH%d,%v", ch, amps(i))
+}
+
+func (p *DP800) OCPLevel(ctx context.Context, ch int) (units.Current, error) {
+	if _, err := p.channel(ch); err != nil {
+		return 0, err
+	}
+	i, err := p.s.QueryFloat(ctx, fmt.Sprintf(":OUTP:OCP:VAL? CH%d", ch))
+	return units.Current(i), err
+}
+
 func (p *DP800) OCPEnabled(ctx context.Context, ch int) (bool, error) {
 	if _, err := p.channel(ch); err != nil {
 		return false, err
