@@ -16,7 +16,16 @@ import (
 
 // Recorder wraps a real link and keeps a transcript of what crosses it,
 // message by message, in the form NewConn replays. It implements
-// transport.Conn, so a session runs over it unchanged.
+// transport.Conn, so a session runs over it, as over a socket: the
+// wrapped link's optional capabilities (device clear, the status byte
+// read out of band, trigger, locks, remote/local, a link that holds
+// replies) are not passed through, since the transcript has no place
+// for them. A session over a Recorder wrapping a VXI-11, HiSLIP, GPIB or
+// USBTMC link therefore reads the status byte with *STB?, which the
+// transcript shows, resynchronises by discarding late replies instead
+// of a device clear, and DeviceClear returns ErrNotSupported. Record
+// the exchanges a driver makes, and test its out-of-band calls with a
+// link that has them (the simulator's servers).
 type Recorder struct {
 	conn transport.Conn
 	term byte
