@@ -29,7 +29,8 @@
 // shows it, unless --raw is given; so are names and replies scpi list
 // shows.
 //
-// The shell edits lines (arrows, Home/End, Ctrl-A/E/K/U/W) and recalls
+// The shell edits lines (arrows, Home/End, Ctrl-A/E/K/U/W), counting a
+// wide (CJK) character as two columns and a combining mark as none, and recalls
 // earlier ones (up arrow, Ctrl-R to search them) across runs, from
 // $XDG_STATE_HOME/scpikit/shell_history. Tab completes the shell's own
 // commands and, when the instrument is simulated (SIM::<model>::INSTR or a

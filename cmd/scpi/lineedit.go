@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/width"
 )
 
 // editor reads lines from a terminal in raw mode, as bash and python do:
@@ -297,27 +299,69 @@ func (e *editor) wordStart(i int) int {
 
 // refresh redraws the row: the prompt, as much of the line around the
 // cursor as fits, the rest of the row cleared, the cursor in its place.
+// Columns are counted as the terminal draws them: two for a wide (CJK)
+// character, none for a combining mark (runeWidth).
 func (e *editor) refresh(prompt string) {
 	width := e.width()
 	if width <= 0 {
 		width = 80
 	}
-	p := []rune(prompt)
-	room := max(width-len(p)-1, 8)
-	first := 0
-	if e.pos > room {
-		first = e.pos - room
+	pw := stringWidth(prompt)
+	room := max(width-pw-1, 8)
+	// The first rune shown: as far left as lets the cursor fit.
+	first, cols := 0, runesWidth(e.line[:e.pos])
+	for cols > room && first < e.pos {
+		cols -= runeWidth(e.line[first])
+		first++
 	}
-	last := min(len(e.line), first+room)
+	// Then as much after the cursor as fits.
+	last := e.pos
+	for last < len(e.line) && cols+runeWidth(e.line[last]) <= room {
+		cols += runeWidth(e.line[last])
+		last++
+	}
 	var b strings.Builder
 	b.WriteString("\r")
 	b.WriteString(prompt)
 	b.WriteString(string(e.line[first:last]))
 	b.WriteString("\x1b[K\r")
-	if col := len(p) + e.pos - first; col > 0 {
+	if col := pw + runesWidth(e.line[first:e.pos]); col > 0 {
 		fmt.Fprintf(&b, "\x1b[%dC", col)
 	}
 	io.WriteString(e.out, b.String())
+}
+
+// runeWidth is how many columns a terminal gives r: none for a combining
+// mark or a zero-width character (it joins the one before), two for an
+// East Asian wide or fullwidth one, one otherwise.
+func runeWidth(r rune) int {
+	switch {
+	case r == 0x200B || r == 0x200C || r == 0x200D || r == 0x2060 || r == 0xFEFF: // zero-width space, (non-)joiner, word joiner, BOM
+		return 0
+	case unicode.In(r, unicode.Mn, unicode.Me):
+		return 0
+	}
+	switch width.LookupRune(r).Kind() {
+	case width.EastAsianWide, width.EastAsianFullwidth:
+		return 2
+	}
+	return 1
+}
+
+func runesWidth(rs []rune) int {
+	n := 0
+	for _, r := range rs {
+		n += runeWidth(r)
+	}
+	return n
+}
+
+func stringWidth(s string) int {
+	n := 0
+	for _, r := range s {
+		n += runeWidth(r)
+	}
+	return n
 }
 
 // search is Ctrl-R, reverse incremental search of the history, as in

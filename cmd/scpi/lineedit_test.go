@@ -105,3 +105,37 @@ func TestReverseSearchFoldsRuneWise(t *testing.T) {
 		t.Errorf("indexFold: %d, want 1", got)
 	}
 }
+
+// The editor counts columns as the terminal draws them: a wide (CJK)
+// character takes two, a combining mark or a zero-width joiner none. The
+// cursor is put after what is drawn, and a line that does not fit scrolls
+// by columns, not runes.
+func TestEditorDisplayWidth(t *testing.T) {
+	lastDraw := func(keys string, width int) string {
+		var out strings.Builder
+		e := newEditor(strings.NewReader(keys), &out, "scpi> ", nil)
+		e.width = func() int { return width }
+		e.ReadLine()
+		all := out.String()
+		// The last row drawn before the input ended (and its "\r\n").
+		all = strings.TrimSuffix(all, "\r\n")
+		return all[strings.LastIndex(all, "\rscpi> "):]
+	}
+	for _, tc := range []struct{ keys, want string }{
+		{"TEXT 电压", "\rscpi> TEXT 电压\x1b[K\r\x1b[15C"},                                      // 6 + 5 + 2×2
+		{"e\u0301e\u0301", "\rscpi> e\u0301e\u0301\x1b[K\r\x1b[8C"},                         // 6 + 2: the accents take none
+		{"a\u20ddb", "\rscpi> a\u20ddb\x1b[K\r\x1b[8C"},                                     // an enclosing mark takes none
+		{"电压\x1b[D", "\rscpi> 电压\x1b[K\r\x1b[8C"},                                           // Left: back over a wide character
+		{"ＡＢ\x01", "\rscpi> ＡＢ\x1b[K\r\x1b[6C"},                                             // fullwidth, Ctrl-A
+		{strings.Repeat("电", 10), "\rscpi> " + strings.Repeat("电", 6) + "\x1b[K\r\x1b[18C"}, // 13 columns of room: 6 fit
+	} {
+		if got := lastDraw(tc.keys, 20); got != tc.want {
+			t.Errorf("%q: drew %q, want %q", tc.keys, got, tc.want)
+		}
+	}
+	for r, w := range map[rune]int{'a': 1, '电': 2, 'Ａ': 2, '\u0301': 0, '\u20dd': 0, '\u200d': 0, 'Ⱥ': 1, 'µ': 1} {
+		if got := runeWidth(r); got != w {
+			t.Errorf("runeWidth(%U) = %d, want %d", r, got, w)
+		}
+	}
+}

@@ -520,3 +520,17 @@ func TestShellStdoutToAFile(t *testing.T) {
 		}
 	}
 }
+
+// On a terminal a wide (CJK) character takes two columns and a combining
+// accent none: the cursor is drawn after the line, not inside it.
+func TestShellWideCharacters(t *testing.T) {
+	p := startShell(t, nil, "SIM::DP832::INSTR")
+	p.send(`DISP:TEXT "电压`)
+	p.expect("\rscpi> DISP:TEXT \"电压\x1b[K\r\x1b[21C") // 6 + 11 + 2×2
+	p.send("e\u0301\"")
+	p.expect("\rscpi> DISP:TEXT \"电压e\u0301\"\x1b[K\r\x1b[23C")
+	p.send("\x03\x04")
+	if code := p.exit(); code != exitOK {
+		t.Errorf("exit %d", code)
+	}
+}
