@@ -11,7 +11,8 @@
 //
 //	--timeout D   time allowed for each command (default 5s)
 //	--trace       print the bytes sent and received on stderr
-//	--check       read the error queue afterwards; exit 5 if it held errors
+//	--check       read the error queue afterwards; exit 5 if it held errors;
+//	              after a query that timed out (exit 4), its entries are shown
 //	--block FILE  (query) the reply is a binary block: write its payload to
 //	              FILE ("-" for standard output) instead of printing it
 //	--max-block N (query --block) refuse a block larger than N bytes (K, M,

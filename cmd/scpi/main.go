@@ -55,7 +55,8 @@ const usage = `usage:
 flags:
   --timeout D   time allowed for each command (default 5s)
   --trace       print the bytes sent and received on stderr
-  --check       read the error queue afterwards; exit 5 if it held errors
+  --check       read the error queue afterwards; exit 5 if it held errors (after a
+                query that timed out, what it held is shown with the timeout)
   --block FILE  (query) write the reply's binary block payload to FILE ("-": stdout)
   --max-block N (query --block) refuse a block larger than N bytes (K, M, G: KiB, MiB,
                 GiB; default 256M); FILE is then not written
@@ -134,7 +135,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	out := output{w: stdout, raw: *raw, maxBlock: maxBlock}
 	resource, commands := rest[0], rest[1:]
 
-	opts := []scpi.Option{scpi.WithTimeout(*timeout)}
+	// After a timeout the one exchange left is --check's read of the
+	// error queue: the lost reply is given up at once, the link fenced,
+	// as in the shell, instead of being waited for a whole timeout more.
+	opts := []scpi.Option{scpi.WithTimeout(*timeout), scpi.WithResyncTimeout(lostReplyBound)}
 	if *trace {
 		opts = append(opts, scpi.WithLogger(zerolog.New(traceWriter{stderr}).Level(zerolog.DebugLevel)))
 	}
@@ -149,6 +153,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	for _, cmd := range commands {
 		if code := exchange(ctx, s, verb, cmd, *block, out, stderr); code != exitOK {
+			if *check && code == exitTimeout {
+				// An instrument that rejects a query often does not
+				// answer it: why it did not is in its error queue.
+				queueAfterTimeout(ctx, s, cmd, *timeout, stderr)
+			}
 			return code
 		}
 	}
@@ -163,6 +172,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return exitOK
+}
+
+// queueAfterTimeout reads the error queue (for no longer than timeout,
+// and no more entries than the session's bound) after cmd timed out, and
+// says what it held.
+func queueAfterTimeout(ctx context.Context, s *scpi.Session, cmd string, timeout time.Duration, stderr io.Writer) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	des, err := s.Errors(ctx)
+	for _, de := range des {
+		fmt.Fprintf(stderr, "scpi: the error queue after %q timed out: %d, %q\n", cmd, de.Code, de.Message)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "scpi: the error queue could not be read after the timeout: %v\n", err)
+	}
 }
 
 // flagAfterResource refuses an argument after the flags that starts with

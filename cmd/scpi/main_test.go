@@ -151,6 +151,23 @@ func TestTimeoutExitCode(t *testing.T) {
 	}
 }
 
+// --check after a query that timed out reads the error queue (briefly)
+// and says what it held: an instrument that rejects a query does not
+// answer it, and the timeout alone does not say why.
+func TestCheckAfterATimeoutShowsTheQueue(t *testing.T) {
+	res := instrument(t)
+	code, _, errs := runCLI("query", "--check", "--timeout", "300ms", res, "BOGUS?")
+	if code != exitTimeout || !strings.Contains(errs, "timeout") ||
+		!strings.Contains(errs, `"BOGUS?" timed out: -113, "Undefined header"`) {
+		t.Fatalf("exit %d, stderr %q; want %d, the timeout and the -113 the queue held", code, errs, exitTimeout)
+	}
+	// Without --check the queue is not read.
+	code, _, errs = runCLI("query", "--timeout", "300ms", res, "BOGUS?")
+	if code != exitTimeout || strings.Contains(errs, "-113") {
+		t.Fatalf("without --check: exit %d, stderr %q", code, errs)
+	}
+}
+
 func TestBlockToFile(t *testing.T) {
 	res := instrument(t)
 	path := filepath.Join(t.TempDir(), "curve.bin")
