@@ -3,6 +3,7 @@ package station_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -96,7 +97,7 @@ func metricsRun(t *testing.T, store *results.Store) {
 	}
 }
 
-// station serve's /metrics, counted from the store (CountStore), parsed
+// station serve's /metrics, counted from the store (StoreCounts), parsed
 // with expfmt: its counts equal what the store holds, for a run stored
 // before the server started and one stored while it ran.
 func TestMetricsEqualTheStore(t *testing.T) {
@@ -114,14 +115,21 @@ func TestMetricsEqualTheStore(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	counted := make(chan error, 1)
-	go func() { counted <- station.CountStore(ctx, store, m) }()
+	counts := station.NewStoreCounts(m, metrics.Handler(reg))
+	caughtUp := make(chan struct{})
+	counts.OnBatch = func(_ int, done bool) {
+		if done {
+			close(caughtUp)
+		}
+	}
+	go func() { counted <- counts.Count(ctx, store) }()
 	defer func() {
 		cancel()
 		if err := <-counted; err != nil {
-			t.Errorf("CountStore: %v", err)
+			t.Errorf("StoreCounts.Count: %v", err)
 		}
 	}()
-	srv, _ := serve(t, store, station.WithMetrics(metrics.Handler(reg)))
+	srv, _ := serve(t, store, station.WithMetrics(counts))
 	metricsRun(t, store)
 
 	// What the store holds.
@@ -166,7 +174,10 @@ func TestMetricsEqualTheStore(t *testing.T) {
 		t.Fatalf("the runs lack what the test counts: %v", want)
 	}
 
-	// Scraped until the server has counted every stored event.
+	// Scraped once the replay of the store's history is done (503
+	// before: TestMetricsWaitForTheReplay), until the server has counted
+	// every stored event.
+	<-caughtUp
 	var fams map[string]*dto.MetricFamily
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -182,7 +193,7 @@ func TestMetricsEqualTheStore(t *testing.T) {
 			t.Fatalf("/metrics counted %v events, the store holds %v", sum, total)
 		}
 		select {
-		case <-time.After(20 * time.Millisecond): // CountStore follows the store: a scrape may be a batch early
+		case <-time.After(20 * time.Millisecond): // StoreCounts follows the store: a scrape may be a batch early
 		case <-ctx.Done():
 		}
 	}
@@ -193,5 +204,55 @@ func TestMetricsEqualTheStore(t *testing.T) {
 	}
 	if got := series(fams, "scpikit_runs_active"); len(got) != 0 {
 		t.Errorf("runs active: %v", got)
+	}
+}
+
+// Until StoreCounts has counted the store's history, /metrics answers
+// 503 with a Retry-After and says why, never counters part-way (which
+// Prometheus would read as a reset); once it has, the counts.
+func TestMetricsWaitForTheReplay(t *testing.T) {
+	store := openStore(t, filepath.Join(t.TempDir(), "station.db"))
+	defer store.Close()
+	metricsRun(t, store)
+	reg := prometheus.NewRegistry()
+	m, err := metrics.New(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := station.NewStoreCounts(m, metrics.Handler(reg))
+	counts.Batch = 1
+	paused, resume := make(chan bool), make(chan struct{})
+	counts.OnBatch = func(_ int, done bool) {
+		paused <- done
+		<-resume
+	}
+	srv, _ := serve(t, store, station.WithMetrics(counts))
+	ctx, cancel := context.WithCancel(context.Background())
+	counted := make(chan error, 1)
+	go func() { counted <- counts.Count(ctx, store) }()
+	defer func() {
+		cancel()
+		if err := <-counted; err != nil {
+			t.Errorf("StoreCounts.Count: %v", err)
+		}
+	}()
+	for done := <-paused; ; done = <-paused {
+		resp, err := http.Get(srv.URL() + "metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !done && (resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || !strings.Contains(string(body), "rebuilding the counters")) {
+			t.Fatalf("/metrics part-way through the replay: %s, Retry-After %q, %q", resp.Status, resp.Header.Get("Retry-After"), body)
+		}
+		if done {
+			if resp.StatusCode != 200 || !strings.Contains(string(body), "scpikit_runs_total") {
+				t.Fatalf("/metrics once the store is counted: %s, %q", resp.Status, body)
+			}
+			close(resume)
+			return
+		}
+		resume <- struct{}{}
 	}
 }

@@ -35,6 +35,14 @@ var fleetPolicy = loopback.Policy{Program: "station", Serves: "serves the fleet 
 
 // serve is station serve: the page of the store's runs, until ctx ends
 // (Ctrl-C, SIGTERM).
+// replayBatch and replayHook, when a test sets them, are the batch size
+// and the progress callback of /metrics' replay of the store
+// (station.StoreCounts).
+var (
+	replayBatch int
+	replayHook  func(counted int, caughtUp bool)
+)
+
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("station serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -133,8 +141,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	counted := make(chan error, 1)
-	counts := &storeCounts{metrics: metrics.Handler(reg)}
-	go func() { counted <- countStore(ctx, store, m, counts) }()
+	counts := station.NewStoreCounts(m, metrics.Handler(reg))
+	counts.Batch, counts.OnBatch = replayBatch, replayHook
+	go func() { counted <- counts.Count(ctx, store) }()
 	srv := station.New(store, append(opts, station.WithMetrics(counts))...)
 	fmt.Fprintf(stdout, "station: the station page is at http://%s/ (store %s)\n", ln.Addr(), store.Path())
 	fmt.Fprintln(stdout, "ready")
