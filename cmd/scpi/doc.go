@@ -21,6 +21,11 @@
 //	              a FIFO or device is written through, a symbolic link kept
 //	              (its target replaced), a replaced file's mode kept
 //	--raw         print replies as they came
+//	--portmapper PORT
+//	              (VXI-11, TCPIP::host::inst0::INSTR) ask the host's
+//	              portmapper on PORT, not 111: a simulator's, such as the one
+//	              scpisim serve --vxi11 prints; a VXI-11 resource that cannot be
+//	              opened without it gets an error that says so
 //
 // Flags go before the resource: an argument after it that starts with '-'
 // (no SCPI command does) is refused as a usage error, not sent.

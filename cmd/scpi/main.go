@@ -17,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/scpikit/scpikit/scpi"
 	_ "github.com/scpikit/scpikit/sim/models/all" // SIM::<model>::INSTR resources, SCPIKIT_SIM=bench.yaml and every model
+	"github.com/scpikit/scpikit/transport"
 )
 
 // Exit statuses, for scripts.
@@ -63,6 +64,9 @@ flags:
   --raw         print replies as they came; by default a reply with non-printable bytes
                 is printed quoted with Go's escapes ("\x1b[2J"), so an instrument
                 cannot drive the terminal
+  --portmapper PORT
+                (VXI-11: TCPIP::host::inst0::INSTR) ask the host's portmapper on PORT,
+                not 111: scpisim's, which scpisim serve --vxi11 prints
 
 list flags:
   --idn            ask each network instrument for *IDN?; one that cannot be opened
@@ -102,6 +106,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	block := fs.String("block", "", "")
 	maxBlockFlag := fs.String("max-block", "256M", "")
 	raw := fs.Bool("raw", false, "")
+	portmapper := fs.Int("portmapper", 0, "")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) { // -h, --help: asked for, as scpi help
 			fmt.Fprint(stderr, usage)
@@ -127,6 +132,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "scpi %s: --timeout must be positive\n", verb)
 		return exitUsage
 	}
+	if err := checkPortmapper(*portmapper); err != nil {
+		fmt.Fprintf(stderr, "scpi %s: %v\n", verb, err)
+		return exitUsage
+	}
 	maxBlock, err := parseSize(*maxBlockFlag)
 	if err != nil {
 		fmt.Fprintf(stderr, "scpi %s: --max-block %q: %v\n", verb, *maxBlockFlag, err)
@@ -143,7 +152,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		opts = append(opts, scpi.WithLogger(zerolog.New(traceWriter{stderr}).Level(zerolog.DebugLevel)))
 	}
 	openCtx, cancel := context.WithTimeout(ctx, *timeout)
-	s, err := scpi.Open(openCtx, resource, opts...)
+	s, err := open(openCtx, resource, *portmapper, opts...)
 	cancel()
 	if err != nil {
 		fmt.Fprintf(stderr, "scpi: %v\n", err)
@@ -172,6 +181,33 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return exitOK
+}
+
+// checkPortmapper accepts --portmapper's port (0: not given, port 111).
+func checkPortmapper(port int) error {
+	if port < 0 || port > 65535 {
+		return fmt.Errorf("--portmapper %d: want a TCP port, 1 to 65535", port)
+	}
+	return nil
+}
+
+// open opens resource, asking a VXI-11 instrument's portmapper on port
+// portmapper (0: VXI-11's own, 111). A VXI-11 resource that cannot be
+// opened without --portmapper gets a hint: a simulator's portmapper is
+// elsewhere, and a resource string has no place for its port.
+func open(ctx context.Context, resource string, portmapper int, opts ...scpi.Option) (*scpi.Session, error) {
+	if portmapper != 0 {
+		opts = append(opts, scpi.WithTransportOptions(transport.WithPortmapperPort(portmapper)))
+	}
+	s, err := scpi.Open(ctx, resource, opts...)
+	if err == nil || portmapper != 0 {
+		return s, err
+	}
+	r, perr := transport.ParseResource(resource)
+	if perr == nil && r.Interface == "TCPIP" && r.Class == "INSTR" && !strings.HasPrefix(strings.ToLower(r.Device), "hislip") {
+		return nil, fmt.Errorf("%w (VXI-11 asks the instrument's portmapper on port 111; one elsewhere, such as scpisim's, which it prints, is given with --portmapper PORT)", err)
+	}
+	return nil, err
 }
 
 // queueAfterTimeout reads the error queue (for no longer than timeout,

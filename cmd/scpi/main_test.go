@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/scpikit/scpikit/internal/testserver"
 	"github.com/scpikit/scpikit/scpi"
+	"github.com/scpikit/scpikit/sim"
 	"go.uber.org/goleak"
 	"golang.org/x/sys/unix"
 )
@@ -423,5 +424,38 @@ func TestBlockFileWritesThroughWhatIsThere(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 4 {
 		t.Errorf("the folder holds %v; want target.bin, link.bin, fifo.bin, new.bin", entries)
+	}
+}
+
+// A VXI-11 instrument whose portmapper is not on port 111 (scpisim's) is
+// opened with --portmapper PORT, by query and shell; without it the error
+// says so.
+func TestPortmapperFlag(t *testing.T) {
+	v, err := sim.ServeVXI11("127.0.0.1:0", sim.MustNew("DP832"), sim.VXI11Options{Portmapper: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	res, port := v.Resource(), strconv.Itoa(v.PortmapperPort())
+	code, out, errs := runCLI("query", "--portmapper", port, res, "*IDN?")
+	if code != exitOK || !strings.Contains(out, "DP832") {
+		t.Fatalf("query --portmapper %s %s: exit %d, stdout %q, stderr %q", port, res, code, out, errs)
+	}
+	code, out, errs = shellScript(t, res, "*IDN?\n", "--portmapper", port)
+	if code != exitOK || !strings.Contains(out, "DP832") {
+		t.Fatalf("shell --portmapper %s %s: exit %d, stdout %q, stderr %q", port, res, code, out, errs)
+	}
+	// Without it, port 111 is asked (nothing there, or not this
+	// instrument): the error says what to do.
+	code, _, errs = runCLI("query", "--timeout", "2s", res, "*IDN?")
+	if code != exitOpen || !strings.Contains(errs, "--portmapper PORT") {
+		t.Errorf("query without --portmapper: exit %d, stderr %q", code, errs)
+	}
+	code, _, errs = shellScript(t, res, "*IDN?\n", "--timeout", "2s")
+	if code != exitOpen || !strings.Contains(errs, "--portmapper PORT") {
+		t.Errorf("shell without --portmapper: exit %d, stderr %q", code, errs)
+	}
+	if code, _, errs := runCLI("query", "--portmapper", "70000", res, "*IDN?"); code != exitUsage {
+		t.Errorf("--portmapper 70000: exit %d, stderr %q", code, errs)
 	}
 }

@@ -220,6 +220,7 @@ func runShell(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	timeout := fs.Duration("timeout", 5*time.Second, "")
 	trace := fs.Bool("trace", false, "")
 	raw := fs.Bool("raw", false, "")
+	portmapper := fs.Int("portmapper", 0, "")
 	err := fs.Parse(args)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stderr, usage)
@@ -228,6 +229,9 @@ func runShell(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if err == nil {
 		err = flagAfterResource("shell", fs.Args())
 	}
+	if err == nil {
+		err = checkPortmapper(*portmapper)
+	}
 	if err != nil || fs.NArg() != 1 || *timeout <= 0 {
 		if err == nil {
 			err = errors.New("want one resource and a positive --timeout")
@@ -235,7 +239,7 @@ func runShell(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		fmt.Fprintf(stderr, "scpi shell: %v\n\n%s", err, usage)
 		return exitUsage
 	}
-	sh, code := openShell(ctx, fs.Arg(0), *timeout, *trace, stdout, stderr)
+	sh, code := openShell(ctx, fs.Arg(0), *timeout, *portmapper, *trace, stdout, stderr)
 	if sh == nil {
 		return code
 	}
@@ -325,13 +329,13 @@ func terminal(f any) (fd int, ok bool) {
 // lost reply (the session's default bound is the whole timeout).
 const lostReplyBound = time.Millisecond
 
-func openShell(ctx context.Context, resource string, timeout time.Duration, trace bool, stdout, stderr io.Writer) (*shell, int) {
+func openShell(ctx context.Context, resource string, timeout time.Duration, portmapper int, trace bool, stdout, stderr io.Writer) (*shell, int) {
 	on := new(atomic.Bool)
 	on.Store(trace)
 	logger := zerolog.New(gateWriter{on: on, w: traceWriter{stderr}}).Level(zerolog.DebugLevel)
 	openCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	s, err := scpi.Open(openCtx, resource, scpi.WithTimeout(timeout), scpi.WithLogger(logger),
+	s, err := open(openCtx, resource, portmapper, scpi.WithTimeout(timeout), scpi.WithLogger(logger),
 		scpi.WithResyncTimeout(lostReplyBound))
 	if err != nil {
 		fmt.Fprintf(stderr, "scpi: %v\n", err)

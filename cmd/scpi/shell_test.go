@@ -132,7 +132,7 @@ func TestShellTerminalHistory(t *testing.T) {
 	res := instrument(t)
 	histFile := filepath.Join(t.TempDir(), "history")
 	session := func(keys string) string {
-		sh, code := openShell(context.Background(), res, 5*time.Second, false, io.Discard, io.Discard)
+		sh, code := openShell(context.Background(), res, 5*time.Second, 0, false, io.Discard, io.Discard)
 		if sh == nil {
 			t.Fatalf("open: %d", code)
 		}
