@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -152,6 +153,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var at atFlags
 	fs.Var(&at, "at", "")
 	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) { // -h, --help: asked for, as scpisim help
+			fmt.Fprint(stdout, usage)
+			return 0
+		}
 		fmt.Fprintf(stderr, "scpisim serve: %v\n\n%s", err, usage)
 		return 2
 	}
@@ -453,7 +458,7 @@ func servePrologix(addr string, entries []sim.BenchEntry, opts sim.ServerOptions
 // instruments makes the instruments to serve: a model by name, or a
 // bench file's.
 func instruments(arg string) ([]sim.BenchEntry, error) {
-	if strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml") {
+	if ext := strings.ToLower(filepath.Ext(arg)); ext == ".yaml" || ext == ".yml" { // bench.YAML too
 		b, err := sim.LoadBench(arg)
 		if err != nil {
 			return nil, err

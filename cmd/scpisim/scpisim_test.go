@@ -497,3 +497,38 @@ func TestPyVISAOutOfBandOverVXI11(t *testing.T) {
 	}
 	s.stop(t)
 }
+
+// scpisim serve -h and --help print the usage on stdout and exit 0, as
+// scpisim help does (and scpi does), not "flag: help requested", 2.
+func TestServeHelp(t *testing.T) {
+	for _, help := range []string{"-h", "--help"} {
+		var out, errb strings.Builder
+		code := run(context.Background(), []string{"serve", help}, &out, &errb)
+		if code != 0 || out.String() != usage || errb.String() != "" {
+			t.Errorf("serve %s: exit %d, stdout starting %.40q, stderr %q; want 0 and the usage", help, code, out.String(), errb.String())
+		}
+	}
+}
+
+// A bench file is known by its extension in any case: bench.YAML is a
+// file to load, not a model's name.
+func TestBenchFileExtensionAnyCase(t *testing.T) {
+	b, err := os.ReadFile("testdata/spaced-names.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := instruments("testdata/spaced-names.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"bench.YAML", "bench.Yml"} {
+		path := filepath.Join(t.TempDir(), name)
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, err := instruments(path)
+		if err != nil || len(got) != len(want) {
+			t.Errorf("%s: %d instruments, %v; want the bench's %d", name, len(got), err, len(want))
+		}
+	}
+}
