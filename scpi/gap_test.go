@@ -116,3 +116,52 @@ func TestCommandGapWaitEndsWithTheCall(t *testing.T) {
 		t.Errorf("the server read %q after A, want TAG? 3: nothing of the calls cut short", got)
 	}
 }
+
+// The gap counts from a reply too: a command after a slow query's reply
+// waits the gap from when the reply came in, since the instrument is
+// busy until it has sent it. Before, it went out at once when the reply
+// had taken longer than the gap.
+func TestCommandGapCountsFromTheReply(t *testing.T) {
+	const gap = 20 * time.Millisecond
+	srv := testserver.Start(t, testserver.Lines(func(line string) (string, bool) {
+		if line == "SLOW?" {
+			time.Sleep(3 * gap) // the instrument measuring
+			return "1", true
+		}
+		return "", false
+	}))
+	nc, err := net.Dial("tcp", srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &timedConn{Conn: nc}
+	var replied time.Time
+	s := scpi.NewSession(readNoter{c, &replied}, scpi.WithCommandGap(gap))
+	defer s.Close()
+	if r, err := s.Query(bg, "SLOW?"); err != nil || r != "1" {
+		t.Fatalf("query: %q, %v", r, err)
+	}
+	if err := s.Write(bg, "NEXT"); err != nil {
+		t.Fatal(err)
+	}
+	c.mu.Lock()
+	next := c.at[len(c.at)-1]
+	c.mu.Unlock()
+	if d := next.Sub(replied); d < gap {
+		t.Errorf("the next command went out %v after the reply came in, under the %v gap", d, gap)
+	}
+}
+
+// readNoter notes when the last read of the link returned bytes.
+type readNoter struct {
+	*timedConn
+	at *time.Time
+}
+
+func (r readNoter) Read(b []byte) (int, error) {
+	n, err := r.timedConn.Read(b)
+	if n > 0 {
+		*r.at = time.Now()
+	}
+	return n, err
+}

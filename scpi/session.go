@@ -60,7 +60,7 @@ type Session struct {
 	// loop), to read the next reply straight into memory of that size.
 	largeCmd string
 	largeLen int
-	lastSend time.Time // when the last command went out, while commandGap is set
+	lastIO   time.Time // when the last command went out or reply came in, while commandGap is set
 
 	commandGap atomic.Int64 // the least time between commands sent (WithCommandGap)
 
@@ -574,6 +574,7 @@ func (s *Session) setDeadline(ctx context.Context, t time.Time) error {
 // context served the call before this one too (then it is likely to serve
 // the next, and is kept for it).
 func (s *Session) disarm() {
+	s.noteIO() // a block read, or what a call cut short read, ends here
 	s.connMu.Lock()
 	done := s.curDone
 	s.curDone = nil
@@ -714,6 +715,7 @@ func (s *Session) discardOwed(ctx context.Context, left time.Duration) (int, err
 		if _, err := s.rd.next(true); err != nil {
 			return discarded, err
 		}
+		s.noteIO()
 		s.pending--
 		discarded++
 	}
@@ -752,6 +754,7 @@ func (s *Session) giveUp(ctx context.Context) error {
 		}
 		late++
 	}
+	s.noteIO()
 	s.warn().Str("method", "*OPC? fence").Int("lost_replies", owed).Int("late_replies_discarded", late).
 		Dur("abandoned_for", s.cfg.now().Sub(since)).Msg("scpi: gave up on replies that did not arrive; resynchronised")
 	return nil
@@ -841,7 +844,7 @@ func (s *Session) send(cmd string, block []byte) error {
 		if err := s.waitGap(gap); err != nil {
 			return err
 		}
-		defer func() { s.lastSend = time.Now() }()
+		defer s.noteIO()
 	}
 	var start time.Time
 	tracing := s.tracing()
@@ -881,13 +884,23 @@ func (s *Session) send(cmd string, block []byte) error {
 	return err
 }
 
-// waitGap waits until gap has passed since the last command went out:
-// no longer than the call's deadline, and not past the end of its
-// context. Either ends it with an error the link's own would give
-// (os.ErrDeadlineExceeded), with nothing sent.
+// noteIO stamps the end of an exchange with the instrument (a command
+// sent, a reply read) while a command gap is set: the gap counts from
+// the later of the two, as an instrument still busy answering a slow
+// query is not ready for the next command until its reply is out.
+func (s *Session) noteIO() {
+	if s.commandGap.Load() > 0 {
+		s.lastIO = time.Now()
+	}
+}
+
+// waitGap waits until gap has passed since the last exchange with the
+// instrument (noteIO): no longer than the call's deadline, and not past
+// the end of its context. Either ends it with an error the link's own
+// would give (os.ErrDeadlineExceeded), with nothing sent.
 func (s *Session) waitGap(gap time.Duration) error {
-	wait := time.Until(s.lastSend.Add(gap))
-	if s.lastSend.IsZero() || wait <= 0 {
+	wait := time.Until(s.lastIO.Add(gap))
+	if s.lastIO.IsZero() || wait <= 0 {
 		return nil
 	}
 	s.connMu.Lock()
@@ -952,6 +965,7 @@ func (s *Session) receive(discard bool) ([]byte, error) {
 		s.pending++ // the rest of this reply is still owed
 		return nil, err
 	}
+	s.noteIO()
 	if tracing {
 		s.trace("recv", msg, 0, time.Since(start))
 	}
