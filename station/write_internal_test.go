@@ -53,15 +53,30 @@ func stallServer(t *testing.T, s *Server) (hs *httptest.Server, closed <-chan ne
 }
 
 // dial opens a connection to hs with a small receive buffer and sends a
-// GET of path (with headers, "Name: value" lines).
+// GET of path (with headers, "Name: value" lines): a client that stops
+// reading soon holds the server up.
 func dial(t *testing.T, hs *httptest.Server, path string, headers ...string) net.Conn {
+	t.Helper()
+	return dialBuffered(t, hs, 16<<10, path, headers...)
+}
+
+// dialSlow is dial for a client that reads slowly but steadily: its
+// receive buffer is large, so the window loopback's TCP offers never
+// closes. (With a small one, TCP's persist timer, 200 ms and doubling,
+// paced a steady reader's chunks, some to over half the stall bound.)
+func dialSlow(t *testing.T, hs *httptest.Server, path string, headers ...string) net.Conn {
+	t.Helper()
+	return dialBuffered(t, hs, 256<<10, path, headers...)
+}
+
+func dialBuffered(t *testing.T, hs *httptest.Server, readBuffer int, path string, headers ...string) net.Conn {
 	t.Helper()
 	c, err := net.Dial("tcp", hs.Listener.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	c.(*net.TCPConn).SetReadBuffer(16 << 10)
+	c.(*net.TCPConn).SetReadBuffer(readBuffer)
 	c.SetDeadline(time.Now().Add(time.Minute)) // a hang fails the test, late
 	fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n", path)
 	for _, h := range headers {
@@ -71,16 +86,17 @@ func dial(t *testing.T, hs *httptest.Server, path string, headers ...string) net
 	return c
 }
 
-// slowReader reads at most 16 KiB each 10 ms tick: a client on a slow
-// link (about 1.6 MB/s), taking a 64 KiB chunk in some 40 ms, steadily.
-// Its pace is the scenario; nothing waits on it for something to happen.
+// slowReader reads at most 16 KiB each 25 ms tick: a client on a slow
+// link (about 650 kB/s), taking a 64 KiB chunk in some 100 ms, steadily:
+// fifteen times within the tests' 1.5 s stall bound. Its pace is the
+// scenario; nothing waits on it for something to happen.
 type slowReader struct {
 	r    io.Reader
 	tick *time.Ticker
 }
 
 func newSlowReader(r io.Reader) *slowReader {
-	return &slowReader{r: r, tick: time.NewTicker(10 * time.Millisecond)}
+	return &slowReader{r: r, tick: time.NewTicker(25 * time.Millisecond)}
 }
 
 func (s *slowReader) Read(p []byte) (int, error) {
@@ -131,13 +147,13 @@ func openTestStore(t *testing.T) *results.Store {
 // for ever.
 func TestSlowPageGetsALargeEventWhole(t *testing.T) {
 	store := openTestStore(t)
-	const image = 2 << 20 // 2.8 MB of JSON: some 1.8 s at the reader's pace
+	const image = 2 << 20 // 2.8 MB of JSON: some 4.3 s at the reader's pace
 	run := promptWithImage(t, store, image)
 	s := New(store)
-	s.stall = 500 * time.Millisecond
+	s.stall = 1500 * time.Millisecond
 	hs, _ := stallServer(t, s)
 
-	c := dial(t, hs, "/events", "Last-Event-ID: "+run+"/1")
+	c := dialSlow(t, hs, "/events", "Last-Event-ID: "+run+"/1")
 	sr := newSlowReader(c)
 	defer sr.tick.Stop()
 	resp, err := http.ReadResponse(bufio.NewReaderSize(sr, 64<<10), nil)
@@ -346,10 +362,10 @@ func TestReportToAStalledClientIsDropped(t *testing.T) {
 	store := openTestStore(t)
 	path := bigReport(t, store, 1000)
 	s := New(store)
-	s.stall = 500 * time.Millisecond
+	s.stall = 1500 * time.Millisecond
 	hs, closed := stallServer(t, s)
 
-	c := dial(t, hs, path)
+	c := dialSlow(t, hs, path)
 	sr := newSlowReader(c)
 	defer sr.tick.Stop()
 	resp, err := http.ReadResponse(bufio.NewReaderSize(sr, 64<<10), nil)
