@@ -62,7 +62,10 @@ func TestListUsage(t *testing.T) {
 // --idn lists only what it could open as listed: a VXI-11 instrument
 // announced by mDNS whose portmapper is not on port 111 (the simulator's)
 // is left out and said on stderr with the reason, and the HiSLIP
-// instrument beside it is listed with its *IDN? (issue 18, item 9).
+// instrument beside it is listed with its *IDN? (issue 18, item 9). The
+// VXI-11 one is announced at 127.0.0.2, where nothing serves port 111:
+// cmd/scpisim's interop tests, which go test ./... may run at the same
+// time, serve a portmapper on 127.0.0.1:111.
 func TestListIDNListsOnlyWhatOpens(t *testing.T) {
 	in := sim.MustNew("E36312A")
 	v, err := sim.ServeVXI11("", in, sim.VXI11Options{})
@@ -78,8 +81,8 @@ func TestListIDNListsOnlyWhatOpens(t *testing.T) {
 	a, err := sim.Announce("127.0.0.1:0",
 		sim.Service{Instance: "E36312A sim", Type: "_hislip._tcp", Host: "e36312a.local.",
 			Addr: netip.MustParseAddr("127.0.0.1"), Port: h.Addr().Port, Text: []string{"Model=E36312A"}},
-		sim.Service{Instance: "E36312A sim", Type: "_vxi-11._tcp", Host: "e36312a.local.",
-			Addr: netip.MustParseAddr("127.0.0.1"), Port: v.Addr().Port, Text: []string{"Model=E36312A"}})
+		sim.Service{Instance: "E36312A sim", Type: "_vxi-11._tcp", Host: "e36312a-vxi.local.",
+			Addr: netip.MustParseAddr("127.0.0.2"), Port: v.Addr().Port, Text: []string{"Model=E36312A"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +93,7 @@ func TestListIDNListsOnlyWhatOpens(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	hislip := "TCPIP0::127.0.0.1::hislip0," + strconv.Itoa(h.Addr().Port) + "::INSTR"
-	vxi := "TCPIP0::127.0.0.1::inst0::INSTR"
+	vxi := "TCPIP0::127.0.0.2::inst0::INSTR"
 	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], hislip) ||
 		!strings.Contains(lines[0], "Keysight Technologies,E36312A") {
 		t.Errorf("want only the HiSLIP instrument, identified:\n%s", out)
