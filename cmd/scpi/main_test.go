@@ -445,8 +445,11 @@ func TestPortmapperFlag(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "DP832") {
 		t.Fatalf("shell --portmapper %s %s: exit %d, stdout %q, stderr %q", port, res, code, out, errs)
 	}
-	// Without it, port 111 is asked (nothing there, or not this
-	// instrument): the error says what to do.
+	// Without it, port 111 is asked, and nothing is there: the error says
+	// what to do. (Asked at 127.0.0.2: cmd/scpisim's interop tests, which
+	// go test ./... may run at the same time, serve a portmapper on
+	// 127.0.0.1:111.)
+	res = strings.Replace(res, "127.0.0.1", "127.0.0.2", 1)
 	code, _, errs = runCLI("query", "--timeout", "2s", res, "*IDN?")
 	if code != exitOpen || !strings.Contains(errs, "--portmapper PORT") {
 		t.Errorf("query without --portmapper: exit %d, stderr %q", code, errs)
