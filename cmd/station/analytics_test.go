@@ -298,8 +298,8 @@ func TestAnalyticsFlagsGivenWin(t *testing.T) {
 		}
 	}
 	code, out, _ := runCmd(t, "yield", "--store", path, "--part", "PCB-7")
-	if !strings.Contains(out, "40 units first tested in it") {
-		t.Errorf("yield --store with $%s set did not answer from the store:\n%s", results.EnvCentral, out)
+	if code != 0 || !strings.Contains(out, "40 units first tested in it") {
+		t.Errorf("yield --store with $%s set did not answer from the store (exit %d):\n%s", results.EnvCentral, code, out)
 	}
 	code, _, errOut := runCmd(t, "yield", "--store", path, "--db", "postgres://nobody@127.0.0.1:1/none")
 	if code != exitUsage || !strings.Contains(errOut, "--store, --db: give one") {
