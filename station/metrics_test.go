@@ -113,8 +113,6 @@ func TestMetricsEqualTheStore(t *testing.T) {
 	if err := m.ObserveStore(store); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	counted := make(chan error, 1)
 	counts := station.NewStoreCounts(m, metrics.Handler(reg))
 	caughtUp := make(chan struct{})
 	counts.OnBatch = func(_ int, done bool) {
@@ -122,15 +120,10 @@ func TestMetricsEqualTheStore(t *testing.T) {
 			close(caughtUp)
 		}
 	}
-	go func() { counted <- counts.Count(ctx, store) }()
-	defer func() {
-		cancel()
-		if err := <-counted; err != nil {
-			t.Errorf("StoreCounts.Count: %v", err)
-		}
-	}()
+	defer countInBackground(t, counts, store)()
 	srv, _ := serve(t, store, station.WithMetrics(counts))
 	metricsRun(t, store)
+	ctx := context.Background()
 
 	// What the store holds.
 	want := map[string]map[string]float64{"scpikit_runs_total": {}, "scpikit_units_total": {}, "scpikit_measurements_total": {},
@@ -227,15 +220,7 @@ func TestMetricsWaitForTheReplay(t *testing.T) {
 		<-resume
 	}
 	srv, _ := serve(t, store, station.WithMetrics(counts))
-	ctx, cancel := context.WithCancel(context.Background())
-	counted := make(chan error, 1)
-	go func() { counted <- counts.Count(ctx, store) }()
-	defer func() {
-		cancel()
-		if err := <-counted; err != nil {
-			t.Errorf("StoreCounts.Count: %v", err)
-		}
-	}()
+	defer countInBackground(t, counts, store)()
 	for done := <-paused; ; done = <-paused {
 		resp, err := http.Get(srv.URL() + "metrics")
 		if err != nil {
@@ -254,5 +239,19 @@ func TestMetricsWaitForTheReplay(t *testing.T) {
 			return
 		}
 		resume <- struct{}{}
+	}
+}
+
+// countInBackground runs counts.Count on store until the returned stop,
+// deferred before the store is closed, ends it and checks its error.
+func countInBackground(t *testing.T, counts *station.StoreCounts, store *results.Store) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	counted := make(chan error, 1)
+	go func() { counted <- counts.Count(ctx, store) }()
+	return func() {
+		cancel()
+		if err := <-counted; err != nil {
+			t.Errorf("StoreCounts.Count: %v", err)
+		}
 	}
 }
